@@ -1,0 +1,52 @@
+// Package customers owns customers and their addresses (DESIGN §3): validation and
+// normalization, per-organization uniqueness, default addresses, status changes, lookups,
+// the filtered and searched list, and the batched reads of the Customer 360.
+package customers
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"customerservice/apperr"
+	"customerservice/auth"
+	"customerservice/db"
+)
+
+// Service is the customers domain over PostgreSQL.
+type Service struct {
+	db *bun.DB
+}
+
+// NewService returns the service over the pool.
+func NewService(pool *bun.DB) *Service { return &Service{db: pool} }
+
+// principal is the caller; services run only for authenticated requests.
+func principal(ctx context.Context) (auth.Principal, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return auth.Principal{}, apperr.New(apperr.Unauthenticated, "not authenticated")
+	}
+	return p, nil
+}
+
+// read runs fn in a read-only transaction of the caller's organization.
+func (s *Service) read(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	return db.InOrg(ctx, s.db, p.OrganizationID, true, fn)
+}
+
+// write runs fn in a read-write transaction of the caller's organization.
+func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx bun.Tx, p auth.Principal) error) error {
+	p, err := principal(ctx)
+	if err != nil {
+		return err
+	}
+	return db.InOrg(ctx, s.db, p.OrganizationID, false, func(ctx context.Context, tx bun.Tx) error {
+		return fn(ctx, tx, p)
+	})
+}
+

@@ -1,0 +1,115 @@
+// Package db owns the connection pool and the per-request transaction that sets the
+// organization for row-level security (DESIGN §7).
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+)
+
+// Options tune the pool.
+type Options struct {
+	MaxConns         int
+	StatementTimeout time.Duration // 0: the server's default
+}
+
+// Open connects to url through pgx (the maintained driver under bun) and checks the connection.
+func Open(ctx context.Context, url string, opts Options) (*bun.DB, error) {
+	cfg, err := pgxConfig(url, opts)
+	if err != nil {
+		return nil, err
+	}
+	sqldb := stdlib.OpenDB(*cfg)
+	if opts.MaxConns > 0 {
+		sqldb.SetMaxOpenConns(opts.MaxConns)
+		sqldb.SetMaxIdleConns(opts.MaxConns)
+	}
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	bdb := bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns())
+	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := bdb.PingContext(pingCtx); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	return bdb, nil
+}
+
+func pgxConfig(url string, opts Options) (*pgx.ConnConfig, error) {
+	cfg, err := pgx.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	if opts.StatementTimeout > 0 {
+		cfg.RuntimeParams["statement_timeout"] = fmt.Sprint(opts.StatementTimeout.Milliseconds())
+	}
+	cfg.RuntimeParams["application_name"] = "customer-service"
+	return cfg, nil
+}
+
+// InOrg runs fn in a short transaction whose first statement sets
+// app.current_organization_id transaction-locally (§7), so nothing leaks through a pooled
+// connection. Each service call (or loader batch) takes its own: gqlgen resolves fields
+// concurrently and a transaction must not be shared by goroutines.
+func InOrg(ctx context.Context, db bun.IDB, org uuid.UUID, readOnly bool, fn func(ctx context.Context, tx bun.Tx) error) error {
+	if org == uuid.Nil {
+		return errors.New("db: no organization in transaction")
+	}
+	return db.RunInTx(ctx, &sql.TxOptions{ReadOnly: readOnly}, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SELECT set_config('app.current_organization_id', ?, true)", org.String()); err != nil {
+			return fmt.Errorf("set organization: %w", err)
+		}
+		return fn(ctx, tx)
+	})
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation, and which one.
+func IsUniqueViolation(err error) (constraint string, ok bool) {
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
+		return pgErr.ConstraintName, true
+	}
+	return "", false
+}
+
+// StatementCounter is a bun hook counting the statements sent, for tests and metrics.
+type StatementCounter struct{ n atomic.Int64 }
+
+func (c *StatementCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
+	return ctx
+}
+
+func (c *StatementCounter) AfterQuery(context.Context, *bun.QueryEvent) { c.n.Add(1) }
+
+// Count is the number of statements so far.
+func (c *StatementCounter) Count() int64 { return c.n.Load() }
+
+// CheckRole refuses a role that would make row-level security moot (§7): a superuser or a
+// role with BYPASSRLS sees every organization.
+func CheckRole(ctx context.Context, db bun.IDB) error {
+	var name string
+	var super, bypass bool
+	err := db.QueryRowContext(ctx,
+		"SELECT rolname, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user").Scan(&name, &super, &bypass)
+	if err != nil {
+		return fmt.Errorf("read the database role: %w", err)
+	}
+	switch {
+	case super:
+		return fmt.Errorf("database role %q is a superuser: row-level security would not isolate organizations; connect as a role that is a member of customer_service_app (or pass --allow-unsafe-role for local debugging)", name)
+	case bypass:
+		return fmt.Errorf("database role %q has BYPASSRLS: row-level security would not isolate organizations; connect as a role that is a member of customer_service_app (or pass --allow-unsafe-role for local debugging)", name)
+	}
+	return nil
+}

@@ -1,0 +1,73 @@
+// Package loaders holds the per-request dataloaders of the Customer 360: one per relation,
+// keyed by customer id, created by an HTTP middleware and reached through the context, so a
+// page of customers costs one statement per relation instead of one per customer.
+package loaders
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/vikstrous/dataloadgen"
+
+	"customerservice/models"
+)
+
+// Source is what the loaders batch: each call reads many customers' rows in one statement.
+type Source interface {
+	AddressesOf(ctx context.Context, customerIDs []uuid.UUID) (map[uuid.UUID][]models.Address, error)
+	LoyaltyAccountsOf(ctx context.Context, customerIDs []uuid.UUID) (map[uuid.UUID]*models.LoyaltyAccount, error)
+	CreditAccountsOf(ctx context.Context, customerIDs []uuid.UUID) (map[uuid.UUID]*models.CreditAccount, error)
+	SegmentsOf(ctx context.Context, customerIDs []uuid.UUID) (map[uuid.UUID]*models.CustomerSegment, error)
+}
+
+// Loaders of one request.
+type Loaders struct {
+	Addresses       *dataloadgen.Loader[uuid.UUID, []models.Address]
+	LoyaltyAccounts *dataloadgen.Loader[uuid.UUID, *models.LoyaltyAccount]
+	CreditAccounts  *dataloadgen.Loader[uuid.UUID, *models.CreditAccount]
+	Segments        *dataloadgen.Loader[uuid.UUID, *models.CustomerSegment]
+}
+
+// New returns fresh loaders; wait is how long each collects keys before it queries.
+func New(src Source, wait time.Duration) *Loaders {
+	opts := []dataloadgen.Option{dataloadgen.WithWait(wait), dataloadgen.WithBatchCapacity(500)}
+	return &Loaders{
+		Addresses:       dataloadgen.NewLoader(inKeyOrder(src.AddressesOf), opts...),
+		LoyaltyAccounts: dataloadgen.NewLoader(inKeyOrder(src.LoyaltyAccountsOf), opts...),
+		CreditAccounts:  dataloadgen.NewLoader(inKeyOrder(src.CreditAccountsOf), opts...),
+		Segments:        dataloadgen.NewLoader(inKeyOrder(src.SegmentsOf), opts...),
+	}
+}
+
+// inKeyOrder adapts a map-returning batch read to the loader's contract: one value per key,
+// in key order, the zero value (nil) where a customer has no row.
+func inKeyOrder[V any](fetch func(context.Context, []uuid.UUID) (map[uuid.UUID]V, error)) func(context.Context, []uuid.UUID) ([]V, []error) {
+	return func(ctx context.Context, keys []uuid.UUID) ([]V, []error) {
+		found, err := fetch(ctx, keys)
+		if err != nil {
+			return nil, []error{err}
+		}
+		out := make([]V, len(keys))
+		for i, k := range keys {
+			out[i] = found[k]
+		}
+		return out, nil
+	}
+}
+
+type ctxKey struct{}
+
+// Middleware gives every request its own loaders.
+func Middleware(src Source, wait time.Duration, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), ctxKey{}, New(src, wait))
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+// For returns the request's loaders.
+func For(ctx context.Context) *Loaders {
+	return ctx.Value(ctxKey{}).(*Loaders)
+}

@@ -1,0 +1,126 @@
+// Package scalars marshals the custom scalars of the schema (DESIGN §8): UUID, DateTime
+// (RFC 3339), Date (YYYY-MM-DD), Decimal (a JSON string, never a float) and JSON (an object).
+package scalars
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+)
+
+func MarshalUUID(u uuid.UUID) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { io.WriteString(w, strconv.Quote(u.String())) })
+}
+
+func UnmarshalUUID(v any) (uuid.UUID, error) {
+	s, ok := v.(string)
+	if !ok {
+		return uuid.Nil, errors.New("UUID must be a string such as \"3f0e2b8c-6c1a-4f7e-9d2b-5a6c7d8e9f01\"")
+	}
+	u, err := uuid.Parse(s)
+	if err != nil || len(s) != 36 {
+		return uuid.Nil, errors.New("UUID must look like \"3f0e2b8c-6c1a-4f7e-9d2b-5a6c7d8e9f01\"")
+	}
+	return u, nil
+}
+
+func MarshalDateTime(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		io.WriteString(w, strconv.Quote(t.UTC().Format(time.RFC3339Nano)))
+	})
+}
+
+func UnmarshalDateTime(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, errors.New("DateTime must be an RFC 3339 string such as \"2026-11-25T14:03:00Z\"")
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, errors.New("DateTime must be RFC 3339, such as \"2026-11-25T14:03:00Z\"")
+	}
+	return t, nil
+}
+
+const dateLayout = "2006-01-02"
+
+func MarshalDate(t time.Time) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { io.WriteString(w, strconv.Quote(t.Format(dateLayout))) })
+}
+
+func UnmarshalDate(v any) (time.Time, error) {
+	s, ok := v.(string)
+	if !ok {
+		return time.Time{}, errors.New("Date must be a string such as \"1990-04-17\"")
+	}
+	t, err := time.Parse(dateLayout, s)
+	if err != nil {
+		return time.Time{}, errors.New("Date must be YYYY-MM-DD, such as \"1990-04-17\"")
+	}
+	return t, nil
+}
+
+// MarshalDecimal writes money with exactly two decimals, as a string.
+func MarshalDecimal(d decimal.Decimal) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) { io.WriteString(w, strconv.Quote(d.StringFixed(2))) })
+}
+
+// UnmarshalDecimal reads a plain decimal string. Numbers are refused: a JSON number may have
+// passed through a float on the client, which is what the string form exists to prevent.
+// Scale (at most two decimals) is a business rule checked by the domain, with the field named.
+func UnmarshalDecimal(v any) (decimal.Decimal, error) {
+	s, ok := v.(string)
+	if !ok {
+		return decimal.Decimal{}, errors.New("Decimal must be a string such as \"1250.00\", not a number")
+	}
+	if !decimalPattern(s) {
+		return decimal.Decimal{}, fmt.Errorf("Decimal must be digits with an optional sign and decimal point, such as \"1250.00\"")
+	}
+	return decimal.NewFromString(s)
+}
+
+// decimalPattern accepts [-+]digits[.digits], at most 20 digits: no exponents, spaces or NaN.
+func decimalPattern(s string) bool {
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	intPart, frac, hasDot := strings.Cut(s, ".")
+	if intPart == "" || (hasDot && frac == "") || len(intPart)+len(frac) > 20 {
+		return false
+	}
+	for _, r := range intPart + frac {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+func MarshalJSON(m map[string]any) graphql.Marshaler {
+	return graphql.WriterFunc(func(w io.Writer) {
+		if m == nil {
+			io.WriteString(w, "{}")
+			return
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			io.WriteString(w, "{}")
+			return
+		}
+		w.Write(b)
+	})
+}
+
+func UnmarshalJSON(v any) (map[string]any, error) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, errors.New("JSON must be an object")
+	}
+	return m, nil
+}

@@ -1,0 +1,189 @@
+// Package apitest drives the real HTTP handler of the service against the test database:
+// tests speak GraphQL over HTTP with real tokens, as clients do.
+package apitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/rs/zerolog"
+	"github.com/uptrace/bun"
+
+	"customerservice/auth"
+	"customerservice/db"
+	"customerservice/graph"
+	"customerservice/httpapi"
+	"customerservice/internal/testdb"
+)
+
+// Secret signs the tests' tokens.
+const Secret = "test-secret-at-least-32-bytes-long!!"
+
+// Server is the service under test.
+type Server struct {
+	URL        string
+	App        *bun.DB // the server's pool (non-owner role, under RLS)
+	Owner      *bun.DB // the owner's pool, for inspecting what the API cannot see
+	Statements *db.StatementCounter
+	log        *syncWriter
+}
+
+// New starts the service on the test database, with its own pool and log.
+func New(t testing.TB) *Server {
+	t.Helper()
+	ctx := context.Background()
+	tdb := testdb.Get(t)
+	app, err := db.Open(ctx, tdb.AppURL, db.Options{MaxConns: 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner, err := db.Open(ctx, tdb.OwnerURL, db.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	counter := &db.StatementCounter{}
+	app.AddQueryHook(counter)
+	verifier, err := auth.NewVerifier(ctx, auth.Config{Secret: Secret})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logs := &syncWriter{}
+	resolver := graph.NewResolver(app)
+	h := httpapi.New(httpapi.Deps{
+		Log:      zerolog.New(logs),
+		Verifier: verifier,
+		Resolver: resolver,
+		Loaders:  resolver.CustomerService,
+		Limits:   graph.Limits{Introspection: true},
+		Ready:    func(ctx context.Context) error { return app.PingContext(ctx) },
+	})
+	hs := httptest.NewServer(h)
+	t.Cleanup(func() {
+		hs.Close()
+		app.Close()
+		owner.Close()
+	})
+	return &Server{URL: hs.URL, App: app, Owner: owner, Statements: counter, log: logs}
+}
+
+// Logs is everything the server has logged so far (JSON lines).
+func (s *Server) Logs() string { return s.log.String() }
+
+// Client calls the API as one user of one organization.
+type Client struct {
+	srv   *Server
+	Token string
+	Org   uuid.UUID
+	User  uuid.UUID
+}
+
+// As returns a client of organization org with the roles.
+func (s *Server) As(t testing.TB, org uuid.UUID, roles ...auth.Role) *Client {
+	t.Helper()
+	user := uuid.New()
+	token, err := auth.Mint(Secret, auth.Principal{UserID: user, OrganizationID: org, Roles: roles}, time.Hour, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Client{srv: s, Token: token, Org: org, User: user}
+}
+
+// NewOrg returns a client of a fresh organization with the roles: tests isolate by org.
+func (s *Server) NewOrg(t testing.TB, roles ...auth.Role) *Client {
+	return s.As(t, uuid.New(), roles...)
+}
+
+// Response is a GraphQL response.
+type Response struct {
+	Status int
+	Data   json.RawMessage `json:"data"`
+	Errors []Error         `json:"errors"`
+	Body   []byte          `json:"-"`
+}
+
+// Error is one GraphQL error.
+type Error struct {
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
+}
+
+// Code is the error's extensions.code.
+func (e Error) Code() string { c, _ := e.Extensions["code"].(string); return c }
+
+// Do posts a GraphQL request.
+func (c *Client) Do(t testing.TB, query string, vars map[string]any) Response {
+	t.Helper()
+	return c.srv.Post(t, c.Token, query, vars)
+}
+
+// Post posts a GraphQL request with the bearer token (none when empty).
+func (s *Server) Post(t testing.TB, token, query string, vars map[string]any) Response {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	req, _ := http.NewRequest(http.MethodPost, s.URL+"/graphql", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	out := Response{Status: res.StatusCode, Body: raw}
+	if err := json.Unmarshal(raw, &out); err != nil {
+		t.Fatalf("response is not JSON (%d): %s", res.StatusCode, raw)
+	}
+	return out
+}
+
+// Must posts a request that must succeed without errors and decodes its data into out.
+func (c *Client) Must(t testing.TB, query string, vars map[string]any, out any) {
+	t.Helper()
+	res := c.Do(t, query, vars)
+	if res.Status != http.StatusOK || len(res.Errors) > 0 {
+		t.Fatalf("request failed (%d): %s", res.Status, res.Body)
+	}
+	if out != nil {
+		if err := json.Unmarshal(res.Data, out); err != nil {
+			t.Fatalf("decode %s: %v", res.Data, err)
+		}
+	}
+}
+
+// ErrorCode returns the code of the response's only error, failing when there is not exactly one.
+func (r Response) ErrorCode(t testing.TB) string {
+	t.Helper()
+	if len(r.Errors) != 1 {
+		t.Fatalf("want exactly one error, got %d: %s", len(r.Errors), r.Body)
+	}
+	return r.Errors[0].Code()
+}
+
+// syncWriter serializes the server's concurrent log writes.
+type syncWriter struct {
+	mu sync.Mutex
+	w  bytes.Buffer
+}
+
+func (s *syncWriter) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.String()
+}
+
+func (s *syncWriter) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.w.Write(p)
+}

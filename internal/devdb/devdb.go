@@ -1,0 +1,92 @@
+// Package devdb provisions a private database on a pgcluster: the embedded default of
+// `serve` (DESIGN §9) and the throwaway database of the tests. It migrates as the superuser
+// (the owner) and hands out a login role that is a member of customer_service_app, so the
+// server runs under row-level security exactly as in production.
+package devdb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"customerservice/db"
+	"customerservice/internal/pgcluster"
+	"customerservice/migrations"
+)
+
+// LoginRole is the role the server logs in as on a dev database.
+const LoginRole = "customer_service"
+
+// DB is a provisioned database.
+type DB struct {
+	Cluster  *pgcluster.Cluster
+	Name     string
+	OwnerURL string // superuser: migrations, seeding checks, test inspection
+	AppURL   string // the non-owner login role the server uses
+}
+
+// Start opens (initdb on first use) and starts the cluster in dir on port if it is not
+// running, creates database name if missing, migrates it and ensures the login role.
+func Start(ctx context.Context, dir string, port int, name string, settings ...string) (*DB, error) {
+	c, err := pgcluster.Open(dir, port)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Running() {
+		if err := c.Start(ctx, settings...); err != nil {
+			return nil, err
+		}
+	}
+	d := &DB{Cluster: c, Name: name, OwnerURL: c.SuperuserURL(name)}
+	if err := d.provision(ctx, filepath.Join(dir, "app-password")); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func (d *DB) provision(ctx context.Context, passwordFile string) error {
+	admin, err := db.Open(ctx, d.Cluster.SuperuserURL("postgres"), db.Options{MaxConns: 1})
+	if err != nil {
+		return err
+	}
+	defer admin.Close()
+	var exists bool
+	if err := admin.QueryRowContext(ctx, "SELECT EXISTS (SELECT FROM pg_database WHERE datname = ?)", d.Name).Scan(&exists); err != nil {
+		return err
+	}
+	if !exists {
+		if _, err := admin.ExecContext(ctx, fmt.Sprintf("CREATE DATABASE %q", d.Name)); err != nil {
+			return fmt.Errorf("create database %s: %w", d.Name, err)
+		}
+	}
+	password, err := readOrCreate(passwordFile)
+	if err != nil {
+		return err
+	}
+	owner, err := db.Open(ctx, d.OwnerURL, db.Options{MaxConns: 2})
+	if err != nil {
+		return err
+	}
+	defer owner.Close()
+	if err := migrations.Up(ctx, owner); err != nil {
+		return err
+	}
+	if err := db.EnsureLoginRole(ctx, owner, LoginRole, password); err != nil {
+		return err
+	}
+	d.AppURL = fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", LoginRole, password, d.Cluster.Port, d.Name)
+	return nil
+}
+
+func readOrCreate(path string) (string, error) {
+	if b, err := os.ReadFile(path); err == nil {
+		return strings.TrimSpace(string(b)), nil
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return "", err
+	}
+	secret := pgcluster.RandomSecret(16)
+	return secret, os.WriteFile(path, []byte(secret+"\n"), 0o600)
+}

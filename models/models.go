@@ -1,0 +1,201 @@
+// Package models holds the bun models: one struct per table of DESIGN §2, with tags.
+// Enumerations are stored lower-case and bound to the GraphQL enums in gqlgen.yml.
+package models
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+)
+
+type CustomerType string
+
+const (
+	CustomerTypeB2C CustomerType = "b2c"
+	CustomerTypeB2B CustomerType = "b2b"
+)
+
+type CustomerStatus string
+
+const (
+	CustomerStatusActive   CustomerStatus = "active"
+	CustomerStatusInactive CustomerStatus = "inactive"
+	CustomerStatusBlocked  CustomerStatus = "blocked"
+)
+
+type DocumentType string
+
+const (
+	DocumentTypeCedula   DocumentType = "cedula"
+	DocumentTypeRUC      DocumentType = "ruc"
+	DocumentTypePassport DocumentType = "passport"
+	DocumentTypeOther    DocumentType = "other"
+)
+
+type AddressType string
+
+const (
+	AddressTypeShipping AddressType = "shipping"
+	AddressTypeBilling  AddressType = "billing"
+	AddressTypeBoth     AddressType = "both"
+)
+
+// Serves reports whether an address of type t can be used as kind (shipping or billing).
+func (t AddressType) Serves(kind AddressType) bool { return t == kind || t == AddressTypeBoth }
+
+type Tier string
+
+const (
+	TierBronze   Tier = "bronze"
+	TierSilver   Tier = "silver"
+	TierGold     Tier = "gold"
+	TierPlatinum Tier = "platinum"
+)
+
+type CreditStatus string
+
+const (
+	CreditStatusPending   CreditStatus = "pending"
+	CreditStatusApproved  CreditStatus = "approved"
+	CreditStatusSuspended CreditStatus = "suspended"
+	CreditStatusCancelled CreditStatus = "cancelled"
+)
+
+type SegmentCode string
+
+const (
+	SegmentChampions         SegmentCode = "champions"
+	SegmentLoyal             SegmentCode = "loyal"
+	SegmentPotentialLoyalist SegmentCode = "potential_loyalist"
+	SegmentNew               SegmentCode = "new"
+	SegmentAtRisk            SegmentCode = "at_risk"
+	SegmentLost              SegmentCode = "lost"
+)
+
+type Customer struct {
+	bun.BaseModel `bun:"table:customers,alias:c"`
+
+	ID                uuid.UUID      `bun:"customer_id,pk,type:uuid"`
+	OrganizationID    uuid.UUID      `bun:"organization_id,type:uuid"`
+	CustomerType      CustomerType   `bun:"customer_type"`
+	FirstName         string         `bun:"first_name"`
+	LastName          string         `bun:"last_name"`
+	Email             *string        `bun:"email"`
+	Phone             *string        `bun:"phone"`
+	DocumentType      *DocumentType  `bun:"document_type"`
+	DocumentNumber    *string        `bun:"document_number"`
+	BirthDate         *time.Time     `bun:"birth_date,type:date"`
+	Gender            *string        `bun:"gender"`
+	Status            CustomerStatus `bun:"status"`
+	StatusReason      *string        `bun:"status_reason"`
+	PreferredLanguage string         `bun:"preferred_language"`
+	MarketingConsent  bool           `bun:"marketing_consent"`
+	Tags              []string       `bun:"tags,array"`
+	Metadata          map[string]any `bun:"metadata,type:jsonb"`
+	Notes             *string        `bun:"notes"`
+	ErasedAt          *time.Time     `bun:"erased_at"`
+	CreatedAt         time.Time      `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt         time.Time      `bun:"updated_at,nullzero,default:now()"`
+	LastPurchaseAt    *time.Time     `bun:"last_purchase_at"`
+}
+
+type Address struct {
+	bun.BaseModel `bun:"table:addresses,alias:a"`
+
+	ID             uuid.UUID   `bun:"address_id,pk,type:uuid"`
+	OrganizationID uuid.UUID   `bun:"organization_id,type:uuid"`
+	CustomerID     uuid.UUID   `bun:"customer_id,type:uuid"`
+	AddressType    AddressType `bun:"address_type"`
+	RecipientName  *string     `bun:"recipient_name"`
+	AddressLine1   string      `bun:"address_line1"`
+	AddressLine2   *string     `bun:"address_line2"`
+	City           string      `bun:"city"`
+	State          *string     `bun:"state"`
+	PostalCode     *string     `bun:"postal_code"`
+	Country        string      `bun:"country"`
+	Phone          *string     `bun:"phone"`
+	IsDefault      bool        `bun:"is_default"`
+	IsActive       bool        `bun:"is_active"`
+	CreatedAt      time.Time   `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt      time.Time   `bun:"updated_at,nullzero,default:now()"`
+}
+
+type LoyaltyAccount struct {
+	bun.BaseModel `bun:"table:loyalty_accounts,alias:la"`
+
+	ID             uuid.UUID       `bun:"loyalty_account_id,pk,type:uuid"`
+	OrganizationID uuid.UUID       `bun:"organization_id,type:uuid"`
+	CustomerID     uuid.UUID       `bun:"customer_id,type:uuid"`
+	PointsBalance  int             `bun:"points_balance"`
+	LifetimePoints int             `bun:"lifetime_points"`
+	PointsRedeemed int             `bun:"points_redeemed"`
+	Tier           Tier            `bun:"tier"`
+	TierSince      time.Time       `bun:"tier_since,type:date"`
+	TierExpiresAt  *time.Time      `bun:"tier_expires_at,type:date"`
+	TotalPurchases int             `bun:"total_purchases"`
+	TotalSpent     decimal.Decimal `bun:"total_spent,type:numeric"`
+	CreatedAt      time.Time       `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt      time.Time       `bun:"updated_at,nullzero,default:now()"`
+}
+
+type CreditAccount struct {
+	bun.BaseModel `bun:"table:credit_accounts,alias:ca"`
+
+	ID                 uuid.UUID       `bun:"credit_account_id,pk,type:uuid"`
+	OrganizationID     uuid.UUID       `bun:"organization_id,type:uuid"`
+	CustomerID         uuid.UUID       `bun:"customer_id,type:uuid"`
+	CreditLimit        decimal.Decimal `bun:"credit_limit,type:numeric"`
+	CreditUsed         decimal.Decimal `bun:"credit_used,type:numeric"`
+	CreditAvailable    decimal.Decimal `bun:"credit_available,type:numeric,scanonly"`
+	PaymentTermDays    int             `bun:"payment_term_days"`
+	Status             CreditStatus    `bun:"status"`
+	ApprovedAt         *time.Time      `bun:"approved_at"`
+	ApprovedBy         *uuid.UUID      `bun:"approved_by,type:uuid"`
+	ApprovalNotes      *string         `bun:"approval_notes"`
+	SuspendedAt        *time.Time      `bun:"suspended_at"`
+	SuspensionReason   *string         `bun:"suspension_reason"`
+	CancelledAt        *time.Time      `bun:"cancelled_at"`
+	CancellationReason *string         `bun:"cancellation_reason"`
+	CreatedAt          time.Time       `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt          time.Time       `bun:"updated_at,nullzero,default:now()"`
+}
+
+type CustomerSegment struct {
+	bun.BaseModel `bun:"table:customer_segments,alias:s"`
+
+	ID                    uuid.UUID       `bun:"segment_id,pk,type:uuid"`
+	OrganizationID        uuid.UUID       `bun:"organization_id,type:uuid"`
+	CustomerID            uuid.UUID       `bun:"customer_id,type:uuid"`
+	SegmentCode           SegmentCode     `bun:"segment_code"`
+	RfmRecency            *int            `bun:"rfm_recency"`
+	RfmFrequency          *int            `bun:"rfm_frequency"`
+	RfmMonetary           *int            `bun:"rfm_monetary"`
+	RfmScore              *int            `bun:"rfm_score,scanonly"`
+	LifetimeValue         decimal.Decimal `bun:"lifetime_value,type:numeric"`
+	AverageOrderValue     decimal.Decimal `bun:"average_order_value,type:numeric"`
+	TotalOrders           int             `bun:"total_orders"`
+	DaysSinceLastPurchase *int            `bun:"days_since_last_purchase"`
+	IsVip                 bool            `bun:"is_vip"`
+	IsAtRisk              bool            `bun:"is_at_risk"`
+	CalculatedAt          time.Time       `bun:"calculated_at,nullzero,default:now()"`
+}
+
+// AuditEntry is one row of audit_log (§8): who did what to which entity, by field name only.
+type AuditEntry struct {
+	bun.BaseModel `bun:"table:audit_log,alias:al"`
+
+	ID             int64          `bun:"audit_id,pk,autoincrement"`
+	OrganizationID uuid.UUID      `bun:"organization_id,type:uuid"`
+	ActorID        uuid.UUID      `bun:"actor_id,type:uuid"`
+	Action         string         `bun:"action"`
+	EntityType     string         `bun:"entity_type"`
+	EntityID       *uuid.UUID     `bun:"entity_id,type:uuid"`
+	ChangedFields  []string       `bun:"changed_fields,array"`
+	Details        map[string]any `bun:"details,type:jsonb"`
+	CreatedAt      time.Time      `bun:"created_at,nullzero,default:now()"`
+}
+
+// FullName is the first and last name joined.
+func (c *Customer) FullName() string { return c.FirstName + " " + c.LastName }
