@@ -49,4 +49,3 @@ func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx bun
 		return fn(ctx, tx, p)
 	})
 }
-
