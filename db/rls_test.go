@@ -1,0 +1,110 @@
+package db_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"customerservice/db"
+	"customerservice/internal/testdb"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
+
+func open(t *testing.T, url string) *bun.DB {
+	t.Helper()
+	conn, err := db.Open(context.Background(), url, db.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// §7: the policies, not WHERE clauses, keep organizations apart for the server's role.
+func TestRLS_ServerRoleSeesOnlyItsOrganization(t *testing.T) {
+	tdb := testdb.Get(t)
+	owner, app := open(t, tdb.OwnerURL), open(t, tdb.AppURL)
+	ctx := context.Background()
+	orgA, orgB, id := uuid.New(), uuid.New(), uuid.New()
+	if _, err := owner.ExecContext(ctx, `INSERT INTO customers (customer_id, organization_id, first_name, last_name) VALUES (?, ?, 'A', 'A')`, id, orgA); err != nil {
+		t.Fatal(err)
+	}
+	count := func(org uuid.UUID) (n int) {
+		err := db.InOrg(ctx, app, org, true, func(ctx context.Context, tx bun.Tx) error {
+			return tx.QueryRowContext(ctx, "SELECT count(*) FROM customers").Scan(&n)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if a, b := count(orgA), count(orgB); a != 1 || b != 0 {
+		t.Fatalf("org A sees %d, org B sees %d; want 1 and 0", a, b)
+	}
+
+	// Without the setting (a pooled connection where it was set before reads '') nothing is visible.
+	var n int
+	if err := app.QueryRowContext(ctx, "SELECT count(*) FROM customers").Scan(&n); err != nil || n != 0 {
+		t.Fatalf("no organization set: count=%d err=%v", n, err)
+	}
+
+	// WITH CHECK: a row of another organization cannot be written, nor moved there.
+	err := db.InOrg(ctx, app, orgB, false, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO customers (organization_id, first_name, last_name) VALUES (?, 'X', 'X')`, orgA)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "row-level security") {
+		t.Fatalf("insert into another organization: %v", err)
+	}
+	err = db.InOrg(ctx, app, orgA, false, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.ExecContext(ctx, `UPDATE customers SET organization_id = ? WHERE customer_id = ?`, orgB, id)
+		return err
+	})
+	if err == nil || !strings.Contains(err.Error(), "row-level security") {
+		t.Fatalf("move to another organization: %v", err)
+	}
+}
+
+// §7: the setting is transaction-local: it does not survive on the pooled connection.
+func TestRLS_OrganizationSettingDoesNotLeakThroughThePool(t *testing.T) {
+	tdb := testdb.Get(t)
+	app := open(t, tdb.AppURL)
+	app.SetMaxOpenConns(1)
+	ctx := context.Background()
+	if err := db.InOrg(ctx, app, uuid.New(), true, func(context.Context, bun.Tx) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	var setting string
+	if err := app.QueryRowContext(ctx, "SELECT coalesce(current_setting('app.current_organization_id', true), '')").Scan(&setting); err != nil {
+		t.Fatal(err)
+	}
+	if setting != "" {
+		t.Fatalf("setting leaked to the next use of the connection: %q", setting)
+	}
+}
+
+// §7: serve refuses a role that would bypass row-level security.
+func TestCheckRole_RefusesSuperuserAndAcceptsAppRole(t *testing.T) {
+	tdb := testdb.Get(t)
+	ctx := context.Background()
+	if err := db.CheckRole(ctx, open(t, tdb.OwnerURL)); err == nil || !strings.Contains(err.Error(), "superuser") {
+		t.Fatalf("superuser accepted: %v", err)
+	}
+	if err := db.CheckRole(ctx, open(t, tdb.AppURL)); err != nil {
+		t.Fatalf("app role refused: %v", err)
+	}
+	owner := open(t, tdb.OwnerURL)
+	if _, err := owner.ExecContext(ctx, "DROP ROLE IF EXISTS bypasser; CREATE ROLE bypasser LOGIN BYPASSRLS PASSWORD 'x'"); err != nil {
+		t.Fatal(err)
+	}
+	url := fmt.Sprintf("postgres://bypasser:x@127.0.0.1:%d/%s?sslmode=disable", tdb.Cluster.Port, tdb.Name)
+	if err := db.CheckRole(ctx, open(t, url)); err == nil || !strings.Contains(err.Error(), "BYPASSRLS") {
+		t.Fatalf("BYPASSRLS accepted: %v", err)
+	}
+}

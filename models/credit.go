@@ -1,0 +1,47 @@
+package models
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+)
+
+type CreditUsageStatus string
+
+const (
+	UsagePending   CreditUsageStatus = "pending"
+	UsagePaid      CreditUsageStatus = "paid"
+	UsageOverdue   CreditUsageStatus = "overdue"
+	UsageCancelled CreditUsageStatus = "cancelled"
+)
+
+// CreditUsage is a charge of one order against a credit account (§5).
+type CreditUsage struct {
+	bun.BaseModel `bun:"table:credit_usage,alias:cu"`
+
+	ID              uuid.UUID         `bun:"usage_id,pk,type:uuid"`
+	OrganizationID  uuid.UUID         `bun:"organization_id,type:uuid"`
+	CreditAccountID uuid.UUID         `bun:"credit_account_id,type:uuid"`
+	OrderID         string            `bun:"order_id"`
+	Amount          decimal.Decimal   `bun:"amount,type:numeric"`
+	AmountPaid      decimal.Decimal   `bun:"amount_paid,type:numeric"`
+	Status          CreditUsageStatus `bun:"status"`
+	DueDate         time.Time         `bun:"due_date,type:date"`
+	CreatedAt       time.Time         `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt       time.Time         `bun:"updated_at,nullzero,default:now()"`
+}
+
+// CreditPayment is a payment against a credit account, unique by reference (§5, §8).
+type CreditPayment struct {
+	bun.BaseModel `bun:"table:credit_payments,alias:cp"`
+
+	ID               uuid.UUID       `bun:"payment_id,pk,type:uuid"`
+	OrganizationID   uuid.UUID       `bun:"organization_id,type:uuid"`
+	CreditAccountID  uuid.UUID       `bun:"credit_account_id,type:uuid"`
+	Amount           decimal.Decimal `bun:"amount,type:numeric"`
+	PaymentReference string          `bun:"payment_reference"`
+	PaymentDate      time.Time       `bun:"payment_date,type:date"`
+	CreatedAt        time.Time       `bun:"created_at,nullzero,default:now()"`
+}
