@@ -8,7 +8,6 @@ import (
 
 	"github.com/uptrace/bun"
 
-	"customerservice/apperr"
 	"customerservice/auth"
 	"customerservice/db"
 )
@@ -21,31 +20,12 @@ type Service struct {
 // NewService returns the service over the pool.
 func NewService(pool *bun.DB) *Service { return &Service{db: pool} }
 
-// principal is the caller; services run only for authenticated requests.
-func principal(ctx context.Context) (auth.Principal, error) {
-	p, ok := auth.FromContext(ctx)
-	if !ok {
-		return auth.Principal{}, apperr.New(apperr.Unauthenticated, "not authenticated")
-	}
-	return p, nil
-}
-
 // read runs fn in a read-only transaction of the caller's organization.
 func (s *Service) read(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	p, err := principal(ctx)
-	if err != nil {
-		return err
-	}
-	return db.InOrg(ctx, s.db, p.OrganizationID, true, fn)
+	return db.Read(ctx, s.db, fn)
 }
 
 // write runs fn in a read-write transaction of the caller's organization.
 func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx bun.Tx, p auth.Principal) error) error {
-	p, err := principal(ctx)
-	if err != nil {
-		return err
-	}
-	return db.InOrg(ctx, s.db, p.OrganizationID, false, func(ctx context.Context, tx bun.Tx) error {
-		return fn(ctx, tx, p)
-	})
+	return db.Write(ctx, s.db, fn)
 }

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -55,6 +56,18 @@ func pgxConfig(url string, opts Options) (*pgx.ConnConfig, error) {
 		cfg.RuntimeParams["statement_timeout"] = fmt.Sprint(opts.StatementTimeout.Milliseconds())
 	}
 	cfg.RuntimeParams["application_name"] = "customer-service"
+	// bun writes argument values into the SQL text, so statements are rarely repeated: pgx's
+	// default (prepare and cache each one) would cost an extra round trip per statement.
+	// Exec mode sends each in one round trip, and needs no server-side prepared statements
+	// (which also keeps PgBouncer in transaction mode working).
+	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
+	// bun formats every value into the SQL text, so nearly each statement is new to the
+	// driver: pgx's default mode (prepare each new text, then execute it) would cost a second
+	// round trip per statement and fill the server with one-off prepared statements. The
+	// simple protocol sends the text once.
+	if !strings.Contains(url, "default_query_exec_mode") {
+		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
+	}
 	return cfg, nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/errcode"
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -43,7 +44,11 @@ func queryError(ctx context.Context, err error) error {
 // anything else is INTERNAL with the detail only in the log (no SQL, no stack).
 func presentError(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
-	if _, coded := gqlErr.Extensions["code"]; coded {
+	if code, coded := gqlErr.Extensions["code"]; coded {
+		// §8 has one code for a malformed request, whether it failed to parse or to validate.
+		if code == errcode.ValidationFailed || code == errcode.ParseFailed {
+			gqlErr.Extensions["code"] = "BAD_USER_INPUT"
+		}
 		return gqlErr
 	}
 	var plain *gqlerror.Error

@@ -35,7 +35,10 @@ func NewExecutableSchema(cfg Config) graphql.ExecutableSchema {
 type Config = graphql.Config[ResolverRoot, DirectiveRoot, ComplexityRoot]
 
 type ResolverRoot interface {
+	CreditAccount() CreditAccountResolver
+	CreditUsage() CreditUsageResolver
 	Customer() CustomerResolver
+	LoyaltyAccount() LoyaltyAccountResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
 }
@@ -68,24 +71,116 @@ type ComplexityRoot struct {
 		UpdatedAt     func(childComplexity int) int
 	}
 
+	AdjustPointsPayload struct {
+		LoyaltyAccount func(childComplexity int) int
+		Transaction    func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
+	}
+
+	ApproveCreditAccountPayload struct {
+		CreditAccount func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
+	AwardBonusPointsPayload struct {
+		LoyaltyAccount func(childComplexity int) int
+		Transaction    func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
+	}
+
+	CancelCreditAccountPayload struct {
+		CreditAccount func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
+	CancelCreditUsagePayload struct {
+		CreditAccount func(childComplexity int) int
+		Usage         func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
+	ChargeCreditPayload struct {
+		CreditAccount func(childComplexity int) int
+		Usage         func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
 	CreateCustomerPayload struct {
 		Customer   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
 	CreditAccount struct {
-		ApprovalNotes    func(childComplexity int) int
-		ApprovedAt       func(childComplexity int) int
-		ApprovedBy       func(childComplexity int) int
+		Aging              func(childComplexity int) int
+		ApprovalNotes      func(childComplexity int) int
+		ApprovedAt         func(childComplexity int) int
+		ApprovedBy         func(childComplexity int) int
+		CancellationReason func(childComplexity int) int
+		CancelledAt        func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		CreditAvailable    func(childComplexity int) int
+		CreditLimit        func(childComplexity int) int
+		CreditUsed         func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		Outstanding        func(childComplexity int) int
+		OverdueAmount      func(childComplexity int) int
+		PaymentTermDays    func(childComplexity int) int
+		Payments           func(childComplexity int, first *int, after *string) int
+		Status             func(childComplexity int) int
+		SuspendedAt        func(childComplexity int) int
+		SuspensionReason   func(childComplexity int) int
+		Usages             func(childComplexity int, first *int, after *string, status *models.CreditUsageStatus) int
+	}
+
+	CreditAging struct {
+		Current    func(childComplexity int) int
+		Days1To30  func(childComplexity int) int
+		Days31To60 func(childComplexity int) int
+		Days61To90 func(childComplexity int) int
+		Over90     func(childComplexity int) int
+	}
+
+	CreditPayment struct {
+		Amount           func(childComplexity int) int
 		CreatedAt        func(childComplexity int) int
-		CreditAvailable  func(childComplexity int) int
-		CreditLimit      func(childComplexity int) int
-		CreditUsed       func(childComplexity int) int
 		ID               func(childComplexity int) int
-		PaymentTermDays  func(childComplexity int) int
-		Status           func(childComplexity int) int
-		SuspendedAt      func(childComplexity int) int
-		SuspensionReason func(childComplexity int) int
+		PaymentDate      func(childComplexity int) int
+		PaymentReference func(childComplexity int) int
+	}
+
+	CreditPaymentConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CreditPaymentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	CreditUsage struct {
+		Amount      func(childComplexity int) int
+		AmountPaid  func(childComplexity int) int
+		CreatedAt   func(childComplexity int) int
+		DueDate     func(childComplexity int) int
+		ID          func(childComplexity int) int
+		OrderID     func(childComplexity int) int
+		Outstanding func(childComplexity int) int
+		Status      func(childComplexity int) int
+	}
+
+	CreditUsageConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	CreditUsageEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Customer struct {
@@ -111,6 +206,7 @@ type ComplexityRoot struct {
 		Notes                  func(childComplexity int) int
 		Phone                  func(childComplexity int) int
 		PreferredLanguage      func(childComplexity int) int
+		Purchases              func(childComplexity int, first *int, after *string) int
 		Segment                func(childComplexity int) int
 		Status                 func(childComplexity int) int
 		StatusReason           func(childComplexity int) int
@@ -158,17 +254,67 @@ type ComplexityRoot struct {
 		CustomerType func(childComplexity int) int
 	}
 
+	EnrollLoyaltyPayload struct {
+		LoyaltyAccount func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
+	}
+
 	LoyaltyAccount struct {
-		CreatedAt      func(childComplexity int) int
-		ID             func(childComplexity int) int
-		LifetimePoints func(childComplexity int) int
-		PointsBalance  func(childComplexity int) int
-		PointsRedeemed func(childComplexity int) int
-		Tier           func(childComplexity int) int
-		TierExpiresAt  func(childComplexity int) int
-		TierSince      func(childComplexity int) int
-		TotalPurchases func(childComplexity int) int
-		TotalSpent     func(childComplexity int) int
+		CreatedAt          func(childComplexity int) int
+		ID                 func(childComplexity int) int
+		LifetimePoints     func(childComplexity int) int
+		NextTier           func(childComplexity int) int
+		PointsBalance      func(childComplexity int) int
+		PointsExpiringSoon func(childComplexity int, days *int) int
+		PointsRedeemed     func(childComplexity int) int
+		PointsToNextTier   func(childComplexity int) int
+		Tier               func(childComplexity int) int
+		TierExpiresAt      func(childComplexity int) int
+		TierSince          func(childComplexity int) int
+		TotalPurchases     func(childComplexity int) int
+		TotalSpent         func(childComplexity int) int
+		Transactions       func(childComplexity int, first *int, after *string, typeArg *models.LoyaltyTransactionType) int
+	}
+
+	LoyaltyProgram struct {
+		AutoEnroll            func(childComplexity int) int
+		MultiplierBronze      func(childComplexity int) int
+		MultiplierGold        func(childComplexity int) int
+		MultiplierPlatinum    func(childComplexity int) int
+		MultiplierSilver      func(childComplexity int) int
+		PointsLifetimeMonths  func(childComplexity int) int
+		PointsPerCurrencyUnit func(childComplexity int) int
+		QualificationMonths   func(childComplexity int) int
+		SegmentLookbackDays   func(childComplexity int) int
+		ThresholdGold         func(childComplexity int) int
+		ThresholdPlatinum     func(childComplexity int) int
+		ThresholdSilver       func(childComplexity int) int
+		TierDurationMonths    func(childComplexity int) int
+		UpdatedAt             func(childComplexity int) int
+	}
+
+	LoyaltyTransaction struct {
+		BalanceAfter  func(childComplexity int) int
+		CreatedAt     func(childComplexity int) int
+		Description   func(childComplexity int) int
+		ExpiresAt     func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Points        func(childComplexity int) int
+		ReferenceID   func(childComplexity int) int
+		ReferenceType func(childComplexity int) int
+		Type          func(childComplexity int) int
+	}
+
+	LoyaltyTransactionConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	LoyaltyTransactionEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	Me struct {
@@ -178,13 +324,35 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddAddress        func(childComplexity int, customerID uuid.UUID, input model.AddAddressInput) int
-		CreateCustomer    func(childComplexity int, input model.CreateCustomerInput) int
-		RemoveAddress     func(childComplexity int, id uuid.UUID) int
-		SetCustomerStatus func(childComplexity int, id uuid.UUID, status models.CustomerStatus, reason *string) int
-		SetDefaultAddress func(childComplexity int, id uuid.UUID) int
-		UpdateAddress     func(childComplexity int, id uuid.UUID, input model.UpdateAddressInput) int
-		UpdateCustomer    func(childComplexity int, id uuid.UUID, input model.UpdateCustomerInput) int
+		AddAddress             func(childComplexity int, customerID uuid.UUID, input model.AddAddressInput) int
+		AdjustPoints           func(childComplexity int, input model.AdjustPointsInput) int
+		ApproveCreditAccount   func(childComplexity int, id uuid.UUID, notes *string) int
+		AwardBonusPoints       func(childComplexity int, input model.AwardBonusPointsInput) int
+		CancelCreditAccount    func(childComplexity int, id uuid.UUID, reason *string) int
+		CancelCreditUsage      func(childComplexity int, id uuid.UUID) int
+		ChargeCredit           func(childComplexity int, input model.ChargeCreditInput) int
+		CreateCustomer         func(childComplexity int, input model.CreateCustomerInput) int
+		EnrollLoyalty          func(childComplexity int, customerID uuid.UUID) int
+		OpenCreditAccount      func(childComplexity int, input model.OpenCreditAccountInput) int
+		RecalculateSegments    func(childComplexity int) int
+		RecordCreditPayment    func(childComplexity int, input model.RecordCreditPaymentInput) int
+		RecordPurchase         func(childComplexity int, input model.RecordPurchaseInput) int
+		RecordRefund           func(childComplexity int, input model.RecordRefundInput) int
+		RedeemPoints           func(childComplexity int, input model.RedeemPointsInput) int
+		ReinstateCreditAccount func(childComplexity int, id uuid.UUID) int
+		RemoveAddress          func(childComplexity int, id uuid.UUID) int
+		SetCustomerStatus      func(childComplexity int, id uuid.UUID, status models.CustomerStatus, reason *string) int
+		SetDefaultAddress      func(childComplexity int, id uuid.UUID) int
+		SuspendCreditAccount   func(childComplexity int, id uuid.UUID, reason string) int
+		UpdateAddress          func(childComplexity int, id uuid.UUID, input model.UpdateAddressInput) int
+		UpdateCreditLimit      func(childComplexity int, id uuid.UUID, creditLimit decimal.Decimal) int
+		UpdateCustomer         func(childComplexity int, id uuid.UUID, input model.UpdateCustomerInput) int
+		UpdateLoyaltyProgram   func(childComplexity int, input model.UpdateLoyaltyProgramInput) int
+	}
+
+	OpenCreditAccountPayload struct {
+		CreditAccount func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
 	}
 
 	PageInfo struct {
@@ -194,6 +362,30 @@ type ComplexityRoot struct {
 		StartCursor     func(childComplexity int) int
 	}
 
+	Purchase struct {
+		Amount         func(childComplexity int) int
+		Channel        func(childComplexity int) int
+		CreatedAt      func(childComplexity int) int
+		CustomerID     func(childComplexity int) int
+		ID             func(childComplexity int) int
+		OccurredAt     func(childComplexity int) int
+		OrderID        func(childComplexity int) int
+		PointsEarned   func(childComplexity int) int
+		RefundedAmount func(childComplexity int) int
+	}
+
+	PurchaseConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PurchaseEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	Query struct {
 		Customer           func(childComplexity int, id uuid.UUID) int
 		CustomerByDocument func(childComplexity int, documentType models.DocumentType, documentNumber string) int
@@ -201,7 +393,46 @@ type ComplexityRoot struct {
 		CustomerByPhone    func(childComplexity int, phone string) int
 		CustomerStats      func(childComplexity int, filter *model.CustomerFilter, search *string) int
 		Customers          func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) int
+		LoyaltyProgram     func(childComplexity int) int
 		Me                 func(childComplexity int) int
+	}
+
+	RecalculateSegmentsPayload struct {
+		BySegment    func(childComplexity int) int
+		CalculatedAt func(childComplexity int) int
+		Scored       func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
+	}
+
+	RecordCreditPaymentPayload struct {
+		CreditAccount func(childComplexity int) int
+		Payment       func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
+	RecordPurchasePayload struct {
+		LoyaltyAccount func(childComplexity int) int
+		Purchase       func(childComplexity int) int
+		Transaction    func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
+	}
+
+	RecordRefundPayload struct {
+		LoyaltyAccount func(childComplexity int) int
+		Purchase       func(childComplexity int) int
+		Transaction    func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
+	}
+
+	RedeemPointsPayload struct {
+		LoyaltyAccount func(childComplexity int) int
+		Transaction    func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
+	}
+
+	ReinstateCreditAccountPayload struct {
+		CreditAccount func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
 	}
 
 	RemoveAddressPayload struct {
@@ -229,6 +460,11 @@ type ComplexityRoot struct {
 		Status func(childComplexity int) int
 	}
 
+	SuspendCreditAccountPayload struct {
+		CreditAccount func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
 	TierCount struct {
 		Count func(childComplexity int) int
 		Tier  func(childComplexity int) int
@@ -239,9 +475,19 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	UpdateCreditLimitPayload struct {
+		CreditAccount func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
 	UpdateCustomerPayload struct {
 		Customer   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	UpdateLoyaltyProgramPayload struct {
+		LoyaltyProgram func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
 	}
 
 	UserError struct {
@@ -255,6 +501,17 @@ type ComplexityRoot struct {
 
 // region    ************************** generated!.gotpl **************************
 
+type CreditAccountResolver interface {
+	Outstanding(ctx context.Context, obj *models.CreditAccount) (*decimal.Decimal, error)
+	OverdueAmount(ctx context.Context, obj *models.CreditAccount) (*decimal.Decimal, error)
+	Aging(ctx context.Context, obj *models.CreditAccount) (*model.CreditAging, error)
+	Usages(ctx context.Context, obj *models.CreditAccount, first *int, after *string, status *models.CreditUsageStatus) (*model.CreditUsageConnection, error)
+	Payments(ctx context.Context, obj *models.CreditAccount, first *int, after *string) (*model.CreditPaymentConnection, error)
+}
+type CreditUsageResolver interface {
+	Outstanding(ctx context.Context, obj *models.CreditUsage) (*decimal.Decimal, error)
+	Status(ctx context.Context, obj *models.CreditUsage) (models.CreditUsageStatus, error)
+}
 type CustomerResolver interface {
 	Addresses(ctx context.Context, obj *models.Customer, typeArg *models.AddressType, includeInactive *bool) ([]models.Address, error)
 	DefaultShippingAddress(ctx context.Context, obj *models.Customer) (*models.Address, error)
@@ -262,6 +519,13 @@ type CustomerResolver interface {
 	LoyaltyAccount(ctx context.Context, obj *models.Customer) (*models.LoyaltyAccount, error)
 	CreditAccount(ctx context.Context, obj *models.Customer) (*models.CreditAccount, error)
 	Segment(ctx context.Context, obj *models.Customer) (*models.CustomerSegment, error)
+	Purchases(ctx context.Context, obj *models.Customer, first *int, after *string) (*model.PurchaseConnection, error)
+}
+type LoyaltyAccountResolver interface {
+	NextTier(ctx context.Context, obj *models.LoyaltyAccount) (*models.Tier, error)
+	PointsToNextTier(ctx context.Context, obj *models.LoyaltyAccount) (*int, error)
+	PointsExpiringSoon(ctx context.Context, obj *models.LoyaltyAccount, days *int) (int, error)
+	Transactions(ctx context.Context, obj *models.LoyaltyAccount, first *int, after *string, typeArg *models.LoyaltyTransactionType) (*model.LoyaltyTransactionConnection, error)
 }
 type MutationResolver interface {
 	CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*model.CreateCustomerPayload, error)
@@ -271,6 +535,23 @@ type MutationResolver interface {
 	UpdateAddress(ctx context.Context, id uuid.UUID, input model.UpdateAddressInput) (*model.UpdateAddressPayload, error)
 	RemoveAddress(ctx context.Context, id uuid.UUID) (*model.RemoveAddressPayload, error)
 	SetDefaultAddress(ctx context.Context, id uuid.UUID) (*model.SetDefaultAddressPayload, error)
+	EnrollLoyalty(ctx context.Context, customerID uuid.UUID) (*model.EnrollLoyaltyPayload, error)
+	RecordPurchase(ctx context.Context, input model.RecordPurchaseInput) (*model.RecordPurchasePayload, error)
+	RecordRefund(ctx context.Context, input model.RecordRefundInput) (*model.RecordRefundPayload, error)
+	RedeemPoints(ctx context.Context, input model.RedeemPointsInput) (*model.RedeemPointsPayload, error)
+	AwardBonusPoints(ctx context.Context, input model.AwardBonusPointsInput) (*model.AwardBonusPointsPayload, error)
+	AdjustPoints(ctx context.Context, input model.AdjustPointsInput) (*model.AdjustPointsPayload, error)
+	UpdateLoyaltyProgram(ctx context.Context, input model.UpdateLoyaltyProgramInput) (*model.UpdateLoyaltyProgramPayload, error)
+	OpenCreditAccount(ctx context.Context, input model.OpenCreditAccountInput) (*model.OpenCreditAccountPayload, error)
+	ApproveCreditAccount(ctx context.Context, id uuid.UUID, notes *string) (*model.ApproveCreditAccountPayload, error)
+	SuspendCreditAccount(ctx context.Context, id uuid.UUID, reason string) (*model.SuspendCreditAccountPayload, error)
+	ReinstateCreditAccount(ctx context.Context, id uuid.UUID) (*model.ReinstateCreditAccountPayload, error)
+	CancelCreditAccount(ctx context.Context, id uuid.UUID, reason *string) (*model.CancelCreditAccountPayload, error)
+	UpdateCreditLimit(ctx context.Context, id uuid.UUID, creditLimit decimal.Decimal) (*model.UpdateCreditLimitPayload, error)
+	ChargeCredit(ctx context.Context, input model.ChargeCreditInput) (*model.ChargeCreditPayload, error)
+	RecordCreditPayment(ctx context.Context, input model.RecordCreditPaymentInput) (*model.RecordCreditPaymentPayload, error)
+	CancelCreditUsage(ctx context.Context, id uuid.UUID) (*model.CancelCreditUsagePayload, error)
+	RecalculateSegments(ctx context.Context) (*model.RecalculateSegmentsPayload, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Me, error)
@@ -280,6 +561,7 @@ type QueryResolver interface {
 	CustomerByDocument(ctx context.Context, documentType models.DocumentType, documentNumber string) (*models.Customer, error)
 	Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error)
 	CustomerStats(ctx context.Context, filter *model.CustomerFilter, search *string) (*model.CustomerStats, error)
+	LoyaltyProgram(ctx context.Context) (*models.LoyaltyProgram, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -404,6 +686,108 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Address.UpdatedAt(childComplexity), true
 
+	case "AdjustPointsPayload.loyaltyAccount":
+		if e.ComplexityRoot.AdjustPointsPayload.LoyaltyAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustPointsPayload.LoyaltyAccount(childComplexity), true
+	case "AdjustPointsPayload.transaction":
+		if e.ComplexityRoot.AdjustPointsPayload.Transaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustPointsPayload.Transaction(childComplexity), true
+	case "AdjustPointsPayload.userErrors":
+		if e.ComplexityRoot.AdjustPointsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AdjustPointsPayload.UserErrors(childComplexity), true
+
+	case "ApproveCreditAccountPayload.creditAccount":
+		if e.ComplexityRoot.ApproveCreditAccountPayload.CreditAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApproveCreditAccountPayload.CreditAccount(childComplexity), true
+	case "ApproveCreditAccountPayload.userErrors":
+		if e.ComplexityRoot.ApproveCreditAccountPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApproveCreditAccountPayload.UserErrors(childComplexity), true
+
+	case "AwardBonusPointsPayload.loyaltyAccount":
+		if e.ComplexityRoot.AwardBonusPointsPayload.LoyaltyAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AwardBonusPointsPayload.LoyaltyAccount(childComplexity), true
+	case "AwardBonusPointsPayload.transaction":
+		if e.ComplexityRoot.AwardBonusPointsPayload.Transaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AwardBonusPointsPayload.Transaction(childComplexity), true
+	case "AwardBonusPointsPayload.userErrors":
+		if e.ComplexityRoot.AwardBonusPointsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AwardBonusPointsPayload.UserErrors(childComplexity), true
+
+	case "CancelCreditAccountPayload.creditAccount":
+		if e.ComplexityRoot.CancelCreditAccountPayload.CreditAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelCreditAccountPayload.CreditAccount(childComplexity), true
+	case "CancelCreditAccountPayload.userErrors":
+		if e.ComplexityRoot.CancelCreditAccountPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelCreditAccountPayload.UserErrors(childComplexity), true
+
+	case "CancelCreditUsagePayload.creditAccount":
+		if e.ComplexityRoot.CancelCreditUsagePayload.CreditAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelCreditUsagePayload.CreditAccount(childComplexity), true
+	case "CancelCreditUsagePayload.usage":
+		if e.ComplexityRoot.CancelCreditUsagePayload.Usage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelCreditUsagePayload.Usage(childComplexity), true
+	case "CancelCreditUsagePayload.userErrors":
+		if e.ComplexityRoot.CancelCreditUsagePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CancelCreditUsagePayload.UserErrors(childComplexity), true
+
+	case "ChargeCreditPayload.creditAccount":
+		if e.ComplexityRoot.ChargeCreditPayload.CreditAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChargeCreditPayload.CreditAccount(childComplexity), true
+	case "ChargeCreditPayload.usage":
+		if e.ComplexityRoot.ChargeCreditPayload.Usage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChargeCreditPayload.Usage(childComplexity), true
+	case "ChargeCreditPayload.userErrors":
+		if e.ComplexityRoot.ChargeCreditPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ChargeCreditPayload.UserErrors(childComplexity), true
+
 	case "CreateCustomerPayload.customer":
 		if e.ComplexityRoot.CreateCustomerPayload.Customer == nil {
 			break
@@ -417,6 +801,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CreateCustomerPayload.UserErrors(childComplexity), true
 
+	case "CreditAccount.aging":
+		if e.ComplexityRoot.CreditAccount.Aging == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccount.Aging(childComplexity), true
 	case "CreditAccount.approvalNotes":
 		if e.ComplexityRoot.CreditAccount.ApprovalNotes == nil {
 			break
@@ -435,6 +825,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditAccount.ApprovedBy(childComplexity), true
+	case "CreditAccount.cancellationReason":
+		if e.ComplexityRoot.CreditAccount.CancellationReason == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccount.CancellationReason(childComplexity), true
+	case "CreditAccount.cancelledAt":
+		if e.ComplexityRoot.CreditAccount.CancelledAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccount.CancelledAt(childComplexity), true
 	case "CreditAccount.createdAt":
 		if e.ComplexityRoot.CreditAccount.CreatedAt == nil {
 			break
@@ -465,12 +867,35 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditAccount.ID(childComplexity), true
+	case "CreditAccount.outstanding":
+		if e.ComplexityRoot.CreditAccount.Outstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccount.Outstanding(childComplexity), true
+	case "CreditAccount.overdueAmount":
+		if e.ComplexityRoot.CreditAccount.OverdueAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccount.OverdueAmount(childComplexity), true
 	case "CreditAccount.paymentTermDays":
 		if e.ComplexityRoot.CreditAccount.PaymentTermDays == nil {
 			break
 		}
 
 		return e.ComplexityRoot.CreditAccount.PaymentTermDays(childComplexity), true
+	case "CreditAccount.payments":
+		if e.ComplexityRoot.CreditAccount.Payments == nil {
+			break
+		}
+
+		args, err := ec.field_CreditAccount_payments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CreditAccount.Payments(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "CreditAccount.status":
 		if e.ComplexityRoot.CreditAccount.Status == nil {
 			break
@@ -489,6 +914,204 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditAccount.SuspensionReason(childComplexity), true
+	case "CreditAccount.usages":
+		if e.ComplexityRoot.CreditAccount.Usages == nil {
+			break
+		}
+
+		args, err := ec.field_CreditAccount_usages_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CreditAccount.Usages(childComplexity, args["first"].(*int), args["after"].(*string), args["status"].(*models.CreditUsageStatus)), true
+
+	case "CreditAging.current":
+		if e.ComplexityRoot.CreditAging.Current == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAging.Current(childComplexity), true
+	case "CreditAging.days1To30":
+		if e.ComplexityRoot.CreditAging.Days1To30 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAging.Days1To30(childComplexity), true
+	case "CreditAging.days31To60":
+		if e.ComplexityRoot.CreditAging.Days31To60 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAging.Days31To60(childComplexity), true
+	case "CreditAging.days61To90":
+		if e.ComplexityRoot.CreditAging.Days61To90 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAging.Days61To90(childComplexity), true
+	case "CreditAging.over90":
+		if e.ComplexityRoot.CreditAging.Over90 == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAging.Over90(childComplexity), true
+
+	case "CreditPayment.amount":
+		if e.ComplexityRoot.CreditPayment.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPayment.Amount(childComplexity), true
+	case "CreditPayment.createdAt":
+		if e.ComplexityRoot.CreditPayment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPayment.CreatedAt(childComplexity), true
+	case "CreditPayment.id":
+		if e.ComplexityRoot.CreditPayment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPayment.ID(childComplexity), true
+	case "CreditPayment.paymentDate":
+		if e.ComplexityRoot.CreditPayment.PaymentDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPayment.PaymentDate(childComplexity), true
+	case "CreditPayment.paymentReference":
+		if e.ComplexityRoot.CreditPayment.PaymentReference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPayment.PaymentReference(childComplexity), true
+
+	case "CreditPaymentConnection.edges":
+		if e.ComplexityRoot.CreditPaymentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPaymentConnection.Edges(childComplexity), true
+	case "CreditPaymentConnection.nodes":
+		if e.ComplexityRoot.CreditPaymentConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPaymentConnection.Nodes(childComplexity), true
+	case "CreditPaymentConnection.pageInfo":
+		if e.ComplexityRoot.CreditPaymentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPaymentConnection.PageInfo(childComplexity), true
+	case "CreditPaymentConnection.totalCount":
+		if e.ComplexityRoot.CreditPaymentConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPaymentConnection.TotalCount(childComplexity), true
+
+	case "CreditPaymentEdge.cursor":
+		if e.ComplexityRoot.CreditPaymentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPaymentEdge.Cursor(childComplexity), true
+	case "CreditPaymentEdge.node":
+		if e.ComplexityRoot.CreditPaymentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPaymentEdge.Node(childComplexity), true
+
+	case "CreditUsage.amount":
+		if e.ComplexityRoot.CreditUsage.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditUsage.Amount(childComplexity), true
+	case "CreditUsage.amountPaid":
+		if e.ComplexityRoot.CreditUsage.AmountPaid == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditUsage.AmountPaid(childComplexity), true
+	case "CreditUsage.createdAt":
+		if e.ComplexityRoot.CreditUsage.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditUsage.CreatedAt(childComplexity), true
+	case "CreditUsage.dueDate":
+		if e.ComplexityRoot.CreditUsage.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditUsage.DueDate(childComplexity), true
+	case "CreditUsage.id":
+		if e.ComplexityRoot.CreditUsage.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditUsage.ID(childComplexity), true
+	case "CreditUsage.orderId":
+		if e.ComplexityRoot.CreditUsage.OrderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditUsage.OrderID(childComplexity), true
+	case "CreditUsage.outstanding":
+		if e.ComplexityRoot.CreditUsage.Outstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditUsage.Outstanding(childComplexity), true
+	case "CreditUsage.status":
+		if e.ComplexityRoot.CreditUsage.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditUsage.Status(childComplexity), true
+
+	case "CreditUsageConnection.edges":
+		if e.ComplexityRoot.CreditUsageConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditUsageConnection.Edges(childComplexity), true
+	case "CreditUsageConnection.nodes":
+		if e.ComplexityRoot.CreditUsageConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditUsageConnection.Nodes(childComplexity), true
+	case "CreditUsageConnection.pageInfo":
+		if e.ComplexityRoot.CreditUsageConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditUsageConnection.PageInfo(childComplexity), true
+	case "CreditUsageConnection.totalCount":
+		if e.ComplexityRoot.CreditUsageConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditUsageConnection.TotalCount(childComplexity), true
+
+	case "CreditUsageEdge.cursor":
+		if e.ComplexityRoot.CreditUsageEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditUsageEdge.Cursor(childComplexity), true
+	case "CreditUsageEdge.node":
+		if e.ComplexityRoot.CreditUsageEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditUsageEdge.Node(childComplexity), true
 
 	case "Customer.addresses":
 		if e.ComplexityRoot.Customer.Addresses == nil {
@@ -627,6 +1250,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.PreferredLanguage(childComplexity), true
+	case "Customer.purchases":
+		if e.ComplexityRoot.Customer.Purchases == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_purchases_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Purchases(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Customer.segment":
 		if e.ComplexityRoot.Customer.Segment == nil {
 			break
@@ -813,6 +1447,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerTypeCount.CustomerType(childComplexity), true
 
+	case "EnrollLoyaltyPayload.loyaltyAccount":
+		if e.ComplexityRoot.EnrollLoyaltyPayload.LoyaltyAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnrollLoyaltyPayload.LoyaltyAccount(childComplexity), true
+	case "EnrollLoyaltyPayload.userErrors":
+		if e.ComplexityRoot.EnrollLoyaltyPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EnrollLoyaltyPayload.UserErrors(childComplexity), true
+
 	case "LoyaltyAccount.createdAt":
 		if e.ComplexityRoot.LoyaltyAccount.CreatedAt == nil {
 			break
@@ -831,18 +1478,41 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyAccount.LifetimePoints(childComplexity), true
+	case "LoyaltyAccount.nextTier":
+		if e.ComplexityRoot.LoyaltyAccount.NextTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccount.NextTier(childComplexity), true
 	case "LoyaltyAccount.pointsBalance":
 		if e.ComplexityRoot.LoyaltyAccount.PointsBalance == nil {
 			break
 		}
 
 		return e.ComplexityRoot.LoyaltyAccount.PointsBalance(childComplexity), true
+	case "LoyaltyAccount.pointsExpiringSoon":
+		if e.ComplexityRoot.LoyaltyAccount.PointsExpiringSoon == nil {
+			break
+		}
+
+		args, err := ec.field_LoyaltyAccount_pointsExpiringSoon_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.LoyaltyAccount.PointsExpiringSoon(childComplexity, args["days"].(*int)), true
 	case "LoyaltyAccount.pointsRedeemed":
 		if e.ComplexityRoot.LoyaltyAccount.PointsRedeemed == nil {
 			break
 		}
 
 		return e.ComplexityRoot.LoyaltyAccount.PointsRedeemed(childComplexity), true
+	case "LoyaltyAccount.pointsToNextTier":
+		if e.ComplexityRoot.LoyaltyAccount.PointsToNextTier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccount.PointsToNextTier(childComplexity), true
 	case "LoyaltyAccount.tier":
 		if e.ComplexityRoot.LoyaltyAccount.Tier == nil {
 			break
@@ -873,6 +1543,195 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyAccount.TotalSpent(childComplexity), true
+	case "LoyaltyAccount.transactions":
+		if e.ComplexityRoot.LoyaltyAccount.Transactions == nil {
+			break
+		}
+
+		args, err := ec.field_LoyaltyAccount_transactions_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.LoyaltyAccount.Transactions(childComplexity, args["first"].(*int), args["after"].(*string), args["type"].(*models.LoyaltyTransactionType)), true
+
+	case "LoyaltyProgram.autoEnroll":
+		if e.ComplexityRoot.LoyaltyProgram.AutoEnroll == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.AutoEnroll(childComplexity), true
+	case "LoyaltyProgram.multiplierBronze":
+		if e.ComplexityRoot.LoyaltyProgram.MultiplierBronze == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.MultiplierBronze(childComplexity), true
+	case "LoyaltyProgram.multiplierGold":
+		if e.ComplexityRoot.LoyaltyProgram.MultiplierGold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.MultiplierGold(childComplexity), true
+	case "LoyaltyProgram.multiplierPlatinum":
+		if e.ComplexityRoot.LoyaltyProgram.MultiplierPlatinum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.MultiplierPlatinum(childComplexity), true
+	case "LoyaltyProgram.multiplierSilver":
+		if e.ComplexityRoot.LoyaltyProgram.MultiplierSilver == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.MultiplierSilver(childComplexity), true
+	case "LoyaltyProgram.pointsLifetimeMonths":
+		if e.ComplexityRoot.LoyaltyProgram.PointsLifetimeMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.PointsLifetimeMonths(childComplexity), true
+	case "LoyaltyProgram.pointsPerCurrencyUnit":
+		if e.ComplexityRoot.LoyaltyProgram.PointsPerCurrencyUnit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.PointsPerCurrencyUnit(childComplexity), true
+	case "LoyaltyProgram.qualificationMonths":
+		if e.ComplexityRoot.LoyaltyProgram.QualificationMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.QualificationMonths(childComplexity), true
+	case "LoyaltyProgram.segmentLookbackDays":
+		if e.ComplexityRoot.LoyaltyProgram.SegmentLookbackDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.SegmentLookbackDays(childComplexity), true
+	case "LoyaltyProgram.thresholdGold":
+		if e.ComplexityRoot.LoyaltyProgram.ThresholdGold == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.ThresholdGold(childComplexity), true
+	case "LoyaltyProgram.thresholdPlatinum":
+		if e.ComplexityRoot.LoyaltyProgram.ThresholdPlatinum == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.ThresholdPlatinum(childComplexity), true
+	case "LoyaltyProgram.thresholdSilver":
+		if e.ComplexityRoot.LoyaltyProgram.ThresholdSilver == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.ThresholdSilver(childComplexity), true
+	case "LoyaltyProgram.tierDurationMonths":
+		if e.ComplexityRoot.LoyaltyProgram.TierDurationMonths == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.TierDurationMonths(childComplexity), true
+	case "LoyaltyProgram.updatedAt":
+		if e.ComplexityRoot.LoyaltyProgram.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.UpdatedAt(childComplexity), true
+
+	case "LoyaltyTransaction.balanceAfter":
+		if e.ComplexityRoot.LoyaltyTransaction.BalanceAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.BalanceAfter(childComplexity), true
+	case "LoyaltyTransaction.createdAt":
+		if e.ComplexityRoot.LoyaltyTransaction.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.CreatedAt(childComplexity), true
+	case "LoyaltyTransaction.description":
+		if e.ComplexityRoot.LoyaltyTransaction.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.Description(childComplexity), true
+	case "LoyaltyTransaction.expiresAt":
+		if e.ComplexityRoot.LoyaltyTransaction.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.ExpiresAt(childComplexity), true
+	case "LoyaltyTransaction.id":
+		if e.ComplexityRoot.LoyaltyTransaction.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.ID(childComplexity), true
+	case "LoyaltyTransaction.points":
+		if e.ComplexityRoot.LoyaltyTransaction.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.Points(childComplexity), true
+	case "LoyaltyTransaction.referenceId":
+		if e.ComplexityRoot.LoyaltyTransaction.ReferenceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.ReferenceID(childComplexity), true
+	case "LoyaltyTransaction.referenceType":
+		if e.ComplexityRoot.LoyaltyTransaction.ReferenceType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.ReferenceType(childComplexity), true
+	case "LoyaltyTransaction.type":
+		if e.ComplexityRoot.LoyaltyTransaction.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.Type(childComplexity), true
+
+	case "LoyaltyTransactionConnection.edges":
+		if e.ComplexityRoot.LoyaltyTransactionConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransactionConnection.Edges(childComplexity), true
+	case "LoyaltyTransactionConnection.nodes":
+		if e.ComplexityRoot.LoyaltyTransactionConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransactionConnection.Nodes(childComplexity), true
+	case "LoyaltyTransactionConnection.pageInfo":
+		if e.ComplexityRoot.LoyaltyTransactionConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransactionConnection.PageInfo(childComplexity), true
+	case "LoyaltyTransactionConnection.totalCount":
+		if e.ComplexityRoot.LoyaltyTransactionConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransactionConnection.TotalCount(childComplexity), true
+
+	case "LoyaltyTransactionEdge.cursor":
+		if e.ComplexityRoot.LoyaltyTransactionEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransactionEdge.Cursor(childComplexity), true
+	case "LoyaltyTransactionEdge.node":
+		if e.ComplexityRoot.LoyaltyTransactionEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransactionEdge.Node(childComplexity), true
 
 	case "Me.organizationId":
 		if e.ComplexityRoot.Me.OrganizationID == nil {
@@ -904,6 +1763,72 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.AddAddress(childComplexity, args["customerId"].(uuid.UUID), args["input"].(model.AddAddressInput)), true
+	case "Mutation.adjustPoints":
+		if e.ComplexityRoot.Mutation.AdjustPoints == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_adjustPoints_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AdjustPoints(childComplexity, args["input"].(model.AdjustPointsInput)), true
+	case "Mutation.approveCreditAccount":
+		if e.ComplexityRoot.Mutation.ApproveCreditAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveCreditAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveCreditAccount(childComplexity, args["id"].(uuid.UUID), args["notes"].(*string)), true
+	case "Mutation.awardBonusPoints":
+		if e.ComplexityRoot.Mutation.AwardBonusPoints == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_awardBonusPoints_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.AwardBonusPoints(childComplexity, args["input"].(model.AwardBonusPointsInput)), true
+	case "Mutation.cancelCreditAccount":
+		if e.ComplexityRoot.Mutation.CancelCreditAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelCreditAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelCreditAccount(childComplexity, args["id"].(uuid.UUID), args["reason"].(*string)), true
+	case "Mutation.cancelCreditUsage":
+		if e.ComplexityRoot.Mutation.CancelCreditUsage == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_cancelCreditUsage_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CancelCreditUsage(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.chargeCredit":
+		if e.ComplexityRoot.Mutation.ChargeCredit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_chargeCredit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ChargeCredit(childComplexity, args["input"].(model.ChargeCreditInput)), true
 	case "Mutation.createCustomer":
 		if e.ComplexityRoot.Mutation.CreateCustomer == nil {
 			break
@@ -915,6 +1840,89 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCustomer(childComplexity, args["input"].(model.CreateCustomerInput)), true
+	case "Mutation.enrollLoyalty":
+		if e.ComplexityRoot.Mutation.EnrollLoyalty == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_enrollLoyalty_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EnrollLoyalty(childComplexity, args["customerId"].(uuid.UUID)), true
+	case "Mutation.openCreditAccount":
+		if e.ComplexityRoot.Mutation.OpenCreditAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_openCreditAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.OpenCreditAccount(childComplexity, args["input"].(model.OpenCreditAccountInput)), true
+	case "Mutation.recalculateSegments":
+		if e.ComplexityRoot.Mutation.RecalculateSegments == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Mutation.RecalculateSegments(childComplexity), true
+	case "Mutation.recordCreditPayment":
+		if e.ComplexityRoot.Mutation.RecordCreditPayment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordCreditPayment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordCreditPayment(childComplexity, args["input"].(model.RecordCreditPaymentInput)), true
+	case "Mutation.recordPurchase":
+		if e.ComplexityRoot.Mutation.RecordPurchase == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordPurchase_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordPurchase(childComplexity, args["input"].(model.RecordPurchaseInput)), true
+	case "Mutation.recordRefund":
+		if e.ComplexityRoot.Mutation.RecordRefund == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordRefund_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordRefund(childComplexity, args["input"].(model.RecordRefundInput)), true
+	case "Mutation.redeemPoints":
+		if e.ComplexityRoot.Mutation.RedeemPoints == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_redeemPoints_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RedeemPoints(childComplexity, args["input"].(model.RedeemPointsInput)), true
+	case "Mutation.reinstateCreditAccount":
+		if e.ComplexityRoot.Mutation.ReinstateCreditAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reinstateCreditAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReinstateCreditAccount(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.removeAddress":
 		if e.ComplexityRoot.Mutation.RemoveAddress == nil {
 			break
@@ -948,6 +1956,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SetDefaultAddress(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.suspendCreditAccount":
+		if e.ComplexityRoot.Mutation.SuspendCreditAccount == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_suspendCreditAccount_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SuspendCreditAccount(childComplexity, args["id"].(uuid.UUID), args["reason"].(string)), true
 	case "Mutation.updateAddress":
 		if e.ComplexityRoot.Mutation.UpdateAddress == nil {
 			break
@@ -959,6 +1978,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateAddress(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateAddressInput)), true
+	case "Mutation.updateCreditLimit":
+		if e.ComplexityRoot.Mutation.UpdateCreditLimit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCreditLimit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCreditLimit(childComplexity, args["id"].(uuid.UUID), args["creditLimit"].(decimal.Decimal)), true
 	case "Mutation.updateCustomer":
 		if e.ComplexityRoot.Mutation.UpdateCustomer == nil {
 			break
@@ -970,6 +2000,30 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateCustomer(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateCustomerInput)), true
+	case "Mutation.updateLoyaltyProgram":
+		if e.ComplexityRoot.Mutation.UpdateLoyaltyProgram == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateLoyaltyProgram_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateLoyaltyProgram(childComplexity, args["input"].(model.UpdateLoyaltyProgramInput)), true
+
+	case "OpenCreditAccountPayload.creditAccount":
+		if e.ComplexityRoot.OpenCreditAccountPayload.CreditAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpenCreditAccountPayload.CreditAccount(childComplexity), true
+	case "OpenCreditAccountPayload.userErrors":
+		if e.ComplexityRoot.OpenCreditAccountPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.OpenCreditAccountPayload.UserErrors(childComplexity), true
 
 	case "PageInfo.endCursor":
 		if e.ComplexityRoot.PageInfo.EndCursor == nil {
@@ -995,6 +2049,99 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "Purchase.amount":
+		if e.ComplexityRoot.Purchase.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Amount(childComplexity), true
+	case "Purchase.channel":
+		if e.ComplexityRoot.Purchase.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.Channel(childComplexity), true
+	case "Purchase.createdAt":
+		if e.ComplexityRoot.Purchase.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.CreatedAt(childComplexity), true
+	case "Purchase.customerId":
+		if e.ComplexityRoot.Purchase.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.CustomerID(childComplexity), true
+	case "Purchase.id":
+		if e.ComplexityRoot.Purchase.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.ID(childComplexity), true
+	case "Purchase.occurredAt":
+		if e.ComplexityRoot.Purchase.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.OccurredAt(childComplexity), true
+	case "Purchase.orderId":
+		if e.ComplexityRoot.Purchase.OrderID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.OrderID(childComplexity), true
+	case "Purchase.pointsEarned":
+		if e.ComplexityRoot.Purchase.PointsEarned == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.PointsEarned(childComplexity), true
+	case "Purchase.refundedAmount":
+		if e.ComplexityRoot.Purchase.RefundedAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Purchase.RefundedAmount(childComplexity), true
+
+	case "PurchaseConnection.edges":
+		if e.ComplexityRoot.PurchaseConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseConnection.Edges(childComplexity), true
+	case "PurchaseConnection.nodes":
+		if e.ComplexityRoot.PurchaseConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseConnection.Nodes(childComplexity), true
+	case "PurchaseConnection.pageInfo":
+		if e.ComplexityRoot.PurchaseConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseConnection.PageInfo(childComplexity), true
+	case "PurchaseConnection.totalCount":
+		if e.ComplexityRoot.PurchaseConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseConnection.TotalCount(childComplexity), true
+
+	case "PurchaseEdge.cursor":
+		if e.ComplexityRoot.PurchaseEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseEdge.Cursor(childComplexity), true
+	case "PurchaseEdge.node":
+		if e.ComplexityRoot.PurchaseEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PurchaseEdge.Node(childComplexity), true
 
 	case "Query.customer":
 		if e.ComplexityRoot.Query.Customer == nil {
@@ -1063,12 +2210,144 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Query.Customers(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.CustomerFilter), args["search"].(*string), args["orderBy"].(*model.CustomerOrder)), true
 
+	case "Query.loyaltyProgram":
+		if e.ComplexityRoot.Query.LoyaltyProgram == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.LoyaltyProgram(childComplexity), true
 	case "Query.me":
 		if e.ComplexityRoot.Query.Me == nil {
 			break
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+
+	case "RecalculateSegmentsPayload.bySegment":
+		if e.ComplexityRoot.RecalculateSegmentsPayload.BySegment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecalculateSegmentsPayload.BySegment(childComplexity), true
+	case "RecalculateSegmentsPayload.calculatedAt":
+		if e.ComplexityRoot.RecalculateSegmentsPayload.CalculatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecalculateSegmentsPayload.CalculatedAt(childComplexity), true
+	case "RecalculateSegmentsPayload.scored":
+		if e.ComplexityRoot.RecalculateSegmentsPayload.Scored == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecalculateSegmentsPayload.Scored(childComplexity), true
+	case "RecalculateSegmentsPayload.userErrors":
+		if e.ComplexityRoot.RecalculateSegmentsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecalculateSegmentsPayload.UserErrors(childComplexity), true
+
+	case "RecordCreditPaymentPayload.creditAccount":
+		if e.ComplexityRoot.RecordCreditPaymentPayload.CreditAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordCreditPaymentPayload.CreditAccount(childComplexity), true
+	case "RecordCreditPaymentPayload.payment":
+		if e.ComplexityRoot.RecordCreditPaymentPayload.Payment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordCreditPaymentPayload.Payment(childComplexity), true
+	case "RecordCreditPaymentPayload.userErrors":
+		if e.ComplexityRoot.RecordCreditPaymentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordCreditPaymentPayload.UserErrors(childComplexity), true
+
+	case "RecordPurchasePayload.loyaltyAccount":
+		if e.ComplexityRoot.RecordPurchasePayload.LoyaltyAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordPurchasePayload.LoyaltyAccount(childComplexity), true
+	case "RecordPurchasePayload.purchase":
+		if e.ComplexityRoot.RecordPurchasePayload.Purchase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordPurchasePayload.Purchase(childComplexity), true
+	case "RecordPurchasePayload.transaction":
+		if e.ComplexityRoot.RecordPurchasePayload.Transaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordPurchasePayload.Transaction(childComplexity), true
+	case "RecordPurchasePayload.userErrors":
+		if e.ComplexityRoot.RecordPurchasePayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordPurchasePayload.UserErrors(childComplexity), true
+
+	case "RecordRefundPayload.loyaltyAccount":
+		if e.ComplexityRoot.RecordRefundPayload.LoyaltyAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordRefundPayload.LoyaltyAccount(childComplexity), true
+	case "RecordRefundPayload.purchase":
+		if e.ComplexityRoot.RecordRefundPayload.Purchase == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordRefundPayload.Purchase(childComplexity), true
+	case "RecordRefundPayload.transaction":
+		if e.ComplexityRoot.RecordRefundPayload.Transaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordRefundPayload.Transaction(childComplexity), true
+	case "RecordRefundPayload.userErrors":
+		if e.ComplexityRoot.RecordRefundPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordRefundPayload.UserErrors(childComplexity), true
+
+	case "RedeemPointsPayload.loyaltyAccount":
+		if e.ComplexityRoot.RedeemPointsPayload.LoyaltyAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeemPointsPayload.LoyaltyAccount(childComplexity), true
+	case "RedeemPointsPayload.transaction":
+		if e.ComplexityRoot.RedeemPointsPayload.Transaction == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeemPointsPayload.Transaction(childComplexity), true
+	case "RedeemPointsPayload.userErrors":
+		if e.ComplexityRoot.RedeemPointsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RedeemPointsPayload.UserErrors(childComplexity), true
+
+	case "ReinstateCreditAccountPayload.creditAccount":
+		if e.ComplexityRoot.ReinstateCreditAccountPayload.CreditAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReinstateCreditAccountPayload.CreditAccount(childComplexity), true
+	case "ReinstateCreditAccountPayload.userErrors":
+		if e.ComplexityRoot.ReinstateCreditAccountPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ReinstateCreditAccountPayload.UserErrors(childComplexity), true
 
 	case "RemoveAddressPayload.address":
 		if e.ComplexityRoot.RemoveAddressPayload.Address == nil {
@@ -1135,6 +2414,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
 
+	case "SuspendCreditAccountPayload.creditAccount":
+		if e.ComplexityRoot.SuspendCreditAccountPayload.CreditAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuspendCreditAccountPayload.CreditAccount(childComplexity), true
+	case "SuspendCreditAccountPayload.userErrors":
+		if e.ComplexityRoot.SuspendCreditAccountPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SuspendCreditAccountPayload.UserErrors(childComplexity), true
+
 	case "TierCount.count":
 		if e.ComplexityRoot.TierCount.Count == nil {
 			break
@@ -1161,6 +2453,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateAddressPayload.UserErrors(childComplexity), true
 
+	case "UpdateCreditLimitPayload.creditAccount":
+		if e.ComplexityRoot.UpdateCreditLimitPayload.CreditAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateCreditLimitPayload.CreditAccount(childComplexity), true
+	case "UpdateCreditLimitPayload.userErrors":
+		if e.ComplexityRoot.UpdateCreditLimitPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateCreditLimitPayload.UserErrors(childComplexity), true
+
 	case "UpdateCustomerPayload.customer":
 		if e.ComplexityRoot.UpdateCustomerPayload.Customer == nil {
 			break
@@ -1173,6 +2478,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UpdateCustomerPayload.UserErrors(childComplexity), true
+
+	case "UpdateLoyaltyProgramPayload.loyaltyProgram":
+		if e.ComplexityRoot.UpdateLoyaltyProgramPayload.LoyaltyProgram == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateLoyaltyProgramPayload.LoyaltyProgram(childComplexity), true
+	case "UpdateLoyaltyProgramPayload.userErrors":
+		if e.ComplexityRoot.UpdateLoyaltyProgramPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateLoyaltyProgramPayload.UserErrors(childComplexity), true
 
 	case "UserError.code":
 		if e.ComplexityRoot.UserError.Code == nil {
@@ -1203,13 +2521,22 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 	inputUnmarshalers := func() *graphql.InputUnmarshalerIndex {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddAddressInput", ec.unmarshalInputAddAddressInput),
+			graphql.NewInputUnmarshaler("AdjustPointsInput", ec.unmarshalInputAdjustPointsInput),
+			graphql.NewInputUnmarshaler("AwardBonusPointsInput", ec.unmarshalInputAwardBonusPointsInput),
+			graphql.NewInputUnmarshaler("ChargeCreditInput", ec.unmarshalInputChargeCreditInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CustomerFilter", ec.unmarshalInputCustomerFilter),
 			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
 			graphql.NewInputUnmarshaler("DateTimeRange", ec.unmarshalInputDateTimeRange),
+			graphql.NewInputUnmarshaler("OpenCreditAccountInput", ec.unmarshalInputOpenCreditAccountInput),
+			graphql.NewInputUnmarshaler("RecordCreditPaymentInput", ec.unmarshalInputRecordCreditPaymentInput),
+			graphql.NewInputUnmarshaler("RecordPurchaseInput", ec.unmarshalInputRecordPurchaseInput),
+			graphql.NewInputUnmarshaler("RecordRefundInput", ec.unmarshalInputRecordRefundInput),
+			graphql.NewInputUnmarshaler("RedeemPointsInput", ec.unmarshalInputRedeemPointsInput),
 			graphql.NewInputUnmarshaler("TagFilter", ec.unmarshalInputTagFilter),
 			graphql.NewInputUnmarshaler("UpdateAddressInput", ec.unmarshalInputUpdateAddressInput),
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
+			graphql.NewInputUnmarshaler("UpdateLoyaltyProgramInput", ec.unmarshalInputUpdateLoyaltyProgramInput),
 		)
 	}
 	first := true
@@ -1322,6 +2649,7 @@ enum Role {
   ADMIN
 }
 
+"What can be read. Everything is scoped to the caller's organization."
 type Query {
   "The caller, as the token says."
   me: Me! @hasRole(role: VIEWER)
@@ -1366,6 +2694,8 @@ type Query {
     "Counts only the customers matching this search, as in ` + "`" + `customers` + "`" + `."
     search: String
   ): CustomerStats! @hasRole(role: VIEWER)
+  "The organization's loyalty program settings (created with the defaults of §4 on first use)."
+  loyaltyProgram: LoyaltyProgram! @hasRole(role: VIEWER)
 }
 
 "The authenticated caller."
@@ -1519,6 +2849,13 @@ type Customer {
   creditAccount: CreditAccount
   "The RFM segment of the last recalculation; null when none."
   segment: CustomerSegment
+  "The customer's purchases, newest first."
+  purchases(
+    "How many purchases; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+  ): PurchaseConnection!
 }
 
 "A postal address of a customer."
@@ -1577,6 +2914,21 @@ type LoyaltyAccount {
   totalSpent: Decimal!
   "When the customer enrolled."
   createdAt: DateTime!
+  "The next tier up; null at platinum."
+  nextTier: LoyaltyTier
+  "Qualifying points still needed for the next tier; null at platinum."
+  pointsToNextTier: Int
+  "Points that will expire within the next ` + "`" + `days` + "`" + ` days unless redeemed first."
+  pointsExpiringSoon("The horizon in days, 1–365." days: Int = 30): Int!
+  "The account's transactions, newest first."
+  transactions(
+    "How many transactions; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+    "Only transactions of this type."
+    type: LoyaltyTransactionType
+  ): LoyaltyTransactionConnection!
 }
 
 "A B2B customer's trade credit account (§5)."
@@ -1603,8 +2955,34 @@ type CreditAccount {
   suspendedAt: DateTime
   "Why it was suspended."
   suspensionReason: String
+  "When it was cancelled."
+  cancelledAt: DateTime
+  "Why it was cancelled."
+  cancellationReason: String
   "When it was opened."
   createdAt: DateTime!
+  "What is owed on open charges (equals creditUsed)."
+  outstanding: Decimal!
+  "What is owed on charges past their due date."
+  overdueAmount: Decimal!
+  "What is owed, by days past due."
+  aging: CreditAging!
+  "The account's charges, newest first."
+  usages(
+    "How many charges; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+    "Only charges in this state (OVERDUE includes charges past due that the daily job has not marked yet)."
+    status: CreditUsageStatus
+  ): CreditUsageConnection!
+  "The account's payments, newest first."
+  payments(
+    "How many payments; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+  ): CreditPaymentConnection!
 }
 
 "A customer's RFM segment as of the last recalculation (§6)."
@@ -1813,6 +3191,7 @@ enum UserErrorCode {
   IDEMPOTENCY_CONFLICT
 }
 
+"What can be changed. Business-rule failures come back as ` + "`" + `userErrors` + "`" + ` in the payload, not as errors."
 type Mutation {
   "Creates a customer."
   createCustomer("The new customer." input: CreateCustomerInput!): CreateCustomerPayload! @hasRole(role: AGENT)
@@ -1850,6 +3229,60 @@ type Mutation {
   removeAddress("The address's id." id: UUID!): RemoveAddressPayload! @hasRole(role: AGENT)
   "Makes an active address the default of its type, replacing the previous default."
   setDefaultAddress("The address's id." id: UUID!): SetDefaultAddressPayload! @hasRole(role: AGENT)
+  "Enrolls a customer in the loyalty program (bronze, zero points). Enrolling twice returns the existing account."
+  enrollLoyalty("The customer's id." customerId: UUID!): EnrollLoyaltyPayload! @hasRole(role: AGENT)
+  "Records a paid purchase: stores it, updates the customer's totals and earns points (enrolling the customer first when the program auto-enrolls). Safe to retry with the same orderId."
+  recordPurchase("The purchase." input: RecordPurchaseInput!): RecordPurchasePayload! @hasRole(role: AGENT)
+  "Records a refund of part or all of a purchase: reverses the points earned for the refunded share (never below a zero balance) and updates the totals. Safe to retry with the same refundId."
+  recordRefund("The refund." input: RecordRefundInput!): RecordRefundPayload! @hasRole(role: AGENT)
+  "Redeems points, oldest lots first. Safe to retry with the same referenceType and referenceId."
+  redeemPoints("The redemption." input: RedeemPointsInput!): RedeemPointsPayload! @hasRole(role: AGENT)
+  "Awards bonus points (sign-up, birthday, campaign); they expire like earned points and count toward tiers. Safe to retry with the same referenceId."
+  awardBonusPoints("The bonus." input: AwardBonusPointsInput!): AwardBonusPointsPayload! @hasRole(role: AGENT)
+  "Adjusts a balance up or down with a reason; it can never make the balance negative."
+  adjustPoints("The adjustment." input: AdjustPointsInput!): AdjustPointsPayload! @hasRole(role: MANAGER)
+  "Changes the organization's loyalty program settings."
+  updateLoyaltyProgram("The settings to change; omitted ones keep their value." input: UpdateLoyaltyProgramInput!): UpdateLoyaltyProgramPayload! @hasRole(role: ADMIN)
+  "Opens a credit account for a B2B customer, pending approval."
+  openCreditAccount("The account requested." input: OpenCreditAccountInput!): OpenCreditAccountPayload! @hasRole(role: MANAGER)
+  "Approves a pending credit account; the caller is recorded as the approver."
+  approveCreditAccount(
+    "The credit account's id."
+    id: UUID!
+    "The approver's notes."
+    notes: String
+  ): ApproveCreditAccountPayload! @hasRole(role: MANAGER)
+  "Suspends an approved credit account: no charges until it is reinstated."
+  suspendCreditAccount(
+    "The credit account's id."
+    id: UUID!
+    "Why (required)."
+    reason: String!
+  ): SuspendCreditAccountPayload! @hasRole(role: MANAGER)
+  "Reinstates a suspended credit account."
+  reinstateCreditAccount("The credit account's id." id: UUID!): ReinstateCreditAccountPayload! @hasRole(role: MANAGER)
+  "Cancels a credit account for good; only when nothing is outstanding."
+  cancelCreditAccount(
+    "The credit account's id."
+    id: UUID!
+    "Why."
+    reason: String
+  ): CancelCreditAccountPayload! @hasRole(role: MANAGER)
+  "Changes a credit limit; it cannot go below what is used."
+  updateCreditLimit(
+    "The credit account's id."
+    id: UUID!
+    "The new limit, at most two decimals."
+    creditLimit: Decimal!
+  ): UpdateCreditLimitPayload! @hasRole(role: MANAGER)
+  "Charges an order to an approved credit account of an active customer, never beyond the credit available. Safe to retry with the same orderId."
+  chargeCredit("The charge." input: ChargeCreditInput!): ChargeCreditPayload! @hasRole(role: AGENT)
+  "Records a payment: lowers what is used and pays the open charges, oldest due date first. Safe to retry with the same paymentReference."
+  recordCreditPayment("The payment." input: RecordCreditPaymentInput!): RecordCreditPaymentPayload! @hasRole(role: AGENT)
+  "Cancels a charge (its order was cancelled), releasing what is unpaid of it."
+  cancelCreditUsage("The charge's id." id: UUID!): CancelCreditUsagePayload! @hasRole(role: AGENT)
+  "Recalculates every customer's RFM segment of the organization now (§6), as the nightly job does."
+  recalculateSegments: RecalculateSegmentsPayload! @hasRole(role: MANAGER)
 }
 
 "A new customer."
@@ -2017,6 +3450,518 @@ type SetDefaultAddressPayload {
   "What was wrong; empty on success."
   userErrors: [UserError!]!
 }
+
+"A kind of loyalty transaction."
+enum LoyaltyTransactionType {
+  "Points earned by a purchase (a lot that expires)."
+  EARN
+  "Points spent."
+  REDEEM
+  "Points that expired unused."
+  EXPIRE
+  "A manager's correction, up or down."
+  ADJUST
+  "Points given for a reason such as sign-up, birthday or a campaign (a lot that expires; counts toward tiers)."
+  BONUS
+}
+
+"An organization's loyalty program settings (§4)."
+type LoyaltyProgram {
+  "Points per 1.00 of purchase amount, before the tier multiplier."
+  pointsPerCurrencyUnit: Decimal!
+  "Earn multiplier of the bronze tier."
+  multiplierBronze: Decimal!
+  "Earn multiplier of the silver tier."
+  multiplierSilver: Decimal!
+  "Earn multiplier of the gold tier."
+  multiplierGold: Decimal!
+  "Earn multiplier of the platinum tier."
+  multiplierPlatinum: Decimal!
+  "Qualifying points for silver."
+  thresholdSilver: Int!
+  "Qualifying points for gold."
+  thresholdGold: Int!
+  "Qualifying points for platinum."
+  thresholdPlatinum: Int!
+  "Months of earned points (earn + bonus) that qualify for a tier."
+  qualificationMonths: Int!
+  "Months a tier holds before it is re-evaluated."
+  tierDurationMonths: Int!
+  "Months after which earned points expire."
+  pointsLifetimeMonths: Int!
+  "Enroll a customer in loyalty on their first purchase."
+  autoEnroll: Boolean!
+  "Days of purchases the RFM segments look back on."
+  segmentLookbackDays: Int!
+  "When the settings were last changed."
+  updatedAt: DateTime!
+}
+
+"A movement of points."
+type LoyaltyTransaction {
+  "The transaction's id."
+  id: UUID!
+  "What kind of movement."
+  type: LoyaltyTransactionType!
+  "Points moved: positive in, negative out."
+  points: Int!
+  "The account's balance right after this transaction."
+  balanceAfter: Int!
+  "What caused it, such as ` + "`" + `order` + "`" + ` or ` + "`" + `campaign` + "`" + `."
+  referenceType: String
+  "The id of what caused it, such as an order id."
+  referenceId: String
+  "A description or the reason."
+  description: String
+  "For earned and bonus points: when what remains of them expires."
+  expiresAt: DateTime
+  "When it happened."
+  createdAt: DateTime!
+}
+
+"A page of loyalty transactions, newest first."
+type LoyaltyTransactionConnection {
+  "The transactions of the page, each with its cursor."
+  edges: [LoyaltyTransactionEdge!]!
+  "The transactions of the page."
+  nodes: [LoyaltyTransaction!]!
+  "Where the page stands."
+  pageInfo: PageInfo!
+  "How many transactions match in all."
+  totalCount: Int!
+}
+
+"A loyalty transaction and its cursor."
+type LoyaltyTransactionEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to page from here."
+  cursor: String!
+  "The transaction."
+  node: LoyaltyTransaction!
+}
+
+"A purchase recorded for a customer."
+type Purchase {
+  "The purchase's id."
+  id: UUID!
+  "The customer who bought."
+  customerId: UUID!
+  "The order's id in the calling system; unique in the organization."
+  orderId: String!
+  "The amount paid."
+  amount: Decimal!
+  "How much of it was refunded."
+  refundedAmount: Decimal!
+  "Points the purchase earned."
+  pointsEarned: Int!
+  "The sales channel, such as ` + "`" + `web` + "`" + `, ` + "`" + `pos` + "`" + ` or ` + "`" + `app` + "`" + `."
+  channel: String
+  "When the purchase happened."
+  occurredAt: DateTime!
+  "When it was recorded."
+  createdAt: DateTime!
+}
+
+"A page of purchases, newest first."
+type PurchaseConnection {
+  "The purchases of the page, each with its cursor."
+  edges: [PurchaseEdge!]!
+  "The purchases of the page."
+  nodes: [Purchase!]!
+  "Where the page stands."
+  pageInfo: PageInfo!
+  "How many purchases the customer has."
+  totalCount: Int!
+}
+
+"A purchase and its cursor."
+type PurchaseEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to page from here."
+  cursor: String!
+  "The purchase."
+  node: Purchase!
+}
+
+"The state of a credit charge."
+enum CreditUsageStatus {
+  "Not fully paid, not past its due date."
+  PENDING
+  "Fully paid."
+  PAID
+  "Not fully paid and past its due date (reported so at read time, even before the daily job marks it)."
+  OVERDUE
+  "The order was cancelled; what was unpaid was released."
+  CANCELLED
+}
+
+"What is owed, by how long past due (§5)."
+type CreditAging {
+  "Not yet due."
+  current: Decimal!
+  "1–30 days past due."
+  days1To30: Decimal!
+  "31–60 days past due."
+  days31To60: Decimal!
+  "61–90 days past due."
+  days61To90: Decimal!
+  "More than 90 days past due."
+  over90: Decimal!
+}
+
+"A charge of one order against a credit account."
+type CreditUsage {
+  "The charge's id."
+  id: UUID!
+  "The order's id in the calling system; unique per account."
+  orderId: String!
+  "The amount charged."
+  amount: Decimal!
+  "How much of it has been paid."
+  amountPaid: Decimal!
+  "Amount minus amount paid (zero once cancelled)."
+  outstanding: Decimal!
+  "The charge's state."
+  status: CreditUsageStatus!
+  "When it must be paid: the charge date plus the account's payment term."
+  dueDate: Date!
+  "When it was charged."
+  createdAt: DateTime!
+}
+
+"A payment against a credit account."
+type CreditPayment {
+  "The payment's id."
+  id: UUID!
+  "The amount paid."
+  amount: Decimal!
+  "The payment's reference in the calling system; unique per account."
+  paymentReference: String!
+  "When it was paid."
+  paymentDate: Date!
+  "When it was recorded."
+  createdAt: DateTime!
+}
+
+"A page of credit charges, newest first."
+type CreditUsageConnection {
+  "The charges of the page, each with its cursor."
+  edges: [CreditUsageEdge!]!
+  "The charges of the page."
+  nodes: [CreditUsage!]!
+  "Where the page stands."
+  pageInfo: PageInfo!
+  "How many charges match in all."
+  totalCount: Int!
+}
+
+"A credit charge and its cursor."
+type CreditUsageEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to page from here."
+  cursor: String!
+  "The charge."
+  node: CreditUsage!
+}
+
+"A page of credit payments, newest first."
+type CreditPaymentConnection {
+  "The payments of the page, each with its cursor."
+  edges: [CreditPaymentEdge!]!
+  "The payments of the page."
+  nodes: [CreditPayment!]!
+  "Where the page stands."
+  pageInfo: PageInfo!
+  "How many payments the account has."
+  totalCount: Int!
+}
+
+"A credit payment and its cursor."
+type CreditPaymentEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to page from here."
+  cursor: String!
+  "The payment."
+  node: CreditPayment!
+}
+
+"A loyalty enrollment's result."
+type EnrollLoyaltyPayload {
+  "The loyalty account; null when there are user errors."
+  loyaltyAccount: LoyaltyAccount
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"A paid purchase."
+input RecordPurchaseInput {
+  "The customer who bought."
+  customerId: UUID!
+  "The order's id in the calling system (1–100 characters): the idempotency key."
+  orderId: String!
+  "The amount paid, greater than zero, at most two decimals."
+  amount: Decimal!
+  "When it happened; now when omitted. Not in the future."
+  occurredAt: DateTime
+  "The sales channel, such as ` + "`" + `web` + "`" + `, ` + "`" + `pos` + "`" + ` or ` + "`" + `app` + "`" + ` (at most 30 characters)."
+  channel: String
+}
+
+"The result of recordPurchase."
+type RecordPurchasePayload {
+  "The purchase; null when there are user errors."
+  purchase: Purchase
+  "The customer's loyalty account after earning; null when not enrolled."
+  loyaltyAccount: LoyaltyAccount
+  "The earn transaction; null when nothing was earned."
+  transaction: LoyaltyTransaction
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"A refund of a purchase."
+input RecordRefundInput {
+  "The refunded purchase's order id."
+  orderId: String!
+  "The amount refunded, greater than zero, at most what remains of the purchase."
+  amount: Decimal!
+  "The refund's id in the calling system (1–100 characters): the idempotency key."
+  refundId: String!
+}
+
+"The result of recordRefund."
+type RecordRefundPayload {
+  "The purchase after the refund; null when there are user errors."
+  purchase: Purchase
+  "The customer's loyalty account after the reversal; null when not enrolled."
+  loyaltyAccount: LoyaltyAccount
+  "The reversal transaction (an ADJUST with reference type ` + "`" + `refund` + "`" + `); null when no points were reversed."
+  transaction: LoyaltyTransaction
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"A redemption of points."
+input RedeemPointsInput {
+  "The customer."
+  customerId: UUID!
+  "Points to redeem: at least 1, at most the balance."
+  points: Int!
+  "What the points pay for, such as ` + "`" + `order` + "`" + ` or ` + "`" + `reward` + "`" + ` (1–50 characters); part of the idempotency key."
+  referenceType: String!
+  "Its id (1–255 characters); part of the idempotency key."
+  referenceId: String!
+  "A description."
+  description: String
+}
+
+"The result of redeemPoints."
+type RedeemPointsPayload {
+  "The loyalty account after the redemption; null when there are user errors."
+  loyaltyAccount: LoyaltyAccount
+  "The redemption; null when there are user errors."
+  transaction: LoyaltyTransaction
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"Bonus points."
+input AwardBonusPointsInput {
+  "The customer."
+  customerId: UUID!
+  "Points to award, at least 1."
+  points: Int!
+  "Why: sign-up, birthday, a campaign (1–500 characters)."
+  reason: String!
+  "The id of what the bonus is for (1–255 characters): the idempotency key."
+  referenceId: String!
+}
+
+"The result of awardBonusPoints."
+type AwardBonusPointsPayload {
+  "The loyalty account after the bonus; null when there are user errors."
+  loyaltyAccount: LoyaltyAccount
+  "The bonus; null when there are user errors."
+  transaction: LoyaltyTransaction
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"A manual adjustment of points."
+input AdjustPointsInput {
+  "The customer."
+  customerId: UUID!
+  "Points to add (positive) or remove (negative); not zero."
+  points: Int!
+  "Why (1–500 characters)."
+  reason: String!
+}
+
+"The result of adjustPoints."
+type AdjustPointsPayload {
+  "The loyalty account after the adjustment; null when there are user errors."
+  loyaltyAccount: LoyaltyAccount
+  "The adjustment; null when there are user errors."
+  transaction: LoyaltyTransaction
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"Changes to the loyalty program; omitted settings keep their value."
+input UpdateLoyaltyProgramInput {
+  "Points per 1.00 of purchase, 0–1000, at most four decimals."
+  pointsPerCurrencyUnit: Decimal
+  "Bronze multiplier, 0–10, at most two decimals."
+  multiplierBronze: Decimal
+  "Silver multiplier, 0–10, at most two decimals."
+  multiplierSilver: Decimal
+  "Gold multiplier, 0–10, at most two decimals."
+  multiplierGold: Decimal
+  "Platinum multiplier, 0–10, at most two decimals."
+  multiplierPlatinum: Decimal
+  "Points for silver; thresholds must increase silver < gold < platinum."
+  thresholdSilver: Int
+  "Points for gold."
+  thresholdGold: Int
+  "Points for platinum."
+  thresholdPlatinum: Int
+  "Qualification window in months, 1–120."
+  qualificationMonths: Int
+  "Tier duration in months, 1–120."
+  tierDurationMonths: Int
+  "Points lifetime in months, 1–120."
+  pointsLifetimeMonths: Int
+  "Enroll on first purchase."
+  autoEnroll: Boolean
+  "RFM lookback in days, 1–3650."
+  segmentLookbackDays: Int
+}
+
+"The result of updateLoyaltyProgram."
+type UpdateLoyaltyProgramPayload {
+  "The settings after the change; null when there are user errors."
+  loyaltyProgram: LoyaltyProgram
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"A credit account to open."
+input OpenCreditAccountInput {
+  "The B2B customer."
+  customerId: UUID!
+  "The requested limit, at least 0, at most two decimals."
+  creditLimit: Decimal!
+  "Days from a charge to its due date, 1–365; 30 by default."
+  paymentTermDays: Int = 30
+}
+
+"The result of openCreditAccount."
+type OpenCreditAccountPayload {
+  "The new account (PENDING); null when there are user errors."
+  creditAccount: CreditAccount
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"The result of approveCreditAccount."
+type ApproveCreditAccountPayload {
+  "The account (APPROVED); null when there are user errors."
+  creditAccount: CreditAccount
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"The result of suspendCreditAccount."
+type SuspendCreditAccountPayload {
+  "The account (SUSPENDED); null when there are user errors."
+  creditAccount: CreditAccount
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"The result of reinstateCreditAccount."
+type ReinstateCreditAccountPayload {
+  "The account (APPROVED again); null when there are user errors."
+  creditAccount: CreditAccount
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"The result of cancelCreditAccount."
+type CancelCreditAccountPayload {
+  "The account (CANCELLED); null when there are user errors."
+  creditAccount: CreditAccount
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"The result of updateCreditLimit."
+type UpdateCreditLimitPayload {
+  "The account with its new limit; null when there are user errors."
+  creditAccount: CreditAccount
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"A charge of an order to credit."
+input ChargeCreditInput {
+  "The B2B customer."
+  customerId: UUID!
+  "The order's id in the calling system (1–100 characters): the idempotency key."
+  orderId: String!
+  "The amount, greater than zero, at most two decimals, at most the credit available."
+  amount: Decimal!
+}
+
+"The result of chargeCredit."
+type ChargeCreditPayload {
+  "The account after the charge; null when there are user errors."
+  creditAccount: CreditAccount
+  "The charge; null when there are user errors."
+  usage: CreditUsage
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"A payment against credit."
+input RecordCreditPaymentInput {
+  "The B2B customer."
+  customerId: UUID!
+  "The amount, greater than zero, at most two decimals, at most what is outstanding."
+  amount: Decimal!
+  "The payment's reference in the calling system (1–100 characters): the idempotency key."
+  paymentReference: String!
+  "When it was paid; today when omitted."
+  paymentDate: Date
+}
+
+"The result of recordCreditPayment."
+type RecordCreditPaymentPayload {
+  "The account after the payment; null when there are user errors."
+  creditAccount: CreditAccount
+  "The payment; null when there are user errors."
+  payment: CreditPayment
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"The result of cancelCreditUsage."
+type CancelCreditUsagePayload {
+  "The account after the release; null when there are user errors."
+  creditAccount: CreditAccount
+  "The charge (CANCELLED); null when there are user errors."
+  usage: CreditUsage
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"The result of recalculateSegments."
+type RecalculateSegmentsPayload {
+  "How many customers have a segment after the recalculation."
+  scored: Int!
+  "How many customers are in each segment."
+  bySegment: [SegmentCount!]!
+  "When the recalculation ran."
+  calculatedAt: DateTime!
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -2071,6 +4016,74 @@ func (ec *executionContext) childFields_Address(ctx context.Context, field graph
 	return nil, fmt.Errorf("no field named %q was found under type Address", field.Name)
 }
 
+func (ec *executionContext) childFields_AdjustPointsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "loyaltyAccount":
+		return ec.fieldContext_AdjustPointsPayload_loyaltyAccount(ctx, field)
+	case "transaction":
+		return ec.fieldContext_AdjustPointsPayload_transaction(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_AdjustPointsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AdjustPointsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ApproveCreditAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "creditAccount":
+		return ec.fieldContext_ApproveCreditAccountPayload_creditAccount(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ApproveCreditAccountPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApproveCreditAccountPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_AwardBonusPointsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "loyaltyAccount":
+		return ec.fieldContext_AwardBonusPointsPayload_loyaltyAccount(ctx, field)
+	case "transaction":
+		return ec.fieldContext_AwardBonusPointsPayload_transaction(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_AwardBonusPointsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AwardBonusPointsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CancelCreditAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "creditAccount":
+		return ec.fieldContext_CancelCreditAccountPayload_creditAccount(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CancelCreditAccountPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancelCreditAccountPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CancelCreditUsagePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "creditAccount":
+		return ec.fieldContext_CancelCreditUsagePayload_creditAccount(ctx, field)
+	case "usage":
+		return ec.fieldContext_CancelCreditUsagePayload_usage(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CancelCreditUsagePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CancelCreditUsagePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ChargeCreditPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "creditAccount":
+		return ec.fieldContext_ChargeCreditPayload_creditAccount(ctx, field)
+	case "usage":
+		return ec.fieldContext_ChargeCreditPayload_usage(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ChargeCreditPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ChargeCreditPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateCustomerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "customer":
@@ -2105,10 +4118,126 @@ func (ec *executionContext) childFields_CreditAccount(ctx context.Context, field
 		return ec.fieldContext_CreditAccount_suspendedAt(ctx, field)
 	case "suspensionReason":
 		return ec.fieldContext_CreditAccount_suspensionReason(ctx, field)
+	case "cancelledAt":
+		return ec.fieldContext_CreditAccount_cancelledAt(ctx, field)
+	case "cancellationReason":
+		return ec.fieldContext_CreditAccount_cancellationReason(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_CreditAccount_createdAt(ctx, field)
+	case "outstanding":
+		return ec.fieldContext_CreditAccount_outstanding(ctx, field)
+	case "overdueAmount":
+		return ec.fieldContext_CreditAccount_overdueAmount(ctx, field)
+	case "aging":
+		return ec.fieldContext_CreditAccount_aging(ctx, field)
+	case "usages":
+		return ec.fieldContext_CreditAccount_usages(ctx, field)
+	case "payments":
+		return ec.fieldContext_CreditAccount_payments(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditAccount", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditAging(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "current":
+		return ec.fieldContext_CreditAging_current(ctx, field)
+	case "days1To30":
+		return ec.fieldContext_CreditAging_days1To30(ctx, field)
+	case "days31To60":
+		return ec.fieldContext_CreditAging_days31To60(ctx, field)
+	case "days61To90":
+		return ec.fieldContext_CreditAging_days61To90(ctx, field)
+	case "over90":
+		return ec.fieldContext_CreditAging_over90(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditAging", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditPayment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CreditPayment_id(ctx, field)
+	case "amount":
+		return ec.fieldContext_CreditPayment_amount(ctx, field)
+	case "paymentReference":
+		return ec.fieldContext_CreditPayment_paymentReference(ctx, field)
+	case "paymentDate":
+		return ec.fieldContext_CreditPayment_paymentDate(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CreditPayment_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditPayment", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditPaymentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CreditPaymentConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CreditPaymentConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CreditPaymentConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CreditPaymentConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditPaymentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditPaymentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CreditPaymentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CreditPaymentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditPaymentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditUsage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_CreditUsage_id(ctx, field)
+	case "orderId":
+		return ec.fieldContext_CreditUsage_orderId(ctx, field)
+	case "amount":
+		return ec.fieldContext_CreditUsage_amount(ctx, field)
+	case "amountPaid":
+		return ec.fieldContext_CreditUsage_amountPaid(ctx, field)
+	case "outstanding":
+		return ec.fieldContext_CreditUsage_outstanding(ctx, field)
+	case "status":
+		return ec.fieldContext_CreditUsage_status(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_CreditUsage_dueDate(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_CreditUsage_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditUsage", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditUsageConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_CreditUsageConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_CreditUsageConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_CreditUsageConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_CreditUsageConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditUsageConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditUsageEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_CreditUsageEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_CreditUsageEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditUsageEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Customer(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2167,6 +4296,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_creditAccount(ctx, field)
 	case "segment":
 		return ec.fieldContext_Customer_segment(ctx, field)
+	case "purchases":
+		return ec.fieldContext_Customer_purchases(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -2251,6 +4382,16 @@ func (ec *executionContext) childFields_CustomerTypeCount(ctx context.Context, f
 	return nil, fmt.Errorf("no field named %q was found under type CustomerTypeCount", field.Name)
 }
 
+func (ec *executionContext) childFields_EnrollLoyaltyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "loyaltyAccount":
+		return ec.fieldContext_EnrollLoyaltyPayload_loyaltyAccount(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_EnrollLoyaltyPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EnrollLoyaltyPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_LoyaltyAccount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -2273,8 +4414,98 @@ func (ec *executionContext) childFields_LoyaltyAccount(ctx context.Context, fiel
 		return ec.fieldContext_LoyaltyAccount_totalSpent(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_LoyaltyAccount_createdAt(ctx, field)
+	case "nextTier":
+		return ec.fieldContext_LoyaltyAccount_nextTier(ctx, field)
+	case "pointsToNextTier":
+		return ec.fieldContext_LoyaltyAccount_pointsToNextTier(ctx, field)
+	case "pointsExpiringSoon":
+		return ec.fieldContext_LoyaltyAccount_pointsExpiringSoon(ctx, field)
+	case "transactions":
+		return ec.fieldContext_LoyaltyAccount_transactions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LoyaltyAccount", field.Name)
+}
+
+func (ec *executionContext) childFields_LoyaltyProgram(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "pointsPerCurrencyUnit":
+		return ec.fieldContext_LoyaltyProgram_pointsPerCurrencyUnit(ctx, field)
+	case "multiplierBronze":
+		return ec.fieldContext_LoyaltyProgram_multiplierBronze(ctx, field)
+	case "multiplierSilver":
+		return ec.fieldContext_LoyaltyProgram_multiplierSilver(ctx, field)
+	case "multiplierGold":
+		return ec.fieldContext_LoyaltyProgram_multiplierGold(ctx, field)
+	case "multiplierPlatinum":
+		return ec.fieldContext_LoyaltyProgram_multiplierPlatinum(ctx, field)
+	case "thresholdSilver":
+		return ec.fieldContext_LoyaltyProgram_thresholdSilver(ctx, field)
+	case "thresholdGold":
+		return ec.fieldContext_LoyaltyProgram_thresholdGold(ctx, field)
+	case "thresholdPlatinum":
+		return ec.fieldContext_LoyaltyProgram_thresholdPlatinum(ctx, field)
+	case "qualificationMonths":
+		return ec.fieldContext_LoyaltyProgram_qualificationMonths(ctx, field)
+	case "tierDurationMonths":
+		return ec.fieldContext_LoyaltyProgram_tierDurationMonths(ctx, field)
+	case "pointsLifetimeMonths":
+		return ec.fieldContext_LoyaltyProgram_pointsLifetimeMonths(ctx, field)
+	case "autoEnroll":
+		return ec.fieldContext_LoyaltyProgram_autoEnroll(ctx, field)
+	case "segmentLookbackDays":
+		return ec.fieldContext_LoyaltyProgram_segmentLookbackDays(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_LoyaltyProgram_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoyaltyProgram", field.Name)
+}
+
+func (ec *executionContext) childFields_LoyaltyTransaction(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_LoyaltyTransaction_id(ctx, field)
+	case "type":
+		return ec.fieldContext_LoyaltyTransaction_type(ctx, field)
+	case "points":
+		return ec.fieldContext_LoyaltyTransaction_points(ctx, field)
+	case "balanceAfter":
+		return ec.fieldContext_LoyaltyTransaction_balanceAfter(ctx, field)
+	case "referenceType":
+		return ec.fieldContext_LoyaltyTransaction_referenceType(ctx, field)
+	case "referenceId":
+		return ec.fieldContext_LoyaltyTransaction_referenceId(ctx, field)
+	case "description":
+		return ec.fieldContext_LoyaltyTransaction_description(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_LoyaltyTransaction_expiresAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_LoyaltyTransaction_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoyaltyTransaction", field.Name)
+}
+
+func (ec *executionContext) childFields_LoyaltyTransactionConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_LoyaltyTransactionConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_LoyaltyTransactionConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_LoyaltyTransactionConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_LoyaltyTransactionConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoyaltyTransactionConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_LoyaltyTransactionEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_LoyaltyTransactionEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_LoyaltyTransactionEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoyaltyTransactionEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2289,6 +4520,16 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 	return nil, fmt.Errorf("no field named %q was found under type Me", field.Name)
 }
 
+func (ec *executionContext) childFields_OpenCreditAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "creditAccount":
+		return ec.fieldContext_OpenCreditAccountPayload_creditAccount(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_OpenCreditAccountPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type OpenCreditAccountPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_PageInfo(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "hasNextPage":
@@ -2301,6 +4542,130 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_Purchase(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_Purchase_id(ctx, field)
+	case "customerId":
+		return ec.fieldContext_Purchase_customerId(ctx, field)
+	case "orderId":
+		return ec.fieldContext_Purchase_orderId(ctx, field)
+	case "amount":
+		return ec.fieldContext_Purchase_amount(ctx, field)
+	case "refundedAmount":
+		return ec.fieldContext_Purchase_refundedAmount(ctx, field)
+	case "pointsEarned":
+		return ec.fieldContext_Purchase_pointsEarned(ctx, field)
+	case "channel":
+		return ec.fieldContext_Purchase_channel(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_Purchase_occurredAt(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_Purchase_createdAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Purchase", field.Name)
+}
+
+func (ec *executionContext) childFields_PurchaseConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PurchaseConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_PurchaseConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PurchaseConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PurchaseConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PurchaseConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PurchaseEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PurchaseEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PurchaseEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PurchaseEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_RecalculateSegmentsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "scored":
+		return ec.fieldContext_RecalculateSegmentsPayload_scored(ctx, field)
+	case "bySegment":
+		return ec.fieldContext_RecalculateSegmentsPayload_bySegment(ctx, field)
+	case "calculatedAt":
+		return ec.fieldContext_RecalculateSegmentsPayload_calculatedAt(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RecalculateSegmentsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecalculateSegmentsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordCreditPaymentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "creditAccount":
+		return ec.fieldContext_RecordCreditPaymentPayload_creditAccount(ctx, field)
+	case "payment":
+		return ec.fieldContext_RecordCreditPaymentPayload_payment(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RecordCreditPaymentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordCreditPaymentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordPurchasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "purchase":
+		return ec.fieldContext_RecordPurchasePayload_purchase(ctx, field)
+	case "loyaltyAccount":
+		return ec.fieldContext_RecordPurchasePayload_loyaltyAccount(ctx, field)
+	case "transaction":
+		return ec.fieldContext_RecordPurchasePayload_transaction(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RecordPurchasePayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordPurchasePayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordRefundPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "purchase":
+		return ec.fieldContext_RecordRefundPayload_purchase(ctx, field)
+	case "loyaltyAccount":
+		return ec.fieldContext_RecordRefundPayload_loyaltyAccount(ctx, field)
+	case "transaction":
+		return ec.fieldContext_RecordRefundPayload_transaction(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RecordRefundPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordRefundPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RedeemPointsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "loyaltyAccount":
+		return ec.fieldContext_RedeemPointsPayload_loyaltyAccount(ctx, field)
+	case "transaction":
+		return ec.fieldContext_RedeemPointsPayload_transaction(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RedeemPointsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RedeemPointsPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ReinstateCreditAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "creditAccount":
+		return ec.fieldContext_ReinstateCreditAccountPayload_creditAccount(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ReinstateCreditAccountPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ReinstateCreditAccountPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RemoveAddressPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2353,6 +4718,16 @@ func (ec *executionContext) childFields_StatusCount(ctx context.Context, field g
 	return nil, fmt.Errorf("no field named %q was found under type StatusCount", field.Name)
 }
 
+func (ec *executionContext) childFields_SuspendCreditAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "creditAccount":
+		return ec.fieldContext_SuspendCreditAccountPayload_creditAccount(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_SuspendCreditAccountPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SuspendCreditAccountPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_TierCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "tier":
@@ -2373,6 +4748,16 @@ func (ec *executionContext) childFields_UpdateAddressPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type UpdateAddressPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_UpdateCreditLimitPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "creditAccount":
+		return ec.fieldContext_UpdateCreditLimitPayload_creditAccount(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdateCreditLimitPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateCreditLimitPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateCustomerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "customer":
@@ -2381,6 +4766,16 @@ func (ec *executionContext) childFields_UpdateCustomerPayload(ctx context.Contex
 		return ec.fieldContext_UpdateCustomerPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateCustomerPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateLoyaltyProgramPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "loyaltyProgram":
+		return ec.fieldContext_UpdateLoyaltyProgramPayload_loyaltyProgram(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdateLoyaltyProgramPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateLoyaltyProgramPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UserError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -2525,6 +4920,58 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 	return args, nil
 }
 
+func (ec *executionContext) field_CreditAccount_payments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_CreditAccount_usages_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*models.CreditUsageStatus, error) {
+			return ec.unmarshalOCreditUsageStatus2ᚖcustomerserviceᚋmodelsᚐCreditUsageStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_Customer_addresses_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2544,6 +4991,72 @@ func (ec *executionContext) field_Customer_addresses_args(ctx context.Context, r
 		return nil, err
 	}
 	args["includeInactive"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Customer_purchases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_LoyaltyAccount_pointsExpiringSoon_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "days",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["days"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_LoyaltyAccount_transactions_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "type",
+		func(ctx context.Context, v any) (*models.LoyaltyTransactionType, error) {
+			return ec.unmarshalOLoyaltyTransactionType2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransactionType(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["type"] = arg2
 	return args, nil
 }
 
@@ -2569,6 +5082,106 @@ func (ec *executionContext) field_Mutation_addAddress_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_adjustPoints_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AdjustPointsInput, error) {
+			return ec.unmarshalNAdjustPointsInput2customerserviceᚋgraphᚋmodelᚐAdjustPointsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approveCreditAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "notes",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["notes"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_awardBonusPoints_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.AwardBonusPointsInput, error) {
+			return ec.unmarshalNAwardBonusPointsInput2customerserviceᚋgraphᚋmodelᚐAwardBonusPointsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelCreditAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_cancelCreditUsage_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_chargeCredit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.ChargeCreditInput, error) {
+			return ec.unmarshalNChargeCreditInput2customerserviceᚋgraphᚋmodelᚐChargeCreditInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2580,6 +5193,104 @@ func (ec *executionContext) field_Mutation_createCustomer_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_enrollLoyalty_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_openCreditAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.OpenCreditAccountInput, error) {
+			return ec.unmarshalNOpenCreditAccountInput2customerserviceᚋgraphᚋmodelᚐOpenCreditAccountInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordCreditPayment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordCreditPaymentInput, error) {
+			return ec.unmarshalNRecordCreditPaymentInput2customerserviceᚋgraphᚋmodelᚐRecordCreditPaymentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordPurchase_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordPurchaseInput, error) {
+			return ec.unmarshalNRecordPurchaseInput2customerserviceᚋgraphᚋmodelᚐRecordPurchaseInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordRefund_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordRefundInput, error) {
+			return ec.unmarshalNRecordRefundInput2customerserviceᚋgraphᚋmodelᚐRecordRefundInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_redeemPoints_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RedeemPointsInput, error) {
+			return ec.unmarshalNRedeemPointsInput2customerserviceᚋgraphᚋmodelᚐRedeemPointsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reinstateCreditAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -2641,6 +5352,28 @@ func (ec *executionContext) field_Mutation_setDefaultAddress_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_suspendCreditAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "reason",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["reason"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateAddress_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2663,6 +5396,28 @@ func (ec *executionContext) field_Mutation_updateAddress_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateCreditLimit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "creditLimit",
+		func(ctx context.Context, v any) (decimal.Decimal, error) {
+			return ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["creditLimit"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -2682,6 +5437,20 @@ func (ec *executionContext) field_Mutation_updateCustomer_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateLoyaltyProgram_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateLoyaltyProgramInput, error) {
+			return ec.unmarshalNUpdateLoyaltyProgramInput2customerserviceᚋgraphᚋmodelᚐUpdateLoyaltyProgramInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -3330,6 +6099,518 @@ func (ec *executionContext) fieldContext_Address_updatedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Address", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _AdjustPointsPayload_loyaltyAccount(ctx context.Context, field graphql.CollectedField, obj *model.AdjustPointsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustPointsPayload_loyaltyAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoyaltyAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {
+			return ec.marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustPointsPayload_loyaltyAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdjustPointsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdjustPointsPayload_transaction(ctx context.Context, field graphql.CollectedField, obj *model.AdjustPointsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustPointsPayload_transaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyTransaction) graphql.Marshaler {
+			return ec.marshalOLoyaltyTransaction2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransaction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustPointsPayload_transaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdjustPointsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AdjustPointsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.AdjustPointsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AdjustPointsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AdjustPointsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AdjustPointsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApproveCreditAccountPayload_creditAccount(ctx context.Context, field graphql.CollectedField, obj *model.ApproveCreditAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApproveCreditAccountPayload_creditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
+			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApproveCreditAccountPayload_creditAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApproveCreditAccountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApproveCreditAccountPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ApproveCreditAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApproveCreditAccountPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApproveCreditAccountPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApproveCreditAccountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AwardBonusPointsPayload_loyaltyAccount(ctx context.Context, field graphql.CollectedField, obj *model.AwardBonusPointsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AwardBonusPointsPayload_loyaltyAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoyaltyAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {
+			return ec.marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AwardBonusPointsPayload_loyaltyAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AwardBonusPointsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AwardBonusPointsPayload_transaction(ctx context.Context, field graphql.CollectedField, obj *model.AwardBonusPointsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AwardBonusPointsPayload_transaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyTransaction) graphql.Marshaler {
+			return ec.marshalOLoyaltyTransaction2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransaction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AwardBonusPointsPayload_transaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AwardBonusPointsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AwardBonusPointsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.AwardBonusPointsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AwardBonusPointsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AwardBonusPointsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AwardBonusPointsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancelCreditAccountPayload_creditAccount(ctx context.Context, field graphql.CollectedField, obj *model.CancelCreditAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelCreditAccountPayload_creditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
+			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancelCreditAccountPayload_creditAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelCreditAccountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancelCreditAccountPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CancelCreditAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelCreditAccountPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancelCreditAccountPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelCreditAccountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancelCreditUsagePayload_creditAccount(ctx context.Context, field graphql.CollectedField, obj *model.CancelCreditUsagePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelCreditUsagePayload_creditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
+			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancelCreditUsagePayload_creditAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelCreditUsagePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancelCreditUsagePayload_usage(ctx context.Context, field graphql.CollectedField, obj *model.CancelCreditUsagePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelCreditUsagePayload_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditUsage) graphql.Marshaler {
+			return ec.marshalOCreditUsage2ᚖcustomerserviceᚋmodelsᚐCreditUsage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CancelCreditUsagePayload_usage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelCreditUsagePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditUsage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CancelCreditUsagePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CancelCreditUsagePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CancelCreditUsagePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CancelCreditUsagePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CancelCreditUsagePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChargeCreditPayload_creditAccount(ctx context.Context, field graphql.CollectedField, obj *model.ChargeCreditPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChargeCreditPayload_creditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
+			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChargeCreditPayload_creditAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChargeCreditPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChargeCreditPayload_usage(ctx context.Context, field graphql.CollectedField, obj *model.ChargeCreditPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChargeCreditPayload_usage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Usage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditUsage) graphql.Marshaler {
+			return ec.marshalOCreditUsage2ᚖcustomerserviceᚋmodelsᚐCreditUsage(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ChargeCreditPayload_usage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChargeCreditPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditUsage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ChargeCreditPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ChargeCreditPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ChargeCreditPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ChargeCreditPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ChargeCreditPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreateCustomerPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.CreateCustomerPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3647,6 +6928,52 @@ func (ec *executionContext) fieldContext_CreditAccount_suspensionReason(_ contex
 	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "String")
 }
 
+func (ec *executionContext) _CreditAccount_cancelledAt(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccount_cancelledAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancelledAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccount_cancelledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CreditAccount_cancellationReason(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccount_cancellationReason(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CancellationReason, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccount_cancellationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "String")
+}
+
 func (ec *executionContext) _CreditAccount_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -3668,6 +6995,934 @@ func (ec *executionContext) _CreditAccount_createdAt(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_CreditAccount_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CreditAccount_outstanding(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccount_outstanding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditAccount().Outstanding(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccount_outstanding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "Decimal")
+}
+
+func (ec *executionContext) _CreditAccount_overdueAmount(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccount_overdueAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditAccount().OverdueAmount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccount_overdueAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "Decimal")
+}
+
+func (ec *executionContext) _CreditAccount_aging(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccount_aging(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditAccount().Aging(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditAging) graphql.Marshaler {
+			return ec.marshalNCreditAging2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditAging(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccount_aging(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAging(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditAccount_usages(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccount_usages(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CreditAccount().Usages(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*models.CreditUsageStatus))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditUsageConnection) graphql.Marshaler {
+			return ec.marshalNCreditUsageConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditUsageConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccount_usages(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditUsageConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CreditAccount_usages_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditAccount_payments(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccount_payments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CreditAccount().Payments(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditPaymentConnection) graphql.Marshaler {
+			return ec.marshalNCreditPaymentConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditPaymentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccount_payments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditPaymentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CreditAccount_payments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditAging_current(ctx context.Context, field graphql.CollectedField, obj *model.CreditAging) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAging_current(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Current, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAging_current(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAging", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditAging_days1To30(ctx context.Context, field graphql.CollectedField, obj *model.CreditAging) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAging_days1To30(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days1To30, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAging_days1To30(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAging", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditAging_days31To60(ctx context.Context, field graphql.CollectedField, obj *model.CreditAging) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAging_days31To60(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days31To60, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAging_days31To60(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAging", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditAging_days61To90(ctx context.Context, field graphql.CollectedField, obj *model.CreditAging) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAging_days61To90(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Days61To90, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAging_days61To90(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAging", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditAging_over90(ctx context.Context, field graphql.CollectedField, obj *model.CreditAging) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAging_over90(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Over90, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAging_over90(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAging", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditPayment_id(ctx context.Context, field graphql.CollectedField, obj *models.CreditPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPayment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPayment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditPayment", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _CreditPayment_amount(ctx context.Context, field graphql.CollectedField, obj *models.CreditPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPayment_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPayment_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditPayment", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditPayment_paymentReference(ctx context.Context, field graphql.CollectedField, obj *models.CreditPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPayment_paymentReference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentReference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPayment_paymentReference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditPayment", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditPayment_paymentDate(ctx context.Context, field graphql.CollectedField, obj *models.CreditPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPayment_paymentDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPayment_paymentDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditPayment", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditPayment_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.CreditPayment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPayment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPayment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditPayment", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CreditPaymentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CreditPaymentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPaymentConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CreditPaymentEdge) graphql.Marshaler {
+			return ec.marshalNCreditPaymentEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐCreditPaymentEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPaymentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditPaymentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditPaymentEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditPaymentConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.CreditPaymentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPaymentConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.CreditPayment) graphql.Marshaler {
+			return ec.marshalNCreditPayment2ᚕcustomerserviceᚋmodelsᚐCreditPaymentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPaymentConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditPaymentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditPayment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditPaymentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CreditPaymentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPaymentConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPaymentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditPaymentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditPaymentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CreditPaymentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPaymentConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPaymentConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditPaymentConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CreditPaymentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CreditPaymentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPaymentEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPaymentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditPaymentEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditPaymentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CreditPaymentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPaymentEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditPayment) graphql.Marshaler {
+			return ec.marshalNCreditPayment2ᚖcustomerserviceᚋmodelsᚐCreditPayment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPaymentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditPaymentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditPayment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditUsage_id(ctx context.Context, field graphql.CollectedField, obj *models.CreditUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditUsage_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditUsage_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditUsage", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _CreditUsage_orderId(ctx context.Context, field graphql.CollectedField, obj *models.CreditUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditUsage_orderId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditUsage_orderId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditUsage", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditUsage_amount(ctx context.Context, field graphql.CollectedField, obj *models.CreditUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditUsage_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditUsage_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditUsage", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditUsage_amountPaid(ctx context.Context, field graphql.CollectedField, obj *models.CreditUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditUsage_amountPaid(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AmountPaid, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditUsage_amountPaid(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditUsage", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditUsage_outstanding(ctx context.Context, field graphql.CollectedField, obj *models.CreditUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditUsage_outstanding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditUsage().Outstanding(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditUsage_outstanding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditUsage", field, true, true, "Decimal")
+}
+
+func (ec *executionContext) _CreditUsage_status(ctx context.Context, field graphql.CollectedField, obj *models.CreditUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditUsage_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditUsage().Status(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.CreditUsageStatus) graphql.Marshaler {
+			return ec.marshalNCreditUsageStatus2customerserviceᚋmodelsᚐCreditUsageStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditUsage_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditUsage", field, true, true, "CreditUsageStatus")
+}
+
+func (ec *executionContext) _CreditUsage_dueDate(ctx context.Context, field graphql.CollectedField, obj *models.CreditUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditUsage_dueDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditUsage_dueDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditUsage", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CreditUsage_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.CreditUsage) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditUsage_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditUsage_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditUsage", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CreditUsageConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CreditUsageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditUsageConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CreditUsageEdge) graphql.Marshaler {
+			return ec.marshalNCreditUsageEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐCreditUsageEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditUsageConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditUsageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditUsageEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditUsageConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.CreditUsageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditUsageConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.CreditUsage) graphql.Marshaler {
+			return ec.marshalNCreditUsage2ᚕcustomerserviceᚋmodelsᚐCreditUsageᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditUsageConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditUsageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditUsage(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditUsageConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.CreditUsageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditUsageConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditUsageConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditUsageConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditUsageConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.CreditUsageConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditUsageConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditUsageConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditUsageConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CreditUsageEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.CreditUsageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditUsageEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditUsageEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditUsageEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditUsageEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.CreditUsageEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditUsageEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditUsage) graphql.Marshaler {
+			return ec.marshalNCreditUsage2ᚖcustomerserviceᚋmodelsᚐCreditUsage(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditUsageEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditUsageEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditUsage(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
@@ -4357,6 +8612,50 @@ func (ec *executionContext) fieldContext_Customer_segment(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_purchases(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_purchases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Purchases(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PurchaseConnection) graphql.Marshaler {
+			return ec.marshalNPurchaseConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐPurchaseConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_purchases(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PurchaseConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_purchases_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CustomerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5004,6 +9303,70 @@ func (ec *executionContext) fieldContext_CustomerTypeCount_count(_ context.Conte
 	return graphql.NewScalarFieldContext("CustomerTypeCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _EnrollLoyaltyPayload_loyaltyAccount(ctx context.Context, field graphql.CollectedField, obj *model.EnrollLoyaltyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnrollLoyaltyPayload_loyaltyAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoyaltyAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {
+			return ec.marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EnrollLoyaltyPayload_loyaltyAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnrollLoyaltyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EnrollLoyaltyPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.EnrollLoyaltyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EnrollLoyaltyPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EnrollLoyaltyPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EnrollLoyaltyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LoyaltyAccount_id(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5232,6 +9595,843 @@ func (ec *executionContext) _LoyaltyAccount_createdAt(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_LoyaltyAccount_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LoyaltyAccount", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LoyaltyAccount_nextTier(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccount_nextTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LoyaltyAccount().NextTier(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Tier) graphql.Marshaler {
+			return ec.marshalOLoyaltyTier2ᚖcustomerserviceᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccount_nextTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "LoyaltyTier")
+}
+
+func (ec *executionContext) _LoyaltyAccount_pointsToNextTier(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccount_pointsToNextTier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LoyaltyAccount().PointsToNextTier(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccount_pointsToNextTier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Int")
+}
+
+func (ec *executionContext) _LoyaltyAccount_pointsExpiringSoon(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccount_pointsExpiringSoon(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.LoyaltyAccount().PointsExpiringSoon(ctx, obj, fc.Args["days"].(*int))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccount_pointsExpiringSoon(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Int does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_LoyaltyAccount_pointsExpiringSoon_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoyaltyAccount_transactions(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccount_transactions(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.LoyaltyAccount().Transactions(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["type"].(*models.LoyaltyTransactionType))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LoyaltyTransactionConnection) graphql.Marshaler {
+			return ec.marshalNLoyaltyTransactionConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐLoyaltyTransactionConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccount_transactions(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyTransactionConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_LoyaltyAccount_transactions_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoyaltyProgram_pointsPerCurrencyUnit(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_pointsPerCurrencyUnit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PointsPerCurrencyUnit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_pointsPerCurrencyUnit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _LoyaltyProgram_multiplierBronze(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_multiplierBronze(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MultiplierBronze, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_multiplierBronze(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _LoyaltyProgram_multiplierSilver(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_multiplierSilver(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MultiplierSilver, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_multiplierSilver(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _LoyaltyProgram_multiplierGold(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_multiplierGold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MultiplierGold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_multiplierGold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _LoyaltyProgram_multiplierPlatinum(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_multiplierPlatinum(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MultiplierPlatinum, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_multiplierPlatinum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _LoyaltyProgram_thresholdSilver(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_thresholdSilver(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThresholdSilver, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_thresholdSilver(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyProgram_thresholdGold(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_thresholdGold(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThresholdGold, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_thresholdGold(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyProgram_thresholdPlatinum(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_thresholdPlatinum(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ThresholdPlatinum, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_thresholdPlatinum(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyProgram_qualificationMonths(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_qualificationMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QualificationMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_qualificationMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyProgram_tierDurationMonths(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_tierDurationMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TierDurationMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_tierDurationMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyProgram_pointsLifetimeMonths(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_pointsLifetimeMonths(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PointsLifetimeMonths, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_pointsLifetimeMonths(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyProgram_autoEnroll(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_autoEnroll(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AutoEnroll, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_autoEnroll(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _LoyaltyProgram_segmentLookbackDays(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_segmentLookbackDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SegmentLookbackDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_segmentLookbackDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyProgram_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_id(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_type(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.LoyaltyTransactionType) graphql.Marshaler {
+			return ec.marshalNLoyaltyTransactionType2customerserviceᚋmodelsᚐLoyaltyTransactionType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "LoyaltyTransactionType")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_points(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_balanceAfter(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_balanceAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BalanceAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_balanceAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_referenceType(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_referenceType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReferenceType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_referenceType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_referenceId(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_referenceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReferenceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_referenceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_description(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "String")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_expiresAt(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LoyaltyTransactionConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyTransactionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransactionConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.LoyaltyTransactionEdge) graphql.Marshaler {
+			return ec.marshalNLoyaltyTransactionEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐLoyaltyTransactionEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransactionConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyTransactionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyTransactionEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoyaltyTransactionConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyTransactionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransactionConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.LoyaltyTransaction) graphql.Marshaler {
+			return ec.marshalNLoyaltyTransaction2ᚕcustomerserviceᚋmodelsᚐLoyaltyTransactionᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransactionConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyTransactionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoyaltyTransactionConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyTransactionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransactionConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransactionConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyTransactionConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoyaltyTransactionConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyTransactionConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransactionConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransactionConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransactionConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyTransactionEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyTransactionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransactionEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransactionEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransactionEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _LoyaltyTransactionEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyTransactionEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransactionEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyTransaction) graphql.Marshaler {
+			return ec.marshalNLoyaltyTransaction2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransaction(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransactionEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyTransactionEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyTransaction(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Me_userId(ctx context.Context, field graphql.CollectedField, obj *model.Me) (ret graphql.Marshaler) {
@@ -5737,6 +10937,1112 @@ func (ec *executionContext) fieldContext_Mutation_setDefaultAddress(ctx context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_enrollLoyalty(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_enrollLoyalty(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EnrollLoyalty(ctx, fc.Args["customerId"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *model.EnrollLoyaltyPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.EnrollLoyaltyPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EnrollLoyaltyPayload) graphql.Marshaler {
+			return ec.marshalNEnrollLoyaltyPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐEnrollLoyaltyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_enrollLoyalty(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EnrollLoyaltyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_enrollLoyalty_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordPurchase(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordPurchase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordPurchase(ctx, fc.Args["input"].(model.RecordPurchaseInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *model.RecordPurchasePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RecordPurchasePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordPurchasePayload) graphql.Marshaler {
+			return ec.marshalNRecordPurchasePayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRecordPurchasePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordPurchase(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordPurchasePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordPurchase_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordRefund(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordRefund(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordRefund(ctx, fc.Args["input"].(model.RecordRefundInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *model.RecordRefundPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RecordRefundPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordRefundPayload) graphql.Marshaler {
+			return ec.marshalNRecordRefundPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRecordRefundPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordRefund(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordRefundPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordRefund_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_redeemPoints(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_redeemPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RedeemPoints(ctx, fc.Args["input"].(model.RedeemPointsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *model.RedeemPointsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RedeemPointsPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RedeemPointsPayload) graphql.Marshaler {
+			return ec.marshalNRedeemPointsPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRedeemPointsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_redeemPoints(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RedeemPointsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_redeemPoints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_awardBonusPoints(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_awardBonusPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AwardBonusPoints(ctx, fc.Args["input"].(model.AwardBonusPointsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *model.AwardBonusPointsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AwardBonusPointsPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AwardBonusPointsPayload) graphql.Marshaler {
+			return ec.marshalNAwardBonusPointsPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐAwardBonusPointsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_awardBonusPoints(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AwardBonusPointsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_awardBonusPoints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_adjustPoints(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_adjustPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().AdjustPoints(ctx, fc.Args["input"].(model.AdjustPointsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.AdjustPointsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AdjustPointsPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AdjustPointsPayload) graphql.Marshaler {
+			return ec.marshalNAdjustPointsPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐAdjustPointsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_adjustPoints(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AdjustPointsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_adjustPoints_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateLoyaltyProgram(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateLoyaltyProgram(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateLoyaltyProgram(ctx, fc.Args["input"].(model.UpdateLoyaltyProgramInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.UpdateLoyaltyProgramPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.UpdateLoyaltyProgramPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateLoyaltyProgramPayload) graphql.Marshaler {
+			return ec.marshalNUpdateLoyaltyProgramPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐUpdateLoyaltyProgramPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateLoyaltyProgram(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateLoyaltyProgramPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateLoyaltyProgram_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_openCreditAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_openCreditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().OpenCreditAccount(ctx, fc.Args["input"].(model.OpenCreditAccountInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.OpenCreditAccountPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.OpenCreditAccountPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.OpenCreditAccountPayload) graphql.Marshaler {
+			return ec.marshalNOpenCreditAccountPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐOpenCreditAccountPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_openCreditAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_OpenCreditAccountPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_openCreditAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveCreditAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveCreditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveCreditAccount(ctx, fc.Args["id"].(uuid.UUID), fc.Args["notes"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.ApproveCreditAccountPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ApproveCreditAccountPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ApproveCreditAccountPayload) graphql.Marshaler {
+			return ec.marshalNApproveCreditAccountPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐApproveCreditAccountPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveCreditAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApproveCreditAccountPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveCreditAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_suspendCreditAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_suspendCreditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SuspendCreditAccount(ctx, fc.Args["id"].(uuid.UUID), fc.Args["reason"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.SuspendCreditAccountPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SuspendCreditAccountPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SuspendCreditAccountPayload) graphql.Marshaler {
+			return ec.marshalNSuspendCreditAccountPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐSuspendCreditAccountPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_suspendCreditAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SuspendCreditAccountPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_suspendCreditAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reinstateCreditAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reinstateCreditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReinstateCreditAccount(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.ReinstateCreditAccountPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ReinstateCreditAccountPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ReinstateCreditAccountPayload) graphql.Marshaler {
+			return ec.marshalNReinstateCreditAccountPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐReinstateCreditAccountPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reinstateCreditAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ReinstateCreditAccountPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reinstateCreditAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelCreditAccount(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelCreditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelCreditAccount(ctx, fc.Args["id"].(uuid.UUID), fc.Args["reason"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.CancelCreditAccountPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CancelCreditAccountPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CancelCreditAccountPayload) graphql.Marshaler {
+			return ec.marshalNCancelCreditAccountPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐCancelCreditAccountPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelCreditAccount(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancelCreditAccountPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelCreditAccount_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateCreditLimit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateCreditLimit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateCreditLimit(ctx, fc.Args["id"].(uuid.UUID), fc.Args["creditLimit"].(decimal.Decimal))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.UpdateCreditLimitPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.UpdateCreditLimitPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateCreditLimitPayload) graphql.Marshaler {
+			return ec.marshalNUpdateCreditLimitPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐUpdateCreditLimitPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateCreditLimit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateCreditLimitPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateCreditLimit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_chargeCredit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_chargeCredit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ChargeCredit(ctx, fc.Args["input"].(model.ChargeCreditInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *model.ChargeCreditPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ChargeCreditPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ChargeCreditPayload) graphql.Marshaler {
+			return ec.marshalNChargeCreditPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐChargeCreditPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_chargeCredit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ChargeCreditPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_chargeCredit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recordCreditPayment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordCreditPayment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordCreditPayment(ctx, fc.Args["input"].(model.RecordCreditPaymentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *model.RecordCreditPaymentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RecordCreditPaymentPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordCreditPaymentPayload) graphql.Marshaler {
+			return ec.marshalNRecordCreditPaymentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRecordCreditPaymentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordCreditPayment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordCreditPaymentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordCreditPayment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_cancelCreditUsage(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_cancelCreditUsage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CancelCreditUsage(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *model.CancelCreditUsagePayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CancelCreditUsagePayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CancelCreditUsagePayload) graphql.Marshaler {
+			return ec.marshalNCancelCreditUsagePayload2ᚖcustomerserviceᚋgraphᚋmodelᚐCancelCreditUsagePayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_cancelCreditUsage(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CancelCreditUsagePayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_cancelCreditUsage_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_recalculateSegments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recalculateSegments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Mutation().RecalculateSegments(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.RecalculateSegmentsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RecalculateSegmentsPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecalculateSegmentsPayload) graphql.Marshaler {
+			return ec.marshalNRecalculateSegmentsPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRecalculateSegmentsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recalculateSegments(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecalculateSegmentsPayload(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OpenCreditAccountPayload_creditAccount(ctx context.Context, field graphql.CollectedField, obj *model.OpenCreditAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpenCreditAccountPayload_creditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
+			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_OpenCreditAccountPayload_creditAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OpenCreditAccountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _OpenCreditAccountPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.OpenCreditAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_OpenCreditAccountPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_OpenCreditAccountPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "OpenCreditAccountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _PageInfo_hasNextPage(ctx context.Context, field graphql.CollectedField, obj *model.PageInfo) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -5827,6 +12133,387 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _Purchase_id(ctx context.Context, field graphql.CollectedField, obj *models.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _Purchase_customerId(ctx context.Context, field graphql.CollectedField, obj *models.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _Purchase_orderId(ctx context.Context, field graphql.CollectedField, obj *models.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_orderId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrderID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_orderId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "String")
+}
+
+func (ec *executionContext) _Purchase_amount(ctx context.Context, field graphql.CollectedField, obj *models.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Purchase_refundedAmount(ctx context.Context, field graphql.CollectedField, obj *models.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_refundedAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RefundedAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_refundedAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _Purchase_pointsEarned(ctx context.Context, field graphql.CollectedField, obj *models.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_pointsEarned(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PointsEarned, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_pointsEarned(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "Int")
+}
+
+func (ec *executionContext) _Purchase_channel(ctx context.Context, field graphql.CollectedField, obj *models.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "String")
+}
+
+func (ec *executionContext) _Purchase_occurredAt(ctx context.Context, field graphql.CollectedField, obj *models.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _Purchase_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Purchase) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Purchase_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Purchase_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Purchase", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PurchaseConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.PurchaseEdge) graphql.Marshaler {
+			return ec.marshalNPurchaseEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐPurchaseEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PurchaseConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PurchaseEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PurchaseConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Purchase) graphql.Marshaler {
+			return ec.marshalNPurchase2ᚕcustomerserviceᚋmodelsᚐPurchaseᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PurchaseConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Purchase(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PurchaseConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PurchaseConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PurchaseConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurchaseConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PurchaseEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PurchaseEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _PurchaseEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PurchaseEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PurchaseEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Purchase) graphql.Marshaler {
+			return ec.marshalNPurchase2ᚖcustomerserviceᚋmodelsᚐPurchase(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PurchaseEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PurchaseEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Purchase(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Query_me(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
@@ -6251,6 +12938,56 @@ func (ec *executionContext) fieldContext_Query_customerStats(ctx context.Context
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_loyaltyProgram(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_loyaltyProgram(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().LoyaltyProgram(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *models.LoyaltyProgram
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *models.LoyaltyProgram
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyProgram) graphql.Marshaler {
+			return ec.marshalNLoyaltyProgram2ᚖcustomerserviceᚋmodelsᚐLoyaltyProgram(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_loyaltyProgram(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyProgram(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6322,6 +13059,628 @@ func (ec *executionContext) fieldContext_Query___schema(_ context.Context, field
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields___Schema(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecalculateSegmentsPayload_scored(ctx context.Context, field graphql.CollectedField, obj *model.RecalculateSegmentsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecalculateSegmentsPayload_scored(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Scored, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecalculateSegmentsPayload_scored(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecalculateSegmentsPayload", field, false, false, "Int")
+}
+
+func (ec *executionContext) _RecalculateSegmentsPayload_bySegment(ctx context.Context, field graphql.CollectedField, obj *model.RecalculateSegmentsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecalculateSegmentsPayload_bySegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BySegment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SegmentCount) graphql.Marshaler {
+			return ec.marshalNSegmentCount2ᚕcustomerserviceᚋgraphᚋmodelᚐSegmentCountᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecalculateSegmentsPayload_bySegment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecalculateSegmentsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SegmentCount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecalculateSegmentsPayload_calculatedAt(ctx context.Context, field graphql.CollectedField, obj *model.RecalculateSegmentsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecalculateSegmentsPayload_calculatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CalculatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecalculateSegmentsPayload_calculatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("RecalculateSegmentsPayload", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _RecalculateSegmentsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RecalculateSegmentsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecalculateSegmentsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecalculateSegmentsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecalculateSegmentsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordCreditPaymentPayload_creditAccount(ctx context.Context, field graphql.CollectedField, obj *model.RecordCreditPaymentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordCreditPaymentPayload_creditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
+			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordCreditPaymentPayload_creditAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordCreditPaymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordCreditPaymentPayload_payment(ctx context.Context, field graphql.CollectedField, obj *model.RecordCreditPaymentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordCreditPaymentPayload_payment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Payment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditPayment) graphql.Marshaler {
+			return ec.marshalOCreditPayment2ᚖcustomerserviceᚋmodelsᚐCreditPayment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordCreditPaymentPayload_payment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordCreditPaymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditPayment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordCreditPaymentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RecordCreditPaymentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordCreditPaymentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordCreditPaymentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordCreditPaymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordPurchasePayload_purchase(ctx context.Context, field graphql.CollectedField, obj *model.RecordPurchasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordPurchasePayload_purchase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purchase, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Purchase) graphql.Marshaler {
+			return ec.marshalOPurchase2ᚖcustomerserviceᚋmodelsᚐPurchase(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordPurchasePayload_purchase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordPurchasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Purchase(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordPurchasePayload_loyaltyAccount(ctx context.Context, field graphql.CollectedField, obj *model.RecordPurchasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordPurchasePayload_loyaltyAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoyaltyAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {
+			return ec.marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordPurchasePayload_loyaltyAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordPurchasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordPurchasePayload_transaction(ctx context.Context, field graphql.CollectedField, obj *model.RecordPurchasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordPurchasePayload_transaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyTransaction) graphql.Marshaler {
+			return ec.marshalOLoyaltyTransaction2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransaction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordPurchasePayload_transaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordPurchasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordPurchasePayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RecordPurchasePayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordPurchasePayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordPurchasePayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordPurchasePayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordRefundPayload_purchase(ctx context.Context, field graphql.CollectedField, obj *model.RecordRefundPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordRefundPayload_purchase(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purchase, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Purchase) graphql.Marshaler {
+			return ec.marshalOPurchase2ᚖcustomerserviceᚋmodelsᚐPurchase(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordRefundPayload_purchase(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordRefundPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Purchase(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordRefundPayload_loyaltyAccount(ctx context.Context, field graphql.CollectedField, obj *model.RecordRefundPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordRefundPayload_loyaltyAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoyaltyAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {
+			return ec.marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordRefundPayload_loyaltyAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordRefundPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordRefundPayload_transaction(ctx context.Context, field graphql.CollectedField, obj *model.RecordRefundPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordRefundPayload_transaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyTransaction) graphql.Marshaler {
+			return ec.marshalOLoyaltyTransaction2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransaction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordRefundPayload_transaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordRefundPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordRefundPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RecordRefundPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordRefundPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordRefundPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordRefundPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedeemPointsPayload_loyaltyAccount(ctx context.Context, field graphql.CollectedField, obj *model.RedeemPointsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedeemPointsPayload_loyaltyAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoyaltyAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {
+			return ec.marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RedeemPointsPayload_loyaltyAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedeemPointsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedeemPointsPayload_transaction(ctx context.Context, field graphql.CollectedField, obj *model.RedeemPointsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedeemPointsPayload_transaction(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Transaction, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyTransaction) graphql.Marshaler {
+			return ec.marshalOLoyaltyTransaction2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransaction(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RedeemPointsPayload_transaction(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedeemPointsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyTransaction(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RedeemPointsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RedeemPointsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RedeemPointsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RedeemPointsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RedeemPointsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReinstateCreditAccountPayload_creditAccount(ctx context.Context, field graphql.CollectedField, obj *model.ReinstateCreditAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReinstateCreditAccountPayload_creditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
+			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ReinstateCreditAccountPayload_creditAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReinstateCreditAccountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ReinstateCreditAccountPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ReinstateCreditAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ReinstateCreditAccountPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ReinstateCreditAccountPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ReinstateCreditAccountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
 		},
 	}
 	return fc, nil
@@ -6611,6 +13970,70 @@ func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, fi
 	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _SuspendCreditAccountPayload_creditAccount(ctx context.Context, field graphql.CollectedField, obj *model.SuspendCreditAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuspendCreditAccountPayload_creditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
+			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SuspendCreditAccountPayload_creditAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SuspendCreditAccountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SuspendCreditAccountPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.SuspendCreditAccountPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SuspendCreditAccountPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SuspendCreditAccountPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SuspendCreditAccountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TierCount_tier(ctx context.Context, field graphql.CollectedField, obj *model.TierCount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6721,6 +14144,70 @@ func (ec *executionContext) fieldContext_UpdateAddressPayload_userErrors(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateCreditLimitPayload_creditAccount(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCreditLimitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateCreditLimitPayload_creditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
+			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateCreditLimitPayload_creditAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateCreditLimitPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateCreditLimitPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCreditLimitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateCreditLimitPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateCreditLimitPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateCreditLimitPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdateCustomerPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCustomerPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -6775,6 +14262,70 @@ func (ec *executionContext) _UpdateCustomerPayload_userErrors(ctx context.Contex
 func (ec *executionContext) fieldContext_UpdateCustomerPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "UpdateCustomerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateLoyaltyProgramPayload_loyaltyProgram(ctx context.Context, field graphql.CollectedField, obj *model.UpdateLoyaltyProgramPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateLoyaltyProgramPayload_loyaltyProgram(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LoyaltyProgram, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyProgram) graphql.Marshaler {
+			return ec.marshalOLoyaltyProgram2ᚖcustomerserviceᚋmodelsᚐLoyaltyProgram(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateLoyaltyProgramPayload_loyaltyProgram(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateLoyaltyProgramPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyProgram(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateLoyaltyProgramPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateLoyaltyProgramPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateLoyaltyProgramPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateLoyaltyProgramPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateLoyaltyProgramPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -8042,6 +15593,181 @@ func UnmarshalAddAddressInput(ctx context.Context, raw any) (model.AddAddressInp
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAdjustPointsInput(ctx context.Context, obj any) (model.AdjustPointsInput, error) {
+	var it model.AdjustPointsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "points", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAdjustPointsInput unmarshals raw into the AdjustPointsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAdjustPointsInput(ctx context.Context, raw any) (model.AdjustPointsInput, error) {
+	var out model.AdjustPointsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AdjustPointsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputAwardBonusPointsInput(ctx context.Context, obj any) (model.AwardBonusPointsInput, error) {
+	var it model.AwardBonusPointsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "points", "reason", "referenceId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		case "referenceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAwardBonusPointsInput unmarshals raw into the AwardBonusPointsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAwardBonusPointsInput(ctx context.Context, raw any) (model.AwardBonusPointsInput, error) {
+	var out model.AwardBonusPointsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AwardBonusPointsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputChargeCreditInput(ctx context.Context, obj any) (model.ChargeCreditInput, error) {
+	var it model.ChargeCreditInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "orderId", "amount"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalChargeCreditInput unmarshals raw into the ChargeCreditInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalChargeCreditInput(ctx context.Context, raw any) (model.ChargeCreditInput, error) {
+	var out model.ChargeCreditInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ChargeCreditInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Context, obj any) (model.CreateCustomerInput, error) {
 	var it model.CreateCustomerInput
 	if obj == nil {
@@ -8382,6 +16108,325 @@ func UnmarshalDateTimeRange(ctx context.Context, raw any) (model.DateTimeRange, 
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputOpenCreditAccountInput(ctx context.Context, obj any) (model.OpenCreditAccountInput, error) {
+	var it model.OpenCreditAccountInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["paymentTermDays"]; !present {
+		asMap["paymentTermDays"] = 30
+	}
+
+	fieldsInOrder := [...]string{"customerId", "creditLimit", "paymentTermDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "creditLimit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("creditLimit"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CreditLimit = data
+		case "paymentTermDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentTermDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentTermDays = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalOpenCreditAccountInput unmarshals raw into the OpenCreditAccountInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalOpenCreditAccountInput(ctx context.Context, raw any) (model.OpenCreditAccountInput, error) {
+	var out model.OpenCreditAccountInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "OpenCreditAccountInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRecordCreditPaymentInput(ctx context.Context, obj any) (model.RecordCreditPaymentInput, error) {
+	var it model.RecordCreditPaymentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "amount", "paymentReference", "paymentDate"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "paymentReference":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentReference"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentReference = data
+		case "paymentDate":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paymentDate"))
+			data, err := ec.unmarshalODate2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PaymentDate = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordCreditPaymentInput unmarshals raw into the RecordCreditPaymentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordCreditPaymentInput(ctx context.Context, raw any) (model.RecordCreditPaymentInput, error) {
+	var out model.RecordCreditPaymentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordCreditPaymentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRecordPurchaseInput(ctx context.Context, obj any) (model.RecordPurchaseInput, error) {
+	var it model.RecordPurchaseInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "orderId", "amount", "occurredAt", "channel"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "occurredAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("occurredAt"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OccurredAt = graphql.OmittableOf(data)
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordPurchaseInput unmarshals raw into the RecordPurchaseInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordPurchaseInput(ctx context.Context, raw any) (model.RecordPurchaseInput, error) {
+	var out model.RecordPurchaseInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordPurchaseInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRecordRefundInput(ctx context.Context, obj any) (model.RecordRefundInput, error) {
+	var it model.RecordRefundInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"orderId", "amount", "refundId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "orderId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("orderId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.OrderID = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "refundId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("refundId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RefundID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordRefundInput unmarshals raw into the RecordRefundInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordRefundInput(ctx context.Context, raw any) (model.RecordRefundInput, error) {
+	var out model.RecordRefundInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordRefundInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRedeemPointsInput(ctx context.Context, obj any) (model.RedeemPointsInput, error) {
+	var it model.RedeemPointsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "points", "referenceType", "referenceId", "description"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "points":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("points"))
+			data, err := ec.unmarshalNInt2int(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Points = data
+		case "referenceType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceType"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceType = data
+		case "referenceId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("referenceId"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReferenceID = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRedeemPointsInput unmarshals raw into the RedeemPointsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRedeemPointsInput(ctx context.Context, raw any) (model.RedeemPointsInput, error) {
+	var out model.RedeemPointsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RedeemPointsInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputTagFilter(ctx context.Context, obj any) (model.TagFilter, error) {
 	var it model.TagFilter
 	if obj == nil {
@@ -8662,6 +16707,132 @@ func UnmarshalUpdateCustomerInput(ctx context.Context, raw any) (model.UpdateCus
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateLoyaltyProgramInput(ctx context.Context, obj any) (model.UpdateLoyaltyProgramInput, error) {
+	var it model.UpdateLoyaltyProgramInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"pointsPerCurrencyUnit", "multiplierBronze", "multiplierSilver", "multiplierGold", "multiplierPlatinum", "thresholdSilver", "thresholdGold", "thresholdPlatinum", "qualificationMonths", "tierDurationMonths", "pointsLifetimeMonths", "autoEnroll", "segmentLookbackDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "pointsPerCurrencyUnit":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pointsPerCurrencyUnit"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PointsPerCurrencyUnit = graphql.OmittableOf(data)
+		case "multiplierBronze":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("multiplierBronze"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MultiplierBronze = graphql.OmittableOf(data)
+		case "multiplierSilver":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("multiplierSilver"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MultiplierSilver = graphql.OmittableOf(data)
+		case "multiplierGold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("multiplierGold"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MultiplierGold = graphql.OmittableOf(data)
+		case "multiplierPlatinum":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("multiplierPlatinum"))
+			data, err := ec.unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MultiplierPlatinum = graphql.OmittableOf(data)
+		case "thresholdSilver":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thresholdSilver"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ThresholdSilver = graphql.OmittableOf(data)
+		case "thresholdGold":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thresholdGold"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ThresholdGold = graphql.OmittableOf(data)
+		case "thresholdPlatinum":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("thresholdPlatinum"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ThresholdPlatinum = graphql.OmittableOf(data)
+		case "qualificationMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("qualificationMonths"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.QualificationMonths = graphql.OmittableOf(data)
+		case "tierDurationMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("tierDurationMonths"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.TierDurationMonths = graphql.OmittableOf(data)
+		case "pointsLifetimeMonths":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pointsLifetimeMonths"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PointsLifetimeMonths = graphql.OmittableOf(data)
+		case "autoEnroll":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("autoEnroll"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.AutoEnroll = graphql.OmittableOf(data)
+		case "segmentLookbackDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("segmentLookbackDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SegmentLookbackDays = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateLoyaltyProgramInput unmarshals raw into the UpdateLoyaltyProgramInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateLoyaltyProgramInput(ctx context.Context, raw any) (model.UpdateLoyaltyProgramInput, error) {
+	var out model.UpdateLoyaltyProgramInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateLoyaltyProgramInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -8811,6 +16982,254 @@ func (ec *executionContext) _Address(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var adjustPointsPayloadImplementors = []string{"AdjustPointsPayload"}
+
+func (ec *executionContext) _AdjustPointsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AdjustPointsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, adjustPointsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AdjustPointsPayload")
+		case "loyaltyAccount":
+			out.Values[i] = ec._AdjustPointsPayload_loyaltyAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "transaction":
+			out.Values[i] = ec._AdjustPointsPayload_transaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._AdjustPointsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var approveCreditAccountPayloadImplementors = []string{"ApproveCreditAccountPayload"}
+
+func (ec *executionContext) _ApproveCreditAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ApproveCreditAccountPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, approveCreditAccountPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApproveCreditAccountPayload")
+		case "creditAccount":
+			out.Values[i] = ec._ApproveCreditAccountPayload_creditAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ApproveCreditAccountPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var awardBonusPointsPayloadImplementors = []string{"AwardBonusPointsPayload"}
+
+func (ec *executionContext) _AwardBonusPointsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.AwardBonusPointsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, awardBonusPointsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AwardBonusPointsPayload")
+		case "loyaltyAccount":
+			out.Values[i] = ec._AwardBonusPointsPayload_loyaltyAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "transaction":
+			out.Values[i] = ec._AwardBonusPointsPayload_transaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._AwardBonusPointsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cancelCreditAccountPayloadImplementors = []string{"CancelCreditAccountPayload"}
+
+func (ec *executionContext) _CancelCreditAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelCreditAccountPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancelCreditAccountPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CancelCreditAccountPayload")
+		case "creditAccount":
+			out.Values[i] = ec._CancelCreditAccountPayload_creditAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CancelCreditAccountPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var cancelCreditUsagePayloadImplementors = []string{"CancelCreditUsagePayload"}
+
+func (ec *executionContext) _CancelCreditUsagePayload(ctx context.Context, sel ast.SelectionSet, obj *model.CancelCreditUsagePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, cancelCreditUsagePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CancelCreditUsagePayload")
+		case "creditAccount":
+			out.Values[i] = ec._CancelCreditUsagePayload_creditAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "usage":
+			out.Values[i] = ec._CancelCreditUsagePayload_usage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CancelCreditUsagePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var chargeCreditPayloadImplementors = []string{"ChargeCreditPayload"}
+
+func (ec *executionContext) _ChargeCreditPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ChargeCreditPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, chargeCreditPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ChargeCreditPayload")
+		case "creditAccount":
+			out.Values[i] = ec._ChargeCreditPayload_creditAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "usage":
+			out.Values[i] = ec._ChargeCreditPayload_usage(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ChargeCreditPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createCustomerPayloadImplementors = []string{"CreateCustomerPayload"}
 
 func (ec *executionContext) _CreateCustomerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateCustomerPayload) graphql.Marshaler {
@@ -8863,60 +17282,448 @@ func (ec *executionContext) _CreditAccount(ctx context.Context, sel ast.Selectio
 		case "id":
 			out.Values[i] = ec._CreditAccount_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "creditLimit":
 			out.Values[i] = ec._CreditAccount_creditLimit(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "creditUsed":
 			out.Values[i] = ec._CreditAccount_creditUsed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "creditAvailable":
 			out.Values[i] = ec._CreditAccount_creditAvailable(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "paymentTermDays":
 			out.Values[i] = ec._CreditAccount_paymentTermDays(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "status":
 			out.Values[i] = ec._CreditAccount_status(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "approvedAt":
 			out.Values[i] = ec._CreditAccount_approvedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "approvedBy":
 			out.Values[i] = ec._CreditAccount_approvedBy(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "approvalNotes":
 			out.Values[i] = ec._CreditAccount_approvalNotes(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "suspendedAt":
 			out.Values[i] = ec._CreditAccount_suspendedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "suspensionReason":
 			out.Values[i] = ec._CreditAccount_suspensionReason(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cancelledAt":
+			out.Values[i] = ec._CreditAccount_cancelledAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "cancellationReason":
+			out.Values[i] = ec._CreditAccount_cancellationReason(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._CreditAccount_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outstanding":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_outstanding(ctx, field, obj)
+				})
+		case "overdueAmount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_overdueAmount(ctx, field, obj)
+				})
+		case "aging":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_aging(ctx, field, obj)
+				})
+		case "usages":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_usages(ctx, field, obj)
+				})
+		case "payments":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_payments(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditAgingImplementors = []string{"CreditAging"}
+
+func (ec *executionContext) _CreditAging(ctx context.Context, sel ast.SelectionSet, obj *model.CreditAging) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditAgingImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditAging")
+		case "current":
+			out.Values[i] = ec._CreditAging_current(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "days1To30":
+			out.Values[i] = ec._CreditAging_days1To30(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "days31To60":
+			out.Values[i] = ec._CreditAging_days31To60(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "days61To90":
+			out.Values[i] = ec._CreditAging_days61To90(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "over90":
+			out.Values[i] = ec._CreditAging_over90(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditPaymentImplementors = []string{"CreditPayment"}
+
+func (ec *executionContext) _CreditPayment(ctx context.Context, sel ast.SelectionSet, obj *models.CreditPayment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditPaymentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditPayment")
+		case "id":
+			out.Values[i] = ec._CreditPayment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._CreditPayment_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paymentReference":
+			out.Values[i] = ec._CreditPayment_paymentReference(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paymentDate":
+			out.Values[i] = ec._CreditPayment_paymentDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._CreditPayment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditPaymentConnectionImplementors = []string{"CreditPaymentConnection"}
+
+func (ec *executionContext) _CreditPaymentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CreditPaymentConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditPaymentConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditPaymentConnection")
+		case "edges":
+			out.Values[i] = ec._CreditPaymentConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._CreditPaymentConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CreditPaymentConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._CreditPaymentConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditPaymentEdgeImplementors = []string{"CreditPaymentEdge"}
+
+func (ec *executionContext) _CreditPaymentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CreditPaymentEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditPaymentEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditPaymentEdge")
+		case "cursor":
+			out.Values[i] = ec._CreditPaymentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CreditPaymentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditUsageImplementors = []string{"CreditUsage"}
+
+func (ec *executionContext) _CreditUsage(ctx context.Context, sel ast.SelectionSet, obj *models.CreditUsage) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditUsageImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditUsage")
+		case "id":
+			out.Values[i] = ec._CreditUsage_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "orderId":
+			out.Values[i] = ec._CreditUsage_orderId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amount":
+			out.Values[i] = ec._CreditUsage_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "amountPaid":
+			out.Values[i] = ec._CreditUsage_amountPaid(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "outstanding":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditUsage_outstanding(ctx, field, obj)
+				})
+		case "status":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditUsage_status(ctx, field, obj)
+				})
+		case "dueDate":
+			out.Values[i] = ec._CreditUsage_dueDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._CreditUsage_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditUsageConnectionImplementors = []string{"CreditUsageConnection"}
+
+func (ec *executionContext) _CreditUsageConnection(ctx context.Context, sel ast.SelectionSet, obj *model.CreditUsageConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditUsageConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditUsageConnection")
+		case "edges":
+			out.Values[i] = ec._CreditUsageConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._CreditUsageConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._CreditUsageConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._CreditUsageConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditUsageEdgeImplementors = []string{"CreditUsageEdge"}
+
+func (ec *executionContext) _CreditUsageEdge(ctx context.Context, sel ast.SelectionSet, obj *model.CreditUsageEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditUsageEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditUsageEdge")
+		case "cursor":
+			out.Values[i] = ec._CreditUsageEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._CreditUsageEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9088,6 +17895,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_segment(ctx, field, obj)
+				})
+		case "purchases":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_purchases(ctx, field, obj)
 				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9371,6 +18184,44 @@ func (ec *executionContext) _CustomerTypeCount(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var enrollLoyaltyPayloadImplementors = []string{"EnrollLoyaltyPayload"}
+
+func (ec *executionContext) _EnrollLoyaltyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EnrollLoyaltyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, enrollLoyaltyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EnrollLoyaltyPayload")
+		case "loyaltyAccount":
+			out.Values[i] = ec._EnrollLoyaltyPayload_loyaltyAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._EnrollLoyaltyPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var loyaltyAccountImplementors = []string{"LoyaltyAccount"}
 
 func (ec *executionContext) _LoyaltyAccount(ctx context.Context, sel ast.SelectionSet, obj *models.LoyaltyAccount) graphql.Marshaler {
@@ -9385,50 +18236,331 @@ func (ec *executionContext) _LoyaltyAccount(ctx context.Context, sel ast.Selecti
 		case "id":
 			out.Values[i] = ec._LoyaltyAccount_id(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pointsBalance":
 			out.Values[i] = ec._LoyaltyAccount_pointsBalance(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "lifetimePoints":
 			out.Values[i] = ec._LoyaltyAccount_lifetimePoints(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "pointsRedeemed":
 			out.Values[i] = ec._LoyaltyAccount_pointsRedeemed(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "tier":
 			out.Values[i] = ec._LoyaltyAccount_tier(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "tierSince":
 			out.Values[i] = ec._LoyaltyAccount_tierSince(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "tierExpiresAt":
 			out.Values[i] = ec._LoyaltyAccount_tierExpiresAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalPurchases":
 			out.Values[i] = ec._LoyaltyAccount_totalPurchases(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "totalSpent":
 			out.Values[i] = ec._LoyaltyAccount_totalSpent(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "createdAt":
 			out.Values[i] = ec._LoyaltyAccount_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "nextTier":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_nextTier(ctx, field, obj)
+				})
+		case "pointsToNextTier":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_pointsToNextTier(ctx, field, obj)
+				})
+		case "pointsExpiringSoon":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_pointsExpiringSoon(ctx, field, obj)
+				})
+		case "transactions":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_transactions(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var loyaltyProgramImplementors = []string{"LoyaltyProgram"}
+
+func (ec *executionContext) _LoyaltyProgram(ctx context.Context, sel ast.SelectionSet, obj *models.LoyaltyProgram) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loyaltyProgramImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoyaltyProgram")
+		case "pointsPerCurrencyUnit":
+			out.Values[i] = ec._LoyaltyProgram_pointsPerCurrencyUnit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "multiplierBronze":
+			out.Values[i] = ec._LoyaltyProgram_multiplierBronze(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "multiplierSilver":
+			out.Values[i] = ec._LoyaltyProgram_multiplierSilver(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "multiplierGold":
+			out.Values[i] = ec._LoyaltyProgram_multiplierGold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "multiplierPlatinum":
+			out.Values[i] = ec._LoyaltyProgram_multiplierPlatinum(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "thresholdSilver":
+			out.Values[i] = ec._LoyaltyProgram_thresholdSilver(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "thresholdGold":
+			out.Values[i] = ec._LoyaltyProgram_thresholdGold(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "thresholdPlatinum":
+			out.Values[i] = ec._LoyaltyProgram_thresholdPlatinum(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "qualificationMonths":
+			out.Values[i] = ec._LoyaltyProgram_qualificationMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tierDurationMonths":
+			out.Values[i] = ec._LoyaltyProgram_tierDurationMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pointsLifetimeMonths":
+			out.Values[i] = ec._LoyaltyProgram_pointsLifetimeMonths(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "autoEnroll":
+			out.Values[i] = ec._LoyaltyProgram_autoEnroll(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "segmentLookbackDays":
+			out.Values[i] = ec._LoyaltyProgram_segmentLookbackDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._LoyaltyProgram_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var loyaltyTransactionImplementors = []string{"LoyaltyTransaction"}
+
+func (ec *executionContext) _LoyaltyTransaction(ctx context.Context, sel ast.SelectionSet, obj *models.LoyaltyTransaction) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loyaltyTransactionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoyaltyTransaction")
+		case "id":
+			out.Values[i] = ec._LoyaltyTransaction_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._LoyaltyTransaction_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._LoyaltyTransaction_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "balanceAfter":
+			out.Values[i] = ec._LoyaltyTransaction_balanceAfter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "referenceType":
+			out.Values[i] = ec._LoyaltyTransaction_referenceType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "referenceId":
+			out.Values[i] = ec._LoyaltyTransaction_referenceId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._LoyaltyTransaction_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._LoyaltyTransaction_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._LoyaltyTransaction_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var loyaltyTransactionConnectionImplementors = []string{"LoyaltyTransactionConnection"}
+
+func (ec *executionContext) _LoyaltyTransactionConnection(ctx context.Context, sel ast.SelectionSet, obj *model.LoyaltyTransactionConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loyaltyTransactionConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoyaltyTransactionConnection")
+		case "edges":
+			out.Values[i] = ec._LoyaltyTransactionConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._LoyaltyTransactionConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._LoyaltyTransactionConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._LoyaltyTransactionConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var loyaltyTransactionEdgeImplementors = []string{"LoyaltyTransactionEdge"}
+
+func (ec *executionContext) _LoyaltyTransactionEdge(ctx context.Context, sel ast.SelectionSet, obj *model.LoyaltyTransactionEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loyaltyTransactionEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoyaltyTransactionEdge")
+		case "cursor":
+			out.Values[i] = ec._LoyaltyTransactionEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._LoyaltyTransactionEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -9560,6 +18692,163 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "enrollLoyalty":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_enrollLoyalty(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordPurchase":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordPurchase(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordRefund":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordRefund(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "redeemPoints":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_redeemPoints(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "awardBonusPoints":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_awardBonusPoints(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "adjustPoints":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_adjustPoints(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateLoyaltyProgram":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateLoyaltyProgram(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "openCreditAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_openCreditAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveCreditAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveCreditAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "suspendCreditAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_suspendCreditAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reinstateCreditAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reinstateCreditAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelCreditAccount":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelCreditAccount(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateCreditLimit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateCreditLimit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "chargeCredit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_chargeCredit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordCreditPayment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordCreditPayment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "cancelCreditUsage":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_cancelCreditUsage(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recalculateSegments":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recalculateSegments(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var openCreditAccountPayloadImplementors = []string{"OpenCreditAccountPayload"}
+
+func (ec *executionContext) _OpenCreditAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.OpenCreditAccountPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, openCreditAccountPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("OpenCreditAccountPayload")
+		case "creditAccount":
+			out.Values[i] = ec._OpenCreditAccountPayload_creditAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._OpenCreditAccountPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -9606,6 +18895,165 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var purchaseImplementors = []string{"Purchase"}
+
+func (ec *executionContext) _Purchase(ctx context.Context, sel ast.SelectionSet, obj *models.Purchase) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, purchaseImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Purchase")
+		case "id":
+			out.Values[i] = ec._Purchase_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerId":
+			out.Values[i] = ec._Purchase_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "orderId":
+			out.Values[i] = ec._Purchase_orderId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._Purchase_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "refundedAmount":
+			out.Values[i] = ec._Purchase_refundedAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pointsEarned":
+			out.Values[i] = ec._Purchase_pointsEarned(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "channel":
+			out.Values[i] = ec._Purchase_channel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "occurredAt":
+			out.Values[i] = ec._Purchase_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createdAt":
+			out.Values[i] = ec._Purchase_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var purchaseConnectionImplementors = []string{"PurchaseConnection"}
+
+func (ec *executionContext) _PurchaseConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PurchaseConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, purchaseConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PurchaseConnection")
+		case "edges":
+			out.Values[i] = ec._PurchaseConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._PurchaseConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PurchaseConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._PurchaseConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var purchaseEdgeImplementors = []string{"PurchaseEdge"}
+
+func (ec *executionContext) _PurchaseEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PurchaseEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, purchaseEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PurchaseEdge")
+		case "cursor":
+			out.Values[i] = ec._PurchaseEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._PurchaseEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		default:
@@ -9686,6 +19134,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_customerStats(ctx, field)
 				})
+		case "loyaltyProgram":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_loyaltyProgram(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -9699,6 +19153,274 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 			})
 			if out.Values[i] == graphql.Null {
 				atomic.AddUint32(&out.Invalids, 1)
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recalculateSegmentsPayloadImplementors = []string{"RecalculateSegmentsPayload"}
+
+func (ec *executionContext) _RecalculateSegmentsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecalculateSegmentsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recalculateSegmentsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecalculateSegmentsPayload")
+		case "scored":
+			out.Values[i] = ec._RecalculateSegmentsPayload_scored(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "bySegment":
+			out.Values[i] = ec._RecalculateSegmentsPayload_bySegment(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "calculatedAt":
+			out.Values[i] = ec._RecalculateSegmentsPayload_calculatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RecalculateSegmentsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordCreditPaymentPayloadImplementors = []string{"RecordCreditPaymentPayload"}
+
+func (ec *executionContext) _RecordCreditPaymentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordCreditPaymentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordCreditPaymentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordCreditPaymentPayload")
+		case "creditAccount":
+			out.Values[i] = ec._RecordCreditPaymentPayload_creditAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "payment":
+			out.Values[i] = ec._RecordCreditPaymentPayload_payment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RecordCreditPaymentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordPurchasePayloadImplementors = []string{"RecordPurchasePayload"}
+
+func (ec *executionContext) _RecordPurchasePayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordPurchasePayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordPurchasePayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordPurchasePayload")
+		case "purchase":
+			out.Values[i] = ec._RecordPurchasePayload_purchase(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "loyaltyAccount":
+			out.Values[i] = ec._RecordPurchasePayload_loyaltyAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "transaction":
+			out.Values[i] = ec._RecordPurchasePayload_transaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RecordPurchasePayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordRefundPayloadImplementors = []string{"RecordRefundPayload"}
+
+func (ec *executionContext) _RecordRefundPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordRefundPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordRefundPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordRefundPayload")
+		case "purchase":
+			out.Values[i] = ec._RecordRefundPayload_purchase(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "loyaltyAccount":
+			out.Values[i] = ec._RecordRefundPayload_loyaltyAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "transaction":
+			out.Values[i] = ec._RecordRefundPayload_transaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RecordRefundPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var redeemPointsPayloadImplementors = []string{"RedeemPointsPayload"}
+
+func (ec *executionContext) _RedeemPointsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RedeemPointsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, redeemPointsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RedeemPointsPayload")
+		case "loyaltyAccount":
+			out.Values[i] = ec._RedeemPointsPayload_loyaltyAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "transaction":
+			out.Values[i] = ec._RedeemPointsPayload_transaction(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RedeemPointsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var reinstateCreditAccountPayloadImplementors = []string{"ReinstateCreditAccountPayload"}
+
+func (ec *executionContext) _ReinstateCreditAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ReinstateCreditAccountPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, reinstateCreditAccountPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ReinstateCreditAccountPayload")
+		case "creditAccount":
+			out.Values[i] = ec._ReinstateCreditAccountPayload_creditAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ReinstateCreditAccountPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -9907,6 +19629,44 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 	return out
 }
 
+var suspendCreditAccountPayloadImplementors = []string{"SuspendCreditAccountPayload"}
+
+func (ec *executionContext) _SuspendCreditAccountPayload(ctx context.Context, sel ast.SelectionSet, obj *model.SuspendCreditAccountPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, suspendCreditAccountPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SuspendCreditAccountPayload")
+		case "creditAccount":
+			out.Values[i] = ec._SuspendCreditAccountPayload_creditAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._SuspendCreditAccountPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var tierCountImplementors = []string{"TierCount"}
 
 func (ec *executionContext) _TierCount(ctx context.Context, sel ast.SelectionSet, obj *model.TierCount) graphql.Marshaler {
@@ -9983,6 +19743,44 @@ func (ec *executionContext) _UpdateAddressPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var updateCreditLimitPayloadImplementors = []string{"UpdateCreditLimitPayload"}
+
+func (ec *executionContext) _UpdateCreditLimitPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateCreditLimitPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateCreditLimitPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateCreditLimitPayload")
+		case "creditAccount":
+			out.Values[i] = ec._UpdateCreditLimitPayload_creditAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpdateCreditLimitPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var updateCustomerPayloadImplementors = []string{"UpdateCustomerPayload"}
 
 func (ec *executionContext) _UpdateCustomerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateCustomerPayload) graphql.Marshaler {
@@ -10001,6 +19799,44 @@ func (ec *executionContext) _UpdateCustomerPayload(ctx context.Context, sel ast.
 			}
 		case "userErrors":
 			out.Values[i] = ec._UpdateCustomerPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateLoyaltyProgramPayloadImplementors = []string{"UpdateLoyaltyProgramPayload"}
+
+func (ec *executionContext) _UpdateLoyaltyProgramPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateLoyaltyProgramPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateLoyaltyProgramPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateLoyaltyProgramPayload")
+		case "loyaltyProgram":
+			out.Values[i] = ec._UpdateLoyaltyProgramPayload_loyaltyProgram(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpdateLoyaltyProgramPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -10487,6 +20323,40 @@ var (
 	}
 )
 
+func (ec *executionContext) unmarshalNAdjustPointsInput2customerserviceᚋgraphᚋmodelᚐAdjustPointsInput(ctx context.Context, v any) (model.AdjustPointsInput, error) {
+	res, err := ec.unmarshalInputAdjustPointsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAdjustPointsPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐAdjustPointsPayload(ctx context.Context, sel ast.SelectionSet, v *model.AdjustPointsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AdjustPointsPayload!")
+		return graphql.Null
+	}
+	return ec._AdjustPointsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNApproveCreditAccountPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐApproveCreditAccountPayload(ctx context.Context, sel ast.SelectionSet, v *model.ApproveCreditAccountPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApproveCreditAccountPayload!")
+		return graphql.Null
+	}
+	return ec._ApproveCreditAccountPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNAwardBonusPointsInput2customerserviceᚋgraphᚋmodelᚐAwardBonusPointsInput(ctx context.Context, v any) (model.AwardBonusPointsInput, error) {
+	res, err := ec.unmarshalInputAwardBonusPointsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNAwardBonusPointsPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐAwardBonusPointsPayload(ctx context.Context, sel ast.SelectionSet, v *model.AwardBonusPointsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AwardBonusPointsPayload!")
+		return graphql.Null
+	}
+	return ec._AwardBonusPointsPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10501,6 +20371,35 @@ func (ec *executionContext) marshalNBoolean2bool(ctx context.Context, sel ast.Se
 	return res
 }
 
+func (ec *executionContext) marshalNCancelCreditAccountPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐCancelCreditAccountPayload(ctx context.Context, sel ast.SelectionSet, v *model.CancelCreditAccountPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CancelCreditAccountPayload!")
+		return graphql.Null
+	}
+	return ec._CancelCreditAccountPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCancelCreditUsagePayload2ᚖcustomerserviceᚋgraphᚋmodelᚐCancelCreditUsagePayload(ctx context.Context, sel ast.SelectionSet, v *model.CancelCreditUsagePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CancelCreditUsagePayload!")
+		return graphql.Null
+	}
+	return ec._CancelCreditUsagePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNChargeCreditInput2customerserviceᚋgraphᚋmodelᚐChargeCreditInput(ctx context.Context, v any) (model.ChargeCreditInput, error) {
+	res, err := ec.unmarshalInputChargeCreditInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNChargeCreditPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐChargeCreditPayload(ctx context.Context, sel ast.SelectionSet, v *model.ChargeCreditPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ChargeCreditPayload!")
+		return graphql.Null
+	}
+	return ec._ChargeCreditPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNCreateCustomerInput2customerserviceᚋgraphᚋmodelᚐCreateCustomerInput(ctx context.Context, v any) (model.CreateCustomerInput, error) {
 	res, err := ec.unmarshalInputCreateCustomerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -10512,6 +20411,70 @@ func (ec *executionContext) marshalNCreateCustomerPayload2ᚖcustomerserviceᚋg
 		return graphql.Null
 	}
 	return ec._CreateCustomerPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditAging2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditAging(ctx context.Context, sel ast.SelectionSet, v *model.CreditAging) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditAging!")
+		return graphql.Null
+	}
+	return ec._CreditAging(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditPayment2customerserviceᚋmodelsᚐCreditPayment(ctx context.Context, sel ast.SelectionSet, v models.CreditPayment) graphql.Marshaler {
+	return ec._CreditPayment(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditPayment2ᚕcustomerserviceᚋmodelsᚐCreditPaymentᚄ(ctx context.Context, sel ast.SelectionSet, v []models.CreditPayment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditPayment2customerserviceᚋmodelsᚐCreditPayment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCreditPayment2ᚖcustomerserviceᚋmodelsᚐCreditPayment(ctx context.Context, sel ast.SelectionSet, v *models.CreditPayment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditPayment!")
+		return graphql.Null
+	}
+	return ec._CreditPayment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditPaymentConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditPaymentConnection(ctx context.Context, sel ast.SelectionSet, v *model.CreditPaymentConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditPaymentConnection!")
+		return graphql.Null
+	}
+	return ec._CreditPaymentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditPaymentEdge2customerserviceᚋgraphᚋmodelᚐCreditPaymentEdge(ctx context.Context, sel ast.SelectionSet, v model.CreditPaymentEdge) graphql.Marshaler {
+	return ec._CreditPaymentEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditPaymentEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐCreditPaymentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CreditPaymentEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditPaymentEdge2customerserviceᚋgraphᚋmodelᚐCreditPaymentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalNCreditStatus2customerserviceᚋmodelsᚐCreditStatus(ctx context.Context, v any) (models.CreditStatus, error) {
@@ -10541,6 +20504,92 @@ var (
 		models.CreditStatusApproved:  "APPROVED",
 		models.CreditStatusSuspended: "SUSPENDED",
 		models.CreditStatusCancelled: "CANCELLED",
+	}
+)
+
+func (ec *executionContext) marshalNCreditUsage2customerserviceᚋmodelsᚐCreditUsage(ctx context.Context, sel ast.SelectionSet, v models.CreditUsage) graphql.Marshaler {
+	return ec._CreditUsage(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditUsage2ᚕcustomerserviceᚋmodelsᚐCreditUsageᚄ(ctx context.Context, sel ast.SelectionSet, v []models.CreditUsage) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditUsage2customerserviceᚋmodelsᚐCreditUsage(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCreditUsage2ᚖcustomerserviceᚋmodelsᚐCreditUsage(ctx context.Context, sel ast.SelectionSet, v *models.CreditUsage) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditUsage!")
+		return graphql.Null
+	}
+	return ec._CreditUsage(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditUsageConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditUsageConnection(ctx context.Context, sel ast.SelectionSet, v *model.CreditUsageConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditUsageConnection!")
+		return graphql.Null
+	}
+	return ec._CreditUsageConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditUsageEdge2customerserviceᚋgraphᚋmodelᚐCreditUsageEdge(ctx context.Context, sel ast.SelectionSet, v model.CreditUsageEdge) graphql.Marshaler {
+	return ec._CreditUsageEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditUsageEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐCreditUsageEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CreditUsageEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditUsageEdge2customerserviceᚋgraphᚋmodelᚐCreditUsageEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCreditUsageStatus2customerserviceᚋmodelsᚐCreditUsageStatus(ctx context.Context, v any) (models.CreditUsageStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNCreditUsageStatus2customerserviceᚋmodelsᚐCreditUsageStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreditUsageStatus2customerserviceᚋmodelsᚐCreditUsageStatus(ctx context.Context, sel ast.SelectionSet, v models.CreditUsageStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNCreditUsageStatus2customerserviceᚋmodelsᚐCreditUsageStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CreditUsageStatus!")
+	}
+	return res
+}
+
+var (
+	unmarshalNCreditUsageStatus2customerserviceᚋmodelsᚐCreditUsageStatus = map[string]models.CreditUsageStatus{
+		"PENDING":   models.UsagePending,
+		"PAID":      models.UsagePaid,
+		"OVERDUE":   models.UsageOverdue,
+		"CANCELLED": models.UsageCancelled,
+	}
+	marshalNCreditUsageStatus2customerserviceᚋmodelsᚐCreditUsageStatus = map[models.CreditUsageStatus]string{
+		models.UsagePending:   "PENDING",
+		models.UsagePaid:      "PAID",
+		models.UsageOverdue:   "OVERDUE",
+		models.UsageCancelled: "CANCELLED",
 	}
 )
 
@@ -10734,6 +20783,24 @@ func (ec *executionContext) marshalNDecimal2githubᚗcomᚋshopspringᚋdecimal�
 	return res
 }
 
+func (ec *executionContext) unmarshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, v any) (*decimal.Decimal, error) {
+	res, err := scalars.UnmarshalDecimal(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, sel ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Decimal!")
+		return graphql.Null
+	}
+	_ = sel
+	res := scalars.MarshalDecimal(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Decimal!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNDocumentType2customerserviceᚋmodelsᚐDocumentType(ctx context.Context, v any) (models.DocumentType, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNDocumentType2customerserviceᚋmodelsᚐDocumentType[tmp]
@@ -10763,6 +20830,14 @@ var (
 		models.DocumentTypeOther:    "OTHER",
 	}
 )
+
+func (ec *executionContext) marshalNEnrollLoyaltyPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐEnrollLoyaltyPayload(ctx context.Context, sel ast.SelectionSet, v *model.EnrollLoyaltyPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EnrollLoyaltyPayload!")
+		return graphql.Null
+	}
+	return ec._EnrollLoyaltyPayload(ctx, sel, v)
+}
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
@@ -10796,6 +20871,14 @@ func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.Select
 	return res
 }
 
+func (ec *executionContext) marshalNLoyaltyProgram2ᚖcustomerserviceᚋmodelsᚐLoyaltyProgram(ctx context.Context, sel ast.SelectionSet, v *models.LoyaltyProgram) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LoyaltyProgram!")
+		return graphql.Null
+	}
+	return ec._LoyaltyProgram(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNLoyaltyTier2customerserviceᚋmodelsᚐTier(ctx context.Context, v any) (models.Tier, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNLoyaltyTier2customerserviceᚋmodelsᚐTier[tmp]
@@ -10826,12 +20909,113 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNLoyaltyTransaction2customerserviceᚋmodelsᚐLoyaltyTransaction(ctx context.Context, sel ast.SelectionSet, v models.LoyaltyTransaction) graphql.Marshaler {
+	return ec._LoyaltyTransaction(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLoyaltyTransaction2ᚕcustomerserviceᚋmodelsᚐLoyaltyTransactionᚄ(ctx context.Context, sel ast.SelectionSet, v []models.LoyaltyTransaction) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLoyaltyTransaction2customerserviceᚋmodelsᚐLoyaltyTransaction(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNLoyaltyTransaction2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransaction(ctx context.Context, sel ast.SelectionSet, v *models.LoyaltyTransaction) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LoyaltyTransaction!")
+		return graphql.Null
+	}
+	return ec._LoyaltyTransaction(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLoyaltyTransactionConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐLoyaltyTransactionConnection(ctx context.Context, sel ast.SelectionSet, v *model.LoyaltyTransactionConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LoyaltyTransactionConnection!")
+		return graphql.Null
+	}
+	return ec._LoyaltyTransactionConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNLoyaltyTransactionEdge2customerserviceᚋgraphᚋmodelᚐLoyaltyTransactionEdge(ctx context.Context, sel ast.SelectionSet, v model.LoyaltyTransactionEdge) graphql.Marshaler {
+	return ec._LoyaltyTransactionEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNLoyaltyTransactionEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐLoyaltyTransactionEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.LoyaltyTransactionEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNLoyaltyTransactionEdge2customerserviceᚋgraphᚋmodelᚐLoyaltyTransactionEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNLoyaltyTransactionType2customerserviceᚋmodelsᚐLoyaltyTransactionType(ctx context.Context, v any) (models.LoyaltyTransactionType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNLoyaltyTransactionType2customerserviceᚋmodelsᚐLoyaltyTransactionType[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLoyaltyTransactionType2customerserviceᚋmodelsᚐLoyaltyTransactionType(ctx context.Context, sel ast.SelectionSet, v models.LoyaltyTransactionType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNLoyaltyTransactionType2customerserviceᚋmodelsᚐLoyaltyTransactionType[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "LoyaltyTransactionType!")
+	}
+	return res
+}
+
+var (
+	unmarshalNLoyaltyTransactionType2customerserviceᚋmodelsᚐLoyaltyTransactionType = map[string]models.LoyaltyTransactionType{
+		"EARN":   models.TxEarn,
+		"REDEEM": models.TxRedeem,
+		"EXPIRE": models.TxExpire,
+		"ADJUST": models.TxAdjust,
+		"BONUS":  models.TxBonus,
+	}
+	marshalNLoyaltyTransactionType2customerserviceᚋmodelsᚐLoyaltyTransactionType = map[models.LoyaltyTransactionType]string{
+		models.TxEarn:   "EARN",
+		models.TxRedeem: "REDEEM",
+		models.TxExpire: "EXPIRE",
+		models.TxAdjust: "ADJUST",
+		models.TxBonus:  "BONUS",
+	}
+)
+
 func (ec *executionContext) marshalNMe2ᚖcustomerserviceᚋgraphᚋmodelᚐMe(ctx context.Context, sel ast.SelectionSet, v *model.Me) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "Me!")
 		return graphql.Null
 	}
 	return ec._Me(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNOpenCreditAccountInput2customerserviceᚋgraphᚋmodelᚐOpenCreditAccountInput(ctx context.Context, v any) (model.OpenCreditAccountInput, error) {
+	res, err := ec.unmarshalInputOpenCreditAccountInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNOpenCreditAccountPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐOpenCreditAccountPayload(ctx context.Context, sel ast.SelectionSet, v *model.OpenCreditAccountPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "OpenCreditAccountPayload!")
+		return graphql.Null
+	}
+	return ec._OpenCreditAccountPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNOrderDirection2customerserviceᚋgraphᚋmodelᚐOrderDirection(ctx context.Context, v any) (model.OrderDirection, error) {
@@ -10850,6 +21034,130 @@ func (ec *executionContext) marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPurchase2customerserviceᚋmodelsᚐPurchase(ctx context.Context, sel ast.SelectionSet, v models.Purchase) graphql.Marshaler {
+	return ec._Purchase(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPurchase2ᚕcustomerserviceᚋmodelsᚐPurchaseᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Purchase) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPurchase2customerserviceᚋmodelsᚐPurchase(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPurchase2ᚖcustomerserviceᚋmodelsᚐPurchase(ctx context.Context, sel ast.SelectionSet, v *models.Purchase) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Purchase!")
+		return graphql.Null
+	}
+	return ec._Purchase(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPurchaseConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐPurchaseConnection(ctx context.Context, sel ast.SelectionSet, v *model.PurchaseConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PurchaseConnection!")
+		return graphql.Null
+	}
+	return ec._PurchaseConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPurchaseEdge2customerserviceᚋgraphᚋmodelᚐPurchaseEdge(ctx context.Context, sel ast.SelectionSet, v model.PurchaseEdge) graphql.Marshaler {
+	return ec._PurchaseEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPurchaseEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐPurchaseEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PurchaseEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPurchaseEdge2customerserviceᚋgraphᚋmodelᚐPurchaseEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNRecalculateSegmentsPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRecalculateSegmentsPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecalculateSegmentsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecalculateSegmentsPayload!")
+		return graphql.Null
+	}
+	return ec._RecalculateSegmentsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRecordCreditPaymentInput2customerserviceᚋgraphᚋmodelᚐRecordCreditPaymentInput(ctx context.Context, v any) (model.RecordCreditPaymentInput, error) {
+	res, err := ec.unmarshalInputRecordCreditPaymentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordCreditPaymentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRecordCreditPaymentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordCreditPaymentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordCreditPaymentPayload!")
+		return graphql.Null
+	}
+	return ec._RecordCreditPaymentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRecordPurchaseInput2customerserviceᚋgraphᚋmodelᚐRecordPurchaseInput(ctx context.Context, v any) (model.RecordPurchaseInput, error) {
+	res, err := ec.unmarshalInputRecordPurchaseInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordPurchasePayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRecordPurchasePayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordPurchasePayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordPurchasePayload!")
+		return graphql.Null
+	}
+	return ec._RecordPurchasePayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRecordRefundInput2customerserviceᚋgraphᚋmodelᚐRecordRefundInput(ctx context.Context, v any) (model.RecordRefundInput, error) {
+	res, err := ec.unmarshalInputRecordRefundInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordRefundPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRecordRefundPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordRefundPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordRefundPayload!")
+		return graphql.Null
+	}
+	return ec._RecordRefundPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRedeemPointsInput2customerserviceᚋgraphᚋmodelᚐRedeemPointsInput(ctx context.Context, v any) (model.RedeemPointsInput, error) {
+	res, err := ec.unmarshalInputRedeemPointsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRedeemPointsPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRedeemPointsPayload(ctx context.Context, sel ast.SelectionSet, v *model.RedeemPointsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RedeemPointsPayload!")
+		return graphql.Null
+	}
+	return ec._RedeemPointsPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNReinstateCreditAccountPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐReinstateCreditAccountPayload(ctx context.Context, sel ast.SelectionSet, v *model.ReinstateCreditAccountPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ReinstateCreditAccountPayload!")
+		return graphql.Null
+	}
+	return ec._ReinstateCreditAccountPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNRemoveAddressPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRemoveAddressPayload(ctx context.Context, sel ast.SelectionSet, v *model.RemoveAddressPayload) graphql.Marshaler {
@@ -11053,6 +21361,14 @@ func (ec *executionContext) marshalNString2ᚕstringᚄ(ctx context.Context, sel
 	return ret
 }
 
+func (ec *executionContext) marshalNSuspendCreditAccountPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐSuspendCreditAccountPayload(ctx context.Context, sel ast.SelectionSet, v *model.SuspendCreditAccountPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SuspendCreditAccountPayload!")
+		return graphql.Null
+	}
+	return ec._SuspendCreditAccountPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNTierCount2customerserviceᚋgraphᚋmodelᚐTierCount(ctx context.Context, sel ast.SelectionSet, v model.TierCount) graphql.Marshaler {
 	return ec._TierCount(ctx, sel, &v)
 }
@@ -11100,6 +21416,14 @@ func (ec *executionContext) marshalNUpdateAddressPayload2ᚖcustomerserviceᚋgr
 	return ec._UpdateAddressPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNUpdateCreditLimitPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐUpdateCreditLimitPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateCreditLimitPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateCreditLimitPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateCreditLimitPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNUpdateCustomerInput2customerserviceᚋgraphᚋmodelᚐUpdateCustomerInput(ctx context.Context, v any) (model.UpdateCustomerInput, error) {
 	res, err := ec.unmarshalInputUpdateCustomerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -11111,6 +21435,19 @@ func (ec *executionContext) marshalNUpdateCustomerPayload2ᚖcustomerserviceᚋg
 		return graphql.Null
 	}
 	return ec._UpdateCustomerPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateLoyaltyProgramInput2customerserviceᚋgraphᚋmodelᚐUpdateLoyaltyProgramInput(ctx context.Context, v any) (model.UpdateLoyaltyProgramInput, error) {
+	res, err := ec.unmarshalInputUpdateLoyaltyProgramInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateLoyaltyProgramPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐUpdateLoyaltyProgramPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateLoyaltyProgramPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateLoyaltyProgramPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateLoyaltyProgramPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUserError2customerserviceᚋgraphᚋmodelᚐUserError(ctx context.Context, sel ast.SelectionSet, v model.UserError) graphql.Marshaler {
@@ -11389,6 +21726,54 @@ func (ec *executionContext) marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐ
 	return ec._CreditAccount(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOCreditPayment2ᚖcustomerserviceᚋmodelsᚐCreditPayment(ctx context.Context, sel ast.SelectionSet, v *models.CreditPayment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreditPayment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreditUsage2ᚖcustomerserviceᚋmodelsᚐCreditUsage(ctx context.Context, sel ast.SelectionSet, v *models.CreditUsage) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreditUsage(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCreditUsageStatus2ᚖcustomerserviceᚋmodelsᚐCreditUsageStatus(ctx context.Context, v any) (*models.CreditUsageStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOCreditUsageStatus2ᚖcustomerserviceᚋmodelsᚐCreditUsageStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCreditUsageStatus2ᚖcustomerserviceᚋmodelsᚐCreditUsageStatus(ctx context.Context, sel ast.SelectionSet, v *models.CreditUsageStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOCreditUsageStatus2ᚖcustomerserviceᚋmodelsᚐCreditUsageStatus[*v])
+	return res
+}
+
+var (
+	unmarshalOCreditUsageStatus2ᚖcustomerserviceᚋmodelsᚐCreditUsageStatus = map[string]models.CreditUsageStatus{
+		"PENDING":   models.UsagePending,
+		"PAID":      models.UsagePaid,
+		"OVERDUE":   models.UsageOverdue,
+		"CANCELLED": models.UsageCancelled,
+	}
+	marshalOCreditUsageStatus2ᚖcustomerserviceᚋmodelsᚐCreditUsageStatus = map[models.CreditUsageStatus]string{
+		models.UsagePending:   "PENDING",
+		models.UsagePaid:      "PAID",
+		models.UsageOverdue:   "OVERDUE",
+		models.UsageCancelled: "CANCELLED",
+	}
+)
+
 func (ec *executionContext) marshalOCustomer2ᚖcustomerserviceᚋmodelsᚐCustomer(ctx context.Context, sel ast.SelectionSet, v *models.Customer) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -11565,6 +21950,24 @@ func (ec *executionContext) unmarshalODateTimeRange2ᚖcustomerserviceᚋgraph�
 	return &res, graphql.ErrorOnPath(ctx, err)
 }
 
+func (ec *executionContext) unmarshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, v any) (*decimal.Decimal, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := scalars.UnmarshalDecimal(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx context.Context, sel ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalDecimal(*v)
+	return res
+}
+
 func (ec *executionContext) unmarshalODocumentType2ᚖcustomerserviceᚋmodelsᚐDocumentType(ctx context.Context, v any) (*models.DocumentType, error) {
 	if v == nil {
 		return nil, nil
@@ -11642,6 +22045,13 @@ func (ec *executionContext) marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodels�
 	return ec._LoyaltyAccount(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOLoyaltyProgram2ᚖcustomerserviceᚋmodelsᚐLoyaltyProgram(ctx context.Context, sel ast.SelectionSet, v *models.LoyaltyProgram) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LoyaltyProgram(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOLoyaltyTier2ᚕcustomerserviceᚋmodelsᚐTierᚄ(ctx context.Context, v any) ([]models.Tier, error) {
 	if v == nil {
 		return nil, nil
@@ -11711,6 +22121,56 @@ var (
 		models.TierPlatinum: "PLATINUM",
 	}
 )
+
+func (ec *executionContext) marshalOLoyaltyTransaction2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransaction(ctx context.Context, sel ast.SelectionSet, v *models.LoyaltyTransaction) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._LoyaltyTransaction(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOLoyaltyTransactionType2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransactionType(ctx context.Context, v any) (*models.LoyaltyTransactionType, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOLoyaltyTransactionType2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransactionType[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOLoyaltyTransactionType2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransactionType(ctx context.Context, sel ast.SelectionSet, v *models.LoyaltyTransactionType) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOLoyaltyTransactionType2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransactionType[*v])
+	return res
+}
+
+var (
+	unmarshalOLoyaltyTransactionType2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransactionType = map[string]models.LoyaltyTransactionType{
+		"EARN":   models.TxEarn,
+		"REDEEM": models.TxRedeem,
+		"EXPIRE": models.TxExpire,
+		"ADJUST": models.TxAdjust,
+		"BONUS":  models.TxBonus,
+	}
+	marshalOLoyaltyTransactionType2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransactionType = map[models.LoyaltyTransactionType]string{
+		models.TxEarn:   "EARN",
+		models.TxRedeem: "REDEEM",
+		models.TxExpire: "EXPIRE",
+		models.TxAdjust: "ADJUST",
+		models.TxBonus:  "BONUS",
+	}
+)
+
+func (ec *executionContext) marshalOPurchase2ᚖcustomerserviceᚋmodelsᚐPurchase(ctx context.Context, sel ast.SelectionSet, v *models.Purchase) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Purchase(ctx, sel, v)
+}
 
 func (ec *executionContext) unmarshalOSegmentCode2ᚕcustomerserviceᚋmodelsᚐSegmentCodeᚄ(ctx context.Context, v any) ([]models.SegmentCode, error) {
 	if v == nil {

@@ -6,7 +6,11 @@ package graph
 import (
 	"github.com/uptrace/bun"
 
+	"customerservice/credit"
 	"customerservice/customers"
+	"customerservice/graph/loaders"
+	"customerservice/loyalty"
+	"customerservice/segments"
 )
 
 //go:generate go run github.com/99designs/gqlgen generate
@@ -14,9 +18,22 @@ import (
 // Resolver holds the domain services the resolvers call.
 type Resolver struct {
 	CustomerService *customers.Service
+	LoyaltyService  *loyalty.Service
+	CreditService   *credit.Service
+	SegmentService  *segments.Service
 }
 
 // NewResolver wires the domain services over the pool.
 func NewResolver(pool *bun.DB) *Resolver {
-	return &Resolver{CustomerService: customers.NewService(pool)}
+	return &Resolver{
+		CustomerService: customers.NewService(pool),
+		LoyaltyService:  loyalty.NewService(pool),
+		CreditService:   credit.NewService(pool),
+		SegmentService:  segments.NewService(pool),
+	}
+}
+
+// LoaderSources are the services the per-request loaders batch reads from.
+func (r *Resolver) LoaderSources() loaders.Sources {
+	return loaders.Sources{Customers: r.CustomerService, Loyalty: r.LoyaltyService, Credit: r.CreditService}
 }

@@ -15,7 +15,43 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 )
+
+// Outstanding is the resolver for the outstanding field.
+func (r *creditAccountResolver) Outstanding(ctx context.Context, obj *models.CreditAccount) (*decimal.Decimal, error) {
+	panic(fmt.Errorf("not implemented: Outstanding - outstanding"))
+}
+
+// OverdueAmount is the resolver for the overdueAmount field.
+func (r *creditAccountResolver) OverdueAmount(ctx context.Context, obj *models.CreditAccount) (*decimal.Decimal, error) {
+	panic(fmt.Errorf("not implemented: OverdueAmount - overdueAmount"))
+}
+
+// Aging is the resolver for the aging field.
+func (r *creditAccountResolver) Aging(ctx context.Context, obj *models.CreditAccount) (*model.CreditAging, error) {
+	panic(fmt.Errorf("not implemented: Aging - aging"))
+}
+
+// Usages is the resolver for the usages field.
+func (r *creditAccountResolver) Usages(ctx context.Context, obj *models.CreditAccount, first *int, after *string, status *models.CreditUsageStatus) (*model.CreditUsageConnection, error) {
+	panic(fmt.Errorf("not implemented: Usages - usages"))
+}
+
+// Payments is the resolver for the payments field.
+func (r *creditAccountResolver) Payments(ctx context.Context, obj *models.CreditAccount, first *int, after *string) (*model.CreditPaymentConnection, error) {
+	panic(fmt.Errorf("not implemented: Payments - payments"))
+}
+
+// Outstanding is the resolver for the outstanding field.
+func (r *creditUsageResolver) Outstanding(ctx context.Context, obj *models.CreditUsage) (*decimal.Decimal, error) {
+	panic(fmt.Errorf("not implemented: Outstanding - outstanding"))
+}
+
+// Status is the resolver for the status field.
+func (r *creditUsageResolver) Status(ctx context.Context, obj *models.CreditUsage) (models.CreditUsageStatus, error) {
+	panic(fmt.Errorf("not implemented: Status - status"))
+}
 
 // Addresses is the resolver for the addresses field.
 func (r *customerResolver) Addresses(ctx context.Context, obj *models.Customer, typeArg *models.AddressType, includeInactive *bool) ([]models.Address, error) {
@@ -53,39 +89,163 @@ func (r *customerResolver) Segment(ctx context.Context, obj *models.Customer) (*
 	return loaders.For(ctx).Segments.Load(ctx, obj.ID)
 }
 
+// Purchases is the resolver for the purchases field.
+func (r *customerResolver) Purchases(ctx context.Context, obj *models.Customer, first *int, after *string) (*model.PurchaseConnection, error) {
+	panic(fmt.Errorf("not implemented: Purchases - purchases"))
+}
+
+// NextTier is the resolver for the nextTier field.
+func (r *loyaltyAccountResolver) NextTier(ctx context.Context, obj *models.LoyaltyAccount) (*models.Tier, error) {
+	panic(fmt.Errorf("not implemented: NextTier - nextTier"))
+}
+
+// PointsToNextTier is the resolver for the pointsToNextTier field.
+func (r *loyaltyAccountResolver) PointsToNextTier(ctx context.Context, obj *models.LoyaltyAccount) (*int, error) {
+	panic(fmt.Errorf("not implemented: PointsToNextTier - pointsToNextTier"))
+}
+
+// PointsExpiringSoon is the resolver for the pointsExpiringSoon field.
+func (r *loyaltyAccountResolver) PointsExpiringSoon(ctx context.Context, obj *models.LoyaltyAccount, days *int) (int, error) {
+	panic(fmt.Errorf("not implemented: PointsExpiringSoon - pointsExpiringSoon"))
+}
+
+// Transactions is the resolver for the transactions field.
+func (r *loyaltyAccountResolver) Transactions(ctx context.Context, obj *models.LoyaltyAccount, first *int, after *string, typeArg *models.LoyaltyTransactionType) (*model.LoyaltyTransactionConnection, error) {
+	panic(fmt.Errorf("not implemented: Transactions - transactions"))
+}
+
 // CreateCustomer is the resolver for the createCustomer field.
 func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*model.CreateCustomerPayload, error) {
-	panic(fmt.Errorf("not implemented: CreateCustomer - createCustomer"))
+	c, err := r.CustomerService.Create(ctx, newCustomer(input))
+	ue, err := userErrors(err)
+	return &model.CreateCustomerPayload{Customer: c, UserErrors: ue}, err
 }
 
 // UpdateCustomer is the resolver for the updateCustomer field.
 func (r *mutationResolver) UpdateCustomer(ctx context.Context, id uuid.UUID, input model.UpdateCustomerInput) (*model.UpdateCustomerPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateCustomer - updateCustomer"))
+	c, err := r.CustomerService.Update(ctx, id, customerChanges(input))
+	ue, err := userErrors(err)
+	return &model.UpdateCustomerPayload{Customer: c, UserErrors: ue}, err
 }
 
 // SetCustomerStatus is the resolver for the setCustomerStatus field.
 func (r *mutationResolver) SetCustomerStatus(ctx context.Context, id uuid.UUID, status models.CustomerStatus, reason *string) (*model.SetCustomerStatusPayload, error) {
-	panic(fmt.Errorf("not implemented: SetCustomerStatus - setCustomerStatus"))
+	c, err := r.CustomerService.SetStatus(ctx, id, status, reason)
+	ue, err := userErrors(err)
+	return &model.SetCustomerStatusPayload{Customer: c, UserErrors: ue}, err
 }
 
 // AddAddress is the resolver for the addAddress field.
 func (r *mutationResolver) AddAddress(ctx context.Context, customerID uuid.UUID, input model.AddAddressInput) (*model.AddAddressPayload, error) {
-	panic(fmt.Errorf("not implemented: AddAddress - addAddress"))
+	a, err := r.CustomerService.AddAddress(ctx, customerID, newAddress(input))
+	ue, err := userErrors(err)
+	return &model.AddAddressPayload{Address: a, UserErrors: ue}, err
 }
 
 // UpdateAddress is the resolver for the updateAddress field.
 func (r *mutationResolver) UpdateAddress(ctx context.Context, id uuid.UUID, input model.UpdateAddressInput) (*model.UpdateAddressPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateAddress - updateAddress"))
+	a, err := r.CustomerService.UpdateAddress(ctx, id, addressChanges(input))
+	ue, err := userErrors(err)
+	return &model.UpdateAddressPayload{Address: a, UserErrors: ue}, err
 }
 
 // RemoveAddress is the resolver for the removeAddress field.
 func (r *mutationResolver) RemoveAddress(ctx context.Context, id uuid.UUID) (*model.RemoveAddressPayload, error) {
-	panic(fmt.Errorf("not implemented: RemoveAddress - removeAddress"))
+	a, err := r.CustomerService.RemoveAddress(ctx, id)
+	ue, err := userErrors(err)
+	return &model.RemoveAddressPayload{Address: a, UserErrors: ue}, err
 }
 
 // SetDefaultAddress is the resolver for the setDefaultAddress field.
 func (r *mutationResolver) SetDefaultAddress(ctx context.Context, id uuid.UUID) (*model.SetDefaultAddressPayload, error) {
-	panic(fmt.Errorf("not implemented: SetDefaultAddress - setDefaultAddress"))
+	a, err := r.CustomerService.SetDefaultAddress(ctx, id)
+	ue, err := userErrors(err)
+	return &model.SetDefaultAddressPayload{Address: a, UserErrors: ue}, err
+}
+
+// EnrollLoyalty is the resolver for the enrollLoyalty field.
+func (r *mutationResolver) EnrollLoyalty(ctx context.Context, customerID uuid.UUID) (*model.EnrollLoyaltyPayload, error) {
+	panic(fmt.Errorf("not implemented: EnrollLoyalty - enrollLoyalty"))
+}
+
+// RecordPurchase is the resolver for the recordPurchase field.
+func (r *mutationResolver) RecordPurchase(ctx context.Context, input model.RecordPurchaseInput) (*model.RecordPurchasePayload, error) {
+	panic(fmt.Errorf("not implemented: RecordPurchase - recordPurchase"))
+}
+
+// RecordRefund is the resolver for the recordRefund field.
+func (r *mutationResolver) RecordRefund(ctx context.Context, input model.RecordRefundInput) (*model.RecordRefundPayload, error) {
+	panic(fmt.Errorf("not implemented: RecordRefund - recordRefund"))
+}
+
+// RedeemPoints is the resolver for the redeemPoints field.
+func (r *mutationResolver) RedeemPoints(ctx context.Context, input model.RedeemPointsInput) (*model.RedeemPointsPayload, error) {
+	panic(fmt.Errorf("not implemented: RedeemPoints - redeemPoints"))
+}
+
+// AwardBonusPoints is the resolver for the awardBonusPoints field.
+func (r *mutationResolver) AwardBonusPoints(ctx context.Context, input model.AwardBonusPointsInput) (*model.AwardBonusPointsPayload, error) {
+	panic(fmt.Errorf("not implemented: AwardBonusPoints - awardBonusPoints"))
+}
+
+// AdjustPoints is the resolver for the adjustPoints field.
+func (r *mutationResolver) AdjustPoints(ctx context.Context, input model.AdjustPointsInput) (*model.AdjustPointsPayload, error) {
+	panic(fmt.Errorf("not implemented: AdjustPoints - adjustPoints"))
+}
+
+// UpdateLoyaltyProgram is the resolver for the updateLoyaltyProgram field.
+func (r *mutationResolver) UpdateLoyaltyProgram(ctx context.Context, input model.UpdateLoyaltyProgramInput) (*model.UpdateLoyaltyProgramPayload, error) {
+	panic(fmt.Errorf("not implemented: UpdateLoyaltyProgram - updateLoyaltyProgram"))
+}
+
+// OpenCreditAccount is the resolver for the openCreditAccount field.
+func (r *mutationResolver) OpenCreditAccount(ctx context.Context, input model.OpenCreditAccountInput) (*model.OpenCreditAccountPayload, error) {
+	panic(fmt.Errorf("not implemented: OpenCreditAccount - openCreditAccount"))
+}
+
+// ApproveCreditAccount is the resolver for the approveCreditAccount field.
+func (r *mutationResolver) ApproveCreditAccount(ctx context.Context, id uuid.UUID, notes *string) (*model.ApproveCreditAccountPayload, error) {
+	panic(fmt.Errorf("not implemented: ApproveCreditAccount - approveCreditAccount"))
+}
+
+// SuspendCreditAccount is the resolver for the suspendCreditAccount field.
+func (r *mutationResolver) SuspendCreditAccount(ctx context.Context, id uuid.UUID, reason string) (*model.SuspendCreditAccountPayload, error) {
+	panic(fmt.Errorf("not implemented: SuspendCreditAccount - suspendCreditAccount"))
+}
+
+// ReinstateCreditAccount is the resolver for the reinstateCreditAccount field.
+func (r *mutationResolver) ReinstateCreditAccount(ctx context.Context, id uuid.UUID) (*model.ReinstateCreditAccountPayload, error) {
+	panic(fmt.Errorf("not implemented: ReinstateCreditAccount - reinstateCreditAccount"))
+}
+
+// CancelCreditAccount is the resolver for the cancelCreditAccount field.
+func (r *mutationResolver) CancelCreditAccount(ctx context.Context, id uuid.UUID, reason *string) (*model.CancelCreditAccountPayload, error) {
+	panic(fmt.Errorf("not implemented: CancelCreditAccount - cancelCreditAccount"))
+}
+
+// UpdateCreditLimit is the resolver for the updateCreditLimit field.
+func (r *mutationResolver) UpdateCreditLimit(ctx context.Context, id uuid.UUID, creditLimit decimal.Decimal) (*model.UpdateCreditLimitPayload, error) {
+	panic(fmt.Errorf("not implemented: UpdateCreditLimit - updateCreditLimit"))
+}
+
+// ChargeCredit is the resolver for the chargeCredit field.
+func (r *mutationResolver) ChargeCredit(ctx context.Context, input model.ChargeCreditInput) (*model.ChargeCreditPayload, error) {
+	panic(fmt.Errorf("not implemented: ChargeCredit - chargeCredit"))
+}
+
+// RecordCreditPayment is the resolver for the recordCreditPayment field.
+func (r *mutationResolver) RecordCreditPayment(ctx context.Context, input model.RecordCreditPaymentInput) (*model.RecordCreditPaymentPayload, error) {
+	panic(fmt.Errorf("not implemented: RecordCreditPayment - recordCreditPayment"))
+}
+
+// CancelCreditUsage is the resolver for the cancelCreditUsage field.
+func (r *mutationResolver) CancelCreditUsage(ctx context.Context, id uuid.UUID) (*model.CancelCreditUsagePayload, error) {
+	panic(fmt.Errorf("not implemented: CancelCreditUsage - cancelCreditUsage"))
+}
+
+// RecalculateSegments is the resolver for the recalculateSegments field.
+func (r *mutationResolver) RecalculateSegments(ctx context.Context) (*model.RecalculateSegmentsPayload, error) {
+	panic(fmt.Errorf("not implemented: RecalculateSegments - recalculateSegments"))
 }
 
 // Me is the resolver for the me field.
@@ -96,36 +256,58 @@ func (r *queryResolver) Me(ctx context.Context) (*model.Me, error) {
 
 // Customer is the resolver for the customer field.
 func (r *queryResolver) Customer(ctx context.Context, id uuid.UUID) (*models.Customer, error) {
-	return r.CustomerService.Get(ctx, id)
+	return primedCustomer(ctx)(r.CustomerService.Get(ctx, id, customerLookup(ctx)))
 }
 
 // CustomerByEmail is the resolver for the customerByEmail field.
 func (r *queryResolver) CustomerByEmail(ctx context.Context, email string) (*models.Customer, error) {
-	return r.CustomerService.ByEmail(ctx, email)
+	return primedCustomer(ctx)(r.CustomerService.ByEmail(ctx, email, customerLookup(ctx)))
 }
 
 // CustomerByPhone is the resolver for the customerByPhone field.
 func (r *queryResolver) CustomerByPhone(ctx context.Context, phone string) (*models.Customer, error) {
-	return r.CustomerService.ByPhone(ctx, phone)
+	return primedCustomer(ctx)(r.CustomerService.ByPhone(ctx, phone, customerLookup(ctx)))
 }
 
 // CustomerByDocument is the resolver for the customerByDocument field.
 func (r *queryResolver) CustomerByDocument(ctx context.Context, documentType models.DocumentType, documentNumber string) (*models.Customer, error) {
-	return r.CustomerService.ByDocument(ctx, documentType, documentNumber)
+	return primedCustomer(ctx)(r.CustomerService.ByDocument(ctx, documentType, documentNumber, customerLookup(ctx)))
 }
 
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error) {
-	panic(fmt.Errorf("not implemented: Customers - customers"))
+	page, err := r.CustomerService.List(ctx, customerListParams(ctx, first, after, last, before, filter, search, orderBy))
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return customerConnection(ctx, page), nil
 }
 
 // CustomerStats is the resolver for the customerStats field.
 func (r *queryResolver) CustomerStats(ctx context.Context, filter *model.CustomerFilter, search *string) (*model.CustomerStats, error) {
-	panic(fmt.Errorf("not implemented: CustomerStats - customerStats"))
+	st, err := r.CustomerService.Stats(ctx, customerFilter(filter, search))
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return customerStats(st), nil
 }
+
+// LoyaltyProgram is the resolver for the loyaltyProgram field.
+func (r *queryResolver) LoyaltyProgram(ctx context.Context) (*models.LoyaltyProgram, error) {
+	panic(fmt.Errorf("not implemented: LoyaltyProgram - loyaltyProgram"))
+}
+
+// CreditAccount returns CreditAccountResolver implementation.
+func (r *Resolver) CreditAccount() CreditAccountResolver { return &creditAccountResolver{r} }
+
+// CreditUsage returns CreditUsageResolver implementation.
+func (r *Resolver) CreditUsage() CreditUsageResolver { return &creditUsageResolver{r} }
 
 // Customer returns CustomerResolver implementation.
 func (r *Resolver) Customer() CustomerResolver { return &customerResolver{r} }
+
+// LoyaltyAccount returns LoyaltyAccountResolver implementation.
+func (r *Resolver) LoyaltyAccount() LoyaltyAccountResolver { return &loyaltyAccountResolver{r} }
 
 // Mutation returns MutationResolver implementation.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
@@ -134,7 +316,10 @@ func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
 type (
-	customerResolver struct{ *Resolver }
-	mutationResolver struct{ *Resolver }
-	queryResolver    struct{ *Resolver }
+	creditAccountResolver  struct{ *Resolver }
+	creditUsageResolver    struct{ *Resolver }
+	customerResolver       struct{ *Resolver }
+	loyaltyAccountResolver struct{ *Resolver }
+	mutationResolver       struct{ *Resolver }
+	queryResolver          struct{ *Resolver }
 )

@@ -23,7 +23,6 @@ type Deps struct {
 	Log      zerolog.Logger
 	Verifier *auth.Verifier
 	Resolver *graph.Resolver
-	Loaders  loaders.Source
 	Limits   graph.Limits
 	// Ready reports whether the service can serve (database reachable, migrations current).
 	Ready func(ctx context.Context) error
@@ -33,7 +32,7 @@ type Deps struct {
 func New(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(d.Resolver, d.Limits)
-	mux.Handle("/graphql", auth.Middleware(d.Verifier, loaders.Middleware(d.Loaders, graph.LoaderWait, gql)))
+	mux.Handle("/graphql", auth.Middleware(d.Verifier, loaders.Middleware(d.Resolver.LoaderSources(), graph.LoaderWait, gql)))
 	mux.Handle("GET /{$}", playground.Handler("Customer Service", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})

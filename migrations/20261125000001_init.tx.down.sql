@@ -1,6 +1,7 @@
 -- Reverses 20261125000001_init: everything it created in this database. The cluster-wide
 -- roles are dropped only when no other database still uses them.
 DROP FUNCTION IF EXISTS customer_search_ids(text);
+DROP FUNCTION IF EXISTS tenant_organization_ids();
 DROP VIEW IF EXISTS v_customer_360;
 DROP TABLE IF EXISTS audit_log, customer_segments, credit_payments, credit_usage, credit_accounts,
   purchase_refunds, purchases, loyalty_transactions, loyalty_accounts, loyalty_programs, addresses,
@@ -13,7 +14,7 @@ DROP FUNCTION IF EXISTS app_unaccent(text);
 DO $$
 DECLARE r text;
 BEGIN
-  FOREACH r IN ARRAY ARRAY['customer_service_search', 'customer_service_app'] LOOP
+  FOREACH r IN ARRAY ARRAY['customer_service_definer', 'customer_service_app'] LOOP
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
       EXECUTE format('REVOKE ALL ON SCHEMA public FROM %I', r);
       BEGIN

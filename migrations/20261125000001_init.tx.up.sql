@@ -324,8 +324,10 @@ GRANT SELECT ON bun_migrations TO customer_service_app;
 -- scan every row of the organization. customer_search_ids() runs the indexed LIKE as a role
 -- that bypasses RLS and returns ids only, filtered by the same organization setting; the
 -- caller's query still reads customers under RLS, so it remains the enforcement.
--- Creating a BYPASSRLS role takes a superuser; without one the function runs as the caller
--- (correct, just not indexed) and the migration says so.
+-- Both functions below are owned by customer_service_definer, a NOLOGIN role that bypasses RLS
+-- and can read only customers' id, organization and search text. Creating a BYPASSRLS role
+-- takes a superuser; without one they run as the caller (correct under RLS: search is not
+-- indexed, and the jobs see one organization) and the migration says so.
 -- term: the search text with LIKE's wildcards escaped by the caller.
 CREATE FUNCTION customer_search_ids(term text) RETURNS SETOF uuid
   LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
@@ -336,16 +338,28 @@ BEGIN ATOMIC
 END;
 REVOKE ALL ON FUNCTION customer_search_ids(text) FROM PUBLIC;
 GRANT EXECUTE ON FUNCTION customer_search_ids(text) TO customer_service_app;
+
+-- The organizations that have customers, for the scheduled jobs (§9) to visit one at a time,
+-- each then under row-level security with its organization set.
+CREATE FUNCTION tenant_organization_ids() RETURNS SETOF uuid
+  LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+BEGIN ATOMIC
+  SELECT DISTINCT organization_id FROM public.customers;
+END;
+REVOKE ALL ON FUNCTION tenant_organization_ids() FROM PUBLIC;
+GRANT EXECUTE ON FUNCTION tenant_organization_ids() TO customer_service_app;
 DO $$
 BEGIN
   IF (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) THEN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'customer_service_search') THEN
-      CREATE ROLE customer_service_search NOLOGIN NOSUPERUSER BYPASSRLS;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'customer_service_definer') THEN
+      CREATE ROLE customer_service_definer NOLOGIN NOSUPERUSER BYPASSRLS;
     END IF;
-    GRANT SELECT (customer_id, organization_id, search_text) ON customers TO customer_service_search;
-    ALTER FUNCTION customer_search_ids(text) OWNER TO customer_service_search;
+    GRANT SELECT (customer_id, organization_id, search_text) ON customers TO customer_service_definer;
+    ALTER FUNCTION customer_search_ids(text) OWNER TO customer_service_definer;
+    ALTER FUNCTION tenant_organization_ids() OWNER TO customer_service_definer;
   ELSE
     ALTER FUNCTION customer_search_ids(text) SECURITY INVOKER;
-    RAISE NOTICE 'not a superuser: customer search runs under row-level security without its trigram index';
+    ALTER FUNCTION tenant_organization_ids() SECURITY INVOKER;
+    RAISE NOTICE 'not a superuser: customer search runs without its trigram index, and jobs must be given --org';
   END IF;
 END $$;

@@ -14,8 +14,15 @@ import (
 	"customerservice/models"
 )
 
-// Source is what the loaders batch: each call reads many customers' rows in one statement.
-type Source interface {
+// Sources are what the loaders batch, one per domain.
+type Sources struct {
+	Customers CustomerSource
+	Loyalty   LoyaltySource
+	Credit    CreditSource
+}
+
+// CustomerSource reads the customers' relations: each call reads many customers' rows in one statement.
+type CustomerSource interface {
 	AddressesOf(ctx context.Context, customerIDs []uuid.UUID) (map[uuid.UUID][]models.Address, error)
 	LoyaltyAccountsOf(ctx context.Context, customerIDs []uuid.UUID) (map[uuid.UUID]*models.LoyaltyAccount, error)
 	CreditAccountsOf(ctx context.Context, customerIDs []uuid.UUID) (map[uuid.UUID]*models.CreditAccount, error)
@@ -28,16 +35,23 @@ type Loaders struct {
 	LoyaltyAccounts *dataloadgen.Loader[uuid.UUID, *models.LoyaltyAccount]
 	CreditAccounts  *dataloadgen.Loader[uuid.UUID, *models.CreditAccount]
 	Segments        *dataloadgen.Loader[uuid.UUID, *models.CustomerSegment]
+	Loyalty         *LoyaltyLoaders
+	Credit          *CreditLoaders
 }
 
+type dataloadgenOption = dataloadgen.Option
+
 // New returns fresh loaders; wait is how long each collects keys before it queries.
-func New(src Source, wait time.Duration) *Loaders {
+func New(src Sources, wait time.Duration) *Loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(wait), dataloadgen.WithBatchCapacity(500)}
+	c := src.Customers
 	return &Loaders{
-		Addresses:       dataloadgen.NewLoader(inKeyOrder(src.AddressesOf), opts...),
-		LoyaltyAccounts: dataloadgen.NewLoader(inKeyOrder(src.LoyaltyAccountsOf), opts...),
-		CreditAccounts:  dataloadgen.NewLoader(inKeyOrder(src.CreditAccountsOf), opts...),
-		Segments:        dataloadgen.NewLoader(inKeyOrder(src.SegmentsOf), opts...),
+		Addresses:       dataloadgen.NewLoader(inKeyOrder(c.AddressesOf), opts...),
+		LoyaltyAccounts: dataloadgen.NewLoader(inKeyOrder(c.LoyaltyAccountsOf), opts...),
+		CreditAccounts:  dataloadgen.NewLoader(inKeyOrder(c.CreditAccountsOf), opts...),
+		Segments:        dataloadgen.NewLoader(inKeyOrder(c.SegmentsOf), opts...),
+		Loyalty:         newLoyaltyLoaders(src.Loyalty, opts...),
+		Credit:          newCreditLoaders(src.Credit, opts...),
 	}
 }
 
@@ -60,7 +74,7 @@ func inKeyOrder[V any](fetch func(context.Context, []uuid.UUID) (map[uuid.UUID]V
 type ctxKey struct{}
 
 // Middleware gives every request its own loaders.
-func Middleware(src Source, wait time.Duration, next http.Handler) http.Handler {
+func Middleware(src Sources, wait time.Duration, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := context.WithValue(r.Context(), ctxKey{}, New(src, wait))
 		next.ServeHTTP(w, r.WithContext(ctx))

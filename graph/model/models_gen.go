@@ -14,6 +14,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 )
 
 // A new address.
@@ -45,6 +46,94 @@ type AddAddressPayload struct {
 	// The new address; null when there are user errors.
 	Address *models.Address `json:"address,omitempty"`
 	// What was wrong with the input; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A manual adjustment of points.
+type AdjustPointsInput struct {
+	// The customer.
+	CustomerID uuid.UUID `json:"customerId"`
+	// Points to add (positive) or remove (negative); not zero.
+	Points int `json:"points"`
+	// Why (1–500 characters).
+	Reason string `json:"reason"`
+}
+
+// The result of adjustPoints.
+type AdjustPointsPayload struct {
+	// The loyalty account after the adjustment; null when there are user errors.
+	LoyaltyAccount *models.LoyaltyAccount `json:"loyaltyAccount,omitempty"`
+	// The adjustment; null when there are user errors.
+	Transaction *models.LoyaltyTransaction `json:"transaction,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// The result of approveCreditAccount.
+type ApproveCreditAccountPayload struct {
+	// The account (APPROVED); null when there are user errors.
+	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// Bonus points.
+type AwardBonusPointsInput struct {
+	// The customer.
+	CustomerID uuid.UUID `json:"customerId"`
+	// Points to award, at least 1.
+	Points int `json:"points"`
+	// Why: sign-up, birthday, a campaign (1–500 characters).
+	Reason string `json:"reason"`
+	// The id of what the bonus is for (1–255 characters): the idempotency key.
+	ReferenceID string `json:"referenceId"`
+}
+
+// The result of awardBonusPoints.
+type AwardBonusPointsPayload struct {
+	// The loyalty account after the bonus; null when there are user errors.
+	LoyaltyAccount *models.LoyaltyAccount `json:"loyaltyAccount,omitempty"`
+	// The bonus; null when there are user errors.
+	Transaction *models.LoyaltyTransaction `json:"transaction,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// The result of cancelCreditAccount.
+type CancelCreditAccountPayload struct {
+	// The account (CANCELLED); null when there are user errors.
+	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// The result of cancelCreditUsage.
+type CancelCreditUsagePayload struct {
+	// The account after the release; null when there are user errors.
+	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	// The charge (CANCELLED); null when there are user errors.
+	Usage *models.CreditUsage `json:"usage,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A charge of an order to credit.
+type ChargeCreditInput struct {
+	// The B2B customer.
+	CustomerID uuid.UUID `json:"customerId"`
+	// The order's id in the calling system (1–100 characters): the idempotency key.
+	OrderID string `json:"orderId"`
+	// The amount, greater than zero, at most two decimals, at most the credit available.
+	Amount decimal.Decimal `json:"amount"`
+}
+
+// The result of chargeCredit.
+type ChargeCreditPayload struct {
+	// The account after the charge; null when there are user errors.
+	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	// The charge; null when there are user errors.
+	Usage *models.CreditUsage `json:"usage,omitempty"`
+	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
 
@@ -86,6 +175,60 @@ type CreateCustomerPayload struct {
 	Customer *models.Customer `json:"customer,omitempty"`
 	// What was wrong with the input; empty on success.
 	UserErrors []UserError `json:"userErrors"`
+}
+
+// What is owed, by how long past due (§5).
+type CreditAging struct {
+	// Not yet due.
+	Current decimal.Decimal `json:"current"`
+	// 1–30 days past due.
+	Days1To30 decimal.Decimal `json:"days1To30"`
+	// 31–60 days past due.
+	Days31To60 decimal.Decimal `json:"days31To60"`
+	// 61–90 days past due.
+	Days61To90 decimal.Decimal `json:"days61To90"`
+	// More than 90 days past due.
+	Over90 decimal.Decimal `json:"over90"`
+}
+
+// A page of credit payments, newest first.
+type CreditPaymentConnection struct {
+	// The payments of the page, each with its cursor.
+	Edges []CreditPaymentEdge `json:"edges"`
+	// The payments of the page.
+	Nodes []models.CreditPayment `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many payments the account has.
+	TotalCount int `json:"totalCount"`
+}
+
+// A credit payment and its cursor.
+type CreditPaymentEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The payment.
+	Node *models.CreditPayment `json:"node"`
+}
+
+// A page of credit charges, newest first.
+type CreditUsageConnection struct {
+	// The charges of the page, each with its cursor.
+	Edges []CreditUsageEdge `json:"edges"`
+	// The charges of the page.
+	Nodes []models.CreditUsage `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many charges match in all.
+	TotalCount int `json:"totalCount"`
+}
+
+// A credit charge and its cursor.
+type CreditUsageEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The charge.
+	Node *models.CreditUsage `json:"node"`
 }
 
 // A page of customers.
@@ -170,6 +313,34 @@ type DateTimeRange struct {
 	To graphql.Omittable[*time.Time] `json:"to,omitempty"`
 }
 
+// A loyalty enrollment's result.
+type EnrollLoyaltyPayload struct {
+	// The loyalty account; null when there are user errors.
+	LoyaltyAccount *models.LoyaltyAccount `json:"loyaltyAccount,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A page of loyalty transactions, newest first.
+type LoyaltyTransactionConnection struct {
+	// The transactions of the page, each with its cursor.
+	Edges []LoyaltyTransactionEdge `json:"edges"`
+	// The transactions of the page.
+	Nodes []models.LoyaltyTransaction `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many transactions match in all.
+	TotalCount int `json:"totalCount"`
+}
+
+// A loyalty transaction and its cursor.
+type LoyaltyTransactionEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The transaction.
+	Node *models.LoyaltyTransaction `json:"node"`
+}
+
 // The authenticated caller.
 type Me struct {
 	// The user id (the token's `sub`).
@@ -180,7 +351,26 @@ type Me struct {
 	Roles []auth.Role `json:"roles"`
 }
 
+// What can be changed. Business-rule failures come back as `userErrors` in the payload, not as errors.
 type Mutation struct {
+}
+
+// A credit account to open.
+type OpenCreditAccountInput struct {
+	// The B2B customer.
+	CustomerID uuid.UUID `json:"customerId"`
+	// The requested limit, at least 0, at most two decimals.
+	CreditLimit decimal.Decimal `json:"creditLimit"`
+	// Days from a charge to its due date, 1–365; 30 by default.
+	PaymentTermDays graphql.Omittable[*int] `json:"paymentTermDays,omitempty"`
+}
+
+// The result of openCreditAccount.
+type OpenCreditAccountPayload struct {
+	// The new account (PENDING); null when there are user errors.
+	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
 }
 
 // Where a page stands in its list (Relay).
@@ -195,7 +385,142 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// A page of purchases, newest first.
+type PurchaseConnection struct {
+	// The purchases of the page, each with its cursor.
+	Edges []PurchaseEdge `json:"edges"`
+	// The purchases of the page.
+	Nodes []models.Purchase `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many purchases the customer has.
+	TotalCount int `json:"totalCount"`
+}
+
+// A purchase and its cursor.
+type PurchaseEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The purchase.
+	Node *models.Purchase `json:"node"`
+}
+
+// What can be read. Everything is scoped to the caller's organization.
 type Query struct {
+}
+
+// The result of recalculateSegments.
+type RecalculateSegmentsPayload struct {
+	// How many customers have a segment after the recalculation.
+	Scored int `json:"scored"`
+	// How many customers are in each segment.
+	BySegment []SegmentCount `json:"bySegment"`
+	// When the recalculation ran.
+	CalculatedAt time.Time `json:"calculatedAt"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A payment against credit.
+type RecordCreditPaymentInput struct {
+	// The B2B customer.
+	CustomerID uuid.UUID `json:"customerId"`
+	// The amount, greater than zero, at most two decimals, at most what is outstanding.
+	Amount decimal.Decimal `json:"amount"`
+	// The payment's reference in the calling system (1–100 characters): the idempotency key.
+	PaymentReference string `json:"paymentReference"`
+	// When it was paid; today when omitted.
+	PaymentDate graphql.Omittable[*time.Time] `json:"paymentDate,omitempty"`
+}
+
+// The result of recordCreditPayment.
+type RecordCreditPaymentPayload struct {
+	// The account after the payment; null when there are user errors.
+	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	// The payment; null when there are user errors.
+	Payment *models.CreditPayment `json:"payment,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A paid purchase.
+type RecordPurchaseInput struct {
+	// The customer who bought.
+	CustomerID uuid.UUID `json:"customerId"`
+	// The order's id in the calling system (1–100 characters): the idempotency key.
+	OrderID string `json:"orderId"`
+	// The amount paid, greater than zero, at most two decimals.
+	Amount decimal.Decimal `json:"amount"`
+	// When it happened; now when omitted. Not in the future.
+	OccurredAt graphql.Omittable[*time.Time] `json:"occurredAt,omitempty"`
+	// The sales channel, such as `web`, `pos` or `app` (at most 30 characters).
+	Channel graphql.Omittable[*string] `json:"channel,omitempty"`
+}
+
+// The result of recordPurchase.
+type RecordPurchasePayload struct {
+	// The purchase; null when there are user errors.
+	Purchase *models.Purchase `json:"purchase,omitempty"`
+	// The customer's loyalty account after earning; null when not enrolled.
+	LoyaltyAccount *models.LoyaltyAccount `json:"loyaltyAccount,omitempty"`
+	// The earn transaction; null when nothing was earned.
+	Transaction *models.LoyaltyTransaction `json:"transaction,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A refund of a purchase.
+type RecordRefundInput struct {
+	// The refunded purchase's order id.
+	OrderID string `json:"orderId"`
+	// The amount refunded, greater than zero, at most what remains of the purchase.
+	Amount decimal.Decimal `json:"amount"`
+	// The refund's id in the calling system (1–100 characters): the idempotency key.
+	RefundID string `json:"refundId"`
+}
+
+// The result of recordRefund.
+type RecordRefundPayload struct {
+	// The purchase after the refund; null when there are user errors.
+	Purchase *models.Purchase `json:"purchase,omitempty"`
+	// The customer's loyalty account after the reversal; null when not enrolled.
+	LoyaltyAccount *models.LoyaltyAccount `json:"loyaltyAccount,omitempty"`
+	// The reversal transaction (an ADJUST with reference type `refund`); null when no points were reversed.
+	Transaction *models.LoyaltyTransaction `json:"transaction,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A redemption of points.
+type RedeemPointsInput struct {
+	// The customer.
+	CustomerID uuid.UUID `json:"customerId"`
+	// Points to redeem: at least 1, at most the balance.
+	Points int `json:"points"`
+	// What the points pay for, such as `order` or `reward` (1–50 characters); part of the idempotency key.
+	ReferenceType string `json:"referenceType"`
+	// Its id (1–255 characters); part of the idempotency key.
+	ReferenceID string `json:"referenceId"`
+	// A description.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+}
+
+// The result of redeemPoints.
+type RedeemPointsPayload struct {
+	// The loyalty account after the redemption; null when there are user errors.
+	LoyaltyAccount *models.LoyaltyAccount `json:"loyaltyAccount,omitempty"`
+	// The redemption; null when there are user errors.
+	Transaction *models.LoyaltyTransaction `json:"transaction,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// The result of reinstateCreditAccount.
+type ReinstateCreditAccountPayload struct {
+	// The account (APPROVED again); null when there are user errors.
+	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
 }
 
 // The result of removeAddress.
@@ -236,6 +561,14 @@ type StatusCount struct {
 	Status models.CustomerStatus `json:"status"`
 	// How many.
 	Count int `json:"count"`
+}
+
+// The result of suspendCreditAccount.
+type SuspendCreditAccountPayload struct {
+	// The account (SUSPENDED); null when there are user errors.
+	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
 }
 
 // Tags to match: give `any`, `all`, or both.
@@ -284,6 +617,14 @@ type UpdateAddressPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// The result of updateCreditLimit.
+type UpdateCreditLimitPayload struct {
+	// The account with its new limit; null when there are user errors.
+	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
 // Changes to a customer: omitted fields keep their value; null clears an optional field.
 type UpdateCustomerInput struct {
 	// B2C or B2B.
@@ -321,6 +662,44 @@ type UpdateCustomerPayload struct {
 	// The customer as changed; null when there are user errors.
 	Customer *models.Customer `json:"customer,omitempty"`
 	// What was wrong with the input; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// Changes to the loyalty program; omitted settings keep their value.
+type UpdateLoyaltyProgramInput struct {
+	// Points per 1.00 of purchase, 0–1000, at most four decimals.
+	PointsPerCurrencyUnit graphql.Omittable[*decimal.Decimal] `json:"pointsPerCurrencyUnit,omitempty"`
+	// Bronze multiplier, 0–10, at most two decimals.
+	MultiplierBronze graphql.Omittable[*decimal.Decimal] `json:"multiplierBronze,omitempty"`
+	// Silver multiplier, 0–10, at most two decimals.
+	MultiplierSilver graphql.Omittable[*decimal.Decimal] `json:"multiplierSilver,omitempty"`
+	// Gold multiplier, 0–10, at most two decimals.
+	MultiplierGold graphql.Omittable[*decimal.Decimal] `json:"multiplierGold,omitempty"`
+	// Platinum multiplier, 0–10, at most two decimals.
+	MultiplierPlatinum graphql.Omittable[*decimal.Decimal] `json:"multiplierPlatinum,omitempty"`
+	// Points for silver; thresholds must increase silver < gold < platinum.
+	ThresholdSilver graphql.Omittable[*int] `json:"thresholdSilver,omitempty"`
+	// Points for gold.
+	ThresholdGold graphql.Omittable[*int] `json:"thresholdGold,omitempty"`
+	// Points for platinum.
+	ThresholdPlatinum graphql.Omittable[*int] `json:"thresholdPlatinum,omitempty"`
+	// Qualification window in months, 1–120.
+	QualificationMonths graphql.Omittable[*int] `json:"qualificationMonths,omitempty"`
+	// Tier duration in months, 1–120.
+	TierDurationMonths graphql.Omittable[*int] `json:"tierDurationMonths,omitempty"`
+	// Points lifetime in months, 1–120.
+	PointsLifetimeMonths graphql.Omittable[*int] `json:"pointsLifetimeMonths,omitempty"`
+	// Enroll on first purchase.
+	AutoEnroll graphql.Omittable[*bool] `json:"autoEnroll,omitempty"`
+	// RFM lookback in days, 1–3650.
+	SegmentLookbackDays graphql.Omittable[*int] `json:"segmentLookbackDays,omitempty"`
+}
+
+// The result of updateLoyaltyProgram.
+type UpdateLoyaltyProgramPayload struct {
+	// The settings after the change; null when there are user errors.
+	LoyaltyProgram *models.LoyaltyProgram `json:"loyaltyProgram,omitempty"`
+	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
 

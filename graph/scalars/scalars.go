@@ -4,8 +4,6 @@ package scalars
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"io"
 	"strconv"
 	"strings"
@@ -14,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 )
 
 func MarshalUUID(u uuid.UUID) graphql.Marshaler {
@@ -23,11 +22,11 @@ func MarshalUUID(u uuid.UUID) graphql.Marshaler {
 func UnmarshalUUID(v any) (uuid.UUID, error) {
 	s, ok := v.(string)
 	if !ok {
-		return uuid.Nil, errors.New("UUID must be a string such as \"3f0e2b8c-6c1a-4f7e-9d2b-5a6c7d8e9f01\"")
+		return uuid.Nil, badInput("UUID must be a string such as \"3f0e2b8c-6c1a-4f7e-9d2b-5a6c7d8e9f01\"")
 	}
 	u, err := uuid.Parse(s)
 	if err != nil || len(s) != 36 {
-		return uuid.Nil, errors.New("UUID must look like \"3f0e2b8c-6c1a-4f7e-9d2b-5a6c7d8e9f01\"")
+		return uuid.Nil, badInput("UUID must look like \"3f0e2b8c-6c1a-4f7e-9d2b-5a6c7d8e9f01\"")
 	}
 	return u, nil
 }
@@ -41,11 +40,11 @@ func MarshalDateTime(t time.Time) graphql.Marshaler {
 func UnmarshalDateTime(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, errors.New("DateTime must be an RFC 3339 string such as \"2026-11-25T14:03:00Z\"")
+		return time.Time{}, badInput("DateTime must be an RFC 3339 string such as \"2026-11-25T14:03:00Z\"")
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
-		return time.Time{}, errors.New("DateTime must be RFC 3339, such as \"2026-11-25T14:03:00Z\"")
+		return time.Time{}, badInput("DateTime must be RFC 3339, such as \"2026-11-25T14:03:00Z\"")
 	}
 	return t, nil
 }
@@ -59,18 +58,24 @@ func MarshalDate(t time.Time) graphql.Marshaler {
 func UnmarshalDate(v any) (time.Time, error) {
 	s, ok := v.(string)
 	if !ok {
-		return time.Time{}, errors.New("Date must be a string such as \"1990-04-17\"")
+		return time.Time{}, badInput("Date must be a string such as \"1990-04-17\"")
 	}
 	t, err := time.Parse(dateLayout, s)
 	if err != nil {
-		return time.Time{}, errors.New("Date must be YYYY-MM-DD, such as \"1990-04-17\"")
+		return time.Time{}, badInput("Date must be YYYY-MM-DD, such as \"1990-04-17\"")
 	}
 	return t, nil
 }
 
-// MarshalDecimal writes money with exactly two decimals, as a string.
+// MarshalDecimal writes a decimal as a string with at least two decimals: money reads
+// "1250.00"; a rate such as points per currency unit keeps its extra places ("0.125").
 func MarshalDecimal(d decimal.Decimal) graphql.Marshaler {
-	return graphql.WriterFunc(func(w io.Writer) { io.WriteString(w, strconv.Quote(d.StringFixed(2))) })
+	places := int32(2)
+	// String drops trailing zeros: NUMERIC(10,4) 1.0000 is "1", 0.1250 is "0.125".
+	if _, frac, ok := strings.Cut(d.String(), "."); ok && int32(len(frac)) > places {
+		places = int32(len(frac))
+	}
+	return graphql.WriterFunc(func(w io.Writer) { io.WriteString(w, strconv.Quote(d.StringFixed(places))) })
 }
 
 // UnmarshalDecimal reads a plain decimal string. Numbers are refused: a JSON number may have
@@ -79,12 +84,18 @@ func MarshalDecimal(d decimal.Decimal) graphql.Marshaler {
 func UnmarshalDecimal(v any) (decimal.Decimal, error) {
 	s, ok := v.(string)
 	if !ok {
-		return decimal.Decimal{}, errors.New("Decimal must be a string such as \"1250.00\", not a number")
+		return decimal.Decimal{}, badInput("Decimal must be a string such as \"1250.00\", not a number")
 	}
 	if !decimalPattern(s) {
-		return decimal.Decimal{}, fmt.Errorf("Decimal must be digits with an optional sign and decimal point, such as \"1250.00\"")
+		return decimal.Decimal{}, badInput("Decimal must be digits with an optional sign and decimal point, such as \"1250.00\"")
 	}
 	return decimal.NewFromString(s)
+}
+
+// badInput is a malformed scalar value: an error of the request (BAD_USER_INPUT, §8), which
+// gqlgen reports on the argument's path, not an internal one.
+func badInput(msg string) error {
+	return &gqlerror.Error{Message: msg, Extensions: map[string]any{"code": "BAD_USER_INPUT"}}
 }
 
 // decimalPattern accepts [-+]digits[.digits], at most 20 digits: no exponents, spaces or NaN.
@@ -120,7 +131,7 @@ func MarshalJSON(m map[string]any) graphql.Marshaler {
 func UnmarshalJSON(v any) (map[string]any, error) {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return nil, errors.New("JSON must be an object")
+		return nil, badInput("JSON must be an object")
 	}
 	return m, nil
 }

@@ -61,7 +61,6 @@ func New(t testing.TB) *Server {
 		Log:      zerolog.New(logs),
 		Verifier: verifier,
 		Resolver: resolver,
-		Loaders:  resolver.CustomerService,
 		Limits:   graph.Limits{Introspection: true},
 		Ready:    func(ctx context.Context) error { return app.PingContext(ctx) },
 	})

@@ -1,0 +1,92 @@
+package customers
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/uptrace/bun"
+
+	"customerservice/models"
+)
+
+// Stats counts the customers that match a filter, for dashboards (§8). The maps hold only
+// the values some customer has; the empty key counts customers not enrolled (ByTier) or
+// without a segment (BySegment).
+type Stats struct {
+	Total     int
+	ByStatus  map[models.CustomerStatus]int
+	ByType    map[models.CustomerType]int
+	ByTier    map[models.Tier]int
+	BySegment map[models.SegmentCode]int
+}
+
+// statsRow is one group of the GROUPING SETS query; grouping has a bit set for each of
+// (status, type, tier, segment) the row is NOT grouped by, so it tells a tier group whose
+// tier is NULL (not enrolled) from a row of another grouping set.
+type statsRow struct {
+	Grouping     int     `bun:"grouping_bits"`
+	Status       *string `bun:"status"`
+	CustomerType *string `bun:"customer_type"`
+	Tier         *string `bun:"tier"`
+	Segment      *string `bun:"segment_code"`
+	Count        int     `bun:"count"`
+}
+
+// The grouping bits of each grouping set (GROUPING(status, type, tier, segment)).
+const (
+	groupedByStatus  = 0b0111
+	groupedByType    = 0b1011
+	groupedByTier    = 0b1101
+	groupedBySegment = 0b1110
+	groupedByNothing = 0b1111
+)
+
+// Stats counts the customers matching f, every breakdown in one statement.
+func (s *Service) Stats(ctx context.Context, f Filter) (*Stats, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	var rows []statsRow
+	err := s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
+		q := tx.NewSelect().TableExpr("customers AS c").
+			ColumnExpr("GROUPING(c.status, c.customer_type, la.tier, s.segment_code) AS grouping_bits").
+			ColumnExpr("c.status, c.customer_type, la.tier, s.segment_code, count(*) AS count")
+		q = withJoins(q, joinLoyalty|joinSegment)
+		q = f.apply(q).GroupExpr("GROUPING SETS ((c.status), (c.customer_type), (la.tier), (s.segment_code), ())")
+		if err := q.Scan(ctx, &rows); err != nil {
+			return fmt.Errorf("customer stats: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	st := &Stats{
+		ByStatus:  map[models.CustomerStatus]int{},
+		ByType:    map[models.CustomerType]int{},
+		ByTier:    map[models.Tier]int{},
+		BySegment: map[models.SegmentCode]int{},
+	}
+	for _, r := range rows {
+		switch r.Grouping {
+		case groupedByNothing:
+			st.Total = r.Count
+		case groupedByStatus:
+			st.ByStatus[models.CustomerStatus(deref(r.Status))] = r.Count
+		case groupedByType:
+			st.ByType[models.CustomerType(deref(r.CustomerType))] = r.Count
+		case groupedByTier:
+			st.ByTier[models.Tier(deref(r.Tier))] = r.Count
+		case groupedBySegment:
+			st.BySegment[models.SegmentCode(deref(r.Segment))] = r.Count
+		}
+	}
+	return st, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,48 @@
+package db
+
+import (
+	"context"
+
+	"github.com/uptrace/bun"
+
+	"customerservice/apperr"
+	"customerservice/auth"
+)
+
+// Caller is the authenticated principal of the request; services run only for one.
+func Caller(ctx context.Context) (auth.Principal, error) {
+	p, ok := auth.FromContext(ctx)
+	if !ok {
+		return auth.Principal{}, apperr.New(apperr.Unauthenticated, "not authenticated")
+	}
+	return p, nil
+}
+
+// Read runs fn in a read-only transaction of the caller's organization.
+func Read(ctx context.Context, pool bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {
+	p, err := Caller(ctx)
+	if err != nil {
+		return err
+	}
+	return InOrg(ctx, pool, p.OrganizationID, true, fn)
+}
+
+// Write runs fn in a read-write transaction of the caller's organization; fn gets the caller
+// for ownership of new rows and the audit log.
+func Write(ctx context.Context, pool bun.IDB, fn func(ctx context.Context, tx bun.Tx, p auth.Principal) error) error {
+	p, err := Caller(ctx)
+	if err != nil {
+		return err
+	}
+	return InOrg(ctx, pool, p.OrganizationID, false, func(ctx context.Context, tx bun.Tx) error {
+		return fn(ctx, tx, p)
+	})
+}
+
+// Organizations lists the organizations that have customers, for jobs that visit every
+// tenant (through tenant_organization_ids(); see the init migration).
+func Organizations(ctx context.Context, pool bun.IDB) ([]string, error) {
+	var ids []string
+	err := pool.NewRaw("SELECT id::text FROM tenant_organization_ids() AS id ORDER BY 1").Scan(ctx, &ids)
+	return ids, err
+}

@@ -1,0 +1,64 @@
+package graph_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+
+	"customerservice/auth"
+	"customerservice/internal/apitest"
+	"customerservice/models"
+)
+
+// BenchmarkCustomer360 is one customer's whole 360 (every scalar field, addresses, both
+// defaults, loyalty and credit accounts, segment) through the HTTP handler, token checked,
+// against the test PostgreSQL on loopback: the latency a client sees, less the network.
+//
+//	go test ./graph/ -run '^$' -bench Customer360 -benchtime 2000x
+func BenchmarkCustomer360(b *testing.B) {
+	srv := apitest.New(b)
+	c := srv.NewOrg(b, auth.Viewer)
+	id := uuid.New()
+	insert := func(model any) {
+		b.Helper()
+		if _, err := srv.Owner.NewInsert().Model(model).Exec(b.Context()); err != nil {
+			b.Fatal(err)
+		}
+	}
+	email, phone := "ana@example.com", "+50761234567"
+	insert(&models.Customer{ID: id, OrganizationID: c.Org, CustomerType: models.CustomerTypeB2B, FirstName: "Ana",
+		LastName: "Pérez", Email: &email, Phone: &phone, Status: models.CustomerStatusActive, PreferredLanguage: "es",
+		Tags: []string{"vip"}, Metadata: map[string]any{}})
+	insert(&[]models.Address{
+		{ID: uuid.New(), OrganizationID: c.Org, CustomerID: id, AddressType: models.AddressTypeShipping,
+			AddressLine1: "Calle 50", City: "Panamá", Country: "PA", IsDefault: true, IsActive: true},
+		{ID: uuid.New(), OrganizationID: c.Org, CustomerID: id, AddressType: models.AddressTypeBilling,
+			AddressLine1: "Vía España", City: "Panamá", Country: "PA", IsDefault: true, IsActive: true},
+	})
+	insert(&models.LoyaltyAccount{ID: uuid.New(), OrganizationID: c.Org, CustomerID: id, PointsBalance: 120,
+		Tier: models.TierSilver, TierSince: time.Now(), TotalSpent: decimal.NewFromInt(99)})
+	insert(&models.CreditAccount{ID: uuid.New(), OrganizationID: c.Org, CustomerID: id, CreditLimit: decimal.NewFromInt(1000),
+		PaymentTermDays: 30, Status: models.CreditStatusApproved})
+	insert(&models.CustomerSegment{ID: uuid.New(), OrganizationID: c.Org, CustomerID: id, SegmentCode: models.SegmentLoyal,
+		LifetimeValue: decimal.NewFromInt(99)})
+
+	vars := map[string]any{"id": id}
+	var out struct {
+		Customer *struct {
+			ID            string
+			CreditAccount *struct{ CreditAvailable string }
+		}
+	}
+	c.Must(b, customer360Query, vars, &out)
+	if out.Customer == nil || out.Customer.ID != id.String() || out.Customer.CreditAccount == nil {
+		b.Fatalf("the 360 query does not find its customer: %+v", out)
+	}
+	before, n := srv.Statements.Count(), 0
+	for b.Loop() {
+		c.Must(b, customer360Query, vars, nil)
+		n++
+	}
+	b.ReportMetric(float64(srv.Statements.Count()-before)/float64(n), "stmts/op")
+}
