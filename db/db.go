@@ -7,7 +7,6 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -61,13 +60,6 @@ func pgxConfig(url string, opts Options) (*pgx.ConnConfig, error) {
 	// Exec mode sends each in one round trip, and needs no server-side prepared statements
 	// (which also keeps PgBouncer in transaction mode working).
 	cfg.DefaultQueryExecMode = pgx.QueryExecModeExec
-	// bun formats every value into the SQL text, so nearly each statement is new to the
-	// driver: pgx's default mode (prepare each new text, then execute it) would cost a second
-	// round trip per statement and fill the server with one-off prepared statements. The
-	// simple protocol sends the text once.
-	if !strings.Contains(url, "default_query_exec_mode") {
-		cfg.DefaultQueryExecMode = pgx.QueryExecModeSimpleProtocol
-	}
 	return cfg, nil
 }
 

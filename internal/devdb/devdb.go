@@ -26,6 +26,7 @@ type DB struct {
 	Name     string
 	OwnerURL string // superuser: migrations, seeding checks, test inspection
 	AppURL   string // the non-owner login role the server uses
+	Started  bool   // this call started the cluster (it was not running): stop it when done
 }
 
 // Start opens (initdb on first use) and starts the cluster in dir on port if it is not
@@ -35,13 +36,17 @@ func Start(ctx context.Context, dir string, port int, name string, settings ...s
 	if err != nil {
 		return nil, err
 	}
+	d := &DB{Cluster: c, Name: name, OwnerURL: c.SuperuserURL(name)}
 	if !c.Running() {
 		if err := c.Start(ctx, settings...); err != nil {
 			return nil, err
 		}
+		d.Started = true
 	}
-	d := &DB{Cluster: c, Name: name, OwnerURL: c.SuperuserURL(name)}
 	if err := d.provision(ctx, filepath.Join(dir, "app-password")); err != nil {
+		if d.Started {
+			c.Stop() //nolint:errcheck // the provisioning error is the one to report
+		}
 		return nil, err
 	}
 	return d, nil

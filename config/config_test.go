@@ -1,0 +1,177 @@
+package config
+
+import (
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/rs/zerolog"
+)
+
+func env(vars map[string]string) func(string) string {
+	return func(name string) string { return vars[name] }
+}
+
+const secret = "0123456789abcdef0123456789abcdef"
+
+func TestLoad_DefaultsAreTheEmbeddedDevelopmentSetup(t *testing.T) {
+	got, err := Load(env(nil), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		Port:           8080,
+		LogLevel:       zerolog.InfoLevel,
+		LogFormat:      "json",
+		DBMaxConns:     20,
+		RequestTimeout: 10 * time.Second,
+		MaxBodyBytes:   1 << 20,
+		Introspection:  true,
+		DataDir:        ".data",
+		EmbeddedPGPort: 54329,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("defaults:\n got %+v\nwant %+v", got, want)
+	}
+	if !got.Embedded() {
+		t.Fatal("no DATABASE_URL must mean the embedded database")
+	}
+}
+
+func TestLoad_LogFormatDefaultsToConsoleOnATerminal(t *testing.T) {
+	got, err := Load(env(nil), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.LogFormat != "console" {
+		t.Fatalf("LogFormat = %q, want console", got.LogFormat)
+	}
+}
+
+func TestLoad_ReadsEverySetting(t *testing.T) {
+	got, err := Load(env(map[string]string{
+		"DATABASE_URL":         "postgres://app:pw@db:5432/cs",
+		"MIGRATE_DATABASE_URL": "postgres://owner:pw@db:5432/cs",
+		"PORT":                 "9090",
+		"LOG_LEVEL":            "DEBUG",
+		"LOG_FORMAT":           "console",
+		"JWT_SECRET":           secret,
+		"JWT_JWKS_URL":         "https://id.example.com/.well-known/jwks.json",
+		"JWT_ISSUER":           "https://id.example.com/",
+		"JWT_AUDIENCE":         "customer-service",
+		"DB_MAX_CONNS":         "50",
+		"REQUEST_TIMEOUT":      "2s",
+		"MAX_BODY_BYTES":       "65536",
+		"INTROSPECTION":        "false",
+		"DATA_DIR":             "/var/lib/cs",
+		"EMBEDDED_PG_PORT":     "6000",
+	}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{
+		DatabaseURL:        "postgres://app:pw@db:5432/cs",
+		MigrateDatabaseURL: "postgres://owner:pw@db:5432/cs",
+		Port:               9090,
+		LogLevel:           zerolog.DebugLevel,
+		LogFormat:          "console",
+		JWTSecret:          secret,
+		JWTJWKSURL:         "https://id.example.com/.well-known/jwks.json",
+		JWTIssuer:          "https://id.example.com/",
+		JWTAudience:        "customer-service",
+		DBMaxConns:         50,
+		RequestTimeout:     2 * time.Second,
+		MaxBodyBytes:       65536,
+		Introspection:      false,
+		DataDir:            "/var/lib/cs",
+		EmbeddedPGPort:     6000,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestLoad_MigrateDatabaseURLDefaultsToDatabaseURL(t *testing.T) {
+	got, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u:p@h/db", "JWT_SECRET": secret}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.MigrateDatabaseURL != "postgres://u:p@h/db" {
+		t.Fatalf("MigrateDatabaseURL = %q", got.MigrateDatabaseURL)
+	}
+}
+
+func TestLoad_RejectsInvalidSettingsNamingTheVariable(t *testing.T) {
+	tests := []struct {
+		name string
+		env  map[string]string
+		want []Problem
+	}{
+		{"port not a number", map[string]string{"PORT": "http"},
+			[]Problem{{"PORT", `"http" is not a whole number from 1 to 65535`}}},
+		{"port out of range", map[string]string{"PORT": "70000"},
+			[]Problem{{"PORT", `"70000" is not a whole number from 1 to 65535`}}},
+		{"unknown log level", map[string]string{"LOG_LEVEL": "verbose"},
+			[]Problem{{"LOG_LEVEL", `"verbose" is not one of debug, info, warn, error`}}},
+		{"unknown log format", map[string]string{"LOG_FORMAT": "xml"},
+			[]Problem{{"LOG_FORMAT", `"xml" is not one of json, console`}}},
+		{"short JWT secret", map[string]string{"JWT_SECRET": "short"},
+			[]Problem{{"JWT_SECRET", "is too short (5 bytes): use at least 32 random bytes (e.g. `openssl rand -hex 32`)"}}},
+		{"JWKS URL not http", map[string]string{"JWT_JWKS_URL": "file:///etc/keys.json"},
+			[]Problem{{"JWT_JWKS_URL", "must be an http(s) URL of a JSON Web Key Set"}}},
+		{"database URL without a key", map[string]string{"DATABASE_URL": "postgres://u:p@h/db"},
+			[]Problem{{"JWT_SECRET", "with DATABASE_URL set, tokens need a key: set JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256)"}}},
+		{"database URL not a URL", map[string]string{"DATABASE_URL": "mysql://u:secret@h/db", "JWT_SECRET": secret},
+			[]Problem{{"DATABASE_URL", "must be a PostgreSQL URL: postgres://user:password@host:5432/dbname?sslmode=…"}}},
+		{"migrate URL not a URL", map[string]string{"MIGRATE_DATABASE_URL": "localhost"},
+			[]Problem{{"MIGRATE_DATABASE_URL", "must be a PostgreSQL URL: postgres://user:password@host:5432/dbname?sslmode=…"}}},
+		{"pool size zero", map[string]string{"DB_MAX_CONNS": "0"},
+			[]Problem{{"DB_MAX_CONNS", `"0" is not a whole number from 1 to 1000`}}},
+		{"timeout without unit", map[string]string{"REQUEST_TIMEOUT": "10"},
+			[]Problem{{"REQUEST_TIMEOUT", `"10" is not a positive duration such as 10s or 1m30s`}}},
+		{"negative timeout", map[string]string{"REQUEST_TIMEOUT": "-1s"},
+			[]Problem{{"REQUEST_TIMEOUT", `"-1s" is not a positive duration such as 10s or 1m30s`}}},
+		{"body limit too small", map[string]string{"MAX_BODY_BYTES": "10"},
+			[]Problem{{"MAX_BODY_BYTES", `"10" is not a whole number from 1024 to 1073741824`}}},
+		{"introspection not a boolean", map[string]string{"INTROSPECTION": "maybe"},
+			[]Problem{{"INTROSPECTION", `"maybe" is not true or false`}}},
+		{"embedded port not a number", map[string]string{"EMBEDDED_PG_PORT": "pg"},
+			[]Problem{{"EMBEDDED_PG_PORT", `"pg" is not a whole number from 1 to 65535`}}},
+		{"every problem at once", map[string]string{"PORT": "0", "LOG_LEVEL": "loud", "JWT_SECRET": "x"},
+			[]Problem{
+				{"PORT", `"0" is not a whole number from 1 to 65535`},
+				{"LOG_LEVEL", `"loud" is not one of debug, info, warn, error`},
+				{"JWT_SECRET", "is too short (1 bytes): use at least 32 random bytes (e.g. `openssl rand -hex 32`)"},
+			}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Load(env(tt.env), false)
+			var got Error
+			if !errors.As(err, &got) {
+				t.Fatalf("want a config.Error, got %v", err)
+			}
+			if !reflect.DeepEqual([]Problem(got), tt.want) {
+				t.Fatalf("\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestError_MessageListsEachVariable(t *testing.T) {
+	err := Error{{"PORT", "bad"}, {"JWT_SECRET", "short"}}
+	want := "invalid configuration:\n  PORT: bad\n  JWT_SECRET: short"
+	if err.Error() != want {
+		t.Fatalf("got %q, want %q", err.Error(), want)
+	}
+}
+
+func TestLoad_DatabaseURLWithJWKSNeedsNoSecret(t *testing.T) {
+	_, err := Load(env(map[string]string{
+		"DATABASE_URL": "postgresql://u:p@h/db", "JWT_JWKS_URL": "https://id.example.com/jwks.json",
+	}), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+}
