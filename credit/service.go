@@ -1,8 +1,21 @@
 // Package credit owns B2B trade credit (DESIGN §5): the account lifecycle, charges, payments
 // allocated oldest due first, overdue marking and aging.
+//
+// Balances change only here, each in one short transaction of the caller's organization:
+// credit_used rises through a conditional UPDATE the database checks against the limit
+// (charges) and falls under the account's row lock (payments, cancelled charges). The
+// CHECK constraints of credit_accounts and credit_usage stay the last line of defence.
 package credit
 
-import "github.com/uptrace/bun"
+import (
+	"context"
+	"strings"
+
+	"github.com/uptrace/bun"
+
+	"customerservice/auth"
+	"customerservice/db"
+)
 
 // Service is the credit domain over PostgreSQL.
 type Service struct {
@@ -11,3 +24,22 @@ type Service struct {
 
 // NewService returns the service over the pool.
 func NewService(pool *bun.DB) *Service { return &Service{db: pool} }
+
+// today is the date every credit rule counts from: the database's current date in UTC,
+// whatever the session's time zone, so due dates, overdue and aging agree across replicas
+// and with the daily job (decisions-credit.md).
+const today = "(now() AT TIME ZONE 'UTC')::date"
+
+func (s *Service) read(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return db.Read(ctx, s.db, fn)
+}
+
+func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx bun.Tx, p auth.Principal) error) error {
+	return db.Write(ctx, s.db, fn)
+}
+
+// inputField is the path of a field of a mutation's `input` argument.
+func inputField(name string) []string { return []string{"input", name} }
+
+// upper is how a stored status is named in messages: as the API spells it (§8).
+func upper[S ~string](s S) string { return strings.ToUpper(string(s)) }

@@ -7,12 +7,13 @@ package graph
 
 import (
 	"context"
+	"fmt"
 	"customerservice/auth"
 	"customerservice/customers"
 	"customerservice/graph/loaders"
 	"customerservice/graph/model"
+	"customerservice/loyalty"
 	"customerservice/models"
-	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -20,37 +21,46 @@ import (
 
 // Outstanding is the resolver for the outstanding field.
 func (r *creditAccountResolver) Outstanding(ctx context.Context, obj *models.CreditAccount) (*decimal.Decimal, error) {
-	panic(fmt.Errorf("not implemented: Outstanding - outstanding"))
+	return &obj.CreditUsed, nil // §5: what is owed on open charges is credit_used
 }
 
 // OverdueAmount is the resolver for the overdueAmount field.
 func (r *creditAccountResolver) OverdueAmount(ctx context.Context, obj *models.CreditAccount) (*decimal.Decimal, error) {
-	panic(fmt.Errorf("not implemented: OverdueAmount - overdueAmount"))
+	a, err := creditAgingOf(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	overdue := a.Overdue()
+	return &overdue, nil
 }
 
 // Aging is the resolver for the aging field.
 func (r *creditAccountResolver) Aging(ctx context.Context, obj *models.CreditAccount) (*model.CreditAging, error) {
-	panic(fmt.Errorf("not implemented: Aging - aging"))
+	a, err := creditAgingOf(ctx, obj)
+	if err != nil {
+		return nil, err
+	}
+	return creditAging(a), nil
 }
 
 // Usages is the resolver for the usages field.
 func (r *creditAccountResolver) Usages(ctx context.Context, obj *models.CreditAccount, first *int, after *string, status *models.CreditUsageStatus) (*model.CreditUsageConnection, error) {
-	panic(fmt.Errorf("not implemented: Usages - usages"))
+	return creditUsages(ctx, obj, first, after, status)
 }
 
 // Payments is the resolver for the payments field.
 func (r *creditAccountResolver) Payments(ctx context.Context, obj *models.CreditAccount, first *int, after *string) (*model.CreditPaymentConnection, error) {
-	panic(fmt.Errorf("not implemented: Payments - payments"))
+	return creditPayments(ctx, obj, first, after)
 }
 
 // Outstanding is the resolver for the outstanding field.
 func (r *creditUsageResolver) Outstanding(ctx context.Context, obj *models.CreditUsage) (*decimal.Decimal, error) {
-	panic(fmt.Errorf("not implemented: Outstanding - outstanding"))
+	return usageOutstanding(obj), nil
 }
 
 // Status is the resolver for the status field.
 func (r *creditUsageResolver) Status(ctx context.Context, obj *models.CreditUsage) (models.CreditUsageStatus, error) {
-	panic(fmt.Errorf("not implemented: Status - status"))
+	return obj.Status, nil // §5: the credit service reads every usage with its effective status
 }
 
 // Addresses is the resolver for the addresses field.
@@ -91,27 +101,68 @@ func (r *customerResolver) Segment(ctx context.Context, obj *models.Customer) (*
 
 // Purchases is the resolver for the purchases field.
 func (r *customerResolver) Purchases(ctx context.Context, obj *models.Customer, first *int, after *string) (*model.PurchaseConnection, error) {
-	panic(fmt.Errorf("not implemented: Purchases - purchases"))
+	page, err := loyalty.NewPage(first, after)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	key := loyalty.PurchasesKey{CustomerID: obj.ID, Page: page, Count: selectsTotalCount(ctx)}
+	p, err := loadForList(ctx, loaders.For(ctx).Loyalty.Purchases, key, func(id uuid.UUID) loyalty.PurchasesKey {
+		k := key
+		k.CustomerID = id
+		return k
+	})
+	if err != nil {
+		return nil, err
+	}
+	return purchaseConnection(p), nil
 }
 
 // NextTier is the resolver for the nextTier field.
 func (r *loyaltyAccountResolver) NextTier(ctx context.Context, obj *models.LoyaltyAccount) (*models.Tier, error) {
-	panic(fmt.Errorf("not implemented: NextTier - nextTier"))
+	return loyalty.NextTier(obj.Tier), nil
 }
 
 // PointsToNextTier is the resolver for the pointsToNextTier field.
 func (r *loyaltyAccountResolver) PointsToNextTier(ctx context.Context, obj *models.LoyaltyAccount) (*int, error) {
-	panic(fmt.Errorf("not implemented: PointsToNextTier - pointsToNextTier"))
+	if loyalty.NextTier(obj.Tier) == nil {
+		return nil, nil
+	}
+	p, err := loadForList(ctx, loaders.For(ctx).Loyalty.TierProgress, obj.CustomerID, func(id uuid.UUID) uuid.UUID { return id })
+	return p.ToNext, err
 }
 
 // PointsExpiringSoon is the resolver for the pointsExpiringSoon field.
 func (r *loyaltyAccountResolver) PointsExpiringSoon(ctx context.Context, obj *models.LoyaltyAccount, days *int) (int, error) {
-	panic(fmt.Errorf("not implemented: PointsExpiringSoon - pointsExpiringSoon"))
+	d := 30
+	if days != nil {
+		d = *days
+	}
+	if err := loyalty.ValidDays(d); err != nil {
+		return 0, queryError(ctx, err)
+	}
+	return loadForList(ctx, loaders.For(ctx).Loyalty.Expiring, loyalty.ExpiringKey{CustomerID: obj.CustomerID, Days: d},
+		func(id uuid.UUID) loyalty.ExpiringKey { return loyalty.ExpiringKey{CustomerID: id, Days: d} })
 }
 
 // Transactions is the resolver for the transactions field.
 func (r *loyaltyAccountResolver) Transactions(ctx context.Context, obj *models.LoyaltyAccount, first *int, after *string, typeArg *models.LoyaltyTransactionType) (*model.LoyaltyTransactionConnection, error) {
-	panic(fmt.Errorf("not implemented: Transactions - transactions"))
+	page, err := loyalty.NewPage(first, after)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	key := loyalty.TransactionsKey{CustomerID: obj.CustomerID, Page: page, Count: selectsTotalCount(ctx)}
+	if typeArg != nil {
+		key.Type = *typeArg
+	}
+	p, err := loadForList(ctx, loaders.For(ctx).Loyalty.Transactions, key, func(id uuid.UUID) loyalty.TransactionsKey {
+		k := key
+		k.CustomerID = id
+		return k
+	})
+	if err != nil {
+		return nil, err
+	}
+	return transactionConnection(p), nil
 }
 
 // CreateCustomer is the resolver for the createCustomer field.
@@ -165,82 +216,136 @@ func (r *mutationResolver) SetDefaultAddress(ctx context.Context, id uuid.UUID) 
 
 // EnrollLoyalty is the resolver for the enrollLoyalty field.
 func (r *mutationResolver) EnrollLoyalty(ctx context.Context, customerID uuid.UUID) (*model.EnrollLoyaltyPayload, error) {
-	panic(fmt.Errorf("not implemented: EnrollLoyalty - enrollLoyalty"))
+	acc, err := r.LoyaltyService.Enroll(ctx, customerID)
+	ue, err := userErrors(err)
+	return &model.EnrollLoyaltyPayload{LoyaltyAccount: acc, UserErrors: ue}, err
 }
 
 // RecordPurchase is the resolver for the recordPurchase field.
 func (r *mutationResolver) RecordPurchase(ctx context.Context, input model.RecordPurchaseInput) (*model.RecordPurchasePayload, error) {
-	panic(fmt.Errorf("not implemented: RecordPurchase - recordPurchase"))
+	res, err := r.LoyaltyService.RecordPurchase(ctx, newPurchase(input))
+	ue, err := userErrors(err)
+	out := &model.RecordPurchasePayload{UserErrors: ue}
+	if res != nil {
+		out.Purchase, out.LoyaltyAccount, out.Transaction = res.Purchase, res.Account, res.Transaction
+	}
+	return out, err
 }
 
 // RecordRefund is the resolver for the recordRefund field.
 func (r *mutationResolver) RecordRefund(ctx context.Context, input model.RecordRefundInput) (*model.RecordRefundPayload, error) {
-	panic(fmt.Errorf("not implemented: RecordRefund - recordRefund"))
+	res, err := r.LoyaltyService.RecordRefund(ctx, loyalty.NewRefund{OrderID: input.OrderID, RefundID: input.RefundID, Amount: input.Amount})
+	ue, err := userErrors(err)
+	out := &model.RecordRefundPayload{UserErrors: ue}
+	if res != nil {
+		out.Purchase, out.LoyaltyAccount, out.Transaction = res.Purchase, res.Account, res.Transaction
+	}
+	return out, err
 }
 
 // RedeemPoints is the resolver for the redeemPoints field.
 func (r *mutationResolver) RedeemPoints(ctx context.Context, input model.RedeemPointsInput) (*model.RedeemPointsPayload, error) {
-	panic(fmt.Errorf("not implemented: RedeemPoints - redeemPoints"))
+	res, err := r.LoyaltyService.Redeem(ctx, loyalty.Redemption{CustomerID: input.CustomerID, Points: input.Points,
+		ReferenceType: input.ReferenceType, ReferenceID: input.ReferenceID, Description: input.Description.Value()})
+	ue, err := userErrors(err)
+	out := &model.RedeemPointsPayload{UserErrors: ue}
+	if res != nil {
+		out.LoyaltyAccount, out.Transaction = res.Account, res.Transaction
+	}
+	return out, err
 }
 
 // AwardBonusPoints is the resolver for the awardBonusPoints field.
 func (r *mutationResolver) AwardBonusPoints(ctx context.Context, input model.AwardBonusPointsInput) (*model.AwardBonusPointsPayload, error) {
-	panic(fmt.Errorf("not implemented: AwardBonusPoints - awardBonusPoints"))
+	res, err := r.LoyaltyService.AwardBonus(ctx, loyalty.Bonus{CustomerID: input.CustomerID, Points: input.Points,
+		Reason: input.Reason, ReferenceID: input.ReferenceID})
+	ue, err := userErrors(err)
+	out := &model.AwardBonusPointsPayload{UserErrors: ue}
+	if res != nil {
+		out.LoyaltyAccount, out.Transaction = res.Account, res.Transaction
+	}
+	return out, err
 }
 
 // AdjustPoints is the resolver for the adjustPoints field.
 func (r *mutationResolver) AdjustPoints(ctx context.Context, input model.AdjustPointsInput) (*model.AdjustPointsPayload, error) {
-	panic(fmt.Errorf("not implemented: AdjustPoints - adjustPoints"))
+	res, err := r.LoyaltyService.Adjust(ctx, loyalty.Adjustment{CustomerID: input.CustomerID, Points: input.Points, Reason: input.Reason})
+	ue, err := userErrors(err)
+	out := &model.AdjustPointsPayload{UserErrors: ue}
+	if res != nil {
+		out.LoyaltyAccount, out.Transaction = res.Account, res.Transaction
+	}
+	return out, err
 }
 
 // UpdateLoyaltyProgram is the resolver for the updateLoyaltyProgram field.
 func (r *mutationResolver) UpdateLoyaltyProgram(ctx context.Context, input model.UpdateLoyaltyProgramInput) (*model.UpdateLoyaltyProgramPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateLoyaltyProgram - updateLoyaltyProgram"))
+	p, err := r.LoyaltyService.UpdateProgram(ctx, programChanges(input))
+	ue, err := userErrors(err)
+	return &model.UpdateLoyaltyProgramPayload{LoyaltyProgram: p, UserErrors: ue}, err
 }
 
 // OpenCreditAccount is the resolver for the openCreditAccount field.
 func (r *mutationResolver) OpenCreditAccount(ctx context.Context, input model.OpenCreditAccountInput) (*model.OpenCreditAccountPayload, error) {
-	panic(fmt.Errorf("not implemented: OpenCreditAccount - openCreditAccount"))
+	a, err := r.CreditService.Open(ctx, openCreditAccount(input))
+	ue, err := userErrors(err)
+	return &model.OpenCreditAccountPayload{CreditAccount: a, UserErrors: ue}, err
 }
 
 // ApproveCreditAccount is the resolver for the approveCreditAccount field.
 func (r *mutationResolver) ApproveCreditAccount(ctx context.Context, id uuid.UUID, notes *string) (*model.ApproveCreditAccountPayload, error) {
-	panic(fmt.Errorf("not implemented: ApproveCreditAccount - approveCreditAccount"))
+	a, err := r.CreditService.Approve(ctx, id, notes)
+	ue, err := userErrors(err)
+	return &model.ApproveCreditAccountPayload{CreditAccount: a, UserErrors: ue}, err
 }
 
 // SuspendCreditAccount is the resolver for the suspendCreditAccount field.
 func (r *mutationResolver) SuspendCreditAccount(ctx context.Context, id uuid.UUID, reason string) (*model.SuspendCreditAccountPayload, error) {
-	panic(fmt.Errorf("not implemented: SuspendCreditAccount - suspendCreditAccount"))
+	a, err := r.CreditService.Suspend(ctx, id, reason)
+	ue, err := userErrors(err)
+	return &model.SuspendCreditAccountPayload{CreditAccount: a, UserErrors: ue}, err
 }
 
 // ReinstateCreditAccount is the resolver for the reinstateCreditAccount field.
 func (r *mutationResolver) ReinstateCreditAccount(ctx context.Context, id uuid.UUID) (*model.ReinstateCreditAccountPayload, error) {
-	panic(fmt.Errorf("not implemented: ReinstateCreditAccount - reinstateCreditAccount"))
+	a, err := r.CreditService.Reinstate(ctx, id)
+	ue, err := userErrors(err)
+	return &model.ReinstateCreditAccountPayload{CreditAccount: a, UserErrors: ue}, err
 }
 
 // CancelCreditAccount is the resolver for the cancelCreditAccount field.
 func (r *mutationResolver) CancelCreditAccount(ctx context.Context, id uuid.UUID, reason *string) (*model.CancelCreditAccountPayload, error) {
-	panic(fmt.Errorf("not implemented: CancelCreditAccount - cancelCreditAccount"))
+	a, err := r.CreditService.Cancel(ctx, id, reason)
+	ue, err := userErrors(err)
+	return &model.CancelCreditAccountPayload{CreditAccount: a, UserErrors: ue}, err
 }
 
 // UpdateCreditLimit is the resolver for the updateCreditLimit field.
 func (r *mutationResolver) UpdateCreditLimit(ctx context.Context, id uuid.UUID, creditLimit decimal.Decimal) (*model.UpdateCreditLimitPayload, error) {
-	panic(fmt.Errorf("not implemented: UpdateCreditLimit - updateCreditLimit"))
+	a, err := r.CreditService.UpdateLimit(ctx, id, creditLimit)
+	ue, err := userErrors(err)
+	return &model.UpdateCreditLimitPayload{CreditAccount: a, UserErrors: ue}, err
 }
 
 // ChargeCredit is the resolver for the chargeCredit field.
 func (r *mutationResolver) ChargeCredit(ctx context.Context, input model.ChargeCreditInput) (*model.ChargeCreditPayload, error) {
-	panic(fmt.Errorf("not implemented: ChargeCredit - chargeCredit"))
+	a, u, err := r.CreditService.Charge(ctx, creditCharge(input))
+	ue, err := userErrors(err)
+	return &model.ChargeCreditPayload{CreditAccount: a, Usage: u, UserErrors: ue}, err
 }
 
 // RecordCreditPayment is the resolver for the recordCreditPayment field.
 func (r *mutationResolver) RecordCreditPayment(ctx context.Context, input model.RecordCreditPaymentInput) (*model.RecordCreditPaymentPayload, error) {
-	panic(fmt.Errorf("not implemented: RecordCreditPayment - recordCreditPayment"))
+	a, p, err := r.CreditService.RecordPayment(ctx, creditPayment(input))
+	ue, err := userErrors(err)
+	return &model.RecordCreditPaymentPayload{CreditAccount: a, Payment: p, UserErrors: ue}, err
 }
 
 // CancelCreditUsage is the resolver for the cancelCreditUsage field.
 func (r *mutationResolver) CancelCreditUsage(ctx context.Context, id uuid.UUID) (*model.CancelCreditUsagePayload, error) {
-	panic(fmt.Errorf("not implemented: CancelCreditUsage - cancelCreditUsage"))
+	a, u, err := r.CreditService.CancelUsage(ctx, id)
+	ue, err := userErrors(err)
+	return &model.CancelCreditUsagePayload{CreditAccount: a, Usage: u, UserErrors: ue}, err
 }
 
 // RecalculateSegments is the resolver for the recalculateSegments field.
@@ -294,7 +399,11 @@ func (r *queryResolver) CustomerStats(ctx context.Context, filter *model.Custome
 
 // LoyaltyProgram is the resolver for the loyaltyProgram field.
 func (r *queryResolver) LoyaltyProgram(ctx context.Context) (*models.LoyaltyProgram, error) {
-	panic(fmt.Errorf("not implemented: LoyaltyProgram - loyaltyProgram"))
+	p, err := r.LoyaltyService.Program(ctx)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return p, nil
 }
 
 // CreditAccount returns CreditAccountResolver implementation.

@@ -1,9 +1,27 @@
 // Package loyalty owns the loyalty program of DESIGN §4: program settings, purchases and
 // refunds, earning, redemptions, bonuses and adjustments over FIFO point lots, tiers, and
 // the expiry and tier re-evaluation jobs.
+//
+// Balances change only here, each in one short transaction of the caller's organization
+// that locks the loyalty account's row (FOR UPDATE) before it reads the balance; every
+// change writes one loyalty_transactions row carrying the balance after it. Locks are taken
+// in one order — customer row (purchases, enrollment), purchase row (refunds), then account
+// row, then its lots — so two changes never deadlock. Earn, bonus and positive
+// adjustments are lots (points_remaining, expires_at); everything that takes points away
+// consumes the oldest lots first, so an account's balance always equals what remains in its
+// lots. The CHECK constraints (balance ≥ 0, 0 ≤ points_remaining ≤ points) stay the last
+// line of defence. Decisions beyond DESIGN.md are listed in docs/decisions-loyalty.md.
 package loyalty
 
-import "github.com/uptrace/bun"
+import (
+	"context"
+	"errors"
+
+	"github.com/uptrace/bun"
+
+	"customerservice/auth"
+	"customerservice/db"
+)
 
 // Service is the loyalty domain over PostgreSQL.
 type Service struct {
@@ -12,3 +30,24 @@ type Service struct {
 
 // NewService returns the service over the pool.
 func NewService(pool *bun.DB) *Service { return &Service{db: pool} }
+
+// today is the date tiers count from: the database's current date in UTC, whatever the
+// session's time zone (the same rule as credit's due dates).
+const today = "(now() AT TIME ZONE 'UTC')::date"
+
+func (s *Service) read(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return db.Read(ctx, s.db, fn)
+}
+
+func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx bun.Tx, p auth.Principal) error) error {
+	return db.Write(ctx, s.db, fn)
+}
+
+// errReplay rolls back a keyed mutation whose key was already used (found first, or lost a
+// race on the unique index): the caller then reads and returns the original result (§8).
+var errReplay = errors.New("loyalty: idempotency key already used")
+
+// inputField is the path of a field of a mutation's `input` argument.
+func inputField(name string) []string { return []string{"input", name} }
+
+func ptr[T any](v T) *T { return &v }

@@ -1,0 +1,269 @@
+package credit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+
+	"customerservice/apperr"
+	"customerservice/audit"
+	"customerservice/auth"
+	"customerservice/models"
+)
+
+// Free-text limits (characters): approval notes and the reasons of a suspension or a
+// cancellation (the same 500 as a customer's status reason).
+const (
+	maxNotes  = 2000
+	maxReason = 500
+)
+
+// OpenAccount is a credit account requested for a B2B customer.
+type OpenAccount struct {
+	CustomerID      uuid.UUID
+	CreditLimit     decimal.Decimal
+	PaymentTermDays int
+}
+
+// Open opens a pending credit account (§5): only for a B2B customer, one per customer, with
+// a limit ≥ 0 of at most two decimals and a term of 1–365 days. A customer who already has
+// an account, in any status (a cancelled one included: the schema has no reopening), is
+// INVALID_STATE naming that status. The customer's status does not matter here: a blocked
+// or inactive customer cannot be charged, which chargeCredit enforces.
+func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccount, error) {
+	var errs apperr.List
+	if err := checkLimit(in.CreditLimit, inputField("creditLimit")); err != nil {
+		errs = append(errs, err)
+	}
+	if in.PaymentTermDays < 1 || in.PaymentTermDays > 365 {
+		errs = append(errs, apperr.OnField(apperr.Invalid, inputField("paymentTermDays"), "must be between 1 and 365 days"))
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	var acc models.CreditAccount
+	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
+		// FOR SHARE serializes with a change of the customer's type (customers.Update locks
+		// the row and refuses b2c while a credit account exists).
+		var c models.Customer
+		err := tx.NewSelect().Model(&c).Column("customer_id", "customer_type").
+			Where("c.customer_id = ?", in.CustomerID).For("SHARE").Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.OnField(apperr.NotFound, inputField("customerId"), "no customer with this id")
+		}
+		if err != nil {
+			return fmt.Errorf("read customer: %w", err)
+		}
+		if c.CustomerType != models.CustomerTypeB2B {
+			return apperr.OnField(apperr.Invalid, inputField("customerId"), "only B2B customers can have a credit account")
+		}
+		acc = models.CreditAccount{
+			ID:              uuid.New(),
+			OrganizationID:  p.OrganizationID,
+			CustomerID:      in.CustomerID,
+			CreditLimit:     in.CreditLimit,
+			CreditUsed:      decimal.Zero,
+			PaymentTermDays: in.PaymentTermDays,
+			Status:          models.CreditStatusPending,
+		}
+		res, err := tx.NewInsert().Model(&acc).On("CONFLICT (customer_id) DO NOTHING").Returning("*").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("insert credit account: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			var status models.CreditStatus
+			if err := tx.NewSelect().Model((*models.CreditAccount)(nil)).Column("status").
+				Where("ca.customer_id = ?", in.CustomerID).Scan(ctx, &status); err != nil {
+				return fmt.Errorf("read existing credit account: %w", err)
+			}
+			return apperr.OnField(apperr.InvalidState, inputField("customerId"),
+				"the customer already has a credit account, which is %s", upper(status))
+		}
+		return audit.Record(ctx, tx, p, audit.Entry{
+			Action: "credit.open", EntityType: "credit_account", EntityID: acc.ID,
+			ChangedFields: []string{"customer_id", "credit_limit", "payment_term_days", "status"},
+			Details: map[string]any{
+				"customer_id": acc.CustomerID, "credit_limit": money(acc.CreditLimit),
+				"payment_term_days": acc.PaymentTermDays,
+			},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &acc, nil
+}
+
+// Approve approves a pending account; the caller is recorded as the approver (§5).
+func (s *Service) Approve(ctx context.Context, id uuid.UUID, notes *string) (*models.CreditAccount, error) {
+	n, verr := optionalText(notes, maxNotes, []string{"notes"})
+	if verr != nil {
+		return nil, verr
+	}
+	return s.transition(ctx, id, "credit.approve", func(acc *models.CreditAccount, p auth.Principal) ([]set, map[string]any, error) {
+		if acc.Status != models.CreditStatusPending {
+			return nil, nil, wrongStatus("approved", acc.Status, models.CreditStatusPending)
+		}
+		return []set{
+			{"status", "?", models.CreditStatusApproved},
+			{"approved_at", "now()", nil},
+			{"approved_by", "?", p.UserID},
+			{"approval_notes", "?", n},
+		}, nil, nil
+	})
+}
+
+// Suspend closes an approved account to charges until it is reinstated; a reason is
+// required. Payments are still accepted.
+func (s *Service) Suspend(ctx context.Context, id uuid.UUID, reason string) (*models.CreditAccount, error) {
+	r, verr := optionalText(&reason, maxReason, []string{"reason"})
+	if verr != nil {
+		return nil, verr
+	}
+	if r == nil {
+		return nil, apperr.OnField(apperr.Invalid, []string{"reason"}, "a reason is required")
+	}
+	return s.transition(ctx, id, "credit.suspend", func(acc *models.CreditAccount, _ auth.Principal) ([]set, map[string]any, error) {
+		if acc.Status != models.CreditStatusApproved {
+			return nil, nil, wrongStatus("suspended", acc.Status, models.CreditStatusApproved)
+		}
+		return []set{
+			{"status", "?", models.CreditStatusSuspended},
+			{"suspended_at", "now()", nil},
+			{"suspension_reason", "?", *r},
+		}, nil, nil
+	})
+}
+
+// Reinstate approves a suspended account again. suspended_at and suspension_reason keep
+// describing the last suspension (the schema documents them as "last"); the audit log
+// holds every one.
+func (s *Service) Reinstate(ctx context.Context, id uuid.UUID) (*models.CreditAccount, error) {
+	return s.transition(ctx, id, "credit.reinstate", func(acc *models.CreditAccount, _ auth.Principal) ([]set, map[string]any, error) {
+		if acc.Status != models.CreditStatusSuspended {
+			return nil, nil, wrongStatus("reinstated", acc.Status, models.CreditStatusSuspended)
+		}
+		return []set{{"status", "?", models.CreditStatusApproved}}, nil, nil
+	})
+}
+
+// Cancel closes an account for good: from pending, approved or suspended, and only when
+// nothing is outstanding (credit_used = 0), §5.
+func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason *string) (*models.CreditAccount, error) {
+	r, verr := optionalText(reason, maxReason, []string{"reason"})
+	if verr != nil {
+		return nil, verr
+	}
+	return s.transition(ctx, id, "credit.cancel", func(acc *models.CreditAccount, _ auth.Principal) ([]set, map[string]any, error) {
+		if acc.Status == models.CreditStatusCancelled {
+			return nil, nil, apperr.OnField(apperr.InvalidState, []string{"id"}, "the credit account is already CANCELLED")
+		}
+		if acc.CreditUsed.IsPositive() {
+			return nil, nil, apperr.OnField(apperr.InvalidState, []string{"id"},
+				"the credit account is %s with %s outstanding; it can be cancelled only when nothing is outstanding",
+				upper(acc.Status), money(acc.CreditUsed))
+		}
+		return []set{
+			{"status", "?", models.CreditStatusCancelled},
+			{"cancelled_at", "now()", nil},
+			{"cancellation_reason", "?", r},
+		}, nil, nil
+	})
+}
+
+// UpdateLimit changes the limit of an account that is not cancelled. A limit below what is
+// used is INVALID on creditLimit (the argument is what the caller must change; the
+// account's state is fine), naming the credit used. The audit row holds the old and the
+// new limit.
+func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.Decimal) (*models.CreditAccount, error) {
+	field := []string{"creditLimit"}
+	if verr := checkLimit(limit, field); verr != nil {
+		return nil, verr
+	}
+	return s.transition(ctx, id, "credit.update_limit", func(acc *models.CreditAccount, _ auth.Principal) ([]set, map[string]any, error) {
+		if acc.Status == models.CreditStatusCancelled {
+			return nil, nil, apperr.OnField(apperr.InvalidState, []string{"id"}, "the credit account is CANCELLED; its limit cannot change")
+		}
+		if limit.LessThan(acc.CreditUsed) {
+			return nil, nil, apperr.OnField(apperr.Invalid, field,
+				"the new limit %s is below the credit used (%s)", money(limit), money(acc.CreditUsed))
+		}
+		details := map[string]any{"old_credit_limit": money(acc.CreditLimit), "new_credit_limit": money(limit)}
+		return []set{{"credit_limit", "?", limit}}, details, nil
+	})
+}
+
+// set is one `column = expression` of an account update.
+type set struct {
+	column string
+	expr   string // "?" for the value, or SQL such as now()
+	value  any
+}
+
+// transition runs one change of an account in its own transaction: the account is read
+// and locked (FOR UPDATE: lifecycle changes, payments and released charges of one account
+// are serialized on its row), change checks the rule against the current row and says what
+// to set (and what else the audit row should say), and the change is written and audited
+// with the previous and new status.
+func (s *Service) transition(ctx context.Context, id uuid.UUID, action string,
+	change func(acc *models.CreditAccount, p auth.Principal) ([]set, map[string]any, error)) (*models.CreditAccount, error) {
+	var acc models.CreditAccount
+	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
+		if err := lockAccount(ctx, tx, id, &acc); err != nil {
+			return err
+		}
+		from := acc.Status
+		sets, details, err := change(&acc, p)
+		if err != nil {
+			return err
+		}
+		q := tx.NewUpdate().Model(&acc).WherePK().Returning("*")
+		changed := make([]string, len(sets))
+		for i, st := range sets {
+			changed[i] = st.column
+			if st.expr == "?" {
+				q = q.Set("? = ?", bun.Ident(st.column), st.value)
+			} else {
+				q = q.Set("? = "+st.expr, bun.Ident(st.column))
+			}
+		}
+		if _, err := q.Exec(ctx); err != nil {
+			return fmt.Errorf("%s: %w", action, err)
+		}
+		d := map[string]any{"from": from, "to": acc.Status}
+		for k, v := range details {
+			d[k] = v
+		}
+		return audit.Record(ctx, tx, p, audit.Entry{
+			Action: action, EntityType: "credit_account", EntityID: acc.ID, ChangedFields: changed, Details: d,
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &acc, nil
+}
+
+// lockAccount reads an account of the organization and locks it for the transaction. An
+// account of another organization is as missing as one that does not exist (§7).
+func lockAccount(ctx context.Context, tx bun.Tx, id uuid.UUID, acc *models.CreditAccount) error {
+	err := tx.NewSelect().Model(acc).Where("ca.credit_account_id = ?", id).For("UPDATE").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return apperr.OnField(apperr.NotFound, []string{"id"}, "no credit account with this id")
+	}
+	if err != nil {
+		return fmt.Errorf("read credit account: %w", err)
+	}
+	return nil
+}
+
+// wrongStatus is the INVALID_STATE of a lifecycle transition, naming the current status.
+func wrongStatus(verb string, current, want models.CreditStatus) *apperr.Error {
+	return apperr.OnField(apperr.InvalidState, []string{"id"},
+		"the credit account is %s; only a %s account can be %s", upper(current), upper(want), verb)
+}

@@ -1,0 +1,299 @@
+package credit
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+
+	"customerservice/apperr"
+	"customerservice/audit"
+	"customerservice/auth"
+	"customerservice/models"
+)
+
+// Charge is an order charged to a customer's credit account.
+type Charge struct {
+	CustomerID uuid.UUID
+	OrderID    string // the idempotency key, unique per account
+	Amount     decimal.Decimal
+}
+
+// Charge charges an order to the customer's credit account (§5): only an approved account
+// of an active customer; the amount is > 0 with at most two decimals and at most the credit
+// available, else CREDIT_LIMIT_EXCEEDED naming what is available. The usage is due today +
+// the account's term.
+//
+// credit_used rises through one conditional UPDATE (`credit_used + amount <= credit_limit
+// AND status = 'approved'`) that PostgreSQL re-checks on the latest row version after
+// waiting for a concurrent charge, so concurrent charges can never pass the limit.
+//
+// Retry-safe by orderId (§8): a charge whose orderId the account already has returns the
+// original usage and changes nothing, whatever happened to the account since (it may be
+// full or suspended by now); the same orderId with another amount is IDEMPOTENCY_CONFLICT.
+// A replay writes no audit row: nothing changed.
+func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount, *models.CreditUsage, error) {
+	var errs apperr.List
+	if err := checkKey(in.OrderID, inputField("orderId")); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkAmount(in.Amount, inputField("amount")); err != nil {
+		errs = append(errs, err)
+	}
+	if err := errs.Err(); err != nil {
+		return nil, nil, err
+	}
+	var (
+		acc   *models.CreditAccount
+		usage models.CreditUsage
+	)
+	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
+		// FOR SHARE of the customer: a concurrent block (customers.SetStatus locks the row)
+		// waits for this charge, and a charge after the block sees it.
+		target, err := accountOfCustomer(ctx, tx, in.CustomerID, "SHARE OF c")
+		if err != nil {
+			return err
+		}
+		acc = &target.CreditAccount
+		if refusal := chargeRefusal(target.CustomerStatus, acc, in.Amount); refusal != nil {
+			if found, err := replayCharge(ctx, tx, acc.ID, in, &usage); found || err != nil {
+				return err
+			}
+			return refusal
+		}
+		usage = models.CreditUsage{
+			ID:              uuid.New(),
+			OrganizationID:  p.OrganizationID,
+			CreditAccountID: acc.ID,
+			OrderID:         in.OrderID,
+			Amount:          in.Amount,
+			AmountPaid:      decimal.Zero,
+			Status:          models.UsagePending,
+			DueDate:         target.Today.AddDate(0, 0, acc.PaymentTermDays),
+		}
+		res, err := tx.NewInsert().Model(&usage).On("CONFLICT (credit_account_id, order_id) DO NOTHING").Returning("*").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("insert credit usage: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			// A concurrent charge of the same order committed first: this is its replay.
+			found, err := replayCharge(ctx, tx, acc.ID, in, &usage)
+			if err == nil && !found {
+				err = errors.New("credit usage conflicted but cannot be read")
+			}
+			return err
+		}
+		// Audited before credit_used is raised: the account's row is then locked only for
+		// the UPDATE and the commit, which is what bounds concurrent charges of one account.
+		// A refused raise rolls the audit row back with the usage.
+		if err := audit.Record(ctx, tx, p, audit.Entry{
+			Action: "credit.charge", EntityType: "credit_account", EntityID: acc.ID,
+			ChangedFields: []string{"credit_used"},
+			Details: map[string]any{
+				"usage_id": usage.ID, "order_id": usage.OrderID, "amount": money(usage.Amount),
+				"due_date": usage.DueDate.Format(time.DateOnly),
+			},
+		}); err != nil {
+			return err
+		}
+		acc, err = raiseCreditUsed(ctx, tx, target, in.Amount)
+		return err
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return acc, &usage, nil
+}
+
+// raiseCreditUsed adds amount to credit_used only if the account is still approved and the
+// limit still holds, as the database sees it now. When it does not, the account is read
+// again and the refusal names its current state; should a concurrent payment or limit
+// change have made room between the two statements, the update is tried again.
+func raiseCreditUsed(ctx context.Context, tx bun.Tx, target *customerAccount, amount decimal.Decimal) (*models.CreditAccount, error) {
+	for attempt := 0; ; attempt++ {
+		var acc models.CreditAccount
+		res, err := tx.NewUpdate().Model(&acc).
+			Set("credit_used = ca.credit_used + ?", amount).
+			Where("ca.credit_account_id = ?", target.ID).
+			Where("ca.status = ?", models.CreditStatusApproved).
+			Where("ca.credit_used + ? <= ca.credit_limit", amount).
+			Returning("*").Exec(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("raise credit used: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			return &acc, nil
+		}
+		if err := tx.NewSelect().Model(&acc).Where("ca.credit_account_id = ?", target.ID).Scan(ctx); err != nil {
+			return nil, fmt.Errorf("read credit account: %w", err)
+		}
+		if refusal := chargeRefusal(target.CustomerStatus, &acc, amount); refusal != nil || attempt == 2 {
+			if refusal == nil {
+				refusal = limitExceeded(amount, acc.CreditAvailable)
+			}
+			return nil, refusal
+		}
+	}
+}
+
+// chargeRefusal is why an account cannot take a charge of amount now, or nil.
+func chargeRefusal(customer models.CustomerStatus, acc *models.CreditAccount, amount decimal.Decimal) error {
+	switch customer {
+	case models.CustomerStatusBlocked:
+		return apperr.OnField(apperr.CustomerBlocked, inputField("customerId"), "the customer is BLOCKED and cannot be charged")
+	case models.CustomerStatusActive:
+	default:
+		return apperr.OnField(apperr.InvalidState, inputField("customerId"),
+			"the customer is %s; only an ACTIVE customer can be charged", upper(customer))
+	}
+	if acc.Status != models.CreditStatusApproved {
+		return apperr.OnField(apperr.InvalidState, inputField("customerId"),
+			"the credit account is %s; only an APPROVED account can be charged", upper(acc.Status))
+	}
+	if amount.GreaterThan(acc.CreditAvailable) {
+		return limitExceeded(amount, acc.CreditAvailable)
+	}
+	return nil
+}
+
+func limitExceeded(amount, available decimal.Decimal) error {
+	return apperr.OnField(apperr.CreditLimitExceeded, inputField("amount"),
+		"the charge of %s exceeds the credit available (%s)", money(amount), money(available))
+}
+
+// replayCharge looks for the account's usage of in.OrderID: found with the same amount, it
+// is read into u (the original result); with another amount it is IDEMPOTENCY_CONFLICT.
+func replayCharge(ctx context.Context, tx bun.Tx, accountID uuid.UUID, in Charge, u *models.CreditUsage) (bool, error) {
+	err := selectUsages(tx, u).Where("cu.credit_account_id = ?", accountID).Where("cu.order_id = ?", in.OrderID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read credit usage: %w", err)
+	}
+	if !u.Amount.Equal(in.Amount) {
+		return true, apperr.OnField(apperr.IdempotencyConflict, inputField("orderId"),
+			"this order was already charged with %s; a retry must have the same amount", money(u.Amount))
+	}
+	return true, nil
+}
+
+// CancelUsage cancels a charge whose order was cancelled (§5): what is unpaid of it is
+// released from credit_used; what was paid stays paid (amount_paid is kept, so payments
+// still add up). A paid or cancelled charge is INVALID_STATE. Allowed whatever the
+// account's or customer's status: releasing never adds risk.
+func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.CreditAccount, *models.CreditUsage, error) {
+	var (
+		acc   models.CreditAccount
+		usage models.CreditUsage
+	)
+	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
+		err := selectUsages(tx, &usage).Where("cu.usage_id = ?", id).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.OnField(apperr.NotFound, []string{"id"}, "no credit charge with this id")
+		}
+		if err != nil {
+			return fmt.Errorf("read credit usage: %w", err)
+		}
+		// The account first, then the usage: the lock order of payments, so the two never
+		// deadlock.
+		if err := lockAccount(ctx, tx, usage.CreditAccountID, &acc); err != nil {
+			return err
+		}
+		res, err := tx.NewUpdate().Model(&usage).
+			Set("status = ?", models.UsageCancelled).
+			Where("cu.usage_id = ?", id).
+			Where("cu.status IN (?)", bun.In([]models.CreditUsageStatus{models.UsagePending, models.UsageOverdue})).
+			Returning("*").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("cancel credit usage: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			if err := selectUsages(tx, &usage).Where("cu.usage_id = ?", id).Scan(ctx); err != nil {
+				return fmt.Errorf("read credit usage: %w", err)
+			}
+			if usage.Status == models.UsageCancelled {
+				return apperr.OnField(apperr.InvalidState, []string{"id"}, "the charge is already CANCELLED")
+			}
+			return apperr.OnField(apperr.InvalidState, []string{"id"},
+				"the charge is %s; only an unpaid (PENDING or OVERDUE) charge can be cancelled", upper(usage.Status))
+		}
+		released := usage.Amount.Sub(usage.AmountPaid)
+		if _, err := tx.NewUpdate().Model(&acc).Set("credit_used = ca.credit_used - ?", released).
+			WherePK().Returning("*").Exec(ctx); err != nil {
+			return fmt.Errorf("release credit used: %w", err)
+		}
+		return audit.Record(ctx, tx, p, audit.Entry{
+			Action: "credit.cancel_usage", EntityType: "credit_account", EntityID: acc.ID,
+			ChangedFields: []string{"credit_used"},
+			Details: map[string]any{
+				"usage_id": usage.ID, "order_id": usage.OrderID, "released": money(released),
+			},
+		})
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return &acc, &usage, nil
+}
+
+// customerAccount is a customer's credit account with what the rules need besides it.
+type customerAccount struct {
+	models.CreditAccount `bun:",extend"`
+
+	CustomerStatus models.CustomerStatus `bun:"customer_status"`
+	Today          time.Time             `bun:"today"`
+}
+
+// accountOfCustomer reads the customer's account with the customer's status and today's
+// date, locked as lock says ("UPDATE OF ca", "SHARE OF c"). A customer without an account,
+// like a missing one or another organization's, is NOT_FOUND.
+func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, lock string) (*customerAccount, error) {
+	var row customerAccount
+	err := tx.NewSelect().Model(&row).
+		ColumnExpr("ca.*").ColumnExpr("c.status AS customer_status").ColumnExpr(today+" AS today").
+		Join("JOIN customers AS c ON c.customer_id = ca.customer_id").
+		Where("ca.customer_id = ?", customerID).
+		For(lock).Scan(ctx)
+	if err == nil {
+		return &row, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("read credit account: %w", err)
+	}
+	exists, err := tx.NewSelect().Model((*models.Customer)(nil)).Where("c.customer_id = ?", customerID).Exists(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read customer: %w", err)
+	}
+	if !exists {
+		return nil, apperr.OnField(apperr.NotFound, inputField("customerId"), "no customer with this id")
+	}
+	return nil, apperr.OnField(apperr.NotFound, inputField("customerId"), "the customer has no credit account")
+}
+
+// effectiveStatus is a usage's status as §5 reads it: a pending charge past its due date
+// is overdue even before the daily job marks it.
+const effectiveStatus = "CASE WHEN cu.status = 'pending' AND cu.due_date < " + today + " THEN 'overdue' ELSE cu.status END"
+
+// selectUsages selects usages with their effective status into dest: every usage the
+// service returns reports the status §5 defines, whether or not the job has run.
+func selectUsages(tx bun.IDB, dest any) *bun.SelectQuery {
+	return tx.NewSelect().Model(dest).
+		ColumnExpr("cu.usage_id, cu.organization_id, cu.credit_account_id, cu.order_id, cu.amount, cu.amount_paid").
+		ColumnExpr(effectiveStatus + " AS status").
+		ColumnExpr("cu.due_date, cu.created_at, cu.updated_at")
+}
+
+// UsageOutstanding is what is still owed on a usage: amount − amount paid, zero once
+// cancelled (its unpaid part was released).
+func UsageOutstanding(u *models.CreditUsage) decimal.Decimal {
+	if u.Status == models.UsageCancelled {
+		return decimal.Zero
+	}
+	return u.Amount.Sub(u.AmountPaid)
+}

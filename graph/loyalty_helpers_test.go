@@ -1,0 +1,304 @@
+package graph_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"customerservice/auth"
+	"customerservice/internal/apitest"
+)
+
+// The loyalty tests' vocabulary: one GraphQL document per mutation (aliased `r`, so every
+// payload decodes into loyPayload), fixtures written as the owner, and the SQL checks of
+// the books (balance = Σ transactions = Σ open lots; balance_after chains).
+
+const (
+	loyAccountFields = `id pointsBalance lifetimePoints pointsRedeemed tier tierSince tierExpiresAt
+		totalPurchases totalSpent nextTier pointsToNextTier`
+	loyTxFields       = `id type points balanceAfter referenceType referenceId description expiresAt createdAt`
+	loyPurchaseFields = `id customerId orderId amount refundedAmount pointsEarned channel occurredAt createdAt`
+	loyErrorFields    = `userErrors { field message code }`
+)
+
+var loyMutations = map[string]string{
+	"recordPurchase": `mutation($input: RecordPurchaseInput!) { r: recordPurchase(input: $input) {
+		purchase {` + loyPurchaseFields + `} loyaltyAccount {` + loyAccountFields + `} transaction {` + loyTxFields + `} ` + loyErrorFields + ` } }`,
+	"recordRefund": `mutation($input: RecordRefundInput!) { r: recordRefund(input: $input) {
+		purchase {` + loyPurchaseFields + `} loyaltyAccount {` + loyAccountFields + `} transaction {` + loyTxFields + `} ` + loyErrorFields + ` } }`,
+	"redeemPoints": `mutation($input: RedeemPointsInput!) { r: redeemPoints(input: $input) {
+		loyaltyAccount {` + loyAccountFields + `} transaction {` + loyTxFields + `} ` + loyErrorFields + ` } }`,
+	"awardBonusPoints": `mutation($input: AwardBonusPointsInput!) { r: awardBonusPoints(input: $input) {
+		loyaltyAccount {` + loyAccountFields + `} transaction {` + loyTxFields + `} ` + loyErrorFields + ` } }`,
+	"adjustPoints": `mutation($input: AdjustPointsInput!) { r: adjustPoints(input: $input) {
+		loyaltyAccount {` + loyAccountFields + `} transaction {` + loyTxFields + `} ` + loyErrorFields + ` } }`,
+	"updateLoyaltyProgram": `mutation($input: UpdateLoyaltyProgramInput!) { r: updateLoyaltyProgram(input: $input) {
+		loyaltyProgram {` + loyProgramFields + `} ` + loyErrorFields + ` } }`,
+}
+
+const loyEnrollMutation = `mutation($id: UUID!) { r: enrollLoyalty(customerId: $id) {
+	loyaltyAccount {` + loyAccountFields + `} ` + loyErrorFields + ` } }`
+
+const loyProgramFields = `pointsPerCurrencyUnit multiplierBronze multiplierSilver multiplierGold multiplierPlatinum
+	thresholdSilver thresholdGold thresholdPlatinum qualificationMonths tierDurationMonths pointsLifetimeMonths
+	autoEnroll segmentLookbackDays updatedAt`
+
+type loyUserError struct {
+	Field   []string
+	Message string
+	Code    string
+}
+
+type loyAccount struct {
+	ID               string
+	PointsBalance    int
+	LifetimePoints   int
+	PointsRedeemed   int
+	Tier             string
+	TierSince        string
+	TierExpiresAt    *string
+	TotalPurchases   int
+	TotalSpent       string
+	NextTier         *string
+	PointsToNextTier *int
+}
+
+type loyTx struct {
+	ID            string
+	Type          string
+	Points        int
+	BalanceAfter  int
+	ReferenceType *string
+	ReferenceID   *string
+	Description   *string
+	ExpiresAt     *string
+	CreatedAt     string
+}
+
+type loyPurchase struct {
+	ID             string
+	CustomerID     string
+	OrderID        string
+	Amount         string
+	RefundedAmount string
+	PointsEarned   int
+	Channel        *string
+	OccurredAt     string
+	CreatedAt      string
+}
+
+type loyProgram struct {
+	PointsPerCurrencyUnit string
+	MultiplierBronze      string
+	MultiplierSilver      string
+	MultiplierGold        string
+	MultiplierPlatinum    string
+	ThresholdSilver       int
+	ThresholdGold         int
+	ThresholdPlatinum     int
+	QualificationMonths   int
+	TierDurationMonths    int
+	PointsLifetimeMonths  int
+	AutoEnroll            bool
+	SegmentLookbackDays   int
+	UpdatedAt             string
+}
+
+type loyPayload struct {
+	Purchase       *loyPurchase
+	LoyaltyAccount *loyAccount
+	Transaction    *loyTx
+	LoyaltyProgram *loyProgram
+	UserErrors     []loyUserError
+}
+
+// loyCall runs a loyalty mutation and returns its payload (user errors included).
+func loyCall(t testing.TB, c *apitest.Client, mutation string, input map[string]any) loyPayload {
+	t.Helper()
+	doc, ok := loyMutations[mutation]
+	if !ok {
+		t.Fatalf("no mutation %s", mutation)
+	}
+	var out struct{ R loyPayload }
+	c.Must(t, doc, map[string]any{"input": input}, &out)
+	return out.R
+}
+
+// loyOK runs a mutation that must succeed without user errors.
+func loyOK(t testing.TB, c *apitest.Client, mutation string, input map[string]any) loyPayload {
+	t.Helper()
+	p := loyCall(t, c, mutation, input)
+	if len(p.UserErrors) > 0 {
+		t.Fatalf("%s %v: user errors %+v", mutation, input, p.UserErrors)
+	}
+	return p
+}
+
+// loyWantError runs a mutation that must fail with one user error of the code on the field.
+func loyWantError(t testing.TB, c *apitest.Client, mutation string, input map[string]any, code string, field ...string) loyPayload {
+	t.Helper()
+	p := loyCall(t, c, mutation, input)
+	if len(p.UserErrors) != 1 || p.UserErrors[0].Code != code || fmt.Sprint(p.UserErrors[0].Field) != fmt.Sprint(field) {
+		t.Fatalf("%s %v: want %s on %v, got %+v", mutation, input, code, field, p.UserErrors)
+	}
+	if p.Purchase != nil || p.Transaction != nil || p.LoyaltyProgram != nil {
+		t.Fatalf("%s: a failed mutation returned data: %+v", mutation, p)
+	}
+	return p
+}
+
+func loyEnroll(t testing.TB, c *apitest.Client, customerID uuid.UUID) loyPayload {
+	t.Helper()
+	var out struct{ R loyPayload }
+	c.Must(t, loyEnrollMutation, map[string]any{"id": customerID}, &out)
+	return out.R
+}
+
+// loyCustomer inserts a customer of org as the owner; status active unless given.
+func loyCustomer(t testing.TB, srv *apitest.Server, org uuid.UUID, status ...string) uuid.UUID {
+	t.Helper()
+	st := "active"
+	if len(status) > 0 {
+		st = status[0]
+	}
+	id := uuid.New()
+	loyExec(t, srv, `INSERT INTO customers (customer_id, organization_id, first_name, last_name, status)
+		VALUES (?, ?, 'Ana', 'Lealtad', ?)`, id, org, st)
+	return id
+}
+
+func loyExec(t testing.TB, srv *apitest.Server, query string, args ...any) {
+	t.Helper()
+	if _, err := srv.Owner.NewRaw(query, args...).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// loyInt reads one integer as the owner.
+func loyInt(t testing.TB, srv *apitest.Server, query string, args ...any) int {
+	t.Helper()
+	var n int
+	if err := srv.Owner.NewRaw(query, args...).Scan(context.Background(), &n); err != nil {
+		t.Fatalf("%s: %v", query, err)
+	}
+	return n
+}
+
+// loyAudit counts the organization's audit rows of an action.
+func loyAudit(t testing.TB, srv *apitest.Server, org uuid.UUID, action string) int {
+	t.Helper()
+	return loyInt(t, srv, "SELECT count(*) FROM audit_log WHERE organization_id = ? AND action = ?", org, action)
+}
+
+// loyTeam is one organization seen by each role.
+type loyTeam struct {
+	Viewer, Agent, Manager, Admin *apitest.Client
+	Org                           uuid.UUID
+}
+
+func newLoyTeam(t testing.TB, srv *apitest.Server) loyTeam {
+	t.Helper()
+	agent := srv.NewOrg(t, auth.Agent)
+	return loyTeam{
+		Org:     agent.Org,
+		Agent:   agent,
+		Viewer:  srv.As(t, agent.Org, auth.Viewer),
+		Manager: srv.As(t, agent.Org, auth.Manager),
+		Admin:   srv.As(t, agent.Org, auth.Admin),
+	}
+}
+
+// loyBonus gives an enrolled customer points (a lot) through the API.
+func loyBonus(t testing.TB, c *apitest.Client, customerID uuid.UUID, points int) loyPayload {
+	t.Helper()
+	return loyOK(t, c, "awardBonusPoints", map[string]any{
+		"customerId": customerID, "points": points, "reason": "fixture", "referenceId": uuid.NewString(),
+	})
+}
+
+// loyBuy records a purchase through the API.
+func loyBuy(t testing.TB, c *apitest.Client, customerID uuid.UUID, amount string) loyPayload {
+	t.Helper()
+	return loyOK(t, c, "recordPurchase", map[string]any{"customerId": customerID, "orderId": uuid.NewString(), "amount": amount})
+}
+
+// loyAccountOf reads a customer's loyalty account through the API.
+func loyAccountOf(t testing.TB, c *apitest.Client, customerID uuid.UUID) *loyAccount {
+	t.Helper()
+	var out struct {
+		Customer struct{ LoyaltyAccount *loyAccount }
+	}
+	c.Must(t, `query($id: UUID!) { customer(id: $id) { loyaltyAccount {`+loyAccountFields+`} } }`,
+		map[string]any{"id": customerID}, &out)
+	return out.Customer.LoyaltyAccount
+}
+
+// loyCheckBooks asserts the loyalty invariants of every account of the organization, in
+// SQL: points_balance = Σ transactions.points = Σ points_remaining of the open lots, none of
+// which is past its date; each transaction's balance_after is the previous one's plus its
+// points (newest-first order is the order the balance changed), and the latest one's is the
+// balance. It returns how many accounts it checked.
+func loyCheckBooks(t testing.TB, srv *apitest.Server, org uuid.UUID) int {
+	t.Helper()
+	var rows []struct {
+		ID          uuid.UUID `bun:"id"`
+		Balance     int       `bun:"balance"`
+		SumTx       int       `bun:"sum_tx"`
+		OpenLots    int       `bun:"open_lots"`
+		Unexpired   int       `bun:"unexpired"`
+		LastBalance *int      `bun:"last_balance"`
+		BrokenChain int       `bun:"broken_chain"`
+		Redeemed    int       `bun:"redeemed"`
+		SumRedeemed int       `bun:"sum_redeemed"`
+	}
+	err := srv.Owner.NewRaw(`SELECT a.loyalty_account_id AS id, a.points_balance AS balance, a.points_redeemed AS redeemed,
+			(SELECT COALESCE(sum(points), 0) FROM loyalty_transactions t WHERE t.loyalty_account_id = a.loyalty_account_id) AS sum_tx,
+			(SELECT COALESCE(-sum(points), 0) FROM loyalty_transactions t WHERE t.loyalty_account_id = a.loyalty_account_id
+				AND t.transaction_type = 'redeem') AS sum_redeemed,
+			(SELECT COALESCE(sum(points_remaining), 0) FROM loyalty_transactions t
+				WHERE t.loyalty_account_id = a.loyalty_account_id AND points_remaining > 0) AS open_lots,
+			(SELECT COALESCE(sum(points_remaining), 0) FROM loyalty_transactions t
+				WHERE t.loyalty_account_id = a.loyalty_account_id AND points_remaining > 0 AND expires_at > now()) AS unexpired,
+			(SELECT balance_after FROM loyalty_transactions t WHERE t.loyalty_account_id = a.loyalty_account_id
+				ORDER BY created_at DESC, transaction_id DESC LIMIT 1) AS last_balance,
+			(SELECT count(*) FROM (SELECT balance_after, points,
+					lag(balance_after, 1, 0) OVER (ORDER BY created_at, transaction_id) AS prev
+				FROM loyalty_transactions t WHERE t.loyalty_account_id = a.loyalty_account_id) c
+				WHERE balance_after <> prev + points) AS broken_chain
+		FROM loyalty_accounts a WHERE a.organization_id = ?`, org).Scan(context.Background(), &rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		last := 0
+		if r.LastBalance != nil {
+			last = *r.LastBalance
+		}
+		if r.Balance < 0 || r.Balance != r.SumTx || r.Balance != r.OpenLots || r.Balance != r.Unexpired ||
+			last != r.Balance || r.BrokenChain != 0 || r.Redeemed != r.SumRedeemed {
+			t.Errorf("account %s: balance %d, Σ transactions %d, open lots %d (unexpired %d), latest balance_after %d, broken chain links %d, redeemed %d vs Σ redeem %d",
+				r.ID, r.Balance, r.SumTx, r.OpenLots, r.Unexpired, last, r.BrokenChain, r.Redeemed, r.SumRedeemed)
+		}
+	}
+	return len(rows)
+}
+
+// loyToday is the database's UTC date plus months (PostgreSQL's month arithmetic), as the
+// API writes dates.
+func loyToday(t testing.TB, srv *apitest.Server, months int) string {
+	t.Helper()
+	var s string
+	if err := srv.Owner.NewRaw("SELECT (((now() AT TIME ZONE 'UTC')::date) + make_interval(months => ?))::date::text", months).
+		Scan(context.Background(), &s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func loyJSON(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

@@ -1,0 +1,170 @@
+package loyalty
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"customerservice/db"
+)
+
+// The scheduled jobs of §4 (run by `jobs run` and the scheduler): points expiry and tier
+// re-evaluation. Each runs per organization in one transaction of that organization, as
+// set-based SQL: one statement locks the accounts concerned, one changes them all.
+//
+// Running twice is safe (the second run finds nothing due), and so is running in two
+// processes at once: a process takes a transaction-scoped advisory lock per organization
+// and job, and skips the organization when another process holds it; accounts are locked
+// FOR UPDATE SKIP LOCKED, so an account busy in a mutation is left to that mutation (which
+// expires its own due lots first) or to the next run.
+
+// JobCounts is what a run did.
+type JobCounts struct {
+	Organizations   int // organizations visited
+	ExpiredAccounts int // accounts that lost points to expiry (one expire transaction each)
+	ExpiredPoints   int
+	TiersEvaluated  int // accounts whose tier_expires_at had passed
+	TiersChanged    int // of those, how many changed tier
+}
+
+// RunJobs runs both jobs for every organization, as of now.
+func RunJobs(ctx context.Context, pool bun.IDB, now time.Time) (JobCounts, error) {
+	var total JobCounts
+	orgs, err := db.Organizations(ctx, pool)
+	if err != nil {
+		return total, fmt.Errorf("list organizations: %w", err)
+	}
+	for _, o := range orgs {
+		org, err := uuid.Parse(o)
+		if err != nil {
+			return total, fmt.Errorf("organization id %q: %w", o, err)
+		}
+		c, err := RunJobsFor(ctx, pool, org, now)
+		if err != nil {
+			return total, err
+		}
+		total.add(c)
+	}
+	return total, nil
+}
+
+// RunJobsFor runs both jobs for one organization (the CLI's --org, and progress per tenant).
+func RunJobsFor(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time) (JobCounts, error) {
+	c := JobCounts{Organizations: 1}
+	var err error
+	if c.ExpiredAccounts, c.ExpiredPoints, err = ExpirePoints(ctx, pool, org, now); err != nil {
+		return c, fmt.Errorf("organization %s: %w", org, err)
+	}
+	if c.TiersEvaluated, c.TiersChanged, err = ReevaluateTiers(ctx, pool, org, now); err != nil {
+		return c, fmt.Errorf("organization %s: %w", org, err)
+	}
+	return c, nil
+}
+
+func (c *JobCounts) add(o JobCounts) {
+	c.Organizations += o.Organizations
+	c.ExpiredAccounts += o.ExpiredAccounts
+	c.ExpiredPoints += o.ExpiredPoints
+	c.TiersEvaluated += o.TiersEvaluated
+	c.TiersChanged += o.TiersChanged
+}
+
+// ExpirePoints zeroes the organization's lots whose expires_at <= now and writes one
+// `expire` transaction per account for what remained in them (§4).
+func ExpirePoints(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time) (accounts, points int, err error) {
+	err = db.InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
+		if ok, err := jobLock(ctx, tx, "loyalty.expire", org); err != nil || !ok {
+			return err
+		}
+		var ids []uuid.UUID
+		if err := tx.NewRaw(`SELECT a.loyalty_account_id FROM loyalty_accounts a
+			WHERE a.loyalty_account_id IN (SELECT t.loyalty_account_id FROM loyalty_transactions t
+				WHERE t.organization_id = ? AND t.points_remaining > 0 AND t.expires_at <= ?)
+			ORDER BY a.loyalty_account_id
+			FOR UPDATE OF a SKIP LOCKED`, org, now).Scan(ctx, &ids); err != nil {
+			return fmt.Errorf("lock accounts with due lots: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		var err error
+		accounts, points, err = expireDue(ctx, tx, ids, now)
+		return err
+	})
+	return accounts, points, err
+}
+
+// ReevaluateTiers re-evaluates the tiers whose tier_expires_at has passed (is before today)
+// on the rule of upgrades (§4): qualifying points of the window before now. The tier may
+// drop, stay or rise. A tier that stays keeps tier_since; a changed one starts today. Both
+// hold tier_duration_months from today; bronze does not expire.
+func ReevaluateTiers(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time) (evaluated, changed int, err error) {
+	err = db.InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
+		if ok, err := jobLock(ctx, tx, "loyalty.tiers", org); err != nil || !ok {
+			return err
+		}
+		prog, err := programOf(ctx, tx, org)
+		if err != nil {
+			return err
+		}
+		const day = "(?::timestamptz AT TIME ZONE 'UTC')::date"
+		var ids []uuid.UUID
+		if err := tx.NewRaw(`SELECT loyalty_account_id FROM loyalty_accounts
+			WHERE organization_id = ? AND tier_expires_at < `+day+`
+			ORDER BY loyalty_account_id
+			FOR UPDATE SKIP LOCKED`, org, now).Scan(ctx, &ids); err != nil {
+			return fmt.Errorf("lock accounts with expired tiers: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		var res struct {
+			Evaluated int `bun:"evaluated"`
+			Changed   int `bun:"changed"`
+		}
+		err = tx.NewRaw(`WITH q AS (
+				SELECT a.loyalty_account_id, a.tier AS old_tier,
+					COALESCE((SELECT sum(t.points) FROM loyalty_transactions t
+						WHERE t.loyalty_account_id = a.loyalty_account_id AND `+qualifyingFilter+`), 0) AS points
+				FROM loyalty_accounts a
+				WHERE a.loyalty_account_id = ANY(?) AND a.tier_expires_at < `+day+`
+			), n AS (
+				SELECT loyalty_account_id, old_tier,
+					CASE WHEN points >= ? THEN 'platinum' WHEN points >= ? THEN 'gold'
+						WHEN points >= ? THEN 'silver' ELSE 'bronze' END AS tier
+				FROM q
+			), u AS (
+				UPDATE loyalty_accounts a SET tier = n.tier,
+					tier_since = CASE WHEN n.tier = n.old_tier THEN a.tier_since ELSE `+day+` END,
+					tier_expires_at = CASE WHEN n.tier = 'bronze' THEN NULL
+						ELSE (`+day+` + make_interval(months => ?))::date END
+				FROM n WHERE a.loyalty_account_id = n.loyalty_account_id
+				RETURNING n.old_tier, n.tier
+			)
+			SELECT count(*)::int AS evaluated, (count(*) FILTER (WHERE old_tier <> tier))::int AS changed FROM u`,
+			now, prog.QualificationMonths, pgdialect.Array(ids), now,
+			prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
+			now, now, prog.TierDurationMonths).Scan(ctx, &res)
+		if err != nil {
+			return fmt.Errorf("re-evaluate tiers: %w", err)
+		}
+		evaluated, changed = res.Evaluated, res.Changed
+		return nil
+	})
+	return evaluated, changed, err
+}
+
+// jobLock takes the organization's lock of one job for this transaction; false when another
+// process holds it (that process does the work).
+func jobLock(ctx context.Context, tx bun.Tx, job string, org uuid.UUID) (bool, error) {
+	var ok bool
+	err := tx.NewRaw("SELECT pg_try_advisory_xact_lock(hashtextextended(? || ':' || ?, 0))", job, org.String()).Scan(ctx, &ok)
+	if err != nil {
+		return false, fmt.Errorf("job lock: %w", err)
+	}
+	return ok, nil
+}

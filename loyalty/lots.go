@@ -1,0 +1,174 @@
+package loyalty
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
+
+	"customerservice/models"
+)
+
+// The point lots of §4 and the one way a balance changes. Every function here runs with the
+// account's row already locked (FOR UPDATE) by the caller's transaction: all changes to an
+// account's lots hold that lock, so a statement that starts after it sees the lots as they
+// are and no one else changes them until the commit.
+
+// newTransaction is a movement of points to write.
+type newTransaction struct {
+	typ           models.LoyaltyTransactionType
+	points        int // signed
+	referenceType *string
+	referenceID   *string
+	description   *string
+	metadata      map[string]any
+	// lifetimeMonths > 0 makes it a lot: points_remaining = points, expiring then.
+	lifetimeMonths int
+	// conflict is the ON CONFLICT target of an idempotency key; a conflict is errReplay.
+	conflict string
+}
+
+// insertTransaction writes the movement with the account's balance after it. created_at is
+// clock_timestamp(), read after the account lock was taken, so the order of created_at is
+// the order in which the balance changed (the transaction's now() is when it began, which
+// concurrent transactions would interleave).
+func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, balanceAfter int, n newTransaction) (*models.LoyaltyTransaction, error) {
+	t := &models.LoyaltyTransaction{
+		ID:               uuid.New(),
+		OrganizationID:   acc.OrganizationID,
+		LoyaltyAccountID: acc.ID,
+		Type:             n.typ,
+		Points:           n.points,
+		BalanceAfter:     balanceAfter,
+		ReferenceType:    n.referenceType,
+		ReferenceID:      n.referenceID,
+		Description:      n.description,
+		Metadata:         n.metadata,
+	}
+	if t.Metadata == nil {
+		t.Metadata = map[string]any{}
+	}
+	q := tx.NewInsert().Model(t).Value("created_at", "clock_timestamp()")
+	if n.lifetimeMonths > 0 {
+		t.PointsRemaining = &t.Points
+		q = q.Value("expires_at", "clock_timestamp() + make_interval(months => ?)", n.lifetimeMonths)
+	}
+	if n.conflict != "" {
+		q = q.On("CONFLICT " + n.conflict + " DO NOTHING")
+	}
+	res, err := q.Returning("*").Exec(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("insert %s transaction: %w", n.typ, err)
+	}
+	if rows, _ := res.RowsAffected(); rows == 0 {
+		return nil, errReplay
+	}
+	return t, nil
+}
+
+// consumeLots takes points from the account's lots, oldest expiry first (FIFO, §4), in one
+// statement: each lot gives what is still needed after the lots before it.
+func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int) error {
+	if points <= 0 {
+		return nil
+	}
+	var took int
+	err := tx.NewRaw(`WITH lots AS (
+			SELECT transaction_id, points_remaining,
+				sum(points_remaining) OVER (ORDER BY expires_at, created_at, transaction_id) - points_remaining AS before
+			FROM loyalty_transactions
+			WHERE loyalty_account_id = ? AND points_remaining > 0
+		), taken AS (
+			UPDATE loyalty_transactions t
+			SET points_remaining = t.points_remaining - LEAST(l.points_remaining, ? - l.before)
+			FROM lots l
+			WHERE t.transaction_id = l.transaction_id AND l.before < ?
+			RETURNING LEAST(l.points_remaining, ? - l.before) AS took
+		)
+		SELECT COALESCE(sum(took), 0)::int FROM taken`, accountID, points, points, points).Scan(ctx, &took)
+	if err != nil {
+		return fmt.Errorf("consume lots: %w", err)
+	}
+	if took != points {
+		// The balance is the sum of the lots; anything else is a bug, never a partial spend.
+		return fmt.Errorf("consume lots: account %s: lots hold %d of the %d points its balance promised", accountID, took, points)
+	}
+	return nil
+}
+
+// expireDue zeroes the lots of the (locked) accounts whose expires_at <= now, writes one
+// `expire` transaction per account for the total and lowers the balance, in one statement
+// (§4). It returns how many accounts and points expired. Safe to repeat: a second call finds
+// no lot with points left. at is the job's time, or dbNow for a mutation, which expires its
+// account's due lots before it reads the balance, so no one spends points past their date
+// even before the job has run.
+func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (accounts, points int, err error) {
+	var res struct {
+		Accounts int `bun:"accounts"`
+		Points   int `bun:"points"`
+	}
+	err = tx.NewRaw(`WITH due AS (
+			UPDATE loyalty_transactions t SET points_remaining = 0
+			FROM (SELECT transaction_id, points_remaining FROM loyalty_transactions
+				WHERE loyalty_account_id = ANY(?) AND points_remaining > 0 AND expires_at <= ?::timestamptz) d
+			WHERE t.transaction_id = d.transaction_id
+			RETURNING t.loyalty_account_id, d.points_remaining AS expired
+		), per_account AS (
+			SELECT loyalty_account_id, sum(expired)::int AS expired, count(*)::int AS lots
+			FROM due GROUP BY loyalty_account_id
+		), accounts AS (
+			UPDATE loyalty_accounts a SET points_balance = a.points_balance - p.expired
+			FROM per_account p WHERE a.loyalty_account_id = p.loyalty_account_id
+			RETURNING a.organization_id, a.loyalty_account_id, a.points_balance, p.expired, p.lots
+		), written AS (
+			INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type,
+				points, balance_after, description, metadata, created_at)
+			SELECT organization_id, loyalty_account_id, 'expire', -expired, points_balance,
+				'Points expired', jsonb_build_object('lots', lots), clock_timestamp()
+			FROM accounts
+			RETURNING -points AS expired
+		)
+		SELECT count(*)::int AS accounts, COALESCE(sum(expired), 0)::int AS points FROM written`,
+		pgdialect.Array(accountIDs), at).Scan(ctx, &res)
+	if err != nil {
+		return 0, 0, fmt.Errorf("expire lots: %w", err)
+	}
+	return res.Accounts, res.Points, nil
+}
+
+// dbNow is the database's time of the transaction, for expireDue in mutations.
+var dbNow = bun.Safe("now()")
+
+// accountChange is what one movement does to the account's counters; the caller computed
+// them from the locked row.
+type accountChange struct {
+	balance    int // new balance
+	lifetime   int // delta of lifetime_points
+	redeemed   int // delta of points_redeemed
+	purchases  int // delta of total_purchases
+	spent      decimal.Decimal
+	tier       models.Tier // "" keeps the tier; else an upgrade
+	tierMonths int
+}
+
+// saveAccount writes the change and reads the row back.
+func saveAccount(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, ch accountChange) error {
+	q := tx.NewUpdate().Model(acc).WherePK().
+		Set("points_balance = ?", ch.balance).
+		Set("lifetime_points = lifetime_points + ?", ch.lifetime).
+		Set("points_redeemed = points_redeemed + ?", ch.redeemed).
+		Set("total_purchases = total_purchases + ?", ch.purchases).
+		Set("total_spent = total_spent + ?", ch.spent)
+	if ch.tier != "" {
+		q = q.Set("tier = ?", ch.tier).
+			Set("tier_since = "+today).
+			Set("tier_expires_at = ("+today+" + make_interval(months => ?))::date", ch.tierMonths)
+	}
+	if _, err := q.Returning("*").Exec(ctx); err != nil {
+		return fmt.Errorf("update loyalty account: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,470 @@
+package loyalty
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"customerservice/apperr"
+	"customerservice/audit"
+	"customerservice/auth"
+	"customerservice/models"
+)
+
+// PointsResult is an account after a movement of points, and the movement.
+type PointsResult struct {
+	Account     *models.LoyaltyAccount
+	Transaction *models.LoyaltyTransaction
+}
+
+// Enroll enrolls a customer (bronze, zero points, §4). Enrolling twice returns the existing
+// account and changes nothing. The account's purchase totals start from the purchases the
+// customer already has (recorded while the program did not auto-enroll); their points are
+// not earned after the fact.
+func (s *Service) Enroll(ctx context.Context, customerID uuid.UUID) (*models.LoyaltyAccount, error) {
+	var acc *models.LoyaltyAccount
+	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
+		if _, err := lockCustomer(ctx, tx, customerID, []string{"customerId"}, "SHARE"); err != nil {
+			return err
+		}
+		var created bool
+		var err error
+		if acc, created, err = enroll(ctx, tx, p.OrganizationID, customerID); err != nil || !created {
+			return err
+		}
+		return audit.Record(ctx, tx, p, audit.Entry{
+			Action: "loyalty.enroll", EntityType: "loyalty_account", EntityID: acc.ID,
+			ChangedFields: []string{"loyalty_account"}, Details: map[string]any{"customer_id": customerID},
+		})
+	})
+	if err != nil {
+		return nil, err
+	}
+	return acc, nil
+}
+
+// enroll creates the customer's account, or locks the existing one; created tells which.
+func enroll(ctx context.Context, tx bun.Tx, org, customerID uuid.UUID) (*models.LoyaltyAccount, bool, error) {
+	acc := new(models.LoyaltyAccount)
+	err := tx.NewRaw(`INSERT INTO loyalty_accounts (organization_id, customer_id, tier, tier_since, total_purchases, total_spent)
+		SELECT ?, ?, 'bronze', `+today+`, count(*), COALESCE(sum(amount - refunded_amount), 0)
+		FROM purchases WHERE customer_id = ?
+		ON CONFLICT (customer_id) DO NOTHING
+		RETURNING *`, org, customerID, customerID).Scan(ctx, acc)
+	if err == nil {
+		return acc, true, nil
+	}
+	if !errors.Is(err, sql.ErrNoRows) {
+		return nil, false, fmt.Errorf("enroll: %w", err)
+	}
+	acc, _, err = lockAccount(ctx, tx, customerID)
+	if err == nil && acc == nil {
+		err = errors.New("enroll: account missing after conflict")
+	}
+	return acc, false, err
+}
+
+// lockCustomer reads the customer's status and locks its row (FOR SHARE while enrolling,
+// FOR NO KEY UPDATE for a purchase, which writes last_purchase_at). A customer row is always
+// locked before the account row. A customer of another organization is as missing as one
+// that does not exist (§7).
+func lockCustomer(ctx context.Context, tx bun.Tx, id uuid.UUID, field []string, mode string) (*models.Customer, error) {
+	c := new(models.Customer)
+	err := tx.NewSelect().Model(c).Column("customer_id", "status", "last_purchase_at").
+		Where("c.customer_id = ?", id).For(mode).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.OnField(apperr.NotFound, field, "no customer with this id")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read customer: %w", err)
+	}
+	return c, nil
+}
+
+// lockAccount reads the customer's loyalty account and locks it for the balance change,
+// with the customer's status; nil when not enrolled. Lots of the account past their date
+// are expired first (lazy expiry), so the balance it returns holds no expired points.
+func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.LoyaltyAccount, models.CustomerStatus, error) {
+	var row struct {
+		models.LoyaltyAccount `bun:",extend"`
+		CustomerStatus        models.CustomerStatus `bun:"customer_status"`
+		HasDueLots            bool                  `bun:"has_due_lots"`
+	}
+	err := tx.NewSelect().Model(&row).ColumnExpr("la.*").ColumnExpr("c.status AS customer_status").
+		ColumnExpr(`EXISTS (SELECT FROM loyalty_transactions t WHERE t.loyalty_account_id = la.loyalty_account_id
+			AND t.points_remaining > 0 AND t.expires_at <= now()) AS has_due_lots`).
+		Join("JOIN customers AS c ON c.customer_id = la.customer_id").
+		Where("la.customer_id = ?", customerID).For("UPDATE OF la").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", nil
+	}
+	if err != nil {
+		return nil, "", fmt.Errorf("lock loyalty account: %w", err)
+	}
+	acc := &row.LoyaltyAccount
+	if row.HasDueLots {
+		_, expired, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, dbNow)
+		if err != nil {
+			return nil, "", err
+		}
+		acc.PointsBalance -= expired
+	}
+	return acc, row.CustomerStatus, nil
+}
+
+func blocked(field []string) error {
+	return apperr.OnField(apperr.CustomerBlocked, field, "the customer is blocked")
+}
+
+// move is one movement of points on a customer's account, the skeleton the point mutations
+// share: replay, lock the account (expiring what is due), check the customer, apply, audit.
+type move struct {
+	customerID uuid.UUID
+	// replay returns the original result of the request's idempotency key, nil when the
+	// key is unused (or IDEMPOTENCY_CONFLICT); nil replay: the mutation has no key.
+	replay func(ctx context.Context, tx bun.IDB) (*PointsResult, error)
+	// takesOnly: the movement only takes points away, which a blocked customer allows.
+	takesOnly bool
+	apply     func(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount) (*models.LoyaltyTransaction, audit.Entry, error)
+}
+
+func (s *Service) movePoints(ctx context.Context, m move) (*PointsResult, error) {
+	var out *PointsResult
+	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
+		if m.replay != nil {
+			var err error
+			if out, err = m.replay(ctx, tx); err != nil || out != nil {
+				return err
+			}
+		}
+		field := inputField("customerId")
+		acc, status, err := lockAccount(ctx, tx, m.customerID)
+		if err != nil {
+			return err
+		}
+		if acc == nil {
+			c, err := lockCustomer(ctx, tx, m.customerID, field, "KEY SHARE")
+			if err != nil {
+				return err
+			}
+			status = c.Status
+		}
+		if status == models.CustomerStatusBlocked && !m.takesOnly {
+			return blocked(field)
+		}
+		if acc == nil {
+			return apperr.OnField(apperr.InvalidState, field, "the customer is not enrolled in the loyalty program")
+		}
+		t, entry, err := m.apply(ctx, tx, acc)
+		if err != nil {
+			return err
+		}
+		out = &PointsResult{Account: acc, Transaction: t}
+		return audit.Record(ctx, tx, p, entry)
+	})
+	if errors.Is(err, errReplay) {
+		// Lost a race with the same key: the other request committed first.
+		err = s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			if out, err = m.replay(ctx, tx); err == nil && out == nil {
+				err = errors.New("idempotency key conflict without a stored request")
+			}
+			return err
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// Redemption is a request to spend points.
+type Redemption struct {
+	CustomerID    uuid.UUID
+	Points        int
+	ReferenceType string
+	ReferenceID   string
+	Description   *string
+}
+
+// Redeem spends points, oldest lots first (§4): 1 ≤ points ≤ balance, else
+// INSUFFICIENT_POINTS (below 1: INVALID). The account row is locked for the check and the
+// change, so concurrent redemptions never drive the balance negative. Unique by
+// (referenceType, referenceId) in the organization (§8).
+func (s *Service) Redeem(ctx context.Context, in Redemption) (*PointsResult, error) {
+	desc := trimmed(in.Description)
+	var errs apperr.List
+	if in.Points < 1 {
+		errs = append(errs, apperr.OnField(apperr.Invalid, inputField("points"), "points must be at least 1"))
+	}
+	errs = append(errs, key("referenceType", in.ReferenceType, 50)...)
+	errs = append(errs, key("referenceId", in.ReferenceID, 255)...)
+	errs = append(errs, text("description", desc, 0, maxDescription)...)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return s.movePoints(ctx, move{
+		customerID: in.CustomerID,
+		takesOnly:  false, // §3: a blocked customer cannot redeem
+		replay: func(ctx context.Context, tx bun.IDB) (*PointsResult, error) {
+			var row struct {
+				models.LoyaltyTransaction `bun:",extend"`
+				CustomerID                uuid.UUID `bun:"customer_id,type:uuid"`
+			}
+			err := tx.NewSelect().Model(&row).ColumnExpr("lt.*").ColumnExpr("la.customer_id").
+				Join("JOIN loyalty_accounts la ON la.loyalty_account_id = lt.loyalty_account_id").
+				Where("lt.transaction_type = ?", models.TxRedeem).
+				Where("lt.reference_type = ?", in.ReferenceType).Where("lt.reference_id = ?", in.ReferenceID).
+				Scan(ctx)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read redemption: %w", err)
+			}
+			t := &row.LoyaltyTransaction
+			if row.CustomerID != in.CustomerID || -t.Points != in.Points || !sameText(t.Description, desc) {
+				return nil, conflict("referenceId", "this referenceType and referenceId were used for another redemption")
+			}
+			return replayed(ctx, tx, t)
+		},
+		apply: func(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount) (*models.LoyaltyTransaction, audit.Entry, error) {
+			if in.Points > acc.PointsBalance {
+				return nil, audit.Entry{}, apperr.OnField(apperr.InsufficientPoints, inputField("points"),
+					"the balance is %d points", acc.PointsBalance)
+			}
+			balance := acc.PointsBalance - in.Points
+			t, err := insertTransaction(ctx, tx, acc, balance, newTransaction{
+				typ: models.TxRedeem, points: -in.Points, referenceType: &in.ReferenceType,
+				referenceID: &in.ReferenceID, description: desc,
+				conflict: "(organization_id, reference_type, reference_id) WHERE transaction_type = 'redeem'",
+			})
+			if err != nil {
+				return nil, audit.Entry{}, err
+			}
+			if err := consumeLots(ctx, tx, acc.ID, in.Points); err != nil {
+				return nil, audit.Entry{}, err
+			}
+			if err := saveAccount(ctx, tx, acc, accountChange{balance: balance, redeemed: in.Points}); err != nil {
+				return nil, audit.Entry{}, err
+			}
+			return t, movementEntry("loyalty.redeem", acc, t, "points_balance", "points_redeemed"), nil
+		},
+	})
+}
+
+// Bonus is a request to award points for a reason.
+type Bonus struct {
+	CustomerID  uuid.UUID
+	Points      int
+	Reason      string
+	ReferenceID string
+}
+
+// AwardBonus gives points for a reason (sign-up, birthday, campaign): a lot that expires
+// like earned points and counts toward tiers, so it can upgrade the tier (§4). Unique by
+// referenceId per account: one campaign id rewards many customers, each once.
+func (s *Service) AwardBonus(ctx context.Context, in Bonus) (*PointsResult, error) {
+	reason := trimmed(&in.Reason)
+	var errs apperr.List
+	if in.Points < 1 {
+		errs = append(errs, apperr.OnField(apperr.Invalid, inputField("points"), "points must be at least 1"))
+	}
+	errs = append(errs, text("reason", reason, 1, maxReason)...)
+	errs = append(errs, key("referenceId", in.ReferenceID, 255)...)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return s.movePoints(ctx, move{
+		customerID: in.CustomerID,
+		replay: func(ctx context.Context, tx bun.IDB) (*PointsResult, error) {
+			t := new(models.LoyaltyTransaction)
+			err := tx.NewSelect().Model(t).
+				Join("JOIN loyalty_accounts la ON la.loyalty_account_id = lt.loyalty_account_id").
+				Where("la.customer_id = ?", in.CustomerID).Where("lt.transaction_type = ?", models.TxBonus).
+				Where("lt.reference_id = ?", in.ReferenceID).Scan(ctx)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read bonus: %w", err)
+			}
+			if t.Points != in.Points || !sameText(t.Description, reason) {
+				return nil, conflict("referenceId", "this referenceId was used for another bonus of this customer")
+			}
+			return replayed(ctx, tx, t)
+		},
+		apply: func(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount) (*models.LoyaltyTransaction, audit.Entry, error) {
+			if err := fits(acc, in.Points, true); err != nil {
+				return nil, audit.Entry{}, err
+			}
+			prog, err := programOf(ctx, tx, acc.OrganizationID)
+			if err != nil {
+				return nil, audit.Entry{}, err
+			}
+			to, err := upgradeTo(ctx, tx, prog, acc, in.Points)
+			if err != nil {
+				return nil, audit.Entry{}, err
+			}
+			balance := acc.PointsBalance + in.Points
+			t, err := insertTransaction(ctx, tx, acc, balance, newTransaction{
+				typ: models.TxBonus, points: in.Points, referenceType: ptr("bonus"), referenceID: &in.ReferenceID,
+				description: reason, lifetimeMonths: prog.PointsLifetimeMonths,
+				conflict: "(loyalty_account_id, reference_id) WHERE transaction_type = 'bonus'",
+			})
+			if err != nil {
+				return nil, audit.Entry{}, err
+			}
+			ch := accountChange{balance: balance, lifetime: in.Points, tier: to, tierMonths: prog.TierDurationMonths}
+			if err := saveAccount(ctx, tx, acc, ch); err != nil {
+				return nil, audit.Entry{}, err
+			}
+			e := movementEntry("loyalty.bonus", acc, t, "points_balance", "lifetime_points")
+			tierChange(&e, to)
+			return t, e, nil
+		},
+	})
+}
+
+// Adjustment is a manager's correction of a balance.
+type Adjustment struct {
+	CustomerID uuid.UUID
+	Points     int // signed, not zero
+	Reason     string
+}
+
+// Adjust corrects a balance up or down with a reason (manager; the role is checked at the
+// edge). It never makes the balance negative (INSUFFICIENT_POINTS). Points added are a lot
+// that expires like earned points but does not count toward tiers; points taken consume the
+// oldest lots first. Taking points from a blocked customer is allowed; giving is not. It
+// has no idempotency key (the contract gives none): each call is a new adjustment.
+func (s *Service) Adjust(ctx context.Context, in Adjustment) (*PointsResult, error) {
+	reason := trimmed(&in.Reason)
+	var errs apperr.List
+	if in.Points == 0 {
+		errs = append(errs, apperr.OnField(apperr.Invalid, inputField("points"), "points must not be zero"))
+	}
+	errs = append(errs, text("reason", reason, 1, maxReason)...)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return s.movePoints(ctx, move{
+		customerID: in.CustomerID,
+		takesOnly:  in.Points < 0,
+		apply: func(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount) (*models.LoyaltyTransaction, audit.Entry, error) {
+			n := newTransaction{typ: models.TxAdjust, points: in.Points, referenceType: ptr("manual"), description: reason}
+			if in.Points > 0 {
+				if err := fits(acc, in.Points, false); err != nil {
+					return nil, audit.Entry{}, err
+				}
+				prog, err := programOf(ctx, tx, acc.OrganizationID)
+				if err != nil {
+					return nil, audit.Entry{}, err
+				}
+				n.lifetimeMonths = prog.PointsLifetimeMonths
+			} else if -in.Points > acc.PointsBalance {
+				return nil, audit.Entry{}, apperr.OnField(apperr.InsufficientPoints, inputField("points"),
+					"the balance is %d points; it cannot go below zero", acc.PointsBalance)
+			}
+			balance := acc.PointsBalance + in.Points
+			t, err := insertTransaction(ctx, tx, acc, balance, n)
+			if err != nil {
+				return nil, audit.Entry{}, err
+			}
+			if err := consumeLots(ctx, tx, acc.ID, -in.Points); err != nil {
+				return nil, audit.Entry{}, err
+			}
+			if err := saveAccount(ctx, tx, acc, accountChange{balance: balance}); err != nil {
+				return nil, audit.Entry{}, err
+			}
+			return t, movementEntry("loyalty.adjust", acc, t, "points_balance"), nil
+		},
+	})
+}
+
+// replayed is the original result of a keyed movement: the transaction as written and the
+// account as it is now.
+func replayed(ctx context.Context, tx bun.IDB, t *models.LoyaltyTransaction) (*PointsResult, error) {
+	acc := new(models.LoyaltyAccount)
+	if err := tx.NewSelect().Model(acc).Where("la.loyalty_account_id = ?", t.LoyaltyAccountID).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read loyalty account: %w", err)
+	}
+	return &PointsResult{Account: acc, Transaction: t}, nil
+}
+
+func conflict(field, msg string) error {
+	return apperr.OnField(apperr.IdempotencyConflict, inputField(field), "%s", msg)
+}
+
+// fits refuses points an account's integer counters could not hold.
+func fits(acc *models.LoyaltyAccount, points int, lifetime bool) error {
+	if points > math.MaxInt32-acc.PointsBalance || (lifetime && points > math.MaxInt32-acc.LifetimePoints) {
+		return apperr.OnField(apperr.Invalid, inputField("points"), "too many points for one account")
+	}
+	return nil
+}
+
+// movementEntry is the audit row of a movement: ids and points, nothing personal.
+func movementEntry(action string, acc *models.LoyaltyAccount, t *models.LoyaltyTransaction, changed ...string) audit.Entry {
+	return audit.Entry{
+		Action: action, EntityType: "loyalty_account", EntityID: acc.ID, ChangedFields: changed,
+		Details: map[string]any{"transaction_id": t.ID, "points": t.Points, "balance_after": t.BalanceAfter},
+	}
+}
+
+func tierChange(e *audit.Entry, to models.Tier) {
+	if to != "" {
+		e.ChangedFields = append(e.ChangedFields, "tier", "tier_since", "tier_expires_at")
+		e.Details["tier"] = to
+	}
+}
+
+const (
+	maxReason      = 500
+	maxDescription = 1000
+)
+
+// trimmed is s without surrounding spaces; nil when nothing is left.
+func trimmed(s *string) *string {
+	if s == nil {
+		return nil
+	}
+	t := strings.TrimSpace(*s)
+	if t == "" {
+		return nil
+	}
+	return &t
+}
+
+// text checks an optional (min 0) or required (min 1) free text's length in characters.
+func text(name string, s *string, min, max int) apperr.List {
+	switch {
+	case s == nil && min > 0:
+		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s is required", name)}
+	case s != nil && utf8.RuneCountInString(*s) > max:
+		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s has at most %d characters", name, max)}
+	}
+	return nil
+}
+
+// key checks an idempotency key: used as given (not trimmed), not blank, at most max characters.
+func key(name, s string, max int) apperr.List {
+	if strings.TrimSpace(s) == "" || utf8.RuneCountInString(s) > max || !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
+		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s must be 1–%d characters", name, max)}
+	}
+	return nil
+}
+
+func sameText(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}

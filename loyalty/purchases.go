@@ -1,0 +1,353 @@
+package loyalty
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+
+	"customerservice/apperr"
+	"customerservice/audit"
+	"customerservice/auth"
+	"customerservice/models"
+)
+
+// NewPurchase is a paid order to record.
+type NewPurchase struct {
+	CustomerID uuid.UUID
+	OrderID    string
+	Amount     decimal.Decimal
+	OccurredAt *time.Time // now when nil
+	Channel    *string
+}
+
+// PurchaseResult is a purchase (or refund) with the customer's account after it and the
+// transaction it wrote; Account is nil when the customer is not enrolled, Transaction when
+// no points moved.
+type PurchaseResult struct {
+	Purchase    *models.Purchase
+	Account     *models.LoyaltyAccount
+	Transaction *models.LoyaltyTransaction
+}
+
+var (
+	// maxAmount bounds an amount to what NUMERIC(12,2) holds.
+	maxAmount = decimal.New(1, 10)
+	// clockSkew is how far in the future occurredAt may be: the caller's clock may run ahead.
+	clockSkew = 5 * time.Minute
+)
+
+// RecordPurchase records a paid purchase (§4): it stores it (unique by orderId in the
+// organization, §8), sets the customer's last_purchase_at to the latest occurredAt, and —
+// when the customer is enrolled, or auto-enrolled on this purchase when the program says
+// so — adds it to the account's totals and earns floor(amount × rate × multiplier of the
+// tier in force) points as a lot, upgrading the tier at once when the qualifying points
+// cross a threshold. A customer not enrolled (no auto-enroll) gets the purchase stored
+// without points. A blocked customer: CUSTOMER_BLOCKED and nothing stored.
+func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*PurchaseResult, error) {
+	channel := trimmed(in.Channel)
+	var errs apperr.List
+	errs = append(errs, key("orderId", in.OrderID, 100)...)
+	errs = append(errs, amount("amount", in.Amount)...)
+	errs = append(errs, text("channel", channel, 0, 30)...)
+	if in.OccurredAt != nil && in.OccurredAt.After(time.Now().Add(clockSkew)) {
+		errs = append(errs, apperr.OnField(apperr.Invalid, inputField("occurredAt"), "occurredAt must not be in the future"))
+	}
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	replay := func(ctx context.Context, tx bun.IDB) (*PurchaseResult, error) {
+		p := new(models.Purchase)
+		err := tx.NewSelect().Model(p).Where("p.order_id = ?", in.OrderID).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read purchase: %w", err)
+		}
+		// §8: the same request is the same customer, amount and channel, and the same
+		// occurredAt when the retry gives one (an omitted occurredAt meant "now" then).
+		if p.CustomerID != in.CustomerID || !p.Amount.Equal(in.Amount) || !sameText(p.Channel, channel) ||
+			(in.OccurredAt != nil && !in.OccurredAt.Truncate(time.Microsecond).Equal(p.OccurredAt)) {
+			return nil, conflict("orderId", "this orderId was recorded for another purchase")
+		}
+		return purchaseResult(ctx, tx, p, "earn", "order", p.OrderID)
+	}
+	var out *PurchaseResult
+	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, pr auth.Principal) error {
+		var err error
+		if out, err = replay(ctx, tx); err != nil || out != nil {
+			return err
+		}
+		field := inputField("customerId")
+		c, err := lockCustomer(ctx, tx, in.CustomerID, field, "NO KEY UPDATE")
+		if err != nil {
+			return err
+		}
+		if c.Status == models.CustomerStatusBlocked {
+			return blocked(field)
+		}
+		prog, err := programOf(ctx, tx, pr.OrganizationID)
+		if err != nil {
+			return err
+		}
+		acc, _, err := lockAccount(ctx, tx, in.CustomerID)
+		if err != nil {
+			return err
+		}
+		enrolled := false
+		if acc == nil && prog.AutoEnroll {
+			if acc, enrolled, err = enroll(ctx, tx, pr.OrganizationID, in.CustomerID); err != nil {
+				return err
+			}
+		}
+		points, to := 0, models.Tier("")
+		if acc != nil {
+			earned := earnPoints(prog, acc.Tier, in.Amount)
+			if !earned.LessThanOrEqual(decimal.NewFromInt(int64(maxInt32 - max(acc.PointsBalance, acc.LifetimePoints)))) {
+				return apperr.OnField(apperr.Invalid, inputField("amount"), "the purchase would earn more points than an account can hold")
+			}
+			if !acc.TotalSpent.Add(in.Amount).LessThan(maxAmount) {
+				return apperr.OnField(apperr.Invalid, inputField("amount"), "the customer's total spent would exceed what an account can hold")
+			}
+			points = int(earned.IntPart())
+			if to, err = upgradeTo(ctx, tx, prog, acc, points); err != nil {
+				return err
+			}
+		}
+		p := &models.Purchase{
+			ID: uuid.New(), OrganizationID: pr.OrganizationID, CustomerID: in.CustomerID, OrderID: in.OrderID,
+			Amount: in.Amount, PointsEarned: points, Channel: channel,
+		}
+		res, err := tx.NewInsert().Model(p).
+			Value("occurred_at", "COALESCE(?::timestamptz, now())", in.OccurredAt).
+			On("CONFLICT (organization_id, order_id) DO NOTHING").Returning("*").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("insert purchase: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errReplay
+		}
+		out = &PurchaseResult{Purchase: p, Account: acc}
+		if points > 0 {
+			balance := acc.PointsBalance + points
+			if out.Transaction, err = insertTransaction(ctx, tx, acc, balance, newTransaction{
+				typ: models.TxEarn, points: points, referenceType: ptr("order"), referenceID: &p.OrderID,
+				metadata: map[string]any{"purchase_id": p.ID}, lifetimeMonths: prog.PointsLifetimeMonths,
+			}); err != nil {
+				return err
+			}
+		}
+		if acc != nil {
+			if err := saveAccount(ctx, tx, acc, accountChange{
+				balance: acc.PointsBalance + points, lifetime: points, purchases: 1, spent: in.Amount,
+				tier: to, tierMonths: prog.TierDurationMonths,
+			}); err != nil {
+				return err
+			}
+		}
+		if c.LastPurchaseAt == nil || p.OccurredAt.After(*c.LastPurchaseAt) {
+			if _, err := tx.NewUpdate().Model(c).Set("last_purchase_at = ?", p.OccurredAt).WherePK().Exec(ctx); err != nil {
+				return fmt.Errorf("update last purchase: %w", err)
+			}
+		}
+		e := audit.Entry{
+			Action: "loyalty.purchase", EntityType: "purchase", EntityID: p.ID, ChangedFields: []string{"purchases"},
+			Details: map[string]any{"customer_id": in.CustomerID, "amount": in.Amount.StringFixed(2), "points": points},
+		}
+		if enrolled {
+			e.Details["enrolled"] = true
+		}
+		if acc != nil {
+			e.ChangedFields = append(e.ChangedFields, "points_balance", "total_purchases", "total_spent")
+			tierChange(&e, to)
+		}
+		return audit.Record(ctx, tx, pr, e)
+	})
+	if errors.Is(err, errReplay) {
+		err = s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			if out, err = replay(ctx, tx); err == nil && out == nil {
+				err = errors.New("purchase conflict without a stored purchase")
+			}
+			return err
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// NewRefund is a refund of (part of) a purchase.
+type NewRefund struct {
+	OrderID  string
+	RefundID string
+	Amount   decimal.Decimal
+}
+
+// RecordRefund records a refund (§4), unique by refundId in the organization (§8): at most
+// what remains of the purchase (amount − refunded), else INVALID. It reverses the points of
+// the refunded share cumulatively — the purchase's reversal target is
+// floor(points_earned × refunded / amount), and this refund reverses what the earlier ones
+// have not — capped at the balance, so never below zero (points already spent stay spent).
+// The reversal is an ADJUST transaction with reference type `refund`, consuming the oldest
+// lots first; it lowers lifetime points and the qualifying points of tiers. The account's
+// total spent falls by the amount; total purchases stays.
+func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResult, error) {
+	var errs apperr.List
+	errs = append(errs, key("orderId", in.OrderID, 100)...)
+	errs = append(errs, key("refundId", in.RefundID, 100)...)
+	errs = append(errs, amount("amount", in.Amount)...)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	replay := func(ctx context.Context, tx bun.IDB) (*PurchaseResult, error) {
+		r := new(models.PurchaseRefund)
+		err := tx.NewSelect().Model(r).Where("pr.refund_id = ?", in.RefundID).Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read refund: %w", err)
+		}
+		p := new(models.Purchase)
+		if err := tx.NewSelect().Model(p).Where("p.purchase_id = ?", r.PurchaseID).Scan(ctx); err != nil {
+			return nil, fmt.Errorf("read purchase: %w", err)
+		}
+		if p.OrderID != in.OrderID || !r.Amount.Equal(in.Amount) {
+			return nil, conflict("refundId", "this refundId was recorded for another refund")
+		}
+		return purchaseResult(ctx, tx, p, "adjust", "refund", r.RefundID)
+	}
+	var out *PurchaseResult
+	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, pr auth.Principal) error {
+		var err error
+		if out, err = replay(ctx, tx); err != nil || out != nil {
+			return err
+		}
+		p := new(models.Purchase)
+		err = tx.NewSelect().Model(p).Where("p.order_id = ?", in.OrderID).For("UPDATE").Scan(ctx)
+		if errors.Is(err, sql.ErrNoRows) {
+			return apperr.OnField(apperr.NotFound, inputField("orderId"), "no purchase with this orderId")
+		}
+		if err != nil {
+			return fmt.Errorf("lock purchase: %w", err)
+		}
+		if remains := p.Amount.Sub(p.RefundedAmount); in.Amount.GreaterThan(remains) {
+			return apperr.OnField(apperr.Invalid, inputField("amount"),
+				"at most %s of this purchase remains to refund", remains.StringFixed(2))
+		}
+		acc, _, err := lockAccount(ctx, tx, p.CustomerID)
+		if err != nil {
+			return err
+		}
+		reverse := 0
+		if acc != nil {
+			refunded := p.RefundedAmount.Add(in.Amount)
+			target := int(decimal.NewFromInt(int64(p.PointsEarned)).Mul(refunded).Div(p.Amount).Floor().IntPart())
+			reverse = max(0, min(target-p.PointsReversed, acc.PointsBalance))
+		}
+		r := &models.PurchaseRefund{
+			RefundID: in.RefundID, OrganizationID: pr.OrganizationID, PurchaseID: p.ID, Amount: in.Amount, PointsReversed: reverse,
+		}
+		res, err := tx.NewInsert().Model(r).On("CONFLICT DO NOTHING").Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("insert refund: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return errReplay
+		}
+		out = &PurchaseResult{Purchase: p, Account: acc}
+		if reverse > 0 {
+			balance := acc.PointsBalance - reverse
+			if out.Transaction, err = insertTransaction(ctx, tx, acc, balance, newTransaction{
+				typ: models.TxAdjust, points: -reverse, referenceType: ptr("refund"), referenceID: &r.RefundID,
+				description: ptr("Refund of order " + p.OrderID),
+				metadata:    map[string]any{"purchase_id": p.ID, "order_id": p.OrderID, "amount": in.Amount.StringFixed(2)},
+			}); err != nil {
+				return err
+			}
+			if err := consumeLots(ctx, tx, acc.ID, reverse); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.NewUpdate().Model(p).WherePK().
+			Set("refunded_amount = refunded_amount + ?", in.Amount).
+			Set("points_reversed = points_reversed + ?", reverse).
+			Returning("*").Exec(ctx); err != nil {
+			return fmt.Errorf("update purchase: %w", err)
+		}
+		e := audit.Entry{
+			Action: "loyalty.refund", EntityType: "purchase", EntityID: p.ID, ChangedFields: []string{"refunded_amount"},
+			Details: map[string]any{"amount": in.Amount.StringFixed(2), "points_reversed": reverse},
+		}
+		if acc != nil {
+			if err := saveAccount(ctx, tx, acc, accountChange{
+				balance: acc.PointsBalance - reverse, lifetime: -reverse, spent: in.Amount.Neg(),
+			}); err != nil {
+				return err
+			}
+			e.ChangedFields = append(e.ChangedFields, "points_reversed", "points_balance", "total_spent")
+		}
+		return audit.Record(ctx, tx, pr, e)
+	})
+	if errors.Is(err, errReplay) {
+		err = s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
+			var err error
+			if out, err = replay(ctx, tx); err == nil && out == nil {
+				err = errors.New("refund conflict without a stored refund")
+			}
+			return err
+		})
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// purchaseResult is the original result of a replayed purchase or refund: the purchase and
+// the account as they are now, and the transaction the key wrote (if any).
+func purchaseResult(ctx context.Context, tx bun.IDB, p *models.Purchase, typ models.LoyaltyTransactionType, refType, refID string) (*PurchaseResult, error) {
+	out := &PurchaseResult{Purchase: p}
+	acc := new(models.LoyaltyAccount)
+	err := tx.NewSelect().Model(acc).Where("la.customer_id = ?", p.CustomerID).Scan(ctx)
+	switch {
+	case err == nil:
+		out.Account = acc
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("read loyalty account: %w", err)
+	}
+	t := new(models.LoyaltyTransaction)
+	err = tx.NewSelect().Model(t).Where("lt.transaction_type = ?", typ).
+		Where("lt.reference_type = ?", refType).Where("lt.reference_id = ?", refID).Scan(ctx)
+	switch {
+	case err == nil:
+		out.Transaction = t
+	case !errors.Is(err, sql.ErrNoRows):
+		return nil, fmt.Errorf("read transaction: %w", err)
+	}
+	return out, nil
+}
+
+const maxInt32 = 1<<31 - 1
+
+// amount checks a money amount: greater than zero, at most two decimals (NUMERIC would
+// round more silently), below 10^10 (NUMERIC(12,2)). Trailing zeros ("10.500") are fine.
+func amount(name string, d decimal.Decimal) apperr.List {
+	switch {
+	case !d.IsPositive():
+		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s must be greater than zero", name)}
+	case !d.Equal(d.Round(2)):
+		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s has at most two decimals", name)}
+	case !d.LessThan(maxAmount):
+		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s must be below 10000000000", name)}
+	}
+	return nil
+}

@@ -1,0 +1,110 @@
+package loyalty
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
+	"github.com/uptrace/bun"
+
+	"customerservice/models"
+)
+
+// tiers in ascending order.
+var tiers = []models.Tier{models.TierBronze, models.TierSilver, models.TierGold, models.TierPlatinum}
+
+func rank(t models.Tier) int {
+	for i, x := range tiers {
+		if x == t {
+			return i
+		}
+	}
+	return 0
+}
+
+// NextTier is the tier above t; nil at platinum.
+func NextTier(t models.Tier) *models.Tier {
+	if r := rank(t); r+1 < len(tiers) {
+		next := tiers[r+1]
+		return &next
+	}
+	return nil
+}
+
+// multiplier is the earn multiplier of a tier (§4).
+func multiplier(p *models.LoyaltyProgram, t models.Tier) decimal.Decimal {
+	switch t {
+	case models.TierSilver:
+		return p.MultiplierSilver
+	case models.TierGold:
+		return p.MultiplierGold
+	case models.TierPlatinum:
+		return p.MultiplierPlatinum
+	}
+	return p.MultiplierBronze
+}
+
+// threshold is the qualifying points a tier needs (bronze needs none).
+func threshold(p *models.LoyaltyProgram, t models.Tier) int {
+	switch t {
+	case models.TierSilver:
+		return p.ThresholdSilver
+	case models.TierGold:
+		return p.ThresholdGold
+	case models.TierPlatinum:
+		return p.ThresholdPlatinum
+	}
+	return 0
+}
+
+// tierFor is the highest tier whose threshold the qualifying points reach.
+func tierFor(p *models.LoyaltyProgram, qualifying int) models.Tier {
+	for i := len(tiers) - 1; i > 0; i-- {
+		if qualifying >= threshold(p, tiers[i]) {
+			return tiers[i]
+		}
+	}
+	return models.TierBronze
+}
+
+// earnPoints is floor(amount × points per currency unit × multiplier of the tier) (§4),
+// exact in decimal arithmetic.
+func earnPoints(p *models.LoyaltyProgram, t models.Tier, amount decimal.Decimal) decimal.Decimal {
+	return amount.Mul(p.PointsPerCurrencyUnit).Mul(multiplier(p, t)).Floor()
+}
+
+// qualifyingFilter is what counts toward a tier (§4): points earned (earn and bonus) created
+// in the qualification window, net of the refund reversals created in it. Manual
+// adjustments do not count.
+const qualifyingFilter = `(t.transaction_type IN ('earn', 'bonus')
+	OR (t.transaction_type = 'adjust' AND t.reference_type = 'refund'))
+	AND t.created_at > ?::timestamptz - make_interval(months => ?)`
+
+// qualifyingPoints sums an account's qualifying points as of now (nil: the database's now).
+func qualifyingPoints(ctx context.Context, tx bun.IDB, accountID uuid.UUID, months int) (int, error) {
+	var n int
+	err := tx.NewRaw(`SELECT COALESCE(sum(t.points), 0)::int FROM loyalty_transactions t
+		WHERE t.loyalty_account_id = ? AND `+qualifyingFilter, accountID, bun.Safe("now()"), months).Scan(ctx, &n)
+	if err != nil {
+		return 0, fmt.Errorf("sum qualifying points: %w", err)
+	}
+	return n, nil
+}
+
+// upgradeTo is the tier the account rises to when its qualifying points, with the points
+// this transaction adds, cross a threshold; "" when it stays. An upgrade is immediate (§4);
+// it never lowers a tier: that is the job's, once tier_expires_at has passed.
+func upgradeTo(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, acc *models.LoyaltyAccount, added int) (models.Tier, error) {
+	if NextTier(acc.Tier) == nil || added <= 0 {
+		return "", nil
+	}
+	q, err := qualifyingPoints(ctx, tx, acc.ID, prog.QualificationMonths)
+	if err != nil {
+		return "", err
+	}
+	if to := tierFor(prog, q+added); rank(to) > rank(acc.Tier) {
+		return to, nil
+	}
+	return "", nil
+}
