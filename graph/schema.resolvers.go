@@ -7,13 +7,13 @@ package graph
 
 import (
 	"context"
-	"fmt"
 	"customerservice/auth"
 	"customerservice/customers"
 	"customerservice/graph/loaders"
 	"customerservice/graph/model"
 	"customerservice/loyalty"
 	"customerservice/models"
+	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
