@@ -48,19 +48,28 @@ func MarkOverdue(ctx context.Context, pool bun.IDB) (OverdueResult, error) {
 		if err != nil {
 			return out, fmt.Errorf("organization id %q: %w", o, err)
 		}
-		err = db.InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
-			res, err := tx.ExecContext(ctx, markOverdueSQL)
-			if err != nil {
-				return err
-			}
-			n, _ := res.RowsAffected()
-			out.Marked += n
-			return nil
-		})
+		n, err := MarkOverdueFor(ctx, pool, org)
 		if err != nil {
-			return out, fmt.Errorf("mark overdue usages of organization %s: %w", org, err)
+			return out, err
 		}
+		out.Marked += n
 		out.Organizations++
 	}
 	return out, nil
+}
+
+// MarkOverdueFor runs MarkOverdue for one organization (the CLI's --org).
+func MarkOverdueFor(ctx context.Context, pool bun.IDB, org uuid.UUID) (marked int64, err error) {
+	err = db.InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
+		res, err := tx.ExecContext(ctx, markOverdueSQL)
+		if err != nil {
+			return err
+		}
+		marked, _ = res.RowsAffected()
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("mark overdue usages of organization %s: %w", org, err)
+	}
+	return marked, nil
 }
