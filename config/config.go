@@ -31,8 +31,21 @@ type Config struct {
 	RequestTimeout     time.Duration
 	MaxBodyBytes       int64
 	Introspection      bool
-	DataDir            string // embedded PostgreSQL and generated secrets
-	EmbeddedPGPort     int
+	MaxComplexity      int // cost of one operation; a connection costs its selection × first
+	MaxDepth           int // nesting of fields
+	MaxAliases         int // aliased fields in one operation
+	// PersistedQueriesFile is a manifest of operations registered ahead of time; with
+	// PersistedQueriesOnly, the only operations the server runs.
+	PersistedQueriesFile string
+	PersistedQueriesOnly bool
+	// Rate limits: a token bucket per organization and per user (token subject), in this
+	// process. A zero rate turns that bucket off.
+	RateLimitOrgRPS       float64
+	RateLimitOrgBurst     int
+	RateLimitSubjectRPS   float64
+	RateLimitSubjectBurst int
+	DataDir               string // embedded PostgreSQL and generated secrets
+	EmbeddedPGPort        int
 }
 
 // Embedded reports whether the service runs on its embedded PostgreSQL.
@@ -85,8 +98,19 @@ func Load(getenv func(string) string, terminal bool) (Config, error) {
 		RequestTimeout:     r.duration("REQUEST_TIMEOUT", 10*time.Second),
 		MaxBodyBytes:       int64(r.integer("MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
 		Introspection:      r.boolean("INTROSPECTION", true),
-		DataDir:            r.str("DATA_DIR"),
-		EmbeddedPGPort:     r.integer("EMBEDDED_PG_PORT", 54329, 1, 65535),
+		MaxComplexity:      r.integer("MAX_COMPLEXITY", 50_000, 100, 10_000_000),
+		MaxDepth:           r.integer("MAX_DEPTH", 10, 2, 100),
+		MaxAliases:         r.integer("MAX_ALIASES", 30, 1, 10_000),
+
+		PersistedQueriesFile: r.str("PERSISTED_QUERIES_FILE"),
+		PersistedQueriesOnly: r.boolean("PERSISTED_QUERIES_ONLY", false),
+
+		RateLimitOrgRPS:       r.rate("RATE_LIMIT_ORG_RPS", 200),
+		RateLimitOrgBurst:     r.integer("RATE_LIMIT_ORG_BURST", 400, 1, 1_000_000),
+		RateLimitSubjectRPS:   r.rate("RATE_LIMIT_SUBJECT_RPS", 50),
+		RateLimitSubjectBurst: r.integer("RATE_LIMIT_SUBJECT_BURST", 100, 1, 1_000_000),
+		DataDir:               r.str("DATA_DIR"),
+		EmbeddedPGPort:        r.integer("EMBEDDED_PG_PORT", 54329, 1, 65535),
 	}
 	if c.DataDir == "" {
 		c.DataDir = ".data"
@@ -106,6 +130,9 @@ func Load(getenv func(string) string, terminal bool) (Config, error) {
 	}
 	if c.DatabaseURL != "" && c.JWTSecret == "" && c.JWTJWKSURL == "" {
 		r.fail("JWT_SECRET", "with DATABASE_URL set, tokens need a key: set JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256)")
+	}
+	if c.PersistedQueriesOnly && c.PersistedQueriesFile == "" {
+		r.fail("PERSISTED_QUERIES_ONLY", "is true but PERSISTED_QUERIES_FILE is not set: name the manifest of the operations to accept")
 	}
 	if len(r.problems) > 0 {
 		return Config{}, r.problems
@@ -147,6 +174,20 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// rate is requests a second, 0 for no limit.
+func (r *reader) rate(name string, def float64) float64 {
+	s := r.str(name)
+	if s == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil || f < 0 || f > 1e6 || f != f {
+		r.fail(name, fmt.Sprintf("%q is not a number of requests a second from 0 (no limit) to 1000000", s))
+		return def
+	}
+	return f
 }
 
 func (r *reader) boolean(name string, def bool) bool {

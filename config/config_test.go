@@ -30,6 +30,14 @@ func TestLoad_DefaultsAreTheEmbeddedDevelopmentSetup(t *testing.T) {
 		Introspection:  true,
 		DataDir:        ".data",
 		EmbeddedPGPort: 54329,
+		MaxComplexity:  50_000,
+		MaxDepth:       10,
+		MaxAliases:     30,
+
+		RateLimitOrgRPS:       200,
+		RateLimitOrgBurst:     400,
+		RateLimitSubjectRPS:   50,
+		RateLimitSubjectBurst: 100,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", got, want)
@@ -66,6 +74,16 @@ func TestLoad_ReadsEverySetting(t *testing.T) {
 		"INTROSPECTION":        "false",
 		"DATA_DIR":             "/var/lib/cs",
 		"EMBEDDED_PG_PORT":     "6000",
+
+		"MAX_COMPLEXITY":           "20000",
+		"MAX_DEPTH":                "8",
+		"MAX_ALIASES":              "5",
+		"PERSISTED_QUERIES_FILE":   "/etc/cs/operations.json",
+		"PERSISTED_QUERIES_ONLY":   "true",
+		"RATE_LIMIT_ORG_RPS":       "0",
+		"RATE_LIMIT_ORG_BURST":     "10",
+		"RATE_LIMIT_SUBJECT_RPS":   "2.5",
+		"RATE_LIMIT_SUBJECT_BURST": "5",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -86,6 +104,16 @@ func TestLoad_ReadsEverySetting(t *testing.T) {
 		Introspection:      false,
 		DataDir:            "/var/lib/cs",
 		EmbeddedPGPort:     6000,
+
+		MaxComplexity:         20000,
+		MaxDepth:              8,
+		MaxAliases:            5,
+		PersistedQueriesFile:  "/etc/cs/operations.json",
+		PersistedQueriesOnly:  true,
+		RateLimitOrgRPS:       0,
+		RateLimitOrgBurst:     10,
+		RateLimitSubjectRPS:   2.5,
+		RateLimitSubjectBurst: 5,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("\n got %+v\nwant %+v", got, want)
@@ -136,6 +164,20 @@ func TestLoad_RejectsInvalidSettingsNamingTheVariable(t *testing.T) {
 			[]Problem{{"MAX_BODY_BYTES", `"10" is not a whole number from 1024 to 1073741824`}}},
 		{"introspection not a boolean", map[string]string{"INTROSPECTION": "maybe"},
 			[]Problem{{"INTROSPECTION", `"maybe" is not true or false`}}},
+		{"complexity limit too small", map[string]string{"MAX_COMPLEXITY": "10"},
+			[]Problem{{"MAX_COMPLEXITY", `"10" is not a whole number from 100 to 10000000`}}},
+		{"depth not a number", map[string]string{"MAX_DEPTH": "deep"},
+			[]Problem{{"MAX_DEPTH", `"deep" is not a whole number from 2 to 100`}}},
+		{"aliases zero", map[string]string{"MAX_ALIASES": "0"},
+			[]Problem{{"MAX_ALIASES", `"0" is not a whole number from 1 to 10000`}}},
+		{"persisted only without a manifest", map[string]string{"PERSISTED_QUERIES_ONLY": "true"},
+			[]Problem{{"PERSISTED_QUERIES_ONLY", "is true but PERSISTED_QUERIES_FILE is not set: name the manifest of the operations to accept"}}},
+		{"negative rate", map[string]string{"RATE_LIMIT_ORG_RPS": "-1"},
+			[]Problem{{"RATE_LIMIT_ORG_RPS", `"-1" is not a number of requests a second from 0 (no limit) to 1000000`}}},
+		{"rate not a number", map[string]string{"RATE_LIMIT_SUBJECT_RPS": "fast"},
+			[]Problem{{"RATE_LIMIT_SUBJECT_RPS", `"fast" is not a number of requests a second from 0 (no limit) to 1000000`}}},
+		{"burst zero", map[string]string{"RATE_LIMIT_SUBJECT_BURST": "0"},
+			[]Problem{{"RATE_LIMIT_SUBJECT_BURST", `"0" is not a whole number from 1 to 1000000`}}},
 		{"embedded port not a number", map[string]string{"EMBEDDED_PG_PORT": "pg"},
 			[]Problem{{"EMBEDDED_PG_PORT", `"pg" is not a whole number from 1 to 65535`}}},
 		{"every problem at once", map[string]string{"PORT": "0", "LOG_LEVEL": "loud", "JWT_SECRET": "x"},

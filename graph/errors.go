@@ -2,10 +2,16 @@ package graph
 
 import (
 	"context"
+	"database/sql/driver"
 	"errors"
+	"io"
+	"net"
+	"runtime/debug"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -41,35 +47,99 @@ func queryError(ctx context.Context, err error) error {
 }
 
 // presentError is the one place errors become what the client sees: coded errors pass,
-// anything else is INTERNAL with the detail only in the log (no SQL, no stack).
+// anything else is INTERNAL with the detail only in the log (no SQL, no stack) and the
+// request id in extensions.requestId, to find that log line.
 func presentError(ctx context.Context, err error) *gqlerror.Error {
 	gqlErr := graphql.DefaultErrorPresenter(ctx, err)
 	if code, coded := gqlErr.Extensions["code"]; coded {
-		// §8 has one code for a malformed request, whether it failed to parse or to validate.
-		if code == errcode.ValidationFailed || code == errcode.ParseFailed {
+		switch {
+		case code == codeGqlgenComplexity:
+			gqlErr.Extensions["code"] = codeTooComplex
+		case code == errcode.ParseFailed && strings.HasPrefix(gqlErr.Message, "exceeded token limit"):
+			gqlErr.Extensions["code"] = codeTooComplex
+			gqlErr.Message = "the query has more than the limit of " + strings.TrimPrefix(gqlErr.Message, "exceeded token limit of ") + " tokens"
+		case code == errcode.ValidationFailed || code == errcode.ParseFailed:
+			// §8 has one code for a malformed request, whether it failed to parse or to validate.
 			gqlErr.Extensions["code"] = "BAD_USER_INPUT"
+		case code == "INTERNAL": // a recovered panic
+			gqlErr.Extensions["requestId"] = RequestID(ctx)
 		}
 		return gqlErr
 	}
 	var plain *gqlerror.Error
 	if errors.As(err, &plain) && plain.Err == nil {
-		// gqlgen's own errors (validation, argument coercion) are about the request.
-		if gqlErr.Extensions == nil {
-			gqlErr.Extensions = map[string]any{}
+		// gqlgen's own errors (validation, argument coercion, an undecodable body) are about
+		// the request. The last one quotes the whole body: keep the reason only.
+		msg, _, _ := strings.Cut(gqlErr.Message, " body:")
+		return &gqlerror.Error{Message: msg, Path: gqlErr.Path, Locations: gqlErr.Locations,
+			Extensions: map[string]any{"code": "BAD_USER_INPUT"}}
+	}
+	if gqlErr.Message == "introspection disabled" { // gqlgen's plain error for __schema/__type
+		return &gqlerror.Error{Message: "introspection is disabled on this server", Path: gqlErr.Path,
+			Locations: gqlErr.Locations, Extensions: map[string]any{"code": "BAD_USER_INPUT"}}
+	}
+	if timedOut(ctx, err) {
+		return &gqlerror.Error{Message: "the request took too long", Path: gqlErr.Path,
+			Extensions: map[string]any{"code": "TIMEOUT"}}
+	}
+	if databaseUnavailable(err) {
+		zerolog.Ctx(ctx).Warn().Err(err).Str("path", gqlErr.Path.String()).Msg("database unavailable")
+		return &gqlerror.Error{
+			Message:    "the database is unavailable: try again in a moment",
+			Path:       gqlErr.Path,
+			Extensions: map[string]any{"code": "UNAVAILABLE", "requestId": RequestID(ctx)},
 		}
-		gqlErr.Extensions["code"] = "BAD_USER_INPUT"
-		return gqlErr
 	}
 	zerolog.Ctx(ctx).Error().Err(err).Str("path", gqlErr.Path.String()).Msg("internal error")
 	return &gqlerror.Error{
 		Message:    "internal error",
 		Path:       gqlErr.Path,
-		Extensions: map[string]any{"code": "INTERNAL"},
+		Extensions: map[string]any{"code": "INTERNAL", "requestId": RequestID(ctx)},
 	}
 }
 
 // recoverPanic reports a resolver panic as INTERNAL; the stack goes to the log only.
 func recoverPanic(ctx context.Context, p any) error {
-	zerolog.Ctx(ctx).Error().Interface("panic", p).Stack().Msg("resolver panic")
+	zerolog.Ctx(ctx).Error().Interface("panic", p).Str("stack", string(debug.Stack())).Msg("resolver panic")
 	return &gqlerror.Error{Message: "internal error", Extensions: map[string]any{"code": "INTERNAL"}}
+}
+
+// timedOut reports whether err comes of the request's deadline (REQUEST_TIMEOUT) or of the
+// SQL statement_timeout that mirrors it. The driver does not always wrap the context's
+// error, so the context itself is asked.
+func timedOut(ctx context.Context, err error) bool {
+	var pg *pgconn.PgError
+	return errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
+		errors.As(err, &pg) && pg.Code == "57014"
+}
+
+// databaseUnavailable reports whether err says the database cannot be reached or is going
+// away (connection refused or lost, server shutting down or starting): the caller may retry,
+// so it is told so (UNAVAILABLE) rather than given an INTERNAL error.
+func databaseUnavailable(err error) bool {
+	var connect *pgconn.ConnectError
+	var network net.Error
+	var pg *pgconn.PgError
+	switch {
+	case errors.As(err, &connect), errors.As(err, &network),
+		errors.Is(err, driver.ErrBadConn), errors.Is(err, io.ErrUnexpectedEOF):
+		return true
+	case errors.As(err, &pg):
+		// Class 08: connection exception; 57P01–57P03: admin/crash shutdown, cannot connect now.
+		return strings.HasPrefix(pg.Code, "08") || pg.Code == "57P01" || pg.Code == "57P02" || pg.Code == "57P03"
+	}
+	return false
+}
+
+type requestIDKey struct{}
+
+// WithRequestID records the request's id (X-Request-Id), which INTERNAL errors carry.
+func WithRequestID(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, requestIDKey{}, id)
+}
+
+// RequestID is the request's id, or "" outside a request.
+func RequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey{}).(string)
+	return id
 }

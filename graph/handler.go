@@ -1,7 +1,11 @@
 package graph
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net/http"
 	"time"
 
@@ -14,30 +18,41 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 )
 
-// Limits bound what one request may cost.
-type Limits struct {
-	MaxBodyBytes  int64 // request body
-	Introspection bool
-}
-
-// NewHandler is the GraphQL-over-HTTP handler (POST and GET). Built with handler.New and
-// explicit transports: the deprecated NewDefaultServer has no body or token limits.
+// NewHandler is the GraphQL-over-HTTP handler (POST and GET; GET runs queries only). Built
+// with handler.New and explicit transports: the deprecated NewDefaultServer has no body or
+// token limits. Batching (a JSON array of operations) is not supported: POST answers it 400.
 func NewHandler(r *Resolver, limits Limits) http.Handler {
-	srv := handler.New(NewExecutableSchema(Config{
-		Resolvers:  r,
-		Directives: DirectiveRoot{HasRole: hasRole},
-	}))
+	limits = limits.withDefaults()
+	srv := handler.New(NewSchema(r))
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
+	srv.SetParserTokenLimit(maxTokens)
 	if limits.Introspection {
 		srv.Use(extension.Introspection{})
 	}
+	if limits.PersistedOnly {
+		srv.Use(persistedOnly{known: limits.PersistedQueries})
+	} else {
+		apq := lru.New[string](apqCacheSize)
+		for hash, query := range limits.PersistedQueries {
+			apq.Add(context.Background(), hash, query)
+		}
+		srv.Use(extension.AutomaticPersistedQuery{Cache: apq})
+	}
+	// The shape check first: it bounds the fragment expansion that the complexity walk does.
+	srv.Use(shapeLimit{maxDepth: limits.MaxDepth, maxAliases: limits.MaxAliases, maxFields: limits.MaxComplexity})
+	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
-		if oc := graphql.GetOperationContext(ctx); oc.OperationName != "" {
+		oc := graphql.GetOperationContext(ctx)
+		name := oc.OperationName
+		if name == "" && oc.Operation != nil {
+			name = oc.Operation.Name // named in the document only
+		}
+		if name != "" {
 			zerolog.Ctx(ctx).UpdateContext(func(c zerolog.Context) zerolog.Context {
-				return c.Str("operation", oc.OperationName)
+				return c.Str("operation", name)
 			})
 		}
 		return next(ctx)
@@ -45,14 +60,35 @@ func NewHandler(r *Resolver, limits Limits) http.Handler {
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 
-	maxBody := limits.MaxBodyBytes
-	if maxBody <= 0 {
-		maxBody = 1 << 20
-	}
+	tooLarge := fmt.Sprintf(`{"errors":[{"message":"the request body is larger than the limit of %d bytes","extensions":{"code":"BAD_USER_INPUT"}}]}`, limits.MaxBodyBytes)
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
-		req.Body = http.MaxBytesReader(w, req.Body, maxBody)
+		if req.Body == nil {
+			req.Body = http.NoBody
+		}
+		// Read the body here, bounded: gqlgen would answer an oversized one 200.
+		body, err := io.ReadAll(http.MaxBytesReader(w, req.Body, limits.MaxBodyBytes))
+		if err != nil {
+			var tooBig *http.MaxBytesError
+			if errors.As(err, &tooBig) {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusRequestEntityTooLarge)
+				_, _ = io.WriteString(w, tooLarge)
+				return
+			}
+			http.Error(w, "could not read the request body", http.StatusBadRequest)
+			return
+		}
+		req.Body = io.NopCloser(bytes.NewReader(body))
 		srv.ServeHTTP(w, req)
 	})
+}
+
+// NewSchema is the executable schema over r, with the @hasRole directive and the costs of
+// the paged fields.
+func NewSchema(r *Resolver) graphql.ExecutableSchema {
+	cfg := Config{Resolvers: r, Directives: DirectiveRoot{HasRole: hasRole}}
+	setComplexity(&cfg.Complexity)
+	return NewExecutableSchema(cfg)
 }
 
 // LoaderWait is how long a loader collects keys before it queries: long enough for the

@@ -1,12 +1,14 @@
 // Package httpapi assembles the HTTP surface of DESIGN §9: GraphQL over HTTP at /graphql,
-// GraphiQL at /, /healthz and /readyz, with request ids, structured access logs and
-// authentication in front of GraphQL.
+// GraphiQL at /, /healthz and /readyz, with request ids, structured access logs, a deadline
+// per request, and authentication and rate limiting in front of GraphQL.
 package httpapi
 
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
+	"runtime/debug"
 	"time"
 
 	"github.com/99designs/gqlgen/graphql/playground"
@@ -24,6 +26,11 @@ type Deps struct {
 	Verifier *auth.Verifier
 	Resolver *graph.Resolver
 	Limits   graph.Limits
+	// RateLimit bounds the requests of one organization and of one user (zero: no limit).
+	RateLimit RateLimit
+	// RequestTimeout is the longest a request may take: then it is answered 503 (code
+	// TIMEOUT) and its context, and with it its SQL, is cancelled. Zero: no deadline.
+	RequestTimeout time.Duration
 	// Ready reports whether the service can serve (database reachable, migrations current).
 	Ready func(ctx context.Context) error
 }
@@ -32,7 +39,8 @@ type Deps struct {
 func New(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(d.Resolver, d.Limits)
-	mux.Handle("/graphql", auth.Middleware(d.Verifier, loaders.Middleware(d.Resolver.LoaderSources(), graph.LoaderWait, gql)))
+	mux.Handle("/graphql", auth.Middleware(d.Verifier, rateLimited(d.RateLimit,
+		loaders.Middleware(d.Resolver.LoaderSources(), graph.LoaderWait, gql))))
 	mux.Handle("GET /{$}", playground.Handler("Customer Service", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -47,12 +55,30 @@ func New(d Deps) http.Handler {
 		}
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
 	})
-	return withRequestLog(d.Log, mux)
+	// The deadline outside the request log: the log line is written by the request's own
+	// goroutine, which alone enriches its logger (the timeout's 503 is written by another).
+	return withTimeout(withRequestLog(d.Log, mux), d.RequestTimeout)
+}
+
+// withTimeout answers a request that takes longer than d with a 503 carrying a GraphQL error
+// coded TIMEOUT, and cancels its context, and with it its SQL (statement_timeout bounds the
+// SQL on the database side too).
+func withTimeout(h http.Handler, d time.Duration) http.Handler {
+	if d <= 0 {
+		return h
+	}
+	timed := http.TimeoutHandler(h, d, `{"errors":[{"message":"the request took too long","extensions":{"code":"TIMEOUT"}}]}`)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// For the 503; a response in time carries its handler's own Content-Type instead.
+		w.Header().Set("Content-Type", "application/json")
+		timed.ServeHTTP(w, r)
+	})
 }
 
 // withRequestLog gives each request an id (X-Request-Id, echoed back) and a logger carrying
 // it, and logs one line per request. Resolvers and auth add the organization and the
-// operation name to that logger; no customer data is ever logged.
+// operation name to that logger; no customer data is ever logged. A panic outside a
+// resolver (which gqlgen recovers itself) is answered 500 INTERNAL with the request id.
 func withRequestLog(base zerolog.Logger, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -62,12 +88,26 @@ func withRequestLog(base zerolog.Logger, next http.Handler) http.Handler {
 		}
 		w.Header().Set("X-Request-Id", id)
 		logger := base.With().Str("request_id", id).Logger()
-		ctx := logger.WithContext(r.Context())
+		ctx := graph.WithRequestID(logger.WithContext(r.Context()), id)
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				zerolog.Ctx(ctx).Error().Interface("panic", p).Str("stack", string(debug.Stack())).Msg("handler panic")
+				writeJSON(rec, http.StatusInternalServerError, map[string]any{"errors": []any{map[string]any{
+					"message": "internal error", "extensions": map[string]string{"code": "INTERNAL", "requestId": id}}}})
+			}
+			status := rec.status
+			if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+				status = http.StatusServiceUnavailable // what withTimeout answered
+			}
+			// The context's logger, which auth and GraphQL enriched with organization and operation.
+			zerolog.Ctx(ctx).Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
+				Dur("duration", time.Since(start)).Msg("request")
+		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
-		// The context's logger, which auth and GraphQL enriched with organization and operation.
-		zerolog.Ctx(ctx).Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", rec.status).
-			Dur("duration", time.Since(start)).Msg("request")
 	})
 }
 

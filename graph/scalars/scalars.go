@@ -43,13 +43,17 @@ func UnmarshalDateTime(v any) (time.Time, error) {
 		return time.Time{}, badInput("DateTime must be an RFC 3339 string such as \"2026-11-25T14:03:00Z\"")
 	}
 	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return time.Time{}, badInput("DateTime must be RFC 3339, such as \"2026-11-25T14:03:00Z\"")
+	if err != nil || !inYearRange(t.UTC()) {
+		return time.Time{}, badInput("DateTime must be RFC 3339 between years 0001 and 9999 (in UTC), such as \"2026-11-25T14:03:00Z\"")
 	}
 	return t, nil
 }
 
 const dateLayout = "2006-01-02"
+
+// inYearRange keeps dates within what RFC 3339 can write (found by FuzzUnmarshalDateTime:
+// 9999-12-31T10:00:00-17:00 is year 10000 in UTC) and PostgreSQL can store (no year 0).
+func inYearRange(t time.Time) bool { return t.Year() >= 1 && t.Year() <= 9999 }
 
 func MarshalDate(t time.Time) graphql.Marshaler {
 	return graphql.WriterFunc(func(w io.Writer) { io.WriteString(w, strconv.Quote(t.Format(dateLayout))) })
@@ -61,7 +65,7 @@ func UnmarshalDate(v any) (time.Time, error) {
 		return time.Time{}, badInput("Date must be a string such as \"1990-04-17\"")
 	}
 	t, err := time.Parse(dateLayout, s)
-	if err != nil {
+	if err != nil || !inYearRange(t) {
 		return time.Time{}, badInput("Date must be YYYY-MM-DD, such as \"1990-04-17\"")
 	}
 	return t, nil
@@ -100,7 +104,9 @@ func badInput(msg string) error {
 
 // decimalPattern accepts [-+]digits[.digits], at most 20 digits: no exponents, spaces or NaN.
 func decimalPattern(s string) bool {
-	s = strings.TrimPrefix(strings.TrimPrefix(s, "-"), "+")
+	if s != "" && (s[0] == '-' || s[0] == '+') { // one sign: FuzzUnmarshalDecimal found "-+0"
+		s = s[1:]
+	}
 	intPart, frac, hasDot := strings.Cut(s, ".")
 	if intPart == "" || (hasDot && frac == "") || len(intPart)+len(frac) > 20 {
 		return false

@@ -36,8 +36,23 @@ type Server struct {
 	log        *syncWriter
 }
 
+// Options change the server under test; the zero value is the production defaults, with
+// introspection on and no rate limit.
+type Options struct {
+	Limits          graph.Limits
+	NoIntrospection bool
+	RateLimit       httpapi.RateLimit
+	RequestTimeout  time.Duration
+	// Resolver replaces the real one (a test may give one with missing services, to provoke
+	// a resolver panic through the real handler).
+	Resolver *graph.Resolver
+}
+
 // New starts the service on the test database, with its own pool and log.
-func New(t testing.TB) *Server {
+func New(t testing.TB) *Server { return NewWith(t, Options{}) }
+
+// NewWith starts the service with opts.
+func NewWith(t testing.TB, opts Options) *Server {
 	t.Helper()
 	ctx := context.Background()
 	tdb := testdb.Get(t)
@@ -56,13 +71,20 @@ func New(t testing.TB) *Server {
 		t.Fatal(err)
 	}
 	logs := &syncWriter{}
-	resolver := graph.NewResolver(app)
+	resolver := opts.Resolver
+	if resolver == nil {
+		resolver = graph.NewResolver(app)
+	}
+	limits := opts.Limits
+	limits.Introspection = !opts.NoIntrospection
 	h := httpapi.New(httpapi.Deps{
-		Log:      zerolog.New(logs),
-		Verifier: verifier,
-		Resolver: resolver,
-		Limits:   graph.Limits{Introspection: true},
-		Ready:    func(ctx context.Context) error { return app.PingContext(ctx) },
+		Log:            zerolog.New(logs),
+		Verifier:       verifier,
+		Resolver:       resolver,
+		Limits:         limits,
+		RateLimit:      opts.RateLimit,
+		RequestTimeout: opts.RequestTimeout,
+		Ready:          func(ctx context.Context) error { return app.PingContext(ctx) },
 	})
 	hs := httptest.NewServer(h)
 	t.Cleanup(func() {
