@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -14,40 +15,105 @@ import (
 	"customerservice/models"
 )
 
-// rows are one synthetic customer and everything that belongs to it.
-type rows struct {
-	customer     models.Customer
-	addresses    []models.Address
-	loyalty      *models.LoyaltyAccount
-	transactions []models.LoyaltyTransaction
-	credit       *models.CreditAccount
-	usage        *models.CreditUsage
-	segment      *models.CustomerSegment
+// plan is one synthetic customer: who it is, and what it did, in the order it did it. A
+// plan holds no figure a domain rule derives — no balance, tier, total, segment or credit
+// used: the demo plays the history through the domain services, and the bulk load replays
+// it with the same rules (ledger.go), so every figure follows from the purchases.
+type plan struct {
+	n         int             // the customer's number in its organization
+	customer  models.Customer // as created: active, no purchase yet
+	addresses []models.Address
+	history   []event // oldest first
+	credit    *creditPlan
+	// The status at the end, set after the history (a blocked customer can neither buy nor
+	// be charged), with its reason.
+	status models.CustomerStatus
+	reason *string
+}
+
+type eventKind uint8
+
+const (
+	evPurchase eventKind = iota // recordPurchase (auto-enrolls, earns)
+	evRefund                    // recordRefund of an earlier purchase
+	evEnroll                    // enroll without a purchase
+	evBonus                     // awardBonus
+	evRedeem                    // redeem a share of the balance at that moment
+)
+
+// event is one step of a customer's history.
+type event struct {
+	kind     eventKind
+	orderID  string          // purchase, refund
+	refundID string          // refund
+	amount   decimal.Decimal // purchase, refund
+	at       time.Time       // purchase: when it occurred
+	channel  string          // purchase
+	points   int             // bonus
+	percent  int             // redeem: this share of the balance, rounded down to 50 points
+	ref      string          // bonus, redeem: the idempotency key
+	text     string          // bonus: reason; redeem: description
+}
+
+// creditPlan is a company's trade credit: opened, approved unless it stays pending, its
+// recent orders charged (those the limit still allows), a payment of a share of what is
+// then outstanding, and a suspension for some.
+type creditPlan struct {
+	limit      decimal.Decimal
+	term       int
+	status     models.CreditStatus // pending, approved or suspended at the end
+	charges    []charge            // oldest first
+	payPercent int                 // of what is outstanding after the charges, paid at once
+	payDelay   int                 // days after the last charge (at most today)
+	reason     string              // of the suspension
+}
+
+// charge is one order of the company charged to its account, on the day it was bought.
+type charge struct {
+	orderID string
+	amount  decimal.Decimal
+	at      time.Time
 }
 
 // generator makes customer number i of an organization. The same organization, seed and i
-// give the same customer (times are relative to now), so loads are reproducible; emails,
+// give the same plan (times are relative to now), so loads are reproducible; emails,
 // phones and documents derive from i, which keeps them unique within the organization.
 type generator struct {
 	org      uuid.UUID
 	seed     uint64
 	now      time.Time
+	today    time.Time // now's date in UTC, the date the domain rules count from
 	approver uuid.UUID // approved_by of the credit accounts
+	prefix   string    // of order, refund and redemption ids: unique per generator
 }
 
-func newGenerator(org uuid.UUID, seed uint64, now time.Time, approver uuid.UUID) generator {
+func newGenerator(org uuid.UUID, seed uint64, now time.Time, approver uuid.UUID, prefix string) generator {
 	// Ids are global primary keys: mixing the organization in keeps two organizations
 	// seeded with the same seed apart.
 	h := fnv.New64a()
 	h.Write(org[:])
-	return generator{org: org, seed: seed ^ h.Sum64(), now: now, approver: approver}
+	now = now.UTC().Truncate(time.Microsecond) // what PostgreSQL stores
+	return generator{org: org, seed: seed ^ h.Sum64(), now: now, today: dateOf(now), approver: approver, prefix: prefix}
 }
 
 // phoneSpace is how many distinct +507 6xxx-xxxx mobile numbers there are; numbers and
 // cédulas come from a permutation of i within it.
 const phoneSpace = 10_000_000
 
-func (g generator) customer(i int) rows {
+// historyDays is how far back purchase histories go: about 15 months.
+const historyDays = 455
+
+// ago is a moment `days` days before now, at a time of day 6 to 18 hours away from now's.
+// Every day count the domain derives from such a moment (days since the last purchase, the
+// 365-day RFM window, the 90 days of a new customer) then stays the same for six hours
+// after the load, so a recalculation right after it (the first `jobs run`) finds the same
+// segments.
+func (g generator) ago(r *rand.Rand, days int) time.Time {
+	offset := 6*time.Hour + time.Duration(r.Int64N(int64(12*time.Hour)))
+	return g.now.Add(-time.Duration(days)*24*time.Hour - offset).Truncate(time.Microsecond)
+}
+
+func (g generator) customer(i int) *plan {
 	r := rand.New(rand.NewPCG(g.seed, uint64(i)))
 	c := models.Customer{
 		ID:                newID(r),
@@ -59,8 +125,6 @@ func (g generator) customer(i int) rows {
 		Tags:              []string{},
 		Metadata:          map[string]any{"acquisition_channel": pick(r, channels)},
 	}
-	c.CreatedAt = g.now.Add(-time.Duration(r.Int64N(int64(3 * 365 * 24 * time.Hour))))
-	c.UpdatedAt = c.CreatedAt
 	if r.IntN(100) < 12 {
 		c.PreferredLanguage = "en"
 	}
@@ -93,7 +157,7 @@ func (g generator) customer(i int) rows {
 		}
 		if r.IntN(100) < 85 {
 			years := 18 + r.IntN(62)
-			birth := g.now.AddDate(-years, 0, -r.IntN(365)).Truncate(24 * time.Hour)
+			birth := dateOf(g.now.AddDate(-years, 0, -r.IntN(365)))
 			c.BirthDate = &birth
 		}
 		if r.IntN(100) < 95 {
@@ -104,28 +168,258 @@ func (g generator) customer(i int) rows {
 	if i < phoneSpace && r.IntN(100) < 95 {
 		c.Phone = ptr(fmt.Sprintf("+5076%07d", perm))
 	}
-	switch n := r.IntN(100); {
-	case n < 6:
-		c.Status, c.StatusReason = models.CustomerStatusInactive, ptr(pick(r, inactiveReasons))
-	case n < 8:
-		c.Status, c.StatusReason = models.CustomerStatusBlocked, ptr(pick(r, blockedReasons))
-	}
 	if r.IntN(100) < 10 {
 		c.Notes = ptr(pick(r, notes))
 	}
-	if r.IntN(100) < 75 {
-		last := c.CreatedAt.Add(time.Duration(r.Float64() * float64(g.now.Sub(c.CreatedAt))))
-		c.LastPurchaseAt = &last
-	}
 
-	out := rows{customer: c}
-	out.addresses = g.addresses(r, &c)
-	g.loyalty(r, &out)
-	if c.CustomerType == models.CustomerTypeB2B && r.IntN(100) < 60 {
-		g.credit(r, &out, i)
+	p := &plan{n: i, status: models.CustomerStatusActive}
+	days := purchaseDays(r, c.CustomerType)
+	// Created before the first purchase; without purchases, at any time in the last three
+	// years, a third of them in the last 90 days (§6: new customers).
+	switch {
+	case len(days) > 0:
+		c.CreatedAt = g.ago(r, days[0]+r.IntN(400))
+	case r.IntN(100) < 33:
+		c.CreatedAt = g.ago(r, r.IntN(85))
+	default:
+		c.CreatedAt = g.ago(r, 95+r.IntN(3*365-95))
 	}
-	g.segment(r, &out)
-	return out
+	c.UpdatedAt = c.CreatedAt
+	p.customer = c
+	p.addresses = g.addresses(r, &p.customer)
+	g.history(r, p, days)
+	if c.CustomerType == models.CustomerTypeB2B && r.IntN(100) < 60 {
+		g.credit(r, p)
+	}
+	switch n := r.IntN(100); {
+	case n < 6:
+		p.status, p.reason = models.CustomerStatusInactive, ptr(pick(r, inactiveReasons))
+	case n < 8:
+		p.status, p.reason = models.CustomerStatusBlocked, ptr(pick(r, blockedReasons))
+	}
+	return p
+}
+
+// persona is a kind of buyer: how many purchases, and how many days ago (at least from,
+// below to); recent > 0 puts the last one in the last `recent` days.
+type persona struct {
+	weightB2C, weightB2B int
+	min, max             int
+	from, to             int
+	recent               int
+}
+
+var personas = []persona{
+	{22, 15, 0, 0, 0, 0, 0},               // never bought
+	{15, 10, 1, 1, 0, historyDays, 0},     // once
+	{20, 20, 2, 3, 0, historyDays, 0},     // now and then
+	{20, 30, 4, 7, 0, historyDays, 60},    // regular
+	{10, 15, 8, 14, 0, 400, 30},           // frequent
+	{8, 6, 2, 5, 200, historyDays, 0},     // lapsed: at risk
+	{5, 4, 1, 3, 365 + 5, historyDays, 0}, // gone: nothing in the last year
+}
+
+// purchaseDays picks a persona and returns how many days ago each purchase was, oldest
+// first.
+func purchaseDays(r *rand.Rand, kind models.CustomerType) []int {
+	weight := func(p persona) int {
+		if kind == models.CustomerTypeB2B {
+			return p.weightB2B
+		}
+		return p.weightB2C
+	}
+	total := 0
+	for _, p := range personas {
+		total += weight(p)
+	}
+	n := r.IntN(total)
+	var p persona
+	for _, p = range personas {
+		if n < weight(p) {
+			break
+		}
+		n -= weight(p)
+	}
+	if p.max == 0 {
+		return nil
+	}
+	days := make([]int, p.min+r.IntN(p.max-p.min+1))
+	for k := range days {
+		days[k] = p.from + r.IntN(p.to-p.from)
+	}
+	if p.recent > 0 {
+		days[0] = r.IntN(p.recent)
+	}
+	slices.SortFunc(days, func(a, b int) int { return b - a })
+	return days
+}
+
+// orderAmount is what one order paid, in cents: persons mostly small baskets, companies
+// larger orders.
+func orderAmount(r *rand.Rand, kind models.CustomerType) decimal.Decimal {
+	var cents int64
+	n := r.IntN(100)
+	switch {
+	case kind == models.CustomerTypeB2B && n < 80:
+		cents = 15_000 + r.Int64N(85_000) // 150.00–999.99
+	case kind == models.CustomerTypeB2B:
+		cents = 100_000 + r.Int64N(300_000) // 1,000.00–3,999.99
+	case n < 70:
+		cents = 500 + r.Int64N(7_500) // 5.00–79.99
+	case n < 95:
+		cents = 8_000 + r.Int64N(22_000) // 80.00–299.99
+	default:
+		cents = 30_000 + r.Int64N(120_000) // 300.00–1,499.99
+	}
+	return decimal.New(cents, -2)
+}
+
+const (
+	signupPoints   = 100
+	birthdayPoints = 250
+	redeemStep     = 50 // redemptions are multiples of this many points
+)
+
+// history writes the customer's purchases (each enrolls on the first, §4 auto-enroll), a
+// few refunds, a sign-up and a birthday bonus for some, and redemptions of part of the
+// balance for some; some customers without purchases join the program for its sign-up
+// bonus.
+func (g generator) history(r *rand.Rand, p *plan, days []int) {
+	c := &p.customer
+	joins := len(days) > 0 || r.IntN(100) < 30
+	if !joins {
+		return
+	}
+	signup := r.IntN(100) < 50 || len(days) == 0
+	birthday := c.BirthDate != nil && r.IntN(100) < 40
+	var redeemAfter []int // the purchase after which each redemption comes
+	if len(days) > 0 && r.IntN(100) < 40 {
+		for range 1 + r.IntN(2) {
+			redeemAfter = append(redeemAfter, len(days)/2+r.IntN(len(days)-len(days)/2))
+		}
+		slices.Sort(redeemAfter)
+	}
+	bonus := func(points int, ref, reason string) {
+		p.history = append(p.history, event{kind: evBonus, points: points, ref: ref, text: reason})
+	}
+	signupBonus := func() { bonus(signupPoints, "signup", "Bono de bienvenida al programa") }
+	birthdayBonus := func() {
+		bonus(birthdayPoints, fmt.Sprintf("birthday-%d", g.now.Year()), "Bono de cumpleaños")
+	}
+	if len(days) == 0 {
+		p.history = append(p.history, event{kind: evEnroll})
+		signupBonus()
+		if birthday {
+			birthdayBonus()
+		}
+		return
+	}
+	birthdayAfter := r.IntN(len(days))
+	redemptions := 0
+	for k, d := range days {
+		orderID := fmt.Sprintf("%s-%06d-%02d", g.prefix, p.n, k)
+		channel := pick(r, channels)
+		if c.CustomerType == models.CustomerTypeB2B {
+			channel = pick(r, []string{"web", "phone"})
+		}
+		amount := orderAmount(r, c.CustomerType)
+		p.history = append(p.history, event{kind: evPurchase, orderID: orderID, amount: amount, at: g.ago(r, d), channel: channel})
+		if r.IntN(100) < 4 { // a return: the whole order or half of it
+			refund := amount
+			if r.IntN(2) == 0 {
+				refund = decimal.New(max(1, amount.Shift(2).IntPart()/2), -2)
+			}
+			p.history = append(p.history, event{kind: evRefund, orderID: orderID, refundID: orderID + "-R1", amount: refund})
+		}
+		if k == 0 && signup {
+			signupBonus()
+		}
+		if birthday && k == birthdayAfter {
+			birthdayBonus()
+		}
+		for ; redemptions < len(redeemAfter) && redeemAfter[redemptions] == k; redemptions++ {
+			p.history = append(p.history, event{
+				kind: evRedeem, percent: 30 + r.IntN(51),
+				ref: fmt.Sprintf("%s-%06d-RW%d", g.prefix, p.n, redemptions), text: pick(r, rewards),
+			})
+		}
+	}
+}
+
+// lastPurchase is when the plan's last purchase occurred; nil without purchases.
+func (p *plan) lastPurchase() *time.Time {
+	var last *time.Time
+	for _, e := range p.history {
+		if e.kind == evPurchase && (last == nil || e.at.After(*last)) {
+			at := e.at
+			last = &at
+		}
+	}
+	return last
+}
+
+// redeemPoints is what a redemption of percent of balance spends: rounded down to a
+// multiple of redeemStep; 0 when that is nothing.
+func redeemPoints(balance, percent int) int {
+	return balance * percent / 100 / redeemStep * redeemStep
+}
+
+// credit plans a trade-credit account for a company: mostly approved, some pending or
+// suspended, with its orders of the last 150 days charged to it.
+func (g generator) credit(r *rand.Rand, p *plan) {
+	cp := &creditPlan{
+		limit:  decimal.NewFromInt(int64(500 * (4 + r.IntN(97)))), // 2,000–50,000
+		term:   pick(r, []int{30, 30, 45, 60, 90}),
+		status: models.CreditStatusApproved,
+		reason: pick(r, suspensionReasons),
+	}
+	switch n := r.IntN(100); {
+	case n < 8:
+		cp.status = models.CreditStatusPending
+	case n < 14:
+		cp.status = models.CreditStatusSuspended
+	}
+	g.charges(r, p, cp)
+	p.credit = cp
+}
+
+// charges plans the company's orders of the last 150 days (at most the last four) as
+// charges, the payment after them: nothing, part or all of what is outstanding.
+func (g generator) charges(r *rand.Rand, p *plan, cp *creditPlan) {
+	cp.charges = nil
+	if cp.status == models.CreditStatusPending {
+		return
+	}
+	since := g.now.Add(-150 * 24 * time.Hour)
+	for _, e := range p.history {
+		if e.kind == evPurchase && e.at.After(since) {
+			cp.charges = append(cp.charges, charge{orderID: e.orderID, amount: e.amount, at: e.at})
+		}
+	}
+	if len(cp.charges) > 4 {
+		cp.charges = cp.charges[len(cp.charges)-4:]
+	}
+	switch n := r.IntN(100); {
+	case n < 30:
+		cp.payPercent = 0
+	case n < 60:
+		cp.payPercent = 100
+	default:
+		cp.payPercent = 30 + r.IntN(61)
+	}
+	cp.payDelay = 1 + r.IntN(20)
+}
+
+// payment is the amount and date of the plan's payment, given what is outstanding.
+func (g generator) payment(cp *creditPlan, outstanding decimal.Decimal) (decimal.Decimal, time.Time) {
+	amount := outstanding.Mul(decimal.NewFromInt(int64(cp.payPercent))).Div(decimal.NewFromInt(100)).RoundDown(2)
+	date := g.today
+	if len(cp.charges) > 0 {
+		if d := dateOf(cp.charges[len(cp.charges)-1].at).AddDate(0, 0, cp.payDelay); d.Before(date) {
+			date = d
+		}
+	}
+	return amount, date
 }
 
 // addresses gives most customers a default shipping and billing address, as one address of
@@ -180,171 +474,6 @@ func (g generator) addresses(r *rand.Rand, c *models.Customer) []models.Address 
 	return out
 }
 
-// loyalty enrolls about half of the buying persons, with a tier, a balance and the earn (a
-// lot, §4) and redeem transactions that explain it.
-func (g generator) loyalty(r *rand.Rand, out *rows) {
-	c := &out.customer
-	if c.CustomerType != models.CustomerTypeB2C || c.LastPurchaseAt == nil || r.IntN(100) >= 55 {
-		return
-	}
-	tier, lifetime, multiplier := models.TierBronze, 50+r.IntN(950), 1.0
-	switch n := r.IntN(100); {
-	case n < 6:
-		tier, lifetime, multiplier = models.TierPlatinum, 15_000+r.IntN(30_000), 2.0
-	case n < 20:
-		tier, lifetime, multiplier = models.TierGold, 5_000+r.IntN(10_000), 1.5
-	case n < 45:
-		tier, lifetime, multiplier = models.TierSilver, 1_000+r.IntN(4_000), 1.25
-	}
-	redeemed := int(float64(lifetime) * r.Float64() * 0.6)
-	balance := lifetime - redeemed
-	since := dateOf(g.now.AddDate(0, 0, -r.IntN(300)))
-	a := &models.LoyaltyAccount{
-		ID:             newID(r),
-		OrganizationID: g.org,
-		CustomerID:     c.ID,
-		PointsBalance:  balance,
-		LifetimePoints: lifetime,
-		PointsRedeemed: redeemed,
-		Tier:           tier,
-		TierSince:      since,
-		TotalPurchases: max(1, lifetime/(40+r.IntN(80))),
-		TotalSpent:     decimal.NewFromFloat(float64(lifetime) / multiplier).Add(cents(r, 100)).Round(2),
-		CreatedAt:      c.CreatedAt,
-		UpdatedAt:      *c.LastPurchaseAt,
-	}
-	if tier != models.TierBronze {
-		expires := since.AddDate(1, 0, 0)
-		a.TierExpiresAt = &expires
-	}
-	out.loyalty = a
-	earnedAt := *c.LastPurchaseAt
-	expiresAt := earnedAt.AddDate(1, 0, 0)
-	out.transactions = append(out.transactions, models.LoyaltyTransaction{
-		ID: newID(r), OrganizationID: g.org, LoyaltyAccountID: a.ID, Type: models.TxEarn,
-		Points: lifetime, BalanceAfter: lifetime, Description: ptr("Puntos por compras"),
-		Metadata: map[string]any{}, PointsRemaining: ptr(balance), ExpiresAt: &expiresAt, CreatedAt: earnedAt,
-	})
-	if redeemed > 0 {
-		out.transactions = append(out.transactions, models.LoyaltyTransaction{
-			ID: newID(r), OrganizationID: g.org, LoyaltyAccountID: a.ID, Type: models.TxRedeem,
-			Points: -redeemed, BalanceAfter: balance, Description: ptr("Canje en tienda"),
-			Metadata: map[string]any{}, CreatedAt: earnedAt.Add(time.Minute),
-		})
-	}
-}
-
-// credit opens a trade-credit account for a company: mostly approved, some with an open
-// charge (one usage that explains credit_used), some pending or suspended.
-func (g generator) credit(r *rand.Rand, out *rows, i int) {
-	c := &out.customer
-	limit := decimal.NewFromInt(int64(500 * (2 + r.IntN(99))))
-	a := &models.CreditAccount{
-		ID:              newID(r),
-		OrganizationID:  g.org,
-		CustomerID:      c.ID,
-		CreditLimit:     limit,
-		CreditUsed:      decimal.Zero,
-		PaymentTermDays: pick(r, []int{30, 30, 45, 60, 90}),
-		Status:          models.CreditStatusApproved,
-		CreatedAt:       c.CreatedAt,
-		UpdatedAt:       c.CreatedAt,
-	}
-	approved := c.CreatedAt.Add(72 * time.Hour)
-	a.ApprovedAt, a.ApprovedBy, a.ApprovalNotes = &approved, &g.approver, ptr("Aprobado por el comité de crédito")
-	switch n := r.IntN(100); {
-	case n < 10:
-		a.Status, a.ApprovedAt, a.ApprovedBy, a.ApprovalNotes = models.CreditStatusPending, nil, nil, nil
-	case n < 18:
-		suspended := approved.Add(time.Duration(r.Float64() * float64(g.now.Sub(approved))))
-		a.Status, a.SuspendedAt, a.SuspensionReason = models.CreditStatusSuspended, &suspended, ptr("Pagos atrasados más de 60 días")
-	}
-	if a.Status != models.CreditStatusPending && r.IntN(100) < 65 {
-		used := limit.Mul(decimal.NewFromFloat(0.05 + 0.85*r.Float64())).Round(2)
-		a.CreditUsed = used
-		charged := dateOf(g.now.AddDate(0, 0, -r.IntN(a.PaymentTermDays+30)))
-		due := charged.AddDate(0, 0, a.PaymentTermDays)
-		status := models.UsagePending
-		if due.Before(dateOf(g.now)) {
-			status = models.UsageOverdue
-		}
-		out.usage = &models.CreditUsage{
-			ID: newID(r), OrganizationID: g.org, CreditAccountID: a.ID, OrderID: fmt.Sprintf("SEED-%d", i),
-			Amount: used, AmountPaid: decimal.Zero, Status: status, DueDate: due, CreatedAt: charged, UpdatedAt: charged,
-		}
-	}
-	out.credit = a
-}
-
-// segment gives most customers the RFM row a recalculation would (§6), scored from their
-// recency, order count and spend.
-func (g generator) segment(r *rand.Rand, out *rows) {
-	c := &out.customer
-	s := &models.CustomerSegment{ID: newID(r), OrganizationID: g.org, CustomerID: c.ID, CalculatedAt: g.now}
-	switch {
-	case c.LastPurchaseAt == nil:
-		if g.now.Sub(c.CreatedAt) > 90*24*time.Hour {
-			return // §6: never bought and not new: no segment
-		}
-		s.SegmentCode = models.SegmentNew
-	default:
-		if r.IntN(100) >= 85 {
-			return // not recalculated since
-		}
-		orders, ltv := 1+r.IntN(30), decimal.NewFromInt(int64(20+r.IntN(3000))).Add(cents(r, 100))
-		if l := out.loyalty; l != nil {
-			orders, ltv = l.TotalPurchases, l.TotalSpent
-		}
-		days := int(g.now.Sub(*c.LastPurchaseAt).Hours() / 24)
-		s.TotalOrders, s.LifetimeValue, s.DaysSinceLastPurchase = orders, ltv, &days
-		s.AverageOrderValue = ltv.Div(decimal.NewFromInt(int64(orders))).Round(2)
-		if days > 365 {
-			s.SegmentCode = models.SegmentLost // §6: no purchase in the window
-			break
-		}
-		rs := score(float64(-days), -270, -120, -45, -14)
-		fs := score(float64(orders), 2, 4, 8, 16)
-		ms, _ := ltv.Float64()
-		m := score(ms, 100, 300, 800, 2000)
-		s.RfmRecency, s.RfmFrequency, s.RfmMonetary = &rs, &fs, &m
-		s.SegmentCode = segmentOf(rs, fs, m, orders)
-	}
-	s.IsVip = s.SegmentCode == models.SegmentChampions
-	s.IsAtRisk = s.SegmentCode == models.SegmentAtRisk
-	out.segment = s
-}
-
-// score is 1 plus the number of thresholds v reaches.
-func score(v float64, thresholds ...float64) int {
-	n := 1
-	for _, t := range thresholds {
-		if v >= t {
-			n++
-		}
-	}
-	return n
-}
-
-// segmentOf applies the ordered rules of §6.
-func segmentOf(r, f, m, orders int) models.SegmentCode {
-	switch {
-	case r >= 4 && f >= 4 && m >= 4:
-		return models.SegmentChampions
-	case f >= 4 && r >= 3:
-		return models.SegmentLoyal
-	case orders == 1 && r >= 4:
-		return models.SegmentNew
-	case r >= 4:
-		return models.SegmentPotentialLoyalist
-	case r <= 2 && f >= 3:
-		return models.SegmentAtRisk
-	case r <= 2:
-		return models.SegmentLost
-	default:
-		return models.SegmentPotentialLoyalist
-	}
-}
-
 func streetLine(r *rand.Rand, t town) string {
 	street := pick(r, t.streets)
 	switch r.IntN(3) {
@@ -382,8 +511,6 @@ func pickSome(r *rand.Rand, xs []string, n int) []string {
 	}
 	return out
 }
-
-func cents(r *rand.Rand, n int) decimal.Decimal { return decimal.New(int64(r.IntN(n)), -2) }
 
 func dateOf(t time.Time) time.Time {
 	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)

@@ -88,3 +88,11 @@ var inactiveReasons = []string{"Sin compras en más de dos años", "Se mudó al 
 var blockedReasons = []string{"Contracargos repetidos", "Fraude con tarjeta reportado", "Uso indebido de promociones"}
 
 var channels = []string{"store", "web", "app", "phone"}
+
+var rewards = []string{
+	"Canje por cupón de descuento", "Canje en tienda", "Canje por envío gratis", "Canje por tarjeta de regalo",
+}
+
+var suspensionReasons = []string{
+	"Pagos atrasados más de 60 días", "Cheque devuelto", "Revisión de estados financieros pendiente",
+}

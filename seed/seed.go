@@ -1,7 +1,13 @@
 // Package seed loads sample data through the server's own role, under row-level security:
 // the demo organization of the embedded default (DESIGN §9), and any number of synthetic
-// customers for exploring the API at scale and for benchmarks. Each batch is one transaction
-// of its organization (db.InOrg) with one multi-row INSERT per table.
+// customers for exploring the API at scale and for benchmarks.
+//
+// Both start from the same plans (generate.go): a customer, its addresses, and what it did —
+// purchases over the last 15 months, refunds, bonuses, redemptions, trade credit — never a
+// figure the domain derives. The demo plays them through the domain services (demo.go);
+// the bulk load replays them in memory with the same rules (ledger.go) and inserts the
+// result, one transaction of its organization per batch with one multi-row INSERT per
+// table. Segments then come from the purchases (segments.RecalculateOrg) either way.
 package seed
 
 import (
@@ -18,21 +24,21 @@ import (
 
 	"customerservice/db"
 	"customerservice/models"
+	"customerservice/segments"
 )
 
 var (
 	// DemoOrg is the organization of the embedded default's demo data and token.
 	DemoOrg = uuid.MustParse("0d3e0000-0000-4000-8000-000000000001")
-	// DemoUser is the user of the demo token; it also approved the sample credit accounts.
+	// DemoUser is the user of the demo token; the demo's service calls run as it (its
+	// audit rows name it), and it approved the sample credit accounts.
 	DemoUser = uuid.MustParse("0d3e0000-0000-4000-8000-0000000000ad")
 )
 
 const (
-	// DemoCustomers is the size of the demo organization.
-	DemoCustomers = 300
 	// DefaultBatchSize is how many customers one transaction inserts.
 	DefaultBatchSize = 1000
-	// DefaultWorkers is how many batches run at once.
+	// DefaultWorkers is how many batches run at once; the pool needs as many connections.
 	DefaultWorkers = 2
 )
 
@@ -48,36 +54,13 @@ type Options struct {
 	Now      time.Time // the reference for dates; zero: now
 }
 
-// Demo loads the demo organization, all at once, unless it has customers already: a second
-// start of the embedded default keeps what the first loaded. It reports whether it loaded.
-func Demo(ctx context.Context, pool *bun.DB) (loaded bool, err error) {
-	g := newGenerator(DemoOrg, 1, time.Now(), DemoUser)
-	err = db.InOrg(ctx, pool, DemoOrg, false, func(ctx context.Context, tx bun.Tx) error {
-		// Two processes starting at once must not both load it.
-		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('customer-service demo seed'))"); err != nil {
-			return err
-		}
-		n, err := tx.NewSelect().Table("customers").Count(ctx)
-		if err != nil || n > 0 {
-			return err
-		}
-		batch := make([]rows, DemoCustomers)
-		for i := range batch {
-			batch[i] = g.customer(i)
-		}
-		_, err = insert(ctx, tx, batch)
-		loaded = err == nil
-		return err
-	})
-	if err != nil {
-		return false, fmt.Errorf("load the demo organization: %w", err)
-	}
-	return loaded, nil
-}
-
 // Customers adds opts.Customers synthetic customers to opts.Org, numbered after the ones it
-// already has, in batches run opts.Workers at a time. It returns how many it added: fewer
-// when some clashed with existing customers (email, phone or document), which it skips.
+// already has, in batches run opts.Workers at a time, then recalculates the organization's
+// segments. Each customer comes with its purchases and what they imply under the
+// organization's loyalty program (ledger.go): the account, its transactions and lots, tier
+// and totals; companies with their credit account, charges and payment. It returns how many
+// it added: fewer when some clashed with existing customers (email, phone or document),
+// which it skips with all their rows.
 func Customers(ctx context.Context, pool *bun.DB, opts Options) (int, error) {
 	if opts.Org == uuid.Nil {
 		return 0, errors.New("seed: no organization")
@@ -91,23 +74,29 @@ func Customers(ctx context.Context, pool *bun.DB, opts Options) (int, error) {
 	if opts.Now.IsZero() {
 		opts.Now = time.Now()
 	}
-	gen := newGenerator(opts.Org, opts.Seed, opts.Now, DemoUser)
-	var first int // the number of the first new customer
-	err := db.InOrg(ctx, pool, opts.Org, true, func(ctx context.Context, tx bun.Tx) error {
+	var (
+		first int // the number of the first new customer
+		prog  *models.LoyaltyProgram
+	)
+	err := db.InOrg(ctx, pool, opts.Org, false, func(ctx context.Context, tx bun.Tx) error {
 		n, err := tx.NewSelect().Table("customers").Count(ctx)
 		first = int(n)
+		if err == nil {
+			prog, err = program(ctx, tx, opts.Org)
+		}
 		return err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("seed: count customers: %w", err)
+		return 0, fmt.Errorf("seed: %w", err)
 	}
+	gen := newGenerator(opts.Org, opts.Seed, opts.Now, DemoUser, fmt.Sprintf("S%d", opts.Seed))
 
 	var (
 		claimed    atomic.Int64 // customers handed to a worker so far
 		added      atomic.Int64
 		progressMu sync.Mutex
 	)
-	group, ctx := errgroup.WithContext(ctx)
+	group, gctx := errgroup.WithContext(ctx)
 	for range opts.Workers {
 		group.Go(func() error {
 			for {
@@ -116,12 +105,14 @@ func Customers(ctx context.Context, pool *bun.DB, opts Options) (int, error) {
 				if start >= opts.Customers {
 					return nil
 				}
-				batch := make([]rows, min(end, opts.Customers)-start)
+				batch := make([]*outcome, min(end, opts.Customers)-start)
+				st := time.Now()
 				for i := range batch {
-					batch[i] = gen.customer(first + start + i)
+					batch[i] = gen.replay(gen.customer(first+start+i), prog)
 				}
+				fmt.Println("TIMING gen", time.Since(st))
 				var n int
-				err := db.InOrg(ctx, pool, opts.Org, false, func(ctx context.Context, tx bun.Tx) (err error) {
+				err := db.InOrg(gctx, pool, opts.Org, false, func(ctx context.Context, tx bun.Tx) (err error) {
 					n, err = insert(ctx, tx, batch)
 					return err
 				})
@@ -137,18 +128,40 @@ func Customers(ctx context.Context, pool *bun.DB, opts Options) (int, error) {
 			}
 		})
 	}
-	err = group.Wait()
-	return int(added.Load()), err
+	if err := group.Wait(); err != nil {
+		return int(added.Load()), err
+	}
+	st := time.Now()
+	defer func() { fmt.Println("TIMING recalc", time.Since(st)) }()
+	if _, err := segments.RecalculateOrg(ctx, pool, opts.Org); err != nil {
+		return int(added.Load()), fmt.Errorf("seed: %w", err)
+	}
+	return int(added.Load()), nil
+}
+
+// program is the organization's loyalty program, created with the defaults of §4 when it
+// has none yet (as the loyalty service does on first use).
+func program(ctx context.Context, tx bun.Tx, org uuid.UUID) (*models.LoyaltyProgram, error) {
+	if _, err := tx.NewRaw("INSERT INTO loyalty_programs (organization_id) VALUES (?) ON CONFLICT DO NOTHING", org).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("create loyalty program: %w", err)
+	}
+	prog := new(models.LoyaltyProgram)
+	if err := tx.NewSelect().Model(prog).Where("organization_id = ?", org).Scan(ctx); err != nil {
+		return nil, fmt.Errorf("read loyalty program: %w", err)
+	}
+	return prog, nil
 }
 
 // insert writes a batch, skipping the customers whose email, phone or document the
 // organization already has (and their rows), and returns how many customers it inserted.
-func insert(ctx context.Context, tx bun.Tx, batch []rows) (int, error) {
+func insert(ctx context.Context, tx bun.Tx, batch []*outcome) (int, error) {
 	customers := make([]models.Customer, len(batch))
-	for i := range batch {
-		customers[i] = batch[i].customer
+	for i, o := range batch {
+		customers[i] = o.customer
 	}
 	var ids []uuid.UUID
+	st0 := time.Now()
+	defer func() { fmt.Println("TIMING customers", time.Since(st0)) }()
 	if _, err := tx.NewInsert().Model(&customers).On("CONFLICT DO NOTHING").Returning("customer_id").Exec(ctx, &ids); err != nil {
 		return 0, fmt.Errorf("insert customers: %w", err)
 	}
@@ -158,30 +171,30 @@ func insert(ctx context.Context, tx bun.Tx, batch []rows) (int, error) {
 	}
 	var (
 		addresses    []models.Address
+		purchases    []models.Purchase
+		refunds      []models.PurchaseRefund
 		accounts     []models.LoyaltyAccount
 		transactions []models.LoyaltyTransaction
 		credits      []models.CreditAccount
 		usages       []models.CreditUsage
-		segments     []models.CustomerSegment
+		payments     []models.CreditPayment
 	)
-	for _, b := range batch {
-		if !inserted[b.customer.ID] {
+	for _, o := range batch {
+		if !inserted[o.customer.ID] {
 			continue
 		}
-		addresses = append(addresses, b.addresses...)
-		transactions = append(transactions, b.transactions...)
-		if b.loyalty != nil {
-			accounts = append(accounts, *b.loyalty)
+		addresses = append(addresses, o.addresses...)
+		purchases = append(purchases, o.purchases...)
+		refunds = append(refunds, o.refunds...)
+		if o.account != nil {
+			accounts = append(accounts, *o.account)
 		}
-		if b.credit != nil {
-			credits = append(credits, *b.credit)
+		transactions = append(transactions, o.transactions...)
+		if o.credit != nil {
+			credits = append(credits, *o.credit)
 		}
-		if b.usage != nil {
-			usages = append(usages, *b.usage)
-		}
-		if b.segment != nil {
-			segments = append(segments, *b.segment)
-		}
+		usages = append(usages, o.usages...)
+		payments = append(payments, o.payments...)
 	}
 	// In foreign-key order.
 	tables := []struct {
@@ -190,19 +203,23 @@ func insert(ctx context.Context, tx bun.Tx, batch []rows) (int, error) {
 		n    int
 	}{
 		{"addresses", &addresses, len(addresses)},
+		{"purchases", &purchases, len(purchases)},
+		{"purchase refunds", &refunds, len(refunds)},
 		{"loyalty accounts", &accounts, len(accounts)},
 		{"loyalty transactions", &transactions, len(transactions)},
 		{"credit accounts", &credits, len(credits)},
 		{"credit usage", &usages, len(usages)},
-		{"customer segments", &segments, len(segments)},
+		{"credit payments", &payments, len(payments)},
 	}
 	for _, t := range tables {
 		if t.n == 0 {
 			continue
 		}
+		st := time.Now()
 		if _, err := tx.NewInsert().Model(t.rows).Exec(ctx); err != nil {
 			return 0, fmt.Errorf("insert %s: %w", t.name, err)
 		}
+		fmt.Println("TIMING", t.name, t.n, time.Since(st))
 	}
 	return len(ids), nil
 }
