@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"customerservice/apperr"
+	"customerservice/db"
 	"customerservice/models"
 )
 
@@ -156,11 +157,11 @@ type PaymentPage struct {
 }
 
 // UsagesOf reads one page of usages for each of pages (first of each, filtered by status
-// when it is not empty), in one statement for all of them plus one counting them: each
+// when it is not empty), in one statement for all of them plus, when count, one counting them: each
 // account's page is a LATERAL keyset scan of first+1 rows (the extra one says whether there
 // is a next page). The status filter and the status reported are effective (§5): OVERDUE
 // includes pending usages past due, PENDING excludes them. Results are in the order of pages.
-func (s *Service) UsagesOf(ctx context.Context, first int, status models.CreditUsageStatus, pages []PageOf) ([]UsagePage, error) {
+func (s *Service) UsagesOf(ctx context.Context, first int, status models.CreditUsageStatus, count bool, pages []PageOf) ([]UsagePage, error) {
 	filter, err := usageFilter(status)
 	if err != nil {
 		return nil, err
@@ -187,6 +188,9 @@ CROSS JOIN LATERAL (
 ORDER BY k.ord, u.created_at DESC, u.usage_id DESC`,
 			accounts, ats, ids, uuid.Nil, first+1).Scan(ctx, &rows); err != nil {
 			return fmt.Errorf("read credit usages: %w", err)
+		}
+		if !count {
+			return nil
 		}
 		counts, err = countByAccount(ctx, tx, "credit_usage", "cu", filter, accounts)
 		return err
@@ -300,4 +304,72 @@ func usageFilter(status models.CreditUsageStatus) (string, error) {
 		return "cu.status = 'cancelled'", nil
 	}
 	return "", apperr.OnField(apperr.Invalid, []string{"status"}, "unknown usage status %q", status)
+}
+
+// UsagesArgs are the arguments of one `usages` field: the page, the status filter ("" all)
+// and whether totalCount is asked for.
+type UsagesArgs struct {
+	Page   Page
+	Status models.CreditUsageStatus
+	Count  bool
+}
+
+// usageColumns are what a usage page reads, status being the effective one (§5).
+var usageColumns = []string{"usage_id", "organization_id", "credit_account_id", "order_id", "amount", "amount_paid",
+	"status", "due_date", "created_at", "updated_at"}
+
+// UsagePageSQL is the page a asks for of the credit account aliased `ca`, as a scalar
+// subquery for the Customer 360 read (package customers) to embed in its one statement: a
+// JSON array [rows, count], the rows (db.JSONRow) newest first, First+1 of them, count NULL
+// unless asked for. The same rows, statuses and order as UsagesOf.
+func UsagePageSQL(a UsagesArgs) (string, error) {
+	filter, err := usageFilter(a.Status)
+	if err != nil {
+		return "", err
+	}
+	after := ""
+	if a.Page.After != (Cursor{}) {
+		after = fmt.Sprintf(" AND (cu.created_at, cu.usage_id) < ('%s'::timestamptz, '%s'::uuid)",
+			a.Page.After.createdAt().Format(time.RFC3339Nano), a.Page.After.ID)
+	}
+	count := "NULL"
+	if a.Count {
+		count = "(SELECT count(*) FROM credit_usage AS cu WHERE cu.credit_account_id = ca.credit_account_id AND " + filter + ")"
+	}
+	return fmt.Sprintf(`json_build_array((SELECT json_agg(%s ORDER BY u.created_at DESC, u.usage_id DESC)
+    FROM (SELECT cu.usage_id, cu.organization_id, cu.credit_account_id, cu.order_id, cu.amount, cu.amount_paid,
+                 %s AS status, cu.due_date, cu.created_at, cu.updated_at
+          FROM credit_usage AS cu WHERE cu.credit_account_id = ca.credit_account_id AND %s%s
+          ORDER BY cu.created_at DESC, cu.usage_id DESC LIMIT %d) u), %s)`,
+		db.JSONRow("u", usageColumns), effectiveStatus, filter, after, a.Page.First+1, count), nil
+}
+
+// DecodeUsagePage reads what UsagePageSQL returned.
+func DecodeUsagePage(pool *bun.DB, raw []byte, a UsagesArgs) (UsagePage, error) {
+	var parts [2]json.RawMessage
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return UsagePage{}, fmt.Errorf("decode credit usages: %w", err)
+	}
+	rows, err := db.JSONRows(parts[0])
+	if err != nil {
+		return UsagePage{}, err
+	}
+	p := UsagePage{Usages: make([]models.CreditUsage, 0, min(len(rows), a.Page.First))}
+	for _, r := range rows {
+		if len(p.Usages) == a.Page.First {
+			p.HasNextPage = true
+			break
+		}
+		var u models.CreditUsage
+		if err := db.ScanRow(pool, &u, usageColumns, r); err != nil {
+			return UsagePage{}, err
+		}
+		p.Usages = append(p.Usages, u)
+	}
+	if a.Count {
+		if err := json.Unmarshal(parts[1], &p.TotalCount); err != nil {
+			return UsagePage{}, fmt.Errorf("decode credit usages count: %w", err)
+		}
+	}
+	return p, nil
 }

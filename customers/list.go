@@ -9,7 +9,6 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
@@ -222,12 +221,6 @@ type ListParams struct {
 	Include       Include  // related rows to read along with the page
 }
 
-// Include names the Customer 360 relations to read for the whole page in the page's own
-// transaction, one statement each, so the caller can prime its loaders with them.
-type Include struct {
-	Addresses, LoyaltyAccounts, CreditAccounts, Segments bool
-}
-
 // Page is one page of the customer list, in the requested order.
 type Page struct {
 	Customers []models.Customer
@@ -239,15 +232,6 @@ type Page struct {
 	HasNext, HasPrevious bool
 	TotalCount           int // when ListParams.Count
 	Related              Related
-}
-
-// Related holds the 360 relations of a page's customers that ListParams.Include asked for;
-// a customer without a row is absent from its map.
-type Related struct {
-	Addresses       map[uuid.UUID][]models.Address
-	LoyaltyAccounts map[uuid.UUID]*models.LoyaltyAccount
-	CreditAccounts  map[uuid.UUID]*models.CreditAccount
-	Segments        map[uuid.UUID]*models.CustomerSegment
 }
 
 // listRow is a customer and its sort key (as the cursor stores it; nil only for a
@@ -307,50 +291,58 @@ func (s *Service) List(ctx context.Context, p ListParams) (*Page, error) {
 	}
 	keyset := "(" + key.expr + ", c.customer_id) %s (?::" + key.sqlTyp + ", ?)"
 
-	var rows []listRow
-	page := &Page{}
-	err = s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
-		q := tx.NewSelect().Model(&rows).Column(cols...).ColumnExpr(key.selected + " AS sort_key")
-		q = withJoins(q, p.Filter.joins()|key.joins)
-		q = p.Filter.apply(q)
-		if after != nil {
-			q = q.Where(fmt.Sprintf(keyset, afterOp), after.Key, after.ID)
-		}
-		if before != nil {
-			q = q.Where(fmt.Sprintf(keyset, beforeOp), before.Key, before.ID)
-		}
-		err := q.OrderExpr(key.expr + " " + dir + ", c.customer_id " + dir).Limit(int64(n) + 1).Scan(ctx)
-		if err != nil {
-			return fmt.Errorf("list customers: %w", err)
-		}
-		if p.Count {
-			q := withJoins(tx.NewSelect().TableExpr("customers AS c"), p.Filter.joins())
-			total, err := p.Filter.apply(q).Count(ctx)
-			if err != nil {
-				return fmt.Errorf("count customers: %w", err)
-			}
-			page.TotalCount = int(total)
-		}
-		more := len(rows) > n
-		if more {
-			rows = rows[:n]
-		}
-		if backward {
-			slices.Reverse(rows)
-			page.HasPrevious, page.HasNext = more || after != nil, before != nil
-		} else {
-			page.HasNext, page.HasPrevious = more || before != nil, after != nil
-		}
-		ids := make([]uuid.UUID, len(rows))
-		for i := range rows {
-			ids[i] = rows[i].ID
-		}
-		page.Related, err = related(ctx, tx, ids, p.Include)
-		return err
-	})
+	v, err := newView360(p.Include)
 	if err != nil {
 		return nil, err
 	}
+	q := s.db.NewSelect().Model((*models.Customer)(nil)).ColumnExpr(customerRow(cols)).ColumnExpr("(" + key.selected + ")::text AS sort_key")
+	q = withJoins(q, p.Filter.joins()|key.joins)
+	q = p.Filter.apply(q)
+	if after != nil {
+		q = q.Where(fmt.Sprintf(keyset, afterOp), after.Key, after.ID)
+	}
+	if before != nil {
+		q = q.Where(fmt.Sprintf(keyset, beforeOp), before.Key, before.ID)
+	}
+	q = q.OrderExpr(key.expr + " " + dir + ", c.customer_id " + dir).Limit(int64(n) + 1)
+	var count *bun.SelectQuery
+	page := &Page{}
+	if p.Count {
+		count = p.Filter.apply(withJoins(s.db.NewSelect().TableExpr("customers AS c"), p.Filter.joins())).ColumnExpr("count(*)")
+	}
+	var sortKeys []*string
+	// A first page's text repeats (a dashboard's): keep it prepared. Cursors and searches
+	// make texts that rarely do.
+	prepare := after == nil && before == nil && p.Filter.Search == ""
+	customers, rel, err := s.read360(ctx, q, nil, prepare, cols, v, func(values [][]byte) {
+		var k *string
+		if values[0] != nil {
+			sk := string(values[0])
+			if key.sqlTyp == "timestamptz" {
+				sk = rfc3339(sk)
+			}
+			k = &sk
+		}
+		sortKeys = append(sortKeys, k)
+	}, count, &page.TotalCount)
+	if err != nil {
+		return nil, fmt.Errorf("list customers: %w", err)
+	}
+	rows := make([]listRow, len(customers))
+	for i := range customers {
+		rows[i] = listRow{Customer: customers[i], SortKey: sortKeys[i]}
+	}
+	more := len(rows) > n
+	if more {
+		rows = rows[:n]
+	}
+	if backward {
+		slices.Reverse(rows)
+		page.HasPrevious, page.HasNext = more || after != nil, before != nil
+	} else {
+		page.HasNext, page.HasPrevious = more || before != nil, after != nil
+	}
+	page.Related = rel
 	page.Customers = make([]models.Customer, len(rows))
 	page.Cursors = make([]string, len(rows))
 	for i, r := range rows {
@@ -410,32 +402,14 @@ func (s *Service) customerColumns(requested []string) ([]string, error) {
 	return cols, nil
 }
 
-// related reads the included relations of the customers in tx.
-func related(ctx context.Context, tx bun.IDB, ids []uuid.UUID, inc Include) (Related, error) {
-	var r Related
-	var err error
-	if len(ids) == 0 {
-		return r, nil
-	}
-	if inc.Addresses {
-		if r.Addresses, err = addressesOf(ctx, tx, ids); err != nil {
-			return r, err
+// rfc3339 is a timestamptz in PostgreSQL's text form as cursors write it (RFC 3339, UTC);
+// what cannot be parsed is kept, and the cursor then fails validation.
+func rfc3339(s string) string {
+	for _, layout := range []string{"2006-01-02 15:04:05.999999999Z07", "2006-01-02 15:04:05.999999999Z07:00",
+		"2006-01-02 15:04:05.999999999Z07:00:00"} {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC().Format(time.RFC3339Nano)
 		}
 	}
-	if inc.LoyaltyAccounts {
-		if r.LoyaltyAccounts, err = loyaltyAccountsOf(ctx, tx, ids); err != nil {
-			return r, err
-		}
-	}
-	if inc.CreditAccounts {
-		if r.CreditAccounts, err = creditAccountsOf(ctx, tx, ids); err != nil {
-			return r, err
-		}
-	}
-	if inc.Segments {
-		if r.Segments, err = segmentsOf(ctx, tx, ids); err != nil {
-			return r, err
-		}
-	}
-	return r, nil
+	return s
 }

@@ -2,8 +2,8 @@ package customers
 
 import (
 	"context"
-	"database/sql"
-	"errors"
+
+	"fmt"
 	"reflect"
 
 	"github.com/google/uuid"
@@ -27,7 +27,7 @@ type Lookup struct {
 // organization's customer is indistinguishable from a missing one, §7), and the relations
 // l includes.
 func (s *Service) Get(ctx context.Context, id uuid.UUID, l Lookup) (*models.Customer, Related, error) {
-	return s.getBy(ctx, l, func(q *bun.SelectQuery) *bun.SelectQuery { return q.Where("c.customer_id = ?", id) })
+	return s.getBy(ctx, l, []any{id.String()}, func(q *bun.SelectQuery) *bun.SelectQuery { return q.Where("c.customer_id = $1") })
 }
 
 // ByEmail returns the customer with the email (compared normalized), or nil.
@@ -36,7 +36,7 @@ func (s *Service) ByEmail(ctx context.Context, email string, l Lookup) (*models.
 	if !ok {
 		return nil, Related{}, nil
 	}
-	return s.getBy(ctx, l, func(q *bun.SelectQuery) *bun.SelectQuery { return q.Where("c.email = ?", e) })
+	return s.getBy(ctx, l, []any{e}, func(q *bun.SelectQuery) *bun.SelectQuery { return q.Where("c.email = $1") })
 }
 
 // ByPhone returns the customer with the phone (compared in E.164), or nil.
@@ -45,36 +45,35 @@ func (s *Service) ByPhone(ctx context.Context, phone string, l Lookup) (*models.
 	if !ok {
 		return nil, Related{}, nil
 	}
-	return s.getBy(ctx, l, func(q *bun.SelectQuery) *bun.SelectQuery { return q.Where("c.phone = ?", p) })
+	return s.getBy(ctx, l, []any{p}, func(q *bun.SelectQuery) *bun.SelectQuery { return q.Where("c.phone = $1") })
 }
 
 // ByDocument returns the customer with the document, or nil.
 func (s *Service) ByDocument(ctx context.Context, docType models.DocumentType, number string, l Lookup) (*models.Customer, Related, error) {
 	n := normalizeDocumentNumber(number)
-	return s.getBy(ctx, l, func(q *bun.SelectQuery) *bun.SelectQuery {
-		return q.Where("c.document_type = ?", docType).Where("c.document_number = ?", n)
+	return s.getBy(ctx, l, []any{string(docType), n}, func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.Where("c.document_type = $1").Where("c.document_number = $2")
 	})
 }
 
-func (s *Service) getBy(ctx context.Context, l Lookup, where func(*bun.SelectQuery) *bun.SelectQuery) (*models.Customer, Related, error) {
+// getBy reads the customer that where selects, its condition written with $n placeholders
+// for args: the statement's text depends only on the selection, so it stays prepared.
+func (s *Service) getBy(ctx context.Context, l Lookup, args []any, where func(*bun.SelectQuery) *bun.SelectQuery) (*models.Customer, Related, error) {
 	cols, err := s.customerColumns(l.Columns)
 	if err != nil {
 		return nil, Related{}, err
 	}
-	var c models.Customer
-	var rel Related
-	err = s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
-		if err := where(tx.NewSelect().Model(&c).Column(cols...)).Limit(1).Scan(ctx); err != nil {
-			return err
-		}
-		rel, err = related(ctx, tx, []uuid.UUID{c.ID}, l.Include)
-		return err
-	})
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, Related{}, nil
-	}
+	v, err := newView360(l.Include)
 	if err != nil {
 		return nil, Related{}, err
 	}
-	return &c, rel, nil
+	q := where(s.db.NewSelect().Model((*models.Customer)(nil)).ColumnExpr(customerRow(cols))).Limit(1)
+	found, rel, err := s.read360(ctx, q, args, true, cols, v, nil, nil, nil)
+	if err != nil {
+		return nil, Related{}, fmt.Errorf("read customer: %w", err)
+	}
+	if len(found) == 0 {
+		return nil, Related{}, nil
+	}
+	return &found[0], rel, nil
 }

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/uptrace/bun"
-
 	"customerservice/models"
 )
 
@@ -46,20 +44,22 @@ func (s *Service) Stats(ctx context.Context, f Filter) (*Stats, error) {
 	if err := f.validate(); err != nil {
 		return nil, err
 	}
-	var rows []statsRow
-	err := s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
-		q := tx.NewSelect().TableExpr("customers AS c").
-			ColumnExpr("GROUPING(c.status, c.customer_type, la.tier, s.segment_code) AS grouping_bits").
-			ColumnExpr("c.status, c.customer_type, la.tier, s.segment_code, count(*) AS count")
-		q = withJoins(q, joinLoyalty|joinSegment)
-		q = f.apply(q).GroupExpr("GROUPING SETS ((c.status), (c.customer_type), (la.tier), (s.segment_code), ())")
-		if err := q.Scan(ctx, &rows); err != nil {
-			return fmt.Errorf("customer stats: %w", err)
+	q := s.db.NewSelect().TableExpr("customers AS c").
+		ColumnExpr("GROUPING(c.status, c.customer_type, la.tier, s.segment_code) AS grouping_bits").
+		ColumnExpr("c.status, c.customer_type, la.tier, s.segment_code, count(*) AS count")
+	q = withJoins(q, joinLoyalty|joinSegment)
+	q = f.apply(q).GroupExpr("GROUPING SETS ((c.status), (c.customer_type), (la.tier), (s.segment_code), ())")
+	rows, err := readRows(ctx, s, q, func(values [][]byte) (statsRow, error) {
+		var r statsRow
+		_, err := fmt.Sscan(string(values[0]), &r.Grouping)
+		if err == nil {
+			_, err = fmt.Sscan(string(values[5]), &r.Count)
 		}
-		return nil
+		r.Status, r.CustomerType, r.Tier, r.Segment = text(values[1]), text(values[2]), text(values[3]), text(values[4])
+		return r, err
 	})
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("customer stats: %w", err)
 	}
 	st := &Stats{
 		ByStatus:  map[models.CustomerStatus]int{},
@@ -89,4 +89,12 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+func text(b []byte) *string {
+	if b == nil {
+		return nil
+	}
+	s := string(b)
+	return &s
 }

@@ -30,6 +30,8 @@ func Open(ctx context.Context, url string, opts Options) (*bun.DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	sent := &sentStatements{}
+	cfg.Tracer = sent
 	sqldb := stdlib.OpenDB(*cfg)
 	if opts.MaxConns > 0 {
 		sqldb.SetMaxOpenConns(opts.MaxConns)
@@ -37,6 +39,7 @@ func Open(ctx context.Context, url string, opts Options) (*bun.DB, error) {
 	}
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	bdb := bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns())
+	sentByPool.Store(bdb, sent)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := bdb.PingContext(pingCtx); err != nil {
@@ -88,7 +91,8 @@ func IsUniqueViolation(err error) (constraint string, ok bool) {
 	return "", false
 }
 
-// StatementCounter is a bun hook counting the statements sent, for tests and metrics.
+// StatementCounter is a bun hook counting the statements sent through bun, for tests and
+// metrics. Pipelined reads (ReadInOrg) bypass bun's hooks: StatementsSent counts those too.
 type StatementCounter struct{ n atomic.Int64 }
 
 func (c *StatementCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {

@@ -8,6 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"customerservice/auth"
+	"customerservice/db"
 	"customerservice/internal/apitest"
 	"customerservice/models"
 )
@@ -55,10 +56,40 @@ func BenchmarkCustomer360(b *testing.B) {
 	if out.Customer == nil || out.Customer.ID != id.String() || out.Customer.CreditAccount == nil {
 		b.Fatalf("the 360 query does not find its customer: %+v", out)
 	}
-	before, n := srv.Statements.Count(), 0
+	before, n := db.StatementsSent(srv.App), 0
 	for b.Loop() {
 		c.Must(b, customer360Query, vars, nil)
 		n++
 	}
-	b.ReportMetric(float64(srv.Statements.Count()-before)/float64(n), "stmts/op")
+	b.ReportMetric(float64(db.StatementsSent(srv.App)-before)/float64(n), "stmts/op")
+}
+
+// BenchmarkCustomerPage360 is a dashboard page: 50 customers with addresses, loyalty and
+// credit accounts (and their pages of transactions and usages) and segment, through the
+// HTTP handler: bench/queries/ours-q2.graphql against the test PostgreSQL.
+//
+//	go test ./graph/ -run '^$' -bench CustomerPage360 -benchtime 500x
+func BenchmarkCustomerPage360(b *testing.B) {
+	srv := apitest.New(b)
+	c := srv.NewOrg(b, auth.Viewer)
+	full360(b, srv, c.Org, 50)
+	const q = `{ customers(first: 50, orderBy: {field: CREATED_AT, direction: DESC}) { nodes {
+		id customerType firstName lastName email phone status createdAt lastPurchaseAt
+		addresses { id addressType addressLine1 city country isDefault }
+		loyaltyAccount { pointsBalance tier lifetimePoints transactions(first: 5) { nodes { type points createdAt } } }
+		creditAccount { creditLimit creditAvailable status usages { nodes { amount status dueDate } } }
+		segment { segmentCode rfmScore lifetimeValue isVip } } } }`
+	var out struct {
+		Customers struct{ Nodes []struct{ ID string } }
+	}
+	c.Must(b, q, nil, &out)
+	if len(out.Customers.Nodes) != 50 {
+		b.Fatalf("%d customers", len(out.Customers.Nodes))
+	}
+	before, n := db.StatementsSent(srv.App), 0
+	for b.Loop() {
+		c.Must(b, q, nil, nil)
+		n++
+	}
+	b.ReportMetric(float64(db.StatementsSent(srv.App)-before)/float64(n), "stmts/op")
 }

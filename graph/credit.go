@@ -3,10 +3,8 @@ package graph
 import (
 	"context"
 
-	"github.com/99designs/gqlgen/graphql"
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
-	"github.com/vikstrous/dataloadgen"
 
 	"customerservice/credit"
 	"customerservice/graph/loaders"
@@ -44,7 +42,13 @@ func creditPayment(in model.RecordCreditPaymentInput) credit.Payment {
 // creditAgingOf is the account's aging, read once per request for overdueAmount and aging,
 // in one batch with the other accounts of its page.
 func creditAgingOf(ctx context.Context, acc *models.CreditAccount) (credit.Aging, error) {
-	return loadWithPage(ctx, loaders.For(ctx).Credit.Aging, acc.ID, pageCreditAccounts(ctx, acc))
+	return loaders.LoadListed(ctx, loaders.For(ctx).Credit.Aging, acc.ID, func(ctx context.Context, customerID uuid.UUID) (uuid.UUID, bool) {
+		a, ok := loaders.CreditAccountOf(ctx, customerID)
+		if !ok {
+			return uuid.Nil, false
+		}
+		return a.ID, true
+	})
 }
 
 func creditAging(a credit.Aging) *model.CreditAging {
@@ -60,17 +64,11 @@ func creditUsages(ctx context.Context, acc *models.CreditAccount, first *int, af
 	if err != nil {
 		return nil, queryError(ctx, err)
 	}
-	key := loaders.UsagesKey{AccountID: acc.ID, Page: page}
+	key := loaders.UsagesKey{AccountID: acc.ID, Page: page, Count: selectsTotalCount(ctx)}
 	if status != nil {
 		key.Status = *status
 	}
-	siblings := pageCreditAccounts(ctx, acc)
-	keys := make([]loaders.UsagesKey, len(siblings))
-	for i, id := range siblings {
-		keys[i] = key
-		keys[i].AccountID = id
-	}
-	p, err := loadWithPage(ctx, loaders.For(ctx).Credit.Usages, key, keys)
+	p, err := loaders.LoadListed(ctx, loaders.For(ctx).Credit.Usages, key, siblingAccount(key, func(k *loaders.UsagesKey, id uuid.UUID) { k.AccountID = id }))
 	if err != nil {
 		return nil, err
 	}
@@ -95,12 +93,7 @@ func creditPayments(ctx context.Context, acc *models.CreditAccount, first *int, 
 		return nil, queryError(ctx, err)
 	}
 	key := loaders.PaymentsKey{AccountID: acc.ID, Page: page}
-	siblings := pageCreditAccounts(ctx, acc)
-	keys := make([]loaders.PaymentsKey, len(siblings))
-	for i, id := range siblings {
-		keys[i] = loaders.PaymentsKey{AccountID: id, Page: page}
-	}
-	p, err := loadWithPage(ctx, loaders.For(ctx).Credit.Payments, key, keys)
+	p, err := loaders.LoadListed(ctx, loaders.For(ctx).Credit.Payments, key, siblingAccount(key, func(k *loaders.PaymentsKey, id uuid.UUID) { k.AccountID = id }))
 	if err != nil {
 		return nil, err
 	}
@@ -118,55 +111,18 @@ func creditPayments(ctx context.Context, acc *models.CreditAccount, first *int, 
 	return conn, nil
 }
 
-// loadWithPage loads key after putting the keys of its whole page into the loader's batch
-// (without waiting for them): the first account of a page to get here batches the page.
-func loadWithPage[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], key K, page []K) (V, error) {
-	if len(page) > 1 {
-		l.LoadAllThunk(ctx, page)
-	}
-	return l.Load(ctx, key)
-}
-
-// pageCreditAccounts returns the ids of the credit accounts listed with acc when acc is
-// resolved inside a page of customers (the `nodes` or `edges` of a customers list), else
-// none. The loaders' short wait alone cannot promise one batch per page: gqlgen resolves
-// the page's accounts in as many goroutines, and on a busy machine some reach their loader
-// after the wait has fired, splitting the page into several statements. Loading the whole
-// page's keys at once makes the cost a fixed number of statements per page. The page's
-// accounts are already in the CreditAccounts loader (read for the page), so finding them
-// costs no statement.
-func pageCreditAccounts(ctx context.Context, acc *models.CreditAccount) []uuid.UUID {
-	var customerIDs []uuid.UUID
-	for fc := graphql.GetFieldContext(ctx); fc != nil && customerIDs == nil; fc = fc.Parent {
-		switch page := fc.Result.(type) {
-		case []models.Customer:
-			customerIDs = make([]uuid.UUID, len(page))
-			for i := range page {
-				customerIDs[i] = page[i].ID
-			}
-		case []model.CustomerEdge:
-			customerIDs = make([]uuid.UUID, 0, len(page))
-			for _, e := range page {
-				if e.Node != nil {
-					customerIDs = append(customerIDs, e.Node.ID)
-				}
-			}
+// siblingAccount is the key function of loaders.LoadListed for a field of a credit account:
+// key with the account of each listed customer.
+func siblingAccount[K any](key K, setAccount func(*K, uuid.UUID)) func(context.Context, uuid.UUID) (K, bool) {
+	return func(ctx context.Context, customerID uuid.UUID) (K, bool) {
+		acc, ok := loaders.CreditAccountOf(ctx, customerID)
+		if !ok {
+			return key, false
 		}
+		k := key
+		setAccount(&k, acc.ID)
+		return k, true
 	}
-	if len(customerIDs) < 2 {
-		return nil
-	}
-	accounts, err := loaders.For(ctx).CreditAccounts.LoadAll(ctx, customerIDs)
-	if err != nil {
-		return nil
-	}
-	ids := make([]uuid.UUID, 0, len(accounts))
-	for _, a := range accounts {
-		if a != nil {
-			ids = append(ids, a.ID)
-		}
-	}
-	return ids
 }
 
 // setCursors fills a page's start and end cursors; an empty page has neither.

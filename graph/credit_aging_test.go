@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/credit"
+	"customerservice/db"
 	"customerservice/internal/apitest"
 )
 
@@ -287,9 +288,9 @@ func TestCreditDashboard_CostsAFixedNumberOfStatements(t *testing.T) {
 			creditFixtureUsage(t, srv, acc.ID, "late", "5", "0", -40)
 			creditOK(t, tm.pay(t, customerID, "p-1", "1"))
 		}
-		before := srv.Statements.Count()
+		before := db.StatementsSent(srv.App)
 		res := tm.agent.Do(t, q, nil)
-		n := srv.Statements.Count() - before
+		n := db.StatementsSent(srv.App) - before
 		if len(res.Errors) > 0 {
 			t.Fatalf("dashboard: %s", res.Body)
 		}

@@ -2,12 +2,17 @@ package graph
 
 import (
 	"context"
+	"encoding/json"
+	"slices"
+	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
 
+	"customerservice/credit"
 	"customerservice/customers"
 	"customerservice/graph/loaders"
 	"customerservice/graph/model"
+	"customerservice/loyalty"
 	"customerservice/models"
 )
 
@@ -42,14 +47,107 @@ var customerFieldColumns = map[string][]string{
 }
 
 // customerRelations are Customer's 360 fields: they need only the customer's id, and name
-// the relation a list page reads for the whole page.
-var customerRelations = map[string]func(*customers.Include){
-	"addresses":              func(i *customers.Include) { i.Addresses = true },
-	"defaultShippingAddress": func(i *customers.Include) { i.Addresses = true },
-	"defaultBillingAddress":  func(i *customers.Include) { i.Addresses = true },
-	"loyaltyAccount":         func(i *customers.Include) { i.LoyaltyAccounts = true },
-	"creditAccount":          func(i *customers.Include) { i.CreditAccounts = true },
-	"segment":                func(i *customers.Include) { i.Segments = true },
+// the relation the read of the customers fetches in its own statement (with, under the
+// accounts, the pages of transactions and usages the selection asks for).
+var customerRelations = map[string]func(*customers.Include, *graphql.OperationContext, graphql.CollectedField){
+	"addresses":              func(i *customers.Include, _ *graphql.OperationContext, _ graphql.CollectedField) { i.Addresses = true },
+	"defaultShippingAddress": func(i *customers.Include, _ *graphql.OperationContext, _ graphql.CollectedField) { i.Addresses = true },
+	"defaultBillingAddress":  func(i *customers.Include, _ *graphql.OperationContext, _ graphql.CollectedField) { i.Addresses = true },
+	"loyaltyAccount":         includeLoyalty,
+	"creditAccount":          includeCredit,
+	"segment":                func(i *customers.Include, _ *graphql.OperationContext, _ graphql.CollectedField) { i.Segments = true },
+}
+
+var (
+	satisfiesLoyaltyAccount = []string{"LoyaltyAccount"}
+	satisfiesCreditAccount  = []string{"CreditAccount"}
+)
+
+// includeLoyalty reads the loyalty account and, for each `transactions` field under it, the
+// page its arguments ask for — the key its resolver will load (Transactions below), so the
+// resolver finds it primed. Arguments the resolver would reject are left to it.
+func includeLoyalty(inc *customers.Include, op *graphql.OperationContext, f graphql.CollectedField) {
+	inc.LoyaltyAccounts = true
+	for _, sf := range graphql.CollectFields(op, f.Selections, satisfiesLoyaltyAccount) {
+		if sf.Name != "transactions" {
+			continue
+		}
+		args := sf.ArgumentMap(op.Variables)
+		page, err := loyalty.NewPage(intArg(args["first"]), strArg(args["after"]))
+		if err != nil {
+			continue
+		}
+		a := loyalty.TransactionsArgs{Page: page, Count: selectsField(op, sf, "totalCount")}
+		if t := strArg(args["type"]); t != nil {
+			a.Type = models.LoyaltyTransactionType(strings.ToLower(*t))
+		}
+		if !slices.Contains(inc.Transactions, a) {
+			inc.Transactions = append(inc.Transactions, a)
+		}
+	}
+}
+
+// includeCredit reads the credit account and the pages of its `usages` fields, as
+// includeLoyalty.
+func includeCredit(inc *customers.Include, op *graphql.OperationContext, f graphql.CollectedField) {
+	inc.CreditAccounts = true
+	for _, sf := range graphql.CollectFields(op, f.Selections, satisfiesCreditAccount) {
+		if sf.Name != "usages" {
+			continue
+		}
+		args := sf.ArgumentMap(op.Variables)
+		page, err := credit.NewPage(intArg(args["first"]), strArg(args["after"]))
+		if err != nil {
+			continue
+		}
+		a := credit.UsagesArgs{Page: page, Count: selectsField(op, sf, "totalCount")}
+		if st := strArg(args["status"]); st != nil {
+			a.Status = models.CreditUsageStatus(strings.ToLower(*st))
+		}
+		if !slices.Contains(inc.Usages, a) {
+			inc.Usages = append(inc.Usages, a)
+		}
+	}
+}
+
+// selectsField tells whether the selection of f (fragments collected) has a field name.
+func selectsField(op *graphql.OperationContext, f graphql.CollectedField, name string) bool {
+	for _, sf := range graphql.CollectFields(op, f.Selections, nil) {
+		if sf.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// intArg and strArg read an argument's value (a literal or a variable's JSON) as the
+// resolver receives it; nil when absent or null.
+func intArg(v any) *int {
+	var n int
+	switch v := v.(type) {
+	case int64:
+		n = int(v)
+	case int:
+		n = v
+	case float64:
+		n = int(v)
+	case json.Number:
+		i, err := v.Int64()
+		if err != nil {
+			return nil
+		}
+		n = int(i)
+	default:
+		return nil
+	}
+	return &n
+}
+
+func strArg(v any) *string {
+	if s, ok := v.(string); ok {
+		return &s
+	}
+	return nil
 }
 
 // customerSelection is what a query reads of the customers it selects.
@@ -60,10 +158,10 @@ type customerSelection struct {
 }
 
 // add takes in the fields selected on Customer (fragments already collected).
-func (s *customerSelection) add(fields []graphql.CollectedField) {
+func (s *customerSelection) add(op *graphql.OperationContext, fields []graphql.CollectedField) {
 	for _, f := range fields {
 		if set, ok := customerRelations[f.Name]; ok {
-			set(&s.include)
+			set(&s.include, op, f)
 			continue
 		}
 		cols, ok := customerFieldColumns[f.Name]
@@ -94,7 +192,7 @@ var (
 // its selection: the columns, and the 360 relations to read in the same transaction.
 func customerLookup(ctx context.Context) customers.Lookup {
 	var sel customerSelection
-	sel.add(graphql.CollectFieldsCtx(ctx, satisfiesCustomer))
+	sel.add(graphql.GetOperationContext(ctx), graphql.CollectFieldsCtx(ctx, satisfiesCustomer))
 	return customers.Lookup{Columns: sel.cols(), Include: sel.include}
 }
 
@@ -120,11 +218,11 @@ func connectionSelection(ctx context.Context) (sel customerSelection, count bool
 		case "totalCount":
 			count = true
 		case "nodes":
-			sel.add(graphql.CollectFields(op, f.Selections, satisfiesCustomer))
+			sel.add(op, graphql.CollectFields(op, f.Selections, satisfiesCustomer))
 		case "edges":
 			for _, e := range graphql.CollectFields(op, f.Selections, satisfiesEdge) {
 				if e.Name == "node" {
-					sel.add(graphql.CollectFields(op, e.Selections, satisfiesCustomer))
+					sel.add(op, graphql.CollectFields(op, e.Selections, satisfiesCustomer))
 				}
 			}
 		}
@@ -227,6 +325,16 @@ func prime(l *loaders.Loaders, cs []models.Customer, rel customers.Related) {
 		}
 		if rel.Segments != nil {
 			l.Segments.Prime(c.ID, rel.Segments[c.ID])
+		}
+		if _, ok := rel.LoyaltyAccounts[c.ID]; ok {
+			for args, pages := range rel.Transactions {
+				l.Loyalty.Transactions.Prime(args.Key(c.ID), pages[c.ID])
+			}
+		}
+		if acc := rel.CreditAccounts[c.ID]; acc != nil {
+			for args, pages := range rel.Usages {
+				l.Credit.Usages.Prime(loaders.UsagesKey{AccountID: acc.ID, Page: args.Page, Status: args.Status, Count: args.Count}, pages[acc.ID])
+			}
 		}
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"customerservice/auth"
+	"customerservice/db"
 	"customerservice/internal/apitest"
 	"customerservice/models"
 )
@@ -25,12 +26,12 @@ import (
 
 // listFixtures inserts rows of one organization as the owner.
 type listFixtures struct {
-	t   *testing.T
+	t   testing.TB
 	srv *apitest.Server
 	org uuid.UUID
 }
 
-func newListFixtures(t *testing.T, srv *apitest.Server, org uuid.UUID) listFixtures {
+func newListFixtures(t testing.TB, srv *apitest.Server, org uuid.UUID) listFixtures {
 	return listFixtures{t: t, srv: srv, org: org}
 }
 
@@ -890,9 +891,9 @@ func TestCustomerStats_IsOneStatement(t *testing.T) {
 	c := srv.NewOrg(t, auth.Viewer)
 	fiveCustomers(t, srv, c.Org)
 	countStatements := func(query string, v map[string]any) int64 {
-		before := srv.Statements.Count()
+		before := db.StatementsSent(srv.App)
 		c.Must(t, query, v, nil)
-		return srv.Statements.Count() - before
+		return db.StatementsSent(srv.App) - before
 	}
 	me := countStatements(`{ me { userId } }`, nil)
 	// One transaction around one statement: the same cost as the smallest read, customer(id).
@@ -912,9 +913,9 @@ func TestCustomers_CountsOnlyWhenTotalCountIsAsked(t *testing.T) {
 	c := srv.NewOrg(t, auth.Viewer)
 	fiveCustomers(t, srv, c.Org)
 	countStatements := func(query string) int64 {
-		before := srv.Statements.Count()
+		before := db.StatementsSent(srv.App)
 		c.Must(t, query, nil, nil)
-		return srv.Statements.Count() - before
+		return db.StatementsSent(srv.App) - before
 	}
 	without := countStatements(`{ customers(first: 2) { nodes { id } } }`)
 	with := countStatements(`{ customers(first: 2) { nodes { id } totalCount } }`)
@@ -928,17 +929,16 @@ func TestCustomers_CountsOnlyWhenTotalCountIsAsked(t *testing.T) {
 	}
 }
 
-// queryLog records the SQL the server sends.
+// queryLog records the SQL the server sends (db.WatchStatements).
 type queryLog struct {
 	mu      sync.Mutex
 	queries []string
 }
 
-func (l *queryLog) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context { return ctx }
-func (l *queryLog) AfterQuery(_ context.Context, e *bun.QueryEvent) {
+func (l *queryLog) record(q string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.queries = append(l.queries, e.Query)
+	l.queries = append(l.queries, q)
 }
 
 // customerSelects are the recorded statements that select from customers, and forgets them.
@@ -959,7 +959,7 @@ func TestCustomers_ReadsOnlyTheColumnsTheQueryAsksFor(t *testing.T) {
 	t.Parallel()
 	srv := apitest.New(t)
 	log := &queryLog{}
-	srv.App.AddQueryHook(log) // before any request: the hook list is not read concurrently yet
+	db.WatchStatements(srv.App, log.record) // every statement, pipelined reads included
 	c := srv.NewOrg(t, auth.Viewer)
 	f := newListFixtures(t, srv, c.Org)
 	cu := f.customer(models.Customer{FirstName: "Ana", LastName: "Pérez", Email: refTo("ana@example.com"),
@@ -1110,7 +1110,7 @@ const page360Query = `query($first: Int!) {
 
 // full360 inserts n customers, each with a shipping and a billing default address, a
 // loyalty account, a credit account and a segment, in a few statements.
-func full360(t *testing.T, srv *apitest.Server, org uuid.UUID, n int) {
+func full360(t testing.TB, srv *apitest.Server, org uuid.UUID, n int) {
 	t.Helper()
 	f := newListFixtures(t, srv, org)
 	var cs []models.Customer
@@ -1158,7 +1158,7 @@ func TestCustomers_Page360CostsAFixedNumberOfStatements(t *testing.T) {
 		Segment                *struct{ SegmentCode string }
 	}
 	run := func(first int) int64 {
-		before := srv.Statements.Count()
+		before := db.StatementsSent(srv.App)
 		var out struct {
 			Customers struct {
 				TotalCount int
@@ -1166,7 +1166,7 @@ func TestCustomers_Page360CostsAFixedNumberOfStatements(t *testing.T) {
 			}
 		}
 		c.Must(t, page360Query, gqlVars("first", first), &out)
-		n := srv.Statements.Count() - before
+		n := db.StatementsSent(srv.App) - before
 		if len(out.Customers.Edges) != first || out.Customers.TotalCount != 100 {
 			t.Fatalf("first %d: %d customers of %d", first, len(out.Customers.Edges), out.Customers.TotalCount)
 		}
@@ -1194,9 +1194,9 @@ func TestCustomers_Page360CostsAFixedNumberOfStatements(t *testing.T) {
 		Customers struct{ Nodes []struct{ ID string } }
 	}
 	c.Must(t, `{ customers(first: 1) { nodes { id } } }`, nil, &first)
-	before := srv.Statements.Count()
+	before := db.StatementsSent(srv.App)
 	c.Must(t, customer360Query, gqlVars("id", first.Customers.Nodes[0].ID), nil)
-	t.Logf("statements for customer(id) with the whole 360: %d", srv.Statements.Count()-before)
+	t.Logf("statements for customer(id) with the whole 360: %d", db.StatementsSent(srv.App)-before)
 }
 
 const customer360Query = `query($id: UUID!) {

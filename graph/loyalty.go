@@ -7,9 +7,9 @@ import (
 	"github.com/google/uuid"
 	"github.com/vikstrous/dataloadgen"
 
+	"customerservice/graph/loaders"
 	"customerservice/graph/model"
 	"customerservice/loyalty"
-	"customerservice/models"
 )
 
 // The GraphQL side of loyalty (§4): inputs to the domain's, batched pages to Relay
@@ -88,51 +88,18 @@ func purchaseConnection(p loyalty.PurchasePage) *model.PurchaseConnection {
 	return out
 }
 
-// loadForList loads the key of the customer whose field is being resolved; when that
-// customer is an element of a list of customers (customers { nodes } or { edges { node } }),
-// it first queues the same key for every customer of the list. The loaders batch by time
-// (graph.LoaderWait): under load, the goroutines that gqlgen starts for the 50 elements of a
-// page reach a loader over more than that wait, and the page would cost a varying number of
-// statements. Queuing the siblings' keys from the first element makes it one batch however
-// the goroutines are scheduled; the other elements find their key already queued. The
-// siblings ask for the same field with the same arguments (one selection set), so nothing
-// is read that the page does not show, except for customers without a loyalty account.
+// loadForList loads key, a field of the customer being resolved, batched with the same
+// field of the other customers of its list (loaders.LoadListed).
 func loadForList[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], key K, keyOf func(customerID uuid.UUID) K) (V, error) {
-	if ids := listedCustomerIDs(ctx); len(ids) > 1 {
-		keys := make([]K, len(ids))
-		for i, id := range ids {
-			keys[i] = keyOf(id)
-		}
-		l.LoadAllThunk(ctx, keys) // queued only; each element reads its own value below
-	}
-	return l.Load(ctx, key)
+	return loaders.LoadListed(ctx, l, key, func(_ context.Context, id uuid.UUID) (K, bool) { return keyOf(id), true })
 }
 
-// listedCustomerIDs are the ids of the customers of the list that holds the customer being
-// resolved, read from the field contexts gqlgen keeps (a list element's context has its
-// Index; its parent's Result is the list); nil outside a list of customers.
-func listedCustomerIDs(ctx context.Context) []uuid.UUID {
-	for fc := graphql.GetFieldContext(ctx); fc != nil; fc = fc.Parent {
-		if fc.Index == nil {
-			continue
-		}
-		if fc.Parent == nil {
-			return nil
-		}
-		var ids []uuid.UUID
-		switch list := fc.Parent.Result.(type) {
-		case []models.Customer:
-			for i := range list {
-				ids = append(ids, list[i].ID)
-			}
-		case []model.CustomerEdge:
-			for _, e := range list {
-				if e.Node != nil {
-					ids = append(ids, e.Node.ID)
-				}
-			}
-		}
-		return ids
-	}
-	return nil
+// loadForAccounts is loadForList for a field of the loyalty account: only the listed
+// customers that have an account are batched (their accounts are in the LoyaltyAccounts
+// loader, primed by the page's read).
+func loadForAccounts[K comparable, V any](ctx context.Context, l *dataloadgen.Loader[K, V], key K, keyOf func(customerID uuid.UUID) K) (V, error) {
+	return loaders.LoadListed(ctx, l, key, func(ctx context.Context, id uuid.UUID) (K, bool) {
+		acc, err := loaders.For(ctx).LoyaltyAccounts.Load(ctx, id)
+		return keyOf(id), err == nil && acc != nil
+	})
 }

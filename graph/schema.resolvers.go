@@ -13,7 +13,6 @@ import (
 	"customerservice/graph/model"
 	"customerservice/loyalty"
 	"customerservice/models"
-	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -127,7 +126,7 @@ func (r *loyaltyAccountResolver) PointsToNextTier(ctx context.Context, obj *mode
 	if loyalty.NextTier(obj.Tier) == nil {
 		return nil, nil
 	}
-	p, err := loadForList(ctx, loaders.For(ctx).Loyalty.TierProgress, obj.CustomerID, func(id uuid.UUID) uuid.UUID { return id })
+	p, err := loadForAccounts(ctx, loaders.For(ctx).Loyalty.TierProgress, obj.CustomerID, func(id uuid.UUID) uuid.UUID { return id })
 	return p.ToNext, err
 }
 
@@ -140,7 +139,7 @@ func (r *loyaltyAccountResolver) PointsExpiringSoon(ctx context.Context, obj *mo
 	if err := loyalty.ValidDays(d); err != nil {
 		return 0, queryError(ctx, err)
 	}
-	return loadForList(ctx, loaders.For(ctx).Loyalty.Expiring, loyalty.ExpiringKey{CustomerID: obj.CustomerID, Days: d},
+	return loadForAccounts(ctx, loaders.For(ctx).Loyalty.Expiring, loyalty.ExpiringKey{CustomerID: obj.CustomerID, Days: d},
 		func(id uuid.UUID) loyalty.ExpiringKey { return loyalty.ExpiringKey{CustomerID: id, Days: d} })
 }
 
@@ -154,7 +153,7 @@ func (r *loyaltyAccountResolver) Transactions(ctx context.Context, obj *models.L
 	if typeArg != nil {
 		key.Type = *typeArg
 	}
-	p, err := loadForList(ctx, loaders.For(ctx).Loyalty.Transactions, key, func(id uuid.UUID) loyalty.TransactionsKey {
+	p, err := loadForAccounts(ctx, loaders.For(ctx).Loyalty.Transactions, key, func(id uuid.UUID) loyalty.TransactionsKey {
 		k := key
 		k.CustomerID = id
 		return k
@@ -350,7 +349,12 @@ func (r *mutationResolver) CancelCreditUsage(ctx context.Context, id uuid.UUID) 
 
 // RecalculateSegments is the resolver for the recalculateSegments field.
 func (r *mutationResolver) RecalculateSegments(ctx context.Context) (*model.RecalculateSegmentsPayload, error) {
-	panic(fmt.Errorf("not implemented: RecalculateSegments - recalculateSegments"))
+	res, err := r.SegmentService.Recalculate(ctx)
+	if err != nil {
+		ue, err := userErrors(err)
+		return &model.RecalculateSegmentsPayload{BySegment: []model.SegmentCount{}, UserErrors: ue}, err
+	}
+	return recalculateSegmentsPayload(res), nil
 }
 
 // Me is the resolver for the me field.

@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"customerservice/apperr"
+	"customerservice/db"
 	"customerservice/models"
 )
 
@@ -405,4 +406,85 @@ func (s *Service) tierProgresses(ctx context.Context, customerIDs []uuid.UUID) (
 		return nil
 	})
 	return out, err
+}
+
+// TransactionsArgs are the arguments of one `transactions` field: the page, the type filter
+// ("" all) and whether totalCount is asked for. Key gives the loader key of one customer's.
+type TransactionsArgs struct {
+	Page  Page
+	Type  models.LoyaltyTransactionType
+	Count bool
+}
+
+// Key is the loader key of these arguments for the account of customerID.
+func (a TransactionsArgs) Key(customerID uuid.UUID) TransactionsKey {
+	return TransactionsKey{CustomerID: customerID, Page: a.Page, Type: a.Type, Count: a.Count}
+}
+
+// transactionColumns are what a transaction page reads (metadata is not part of the API).
+var transactionColumns = []string{"transaction_id", "organization_id", "loyalty_account_id", "transaction_type", "points",
+	"balance_after", "reference_type", "reference_id", "description", "points_remaining", "expires_at", "created_at"}
+
+// TransactionPageSQL is the page a asks for of the loyalty account aliased `la`, as a scalar
+// subquery for the Customer 360 read (package customers) to embed in its one statement: a
+// JSON array [rows, count], the rows (db.JSONRow) newest first, First+1 of them (the extra
+// one tells HasNext), count NULL unless asked for. The same rows and order as
+// TransactionPages.
+func TransactionPageSQL(a TransactionsArgs) (string, error) {
+	switch a.Type {
+	case "", models.TxEarn, models.TxRedeem, models.TxExpire, models.TxAdjust, models.TxBonus:
+	default:
+		return "", fmt.Errorf("loyalty: unknown transaction type %q", a.Type)
+	}
+	typeFilter := ""
+	if a.Type != "" {
+		typeFilter = " AND t.transaction_type = '" + string(a.Type) + "'"
+	}
+	after := ""
+	if a.Page.After != "" {
+		c, err := decodeCursor(a.Page.After)
+		if err != nil {
+			return "", err
+		}
+		after = fmt.Sprintf(" AND (t.created_at, t.transaction_id) < ('%s'::timestamptz, '%s'::uuid)",
+			c.At.UTC().Format(time.RFC3339Nano), c.ID)
+	}
+	count := "NULL"
+	if a.Count {
+		count = "(SELECT count(*) FROM loyalty_transactions t WHERE t.loyalty_account_id = la.loyalty_account_id" + typeFilter + ")"
+	}
+	return fmt.Sprintf(`json_build_array((SELECT json_agg(%s ORDER BY t.created_at DESC, t.transaction_id DESC)
+    FROM (SELECT * FROM loyalty_transactions t WHERE t.loyalty_account_id = la.loyalty_account_id%s%s
+          ORDER BY t.created_at DESC, t.transaction_id DESC LIMIT %d) t), %s)`,
+		db.JSONRow("t", transactionColumns), typeFilter, after, a.Page.First+1, count), nil
+}
+
+// DecodeTransactionPage reads what TransactionPageSQL returned.
+func DecodeTransactionPage(pool *bun.DB, raw []byte, a TransactionsArgs) (TransactionPage, error) {
+	var parts [2]json.RawMessage
+	if err := json.Unmarshal(raw, &parts); err != nil {
+		return TransactionPage{}, fmt.Errorf("decode transactions: %w", err)
+	}
+	rows, err := db.JSONRows(parts[0])
+	if err != nil {
+		return TransactionPage{}, err
+	}
+	p := TransactionPage{Total: -1, Items: make([]models.LoyaltyTransaction, 0, min(len(rows), a.Page.First))}
+	for _, r := range rows {
+		if len(p.Items) == a.Page.First {
+			p.HasNext = true
+			break
+		}
+		var t models.LoyaltyTransaction
+		if err := db.ScanRow(pool, &t, transactionColumns, r); err != nil {
+			return TransactionPage{}, err
+		}
+		p.Items = append(p.Items, t)
+	}
+	if a.Count {
+		if err := json.Unmarshal(parts[1], &p.Total); err != nil {
+			return TransactionPage{}, fmt.Errorf("decode transactions count: %w", err)
+		}
+	}
+	return p, nil
 }

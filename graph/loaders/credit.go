@@ -13,7 +13,7 @@ import (
 // CreditSource reads what hangs off credit accounts, many accounts per statement.
 type CreditSource interface {
 	AgingOf(ctx context.Context, accountIDs []uuid.UUID) (map[uuid.UUID]credit.Aging, error)
-	UsagesOf(ctx context.Context, first int, status models.CreditUsageStatus, pages []credit.PageOf) ([]credit.UsagePage, error)
+	UsagesOf(ctx context.Context, first int, status models.CreditUsageStatus, count bool, pages []credit.PageOf) ([]credit.UsagePage, error)
 	PaymentsOf(ctx context.Context, first int, pages []credit.PageOf) ([]credit.PaymentPage, error)
 }
 
@@ -22,6 +22,7 @@ type UsagesKey struct {
 	AccountID uuid.UUID
 	Page      credit.Page
 	Status    models.CreditUsageStatus // "" for every status
+	Count     bool                     // totalCount is asked for
 }
 
 // PaymentsKey is one page of one account's payments.
@@ -47,11 +48,12 @@ func newCreditLoaders(src CreditSource, opts ...dataloadgenOption) *CreditLoader
 			type shape struct {
 				first  int
 				status models.CreditUsageStatus
+				count  bool
 			}
 			return inGroups(keys, func(k UsagesKey) (shape, credit.PageOf) {
-				return shape{k.Page.First, k.Status}, credit.PageOf{AccountID: k.AccountID, After: k.Page.After}
+				return shape{k.Page.First, k.Status, k.Count}, credit.PageOf{AccountID: k.AccountID, After: k.Page.After}
 			}, func(s shape, pages []credit.PageOf) ([]credit.UsagePage, error) {
-				return src.UsagesOf(ctx, s.first, s.status, pages)
+				return src.UsagesOf(ctx, s.first, s.status, s.count, pages)
 			})
 		}, opts...),
 		Payments: dataloadgen.NewLoader(func(ctx context.Context, keys []PaymentsKey) ([]credit.PaymentPage, []error) {

@@ -6,6 +6,7 @@ package loaders
 import (
 	"context"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -37,6 +38,8 @@ type Loaders struct {
 	Segments        *dataloadgen.Loader[uuid.UUID, *models.CustomerSegment]
 	Loyalty         *LoyaltyLoaders
 	Credit          *CreditLoaders
+
+	listed sync.Map // the fields LoadListed has queued for a whole list (firstOfList)
 }
 
 type dataloadgenOption = dataloadgen.Option

@@ -1,0 +1,256 @@
+package db
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	"github.com/uptrace/bun"
+)
+
+// Stmt is one read statement of a pipelined read: its SQL ($n placeholders), its arguments,
+// and what reads its rows (each row's raw values). Prepare keeps it prepared on the
+// connection (worth it for a text that repeats: a 360 statement costs more to plan than to
+// run); a prepared statement's columns come in PostgreSQL's text format only when they are
+// text or json, which is what the 360 statements select.
+type Stmt struct {
+	SQL     string
+	Args    []any
+	Row     func(values [][]byte) error
+	Prepare bool
+}
+
+// maxPrepared bounds the statements kept prepared on one connection: past it they are all
+// deallocated and the count starts over (texts that stop repeating do not pile up).
+const maxPrepared = 100
+
+// prepare makes sure sql is prepared on c (pgx then executes it by name in a batch).
+func prepare(ctx context.Context, c *pgx.Conn, sql string) error {
+	data := c.PgConn().CustomData()
+	known, _ := data["db.prepared"].(map[string]struct{})
+	if _, ok := known[sql]; ok {
+		return nil
+	}
+	if known == nil || len(known) >= maxPrepared {
+		if known != nil {
+			if err := c.DeallocateAll(ctx); err != nil {
+				return err
+			}
+		}
+		known = map[string]struct{}{}
+		data["db.prepared"] = known
+	}
+	if _, err := c.Prepare(ctx, sql, sql); err != nil {
+		return err
+	}
+	known[sql] = struct{}{}
+	return nil
+}
+
+// ReadInOrg runs read statements for org in ONE round trip and without BEGIN/COMMIT: a
+// pipeline of `set_config(app.current_organization_id, org, true)` (and read-only), then the
+// statements, then one Sync. PostgreSQL runs everything before the Sync as one implicit
+// transaction, so the setting is transaction-local exactly as in InOrg (§7): the policies see
+// it, and it is gone when the pipeline ends, before the connection returns to the pool. An
+// error anywhere rolls the whole pipeline back.
+//
+// It is the read path of the Customer 360 (one statement per root field); InOrg stays the
+// path of writes and of reads that need several dependent statements.
+func ReadInOrg(ctx context.Context, pool *bun.DB, org uuid.UUID, stmts ...Stmt) error {
+	if org == uuid.Nil {
+		return errors.New("db: no organization in read")
+	}
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Raw(func(driverConn any) error {
+		c := driverConn.(*stdlib.Conn).Conn()
+		var b pgx.Batch
+		b.Queue("SELECT set_config('app.current_organization_id', $1, true), set_config('transaction_read_only', 'on', true)", org.String())
+		for _, s := range stmts {
+			if s.Prepare {
+				if err := prepare(ctx, c, s.SQL); err != nil {
+					return err
+				}
+			}
+			b.Queue(s.SQL, s.Args...)
+		}
+		br := c.SendBatch(ctx, &b)
+		err := readBatch(br, stmts)
+		if cerr := br.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		return err
+	})
+}
+
+func readBatch(br pgx.BatchResults, stmts []Stmt) error {
+	if _, err := br.Exec(); err != nil {
+		return fmt.Errorf("set organization: %w", err)
+	}
+	for _, s := range stmts {
+		rows, err := br.Query()
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			if err := s.Row(rows.RawValues()); err != nil {
+				rows.Close()
+				return err
+			}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// JSONRow is the SQL of one row of alias's columns as a JSON array of their text forms (NULL
+// stays null), the shape ScanRow reads: nested rows travel inside one statement this way
+// and are read by bun's own scanners, as a plain column would be.
+func JSONRow(alias string, cols []string) string {
+	var b strings.Builder
+	b.WriteString("json_build_array(")
+	for i, c := range cols {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(`"` + alias + `"."` + c + `"::text`)
+	}
+	b.WriteByte(')')
+	return b.String()
+}
+
+// ScanRow fills the bun model dest points to from the text forms of cols (nil: NULL).
+func ScanRow(pool *bun.DB, dest any, cols []string, values []*string) error {
+	v := reflect.ValueOf(dest).Elem()
+	table := pool.Table(v.Type())
+	if len(values) != len(cols) {
+		return fmt.Errorf("db: %s row of %d values for %d columns", table.Name, len(values), len(cols))
+	}
+	for i, c := range cols {
+		f, ok := table.FieldMap[c]
+		if !ok {
+			return fmt.Errorf("db: %s has no column %q", table.Name, c)
+		}
+		var src any
+		if values[i] != nil {
+			src = *values[i]
+		}
+		if err := f.ScanValue(v, src); err != nil {
+			return fmt.Errorf("db: scan %s.%s: %w", table.Name, c, err)
+		}
+	}
+	return nil
+}
+
+// ScanRawRow fills dest from the raw text values of a result row, as ScanRow.
+func ScanRawRow(pool *bun.DB, dest any, cols []string, values [][]byte) error {
+	v := reflect.ValueOf(dest).Elem()
+	table := pool.Table(v.Type())
+	for i, c := range cols {
+		f, ok := table.FieldMap[c]
+		if !ok {
+			return fmt.Errorf("db: %s has no column %q", table.Name, c)
+		}
+		var src any
+		if values[i] != nil {
+			src = values[i]
+		}
+		if err := f.ScanValue(v, src); err != nil {
+			return fmt.Errorf("db: scan %s.%s: %w", table.Name, c, err)
+		}
+	}
+	return nil
+}
+
+// JSONRows decodes a JSON array of JSONRow rows (null: none).
+func JSONRows(raw []byte) ([][]*string, error) {
+	if len(raw) == 0 {
+		return nil, nil
+	}
+	var rows [][]*string
+	if err := json.Unmarshal(raw, &rows); err != nil {
+		return nil, fmt.Errorf("db: decode nested rows: %w", err)
+	}
+	return rows, nil
+}
+
+// Columns are the column names of a bun model, in its field order (scan-only ones, such
+// as generated columns, included).
+func Columns(pool *bun.DB, model any) []string {
+	t := pool.Table(reflect.TypeOf(model).Elem())
+	cols := make([]string, 0, len(t.Fields))
+	for _, f := range t.Fields {
+		cols = append(cols, f.Name)
+	}
+	return cols
+}
+
+// ---- statements sent -------------------------------------------------------------------------
+
+// sentStatements counts, for one pool, every statement its connections send — BEGIN, COMMIT
+// and pipelined ones included — from pgx's tracer: the server's own count behind
+// StatementsSent.
+type sentStatements struct {
+	n     atomic.Int64
+	watch atomic.Pointer[func(sql string)]
+}
+
+func (s *sentStatements) sent(sql string) {
+	s.n.Add(1)
+	if w := s.watch.Load(); w != nil {
+		(*w)(sql)
+	}
+}
+
+func (s *sentStatements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	s.sent(d.SQL)
+	return ctx
+}
+func (s *sentStatements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (s *sentStatements) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	return ctx
+}
+func (s *sentStatements) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
+	s.sent(d.SQL)
+}
+func (s *sentStatements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+var sentByPool sync.Map // *bun.DB → *sentStatements
+
+// StatementsSent is the number of SQL statements sent so far on a pool that Open returned,
+// whatever sent them (bun, a transaction's BEGIN and COMMIT, a pipelined read): what tests
+// compare to check a request's cost.
+func StatementsSent(pool *bun.DB) int64 {
+	if s, ok := sentByPool.Load(pool); ok {
+		return s.(*sentStatements).n.Load()
+	}
+	return 0
+}
+
+// WatchStatements calls fn with the SQL of every statement sent on a pool that Open returned
+// (one watcher at a time; nil stops), for tests that check what a request reads.
+func WatchStatements(pool *bun.DB, fn func(sql string)) {
+	s, ok := sentByPool.Load(pool)
+	if !ok {
+		return
+	}
+	if fn == nil {
+		s.(*sentStatements).watch.Store(nil)
+		return
+	}
+	s.(*sentStatements).watch.Store(&fn)
+}

@@ -1,0 +1,76 @@
+package db_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"customerservice/db"
+	"customerservice/internal/testdb"
+)
+
+// §7 for the pipelined read: the policies see the organization set in the same pipeline, the
+// read cannot write, the setting is gone once the pipeline ends, and an error rolls it back.
+func TestReadInOrg_IsolatesAndLeavesNothingOnTheConnection(t *testing.T) {
+	tdb := testdb.Get(t)
+	owner, app := open(t, tdb.OwnerURL), open(t, tdb.AppURL)
+	app.SetMaxOpenConns(1) // every call below reuses the one connection
+	ctx := context.Background()
+	orgA, orgB := uuid.New(), uuid.New()
+	for _, org := range []uuid.UUID{orgA, orgA, orgB} {
+		if _, err := owner.ExecContext(ctx, `INSERT INTO customers (organization_id, first_name, last_name) VALUES (?, 'A', 'A')`, org); err != nil {
+			t.Fatal(err)
+		}
+	}
+	count := func(org uuid.UUID, prepare bool) (n string) {
+		t.Helper()
+		err := db.ReadInOrg(ctx, app, org, db.Stmt{SQL: "SELECT count(*)::text FROM customers", Prepare: prepare,
+			Row: func(v [][]byte) error { n = string(v[0]); return nil }})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	for _, prepare := range []bool{false, true, true} {
+		if a, b := count(orgA, prepare), count(orgB, prepare); a != "2" || b != "1" {
+			t.Fatalf("prepare %v: org A sees %s, org B sees %s; want 2 and 1", prepare, a, b)
+		}
+	}
+
+	var setting string
+	if err := app.QueryRowContext(ctx, "SELECT coalesce(current_setting('app.current_organization_id', true), '')").Scan(&setting); err != nil {
+		t.Fatal(err)
+	}
+	if setting != "" {
+		t.Fatalf("setting leaked to the next use of the connection: %q", setting)
+	}
+
+	err := db.ReadInOrg(ctx, app, orgA, db.Stmt{SQL: "INSERT INTO customers (organization_id, first_name, last_name) VALUES ($1, 'X', 'X')",
+		Args: []any{orgA.String()}, Row: func([][]byte) error { return nil }})
+	if err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Fatalf("a write through the read path: %v", err)
+	}
+	if n := count(orgA, false); n != "2" {
+		t.Fatalf("after the refused write org A has %s customers", n)
+	}
+	if err := db.ReadInOrg(ctx, app, uuid.Nil); err == nil {
+		t.Fatal("a read without an organization ran")
+	}
+}
+
+// StatementsSent counts what bun sends and what a pipeline sends.
+func TestStatementsSent_CountsPipelinedStatements(t *testing.T) {
+	app := open(t, testdb.Get(t).AppURL)
+	before := db.StatementsSent(app)
+	err := db.ReadInOrg(context.Background(), app, uuid.New(),
+		db.Stmt{SQL: "SELECT 1", Row: func([][]byte) error { return nil }},
+		db.Stmt{SQL: "SELECT 2", Row: func([][]byte) error { return nil }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := db.StatementsSent(app) - before; n != 3 {
+		t.Fatalf("%d statements counted for set_config and two reads", n)
+	}
+}
