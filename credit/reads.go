@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -345,15 +347,11 @@ func UsagePageSQL(a UsagesArgs) (string, error) {
 }
 
 // DecodeUsagePage reads what UsagePageSQL returned.
-func DecodeUsagePage(pool *bun.DB, raw []byte, a UsagesArgs) (UsagePage, error) {
-	var parts [2]json.RawMessage
-	if err := json.Unmarshal(raw, &parts); err != nil {
-		return UsagePage{}, fmt.Errorf("decode credit usages: %w", err)
+func DecodeUsagePage(pool *bun.DB, page db.Nested, a UsagesArgs) (UsagePage, error) {
+	if page.Kind != db.NestedArray || len(page.Items) != 2 {
+		return UsagePage{}, errors.New("decode credit usages: not a [rows, count] pair")
 	}
-	rows, err := db.JSONRows(parts[0])
-	if err != nil {
-		return UsagePage{}, err
-	}
+	rows := page.Items[0].Items
 	p := UsagePage{Usages: make([]models.CreditUsage, 0, min(len(rows), a.Page.First))}
 	for _, r := range rows {
 		if len(p.Usages) == a.Page.First {
@@ -361,15 +359,17 @@ func DecodeUsagePage(pool *bun.DB, raw []byte, a UsagesArgs) (UsagePage, error) 
 			break
 		}
 		var u models.CreditUsage
-		if err := db.ScanRow(pool, &u, usageColumns, r); err != nil {
+		if err := db.ScanNested(pool, &u, usageColumns, r); err != nil {
 			return UsagePage{}, err
 		}
 		p.Usages = append(p.Usages, u)
 	}
 	if a.Count {
-		if err := json.Unmarshal(parts[1], &p.TotalCount); err != nil {
+		n, err := strconv.Atoi(string(page.Items[1].Text))
+		if err != nil {
 			return UsagePage{}, fmt.Errorf("decode credit usages count: %w", err)
 		}
+		p.TotalCount = n
 	}
 	return p, nil
 }

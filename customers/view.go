@@ -2,7 +2,6 @@ package customers
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -141,33 +140,36 @@ func (v *view360) related() Related {
 // scan reads the relation columns of one customer's row into r.
 func (v *view360) scan(pool *bun.DB, customerID uuid.UUID, values [][]byte, r *Related) error {
 	i := 0
-	next := func() []byte { b := values[i]; i++; return b }
+	next := func() (db.Nested, error) { b := values[i]; i++; return db.ParseNested(b) }
 	if v.inc.Addresses {
-		rows, err := db.JSONRows(next())
+		rows, err := next()
 		if err != nil {
 			return err
 		}
-		for _, row := range rows {
+		for _, row := range rows.Items {
 			var a models.Address
-			if err := db.ScanRow(pool, &a, addressColumns, row); err != nil {
+			if err := db.ScanNested(pool, &a, addressColumns, row); err != nil {
 				return err
 			}
 			r.Addresses[customerID] = append(r.Addresses[customerID], a)
 		}
 	}
 	if v.inc.loyalty() {
-		if raw := next(); raw != nil {
-			parts, err := splitJSON(raw, 1+len(v.inc.Transactions))
-			if err != nil {
+		col, err := next()
+		if err != nil {
+			return err
+		}
+		if col.Kind != db.NestedNull {
+			if err := checkParts(col, 1+len(v.inc.Transactions)); err != nil {
 				return err
 			}
 			acc := &models.LoyaltyAccount{}
-			if err := scanJSONRow(pool, acc, loyaltyAccountColumn, parts[0]); err != nil {
+			if err := db.ScanNested(pool, acc, loyaltyAccountColumn, col.Items[0]); err != nil {
 				return err
 			}
 			r.LoyaltyAccounts[customerID] = acc
 			for j, a := range v.inc.Transactions {
-				p, err := loyalty.DecodeTransactionPage(pool, parts[1+j], a)
+				p, err := loyalty.DecodeTransactionPage(pool, col.Items[1+j], a)
 				if err != nil {
 					return err
 				}
@@ -176,18 +178,21 @@ func (v *view360) scan(pool *bun.DB, customerID uuid.UUID, values [][]byte, r *R
 		}
 	}
 	if v.inc.credit() {
-		if raw := next(); raw != nil {
-			parts, err := splitJSON(raw, 1+len(v.inc.Usages))
-			if err != nil {
+		col, err := next()
+		if err != nil {
+			return err
+		}
+		if col.Kind != db.NestedNull {
+			if err := checkParts(col, 1+len(v.inc.Usages)); err != nil {
 				return err
 			}
 			acc := &models.CreditAccount{}
-			if err := scanJSONRow(pool, acc, creditAccountColumns, parts[0]); err != nil {
+			if err := db.ScanNested(pool, acc, creditAccountColumns, col.Items[0]); err != nil {
 				return err
 			}
 			r.CreditAccounts[customerID] = acc
 			for j, a := range v.inc.Usages {
-				p, err := credit.DecodeUsagePage(pool, parts[1+j], a)
+				p, err := credit.DecodeUsagePage(pool, col.Items[1+j], a)
 				if err != nil {
 					return err
 				}
@@ -196,9 +201,13 @@ func (v *view360) scan(pool *bun.DB, customerID uuid.UUID, values [][]byte, r *R
 		}
 	}
 	if v.inc.Segments {
-		if raw := next(); raw != nil {
+		col, err := next()
+		if err != nil {
+			return err
+		}
+		if col.Kind != db.NestedNull {
 			seg := &models.CustomerSegment{}
-			if err := scanJSONRow(pool, seg, segmentColumns, raw); err != nil {
+			if err := db.ScanNested(pool, seg, segmentColumns, col); err != nil {
 				return err
 			}
 			r.Segments[customerID] = seg
@@ -207,21 +216,21 @@ func (v *view360) scan(pool *bun.DB, customerID uuid.UUID, values [][]byte, r *R
 	return nil
 }
 
-// splitJSON splits a JSON array of n elements.
-func splitJSON(raw []byte, n int) ([]json.RawMessage, error) {
-	var parts []json.RawMessage
-	if err := json.Unmarshal(raw, &parts); err != nil || len(parts) != n {
-		return nil, fmt.Errorf("customers: decode 360 relation (%d parts, want %d): %v", len(parts), n, err)
+// checkParts checks that an account column is the array of its row and n-1 pages.
+func checkParts(col db.Nested, n int) error {
+	if col.Kind != db.NestedArray || len(col.Items) != n {
+		return fmt.Errorf("customers: decode 360 relation (%d parts, want %d)", len(col.Items), n)
 	}
-	return parts, nil
+	return nil
 }
 
+// scanJSONRow fills dest from one JSONRow column.
 func scanJSONRow(pool *bun.DB, dest any, cols []string, raw []byte) error {
-	var row []*string
-	if err := json.Unmarshal(raw, &row); err != nil {
-		return fmt.Errorf("customers: decode 360 row: %w", err)
+	row, err := db.ParseNested(raw)
+	if err != nil {
+		return err
 	}
-	return db.ScanRow(pool, dest, cols, row)
+	return db.ScanNested(pool, dest, cols, row)
 }
 
 // customerRow is the column of a 360 read holding the customer's own columns (db.JSONRow):

@@ -2,7 +2,6 @@ package db
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
@@ -118,7 +117,7 @@ func readBatch(br pgx.BatchResults, stmts []Stmt) error {
 }
 
 // JSONRow is the SQL of one row of alias's columns as a JSON array of their text forms (NULL
-// stays null), the shape ScanRow reads: nested rows travel inside one statement this way
+// stays null), the shape ScanNested reads: nested rows travel inside one statement this way
 // and are read by bun's own scanners, as a plain column would be.
 func JSONRow(alias string, cols []string) string {
 	var b strings.Builder
@@ -133,33 +132,14 @@ func JSONRow(alias string, cols []string) string {
 	return b.String()
 }
 
-// ScanRow fills the bun model dest points to from the text forms of cols (nil: NULL).
-func ScanRow(pool *bun.DB, dest any, cols []string, values []*string) error {
+// ScanRow fills the bun model dest points to from the text forms of cols (nil: NULL), as a
+// result row's raw values or a nested row's Texts give them.
+func ScanRow(pool *bun.DB, dest any, cols []string, values [][]byte) error {
 	v := reflect.ValueOf(dest).Elem()
 	table := pool.Table(v.Type())
 	if len(values) != len(cols) {
 		return fmt.Errorf("db: %s row of %d values for %d columns", table.Name, len(values), len(cols))
 	}
-	for i, c := range cols {
-		f, ok := table.FieldMap[c]
-		if !ok {
-			return fmt.Errorf("db: %s has no column %q", table.Name, c)
-		}
-		var src any
-		if values[i] != nil {
-			src = *values[i]
-		}
-		if err := f.ScanValue(v, src); err != nil {
-			return fmt.Errorf("db: scan %s.%s: %w", table.Name, c, err)
-		}
-	}
-	return nil
-}
-
-// ScanRawRow fills dest from the raw text values of a result row, as ScanRow.
-func ScanRawRow(pool *bun.DB, dest any, cols []string, values [][]byte) error {
-	v := reflect.ValueOf(dest).Elem()
-	table := pool.Table(v.Type())
 	for i, c := range cols {
 		f, ok := table.FieldMap[c]
 		if !ok {
@@ -176,16 +156,13 @@ func ScanRawRow(pool *bun.DB, dest any, cols []string, values [][]byte) error {
 	return nil
 }
 
-// JSONRows decodes a JSON array of JSONRow rows (null: none).
-func JSONRows(raw []byte) ([][]*string, error) {
-	if len(raw) == 0 {
-		return nil, nil
+// ScanNested fills dest from a nested row (JSONRow) of cols.
+func ScanNested(pool *bun.DB, dest any, cols []string, row Nested) error {
+	values, err := row.Texts()
+	if err != nil {
+		return err
 	}
-	var rows [][]*string
-	if err := json.Unmarshal(raw, &rows); err != nil {
-		return nil, fmt.Errorf("db: decode nested rows: %w", err)
-	}
-	return rows, nil
+	return ScanRow(pool, dest, cols, values)
 }
 
 // Columns are the column names of a bun model, in its field order (scan-only ones, such

@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -460,15 +462,11 @@ func TransactionPageSQL(a TransactionsArgs) (string, error) {
 }
 
 // DecodeTransactionPage reads what TransactionPageSQL returned.
-func DecodeTransactionPage(pool *bun.DB, raw []byte, a TransactionsArgs) (TransactionPage, error) {
-	var parts [2]json.RawMessage
-	if err := json.Unmarshal(raw, &parts); err != nil {
-		return TransactionPage{}, fmt.Errorf("decode transactions: %w", err)
+func DecodeTransactionPage(pool *bun.DB, page db.Nested, a TransactionsArgs) (TransactionPage, error) {
+	if page.Kind != db.NestedArray || len(page.Items) != 2 {
+		return TransactionPage{}, errors.New("decode transactions: not a [rows, count] pair")
 	}
-	rows, err := db.JSONRows(parts[0])
-	if err != nil {
-		return TransactionPage{}, err
-	}
+	rows := page.Items[0].Items
 	p := TransactionPage{Total: -1, Items: make([]models.LoyaltyTransaction, 0, min(len(rows), a.Page.First))}
 	for _, r := range rows {
 		if len(p.Items) == a.Page.First {
@@ -476,15 +474,17 @@ func DecodeTransactionPage(pool *bun.DB, raw []byte, a TransactionsArgs) (Transa
 			break
 		}
 		var t models.LoyaltyTransaction
-		if err := db.ScanRow(pool, &t, transactionColumns, r); err != nil {
+		if err := db.ScanNested(pool, &t, transactionColumns, r); err != nil {
 			return TransactionPage{}, err
 		}
 		p.Items = append(p.Items, t)
 	}
 	if a.Count {
-		if err := json.Unmarshal(parts[1], &p.Total); err != nil {
+		n, err := strconv.Atoi(string(page.Items[1].Text))
+		if err != nil {
 			return TransactionPage{}, fmt.Errorf("decode transactions count: %w", err)
 		}
+		p.Total = n
 	}
 	return p, nil
 }
