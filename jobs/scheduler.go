@@ -118,6 +118,9 @@ type Outcome struct {
 	Err     error  // failure: why
 	// unclaimed: the claim itself failed (no row was written), so the slot is retried.
 	unclaimed bool
+	// holderRunning: skipped because another replica's run is in progress; looked at again
+	// after StaleAfter, to take it over if that replica has died.
+	holderRunning bool
 }
 
 // Run runs the due slot at once (a slot no replica has claimed yet, such as today's after
@@ -132,19 +135,25 @@ func (s *Scheduler) Run(ctx context.Context) {
 		Int("jobs", len(s.opts.Jobs)).Msg("jobs: scheduler started")
 
 	var slot time.Time // the slot being worked on
-	var pending []Job  // its jobs this replica has not yet run or seen claimed
+	var pending []Job  // its jobs to look at again: unclaimed, or running elsewhere
+	var rechecks map[string]bool
+	var retryIn time.Duration
 	for {
 		if due := s.opts.Schedule.Slot(s.now()); !due.Equal(slot) {
-			slot, pending = due, s.opts.Jobs
+			slot, pending, rechecks = due, s.opts.Jobs, map[string]bool{}
 		}
 		if len(pending) > 0 {
-			var retry []Job
-			for i, o := range s.runSlot(ctx, work, slot, pending) {
-				if o.unclaimed {
-					retry = append(retry, pending[i])
+			var again []Job
+			retryIn = s.opts.StaleAfter
+			for i, o := range s.runSlot(ctx, work, slot, pending, rechecks) {
+				switch {
+				case o.unclaimed:
+					again, retryIn = append(again, pending[i]), min(retryIn, s.opts.RetryAfter)
+				case o.holderRunning:
+					again, rechecks[o.Job] = append(again, pending[i]), true
 				}
 			}
-			pending = retry
+			pending = again
 		}
 		if ctx.Err() != nil {
 			s.opts.Log.Info().Msg("jobs: scheduler stopped")
@@ -153,7 +162,7 @@ func (s *Scheduler) Run(ctx context.Context) {
 		now := s.now()
 		wait := s.opts.Schedule.Next(now).Sub(now)
 		if len(pending) > 0 {
-			wait = min(wait, s.opts.RetryAfter)
+			wait = min(wait, retryIn)
 		}
 		timer := time.NewTimer(wait)
 		select {
@@ -169,23 +178,24 @@ func (s *Scheduler) Run(ctx context.Context) {
 // RunDue runs every job of the slot due at the clock's now that no replica has claimed,
 // one after the other, and reports what this replica did with each.
 func (s *Scheduler) RunDue(ctx context.Context) []Outcome {
-	return s.runSlot(ctx, ctx, s.opts.Schedule.Slot(s.now()), s.opts.Jobs)
+	return s.runSlot(ctx, ctx, s.opts.Schedule.Slot(s.now()), s.opts.Jobs, nil)
 }
 
 // runSlot claims and runs the slot's jobs with work, in order, one outcome each; once
-// stopping is done it claims no more (the outcomes end there).
-func (s *Scheduler) runSlot(stopping, work context.Context, slot time.Time, jobs []Job) []Outcome {
+// stopping is done it claims no more (the outcomes end there). A job in rechecks was seen
+// skipped before: skipping it again is not counted again.
+func (s *Scheduler) runSlot(stopping, work context.Context, slot time.Time, jobs []Job, rechecks map[string]bool) []Outcome {
 	var out []Outcome
 	for _, job := range jobs {
 		if stopping.Err() != nil {
 			break
 		}
-		out = append(out, s.runJob(work, job, slot))
+		out = append(out, s.runJob(work, job, slot, rechecks[job.Name]))
 	}
 	return out
 }
 
-func (s *Scheduler) runJob(ctx context.Context, job Job, slot time.Time) Outcome {
+func (s *Scheduler) runJob(ctx context.Context, job Job, slot time.Time, recheck bool) Outcome {
 	log := s.opts.Log.With().Str("job", job.Name).Time("slot", slot).Logger()
 	out := Outcome{Job: job.Name, Slot: slot}
 	attempt, claimed, err := s.claim(ctx, job.Name, slot)
@@ -201,6 +211,11 @@ func (s *Scheduler) runJob(ctx context.Context, job Job, slot time.Time) Outcome
 		if err := s.pool.QueryRowContext(ctx, "SELECT instance, status FROM job_runs WHERE job = ? AND slot = ?", job.Name, slot).
 			Scan(&out.Holder, &status); err != nil {
 			log.Warn().Err(err).Msg("jobs: read the slot's claim")
+		}
+		out.holderRunning = status == StatusRunning
+		if recheck {
+			log.Debug().Str("holder", out.Holder).Str("status", string(status)).Msg("jobs: looked again; another replica still has the slot")
+			return out
 		}
 		jobRuns.WithLabelValues(job.Name, out.Outcome).Inc()
 		log.Info().Str("holder", out.Holder).Str("status", string(status)).Msg("jobs: skipped, another replica has the slot")

@@ -539,3 +539,40 @@ func TestSchedule_SlotIsTheLatestDailyTimeAndNextTheOneAfter(t *testing.T) {
 		}
 	}
 }
+
+// A replica that finds a job running elsewhere looks again after StaleAfter: when that run's
+// replica has died (no heartbeat since), it takes the job over in the same slot instead of
+// leaving the day's run undone. The skip is counted once, however often it looks.
+func TestScheduler_RunTakesOverFromADeadReplicaWithinTheSlot(t *testing.T) {
+	tdb := testdb.Get(t)
+	owner := open(t, tdb.OwnerURL)
+	seedDue(t, owner, uuid.New(), 5)
+	slot := daily.Slot(time.Now()) // the real clock: staleness is measured in real time here
+	if _, err := owner.ExecContext(context.Background(), `INSERT INTO job_runs (job, slot, status, instance, started_at, heartbeat_at)
+		VALUES ('test_orphan', ?, 'running', 'died', now(), now() + interval '1 second')`, slot); err != nil { // its last heartbeat: stale 2 s from now
+		t.Fatal(err)
+	}
+	s := jobs.NewScheduler(open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "survivor",
+		StaleAfter: time.Second, Jobs: []jobs.Job{quickJob("test_orphan")}})
+	labels := func(outcome string) map[string]string {
+		return map[string]string{"job": "test_orphan", "outcome": outcome}
+	}
+	skippedBefore := metric(t, "customer_service_job_runs_total", labels(jobs.OutcomeSkipped))
+	successBefore := metric(t, "customer_service_job_runs_total", labels(jobs.OutcomeSuccess))
+	ctx, stop := context.WithCancel(context.Background())
+	stopped := make(chan struct{})
+	go func() { defer close(stopped); s.Run(ctx) }()
+	waitFor(t, "the takeover", func() bool { return runsOf(t, owner, slot)["test_orphan"].Status == "succeeded" })
+	stop()
+	<-stopped
+
+	if r := runsOf(t, owner, slot)["test_orphan"]; r.Instance != "survivor" || r.Attempt != 2 || r.FinishedAt == nil {
+		t.Fatalf("after the takeover: %+v", r)
+	}
+	if d := metric(t, "customer_service_job_runs_total", labels(jobs.OutcomeSkipped)) - skippedBefore; d != 1 {
+		t.Errorf("skips counted: %v, want 1", d)
+	}
+	if d := metric(t, "customer_service_job_runs_total", labels(jobs.OutcomeSuccess)) - successBefore; d != 1 {
+		t.Errorf("successes counted: %v, want 1", d)
+	}
+}
