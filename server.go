@@ -40,7 +40,8 @@ import (
 const usage = `Customer Service: the GraphQL API of an organization's customers.
 
 Usage:
-  customer-service [serve] [--allow-unsafe-role]   serve the API (the default command)
+  customer-service [serve] [--allow-unsafe-role]   serve the API (the default command) and run the daily
+                                                    jobs at JOBS_DAILY_AT, once across replicas
   customer-service migrate up|down|status           apply, roll back the last, or list migrations
   customer-service seed [--customers N] [--org UUID] [--seed S]
                                                     load the demo organization, or add N synthetic customers
