@@ -243,7 +243,10 @@ func (s *Scheduler) runJob(ctx context.Context, job Job, slot time.Time, recheck
 		status = StatusFailed
 	}
 	if err := s.finish(end, job.Name, slot, attempt, status, totals, runErr); err != nil {
-		runErr, status = errors.Join(runErr, err), StatusFailed
+		if !errors.Is(runErr, err) {
+			runErr = errors.Join(runErr, err)
+		}
+		status = StatusFailed
 	}
 	elapsed := time.Since(started)
 	jobDuration.WithLabelValues(job.Name).Observe(elapsed.Seconds())
