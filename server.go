@@ -40,7 +40,8 @@ import (
 const usage = `Customer Service: the GraphQL API of an organization's customers.
 
 Usage:
-  customer-service [serve] [--allow-unsafe-role]   serve the API (the default command)
+  customer-service [serve] [--allow-unsafe-role]   serve the API (the default command) and run the daily
+                                                    jobs at JOBS_DAILY_AT, once across replicas
   customer-service migrate up|down|status           apply, roll back the last, or list migrations
   customer-service seed [--customers N] [--org UUID] [--seed S]
                                                     load the demo organization, or add N synthetic customers
@@ -174,10 +175,16 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 			return err
 		}
 	}
+	resolver := graph.NewResolver(pool)
+	var schedule *jobs.Schedule // nil: this replica does not run the scheduled jobs
+	if cfg.JobsEnabled {
+		schedule = &jobs.Schedule{At: cfg.JobsDailyAt}
+	}
+	resolver.JobService = jobs.NewService(pool, schedule)
 	api := httpapi.New(httpapi.Deps{
 		Log:      log,
 		Verifier: verifier,
-		Resolver: graph.NewResolver(pool),
+		Resolver: resolver,
 		Limits:   limits,
 		RateLimit: httpapi.RateLimit{
 			OrgRPS: cfg.RateLimitOrgRPS, OrgBurst: cfg.RateLimitOrgBurst,
@@ -217,20 +224,48 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()
+	scheduled := make(chan struct{})
+	if schedule != nil {
+		// Its own small pool: the jobs' statements may take longer than REQUEST_TIMEOUT, the
+		// statement_timeout of the API's pool.
+		jobsPool, err := db.Open(ctx, databaseURL, db.Options{MaxConns: 4})
+		if err != nil {
+			return err
+		}
+		defer jobsPool.Close()
+		scheduler := jobs.NewScheduler(jobsPool, jobs.Options{
+			Schedule: *schedule, StaleAfter: cfg.JobsStaleAfter, Grace: drainTimeout, Log: log,
+		})
+		go func() { defer close(scheduled); scheduler.Run(ctx) }()
+	} else {
+		log.Info().Msg("JOBS_ENABLED=false: this replica does not run the scheduled jobs")
+		close(scheduled)
+	}
 	select {
 	case err := <-served:
 		return err
 	case <-ctx.Done():
 	}
 	stopSignals() // a second Ctrl-C ends the process at once
-	log.Info().Msg("shutting down: finishing the requests in flight")
-	drain, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	log.Info().Msg("shutting down: finishing the requests in flight and the job running, if any")
+	// A job still running after drainTimeout is cancelled and recorded as failed, in moments.
+	jobsStopped := time.After(drainTimeout + 5*time.Second)
+	drain, cancel := context.WithTimeout(context.Background(), drainTimeout)
 	defer cancel()
 	if err := srv.Shutdown(drain); err != nil {
 		log.Warn().Err(err).Msg("requests still running at shutdown")
 	}
+	select {
+	case <-scheduled:
+	case <-jobsStopped:
+		log.Error().Msg("the scheduled job did not stop in time; its claim goes stale and another replica takes it over")
+	}
 	return nil
 }
+
+// drainTimeout is how long shutdown waits for the requests in flight and for a scheduled
+// job in progress (within the 30 s a container orchestrator usually grants).
+const drainTimeout = 20 * time.Second
 
 func newLogger(cfg config.Config) zerolog.Logger {
 	var w io.Writer = os.Stderr

@@ -46,6 +46,12 @@ type Config struct {
 	RateLimitSubjectBurst int
 	DataDir               string // embedded PostgreSQL and generated secrets
 	EmbeddedPGPort        int
+	// Scheduled jobs (§9): whether this replica takes part, the time of day (UTC, as an
+	// offset from midnight) they run at, and how long a claim may go without a heartbeat
+	// before another replica takes the run over.
+	JobsEnabled    bool
+	JobsDailyAt    time.Duration
+	JobsStaleAfter time.Duration
 }
 
 // Embedded reports whether the service runs on its embedded PostgreSQL.
@@ -111,6 +117,10 @@ func Load(getenv func(string) string, terminal bool) (Config, error) {
 		RateLimitSubjectBurst: r.integer("RATE_LIMIT_SUBJECT_BURST", 100, 1, 1_000_000),
 		DataDir:               r.str("DATA_DIR"),
 		EmbeddedPGPort:        r.integer("EMBEDDED_PG_PORT", 54329, 1, 65535),
+
+		JobsEnabled:    r.boolean("JOBS_ENABLED", true),
+		JobsDailyAt:    r.timeOfDay("JOBS_DAILY_AT", 3*time.Hour),
+		JobsStaleAfter: r.duration("JOBS_STALE_AFTER", 5*time.Minute),
 	}
 	if c.DataDir == "" {
 		c.DataDir = ".data"
@@ -133,6 +143,11 @@ func Load(getenv func(string) string, terminal bool) (Config, error) {
 	}
 	if c.PersistedQueriesOnly && c.PersistedQueriesFile == "" {
 		r.fail("PERSISTED_QUERIES_ONLY", "is true but PERSISTED_QUERIES_FILE is not set: name the manifest of the operations to accept")
+	}
+	// A heartbeat goes every fifth of JOBS_STALE_AFTER: below 30s, a busy database or a GC
+	// pause could make a live run look dead and let a second replica start it.
+	if c.JobsStaleAfter < 30*time.Second && r.str("JOBS_STALE_AFTER") != "" {
+		r.fail("JOBS_STALE_AFTER", fmt.Sprintf("%q is too short: a run is taken over after this long without a heartbeat; use 30s or more (default 5m)", r.str("JOBS_STALE_AFTER")))
 	}
 	if len(r.problems) > 0 {
 		return Config{}, r.problems
@@ -188,6 +203,20 @@ func (r *reader) rate(name string, def float64) float64 {
 		return def
 	}
 	return f
+}
+
+// timeOfDay reads HH:MM (24-hour, UTC) as the offset from midnight.
+func (r *reader) timeOfDay(name string, def time.Duration) time.Duration {
+	s := r.str(name)
+	if s == "" {
+		return def
+	}
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		r.fail(name, fmt.Sprintf("%q is not a time of day HH:MM in UTC, such as 03:00 or 23:30", s))
+		return def
+	}
+	return time.Duration(t.Hour())*time.Hour + time.Duration(t.Minute())*time.Minute
 }
 
 func (r *reader) boolean(name string, def bool) bool {

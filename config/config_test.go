@@ -38,6 +38,10 @@ func TestLoad_DefaultsAreTheEmbeddedDevelopmentSetup(t *testing.T) {
 		RateLimitOrgBurst:     400,
 		RateLimitSubjectRPS:   50,
 		RateLimitSubjectBurst: 100,
+
+		JobsEnabled:    true,
+		JobsDailyAt:    3 * time.Hour,
+		JobsStaleAfter: 5 * time.Minute,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", got, want)
@@ -84,6 +88,9 @@ func TestLoad_ReadsEverySetting(t *testing.T) {
 		"RATE_LIMIT_ORG_BURST":     "10",
 		"RATE_LIMIT_SUBJECT_RPS":   "2.5",
 		"RATE_LIMIT_SUBJECT_BURST": "5",
+		"JOBS_ENABLED":             "false",
+		"JOBS_DAILY_AT":            "23:45",
+		"JOBS_STALE_AFTER":         "90s",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +121,9 @@ func TestLoad_ReadsEverySetting(t *testing.T) {
 		RateLimitOrgBurst:     10,
 		RateLimitSubjectRPS:   2.5,
 		RateLimitSubjectBurst: 5,
+		JobsEnabled:           false,
+		JobsDailyAt:           23*time.Hour + 45*time.Minute,
+		JobsStaleAfter:        90 * time.Second,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("\n got %+v\nwant %+v", got, want)
@@ -180,6 +190,14 @@ func TestLoad_RejectsInvalidSettingsNamingTheVariable(t *testing.T) {
 			[]Problem{{"RATE_LIMIT_SUBJECT_BURST", `"0" is not a whole number from 1 to 1000000`}}},
 		{"embedded port not a number", map[string]string{"EMBEDDED_PG_PORT": "pg"},
 			[]Problem{{"EMBEDDED_PG_PORT", `"pg" is not a whole number from 1 to 65535`}}},
+		{"jobs enabled not a boolean", map[string]string{"JOBS_ENABLED": "sometimes"},
+			[]Problem{{"JOBS_ENABLED", `"sometimes" is not true or false`}}},
+		{"jobs time not HH:MM", map[string]string{"JOBS_DAILY_AT": "3am"},
+			[]Problem{{"JOBS_DAILY_AT", `"3am" is not a time of day HH:MM in UTC, such as 03:00 or 23:30`}}},
+		{"jobs time out of range", map[string]string{"JOBS_DAILY_AT": "24:00"},
+			[]Problem{{"JOBS_DAILY_AT", `"24:00" is not a time of day HH:MM in UTC, such as 03:00 or 23:30`}}},
+		{"jobs stale timeout too short", map[string]string{"JOBS_STALE_AFTER": "5s"},
+			[]Problem{{"JOBS_STALE_AFTER", `"5s" is too short: a run is taken over after this long without a heartbeat; use 30s or more (default 5m)`}}},
 		{"every problem at once", map[string]string{"PORT": "0", "LOG_LEVEL": "loud", "JWT_SECRET": "x"},
 			[]Problem{
 				{"PORT", `"0" is not a whole number from 1 to 65535`},

@@ -9,6 +9,7 @@ import (
 	"customerservice/auth"
 	"customerservice/graph/model"
 	"customerservice/graph/scalars"
+	"customerservice/jobs"
 	"customerservice/models"
 	"errors"
 	"fmt"
@@ -259,6 +260,21 @@ type ComplexityRoot struct {
 		UserErrors     func(childComplexity int) int
 	}
 
+	JobRun struct {
+		FinishedAt         func(childComplexity int) int
+		OrganizationResult func(childComplexity int) int
+		Slot               func(childComplexity int) int
+		StartedAt          func(childComplexity int) int
+		Status             func(childComplexity int) int
+	}
+
+	JobRunResult struct {
+		Changed    func(childComplexity int) int
+		Details    func(childComplexity int) int
+		FinishedAt func(childComplexity int) int
+		Status     func(childComplexity int) int
+	}
+
 	LoyaltyAccount struct {
 		CreatedAt          func(childComplexity int) int
 		ID                 func(childComplexity int) int
@@ -395,6 +411,7 @@ type ComplexityRoot struct {
 		Customers          func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) int
 		LoyaltyProgram     func(childComplexity int) int
 		Me                 func(childComplexity int) int
+		ScheduledJobs      func(childComplexity int) int
 	}
 
 	RecalculateSegmentsPayload struct {
@@ -438,6 +455,13 @@ type ComplexityRoot struct {
 	RemoveAddressPayload struct {
 		Address    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	ScheduledJob struct {
+		Description func(childComplexity int) int
+		LastRun     func(childComplexity int) int
+		Name        func(childComplexity int) int
+		NextRunAt   func(childComplexity int) int
 	}
 
 	SegmentCount struct {
@@ -562,6 +586,7 @@ type QueryResolver interface {
 	Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error)
 	CustomerStats(ctx context.Context, filter *model.CustomerFilter, search *string) (*model.CustomerStats, error)
 	LoyaltyProgram(ctx context.Context) (*models.LoyaltyProgram, error)
+	ScheduledJobs(ctx context.Context) ([]model.ScheduledJob, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1460,6 +1485,62 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.EnrollLoyaltyPayload.UserErrors(childComplexity), true
 
+	case "JobRun.finishedAt":
+		if e.ComplexityRoot.JobRun.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.FinishedAt(childComplexity), true
+	case "JobRun.organizationResult":
+		if e.ComplexityRoot.JobRun.OrganizationResult == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.OrganizationResult(childComplexity), true
+	case "JobRun.slot":
+		if e.ComplexityRoot.JobRun.Slot == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Slot(childComplexity), true
+	case "JobRun.startedAt":
+		if e.ComplexityRoot.JobRun.StartedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.StartedAt(childComplexity), true
+	case "JobRun.status":
+		if e.ComplexityRoot.JobRun.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRun.Status(childComplexity), true
+
+	case "JobRunResult.changed":
+		if e.ComplexityRoot.JobRunResult.Changed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunResult.Changed(childComplexity), true
+	case "JobRunResult.details":
+		if e.ComplexityRoot.JobRunResult.Details == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunResult.Details(childComplexity), true
+	case "JobRunResult.finishedAt":
+		if e.ComplexityRoot.JobRunResult.FinishedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunResult.FinishedAt(childComplexity), true
+	case "JobRunResult.status":
+		if e.ComplexityRoot.JobRunResult.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.JobRunResult.Status(childComplexity), true
+
 	case "LoyaltyAccount.createdAt":
 		if e.ComplexityRoot.LoyaltyAccount.CreatedAt == nil {
 			break
@@ -2222,6 +2303,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.scheduledJobs":
+		if e.ComplexityRoot.Query.ScheduledJobs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.ScheduledJobs(childComplexity), true
 
 	case "RecalculateSegmentsPayload.bySegment":
 		if e.ComplexityRoot.RecalculateSegmentsPayload.BySegment == nil {
@@ -2361,6 +2448,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RemoveAddressPayload.UserErrors(childComplexity), true
+
+	case "ScheduledJob.description":
+		if e.ComplexityRoot.ScheduledJob.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledJob.Description(childComplexity), true
+	case "ScheduledJob.lastRun":
+		if e.ComplexityRoot.ScheduledJob.LastRun == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledJob.LastRun(childComplexity), true
+	case "ScheduledJob.name":
+		if e.ComplexityRoot.ScheduledJob.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledJob.Name(childComplexity), true
+	case "ScheduledJob.nextRunAt":
+		if e.ComplexityRoot.ScheduledJob.NextRunAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ScheduledJob.NextRunAt(childComplexity), true
 
 	case "SegmentCount.count":
 		if e.ComplexityRoot.SegmentCount.Count == nil {
@@ -2696,6 +2808,64 @@ type Query {
   ): CustomerStats! @hasRole(role: VIEWER)
   "The organization's loyalty program settings (created with the defaults of §4 on first use)."
   loyaltyProgram: LoyaltyProgram! @hasRole(role: VIEWER)
+  """
+  The daily jobs the service runs on a schedule (points expiry, tier re-evaluation, overdue
+  credit, RFM segments), each with its next time and its latest run: when it ran, whether it
+  succeeded, and what it did in the caller's organization. A run covers every organization at
+  once and runs once across all the service's replicas.
+  """
+  scheduledJobs: [ScheduledJob!]! @hasRole(role: MANAGER)
+}
+
+"A job the service runs every day at the configured time (UTC), once across all its replicas."
+type ScheduledJob {
+  "The job's name, as in logs and metrics: ` + "`" + `points_expiry` + "`" + `, ` + "`" + `tier_reevaluation` + "`" + `, ` + "`" + `overdue_credit` + "`" + ` or ` + "`" + `rfm_segments` + "`" + `."
+  name: String!
+  "What the job does."
+  description: String!
+  "The next scheduled time, as this server is configured; null when it does not schedule jobs (` + "`" + `JOBS_ENABLED=false` + "`" + `)."
+  nextRunAt: DateTime
+  "The latest run; null before the first one."
+  lastRun: JobRun
+}
+
+"One run of a scheduled job, for one slot (a day's scheduled time)."
+type JobRun {
+  "The scheduled time the run is for: one run per job and slot, whichever replica runs it."
+  slot: DateTime!
+  "When the run started (or was taken over from a replica that had stopped answering)."
+  startedAt: DateTime!
+  "When the run ended; null while it runs."
+  finishedAt: DateTime
+  "Whether it is running, succeeded or failed (in any organization)."
+  status: JobRunStatus!
+  """
+  What the run did in the caller's organization; null when it has not visited it (an
+  organization without customers, or a run that stopped or is still on its way).
+  """
+  organizationResult: JobRunResult
+}
+
+"What one run of a job did in one organization."
+type JobRunResult {
+  "Whether the job succeeded in this organization (SUCCEEDED or FAILED)."
+  status: JobRunStatus!
+  "How many records the job changed here: accounts whose points expired, tiers changed, charges marked overdue, or customers with a segment."
+  changed: Int!
+  "Every count of the job by name, such as ` + "`" + `{\"expiredAccounts\": 3, \"expiredPoints\": 420}` + "`" + `."
+  details: JSON!
+  "When the job finished this organization."
+  finishedAt: DateTime!
+}
+
+"The state of a scheduled job's run."
+enum JobRunStatus {
+  "Started and not ended yet."
+  RUNNING
+  "Ended without an error."
+  SUCCEEDED
+  "Ended with an error, or was stopped at shutdown; the next slot runs it again."
+  FAILED
 }
 
 "The authenticated caller."
@@ -4392,6 +4562,36 @@ func (ec *executionContext) childFields_EnrollLoyaltyPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type EnrollLoyaltyPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_JobRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "slot":
+		return ec.fieldContext_JobRun_slot(ctx, field)
+	case "startedAt":
+		return ec.fieldContext_JobRun_startedAt(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_JobRun_finishedAt(ctx, field)
+	case "status":
+		return ec.fieldContext_JobRun_status(ctx, field)
+	case "organizationResult":
+		return ec.fieldContext_JobRun_organizationResult(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobRun", field.Name)
+}
+
+func (ec *executionContext) childFields_JobRunResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "status":
+		return ec.fieldContext_JobRunResult_status(ctx, field)
+	case "changed":
+		return ec.fieldContext_JobRunResult_changed(ctx, field)
+	case "details":
+		return ec.fieldContext_JobRunResult_details(ctx, field)
+	case "finishedAt":
+		return ec.fieldContext_JobRunResult_finishedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type JobRunResult", field.Name)
+}
+
 func (ec *executionContext) childFields_LoyaltyAccount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -4676,6 +4876,20 @@ func (ec *executionContext) childFields_RemoveAddressPayload(ctx context.Context
 		return ec.fieldContext_RemoveAddressPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RemoveAddressPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ScheduledJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "name":
+		return ec.fieldContext_ScheduledJob_name(ctx, field)
+	case "description":
+		return ec.fieldContext_ScheduledJob_description(ctx, field)
+	case "nextRunAt":
+		return ec.fieldContext_ScheduledJob_nextRunAt(ctx, field)
+	case "lastRun":
+		return ec.fieldContext_ScheduledJob_lastRun(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ScheduledJob", field.Name)
 }
 
 func (ec *executionContext) childFields_SegmentCount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9367,6 +9581,222 @@ func (ec *executionContext) fieldContext_EnrollLoyaltyPayload_userErrors(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _JobRun_slot(ctx context.Context, field graphql.CollectedField, obj *model.JobRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRun_slot(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Slot, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRun_slot(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRun", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _JobRun_startedAt(ctx context.Context, field graphql.CollectedField, obj *model.JobRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRun_startedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.StartedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRun_startedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRun", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _JobRun_finishedAt(ctx context.Context, field graphql.CollectedField, obj *model.JobRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRun_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JobRun_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRun", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _JobRun_status(ctx context.Context, field graphql.CollectedField, obj *model.JobRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRun_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v jobs.Status) graphql.Marshaler {
+			return ec.marshalNJobRunStatus2customerserviceᚋjobsᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRun_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRun", field, false, false, "JobRunStatus")
+}
+
+func (ec *executionContext) _JobRun_organizationResult(ctx context.Context, field graphql.CollectedField, obj *model.JobRun) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRun_organizationResult(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OrganizationResult, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.JobRunResult) graphql.Marshaler {
+			return ec.marshalOJobRunResult2ᚖcustomerserviceᚋgraphᚋmodelᚐJobRunResult(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_JobRun_organizationResult(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "JobRun",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JobRunResult(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _JobRunResult_status(ctx context.Context, field graphql.CollectedField, obj *model.JobRunResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRunResult_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v jobs.Status) graphql.Marshaler {
+			return ec.marshalNJobRunStatus2customerserviceᚋjobsᚐStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRunResult_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRunResult", field, false, false, "JobRunStatus")
+}
+
+func (ec *executionContext) _JobRunResult_changed(ctx context.Context, field graphql.CollectedField, obj *model.JobRunResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRunResult_changed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Changed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRunResult_changed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRunResult", field, false, false, "Int")
+}
+
+func (ec *executionContext) _JobRunResult_details(ctx context.Context, field graphql.CollectedField, obj *model.JobRunResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRunResult_details(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Details, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRunResult_details(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRunResult", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _JobRunResult_finishedAt(ctx context.Context, field graphql.CollectedField, obj *model.JobRunResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_JobRunResult_finishedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FinishedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_JobRunResult_finishedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("JobRunResult", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _LoyaltyAccount_id(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12988,6 +13418,56 @@ func (ec *executionContext) fieldContext_Query_loyaltyProgram(_ context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_scheduledJobs(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_scheduledJobs(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().ScheduledJobs(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal []model.ScheduledJob
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal []model.ScheduledJob
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ScheduledJob) graphql.Marshaler {
+			return ec.marshalNScheduledJob2ᚕcustomerserviceᚋgraphᚋmodelᚐScheduledJobᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_scheduledJobs(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ScheduledJob(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13745,6 +14225,107 @@ func (ec *executionContext) fieldContext_RemoveAddressPayload_userErrors(_ conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ScheduledJob_name(ctx context.Context, field graphql.CollectedField, obj *model.ScheduledJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduledJob_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduledJob_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduledJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScheduledJob_description(ctx context.Context, field graphql.CollectedField, obj *model.ScheduledJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduledJob_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduledJob_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduledJob", field, false, false, "String")
+}
+
+func (ec *executionContext) _ScheduledJob_nextRunAt(ctx context.Context, field graphql.CollectedField, obj *model.ScheduledJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduledJob_nextRunAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.NextRunAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduledJob_nextRunAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ScheduledJob", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ScheduledJob_lastRun(ctx context.Context, field graphql.CollectedField, obj *model.ScheduledJob) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ScheduledJob_lastRun(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastRun, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.JobRun) graphql.Marshaler {
+			return ec.marshalOJobRun2ᚖcustomerserviceᚋgraphᚋmodelᚐJobRun(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ScheduledJob_lastRun(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ScheduledJob",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_JobRun(ctx, field)
 		},
 	}
 	return fc, nil
@@ -18222,6 +18803,107 @@ func (ec *executionContext) _EnrollLoyaltyPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var jobRunImplementors = []string{"JobRun"}
+
+func (ec *executionContext) _JobRun(ctx context.Context, sel ast.SelectionSet, obj *model.JobRun) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, jobRunImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JobRun")
+		case "slot":
+			out.Values[i] = ec._JobRun_slot(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "startedAt":
+			out.Values[i] = ec._JobRun_startedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._JobRun_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._JobRun_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "organizationResult":
+			out.Values[i] = ec._JobRun_organizationResult(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var jobRunResultImplementors = []string{"JobRunResult"}
+
+func (ec *executionContext) _JobRunResult(ctx context.Context, sel ast.SelectionSet, obj *model.JobRunResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, jobRunResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("JobRunResult")
+		case "status":
+			out.Values[i] = ec._JobRunResult_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "changed":
+			out.Values[i] = ec._JobRunResult_changed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "details":
+			out.Values[i] = ec._JobRunResult_details(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "finishedAt":
+			out.Values[i] = ec._JobRunResult_finishedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var loyaltyAccountImplementors = []string{"LoyaltyAccount"}
 
 func (ec *executionContext) _LoyaltyAccount(ctx context.Context, sel ast.SelectionSet, obj *models.LoyaltyAccount) graphql.Marshaler {
@@ -19140,6 +19822,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_loyaltyProgram(ctx, field)
 				})
+		case "scheduledJobs":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_scheduledJobs(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -19458,6 +20146,54 @@ func (ec *executionContext) _RemoveAddressPayload(ctx context.Context, sel ast.S
 		case "userErrors":
 			out.Values[i] = ec._RemoveAddressPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var scheduledJobImplementors = []string{"ScheduledJob"}
+
+func (ec *executionContext) _ScheduledJob(ctx context.Context, sel ast.SelectionSet, obj *model.ScheduledJob) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, scheduledJobImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ScheduledJob")
+		case "name":
+			out.Values[i] = ec._ScheduledJob_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "description":
+			out.Values[i] = ec._ScheduledJob_description(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nextRunAt":
+			out.Values[i] = ec._ScheduledJob_nextRunAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "lastRun":
+			out.Values[i] = ec._ScheduledJob_lastRun(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -20871,6 +21607,34 @@ func (ec *executionContext) marshalNJSON2map(ctx context.Context, sel ast.Select
 	return res
 }
 
+func (ec *executionContext) unmarshalNJobRunStatus2customerserviceᚋjobsᚐStatus(ctx context.Context, v any) (jobs.Status, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNJobRunStatus2customerserviceᚋjobsᚐStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNJobRunStatus2customerserviceᚋjobsᚐStatus(ctx context.Context, sel ast.SelectionSet, v jobs.Status) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNJobRunStatus2customerserviceᚋjobsᚐStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "JobRunStatus!")
+	}
+	return res
+}
+
+var (
+	unmarshalNJobRunStatus2customerserviceᚋjobsᚐStatus = map[string]jobs.Status{
+		"RUNNING":   jobs.StatusRunning,
+		"SUCCEEDED": jobs.StatusSucceeded,
+		"FAILED":    jobs.StatusFailed,
+	}
+	marshalNJobRunStatus2customerserviceᚋjobsᚐStatus = map[jobs.Status]string{
+		jobs.StatusRunning:   "RUNNING",
+		jobs.StatusSucceeded: "SUCCEEDED",
+		jobs.StatusFailed:    "FAILED",
+	}
+)
+
 func (ec *executionContext) marshalNLoyaltyProgram2ᚖcustomerserviceᚋmodelsᚐLoyaltyProgram(ctx context.Context, sel ast.SelectionSet, v *models.LoyaltyProgram) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "LoyaltyProgram!")
@@ -21217,6 +21981,26 @@ func (ec *executionContext) marshalNRole2ᚕcustomerserviceᚋauthᚐRoleᚄ(ctx
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRole2customerserviceᚋauthᚐRole(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNScheduledJob2customerserviceᚋgraphᚋmodelᚐScheduledJob(ctx context.Context, sel ast.SelectionSet, v model.ScheduledJob) graphql.Marshaler {
+	return ec._ScheduledJob(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNScheduledJob2ᚕcustomerserviceᚋgraphᚋmodelᚐScheduledJobᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ScheduledJob) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNScheduledJob2customerserviceᚋgraphᚋmodelᚐScheduledJob(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -22036,6 +22820,20 @@ func (ec *executionContext) marshalOJSON2map(ctx context.Context, sel ast.Select
 	_ = ctx
 	res := scalars.MarshalJSON(v)
 	return res
+}
+
+func (ec *executionContext) marshalOJobRun2ᚖcustomerserviceᚋgraphᚋmodelᚐJobRun(ctx context.Context, sel ast.SelectionSet, v *model.JobRun) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._JobRun(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOJobRunResult2ᚖcustomerserviceᚋgraphᚋmodelᚐJobRunResult(ctx context.Context, sel ast.SelectionSet, v *model.JobRunResult) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._JobRunResult(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx context.Context, sel ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {

@@ -9,6 +9,7 @@ import (
 	"customerservice/credit"
 	"customerservice/customers"
 	"customerservice/graph/loaders"
+	"customerservice/jobs"
 	"customerservice/loyalty"
 	"customerservice/segments"
 )
@@ -21,6 +22,7 @@ type Resolver struct {
 	LoyaltyService  *loyalty.Service
 	CreditService   *credit.Service
 	SegmentService  *segments.Service
+	JobService      *jobs.Service
 }
 
 // NewResolver wires the domain services over the pool.
@@ -30,6 +32,8 @@ func NewResolver(pool *bun.DB) *Resolver {
 		LoyaltyService:  loyalty.NewService(pool),
 		CreditService:   credit.NewService(pool),
 		SegmentService:  segments.NewService(pool),
+		// Without a schedule (nextRunAt null); `serve` sets this replica's.
+		JobService: jobs.NewService(pool, nil),
 	}
 }
 

@@ -410,6 +410,15 @@ func (r *queryResolver) LoyaltyProgram(ctx context.Context) (*models.LoyaltyProg
 	return p, nil
 }
 
+// ScheduledJobs is the resolver for the scheduledJobs field.
+func (r *queryResolver) ScheduledJobs(ctx context.Context) ([]model.ScheduledJob, error) {
+	states, err := r.JobService.Jobs(ctx)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return scheduledJobs(states), nil
+}
+
 // CreditAccount returns CreditAccountResolver implementation.
 func (r *Resolver) CreditAccount() CreditAccountResolver { return &creditAccountResolver{r} }
 

@@ -2,6 +2,10 @@
 // tier re-evaluation (§4), overdue marking (§5) and the nightly RFM recalculation (§6). Each
 // step is set-based SQL in a transaction of its organization, safe to run twice and safe
 // when two processes run it at once (the steps lock per organization).
+//
+// It also owns their schedule: the Scheduler that `serve` runs, which runs each job once
+// per daily slot across every replica (job_runs claims), its metrics, and the Service that
+// reads the last runs for the API. `jobs run` (Run) runs them by hand, without a claim.
 package jobs
 
 import (

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"customerservice/apperr"
 	"customerservice/auth"
+	"customerservice/jobs"
 	"customerservice/models"
 	"fmt"
 	"io"
@@ -321,6 +322,33 @@ type EnrollLoyaltyPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// One run of a scheduled job, for one slot (a day's scheduled time).
+type JobRun struct {
+	// The scheduled time the run is for: one run per job and slot, whichever replica runs it.
+	Slot time.Time `json:"slot"`
+	// When the run started (or was taken over from a replica that had stopped answering).
+	StartedAt time.Time `json:"startedAt"`
+	// When the run ended; null while it runs.
+	FinishedAt *time.Time `json:"finishedAt,omitempty"`
+	// Whether it is running, succeeded or failed (in any organization).
+	Status jobs.Status `json:"status"`
+	// What the run did in the caller's organization; null when it has not visited it (an
+	// organization without customers, or a run that stopped or is still on its way).
+	OrganizationResult *JobRunResult `json:"organizationResult,omitempty"`
+}
+
+// What one run of a job did in one organization.
+type JobRunResult struct {
+	// Whether the job succeeded in this organization (SUCCEEDED or FAILED).
+	Status jobs.Status `json:"status"`
+	// How many records the job changed here: accounts whose points expired, tiers changed, charges marked overdue, or customers with a segment.
+	Changed int `json:"changed"`
+	// Every count of the job by name, such as `{"expiredAccounts": 3, "expiredPoints": 420}`.
+	Details map[string]any `json:"details"`
+	// When the job finished this organization.
+	FinishedAt time.Time `json:"finishedAt"`
+}
+
 // A page of loyalty transactions, newest first.
 type LoyaltyTransactionConnection struct {
 	// The transactions of the page, each with its cursor.
@@ -529,6 +557,18 @@ type RemoveAddressPayload struct {
 	Address *models.Address `json:"address,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
+}
+
+// A job the service runs every day at the configured time (UTC), once across all its replicas.
+type ScheduledJob struct {
+	// The job's name, as in logs and metrics: `points_expiry`, `tier_reevaluation`, `overdue_credit` or `rfm_segments`.
+	Name string `json:"name"`
+	// What the job does.
+	Description string `json:"description"`
+	// The next scheduled time, as this server is configured; null when it does not schedule jobs (`JOBS_ENABLED=false`).
+	NextRunAt *time.Time `json:"nextRunAt,omitempty"`
+	// The latest run; null before the first one.
+	LastRun *JobRun `json:"lastRun,omitempty"`
 }
 
 // Customers in one segment.
