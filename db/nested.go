@@ -48,8 +48,9 @@ func ParseNested(raw []byte) (Nested, error) {
 const maxNestedDepth = 16
 
 type nestedParser struct {
-	b []byte
-	i int
+	b     []byte
+	i     int
+	stack []Nested // the elements of the arrays being read, innermost last
 }
 
 func (p *nestedParser) fail(what string) error {
@@ -96,6 +97,8 @@ func (p *nestedParser) value(depth int) (Nested, error) {
 	return Nested{}, p.fail(fmt.Sprintf("unexpected %q", p.b[p.i]))
 }
 
+// array reads an array's elements onto the parser's stack, then copies them into a slice of
+// their exact length: one allocation an array, none wasted on growing it.
 func (p *nestedParser) array(depth int) (Nested, error) {
 	p.i++ // [
 	v := Nested{Kind: NestedArray}
@@ -104,12 +107,13 @@ func (p *nestedParser) array(depth int) (Nested, error) {
 		p.i++
 		return v, nil
 	}
+	mark := len(p.stack)
 	for {
 		item, err := p.value(depth)
 		if err != nil {
 			return Nested{}, err
 		}
-		v.Items = append(v.Items, item)
+		p.stack = append(p.stack, item)
 		p.space()
 		if p.i == len(p.b) {
 			return Nested{}, p.fail("unterminated array")
@@ -119,6 +123,8 @@ func (p *nestedParser) array(depth int) (Nested, error) {
 			p.i++
 		case ']':
 			p.i++
+			v.Items = append([]Nested(nil), p.stack[mark:]...)
+			p.stack = p.stack[:mark]
 			return v, nil
 		default:
 			return Nested{}, p.fail(fmt.Sprintf("unexpected %q in array", p.b[p.i]))

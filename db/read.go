@@ -133,12 +133,30 @@ func JSONRow(alias string, cols []string) string {
 }
 
 // ScanRow fills the bun model dest points to from the text forms of cols (nil: NULL), as a
-// result row's raw values or a nested row's Texts give them.
+// result row's raw values give them.
 func ScanRow(pool *bun.DB, dest any, cols []string, values [][]byte) error {
+	return scanText(pool, dest, cols, len(values), func(i int) []byte { return values[i] })
+}
+
+// ScanNested fills dest from a nested row (JSONRow) of cols.
+func ScanNested(pool *bun.DB, dest any, cols []string, row Nested) error {
+	if row.Kind != NestedArray {
+		return errors.New("db: nested rows: a row is not an array")
+	}
+	for _, it := range row.Items {
+		if it.Kind == NestedArray {
+			return errors.New("db: nested rows: a column holds an array")
+		}
+	}
+	return scanText(pool, dest, cols, len(row.Items), func(i int) []byte { return row.Items[i].Text })
+}
+
+// scanText fills dest's cols from n text values (nil: NULL) through bun's own scanners.
+func scanText(pool *bun.DB, dest any, cols []string, n int, value func(i int) []byte) error {
 	v := reflect.ValueOf(dest).Elem()
 	table := pool.Table(v.Type())
-	if len(values) != len(cols) {
-		return fmt.Errorf("db: %s row of %d values for %d columns", table.Name, len(values), len(cols))
+	if n != len(cols) {
+		return fmt.Errorf("db: %s row of %d values for %d columns", table.Name, n, len(cols))
 	}
 	for i, c := range cols {
 		f, ok := table.FieldMap[c]
@@ -146,23 +164,14 @@ func ScanRow(pool *bun.DB, dest any, cols []string, values [][]byte) error {
 			return fmt.Errorf("db: %s has no column %q", table.Name, c)
 		}
 		var src any
-		if values[i] != nil {
-			src = values[i]
+		if b := value(i); b != nil {
+			src = b
 		}
 		if err := f.ScanValue(v, src); err != nil {
 			return fmt.Errorf("db: scan %s.%s: %w", table.Name, c, err)
 		}
 	}
 	return nil
-}
-
-// ScanNested fills dest from a nested row (JSONRow) of cols.
-func ScanNested(pool *bun.DB, dest any, cols []string, row Nested) error {
-	values, err := row.Texts()
-	if err != nil {
-		return err
-	}
-	return ScanRow(pool, dest, cols, values)
 }
 
 // Columns are the column names of a bun model, in its field order (scan-only ones, such
