@@ -320,30 +320,41 @@ type UsagesArgs struct {
 var usageColumns = []string{"usage_id", "organization_id", "credit_account_id", "order_id", "amount", "amount_paid",
 	"status", "due_date", "created_at", "updated_at"}
 
-// UsagePageSQL is the page a asks for of the credit account aliased `ca`, as a scalar
-// subquery for the Customer 360 read (package customers) to embed in its one statement: a
-// JSON array [rows, count], the rows (db.JSONRow) newest first, First+1 of them, count NULL
-// unless asked for. The same rows, statuses and order as UsagesOf.
-func UsagePageSQL(a UsagesArgs) (string, error) {
+// UsageRowsSQL is the page a asks for of the credit account aliased `ca`, as SQL for the
+// Customer 360 read to embed: rows, a subquery of the page's usages (every column of
+// usageColumns, status the effective one, aliased u by the caller) newest first, First+1 of
+// them; count, a scalar subquery of how many match in all. The same rows, statuses and
+// order as UsagesOf.
+func UsageRowsSQL(a UsagesArgs) (rows, count string, err error) {
 	filter, err := usageFilter(a.Status)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	after := ""
 	if a.Page.After != (Cursor{}) {
 		after = fmt.Sprintf(" AND (cu.created_at, cu.usage_id) < ('%s'::timestamptz, '%s'::uuid)",
 			a.Page.After.createdAt().Format(time.RFC3339Nano), a.Page.After.ID)
 	}
-	count := "NULL"
-	if a.Count {
-		count = "(SELECT count(*) FROM credit_usage AS cu WHERE cu.credit_account_id = ca.credit_account_id AND " + filter + ")"
-	}
-	return fmt.Sprintf(`json_build_array((SELECT json_agg(%s ORDER BY u.created_at DESC, u.usage_id DESC)
-    FROM (SELECT cu.usage_id, cu.organization_id, cu.credit_account_id, cu.order_id, cu.amount, cu.amount_paid,
+	rows = fmt.Sprintf(`SELECT cu.usage_id, cu.organization_id, cu.credit_account_id, cu.order_id, cu.amount, cu.amount_paid,
                  %s AS status, cu.due_date, cu.created_at, cu.updated_at
           FROM credit_usage AS cu WHERE cu.credit_account_id = ca.credit_account_id AND %s%s
-          ORDER BY cu.created_at DESC, cu.usage_id DESC LIMIT %d) u), %s)`,
-		db.JSONRow("u", usageColumns), effectiveStatus, filter, after, a.Page.First+1, count), nil
+          ORDER BY cu.created_at DESC, cu.usage_id DESC LIMIT %d`, effectiveStatus, filter, after, a.Page.First+1)
+	count = "(SELECT count(*) FROM credit_usage AS cu WHERE cu.credit_account_id = ca.credit_account_id AND " + filter + ")"
+	return rows, count, nil
+}
+
+// UsagePageSQL is UsageRowsSQL as a scalar subquery of a JSON array [rows, count]: the rows
+// as db.JSONRow, count NULL unless asked for; DecodeUsagePage reads it.
+func UsagePageSQL(a UsagesArgs) (string, error) {
+	rows, count, err := UsageRowsSQL(a)
+	if err != nil {
+		return "", err
+	}
+	if !a.Count {
+		count = "NULL"
+	}
+	return fmt.Sprintf(`json_build_array((SELECT json_agg(%s ORDER BY u.created_at DESC, u.usage_id DESC)
+    FROM (%s) u), %s)`, db.JSONRow("u", usageColumns), rows, count), nil
 }
 
 // DecodeUsagePage reads what UsagePageSQL returned.

@@ -335,9 +335,13 @@ func (s *Service) List(ctx context.Context, p ListParams) (*Page, error) {
 	more := len(rows) > n
 	if more {
 		rows = rows[:n]
+		if rel.Nodes != nil {
+			rel.Nodes = rel.Nodes[:n]
+		}
 	}
 	if backward {
 		slices.Reverse(rows)
+		slices.Reverse(rel.Nodes)
 		page.HasPrevious, page.HasNext = more || after != nil, before != nil
 	} else {
 		page.HasNext, page.HasPrevious = more || before != nil, after != nil

@@ -29,6 +29,10 @@ type Include struct {
 	// distinct arguments the query asks with.
 	Transactions []loyalty.TransactionsArgs
 	Usages       []credit.UsagesArgs
+	// Node, when set, replaces all of the above: an SQL expression over customers AS c that
+	// builds each customer's whole JSON as the API answers it (package graph/json360 compiles
+	// it from a query's selection); Related.Nodes holds what it built, in the read's order.
+	Node string
 }
 
 func (inc *Include) loyalty() bool { return inc.LoyaltyAccounts || len(inc.Transactions) > 0 }
@@ -45,6 +49,8 @@ type Related struct {
 	// arguments, then by credit account id.
 	Transactions map[loyalty.TransactionsArgs]map[uuid.UUID]loyalty.TransactionPage
 	Usages       map[credit.UsagesArgs]map[uuid.UUID]credit.UsagePage
+	// Nodes are the customers' JSON that Include.Node built, in the order of the customers read.
+	Nodes [][]byte
 }
 
 var (
@@ -63,6 +69,10 @@ type view360 struct {
 
 func newView360(inc Include) (*view360, error) {
 	v := &view360{inc: inc}
+	if inc.Node != "" {
+		v.cols = []string{inc.Node}
+		return v, nil
+	}
 	if inc.Addresses {
 		v.cols = append(v.cols, `(SELECT json_agg(`+db.JSONRow("a", addressColumns)+`
     ORDER BY a.is_active DESC, a.is_default DESC, a.created_at, a.address_id)
@@ -139,6 +149,10 @@ func (v *view360) related() Related {
 
 // scan reads the relation columns of one customer's row into r.
 func (v *view360) scan(pool *bun.DB, customerID uuid.UUID, values [][]byte, r *Related) error {
+	if v.inc.Node != "" {
+		r.Nodes = append(r.Nodes, append([]byte(nil), values[0]...)) // the row's buffer is reused
+		return nil
+	}
 	i := 0
 	next := func() (db.Nested, error) { b := values[i]; i++; return db.ParseNested(b) }
 	if v.inc.Addresses {

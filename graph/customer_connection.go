@@ -191,6 +191,9 @@ var (
 // customerLookup is what a single-customer field (customer, customerByEmail, …) reads for
 // its selection: the columns, and the 360 relations to read in the same transaction.
 func customerLookup(ctx context.Context) customers.Lookup {
+	if node := renderedNode(ctx); node != "" {
+		return customers.Lookup{Columns: []string{"customer_id"}, Include: customers.Include{Node: node}}
+	}
 	var sel customerSelection
 	sel.add(graphql.GetOperationContext(ctx), graphql.CollectFieldsCtx(ctx, satisfiesCustomer))
 	return customers.Lookup{Columns: sel.cols(), Include: sel.include}
@@ -201,7 +204,7 @@ func customerLookup(ctx context.Context) customers.Lookup {
 // the service call: primedCustomer(ctx)(service.Get(…)).
 func primedCustomer(ctx context.Context) func(*models.Customer, customers.Related, error) (*models.Customer, error) {
 	return func(c *models.Customer, rel customers.Related, err error) (*models.Customer, error) {
-		if err != nil || c == nil {
+		if err != nil || c == nil || renderedCustomer(ctx, rel) {
 			return nil, err
 		}
 		prime(loaders.For(ctx), []models.Customer{*c}, rel)
@@ -245,6 +248,9 @@ func customerListParams(ctx context.Context, first *int, after *string, last *in
 	}
 	if orderBy != nil {
 		p.Order = customers.Order{Field: customerOrderFields[orderBy.Field], Desc: orderBy.Direction == model.OrderDirectionDesc}
+	}
+	if node := renderedConnectionNode(ctx); node != "" {
+		p.Columns, p.Include = []string{"customer_id"}, customers.Include{Node: node}
 	}
 	return p
 }
@@ -291,23 +297,33 @@ func timeRange(r *model.DateTimeRange) customers.TimeRange {
 
 // customerConnection builds the Relay connection of a page and primes the request's 360
 // loaders with the relations the page read, so its customers' addresses, accounts and
-// segments cost no further statements.
-func customerConnection(ctx context.Context, page *customers.Page) *model.CustomerConnection {
+// segments cost no further statements. A page read rendered (p.Include.Node) is answered
+// from the slot instead.
+func customerConnection(ctx context.Context, p customers.ListParams, page *customers.Page) *model.CustomerConnection {
+	if p.Include.Node != "" {
+		renderedConnection(ctx, page)
+		return emptyConnection()
+	}
 	prime(loaders.For(ctx), page.Customers, page.Related)
 	conn := &model.CustomerConnection{
 		Nodes:      page.Customers,
 		Edges:      make([]model.CustomerEdge, len(page.Customers)),
-		PageInfo:   &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious},
+		PageInfo:   pageInfoOf(page),
 		TotalCount: page.TotalCount,
 	}
 	for i := range page.Customers {
 		conn.Edges[i] = model.CustomerEdge{Cursor: page.Cursors[i], Node: &page.Customers[i]}
 	}
-	if n := len(page.Cursors); n > 0 {
-		conn.PageInfo.StartCursor = &page.Cursors[0]
-		conn.PageInfo.EndCursor = &page.Cursors[n-1]
-	}
 	return conn
+}
+
+func pageInfoOf(page *customers.Page) *model.PageInfo {
+	info := &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious}
+	if n := len(page.Cursors); n > 0 {
+		info.StartCursor = &page.Cursors[0]
+		info.EndCursor = &page.Cursors[n-1]
+	}
+	return info
 }
 
 // prime hands the loaders what was read with the customers; a customer without a row gets

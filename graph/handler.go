@@ -57,6 +57,7 @@ func NewHandler(r *Resolver, limits Limits) http.Handler {
 		}
 		return next(ctx)
 	})
+	srv.AroundRootFields(r.renderRootFields)
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 

@@ -23,6 +23,10 @@ type Resolver struct {
 	CreditService   *credit.Service
 	SegmentService  *segments.Service
 	JobService      *jobs.Service
+	// RenderInSQL lets the customer root fields of queries answer with JSON that PostgreSQL
+	// builds when their whole selection compiles (rendered.go); off, every field resolves
+	// the usual way (tests compare the two).
+	RenderInSQL bool
 }
 
 // NewResolver wires the domain services over the pool.
@@ -33,7 +37,8 @@ func NewResolver(pool *bun.DB) *Resolver {
 		CreditService:   credit.NewService(pool),
 		SegmentService:  segments.NewService(pool),
 		// Without a schedule (nextRunAt null); `serve` sets this replica's.
-		JobService: jobs.NewService(pool, nil),
+		JobService:  jobs.NewService(pool, nil),
+		RenderInSQL: true,
 	}
 }
 

@@ -385,11 +385,12 @@ func (r *queryResolver) CustomerByDocument(ctx context.Context, documentType mod
 
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error) {
-	page, err := r.CustomerService.List(ctx, customerListParams(ctx, first, after, last, before, filter, search, orderBy))
+	p := customerListParams(ctx, first, after, last, before, filter, search, orderBy)
+	page, err := r.CustomerService.List(ctx, p)
 	if err != nil {
 		return nil, queryError(ctx, err)
 	}
-	return customerConnection(ctx, page), nil
+	return customerConnection(ctx, p, page), nil
 }
 
 // CustomerStats is the resolver for the customerStats field.

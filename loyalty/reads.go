@@ -427,16 +427,16 @@ func (a TransactionsArgs) Key(customerID uuid.UUID) TransactionsKey {
 var transactionColumns = []string{"transaction_id", "organization_id", "loyalty_account_id", "transaction_type", "points",
 	"balance_after", "reference_type", "reference_id", "description", "points_remaining", "expires_at", "created_at"}
 
-// TransactionPageSQL is the page a asks for of the loyalty account aliased `la`, as a scalar
-// subquery for the Customer 360 read (package customers) to embed in its one statement: a
-// JSON array [rows, count], the rows (db.JSONRow) newest first, First+1 of them (the extra
-// one tells HasNext), count NULL unless asked for. The same rows and order as
+// TransactionRowsSQL is the page a asks for of the loyalty account aliased `la`, as SQL
+// for the Customer 360 read to embed: rows, a subquery of the page's transactions (every
+// column, aliased t by the caller) newest first, First+1 of them (the extra one tells
+// HasNext); count, a scalar subquery of how many match in all. The same rows and order as
 // TransactionPages.
-func TransactionPageSQL(a TransactionsArgs) (string, error) {
+func TransactionRowsSQL(a TransactionsArgs) (rows, count string, err error) {
 	switch a.Type {
 	case "", models.TxEarn, models.TxRedeem, models.TxExpire, models.TxAdjust, models.TxBonus:
 	default:
-		return "", fmt.Errorf("loyalty: unknown transaction type %q", a.Type)
+		return "", "", fmt.Errorf("loyalty: unknown transaction type %q", a.Type)
 	}
 	typeFilter := ""
 	if a.Type != "" {
@@ -446,19 +446,29 @@ func TransactionPageSQL(a TransactionsArgs) (string, error) {
 	if a.Page.After != "" {
 		c, err := decodeCursor(a.Page.After)
 		if err != nil {
-			return "", err
+			return "", "", err
 		}
 		after = fmt.Sprintf(" AND (t.created_at, t.transaction_id) < ('%s'::timestamptz, '%s'::uuid)",
 			c.At.UTC().Format(time.RFC3339Nano), c.ID)
 	}
-	count := "NULL"
-	if a.Count {
-		count = "(SELECT count(*) FROM loyalty_transactions t WHERE t.loyalty_account_id = la.loyalty_account_id" + typeFilter + ")"
+	rows = fmt.Sprintf(`SELECT * FROM loyalty_transactions t WHERE t.loyalty_account_id = la.loyalty_account_id%s%s
+          ORDER BY t.created_at DESC, t.transaction_id DESC LIMIT %d`, typeFilter, after, a.Page.First+1)
+	count = "(SELECT count(*) FROM loyalty_transactions t WHERE t.loyalty_account_id = la.loyalty_account_id" + typeFilter + ")"
+	return rows, count, nil
+}
+
+// TransactionPageSQL is TransactionRowsSQL as a scalar subquery of a JSON array [rows,
+// count]: the rows as db.JSONRow, count NULL unless asked for; DecodeTransactionPage reads it.
+func TransactionPageSQL(a TransactionsArgs) (string, error) {
+	rows, count, err := TransactionRowsSQL(a)
+	if err != nil {
+		return "", err
+	}
+	if !a.Count {
+		count = "NULL"
 	}
 	return fmt.Sprintf(`json_build_array((SELECT json_agg(%s ORDER BY t.created_at DESC, t.transaction_id DESC)
-    FROM (SELECT * FROM loyalty_transactions t WHERE t.loyalty_account_id = la.loyalty_account_id%s%s
-          ORDER BY t.created_at DESC, t.transaction_id DESC LIMIT %d) t), %s)`,
-		db.JSONRow("t", transactionColumns), typeFilter, after, a.Page.First+1, count), nil
+    FROM (%s) t), %s)`, db.JSONRow("t", transactionColumns), rows, count), nil
 }
 
 // DecodeTransactionPage reads what TransactionPageSQL returned.

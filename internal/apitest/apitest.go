@@ -46,6 +46,9 @@ type Options struct {
 	// Resolver replaces the real one (a test may give one with missing services, to provoke
 	// a resolver panic through the real handler).
 	Resolver *graph.Resolver
+	// NoRenderInSQL answers every field through the resolvers (graph.Resolver.RenderInSQL
+	// off), to compare with the answers PostgreSQL renders.
+	NoRenderInSQL bool
 }
 
 // New starts the service on the test database, with its own pool and log.
@@ -74,6 +77,7 @@ func NewWith(t testing.TB, opts Options) *Server {
 	resolver := opts.Resolver
 	if resolver == nil {
 		resolver = graph.NewResolver(app)
+		resolver.RenderInSQL = !opts.NoRenderInSQL
 	}
 	limits := opts.Limits
 	limits.Introspection = !opts.NoIntrospection
