@@ -40,7 +40,7 @@ func New(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	gql := graph.NewHandler(d.Resolver, d.Limits)
 	mux.Handle("/graphql", auth.Middleware(d.Verifier, rateLimited(d.RateLimit,
-		loaders.Middleware(d.Resolver.LoaderSources(), graph.LoaderWait, gql))))
+		loaders.Middleware(d.Resolver.LoaderSources(), loaders.Options{Wait: graph.LoaderWait}, gql))))
 	mux.Handle("GET /{$}", playground.Handler("Customer Service", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
