@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 	"github.com/schollz/progressbar/v3"
 	"github.com/uptrace/bun"
@@ -32,6 +33,7 @@ import (
 	"customerservice/internal/devdb"
 	"customerservice/internal/embedded"
 	"customerservice/jobs"
+	"customerservice/metrics"
 	"customerservice/migrations"
 	"customerservice/seed"
 	"customerservice/segments"
@@ -133,11 +135,17 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 		}
 	}
 
-	pool, err := db.Open(ctx, databaseURL, db.Options{MaxConns: cfg.DBMaxConns, StatementTimeout: cfg.RequestTimeout})
+	m := metrics.New(metrics.Options{MaxOperations: cfg.MetricsMaxOperations})
+	sqlTracers := []pgx.QueryTracer{m.SQL()}
+
+	pool, err := db.Open(ctx, databaseURL, db.Options{MaxConns: cfg.DBMaxConns, StatementTimeout: cfg.RequestTimeout, Tracers: sqlTracers})
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	if err := m.ObservePool("app", pool.DB); err != nil {
+		return err
+	}
 	if err := db.CheckRole(ctx, pool); err != nil {
 		if !*allowUnsafeRole {
 			return err
@@ -194,7 +202,16 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 			}
 			return err
 		},
+		Metrics:            m,
+		MetricsOwnListener: cfg.MetricsAddr != "",
 	})
+	if cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(log, cfg.MetricsAddr, m.Handler())
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -230,6 +247,25 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 		log.Warn().Err(err).Msg("requests still running at shutdown")
 	}
 	return nil
+}
+
+// serveMetrics serves /metrics alone on addr (METRICS_ADDR), until stop.
+func serveMetrics(log zerolog.Logger, addr string, h http.Handler) (stop func(), err error) {
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR=%s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: stdlog.New(log, "", 0)}
+	go func() {
+		if err := srv.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Msg("metrics listener stopped")
+		}
+	}()
+	log.Info().Str("addr", addr).Msg("serving /metrics")
+	return func() { _ = srv.Close() }, nil
 }
 
 func newLogger(cfg config.Config) zerolog.Logger {

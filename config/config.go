@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -46,6 +47,11 @@ type Config struct {
 	RateLimitSubjectBurst int
 	DataDir               string // embedded PostgreSQL and generated secrets
 	EmbeddedPGPort        int
+	// MetricsAddr, when set, is the address of a listener of its own for /metrics, which is
+	// then not served on Port (to keep it off a public load balancer).
+	MetricsAddr string
+	// MetricsMaxOperations bounds the operation names that get series of their own.
+	MetricsMaxOperations int
 }
 
 // Embedded reports whether the service runs on its embedded PostgreSQL.
@@ -111,6 +117,8 @@ func Load(getenv func(string) string, terminal bool) (Config, error) {
 		RateLimitSubjectBurst: r.integer("RATE_LIMIT_SUBJECT_BURST", 100, 1, 1_000_000),
 		DataDir:               r.str("DATA_DIR"),
 		EmbeddedPGPort:        r.integer("EMBEDDED_PG_PORT", 54329, 1, 65535),
+		MetricsAddr:           r.str("METRICS_ADDR"),
+		MetricsMaxOperations:  r.integer("METRICS_MAX_OPERATIONS", 100, 1, 10_000),
 	}
 	if c.DataDir == "" {
 		c.DataDir = ".data"
@@ -130,6 +138,14 @@ func Load(getenv func(string) string, terminal bool) (Config, error) {
 	}
 	if c.DatabaseURL != "" && c.JWTSecret == "" && c.JWTJWKSURL == "" {
 		r.fail("JWT_SECRET", "with DATABASE_URL set, tokens need a key: set JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256)")
+	}
+	if c.MetricsAddr != "" {
+		host, port, err := net.SplitHostPort(c.MetricsAddr)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 {
+			r.fail("METRICS_ADDR", fmt.Sprintf("%q is not host:port or :port, such as 127.0.0.1:9090 or :9090", c.MetricsAddr))
+		} else if n == c.Port && (host == "" || host == "0.0.0.0" || host == "::") {
+			r.fail("METRICS_ADDR", fmt.Sprintf("port %d is PORT's: give /metrics another port, or leave METRICS_ADDR unset to serve it on PORT", n))
+		}
 	}
 	if c.PersistedQueriesOnly && c.PersistedQueriesFile == "" {
 		r.fail("PERSISTED_QUERIES_ONLY", "is true but PERSISTED_QUERIES_FILE is not set: name the manifest of the operations to accept")

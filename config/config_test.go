@@ -34,6 +34,7 @@ func TestLoad_DefaultsAreTheEmbeddedDevelopmentSetup(t *testing.T) {
 		MaxDepth:       10,
 		MaxAliases:     30,
 
+		MetricsMaxOperations:  100,
 		RateLimitOrgRPS:       200,
 		RateLimitOrgBurst:     400,
 		RateLimitSubjectRPS:   50,
@@ -84,6 +85,8 @@ func TestLoad_ReadsEverySetting(t *testing.T) {
 		"RATE_LIMIT_ORG_BURST":     "10",
 		"RATE_LIMIT_SUBJECT_RPS":   "2.5",
 		"RATE_LIMIT_SUBJECT_BURST": "5",
+		"METRICS_ADDR":             "127.0.0.1:9091",
+		"METRICS_MAX_OPERATIONS":   "20",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -114,6 +117,8 @@ func TestLoad_ReadsEverySetting(t *testing.T) {
 		RateLimitOrgBurst:     10,
 		RateLimitSubjectRPS:   2.5,
 		RateLimitSubjectBurst: 5,
+		MetricsAddr:           "127.0.0.1:9091",
+		MetricsMaxOperations:  20,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("\n got %+v\nwant %+v", got, want)
@@ -180,6 +185,12 @@ func TestLoad_RejectsInvalidSettingsNamingTheVariable(t *testing.T) {
 			[]Problem{{"RATE_LIMIT_SUBJECT_BURST", `"0" is not a whole number from 1 to 1000000`}}},
 		{"embedded port not a number", map[string]string{"EMBEDDED_PG_PORT": "pg"},
 			[]Problem{{"EMBEDDED_PG_PORT", `"pg" is not a whole number from 1 to 65535`}}},
+		{"metrics address without a port", map[string]string{"METRICS_ADDR": "localhost"},
+			[]Problem{{"METRICS_ADDR", `"localhost" is not host:port or :port, such as 127.0.0.1:9090 or :9090`}}},
+		{"metrics on the API port", map[string]string{"METRICS_ADDR": ":8080"},
+			[]Problem{{"METRICS_ADDR", "port 8080 is PORT's: give /metrics another port, or leave METRICS_ADDR unset to serve it on PORT"}}},
+		{"metrics operations zero", map[string]string{"METRICS_MAX_OPERATIONS": "0"},
+			[]Problem{{"METRICS_MAX_OPERATIONS", `"0" is not a whole number from 1 to 10000`}}},
 		{"every problem at once", map[string]string{"PORT": "0", "LOG_LEVEL": "loud", "JWT_SECRET": "x"},
 			[]Problem{
 				{"PORT", `"0" is not a whole number from 1 to 65535`},
