@@ -37,6 +37,7 @@ import (
 	"customerservice/migrations"
 	"customerservice/seed"
 	"customerservice/segments"
+	"customerservice/tracing"
 )
 
 const usage = `Customer Service: the GraphQL API of an organization's customers.
@@ -137,6 +138,16 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 
 	m := metrics.New(metrics.Options{MaxOperations: cfg.MetricsMaxOperations})
 	sqlTracers := []pgx.QueryTracer{m.SQL()}
+	var tracer *tracing.Tracer
+	if cfg.Tracing() {
+		var err error
+		if tracer, err = tracing.Start(ctx, cfg.TracesProtocol); err != nil {
+			return err
+		}
+		defer flushTraces(log, tracer)
+		sqlTracers = append(sqlTracers, tracer.SQL())
+		log.Info().Str("protocol", cfg.TracesProtocol).Msg("exporting traces over OTLP")
+	}
 
 	pool, err := db.Open(ctx, databaseURL, db.Options{MaxConns: cfg.DBMaxConns, StatementTimeout: cfg.RequestTimeout, Tracers: sqlTracers})
 	if err != nil {
@@ -204,6 +215,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 		},
 		Metrics:            m,
 		MetricsOwnListener: cfg.MetricsAddr != "",
+		Tracer:             tracer,
 	})
 	if cfg.MetricsAddr != "" {
 		stopMetrics, err := serveMetrics(log, cfg.MetricsAddr, m.Handler())
@@ -266,6 +278,15 @@ func serveMetrics(log zerolog.Logger, addr string, h http.Handler) (stop func(),
 	}()
 	log.Info().Str("addr", addr).Msg("serving /metrics")
 	return func() { _ = srv.Close() }, nil
+}
+
+// flushTraces exports the spans still buffered, waiting a few seconds at most.
+func flushTraces(log zerolog.Logger, t *tracing.Tracer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := t.Shutdown(ctx); err != nil {
+		log.Warn().Err(err).Msg("could not export the last traces")
+	}
 }
 
 func newLogger(cfg config.Config) zerolog.Logger {

@@ -52,7 +52,14 @@ type Config struct {
 	MetricsAddr string
 	// MetricsMaxOperations bounds the operation names that get series of their own.
 	MetricsMaxOperations int
+	// TracesProtocol is the OTLP protocol traces are exported with, "http/protobuf" or
+	// "grpc"; empty when tracing is off, as it is unless the standard OTEL_* variables name
+	// an exporter (the exporter reads its other OTEL_* settings itself).
+	TracesProtocol string
 }
+
+// Tracing reports whether traces are exported.
+func (c Config) Tracing() bool { return c.TracesProtocol != "" }
 
 // Embedded reports whether the service runs on its embedded PostgreSQL.
 func (c Config) Embedded() bool { return c.DatabaseURL == "" }
@@ -119,6 +126,7 @@ func Load(getenv func(string) string, terminal bool) (Config, error) {
 		EmbeddedPGPort:        r.integer("EMBEDDED_PG_PORT", 54329, 1, 65535),
 		MetricsAddr:           r.str("METRICS_ADDR"),
 		MetricsMaxOperations:  r.integer("METRICS_MAX_OPERATIONS", 100, 1, 10_000),
+		TracesProtocol:        r.tracesProtocol(),
 	}
 	if c.DataDir == "" {
 		c.DataDir = ".data"
@@ -244,6 +252,51 @@ func (r *reader) logLevel(name string) zerolog.Level {
 	default:
 		return zerolog.InfoLevel
 	}
+}
+
+// tracesProtocol reads the standard OpenTelemetry variables that decide whether traces are
+// exported, and how: on when OTEL_TRACES_EXPORTER is otlp, or unset while an OTLP endpoint is
+// set; off when OTEL_SDK_DISABLED is true or the exporter is none. The protocol is
+// OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf.
+func (r *reader) tracesProtocol() string {
+	endpointSet := false
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"} {
+		s := r.str(name)
+		if s == "" {
+			continue
+		}
+		endpointSet = true
+		if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			r.fail(name, fmt.Sprintf("%q is not an http(s) URL of an OTLP collector, such as http://localhost:4318", s))
+		}
+	}
+	protocolVar := "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+	protocol := strings.ToLower(r.str(protocolVar))
+	if protocol == "" {
+		protocolVar = "OTEL_EXPORTER_OTLP_PROTOCOL"
+		protocol = strings.ToLower(r.str(protocolVar))
+	}
+	switch protocol {
+	case "":
+		protocol = "http/protobuf"
+	case "http/protobuf", "grpc":
+	default:
+		r.fail(protocolVar, fmt.Sprintf("%q is not supported: use http/protobuf or grpc", protocol))
+	}
+	on := endpointSet
+	switch exporter := strings.ToLower(r.str("OTEL_TRACES_EXPORTER")); exporter {
+	case "":
+	case "otlp":
+		on = true
+	case "none":
+		on = false
+	default:
+		r.fail("OTEL_TRACES_EXPORTER", fmt.Sprintf("%q is not supported: use otlp, or none to turn tracing off", exporter))
+	}
+	if r.boolean("OTEL_SDK_DISABLED", false) || !on {
+		return ""
+	}
+	return protocol
 }
 
 // databaseURL checks the form only; the message never repeats the URL, which holds a password.

@@ -1,7 +1,7 @@
 // Package httpapi assembles the HTTP surface of DESIGN §9: GraphQL over HTTP at /graphql,
 // GraphiQL at /, /healthz, /readyz and /metrics, with request ids, structured access logs, a
 // deadline per request, authentication and rate limiting in front of GraphQL, and the
-// metrics of every request.
+// metrics and traces of every request.
 package httpapi
 
 import (
@@ -21,6 +21,7 @@ import (
 	"customerservice/graph"
 	"customerservice/graph/loaders"
 	"customerservice/metrics"
+	"customerservice/tracing"
 )
 
 // Deps are what the HTTP surface serves.
@@ -42,6 +43,8 @@ type Deps struct {
 	Metrics *metrics.Metrics
 	// MetricsOwnListener: /metrics is served on a listener of its own (METRICS_ADDR), not here.
 	MetricsOwnListener bool
+	// Tracer traces every request; nil: tracing is off and nothing of it is installed.
+	Tracer *tracing.Tracer
 }
 
 // New returns the service's HTTP handler.
@@ -49,6 +52,10 @@ func New(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	var extensions []graphql.HandlerExtension
 	var observers []loaders.Observer
+	if d.Tracer != nil {
+		extensions = append(extensions, d.Tracer.GraphQL())
+		observers = append(observers, d.Tracer.Loaders())
+	}
 	if d.Metrics != nil {
 		extensions = append(extensions, d.Metrics.GraphQL())
 		observers = append(observers, d.Metrics.Loaders())
@@ -79,7 +86,11 @@ func New(d Deps) http.Handler {
 	})
 	// The deadline outside the request log: the log line is written by the request's own
 	// goroutine, which alone enriches its logger (the timeout's 503 is written by another).
-	return withTimeout(withRequestLog(d.Log, mux), d.RequestTimeout)
+	h := withTimeout(withRequestLog(d.Log, mux), d.RequestTimeout)
+	if d.Tracer != nil {
+		h = d.Tracer.HTTP(h) // outermost: the request's span holds all of it
+	}
+	return h
 }
 
 // withTimeout answers a request that takes longer than d with a 503 carrying a GraphQL error

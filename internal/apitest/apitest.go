@@ -24,6 +24,7 @@ import (
 	"customerservice/httpapi"
 	"customerservice/internal/testdb"
 	"customerservice/metrics"
+	"customerservice/tracing"
 )
 
 // Secret signs the tests' tokens.
@@ -51,6 +52,8 @@ type Options struct {
 	Resolver *graph.Resolver
 	// MetricsMaxOperations bounds the operation names counted (0: the default).
 	MetricsMaxOperations int
+	// Tracer traces the server's requests and its pool's SQL (nil: tracing off).
+	Tracer *tracing.Tracer
 }
 
 // New starts the service on the test database, with its own pool and log.
@@ -63,6 +66,9 @@ func NewWith(t testing.TB, opts Options) *Server {
 	tdb := testdb.Get(t)
 	m := metrics.New(metrics.Options{MaxOperations: opts.MetricsMaxOperations})
 	tracers := []pgx.QueryTracer{m.SQL()}
+	if opts.Tracer != nil {
+		tracers = append(tracers, opts.Tracer.SQL())
+	}
 	app, err := db.Open(ctx, tdb.AppURL, db.Options{MaxConns: 20, Tracers: tracers})
 	if err != nil {
 		t.Fatal(err)
@@ -96,6 +102,7 @@ func NewWith(t testing.TB, opts Options) *Server {
 		RequestTimeout: opts.RequestTimeout,
 		Ready:          func(ctx context.Context) error { return app.PingContext(ctx) },
 		Metrics:        m,
+		Tracer:         opts.Tracer,
 	})
 	hs := httptest.NewServer(h)
 	t.Cleanup(func() {
