@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 	"github.com/schollz/progressbar/v3"
 	"github.com/uptrace/bun"
@@ -32,9 +33,11 @@ import (
 	"customerservice/internal/devdb"
 	"customerservice/internal/embedded"
 	"customerservice/jobs"
+	"customerservice/metrics"
 	"customerservice/migrations"
 	"customerservice/seed"
 	"customerservice/segments"
+	"customerservice/tracing"
 )
 
 const usage = `Customer Service: the GraphQL API of an organization's customers.
@@ -134,11 +137,27 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 		}
 	}
 
-	pool, err := db.Open(ctx, databaseURL, db.Options{MaxConns: cfg.DBMaxConns, StatementTimeout: cfg.RequestTimeout})
+	m := metrics.New(metrics.Options{MaxOperations: cfg.MetricsMaxOperations})
+	sqlTracers := []pgx.QueryTracer{m.SQL()}
+	var tracer *tracing.Tracer
+	if cfg.Tracing() {
+		var err error
+		if tracer, err = tracing.Start(ctx, cfg.TracesProtocol); err != nil {
+			return err
+		}
+		defer flushTraces(log, tracer)
+		sqlTracers = append(sqlTracers, tracer.SQL())
+		log.Info().Str("protocol", cfg.TracesProtocol).Msg("exporting traces over OTLP")
+	}
+
+	pool, err := db.Open(ctx, databaseURL, db.Options{MaxConns: cfg.DBMaxConns, StatementTimeout: cfg.RequestTimeout, Tracers: sqlTracers})
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
+	if err := m.ObservePool("app", pool.DB); err != nil {
+		return err
+	}
 	if err := db.CheckRole(ctx, pool); err != nil {
 		if !*allowUnsafeRole {
 			return err
@@ -201,7 +220,17 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 			}
 			return err
 		},
+		Metrics:            m,
+		MetricsOwnListener: cfg.MetricsAddr != "",
+		Tracer:             tracer,
 	})
+	if cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(log, cfg.MetricsAddr, m.Handler())
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: 5 * time.Second,
@@ -266,6 +295,34 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 // drainTimeout is how long shutdown waits for the requests in flight and for a scheduled
 // job in progress (within the 30 s a container orchestrator usually grants).
 const drainTimeout = 20 * time.Second
+
+// serveMetrics serves /metrics alone on addr (METRICS_ADDR), until stop.
+func serveMetrics(log zerolog.Logger, addr string, h http.Handler) (stop func(), err error) {
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR=%s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: stdlog.New(log, "", 0)}
+	go func() {
+		if err := srv.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Msg("metrics listener stopped")
+		}
+	}()
+	log.Info().Str("addr", addr).Msg("serving /metrics")
+	return func() { _ = srv.Close() }, nil
+}
+
+// flushTraces exports the spans still buffered, waiting a few seconds at most.
+func flushTraces(log zerolog.Logger, t *tracing.Tracer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := t.Shutdown(ctx); err != nil {
+		log.Warn().Err(err).Msg("could not export the last traces")
+	}
+}
 
 func newLogger(cfg config.Config) zerolog.Logger {
 	var w io.Writer = os.Stderr

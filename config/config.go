@@ -4,6 +4,7 @@ package config
 
 import (
 	"fmt"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -52,7 +53,19 @@ type Config struct {
 	JobsEnabled    bool
 	JobsDailyAt    time.Duration
 	JobsStaleAfter time.Duration
+	// MetricsAddr, when set, is the address of a listener of its own for /metrics, which is
+	// then not served on Port (to keep it off a public load balancer).
+	MetricsAddr string
+	// MetricsMaxOperations bounds the operation names that get series of their own.
+	MetricsMaxOperations int
+	// TracesProtocol is the OTLP protocol traces are exported with, "http/protobuf" or
+	// "grpc"; empty when tracing is off, as it is unless the standard OTEL_* variables name
+	// an exporter (the exporter reads its other OTEL_* settings itself).
+	TracesProtocol string
 }
+
+// Tracing reports whether traces are exported.
+func (c Config) Tracing() bool { return c.TracesProtocol != "" }
 
 // Embedded reports whether the service runs on its embedded PostgreSQL.
 func (c Config) Embedded() bool { return c.DatabaseURL == "" }
@@ -118,9 +131,12 @@ func Load(getenv func(string) string, terminal bool) (Config, error) {
 		DataDir:               r.str("DATA_DIR"),
 		EmbeddedPGPort:        r.integer("EMBEDDED_PG_PORT", 54329, 1, 65535),
 
-		JobsEnabled:    r.boolean("JOBS_ENABLED", true),
-		JobsDailyAt:    r.timeOfDay("JOBS_DAILY_AT", 3*time.Hour),
-		JobsStaleAfter: r.duration("JOBS_STALE_AFTER", 5*time.Minute),
+		JobsEnabled:          r.boolean("JOBS_ENABLED", true),
+		JobsDailyAt:          r.timeOfDay("JOBS_DAILY_AT", 3*time.Hour),
+		JobsStaleAfter:       r.duration("JOBS_STALE_AFTER", 5*time.Minute),
+		MetricsAddr:          r.str("METRICS_ADDR"),
+		MetricsMaxOperations: r.integer("METRICS_MAX_OPERATIONS", 100, 1, 10_000),
+		TracesProtocol:       r.tracesProtocol(),
 	}
 	if c.DataDir == "" {
 		c.DataDir = ".data"
@@ -140,6 +156,14 @@ func Load(getenv func(string) string, terminal bool) (Config, error) {
 	}
 	if c.DatabaseURL != "" && c.JWTSecret == "" && c.JWTJWKSURL == "" {
 		r.fail("JWT_SECRET", "with DATABASE_URL set, tokens need a key: set JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256)")
+	}
+	if c.MetricsAddr != "" {
+		host, port, err := net.SplitHostPort(c.MetricsAddr)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 {
+			r.fail("METRICS_ADDR", fmt.Sprintf("%q is not host:port or :port, such as 127.0.0.1:9090 or :9090", c.MetricsAddr))
+		} else if n == c.Port && (host == "" || host == "0.0.0.0" || host == "::") {
+			r.fail("METRICS_ADDR", fmt.Sprintf("port %d is PORT's: give /metrics another port, or leave METRICS_ADDR unset to serve it on PORT", n))
+		}
 	}
 	if c.PersistedQueriesOnly && c.PersistedQueriesFile == "" {
 		r.fail("PERSISTED_QUERIES_ONLY", "is true but PERSISTED_QUERIES_FILE is not set: name the manifest of the operations to accept")
@@ -257,6 +281,51 @@ func (r *reader) logLevel(name string) zerolog.Level {
 	default:
 		return zerolog.InfoLevel
 	}
+}
+
+// tracesProtocol reads the standard OpenTelemetry variables that decide whether traces are
+// exported, and how: on when OTEL_TRACES_EXPORTER is otlp, or unset while an OTLP endpoint is
+// set; off when OTEL_SDK_DISABLED is true or the exporter is none. The protocol is
+// OTEL_EXPORTER_OTLP_TRACES_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL, else http/protobuf.
+func (r *reader) tracesProtocol() string {
+	endpointSet := false
+	for _, name := range []string{"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"} {
+		s := r.str(name)
+		if s == "" {
+			continue
+		}
+		endpointSet = true
+		if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			r.fail(name, fmt.Sprintf("%q is not an http(s) URL of an OTLP collector, such as http://localhost:4318", s))
+		}
+	}
+	protocolVar := "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL"
+	protocol := strings.ToLower(r.str(protocolVar))
+	if protocol == "" {
+		protocolVar = "OTEL_EXPORTER_OTLP_PROTOCOL"
+		protocol = strings.ToLower(r.str(protocolVar))
+	}
+	switch protocol {
+	case "":
+		protocol = "http/protobuf"
+	case "http/protobuf", "grpc":
+	default:
+		r.fail(protocolVar, fmt.Sprintf("%q is not supported: use http/protobuf or grpc", protocol))
+	}
+	on := endpointSet
+	switch exporter := strings.ToLower(r.str("OTEL_TRACES_EXPORTER")); exporter {
+	case "":
+	case "otlp":
+		on = true
+	case "none":
+		on = false
+	default:
+		r.fail("OTEL_TRACES_EXPORTER", fmt.Sprintf("%q is not supported: use otlp, or none to turn tracing off", exporter))
+	}
+	if r.boolean("OTEL_SDK_DISABLED", false) || !on {
+		return ""
+	}
+	return protocol
 }
 
 // databaseURL checks the form only; the message never repeats the URL, which holds a password.

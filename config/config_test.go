@@ -34,6 +34,7 @@ func TestLoad_DefaultsAreTheEmbeddedDevelopmentSetup(t *testing.T) {
 		MaxDepth:       10,
 		MaxAliases:     30,
 
+		MetricsMaxOperations:  100,
 		RateLimitOrgRPS:       200,
 		RateLimitOrgBurst:     400,
 		RateLimitSubjectRPS:   50,
@@ -79,18 +80,22 @@ func TestLoad_ReadsEverySetting(t *testing.T) {
 		"DATA_DIR":             "/var/lib/cs",
 		"EMBEDDED_PG_PORT":     "6000",
 
-		"MAX_COMPLEXITY":           "20000",
-		"MAX_DEPTH":                "8",
-		"MAX_ALIASES":              "5",
-		"PERSISTED_QUERIES_FILE":   "/etc/cs/operations.json",
-		"PERSISTED_QUERIES_ONLY":   "true",
-		"RATE_LIMIT_ORG_RPS":       "0",
-		"RATE_LIMIT_ORG_BURST":     "10",
-		"RATE_LIMIT_SUBJECT_RPS":   "2.5",
-		"RATE_LIMIT_SUBJECT_BURST": "5",
-		"JOBS_ENABLED":             "false",
-		"JOBS_DAILY_AT":            "23:45",
-		"JOBS_STALE_AFTER":         "90s",
+		"MAX_COMPLEXITY":              "20000",
+		"MAX_DEPTH":                   "8",
+		"MAX_ALIASES":                 "5",
+		"PERSISTED_QUERIES_FILE":      "/etc/cs/operations.json",
+		"PERSISTED_QUERIES_ONLY":      "true",
+		"RATE_LIMIT_ORG_RPS":          "0",
+		"RATE_LIMIT_ORG_BURST":        "10",
+		"RATE_LIMIT_SUBJECT_RPS":      "2.5",
+		"RATE_LIMIT_SUBJECT_BURST":    "5",
+		"JOBS_ENABLED":                "false",
+		"JOBS_DAILY_AT":               "23:45",
+		"JOBS_STALE_AFTER":            "90s",
+		"METRICS_ADDR":                "127.0.0.1:9091",
+		"METRICS_MAX_OPERATIONS":      "20",
+		"OTEL_TRACES_EXPORTER":        "otlp",
+		"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -124,9 +129,42 @@ func TestLoad_ReadsEverySetting(t *testing.T) {
 		JobsEnabled:           false,
 		JobsDailyAt:           23*time.Hour + 45*time.Minute,
 		JobsStaleAfter:        90 * time.Second,
+		MetricsAddr:           "127.0.0.1:9091",
+		MetricsMaxOperations:  20,
+		TracesProtocol:        "grpc",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// Tracing follows the standard OpenTelemetry variables: off unless they name an exporter.
+func TestLoad_TracingIsOnOnlyWhenTheOTELVariablesNameAnExporter(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		want string // TracesProtocol; "" is off
+	}{
+		{"no variable", nil, ""},
+		{"only a service name", map[string]string{"OTEL_SERVICE_NAME": "cs"}, ""},
+		{"an endpoint", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, "http/protobuf"},
+		{"a traces endpoint", map[string]string{"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT": "https://collector/v1/traces"}, "http/protobuf"},
+		{"the otlp exporter", map[string]string{"OTEL_TRACES_EXPORTER": "OTLP"}, "http/protobuf"},
+		{"grpc", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4317", "OTEL_EXPORTER_OTLP_PROTOCOL": "grpc"}, "grpc"},
+		{"the traces protocol first", map[string]string{"OTEL_TRACES_EXPORTER": "otlp",
+			"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc", "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL": "http/protobuf"}, "http/protobuf"},
+		{"exporter none", map[string]string{"OTEL_TRACES_EXPORTER": "none", "OTEL_EXPORTER_OTLP_ENDPOINT": "http://collector:4318"}, ""},
+		{"SDK disabled", map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "otlp"}, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Load(env(tt.env), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.TracesProtocol != tt.want || got.Tracing() != (tt.want != "") {
+				t.Fatalf("TracesProtocol = %q, Tracing() = %v; want %q", got.TracesProtocol, got.Tracing(), tt.want)
+			}
+		})
 	}
 }
 
@@ -198,6 +236,20 @@ func TestLoad_RejectsInvalidSettingsNamingTheVariable(t *testing.T) {
 			[]Problem{{"JOBS_DAILY_AT", `"24:00" is not a time of day HH:MM in UTC, such as 03:00 or 23:30`}}},
 		{"jobs stale timeout too short", map[string]string{"JOBS_STALE_AFTER": "5s"},
 			[]Problem{{"JOBS_STALE_AFTER", `"5s" is too short: a run is taken over after this long without a heartbeat; use 30s or more (default 5m)`}}},
+		{"metrics address without a port", map[string]string{"METRICS_ADDR": "localhost"},
+			[]Problem{{"METRICS_ADDR", `"localhost" is not host:port or :port, such as 127.0.0.1:9090 or :9090`}}},
+		{"metrics on the API port", map[string]string{"METRICS_ADDR": ":8080"},
+			[]Problem{{"METRICS_ADDR", "port 8080 is PORT's: give /metrics another port, or leave METRICS_ADDR unset to serve it on PORT"}}},
+		{"metrics operations zero", map[string]string{"METRICS_MAX_OPERATIONS": "0"},
+			[]Problem{{"METRICS_MAX_OPERATIONS", `"0" is not a whole number from 1 to 10000`}}},
+		{"unsupported traces exporter", map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"},
+			[]Problem{{"OTEL_TRACES_EXPORTER", `"zipkin" is not supported: use otlp, or none to turn tracing off`}}},
+		{"unsupported OTLP protocol", map[string]string{"OTEL_TRACES_EXPORTER": "otlp", "OTEL_EXPORTER_OTLP_PROTOCOL": "http/json"},
+			[]Problem{{"OTEL_EXPORTER_OTLP_PROTOCOL", `"http/json" is not supported: use http/protobuf or grpc`}}},
+		{"OTLP endpoint not a URL", map[string]string{"OTEL_EXPORTER_OTLP_ENDPOINT": "collector:4318"},
+			[]Problem{{"OTEL_EXPORTER_OTLP_ENDPOINT", `"collector:4318" is not an http(s) URL of an OTLP collector, such as http://localhost:4318`}}},
+		{"SDK disabled not a boolean", map[string]string{"OTEL_SDK_DISABLED": "yes"},
+			[]Problem{{"OTEL_SDK_DISABLED", `"yes" is not true or false`}}},
 		{"every problem at once", map[string]string{"PORT": "0", "LOG_LEVEL": "loud", "JWT_SECRET": "x"},
 			[]Problem{
 				{"PORT", `"0" is not a whole number from 1 to 65535`},

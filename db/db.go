@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/multitracer"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/stdlib"
 	"github.com/uptrace/bun"
@@ -22,6 +23,10 @@ import (
 type Options struct {
 	MaxConns         int
 	StatementTimeout time.Duration // 0: the server's default
+	// Tracers are told of every statement the pool's connections send (metrics, tracing),
+	// besides the pool's own count behind StatementsSent. A tracer may also implement
+	// pgx.BatchTracer to see pipelined statements.
+	Tracers []pgx.QueryTracer
 }
 
 // Open connects to url through pgx (the maintained driver under bun) and checks the connection.
@@ -32,6 +37,9 @@ func Open(ctx context.Context, url string, opts Options) (*bun.DB, error) {
 	}
 	sent := &sentStatements{}
 	cfg.Tracer = sent
+	if len(opts.Tracers) > 0 {
+		cfg.Tracer = multitracer.New(append([]pgx.QueryTracer{sent}, opts.Tracers...)...)
+	}
 	sqldb := stdlib.OpenDB(*cfg)
 	if opts.MaxConns > 0 {
 		sqldb.SetMaxOpenConns(opts.MaxConns)

@@ -21,7 +21,8 @@ import (
 // NewHandler is the GraphQL-over-HTTP handler (POST and GET; GET runs queries only). Built
 // with handler.New and explicit transports: the deprecated NewDefaultServer has no body or
 // token limits. Batching (a JSON array of operations) is not supported: POST answers it 400.
-func NewHandler(r *Resolver, limits Limits) http.Handler {
+// The extensions observe operations (metrics, tracing); the first one given is the outermost.
+func NewHandler(r *Resolver, limits Limits, observers ...graphql.HandlerExtension) http.Handler {
 	limits = limits.withDefaults()
 	srv := handler.New(NewSchema(r))
 	srv.AddTransport(transport.Options{})
@@ -58,6 +59,9 @@ func NewHandler(r *Resolver, limits Limits) http.Handler {
 		return next(ctx)
 	})
 	srv.AroundRootFields(r.renderRootFields)
+	for _, o := range observers {
+		srv.Use(o)
+	}
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 

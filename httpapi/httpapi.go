@@ -1,6 +1,7 @@
 // Package httpapi assembles the HTTP surface of DESIGN §9: GraphQL over HTTP at /graphql,
-// GraphiQL at /, /healthz and /readyz, with request ids, structured access logs, a deadline
-// per request, and authentication and rate limiting in front of GraphQL.
+// GraphiQL at /, /healthz, /readyz and /metrics, with request ids, structured access logs, a
+// deadline per request, authentication and rate limiting in front of GraphQL, and the
+// metrics and traces of every request.
 package httpapi
 
 import (
@@ -11,6 +12,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
@@ -18,6 +20,8 @@ import (
 	"customerservice/auth"
 	"customerservice/graph"
 	"customerservice/graph/loaders"
+	"customerservice/metrics"
+	"customerservice/tracing"
 )
 
 // Deps are what the HTTP surface serves.
@@ -33,14 +37,39 @@ type Deps struct {
 	RequestTimeout time.Duration
 	// Ready reports whether the service can serve (database reachable, migrations current).
 	Ready func(ctx context.Context) error
+	// Metrics count the requests to /graphql, their errors and loader batches, and are
+	// served at /metrics (no token: it holds no personal data, but keep it off the public
+	// network); nil: none.
+	Metrics *metrics.Metrics
+	// MetricsOwnListener: /metrics is served on a listener of its own (METRICS_ADDR), not here.
+	MetricsOwnListener bool
+	// Tracer traces every request; nil: tracing is off and nothing of it is installed.
+	Tracer *tracing.Tracer
 }
 
 // New returns the service's HTTP handler.
 func New(d Deps) http.Handler {
 	mux := http.NewServeMux()
-	gql := graph.NewHandler(d.Resolver, d.Limits)
-	mux.Handle("/graphql", auth.Middleware(d.Verifier, rateLimited(d.RateLimit,
-		loaders.Middleware(d.Resolver.LoaderSources(), graph.LoaderWait, gql))))
+	var extensions []graphql.HandlerExtension
+	var observers []loaders.Observer
+	if d.Tracer != nil {
+		extensions = append(extensions, d.Tracer.GraphQL())
+		observers = append(observers, d.Tracer.Loaders())
+	}
+	if d.Metrics != nil {
+		extensions = append(extensions, d.Metrics.GraphQL())
+		observers = append(observers, d.Metrics.Loaders())
+	}
+	gql := graph.NewHandler(d.Resolver, d.Limits, extensions...)
+	loaderOpts := loaders.Options{Wait: graph.LoaderWait, Observer: loaders.Observers(observers...)}
+	api := auth.Middleware(d.Verifier, rateLimited(d.RateLimit, loaders.Middleware(d.Resolver.LoaderSources(), loaderOpts, gql)))
+	if d.Metrics != nil {
+		api = d.Metrics.GraphQLRequests(api) // outside auth and rate limits: refusals count too
+		if !d.MetricsOwnListener {
+			mux.Handle("GET /metrics", d.Metrics.Handler())
+		}
+	}
+	mux.Handle("/graphql", api)
 	mux.Handle("GET /{$}", playground.Handler("Customer Service", "/graphql"))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
@@ -57,7 +86,11 @@ func New(d Deps) http.Handler {
 	})
 	// The deadline outside the request log: the log line is written by the request's own
 	// goroutine, which alone enriches its logger (the timeout's 503 is written by another).
-	return withTimeout(withRequestLog(d.Log, mux), d.RequestTimeout)
+	h := withTimeout(withRequestLog(d.Log, mux), d.RequestTimeout)
+	if d.Tracer != nil {
+		h = d.Tracer.HTTP(h) // outermost: the request's span holds all of it
+	}
+	return h
 }
 
 // withTimeout answers a request that takes longer than d with a 503 carrying a GraphQL error

@@ -41,10 +41,10 @@ type CreditLoaders struct {
 	Payments *dataloadgen.Loader[PaymentsKey, credit.PaymentPage]
 }
 
-func newCreditLoaders(src CreditSource, opts ...dataloadgenOption) *CreditLoaders {
+func newCreditLoaders(src CreditSource, obs Observer, opts ...dataloadgenOption) *CreditLoaders {
 	return &CreditLoaders{
-		Aging: dataloadgen.NewLoader(inKeyOrder(src.AgingOf), opts...),
-		Usages: dataloadgen.NewLoader(func(ctx context.Context, keys []UsagesKey) ([]credit.UsagePage, []error) {
+		Aging: dataloadgen.NewLoader(observed(obs, "credit_aging", inKeyOrder(src.AgingOf)), opts...),
+		Usages: dataloadgen.NewLoader(observed(obs, "credit_usages", func(ctx context.Context, keys []UsagesKey) ([]credit.UsagePage, []error) {
 			type shape struct {
 				first  int
 				status models.CreditUsageStatus
@@ -55,14 +55,14 @@ func newCreditLoaders(src CreditSource, opts ...dataloadgenOption) *CreditLoader
 			}, func(s shape, pages []credit.PageOf) ([]credit.UsagePage, error) {
 				return src.UsagesOf(ctx, s.first, s.status, s.count, pages)
 			})
-		}, opts...),
-		Payments: dataloadgen.NewLoader(func(ctx context.Context, keys []PaymentsKey) ([]credit.PaymentPage, []error) {
+		}), opts...),
+		Payments: dataloadgen.NewLoader(observed(obs, "credit_payments", func(ctx context.Context, keys []PaymentsKey) ([]credit.PaymentPage, []error) {
 			return inGroups(keys, func(k PaymentsKey) (int, credit.PageOf) {
 				return k.Page.First, credit.PageOf{AccountID: k.AccountID, After: k.Page.After}
 			}, func(first int, pages []credit.PageOf) ([]credit.PaymentPage, error) {
 				return src.PaymentsOf(ctx, first, pages)
 			})
-		}, opts...),
+		}), opts...),
 	}
 }
 

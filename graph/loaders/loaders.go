@@ -44,17 +44,88 @@ type Loaders struct {
 
 type dataloadgenOption = dataloadgen.Option
 
-// New returns fresh loaders; wait is how long each collects keys before it queries.
-func New(src Sources, wait time.Duration) *Loaders {
-	opts := []dataloadgen.Option{dataloadgen.WithWait(wait), dataloadgen.WithBatchCapacity(500)}
-	c := src.Customers
+// Options tune the loaders of a request.
+type Options struct {
+	// Wait is how long each loader collects keys before it queries.
+	Wait time.Duration
+	// Observer is told of every batch (metrics, tracing); nil: none.
+	Observer Observer
+}
+
+// Observer is told of each batch a loader reads, by the loader's name (such as
+// "loyalty_accounts").
+type Observer interface {
+	// BatchStart is called before the batch of keys is read; the read runs with the
+	// context it returns.
+	BatchStart(ctx context.Context, loader string, keys int) context.Context
+	// BatchEnd is called after the read, with that context and the read's error.
+	BatchEnd(ctx context.Context, loader string, err error)
+}
+
+// Observers is one Observer telling each of os in turn (the nil ones left out); nil when
+// none is left.
+func Observers(os ...Observer) Observer {
+	var all observers
+	for _, o := range os {
+		if o != nil {
+			all = append(all, o)
+		}
+	}
+	switch len(all) {
+	case 0:
+		return nil
+	case 1:
+		return all[0]
+	}
+	return all
+}
+
+type observers []Observer
+
+func (os observers) BatchStart(ctx context.Context, loader string, keys int) context.Context {
+	for _, o := range os {
+		ctx = o.BatchStart(ctx, loader, keys)
+	}
+	return ctx
+}
+
+func (os observers) BatchEnd(ctx context.Context, loader string, err error) {
+	for i := len(os) - 1; i >= 0; i-- {
+		os[i].BatchEnd(ctx, loader, err)
+	}
+}
+
+// New returns fresh loaders.
+func New(src Sources, o Options) *Loaders {
+	opts := []dataloadgen.Option{dataloadgen.WithWait(o.Wait), dataloadgen.WithBatchCapacity(500)}
+	c, obs := src.Customers, o.Observer
 	return &Loaders{
-		Addresses:       dataloadgen.NewLoader(inKeyOrder(c.AddressesOf), opts...),
-		LoyaltyAccounts: dataloadgen.NewLoader(inKeyOrder(c.LoyaltyAccountsOf), opts...),
-		CreditAccounts:  dataloadgen.NewLoader(inKeyOrder(c.CreditAccountsOf), opts...),
-		Segments:        dataloadgen.NewLoader(inKeyOrder(c.SegmentsOf), opts...),
-		Loyalty:         newLoyaltyLoaders(src.Loyalty, opts...),
-		Credit:          newCreditLoaders(src.Credit, opts...),
+		Addresses:       dataloadgen.NewLoader(observed(obs, "addresses", inKeyOrder(c.AddressesOf)), opts...),
+		LoyaltyAccounts: dataloadgen.NewLoader(observed(obs, "loyalty_accounts", inKeyOrder(c.LoyaltyAccountsOf)), opts...),
+		CreditAccounts:  dataloadgen.NewLoader(observed(obs, "credit_accounts", inKeyOrder(c.CreditAccountsOf)), opts...),
+		Segments:        dataloadgen.NewLoader(observed(obs, "segments", inKeyOrder(c.SegmentsOf)), opts...),
+		Loyalty:         newLoyaltyLoaders(src.Loyalty, obs, opts...),
+		Credit:          newCreditLoaders(src.Credit, obs, opts...),
+	}
+}
+
+// observed tells o of each batch that fetch reads, as the loader name.
+func observed[K comparable, V any](o Observer, name string, fetch func(context.Context, []K) ([]V, []error)) func(context.Context, []K) ([]V, []error) {
+	if o == nil {
+		return fetch
+	}
+	return func(ctx context.Context, keys []K) ([]V, []error) {
+		ctx = o.BatchStart(ctx, name, len(keys))
+		values, errs := fetch(ctx, keys)
+		var err error
+		for _, e := range errs {
+			if e != nil {
+				err = e
+				break
+			}
+		}
+		o.BatchEnd(ctx, name, err)
+		return values, errs
 	}
 }
 
@@ -77,9 +148,9 @@ func inKeyOrder[V any](fetch func(context.Context, []uuid.UUID) (map[uuid.UUID]V
 type ctxKey struct{}
 
 // Middleware gives every request its own loaders.
-func Middleware(src Sources, wait time.Duration, next http.Handler) http.Handler {
+func Middleware(src Sources, o Options, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), ctxKey{}, New(src, wait))
+		ctx := context.WithValue(r.Context(), ctxKey{}, New(src, o))
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

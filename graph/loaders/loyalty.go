@@ -29,12 +29,12 @@ type LoyaltyLoaders struct {
 	TierProgress *dataloadgen.Loader[uuid.UUID, loyalty.TierProgress] // by customer id
 }
 
-func newLoyaltyLoaders(src LoyaltySource, opts ...dataloadgenOption) *LoyaltyLoaders {
+func newLoyaltyLoaders(src LoyaltySource, obs Observer, opts ...dataloadgenOption) *LoyaltyLoaders {
 	return &LoyaltyLoaders{
-		Transactions: dataloadgen.NewLoader(inOrder(src.TransactionPages), opts...),
-		Purchases:    dataloadgen.NewLoader(inOrder(src.PurchasePages), opts...),
-		Expiring:     dataloadgen.NewLoader(inOrder(src.PointsExpiring), opts...),
-		TierProgress: dataloadgen.NewLoader(inOrder(src.TierProgresses), opts...),
+		Transactions: dataloadgen.NewLoader(observed(obs, "loyalty_transactions", inOrder(src.TransactionPages)), opts...),
+		Purchases:    dataloadgen.NewLoader(observed(obs, "purchases", inOrder(src.PurchasePages)), opts...),
+		Expiring:     dataloadgen.NewLoader(observed(obs, "points_expiring", inOrder(src.PointsExpiring)), opts...),
+		TierProgress: dataloadgen.NewLoader(observed(obs, "tier_progress", inOrder(src.TierProgresses)), opts...),
 	}
 }
 

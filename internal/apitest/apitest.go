@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 	"github.com/uptrace/bun"
 
@@ -22,6 +23,8 @@ import (
 	"customerservice/graph"
 	"customerservice/httpapi"
 	"customerservice/internal/testdb"
+	"customerservice/metrics"
+	"customerservice/tracing"
 )
 
 // Secret signs the tests' tokens.
@@ -33,6 +36,7 @@ type Server struct {
 	App        *bun.DB // the server's pool (non-owner role, under RLS)
 	Owner      *bun.DB // the owner's pool, for inspecting what the API cannot see
 	Statements *db.StatementCounter
+	Metrics    *metrics.Metrics // served at URL/metrics, on a registry of this server's own
 	log        *syncWriter
 }
 
@@ -49,6 +53,10 @@ type Options struct {
 	// NoRenderInSQL answers every field through the resolvers (graph.Resolver.RenderInSQL
 	// off), to compare with the answers PostgreSQL renders.
 	NoRenderInSQL bool
+	// MetricsMaxOperations bounds the operation names counted (0: the default).
+	MetricsMaxOperations int
+	// Tracer traces the server's requests and its pool's SQL (nil: tracing off).
+	Tracer *tracing.Tracer
 }
 
 // New starts the service on the test database, with its own pool and log.
@@ -59,8 +67,16 @@ func NewWith(t testing.TB, opts Options) *Server {
 	t.Helper()
 	ctx := context.Background()
 	tdb := testdb.Get(t)
-	app, err := db.Open(ctx, tdb.AppURL, db.Options{MaxConns: 20})
+	m := metrics.New(metrics.Options{MaxOperations: opts.MetricsMaxOperations})
+	tracers := []pgx.QueryTracer{m.SQL()}
+	if opts.Tracer != nil {
+		tracers = append(tracers, opts.Tracer.SQL())
+	}
+	app, err := db.Open(ctx, tdb.AppURL, db.Options{MaxConns: 20, Tracers: tracers})
 	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.ObservePool("app", app.DB); err != nil {
 		t.Fatal(err)
 	}
 	owner, err := db.Open(ctx, tdb.OwnerURL, db.Options{MaxConns: 4})
@@ -89,6 +105,8 @@ func NewWith(t testing.TB, opts Options) *Server {
 		RateLimit:      opts.RateLimit,
 		RequestTimeout: opts.RequestTimeout,
 		Ready:          func(ctx context.Context) error { return app.PingContext(ctx) },
+		Metrics:        m,
+		Tracer:         opts.Tracer,
 	})
 	hs := httptest.NewServer(h)
 	t.Cleanup(func() {
@@ -96,7 +114,7 @@ func NewWith(t testing.TB, opts Options) *Server {
 		app.Close()
 		owner.Close()
 	})
-	return &Server{URL: hs.URL, App: app, Owner: owner, Statements: counter, log: logs}
+	return &Server{URL: hs.URL, App: app, Owner: owner, Statements: counter, Metrics: m, log: logs}
 }
 
 // Logs is everything the server has logged so far (JSON lines).

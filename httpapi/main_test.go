@@ -1,0 +1,10 @@
+package httpapi_test
+
+import (
+	"os"
+	"testing"
+
+	"customerservice/internal/testdb"
+)
+
+func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
