@@ -1,0 +1,160 @@
+// Drives GraphiQL, as served by the server at `/`, in headless Chromium the way a person
+// would: pastes the development token into the Headers tab, runs a Customer 360 query,
+// checks the result panel shows the expected customer, saves a screenshot, and checks the
+// docs explorer shows the schema's descriptions. Exits non-zero with the reason on failure.
+//
+// Usage: node e2e.mjs CONFIG_JSON, with the fields of `config` below (browsertest_test.go
+// passes them).
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { chromium } from 'playwright-core';
+
+const config = JSON.parse(process.argv[2] ?? 'null');
+if (!config) {
+  console.error('usage: node e2e.mjs CONFIG_JSON');
+  process.exit(2);
+}
+const {
+  url, // GraphiQL, e.g. http://localhost:8080/
+  token, // the development token the server printed
+  query, // the Customer 360 query to type
+  variables, // its variables, as JSON text
+  expectInResult, // strings the result panel must show (the customer's data, from the database)
+  fieldDescription, // Query.customer's description in schema.graphqls
+  argumentDescription, // the description of its `id` argument
+  chromiumPath, // e.g. /usr/bin/chromium
+  profileDir, // an empty folder: a fresh browser profile
+  screenshot, // where to save the screenshot (and <name>-failure.png on failure)
+} = config;
+
+const step = (msg) => console.error(`e2e: ${msg}`);
+const require = createRequire(import.meta.url);
+
+// gqlgen's playground page loads GraphiQL, React and their CSS from a CDN with SRI hashes.
+// The network here is closed, so those requests are answered from the same package
+// versions installed by `npm ci` in this folder: jsdelivr (/npm/pkg@version/file) and unpkg
+// (/pkg@version/file) serve package files verbatim, so the page's integrity hashes match.
+const cdn = /^https:\/\/(?:cdn\.jsdelivr\.net\/npm|unpkg\.com)\/((?:@[^/]+\/)?[^@/]+)@([^/]+)\/(.+)$/;
+const contentTypes = { '.js': 'application/javascript', '.css': 'text/css', '.map': 'application/json' };
+const problems = []; // requests the page made that we could not or would not answer
+
+async function fromNodeModules(route) {
+  const [, name, version, file] = cdn.exec(route.request().url());
+  const dir = path.dirname(require.resolve(`${name}/package.json`));
+  const installed = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')).version;
+  if (installed !== version) {
+    problems.push(`the page wants ${name}@${version}, package.json pins ${installed}: pin ${version} and run npm install`);
+    return route.fulfill({ status: 404 });
+  }
+  const body = await readFile(path.join(dir, file));
+  return route.fulfill({
+    status: 200,
+    body,
+    // The page loads these with crossorigin="anonymous": without this header Chromium blocks them.
+    headers: {
+      'content-type': contentTypes[path.extname(file)] ?? 'application/octet-stream',
+      'access-control-allow-origin': '*',
+    },
+  });
+}
+
+const origin = new URL(url).origin;
+async function route(route) {
+  const requested = route.request().url();
+  if (requested.startsWith(origin + '/')) return route.continue(); // the server under test
+  if (cdn.test(requested)) return fromNodeModules(route);
+  problems.push(`unexpected request to ${requested}`);
+  return route.abort();
+}
+
+// These flags keep Chromium from calling home (on a closed network its background
+// connections are refused, and get in the way); as root Chromium starts only without its
+// sandbox.
+const args = [
+  '--headless', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+];
+if (process.getuid?.() === 0) args.push('--no-sandbox');
+
+step(`launching ${chromiumPath}`);
+const context = await chromium.launchPersistentContext(profileDir, {
+  executablePath: chromiumPath,
+  headless: true,
+  args,
+  viewport: { width: 1600, height: 900 },
+  timeout: 60_000,
+});
+context.setDefaultTimeout(30_000);
+const page = context.pages()[0] ?? (await context.newPage());
+const pageErrors = [];
+page.on('pageerror', (err) => pageErrors.push(err.message));
+page.on('console', (msg) => {
+  if (msg.type() === 'error') pageErrors.push(`console: ${msg.text()}`);
+});
+
+// waitForText waits until the element matching selector shows every one of texts.
+async function waitForText(selector, texts, what) {
+  try {
+    await page.waitForFunction(
+      ({ selector, texts }) => {
+        const el = document.querySelector(selector);
+        return el !== null && texts.every((t) => el.innerText.includes(t));
+      },
+      { selector, texts },
+    );
+  } catch (err) {
+    const shown = await page.locator(selector).first().innerText().catch(() => '(not found)');
+    throw new Error(`${what}: expected ${JSON.stringify(texts)} in ${selector}, it shows:\n${shown.slice(0, 2000)}`);
+  }
+}
+
+// replaceText replaces the content of a GraphiQL (CodeMirror) editor as a paste would.
+async function replaceText(editorSelector, text) {
+  await page.locator(`${editorSelector} .graphiql-editor:not(.hidden) .CodeMirror`).click();
+  await page.keyboard.press('ControlOrMeta+A');
+  await page.keyboard.insertText(text);
+}
+
+let failed = false;
+try {
+  await context.route('**/*', route);
+
+  step(`opening ${url}`);
+  await page.goto(url);
+  await page.locator('.graphiql-container').waitFor();
+
+  step('pasting the token into the Headers tab');
+  await page.getByRole('button', { name: 'Headers' }).click();
+  await replaceText('.graphiql-editor-tool', JSON.stringify({ Authorization: `Bearer ${token}` }));
+
+  step('running the Customer 360 query');
+  await page.getByRole('button', { name: 'Variables' }).click();
+  await replaceText('.graphiql-editor-tool', variables);
+  await replaceText('.graphiql-query-editor', query);
+  await page.getByRole('button', { name: /Execute query/ }).click();
+  await waitForText('.graphiql-response', expectInResult, 'the result panel');
+
+  // The docs need the schema, which GraphiQL fetched at load without the token (401):
+  // fetch it again now that the header is set, as a person would with the refresh button.
+  step('opening the docs explorer at Query.customer');
+  await page.getByRole('button', { name: 'Re-fetch GraphQL schema' }).click();
+  await page.getByRole('button', { name: 'Show Documentation Explorer' }).click();
+  await page.locator('.graphiql-doc-explorer').getByRole('link', { name: 'Query' }).click();
+  await page.locator('.graphiql-doc-explorer').getByRole('link', { name: 'customer', exact: true }).click();
+  await waitForText('.graphiql-doc-explorer', [fieldDescription, argumentDescription], 'the docs explorer');
+
+  await page.screenshot({ path: screenshot });
+  step(`saved ${screenshot}`);
+  if (problems.length > 0) throw new Error(`requests the test could not answer:\n  ${problems.join('\n  ')}`);
+} catch (err) {
+  failed = true;
+  console.error(`e2e: FAILED: ${err.message}`);
+  if (problems.length > 0) console.error(`e2e: requests not answered:\n  ${problems.join('\n  ')}`);
+  if (pageErrors.length > 0) console.error(`e2e: page errors:\n  ${pageErrors.join('\n  ')}`);
+  const failure = screenshot.replace(/\.png$/, '') + '-failure.png';
+  await page.screenshot({ path: failure }).then(() => console.error(`e2e: saved ${failure}`), () => {});
+} finally {
+  await context.close();
+}
+process.exit(failed ? 1 : 0);
