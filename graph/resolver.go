@@ -4,10 +4,9 @@
 package graph
 
 import (
-	"github.com/uptrace/bun"
-
 	"customerservice/credit"
 	"customerservice/customers"
+	"customerservice/db"
 	"customerservice/graph/loaders"
 	"customerservice/loyalty"
 	"customerservice/segments"
@@ -23,13 +22,14 @@ type Resolver struct {
 	SegmentService  *segments.Service
 }
 
-// NewResolver wires the domain services over the pool.
-func NewResolver(pool *bun.DB) *Resolver {
+// NewResolver wires the domain services over the database handle (its read replica, if
+// any, serves the reads of query operations: see NewHandler).
+func NewResolver(h *db.Handle) *Resolver {
 	return &Resolver{
-		CustomerService: customers.NewService(pool),
-		LoyaltyService:  loyalty.NewService(pool),
-		CreditService:   credit.NewService(pool),
-		SegmentService:  segments.NewService(pool),
+		CustomerService: customers.NewService(h),
+		LoyaltyService:  loyalty.NewService(h),
+		CreditService:   credit.NewService(h),
+		SegmentService:  segments.NewService(h),
 	}
 }
 

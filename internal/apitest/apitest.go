@@ -22,6 +22,7 @@ import (
 	"customerservice/graph"
 	"customerservice/httpapi"
 	"customerservice/internal/testdb"
+	"customerservice/migrations"
 )
 
 // Secret signs the tests' tokens.
@@ -30,7 +31,8 @@ const Secret = "test-secret-at-least-32-bytes-long!!"
 // Server is the service under test.
 type Server struct {
 	URL        string
-	App        *bun.DB // the server's pool (non-owner role, under RLS)
+	App        *bun.DB // the server's pool (non-owner role, under RLS): the primary
+	Replica    *bun.DB // the server's read replica pool (Options.ReplicaURL), else nil
 	Owner      *bun.DB // the owner's pool, for inspecting what the API cannot see
 	Statements *db.StatementCounter
 	log        *syncWriter
@@ -46,6 +48,11 @@ type Options struct {
 	// Resolver replaces the real one (a test may give one with missing services, to provoke
 	// a resolver panic through the real handler).
 	Resolver *graph.Resolver
+	// AppURL is the server's connection instead of the test database's (e.g. through
+	// PgBouncer); ReplicaURL, when set, is its read replica (DATABASE_REPLICA_URL).
+	AppURL, ReplicaURL string
+	// DB tunes the server's pools; MaxConns 0 is 20.
+	DB db.Options
 }
 
 // New starts the service on the test database, with its own pool and log.
@@ -56,10 +63,24 @@ func NewWith(t testing.TB, opts Options) *Server {
 	t.Helper()
 	ctx := context.Background()
 	tdb := testdb.Get(t)
-	app, err := db.Open(ctx, tdb.AppURL, db.Options{MaxConns: 20})
+	appURL, poolOpts := tdb.AppURL, opts.DB
+	if opts.AppURL != "" {
+		appURL = opts.AppURL
+	}
+	if poolOpts.MaxConns == 0 {
+		poolOpts.MaxConns = 20
+	}
+	app, err := db.Open(ctx, appURL, poolOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	var replica *bun.DB
+	if opts.ReplicaURL != "" {
+		if replica, err = db.Open(ctx, opts.ReplicaURL, poolOpts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	handle := db.NewHandle(app, replica)
 	owner, err := db.Open(ctx, tdb.OwnerURL, db.Options{MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +94,7 @@ func NewWith(t testing.TB, opts Options) *Server {
 	logs := &syncWriter{}
 	resolver := opts.Resolver
 	if resolver == nil {
-		resolver = graph.NewResolver(app)
+		resolver = graph.NewResolver(handle)
 	}
 	limits := opts.Limits
 	limits.Introspection = !opts.NoIntrospection
@@ -84,15 +105,15 @@ func NewWith(t testing.TB, opts Options) *Server {
 		Limits:         limits,
 		RateLimit:      opts.RateLimit,
 		RequestTimeout: opts.RequestTimeout,
-		Ready:          func(ctx context.Context) error { return app.PingContext(ctx) },
+		Ready:          func(ctx context.Context) error { return handle.EachPool(ctx, migrations.Current) },
 	})
 	hs := httptest.NewServer(h)
 	t.Cleanup(func() {
 		hs.Close()
-		app.Close()
+		handle.Close()
 		owner.Close()
 	})
-	return &Server{URL: hs.URL, App: app, Owner: owner, Statements: counter, log: logs}
+	return &Server{URL: hs.URL, App: app, Replica: replica, Owner: owner, Statements: counter, log: logs}
 }
 
 // Logs is everything the server has logged so far (JSON lines).

@@ -17,6 +17,10 @@ import (
 
 var current *devdb.DB
 
+// settings are the test cluster's: speed over durability (a crash loses a throwaway
+// cluster), and connections for the parallel tests.
+var settings = []string{"fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200"}
+
 // Main runs the package's tests against a fresh cluster: call it from TestMain.
 func Main(m *testing.M) int {
 	dir, err := os.MkdirTemp("", "customer-service-test-")
@@ -32,8 +36,7 @@ func Main(m *testing.M) int {
 		return 1
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	d, err := devdb.Start(ctx, dir+"/pg", port, "customer_service_test",
-		"fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200")
+	d, err := devdb.Start(ctx, dir+"/pg", port, "customer_service_test", settings...)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testdb:", err)
