@@ -72,6 +72,17 @@ func (s *Standby) CatchUp(t testing.TB) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	// The test cluster commits with synchronous_commit off, so the last commits' WAL may
+	// still be in memory, where the standby cannot get it. A synchronous commit writes the WAL
+	// up to itself, every commit before it included — if its transaction wrote WAL (one that
+	// only took an xid commits asynchronously): here a logical message, which touches no table.
+	err := s.primary.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		_, err := tx.ExecContext(ctx, "SET LOCAL synchronous_commit = on; SELECT pg_logical_emit_message(true, 'testdb', 'catch up')")
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var lsn string
 	if err := s.primary.QueryRowContext(ctx, "SELECT pg_current_wal_lsn()::text").Scan(&lsn); err != nil {
 		t.Fatal(err)
