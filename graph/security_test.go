@@ -57,7 +57,11 @@ var allRoles = []auth.Role{auth.Viewer, auth.Agent, auth.Manager, auth.Admin}
 // and changes none of it; no token is 401; each role may call exactly its operations.
 func TestSecurity_EveryOperation(t *testing.T) {
 	t.Parallel()
-	srv := apitest.New(t)
+	everyOperationIsIsolated(t, apitest.New(t))
+}
+
+// everyOperationIsIsolated is the scenario on srv (also run through PgBouncer).
+func everyOperationIsIsolated(t *testing.T, srv *apitest.Server) {
 	ctx := context.Background()
 	owner := srv.NewOrg(t, auth.Admin)
 	if _, err := seed.Customers(ctx, srv.App, seed.Options{Org: owner.Org, Customers: 60, Seed: 11}); err != nil {

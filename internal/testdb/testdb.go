@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"customerservice/db"
 	"customerservice/internal/devdb"
 	"customerservice/internal/pgcluster"
 )
@@ -54,4 +55,23 @@ func Get(t testing.TB) *devdb.DB {
 		t.Fatal("testdb: no database; call testdb.Main from TestMain")
 	}
 	return current
+}
+
+// LoginRole creates (or resets) a login role like the server's — a member of
+// customer_service_app and nothing more — and returns its URL of the test database: for a
+// test that must tell its own server connections from the other tests' (pg_stat_activity).
+func LoginRole(t testing.TB, name string) string {
+	t.Helper()
+	d := Get(t)
+	ctx := context.Background()
+	owner, err := db.Open(ctx, d.OwnerURL, db.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	password := pgcluster.RandomSecret(16)
+	if err := db.EnsureLoginRole(ctx, owner, name, password); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", name, password, d.Cluster.Port, d.Name)
 }
