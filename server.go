@@ -150,15 +150,32 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 		log.Info().Str("protocol", cfg.TracesProtocol).Msg("exporting traces over OTLP")
 	}
 
-	pool, err := db.Open(ctx, databaseURL, db.Options{MaxConns: cfg.DBMaxConns, StatementTimeout: cfg.RequestTimeout, Tracers: sqlTracers})
+	poolOpts := db.Options{MaxConns: cfg.DBMaxConns, StatementTimeout: cfg.RequestTimeout,
+		NoPreparedStatements: !cfg.DBPreparedStatements, Tracers: sqlTracers}
+	pool, err := db.Open(ctx, databaseURL, poolOpts)
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
 	if err := m.ObservePool("app", pool.DB); err != nil {
+		pool.Close()
 		return err
 	}
-	if err := db.CheckRole(ctx, pool); err != nil {
+	var replica *bun.DB
+	if cfg.DatabaseReplicaURL != "" {
+		if replica, err = db.Open(ctx, cfg.DatabaseReplicaURL, poolOpts); err != nil {
+			pool.Close()
+			return fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
+		}
+		if err := m.ObservePool("replica", replica.DB); err != nil {
+			pool.Close()
+			replica.Close()
+			return err
+		}
+		log.Info().Msg("reads of queries go to the read replica (DATABASE_REPLICA_URL), mutations to the primary")
+	}
+	database := db.NewHandle(pool, replica)
+	defer database.Close()
+	if err := database.EachPool(ctx, db.CheckRole); err != nil {
 		if !*allowUnsafeRole {
 			return err
 		}
@@ -169,6 +186,11 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 	} else if len(pending) > 0 {
 		return fmt.Errorf("the database is missing %d migration(s) (%s): run `customer-service migrate up` with MIGRATE_DATABASE_URL set to the tables' owner, then start again",
 			len(pending), strings.Join(pending, ", "))
+	}
+	if replica != nil {
+		if err := migrations.Current(ctx, replica); err != nil {
+			return fmt.Errorf("the read replica (DATABASE_REPLICA_URL) cannot serve: %w; it must be a streaming replica of DATABASE_URL's database that has replayed its migrations", err)
+		}
 	}
 	if cfg.Embedded() {
 		loaded, err := seed.Demo(ctx, pool)
@@ -194,12 +216,12 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 			return err
 		}
 	}
-	resolver := graph.NewResolver(pool)
+	resolver := graph.NewResolver(database)
 	var schedule *jobs.Schedule // nil: this replica does not run the scheduled jobs
 	if cfg.JobsEnabled {
 		schedule = &jobs.Schedule{At: cfg.JobsDailyAt}
 	}
-	resolver.JobService = jobs.NewService(pool, schedule)
+	resolver.JobService = jobs.NewService(database, schedule)
 	api := httpapi.New(httpapi.Deps{
 		Log:      log,
 		Verifier: verifier,
@@ -210,16 +232,8 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 			SubjectRPS: cfg.RateLimitSubjectRPS, SubjectBurst: cfg.RateLimitSubjectBurst,
 		},
 		RequestTimeout: cfg.RequestTimeout,
-		Ready: func(ctx context.Context) error {
-			if err := pool.PingContext(ctx); err != nil {
-				return err
-			}
-			pending, err := migrations.Pending(ctx, pool)
-			if err == nil && len(pending) > 0 {
-				err = fmt.Errorf("%d migration(s) pending", len(pending))
-			}
-			return err
-		},
+		// Ready when the primary and the replica (if any) answer with the code's schema.
+		Ready:              func(ctx context.Context) error { return database.EachPool(ctx, migrations.Current) },
 		Metrics:            m,
 		MetricsOwnListener: cfg.MetricsAddr != "",
 		Tracer:             tracer,

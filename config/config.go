@@ -21,20 +21,26 @@ type Config struct {
 	DatabaseURL string
 	// MigrateDatabaseURL is the owner's connection for `migrate`; DatabaseURL when unset.
 	MigrateDatabaseURL string
-	Port               int
-	LogLevel           zerolog.Level
-	LogFormat          string // "json" or "console"
-	JWTSecret          string // HS256; generated and kept in DataDir in embedded mode when unset
-	JWTJWKSURL         string // RS256/ES256 keys
-	JWTIssuer          string // checked when set
-	JWTAudience        string // checked when set
-	DBMaxConns         int
-	RequestTimeout     time.Duration
-	MaxBodyBytes       int64
-	Introspection      bool
-	MaxComplexity      int // cost of one operation; a connection costs its selection × first
-	MaxDepth           int // nesting of fields
-	MaxAliases         int // aliased fields in one operation
+	// DatabaseReplicaURL is a streaming replica of DatabaseURL's database, as the same kind
+	// of role: the reads of query operations go there. Empty: everything goes to DatabaseURL.
+	DatabaseReplicaURL string
+	// DBPreparedStatements keeps the repeated statements of the 360 reads prepared per
+	// connection; false behind PgBouncer in transaction mode, which cannot keep them.
+	DBPreparedStatements bool
+	Port                 int
+	LogLevel             zerolog.Level
+	LogFormat            string // "json" or "console"
+	JWTSecret            string // HS256; generated and kept in DataDir in embedded mode when unset
+	JWTJWKSURL           string // RS256/ES256 keys
+	JWTIssuer            string // checked when set
+	JWTAudience          string // checked when set
+	DBMaxConns           int
+	RequestTimeout       time.Duration
+	MaxBodyBytes         int64
+	Introspection        bool
+	MaxComplexity        int // cost of one operation; a connection costs its selection × first
+	MaxDepth             int // nesting of fields
+	MaxAliases           int // aliased fields in one operation
 	// PersistedQueriesFile is a manifest of operations registered ahead of time; with
 	// PersistedQueriesOnly, the only operations the server runs.
 	PersistedQueriesFile string
@@ -106,6 +112,7 @@ func Load(getenv func(string) string, terminal bool) (Config, error) {
 	c := Config{
 		DatabaseURL:        r.str("DATABASE_URL"),
 		MigrateDatabaseURL: r.str("MIGRATE_DATABASE_URL"),
+		DatabaseReplicaURL: r.str("DATABASE_REPLICA_URL"),
 		Port:               r.integer("PORT", 8080, 1, 65535),
 		LogLevel:           r.logLevel("LOG_LEVEL"),
 		LogFormat:          r.oneOf("LOG_FORMAT", defaultFormat, "json", "console"),
@@ -114,12 +121,15 @@ func Load(getenv func(string) string, terminal bool) (Config, error) {
 		JWTIssuer:          r.str("JWT_ISSUER"),
 		JWTAudience:        r.str("JWT_AUDIENCE"),
 		DBMaxConns:         r.integer("DB_MAX_CONNS", 20, 1, 1000),
-		RequestTimeout:     r.duration("REQUEST_TIMEOUT", 10*time.Second),
-		MaxBodyBytes:       int64(r.integer("MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
-		Introspection:      r.boolean("INTROSPECTION", true),
-		MaxComplexity:      r.integer("MAX_COMPLEXITY", 50_000, 100, 10_000_000),
-		MaxDepth:           r.integer("MAX_DEPTH", 10, 2, 100),
-		MaxAliases:         r.integer("MAX_ALIASES", 30, 1, 10_000),
+
+		DBPreparedStatements: r.boolean("DB_PREPARED_STATEMENTS", true),
+
+		RequestTimeout: r.duration("REQUEST_TIMEOUT", 10*time.Second),
+		MaxBodyBytes:   int64(r.integer("MAX_BODY_BYTES", 1<<20, 1024, 1<<30)),
+		Introspection:  r.boolean("INTROSPECTION", true),
+		MaxComplexity:  r.integer("MAX_COMPLEXITY", 50_000, 100, 10_000_000),
+		MaxDepth:       r.integer("MAX_DEPTH", 10, 2, 100),
+		MaxAliases:     r.integer("MAX_ALIASES", 30, 1, 10_000),
 
 		PersistedQueriesFile: r.str("PERSISTED_QUERIES_FILE"),
 		PersistedQueriesOnly: r.boolean("PERSISTED_QUERIES_ONLY", false),
@@ -143,6 +153,10 @@ func Load(getenv func(string) string, terminal bool) (Config, error) {
 	}
 	r.databaseURL("DATABASE_URL", c.DatabaseURL)
 	r.databaseURL("MIGRATE_DATABASE_URL", c.MigrateDatabaseURL)
+	r.databaseURL("DATABASE_REPLICA_URL", c.DatabaseReplicaURL)
+	if c.DatabaseReplicaURL != "" && c.DatabaseURL == "" {
+		r.fail("DATABASE_REPLICA_URL", "is set but DATABASE_URL is not: a read replica goes with a primary of your own (the embedded PostgreSQL has none); set DATABASE_URL too, or unset DATABASE_REPLICA_URL")
+	}
 	if c.MigrateDatabaseURL == "" {
 		c.MigrateDatabaseURL = c.DatabaseURL
 	}

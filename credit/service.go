@@ -19,11 +19,11 @@ import (
 
 // Service is the credit domain over PostgreSQL.
 type Service struct {
-	db *bun.DB
+	db *db.Handle
 }
 
-// NewService returns the service over the pool.
-func NewService(pool *bun.DB) *Service { return &Service{db: pool} }
+// NewService returns the service over the database handle.
+func NewService(h *db.Handle) *Service { return &Service{db: h} }
 
 // today is the date every credit rule counts from: the database's current date in UTC,
 // whatever the session's time zone, so due dates, overdue and aging agree across replicas

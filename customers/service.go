@@ -14,11 +14,11 @@ import (
 
 // Service is the customers domain over PostgreSQL.
 type Service struct {
-	db *bun.DB
+	db *db.Handle
 }
 
-// NewService returns the service over the pool.
-func NewService(pool *bun.DB) *Service { return &Service{db: pool} }
+// NewService returns the service over the database handle.
+func NewService(h *db.Handle) *Service { return &Service{db: h} }
 
 // read runs fn in a read-only transaction of the caller's organization.
 func (s *Service) read(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {

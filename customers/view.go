@@ -270,7 +270,7 @@ func (s *Service) read360(ctx context.Context, q *bun.SelectQuery, args []any, p
 	rel := v.related()
 	stmts := []db.Stmt{{SQL: string(b), Args: args, Prepare: prepare, Row: func(values [][]byte) error {
 		var c models.Customer
-		if err := scanJSONRow(s.db, &c, cols, values[0]); err != nil {
+		if err := scanJSONRow(s.db.DB, &c, cols, values[0]); err != nil {
 			return err
 		}
 		rest := values[1:]
@@ -279,7 +279,7 @@ func (s *Service) read360(ctx context.Context, q *bun.SelectQuery, args []any, p
 			rest = rest[1:]
 		}
 		out = append(out, c)
-		return v.scan(s.db, c.ID, rest, &rel)
+		return v.scan(s.db.DB, c.ID, rest, &rel)
 	}}}
 	if count != nil {
 		cb, err := count.AppendQuery(s.db.QueryGen(), nil)

@@ -7,6 +7,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -27,6 +29,11 @@ type Options struct {
 	// besides the pool's own count behind StatementsSent. A tracer may also implement
 	// pgx.BatchTracer to see pipelined statements.
 	Tracers []pgx.QueryTracer
+	// NoPreparedStatements makes ReadInOrg send every statement unnamed instead of keeping
+	// the repeated ones prepared on the connection: behind a pooler that hands server
+	// connections out per transaction (PgBouncer's pool_mode = transaction), a statement
+	// prepared on one server connection is unknown on the next (DB_PREPARED_STATEMENTS=false).
+	NoPreparedStatements bool
 }
 
 // Open connects to url through pgx (the maintained driver under bun) and checks the connection.
@@ -35,10 +42,10 @@ func Open(ctx context.Context, url string, opts Options) (*bun.DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	sent := &sentStatements{}
-	cfg.Tracer = sent
+	info := &poolInfo{prepare: !opts.NoPreparedStatements}
+	cfg.Tracer = &info.sent
 	if len(opts.Tracers) > 0 {
-		cfg.Tracer = multitracer.New(append([]pgx.QueryTracer{sent}, opts.Tracers...)...)
+		cfg.Tracer = multitracer.New(append([]pgx.QueryTracer{&info.sent}, opts.Tracers...)...)
 	}
 	sqldb := stdlib.OpenDB(*cfg)
 	if opts.MaxConns > 0 {
@@ -47,20 +54,41 @@ func Open(ctx context.Context, url string, opts Options) (*bun.DB, error) {
 	}
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	bdb := bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns())
-	sentByPool.Store(bdb, sent)
+	pools.Store(bdb, info)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := bdb.PingContext(pingCtx); err != nil {
 		bdb.Close()
+		pools.Delete(bdb)
+		if strings.Contains(err.Error(), "unsupported startup parameter") {
+			// PgBouncer refuses startup parameters it does not know, and REQUEST_TIMEOUT sends
+			// statement_timeout as one.
+			err = fmt.Errorf("%w (behind PgBouncer: add `ignore_startup_parameters = statement_timeout` to pgbouncer.ini; see README, Behind PgBouncer)", err)
+		}
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
 	return bdb, nil
 }
 
+// poolInfo is what the package keeps about a pool that Open returned.
+type poolInfo struct {
+	sent    sentStatements
+	prepare bool // ReadInOrg may keep statements prepared (Options.NoPreparedStatements unset)
+}
+
+var pools sync.Map // *bun.DB → *poolInfo
+
+func infoOf(pool *bun.DB) *poolInfo {
+	if info, ok := pools.Load(pool); ok {
+		return info.(*poolInfo)
+	}
+	return nil
+}
+
 func pgxConfig(url string, opts Options) (*pgx.ConnConfig, error) {
 	cfg, err := pgx.ParseConfig(url)
 	if err != nil {
-		return nil, fmt.Errorf("DATABASE_URL: %w", err)
+		return nil, fmt.Errorf("database URL: %w", err)
 	}
 	if opts.StatementTimeout > 0 {
 		cfg.RuntimeParams["statement_timeout"] = fmt.Sprint(opts.StatementTimeout.Milliseconds())

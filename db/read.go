@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/google/uuid"
@@ -18,8 +17,9 @@ import (
 // Stmt is one read statement of a pipelined read: its SQL ($n placeholders), its arguments,
 // and what reads its rows (each row's raw values). Prepare keeps it prepared on the
 // connection (worth it for a text that repeats: a 360 statement costs more to plan than to
-// run); a prepared statement's columns come in PostgreSQL's text format only when they are
-// text or json, which is what the 360 statements select.
+// run) unless the pool was opened with Options.NoPreparedStatements; a prepared statement's
+// columns come in PostgreSQL's text format only when they are text or json, which is what
+// the 360 statements select.
 type Stmt struct {
 	SQL     string
 	Args    []any
@@ -61,12 +61,20 @@ func prepare(ctx context.Context, c *pgx.Conn, sql string) error {
 // it, and it is gone when the pipeline ends, before the connection returns to the pool. An
 // error anywhere rolls the whole pipeline back.
 //
+// Behind PgBouncer in transaction mode this holds too: PgBouncer gives the server connection
+// back to its pool only at a ReadyForQuery that reports "idle", which PostgreSQL sends once,
+// after the Sync — so the whole pipeline runs on one server connection, in one transaction.
+//
 // It is the read path of the Customer 360 (one statement per root field); InOrg stays the
-// path of writes and of reads that need several dependent statements.
-func ReadInOrg(ctx context.Context, pool *bun.DB, org uuid.UUID, stmts ...Stmt) error {
+// path of writes and of reads that need several dependent statements. Like Read, it goes to
+// the read replica when ctx allows it (AllowReplica).
+func ReadInOrg(ctx context.Context, h *Handle, org uuid.UUID, stmts ...Stmt) error {
 	if org == uuid.Nil {
 		return errors.New("db: no organization in read")
 	}
+	pool := h.forRead(ctx)
+	info := infoOf(pool)
+	mayPrepare := info == nil || info.prepare // a pool not from Open: as Open's default
 	conn, err := pool.Conn(ctx)
 	if err != nil {
 		return err
@@ -77,7 +85,7 @@ func ReadInOrg(ctx context.Context, pool *bun.DB, org uuid.UUID, stmts ...Stmt) 
 		var b pgx.Batch
 		b.Queue("SELECT set_config('app.current_organization_id', $1, true), set_config('transaction_read_only', 'on', true)", org.String())
 		for _, s := range stmts {
-			if s.Prepare {
+			if s.Prepare && mayPrepare {
 				if err := prepare(ctx, c, s.SQL); err != nil {
 					return err
 				}
@@ -215,14 +223,12 @@ func (s *sentStatements) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.T
 }
 func (s *sentStatements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
 
-var sentByPool sync.Map // *bun.DB → *sentStatements
-
 // StatementsSent is the number of SQL statements sent so far on a pool that Open returned,
 // whatever sent them (bun, a transaction's BEGIN and COMMIT, a pipelined read): what tests
-// compare to check a request's cost.
+// compare to check a request's cost, and where its statements went.
 func StatementsSent(pool *bun.DB) int64 {
-	if s, ok := sentByPool.Load(pool); ok {
-		return s.(*sentStatements).n.Load()
+	if info := infoOf(pool); info != nil {
+		return info.sent.n.Load()
 	}
 	return 0
 }
@@ -230,13 +236,13 @@ func StatementsSent(pool *bun.DB) int64 {
 // WatchStatements calls fn with the SQL of every statement sent on a pool that Open returned
 // (one watcher at a time; nil stops), for tests that check what a request reads.
 func WatchStatements(pool *bun.DB, fn func(sql string)) {
-	s, ok := sentByPool.Load(pool)
-	if !ok {
+	info := infoOf(pool)
+	if info == nil {
 		return
 	}
 	if fn == nil {
-		s.(*sentStatements).watch.Store(nil)
+		info.sent.watch.Store(nil)
 		return
 	}
-	s.(*sentStatements).watch.Store(&fn)
+	info.sent.watch.Store(&fn)
 }

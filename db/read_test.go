@@ -17,6 +17,7 @@ func TestReadInOrg_IsolatesAndLeavesNothingOnTheConnection(t *testing.T) {
 	tdb := testdb.Get(t)
 	owner, app := open(t, tdb.OwnerURL), open(t, tdb.AppURL)
 	app.SetMaxOpenConns(1) // every call below reuses the one connection
+	h := db.NewHandle(app, nil)
 	ctx := context.Background()
 	orgA, orgB := uuid.New(), uuid.New()
 	for _, org := range []uuid.UUID{orgA, orgA, orgB} {
@@ -26,7 +27,7 @@ func TestReadInOrg_IsolatesAndLeavesNothingOnTheConnection(t *testing.T) {
 	}
 	count := func(org uuid.UUID, prepare bool) (n string) {
 		t.Helper()
-		err := db.ReadInOrg(ctx, app, org, db.Stmt{SQL: "SELECT count(*)::text FROM customers", Prepare: prepare,
+		err := db.ReadInOrg(ctx, h, org, db.Stmt{SQL: "SELECT count(*)::text FROM customers", Prepare: prepare,
 			Row: func(v [][]byte) error { n = string(v[0]); return nil }})
 		if err != nil {
 			t.Fatal(err)
@@ -47,7 +48,7 @@ func TestReadInOrg_IsolatesAndLeavesNothingOnTheConnection(t *testing.T) {
 		t.Fatalf("setting leaked to the next use of the connection: %q", setting)
 	}
 
-	err := db.ReadInOrg(ctx, app, orgA, db.Stmt{SQL: "INSERT INTO customers (organization_id, first_name, last_name) VALUES ($1, 'X', 'X')",
+	err := db.ReadInOrg(ctx, h, orgA, db.Stmt{SQL: "INSERT INTO customers (organization_id, first_name, last_name) VALUES ($1, 'X', 'X')",
 		Args: []any{orgA.String()}, Row: func([][]byte) error { return nil }})
 	if err == nil || !strings.Contains(err.Error(), "read-only") {
 		t.Fatalf("a write through the read path: %v", err)
@@ -55,7 +56,7 @@ func TestReadInOrg_IsolatesAndLeavesNothingOnTheConnection(t *testing.T) {
 	if n := count(orgA, false); n != "2" {
 		t.Fatalf("after the refused write org A has %s customers", n)
 	}
-	if err := db.ReadInOrg(ctx, app, uuid.Nil); err == nil {
+	if err := db.ReadInOrg(ctx, h, uuid.Nil); err == nil {
 		t.Fatal("a read without an organization ran")
 	}
 }
@@ -64,7 +65,7 @@ func TestReadInOrg_IsolatesAndLeavesNothingOnTheConnection(t *testing.T) {
 func TestStatementsSent_CountsPipelinedStatements(t *testing.T) {
 	app := open(t, testdb.Get(t).AppURL)
 	before := db.StatementsSent(app)
-	err := db.ReadInOrg(context.Background(), app, uuid.New(),
+	err := db.ReadInOrg(context.Background(), db.NewHandle(app, nil), uuid.New(),
 		db.Stmt{SQL: "SELECT 1", Row: func([][]byte) error { return nil }},
 		db.Stmt{SQL: "SELECT 2", Row: func([][]byte) error { return nil }})
 	if err != nil {

@@ -18,23 +18,24 @@ func Caller(ctx context.Context) (auth.Principal, error) {
 	return p, nil
 }
 
-// Read runs fn in a read-only transaction of the caller's organization.
-func Read(ctx context.Context, pool bun.IDB, fn func(ctx context.Context, tx bun.Tx) error) error {
+// Read runs fn in a read-only transaction of the caller's organization: on the read replica
+// when ctx allows it (AllowReplica) and there is one, else on the primary.
+func Read(ctx context.Context, h *Handle, fn func(ctx context.Context, tx bun.Tx) error) error {
 	p, err := Caller(ctx)
 	if err != nil {
 		return err
 	}
-	return InOrg(ctx, pool, p.OrganizationID, true, fn)
+	return InOrg(ctx, h.forRead(ctx), p.OrganizationID, true, fn)
 }
 
-// Write runs fn in a read-write transaction of the caller's organization; fn gets the caller
-// for ownership of new rows and the audit log.
-func Write(ctx context.Context, pool bun.IDB, fn func(ctx context.Context, tx bun.Tx, p auth.Principal) error) error {
+// Write runs fn in a read-write transaction of the caller's organization, always on the
+// primary; fn gets the caller for ownership of new rows and the audit log.
+func Write(ctx context.Context, h *Handle, fn func(ctx context.Context, tx bun.Tx, p auth.Principal) error) error {
 	p, err := Caller(ctx)
 	if err != nil {
 		return err
 	}
-	return InOrg(ctx, pool, p.OrganizationID, false, func(ctx context.Context, tx bun.Tx) error {
+	return InOrg(ctx, h.DB, p.OrganizationID, false, func(ctx context.Context, tx bun.Tx) error {
 		return fn(ctx, tx, p)
 	})
 }

@@ -34,7 +34,11 @@ func (o *outcomes) add(p creditPayload) {
 
 func TestChargeCredit_TwentyConcurrentChargesNeverExceedTheLimit(t *testing.T) {
 	t.Parallel()
-	srv := apitest.New(t)
+	twentyConcurrentChargesNeverExceedTheLimit(t, apitest.New(t))
+}
+
+// twentyConcurrentChargesNeverExceedTheLimit is the scenario on srv (also run through PgBouncer).
+func twentyConcurrentChargesNeverExceedTheLimit(t *testing.T, srv *apitest.Server) {
 	tm := newCreditTeam(t, srv)
 	customerID, acc := tm.approved(t, "100")
 	var (
@@ -99,7 +103,11 @@ func TestChargeCredit_ConcurrentReplaysChargeOnce(t *testing.T) {
 
 func TestCredit_ConcurrentChargesPaymentsAndCancellationsKeepTheBooks(t *testing.T) {
 	t.Parallel()
-	srv := apitest.New(t)
+	concurrentChargesPaymentsAndCancellationsKeepTheBooks(t, apitest.New(t))
+}
+
+// concurrentChargesPaymentsAndCancellationsKeepTheBooks is the scenario on srv (also run through PgBouncer).
+func concurrentChargesPaymentsAndCancellationsKeepTheBooks(t *testing.T, srv *apitest.Server) {
 	tm := newCreditTeam(t, srv)
 	customerID, acc := tm.approved(t, "300")
 	var cancellable []string

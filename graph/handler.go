@@ -16,6 +16,8 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/rs/zerolog"
 	"github.com/vektah/gqlparser/v2/ast"
+
+	"customerservice/db"
 )
 
 // NewHandler is the GraphQL-over-HTTP handler (POST and GET; GET runs queries only). Built
@@ -62,6 +64,7 @@ func NewHandler(r *Resolver, limits Limits, observers ...graphql.HandlerExtensio
 	for _, o := range observers {
 		srv.Use(o)
 	}
+	srv.AroundOperations(readsOfQueriesMayUseTheReplica)
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 
@@ -86,6 +89,17 @@ func NewHandler(r *Resolver, limits Limits, observers ...graphql.HandlerExtensio
 		req.Body = io.NopCloser(bytes.NewReader(body))
 		srv.ServeHTTP(w, req)
 	})
+}
+
+// readsOfQueriesMayUseTheReplica lets every read of a query operation go to the read replica
+// (when one is configured), and nothing else: a mutation's reads, those that build its
+// payload included, stay on the primary and see what the mutation wrote. The operation is
+// known here, once per request, so no resolver or service decides it.
+func readsOfQueriesMayUseTheReplica(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
+	if op := graphql.GetOperationContext(ctx).Operation; op != nil && op.Operation == ast.Query {
+		ctx = db.AllowReplica(ctx)
+	}
+	return next(ctx)
 }
 
 // NewSchema is the executable schema over r, with the @hasRole directive and the costs of

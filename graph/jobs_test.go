@@ -55,8 +55,9 @@ func TestScheduledJobs_ManagersSeeTheLastRunAndOnlyTheirOrganizationsResult(t *t
 	}
 	t.Cleanup(func() { pool.Close() })
 	schedule := jobs.Schedule{At: 3 * time.Hour}
-	resolver := graph.NewResolver(pool)
-	resolver.JobService = jobs.NewService(pool, &schedule)
+	h := db.NewHandle(pool, nil)
+	resolver := graph.NewResolver(h)
+	resolver.JobService = jobs.NewService(h, &schedule)
 	srv := apitest.NewWith(t, apitest.Options{Resolver: resolver})
 
 	teams := []loyTeam{newLoyTeam(t, srv), newLoyTeam(t, srv)}

@@ -15,7 +15,11 @@ import (
 // exactly floor(1000 / 30) = 33 redemptions succeed and the rest are INSUFFICIENT_POINTS.
 func TestRedeemPoints_FiftyConcurrentRedemptionsNeverOverdraw(t *testing.T) {
 	t.Parallel()
-	srv := apitest.New(t)
+	fiftyConcurrentRedemptionsNeverOverdraw(t, apitest.New(t))
+}
+
+// fiftyConcurrentRedemptionsNeverOverdraw is the scenario on srv (also run through PgBouncer).
+func fiftyConcurrentRedemptionsNeverOverdraw(t *testing.T, srv *apitest.Server) {
 	team := newLoyTeam(t, srv)
 	customer := loyCustomer(t, srv, team.Org)
 	loyEnroll(t, team.Agent, customer)
@@ -91,7 +95,11 @@ func TestRedeemPoints_ConcurrentRetriesOfOneKeyRedeemOnce(t *testing.T) {
 // once: every update lands, and the books balance for every account.
 func TestLoyalty_ConcurrentPurchasesAndRedemptionsKeepTheBooks(t *testing.T) {
 	t.Parallel()
-	srv := apitest.New(t)
+	concurrentPurchasesAndRedemptionsKeepTheBooks(t, apitest.New(t))
+}
+
+// concurrentPurchasesAndRedemptionsKeepTheBooks is the scenario on srv (also run through PgBouncer).
+func concurrentPurchasesAndRedemptionsKeepTheBooks(t *testing.T, srv *apitest.Server) {
 	team := newLoyTeam(t, srv)
 	customers := make([]uuid.UUID, 4)
 	firstOrders := make([]string, 4)

@@ -4,10 +4,9 @@
 package graph
 
 import (
-	"github.com/uptrace/bun"
-
 	"customerservice/credit"
 	"customerservice/customers"
+	"customerservice/db"
 	"customerservice/graph/loaders"
 	"customerservice/jobs"
 	"customerservice/loyalty"
@@ -29,15 +28,16 @@ type Resolver struct {
 	RenderInSQL bool
 }
 
-// NewResolver wires the domain services over the pool.
-func NewResolver(pool *bun.DB) *Resolver {
+// NewResolver wires the domain services over the database handle (its read replica, if
+// any, serves the reads of query operations: see NewHandler).
+func NewResolver(h *db.Handle) *Resolver {
 	return &Resolver{
-		CustomerService: customers.NewService(pool),
-		LoyaltyService:  loyalty.NewService(pool),
-		CreditService:   credit.NewService(pool),
-		SegmentService:  segments.NewService(pool),
+		CustomerService: customers.NewService(h),
+		LoyaltyService:  loyalty.NewService(h),
+		CreditService:   credit.NewService(h),
+		SegmentService:  segments.NewService(h),
 		// Without a schedule (nextRunAt null); `serve` sets this replica's.
-		JobService:  jobs.NewService(pool, nil),
+		JobService:  jobs.NewService(h, nil),
 		RenderInSQL: true,
 	}
 }

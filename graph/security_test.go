@@ -58,7 +58,11 @@ var allRoles = []auth.Role{auth.Viewer, auth.Agent, auth.Manager, auth.Admin}
 // and changes none of it; no token is 401; each role may call exactly its operations.
 func TestSecurity_EveryOperation(t *testing.T) {
 	t.Parallel()
-	srv := apitest.New(t)
+	everyOperationIsIsolated(t, apitest.New(t))
+}
+
+// everyOperationIsIsolated is the scenario on srv (also run through PgBouncer).
+func everyOperationIsIsolated(t *testing.T, srv *apitest.Server) {
 	ctx := context.Background()
 	owner := srv.NewOrg(t, auth.Admin)
 	if _, err := seed.Customers(ctx, srv.App, seed.Options{Org: owner.Org, Customers: 60, Seed: 11}); err != nil {
@@ -248,7 +252,7 @@ func TestErrors_DatabaseErrorTextNeverReachesTheClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool.Close()
-	srv := apitest.NewWith(t, apitest.Options{Resolver: graph.NewResolver(pool)})
+	srv := apitest.NewWith(t, apitest.Options{Resolver: graph.NewResolver(db.NewHandle(pool, nil))})
 	c := srv.NewOrg(t, auth.Viewer)
 	r := post(t, srv, c.Token, map[string]any{"query": `{ customers(search: "x") { totalCount } }`})
 	if len(r.Errors) != 1 || r.code() != "INTERNAL" || r.Errors[0].Extensions["requestId"] == "" {

@@ -14,14 +14,14 @@ import (
 // Service reads the scheduled jobs and their last runs for the caller's organization (the
 // `scheduledJobs` query).
 type Service struct {
-	pool     bun.IDB
+	pool     *db.Handle
 	schedule *Schedule // nil: this replica does not schedule the jobs
 	now      func() time.Time
 }
 
 // NewService reads the runs through pool; schedule is this replica's (nil when JOBS_ENABLED
 // is false), for the next run's time.
-func NewService(pool bun.IDB, schedule *Schedule) *Service {
+func NewService(pool *db.Handle, schedule *Schedule) *Service {
 	return &Service{pool: pool, schedule: schedule, now: time.Now}
 }
 

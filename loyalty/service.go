@@ -25,11 +25,11 @@ import (
 
 // Service is the loyalty domain over PostgreSQL.
 type Service struct {
-	db *bun.DB
+	db *db.Handle
 }
 
-// NewService returns the service over the pool.
-func NewService(pool *bun.DB) *Service { return &Service{db: pool} }
+// NewService returns the service over the database handle.
+func NewService(h *db.Handle) *Service { return &Service{db: h} }
 
 // today is the date tiers count from: the database's current date in UTC, whatever the
 // session's time zone (the same rule as credit's due dates).

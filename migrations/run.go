@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/migrate"
@@ -41,6 +42,19 @@ func Down(ctx context.Context, db *bun.DB) error {
 	defer m.Unlock(ctx) //nolint:errcheck
 	if _, err := m.Rollback(ctx); err != nil {
 		return fmt.Errorf("migrate down: %w", err)
+	}
+	return nil
+}
+
+// Current reports why db cannot serve the code's schema: unreachable, or a migration not
+// applied yet (serve's start and /readyz, on the primary and on a read replica).
+func Current(ctx context.Context, db bun.IDB) error {
+	pending, err := Pending(ctx, db)
+	if err != nil {
+		return err
+	}
+	if len(pending) > 0 {
+		return fmt.Errorf("%d migration(s) pending (%s)", len(pending), strings.Join(pending, ", "))
 	}
 	return nil
 }

@@ -210,7 +210,8 @@ func playDemo(ctx context.Context, pool *bun.DB, g generator, plans []*plan, wor
 	}); err != nil {
 		return err
 	}
-	pl := &player{g: g, pool: pool, loyalty: loyalty.NewService(pool), credit: credit.NewService(pool), customers: customers.NewService(pool)}
+	h := db.NewHandle(pool, nil)
+	pl := &player{g: g, pool: pool, loyalty: loyalty.NewService(h), credit: credit.NewService(h), customers: customers.NewService(h)}
 	ctx = auth.WithPrincipal(ctx, auth.Principal{UserID: g.approver, OrganizationID: g.org, Roles: []auth.Role{auth.Admin}})
 	if _, err := pl.loyalty.Program(ctx); err != nil { // the program's defaults, once
 		return err

@@ -16,11 +16,11 @@ import (
 
 // Service is the segmentation domain over PostgreSQL.
 type Service struct {
-	db *bun.DB
+	db *db.Handle
 }
 
-// NewService returns the service over the pool.
-func NewService(pool *bun.DB) *Service { return &Service{db: pool} }
+// NewService returns the service over the database handle.
+func NewService(h *db.Handle) *Service { return &Service{db: h} }
 
 // Recalculate recomputes the caller's organization now (the recalculateSegments mutation; the
 // role is checked at the edge) and records it in the audit log, in the same transaction.

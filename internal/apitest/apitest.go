@@ -24,6 +24,7 @@ import (
 	"customerservice/httpapi"
 	"customerservice/internal/testdb"
 	"customerservice/metrics"
+	"customerservice/migrations"
 	"customerservice/tracing"
 )
 
@@ -33,7 +34,8 @@ const Secret = "test-secret-at-least-32-bytes-long!!"
 // Server is the service under test.
 type Server struct {
 	URL        string
-	App        *bun.DB // the server's pool (non-owner role, under RLS)
+	App        *bun.DB // the server's pool (non-owner role, under RLS): the primary
+	Replica    *bun.DB // the server's read replica pool (Options.ReplicaURL), else nil
 	Owner      *bun.DB // the owner's pool, for inspecting what the API cannot see
 	Statements *db.StatementCounter
 	Metrics    *metrics.Metrics // served at URL/metrics, on a registry of this server's own
@@ -57,6 +59,11 @@ type Options struct {
 	MetricsMaxOperations int
 	// Tracer traces the server's requests and its pool's SQL (nil: tracing off).
 	Tracer *tracing.Tracer
+	// AppURL is the server's connection instead of the test database's (e.g. through
+	// PgBouncer); ReplicaURL, when set, is its read replica (DATABASE_REPLICA_URL).
+	AppURL, ReplicaURL string
+	// DB tunes the server's pools; MaxConns 0 is 20.
+	DB db.Options
 }
 
 // New starts the service on the test database, with its own pool and log.
@@ -72,13 +79,28 @@ func NewWith(t testing.TB, opts Options) *Server {
 	if opts.Tracer != nil {
 		tracers = append(tracers, opts.Tracer.SQL())
 	}
-	app, err := db.Open(ctx, tdb.AppURL, db.Options{MaxConns: 20, Tracers: tracers})
+	appURL, poolOpts := tdb.AppURL, opts.DB
+	if opts.AppURL != "" {
+		appURL = opts.AppURL
+	}
+	if poolOpts.MaxConns == 0 {
+		poolOpts.MaxConns = 20
+	}
+	poolOpts.Tracers = append(poolOpts.Tracers, tracers...)
+	app, err := db.Open(ctx, appURL, poolOpts)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := m.ObservePool("app", app.DB); err != nil {
 		t.Fatal(err)
 	}
+	var replica *bun.DB
+	if opts.ReplicaURL != "" {
+		if replica, err = db.Open(ctx, opts.ReplicaURL, poolOpts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	handle := db.NewHandle(app, replica)
 	owner, err := db.Open(ctx, tdb.OwnerURL, db.Options{MaxConns: 4})
 	if err != nil {
 		t.Fatal(err)
@@ -92,7 +114,7 @@ func NewWith(t testing.TB, opts Options) *Server {
 	logs := &syncWriter{}
 	resolver := opts.Resolver
 	if resolver == nil {
-		resolver = graph.NewResolver(app)
+		resolver = graph.NewResolver(handle)
 		resolver.RenderInSQL = !opts.NoRenderInSQL
 	}
 	limits := opts.Limits
@@ -104,17 +126,17 @@ func NewWith(t testing.TB, opts Options) *Server {
 		Limits:         limits,
 		RateLimit:      opts.RateLimit,
 		RequestTimeout: opts.RequestTimeout,
-		Ready:          func(ctx context.Context) error { return app.PingContext(ctx) },
+		Ready:          func(ctx context.Context) error { return handle.EachPool(ctx, migrations.Current) },
 		Metrics:        m,
 		Tracer:         opts.Tracer,
 	})
 	hs := httptest.NewServer(h)
 	t.Cleanup(func() {
 		hs.Close()
-		app.Close()
+		handle.Close()
 		owner.Close()
 	})
-	return &Server{URL: hs.URL, App: app, Owner: owner, Statements: counter, Metrics: m, log: logs}
+	return &Server{URL: hs.URL, App: app, Replica: replica, Owner: owner, Statements: counter, Metrics: m, log: logs}
 }
 
 // Logs is everything the server has logged so far (JSON lines).

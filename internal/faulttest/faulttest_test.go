@@ -85,7 +85,7 @@ func TestFault_DatabaseRestartUnderLoad(t *testing.T) {
 	api := httpapi.New(httpapi.Deps{
 		Log:            zerolog.New(&syncWriter{w: &logs}),
 		Verifier:       verifier,
-		Resolver:       graph.NewResolver(pool),
+		Resolver:       graph.NewResolver(db.NewHandle(pool, nil)),
 		RequestTimeout: timeout,
 		Ready: func(ctx context.Context) error {
 			if err := pool.PingContext(ctx); err != nil {

@@ -80,6 +80,27 @@ func Open(dir string, port int) (*Cluster, error) {
 
 func (c *Cluster) dataDir() string { return filepath.Join(c.Dir, "data") }
 
+// Standby makes dir a hot standby of the running cluster c, to serve on port once started:
+// a base backup streamed from c whose configuration (pg_basebackup -R: standby.signal and
+// primary_conninfo) streams c's changes from then on. It has c's superuser password. Start
+// it with Start, with at least c's max_connections (a hot standby refuses fewer).
+func (c *Cluster) Standby(dir string, port int) (*Cluster, error) {
+	s := &Cluster{Dir: dir, Port: port, Password: c.Password, bin: c.bin, runAs: c.runAs}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := s.chown(dir); err != nil {
+		return nil, err
+	}
+	cmd := s.command("pg_basebackup", "-D", s.dataDir(), "-h", "127.0.0.1", "-p", strconv.Itoa(c.Port),
+		"-U", "postgres", "-w", "--wal-method=stream", "--write-recovery-conf", "--checkpoint=fast")
+	cmd.Env = append(os.Environ(), "PGPASSWORD="+c.Password) // -R writes it into primary_conninfo
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return nil, fmt.Errorf("pg_basebackup from port %d: %v: %s", c.Port, err, out)
+	}
+	return s, nil
+}
+
 // Start starts the server and waits until it accepts connections. settings are extra
 // `-c name=value` options.
 func (c *Cluster) Start(ctx context.Context, settings ...string) error {
@@ -127,9 +148,17 @@ func (c *Cluster) chown(path string) error {
 	return os.Chown(path, uid, gid)
 }
 
-// findBinaries finds initdb and pg_ctl on PATH or in Debian's /usr/lib/postgresql/N/bin.
+// findBinaries finds initdb and pg_ctl (and their siblings, such as pg_basebackup) on PATH
+// or in Debian's /usr/lib/postgresql/N/bin.
 func findBinaries() (string, error) {
 	if p, err := exec.LookPath("pg_ctl"); err == nil {
+		// A link into an installation (/usr/local/bin/pg_ctl → …/15/bin/pg_ctl): take the
+		// installation's directory, which has the other binaries too (pg_basebackup).
+		if real, err := filepath.EvalSymlinks(p); err == nil {
+			if _, err := os.Stat(filepath.Join(filepath.Dir(real), "initdb")); err == nil {
+				return filepath.Dir(real), nil
+			}
+		}
 		if _, err := exec.LookPath("initdb"); err == nil {
 			return filepath.Dir(p), nil
 		}

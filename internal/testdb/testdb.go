@@ -11,11 +11,16 @@ import (
 	"testing"
 	"time"
 
+	"customerservice/db"
 	"customerservice/internal/devdb"
 	"customerservice/internal/pgcluster"
 )
 
 var current *devdb.DB
+
+// settings are the test cluster's: speed over durability (a crash loses a throwaway
+// cluster), and connections for the parallel tests.
+var settings = []string{"fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200"}
 
 // Main runs the package's tests against a fresh cluster: call it from TestMain.
 func Main(m *testing.M) int {
@@ -32,8 +37,7 @@ func Main(m *testing.M) int {
 		return 1
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	d, err := devdb.Start(ctx, dir+"/pg", port, "customer_service_test",
-		"fsync=off", "synchronous_commit=off", "full_page_writes=off", "max_connections=200")
+	d, err := devdb.Start(ctx, dir+"/pg", port, "customer_service_test", settings...)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testdb:", err)
@@ -51,4 +55,23 @@ func Get(t testing.TB) *devdb.DB {
 		t.Fatal("testdb: no database; call testdb.Main from TestMain")
 	}
 	return current
+}
+
+// LoginRole creates (or resets) a login role like the server's — a member of
+// customer_service_app and nothing more — and returns its URL of the test database: for a
+// test that must tell its own server connections from the other tests' (pg_stat_activity).
+func LoginRole(t testing.TB, name string) string {
+	t.Helper()
+	d := Get(t)
+	ctx := context.Background()
+	owner, err := db.Open(ctx, d.OwnerURL, db.Options{MaxConns: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer owner.Close()
+	password := pgcluster.RandomSecret(16)
+	if err := db.EnsureLoginRole(ctx, owner, name, password); err != nil {
+		t.Fatal(err)
+	}
+	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", name, password, d.Cluster.Port, d.Name)
 }
