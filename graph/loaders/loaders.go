@@ -40,6 +40,10 @@ type Loaders struct {
 	Credit          *CreditLoaders
 
 	listed sync.Map // the fields LoadListed has queued for a whole list (firstOfList)
+
+	// What they were made from, for Fresh.
+	src  Sources
+	wait time.Duration
 }
 
 type dataloadgenOption = dataloadgen.Option
@@ -49,6 +53,8 @@ func New(src Sources, wait time.Duration) *Loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(wait), dataloadgen.WithBatchCapacity(500)}
 	c := src.Customers
 	return &Loaders{
+		src:             src,
+		wait:            wait,
 		Addresses:       dataloadgen.NewLoader(inKeyOrder(c.AddressesOf), opts...),
 		LoyaltyAccounts: dataloadgen.NewLoader(inKeyOrder(c.LoyaltyAccountsOf), opts...),
 		CreditAccounts:  dataloadgen.NewLoader(inKeyOrder(c.CreditAccountsOf), opts...),
@@ -87,4 +93,16 @@ func Middleware(src Sources, wait time.Duration, next http.Handler) http.Handler
 // For returns the request's loaders.
 func For(ctx context.Context) *Loaders {
 	return ctx.Value(ctxKey{}).(*Loaders)
+}
+
+// Fresh returns ctx with new, empty loaders made like the request's: for a root field of a
+// mutation, which must read what the root fields before it wrote, not what they cached
+// (§8: mutations of one operation run one after another). ctx without loaders is returned
+// as it is.
+func Fresh(ctx context.Context) context.Context {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	if !ok {
+		return ctx
+	}
+	return context.WithValue(ctx, ctxKey{}, New(l.src, l.wait))
 }
