@@ -128,8 +128,7 @@ func ReevaluateTiers(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.
 		}
 		err = tx.NewRaw(`WITH q AS (
 				SELECT a.loyalty_account_id, a.tier AS old_tier,
-					COALESCE((SELECT sum(t.points) FROM loyalty_transactions t
-						WHERE t.loyalty_account_id = a.loyalty_account_id AND `+qualifyingFilter+`), 0) AS points
+					`+qualifyingSum("a.loyalty_account_id")+` AS points
 				FROM loyalty_accounts a
 				WHERE a.loyalty_account_id = ANY(?) AND a.tier_expires_at < `+day+`
 			), n AS (
