@@ -253,6 +253,31 @@ func TestUpdateCreditLimit_NotBelowWhatIsUsedAndAuditsOldAndNew(t *testing.T) {
 		map[string]any{"id": pending.ID, "creditLimit": "20"}))
 }
 
+// §8, as TestUpdateCustomer_WithoutChangeWritesNothingButTheAudit: the limit the account
+// already has is audited with no changed fields and writes nothing else.
+func TestUpdateCreditLimit_ToTheSameLimitWritesNothingButTheAudit(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	tm := newCreditTeam(t, srv)
+	customerID, acc := tm.approved(t, "5000")
+	creditOK(t, tm.charge(t, customerID, "o-1", "250.50"))
+	updatedAt := creditSQL(t, srv, "SELECT updated_at::text FROM credit_accounts WHERE credit_account_id = ?", acc.ID)
+	a := creditOK(t, creditMutation(t, tm.manager, "updateCreditLimit", "id: $id, creditLimit: $creditLimit",
+		map[string]any{"id": acc.ID, "creditLimit": "5000.00"})).CreditAccount
+	if a.CreditLimit != "5000.00" || a.CreditAvailable != "4749.50" || a.Status != "APPROVED" {
+		t.Fatalf("account = %+v", a)
+	}
+	if got := creditSQL(t, srv, "SELECT updated_at::text FROM credit_accounts WHERE credit_account_id = ?", acc.ID); got != updatedAt {
+		t.Fatalf("updated_at moved from %s to %s without a change", updatedAt, got)
+	}
+	rows := creditAuditRows(t, srv, tm.org, "credit.update_limit")
+	if len(rows) != 1 || len(rows[0].ChangedFields) != 0 || rows[0].Details["old_credit_limit"] != "5000.00" ||
+		rows[0].Details["new_credit_limit"] != "5000.00" || rows[0].Details["from"] != "approved" || rows[0].Details["to"] != "approved" ||
+		rows[0].ActorID != tm.manager.User || rows[0].EntityID.String() != acc.ID {
+		t.Fatalf("audit = %+v", rows)
+	}
+}
+
 // §7: managers manage accounts; agents charge, pay and cancel charges; viewers only read.
 func TestCreditMutations_RequireTheirRole(t *testing.T) {
 	t.Parallel()

@@ -25,7 +25,8 @@ type PointsResult struct {
 }
 
 // Enroll enrolls a customer (bronze, zero points, §4). Enrolling twice returns the existing
-// account and changes nothing. The account's purchase totals start from the purchases the
+// account and changes nothing but its audit row (§8: every mutation is audited; this one
+// with no changed fields). The account's purchase totals start from the purchases the
 // customer already has (recorded while the program did not auto-enroll); their points are
 // not earned after the fact.
 func (s *Service) Enroll(ctx context.Context, customerID uuid.UUID) (*models.LoyaltyAccount, error) {
@@ -36,12 +37,16 @@ func (s *Service) Enroll(ctx context.Context, customerID uuid.UUID) (*models.Loy
 		}
 		var created bool
 		var err error
-		if acc, created, err = enroll(ctx, tx, p.OrganizationID, customerID); err != nil || !created {
+		if acc, created, err = enroll(ctx, tx, p.OrganizationID, customerID); err != nil {
 			return err
+		}
+		changed := []string{}
+		if created {
+			changed = []string{"loyalty_account"}
 		}
 		return audit.Record(ctx, tx, p, audit.Entry{
 			Action: "loyalty.enroll", EntityType: "loyalty_account", EntityID: acc.ID,
-			ChangedFields: []string{"loyalty_account"}, Details: map[string]any{"customer_id": customerID},
+			ChangedFields: changed, Details: map[string]any{"customer_id": customerID},
 		})
 	})
 	if err != nil {
