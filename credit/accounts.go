@@ -179,7 +179,7 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason *string) (*mo
 // UpdateLimit changes the limit of an account that is not cancelled. A limit below what is
 // used is INVALID on creditLimit (the argument is what the caller must change; the
 // account's state is fine), naming the credit used. The audit row holds the old and the
-// new limit.
+// new limit; the same limit again writes only that row, with no changed fields (§8).
 func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.Decimal) (*models.CreditAccount, error) {
 	field := []string{"creditLimit"}
 	if verr := checkLimit(limit, field); verr != nil {
@@ -194,6 +194,9 @@ func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.D
 				"the new limit %s is below the credit used (%s)", money(limit), money(acc.CreditUsed))
 		}
 		details := map[string]any{"old_credit_limit": money(acc.CreditLimit), "new_credit_limit": money(limit)}
+		if limit.Equal(acc.CreditLimit) {
+			return nil, details, nil
+		}
 		return []set{{"credit_limit", "?", limit}}, details, nil
 	})
 }
@@ -209,7 +212,7 @@ type set struct {
 // and locked (FOR UPDATE: lifecycle changes, payments and released charges of one account
 // are serialized on its row), change checks the rule against the current row and says what
 // to set (and what else the audit row should say), and the change is written and audited
-// with the previous and new status.
+// with the previous and new status. Nothing to set writes only the audit row.
 func (s *Service) transition(ctx context.Context, id uuid.UUID, action string,
 	change func(acc *models.CreditAccount, p auth.Principal) ([]set, map[string]any, error)) (*models.CreditAccount, error) {
 	var acc models.CreditAccount
@@ -223,7 +226,7 @@ func (s *Service) transition(ctx context.Context, id uuid.UUID, action string,
 			return err
 		}
 		q := tx.NewUpdate().Model(&acc).WherePK().Returning("*")
-		changed := make([]string, len(sets))
+		changed := make([]string, len(sets)) // empty, not nil: the audit row's changed fields
 		for i, st := range sets {
 			changed[i] = st.column
 			if st.expr == "?" {
@@ -232,8 +235,10 @@ func (s *Service) transition(ctx context.Context, id uuid.UUID, action string,
 				q = q.Set("? = "+st.expr, bun.Ident(st.column))
 			}
 		}
-		if _, err := q.Exec(ctx); err != nil {
-			return fmt.Errorf("%s: %w", action, err)
+		if len(sets) > 0 {
+			if _, err := q.Exec(ctx); err != nil {
+				return fmt.Errorf("%s: %w", action, err)
+			}
 		}
 		d := map[string]any{"from": from, "to": acc.Status}
 		for k, v := range details {
@@ -250,9 +255,10 @@ func (s *Service) transition(ctx context.Context, id uuid.UUID, action string,
 }
 
 // lockAccount reads an account of the organization and locks it for the transaction. An
-// account of another organization is as missing as one that does not exist (§7).
+// account of another organization is as missing as one that does not exist (§7). ca.*
+// reads credit_available too, which bun leaves out of a model's columns (scanonly).
 func lockAccount(ctx context.Context, tx bun.Tx, id uuid.UUID, acc *models.CreditAccount) error {
-	err := tx.NewSelect().Model(acc).Where("ca.credit_account_id = ?", id).For("UPDATE").Scan(ctx)
+	err := tx.NewSelect().Model(acc).ColumnExpr("ca.*").Where("ca.credit_account_id = ?", id).For("UPDATE").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apperr.OnField(apperr.NotFound, []string{"id"}, "no credit account with this id")
 	}

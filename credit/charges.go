@@ -248,15 +248,17 @@ type customerAccount struct {
 
 	CustomerStatus models.CustomerStatus `bun:"customer_status"`
 	Today          time.Time             `bun:"today"`
+	OpenedOn       time.Time             `bun:"opened_on"` // the UTC date of created_at
 }
 
-// accountOfCustomer reads the customer's account with the customer's status and today's
-// date, locked as lock says ("UPDATE OF ca", "SHARE OF c"). A customer without an account,
+// accountOfCustomer reads the customer's account with the customer's status, today's date
+// and the date it was opened, locked as lock says ("UPDATE OF ca", "SHARE OF c"). A customer without an account,
 // like a missing one or another organization's, is NOT_FOUND.
 func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, lock string) (*customerAccount, error) {
 	var row customerAccount
 	err := tx.NewSelect().Model(&row).
 		ColumnExpr("ca.*").ColumnExpr("c.status AS customer_status").ColumnExpr(today+" AS today").
+		ColumnExpr("(ca.created_at AT TIME ZONE 'UTC')::date AS opened_on").
 		Join("JOIN customers AS c ON c.customer_id = ca.customer_id").
 		Where("ca.customer_id = ?", customerID).
 		For(lock).Scan(ctx)

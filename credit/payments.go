@@ -29,7 +29,7 @@ type Payment struct {
 // exceed what is outstanding (credit_used), else INVALID on amount; it lowers credit_used
 // and is allocated to the open usages (pending or overdue) oldest due date first (then
 // oldest charge), raising their amount_paid and marking those it covers paid. The date
-// defaults to today and may not be in the future.
+// defaults to today; a given one is between the day the account was opened and today.
 //
 // Accepted on approved and suspended accounts, whatever the customer's status (paying
 // down debt is always welcome); a pending or cancelled account owes nothing and is
@@ -63,11 +63,10 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 		acc = target.CreditAccount
 		date := target.Today
 		if in.PaymentDate != nil {
-			date = *in.PaymentDate
-			if date.After(target.Today) {
-				return apperr.OnField(apperr.Invalid, inputField("paymentDate"),
-					"must not be in the future (today is %s)", target.Today.Format(time.DateOnly))
+			if err := checkPaymentDate(*in.PaymentDate, target); err != nil {
+				return err
 			}
+			date = *in.PaymentDate
 		}
 		if refusal := paymentRefusal(&acc, in.Amount); refusal != nil {
 			if found, err := replayPayment(ctx, tx, acc.ID, in, &pay); found || err != nil {
@@ -116,6 +115,21 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 		return nil, nil, err
 	}
 	return &acc, &pay, nil
+}
+
+// checkPaymentDate bounds a given payment date: from the day the account was opened (no
+// payment can precede the account it pays) to today, both included; else INVALID on
+// paymentDate naming the bound. Dates are UTC calendar days, as every credit date.
+func checkPaymentDate(date time.Time, acc *customerAccount) error {
+	day := date.Format(time.DateOnly)
+	if today := acc.Today.Format(time.DateOnly); day > today {
+		return apperr.OnField(apperr.Invalid, inputField("paymentDate"), "must not be in the future (today is %s)", today)
+	}
+	if opened := acc.OpenedOn.Format(time.DateOnly); day < opened {
+		return apperr.OnField(apperr.Invalid, inputField("paymentDate"),
+			"must not be before the credit account was opened (%s)", opened)
+	}
+	return nil
 }
 
 // paymentRefusal is why the (locked) account cannot take a payment of amount, or nil.

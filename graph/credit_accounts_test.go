@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -253,6 +254,31 @@ func TestUpdateCreditLimit_NotBelowWhatIsUsedAndAuditsOldAndNew(t *testing.T) {
 		map[string]any{"id": pending.ID, "creditLimit": "20"}))
 }
 
+// §8, as TestUpdateCustomer_WithoutChangeWritesNothingButTheAudit: the limit the account
+// already has is audited with no changed fields and writes nothing else.
+func TestUpdateCreditLimit_ToTheSameLimitWritesNothingButTheAudit(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	tm := newCreditTeam(t, srv)
+	customerID, acc := tm.approved(t, "5000")
+	creditOK(t, tm.charge(t, customerID, "o-1", "250.50"))
+	updatedAt := creditSQL(t, srv, "SELECT updated_at::text FROM credit_accounts WHERE credit_account_id = ?", acc.ID)
+	a := creditOK(t, creditMutation(t, tm.manager, "updateCreditLimit", "id: $id, creditLimit: $creditLimit",
+		map[string]any{"id": acc.ID, "creditLimit": "5000.00"})).CreditAccount
+	if a.CreditLimit != "5000.00" || a.CreditAvailable != "4749.50" || a.Status != "APPROVED" {
+		t.Fatalf("account = %+v", a)
+	}
+	if got := creditSQL(t, srv, "SELECT updated_at::text FROM credit_accounts WHERE credit_account_id = ?", acc.ID); got != updatedAt {
+		t.Fatalf("updated_at moved from %s to %s without a change", updatedAt, got)
+	}
+	rows := creditAuditRows(t, srv, tm.org, "credit.update_limit")
+	if len(rows) != 1 || len(rows[0].ChangedFields) != 0 || rows[0].Details["old_credit_limit"] != "5000.00" ||
+		rows[0].Details["new_credit_limit"] != "5000.00" || rows[0].Details["from"] != "approved" || rows[0].Details["to"] != "approved" ||
+		rows[0].ActorID != tm.manager.User || rows[0].EntityID.String() != acc.ID {
+		t.Fatalf("audit = %+v", rows)
+	}
+}
+
 // §7: managers manage accounts; agents charge, pay and cancel charges; viewers only read.
 func TestCreditMutations_RequireTheirRole(t *testing.T) {
 	t.Parallel()
@@ -335,4 +361,53 @@ func TestCreditMutations_AnotherOrganizationsRecordsAreNotFound(t *testing.T) {
 	// Unknown ids are NOT_FOUND too.
 	wantCreditError(t, creditMutation(t, tm.manager, "approveCreditAccount", "id: $id", map[string]any{"id": uuid.New()}), "NOT_FOUND", "id")
 	wantCreditError(t, creditMutation(t, tm.agent, "cancelCreditUsage", "id: $id", map[string]any{"id": uuid.New()}), "NOT_FOUND", "id")
+}
+
+// Approval notes are at most 2,000 characters, suspension and cancellation reasons at most
+// 500 — counted in characters, not bytes: one over is INVALID on the argument and changes
+// nothing; the limit itself is stored as given.
+func TestCreditTransitions_LimitNotesAndReasonsInCharacters(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	tm := newCreditTeam(t, srv)
+	cases := []struct {
+		mutation, arg string
+		max           int
+		from, to      string
+	}{
+		{"approveCreditAccount", "notes", 2000, "PENDING", "APPROVED"},
+		{"suspendCreditAccount", "reason", 500, "APPROVED", "SUSPENDED"},
+		{"cancelCreditAccount", "reason", 500, "APPROVED", "CANCELLED"},
+	}
+	for _, tc := range cases {
+		for _, char := range []string{"n", "ñ"} { // one byte, two bytes
+			t.Run(tc.mutation+"/"+char, func(t *testing.T) {
+				var customerID uuid.UUID
+				var acc creditAccount
+				if tc.from == "PENDING" {
+					customerID, acc = tm.open(t, "100", 30)
+				} else {
+					customerID, acc = tm.approved(t, "100")
+				}
+				call := func(text string) creditPayload {
+					return creditMutation(t, tm.manager, tc.mutation, "id: $id, "+tc.arg+": $"+tc.arg,
+						map[string]any{"id": acc.ID, tc.arg: text})
+				}
+				e := wantCreditError(t, call(strings.Repeat(char, tc.max+1)), "INVALID", tc.arg)
+				if !strings.Contains(e.Message, fmt.Sprint(tc.max)) {
+					t.Fatalf("message does not name the limit: %q", e.Message)
+				}
+				if got := tm.account(t, customerID); got.Status != tc.from {
+					t.Fatalf("a refused %s changed the account: %+v", tc.mutation, got)
+				}
+				text := strings.Repeat(char, tc.max)
+				a := creditOK(t, call(text)).CreditAccount
+				stored := map[string]*string{"approveCreditAccount": a.ApprovalNotes, "suspendCreditAccount": a.SuspensionReason,
+					"cancelCreditAccount": a.CancellationReason}[tc.mutation]
+				if a.Status != tc.to || stored == nil || *stored != text {
+					t.Fatalf("%d characters: status %s, stored %v", tc.max, a.Status, stored != nil && *stored == text)
+				}
+			})
+		}
+	}
 }

@@ -1,6 +1,7 @@
 package graph_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -88,6 +89,7 @@ func TestRecordCreditPayment_ValidatesAmountReferenceAndDate(t *testing.T) {
 	if p := creditOK(t, tm.pay(t, customerID, "p-today", "10")); p.Payment.PaymentDate != today {
 		t.Fatalf("default date %s, want %s", p.Payment.PaymentDate, today)
 	}
+	mustExec(t, srv, `UPDATE credit_accounts SET created_at = '2026-01-01T12:00:00Z' WHERE customer_id = ?`, customerID)
 	if p := creditOK(t, tm.pay(t, customerID, "p-past", "10", "2026-01-15")); p.Payment.PaymentDate != "2026-01-15" {
 		t.Fatalf("date %s", p.Payment.PaymentDate)
 	}
@@ -125,6 +127,7 @@ func TestRecordCreditPayment_IsIdempotentByReference(t *testing.T) {
 	tm := newCreditTeam(t, srv)
 	customerID, acc := tm.approved(t, "1000")
 	creditOK(t, tm.charge(t, customerID, "o-1", "300"))
+	mustExec(t, srv, `UPDATE credit_accounts SET created_at = '2026-01-01T12:00:00Z' WHERE customer_id = ?`, customerID) // payable since
 	first := creditOK(t, tm.pay(t, customerID, "ref-1", "100", "2026-01-10")).Payment
 
 	for _, date := range [][]string{{"2026-01-10"}, nil} { // same date, or none given
@@ -146,6 +149,50 @@ func TestRecordCreditPayment_IsIdempotentByReference(t *testing.T) {
 	}
 	if n := len(creditAuditRows(t, srv, tm.org, "credit.payment")); n != 2 {
 		t.Fatalf("%d payment audit rows: replays must not write any", n)
+	}
+	assertCreditBooks(t, srv, tm.org)
+}
+
+// A payment date is from the day the account was opened (its created_at, as a UTC date) to
+// today, both included: the day before opening and tomorrow are INVALID on paymentDate.
+func TestRecordCreditPayment_DateBetweenTheAccountsOpeningAndToday(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	tm := newCreditTeam(t, srv)
+	customerID, acc := tm.approved(t, "1000")
+	creditOK(t, tm.charge(t, customerID, "o-1", "500"))
+	// Opened ten days ago, late in the (UTC) day: the date, not the hour, is the bound.
+	mustExec(t, srv, `UPDATE credit_accounts SET created_at = (`+creditToday+` - 10) + time '23:59:59' AT TIME ZONE 'UTC'
+		WHERE credit_account_id = ?`, acc.ID)
+	day := func(days int) string {
+		return creditSQL(t, srv, fmt.Sprintf(`SELECT (%s + %d)::text`, creditToday, days))
+	}
+	opened := day(-10)
+	for _, tc := range []struct {
+		date string
+		ok   bool
+	}{
+		{day(-11), false},
+		{opened, true},
+		{day(-1), true},
+		{day(0), true},
+		{day(1), false},
+		{"1900-01-01", false},
+	} {
+		p := tm.pay(t, customerID, "p-"+tc.date, "1.00", tc.date)
+		if !tc.ok {
+			e := wantCreditError(t, p, "INVALID", "input", "paymentDate")
+			if tc.date < opened && !strings.Contains(e.Message, opened) {
+				t.Fatalf("%s: the message does not name the opening day: %q", tc.date, e.Message)
+			}
+			continue
+		}
+		if creditOK(t, p).Payment.PaymentDate != tc.date {
+			t.Fatalf("%s: payment = %+v", tc.date, p.Payment)
+		}
+	}
+	if got := tm.account(t, customerID); got.CreditUsed != "497.00" {
+		t.Fatalf("credit used %s after three payments of 1.00", got.CreditUsed)
 	}
 	assertCreditBooks(t, srv, tm.org)
 }

@@ -4097,7 +4097,7 @@ input RecordCreditPaymentInput {
   amount: Decimal!
   "The payment's reference in the calling system (1–100 characters): the idempotency key."
   paymentReference: String!
-  "When it was paid; today when omitted."
+  "When it was paid: from the day the account was opened to today (UTC dates); today when omitted."
   paymentDate: Date
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"customerservice/db"
+	"customerservice/graph/loaders"
 )
 
 // NewHandler is the GraphQL-over-HTTP handler (POST and GET; GET runs queries only). Built
@@ -65,6 +66,16 @@ func NewHandler(r *Resolver, limits Limits, observers ...graphql.HandlerExtensio
 		srv.Use(o)
 	}
 	srv.AroundOperations(readsOfQueriesMayUseTheReplica)
+	// Mutation root fields run one after another (§8); each gets empty loaders, so what it
+	// reads after its write is not what an earlier root field of the operation cached (the
+	// second of two charges would show the first's aging). Query root fields run
+	// concurrently and share the request's loaders, which is what batches them.
+	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
+		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
+			ctx = loaders.Fresh(ctx)
+		}
+		return next(ctx)
+	})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 

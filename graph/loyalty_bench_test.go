@@ -2,10 +2,8 @@ package graph_test
 
 import (
 	"fmt"
-	"runtime"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -13,19 +11,11 @@ import (
 	"customerservice/internal/apitest"
 )
 
-// The throughput of the loyalty writes under 32 concurrent clients, through the HTTP
-// handler (token checked, GraphQL parsed, one short transaction each) against the test
-// PostgreSQL, then the invariant check of every account:
+// The throughput of the loyalty writes under exactly benchClients (32) concurrent clients,
+// whatever GOMAXPROCS is, through the HTTP handler (token checked, GraphQL parsed, one short
+// transaction each) against the test PostgreSQL, then the invariant check of every account:
 //
 //	go test ./graph/ -run XXX -bench 'RecordPurchase|RedeemPoints' -benchtime 3s
-const loyBenchClients = 32
-
-// loyParallelism makes b.RunParallel run loyBenchClients goroutines whatever GOMAXPROCS is.
-func loyParallelism() int {
-	procs := runtime.GOMAXPROCS(0)
-	return (loyBenchClients + procs - 1) / procs
-}
-
 func BenchmarkRecordPurchase(b *testing.B) {
 	srv := apitest.New(b)
 	team := newLoyTeam(b, srv)
@@ -36,33 +26,26 @@ func BenchmarkRecordPurchase(b *testing.B) {
 	}
 	const doc = `mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) {
 		purchase { id } loyaltyAccount { pointsBalance } transaction { id } userErrors { code } } }`
-	var seq atomic.Int64
-	b.SetParallelism(loyParallelism())
-	b.ResetTimer()
-	start, statements := time.Now(), db.StatementsSent(srv.App)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			n := seq.Add(1)
-			var out struct {
-				RecordPurchase struct{ UserErrors []struct{ Code string } }
-			}
-			team.Agent.Must(b, doc, map[string]any{"input": map[string]any{
-				"customerId": customers[n%int64(len(customers))], "orderId": fmt.Sprint("BENCH-", n), "amount": "12.34",
-			}}, &out)
-			if len(out.RecordPurchase.UserErrors) != 0 {
-				b.Errorf("user errors %+v", out.RecordPurchase.UserErrors)
-			}
+	var failed atomic.Int64
+	statements := db.StatementsSent(srv.App)
+	elapsed := runClients(b, benchClients, func(_ int, i int64) {
+		err := benchMutation(srv.URL, team.Agent.Token, doc, map[string]any{"input": map[string]any{
+			"customerId": customers[i%int64(len(customers))], "orderId": fmt.Sprint("BENCH-", i), "amount": "12.34",
+		}})
+		if err != nil && failed.Add(1) == 1 {
+			b.Error(err)
 		}
 	})
-	elapsed := time.Since(start)
-	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
 	b.ReportMetric(float64(db.StatementsSent(srv.App)-statements)/float64(b.N), "stmts/op")
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d requests failed", f, b.N)
+	}
 	if checked := loyCheckBooks(b, srv, team.Org); checked != len(customers) {
 		b.Fatalf("checked %d accounts", checked)
 	}
-	if n := loyInt(b, srv, "SELECT count(*) FROM purchases WHERE organization_id = ?", team.Org); n != int(seq.Load()) {
-		b.Fatalf("%d purchases for %d requests", n, seq.Load())
+	if n := loyInt(b, srv, "SELECT count(*) FROM purchases WHERE organization_id = ?", team.Org); n != b.N {
+		b.Fatalf("%d purchases for %d requests", n, b.N)
 	}
 }
 
@@ -80,33 +63,26 @@ func BenchmarkRedeemPoints(b *testing.B) {
 	}
 	const doc = `mutation($input: RedeemPointsInput!) { redeemPoints(input: $input) {
 		loyaltyAccount { pointsBalance } transaction { id } userErrors { code } } }`
-	var seq atomic.Int64
-	b.SetParallelism(loyParallelism())
-	b.ResetTimer()
-	start, statements := time.Now(), db.StatementsSent(srv.App)
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			n := seq.Add(1)
-			var out struct {
-				RedeemPoints struct{ UserErrors []struct{ Code string } }
-			}
-			team.Agent.Must(b, doc, map[string]any{"input": map[string]any{
-				"customerId": customers[n%int64(len(customers))], "points": 1,
-				"referenceType": "bench", "referenceId": fmt.Sprint("R-", n),
-			}}, &out)
-			if len(out.RedeemPoints.UserErrors) != 0 {
-				b.Errorf("user errors %+v", out.RedeemPoints.UserErrors)
-			}
+	var failed atomic.Int64
+	statements := db.StatementsSent(srv.App)
+	elapsed := runClients(b, benchClients, func(_ int, i int64) {
+		err := benchMutation(srv.URL, team.Agent.Token, doc, map[string]any{"input": map[string]any{
+			"customerId": customers[i%int64(len(customers))], "points": 1,
+			"referenceType": "bench", "referenceId": fmt.Sprint("R-", i),
+		}})
+		if err != nil && failed.Add(1) == 1 {
+			b.Error(err)
 		}
 	})
-	elapsed := time.Since(start)
-	b.StopTimer()
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
 	b.ReportMetric(float64(db.StatementsSent(srv.App)-statements)/float64(b.N), "stmts/op")
+	if f := failed.Load(); f > 0 {
+		b.Fatalf("%d of %d requests failed", f, b.N)
+	}
 	if checked := loyCheckBooks(b, srv, team.Org); checked != len(customers) {
 		b.Fatalf("checked %d accounts", checked)
 	}
-	if n := loyInt(b, srv, "SELECT sum(points_redeemed) FROM loyalty_accounts WHERE organization_id = ?", team.Org); n != int(seq.Load()) {
-		b.Fatalf("%d points redeemed for %d requests", n, seq.Load())
+	if n := loyInt(b, srv, "SELECT sum(points_redeemed) FROM loyalty_accounts WHERE organization_id = ?", team.Org); n != b.N {
+		b.Fatalf("%d points redeemed for %d requests", n, b.N)
 	}
 }

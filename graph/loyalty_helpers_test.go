@@ -193,6 +193,24 @@ func loyAudit(t testing.TB, srv *apitest.Server, org uuid.UUID, action string) i
 	return loyInt(t, srv, "SELECT count(*) FROM audit_log WHERE organization_id = ? AND action = ?", org, action)
 }
 
+// loyAuditChanges are the changed fields of the organization's audit rows of an action,
+// oldest first.
+func loyAuditChanges(t testing.TB, srv *apitest.Server, org uuid.UUID, action string) [][]string {
+	t.Helper()
+	var rows []struct {
+		Changed []string `bun:"changed_fields,array"`
+	}
+	if err := srv.Owner.NewRaw(`SELECT changed_fields FROM audit_log WHERE organization_id = ? AND action = ?
+		ORDER BY created_at, audit_id`, org, action).Scan(context.Background(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	out := make([][]string, len(rows))
+	for i, r := range rows {
+		out[i] = append([]string{}, r.Changed...)
+	}
+	return out
+}
+
 // loyTeam is one organization seen by each role.
 type loyTeam struct {
 	Viewer, Agent, Manager, Admin *apitest.Client

@@ -188,3 +188,38 @@ func TestRunJobs_VisitsEveryOrganization(t *testing.T) {
 		loyCheckBooks(t, srv, team.Org)
 	}
 }
+
+// §4 "a lot expiring today": a lot whose expires_at is the job's now exactly has expired
+// (expires_at <= now, in the lock of ExpirePoints and in expireDue); one a microsecond later
+// has not, until a run at that microsecond.
+func TestExpirePoints_ALotExpiringAtTheJobsNowExactlyExpires(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	team := newLoyTeam(t, srv)
+	customer := loyCustomer(t, srv, team.Org)
+	loyEnroll(t, team.Agent, customer)
+	at := loyBonus(t, team.Agent, customer, 30).Transaction
+	after := loyBonus(t, team.Agent, customer, 20).Transaction
+	loyBonus(t, team.Agent, customer, 7) // expires in 12 months
+	// An hour ahead, so no mutation or read expires them before the job; PostgreSQL keeps
+	// microseconds, so the job's now is exactly the stored expires_at.
+	now := time.Now().Add(time.Hour).UTC().Truncate(time.Microsecond)
+	loyExec(t, srv, "UPDATE loyalty_transactions SET expires_at = ? WHERE transaction_id = ?", now, at.ID)
+	loyExec(t, srv, "UPDATE loyalty_transactions SET expires_at = ? WHERE transaction_id = ?", now.Add(time.Microsecond), after.ID)
+
+	if accounts, points, err := loyalty.ExpirePoints(t.Context(), srv.App, team.Org, now.Add(-time.Microsecond)); err != nil || accounts != 0 || points != 0 {
+		t.Fatalf("a microsecond before: expired %d accounts, %d points, %v", accounts, points, err)
+	}
+	if accounts, points, err := loyalty.ExpirePoints(t.Context(), srv.App, team.Org, now); err != nil || accounts != 1 || points != 30 {
+		t.Fatalf("at its expires_at: expired %d accounts, %d points, %v; want 1 and 30", accounts, points, err)
+	}
+	if n := loyInt(t, srv, "SELECT points_balance FROM loyalty_accounts WHERE customer_id = ?", customer); n != 27 {
+		t.Fatalf("balance %d, want 27", n)
+	}
+	if accounts, points, err := loyalty.ExpirePoints(t.Context(), srv.App, team.Org, now.Add(time.Microsecond)); err != nil || accounts != 1 || points != 20 {
+		t.Fatalf("a microsecond later: expired %d accounts, %d points, %v; want 1 and 20", accounts, points, err)
+	}
+	if n := loyInt(t, srv, "SELECT points_balance FROM loyalty_accounts WHERE customer_id = ?", customer); n != 7 {
+		t.Fatalf("balance %d, want 7", n)
+	}
+}

@@ -23,8 +23,13 @@ func TestEnrollLoyalty_IsIdempotentAndAudited(t *testing.T) {
 	if again := loyEnroll(t, team.Agent, customer); again.LoyaltyAccount.ID != a.ID {
 		t.Fatalf("second enrollment = %+v", again)
 	}
-	if n := loyAudit(t, srv, team.Org, "loyalty.enroll"); n != 1 {
-		t.Fatalf("%d audit rows", n)
+	// §8: both calls are audited; the second, which changed nothing, with no changed fields.
+	if got := loyAuditChanges(t, srv, team.Org, "loyalty.enroll"); loyJSON(got) != `[["loyalty_account"],[]]` {
+		t.Fatalf("audit rows' changed fields = %s", loyJSON(got))
+	}
+	if n := loyInt(t, srv, `SELECT count(*) FROM audit_log WHERE organization_id = ? AND action = 'loyalty.enroll'
+		AND entity_id = ? AND actor_id = ? AND details->>'customer_id' = ?`, team.Org, a.ID, team.Agent.User, customer.String()); n != 2 {
+		t.Fatalf("%d audit rows name the account, the agent and the customer", n)
 	}
 	other := newLoyTeam(t, srv)
 	for _, id := range []uuid.UUID{loyCustomer(t, srv, other.Org), uuid.New()} {

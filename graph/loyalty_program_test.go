@@ -52,6 +52,33 @@ func TestUpdateLoyaltyProgram_ChangesOnlyWhatIsGivenAndAudits(t *testing.T) {
 	}
 }
 
+// §8, as TestUpdateCustomer_WithoutChangeWritesNothingButTheAudit: an update to the values
+// already stored, or with no setting at all, is audited with no changed fields and leaves
+// the program (its updatedAt) as it was.
+func TestUpdateLoyaltyProgram_WithoutChangeWritesNothingButTheAudit(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	team := newLoyTeam(t, srv)
+	before := loyOK(t, team.Admin, "updateLoyaltyProgram", map[string]any{"thresholdSilver": 800}).LoyaltyProgram
+	for _, in := range []map[string]any{
+		{"thresholdSilver": 800, "multiplierGold": "1.50", "pointsPerCurrencyUnit": "1", "autoEnroll": true},
+		{},
+	} {
+		after := loyOK(t, team.Admin, "updateLoyaltyProgram", in).LoyaltyProgram
+		if *after != *before {
+			t.Fatalf("an update without change changed the program: %+v, was %+v", after, before)
+		}
+	}
+	if got := loyAuditChanges(t, srv, team.Org, "loyalty.program.update"); loyJSON(got) != `[["threshold_silver"],[],[]]` {
+		t.Fatalf("audit rows' changed fields = %s", loyJSON(got))
+	}
+	if n := loyInt(t, srv, `SELECT count(*) FROM audit_log WHERE organization_id = ? AND action = 'loyalty.program.update'
+		AND changed_fields = '{}' AND actor_id = ? AND entity_id = ? AND details = '{"from": {}, "to": {}}'`,
+		team.Org, team.Admin.User, team.Org); n != 2 {
+		t.Fatalf("%d no-change audit rows naming the admin and the program with empty from/to", n)
+	}
+}
+
 func TestUpdateLoyaltyProgram_RejectsInvalidSettings(t *testing.T) {
 	t.Parallel()
 	srv := apitest.New(t)

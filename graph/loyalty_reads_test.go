@@ -186,3 +186,39 @@ func TestLoyalty_Customer360PageCostsAFixedNumberOfStatements(t *testing.T) {
 	}
 	t.Logf("a page of the loyalty 360 costs %d statements", n50)
 }
+
+// pointsExpiringSoon(days: 1) is what expires within 24 hours of now: a lot expiring later
+// today and one tomorrow before this hour, what remains of a partly spent lot, and a lot
+// already past its date that no job has expired yet; not one 25 hours away.
+func TestLoyaltyAccount_PointsExpiringSoonOneDayIncludesLaterToday(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	team := newLoyTeam(t, srv)
+	customer := loyCustomer(t, srv, team.Org)
+	loyEnroll(t, team.Agent, customer)
+	laterToday := loyBonus(t, team.Agent, customer, 10).Transaction
+	in23h := loyBonus(t, team.Agent, customer, 20).Transaction
+	past := loyBonus(t, team.Agent, customer, 5).Transaction
+	in25h := loyBonus(t, team.Agent, customer, 40).Transaction
+	loyBonus(t, team.Agent, customer, 100) // 12 months
+	// Spending takes from the oldest lot first: 4 of laterToday's 10 points are gone.
+	loyOK(t, team.Agent, "redeemPoints", map[string]any{"customerId": customer, "points": 4, "referenceType": "o", "referenceId": "1"})
+	// Later today: halfway between now and midnight UTC, whatever the hour.
+	loyExec(t, srv, `UPDATE loyalty_transactions SET expires_at = now() +
+		((date_trunc('day', now() AT TIME ZONE 'UTC') + interval '1 day') - (now() AT TIME ZONE 'UTC')) / 2
+		WHERE transaction_id = ?`, laterToday.ID)
+	loyExec(t, srv, "UPDATE loyalty_transactions SET expires_at = now() + interval '23 hours' WHERE transaction_id = ?", in23h.ID)
+	loyExec(t, srv, "UPDATE loyalty_transactions SET expires_at = now() - interval '1 hour' WHERE transaction_id = ?", past.ID)
+	loyExec(t, srv, "UPDATE loyalty_transactions SET expires_at = now() + interval '25 hours' WHERE transaction_id = ?", in25h.ID)
+
+	var out struct {
+		Customer struct {
+			LoyaltyAccount struct{ PointsBalance, D1, D2 int }
+		}
+	}
+	team.Viewer.Must(t, `query($id: UUID!) { customer(id: $id) { loyaltyAccount {
+		pointsBalance d1: pointsExpiringSoon(days: 1) d2: pointsExpiringSoon(days: 2) } } }`, map[string]any{"id": customer}, &out)
+	if got := out.Customer.LoyaltyAccount; got.PointsBalance != 171 || got.D1 != 6+20+5 || got.D2 != 6+20+5+40 {
+		t.Fatalf("balance and expiring = %+v, want 171, 31 in a day, 71 in two", got)
+	}
+}

@@ -2,10 +2,12 @@ package graph_test
 
 import (
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	"customerservice/internal/apitest"
+	"customerservice/loyalty"
 )
 
 func TestRecordRefund_ReversesThePointsOfThePartThenTheWhole(t *testing.T) {
@@ -134,5 +136,75 @@ func TestRecordRefund_UnknownOrAnotherOrganizationsOrderIsNotFound(t *testing.T)
 	for _, order := range []string{"THEIRS", "MISSING"} {
 		loyWantError(t, team.Agent, "recordRefund", map[string]any{"orderId": order, "amount": "1.00", "refundId": uuid.NewString()},
 			"NOT_FOUND", "input", "orderId")
+	}
+}
+
+// loyBackdateEarn moves the earn of an order months into the past (its lot keeps its
+// expiry: only its place in the qualification window changes).
+func loyBackdateEarn(t *testing.T, srv *apitest.Server, org uuid.UUID, orderID string, months int) {
+	t.Helper()
+	loyExec(t, srv, `UPDATE loyalty_transactions SET created_at = now() - make_interval(months => ?)
+		WHERE organization_id = ? AND transaction_type = 'earn' AND reference_type = 'order' AND reference_id = ?`, months, org, orderID)
+}
+
+// §4: tiers qualify on the points earned in the last 12 months; a refund's reversal counts
+// at the time of the earn it reverses, so refunding an order earned before the window
+// changes nothing in it.
+func TestRecordRefund_OfAnOrderEarnedBeforeTheWindowLeavesTheTierAlone(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	team := newLoyTeam(t, srv)
+	customer := loyCustomer(t, srv, team.Org)
+	loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": customer, "orderId": "OLD", "amount": "1000.00"})
+	loyBackdateEarn(t, srv, team.Org, "OLD", 13)
+	// Silver (×1.25): 800.00 earns 1000, the window's only qualifying points.
+	a := loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": customer, "orderId": "NEW", "amount": "800.00"}).LoyaltyAccount
+	if a.Tier != "SILVER" || a.PointsBalance != 2000 || *a.PointsToNextTier != 4000 {
+		t.Fatalf("before the refund: %s", loyJSON(a))
+	}
+
+	p := loyOK(t, team.Agent, "recordRefund", map[string]any{"orderId": "OLD", "amount": "1000.00", "refundId": "RF-OLD"})
+	if a := p.LoyaltyAccount; p.Transaction.Points != -1000 || a.PointsBalance != 1000 || a.LifetimePoints != 1000 ||
+		a.Tier != "SILVER" || *a.NextTier != "GOLD" || *a.PointsToNextTier != 4000 {
+		t.Fatalf("after refunding the old order: %s %s", loyJSON(a), loyJSON(p.Transaction))
+	}
+	if a := loyAccountOf(t, team.Viewer, customer); *a.PointsToNextTier != 4000 {
+		t.Fatalf("read after the refund: %s", loyJSON(a))
+	}
+	// The tier job counts the same: the window still holds 1000, so silver stays.
+	loyExec(t, srv, "UPDATE loyalty_accounts SET tier_expires_at = current_date - 1 WHERE customer_id = ?", customer)
+	if evaluated, changed, err := loyalty.ReevaluateTiers(t.Context(), srv.App, team.Org, time.Now()); err != nil || evaluated != 1 || changed != 0 {
+		t.Fatalf("tier job: evaluated %d, changed %d, %v", evaluated, changed, err)
+	}
+	if a := loyAccountOf(t, team.Viewer, customer); a.Tier != "SILVER" || *a.TierExpiresAt != loyToday(t, srv, 12) {
+		t.Fatalf("after the tier job: %s", loyJSON(a))
+	}
+	// And so do upgrades: 3200.00 at silver earns 4000, which with the window's 1000 is gold.
+	if a := loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": customer, "orderId": "MORE", "amount": "3200.00"}).LoyaltyAccount; a.Tier != "GOLD" || a.PointsBalance != 5000 || *a.PointsToNextTier != 10000 {
+		t.Fatalf("after 4000 more points: %s", loyJSON(a))
+	}
+	loyCheckBooks(t, srv, team.Org)
+}
+
+// A refund of an order earned inside the window takes its reversal from the window's
+// qualifying points, exactly; when that earn leaves the window, its reversal leaves with it.
+func TestRecordRefund_OfARecentOrderLowersQualifyingPointsUntilItsEarnLeavesTheWindow(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	team := newLoyTeam(t, srv)
+	customer := loyCustomer(t, srv, team.Org)
+	loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": customer, "orderId": "A", "amount": "1000.00"}) // silver: 1000
+	a := loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": customer, "orderId": "B", "amount": "400.00"}).LoyaltyAccount
+	if a.Tier != "SILVER" || *a.PointsToNextTier != 3500 { // 1000 + 500 of the 5000 of gold
+		t.Fatalf("before the refund: %s", loyJSON(a))
+	}
+	// Half of B: floor(500 × 200 / 400) = 250 points back, from the window too.
+	p := loyOK(t, team.Agent, "recordRefund", map[string]any{"orderId": "B", "amount": "200.00", "refundId": "RF-B"})
+	if a := p.LoyaltyAccount; p.Transaction.Points != -250 || a.PointsBalance != 1250 || *a.PointsToNextTier != 3750 {
+		t.Fatalf("after refunding half of B: %s %s", loyJSON(a), loyJSON(p.Transaction))
+	}
+	loyBackdateEarn(t, srv, team.Org, "B", 13)
+	if a := loyAccountOf(t, team.Viewer, customer); *a.PointsToNextTier != 4000 || a.PointsBalance != 1250 {
+		t.Fatalf("once B's earn left the window (with its reversal): %s", loyJSON(a))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"customerservice/db"
+	"customerservice/models"
 )
 
 // The scheduled jobs of §4 (run by `jobs run` and the scheduler): points expiry and tier
@@ -101,7 +102,9 @@ func ExpirePoints(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Tim
 // ReevaluateTiers re-evaluates the tiers whose tier_expires_at has passed (is before today)
 // on the rule of upgrades (§4): qualifying points of the window before now. The tier may
 // drop, stay or rise. A tier that stays keeps tier_since; a changed one starts today. Both
-// hold tier_duration_months from today; bronze does not expire.
+// hold tier_duration_months from today; bronze does not expire. A mutation of an account
+// does the same for its own account first (lockAccount), so an expired tier never earns
+// until the job has run.
 func ReevaluateTiers(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time) (evaluated, changed int, err error) {
 	err = db.InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
 		if ok, err := jobLock(ctx, tx, "loyalty.tiers", org); err != nil || !ok {
@@ -111,10 +114,9 @@ func ReevaluateTiers(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.
 		if err != nil {
 			return err
 		}
-		const day = "(?::timestamptz AT TIME ZONE 'UTC')::date"
 		var ids []uuid.UUID
 		if err := tx.NewRaw(`SELECT loyalty_account_id FROM loyalty_accounts
-			WHERE organization_id = ? AND tier_expires_at < `+day+`
+			WHERE organization_id = ? AND tier_expires_at < `+dayOf+`
 			ORDER BY loyalty_account_id
 			FOR UPDATE SKIP LOCKED`, org, now).Scan(ctx, &ids); err != nil {
 			return fmt.Errorf("lock accounts with expired tiers: %w", err)
@@ -122,40 +124,48 @@ func ReevaluateTiers(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.
 		if len(ids) == 0 {
 			return nil
 		}
-		var res struct {
-			Evaluated int `bun:"evaluated"`
-			Changed   int `bun:"changed"`
-		}
-		err = tx.NewRaw(`WITH q AS (
-				SELECT a.loyalty_account_id, a.tier AS old_tier,
-					COALESCE((SELECT sum(t.points) FROM loyalty_transactions t
-						WHERE t.loyalty_account_id = a.loyalty_account_id AND `+qualifyingFilter+`), 0) AS points
-				FROM loyalty_accounts a
-				WHERE a.loyalty_account_id = ANY(?) AND a.tier_expires_at < `+day+`
-			), n AS (
-				SELECT loyalty_account_id, old_tier,
-					CASE WHEN points >= ? THEN 'platinum' WHEN points >= ? THEN 'gold'
-						WHEN points >= ? THEN 'silver' ELSE 'bronze' END AS tier
-				FROM q
-			), u AS (
-				UPDATE loyalty_accounts a SET tier = n.tier,
-					tier_since = CASE WHEN n.tier = n.old_tier THEN a.tier_since ELSE `+day+` END,
-					tier_expires_at = CASE WHEN n.tier = 'bronze' THEN NULL
-						ELSE (`+day+` + make_interval(months => ?))::date END
-				FROM n WHERE a.loyalty_account_id = n.loyalty_account_id
-				RETURNING n.old_tier, n.tier
-			)
-			SELECT count(*)::int AS evaluated, (count(*) FILTER (WHERE old_tier <> tier))::int AS changed FROM u`,
-			now, prog.QualificationMonths, pgdialect.Array(ids), now,
-			prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
-			now, now, prog.TierDurationMonths).Scan(ctx, &res)
-		if err != nil {
-			return fmt.Errorf("re-evaluate tiers: %w", err)
-		}
-		evaluated, changed = res.Evaluated, res.Changed
-		return nil
+		evaluated, changed, err = reevaluateTiers(ctx, tx, prog, ids, now)
+		return err
 	})
 	return evaluated, changed, err
+}
+
+// dayOf is the UTC date of a time given as the placeholder's value (the job's now, or dbNow).
+const dayOf = "(?::timestamptz AT TIME ZONE 'UTC')::date"
+
+// reevaluateTiers re-evaluates, in one statement, the tiers of the (locked) accounts whose
+// tier_expires_at is before the date of at (the job's time, or dbNow for a mutation), as
+// ReevaluateTiers says; it returns how many it evaluated and how many changed tier.
+func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at any) (evaluated, changed int, err error) {
+	var res struct {
+		Evaluated int `bun:"evaluated"`
+		Changed   int `bun:"changed"`
+	}
+	err = tx.NewRaw(`WITH q AS (
+			SELECT a.loyalty_account_id, a.tier AS old_tier, `+qualifyingSum("a.loyalty_account_id")+` AS points
+			FROM loyalty_accounts a
+			WHERE a.loyalty_account_id = ANY(?) AND a.tier_expires_at < `+dayOf+`
+		), n AS (
+			SELECT loyalty_account_id, old_tier,
+				CASE WHEN points >= ? THEN 'platinum' WHEN points >= ? THEN 'gold'
+					WHEN points >= ? THEN 'silver' ELSE 'bronze' END AS tier
+			FROM q
+		), u AS (
+			UPDATE loyalty_accounts a SET tier = n.tier,
+				tier_since = CASE WHEN n.tier = n.old_tier THEN a.tier_since ELSE `+dayOf+` END,
+				tier_expires_at = CASE WHEN n.tier = 'bronze' THEN NULL
+					ELSE (`+dayOf+` + make_interval(months => ?))::date END
+			FROM n WHERE a.loyalty_account_id = n.loyalty_account_id
+			RETURNING n.old_tier, n.tier
+		)
+		SELECT count(*)::int AS evaluated, (count(*) FILTER (WHERE old_tier <> tier))::int AS changed FROM u`,
+		at, prog.QualificationMonths, pgdialect.Array(ids), at,
+		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
+		at, at, prog.TierDurationMonths).Scan(ctx, &res)
+	if err != nil {
+		return 0, 0, fmt.Errorf("re-evaluate tiers: %w", err)
+	}
+	return res.Evaluated, res.Changed, nil
 }
 
 // jobLock takes the organization's lock of one job for this transaction; false when another

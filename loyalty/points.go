@@ -25,7 +25,8 @@ type PointsResult struct {
 }
 
 // Enroll enrolls a customer (bronze, zero points, §4). Enrolling twice returns the existing
-// account and changes nothing. The account's purchase totals start from the purchases the
+// account and changes nothing but its audit row (§8: every mutation is audited; this one
+// with no changed fields). The account's purchase totals start from the purchases the
 // customer already has (recorded while the program did not auto-enroll); their points are
 // not earned after the fact.
 func (s *Service) Enroll(ctx context.Context, customerID uuid.UUID) (*models.LoyaltyAccount, error) {
@@ -36,12 +37,16 @@ func (s *Service) Enroll(ctx context.Context, customerID uuid.UUID) (*models.Loy
 		}
 		var created bool
 		var err error
-		if acc, created, err = enroll(ctx, tx, p.OrganizationID, customerID); err != nil || !created {
+		if acc, created, err = enroll(ctx, tx, p.OrganizationID, customerID); err != nil {
 			return err
+		}
+		changed := []string{}
+		if created {
+			changed = []string{"loyalty_account"}
 		}
 		return audit.Record(ctx, tx, p, audit.Entry{
 			Action: "loyalty.enroll", EntityType: "loyalty_account", EntityID: acc.ID,
-			ChangedFields: []string{"loyalty_account"}, Details: map[string]any{"customer_id": customerID},
+			ChangedFields: changed, Details: map[string]any{"customer_id": customerID},
 		})
 	})
 	if err != nil {
@@ -89,17 +94,22 @@ func lockCustomer(ctx context.Context, tx bun.Tx, id uuid.UUID, field []string, 
 }
 
 // lockAccount reads the customer's loyalty account and locks it for the balance change,
-// with the customer's status; nil when not enrolled. Lots of the account past their date
-// are expired first (lazy expiry), so the balance it returns holds no expired points.
+// with the customer's status; nil when not enrolled. What the nightly jobs would have done
+// to the account is done first, so the mutation never works from a stale row: lots past
+// their date are expired (lazy expiry), and a tier whose tier_expires_at has passed is
+// re-evaluated on the job's rule (§4: it may drop), so a purchase earns at the multiplier of
+// the tier the account really has. Neither writes an audit row, as the jobs write none.
 func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.LoyaltyAccount, models.CustomerStatus, error) {
 	var row struct {
 		models.LoyaltyAccount `bun:",extend"`
 		CustomerStatus        models.CustomerStatus `bun:"customer_status"`
 		HasDueLots            bool                  `bun:"has_due_lots"`
+		TierDue               bool                  `bun:"tier_due"`
 	}
 	err := tx.NewSelect().Model(&row).ColumnExpr("la.*").ColumnExpr("c.status AS customer_status").
 		ColumnExpr(`EXISTS (SELECT FROM loyalty_transactions t WHERE t.loyalty_account_id = la.loyalty_account_id
 			AND t.points_remaining > 0 AND t.expires_at <= now()) AS has_due_lots`).
+		ColumnExpr("COALESCE(la.tier_expires_at < "+today+", false) AS tier_due").
 		Join("JOIN customers AS c ON c.customer_id = la.customer_id").
 		Where("la.customer_id = ?", customerID).For("UPDATE OF la").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
@@ -110,11 +120,24 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 	}
 	acc := &row.LoyaltyAccount
 	if row.HasDueLots {
-		_, expired, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, dbNow)
+		if _, _, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, dbNow); err != nil {
+			return nil, "", err
+		}
+	}
+	if row.TierDue {
+		prog, err := programOf(ctx, tx, acc.OrganizationID)
 		if err != nil {
 			return nil, "", err
 		}
-		acc.PointsBalance -= expired
+		if _, _, err := reevaluateTiers(ctx, tx, prog, []uuid.UUID{acc.ID}, dbNow); err != nil {
+			return nil, "", err
+		}
+	}
+	if row.HasDueLots || row.TierDue {
+		acc = new(models.LoyaltyAccount) // a fresh row: a NULL read into a set pointer would not clear it
+		if err := tx.NewSelect().Model(acc).Where("la.loyalty_account_id = ?", row.ID).Scan(ctx); err != nil {
+			return nil, "", fmt.Errorf("read loyalty account: %w", err)
+		}
 	}
 	return acc, row.CustomerStatus, nil
 }

@@ -104,7 +104,8 @@ var (
 // UpdateProgram changes the organization's settings (admin; the role is checked at the
 // edge). Every invalid field is reported at once, as INVALID on its input path; the
 // thresholds are checked on the settings as they would be after the change. New settings
-// apply to what happens next: lots keep their expiry, tiers their dates.
+// apply to what happens next: lots keep their expiry, tiers their dates. An update that
+// changes nothing writes only its audit row, with no changed fields.
 func (s *Service) UpdateProgram(ctx context.Context, ch ProgramChanges) (*models.LoyaltyProgram, error) {
 	if err := ch.validate(); err != nil {
 		return nil, err
@@ -123,11 +124,12 @@ func (s *Service) UpdateProgram(ctx context.Context, ch ProgramChanges) (*models
 		if err := validThresholds(prog, ch); err != nil {
 			return err
 		}
-		if len(changed) == 0 {
-			return nil
-		}
-		if _, err := tx.NewUpdate().Model(prog).Column(changed...).WherePK().Returning("*").Exec(ctx); err != nil {
-			return fmt.Errorf("update loyalty program: %w", err)
+		// §8: audited even when nothing changed (no changed fields), as customers are; only
+		// then is nothing written to the program (updated_at stays).
+		if len(changed) > 0 {
+			if _, err := tx.NewUpdate().Model(prog).Column(changed...).WherePK().Returning("*").Exec(ctx); err != nil {
+				return fmt.Errorf("update loyalty program: %w", err)
+			}
 		}
 		return audit.Record(ctx, tx, p, audit.Entry{
 			Action: "loyalty.program.update", EntityType: "loyalty_program", EntityID: p.OrganizationID,
@@ -240,7 +242,7 @@ func programDiff(before, after *models.LoyaltyProgram, changed []string) map[str
 		}
 	}
 	old, cur := values(before), values(after)
-	from, to := map[string]any{}, map[string]any{}
+	from, to := map[string]any{}, map[string]any{} // both empty when nothing changed
 	for _, c := range changed {
 		from[c], to[c] = old[c], cur[c]
 	}

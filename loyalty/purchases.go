@@ -197,8 +197,10 @@ type NewRefund struct {
 // floor(points_earned × refunded / amount), and this refund reverses what the earlier ones
 // have not — capped at the balance, so never below zero (points already spent stay spent).
 // The reversal is an ADJUST transaction with reference type `refund`, consuming the oldest
-// lots first; it lowers lifetime points and the qualifying points of tiers. The account's
-// total spent falls by the amount; total purchases stays.
+// lots first; it lowers lifetime points and — while the earn it reverses is inside the
+// qualification window, as it counts at that earn's time (qualifyingSum) — the qualifying
+// points of tiers. Its metadata names the order, which is what ties it to the earn. The
+// account's total spent falls by the amount; total purchases stays.
 func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResult, error) {
 	var errs apperr.List
 	errs = append(errs, key("orderId", in.OrderID, 100)...)

@@ -382,11 +382,9 @@ func (s *Service) tierProgresses(ctx context.Context, customerIDs []uuid.UUID) (
 			Tier       models.Tier `bun:"tier"`
 			Qualifying int         `bun:"qualifying"`
 		}
-		if err := tx.NewRaw(`SELECT a.customer_id AS id, a.tier,
-				COALESCE((SELECT sum(t.points) FROM loyalty_transactions t
-					WHERE t.loyalty_account_id = a.loyalty_account_id AND `+qualifyingFilter+`), 0)::int AS qualifying
+		if err := tx.NewRaw(`SELECT a.customer_id AS id, a.tier, `+qualifyingSum("a.loyalty_account_id")+` AS qualifying
 			FROM loyalty_accounts a WHERE a.customer_id = ANY(?)`,
-			bun.Safe("now()"), prog.QualificationMonths, pgdialect.Array(customerIDs)).Scan(ctx, &rows); err != nil {
+			dbNow, prog.QualificationMonths, pgdialect.Array(customerIDs)).Scan(ctx, &rows); err != nil {
 			return fmt.Errorf("read tier progress: %w", err)
 		}
 		out = make([]TierProgress, len(customerIDs))

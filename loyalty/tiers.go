@@ -74,18 +74,27 @@ func earnPoints(p *models.LoyaltyProgram, t models.Tier, amount decimal.Decimal)
 	return amount.Mul(p.PointsPerCurrencyUnit).Mul(multiplier(p, t)).Floor()
 }
 
-// qualifyingFilter is what counts toward a tier (§4): points earned (earn and bonus) created
-// in the qualification window, net of the refund reversals created in it. Manual
-// adjustments do not count.
-const qualifyingFilter = `(t.transaction_type IN ('earn', 'bonus')
-	OR (t.transaction_type = 'adjust' AND t.reference_type = 'refund'))
-	AND t.created_at > ?::timestamptz - make_interval(months => ?)`
+// qualifyingSum is the SQL of the qualifying points (§4) of the account whose id is the SQL
+// expression account, as of a time: the points earned (earn and bonus) in the
+// qualification window before it, net of the refund reversals of earns in that window. A
+// reversal counts at the time of the earn it reverses — the earn of the order the reversal
+// records in its metadata (RecordRefund) — so refunding today an order earned 13 months ago
+// takes nothing from this window, and a reversal leaves the window with its earn. Manual
+// adjustments do not count. Its placeholders are the time and the window in months.
+func qualifyingSum(account string) string {
+	return `COALESCE((SELECT sum(t.points) FROM loyalty_transactions t
+		LEFT JOIN loyalty_transactions e ON t.transaction_type = 'adjust' AND t.reference_type = 'refund'
+			AND e.organization_id = t.organization_id AND e.loyalty_account_id = t.loyalty_account_id
+			AND e.transaction_type = 'earn' AND e.reference_type = 'order' AND e.reference_id = t.metadata->>'order_id'
+		WHERE t.loyalty_account_id = ` + account + `
+			AND CASE WHEN t.transaction_type IN ('earn', 'bonus') THEN t.created_at ELSE e.created_at END
+				> ?::timestamptz - make_interval(months => ?)), 0)::int`
+}
 
-// qualifyingPoints sums an account's qualifying points as of now (nil: the database's now).
+// qualifyingPoints sums an account's qualifying points as of the database's now.
 func qualifyingPoints(ctx context.Context, tx bun.IDB, accountID uuid.UUID, months int) (int, error) {
 	var n int
-	err := tx.NewRaw(`SELECT COALESCE(sum(t.points), 0)::int FROM loyalty_transactions t
-		WHERE t.loyalty_account_id = ? AND `+qualifyingFilter, accountID, bun.Safe("now()"), months).Scan(ctx, &n)
+	err := tx.NewRaw(`SELECT `+qualifyingSum("?"), accountID, dbNow, months).Scan(ctx, &n)
 	if err != nil {
 		return 0, fmt.Errorf("sum qualifying points: %w", err)
 	}

@@ -344,6 +344,15 @@ func (pl *player) playCredit(ctx context.Context, p *plan) error {
 		usages = append(usages, charged{u.ID, ch.at})
 	}
 	if amount, date := pl.g.payment(cp, acc.CreditUsed); amount.IsPositive() {
+		// Not a service call: the account was opened by its first charged order, and a
+		// payment may not predate its account (credit.checkPaymentDate).
+		if err := db.InOrg(ctx, pl.pool, pl.g.org, false, func(ctx context.Context, tx bun.Tx) error {
+			_, err := tx.NewUpdate().Model((*models.CreditAccount)(nil)).
+				Set("created_at = LEAST(created_at, ?)", cp.charges[0].at).Where("credit_account_id = ?", acc.ID).Exec(ctx)
+			return err
+		}); err != nil {
+			return fmt.Errorf("date account: %w", err)
+		}
 		if acc, _, err = pl.credit.RecordPayment(ctx, credit.Payment{
 			CustomerID: id, Amount: amount, PaymentReference: paymentReference(pl.g, p), PaymentDate: &date,
 		}); err != nil {

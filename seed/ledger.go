@@ -252,6 +252,9 @@ func (l *ledger) credit(p *plan) {
 		CreditUsed: decimal.Zero, PaymentTermDays: cp.term, Status: models.CreditStatusPending,
 		CreatedAt: g.now, UpdatedAt: g.now,
 	}
+	if len(cp.charges) > 0 && cp.charges[0].at.Before(acc.CreatedAt) {
+		acc.CreatedAt = cp.charges[0].at // opened by its first charged order, as the demo dates it
+	}
 	o.credit = acc
 	if cp.status == models.CreditStatusPending {
 		return

@@ -40,6 +40,10 @@ type Loaders struct {
 	Credit          *CreditLoaders
 
 	listed sync.Map // the fields LoadListed has queued for a whole list (firstOfList)
+
+	// What they were made from, for Fresh.
+	src  Sources
+	opts Options
 }
 
 type dataloadgenOption = dataloadgen.Option
@@ -100,6 +104,8 @@ func New(src Sources, o Options) *Loaders {
 	opts := []dataloadgen.Option{dataloadgen.WithWait(o.Wait), dataloadgen.WithBatchCapacity(500)}
 	c, obs := src.Customers, o.Observer
 	return &Loaders{
+		src:             src,
+		opts:            o,
 		Addresses:       dataloadgen.NewLoader(observed(obs, "addresses", inKeyOrder(c.AddressesOf)), opts...),
 		LoyaltyAccounts: dataloadgen.NewLoader(observed(obs, "loyalty_accounts", inKeyOrder(c.LoyaltyAccountsOf)), opts...),
 		CreditAccounts:  dataloadgen.NewLoader(observed(obs, "credit_accounts", inKeyOrder(c.CreditAccountsOf)), opts...),
@@ -158,4 +164,16 @@ func Middleware(src Sources, o Options, next http.Handler) http.Handler {
 // For returns the request's loaders.
 func For(ctx context.Context) *Loaders {
 	return ctx.Value(ctxKey{}).(*Loaders)
+}
+
+// Fresh returns ctx with new, empty loaders made like the request's: for a root field of a
+// mutation, which must read what the root fields before it wrote, not what they cached
+// (§8: mutations of one operation run one after another). ctx without loaders is returned
+// as it is.
+func Fresh(ctx context.Context) context.Context {
+	l, ok := ctx.Value(ctxKey{}).(*Loaders)
+	if !ok {
+		return ctx
+	}
+	return context.WithValue(ctx, ctxKey{}, New(l.src, l.opts))
 }

@@ -457,7 +457,7 @@ type RecordCreditPaymentInput struct {
 	Amount decimal.Decimal `json:"amount"`
 	// The payment's reference in the calling system (1–100 characters): the idempotency key.
 	PaymentReference string `json:"paymentReference"`
-	// When it was paid; today when omitted.
+	// When it was paid: from the day the account was opened to today (UTC dates); today when omitted.
 	PaymentDate graphql.Omittable[*time.Time] `json:"paymentDate,omitempty"`
 }
 
