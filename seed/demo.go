@@ -215,8 +215,6 @@ func playDemo(ctx context.Context, pool *bun.DB, g generator, plans []*plan, wor
 	if _, err := pl.loyalty.Program(ctx); err != nil { // the program's defaults, once
 		return err
 	}
-	stPlay := time.Now()
-	defer func() { fmt.Println("TIMING play+after", time.Since(stPlay)) }()
 	var next atomic.Int64
 	group, gctx := errgroup.WithContext(ctx)
 	for range workers {
@@ -235,7 +233,6 @@ func playDemo(ctx context.Context, pool *bun.DB, g generator, plans []*plan, wor
 	if err := group.Wait(); err != nil {
 		return err
 	}
-	fmt.Println("TIMING play", time.Since(stPlay))
 	if _, err := credit.MarkOverdueFor(ctx, pool, g.org); err != nil {
 		return err
 	}

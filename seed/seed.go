@@ -106,11 +106,9 @@ func Customers(ctx context.Context, pool *bun.DB, opts Options) (int, error) {
 					return nil
 				}
 				batch := make([]*outcome, min(end, opts.Customers)-start)
-				st := time.Now()
 				for i := range batch {
 					batch[i] = gen.replay(gen.customer(first+start+i), prog)
 				}
-				fmt.Println("TIMING gen", time.Since(st))
 				var n int
 				err := db.InOrg(gctx, pool, opts.Org, false, func(ctx context.Context, tx bun.Tx) (err error) {
 					n, err = insert(ctx, tx, batch)
@@ -131,8 +129,6 @@ func Customers(ctx context.Context, pool *bun.DB, opts Options) (int, error) {
 	if err := group.Wait(); err != nil {
 		return int(added.Load()), err
 	}
-	st := time.Now()
-	defer func() { fmt.Println("TIMING recalc", time.Since(st)) }()
 	if _, err := segments.RecalculateOrg(ctx, pool, opts.Org); err != nil {
 		return int(added.Load()), fmt.Errorf("seed: %w", err)
 	}
@@ -160,8 +156,6 @@ func insert(ctx context.Context, tx bun.Tx, batch []*outcome) (int, error) {
 		customers[i] = o.customer
 	}
 	var ids []uuid.UUID
-	st0 := time.Now()
-	defer func() { fmt.Println("TIMING customers", time.Since(st0)) }()
 	if _, err := tx.NewInsert().Model(&customers).On("CONFLICT DO NOTHING").Returning("customer_id").Exec(ctx, &ids); err != nil {
 		return 0, fmt.Errorf("insert customers: %w", err)
 	}
@@ -215,11 +209,9 @@ func insert(ctx context.Context, tx bun.Tx, batch []*outcome) (int, error) {
 		if t.n == 0 {
 			continue
 		}
-		st := time.Now()
 		if _, err := tx.NewInsert().Model(t.rows).Exec(ctx); err != nil {
 			return 0, fmt.Errorf("insert %s: %w", t.name, err)
 		}
-		fmt.Println("TIMING", t.name, t.n, time.Since(st))
 	}
 	return len(ids), nil
 }
