@@ -111,7 +111,7 @@ func newFlags(name string) *flag.FlagSet {
 // pool and stops the embedded PostgreSQL if it started it.
 func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []string) error {
 	fs := newFlags("serve")
-	allowUnsafeRole := fs.Bool("allow-unsafe-role", false, "start even when the database role is a superuser or has BYPASSRLS (local debugging only: organizations are then not isolated)")
+	allowUnsafeRole := fs.Bool("allow-unsafe-role", false, "start even when the database role is a superuser, has BYPASSRLS or owns the tables (local debugging only: organizations are then not isolated)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
