@@ -371,7 +371,7 @@ func migrate(ctx context.Context, cfg config.Config, args []string) error {
 // organization, through the server's role under row-level security.
 func seedData(ctx context.Context, cfg config.Config, args []string) error {
 	fs := newFlags("seed")
-	n := fs.Int("customers", 0, "add this many synthetic customers (without it: load the demo organization if it is empty)")
+	n := fs.Int("customers", 0, "add this many synthetic customers (without it: load the demo organization unless it is loaded)")
 	orgFlag := fs.String("org", seed.DemoOrg.String(), "the organization to add the customers to")
 	seedValue := fs.Uint64("seed", 1, "random seed: the same seed gives the same customers")
 	if err := fs.Parse(args); err != nil {
@@ -404,7 +404,7 @@ func seedData(ctx context.Context, cfg config.Config, args []string) error {
 			return err
 		}
 		if !loaded {
-			fmt.Println("the demo organization has customers already: nothing to do")
+			fmt.Println("the demo organization is loaded already (or has customers of its own): nothing to do")
 			return nil
 		}
 		fmt.Printf("loaded the demo organization %s: %d customers\n", seed.DemoOrg, seed.DemoCustomers)
