@@ -163,7 +163,12 @@ func lockAddress(ctx context.Context, tx bun.Tx, id uuid.UUID, a *models.Address
 	if err != nil {
 		return fmt.Errorf("lock address's customer: %w", err)
 	}
-	if err := tx.NewSelect().Model(a).Where("a.address_id = ?", id).Scan(ctx); err != nil {
+	err = tx.NewSelect().Model(a).Where("a.address_id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Deleted while this waited for the customer's lock: the customer was erased.
+		return apperr.OnField(apperr.NotFound, []string{"id"}, "no address with this id")
+	}
+	if err != nil {
 		return fmt.Errorf("read address: %w", err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -395,4 +396,63 @@ func TestEraseCustomer_ErasedCustomerCannotBeChangedButItsAccountsGoOn(t *testin
 	if n := countRows(t, srv, "SELECT count(*) FROM customer_segments WHERE customer_id = ?", e.id); n != 0 {
 		t.Errorf("the recalculation gave the erased customer %d segments", n)
 	}
+}
+
+// An address change that waits for the customer's lock while the customer is being erased
+// finds the address gone: NOT_FOUND, as for any missing address, not an internal error.
+// The test holds the customer's row lock so that the erasure queues first and the change
+// second, then lets them go.
+func TestEraseCustomer_AnAddressChangeQueuedBehindTheErasureIsNotFound(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	ctx := context.Background()
+	admin := srv.NewOrg(t, auth.Admin)
+	id := mustCreateCustomer(t, admin, fullCustomer()).ID
+	address := mustAddAddress(t, admin, id, calle50()).ID
+
+	hold, err := srv.Owner.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hold.Rollback() //nolint:errcheck
+	if _, err := hold.ExecContext(ctx, "SELECT 1 FROM customers WHERE customer_id = ? FOR UPDATE", id); err != nil {
+		t.Fatal(err)
+	}
+	waitsForLock := func(marker string) {
+		t.Helper()
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+			if countRows(t, srv, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE ?`, "%"+marker+"%") > 0 {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("no statement on %s waits for the lock", marker)
+			}
+		}
+	}
+	erased := make(chan erasePayload, 1)
+	go func() {
+		var out struct{ EraseCustomer erasePayload }
+		res := admin.Do(t, eraseMutation, map[string]any{"id": id})
+		_ = json.Unmarshal(res.Data, &out)
+		erased <- out.EraseCustomer
+	}()
+	waitsForLock(id)
+	changed := make(chan apitest.Response, 1)
+	go func() {
+		changed <- admin.Do(t, updateAddressMutation, map[string]any{"id": address, "input": map[string]any{"city": "Colón"}})
+	}()
+	waitsForLock(address)
+	if err := hold.Rollback(); err != nil {
+		t.Fatal(err)
+	}
+
+	if p := <-erased; len(p.UserErrors) > 0 || p.Customer == nil || len(p.Customer.Addresses) != 0 {
+		t.Fatalf("erase: %+v", p)
+	}
+	res := <-changed
+	var out struct{ UpdateAddress result }
+	if len(res.Errors) > 0 || json.Unmarshal(res.Data, &out) != nil {
+		t.Fatalf("updateAddress behind the erasure: %s", res.Body)
+	}
+	wantUserErrors(t, out.UpdateAddress, userError{Code: "NOT_FOUND", Field: []string{"id"}})
 }
