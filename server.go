@@ -114,7 +114,7 @@ func newFlags(name string) *flag.FlagSet {
 // pool and stops the embedded PostgreSQL if it started it.
 func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []string) error {
 	fs := newFlags("serve")
-	allowUnsafeRole := fs.Bool("allow-unsafe-role", false, "start even when the database role is a superuser or has BYPASSRLS (local debugging only: organizations are then not isolated)")
+	allowUnsafeRole := fs.Bool("allow-unsafe-role", false, "start even when the database role is a superuser, has BYPASSRLS or owns the tables (local debugging only: organizations are then not isolated)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -442,7 +442,7 @@ func migrate(ctx context.Context, cfg config.Config, args []string) error {
 // organization, through the server's role under row-level security.
 func seedData(ctx context.Context, cfg config.Config, args []string) error {
 	fs := newFlags("seed")
-	n := fs.Int("customers", 0, "add this many synthetic customers (without it: load the demo organization if it is empty)")
+	n := fs.Int("customers", 0, "add this many synthetic customers (without it: load the demo organization unless it is loaded)")
 	orgFlag := fs.String("org", seed.DemoOrg.String(), "the organization to add the customers to")
 	seedValue := fs.Uint64("seed", 1, "random seed: the same seed gives the same customers")
 	if err := fs.Parse(args); err != nil {
@@ -475,7 +475,7 @@ func seedData(ctx context.Context, cfg config.Config, args []string) error {
 			return err
 		}
 		if !loaded {
-			fmt.Println("the demo organization has customers already: nothing to do")
+			fmt.Println("the demo organization is loaded already (or has customers of its own): nothing to do")
 			return nil
 		}
 		fmt.Printf("loaded the demo organization %s: %d customers\n", seed.DemoOrg, seed.DemoCustomers)

@@ -22,7 +22,8 @@ import (
 // the customer's row lock so that concurrent changes of one customer's defaults queue.
 
 // AddAddress adds an address to a customer of the organization. As default, it replaces
-// the customer's previous default(s) of the types it serves.
+// the customer's previous default(s) of the types it serves. An erased customer is
+// INVALID_STATE.
 func (s *Service) AddAddress(ctx context.Context, customerID uuid.UUID, in NewAddress) (*models.Address, error) {
 	a := newAddressRow()
 	changed, err := in.changes().applyTo(&a)
@@ -32,6 +33,9 @@ func (s *Service) AddAddress(ctx context.Context, customerID uuid.UUID, in NewAd
 	err = s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		var c models.Customer
 		if err := lockCustomer(ctx, tx, customerID, []string{"customerId"}, &c); err != nil {
+			return err
+		}
+		if err := refuseErased(&c, []string{"customerId"}); err != nil {
 			return err
 		}
 		a.ID = uuid.New()
@@ -159,7 +163,12 @@ func lockAddress(ctx context.Context, tx bun.Tx, id uuid.UUID, a *models.Address
 	if err != nil {
 		return fmt.Errorf("lock address's customer: %w", err)
 	}
-	if err := tx.NewSelect().Model(a).Where("a.address_id = ?", id).Scan(ctx); err != nil {
+	err = tx.NewSelect().Model(a).Where("a.address_id = ?", id).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		// Deleted while this waited for the customer's lock: the customer was erased.
+		return apperr.OnField(apperr.NotFound, []string{"id"}, "no address with this id")
+	}
+	if err != nil {
 		return fmt.Errorf("read address: %w", err)
 	}
 	return nil

@@ -43,11 +43,15 @@ func (s *Service) Create(ctx context.Context, in NewCustomer) (*models.Customer,
 }
 
 // Update changes a customer: fields not given keep their value, fields given as null are
-// cleared (§8). Only the columns whose value changes are written and audited.
+// cleared (§8). Only the columns whose value changes are written and audited. An erased
+// customer is INVALID_STATE.
 func (s *Service) Update(ctx context.Context, id uuid.UUID, ch CustomerChanges) (*models.Customer, error) {
 	var c models.Customer
 	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		if err := lockCustomer(ctx, tx, id, []string{"id"}, &c); err != nil {
+			return err
+		}
+		if err := refuseErased(&c, []string{"id"}); err != nil {
 			return err
 		}
 		changed, err := ch.applyTo(&c)
@@ -81,7 +85,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, ch CustomerChanges) 
 
 // SetStatus makes a customer active, inactive or blocked. A reason (at most 500
 // characters) is required for inactive and blocked; it is stored as status_reason, which a
-// change without a reason clears.
+// change without a reason clears. An erased customer is INVALID_STATE.
 func (s *Service) SetStatus(ctx context.Context, id uuid.UUID, status models.CustomerStatus, reason *string) (*models.Customer, error) {
 	r, err := statusReason(status, reason)
 	if err != nil {
@@ -90,6 +94,9 @@ func (s *Service) SetStatus(ctx context.Context, id uuid.UUID, status models.Cus
 	var c models.Customer
 	err = s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		if err := lockCustomer(ctx, tx, id, []string{"id"}, &c); err != nil {
+			return err
+		}
+		if err := refuseErased(&c, []string{"id"}); err != nil {
 			return err
 		}
 		from := c.Status

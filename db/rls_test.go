@@ -108,3 +108,40 @@ func TestCheckRole_RefusesSuperuserAndAcceptsAppRole(t *testing.T) {
 		t.Fatalf("BYPASSRLS accepted: %v", err)
 	}
 }
+
+// §7: serve refuses the tables' owner (it could switch row-level security off), also when
+// it is neither a superuser nor BYPASSRLS, and a role that is a member of the owner; a role
+// of the same kind that owns nothing passes. The owner here owns a table of a scratch
+// schema, which is the connection's current schema (search_path), as public is the server's.
+func TestCheckRole_RefusesTheTablesOwnerAndItsMembers(t *testing.T) {
+	tdb := testdb.Get(t)
+	ctx := context.Background()
+	super := open(t, tdb.OwnerURL)
+	for _, stmt := range []string{
+		"CREATE ROLE probe_owner LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD 'x'",
+		"CREATE ROLE probe_owner_member LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD 'x' IN ROLE probe_owner",
+		"CREATE ROLE probe_bystander LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD 'x'",
+		"CREATE SCHEMA probe_owned AUTHORIZATION probe_owner",
+		"GRANT USAGE ON SCHEMA probe_owned TO probe_bystander",
+		"CREATE TABLE probe_owned.accounts (id int)",
+		"ALTER TABLE probe_owned.accounts OWNER TO probe_owner",
+	} {
+		if _, err := super.ExecContext(ctx, stmt); err != nil {
+			t.Fatalf("%s: %v", stmt, err)
+		}
+	}
+	as := func(role string) *bun.DB {
+		return open(t, fmt.Sprintf("postgres://%s:x@127.0.0.1:%d/%s?sslmode=disable&search_path=probe_owned", role, tdb.Cluster.Port, tdb.Name))
+	}
+	for _, role := range []string{"probe_owner", "probe_owner_member"} {
+		err := db.CheckRole(ctx, as(role))
+		want := fmt.Sprintf(`database role %q owns the tables (table accounts is owned by "probe_owner"`, role)
+		if err == nil || !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), "MIGRATE_DATABASE_URL") ||
+			!strings.Contains(err.Error(), "member of customer_service_app") {
+			t.Errorf("%s: got %v, want an error starting %s that says what to do", role, err, want)
+		}
+	}
+	if err := db.CheckRole(ctx, as("probe_bystander")); err != nil {
+		t.Errorf("a role that owns nothing is refused: %v", err)
+	}
+}

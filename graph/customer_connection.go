@@ -43,6 +43,7 @@ var customerFieldColumns = map[string][]string{
 	"createdAt":         {"created_at"},
 	"updatedAt":         {"updated_at"},
 	"lastPurchaseAt":    {"last_purchase_at"},
+	"erasedAt":          {"erased_at"},
 	"__typename":        nil,
 }
 

@@ -900,9 +900,9 @@ func TestCustomerStats_IsOneStatement(t *testing.T) {
 	// One transaction around one statement: the same cost as the smallest read, customer(id).
 	lookup := countStatements(`query($id: UUID!) { customer(id: $id) { id } }`, gqlVars("id", uuid.New()))
 	stats := countStatements(statsQuery, gqlVars("filter", map[string]any{"tier": []string{"GOLD"}}, "search", "perez"))
-	t.Logf("statements: me %d, customer(id) %d, customerStats %d", me, lookup, stats)
-	if stats != lookup {
-		t.Fatalf("customerStats cost %d statements, a single lookup %d", stats, lookup)
+	if me != 0 || lookup != statementsOf360Lookup || stats != statementsOf360Lookup {
+		t.Fatalf("statements: me %d, customer(id) %d, customerStats %d; want 0, %d, %d",
+			me, lookup, stats, statementsOf360Lookup, statementsOf360Lookup)
 	}
 }
 
@@ -1197,23 +1197,33 @@ func TestCustomers_Page360CostsAFixedNumberOfStatements(t *testing.T) {
 		}
 		return n
 	}
-	n100 := run(100)
-	n10 := run(10)
-	n1 := run(1)
-	t.Logf("statements for a 360 page (with totalCount): 100 customers %d, 10 customers %d, 1 customer %d", n100, n10, n1)
-	if n100 != n10 || n10 != n1 {
-		t.Fatalf("statements depend on the page size: 100 → %d, 10 → %d, 1 → %d", n100, n10, n1)
+	for _, first := range []int{100, 10, 1} {
+		if n := run(first); n != statementsOf360Page {
+			t.Errorf("a 360 page of %d customers with totalCount cost %d statements, want %d", first, n, statementsOf360Page)
+		}
 	}
 
-	// The single-customer 360 goes through the loaders: also a fixed count.
+	// The single-customer 360: the same one round trip, without a count.
 	var first struct {
 		Customers struct{ Nodes []struct{ ID string } }
 	}
 	c.Must(t, `{ customers(first: 1) { nodes { id } } }`, nil, &first)
 	before := db.StatementsSent(srv.App)
-	c.Must(t, customer360Query, gqlVars("id", first.Customers.Nodes[0].ID), nil)
-	t.Logf("statements for customer(id) with the whole 360: %d", db.StatementsSent(srv.App)-before)
+	var one struct{ Customer *struct{ ID string } }
+	c.Must(t, customer360Query, gqlVars("id", first.Customers.Nodes[0].ID), &one)
+	if n := db.StatementsSent(srv.App) - before; n != statementsOf360Lookup || one.Customer == nil {
+		t.Errorf("customer(id) with the whole 360 cost %d statements (found: %v), want %d", n, one.Customer != nil, statementsOf360Lookup)
+	}
 }
+
+// What a Customer 360 read costs in statements sent (db.StatementsSent): one pipelined
+// round trip of the set_config of the organization (§7) and the read's one statement
+// (customers/view.go), plus, for a page with totalCount, its count. However many customers
+// and relations.
+const (
+	statementsOf360Lookup = 2
+	statementsOf360Page   = 3
+)
 
 const customer360Query = `query($id: UUID!) {
 	customer(id: $id) {

@@ -8,6 +8,7 @@ import (
 	"net"
 	"runtime/debug"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
@@ -106,9 +107,14 @@ func recoverPanic(ctx context.Context, p any) error {
 
 // timedOut reports whether err comes of the request's deadline (REQUEST_TIMEOUT) or of the
 // SQL statement_timeout that mirrors it. The driver does not always wrap the context's
-// error, so the context itself is asked.
+// error, so the context itself is asked, and its deadline too: a connection dialled under
+// it fails with the operating system's "i/o timeout" a moment before the context's own
+// timer marks it done.
 func timedOut(ctx context.Context, err error) bool {
 	var pg *pgconn.PgError
+	if deadline, ok := ctx.Deadline(); ok && !time.Now().Before(deadline) {
+		return true
+	}
 	return errors.Is(ctx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded) ||
 		errors.As(err, &pg) && pg.Code == "57014"
 }

@@ -195,6 +195,7 @@ type ComplexityRoot struct {
 		DocumentNumber         func(childComplexity int) int
 		DocumentType           func(childComplexity int) int
 		Email                  func(childComplexity int) int
+		ErasedAt               func(childComplexity int) int
 		FirstName              func(childComplexity int) int
 		FullName               func(childComplexity int) int
 		Gender                 func(childComplexity int) int
@@ -258,6 +259,11 @@ type ComplexityRoot struct {
 	EnrollLoyaltyPayload struct {
 		LoyaltyAccount func(childComplexity int) int
 		UserErrors     func(childComplexity int) int
+	}
+
+	EraseCustomerPayload struct {
+		Customer   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
 	}
 
 	JobRun struct {
@@ -349,6 +355,7 @@ type ComplexityRoot struct {
 		ChargeCredit           func(childComplexity int, input model.ChargeCreditInput) int
 		CreateCustomer         func(childComplexity int, input model.CreateCustomerInput) int
 		EnrollLoyalty          func(childComplexity int, customerID uuid.UUID) int
+		EraseCustomer          func(childComplexity int, id uuid.UUID) int
 		OpenCreditAccount      func(childComplexity int, input model.OpenCreditAccountInput) int
 		RecalculateSegments    func(childComplexity int) int
 		RecordCreditPayment    func(childComplexity int, input model.RecordCreditPaymentInput) int
@@ -555,6 +562,7 @@ type MutationResolver interface {
 	CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*model.CreateCustomerPayload, error)
 	UpdateCustomer(ctx context.Context, id uuid.UUID, input model.UpdateCustomerInput) (*model.UpdateCustomerPayload, error)
 	SetCustomerStatus(ctx context.Context, id uuid.UUID, status models.CustomerStatus, reason *string) (*model.SetCustomerStatusPayload, error)
+	EraseCustomer(ctx context.Context, id uuid.UUID) (*model.EraseCustomerPayload, error)
 	AddAddress(ctx context.Context, customerID uuid.UUID, input model.AddAddressInput) (*model.AddAddressPayload, error)
 	UpdateAddress(ctx context.Context, id uuid.UUID, input model.UpdateAddressInput) (*model.UpdateAddressPayload, error)
 	RemoveAddress(ctx context.Context, id uuid.UUID) (*model.RemoveAddressPayload, error)
@@ -1203,6 +1211,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Email(childComplexity), true
+	case "Customer.erasedAt":
+		if e.ComplexityRoot.Customer.ErasedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.ErasedAt(childComplexity), true
 	case "Customer.firstName":
 		if e.ComplexityRoot.Customer.FirstName == nil {
 			break
@@ -1484,6 +1498,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EnrollLoyaltyPayload.UserErrors(childComplexity), true
+
+	case "EraseCustomerPayload.customer":
+		if e.ComplexityRoot.EraseCustomerPayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EraseCustomerPayload.Customer(childComplexity), true
+	case "EraseCustomerPayload.userErrors":
+		if e.ComplexityRoot.EraseCustomerPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.EraseCustomerPayload.UserErrors(childComplexity), true
 
 	case "JobRun.finishedAt":
 		if e.ComplexityRoot.JobRun.FinishedAt == nil {
@@ -1932,6 +1959,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EnrollLoyalty(childComplexity, args["customerId"].(uuid.UUID)), true
+	case "Mutation.eraseCustomer":
+		if e.ComplexityRoot.Mutation.EraseCustomer == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_eraseCustomer_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EraseCustomer(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.openCreditAccount":
 		if e.ComplexityRoot.Mutation.OpenCreditAccount == nil {
 			break
@@ -3002,6 +3040,8 @@ type Customer {
   updatedAt: DateTime!
   "When the customer last purchased."
   lastPurchaseAt: DateTime
+  "When the customer was erased (` + "`" + `eraseCustomer` + "`" + `); null for a customer that was not."
+  erasedAt: DateTime
   "The customer's addresses, default first."
   addresses(
     "Only addresses usable as this type (BOTH counts as shipping and as billing)."
@@ -3365,14 +3405,14 @@ enum UserErrorCode {
 type Mutation {
   "Creates a customer."
   createCustomer("The new customer." input: CreateCustomerInput!): CreateCustomerPayload! @hasRole(role: AGENT)
-  "Changes a customer: omitted fields keep their value, fields given as null are cleared."
+  "Changes a customer: omitted fields keep their value, fields given as null are cleared. An erased customer cannot be changed (` + "`" + `INVALID_STATE` + "`" + `)."
   updateCustomer(
     "The customer's id."
     id: UUID!
     "The fields to change."
     input: UpdateCustomerInput!
   ): UpdateCustomerPayload! @hasRole(role: AGENT)
-  "Sets a customer's status. A reason is required to make a customer INACTIVE or BLOCKED."
+  "Sets a customer's status. A reason is required to make a customer INACTIVE or BLOCKED. An erased customer keeps its status (` + "`" + `INVALID_STATE` + "`" + `)."
   setCustomerStatus(
     "The customer's id."
     id: UUID!
@@ -3381,7 +3421,17 @@ type Mutation {
     "Why (at most 500 characters)."
     reason: String
   ): SetCustomerStatusPayload! @hasRole(role: AGENT)
-  "Adds an address to a customer. As default, it replaces the customer's previous default of its type."
+  """
+  Erases a customer (the right to be forgotten, §3): its names become ` + "`" + `Erased Customer` + "`" + `; its
+  email, phone, document, birth date, gender, notes, status reason, tags and metadata are
+  cleared, marketing consent withdrawn and the language reset to ` + "`" + `es` + "`" + `; its addresses and
+  segment are deleted. Its loyalty account, credit account, purchases and their amounts stay,
+  for accounting. The customer keeps its id and can still be read by it, but no longer be
+  found by its old email, phone, document or name, nor changed (` + "`" + `INVALID_STATE` + "`" + `). Erasing an
+  erased customer changes nothing and succeeds.
+  """
+  eraseCustomer("The customer's id." id: UUID!): EraseCustomerPayload! @hasRole(role: ADMIN)
+  "Adds an address to a customer. As default, it replaces the customer's previous default of its type. An erased customer gets none (` + "`" + `INVALID_STATE` + "`" + `)."
   addAddress(
     "The customer's id."
     customerId: UUID!
@@ -3540,6 +3590,14 @@ type SetCustomerStatusPayload {
   "The customer with its new status; null when there are user errors."
   customer: Customer
   "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"The result of eraseCustomer."
+type EraseCustomerPayload {
+  "The customer as erased (anonymous values, ` + "`" + `erasedAt` + "`" + ` set); null when there are user errors."
+  customer: Customer
+  "What was wrong; empty on success."
   userErrors: [UserError!]!
 }
 
@@ -4454,6 +4512,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_updatedAt(ctx, field)
 	case "lastPurchaseAt":
 		return ec.fieldContext_Customer_lastPurchaseAt(ctx, field)
+	case "erasedAt":
+		return ec.fieldContext_Customer_erasedAt(ctx, field)
 	case "addresses":
 		return ec.fieldContext_Customer_addresses(ctx, field)
 	case "defaultShippingAddress":
@@ -4560,6 +4620,16 @@ func (ec *executionContext) childFields_EnrollLoyaltyPayload(ctx context.Context
 		return ec.fieldContext_EnrollLoyaltyPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EnrollLoyaltyPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_EraseCustomerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customer":
+		return ec.fieldContext_EraseCustomerPayload_customer(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_EraseCustomerPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type EraseCustomerPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_JobRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5421,6 +5491,20 @@ func (ec *executionContext) field_Mutation_enrollLoyalty_args(ctx context.Contex
 		return nil, err
 	}
 	args["customerId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_eraseCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -8622,6 +8706,29 @@ func (ec *executionContext) fieldContext_Customer_lastPurchaseAt(_ context.Conte
 	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
 }
 
+func (ec *executionContext) _Customer_erasedAt(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_erasedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ErasedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_erasedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _Customer_addresses(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9571,6 +9678,70 @@ func (ec *executionContext) _EnrollLoyaltyPayload_userErrors(ctx context.Context
 func (ec *executionContext) fieldContext_EnrollLoyaltyPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "EnrollLoyaltyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EraseCustomerPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.EraseCustomerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EraseCustomerPayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Customer) graphql.Marshaler {
+			return ec.marshalOCustomer2ᚖcustomerserviceᚋmodelsᚐCustomer(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_EraseCustomerPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EraseCustomerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _EraseCustomerPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.EraseCustomerPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_EraseCustomerPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_EraseCustomerPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "EraseCustomerPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -11113,6 +11284,68 @@ func (ec *executionContext) fieldContext_Mutation_setCustomerStatus(ctx context.
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setCustomerStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_eraseCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_eraseCustomer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EraseCustomer(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.EraseCustomerPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.EraseCustomerPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.EraseCustomerPayload) graphql.Marshaler {
+			return ec.marshalNEraseCustomerPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐEraseCustomerPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_eraseCustomer(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_EraseCustomerPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_eraseCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18441,6 +18674,11 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 			if out.Values[i] == graphql.RequiredNull {
 				atomic.AddUint32(&out.Invalids, 1)
 			}
+		case "erasedAt":
+			out.Values[i] = ec._Customer_erasedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
 		case "addresses":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -18783,6 +19021,44 @@ func (ec *executionContext) _EnrollLoyaltyPayload(ctx context.Context, sel ast.S
 			}
 		case "userErrors":
 			out.Values[i] = ec._EnrollLoyaltyPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var eraseCustomerPayloadImplementors = []string{"EraseCustomerPayload"}
+
+func (ec *executionContext) _EraseCustomerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EraseCustomerPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, eraseCustomerPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("EraseCustomerPayload")
+		case "customer":
+			out.Values[i] = ec._EraseCustomerPayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._EraseCustomerPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -19342,6 +19618,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setCustomerStatus":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setCustomerStatus(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eraseCustomer":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_eraseCustomer(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -21573,6 +21856,14 @@ func (ec *executionContext) marshalNEnrollLoyaltyPayload2ᚖcustomerserviceᚋgr
 		return graphql.Null
 	}
 	return ec._EnrollLoyaltyPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNEraseCustomerPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐEraseCustomerPayload(ctx context.Context, sel ast.SelectionSet, v *model.EraseCustomerPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "EraseCustomerPayload!")
+		return graphql.Null
+	}
+	return ec._EraseCustomerPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {

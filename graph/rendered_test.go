@@ -41,7 +41,8 @@ func newRenderedFixture(t *testing.T, srv *apitest.Server) renderedFixture {
 		PreferredLanguage: "en", MarketingConsent: true, Tags: []string{"vip", "café", "a,b"},
 		Metadata: map[string]any{"loyalty": map[string]any{"since": "2020", "score": 1.5}, "list": []any{1.0, "two", nil}, "emoji": "😀"},
 		Notes:    refTo("tab\there <b>&</b>"), CreatedAt: at("2026-01-02T03:04:05.123456Z"), LastPurchaseAt: refTo(at("2026-11-01T10:00:00Z"))})
-	bare := f.customer(models.Customer{FirstName: "Beto", LastName: "Solo", CreatedAt: at("2026-01-03T00:00:00Z")})
+	bare := f.customer(models.Customer{FirstName: "Erased", LastName: "Customer", CreatedAt: at("2026-01-03T00:00:00Z"),
+		ErasedAt: refTo(at("2026-06-01T00:00:00.25Z"))})
 	company := f.customer(models.Customer{FirstName: "Comercial", LastName: "Istmo S.A.", CustomerType: models.CustomerTypeB2B,
 		CreatedAt: at("2026-01-04T00:00:00.5Z")})
 	rx.rich, rx.bare, rx.company = rich.ID, bare.ID, company.ID
@@ -113,7 +114,7 @@ func newRenderedFixture(t *testing.T, srv *apitest.Server) renderedFixture {
 }
 
 const allCustomerScalars = `id customerType firstName lastName fullName email phone documentType documentNumber birthDate
-	gender status statusReason preferredLanguage marketingConsent tags metadata notes createdAt updatedAt lastPurchaseAt __typename`
+	gender status statusReason preferredLanguage marketingConsent tags metadata notes createdAt updatedAt lastPurchaseAt erasedAt __typename`
 
 const allAddressFields = `id customerId addressType recipientName addressLine1 addressLine2 city state postalCode country
 	phone isDefault isActive createdAt updatedAt __typename`

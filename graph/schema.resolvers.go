@@ -185,6 +185,13 @@ func (r *mutationResolver) SetCustomerStatus(ctx context.Context, id uuid.UUID, 
 	return &model.SetCustomerStatusPayload{Customer: c, UserErrors: ue}, err
 }
 
+// EraseCustomer is the resolver for the eraseCustomer field.
+func (r *mutationResolver) EraseCustomer(ctx context.Context, id uuid.UUID) (*model.EraseCustomerPayload, error) {
+	c, err := r.CustomerService.Erase(ctx, id)
+	ue, err := userErrors(err)
+	return &model.EraseCustomerPayload{Customer: c, UserErrors: ue}, err
+}
+
 // AddAddress is the resolver for the addAddress field.
 func (r *mutationResolver) AddAddress(ctx context.Context, customerID uuid.UUID, input model.AddAddressInput) (*model.AddAddressPayload, error) {
 	a, err := r.CustomerService.AddAddress(ctx, customerID, newAddress(input))

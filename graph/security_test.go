@@ -21,7 +21,8 @@ import (
 )
 
 // leastRole is §7 for every operation: the least role that may call it. A field of the
-// schema missing here fails TestSecurity_*: a new operation must be given its role.
+// schema missing here, or a name here the schema lacks, fails TestSecurity_EveryOperation:
+// a new operation must be given its role.
 var leastRole = map[string]auth.Role{
 	"Query.me": auth.Viewer, "Query.customer": auth.Viewer, "Query.customerByEmail": auth.Viewer,
 	"Query.customerByPhone": auth.Viewer, "Query.customerByDocument": auth.Viewer,
@@ -87,6 +88,22 @@ func everyOperationIsIsolated(t *testing.T, srv *apitest.Server) {
 			continue
 		}
 		docs[op.key] = doc
+	}
+	// And the other way round: every operation named here exists, so a renamed or removed
+	// one cannot leave a stale role (or document) behind.
+	inSchema := map[string]bool{}
+	for _, op := range ops {
+		inSchema[op.key] = true
+	}
+	for key := range leastRole {
+		if !inSchema[key] {
+			t.Errorf("leastRole names %s, which the schema does not have: remove it or correct its name", key)
+		}
+	}
+	for key := range explicitDocuments {
+		if !inSchema[key] {
+			t.Errorf("explicitDocuments names %s, which the schema does not have", key)
+		}
 	}
 	if t.Failed() {
 		t.FailNow()

@@ -1,5 +1,7 @@
 -- Reverses 20261125000001_init: everything it created in this database. The cluster-wide
--- roles are dropped only when no other database still uses them.
+-- roles are dropped only when no other database still uses them: one role serves every
+-- database of the service on a cluster, and a DROP ROLE fails while any of them grants it
+-- anything.
 DROP FUNCTION IF EXISTS customer_search_ids(text);
 DROP FUNCTION IF EXISTS tenant_organization_ids();
 DROP VIEW IF EXISTS v_customer_360;
@@ -17,6 +19,11 @@ BEGIN
   FOREACH r IN ARRAY ARRAY['customer_service_definer', 'customer_service_app'] LOOP
     IF EXISTS (SELECT FROM pg_roles WHERE rolname = r) THEN
       EXECUTE format('REVOKE ALL ON SCHEMA public FROM %I', r);
+      -- bun_migrations is bun's (it outlives this migration), so its grant is revoked
+      -- here, or this database would keep the role alive.
+      IF to_regclass('bun_migrations') IS NOT NULL THEN
+        EXECUTE format('REVOKE ALL ON bun_migrations FROM %I', r);
+      END IF;
       BEGIN
         EXECUTE format('DROP ROLE %I', r);
       EXCEPTION WHEN dependent_objects_still_exist THEN

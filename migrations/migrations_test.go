@@ -10,6 +10,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"customerservice/db"
+	"customerservice/internal/devdb"
 	"customerservice/internal/testdb"
 	"customerservice/migrations"
 )
@@ -89,40 +90,162 @@ func TestMigrations_EveryTableIsForcedRowLevelSecure(t *testing.T) {
 	}
 }
 
-// §7: the server's role neither owns the tables nor bypasses RLS, and holds only the
-// privileges it needs (no DELETE or UPDATE on the audit log, no DDL).
+// wantAppPrivileges is everything the server's role may do in its database (§7): each
+// table's privileges as the statements of the server, seed, jobs and segments need them
+// (derived in 20261202000001_least_privilege), the two functions of the init migration and
+// the schema. Any privilege more, or less, fails TestMigrations_AppRoleIsLeastPrivileged.
+var wantAppPrivileges = []string{
+	"function:customer_search_ids:EXECUTE",
+	"function:tenant_organization_ids:EXECUTE",
+	"schema:public:USAGE",
+	"table:addresses:DELETE,INSERT,SELECT,UPDATE",
+	"table:audit_log:INSERT,SELECT",
+	"table:bun_migrations:SELECT",
+	"table:credit_accounts:INSERT,SELECT,UPDATE",
+	"table:credit_payments:INSERT,SELECT",
+	"table:credit_usage:INSERT,SELECT,UPDATE",
+	"table:customer_segments:DELETE,INSERT,SELECT,UPDATE",
+	"table:customers:DELETE,INSERT,SELECT,UPDATE",
+	"table:job_run_results:INSERT,SELECT,UPDATE",
+	"table:job_runs:INSERT,SELECT,UPDATE",
+	"table:loyalty_accounts:INSERT,SELECT,UPDATE",
+	"table:loyalty_programs:INSERT,SELECT,UPDATE",
+	"table:loyalty_transactions:INSERT,SELECT,UPDATE",
+	"table:purchase_refunds:INSERT,SELECT",
+	"table:purchases:INSERT,SELECT,UPDATE",
+	"table:v_customer_360:SELECT",
+}
+
+// initAppPrivileges is what the role held before 20261202000001_least_privilege: DELETE on
+// every ledger table, UPDATE on the append-only ones. That migration's down restores it.
+var initAppPrivileges = []string{
+	"function:customer_search_ids:EXECUTE",
+	"function:tenant_organization_ids:EXECUTE",
+	"schema:public:USAGE",
+	"table:addresses:DELETE,INSERT,SELECT,UPDATE",
+	"table:audit_log:INSERT,SELECT",
+	"table:bun_migrations:SELECT",
+	"table:credit_accounts:DELETE,INSERT,SELECT,UPDATE",
+	"table:credit_payments:DELETE,INSERT,SELECT,UPDATE",
+	"table:credit_usage:DELETE,INSERT,SELECT,UPDATE",
+	"table:customer_segments:DELETE,INSERT,SELECT,UPDATE",
+	"table:customers:DELETE,INSERT,SELECT,UPDATE",
+	"table:job_run_results:INSERT,SELECT,UPDATE",
+	"table:job_runs:INSERT,SELECT,UPDATE",
+	"table:loyalty_accounts:DELETE,INSERT,SELECT,UPDATE",
+	"table:loyalty_programs:INSERT,SELECT,UPDATE",
+	"table:loyalty_transactions:DELETE,INSERT,SELECT,UPDATE",
+	"table:purchase_refunds:DELETE,INSERT,SELECT,UPDATE",
+	"table:purchases:DELETE,INSERT,SELECT,UPDATE",
+	"table:v_customer_360:SELECT",
+}
+
+// privileges is everything role may do in conn's database, one "kind:object:PRIV,…" line
+// per object: on each table, view and sequence of the public schema whatever it holds
+// directly, through PUBLIC or through a role it belongs to, table-wide or on any column;
+// on the public schema the same; on functions what was granted to it by name (PUBLIC may
+// execute every extension function, which says nothing about this role).
+func privileges(t *testing.T, conn bun.IDB, role string) []string {
+	t.Helper()
+	var lines []string
+	err := conn.NewRaw(`
+		WITH rel_priv AS (
+		  SELECT CASE c.relkind WHEN 'S' THEN 'sequence' ELSE 'table' END AS kind, c.relname AS name, p.priv
+		  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		  CROSS JOIN unnest(ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER', 'USAGE']) AS p(priv)
+		  WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+		    AND CASE
+		      WHEN c.relkind = 'S' THEN p.priv IN ('SELECT', 'UPDATE', 'USAGE') AND has_sequence_privilege(?0, c.oid, p.priv)
+		      WHEN p.priv = 'USAGE' THEN false
+		      WHEN p.priv IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES') THEN has_any_column_privilege(?0, c.oid, p.priv)
+		      ELSE has_table_privilege(?0, c.oid, p.priv)
+		    END
+		), schema_priv AS (
+		  SELECT 'schema', 'public', p.priv FROM unnest(ARRAY['USAGE', 'CREATE']) AS p(priv)
+		  WHERE has_schema_privilege(?0, 'public', p.priv)
+		), function_priv AS (
+		  SELECT 'function', f.proname::text, a.privilege_type
+		  FROM pg_proc f JOIN pg_namespace n ON n.oid = f.pronamespace, aclexplode(f.proacl) a
+		  WHERE n.nspname = 'public' AND a.grantee = (SELECT oid FROM pg_roles WHERE rolname = ?0)
+		)
+		SELECT kind || ':' || name || ':' || string_agg(priv, ',' ORDER BY priv)
+		FROM (SELECT * FROM rel_priv UNION ALL SELECT * FROM schema_priv UNION ALL SELECT * FROM function_priv) AS x(kind, name, priv)
+		GROUP BY kind, name`, role).Scan(context.Background(), &lines)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(lines)
+	return lines
+}
+
+// §7: the server's role neither owns the tables nor bypasses RLS, and holds exactly the
+// privileges its statements need: wantAppPrivileges, no more (no DELETE of a ledger row,
+// no UPDATE of an append-only table, no DDL), no less. The login role adds nothing to it.
 func TestMigrations_AppRoleIsLeastPrivileged(t *testing.T) {
 	owner := openOwner(t, "")
 	ctx := context.Background()
-	var super, bypass, login bool
-	if err := owner.QueryRowContext(ctx, "SELECT rolsuper, rolbypassrls, rolcanlogin FROM pg_roles WHERE rolname = ?", db.AppRole).
-		Scan(&super, &bypass, &login); err != nil {
+	var super, bypass, login, createRole, createDB bool
+	var memberOf int
+	if err := owner.QueryRowContext(ctx, `SELECT rolsuper, rolbypassrls, rolcanlogin, rolcreaterole, rolcreatedb,
+			(SELECT count(*) FROM pg_auth_members m WHERE m.member = r.oid)
+		FROM pg_roles r WHERE rolname = ?`, db.AppRole).
+		Scan(&super, &bypass, &login, &createRole, &createDB, &memberOf); err != nil {
 		t.Fatal(err)
 	}
-	if super || bypass || login {
-		t.Fatalf("%s: super=%v bypassrls=%v login=%v", db.AppRole, super, bypass, login)
+	if super || bypass || login || createRole || createDB || memberOf != 0 {
+		t.Fatalf("%s: super=%v bypassrls=%v login=%v createrole=%v createdb=%v member of %d roles",
+			db.AppRole, super, bypass, login, createRole, createDB, memberOf)
 	}
 	var owned int
-	if err := owner.QueryRowContext(ctx, `SELECT count(*) FROM pg_tables WHERE schemaname = 'public' AND tableowner IN (?, 'customer_service')`, db.AppRole).Scan(&owned); err != nil {
+	if err := owner.QueryRowContext(ctx, `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) IN (?, ?)`, db.AppRole, devdb.LoginRole).Scan(&owned); err != nil {
 		t.Fatal(err)
 	}
 	if owned != 0 {
-		t.Fatalf("the app role owns %d tables", owned)
+		t.Fatalf("the server's roles own %d relations", owned)
 	}
-	var privs []string
-	if err := owner.NewRaw(`SELECT table_name || ':' || string_agg(privilege_type, ',' ORDER BY privilege_type)
-		FROM information_schema.role_table_grants WHERE grantee = ? GROUP BY table_name ORDER BY table_name`, db.AppRole).Scan(ctx, &privs); err != nil {
+	if got := privileges(t, owner, db.AppRole); !slices.Equal(got, wantAppPrivileges) {
+		t.Errorf("%s holds:\n  %s\nwant:\n  %s\nmore: %v\nless: %v", db.AppRole, strings.Join(got, "\n  "),
+			strings.Join(wantAppPrivileges, "\n  "), diff(got, wantAppPrivileges), diff(wantAppPrivileges, got))
+	}
+	// The login role's tables privileges are the app role's (functions are granted by name).
+	loginTables := slices.DeleteFunc(privileges(t, owner, devdb.LoginRole), func(l string) bool { return strings.HasPrefix(l, "function:") })
+	wantTables := slices.DeleteFunc(slices.Clone(wantAppPrivileges), func(l string) bool { return strings.HasPrefix(l, "function:") })
+	if !slices.Equal(loginTables, wantTables) {
+		t.Errorf("the login role %s holds more or less than %s: more %v, less %v", devdb.LoginRole, db.AppRole,
+			diff(loginTables, wantTables), diff(wantTables, loginTables))
+	}
+}
+
+// The least-privilege migration's down gives the role back exactly the init migration's
+// grants, and its up takes them away again.
+func TestMigrations_LeastPrivilegeDownRestoresTheInitGrants(t *testing.T) {
+	admin := openOwner(t, "postgres")
+	ctx := context.Background()
+	if _, err := admin.ExecContext(ctx, "CREATE DATABASE migrations_least_privilege"); err != nil {
 		t.Fatal(err)
 	}
-	got := strings.Join(privs, " ")
-	for _, want := range []string{"audit_log:INSERT,SELECT", "loyalty_programs:INSERT,SELECT,UPDATE", "customers:DELETE,INSERT,SELECT,UPDATE",
-		"v_customer_360:SELECT", "bun_migrations:SELECT", "job_runs:INSERT,SELECT,UPDATE", "job_run_results:INSERT,SELECT,UPDATE"} {
-		if !strings.Contains(got, want) {
-			t.Errorf("grants %q lack %q", got, want)
+	conn := openOwner(t, "migrations_least_privilege")
+	if err := migrations.Up(ctx, conn); err != nil {
+		t.Fatal(err)
+	}
+	run := func(file string) {
+		t.Helper()
+		sql, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, string(sql)); err != nil {
+			t.Fatalf("%s: %v", file, err)
 		}
 	}
-	if strings.Contains(got, "TRUNCATE") || strings.Contains(got, "REFERENCES") || strings.Contains(got, "TRIGGER") {
-		t.Errorf("grants include more than data access: %s", got)
+	run("20261202000001_least_privilege.tx.down.sql")
+	if got := privileges(t, conn, db.AppRole); !slices.Equal(got, initAppPrivileges) {
+		t.Errorf("after down: more %v, less %v", diff(got, initAppPrivileges), diff(initAppPrivileges, got))
+	}
+	run("20261202000001_least_privilege.tx.up.sql")
+	if got := privileges(t, conn, db.AppRole); !slices.Equal(got, wantAppPrivileges) {
+		t.Errorf("after up again: more %v, less %v", diff(got, wantAppPrivileges), diff(wantAppPrivileges, got))
 	}
 }
 
@@ -151,6 +274,12 @@ func TestMigrations_DownReversesUp(t *testing.T) {
 	if left := withoutBun(schemaObjects(t, conn)); !slices.Equal(left, withoutBun(empty)) {
 		t.Fatalf("after down, objects remain: %v", diff(left, empty))
 	}
+	// The roles are the cluster's: the test database of this package still uses them, so
+	// down keeps them (schemaObjects compared their existence above); but nothing in this
+	// database may hold them any more, or no down could ever drop them.
+	if held := roleDependencies(t, conn); len(held) > 0 {
+		t.Fatalf("after down, this database still holds the service's roles: %v", held)
+	}
 	if err := migrations.Up(ctx, conn); err != nil {
 		t.Fatal(err)
 	}
@@ -159,25 +288,62 @@ func TestMigrations_DownReversesUp(t *testing.T) {
 	}
 }
 
-// schemaObjects lists the tables, views, indexes, functions, policies and extensions.
+// serviceRoles are the cluster-wide roles the init migration creates.
+var serviceRoles = []string{db.AppRole, "customer_service_definer"}
+
+// schemaObjects lists the tables, views, indexes, functions, policies and extensions, the
+// grants of the service's roles in this database (on relations, columns, functions and the
+// schema), and which of those roles exist.
 func schemaObjects(t *testing.T, conn *bun.DB) []string {
 	t.Helper()
 	var names []string
 	err := conn.NewRaw(`
+		WITH roles AS (SELECT oid, rolname FROM pg_roles WHERE rolname IN (?))
 		SELECT 'rel:' || relname || ':' || relkind::text FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 		  WHERE nspname = 'public' AND relkind IN ('r', 'v', 'i', 'S', 'm')
 		UNION ALL SELECT 'fn:' || proname FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE nspname = 'public'
 		UNION ALL SELECT 'policy:' || tablename || ':' || policyname FROM pg_policies WHERE schemaname = 'public'
 		UNION ALL SELECT 'ext:' || extname FROM pg_extension
-		ORDER BY 1`).Scan(context.Background(), &names)
+		UNION ALL SELECT 'role:' || rolname FROM roles
+		UNION ALL SELECT 'grant:' || r.rolname || ':' || c.relname || ':' || a.privilege_type
+		  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace, aclexplode(c.relacl) a JOIN roles r ON r.oid = a.grantee
+		  WHERE n.nspname = 'public'
+		UNION ALL SELECT 'grant:' || r.rolname || ':' || c.relname || '.' || at.attname || ':' || a.privilege_type
+		  FROM pg_attribute at JOIN pg_class c ON c.oid = at.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace,
+		    aclexplode(at.attacl) a JOIN roles r ON r.oid = a.grantee
+		  WHERE n.nspname = 'public'
+		UNION ALL SELECT 'grant:' || r.rolname || ':' || f.proname || '():' || a.privilege_type
+		  FROM pg_proc f JOIN pg_namespace n ON n.oid = f.pronamespace, aclexplode(f.proacl) a JOIN roles r ON r.oid = a.grantee
+		  WHERE n.nspname = 'public'
+		UNION ALL SELECT 'grant:' || r.rolname || ':schema ' || n.nspname || ':' || a.privilege_type
+		  FROM pg_namespace n, aclexplode(n.nspacl) a JOIN roles r ON r.oid = a.grantee
+		  WHERE n.nspname = 'public'
+		ORDER BY 1`, bun.In(serviceRoles)).Scan(context.Background(), &names)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return names
 }
 
+// roleDependencies lists what in conn's database refers to the service's roles (grants,
+// ownership): what makes their DROP ROLE fail.
+func roleDependencies(t *testing.T, conn *bun.DB) []string {
+	t.Helper()
+	var deps []string
+	err := conn.NewRaw(`SELECT r.rolname || ': ' || d.classid::regclass::text || ' ' || d.objid || ' (' || d.deptype::text || ')'
+		FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid
+		WHERE d.refclassid = 'pg_authid'::regclass AND r.rolname IN (?)
+		  AND d.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+		ORDER BY 1`, bun.In(serviceRoles)).Scan(context.Background(), &deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return deps
+}
+
+// withoutBun leaves out bun's own tables, which outlive every down (grants on them stay in).
 func withoutBun(names []string) []string {
-	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return strings.Contains(n, "bun_migration") })
+	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return strings.HasPrefix(n, "rel:bun_migration") })
 }
 
 func diff(a, b []string) []string {

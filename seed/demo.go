@@ -14,6 +14,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 	"golang.org/x/sync/errgroup"
 
+	"customerservice/audit"
 	"customerservice/auth"
 	"customerservice/credit"
 	"customerservice/customers"
@@ -53,9 +54,13 @@ const (
 // now: the first `jobs run` expires nothing, changes no tier, and recalculates the same
 // segments (purchase times keep at least six hours from any day boundary, see ago).
 //
-// Should the load fail (or be interrupted), the customers it inserted are deleted, with
-// everything that hangs from them, so the next start loads again; the audit rows of the
-// service calls stay.
+// The load is many transactions (each service call its own, as for a client), so it marks
+// its end: a `seed.demo` audit row of the organization, written in the transaction that
+// holds the load's lock and committed only once everything else has. A load that did not
+// get there — it failed, or the process was killed — left its customers without the
+// marker: the next load deletes them, with everything that hangs from them, and starts
+// over (the audit rows of the service calls stay). An organization with other customers
+// than the demo's is in use, and is left alone.
 func Demo(ctx context.Context, pool *bun.DB) (loaded bool, err error) {
 	return loadDemo(ctx, pool, time.Now())
 }
@@ -93,20 +98,31 @@ func demoGenerator(now time.Time) generator {
 func loadDemo(ctx context.Context, pool *bun.DB, now time.Time) (loaded bool, err error) {
 	g := demoGenerator(now)
 	plans := demoPlans(g)
+	ids := make([]uuid.UUID, len(plans))
+	for i, p := range plans {
+		ids[i] = p.customer.ID
+	}
 	err = db.InOrg(ctx, pool, DemoOrg, false, func(ctx context.Context, tx bun.Tx) error {
 		// Two processes starting at once must not both load it: the second waits here, for
-		// as long as the first takes, then finds its customers.
+		// as long as the first takes, then finds the marker.
 		if _, err := tx.ExecContext(ctx, "SET LOCAL statement_timeout = 0"); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, "SELECT pg_advisory_xact_lock(hashtext('customer-service demo seed'))"); err != nil {
 			return err
 		}
-		n, err := tx.NewSelect().Table("customers").Count(ctx)
-		if err != nil || n > 0 {
+		done, err := tx.NewSelect().Model((*models.AuditEntry)(nil)).
+			Where("entity_type = 'organization' AND entity_id = ? AND action = ?", DemoOrg, demoLoadedAction).Exists(ctx)
+		if err != nil || done {
 			return err
 		}
-		loaded = true
+		others, err := tx.NewSelect().Table("customers").Where("customer_id NOT IN (?)", bun.In(ids)).Exists(ctx)
+		if err != nil || others {
+			return err
+		}
+		if err := removeUnfinishedDemo(ctx, pool, ids); err != nil {
+			return err
+		}
 		play, workers, err := demoPool(ctx, pool)
 		if err != nil {
 			return err
@@ -114,15 +130,34 @@ func loadDemo(ctx context.Context, pool *bun.DB, now time.Time) (loaded bool, er
 		if play != pool {
 			defer play.Close()
 		}
-		return playDemo(ctx, play, g, plans, workers)
+		if err := playDemo(ctx, play, g, plans, workers); err != nil {
+			return err
+		}
+		loaded = true
+		return audit.Record(ctx, tx, auth.Principal{UserID: DemoUser, OrganizationID: DemoOrg}, audit.Entry{
+			Action: demoLoadedAction, EntityType: "organization", EntityID: DemoOrg,
+			Details: map[string]any{"customers": len(plans)},
+		})
 	})
 	if err != nil {
-		if loaded {
-			undoDemo(ctx, pool, plans)
-		}
 		return false, fmt.Errorf("load the demo organization: %w", err)
 	}
 	return loaded, nil
+}
+
+// demoLoadedAction is the audit action that marks the demo organization as loaded in full.
+const demoLoadedAction = "seed.demo"
+
+// removeUnfinishedDemo deletes what an unfinished load left of the demo's customers (and,
+// by cascade, their rows), committed before the load starts over: the load's own
+// transactions insert the same ids.
+func removeUnfinishedDemo(ctx context.Context, pool *bun.DB, ids []uuid.UUID) error {
+	return db.InOrg(ctx, pool, DemoOrg, false, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.NewDelete().Model((*models.Customer)(nil)).Where("customer_id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
+			return fmt.Errorf("remove an unfinished demo load: %w", err)
+		}
+		return nil
+	})
 }
 
 // demoPool is the pool the demo plays through and how many customers it plays at once: a
@@ -162,22 +197,6 @@ func demoPool(ctx context.Context, pool *bun.DB) (*bun.DB, int, error) {
 	sqldb.SetMaxOpenConns(demoWorkers)
 	sqldb.SetMaxIdleConns(demoWorkers)
 	return bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns()), demoWorkers, nil
-}
-
-// undoDemo deletes the customers a failed load inserted (and, by cascade, their rows), even
-// when ctx was cancelled; it is best effort: the error that made the load fail is the one
-// reported.
-func undoDemo(ctx context.Context, pool *bun.DB, plans []*plan) {
-	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-	defer cancel()
-	ids := make([]uuid.UUID, len(plans))
-	for i, p := range plans {
-		ids[i] = p.customer.ID
-	}
-	_ = db.InOrg(ctx, pool, DemoOrg, false, func(ctx context.Context, tx bun.Tx) error {
-		_, err := tx.NewDelete().Model((*models.Customer)(nil)).Where("customer_id IN (?)", bun.In(ids)).Exec(ctx)
-		return err
-	})
 }
 
 // player plays plans through the domain services.

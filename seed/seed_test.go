@@ -312,21 +312,49 @@ func TestCustomers_SameSeedSameCustomersOtherOrgOtherIDs(t *testing.T) {
 
 // The demo goes through the services; the bulk load replays the same plans in memory. Both
 // must leave the same figures: the demo is loaded here, and every customer's rows are
-// compared with the replay of its plan.
-func TestDemo_LoadsThroughTheServicesOnceThenIsANoOp(t *testing.T) {
+// compared with the replay of its plan. It is loaded over what a load killed half-way left
+// (some of its customers with their rows, and no marker): those go, and the result is the
+// demo exactly, marked loaded once; a second load is a no-op.
+func TestDemo_LoadsThroughTheServicesOverAnUnfinishedLoadThenIsANoOp(t *testing.T) {
 	app, owner := pools(t)
 	ctx := context.Background()
 	now := time.Now()
+	g := demoGenerator(now)
+	prog := defaultProgram(t, app, DemoOrg)
+	plans := demoPlans(g)
+
+	var leftovers []*outcome
+	for _, p := range plans[:10] {
+		leftovers = append(leftovers, g.replay(p, prog))
+	}
+	if err := db.InOrg(ctx, app, DemoOrg, false, func(ctx context.Context, tx bun.Tx) error {
+		_, err := insert(ctx, tx, leftovers)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if left := countRows(t, owner, DemoOrg); left["customers"] != 10 || left["purchases"] == 0 {
+		t.Fatalf("the unfinished load's leftovers: %v", left)
+	}
+
 	start := time.Now()
 	loaded, err := loadDemo(ctx, app, now)
 	if err != nil || !loaded {
 		t.Fatalf("first Demo: loaded=%v err=%v", loaded, err)
 	}
 	t.Logf("demo loaded in %v", time.Since(start).Round(time.Millisecond))
+	markers := func() int {
+		var n int
+		if err := owner.NewRaw("SELECT count(*) FROM audit_log WHERE organization_id = ? AND action = 'seed.demo' AND entity_id = ?",
+			DemoOrg, DemoOrg).Scan(ctx, &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := markers(); n != 1 {
+		t.Fatalf("%d seed.demo markers after the load, want 1", n)
+	}
 
-	g := demoGenerator(now)
-	prog := defaultProgram(t, app, DemoOrg)
-	plans := demoPlans(g)
 	want := make(map[uuid.UUID]string, len(plans))
 	outcomes := make([]*outcome, len(plans))
 	for i, p := range plans {
@@ -365,6 +393,9 @@ func TestDemo_LoadsThroughTheServicesOnceThenIsANoOp(t *testing.T) {
 	}
 	if again := countRows(t, owner, DemoOrg); !reflect.DeepEqual(again, first) {
 		t.Fatalf("second Demo changed the data: %v, then %v", first, again)
+	}
+	if n := markers(); n != 1 {
+		t.Fatalf("%d seed.demo markers after the second Demo, want 1", n)
 	}
 	jobsChangeNothing(t, app, owner, DemoOrg)
 }

@@ -152,6 +152,7 @@ var customerScalars = scalarFields{
 	"createdAt":         col("created_at", dateTime),
 	"updatedAt":         col("updated_at", dateTime),
 	"lastPurchaseAt":    col("last_purchase_at", dateTime),
+	"erasedAt":          col("erased_at", dateTime),
 }
 
 func (c *compiler) customerField(f graphql.CollectedField) string {

@@ -322,6 +322,14 @@ type EnrollLoyaltyPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// The result of eraseCustomer.
+type EraseCustomerPayload struct {
+	// The customer as erased (anonymous values, `erasedAt` set); null when there are user errors.
+	Customer *models.Customer `json:"customer,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
 // One run of a scheduled job, for one slot (a day's scheduled time).
 type JobRun struct {
 	// The scheduled time the run is for: one run per job and slot, whichever replica runs it.

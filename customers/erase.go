@@ -1,0 +1,116 @@
+package customers
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"customerservice/apperr"
+	"customerservice/audit"
+	"customerservice/auth"
+	"customerservice/models"
+)
+
+// Erasure, the right to be forgotten (§3).
+
+// The names an erased customer takes: the columns are NOT NULL and non-blank, and the
+// record then reads as what it is.
+const (
+	ErasedFirstName = "Erased"
+	ErasedLastName  = "Customer"
+)
+
+// Erase replaces a customer's personal data with anonymous values, in one transaction with
+// the customer locked: the names become ErasedFirstName and ErasedLastName; email, phone,
+// document, birth date, gender, notes and status reason are cleared (and with them the
+// search text, which the database derives from names, email, phone and document); tags and
+// metadata are emptied, marketing consent withdrawn, the language reset to the default;
+// erased_at is set. Its addresses and its segment (a profile derived from its purchases,
+// which the recalculation no longer gives erased customers) are deleted. The loyalty
+// account, credit account, purchases and every amount stay, for accounting.
+//
+// The audit row names the changed columns only, never a value. Erasing an erased customer
+// changes nothing and succeeds (a retry is safe, §8); that call is audited too, with no
+// changed fields.
+func (s *Service) Erase(ctx context.Context, id uuid.UUID) (*models.Customer, error) {
+	var c models.Customer
+	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
+		if err := lockCustomer(ctx, tx, id, []string{"id"}, &c); err != nil {
+			return err
+		}
+		entry := audit.Entry{Action: "customer.erase", EntityType: "customer", EntityID: c.ID}
+		if c.ErasedAt != nil {
+			entry.Details = map[string]any{"already_erased": true}
+			return audit.Record(ctx, tx, p, entry)
+		}
+		changed := anonymize(&c, time.Now())
+		if err := updateCustomer(ctx, tx, &c, changed); err != nil {
+			return err
+		}
+		addresses, err := tx.NewDelete().Model((*models.Address)(nil)).Where("customer_id = ?", c.ID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("delete addresses: %w", err)
+		}
+		segment, err := tx.NewDelete().Model((*models.CustomerSegment)(nil)).Where("customer_id = ?", c.ID).Exec(ctx)
+		if err != nil {
+			return fmt.Errorf("delete segment: %w", err)
+		}
+		deletedAddresses, _ := addresses.RowsAffected()
+		deletedSegments, _ := segment.RowsAffected()
+		entry.ChangedFields = changed
+		entry.Details = map[string]any{"addresses_deleted": deletedAddresses, "segment_deleted": deletedSegments > 0}
+		return audit.Record(ctx, tx, p, entry)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+// anonymize replaces c's personal data with the anonymous values of Erase, marks it erased
+// at now, and returns the columns whose value changed.
+func anonymize(c *models.Customer, now time.Time) []string {
+	var changed []string
+	set := func(column string, differs bool) {
+		if differs {
+			changed = append(changed, column)
+		}
+	}
+	defaults := newCustomerRow()
+	set("first_name", c.FirstName != ErasedFirstName)
+	set("last_name", c.LastName != ErasedLastName)
+	set("email", c.Email != nil)
+	set("phone", c.Phone != nil)
+	set("document_type", c.DocumentType != nil)
+	set("document_number", c.DocumentNumber != nil)
+	set("birth_date", c.BirthDate != nil)
+	set("gender", c.Gender != nil)
+	set("status_reason", c.StatusReason != nil)
+	set("preferred_language", c.PreferredLanguage != defaults.PreferredLanguage)
+	set("marketing_consent", c.MarketingConsent != defaults.MarketingConsent)
+	set("tags", len(c.Tags) > 0)
+	set("metadata", len(c.Metadata) > 0)
+	set("notes", c.Notes != nil)
+	set("erased_at", true)
+
+	c.FirstName, c.LastName = ErasedFirstName, ErasedLastName
+	c.Email, c.Phone, c.DocumentType, c.DocumentNumber = nil, nil, nil, nil
+	c.BirthDate, c.Gender, c.StatusReason, c.Notes = nil, nil, nil, nil
+	c.PreferredLanguage, c.MarketingConsent = defaults.PreferredLanguage, defaults.MarketingConsent
+	c.Tags, c.Metadata = defaults.Tags, defaults.Metadata
+	at := now.UTC().Truncate(time.Microsecond) // what PostgreSQL stores
+	c.ErasedAt = &at
+	return changed
+}
+
+// refuseErased is the answer to a change of an erased customer: its data is not set
+// again (§3), though its accounting records live on.
+func refuseErased(c *models.Customer, field []string) error {
+	if c.ErasedAt == nil {
+		return nil
+	}
+	return apperr.OnField(apperr.InvalidState, field, "the customer was erased: its data cannot be changed")
+}
