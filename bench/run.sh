@@ -95,7 +95,7 @@ cp "$b/postgraphile-server.mjs" "$w/pgl/"
 
 # ---- start both servers ----------------------------------------------------------------------
 DATABASE_URL="postgres://cs_bench:cs_bench@127.0.0.1:$PGPORT/bench?sslmode=disable" JWT_SECRET=$SECRET PORT=$OURS_PORT \
-  LOG_LEVEL=warn LOG_FORMAT=json RATE_LIMIT_ORG_RPS=0 RATE_LIMIT_SUBJECT_RPS=0 \
+  LOG_LEVEL=warn LOG_FORMAT=json RATE_LIMIT_ORG_RPS=0 RATE_LIMIT_SUBJECT_RPS=0 JOBS_ENABLED=false \
   "$w/customer-service" serve >"$w/ours.log" 2>&1 &
 ours=$!; pids+=("$ours")
 (cd "$w/pgl" && NODE_ENV=production JWT_SECRET=$SECRET PORT=$PGL_PORT \
