@@ -40,17 +40,29 @@ var Codes = []models.SegmentCode{
 //	            covering index purchases_rfm_idx), per customer: all-time count, net value and
 //	            last purchase, and the count and net value in the window
 //	candidates  the customers that get a row: a purchase ever (then lost or scored) or created
-//	            in the last 90 days (new); money also in cents, to rank on integers
+//	            in the last 90 days (new); money also in cents, to rank on integers; whether
+//	            they have a row already (read before anything is written)
 //	population  n: how many have a purchase in the window; and how many ever purchased
-//	scored      R, F, M = 1 + floor(5 × (rank − 1) / n), RANK() worst first among the customers
-//	            with a purchase in the window (equal values score equally), and the top-5 %
-//	            lifetime-value flag
+//	thresholds  where each score starts (scoreStarts): a score of §6, 1 + floor(5 × (rank − 1)
+//	            / n) with RANK() worst first, is at least s exactly when at least
+//	            ceil((s − 1) × n / 5) customers rank worse, that is when the value is better
+//	            than the one at that position of the worst-first order; likewise the top 5 %
+//	            of lifetime value starts at the ceil(P / 20)-th largest of the P purchasers'
+//	scored      R, F, M and the top-5 % flag of each customer, by comparing with them
 //	segmented   the ordered rules (segmentRules) and the two no-purchase cases
-//	upserted    one INSERT … ON CONFLICT (customer_id) DO UPDATE, in customer order (index
-//	            locality)
+//	updated     the customers that have a row: one UPDATE … FROM, joined on customer_id
+//	inserted    the others (recalculations of one organization are serialized, so no other
+//	            writer adds a row meanwhile): one INSERT
 //
-// It returns the rows it wrote, by segment. The rows of customers that no longer qualify are
-// the ones it did not write: removeStaleSQL deletes them next.
+// Positions rather than RANK() over every row: four sorts of one narrow column instead of
+// four sorts of the whole candidate rows, the same scores (equal values still score
+// equally). An UPDATE joined to the new rows rather than INSERT … ON CONFLICT DO UPDATE: the
+// nightly run rewrites every row (days since the last purchase move), and the conflict
+// check of each row cost a third of the statement on a million customers (BENCHMARKS.md).
+//
+// It returns the rows it computed, by segment: each is written, but for a customer erased
+// meanwhile (the UPDATE finds its row gone). The rows of customers that no longer qualify
+// are the ones it did not write: removeStaleSQL deletes them next.
 //
 // Days are elapsed 24-hour periods (floor), so the result does not depend on the session's
 // time zone; the window bounds are inclusive. Money is numeric throughout (cents only as sort
@@ -65,11 +77,11 @@ WITH settings AS MATERIALIZED (
 history AS (
   SELECT p.customer_id,
          count(*)                                 AS total_orders,
-         sum(p.amount - p.refunded_amount)        AS lifetime_value,
+         sum(p.amount) - sum(p.refunded_amount)   AS lifetime_value,
          max(p.occurred_at)                       AS last_purchase_at,
          count(*) FILTER (WHERE p.occurred_at >= (SELECT window_start FROM settings)) AS frequency,
-         sum(p.amount - p.refunded_amount)
-           FILTER (WHERE p.occurred_at >= (SELECT window_start FROM settings))        AS monetary
+         sum(p.amount) FILTER (WHERE p.occurred_at >= (SELECT window_start FROM settings))
+           - sum(p.refunded_amount) FILTER (WHERE p.occurred_at >= (SELECT window_start FROM settings)) AS monetary
   FROM (SELECT customer_id, occurred_at, amount, refunded_amount
         FROM purchases
         WHERE organization_id = ?0 AND occurred_at <= ?1::timestamptz
@@ -80,63 +92,90 @@ candidates AS MATERIALIZED (
   SELECT c.customer_id, h.total_orders, h.lifetime_value, h.frequency,
          floor(date_part('epoch', ?1::timestamptz - h.last_purchase_at) / 86400)::integer AS days_since,
          (h.monetary * 100)::bigint       AS monetary_cents,
-         (h.lifetime_value * 100)::bigint AS value_cents
+         (h.lifetime_value * 100)::bigint AS value_cents,
+         cs.customer_id IS NOT NULL       AS has_row
   FROM customers c
   LEFT JOIN history h ON h.customer_id = c.customer_id
+  LEFT JOIN customer_segments cs ON cs.customer_id = c.customer_id
   WHERE c.organization_id = ?0 AND c.erased_at IS NULL
     AND (h.customer_id IS NOT NULL OR c.created_at >= (SELECT new_since FROM settings))
 ),
-population AS (
+population AS MATERIALIZED (
   SELECT count(*) FILTER (WHERE frequency > 0)    AS in_window,
          count(*) FILTER (WHERE total_orders > 0) AS purchasers
   FROM candidates
 ),
+thresholds AS MATERIALIZED (
+  SELECT * FROM
+    ` + scoreStarts("r", "days_since DESC") + `,
+    ` + scoreStarts("f", "frequency") + `,
+    ` + scoreStarts("m", "monetary_cents") + `,
+    (SELECT max(x.v) FILTER (WHERE x.rn = (p.purchasers + 19) / 20) AS top
+       FROM (SELECT value_cents AS v, row_number() OVER (ORDER BY value_cents DESC) AS rn
+             FROM candidates WHERE total_orders > 0) AS x, population AS p) AS top
+),
 scored AS (
-  SELECT customer_id, total_orders, lifetime_value, days_since,
-         CASE WHEN frequency > 0 THEN 1 + 5 * (rank() OVER (PARTITION BY frequency > 0 ORDER BY days_since DESC) - 1)
-                                        / (SELECT in_window FROM population) END AS rfm_recency,
-         CASE WHEN frequency > 0 THEN 1 + 5 * (rank() OVER (PARTITION BY frequency > 0 ORDER BY frequency) - 1)
-                                        / (SELECT in_window FROM population) END AS rfm_frequency,
-         CASE WHEN frequency > 0 THEN 1 + 5 * (rank() OVER (PARTITION BY frequency > 0 ORDER BY monetary_cents) - 1)
-                                        / (SELECT in_window FROM population) END AS rfm_monetary,
-         -- top 5 %: fewer than 5 % of the customers who ever purchased have a higher value
-         COALESCE(value_cents > 0
-                  AND 20 * (rank() OVER (PARTITION BY total_orders > 0 ORDER BY value_cents DESC) - 1)
-                      < (SELECT purchasers FROM population), false) AS top_value
-  FROM candidates
+  SELECT c.customer_id, c.has_row, c.total_orders, c.lifetime_value, c.days_since,
+         CASE WHEN c.frequency > 0 THEN 1 + (c.days_since < t.r2)::int + (c.days_since < t.r3)::int
+                                        + (c.days_since < t.r4)::int + (c.days_since < t.r5)::int END AS rfm_recency,
+         CASE WHEN c.frequency > 0 THEN 1 + (c.frequency > t.f2)::int + (c.frequency > t.f3)::int
+                                        + (c.frequency > t.f4)::int + (c.frequency > t.f5)::int END AS rfm_frequency,
+         CASE WHEN c.frequency > 0 THEN 1 + (c.monetary_cents > t.m2)::int + (c.monetary_cents > t.m3)::int
+                                        + (c.monetary_cents > t.m4)::int + (c.monetary_cents > t.m5)::int END AS rfm_monetary,
+         COALESCE(c.value_cents > 0 AND c.value_cents >= t.top, false) AS top_value
+  FROM candidates AS c, thresholds AS t
 ),
 segmented AS (
-  SELECT s.*,
-         CASE WHEN rfm_recency IS NULL THEN CASE WHEN total_orders > 0 THEN 'lost' ELSE 'new' END
+  SELECT s.customer_id, s.has_row, s.rfm_recency, s.rfm_frequency, s.rfm_monetary,
+         COALESCE(s.lifetime_value, 0) AS lifetime_value,
+         COALESCE(round(s.lifetime_value / s.total_orders, 2), 0) AS average_order_value,
+         COALESCE(s.total_orders, 0) AS total_orders, s.days_since, s.top_value,
+         CASE WHEN s.rfm_recency IS NULL THEN CASE WHEN s.total_orders > 0 THEN 'lost' ELSE 'new' END
               ELSE ` + segmentRules + `
          END AS segment_code
   FROM scored s
 ),
-upserted AS (
-  INSERT INTO customer_segments AS cs (organization_id, customer_id, segment_code,
+updated AS (
+  UPDATE customer_segments AS cs SET
+    segment_code = s.segment_code,
+    rfm_recency = s.rfm_recency,
+    rfm_frequency = s.rfm_frequency,
+    rfm_monetary = s.rfm_monetary,
+    lifetime_value = s.lifetime_value,
+    average_order_value = s.average_order_value,
+    total_orders = s.total_orders,
+    days_since_last_purchase = s.days_since,
+    is_vip = s.segment_code = 'champions' OR s.top_value,
+    is_at_risk = s.segment_code = 'at_risk',
+    calculated_at = ?1::timestamptz
+  FROM segmented AS s
+  WHERE s.has_row AND cs.customer_id = s.customer_id
+),
+inserted AS (
+  INSERT INTO customer_segments (organization_id, customer_id, segment_code,
     rfm_recency, rfm_frequency, rfm_monetary, lifetime_value, average_order_value, total_orders,
     days_since_last_purchase, is_vip, is_at_risk, calculated_at)
-  SELECT ?0, customer_id, segment_code,
-         rfm_recency, rfm_frequency, rfm_monetary,
-         COALESCE(lifetime_value, 0), COALESCE(round(lifetime_value / total_orders, 2), 0), COALESCE(total_orders, 0),
-         days_since, segment_code = 'champions' OR top_value, segment_code = 'at_risk', ?1::timestamptz
-  FROM segmented
-  ORDER BY customer_id
-  ON CONFLICT (customer_id) DO UPDATE SET
-    segment_code = EXCLUDED.segment_code,
-    rfm_recency = EXCLUDED.rfm_recency,
-    rfm_frequency = EXCLUDED.rfm_frequency,
-    rfm_monetary = EXCLUDED.rfm_monetary,
-    lifetime_value = EXCLUDED.lifetime_value,
-    average_order_value = EXCLUDED.average_order_value,
-    total_orders = EXCLUDED.total_orders,
-    days_since_last_purchase = EXCLUDED.days_since_last_purchase,
-    is_vip = EXCLUDED.is_vip,
-    is_at_risk = EXCLUDED.is_at_risk,
-    calculated_at = EXCLUDED.calculated_at
-  RETURNING cs.segment_code
+  SELECT ?0, s.customer_id, s.segment_code, s.rfm_recency, s.rfm_frequency, s.rfm_monetary,
+         s.lifetime_value, s.average_order_value, s.total_orders, s.days_since,
+         s.segment_code = 'champions' OR s.top_value, s.segment_code = 'at_risk', ?1::timestamptz
+  FROM segmented AS s
+  WHERE NOT s.has_row
 )
-SELECT ` + countsBySegment() + ` FROM upserted`
+SELECT ` + countsBySegment() + ` FROM segmented`
+
+// scoreStarts is the thresholds subquery of one score (alias name): the values at positions
+// ceil((s − 1) × n / 5), s = 2…5, of the customers with a purchase in the window in the
+// order given (worst first), as columns name2…name5 (n: population.in_window).
+func scoreStarts(name, order string) string {
+	col, _, _ := strings.Cut(order, " ")
+	cols := make([]string, 0, 4)
+	for s := 2; s <= 5; s++ {
+		cols = append(cols, fmt.Sprintf("max(x.v) FILTER (WHERE x.rn = (%d * p.in_window + 4) / 5) AS %s%d", s-1, name, s))
+	}
+	return fmt.Sprintf(`(SELECT %s
+       FROM (SELECT %s AS v, row_number() OVER (ORDER BY %s) AS rn FROM candidates WHERE frequency > 0) AS x,
+            population AS p) AS %s`, strings.Join(cols, ", "), col, order, name)
+}
 
 // removeStaleSQL deletes the organization's rows the recalculation did not write (?1 is its
 // instant): customers that no longer qualify for any segment. A second statement rather than
