@@ -72,7 +72,7 @@ END $$`
 //
 // By default it seeds the throwaway test cluster. With RFM_BENCH_DIR=/some/dir it uses (and
 // keeps running, on RFM_BENCH_PORT, default 55432) a cluster there instead, seeded on the first
-// run only, so the plan can be studied between runs (see bench/rfm/README.md).
+// run only, so the plan can be studied between runs (BENCHMARKS.md, "RFM recalculation").
 //
 // first: customer_segments empty (1M inserts); again: every row already there (1M updates,
 // the nightly case).
