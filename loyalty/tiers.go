@@ -82,13 +82,19 @@ func earnPoints(p *models.LoyaltyProgram, t models.Tier, amount decimal.Decimal)
 // takes nothing from this window, and a reversal leaves the window with its earn. Manual
 // adjustments do not count. Its placeholders are the time and the window in months.
 func qualifyingSum(account string) string {
+	// A scalar subquery finds a reversal's earn through the unique index of earns by order
+	// (loyalty_transactions_earn_key), for reversals only: a join of the account's
+	// transactions with themselves let the planner pick a nested loop over a table whose
+	// statistics lag its growth (recordPurchase under load spent most of its time here).
 	return `COALESCE((SELECT sum(t.points) FROM loyalty_transactions t
-		LEFT JOIN loyalty_transactions e ON t.transaction_type = 'adjust' AND t.reference_type = 'refund'
-			AND e.organization_id = t.organization_id AND e.loyalty_account_id = t.loyalty_account_id
-			AND e.transaction_type = 'earn' AND e.reference_type = 'order' AND e.reference_id = t.metadata->>'order_id'
 		WHERE t.loyalty_account_id = ` + account + `
-			AND CASE WHEN t.transaction_type IN ('earn', 'bonus') THEN t.created_at ELSE e.created_at END
-				> ?::timestamptz - make_interval(months => ?)), 0)::int`
+			AND CASE WHEN t.transaction_type IN ('earn', 'bonus') THEN t.created_at
+				WHEN t.transaction_type = 'adjust' AND t.reference_type = 'refund' THEN
+					(SELECT e.created_at FROM loyalty_transactions e
+						WHERE e.organization_id = t.organization_id AND e.transaction_type = 'earn'
+							AND e.reference_type = 'order' AND e.reference_id = t.metadata->>'order_id'
+							AND e.loyalty_account_id = t.loyalty_account_id)
+				END > ?::timestamptz - make_interval(months => ?)), 0)::int`
 }
 
 // qualifyingPoints sums an account's qualifying points as of the database's now.
