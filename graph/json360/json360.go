@@ -285,20 +285,15 @@ func (c *compiler) loyaltyField(f graphql.CollectedField) string {
 		if f.Name != "transactions" {
 			return ""
 		}
-		args := f.ArgumentMap(c.op.Variables)
-		first, after, okArgs := pageArgs(args)
-		if !okArgs {
+		first, after, filter, ok := c.pageArgs(f, "type")
+		if !ok {
 			return ""
 		}
 		page, err := loyalty.NewPage(first, after)
 		if err != nil {
 			return ""
 		}
-		a := loyalty.TransactionsArgs{Page: page}
-		if t, ok := args["type"]; ok && t != nil {
-			s, _ := t.(string)
-			a.Type = models.LoyaltyTransactionType(strings.ToLower(s))
-		}
+		a := loyalty.TransactionsArgs{Page: page, Type: models.LoyaltyTransactionType(filter)}
 		rows, count, err := loyalty.TransactionRowsSQL(a)
 		if err != nil {
 			return ""
@@ -353,20 +348,15 @@ func (c *compiler) creditField(f graphql.CollectedField) string {
 		if f.Name != "usages" {
 			return ""
 		}
-		args := f.ArgumentMap(c.op.Variables)
-		first, after, okArgs := pageArgs(args)
-		if !okArgs {
+		first, after, filter, ok := c.pageArgs(f, "status")
+		if !ok {
 			return ""
 		}
 		page, err := credit.NewPage(first, after)
 		if err != nil {
 			return ""
 		}
-		a := credit.UsagesArgs{Page: page}
-		if s, ok := args["status"]; ok && s != nil {
-			str, _ := s.(string)
-			a.Status = models.CreditUsageStatus(strings.ToLower(str))
-		}
+		a := credit.UsagesArgs{Page: page, Status: models.CreditUsageStatus(filter)}
 		rows, count, err := credit.UsageRowsSQL(a)
 		if err != nil {
 			return ""
@@ -464,9 +454,11 @@ func base64URL(text string) string {
 	return "translate(encode(convert_to(" + text + ", 'UTF8'), 'base64'), E'+/=\\n', '-_')"
 }
 
-// pageArgs reads first and after; ok is false for a value of another type (left to the
-// resolvers to report).
-func pageArgs(args map[string]any) (first *int, after *string, ok bool) {
+// pageArgs reads the arguments of a nested connection field: first, after and the enum
+// argument named filter (its value lower-cased as stored, "" when absent); ok is false for a
+// value of another type (left to the resolvers to report). The domain validates the values.
+func (c *compiler) pageArgs(f graphql.CollectedField, filter string) (first *int, after *string, value string, ok bool) {
+	args := f.ArgumentMap(c.op.Variables)
 	switch v := args["first"].(type) {
 	case nil:
 	case int64:
@@ -477,18 +469,25 @@ func pageArgs(args map[string]any) (first *int, after *string, ok bool) {
 	case json.Number:
 		n, err := strconv.Atoi(string(v))
 		if err != nil {
-			return nil, nil, false
+			return nil, nil, "", false
 		}
 		first = &n
 	default:
-		return nil, nil, false
+		return nil, nil, "", false
 	}
 	switch v := args["after"].(type) {
 	case nil:
 	case string:
 		after = &v
 	default:
-		return nil, nil, false
+		return nil, nil, "", false
 	}
-	return first, after, true
+	switch v := args[filter].(type) {
+	case nil:
+	case string:
+		value = strings.ToLower(v)
+	default:
+		return nil, nil, "", false
+	}
+	return first, after, value, true
 }

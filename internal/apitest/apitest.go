@@ -9,7 +9,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +21,7 @@ import (
 	"customerservice/db"
 	"customerservice/graph"
 	"customerservice/httpapi"
+	"customerservice/internal/proctest"
 	"customerservice/internal/testdb"
 	"customerservice/metrics"
 	"customerservice/migrations"
@@ -39,7 +39,7 @@ type Server struct {
 	Owner      *bun.DB // the owner's pool, for inspecting what the API cannot see
 	Statements *db.StatementCounter
 	Metrics    *metrics.Metrics // served at URL/metrics, on a registry of this server's own
-	log        *syncWriter
+	log        *proctest.Output
 }
 
 // Options change the server under test; the zero value is the production defaults, with
@@ -111,7 +111,7 @@ func NewWith(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	logs := &syncWriter{}
+	logs := &proctest.Output{}
 	resolver := opts.Resolver
 	if resolver == nil {
 		resolver = graph.NewResolver(handle)
@@ -233,22 +233,4 @@ func (r Response) ErrorCode(t testing.TB) string {
 		t.Fatalf("want exactly one error, got %d: %s", len(r.Errors), r.Body)
 	}
 	return r.Errors[0].Code()
-}
-
-// syncWriter serializes the server's concurrent log writes.
-type syncWriter struct {
-	mu sync.Mutex
-	w  bytes.Buffer
-}
-
-func (s *syncWriter) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.String()
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }

@@ -13,7 +13,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -24,6 +23,7 @@ import (
 	"customerservice/db"
 	"customerservice/internal/embedded"
 	"customerservice/internal/pgcluster"
+	"customerservice/internal/proctest"
 	"customerservice/seed"
 )
 
@@ -70,9 +70,9 @@ func TestGraphiQL_Customer360AndDocsInChromium(t *testing.T) {
 	fieldDescription, argumentDescription := customerDescriptions(t)
 
 	work := t.TempDir()
-	bin := filepath.Join(work, "customer-service")
-	if out, err := exec.Command("go", "build", "-o", bin, "customerservice").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	bin, err := proctest.Build(work)
+	if err != nil {
+		t.Fatal(err)
 	}
 	dataDir := dataDir(t)
 	port, pgPort := freePort(t), freePort(t)
@@ -186,7 +186,7 @@ func serve(t *testing.T, bin, dataDir string, port, pgPort int) (url, token stri
 		"PATH=" + os.Getenv("PATH"), "DATA_DIR=" + dataDir, "PORT=" + strconv.Itoa(port),
 		"EMBEDDED_PG_PORT=" + strconv.Itoa(pgPort), "LOG_FORMAT=json",
 	}
-	logs := &syncBuffer{}
+	logs := &proctest.Output{}
 	cmd.Stderr = logs
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -324,22 +324,4 @@ func killBrowser(t *testing.T, profile string) {
 			t.Errorf("kill Chromium %d: %v", pid, err)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the goroutines copying the server's output.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

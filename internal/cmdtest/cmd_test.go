@@ -16,7 +16,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -26,6 +25,7 @@ import (
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/internal/pgcluster"
+	"customerservice/internal/proctest"
 	"customerservice/internal/testdb"
 	"customerservice/migrations"
 	"customerservice/seed"
@@ -47,10 +47,7 @@ func TestMain(m *testing.M) {
 		if binDir, buildErr = os.MkdirTemp("", "customer-service-cmd-"); buildErr != nil {
 			return
 		}
-		bin = filepath.Join(binDir, "customer-service")
-		if out, err := exec.Command("go", "build", "-o", bin, "customerservice").CombinedOutput(); err != nil {
-			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
+		bin, buildErr = proctest.Build(binDir)
 	}()
 	code := testdb.Main(m)
 	<-built
@@ -250,7 +247,7 @@ func TestMigrate_StatusListsEachMigrationPendingThenApplied(t *testing.T) {
 type serveProcess struct {
 	url    string
 	cmd    *exec.Cmd
-	log    *syncBuffer
+	log    *proctest.Output
 	exited chan struct{} // closed when the process has ended
 	err    error         // cmd.Wait's, once exited
 }
@@ -263,7 +260,7 @@ func startServe(t *testing.T, settings ...string) *serveProcess {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &serveProcess{url: fmt.Sprintf("http://127.0.0.1:%d", port), log: &syncBuffer{}, exited: make(chan struct{})}
+	s := &serveProcess{url: fmt.Sprintf("http://127.0.0.1:%d", port), log: &proctest.Output{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(binary(t), "serve")
 	s.cmd.Env = environment(append([]string{"DATABASE_URL=" + testdb.Get(t).AppURL, "JWT_SECRET=" + secret,
 		"PORT=" + strconv.Itoa(port), "JOBS_ENABLED=false", "RATE_LIMIT_ORG_RPS=0", "RATE_LIMIT_SUBJECT_RPS=0"}, settings...)...)
@@ -476,22 +473,4 @@ func TestServe_RefusesASuperuserRole(t *testing.T) {
 	if strings.Contains(out.stderr, "serving GraphQL") {
 		t.Errorf("serve started listening before refusing the role:\n%s", out.stderr)
 	}
-}
-
-// syncBuffer is a bytes.Buffer for a process's output, read while it is written.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -28,6 +28,7 @@ import (
 	"customerservice/httpapi"
 	"customerservice/internal/devdb"
 	"customerservice/internal/pgcluster"
+	"customerservice/internal/proctest"
 	"customerservice/migrations"
 )
 
@@ -81,9 +82,9 @@ func TestFault_DatabaseRestartUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var logs bytes.Buffer
+	var logs proctest.Output
 	api := httpapi.New(httpapi.Deps{
-		Log:            zerolog.New(&syncWriter{w: &logs}),
+		Log:            zerolog.New(&logs),
 		Verifier:       verifier,
 		Resolver:       graph.NewResolver(db.NewHandle(pool, nil)),
 		RequestTimeout: timeout,
@@ -159,17 +160,13 @@ func TestFault_ServerKilledMidLoad(t *testing.T) {
 	if !cluster.Cluster.Running() {
 		t.Fatal("the cluster is not running")
 	}
-	bin := filepath.Join(t.TempDir(), "customer-service")
-	build := exec.Command("go", "build", "-o", bin, "customerservice")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := proctest.BuildT(t)
 	port, err := pgcluster.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	serverLog := &syncWriter{w: &out}
+	var out proctest.Output
+	serverLog := &out
 	serve := func() *exec.Cmd {
 		cmd := exec.Command(bin, "serve")
 		cmd.Env = append(os.Environ(),
@@ -524,16 +521,4 @@ func checkNothingHalfApplied(t *testing.T, owner *bun.DB, org uuid.UUID) {
 			t.Errorf("%d %s", n, name)
 		}
 	}
-}
-
-// syncWriter serializes the server's concurrent log writes.
-type syncWriter struct {
-	mu sync.Mutex
-	w  io.Writer
-}
-
-func (s *syncWriter) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.w.Write(p)
 }

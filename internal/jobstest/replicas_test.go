@@ -2,16 +2,13 @@ package jobstest_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -21,6 +18,7 @@ import (
 
 	"customerservice/db"
 	"customerservice/internal/pgcluster"
+	"customerservice/internal/proctest"
 	"customerservice/internal/testdb"
 	"customerservice/jobs"
 )
@@ -32,7 +30,7 @@ const secret = "jobs-test-secret-at-least-32-bytes!!"
 // server is one `customer-service serve` process.
 type server struct {
 	cmd *exec.Cmd
-	log *syncBuffer
+	log *proctest.Output
 }
 
 func start(t *testing.T, bin, databaseURL, dailyAt string) *server {
@@ -41,7 +39,7 @@ func start(t *testing.T, bin, databaseURL, dailyAt string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{log: &syncBuffer{}}
+	s := &server{log: &proctest.Output{}}
 	s.cmd = exec.Command(bin, "serve")
 	s.cmd.Env = append(os.Environ(),
 		"DATABASE_URL="+databaseURL, "JWT_SECRET="+secret, "PORT="+strconv.Itoa(port),
@@ -122,10 +120,7 @@ func (s *server) stop(t *testing.T) {
 // runs nothing.
 func TestServe_TwoReplicasRunEachJobOnceAndARestartRunsNothing(t *testing.T) {
 	tdb := testdb.Get(t)
-	bin := filepath.Join(t.TempDir(), "customer-service")
-	if out, err := exec.Command("go", "build", "-o", bin, "customerservice").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := proctest.BuildT(t)
 	ctx := context.Background()
 	owner, err := db.Open(ctx, tdb.OwnerURL, db.Options{MaxConns: 2})
 	if err != nil {
@@ -241,22 +236,4 @@ func seedDue(t *testing.T, owner *bun.DB, org uuid.UUID) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// syncBuffer collects a process's output, written from two pipes.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
