@@ -28,7 +28,7 @@ func TestPgBouncer_ReadsOfInterleavedOrganizationsStayApart(t *testing.T) {
 	}
 	t.Cleanup(func() { pool.Close() })
 	h := db.NewHandle(pool, nil)
-	owner := open(t, testdb.Get(t).OwnerURL)
+	owner := testdb.Open(t, testdb.Get(t).OwnerURL)
 	ctx := context.Background()
 	orgs := map[uuid.UUID]string{uuid.New(): "3", uuid.New(): "1"} // organization → its customers
 	for org, n := range orgs {

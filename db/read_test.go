@@ -15,7 +15,7 @@ import (
 // read cannot write, the setting is gone once the pipeline ends, and an error rolls it back.
 func TestReadInOrg_IsolatesAndLeavesNothingOnTheConnection(t *testing.T) {
 	tdb := testdb.Get(t)
-	owner, app := open(t, tdb.OwnerURL), open(t, tdb.AppURL)
+	owner, app := testdb.Open(t, tdb.OwnerURL), testdb.Open(t, tdb.AppURL)
 	app.SetMaxOpenConns(1) // every call below reuses the one connection
 	h := db.NewHandle(app, nil)
 	ctx := context.Background()
@@ -63,7 +63,7 @@ func TestReadInOrg_IsolatesAndLeavesNothingOnTheConnection(t *testing.T) {
 
 // StatementsSent counts what bun sends and what a pipeline sends.
 func TestStatementsSent_CountsPipelinedStatements(t *testing.T) {
-	app := open(t, testdb.Get(t).AppURL)
+	app := testdb.Open(t, testdb.Get(t).AppURL)
 	before := db.StatementsSent(app)
 	err := db.ReadInOrg(context.Background(), db.NewHandle(app, nil), uuid.New(),
 		db.Stmt{SQL: "SELECT 1", Row: func([][]byte) error { return nil }},

@@ -20,7 +20,7 @@ import (
 // the statements each pool sent.
 func TestReplica_ReadsGoToTheReplicaOnlyWhenAllowed(t *testing.T) {
 	standby := testdb.NewStandby(t)
-	primary, replica := open(t, testdb.Get(t).AppURL), open(t, standby.AppURL)
+	primary, replica := testdb.Open(t, testdb.Get(t).AppURL), testdb.Open(t, standby.AppURL)
 	h := db.NewHandle(primary, replica)
 	org := uuid.New()
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{UserID: uuid.New(), OrganizationID: org, Roles: []auth.Role{auth.Admin}})
@@ -112,7 +112,7 @@ func TestReplica_EachPoolChecksTheReplicaToo(t *testing.T) {
 	standby := testdb.NewStandby(t)
 	tdb := testdb.Get(t)
 	ctx := context.Background()
-	h := db.NewHandle(open(t, tdb.AppURL), open(t, standby.AppURL))
+	h := db.NewHandle(testdb.Open(t, tdb.AppURL), testdb.Open(t, standby.AppURL))
 	if err := h.EachPool(ctx, db.CheckRole); err != nil {
 		t.Fatalf("the server's role on both: %v", err)
 	}
@@ -120,7 +120,7 @@ func TestReplica_EachPoolChecksTheReplicaToo(t *testing.T) {
 		t.Fatalf("both have the schema: %v", err)
 	}
 	// The replica as the superuser: refused, and the message says it is the replica.
-	unsafe := db.NewHandle(open(t, tdb.AppURL), open(t, standby.Cluster.SuperuserURL(tdb.Name)))
+	unsafe := db.NewHandle(testdb.Open(t, tdb.AppURL), testdb.Open(t, standby.Cluster.SuperuserURL(tdb.Name)))
 	if err := unsafe.EachPool(ctx, db.CheckRole); err == nil || !strings.HasPrefix(err.Error(), "read replica (DATABASE_REPLICA_URL): ") || !strings.Contains(err.Error(), "superuser") {
 		t.Fatalf("a superuser replica role: %v", err)
 	}

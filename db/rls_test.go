@@ -16,20 +16,10 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
-func open(t *testing.T, url string) *bun.DB {
-	t.Helper()
-	conn, err := db.Open(context.Background(), url, db.Options{MaxConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
-
 // §7: the policies, not WHERE clauses, keep organizations apart for the server's role.
 func TestRLS_ServerRoleSeesOnlyItsOrganization(t *testing.T) {
 	tdb := testdb.Get(t)
-	owner, app := open(t, tdb.OwnerURL), open(t, tdb.AppURL)
+	owner, app := testdb.Open(t, tdb.OwnerURL), testdb.Open(t, tdb.AppURL)
 	ctx := context.Background()
 	orgA, orgB, id := uuid.New(), uuid.New(), uuid.New()
 	if _, err := owner.ExecContext(ctx, `INSERT INTO customers (customer_id, organization_id, first_name, last_name) VALUES (?, ?, 'A', 'A')`, id, orgA); err != nil {
@@ -74,7 +64,7 @@ func TestRLS_ServerRoleSeesOnlyItsOrganization(t *testing.T) {
 // §7: the setting is transaction-local: it does not survive on the pooled connection.
 func TestRLS_OrganizationSettingDoesNotLeakThroughThePool(t *testing.T) {
 	tdb := testdb.Get(t)
-	app := open(t, tdb.AppURL)
+	app := testdb.Open(t, tdb.AppURL)
 	app.SetMaxOpenConns(1)
 	ctx := context.Background()
 	if err := db.InOrg(ctx, app, uuid.New(), true, func(context.Context, bun.Tx) error { return nil }); err != nil {
@@ -93,18 +83,18 @@ func TestRLS_OrganizationSettingDoesNotLeakThroughThePool(t *testing.T) {
 func TestCheckRole_RefusesSuperuserAndAcceptsAppRole(t *testing.T) {
 	tdb := testdb.Get(t)
 	ctx := context.Background()
-	if err := db.CheckRole(ctx, open(t, tdb.OwnerURL)); err == nil || !strings.Contains(err.Error(), "superuser") {
+	if err := db.CheckRole(ctx, testdb.Open(t, tdb.OwnerURL)); err == nil || !strings.Contains(err.Error(), "superuser") {
 		t.Fatalf("superuser accepted: %v", err)
 	}
-	if err := db.CheckRole(ctx, open(t, tdb.AppURL)); err != nil {
+	if err := db.CheckRole(ctx, testdb.Open(t, tdb.AppURL)); err != nil {
 		t.Fatalf("app role refused: %v", err)
 	}
-	owner := open(t, tdb.OwnerURL)
+	owner := testdb.Open(t, tdb.OwnerURL)
 	if _, err := owner.ExecContext(ctx, "DROP ROLE IF EXISTS bypasser; CREATE ROLE bypasser LOGIN BYPASSRLS PASSWORD 'x'"); err != nil {
 		t.Fatal(err)
 	}
 	url := fmt.Sprintf("postgres://bypasser:x@127.0.0.1:%d/%s?sslmode=disable", tdb.Cluster.Port, tdb.Name)
-	if err := db.CheckRole(ctx, open(t, url)); err == nil || !strings.Contains(err.Error(), "BYPASSRLS") {
+	if err := db.CheckRole(ctx, testdb.Open(t, url)); err == nil || !strings.Contains(err.Error(), "BYPASSRLS") {
 		t.Fatalf("BYPASSRLS accepted: %v", err)
 	}
 }
@@ -116,7 +106,7 @@ func TestCheckRole_RefusesSuperuserAndAcceptsAppRole(t *testing.T) {
 func TestCheckRole_RefusesTheTablesOwnerAndItsMembers(t *testing.T) {
 	tdb := testdb.Get(t)
 	ctx := context.Background()
-	super := open(t, tdb.OwnerURL)
+	super := testdb.Open(t, tdb.OwnerURL)
 	for _, stmt := range []string{
 		"CREATE ROLE probe_owner LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD 'x'",
 		"CREATE ROLE probe_owner_member LOGIN NOSUPERUSER NOBYPASSRLS PASSWORD 'x' IN ROLE probe_owner",
@@ -131,7 +121,7 @@ func TestCheckRole_RefusesTheTablesOwnerAndItsMembers(t *testing.T) {
 		}
 	}
 	as := func(role string) *bun.DB {
-		return open(t, fmt.Sprintf("postgres://%s:x@127.0.0.1:%d/%s?sslmode=disable&search_path=probe_owned", role, tdb.Cluster.Port, tdb.Name))
+		return testdb.Open(t, fmt.Sprintf("postgres://%s:x@127.0.0.1:%d/%s?sslmode=disable&search_path=probe_owned", role, tdb.Cluster.Port, tdb.Name))
 	}
 	for _, role := range []string{"probe_owner", "probe_owner_member"} {
 		err := db.CheckRole(ctx, as(role))

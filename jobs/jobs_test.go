@@ -7,31 +7,19 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/uptrace/bun"
 
-	"customerservice/db"
 	"customerservice/internal/testdb"
 	"customerservice/jobs"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
-func open(t *testing.T, url string) *bun.DB {
-	t.Helper()
-	conn, err := db.Open(context.Background(), url, db.Options{MaxConns: 4})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return conn
-}
-
 // One run of the daily jobs expires due points (§4), marks past-due charges overdue (§5)
 // and recalculates segments (§6) — in the organization asked for, and a second run changes
 // nothing.
 func TestRun_DoesEveryDailyJobOnceForTheOrganization(t *testing.T) {
 	tdb := testdb.Get(t)
-	owner, app := open(t, tdb.OwnerURL), open(t, tdb.AppURL)
+	owner, app := testdb.Open(t, tdb.OwnerURL), testdb.Open(t, tdb.AppURL)
 	ctx := context.Background()
 	org, other := uuid.New(), uuid.New()
 	now := time.Now()

@@ -151,14 +151,14 @@ func (m jobMetrics) since(before jobMetrics) jobMetrics {
 // slot runs again.
 func TestScheduler_TwoReplicasRunEachSlotExactlyOnce(t *testing.T) {
 	tdb := testdb.Get(t)
-	owner := open(t, tdb.OwnerURL)
+	owner := testdb.Open(t, tdb.OwnerURL)
 	ctx := context.Background()
 	org := uuid.New()
 	seedDue(t, owner, org, 100)
 	slot := time.Date(2031, 3, 10, 3, 0, 0, 0, time.UTC)
 	now := slot.Add(30 * time.Second)
 	replica := func(name string, at time.Time) *jobs.Scheduler {
-		return jobs.NewScheduler(open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: name, Now: clockAt(at)})
+		return jobs.NewScheduler(testdb.Open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: name, Now: clockAt(at)})
 	}
 	a, b := replica("replica-a", now), replica("replica-b", now)
 	before := readJobMetrics(t)
@@ -322,14 +322,14 @@ func quickJob(name string) jobs.Job {
 // and does not wait for it.
 func TestScheduler_SkipsAJobAnotherReplicaIsRunning(t *testing.T) {
 	tdb := testdb.Get(t)
-	owner := open(t, tdb.OwnerURL)
+	owner := testdb.Open(t, tdb.OwnerURL)
 	ctx := context.Background()
 	seedDue(t, owner, uuid.New(), 5) // an organization to visit
 	slot := time.Date(2031, 4, 2, 3, 0, 0, 0, time.UTC)
 	started, release := make(chan struct{}), make(chan struct{})
-	a := jobs.NewScheduler(open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "busy", Now: clockAt(slot),
+	a := jobs.NewScheduler(testdb.Open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "busy", Now: clockAt(slot),
 		Jobs: []jobs.Job{blockingJob("test_busy", started, release)}})
-	b := jobs.NewScheduler(open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "late", Now: clockAt(slot.Add(time.Minute)),
+	b := jobs.NewScheduler(testdb.Open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "late", Now: clockAt(slot.Add(time.Minute)),
 		Jobs: []jobs.Job{quickJob("test_busy")}})
 
 	done := make(chan []jobs.Outcome)
@@ -357,7 +357,7 @@ func TestScheduler_SkipsAJobAnotherReplicaIsRunning(t *testing.T) {
 // end nor an organization's result over the new claimant's. A fresh claim is not taken over.
 func TestScheduler_TakesOverAStaleClaimOnce(t *testing.T) {
 	tdb := testdb.Get(t)
-	owner := open(t, tdb.OwnerURL)
+	owner := testdb.Open(t, tdb.OwnerURL)
 	ctx := context.Background()
 	org := uuid.New()
 	seedDue(t, owner, org, 5)
@@ -367,7 +367,7 @@ func TestScheduler_TakesOverAStaleClaimOnce(t *testing.T) {
 	// The old claimant's clock is stuck at the slot: its heartbeats keep the claim at that
 	// time, as a stalled replica's would.
 	started := make(chan struct{})
-	old := jobs.NewScheduler(open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "stalled", StaleAfter: stale,
+	old := jobs.NewScheduler(testdb.Open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "stalled", StaleAfter: stale,
 		Now: clockAt(slot), Jobs: []jobs.Job{blockingJob("test_takeover", started, make(chan struct{}))}})
 	oldDone := make(chan []jobs.Outcome)
 	go func() { oldDone <- old.RunDue(ctx) }()
@@ -384,7 +384,7 @@ func TestScheduler_TakesOverAStaleClaimOnce(t *testing.T) {
 	var wg sync.WaitGroup
 	outcomes := make([][]jobs.Outcome, 2)
 	for i, name := range []string{"rescuer-1", "rescuer-2"} {
-		s := jobs.NewScheduler(open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: name, StaleAfter: stale, Now: later,
+		s := jobs.NewScheduler(testdb.Open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: name, StaleAfter: stale, Now: later,
 			Jobs: []jobs.Job{quickJob("test_takeover"), quickJob("test_fresh")}})
 		wg.Add(1)
 		go func() { defer wg.Done(); outcomes[i] = s.RunDue(ctx) }()
@@ -435,11 +435,11 @@ func TestScheduler_TakesOverAStaleClaimOnce(t *testing.T) {
 // the grace period is recorded as succeeded, and no further job of the slot is claimed.
 func TestScheduler_ShutdownLetsARunningJobFinishWithinTheGrace(t *testing.T) {
 	tdb := testdb.Get(t)
-	owner := open(t, tdb.OwnerURL)
+	owner := testdb.Open(t, tdb.OwnerURL)
 	seedDue(t, owner, uuid.New(), 5)
 	slot := time.Date(2031, 6, 7, 3, 0, 0, 0, time.UTC)
 	started, release := make(chan struct{}), make(chan struct{})
-	s := jobs.NewScheduler(open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "draining", Grace: 10 * time.Second,
+	s := jobs.NewScheduler(testdb.Open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "draining", Grace: 10 * time.Second,
 		Now: clockAt(slot.Add(time.Hour)), Jobs: []jobs.Job{blockingJob("test_drain", started, release), quickJob("test_after_drain")}})
 	ctx, stop := context.WithCancel(context.Background())
 	stopped := make(chan struct{})
@@ -466,12 +466,12 @@ func TestScheduler_ShutdownLetsARunningJobFinishWithinTheGrace(t *testing.T) {
 // as failed (finished, with the reason), never left running; Run returns soon after.
 func TestScheduler_ShutdownMarksARunPastTheGraceFailed(t *testing.T) {
 	tdb := testdb.Get(t)
-	owner := open(t, tdb.OwnerURL)
+	owner := testdb.Open(t, tdb.OwnerURL)
 	org := uuid.New()
 	seedDue(t, owner, org, 5)
 	slot := time.Date(2031, 7, 8, 3, 0, 0, 0, time.UTC)
 	started := make(chan struct{})
-	s := jobs.NewScheduler(open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "slow", Grace: 300 * time.Millisecond,
+	s := jobs.NewScheduler(testdb.Open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "slow", Grace: 300 * time.Millisecond,
 		Now: clockAt(slot.Add(time.Hour)), Jobs: []jobs.Job{blockingJob("test_slow", started, make(chan struct{}))}})
 	before := metric(t, "customer_service_job_runs_total", map[string]string{"job": "test_slow", "outcome": jobs.OutcomeFailure})
 	ctx, stop := context.WithCancel(context.Background())
@@ -498,7 +498,7 @@ func TestScheduler_ShutdownMarksARunPastTheGraceFailed(t *testing.T) {
 		WHERE job = 'test_slow' AND slot = ? AND status = 'failed' LIMIT 1`, slot).Scan(&status); err != nil {
 		t.Fatalf("no organization's result marked failed: %v", err)
 	}
-	again := jobs.NewScheduler(open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "slow-restarted",
+	again := jobs.NewScheduler(testdb.Open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "slow-restarted",
 		Now: clockAt(slot.Add(2 * time.Hour)), Jobs: []jobs.Job{quickJob("test_slow")}})
 	if out := again.RunDue(context.Background()); len(out) != 1 || out[0].Outcome != jobs.OutcomeSkipped || out[0].Holder != "slow" {
 		t.Fatalf("a restart after the failed run: %+v, want skipped", out)
@@ -545,14 +545,14 @@ func TestSchedule_SlotIsTheLatestDailyTimeAndNextTheOneAfter(t *testing.T) {
 // leaving the day's run undone. The skip is counted once, however often it looks.
 func TestScheduler_RunTakesOverFromADeadReplicaWithinTheSlot(t *testing.T) {
 	tdb := testdb.Get(t)
-	owner := open(t, tdb.OwnerURL)
+	owner := testdb.Open(t, tdb.OwnerURL)
 	seedDue(t, owner, uuid.New(), 5)
 	slot := daily.Slot(time.Now()) // the real clock: staleness is measured in real time here
 	if _, err := owner.ExecContext(context.Background(), `INSERT INTO job_runs (job, slot, status, instance, started_at, heartbeat_at)
 		VALUES ('test_orphan', ?, 'running', 'died', now(), now() + interval '1 second')`, slot); err != nil { // its last heartbeat: stale 2 s from now
 		t.Fatal(err)
 	}
-	s := jobs.NewScheduler(open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "survivor",
+	s := jobs.NewScheduler(testdb.Open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "survivor",
 		StaleAfter: time.Second, Jobs: []jobs.Job{quickJob("test_orphan")}})
 	labels := func(outcome string) map[string]string {
 		return map[string]string{"job": "test_orphan", "outcome": outcome}

@@ -14,6 +14,8 @@ import (
 	"customerservice/db"
 	"customerservice/internal/devdb"
 	"customerservice/internal/pgcluster"
+
+	"github.com/uptrace/bun"
 )
 
 var current *devdb.DB
@@ -74,4 +76,16 @@ func LoginRole(t testing.TB, name string) string {
 		t.Fatal(err)
 	}
 	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", name, password, d.Cluster.Port, d.Name)
+}
+
+// Open opens a pool of 4 connections to url (the owner's or the server's role), closed when
+// t ends.
+func Open(t testing.TB, url string) *bun.DB {
+	t.Helper()
+	pool, err := db.Open(context.Background(), url, db.Options{MaxConns: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Close() })
+	return pool
 }
