@@ -163,21 +163,3 @@ func (p *nestedParser) str() (Nested, error) {
 	p.i = len(p.b)
 	return Nested{}, errors.New("db: nested rows: unterminated string")
 }
-
-// Texts are the elements of an array of scalars or nulls (a JSONRow), as ScanRow reads them:
-// nil for null.
-func (n Nested) Texts() ([][]byte, error) {
-	if n.Kind != NestedArray {
-		return nil, errors.New("db: nested rows: a row is not an array")
-	}
-	out := make([][]byte, len(n.Items))
-	for i, it := range n.Items {
-		switch it.Kind {
-		case NestedScalar:
-			out[i] = it.Text
-		case NestedArray:
-			return nil, errors.New("db: nested rows: a column holds an array")
-		}
-	}
-	return out, nil
-}

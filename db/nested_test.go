@@ -83,9 +83,9 @@ func TestParseNested_ReadsWhatPostgreSQLNests(t *testing.T) {
 		t.Errorf("ParseNested(nil) = %v, %v; want SQL NULL as null", v, err)
 	}
 	row, _ := db.ParseNested([]byte(`["x", null, ""]`))
-	texts, err := row.Texts()
-	if err != nil || len(texts) != 3 || string(texts[0]) != "x" || texts[1] != nil || texts[2] == nil || len(texts[2]) != 0 {
-		t.Errorf("Texts = %q, %v; want x, nil (NULL), empty (not NULL)", texts, err)
+	if it := row.Items; len(it) != 3 || string(it[0].Text) != "x" || it[1].Kind != db.NestedNull ||
+		it[2].Kind != db.NestedScalar || it[2].Text == nil || len(it[2].Text) != 0 {
+		t.Errorf("Items = %+v; want x, null (NULL), empty text (not NULL)", it)
 	}
 }
 

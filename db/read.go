@@ -140,31 +140,13 @@ func JSONRow(alias string, cols []string) string {
 	return b.String()
 }
 
-// ScanRow fills the bun model dest points to from the text forms of cols (nil: NULL), as a
-// result row's raw values give them.
-func ScanRow(pool *bun.DB, dest any, cols []string, values [][]byte) error {
-	return scanText(pool, dest, cols, len(values), func(i int) []byte { return values[i] })
-}
-
-// ScanNested fills dest from a nested row (JSONRow) of cols.
+// ScanNested fills the bun model dest points to from a nested row (JSONRow) of cols: the
+// text forms of its columns (null: NULL), read by bun's own scanners.
 func ScanNested(pool *bun.DB, dest any, cols []string, row Nested) error {
-	if row.Kind != NestedArray {
-		return errors.New("db: nested rows: a row is not an array")
-	}
-	for _, it := range row.Items {
-		if it.Kind == NestedArray {
-			return errors.New("db: nested rows: a column holds an array")
-		}
-	}
-	return scanText(pool, dest, cols, len(row.Items), func(i int) []byte { return row.Items[i].Text })
-}
-
-// scanText fills dest's cols from n text values (nil: NULL) through bun's own scanners.
-func scanText(pool *bun.DB, dest any, cols []string, n int, value func(i int) []byte) error {
 	v := reflect.ValueOf(dest).Elem()
 	table := pool.Table(v.Type())
-	if n != len(cols) {
-		return fmt.Errorf("db: %s row of %d values for %d columns", table.Name, n, len(cols))
+	if row.Kind != NestedArray || len(row.Items) != len(cols) {
+		return fmt.Errorf("db: %s row is not an array of %d columns", table.Name, len(cols))
 	}
 	for i, c := range cols {
 		f, ok := table.FieldMap[c]
@@ -172,25 +154,17 @@ func scanText(pool *bun.DB, dest any, cols []string, n int, value func(i int) []
 			return fmt.Errorf("db: %s has no column %q", table.Name, c)
 		}
 		var src any
-		if b := value(i); b != nil {
-			src = b
+		switch it := row.Items[i]; it.Kind {
+		case NestedScalar:
+			src = it.Text
+		case NestedArray:
+			return fmt.Errorf("db: %s.%s holds an array", table.Name, c)
 		}
 		if err := f.ScanValue(v, src); err != nil {
 			return fmt.Errorf("db: scan %s.%s: %w", table.Name, c, err)
 		}
 	}
 	return nil
-}
-
-// Columns are the column names of a bun model, in its field order (scan-only ones, such
-// as generated columns, included).
-func Columns(pool *bun.DB, model any) []string {
-	t := pool.Table(reflect.TypeOf(model).Elem())
-	cols := make([]string, 0, len(t.Fields))
-	for _, f := range t.Fields {
-		cols = append(cols, f.Name)
-	}
-	return cols
 }
 
 // ---- statements sent -------------------------------------------------------------------------

@@ -268,16 +268,6 @@ func creditFixtureUsage(t testing.TB, srv *apitest.Server, accountID string, ord
 	return id
 }
 
-// creditDec parses a decimal of a response.
-func creditDec(t testing.TB, s string) decimal.Decimal {
-	t.Helper()
-	d, err := decimal.NewFromString(s)
-	if err != nil {
-		t.Fatalf("decimal %q: %v", s, err)
-	}
-	return d
-}
-
 // assertCreditBooks checks the credit invariants of every account of the organization in
 // SQL (§5): credit_used = Σ (amount − amount_paid) over the usages not cancelled,
 // Σ payments = Σ amount_paid, and 0 ≤ credit_used ≤ credit_limit.
