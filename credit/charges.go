@@ -280,7 +280,11 @@ func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, loc
 
 // effectiveStatus is a usage's status as §5 reads it: a pending charge past its due date
 // is overdue even before the daily job marks it.
-const effectiveStatus = "CASE WHEN cu.status = 'pending' AND cu.due_date < " + today + " THEN 'overdue' ELSE cu.status END"
+const effectiveStatus = EffectiveStatusSQL
+
+// EffectiveStatusSQL is the status §5 defines of a usage aliased cu: a pending usage past
+// its due date is overdue whether or not the daily job has marked it.
+const EffectiveStatusSQL = "CASE WHEN cu.status = 'pending' AND cu.due_date < " + today + " THEN 'overdue' ELSE cu.status END"
 
 // selectUsages selects usages with their effective status into dest: every usage the
 // service returns reports the status §5 defines, whether or not the job has run.

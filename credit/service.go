@@ -28,7 +28,10 @@ func NewService(h *db.Handle) *Service { return &Service{db: h} }
 // today is the date every credit rule counts from: the database's current date in UTC,
 // whatever the session's time zone, so due dates, overdue and aging agree across replicas
 // and with the daily job (decisions-credit.md).
-const today = "(now() AT TIME ZONE 'UTC')::date"
+const today = TodaySQL
+
+// TodaySQL is today's date in UTC, the calendar of due dates and aging (§5).
+const TodaySQL = "(now() AT TIME ZONE 'UTC')::date"
 
 func (s *Service) read(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
 	return db.Read(ctx, s.db, fn)

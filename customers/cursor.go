@@ -1,17 +1,15 @@
 package customers
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
 	"customerservice/apperr"
+	"customerservice/paging"
 )
 
 // OrderField is what the customer list can be ordered by (§8).
@@ -95,40 +93,36 @@ func validDecimal(s string) bool {
 	return err == nil && !strings.ContainsAny(s, "eE") && d.Abs().LessThanOrEqual(maxDecimalKey)
 }
 
-// cursor is a position in one order: the order it was made for, the sort key of the row
-// (as text) and the row's id. Clients see it as opaque base64 of JSON.
-type cursor struct {
-	Field OrderField `json:"f"`
-	Desc  bool       `json:"d,omitempty"`
-	Key   string     `json:"k"`
-	ID    uuid.UUID  `json:"id"`
+// name is the order as cursors record it: a cursor of one order is refused by another.
+func (o Order) name() string {
+	if o.Desc {
+		return string(o.Field) + ":desc"
+	}
+	return string(o.Field)
 }
 
-func (c cursor) encode() string {
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
-}
-
-// decodeCursor reads a cursor given as argument arg and checks it was made for order.
-func decodeCursor(arg, s string, order Order) (cursor, error) {
-	bad := apperr.OnField(apperr.Invalid, []string{arg}, "%s is not a cursor of this list", arg)
-	raw, err := base64.RawURLEncoding.DecodeString(s)
+// decodeCursor reads a cursor given as argument arg (nil or empty: none) and checks it was
+// made for order.
+func decodeCursor(arg string, s *string, order Order) (*paging.Cursor, error) {
+	if s == nil || *s == "" {
+		return nil, nil
+	}
+	key := sortKeys[order.Field]
+	c, err := paging.Decode(arg, *s, order.name(), key.valid)
 	if err != nil {
-		return cursor{}, bad
+		// A well-formed cursor of another order says so.
+		for _, other := range []bool{false, true} {
+			for f, k := range sortKeys {
+				o := Order{Field: f, Desc: other}
+				if o != order {
+					if _, e := paging.Decode(arg, *s, o.name(), k.valid); e == nil {
+						return nil, apperr.OnField(apperr.Invalid, []string{arg},
+							"%s was made for another orderBy; start again without it", arg)
+					}
+				}
+			}
+		}
+		return nil, err
 	}
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.DisallowUnknownFields()
-	var c cursor
-	if err := dec.Decode(&c); err != nil || dec.More() || c.ID == uuid.Nil {
-		return cursor{}, bad
-	}
-	key, ok := sortKeys[c.Field]
-	if !ok || !key.valid(c.Key) {
-		return cursor{}, bad
-	}
-	if c.Field != order.Field || c.Desc != order.Desc {
-		return cursor{}, apperr.OnField(apperr.Invalid, []string{arg},
-			"%s was made for another orderBy; start again without it", arg)
-	}
-	return c, nil
+	return &c, nil
 }

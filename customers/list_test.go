@@ -9,27 +9,40 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/apperr"
+	"customerservice/paging"
 )
 
 func TestCursor_RoundTripsForItsOrderOnly(t *testing.T) {
 	id := uuid.New()
-	for _, c := range []cursor{
-		{Field: OrderCreatedAt, Desc: true, Key: "2026-01-02T03:04:05.123456Z", ID: id},
-		{Field: OrderLastPurchaseAt, Key: negInfinity, ID: id},
-		{Field: OrderLastName, Key: `O'Brien "Núñez"`, ID: id},
-		{Field: OrderPointsBalance, Desc: true, Key: "-1", ID: id},
-		{Field: OrderLifetimeValue, Key: lifetimeValueSentinel, ID: id},
-		{Field: OrderLifetimeValue, Key: "1250.50", ID: id},
+	for _, tc := range []struct {
+		order Order
+		key   string
+	}{
+		{Order{Field: OrderCreatedAt, Desc: true}, "2026-01-02T03:04:05.123456Z"},
+		{Order{Field: OrderLastPurchaseAt}, negInfinity},
+		{Order{Field: OrderLastName}, `O'Brien "Núñez"`},
+		{Order{Field: OrderPointsBalance, Desc: true}, "-1"},
+		{Order{Field: OrderLifetimeValue}, lifetimeValueSentinel},
+		{Order{Field: OrderLifetimeValue}, "1250.50"},
 	} {
-		order := Order{Field: c.Field, Desc: c.Desc}
-		got, err := decodeCursor("after", c.encode(), order)
-		if err != nil || got != c {
+		c := paging.Cursor{Order: tc.order.name(), Key: tc.key, ID: id}
+		s := c.String()
+		got, err := decodeCursor("after", &s, tc.order)
+		if err != nil || got == nil || *got != c {
 			t.Errorf("%+v: decoded %+v, %v", c, got, err)
 		}
-		other := Order{Field: c.Field, Desc: !c.Desc}
-		if _, err := decodeCursor("after", c.encode(), other); !apperr.Is(err, apperr.Invalid) {
+		other := Order{Field: tc.order.Field, Desc: !tc.order.Desc}
+		_, err = decodeCursor("after", &s, other)
+		if !apperr.Is(err, apperr.Invalid) || !strings.Contains(err.Error(), "another orderBy") {
 			t.Errorf("%+v accepted for the other direction: %v", c, err)
 		}
+	}
+}
+
+func TestCursor_EmptyIsTheFirstPage(t *testing.T) {
+	empty := ""
+	if c, err := decodeCursor("after", &empty, DefaultOrder); c != nil || err != nil {
+		t.Fatalf("got %v, %v", c, err)
 	}
 }
 
@@ -37,19 +50,19 @@ func TestCursor_RejectsMalformedCursors(t *testing.T) {
 	id := uuid.New().String()
 	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	for name, s := range map[string]string{
-		"empty":           "",
 		"not base64":      "!!!",
 		"not JSON":        enc("nope"),
-		"trailing data":   enc(`{"f":"created_at","d":true,"k":"2026-01-01T00:00:00Z","id":"` + id + `"}{}`),
-		"unknown field":   enc(`{"f":"email","k":"a","id":"` + id + `"}`),
-		"nil id":          enc(`{"f":"created_at","d":true,"k":"2026-01-01T00:00:00Z","id":"00000000-0000-0000-0000-000000000000"}`),
-		"bad time":        enc(`{"f":"created_at","d":true,"k":"2026-13-01","id":"` + id + `"}`),
-		"bad integer":     enc(`{"f":"points_balance","d":true,"k":"1.5","id":"` + id + `"}`),
-		"integer too big": enc(`{"f":"points_balance","d":true,"k":"99999999999","id":"` + id + `"}`),
-		"exponent":        enc(`{"f":"lifetime_value","d":true,"k":"1e3","id":"` + id + `"}`),
-		"NUL in text":     enc(`{"f":"last_name","d":true,"k":"a\u0000b","id":"` + id + `"}`),
+		"trailing data":   enc(`{"o":"created_at:desc","k":"2026-01-01T00:00:00Z","id":"` + id + `"}{}`),
+		"unknown order":   enc(`{"o":"email","k":"a","id":"` + id + `"}`),
+		"unknown field":   enc(`{"o":"created_at:desc","k":"2026-01-01T00:00:00Z","id":"` + id + `","x":1}`),
+		"nil id":          enc(`{"o":"created_at:desc","k":"2026-01-01T00:00:00Z","id":"00000000-0000-0000-0000-000000000000"}`),
+		"bad time":        enc(`{"o":"created_at:desc","k":"2026-13-01","id":"` + id + `"}`),
+		"bad integer":     enc(`{"o":"points_balance:desc","k":"1.5","id":"` + id + `"}`),
+		"integer too big": enc(`{"o":"points_balance:desc","k":"99999999999","id":"` + id + `"}`),
+		"exponent":        enc(`{"o":"lifetime_value:desc","k":"1e3","id":"` + id + `"}`),
+		"NUL in text":     enc(`{"o":"last_name:desc","k":"a\u0000b","id":"` + id + `"}`),
 	} {
-		if _, err := decodeCursor("after", s, DefaultOrder); !apperr.Is(err, apperr.Invalid) {
+		if _, err := decodeCursor("after", &s, DefaultOrder); !apperr.Is(err, apperr.Invalid) {
 			t.Errorf("%s: %v", name, err)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"customerservice/db"
 	"customerservice/models"
 )
 
@@ -44,20 +45,27 @@ func (s *Service) Stats(ctx context.Context, f Filter) (*Stats, error) {
 	if err := f.validate(); err != nil {
 		return nil, err
 	}
-	q := s.db.NewSelect().TableExpr("customers AS c").
-		ColumnExpr("GROUPING(c.status, c.customer_type, la.tier, s.segment_code) AS grouping_bits").
-		ColumnExpr("c.status, c.customer_type, la.tier, s.segment_code, count(*) AS count")
-	q = withJoins(q, joinLoyalty|joinSegment)
-	q = f.apply(q).GroupExpr("GROUPING SETS ((c.status), (c.customer_type), (la.tier), (s.segment_code), ())")
-	rows, err := readRows(ctx, s, q, func(values [][]byte) (statsRow, error) {
+	p, err := db.Caller(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var args db.Args
+	sql := `SELECT GROUPING(c.status, c.customer_type, la.tier, s.segment_code),
+  c.status, c.customer_type, la.tier, s.segment_code, count(*)
+FROM ` + joinsSQL(joinLoyalty|joinSegment) + `
+WHERE ` + f.where(&args) + `
+GROUP BY GROUPING SETS ((c.status), (c.customer_type), (la.tier), (s.segment_code), ())`
+	var rows []statsRow
+	err = db.ReadInOrg(ctx, s.db, p.OrganizationID, db.Stmt{SQL: sql, Args: args.Values(), Row: func(values [][]byte) error {
 		var r statsRow
 		_, err := fmt.Sscan(string(values[0]), &r.Grouping)
 		if err == nil {
 			_, err = fmt.Sscan(string(values[5]), &r.Count)
 		}
 		r.Status, r.CustomerType, r.Tier, r.Segment = text(values[1]), text(values[2]), text(values[3]), text(values[4])
-		return r, err
-	})
+		rows = append(rows, r)
+		return err
+	}})
 	if err != nil {
 		return nil, fmt.Errorf("customer stats: %w", err)
 	}

@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
-	"strings"
 	"sync/atomic"
 
 	"github.com/google/uuid"
@@ -119,49 +117,6 @@ func readBatch(br pgx.BatchResults, stmts []Stmt) error {
 		rows.Close()
 		if err := rows.Err(); err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-// JSONRow is the SQL of one row of alias's columns as a JSON array of their text forms (NULL
-// stays null), the shape ScanNested reads: nested rows travel inside one statement this way
-// and are read by bun's own scanners, as a plain column would be.
-func JSONRow(alias string, cols []string) string {
-	var b strings.Builder
-	b.WriteString("json_build_array(")
-	for i, c := range cols {
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString(`"` + alias + `"."` + c + `"::text`)
-	}
-	b.WriteByte(')')
-	return b.String()
-}
-
-// ScanNested fills the bun model dest points to from a nested row (JSONRow) of cols: the
-// text forms of its columns (null: NULL), read by bun's own scanners.
-func ScanNested(pool *bun.DB, dest any, cols []string, row Nested) error {
-	v := reflect.ValueOf(dest).Elem()
-	table := pool.Table(v.Type())
-	if row.Kind != NestedArray || len(row.Items) != len(cols) {
-		return fmt.Errorf("db: %s row is not an array of %d columns", table.Name, len(cols))
-	}
-	for i, c := range cols {
-		f, ok := table.FieldMap[c]
-		if !ok {
-			return fmt.Errorf("db: %s has no column %q", table.Name, c)
-		}
-		var src any
-		switch it := row.Items[i]; it.Kind {
-		case NestedScalar:
-			src = it.Text
-		case NestedArray:
-			return fmt.Errorf("db: %s.%s holds an array", table.Name, c)
-		}
-		if err := f.ScanValue(v, src); err != nil {
-			return fmt.Errorf("db: scan %s.%s: %w", table.Name, c, err)
 		}
 	}
 	return nil

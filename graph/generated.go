@@ -533,30 +533,76 @@ type ComplexityRoot struct {
 // region    ************************** generated!.gotpl **************************
 
 type CreditAccountResolver interface {
-	Outstanding(ctx context.Context, obj *models.CreditAccount) (*decimal.Decimal, error)
-	OverdueAmount(ctx context.Context, obj *models.CreditAccount) (*decimal.Decimal, error)
-	Aging(ctx context.Context, obj *models.CreditAccount) (*model.CreditAging, error)
-	Usages(ctx context.Context, obj *models.CreditAccount, first *int, after *string, status *models.CreditUsageStatus) (*model.CreditUsageConnection, error)
-	Payments(ctx context.Context, obj *models.CreditAccount, first *int, after *string) (*model.CreditPaymentConnection, error)
+	ID(ctx context.Context, obj model.Object) (uuid.UUID, error)
+	CreditLimit(ctx context.Context, obj model.Object) (*decimal.Decimal, error)
+	CreditUsed(ctx context.Context, obj model.Object) (*decimal.Decimal, error)
+	CreditAvailable(ctx context.Context, obj model.Object) (*decimal.Decimal, error)
+	PaymentTermDays(ctx context.Context, obj model.Object) (int, error)
+	Status(ctx context.Context, obj model.Object) (models.CreditStatus, error)
+	ApprovedAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	ApprovedBy(ctx context.Context, obj model.Object) (*uuid.UUID, error)
+	ApprovalNotes(ctx context.Context, obj model.Object) (*string, error)
+	SuspendedAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	SuspensionReason(ctx context.Context, obj model.Object) (*string, error)
+	CancelledAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	CancellationReason(ctx context.Context, obj model.Object) (*string, error)
+	CreatedAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	Outstanding(ctx context.Context, obj model.Object) (*decimal.Decimal, error)
+	OverdueAmount(ctx context.Context, obj model.Object) (*decimal.Decimal, error)
+	Aging(ctx context.Context, obj model.Object) (*model.CreditAging, error)
+	Usages(ctx context.Context, obj model.Object, first *int, after *string, status *models.CreditUsageStatus) (*model.CreditUsageConnection, error)
+	Payments(ctx context.Context, obj model.Object, first *int, after *string) (*model.CreditPaymentConnection, error)
 }
 type CreditUsageResolver interface {
 	Outstanding(ctx context.Context, obj *models.CreditUsage) (*decimal.Decimal, error)
 	Status(ctx context.Context, obj *models.CreditUsage) (models.CreditUsageStatus, error)
 }
 type CustomerResolver interface {
-	Addresses(ctx context.Context, obj *models.Customer, typeArg *models.AddressType, includeInactive *bool) ([]models.Address, error)
-	DefaultShippingAddress(ctx context.Context, obj *models.Customer) (*models.Address, error)
-	DefaultBillingAddress(ctx context.Context, obj *models.Customer) (*models.Address, error)
-	LoyaltyAccount(ctx context.Context, obj *models.Customer) (*models.LoyaltyAccount, error)
-	CreditAccount(ctx context.Context, obj *models.Customer) (*models.CreditAccount, error)
-	Segment(ctx context.Context, obj *models.Customer) (*models.CustomerSegment, error)
-	Purchases(ctx context.Context, obj *models.Customer, first *int, after *string) (*model.PurchaseConnection, error)
+	ID(ctx context.Context, obj model.Object) (uuid.UUID, error)
+	CustomerType(ctx context.Context, obj model.Object) (models.CustomerType, error)
+	FirstName(ctx context.Context, obj model.Object) (string, error)
+	LastName(ctx context.Context, obj model.Object) (string, error)
+	FullName(ctx context.Context, obj model.Object) (string, error)
+	Email(ctx context.Context, obj model.Object) (*string, error)
+	Phone(ctx context.Context, obj model.Object) (*string, error)
+	DocumentType(ctx context.Context, obj model.Object) (*models.DocumentType, error)
+	DocumentNumber(ctx context.Context, obj model.Object) (*string, error)
+	BirthDate(ctx context.Context, obj model.Object) (*time.Time, error)
+	Gender(ctx context.Context, obj model.Object) (*string, error)
+	Status(ctx context.Context, obj model.Object) (models.CustomerStatus, error)
+	StatusReason(ctx context.Context, obj model.Object) (*string, error)
+	PreferredLanguage(ctx context.Context, obj model.Object) (string, error)
+	MarketingConsent(ctx context.Context, obj model.Object) (bool, error)
+	Tags(ctx context.Context, obj model.Object) ([]string, error)
+	Metadata(ctx context.Context, obj model.Object) (map[string]any, error)
+	Notes(ctx context.Context, obj model.Object) (*string, error)
+	CreatedAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	UpdatedAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	LastPurchaseAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	ErasedAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	Addresses(ctx context.Context, obj model.Object, typeArg *models.AddressType, includeInactive *bool) ([]models.Address, error)
+	DefaultShippingAddress(ctx context.Context, obj model.Object) (*models.Address, error)
+	DefaultBillingAddress(ctx context.Context, obj model.Object) (*models.Address, error)
+	LoyaltyAccount(ctx context.Context, obj model.Object) (model.Object, error)
+	CreditAccount(ctx context.Context, obj model.Object) (model.Object, error)
+	Segment(ctx context.Context, obj model.Object) (*models.CustomerSegment, error)
+	Purchases(ctx context.Context, obj model.Object, first *int, after *string) (*model.PurchaseConnection, error)
 }
 type LoyaltyAccountResolver interface {
-	NextTier(ctx context.Context, obj *models.LoyaltyAccount) (*models.Tier, error)
-	PointsToNextTier(ctx context.Context, obj *models.LoyaltyAccount) (*int, error)
-	PointsExpiringSoon(ctx context.Context, obj *models.LoyaltyAccount, days *int) (int, error)
-	Transactions(ctx context.Context, obj *models.LoyaltyAccount, first *int, after *string, typeArg *models.LoyaltyTransactionType) (*model.LoyaltyTransactionConnection, error)
+	ID(ctx context.Context, obj model.Object) (uuid.UUID, error)
+	PointsBalance(ctx context.Context, obj model.Object) (int, error)
+	LifetimePoints(ctx context.Context, obj model.Object) (int, error)
+	PointsRedeemed(ctx context.Context, obj model.Object) (int, error)
+	Tier(ctx context.Context, obj model.Object) (models.Tier, error)
+	TierSince(ctx context.Context, obj model.Object) (*time.Time, error)
+	TierExpiresAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	TotalPurchases(ctx context.Context, obj model.Object) (int, error)
+	TotalSpent(ctx context.Context, obj model.Object) (*decimal.Decimal, error)
+	CreatedAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	NextTier(ctx context.Context, obj model.Object) (*models.Tier, error)
+	PointsToNextTier(ctx context.Context, obj model.Object) (*int, error)
+	PointsExpiringSoon(ctx context.Context, obj model.Object, days *int) (int, error)
+	Transactions(ctx context.Context, obj model.Object, first *int, after *string, typeArg *models.LoyaltyTransactionType) (*model.LoyaltyTransactionConnection, error)
 }
 type MutationResolver interface {
 	CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*model.CreateCustomerPayload, error)
@@ -587,10 +633,10 @@ type MutationResolver interface {
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Me, error)
-	Customer(ctx context.Context, id uuid.UUID) (*models.Customer, error)
-	CustomerByEmail(ctx context.Context, email string) (*models.Customer, error)
-	CustomerByPhone(ctx context.Context, phone string) (*models.Customer, error)
-	CustomerByDocument(ctx context.Context, documentType models.DocumentType, documentNumber string) (*models.Customer, error)
+	Customer(ctx context.Context, id uuid.UUID) (model.Object, error)
+	CustomerByEmail(ctx context.Context, email string) (model.Object, error)
+	CustomerByPhone(ctx context.Context, phone string) (model.Object, error)
+	CustomerByDocument(ctx context.Context, documentType models.DocumentType, documentNumber string) (model.Object, error)
 	Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error)
 	CustomerStats(ctx context.Context, filter *model.CustomerFilter, search *string) (*model.CustomerStats, error)
 	LoyaltyProgram(ctx context.Context) (*models.LoyaltyProgram, error)
@@ -6409,8 +6455,8 @@ func (ec *executionContext) _AdjustPointsPayload_loyaltyAccount(ctx context.Cont
 			return obj.LoyaltyAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {
-			return ec.marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOLoyaltyAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6505,8 +6551,8 @@ func (ec *executionContext) _ApproveCreditAccountPayload_creditAccount(ctx conte
 			return obj.CreditAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
-			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCreditAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6569,8 +6615,8 @@ func (ec *executionContext) _AwardBonusPointsPayload_loyaltyAccount(ctx context.
 			return obj.LoyaltyAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {
-			return ec.marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOLoyaltyAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6665,8 +6711,8 @@ func (ec *executionContext) _CancelCreditAccountPayload_creditAccount(ctx contex
 			return obj.CreditAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
-			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCreditAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6729,8 +6775,8 @@ func (ec *executionContext) _CancelCreditUsagePayload_creditAccount(ctx context.
 			return obj.CreditAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
-			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCreditAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6825,8 +6871,8 @@ func (ec *executionContext) _ChargeCreditPayload_creditAccount(ctx context.Conte
 			return obj.CreditAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
-			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCreditAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6921,8 +6967,8 @@ func (ec *executionContext) _CreateCustomerPayload_customer(ctx context.Context,
 			return obj.Customer, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Customer) graphql.Marshaler {
-			return ec.marshalOCustomer2ᚖcustomerserviceᚋmodelsᚐCustomer(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -6973,7 +7019,7 @@ func (ec *executionContext) fieldContext_CreateCustomerPayload_userErrors(_ cont
 	return fc, nil
 }
 
-func (ec *executionContext) _CreditAccount_id(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_id(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -6982,7 +7028,7 @@ func (ec *executionContext) _CreditAccount_id(ctx context.Context, field graphql
 			return ec.fieldContext_CreditAccount_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.CreditAccount().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
@@ -6993,10 +7039,10 @@ func (ec *executionContext) _CreditAccount_id(ctx context.Context, field graphql
 	)
 }
 func (ec *executionContext) fieldContext_CreditAccount_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "UUID")
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "UUID")
 }
 
-func (ec *executionContext) _CreditAccount_creditLimit(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_creditLimit(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7005,21 +7051,21 @@ func (ec *executionContext) _CreditAccount_creditLimit(ctx context.Context, fiel
 			return ec.fieldContext_CreditAccount_creditLimit(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreditLimit, nil
+			return ec.Resolvers.CreditAccount().CreditLimit(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
-			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_CreditAccount_creditLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "Decimal")
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "Decimal")
 }
 
-func (ec *executionContext) _CreditAccount_creditUsed(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_creditUsed(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7028,21 +7074,21 @@ func (ec *executionContext) _CreditAccount_creditUsed(ctx context.Context, field
 			return ec.fieldContext_CreditAccount_creditUsed(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreditUsed, nil
+			return ec.Resolvers.CreditAccount().CreditUsed(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
-			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_CreditAccount_creditUsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "Decimal")
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "Decimal")
 }
 
-func (ec *executionContext) _CreditAccount_creditAvailable(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_creditAvailable(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7051,21 +7097,21 @@ func (ec *executionContext) _CreditAccount_creditAvailable(ctx context.Context, 
 			return ec.fieldContext_CreditAccount_creditAvailable(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreditAvailable, nil
+			return ec.Resolvers.CreditAccount().CreditAvailable(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
-			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_CreditAccount_creditAvailable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "Decimal")
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "Decimal")
 }
 
-func (ec *executionContext) _CreditAccount_paymentTermDays(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_paymentTermDays(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7074,7 +7120,7 @@ func (ec *executionContext) _CreditAccount_paymentTermDays(ctx context.Context, 
 			return ec.fieldContext_CreditAccount_paymentTermDays(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PaymentTermDays, nil
+			return ec.Resolvers.CreditAccount().PaymentTermDays(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -7085,10 +7131,10 @@ func (ec *executionContext) _CreditAccount_paymentTermDays(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_CreditAccount_paymentTermDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "Int")
 }
 
-func (ec *executionContext) _CreditAccount_status(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_status(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7097,7 +7143,7 @@ func (ec *executionContext) _CreditAccount_status(ctx context.Context, field gra
 			return ec.fieldContext_CreditAccount_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.CreditAccount().Status(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v models.CreditStatus) graphql.Marshaler {
@@ -7108,10 +7154,10 @@ func (ec *executionContext) _CreditAccount_status(ctx context.Context, field gra
 	)
 }
 func (ec *executionContext) fieldContext_CreditAccount_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "CreditStatus")
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "CreditStatus")
 }
 
-func (ec *executionContext) _CreditAccount_approvedAt(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_approvedAt(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7120,7 +7166,7 @@ func (ec *executionContext) _CreditAccount_approvedAt(ctx context.Context, field
 			return ec.fieldContext_CreditAccount_approvedAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ApprovedAt, nil
+			return ec.Resolvers.CreditAccount().ApprovedAt(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -7131,10 +7177,10 @@ func (ec *executionContext) _CreditAccount_approvedAt(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CreditAccount_approvedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "DateTime")
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "DateTime")
 }
 
-func (ec *executionContext) _CreditAccount_approvedBy(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_approvedBy(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7143,7 +7189,7 @@ func (ec *executionContext) _CreditAccount_approvedBy(ctx context.Context, field
 			return ec.fieldContext_CreditAccount_approvedBy(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ApprovedBy, nil
+			return ec.Resolvers.CreditAccount().ApprovedBy(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
@@ -7154,10 +7200,10 @@ func (ec *executionContext) _CreditAccount_approvedBy(ctx context.Context, field
 	)
 }
 func (ec *executionContext) fieldContext_CreditAccount_approvedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "UUID")
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "UUID")
 }
 
-func (ec *executionContext) _CreditAccount_approvalNotes(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_approvalNotes(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7166,7 +7212,7 @@ func (ec *executionContext) _CreditAccount_approvalNotes(ctx context.Context, fi
 			return ec.fieldContext_CreditAccount_approvalNotes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ApprovalNotes, nil
+			return ec.Resolvers.CreditAccount().ApprovalNotes(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -7177,10 +7223,10 @@ func (ec *executionContext) _CreditAccount_approvalNotes(ctx context.Context, fi
 	)
 }
 func (ec *executionContext) fieldContext_CreditAccount_approvalNotes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "String")
 }
 
-func (ec *executionContext) _CreditAccount_suspendedAt(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_suspendedAt(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7189,7 +7235,7 @@ func (ec *executionContext) _CreditAccount_suspendedAt(ctx context.Context, fiel
 			return ec.fieldContext_CreditAccount_suspendedAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SuspendedAt, nil
+			return ec.Resolvers.CreditAccount().SuspendedAt(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -7200,10 +7246,10 @@ func (ec *executionContext) _CreditAccount_suspendedAt(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CreditAccount_suspendedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "DateTime")
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "DateTime")
 }
 
-func (ec *executionContext) _CreditAccount_suspensionReason(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_suspensionReason(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7212,7 +7258,7 @@ func (ec *executionContext) _CreditAccount_suspensionReason(ctx context.Context,
 			return ec.fieldContext_CreditAccount_suspensionReason(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.SuspensionReason, nil
+			return ec.Resolvers.CreditAccount().SuspensionReason(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -7223,10 +7269,10 @@ func (ec *executionContext) _CreditAccount_suspensionReason(ctx context.Context,
 	)
 }
 func (ec *executionContext) fieldContext_CreditAccount_suspensionReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "String")
 }
 
-func (ec *executionContext) _CreditAccount_cancelledAt(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_cancelledAt(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7235,7 +7281,7 @@ func (ec *executionContext) _CreditAccount_cancelledAt(ctx context.Context, fiel
 			return ec.fieldContext_CreditAccount_cancelledAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CancelledAt, nil
+			return ec.Resolvers.CreditAccount().CancelledAt(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -7246,10 +7292,10 @@ func (ec *executionContext) _CreditAccount_cancelledAt(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_CreditAccount_cancelledAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "DateTime")
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "DateTime")
 }
 
-func (ec *executionContext) _CreditAccount_cancellationReason(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_cancellationReason(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7258,7 +7304,7 @@ func (ec *executionContext) _CreditAccount_cancellationReason(ctx context.Contex
 			return ec.fieldContext_CreditAccount_cancellationReason(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CancellationReason, nil
+			return ec.Resolvers.CreditAccount().CancellationReason(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -7269,10 +7315,10 @@ func (ec *executionContext) _CreditAccount_cancellationReason(ctx context.Contex
 	)
 }
 func (ec *executionContext) fieldContext_CreditAccount_cancellationReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "String")
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "String")
 }
 
-func (ec *executionContext) _CreditAccount_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_createdAt(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7281,21 +7327,21 @@ func (ec *executionContext) _CreditAccount_createdAt(ctx context.Context, field 
 			return ec.fieldContext_CreditAccount_createdAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreatedAt, nil
+			return ec.Resolvers.CreditAccount().CreatedAt(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_CreditAccount_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("CreditAccount", field, false, false, "DateTime")
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "DateTime")
 }
 
-func (ec *executionContext) _CreditAccount_outstanding(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_outstanding(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7318,7 +7364,7 @@ func (ec *executionContext) fieldContext_CreditAccount_outstanding(_ context.Con
 	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "Decimal")
 }
 
-func (ec *executionContext) _CreditAccount_overdueAmount(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_overdueAmount(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7341,7 +7387,7 @@ func (ec *executionContext) fieldContext_CreditAccount_overdueAmount(_ context.C
 	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "Decimal")
 }
 
-func (ec *executionContext) _CreditAccount_aging(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_aging(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7373,7 +7419,7 @@ func (ec *executionContext) fieldContext_CreditAccount_aging(_ context.Context, 
 	return fc, nil
 }
 
-func (ec *executionContext) _CreditAccount_usages(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_usages(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -7417,7 +7463,7 @@ func (ec *executionContext) fieldContext_CreditAccount_usages(ctx context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _CreditAccount_payments(ctx context.Context, field graphql.CollectedField, obj *models.CreditAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _CreditAccount_payments(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8223,7 +8269,7 @@ func (ec *executionContext) fieldContext_CreditUsageEdge_node(_ context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8232,7 +8278,7 @@ func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.Coll
 			return ec.fieldContext_Customer_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.Customer().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
@@ -8243,10 +8289,10 @@ func (ec *executionContext) _Customer_id(ctx context.Context, field graphql.Coll
 	)
 }
 func (ec *executionContext) fieldContext_Customer_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "UUID")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "UUID")
 }
 
-func (ec *executionContext) _Customer_customerType(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_customerType(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8255,7 +8301,7 @@ func (ec *executionContext) _Customer_customerType(ctx context.Context, field gr
 			return ec.fieldContext_Customer_customerType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CustomerType, nil
+			return ec.Resolvers.Customer().CustomerType(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v models.CustomerType) graphql.Marshaler {
@@ -8266,10 +8312,10 @@ func (ec *executionContext) _Customer_customerType(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Customer_customerType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "CustomerType")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "CustomerType")
 }
 
-func (ec *executionContext) _Customer_firstName(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_firstName(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8278,7 +8324,7 @@ func (ec *executionContext) _Customer_firstName(ctx context.Context, field graph
 			return ec.fieldContext_Customer_firstName(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FirstName, nil
+			return ec.Resolvers.Customer().FirstName(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -8289,10 +8335,10 @@ func (ec *executionContext) _Customer_firstName(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
 }
 
-func (ec *executionContext) _Customer_lastName(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_lastName(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8301,7 +8347,7 @@ func (ec *executionContext) _Customer_lastName(ctx context.Context, field graphq
 			return ec.fieldContext_Customer_lastName(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LastName, nil
+			return ec.Resolvers.Customer().LastName(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -8312,10 +8358,10 @@ func (ec *executionContext) _Customer_lastName(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Customer_lastName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
 }
 
-func (ec *executionContext) _Customer_fullName(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_fullName(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8324,7 +8370,7 @@ func (ec *executionContext) _Customer_fullName(ctx context.Context, field graphq
 			return ec.fieldContext_Customer_fullName(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.FullName(), nil
+			return ec.Resolvers.Customer().FullName(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -8335,10 +8381,10 @@ func (ec *executionContext) _Customer_fullName(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Customer_fullName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, true, false, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
 }
 
-func (ec *executionContext) _Customer_email(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_email(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8347,7 +8393,7 @@ func (ec *executionContext) _Customer_email(ctx context.Context, field graphql.C
 			return ec.fieldContext_Customer_email(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Email, nil
+			return ec.Resolvers.Customer().Email(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -8358,10 +8404,10 @@ func (ec *executionContext) _Customer_email(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
 }
 
-func (ec *executionContext) _Customer_phone(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_phone(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8370,7 +8416,7 @@ func (ec *executionContext) _Customer_phone(ctx context.Context, field graphql.C
 			return ec.fieldContext_Customer_phone(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Phone, nil
+			return ec.Resolvers.Customer().Phone(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -8381,10 +8427,10 @@ func (ec *executionContext) _Customer_phone(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
 }
 
-func (ec *executionContext) _Customer_documentType(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_documentType(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8393,7 +8439,7 @@ func (ec *executionContext) _Customer_documentType(ctx context.Context, field gr
 			return ec.fieldContext_Customer_documentType(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DocumentType, nil
+			return ec.Resolvers.Customer().DocumentType(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *models.DocumentType) graphql.Marshaler {
@@ -8404,10 +8450,10 @@ func (ec *executionContext) _Customer_documentType(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Customer_documentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "DocumentType")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "DocumentType")
 }
 
-func (ec *executionContext) _Customer_documentNumber(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_documentNumber(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8416,7 +8462,7 @@ func (ec *executionContext) _Customer_documentNumber(ctx context.Context, field 
 			return ec.fieldContext_Customer_documentNumber(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.DocumentNumber, nil
+			return ec.Resolvers.Customer().DocumentNumber(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -8427,10 +8473,10 @@ func (ec *executionContext) _Customer_documentNumber(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Customer_documentNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
 }
 
-func (ec *executionContext) _Customer_birthDate(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_birthDate(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8439,7 +8485,7 @@ func (ec *executionContext) _Customer_birthDate(ctx context.Context, field graph
 			return ec.fieldContext_Customer_birthDate(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.BirthDate, nil
+			return ec.Resolvers.Customer().BirthDate(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -8450,10 +8496,10 @@ func (ec *executionContext) _Customer_birthDate(ctx context.Context, field graph
 	)
 }
 func (ec *executionContext) fieldContext_Customer_birthDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "Date")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "Date")
 }
 
-func (ec *executionContext) _Customer_gender(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_gender(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8462,7 +8508,7 @@ func (ec *executionContext) _Customer_gender(ctx context.Context, field graphql.
 			return ec.fieldContext_Customer_gender(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Gender, nil
+			return ec.Resolvers.Customer().Gender(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -8473,10 +8519,10 @@ func (ec *executionContext) _Customer_gender(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Customer_gender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
 }
 
-func (ec *executionContext) _Customer_status(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_status(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8485,7 +8531,7 @@ func (ec *executionContext) _Customer_status(ctx context.Context, field graphql.
 			return ec.fieldContext_Customer_status(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Status, nil
+			return ec.Resolvers.Customer().Status(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v models.CustomerStatus) graphql.Marshaler {
@@ -8496,10 +8542,10 @@ func (ec *executionContext) _Customer_status(ctx context.Context, field graphql.
 	)
 }
 func (ec *executionContext) fieldContext_Customer_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "CustomerStatus")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "CustomerStatus")
 }
 
-func (ec *executionContext) _Customer_statusReason(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_statusReason(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8508,7 +8554,7 @@ func (ec *executionContext) _Customer_statusReason(ctx context.Context, field gr
 			return ec.fieldContext_Customer_statusReason(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.StatusReason, nil
+			return ec.Resolvers.Customer().StatusReason(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -8519,10 +8565,10 @@ func (ec *executionContext) _Customer_statusReason(ctx context.Context, field gr
 	)
 }
 func (ec *executionContext) fieldContext_Customer_statusReason(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
 }
 
-func (ec *executionContext) _Customer_preferredLanguage(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_preferredLanguage(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8531,7 +8577,7 @@ func (ec *executionContext) _Customer_preferredLanguage(ctx context.Context, fie
 			return ec.fieldContext_Customer_preferredLanguage(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PreferredLanguage, nil
+			return ec.Resolvers.Customer().PreferredLanguage(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
@@ -8542,10 +8588,10 @@ func (ec *executionContext) _Customer_preferredLanguage(ctx context.Context, fie
 	)
 }
 func (ec *executionContext) fieldContext_Customer_preferredLanguage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
 }
 
-func (ec *executionContext) _Customer_marketingConsent(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_marketingConsent(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8554,7 +8600,7 @@ func (ec *executionContext) _Customer_marketingConsent(ctx context.Context, fiel
 			return ec.fieldContext_Customer_marketingConsent(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.MarketingConsent, nil
+			return ec.Resolvers.Customer().MarketingConsent(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
@@ -8565,10 +8611,10 @@ func (ec *executionContext) _Customer_marketingConsent(ctx context.Context, fiel
 	)
 }
 func (ec *executionContext) fieldContext_Customer_marketingConsent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "Boolean")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "Boolean")
 }
 
-func (ec *executionContext) _Customer_tags(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_tags(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8577,7 +8623,7 @@ func (ec *executionContext) _Customer_tags(ctx context.Context, field graphql.Co
 			return ec.fieldContext_Customer_tags(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Tags, nil
+			return ec.Resolvers.Customer().Tags(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
@@ -8588,10 +8634,10 @@ func (ec *executionContext) _Customer_tags(ctx context.Context, field graphql.Co
 	)
 }
 func (ec *executionContext) fieldContext_Customer_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
 }
 
-func (ec *executionContext) _Customer_metadata(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_metadata(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8600,7 +8646,7 @@ func (ec *executionContext) _Customer_metadata(ctx context.Context, field graphq
 			return ec.fieldContext_Customer_metadata(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Metadata, nil
+			return ec.Resolvers.Customer().Metadata(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
@@ -8611,10 +8657,10 @@ func (ec *executionContext) _Customer_metadata(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Customer_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "JSON")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "JSON")
 }
 
-func (ec *executionContext) _Customer_notes(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_notes(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8623,7 +8669,7 @@ func (ec *executionContext) _Customer_notes(ctx context.Context, field graphql.C
 			return ec.fieldContext_Customer_notes(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Notes, nil
+			return ec.Resolvers.Customer().Notes(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
@@ -8634,10 +8680,10 @@ func (ec *executionContext) _Customer_notes(ctx context.Context, field graphql.C
 	)
 }
 func (ec *executionContext) fieldContext_Customer_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "String")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
 }
 
-func (ec *executionContext) _Customer_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_createdAt(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8646,21 +8692,21 @@ func (ec *executionContext) _Customer_createdAt(ctx context.Context, field graph
 			return ec.fieldContext_Customer_createdAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreatedAt, nil
+			return ec.Resolvers.Customer().CreatedAt(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Customer_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "DateTime")
 }
 
-func (ec *executionContext) _Customer_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_updatedAt(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8669,21 +8715,21 @@ func (ec *executionContext) _Customer_updatedAt(ctx context.Context, field graph
 			return ec.fieldContext_Customer_updatedAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.UpdatedAt, nil
+			return ec.Resolvers.Customer().UpdatedAt(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_Customer_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "DateTime")
 }
 
-func (ec *executionContext) _Customer_lastPurchaseAt(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_lastPurchaseAt(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8692,7 +8738,7 @@ func (ec *executionContext) _Customer_lastPurchaseAt(ctx context.Context, field 
 			return ec.fieldContext_Customer_lastPurchaseAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LastPurchaseAt, nil
+			return ec.Resolvers.Customer().LastPurchaseAt(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -8703,10 +8749,10 @@ func (ec *executionContext) _Customer_lastPurchaseAt(ctx context.Context, field 
 	)
 }
 func (ec *executionContext) fieldContext_Customer_lastPurchaseAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "DateTime")
 }
 
-func (ec *executionContext) _Customer_erasedAt(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_erasedAt(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8715,7 +8761,7 @@ func (ec *executionContext) _Customer_erasedAt(ctx context.Context, field graphq
 			return ec.fieldContext_Customer_erasedAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ErasedAt, nil
+			return ec.Resolvers.Customer().ErasedAt(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -8726,10 +8772,10 @@ func (ec *executionContext) _Customer_erasedAt(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_Customer_erasedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("Customer", field, false, false, "DateTime")
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "DateTime")
 }
 
-func (ec *executionContext) _Customer_addresses(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_addresses(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8773,7 +8819,7 @@ func (ec *executionContext) fieldContext_Customer_addresses(ctx context.Context,
 	return fc, nil
 }
 
-func (ec *executionContext) _Customer_defaultShippingAddress(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_defaultShippingAddress(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8805,7 +8851,7 @@ func (ec *executionContext) fieldContext_Customer_defaultShippingAddress(_ conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Customer_defaultBillingAddress(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_defaultBillingAddress(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8837,7 +8883,7 @@ func (ec *executionContext) fieldContext_Customer_defaultBillingAddress(_ contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Customer_loyaltyAccount(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_loyaltyAccount(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8849,8 +8895,8 @@ func (ec *executionContext) _Customer_loyaltyAccount(ctx context.Context, field 
 			return ec.Resolvers.Customer().LoyaltyAccount(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {
-			return ec.marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOLoyaltyAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -8869,7 +8915,7 @@ func (ec *executionContext) fieldContext_Customer_loyaltyAccount(_ context.Conte
 	return fc, nil
 }
 
-func (ec *executionContext) _Customer_creditAccount(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_creditAccount(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8881,8 +8927,8 @@ func (ec *executionContext) _Customer_creditAccount(ctx context.Context, field g
 			return ec.Resolvers.Customer().CreditAccount(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
-			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCreditAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -8901,7 +8947,7 @@ func (ec *executionContext) fieldContext_Customer_creditAccount(_ context.Contex
 	return fc, nil
 }
 
-func (ec *executionContext) _Customer_segment(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_segment(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -8933,7 +8979,7 @@ func (ec *executionContext) fieldContext_Customer_segment(_ context.Context, fie
 	return fc, nil
 }
 
-func (ec *executionContext) _Customer_purchases(ctx context.Context, field graphql.CollectedField, obj *models.Customer) (ret graphql.Marshaler) {
+func (ec *executionContext) _Customer_purchases(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9021,8 +9067,8 @@ func (ec *executionContext) _CustomerConnection_nodes(ctx context.Context, field
 			return obj.Nodes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []models.Customer) graphql.Marshaler {
-			return ec.marshalNCustomer2ᚕcustomerserviceᚋmodelsᚐCustomerᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v []model.Object) graphql.Marshaler {
+			return ec.marshalNCustomer2ᚕcustomerserviceᚋgraphᚋmodelᚐObjectᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9131,8 +9177,8 @@ func (ec *executionContext) _CustomerEdge_node(ctx context.Context, field graphq
 			return obj.Node, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Customer) graphql.Marshaler {
-			return ec.marshalNCustomer2ᚖcustomerserviceᚋmodelsᚐCustomer(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalNCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9636,8 +9682,8 @@ func (ec *executionContext) _EnrollLoyaltyPayload_loyaltyAccount(ctx context.Con
 			return obj.LoyaltyAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {
-			return ec.marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOLoyaltyAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -9700,8 +9746,8 @@ func (ec *executionContext) _EraseCustomerPayload_customer(ctx context.Context, 
 			return obj.Customer, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Customer) graphql.Marshaler {
-			return ec.marshalOCustomer2ᚖcustomerserviceᚋmodelsᚐCustomer(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -9968,7 +10014,7 @@ func (ec *executionContext) fieldContext_JobRunResult_finishedAt(_ context.Conte
 	return graphql.NewScalarFieldContext("JobRunResult", field, false, false, "DateTime")
 }
 
-func (ec *executionContext) _LoyaltyAccount_id(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _LoyaltyAccount_id(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -9977,7 +10023,7 @@ func (ec *executionContext) _LoyaltyAccount_id(ctx context.Context, field graphq
 			return ec.fieldContext_LoyaltyAccount_id(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.ID, nil
+			return ec.Resolvers.LoyaltyAccount().ID(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
@@ -9988,10 +10034,10 @@ func (ec *executionContext) _LoyaltyAccount_id(ctx context.Context, field graphq
 	)
 }
 func (ec *executionContext) fieldContext_LoyaltyAccount_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LoyaltyAccount", field, false, false, "UUID")
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "UUID")
 }
 
-func (ec *executionContext) _LoyaltyAccount_pointsBalance(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _LoyaltyAccount_pointsBalance(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10000,7 +10046,7 @@ func (ec *executionContext) _LoyaltyAccount_pointsBalance(ctx context.Context, f
 			return ec.fieldContext_LoyaltyAccount_pointsBalance(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PointsBalance, nil
+			return ec.Resolvers.LoyaltyAccount().PointsBalance(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -10011,10 +10057,10 @@ func (ec *executionContext) _LoyaltyAccount_pointsBalance(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_LoyaltyAccount_pointsBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LoyaltyAccount", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Int")
 }
 
-func (ec *executionContext) _LoyaltyAccount_lifetimePoints(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _LoyaltyAccount_lifetimePoints(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10023,7 +10069,7 @@ func (ec *executionContext) _LoyaltyAccount_lifetimePoints(ctx context.Context, 
 			return ec.fieldContext_LoyaltyAccount_lifetimePoints(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.LifetimePoints, nil
+			return ec.Resolvers.LoyaltyAccount().LifetimePoints(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -10034,10 +10080,10 @@ func (ec *executionContext) _LoyaltyAccount_lifetimePoints(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_LoyaltyAccount_lifetimePoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LoyaltyAccount", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Int")
 }
 
-func (ec *executionContext) _LoyaltyAccount_pointsRedeemed(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _LoyaltyAccount_pointsRedeemed(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10046,7 +10092,7 @@ func (ec *executionContext) _LoyaltyAccount_pointsRedeemed(ctx context.Context, 
 			return ec.fieldContext_LoyaltyAccount_pointsRedeemed(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.PointsRedeemed, nil
+			return ec.Resolvers.LoyaltyAccount().PointsRedeemed(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -10057,10 +10103,10 @@ func (ec *executionContext) _LoyaltyAccount_pointsRedeemed(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_LoyaltyAccount_pointsRedeemed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LoyaltyAccount", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Int")
 }
 
-func (ec *executionContext) _LoyaltyAccount_tier(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _LoyaltyAccount_tier(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10069,7 +10115,7 @@ func (ec *executionContext) _LoyaltyAccount_tier(ctx context.Context, field grap
 			return ec.fieldContext_LoyaltyAccount_tier(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Tier, nil
+			return ec.Resolvers.LoyaltyAccount().Tier(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v models.Tier) graphql.Marshaler {
@@ -10080,10 +10126,10 @@ func (ec *executionContext) _LoyaltyAccount_tier(ctx context.Context, field grap
 	)
 }
 func (ec *executionContext) fieldContext_LoyaltyAccount_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LoyaltyAccount", field, false, false, "LoyaltyTier")
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "LoyaltyTier")
 }
 
-func (ec *executionContext) _LoyaltyAccount_tierSince(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _LoyaltyAccount_tierSince(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10092,21 +10138,21 @@ func (ec *executionContext) _LoyaltyAccount_tierSince(ctx context.Context, field
 			return ec.fieldContext_LoyaltyAccount_tierSince(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TierSince, nil
+			return ec.Resolvers.LoyaltyAccount().TierSince(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNDate2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_LoyaltyAccount_tierSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LoyaltyAccount", field, false, false, "Date")
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Date")
 }
 
-func (ec *executionContext) _LoyaltyAccount_tierExpiresAt(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _LoyaltyAccount_tierExpiresAt(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10115,7 +10161,7 @@ func (ec *executionContext) _LoyaltyAccount_tierExpiresAt(ctx context.Context, f
 			return ec.fieldContext_LoyaltyAccount_tierExpiresAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TierExpiresAt, nil
+			return ec.Resolvers.LoyaltyAccount().TierExpiresAt(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
@@ -10126,10 +10172,10 @@ func (ec *executionContext) _LoyaltyAccount_tierExpiresAt(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_LoyaltyAccount_tierExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LoyaltyAccount", field, false, false, "Date")
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Date")
 }
 
-func (ec *executionContext) _LoyaltyAccount_totalPurchases(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _LoyaltyAccount_totalPurchases(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10138,7 +10184,7 @@ func (ec *executionContext) _LoyaltyAccount_totalPurchases(ctx context.Context, 
 			return ec.fieldContext_LoyaltyAccount_totalPurchases(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalPurchases, nil
+			return ec.Resolvers.LoyaltyAccount().TotalPurchases(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
@@ -10149,10 +10195,10 @@ func (ec *executionContext) _LoyaltyAccount_totalPurchases(ctx context.Context, 
 	)
 }
 func (ec *executionContext) fieldContext_LoyaltyAccount_totalPurchases(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LoyaltyAccount", field, false, false, "Int")
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Int")
 }
 
-func (ec *executionContext) _LoyaltyAccount_totalSpent(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _LoyaltyAccount_totalSpent(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10161,21 +10207,21 @@ func (ec *executionContext) _LoyaltyAccount_totalSpent(ctx context.Context, fiel
 			return ec.fieldContext_LoyaltyAccount_totalSpent(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.TotalSpent, nil
+			return ec.Resolvers.LoyaltyAccount().TotalSpent(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
-			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_LoyaltyAccount_totalSpent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LoyaltyAccount", field, false, false, "Decimal")
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Decimal")
 }
 
-func (ec *executionContext) _LoyaltyAccount_createdAt(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _LoyaltyAccount_createdAt(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10184,21 +10230,21 @@ func (ec *executionContext) _LoyaltyAccount_createdAt(ctx context.Context, field
 			return ec.fieldContext_LoyaltyAccount_createdAt(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.CreatedAt, nil
+			return ec.Resolvers.LoyaltyAccount().CreatedAt(ctx, obj)
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
-			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2ᚖtimeᚐTime(ctx, selections, v)
 		},
 		true,
 		true,
 	)
 }
 func (ec *executionContext) fieldContext_LoyaltyAccount_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
-	return graphql.NewScalarFieldContext("LoyaltyAccount", field, false, false, "DateTime")
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "DateTime")
 }
 
-func (ec *executionContext) _LoyaltyAccount_nextTier(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _LoyaltyAccount_nextTier(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10221,7 +10267,7 @@ func (ec *executionContext) fieldContext_LoyaltyAccount_nextTier(_ context.Conte
 	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "LoyaltyTier")
 }
 
-func (ec *executionContext) _LoyaltyAccount_pointsToNextTier(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _LoyaltyAccount_pointsToNextTier(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10244,7 +10290,7 @@ func (ec *executionContext) fieldContext_LoyaltyAccount_pointsToNextTier(_ conte
 	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Int")
 }
 
-func (ec *executionContext) _LoyaltyAccount_pointsExpiringSoon(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _LoyaltyAccount_pointsExpiringSoon(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -10288,7 +10334,7 @@ func (ec *executionContext) fieldContext_LoyaltyAccount_pointsExpiringSoon(ctx c
 	return fc, nil
 }
 
-func (ec *executionContext) _LoyaltyAccount_transactions(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyAccount) (ret graphql.Marshaler) {
+func (ec *executionContext) _LoyaltyAccount_transactions(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
 		ec.OperationContext,
@@ -12654,8 +12700,8 @@ func (ec *executionContext) _OpenCreditAccountPayload_creditAccount(ctx context.
 			return obj.CreditAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
-			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCreditAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -13247,11 +13293,11 @@ func (ec *executionContext) _Query_customer(ctx context.Context, field graphql.C
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
 				if err != nil {
-					var zeroVal *models.Customer
+					var zeroVal model.Object
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.Customer
+					var zeroVal model.Object
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -13260,8 +13306,8 @@ func (ec *executionContext) _Query_customer(ctx context.Context, field graphql.C
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Customer) graphql.Marshaler {
-			return ec.marshalOCustomer2ᚖcustomerserviceᚋmodelsᚐCustomer(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -13309,11 +13355,11 @@ func (ec *executionContext) _Query_customerByEmail(ctx context.Context, field gr
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
 				if err != nil {
-					var zeroVal *models.Customer
+					var zeroVal model.Object
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.Customer
+					var zeroVal model.Object
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -13322,8 +13368,8 @@ func (ec *executionContext) _Query_customerByEmail(ctx context.Context, field gr
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Customer) graphql.Marshaler {
-			return ec.marshalOCustomer2ᚖcustomerserviceᚋmodelsᚐCustomer(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -13371,11 +13417,11 @@ func (ec *executionContext) _Query_customerByPhone(ctx context.Context, field gr
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
 				if err != nil {
-					var zeroVal *models.Customer
+					var zeroVal model.Object
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.Customer
+					var zeroVal model.Object
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -13384,8 +13430,8 @@ func (ec *executionContext) _Query_customerByPhone(ctx context.Context, field gr
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Customer) graphql.Marshaler {
-			return ec.marshalOCustomer2ᚖcustomerserviceᚋmodelsᚐCustomer(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -13433,11 +13479,11 @@ func (ec *executionContext) _Query_customerByDocument(ctx context.Context, field
 			directive1 := func(ctx context.Context) (any, error) {
 				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
 				if err != nil {
-					var zeroVal *models.Customer
+					var zeroVal model.Object
 					return zeroVal, err
 				}
 				if ec.Directives.HasRole == nil {
-					var zeroVal *models.Customer
+					var zeroVal model.Object
 					return zeroVal, errors.New("directive hasRole is not implemented")
 				}
 				return ec.Directives.HasRole(ctx, nil, directive0, role)
@@ -13446,8 +13492,8 @@ func (ec *executionContext) _Query_customerByDocument(ctx context.Context, field
 			next = directive1
 			return next
 		},
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Customer) graphql.Marshaler {
-			return ec.marshalOCustomer2ᚖcustomerserviceᚋmodelsᚐCustomer(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -13899,8 +13945,8 @@ func (ec *executionContext) _RecordCreditPaymentPayload_creditAccount(ctx contex
 			return obj.CreditAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
-			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCreditAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -14027,8 +14073,8 @@ func (ec *executionContext) _RecordPurchasePayload_loyaltyAccount(ctx context.Co
 			return obj.LoyaltyAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {
-			return ec.marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOLoyaltyAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -14155,8 +14201,8 @@ func (ec *executionContext) _RecordRefundPayload_loyaltyAccount(ctx context.Cont
 			return obj.LoyaltyAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {
-			return ec.marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOLoyaltyAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -14251,8 +14297,8 @@ func (ec *executionContext) _RedeemPointsPayload_loyaltyAccount(ctx context.Cont
 			return obj.LoyaltyAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {
-			return ec.marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOLoyaltyAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -14347,8 +14393,8 @@ func (ec *executionContext) _ReinstateCreditAccountPayload_creditAccount(ctx con
 			return obj.CreditAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
-			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCreditAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -14622,8 +14668,8 @@ func (ec *executionContext) _SetCustomerStatusPayload_customer(ctx context.Conte
 			return obj.Customer, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Customer) graphql.Marshaler {
-			return ec.marshalOCustomer2ᚖcustomerserviceᚋmodelsᚐCustomer(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -14796,8 +14842,8 @@ func (ec *executionContext) _SuspendCreditAccountPayload_creditAccount(ctx conte
 			return obj.CreditAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
-			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCreditAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -14970,8 +15016,8 @@ func (ec *executionContext) _UpdateCreditLimitPayload_creditAccount(ctx context.
 			return obj.CreditAccount, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
-			return ec.marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCreditAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -15034,8 +15080,8 @@ func (ec *executionContext) _UpdateCustomerPayload_customer(ctx context.Context,
 			return obj.Customer, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v *models.Customer) graphql.Marshaler {
-			return ec.marshalOCustomer2ᚖcustomerserviceᚋmodelsᚐCustomer(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
 		},
 		true,
 		false,
@@ -18084,7 +18130,7 @@ func (ec *executionContext) _CreateCustomerPayload(ctx context.Context, sel ast.
 
 var creditAccountImplementors = []string{"CreditAccount"}
 
-func (ec *executionContext) _CreditAccount(ctx context.Context, sel ast.SelectionSet, obj *models.CreditAccount) graphql.Marshaler {
+func (ec *executionContext) _CreditAccount(ctx context.Context, sel ast.SelectionSet, obj model.Object) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, creditAccountImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -18094,75 +18140,89 @@ func (ec *executionContext) _CreditAccount(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("CreditAccount")
 		case "id":
-			out.Values[i] = ec._CreditAccount_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_id(ctx, field, obj)
+				})
 		case "creditLimit":
-			out.Values[i] = ec._CreditAccount_creditLimit(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_creditLimit(ctx, field, obj)
+				})
 		case "creditUsed":
-			out.Values[i] = ec._CreditAccount_creditUsed(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_creditUsed(ctx, field, obj)
+				})
 		case "creditAvailable":
-			out.Values[i] = ec._CreditAccount_creditAvailable(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_creditAvailable(ctx, field, obj)
+				})
 		case "paymentTermDays":
-			out.Values[i] = ec._CreditAccount_paymentTermDays(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_paymentTermDays(ctx, field, obj)
+				})
 		case "status":
-			out.Values[i] = ec._CreditAccount_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_status(ctx, field, obj)
+				})
 		case "approvedAt":
-			out.Values[i] = ec._CreditAccount_approvedAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_approvedAt(ctx, field, obj)
+				})
 		case "approvedBy":
-			out.Values[i] = ec._CreditAccount_approvedBy(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_approvedBy(ctx, field, obj)
+				})
 		case "approvalNotes":
-			out.Values[i] = ec._CreditAccount_approvalNotes(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_approvalNotes(ctx, field, obj)
+				})
 		case "suspendedAt":
-			out.Values[i] = ec._CreditAccount_suspendedAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_suspendedAt(ctx, field, obj)
+				})
 		case "suspensionReason":
-			out.Values[i] = ec._CreditAccount_suspensionReason(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_suspensionReason(ctx, field, obj)
+				})
 		case "cancelledAt":
-			out.Values[i] = ec._CreditAccount_cancelledAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_cancelledAt(ctx, field, obj)
+				})
 		case "cancellationReason":
-			out.Values[i] = ec._CreditAccount_cancellationReason(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_cancellationReason(ctx, field, obj)
+				})
 		case "createdAt":
-			out.Values[i] = ec._CreditAccount_createdAt(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_createdAt(ctx, field, obj)
+				})
 		case "outstanding":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -18560,7 +18620,7 @@ func (ec *executionContext) _CreditUsageEdge(ctx context.Context, sel ast.Select
 
 var customerImplementors = []string{"Customer"}
 
-func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet, obj *models.Customer) graphql.Marshaler {
+func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet, obj model.Object) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, customerImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -18570,115 +18630,137 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("Customer")
 		case "id":
-			out.Values[i] = ec._Customer_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_id(ctx, field, obj)
+				})
 		case "customerType":
-			out.Values[i] = ec._Customer_customerType(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_customerType(ctx, field, obj)
+				})
 		case "firstName":
-			out.Values[i] = ec._Customer_firstName(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_firstName(ctx, field, obj)
+				})
 		case "lastName":
-			out.Values[i] = ec._Customer_lastName(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_lastName(ctx, field, obj)
+				})
 		case "fullName":
-			out.Values[i] = ec._Customer_fullName(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_fullName(ctx, field, obj)
+				})
 		case "email":
-			out.Values[i] = ec._Customer_email(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_email(ctx, field, obj)
+				})
 		case "phone":
-			out.Values[i] = ec._Customer_phone(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_phone(ctx, field, obj)
+				})
 		case "documentType":
-			out.Values[i] = ec._Customer_documentType(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_documentType(ctx, field, obj)
+				})
 		case "documentNumber":
-			out.Values[i] = ec._Customer_documentNumber(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_documentNumber(ctx, field, obj)
+				})
 		case "birthDate":
-			out.Values[i] = ec._Customer_birthDate(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_birthDate(ctx, field, obj)
+				})
 		case "gender":
-			out.Values[i] = ec._Customer_gender(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_gender(ctx, field, obj)
+				})
 		case "status":
-			out.Values[i] = ec._Customer_status(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_status(ctx, field, obj)
+				})
 		case "statusReason":
-			out.Values[i] = ec._Customer_statusReason(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_statusReason(ctx, field, obj)
+				})
 		case "preferredLanguage":
-			out.Values[i] = ec._Customer_preferredLanguage(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_preferredLanguage(ctx, field, obj)
+				})
 		case "marketingConsent":
-			out.Values[i] = ec._Customer_marketingConsent(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_marketingConsent(ctx, field, obj)
+				})
 		case "tags":
-			out.Values[i] = ec._Customer_tags(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_tags(ctx, field, obj)
+				})
 		case "metadata":
-			out.Values[i] = ec._Customer_metadata(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_metadata(ctx, field, obj)
+				})
 		case "notes":
-			out.Values[i] = ec._Customer_notes(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_notes(ctx, field, obj)
+				})
 		case "createdAt":
-			out.Values[i] = ec._Customer_createdAt(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_createdAt(ctx, field, obj)
+				})
 		case "updatedAt":
-			out.Values[i] = ec._Customer_updatedAt(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_updatedAt(ctx, field, obj)
+				})
 		case "lastPurchaseAt":
-			out.Values[i] = ec._Customer_lastPurchaseAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_lastPurchaseAt(ctx, field, obj)
+				})
 		case "erasedAt":
-			out.Values[i] = ec._Customer_erasedAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_erasedAt(ctx, field, obj)
+				})
 		case "addresses":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -19182,7 +19264,7 @@ func (ec *executionContext) _JobRunResult(ctx context.Context, sel ast.Selection
 
 var loyaltyAccountImplementors = []string{"LoyaltyAccount"}
 
-func (ec *executionContext) _LoyaltyAccount(ctx context.Context, sel ast.SelectionSet, obj *models.LoyaltyAccount) graphql.Marshaler {
+func (ec *executionContext) _LoyaltyAccount(ctx context.Context, sel ast.SelectionSet, obj model.Object) graphql.Marshaler {
 	fields := graphql.CollectFields(ec.OperationContext, sel, loyaltyAccountImplementors)
 
 	out := graphql.NewFieldSet(fields)
@@ -19192,55 +19274,65 @@ func (ec *executionContext) _LoyaltyAccount(ctx context.Context, sel ast.Selecti
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("LoyaltyAccount")
 		case "id":
-			out.Values[i] = ec._LoyaltyAccount_id(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_id(ctx, field, obj)
+				})
 		case "pointsBalance":
-			out.Values[i] = ec._LoyaltyAccount_pointsBalance(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_pointsBalance(ctx, field, obj)
+				})
 		case "lifetimePoints":
-			out.Values[i] = ec._LoyaltyAccount_lifetimePoints(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_lifetimePoints(ctx, field, obj)
+				})
 		case "pointsRedeemed":
-			out.Values[i] = ec._LoyaltyAccount_pointsRedeemed(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_pointsRedeemed(ctx, field, obj)
+				})
 		case "tier":
-			out.Values[i] = ec._LoyaltyAccount_tier(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_tier(ctx, field, obj)
+				})
 		case "tierSince":
-			out.Values[i] = ec._LoyaltyAccount_tierSince(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_tierSince(ctx, field, obj)
+				})
 		case "tierExpiresAt":
-			out.Values[i] = ec._LoyaltyAccount_tierExpiresAt(ctx, field, obj)
-			if out.Values[i] == graphql.RequiredNull {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_tierExpiresAt(ctx, field, obj)
+				})
 		case "totalPurchases":
-			out.Values[i] = ec._LoyaltyAccount_totalPurchases(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_totalPurchases(ctx, field, obj)
+				})
 		case "totalSpent":
-			out.Values[i] = ec._LoyaltyAccount_totalSpent(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_totalSpent(ctx, field, obj)
+				})
 		case "createdAt":
-			out.Values[i] = ec._LoyaltyAccount_createdAt(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				atomic.AddUint32(&out.Invalids, 1)
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_createdAt(ctx, field, obj)
+				})
 		case "nextTier":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -21612,15 +21704,19 @@ var (
 	}
 )
 
-func (ec *executionContext) marshalNCustomer2customerserviceᚋmodelsᚐCustomer(ctx context.Context, sel ast.SelectionSet, v models.Customer) graphql.Marshaler {
-	return ec._Customer(ctx, sel, &v)
+func (ec *executionContext) marshalNCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx context.Context, sel ast.SelectionSet, v model.Object) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Customer!")
+		return graphql.Null
+	}
+	return graphql.WrapContextMarshaler(ctx, v)
 }
 
-func (ec *executionContext) marshalNCustomer2ᚕcustomerserviceᚋmodelsᚐCustomerᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Customer) graphql.Marshaler {
+func (ec *executionContext) marshalNCustomer2ᚕcustomerserviceᚋgraphᚋmodelᚐObjectᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Object) graphql.Marshaler {
 	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
-		return ec.marshalNCustomer2customerserviceᚋmodelsᚐCustomer(ctx, sel, v[i])
+		return ec.marshalNCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -21630,14 +21726,6 @@ func (ec *executionContext) marshalNCustomer2ᚕcustomerserviceᚋmodelsᚐCusto
 	}
 
 	return ret
-}
-
-func (ec *executionContext) marshalNCustomer2ᚖcustomerserviceᚋmodelsᚐCustomer(ctx context.Context, sel ast.SelectionSet, v *models.Customer) graphql.Marshaler {
-	if v == nil {
-		graphql.AddInvalidNullError(ctx, "Customer!")
-		return graphql.Null
-	}
-	return ec._Customer(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCustomerConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐCustomerConnection(ctx context.Context, sel ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {
@@ -21774,6 +21862,24 @@ func (ec *executionContext) marshalNDate2timeᚐTime(ctx context.Context, sel as
 	return res
 }
 
+func (ec *executionContext) unmarshalNDate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := scalars.UnmarshalDate(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDate2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Date!")
+		return graphql.Null
+	}
+	_ = sel
+	res := scalars.MarshalDate(*v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "Date!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := scalars.UnmarshalDateTime(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -21782,6 +21888,24 @@ func (ec *executionContext) unmarshalNDateTime2timeᚐTime(ctx context.Context, 
 func (ec *executionContext) marshalNDateTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
 	_ = sel
 	res := scalars.MarshalDateTime(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNDateTime2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
+	res, err := scalars.UnmarshalDateTime(v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDateTime2ᚖtimeᚐTime(ctx context.Context, sel ast.SelectionSet, v *time.Time) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DateTime!")
+		return graphql.Null
+	}
+	_ = sel
+	res := scalars.MarshalDateTime(*v)
 	if res == graphql.Null {
 		graphql.AddInvalidNullFromMarshaler(ctx, "DateTime!")
 	}
@@ -22794,11 +22918,11 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
-func (ec *executionContext) marshalOCreditAccount2ᚖcustomerserviceᚋmodelsᚐCreditAccount(ctx context.Context, sel ast.SelectionSet, v *models.CreditAccount) graphql.Marshaler {
+func (ec *executionContext) marshalOCreditAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx context.Context, sel ast.SelectionSet, v model.Object) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return ec._CreditAccount(ctx, sel, v)
+	return graphql.WrapContextMarshaler(ctx, v)
 }
 
 func (ec *executionContext) marshalOCreditPayment2ᚖcustomerserviceᚋmodelsᚐCreditPayment(ctx context.Context, sel ast.SelectionSet, v *models.CreditPayment) graphql.Marshaler {
@@ -22849,11 +22973,11 @@ var (
 	}
 )
 
-func (ec *executionContext) marshalOCustomer2ᚖcustomerserviceᚋmodelsᚐCustomer(ctx context.Context, sel ast.SelectionSet, v *models.Customer) graphql.Marshaler {
+func (ec *executionContext) marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx context.Context, sel ast.SelectionSet, v model.Object) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return ec._Customer(ctx, sel, v)
+	return graphql.WrapContextMarshaler(ctx, v)
 }
 
 func (ec *executionContext) unmarshalOCustomerFilter2ᚖcustomerserviceᚋgraphᚋmodelᚐCustomerFilter(ctx context.Context, v any) (*model.CustomerFilter, error) {
@@ -23127,11 +23251,11 @@ func (ec *executionContext) marshalOJobRunResult2ᚖcustomerserviceᚋgraphᚋmo
 	return ec._JobRunResult(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalOLoyaltyAccount2ᚖcustomerserviceᚋmodelsᚐLoyaltyAccount(ctx context.Context, sel ast.SelectionSet, v *models.LoyaltyAccount) graphql.Marshaler {
+func (ec *executionContext) marshalOLoyaltyAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx context.Context, sel ast.SelectionSet, v model.Object) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
-	return ec._LoyaltyAccount(ctx, sel, v)
+	return graphql.WrapContextMarshaler(ctx, v)
 }
 
 func (ec *executionContext) marshalOLoyaltyProgram2ᚖcustomerserviceᚋmodelsᚐLoyaltyProgram(ctx context.Context, sel ast.SelectionSet, v *models.LoyaltyProgram) graphql.Marshaler {

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"time"
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/handler"
@@ -18,7 +17,6 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"customerservice/db"
-	"customerservice/graph/loaders"
 )
 
 // NewHandler is the GraphQL-over-HTTP handler (POST and GET; GET runs queries only). Built
@@ -61,21 +59,10 @@ func NewHandler(r *Resolver, limits Limits, observers ...graphql.HandlerExtensio
 		}
 		return next(ctx)
 	})
-	srv.AroundRootFields(r.renderRootFields)
 	for _, o := range observers {
 		srv.Use(o)
 	}
 	srv.AroundOperations(readsOfQueriesMayUseTheReplica)
-	// Mutation root fields run one after another (§8); each gets empty loaders, so what it
-	// reads after its write is not what an earlier root field of the operation cached (the
-	// second of two charges would show the first's aging). Query root fields run
-	// concurrently and share the request's loaders, which is what batches them.
-	srv.AroundRootFields(func(ctx context.Context, next graphql.RootResolver) graphql.Marshaler {
-		if oc := graphql.GetOperationContext(ctx); oc.Operation != nil && oc.Operation.Operation == ast.Mutation {
-			ctx = loaders.Fresh(ctx)
-		}
-		return next(ctx)
-	})
 	srv.SetErrorPresenter(presentError)
 	srv.SetRecoverFunc(recoverPanic)
 
@@ -120,8 +107,3 @@ func NewSchema(r *Resolver) graphql.ExecutableSchema {
 	setComplexity(&cfg.Complexity)
 	return NewExecutableSchema(cfg)
 }
-
-// LoaderWait is how long a loader collects keys before it queries: long enough for the
-// sibling fields of one response to join the batch, short enough not to show in latency
-// (dataloadgen's 16 ms default alone would be several times a 360 query's cost).
-const LoaderWait = 250 * time.Microsecond

@@ -1,13 +1,13 @@
 // Package graph is the GraphQL edge: the gqlgen-generated executor, thin resolvers that
-// translate between GraphQL and the domain services, the per-request loaders and the
+// translate between GraphQL and the domain services or the Customer 360 reader, and the
 // directives. Resolvers hold no SQL and no business rules.
 package graph
 
 import (
 	"customerservice/credit"
+	"customerservice/customer360"
 	"customerservice/customers"
 	"customerservice/db"
-	"customerservice/graph/loaders"
 	"customerservice/jobs"
 	"customerservice/loyalty"
 	"customerservice/segments"
@@ -22,10 +22,8 @@ type Resolver struct {
 	CreditService   *credit.Service
 	SegmentService  *segments.Service
 	JobService      *jobs.Service
-	// RenderInSQL lets the customer root fields of queries answer with JSON that PostgreSQL
-	// builds when their whole selection compiles (rendered.go); off, every field resolves
-	// the usual way (tests compare the two).
-	RenderInSQL bool
+	// View renders the Customer 360's objects (customer360).
+	View *customer360.Reader
 }
 
 // NewResolver wires the domain services over the database handle (its read replica, if
@@ -37,12 +35,7 @@ func NewResolver(h *db.Handle) *Resolver {
 		CreditService:   credit.NewService(h),
 		SegmentService:  segments.NewService(h),
 		// Without a schedule (nextRunAt null); `serve` sets this replica's.
-		JobService:  jobs.NewService(h, nil),
-		RenderInSQL: true,
+		JobService: jobs.NewService(h, nil),
+		View:       customer360.NewReader(h),
 	}
-}
-
-// LoaderSources are the services the per-request loaders batch reads from.
-func (r *Resolver) LoaderSources() loaders.Sources {
-	return loaders.Sources{Customers: r.CustomerService, Loyalty: r.LoyaltyService, Credit: r.CreditService}
 }

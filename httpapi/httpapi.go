@@ -19,7 +19,6 @@ import (
 
 	"customerservice/auth"
 	"customerservice/graph"
-	"customerservice/graph/loaders"
 	"customerservice/metrics"
 	"customerservice/tracing"
 )
@@ -37,7 +36,7 @@ type Deps struct {
 	RequestTimeout time.Duration
 	// Ready reports whether the service can serve (database reachable, migrations current).
 	Ready func(ctx context.Context) error
-	// Metrics count the requests to /graphql, their errors and loader batches, and are
+	// Metrics count the requests to /graphql, and their errors, and are
 	// served at /metrics (no token: it holds no personal data, but keep it off the public
 	// network); nil: none.
 	Metrics *metrics.Metrics
@@ -51,18 +50,14 @@ type Deps struct {
 func New(d Deps) http.Handler {
 	mux := http.NewServeMux()
 	var extensions []graphql.HandlerExtension
-	var observers []loaders.Observer
 	if d.Tracer != nil {
 		extensions = append(extensions, d.Tracer.GraphQL())
-		observers = append(observers, d.Tracer.Loaders())
 	}
 	if d.Metrics != nil {
 		extensions = append(extensions, d.Metrics.GraphQL())
-		observers = append(observers, d.Metrics.Loaders())
 	}
 	gql := graph.NewHandler(d.Resolver, d.Limits, extensions...)
-	loaderOpts := loaders.Options{Wait: graph.LoaderWait, Observer: loaders.Observers(observers...)}
-	api := auth.Middleware(d.Verifier, rateLimited(d.RateLimit, loaders.Middleware(d.Resolver.LoaderSources(), loaderOpts, gql)))
+	api := auth.Middleware(d.Verifier, rateLimited(d.RateLimit, gql))
 	if d.Metrics != nil {
 		api = d.Metrics.GraphQLRequests(api) // outside auth and rate limits: refusals count too
 		if !d.MetricsOwnListener {

@@ -82,6 +82,13 @@ func earnPoints(p *models.LoyaltyProgram, t models.Tier, amount decimal.Decimal)
 // takes nothing from this window, and a reversal leaves the window with its earn. Manual
 // adjustments do not count. Its placeholders are the time and the window in months.
 func qualifyingSum(account string) string {
+	return QualifyingSQL(account, "?::timestamptz - make_interval(months => ?)")
+}
+
+// QualifyingSQL is the SQL of the qualifying points (§4) of the account whose id is the
+// expression account, earned after the instant since (an SQL expression): earns and bonuses
+// at their time, a refund's reversal at the time of the earn it reverses.
+func QualifyingSQL(account, since string) string {
 	// A scalar subquery finds a reversal's earn through the unique index of earns by order
 	// (loyalty_transactions_earn_key), for reversals only: a join of the account's
 	// transactions with themselves let the planner pick a nested loop over a table whose
@@ -94,7 +101,7 @@ func qualifyingSum(account string) string {
 						WHERE e.organization_id = t.organization_id AND e.transaction_type = 'earn'
 							AND e.reference_type = 'order' AND e.reference_id = t.metadata->>'order_id'
 							AND e.loyalty_account_id = t.loyalty_account_id)
-				END > ?::timestamptz - make_interval(months => ?)), 0)::int`
+				END > ` + since + `), 0)::int`
 }
 
 // qualifyingPoints sums an account's qualifying points as of the database's now.

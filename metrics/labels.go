@@ -15,8 +15,7 @@ const (
 )
 
 const (
-	maxCodes   = 50  // error codes are the server's own: a handful in practice
-	maxLoaders = 100 // loader names are the code's own
+	maxCodes = 50 // error codes are the server's own: a handful in practice
 )
 
 // boundedLabels keeps the series of at most max distinct label values, resolved once: a

@@ -42,11 +42,9 @@ type Metrics struct {
 	userErrors    *prometheus.CounterVec
 	sqlStatements *prometheus.CounterVec
 	sqlDuration   *prometheus.HistogramVec
-	loaderKeys    *prometheus.HistogramVec
 
 	operations *boundedLabels[*operationSeries]
 	codes      *boundedLabels[prometheus.Counter]
-	loaders    *boundedLabels[prometheus.Observer]
 	sql        map[string]*sqlSeries
 }
 
@@ -83,13 +81,8 @@ func New(opts Options) *Metrics {
 			Help:    "Time from sending a SQL statement (in a pipeline: from asking for its result) to having read its result, by first keyword.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"statement"}),
-		loaderKeys: prometheus.NewHistogramVec(prometheus.HistogramOpts{
-			Namespace: Namespace, Subsystem: "dataloader", Name: "batch_keys",
-			Help:    "Keys per batch a dataloader reads (its count is the batches), by loader.",
-			Buckets: []float64{1, 2, 5, 10, 20, 50, 100, 200, 500},
-		}, []string{"loader"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.errors, m.userErrors, m.sqlStatements, m.sqlDuration, m.loaderKeys)
+	m.registry.MustRegister(m.requests, m.duration, m.errors, m.userErrors, m.sqlStatements, m.sqlDuration)
 
 	m.operations = newBoundedLabels(opts.MaxOperations, validOperationName, m.operationSeries, overflowLabel)
 	m.operations.add(anonymousOperation)
@@ -97,9 +90,6 @@ func New(opts Options) *Metrics {
 	m.codes = newBoundedLabels(maxCodes, validCode, func(code string) prometheus.Counter {
 		return m.errors.WithLabelValues(code)
 	}, otherCode)
-	m.loaders = newBoundedLabels(maxLoaders, validOperationName, func(name string) prometheus.Observer {
-		return m.loaderKeys.WithLabelValues(name)
-	}, overflowLabel)
 	m.sql = m.sqlSeriesByKind()
 	return m
 }

@@ -63,7 +63,7 @@ type AdjustPointsInput struct {
 // The result of adjustPoints.
 type AdjustPointsPayload struct {
 	// The loyalty account after the adjustment; null when there are user errors.
-	LoyaltyAccount *models.LoyaltyAccount `json:"loyaltyAccount,omitempty"`
+	LoyaltyAccount Object `json:"loyaltyAccount,omitempty"`
 	// The adjustment; null when there are user errors.
 	Transaction *models.LoyaltyTransaction `json:"transaction,omitempty"`
 	// What was wrong; empty on success.
@@ -73,7 +73,7 @@ type AdjustPointsPayload struct {
 // The result of approveCreditAccount.
 type ApproveCreditAccountPayload struct {
 	// The account (APPROVED); null when there are user errors.
-	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	CreditAccount Object `json:"creditAccount,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -93,7 +93,7 @@ type AwardBonusPointsInput struct {
 // The result of awardBonusPoints.
 type AwardBonusPointsPayload struct {
 	// The loyalty account after the bonus; null when there are user errors.
-	LoyaltyAccount *models.LoyaltyAccount `json:"loyaltyAccount,omitempty"`
+	LoyaltyAccount Object `json:"loyaltyAccount,omitempty"`
 	// The bonus; null when there are user errors.
 	Transaction *models.LoyaltyTransaction `json:"transaction,omitempty"`
 	// What was wrong; empty on success.
@@ -103,7 +103,7 @@ type AwardBonusPointsPayload struct {
 // The result of cancelCreditAccount.
 type CancelCreditAccountPayload struct {
 	// The account (CANCELLED); null when there are user errors.
-	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	CreditAccount Object `json:"creditAccount,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -111,7 +111,7 @@ type CancelCreditAccountPayload struct {
 // The result of cancelCreditUsage.
 type CancelCreditUsagePayload struct {
 	// The account after the release; null when there are user errors.
-	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	CreditAccount Object `json:"creditAccount,omitempty"`
 	// The charge (CANCELLED); null when there are user errors.
 	Usage *models.CreditUsage `json:"usage,omitempty"`
 	// What was wrong; empty on success.
@@ -131,7 +131,7 @@ type ChargeCreditInput struct {
 // The result of chargeCredit.
 type ChargeCreditPayload struct {
 	// The account after the charge; null when there are user errors.
-	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	CreditAccount Object `json:"creditAccount,omitempty"`
 	// The charge; null when there are user errors.
 	Usage *models.CreditUsage `json:"usage,omitempty"`
 	// What was wrong; empty on success.
@@ -173,7 +173,7 @@ type CreateCustomerInput struct {
 // The result of createCustomer.
 type CreateCustomerPayload struct {
 	// The new customer; null when there are user errors.
-	Customer *models.Customer `json:"customer,omitempty"`
+	Customer Object `json:"customer,omitempty"`
 	// What was wrong with the input; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -237,7 +237,7 @@ type CustomerConnection struct {
 	// The customers of the page, each with its cursor.
 	Edges []CustomerEdge `json:"edges"`
 	// The customers of the page.
-	Nodes []models.Customer `json:"nodes"`
+	Nodes []Object `json:"nodes"`
 	// Where the page stands.
 	PageInfo *PageInfo `json:"pageInfo"`
 	// How many customers match in all (not only on this page).
@@ -249,7 +249,7 @@ type CustomerEdge struct {
 	// Pass as `after` or `before` to page from here.
 	Cursor string `json:"cursor"`
 	// The customer.
-	Node *models.Customer `json:"node"`
+	Node Object `json:"node"`
 }
 
 // Which customers to list or count; all conditions must hold.
@@ -317,7 +317,7 @@ type DateTimeRange struct {
 // A loyalty enrollment's result.
 type EnrollLoyaltyPayload struct {
 	// The loyalty account; null when there are user errors.
-	LoyaltyAccount *models.LoyaltyAccount `json:"loyaltyAccount,omitempty"`
+	LoyaltyAccount Object `json:"loyaltyAccount,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -325,7 +325,7 @@ type EnrollLoyaltyPayload struct {
 // The result of eraseCustomer.
 type EraseCustomerPayload struct {
 	// The customer as erased (anonymous values, `erasedAt` set); null when there are user errors.
-	Customer *models.Customer `json:"customer,omitempty"`
+	Customer Object `json:"customer,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -404,7 +404,7 @@ type OpenCreditAccountInput struct {
 // The result of openCreditAccount.
 type OpenCreditAccountPayload struct {
 	// The new account (PENDING); null when there are user errors.
-	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	CreditAccount Object `json:"creditAccount,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -472,7 +472,7 @@ type RecordCreditPaymentInput struct {
 // The result of recordCreditPayment.
 type RecordCreditPaymentPayload struct {
 	// The account after the payment; null when there are user errors.
-	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	CreditAccount Object `json:"creditAccount,omitempty"`
 	// The payment; null when there are user errors.
 	Payment *models.CreditPayment `json:"payment,omitempty"`
 	// What was wrong; empty on success.
@@ -498,7 +498,7 @@ type RecordPurchasePayload struct {
 	// The purchase; null when there are user errors.
 	Purchase *models.Purchase `json:"purchase,omitempty"`
 	// The customer's loyalty account after earning; null when not enrolled.
-	LoyaltyAccount *models.LoyaltyAccount `json:"loyaltyAccount,omitempty"`
+	LoyaltyAccount Object `json:"loyaltyAccount,omitempty"`
 	// The earn transaction; null when nothing was earned.
 	Transaction *models.LoyaltyTransaction `json:"transaction,omitempty"`
 	// What was wrong; empty on success.
@@ -520,7 +520,7 @@ type RecordRefundPayload struct {
 	// The purchase after the refund; null when there are user errors.
 	Purchase *models.Purchase `json:"purchase,omitempty"`
 	// The customer's loyalty account after the reversal; null when not enrolled.
-	LoyaltyAccount *models.LoyaltyAccount `json:"loyaltyAccount,omitempty"`
+	LoyaltyAccount Object `json:"loyaltyAccount,omitempty"`
 	// The reversal transaction (an ADJUST with reference type `refund`); null when no points were reversed.
 	Transaction *models.LoyaltyTransaction `json:"transaction,omitempty"`
 	// What was wrong; empty on success.
@@ -544,7 +544,7 @@ type RedeemPointsInput struct {
 // The result of redeemPoints.
 type RedeemPointsPayload struct {
 	// The loyalty account after the redemption; null when there are user errors.
-	LoyaltyAccount *models.LoyaltyAccount `json:"loyaltyAccount,omitempty"`
+	LoyaltyAccount Object `json:"loyaltyAccount,omitempty"`
 	// The redemption; null when there are user errors.
 	Transaction *models.LoyaltyTransaction `json:"transaction,omitempty"`
 	// What was wrong; empty on success.
@@ -554,7 +554,7 @@ type RedeemPointsPayload struct {
 // The result of reinstateCreditAccount.
 type ReinstateCreditAccountPayload struct {
 	// The account (APPROVED again); null when there are user errors.
-	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	CreditAccount Object `json:"creditAccount,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -590,7 +590,7 @@ type SegmentCount struct {
 // The result of setCustomerStatus.
 type SetCustomerStatusPayload struct {
 	// The customer with its new status; null when there are user errors.
-	Customer *models.Customer `json:"customer,omitempty"`
+	Customer Object `json:"customer,omitempty"`
 	// What was wrong with the input; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -614,7 +614,7 @@ type StatusCount struct {
 // The result of suspendCreditAccount.
 type SuspendCreditAccountPayload struct {
 	// The account (SUSPENDED); null when there are user errors.
-	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	CreditAccount Object `json:"creditAccount,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -668,7 +668,7 @@ type UpdateAddressPayload struct {
 // The result of updateCreditLimit.
 type UpdateCreditLimitPayload struct {
 	// The account with its new limit; null when there are user errors.
-	CreditAccount *models.CreditAccount `json:"creditAccount,omitempty"`
+	CreditAccount Object `json:"creditAccount,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -708,7 +708,7 @@ type UpdateCustomerInput struct {
 // The result of updateCustomer.
 type UpdateCustomerPayload struct {
 	// The customer as changed; null when there are user errors.
-	Customer *models.Customer `json:"customer,omitempty"`
+	Customer Object `json:"customer,omitempty"`
 	// What was wrong with the input; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }

@@ -52,9 +52,6 @@ type Options struct {
 	// Resolver replaces the real one (a test may give one with missing services, to provoke
 	// a resolver panic through the real handler).
 	Resolver *graph.Resolver
-	// NoRenderInSQL answers every field through the resolvers (graph.Resolver.RenderInSQL
-	// off), to compare with the answers PostgreSQL renders.
-	NoRenderInSQL bool
 	// MetricsMaxOperations bounds the operation names counted (0: the default).
 	MetricsMaxOperations int
 	// Tracer traces the server's requests and its pool's SQL (nil: tracing off).
@@ -115,7 +112,6 @@ func NewWith(t testing.TB, opts Options) *Server {
 	resolver := opts.Resolver
 	if resolver == nil {
 		resolver = graph.NewResolver(handle)
-		resolver.RenderInSQL = !opts.NoRenderInSQL
 	}
 	limits := opts.Limits
 	limits.Introspection = !opts.NoIntrospection

@@ -1,0 +1,171 @@
+package customer360
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"customerservice/customers"
+	"customerservice/db"
+)
+
+// Reader runs the compiled statements: each root of a read is ONE statement, sent with the
+// organization setting in one round trip (db.ReadInOrg), and kept prepared (its text
+// depends only on the selection's shape).
+type Reader struct {
+	db *db.Handle
+}
+
+// NewReader reads through the database handle (its replica serves query operations).
+func NewReader(h *db.Handle) *Reader { return &Reader{db: h} }
+
+// Selections are the places of one answer where an object of the root's type is written,
+// each with what the query selects there: a field asked for twice under different response
+// keys (`a: customer { id } b: customer { email }`) is rendered twice. The keys are the
+// caller's names for the places; Rendered holds each place's JSON under its key.
+type Selections map[string][]Field
+
+// Rendered is one object of the answer as PostgreSQL rendered it for each place of
+// Selections (nil: no object there, JSON null).
+type Rendered map[string][]byte
+
+// Customer renders the customer key names (none: nil).
+func (r *Reader) Customer(ctx context.Context, sel Selections, key customers.Key) (Rendered, error) {
+	if key.None() {
+		return nil, nil
+	}
+	return r.one(ctx, customerType, sel, "customers AS c", "c", key.Where)
+}
+
+// LoyaltyAccount renders the loyalty account with id.
+func (r *Reader) LoyaltyAccount(ctx context.Context, sel Selections, id uuid.UUID) (Rendered, error) {
+	return r.one(ctx, loyaltyAccountType, sel, "loyalty_accounts AS la", "la", byID("la.loyalty_account_id", id))
+}
+
+// CreditAccount renders the credit account with id.
+func (r *Reader) CreditAccount(ctx context.Context, sel Selections, id uuid.UUID) (Rendered, error) {
+	return r.one(ctx, creditAccountType, sel, "credit_accounts AS ca", "ca", byID("ca.credit_account_id", id))
+}
+
+func byID(col string, id uuid.UUID) func(*db.Args) string {
+	return func(a *db.Args) string { return col + " = " + a.Add(id.String()) + "::uuid" }
+}
+
+// one reads the object of type t in the row of from that where selects, rendered for each
+// selection.
+func (r *Reader) one(ctx context.Context, t *objectType, sel Selections, from, alias string, where func(*db.Args) string) (Rendered, error) {
+	var args db.Args
+	keys, cols, err := compileAll(t, alias, sel, &args)
+	if err != nil {
+		return nil, err
+	}
+	sql := "SELECT " + cols + " FROM " + from + " WHERE " + where(&args) + " LIMIT 1"
+	var out Rendered
+	err = r.read(ctx, db.Stmt{SQL: sql, Args: args.Values(), Prepare: true, Row: func(values [][]byte) error {
+		out = rendered(keys, values)
+		return nil
+	}})
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", t.name, err)
+	}
+	return out, nil
+}
+
+// Page is one page of the customer list: each customer rendered for each selection, in the
+// requested order, with its cursor.
+type Page struct {
+	Customers            []Rendered
+	Cursors              []string
+	HasNext, HasPrevious bool
+	TotalCount           int
+}
+
+// Customers renders the page of the customer list p asks for (count: also count every
+// match, in a second statement of the same round trip).
+func (r *Reader) Customers(ctx context.Context, sel Selections, p customers.ListParams) (*Page, error) {
+	var args db.Args
+	q, err := customers.List(p, &args)
+	if err != nil {
+		return nil, err
+	}
+	keys, cols, err := compileAll(customerType, "c", sel, &args)
+	if err != nil {
+		return nil, err
+	}
+	if cols != "" {
+		cols += ", "
+	}
+	sql := "SELECT " + cols + "c.customer_id::text, (" + q.SortKey + ")::text FROM " + q.From +
+		" WHERE " + q.Where + " ORDER BY " + q.OrderBy + " LIMIT " + q.Limit
+	var (
+		nodes []Rendered
+		rows  []customers.Row
+		page  Page
+	)
+	stmts := []db.Stmt{{SQL: sql, Args: args.Values(), Prepare: true, Row: func(values [][]byte) error {
+		n := len(values)
+		id, err := uuid.ParseBytes(values[n-2])
+		if err != nil {
+			return err
+		}
+		row := customers.Row{ID: id}
+		if values[n-1] != nil {
+			k := string(values[n-1])
+			row.SortKey = &k
+		}
+		rows = append(rows, row)
+		nodes = append(nodes, rendered(keys, values[:n-2]))
+		return nil
+	}}}
+	if q.Count != nil {
+		stmts = append(stmts, db.Stmt{SQL: q.Count.SQL, Args: q.Count.Args, Prepare: true, Row: func(values [][]byte) error {
+			_, err := fmt.Sscan(string(values[0]), &page.TotalCount)
+			return err
+		}})
+	}
+	if err := r.read(ctx, stmts...); err != nil {
+		return nil, fmt.Errorf("list customers: %w", err)
+	}
+	shape := q.Page(rows)
+	page.HasNext, page.HasPrevious, page.Cursors = shape.HasNext, shape.HasPrevious, shape.Cursors
+	page.Customers = make([]Rendered, len(shape.Index))
+	for i, j := range shape.Index {
+		page.Customers[i] = nodes[j]
+	}
+	return &page, nil
+}
+
+// compileAll compiles each selection of sel into a column of JSON; keys are the
+// selections' keys in column order.
+func compileAll(t *objectType, alias string, sel Selections, args *db.Args) (keys []string, cols string, err error) {
+	c := &compiler{args: args}
+	keys = slices.Sorted(maps.Keys(sel)) // a text that repeats: the same order every time
+	for _, key := range keys {
+		if cols != "" {
+			cols += ", "
+		}
+		c.path = []string{key}
+		cols += c.object(t, alias, sel[key]) + "::text"
+	}
+	return keys, cols, c.err
+}
+
+func rendered(keys []string, values [][]byte) Rendered {
+	out := make(Rendered, len(keys))
+	for i, k := range keys {
+		out[k] = append([]byte(nil), values[i]...) // the row's buffer is reused
+	}
+	return out
+}
+
+// read runs the statements in one round trip of the caller's organization.
+func (r *Reader) read(ctx context.Context, stmts ...db.Stmt) error {
+	p, err := db.Caller(ctx)
+	if err != nil {
+		return err
+	}
+	return db.ReadInOrg(ctx, r.db, p.OrganizationID, stmts...)
+}

@@ -1,0 +1,291 @@
+package customers
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"customerservice/apperr"
+	"customerservice/db"
+	"customerservice/models"
+	"customerservice/paging"
+)
+
+// The customers' part of a read that others compose (package customer360 builds the
+// answer's JSON around it): which customer a lookup names, and which customers a list page
+// holds in which order. Every value of the request is a bind parameter (db.Args), so a
+// statement's text depends only on its shape.
+
+// Key names one customer: a condition on customers AS c, its values bind parameters.
+type Key struct {
+	where func(args *db.Args) string
+	none  bool // the value cannot name anyone (an email that is not one): no read needed
+}
+
+// Where is the condition, its values added to args.
+func (k Key) Where(args *db.Args) string { return k.where(args) }
+
+// None reports a key that matches nobody without reading.
+func (k Key) None() bool { return k.none }
+
+// ByID names the customer with id.
+func ByID(id uuid.UUID) Key {
+	return Key{where: func(a *db.Args) string { return "c.customer_id = " + a.Add(id.String()) + "::uuid" }}
+}
+
+// ByEmail names the customer with the email, compared normalized.
+func ByEmail(email string) Key {
+	e, ok := NormalizeEmail(email)
+	return Key{none: !ok, where: func(a *db.Args) string { return "c.email = " + a.Add(e) }}
+}
+
+// ByPhone names the customer with the phone, compared in E.164.
+func ByPhone(phone string) Key {
+	p, ok := NormalizePhone(phone, DefaultRegion)
+	return Key{none: !ok, where: func(a *db.Args) string { return "c.phone = " + a.Add(p) }}
+}
+
+// ByDocument names the customer with the document.
+func ByDocument(docType models.DocumentType, number string) Key {
+	n := normalizeDocumentNumber(number)
+	return Key{where: func(a *db.Args) string {
+		return "c.document_type = " + a.Add(string(docType)) + " AND c.document_number = " + a.Add(n)
+	}}
+}
+
+// joinsSQL is the FROM list of customers AS c with the joins j.
+func joinsSQL(j joins) string {
+	from := "customers AS c"
+	if j&joinLoyalty != 0 {
+		from += " LEFT JOIN loyalty_accounts AS la ON la.customer_id = c.customer_id"
+	}
+	if j&joinSegment != 0 {
+		from += " LEFT JOIN customer_segments AS s ON s.customer_id = c.customer_id"
+	}
+	return from
+}
+
+// where is the filter's condition on customers AS c with f.joins() ("true" for none).
+// The list, its count and the stats all filter through here.
+func (f *Filter) where(args *db.Args) string {
+	var conds []string
+	add := func(c string) { conds = append(conds, c) }
+	if f.Statuses != nil {
+		add("c.status = ANY(" + args.Add(strs(f.Statuses)) + "::text[])")
+	}
+	if f.Types != nil {
+		add("c.customer_type = ANY(" + args.Add(strs(f.Types)) + "::text[])")
+	}
+	if f.Tiers != nil {
+		add("la.tier = ANY(" + args.Add(strs(f.Tiers)) + "::text[])")
+	}
+	if f.Segments != nil {
+		add("s.segment_code = ANY(" + args.Add(strs(f.Segments)) + "::text[])")
+	}
+	if f.IsVip != nil {
+		add("s.is_vip IS " + isTrue(*f.IsVip))
+	}
+	if f.IsAtRisk != nil {
+		add("s.is_at_risk IS " + isTrue(*f.IsAtRisk))
+	}
+	if f.TagsAny != nil {
+		add("c.tags && " + args.Add(f.TagsAny) + "::varchar[]")
+	}
+	if f.TagsAll != nil {
+		add("c.tags @> " + args.Add(f.TagsAll) + "::varchar[]")
+	}
+	if f.HasCreditAccount != nil {
+		exists := "EXISTS (SELECT 1 FROM credit_accounts AS ca WHERE ca.customer_id = c.customer_id)"
+		if !*f.HasCreditAccount {
+			exists = "NOT " + exists
+		}
+		add(exists)
+	}
+	f.CreatedAt.where("c.created_at", args, add)
+	f.LastPurchaseAt.where("c.last_purchase_at", args, add)
+	if terms := searchTerms(f.Search); len(terms) > 0 {
+		any := make([]string, len(terms))
+		for i, t := range terms {
+			any[i] = searchCondition(t, args)
+		}
+		add("(" + strings.Join(any, " OR ") + ")")
+	}
+	if len(conds) == 0 {
+		return "true"
+	}
+	return strings.Join(conds, " AND ")
+}
+
+func (r TimeRange) where(column string, args *db.Args, add func(string)) {
+	if r.From != nil {
+		add(column + " >= " + args.Add(*r.From) + "::timestamptz")
+	}
+	if r.To != nil {
+		add(column + " < " + args.Add(*r.To) + "::timestamptz")
+	}
+}
+
+// isTrue is the IS test for want: IS NOT TRUE also holds for NULL, so "not VIP" includes
+// customers without a segment (§8).
+func isTrue(want bool) string {
+	if want {
+		return "TRUE"
+	}
+	return "NOT TRUE"
+}
+
+func strs[T ~string](v []T) []string {
+	out := make([]string, len(v))
+	for i, s := range v {
+		out[i] = string(s)
+	}
+	return out
+}
+
+// searchCondition matches customers whose search_text contains term. Under row-level
+// security PostgreSQL does not use the trigram index for LIKE (textlike is not leakproof),
+// so indexable terms go through customer_search_ids(), which runs the indexed LIKE for the
+// caller's organization only (see the init migration).
+func searchCondition(term string, args *db.Args) string {
+	p := args.Add(escapeLike(term))
+	if utf8.RuneCountInString(term) >= minIndexedSearch {
+		return "c.customer_id IN (SELECT customer_search_ids(" + p + "))"
+	}
+	return "c.search_text LIKE '%' || app_unaccent(lower(" + p + ")) || '%'"
+}
+
+// ListQuery is the customers' part of one list page: select SortKey and compose
+// `FROM From WHERE Where ORDER BY OrderBy LIMIT Limit`; Page then turns the rows read into
+// the page. Count, when asked for, is a statement of its own with its own arguments.
+type ListQuery struct {
+	From, Where, OrderBy, Limit string
+	SortKey                     string // the row's sort key as text, for its cursor
+	Count                       *Statement
+
+	order    Order
+	n        int
+	backward bool
+	after    *paging.Cursor
+	before   *paging.Cursor
+}
+
+// Statement is SQL with its bind parameters.
+type Statement struct {
+	SQL  string
+	Args []any
+}
+
+// List validates p and returns its page's query, its values added to args (§8: keyset
+// cursors, no OFFSET, so pages stay stable while customers are added).
+func List(p ListParams, args *db.Args) (*ListQuery, error) {
+	if p.Order.Field == "" {
+		p.Order = DefaultOrder
+	}
+	key, ok := sortKeys[p.Order.Field]
+	if !ok {
+		return nil, apperr.OnField(apperr.Invalid, []string{"orderBy", "field"}, "unknown order field %q", p.Order.Field)
+	}
+	n, backward, err := pageSize(p.First, p.Last)
+	if err != nil {
+		return nil, err
+	}
+	if err := p.Filter.validate(); err != nil {
+		return nil, err
+	}
+	q := &ListQuery{order: p.Order, n: n, backward: backward}
+	if q.after, err = decodeCursor("after", p.After, p.Order); err != nil {
+		return nil, err
+	}
+	if q.before, err = decodeCursor("before", p.Before, p.Order); err != nil {
+		return nil, err
+	}
+
+	// In the requested order, the rows after a cursor compare greater (ASC) or less (DESC)
+	// on (key, id). Reading backward, the query runs in the reverse order, so its LIMIT takes
+	// the rows nearest `before`, and Page reverses it back.
+	afterOp, beforeOp := ">", "<"
+	if p.Order.Desc {
+		afterOp, beforeOp = "<", ">"
+	}
+	dir := "ASC"
+	if p.Order.Desc != backward {
+		dir = "DESC"
+	}
+	j := p.Filter.joins() | key.joins
+	q.From = joinsSQL(j)
+	conds := []string{p.Filter.where(args)}
+	keyset := func(c *paging.Cursor, op string) string {
+		return "(" + key.expr + ", c.customer_id) " + op + " (" + args.Add(c.Key) + "::" + key.sqlTyp + ", " + args.Add(c.ID.String()) + "::uuid)"
+	}
+	if q.after != nil {
+		conds = append(conds, keyset(q.after, afterOp))
+	}
+	if q.before != nil {
+		conds = append(conds, keyset(q.before, beforeOp))
+	}
+	q.Where = strings.Join(conds, " AND ")
+	q.OrderBy = key.expr + " " + dir + ", c.customer_id " + dir
+	q.Limit = args.Add(n + 1)
+	q.SortKey = key.selected
+	if p.Count {
+		var cargs db.Args
+		where := p.Filter.where(&cargs)
+		q.Count = &Statement{SQL: "SELECT count(*)::text FROM " + joinsSQL(p.Filter.joins()) + " WHERE " + where, Args: cargs.Values()}
+	}
+	return q, nil
+}
+
+// Row is one row a list page read: the customer's id and its sort key as the row gave it
+// (SortKey's text; nil for a missing value).
+type Row struct {
+	ID      uuid.UUID
+	SortKey *string
+}
+
+// PageOf is the shape of the page read with q: which of the rows read are on it, in the
+// requested order (Index into the rows read), their cursors, and whether there are pages
+// on either side. HasNext and HasPrevious come from one extra row read in the paging
+// direction. In the other direction a page cannot know without another query, so there it
+// reports true when a cursor bounds the page on that side, and false otherwise.
+type PageOf struct {
+	Index                []int
+	Cursors              []string
+	HasNext, HasPrevious bool
+}
+
+// Page turns the rows read into the page.
+func (q *ListQuery) Page(rows []Row) PageOf {
+	more := len(rows) > q.n
+	if more {
+		rows = rows[:q.n]
+	}
+	var p PageOf
+	p.Index = make([]int, len(rows))
+	p.Cursors = make([]string, len(rows))
+	for i := range rows {
+		j := i
+		if q.backward {
+			j = len(rows) - 1 - i
+		}
+		p.Index[i] = j
+		p.Cursors[i] = q.cursorOf(rows[j])
+	}
+	if q.backward {
+		p.HasPrevious, p.HasNext = more || q.after != nil, q.before != nil
+	} else {
+		p.HasNext, p.HasPrevious = more || q.before != nil, q.after != nil
+	}
+	return p
+}
+
+func (q *ListQuery) cursorOf(r Row) string {
+	k := negInfinity
+	if r.SortKey != nil {
+		k = *r.SortKey
+		if sortKeys[q.order.Field].sqlTyp == "timestamptz" {
+			k = rfc3339(k)
+		}
+	}
+	return paging.Cursor{Order: q.order.name(), Key: k, ID: r.ID}.String()
+}

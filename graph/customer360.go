@@ -1,0 +1,194 @@
+package graph
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/google/uuid"
+	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"customerservice/customer360"
+	"customerservice/customers"
+	"customerservice/graph/model"
+)
+
+// The GraphQL side of the Customer 360 read path: every Customer, LoyaltyAccount and
+// CreditAccount of an answer — in lookups, in the customer list, in mutation payloads — is
+// rendered by package customer360 in one statement, from the selection turned here into its
+// neutral tree (customer360.Field), and written out as it is (model.Object).
+
+// Type names of the selections.
+var (
+	satisfiesCustomer   = []string{"Customer"}
+	satisfiesEdge       = []string{"CustomerEdge"}
+	satisfiesConnection = []string{"CustomerConnection"}
+)
+
+// fieldsOf is the selection sel on typeName as customer360's tree: response keys, argument
+// values (variables and defaults applied), the directives of each field's definition.
+func fieldsOf(op *graphql.OperationContext, sel ast.SelectionSet, typeName string) []customer360.Field {
+	collected := graphql.CollectFields(op, sel, []string{typeName})
+	out := make([]customer360.Field, len(collected))
+	for i, f := range collected {
+		out[i] = customer360.Field{Name: f.Name, Alias: f.Alias, Args: argumentsOf(f.ArgumentMap(op.Variables))}
+		if def := f.Definition; def != nil {
+			for _, d := range def.Directives {
+				if d.Name != "deprecated" {
+					out[i].Directives = append(out[i].Directives, d.Name)
+				}
+			}
+			if len(f.Selections) > 0 {
+				out[i].Selection = fieldsOf(op, f.Selections, def.Type.Name())
+			}
+		}
+	}
+	return out
+}
+
+// argumentsOf normalizes argument values as customer360 reads them: integers as int
+// (literals come as int64, variables as json.Number), enums and strings as string.
+func argumentsOf(args map[string]any) map[string]any {
+	for k, v := range args {
+		switch n := v.(type) {
+		case int64:
+			args[k] = clampInt(n)
+		case json.Number:
+			if i, err := n.Int64(); err == nil {
+				args[k] = clampInt(i)
+			}
+		case float64:
+			if n == math.Trunc(n) && math.Abs(n) < math.MaxInt32 {
+				args[k] = int(n)
+			}
+		}
+	}
+	return args
+}
+
+// clampInt keeps an out-of-range Int argument out of range (GraphQL's Int is 32-bit).
+func clampInt(n int64) int {
+	return int(max(min(n, math.MaxInt32+1), math.MinInt32-1))
+}
+
+// hereSelections is the selection of the field being resolved, itself a Customer 360
+// object (the lookups): one place, "".
+func hereSelections(ctx context.Context, typeName string) customer360.Selections {
+	fc := graphql.GetFieldContext(ctx)
+	return customer360.Selections{"": fieldsOf(graphql.GetOperationContext(ctx), fc.Field.Selections, typeName)}
+}
+
+// payloadSelections are the places of the payload being resolved where its field `field`
+// (a Customer 360 object of typeName) is written, by response key.
+func payloadSelections(ctx context.Context, field, typeName string) customer360.Selections {
+	op := graphql.GetOperationContext(ctx)
+	out := customer360.Selections{}
+	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+		if f.Name == field {
+			out[f.Alias] = fieldsOf(op, f.Selections, typeName)
+		}
+	}
+	return out
+}
+
+// connectionSelections are the places of a `customers` connection where customers are
+// written: each `nodes` and each `edges { node }`, by response keys.
+func connectionSelections(ctx context.Context) (sel customer360.Selections, count bool) {
+	op := graphql.GetOperationContext(ctx)
+	sel = customer360.Selections{}
+	for _, f := range graphql.CollectFieldsCtx(ctx, satisfiesConnection) {
+		switch f.Name {
+		case "totalCount":
+			count = true
+		case "nodes":
+			sel[f.Alias] = fieldsOf(op, f.Selections, "Customer")
+		case "edges":
+			for _, e := range graphql.CollectFields(op, f.Selections, satisfiesEdge) {
+				if e.Name == "node" {
+					sel[f.Alias+"."+e.Alias] = fieldsOf(op, e.Selections, "Customer")
+				}
+			}
+		}
+	}
+	return sel, count
+}
+
+// renderError is a read's error as the query sees it: an argument the 360's rules refuse
+// is BAD_USER_INPUT at the field that has it; anything else goes through queryError.
+func renderError(ctx context.Context, err error) error {
+	var arg *customer360.ArgumentError
+	if !errors.As(err, &arg) {
+		return queryError(ctx, err)
+	}
+	qe := queryError(ctx, arg.Err)
+	if ge, ok := qe.(*gqlerror.Error); ok {
+		path := append(ast.Path(nil), ge.Path...)
+		for _, key := range arg.Path {
+			for _, k := range strings.Split(key, ".") {
+				if k != "" {
+					path = append(path, ast.PathName(k))
+				}
+			}
+		}
+		ge.Path = path
+	}
+	return qe
+}
+
+// lookup renders the customer key names for a lookup field.
+func (r *queryResolver) lookup(ctx context.Context, key customers.Key) (model.Object, error) {
+	out, err := r.View.Customer(ctx, hereSelections(ctx, "Customer"), key)
+	if err != nil {
+		return nil, renderError(ctx, err)
+	}
+	return model.Object(out), nil
+}
+
+// payloadCustomer renders a mutation's customer (none after a user error) for its payload.
+func (r *mutationResolver) payloadCustomer(ctx context.Context, id *uuid.UUID) (model.Object, error) {
+	if id == nil {
+		return nil, nil
+	}
+	out, err := r.View.Customer(ctx, payloadSelections(ctx, "customer", "Customer"), customers.ByID(*id))
+	return model.Object(out), err
+}
+
+// payloadLoyaltyAccount renders a mutation's loyalty account for its payload.
+func (r *mutationResolver) payloadLoyaltyAccount(ctx context.Context, id *uuid.UUID) (model.Object, error) {
+	if id == nil {
+		return nil, nil
+	}
+	out, err := r.View.LoyaltyAccount(ctx, payloadSelections(ctx, "loyaltyAccount", "LoyaltyAccount"), *id)
+	return model.Object(out), err
+}
+
+// payloadCreditAccount renders a mutation's credit account for its payload.
+func (r *mutationResolver) payloadCreditAccount(ctx context.Context, id *uuid.UUID) (model.Object, error) {
+	if id == nil {
+		return nil, nil
+	}
+	out, err := r.View.CreditAccount(ctx, payloadSelections(ctx, "creditAccount", "CreditAccount"), *id)
+	return model.Object(out), err
+}
+
+// customerConnection is the Relay connection of a rendered page.
+func customerConnection(page *customer360.Page) *model.CustomerConnection {
+	conn := &model.CustomerConnection{
+		Nodes:      make([]model.Object, len(page.Customers)),
+		Edges:      make([]model.CustomerEdge, len(page.Customers)),
+		PageInfo:   &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious},
+		TotalCount: page.TotalCount,
+	}
+	for i, c := range page.Customers {
+		conn.Nodes[i] = model.Object(c)
+		conn.Edges[i] = model.CustomerEdge{Cursor: page.Cursors[i], Node: model.Object(c)}
+	}
+	if n := len(page.Cursors); n > 0 {
+		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &page.Cursors[0], &page.Cursors[n-1]
+	}
+	return conn
+}
