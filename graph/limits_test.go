@@ -497,3 +497,41 @@ func limCount(t testing.TB, srv *apitest.Server, query string, args ...any) int 
 	}
 	return n
 }
+
+// nestedType is an introspection query depth fields deep: __type, fields, type, then
+// ofType down to a name.
+func nestedType(depth int) string {
+	return `{ __type(name: "Customer") { fields { type { ` + strings.Repeat("ofType { ", depth-4) + "name" +
+		strings.Repeat(" }", depth-4) + " } } } }"
+}
+
+// MAX_DEPTH counts introspection fields too, against a fixed cap of their own that the
+// standard introspection query (GraphiQL's) fits: it is 15 deep, more than the default
+// MAX_DEPTH of 10, and runs under any MAX_DEPTH; ofType nested 50 deep does not run.
+func TestLimits_DepthCountsIntrospection(t *testing.T) {
+	t.Parallel()
+	standard, err := os.ReadFile(filepath.Join("testdata", "introspection.graphql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, limits := range []graph.Limits{{}, {MaxDepth: 4, MaxAliases: 3, MaxComplexity: 1000}} {
+		srv := apitest.NewWith(t, apitest.Options{Limits: limits})
+		c := srv.NewOrg(t, auth.Viewer)
+		var got struct {
+			Schema struct {
+				QueryType struct{ Name string }
+				Types     []struct{ Name string }
+			} `json:"__schema"`
+		}
+		c.Must(t, string(standard), nil, &got)
+		if got.Schema.QueryType.Name != "Query" || len(got.Schema.Types) < 20 {
+			t.Fatalf("MAX_DEPTH %d: the standard introspection query: %+v", limits.MaxDepth, got.Schema.QueryType)
+		}
+		c.Must(t, nestedType(graph.IntrospectionMaxDepth), nil, nil)
+		for _, depth := range []int{graph.IntrospectionMaxDepth + 1, 50} {
+			r := post(t, srv, c.Token, map[string]any{"query": nestedType(depth)})
+			wantRejected(t, r, "QUERY_TOO_COMPLEX", fmt.Sprintf("more than the limit of %d for introspection", graph.IntrospectionMaxDepth))
+		}
+		stillServes(t, c)
+	}
+}
