@@ -64,8 +64,9 @@ const (
 )
 
 func init() {
-	// Errors of these codes reject the request before it runs: HTTP 4xx (422 for
-	// application/json, 400 for application/graphql-response+json), as for a parse error.
+	// Errors of these codes reject the request before it runs, as a parse error does: no
+	// data, HTTP 400 under application/graphql-response+json (200 under application/json:
+	// see httpTransport).
 	errcode.RegisterErrorType(codeTooComplex, errcode.KindProtocol)
 	errcode.RegisterErrorType(codeGqlgenComplexity, errcode.KindProtocol)
 	errcode.RegisterErrorType(codePersistedRequired, errcode.KindProtocol)
