@@ -139,36 +139,3 @@ func (c *StatementCounter) AfterQuery(context.Context, *bun.QueryEvent) { c.n.Ad
 
 // Count is the number of statements so far.
 func (c *StatementCounter) Count() int64 { return c.n.Load() }
-
-// CheckRole refuses a role that would make row-level security moot (§7): a superuser or a
-// role with BYPASSRLS sees every organization, and the owner of a table (or a member of
-// its owner) can switch its policies off (ALTER TABLE … NO FORCE ROW LEVEL SECURITY,
-// DROP POLICY) — so the server must not run as the role that migrates.
-func CheckRole(ctx context.Context, db bun.IDB) error {
-	var name string
-	var super, bypass bool
-	var ownedTable, tableOwner sql.NullString // a table of the server's schema the role owns, if any
-	err := db.QueryRowContext(ctx, `SELECT r.rolname, r.rolsuper, r.rolbypassrls, t.tablename, t.tableowner
-		FROM pg_roles r
-		LEFT JOIN LATERAL (
-		  SELECT tablename, tableowner FROM pg_tables
-		  WHERE schemaname = current_schema() AND pg_has_role(current_user, tableowner, 'MEMBER')
-		  ORDER BY tablename LIMIT 1
-		) t ON true
-		WHERE r.rolname = current_user`).Scan(&name, &super, &bypass, &ownedTable, &tableOwner)
-	if err != nil {
-		return fmt.Errorf("read the database role: %w", err)
-	}
-	const override = "(or pass --allow-unsafe-role for local debugging)"
-	switch {
-	case super:
-		return fmt.Errorf("database role %q is a superuser: row-level security would not isolate organizations; connect as a role that is a member of customer_service_app %s", name, override)
-	case bypass:
-		return fmt.Errorf("database role %q has BYPASSRLS: row-level security would not isolate organizations; connect as a role that is a member of customer_service_app %s", name, override)
-	case ownedTable.Valid:
-		return fmt.Errorf("database role %q owns the tables (table %s is owned by %q, a role it is or belongs to): an owner can switch row-level security off, so it would not isolate organizations; "+
-			"keep that role for `migrate` (MIGRATE_DATABASE_URL) and serve as a login role that owns nothing and is a member of customer_service_app %s",
-			name, ownedTable.String, tableOwner.String, override)
-	}
-	return nil
-}

@@ -19,16 +19,16 @@ import (
 	"customerservice/db"
 )
 
-// NewHandler is the GraphQL-over-HTTP handler (POST and GET; GET runs queries only). Built
-// with handler.New and explicit transports: the deprecated NewDefaultServer has no body or
-// token limits. Batching (a JSON array of operations) is not supported: POST answers it 400.
+// NewHandler is the GraphQL-over-HTTP handler (POST and GET; GET runs queries only, see
+// httpTransport). Built with handler.New and explicit transports: the deprecated
+// NewDefaultServer has no body or token limits. Batching (a JSON array of operations) is not
+// supported: POST answers it 400.
 // The extensions observe operations (metrics, tracing); the first one given is the outermost.
 func NewHandler(r *Resolver, limits Limits, observers ...graphql.HandlerExtension) http.Handler {
 	limits = limits.withDefaults()
 	srv := handler.New(NewSchema(r))
 	srv.AddTransport(transport.Options{})
-	srv.AddTransport(transport.GET{})
-	srv.AddTransport(transport.POST{})
+	srv.AddTransport(httpTransport{}) // POST and GET: the status codes of the GraphQL-over-HTTP spec
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
 	srv.SetParserTokenLimit(maxTokens)
 	if limits.Introspection {

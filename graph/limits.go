@@ -21,7 +21,7 @@ import (
 type Limits struct {
 	MaxBodyBytes  int64 // request body, in bytes
 	MaxComplexity int   // cost of an operation: one a field, a connection's selection times its page size
-	MaxDepth      int   // nesting of fields (introspection excluded: gqlparser bounds it)
+	MaxDepth      int   // nesting of fields; those under __schema/__type: IntrospectionMaxDepth if more
 	MaxAliases    int   // aliased fields in one operation, fragments included
 	Introspection bool
 
@@ -41,6 +41,12 @@ const (
 	DefaultMaxDepth      = 10
 	DefaultMaxAliases    = 30
 
+	// IntrospectionMaxDepth is how deep a field under __schema or __type may be when
+	// MAX_DEPTH is lower: the standard introspection query (graphql-js 16's
+	// getIntrospectionQuery, which GraphiQL sends) is 15 deep — __schema, types, fields,
+	// args, type, then ofType 9 times down to kind — more than the default MAX_DEPTH.
+	IntrospectionMaxDepth = 15
+
 	// maxTokens bounds the parser (and so the validation that follows it) before any other
 	// limit can look at the document: the 360 query has about 200 tokens, GraphiQL's
 	// introspection query about 500.
@@ -58,8 +64,9 @@ const (
 )
 
 func init() {
-	// Errors of these codes reject the request before it runs: HTTP 4xx (422 for
-	// application/json, 400 for application/graphql-response+json), as for a parse error.
+	// Errors of these codes reject the request before it runs, as a parse error does: no
+	// data, HTTP 400 under application/graphql-response+json (200 under application/json:
+	// see httpTransport).
 	errcode.RegisterErrorType(codeTooComplex, errcode.KindProtocol)
 	errcode.RegisterErrorType(codeGqlgenComplexity, errcode.KindProtocol)
 	errcode.RegisterErrorType(codePersistedRequired, errcode.KindProtocol)
@@ -123,7 +130,10 @@ func setComplexity(c *ComplexityRoot) {
 // shapeLimit rejects an operation nested deeper than MaxDepth, with more than MaxAliases
 // aliases, or with more fields (fragments expanded) than MaxComplexity — which every field
 // costs at least one of. It runs before gqlgen's complexity walk, which expands fragments
-// without a bound: ten fragments that each spread the next twice are 1,024 copies.
+// without a bound: ten fragments that each spread the next twice are 1,024 copies. Every
+// field counts, introspection's too (gqlgen's own depth check skips them, and gqlparser's
+// rule bounds only fields/interfaces/possibleTypes/inputFields, not ofType); a field under
+// __schema or __type may be as deep as IntrospectionMaxDepth, so that GraphiQL's query runs.
 type shapeLimit struct{ maxDepth, maxAliases, maxFields int }
 
 var _ interface {
@@ -136,7 +146,7 @@ func (shapeLimit) Validate(graphql.ExecutableSchema) error { return nil }
 
 func (s shapeLimit) MutateOperationContext(_ context.Context, oc *graphql.OperationContext) *gqlerror.Error {
 	w := shapeWalk{limit: s}
-	w.walk(oc.Operation.SelectionSet, 1)
+	w.walk(oc.Operation.SelectionSet, 1, false)
 	return w.err
 }
 
@@ -146,35 +156,36 @@ type shapeWalk struct {
 	err             *gqlerror.Error
 }
 
-func (w *shapeWalk) walk(set ast.SelectionSet, depth int) {
+func (w *shapeWalk) walk(set ast.SelectionSet, depth int, introspection bool) {
 	for _, sel := range set {
 		if w.err != nil {
 			return
 		}
 		switch s := sel.(type) {
 		case *ast.Field:
-			if s.Name == "__schema" || s.Name == "__type" {
-				continue // introspection: on or off as a whole; gqlparser caps its depth
-			}
+			introspection := introspection || s.Name == "__schema" || s.Name == "__type"
 			w.fields++
 			if s.Alias != s.Name {
 				w.aliases++
 			}
 			switch {
-			case depth > w.limit.maxDepth:
+			case introspection && depth > max(w.limit.maxDepth, IntrospectionMaxDepth):
+				w.err = tooComplex("the introspection query is nested %d levels deep, more than the limit of %d for introspection",
+					depth, max(w.limit.maxDepth, IntrospectionMaxDepth))
+			case !introspection && depth > w.limit.maxDepth:
 				w.err = tooComplex("the query is nested %d levels deep, more than the limit of %d", depth, w.limit.maxDepth)
 			case w.aliases > w.limit.maxAliases:
 				w.err = tooComplex("the query has more than %d aliased fields, the limit", w.limit.maxAliases)
 			case w.fields > w.limit.maxFields:
 				w.err = tooComplex("the query selects more than %d fields (fragments expanded): its complexity is over the limit of %d", w.limit.maxFields, w.limit.maxFields)
 			default:
-				w.walk(s.SelectionSet, depth+1)
+				w.walk(s.SelectionSet, depth+1, introspection)
 			}
 		case *ast.InlineFragment:
-			w.walk(s.SelectionSet, depth)
+			w.walk(s.SelectionSet, depth, introspection)
 		case *ast.FragmentSpread:
 			if s.Definition != nil {
-				w.walk(s.Definition.SelectionSet, depth)
+				w.walk(s.Definition.SelectionSet, depth, introspection)
 			}
 		}
 	}

@@ -111,13 +111,14 @@ func post(t testing.TB, srv *apitest.Server, token string, params map[string]any
 	return send(t, srv, http.MethodPost, token, "application/json", string(b), nil)
 }
 
-// wantRejected checks a request refused before it ran: HTTP 4xx, one error with the code,
-// its message naming the limit.
+// wantRejected checks a request refused before it ran, sent accepting application/json: HTTP
+// 200 (the GraphQL-over-HTTP spec's status for a well-formed request in that media type), one
+// error with the code, its message naming the limit, and no data entry.
 func wantRejected(t testing.TB, r rawResponse, code, limit string) {
 	t.Helper()
-	if r.Status < 400 || r.Status > 499 || len(r.Errors) != 1 || r.code() != code ||
-		!strings.Contains(r.Errors[0].Message, limit) || len(r.Data) > 0 && string(r.Data) != "null" {
-		t.Fatalf("want HTTP 4xx with one %s error naming %s, got %d: %s", code, limit, r.Status, r.Body)
+	if r.Status != http.StatusOK || len(r.Errors) != 1 || r.code() != code ||
+		!strings.Contains(r.Errors[0].Message, limit) || r.Data != nil {
+		t.Fatalf("want HTTP 200 with one %s error naming %s and no data, got %d: %s", code, limit, r.Status, r.Body)
 	}
 }
 
@@ -311,8 +312,9 @@ func TestLimits_GETRunsQueriesNeverMutations(t *testing.T) {
 	}
 	r = send(t, srv, http.MethodGet, c.Token, "", "", url.Values{
 		"query": {`mutation { createCustomer(input: {firstName: "Get", lastName: "Request"}) { customer { id } } }`}})
-	if r.Status < 400 || r.Status > 499 {
-		t.Fatalf("GET mutation: want 4xx, got %d: %s", r.Status, r.Body)
+	if r.Status != http.StatusMethodNotAllowed || r.Header.Get("Allow") != http.MethodPost || len(r.Errors) != 1 ||
+		r.code() != "METHOD_NOT_ALLOWED" || r.Data != nil {
+		t.Fatalf("GET mutation: want 405, Allow: POST and one METHOD_NOT_ALLOWED error without data, got %d %v: %s", r.Status, r.Header, r.Body)
 	}
 	if n := limCount(t, srv, "SELECT count(*) FROM customers WHERE organization_id = ?", c.Org); n != 0 {
 		t.Fatalf("the GET mutation created %d customers", n)
@@ -416,8 +418,8 @@ func TestPersistedQueries_OnlyModeRunsTheManifestOnly(t *testing.T) {
 		"registering a new one": {"query": other, "extensions": ext(graph.QueryHash(other))},
 		"known hash, other doc": {"query": other, "extensions": ext(graph.QueryHash(query))},
 	} {
-		if r := post(t, srv, c.Token, params); r.Status < 400 || r.Status > 499 || r.code() != "PERSISTED_QUERY_REQUIRED" {
-			t.Errorf("%s: want 4xx PERSISTED_QUERY_REQUIRED, got %d: %s", name, r.Status, r.Body)
+		if r := post(t, srv, c.Token, params); r.Status != http.StatusOK || r.code() != "PERSISTED_QUERY_REQUIRED" || r.Data != nil {
+			t.Errorf("%s: want 200 PERSISTED_QUERY_REQUIRED without data, got %d: %s", name, r.Status, r.Body)
 		}
 	}
 
@@ -496,4 +498,128 @@ func limCount(t testing.TB, srv *apitest.Server, query string, args ...any) int 
 		t.Fatal(err)
 	}
 	return n
+}
+
+// nestedType is an introspection query depth fields deep: __type, fields, type, then
+// ofType down to a name.
+func nestedType(depth int) string {
+	return `{ __type(name: "Customer") { fields { type { ` + strings.Repeat("ofType { ", depth-4) + "name" +
+		strings.Repeat(" }", depth-4) + " } } } }"
+}
+
+// MAX_DEPTH counts introspection fields too, against a fixed cap of their own that the
+// standard introspection query (GraphiQL's) fits: it is 15 deep, more than the default
+// MAX_DEPTH of 10, and runs under any MAX_DEPTH; ofType nested 50 deep does not run.
+func TestLimits_DepthCountsIntrospection(t *testing.T) {
+	t.Parallel()
+	standard, err := os.ReadFile(filepath.Join("testdata", "introspection.graphql"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, limits := range []graph.Limits{{}, {MaxDepth: 4, MaxAliases: 3, MaxComplexity: 1000}} {
+		srv := apitest.NewWith(t, apitest.Options{Limits: limits})
+		c := srv.NewOrg(t, auth.Viewer)
+		var got struct {
+			Schema struct {
+				QueryType struct{ Name string }
+				Types     []struct{ Name string }
+			} `json:"__schema"`
+		}
+		c.Must(t, string(standard), nil, &got)
+		if got.Schema.QueryType.Name != "Query" || len(got.Schema.Types) < 20 {
+			t.Fatalf("MAX_DEPTH %d: the standard introspection query: %+v", limits.MaxDepth, got.Schema.QueryType)
+		}
+		c.Must(t, nestedType(graph.IntrospectionMaxDepth), nil, nil)
+		for _, depth := range []int{graph.IntrospectionMaxDepth + 1, 50} {
+			r := post(t, srv, c.Token, map[string]any{"query": nestedType(depth)})
+			wantRejected(t, r, "QUERY_TOO_COMPLEX", fmt.Sprintf("more than the limit of %d for introspection", graph.IntrospectionMaxDepth))
+		}
+		stillServes(t, c)
+	}
+}
+
+// The status and body of each kind of refusal, in both media types (the GraphQL-over-HTTP
+// spec): a request error (parse, validation, variable coercion, a limit, persisted-only) is
+// 200 under application/json and 400 under application/graphql-response+json, never with a
+// data entry; a request that cannot be read (no query, a body that is not JSON) is 400 in
+// both; a mutation over GET is 405 with Allow: POST.
+func TestLimits_StatusOfEachRefusalByMediaType(t *testing.T) {
+	t.Parallel()
+	srv := apitest.NewWith(t, apitest.Options{Limits: graph.Limits{MaxDepth: 4}})
+	c := srv.NewOrg(t, auth.Viewer)
+	do := func(method, accept, body string, query url.Values) rawResponse {
+		u := srv.URL + "/graphql"
+		if query != nil {
+			u += "?" + query.Encode()
+		}
+		req, err := http.NewRequest(method, u, strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if method == http.MethodPost {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		req.Header.Set("Authorization", "Bearer "+c.Token)
+		if accept != "" {
+			req.Header.Set("Accept", accept)
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		raw, _ := io.ReadAll(res.Body)
+		out := rawResponse{Status: res.StatusCode, Header: res.Header, Body: raw}
+		if err := json.Unmarshal(raw, &out); err != nil {
+			t.Fatalf("not JSON: %d %s", res.StatusCode, raw)
+		}
+		return out
+	}
+	const (
+		jsonMedia = "application/json"
+		gqlMedia  = "application/graphql-response+json"
+	)
+	for _, tc := range []struct {
+		name, method, body string
+		query              url.Values
+		code               string
+		jsonStatus         int // accepting application/json (and with no Accept)
+		gqlStatus          int // accepting application/graphql-response+json
+	}{
+		{"parse", "POST", `{"query": "{"}`, nil, "BAD_USER_INPUT", 200, 400},
+		{"validation", "POST", `{"query": "{ noSuchField }"}`, nil, "BAD_USER_INPUT", 200, 400},
+		{"unused variable", "POST", `{"query": "query($id: ID!) { __typename }", "variables": {"id": null}}`, nil, "BAD_USER_INPUT", 200, 400},
+		{"variable coercion", "POST", `{"query": "query($id: ID!) { customer(id: $id) { id } }", "variables": {"id": null}}`, nil, "BAD_USER_INPUT", 200, 400},
+		{"too deep", "POST", `{"query": "{ customers { nodes { loyaltyAccount { transactions { nodes { id } } } } } }"}`, nil, "QUERY_TOO_COMPLEX", 200, 400},
+		{"GET parse", "GET", "", url.Values{"query": {"{"}}, "BAD_USER_INPUT", 200, 400},
+		{"no query", "POST", `{"qeury": "{ __typename }"}`, nil, "BAD_USER_INPUT", 400, 400},
+		{"GET no query", "GET", "", url.Values{}, "BAD_USER_INPUT", 400, 400},
+		{"not JSON", "POST", `{ "not JSON`, nil, "BAD_USER_INPUT", 400, 400},
+		{"query not a string", "POST", `{"query": 1}`, nil, "BAD_USER_INPUT", 400, 400},
+		{"GET variables not JSON", "GET", "", url.Values{"query": {"{ __typename }"}, "variables": {"{"}}, "BAD_USER_INPUT", 400, 400},
+		{"GET mutation", "GET", "", url.Values{"query": {"mutation { __typename }"}}, "METHOD_NOT_ALLOWED", 405, 405},
+	} {
+		for accept, want := range map[string]int{"": tc.jsonStatus, jsonMedia: tc.jsonStatus, gqlMedia: tc.gqlStatus} {
+			r := do(tc.method, accept, tc.body, tc.query)
+			wantMedia := jsonMedia
+			if accept == gqlMedia {
+				wantMedia = gqlMedia
+			}
+			if r.Status != want || len(r.Errors) != 1 || r.code() != tc.code || r.Data != nil || r.Header.Get("Content-Type") != wantMedia {
+				t.Errorf("%s, Accept %q: want %d %s, one %s error and no data entry; got %d %s: %s",
+					tc.name, accept, want, wantMedia, tc.code, r.Status, r.Header.Get("Content-Type"), r.Body)
+			}
+			if tc.name == "GET mutation" && r.Header.Get("Allow") != http.MethodPost {
+				t.Errorf("GET mutation: Allow = %q, want POST", r.Header.Get("Allow"))
+			}
+		}
+	}
+	// An operation that ran keeps its data entry, null included, with 200 in both media types.
+	for _, accept := range []string{jsonMedia, gqlMedia} {
+		r := do("POST", accept, `{"query": "{ customer(id: \"00000000-0000-0000-0000-000000000000\") { id } }"}`, nil)
+		if r.Status != http.StatusOK || r.Data == nil {
+			t.Errorf("Accept %s: an operation that ran: %d %s", accept, r.Status, r.Body)
+		}
+	}
+	stillServes(t, c)
 }

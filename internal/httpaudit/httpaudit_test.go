@@ -18,16 +18,15 @@ func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 type auditResult struct {
 	ID         string `json:"id"`
 	Name       string `json:"name"`
-	Status     string `json:"status"` // ok, error (a MUST), warn (a SHOULD), notice (a MAY)
+	Status     string `json:"status"` // ok, or not met: error (a MUST), warn (a SHOULD), notice (a MAY)
 	Reason     string `json:"reason"`
 	HTTPStatus int    `json:"httpStatus"`
 	Body       string `json:"body"`
 }
 
-// The server meets every MUST of the GraphQL-over-HTTP spec, as graphql-http audits it
-// over real HTTP with a valid token. The SHOULDs it does not follow are listed in
-// docs/decisions-hardening.md; this test logs them.
-func TestGraphQLOverHTTP_PassesEveryMUSTAudit(t *testing.T) {
+// The server passes every audit of graphql-http — MUST, SHOULD and MAY — over real HTTP
+// with a valid token.
+func TestGraphQLOverHTTP_PassesEveryAudit(t *testing.T) {
 	node, err := exec.LookPath("node")
 	if _, statErr := os.Stat(filepath.Join("node_modules", "graphql-http")); err != nil || statErr != nil {
 		if os.Getenv("CI") != "" {
@@ -47,21 +46,22 @@ func TestGraphQLOverHTTP_PassesEveryMUSTAudit(t *testing.T) {
 		t.Fatalf("audit output: %v\n%s", err, out)
 	}
 	counts := map[string]map[string]int{}
+	passed := 0
 	for _, r := range results {
 		level, _, _ := strings.Cut(r.Name, " ")
 		if counts[level] == nil {
 			counts[level] = map[string]int{}
 		}
 		counts[level][r.Status]++
-		switch r.Status {
-		case "error":
-			t.Errorf("MUST not met: %s (%s): %s — HTTP %d %s", r.Name, r.ID, r.Reason, r.HTTPStatus, r.Body)
-		case "warn", "notice":
-			t.Logf("%s not followed: %s (%s): %s", level, r.Name, r.ID, r.Reason)
+		if r.Status == "ok" {
+			passed++
+		} else {
+			t.Errorf("%s not met (%s): %s (%s): %s — HTTP %d %s", level, r.Status, r.Name, r.ID, r.Reason, r.HTTPStatus, r.Body)
 		}
 	}
-	t.Logf("audits: %d; MUST %v, SHOULD %v, MAY %v", len(results), counts["MUST"], counts["SHOULD"], counts["MAY"])
-	if counts["MUST"]["ok"] < 10 {
-		t.Fatalf("only %d MUST audits passed: did the audits run?", counts["MUST"]["ok"])
+	t.Logf("audits: %d/%d passed; MUST %v, SHOULD %v, MAY %v", passed, len(results), counts["MUST"], counts["SHOULD"], counts["MAY"])
+	// graphql-http 1.23.1 has 61 audits: a different count means a different version ran.
+	if passed != 61 || len(results) != 61 {
+		t.Fatalf("%d of %d audits passed, want 61 of 61", passed, len(results))
 	}
 }
