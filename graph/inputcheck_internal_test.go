@@ -153,7 +153,7 @@ func TestInputCheck_LoneSurrogate(t *testing.T) {
 		{`{ f(a: "\ud800") }`, true, true},
 		{`{ f(a: "\ud83d\ude00") }`, true, false},
 		{`{ f(a: """\ud800""") }`, true, false}, // a block string has no \u escapes
-		{`# "\ud800` + "\n{ f }", true, false},    // a comment
+		{`# "\ud800` + "\n{ f }", true, false},  // a comment
 		{`{ f(a: """x\"""\ud800""") }`, true, false},
 		{`{ f(a: "\"\ud800") }`, true, true},
 	} {
