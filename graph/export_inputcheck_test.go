@@ -1,10 +1,11 @@
 package graph
 
-// TextRuleKeys are the Strings of the schema that have a rule, for the sweep of graph_test.
-func TextRuleKeys() []string {
-	keys := make([]string, 0, len(textRules))
-	for k := range textRules {
-		keys = append(keys, k)
+// TextRuleCaps are the Strings of the schema that have a rule, with their caps, for the
+// sweep of graph_test.
+func TextRuleCaps() map[string]int {
+	caps := make(map[string]int, len(textRules))
+	for k, r := range textRules {
+		caps[k] = r.max
 	}
-	return keys
+	return caps
 }

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -43,7 +44,10 @@ import (
 // textRule is what one String argument or input field accepts.
 type textRule struct {
 	max      int  // characters, surrounding white space not counted
-	freeText bool // tab, line feed and carriage return allowed
+	freeText bool // tab, line feed and carriage return allowed anywhere
+	// asGiven: a key the domain uses untrimmed (an idempotency key, a cursor), so not even
+	// around it are tab, line feed and carriage return allowed.
+	asGiven bool
 }
 
 // Lengths that are not a column's.
@@ -61,16 +65,16 @@ var textRules = map[string]textRule{
 	"Query.customerByEmail(email)":             {max: 255}, // customers.email varchar(255)
 	"Query.customerByPhone(phone)":             {max: maxPhoneInput},
 	"Query.customerByDocument(documentNumber)": {max: 50}, // customers.document_number varchar(50)
-	"Query.customers(after)":                   {max: maxCursor},
-	"Query.customers(before)":                  {max: maxCursor},
+	"Query.customers(after)":                   {max: maxCursor, asGiven: true},
+	"Query.customers(before)":                  {max: maxCursor, asGiven: true},
 	"Query.customers(search)":                  {max: maxSearch},
 	"Query.customerStats(search)":              {max: maxSearch},
 	"TagFilter.any":                            {max: 255}, // customers.tags varchar(255)[]
 	"TagFilter.all":                            {max: 255},
-	"Customer.purchases(after)":                {max: maxCursor},
-	"LoyaltyAccount.transactions(after)":       {max: maxCursor},
-	"CreditAccount.usages(after)":              {max: maxCursor},
-	"CreditAccount.payments(after)":            {max: maxCursor},
+	"Customer.purchases(after)":                {max: maxCursor, asGiven: true},
+	"LoyaltyAccount.transactions(after)":       {max: maxCursor, asGiven: true},
+	"CreditAccount.usages(after)":              {max: maxCursor, asGiven: true},
+	"CreditAccount.payments(after)":            {max: maxCursor, asGiven: true},
 
 	// Mutation arguments: reasons and notes are free text.
 	"Mutation.setCustomerStatus(reason)":    {max: 500, freeText: true},  // customers.maxStatusReasonLen
@@ -117,18 +121,18 @@ var textRules = map[string]textRule{
 	"UpdateAddressInput.phone":         {max: maxPhoneInput},
 
 	// Loyalty (loyalty/purchases.go, loyalty/points.go): idempotency keys and references.
-	"RecordPurchaseInput.orderId":               {max: 100},
+	"RecordPurchaseInput.orderId":               {max: 100, asGiven: true},
 	"RecordPurchaseInput.channel":               {max: 30},
-	"RecordRefundInput.orderId":                 {max: 100},
-	"RecordRefundInput.refundId":                {max: 100},
-	"RedeemPointsInput.referenceType":           {max: 50},
-	"RedeemPointsInput.referenceId":             {max: 255},
+	"RecordRefundInput.orderId":                 {max: 100, asGiven: true},
+	"RecordRefundInput.refundId":                {max: 100, asGiven: true},
+	"RedeemPointsInput.referenceType":           {max: 50, asGiven: true},
+	"RedeemPointsInput.referenceId":             {max: 255, asGiven: true},
 	"RedeemPointsInput.description":             {max: 1000, freeText: true},
 	"AwardBonusPointsInput.reason":              {max: 500, freeText: true},
-	"AwardBonusPointsInput.referenceId":         {max: 255},
+	"AwardBonusPointsInput.referenceId":         {max: 255, asGiven: true},
 	"AdjustPointsInput.reason":                  {max: 500, freeText: true},
-	"ChargeCreditInput.orderId":                 {max: 100}, // credit.checkKey
-	"RecordCreditPaymentInput.paymentReference": {max: 100},
+	"ChargeCreditInput.orderId":                 {max: 100, asGiven: true}, // credit.checkKey
+	"RecordCreditPaymentInput.paymentReference": {max: 100, asGiven: true},
 }
 
 // defaultTextRule is what a String without an entry in textRules gets at run time (the test
@@ -140,26 +144,40 @@ const maxViolations = 20
 
 // checkText returns why s breaks the rule, or "".
 func checkText(s string, rule textRule) string {
+	msg, _ := judgeText(s, rule)
+	return msg
+}
+
+// judgeText returns why s breaks the rule, or "", and whether only its length does.
+func judgeText(s string, rule textRule) (msg string, tooLong bool) {
 	if !utf8.ValidString(s) {
-		return "must be valid UTF-8 text"
+		return "must be valid UTF-8 text", false
+	}
+	// White space around a value is trimmed by the domain: tab, line feed and carriage
+	// return are allowed there (unless the value is used as given).
+	const around = " \t\n\r"
+	start, end := 0, len(s)
+	if !rule.asGiven {
+		start, end = len(s)-len(strings.TrimLeft(s, around)), len(strings.TrimRight(s, around))
 	}
 	chars := 0
-	for _, r := range s {
+	for i, r := range s {
 		chars++
-		if isControl(r) && !(rule.freeText && (r == '\t' || r == '\n' || r == '\r')) {
+		lineSpace := r == '\t' || r == '\n' || r == '\r'
+		if isControl(r) && !(lineSpace && (rule.freeText || i < start || i >= end)) {
 			if rule.freeText {
-				return fmt.Sprintf("must not contain control characters other than tab and line breaks (U+%04X at character %d)", r, chars)
+				return fmt.Sprintf("must not contain control characters other than tab and line breaks (U+%04X at character %d)", r, chars), false
 			}
-			return fmt.Sprintf("must not contain control characters (U+%04X at character %d)", r, chars)
+			return fmt.Sprintf("must not contain control characters (U+%04X at character %d)", r, chars), false
 		}
 	}
 	if chars <= rule.max {
-		return ""
+		return "", false
 	}
 	if n := utf8.RuneCountInString(strings.TrimSpace(s)); n > rule.max {
-		return fmt.Sprintf("must be at most %d characters (got %d)", rule.max, n)
+		return fmt.Sprintf("must be at most %d characters (got %d)", rule.max, n), true
 	}
-	return ""
+	return "", false
 }
 
 // isControl is Unicode's Cc category: C0, DEL and C1.
@@ -171,6 +189,8 @@ type violation struct {
 	path  []string // the argument's name, then input fields and list indexes
 	pos   *ast.Position
 	msg   string
+	// tooLong: the value is valid text, only longer than its cap.
+	tooLong bool
 }
 
 // argWalk collects the violations in a field's arguments.
@@ -229,8 +249,8 @@ func (w *argWalk) value(owner, key string, typ *ast.Type, v any, path []string, 
 			if !ok {
 				rule = defaultTextRule
 			}
-			if msg := checkText(s, rule); msg != "" {
-				w.found = append(w.found, violation{owner: owner, path: path, pos: pos, msg: msg})
+			if msg, tooLong := judgeText(s, rule); msg != "" {
+				w.found = append(w.found, violation{owner: owner, path: path, pos: pos, msg: msg, tooLong: tooLong})
 			}
 		case "JSON":
 			w.json(owner, v, path, pos)
@@ -361,7 +381,9 @@ func (c *inputCheck) InterceptField(ctx context.Context, next graphql.Resolver) 
 	}
 	w := argWalk{schema: c.schema}
 	w.field(fc.Field.Field, graphql.GetOperationContext(ctx).Variables)
-	if len(w.found) == 0 || !mayCall(ctx, fc.Field.Definition) {
+	if !slices.ContainsFunc(w.found, func(v violation) bool { return !v.tooLong }) || !mayCall(ctx, fc.Field.Definition) {
+		// Only lengths: the domain refuses them with the same caps, together with every
+		// other invalid field of the input (§3), before any SQL; the sweep test holds it to it.
 		return next(ctx)
 	}
 	errs := make([]model.UserError, len(w.found))

@@ -119,6 +119,11 @@ func TestInputCheck_Text(t *testing.T) {
 		{"A\x7fna", line, "U+007F"},
 		{"A\u0085na", line, "U+0085"},
 		{"A\tna", line, "U+0009"},
+		{" Pérez\t", line, ""}, // around a value: trimmed by the domain
+		{"\r\nAna\n", line, ""},
+		{"A\x0b", line, "U+000B"},
+		{"o-1\t", textRule{max: 10, asGiven: true}, "U+0009"},
+		{"\x00 ", line, "U+0000"},
 		{"A\nna", line, "U+000A"},
 		{"a\tb\nc\r\n", free, ""},
 		{"a\x00b", free, "U+0000"},

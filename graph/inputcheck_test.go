@@ -68,6 +68,7 @@ func TestInputCheck_Sweep(t *testing.T) {
 	}
 	fx := newSecurityFixture(t, srv, owner.Org)
 	sites := stringSites(t, discoverOperations(t, owner))
+	caps := graph.TextRuleCaps()
 	before := fx.snapshot(t)
 
 	for _, site := range sites {
@@ -79,8 +80,15 @@ func TestInputCheck_Sweep(t *testing.T) {
 			res := owner.Do(t, doc, map[string]any{"v": bad})
 			expectRefused(t, fmt.Sprintf("%s with %s", site, name), site, res)
 		}
+		// One character over the cap: refused by the edge, or by the domain with the same cap.
+		overCap := strings.Repeat("x", caps[site.key]+1)
+		doc, err := site.document(fx, "$v")
+		if err != nil {
+			t.Fatal(err)
+		}
+		expectRefused(t, site.String()+" one character over its cap", site, owner.Do(t, doc, map[string]any{"v": overCap}))
 		// The same NUL written in the document rather than in a variable.
-		doc, err := site.document(fx, `"A\u0000na"`)
+		doc, err = site.document(fx, `"A\u0000na"`)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,7 +105,7 @@ func TestInputCheck_Sweep(t *testing.T) {
 	for _, s := range sites {
 		swept[s.key] = true
 	}
-	for _, key := range graph.TextRuleKeys() {
+	for key := range caps {
 		if !swept[key] {
 			t.Errorf("the sweep did not reach %s", key)
 		}
