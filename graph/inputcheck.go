@@ -200,7 +200,7 @@ type argWalk struct {
 }
 
 func (w *argWalk) field(f *ast.Field, vars map[string]any) {
-	if f.Definition == nil || strings.HasPrefix(f.Name, "__") {
+	if f.Definition == nil || f.ObjectDefinition == nil || strings.HasPrefix(f.Name, "__") {
 		return // introspection: no string of it reaches storage
 	}
 	owner := f.ObjectDefinition.Name + "." + f.Name
