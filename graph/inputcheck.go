@@ -30,7 +30,8 @@ import (
 //   - it is valid UTF-8 (a JSON body or URL that is not, or that escapes a lone UTF-16
 //     surrogate, is refused whole: badRequestText);
 //   - it holds no control character (Unicode Cc: U+0000–U+001F, U+007F–U+009F), except tab,
-//     line feed and carriage return in the free-text fields;
+//     line feed and carriage return in the free-text fields, or around a value the domain
+//     trims;
 //   - it is at most its field's length in characters, counted without surrounding white
 //     space as the domain counts them (the column's length, or the domain's rule).
 //
@@ -38,8 +39,10 @@ import (
 // (INVALID, on the argument's path as the domain's userErrors are); anything else refuses
 // the operation before it runs with BAD_USER_INPUT (HTTP 422, or 400 for
 // application/graphql-response+json), naming the argument and its path in
-// extensions.argument. Nothing refused reaches a resolver, and so neither SQL nor storage;
-// the domain's own validation stays behind this gate (same lengths).
+// extensions.argument. Nothing refused reaches a resolver, and so neither SQL nor storage.
+// One exception: a mutation's own argument that is only too long is left to the domain,
+// which checks every mutation string's length with the same cap before any SQL and reports
+// it with the input's other invalid fields (§3); the sweep test holds it to that.
 
 // textRule is what one String argument or input field accepts.
 type textRule struct {
