@@ -46,6 +46,7 @@ func NewHandler(r *Resolver, limits Limits, observers ...graphql.HandlerExtensio
 	// The shape check first: it bounds the fragment expansion that the complexity walk does.
 	srv.Use(shapeLimit{maxDepth: limits.MaxDepth, maxAliases: limits.MaxAliases, maxFields: limits.MaxComplexity})
 	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
+	srv.Use(newInputCheck()) // every string argument: valid text, no control characters, capped (inputcheck.go)
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		oc := graphql.GetOperationContext(ctx)
 		name := oc.OperationName
@@ -82,6 +83,9 @@ func NewHandler(r *Resolver, limits Limits, observers ...graphql.HandlerExtensio
 				return
 			}
 			http.Error(w, "could not read the request body", http.StatusBadRequest)
+			return
+		}
+		if refusedText(w, req, body) { // invalid UTF-8, which decoding would make U+FFFD (inputcheck.go)
 			return
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
