@@ -13,13 +13,13 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"customerservice/auth"
 	"customerservice/graph"
 	"customerservice/graph/loaders"
+	"customerservice/httpapi/graphiql"
 	"customerservice/metrics"
 	"customerservice/tracing"
 )
@@ -70,7 +70,8 @@ func New(d Deps) http.Handler {
 		}
 	}
 	mux.Handle("/graphql", api)
-	mux.Handle("GET /{$}", playground.Handler("Customer Service", "/graphql"))
+	mux.Handle("GET /{$}", graphiql.Page("Customer Service", "/graphql"))
+	mux.Handle("GET "+graphiql.Prefix, graphiql.Assets()) // its scripts and styles: no CDN
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})

@@ -24,6 +24,7 @@ import (
 
 	"customerservice/auth"
 	"customerservice/db"
+	"customerservice/httpapi/graphiql"
 	"customerservice/internal/pgcluster"
 	"customerservice/internal/proctest"
 	"customerservice/internal/testdb"
@@ -338,6 +339,15 @@ func TestServe_HealthzAndGraphiQL(t *testing.T) {
 		!strings.Contains(body, `"/graphql"`) {
 		t.Errorf("GraphiQL at /: %d %s, page mentions graphiql %v and \"/graphql\" %v", status, contentType,
 			strings.Contains(body, "graphiql"), strings.Contains(body, `"/graphql"`))
+	}
+	// Everything the page loads comes from the binary: no CDN, so it works offline.
+	if strings.Contains(body, "https://") {
+		t.Errorf("GraphiQL's page loads something from another host:\n%s", body)
+	}
+	for _, asset := range graphiql.Files() {
+		if status, contentType, _ := get(t, s.url+graphiql.Prefix+asset); status != http.StatusOK {
+			t.Errorf("%s%s: %d %s", graphiql.Prefix, asset, status, contentType)
+		}
 	}
 	status, _, _ = get(t, s.url+"/readyz")
 	if status != http.StatusOK {
