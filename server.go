@@ -22,7 +22,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
-	"github.com/schollz/progressbar/v3"
 	"github.com/uptrace/bun"
 
 	"customerservice/auth"
@@ -32,6 +31,7 @@ import (
 	"customerservice/httpapi"
 	"customerservice/internal/devdb"
 	"customerservice/internal/embedded"
+	"customerservice/internal/progress"
 	"customerservice/jobs"
 	"customerservice/metrics"
 	"customerservice/migrations"
@@ -99,6 +99,16 @@ func run(args []string) error {
 	default:
 		return fmt.Errorf("unknown command %q\n\n%s", command, usage)
 	}
+}
+
+// help prints the usage and returns flag.ErrHelp (exit 0) when args are just -h, -help or
+// --help, as the flags of the commands that have some do; nil otherwise.
+func help(args []string) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprint(os.Stderr, usage)
+		return flag.ErrHelp
+	}
+	return nil
 }
 
 func newFlags(name string) *flag.FlagSet {
@@ -258,7 +268,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 	if err != nil {
 		return fmt.Errorf("PORT=%d: %w", cfg.Port, err)
 	}
-	log.Info().Int("port", cfg.Port).Dur("startup", time.Since(started)).Msg("serving GraphQL at /graphql")
+	log.Info().Int("port", cfg.Port).Dur("startup_ms", time.Since(started)).Msg("serving GraphQL at /graphql")
 	if cfg.Embedded() {
 		if err := printWelcome(os.Stdout, cfg, secret); err != nil {
 			return err
@@ -409,6 +419,9 @@ func (d *database) close() {
 // migrate runs with the owner's credentials: MIGRATE_DATABASE_URL, else DATABASE_URL, else
 // the embedded database's superuser.
 func migrate(ctx context.Context, cfg config.Config, args []string) error {
+	if err := help(args); err != nil {
+		return err
+	}
 	if len(args) != 1 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
 		return errors.New("usage: customer-service migrate up|down|status")
 	}
@@ -483,15 +496,7 @@ func seedData(ctx context.Context, cfg config.Config, args []string) error {
 	}
 
 	start := time.Now()
-	bar := progressbar.NewOptions(*n,
-		progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionSetDescription("customers"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("customers"),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(os.Stderr) }),
-	)
+	bar := progress.New(os.Stderr, *n, "customers")
 	added, err := seed.Customers(ctx, pool, seed.Options{
 		Org: org, Customers: *n, Seed: *seedValue,
 		Progress: func(k int) { _ = bar.Add(k) },
@@ -586,6 +591,9 @@ func orgsFlag(value string) ([]uuid.UUID, error) {
 
 // runJobs runs the daily jobs once, printing a line per organization as it finishes.
 func runJobs(ctx context.Context, cfg config.Config, args []string) error {
+	if err := help(args); err != nil {
+		return err
+	}
 	if len(args) == 0 || args[0] != "run" {
 		return errors.New("usage: customer-service jobs run [--org UUID]")
 	}
@@ -623,6 +631,9 @@ func runJobs(ctx context.Context, cfg config.Config, args []string) error {
 
 // recalcSegments recalculates the RFM segments of one or every organization, with progress.
 func recalcSegments(ctx context.Context, cfg config.Config, args []string) error {
+	if err := help(args); err != nil {
+		return err
+	}
 	if len(args) == 0 || args[0] != "recalc" {
 		return errors.New("usage: customer-service segments recalc [--org UUID | --all]")
 	}
@@ -642,7 +653,7 @@ func recalcSegments(ctx context.Context, cfg config.Config, args []string) error
 	defer closePool()
 	start := time.Now()
 	if *all {
-		bar := progressbar.Default(-1, "recalculating segments")
+		bar := progress.New(os.Stderr, -1, "organizations")
 		err = segments.RecalculateAll(ctx, pool, func(done, total int) {
 			bar.ChangeMax(total)
 			bar.Set(done) //nolint:errcheck // progress display only

@@ -139,7 +139,7 @@ func withRequestLog(base zerolog.Logger, next http.Handler) http.Handler {
 			}
 			// The context's logger, which auth and GraphQL enriched with organization and operation.
 			zerolog.Ctx(ctx).Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
-				Dur("duration", time.Since(start)).Msg("request")
+				Dur("duration_ms", time.Since(start)).Msg("request")
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
 	})

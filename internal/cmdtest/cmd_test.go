@@ -197,6 +197,23 @@ func TestToken_DefaultsToTheDemoOrganizationInEmbeddedMode(t *testing.T) {
 	}
 }
 
+// ---- help ----------------------------------------------------------------------------
+
+// Every command answers --help (and -h) the same way: the full usage on stderr, exit 0,
+// without touching a database.
+func TestHelp_EveryCommandPrintsTheUsageAndExits0(t *testing.T) {
+	env := environment("DATA_DIR=" + t.TempDir())
+	for _, cmd := range []string{"serve", "migrate", "seed", "token", "jobs", "jobs run", "segments", "segments recalc"} {
+		for _, flag := range []string{"--help", "-h"} {
+			args := append(strings.Fields(cmd), flag)
+			out := runCommand(t, env, args...)
+			if out.exitCode != 0 || !strings.Contains(out.stderr, "Usage:") || !strings.Contains(out.stderr, "segments recalc") {
+				t.Errorf("%s: exit %d, stderr %q; want exit 0 and the full usage", strings.Join(args, " "), out.exitCode, out.stderr)
+			}
+		}
+	}
+}
+
 // ---- migrate -------------------------------------------------------------------------
 
 // statusLines is what `migrate status` prints when every migration is in state.
