@@ -77,7 +77,7 @@ func run(args []string) error {
 		fmt.Print(usage)
 		return nil
 	}
-	cfg, err := config.FromEnvironment()
+	cfg, err := config.ForCommand(command)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,14 @@ func run(args []string) error {
 	defer stop()
 	switch command {
 	case "serve":
-		return serve(ctx, stop, cfg, args)
+		err := serve(ctx, stop, cfg, args)
+		if err != nil && ctx.Err() != nil {
+			// SIGINT or SIGTERM during start-up: stopping is what was asked for, and serve's
+			// deferred steps have stopped what it had started (PostgreSQL included).
+			fmt.Fprintf(os.Stderr, "customer-service: stopped during start-up (%v)\n", err)
+			return nil
+		}
+		return err
 	case "migrate":
 		return migrate(ctx, cfg, args)
 	case "seed":
@@ -129,6 +136,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 		return err
 	}
 	log := newLogger(cfg)
+	log.Debug().Msg("starting") // signals are handled from here on
 	started := time.Now()
 
 	databaseURL, secret := cfg.DatabaseURL, cfg.JWTSecret
@@ -139,6 +147,9 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 			return err
 		}
 		defer stopEmbedded(log, pg)
+		if pg.Adopted {
+			log.Warn().Msg("the embedded PostgreSQL was still running from a previous run that did not stop it (killed or crashed): this server now owns it and stops it on exit")
+		}
 		databaseURL = pg.AppURL
 		if secret == "" {
 			if secret, err = embedded.JWTSecret(cfg.DataDir); err != nil {
@@ -264,6 +275,20 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          stdlog.New(log, "", 0),
 	}
+	var scheduler *jobs.Scheduler
+	if schedule != nil {
+		// Its own small pool: the jobs' statements may take longer than REQUEST_TIMEOUT, the
+		// statement_timeout of the API's pool. Opened before the banner, so that from then on
+		// a signal only ever meets the shutdown below.
+		jobsPool, err := db.Open(ctx, databaseURL, db.Options{MaxConns: 4})
+		if err != nil {
+			return err
+		}
+		defer jobsPool.Close()
+		scheduler = jobs.NewScheduler(jobsPool, jobs.Options{
+			Schedule: *schedule, StaleAfter: cfg.JobsStaleAfter, Grace: drainTimeout, Log: log,
+		})
+	}
 	listener, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
 	if err != nil {
 		return fmt.Errorf("PORT=%d: %w", cfg.Port, err)
@@ -278,17 +303,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()
 	scheduled := make(chan struct{})
-	if schedule != nil {
-		// Its own small pool: the jobs' statements may take longer than REQUEST_TIMEOUT, the
-		// statement_timeout of the API's pool.
-		jobsPool, err := db.Open(ctx, databaseURL, db.Options{MaxConns: 4})
-		if err != nil {
-			return err
-		}
-		defer jobsPool.Close()
-		scheduler := jobs.NewScheduler(jobsPool, jobs.Options{
-			Schedule: *schedule, StaleAfter: cfg.JobsStaleAfter, Grace: drainTimeout, Log: log,
-		})
+	if scheduler != nil {
 		go func() { defer close(scheduled); scheduler.Run(ctx) }()
 	} else {
 		log.Info().Msg("JOBS_ENABLED=false: this replica does not run the scheduled jobs")
@@ -358,7 +373,7 @@ func newLogger(cfg config.Config) zerolog.Logger {
 
 func stopEmbedded(log zerolog.Logger, pg *devdb.DB) {
 	if !pg.Started {
-		log.Info().Msg("the embedded PostgreSQL was already running when we started: leaving it running")
+		log.Info().Msg("the embedded PostgreSQL was started by another process that is still running (such as another serve on this DATA_DIR): leaving it running")
 		return
 	}
 	if err := embedded.Stop(pg); err != nil {
@@ -525,7 +540,7 @@ func token(cfg config.Config, args []string) error {
 			return errors.New("token signs HS256 tokens with JWT_SECRET, which is not set (tokens for JWT_JWKS_URL come from your identity provider)")
 		}
 		var err error
-		if secret, err = embedded.JWTSecret(cfg.DataDir); err != nil {
+		if secret, err = embedded.ExistingJWTSecret(cfg.DataDir); err != nil {
 			return err
 		}
 	}
