@@ -22,7 +22,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
-	"github.com/schollz/progressbar/v3"
 	"github.com/uptrace/bun"
 
 	"customerservice/auth"
@@ -32,6 +31,7 @@ import (
 	"customerservice/httpapi"
 	"customerservice/internal/devdb"
 	"customerservice/internal/embedded"
+	"customerservice/internal/progress"
 	"customerservice/jobs"
 	"customerservice/metrics"
 	"customerservice/migrations"
@@ -77,7 +77,7 @@ func run(args []string) error {
 		fmt.Print(usage)
 		return nil
 	}
-	cfg, err := config.FromEnvironment()
+	cfg, err := config.ForCommand(command)
 	if err != nil {
 		return err
 	}
@@ -85,7 +85,14 @@ func run(args []string) error {
 	defer stop()
 	switch command {
 	case "serve":
-		return serve(ctx, stop, cfg, args)
+		err := serve(ctx, stop, cfg, args)
+		if err != nil && ctx.Err() != nil {
+			// SIGINT or SIGTERM during start-up: stopping is what was asked for, and serve's
+			// deferred steps have stopped what it had started (PostgreSQL included).
+			fmt.Fprintf(os.Stderr, "customer-service: stopped during start-up (%v)\n", err)
+			return nil
+		}
+		return err
 	case "migrate":
 		return migrate(ctx, cfg, args)
 	case "seed":
@@ -99,6 +106,16 @@ func run(args []string) error {
 	default:
 		return fmt.Errorf("unknown command %q\n\n%s", command, usage)
 	}
+}
+
+// help prints the usage and returns flag.ErrHelp (exit 0) when args are just -h, -help or
+// --help, as the flags of the commands that have some do; nil otherwise.
+func help(args []string) error {
+	if len(args) == 1 && (args[0] == "-h" || args[0] == "-help" || args[0] == "--help") {
+		fmt.Fprint(os.Stderr, usage)
+		return flag.ErrHelp
+	}
+	return nil
 }
 
 func newFlags(name string) *flag.FlagSet {
@@ -119,6 +136,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 		return err
 	}
 	log := newLogger(cfg)
+	log.Debug().Msg("starting") // signals are handled from here on
 	started := time.Now()
 
 	databaseURL, secret := cfg.DatabaseURL, cfg.JWTSecret
@@ -129,6 +147,9 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 			return err
 		}
 		defer stopEmbedded(log, pg)
+		if pg.Adopted {
+			log.Warn().Msg("the embedded PostgreSQL was still running from a previous run that did not stop it (killed or crashed): this server now owns it and stops it on exit")
+		}
 		databaseURL = pg.AppURL
 		if secret == "" {
 			if secret, err = embedded.JWTSecret(cfg.DataDir); err != nil {
@@ -254,11 +275,25 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          stdlog.New(log, "", 0),
 	}
+	var scheduler *jobs.Scheduler
+	if schedule != nil {
+		// Its own small pool: the jobs' statements may take longer than REQUEST_TIMEOUT, the
+		// statement_timeout of the API's pool. Opened before the banner, so that from then on
+		// a signal only ever meets the shutdown below.
+		jobsPool, err := db.Open(ctx, databaseURL, db.Options{MaxConns: 4})
+		if err != nil {
+			return err
+		}
+		defer jobsPool.Close()
+		scheduler = jobs.NewScheduler(jobsPool, jobs.Options{
+			Schedule: *schedule, StaleAfter: cfg.JobsStaleAfter, Grace: drainTimeout, Log: log,
+		})
+	}
 	listener, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
 	if err != nil {
 		return fmt.Errorf("PORT=%d: %w", cfg.Port, err)
 	}
-	log.Info().Int("port", cfg.Port).Dur("startup", time.Since(started)).Msg("serving GraphQL at /graphql")
+	log.Info().Int("port", cfg.Port).Dur("startup_ms", time.Since(started)).Msg("serving GraphQL at /graphql")
 	if cfg.Embedded() {
 		if err := printWelcome(os.Stdout, cfg, secret); err != nil {
 			return err
@@ -268,17 +303,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(listener) }()
 	scheduled := make(chan struct{})
-	if schedule != nil {
-		// Its own small pool: the jobs' statements may take longer than REQUEST_TIMEOUT, the
-		// statement_timeout of the API's pool.
-		jobsPool, err := db.Open(ctx, databaseURL, db.Options{MaxConns: 4})
-		if err != nil {
-			return err
-		}
-		defer jobsPool.Close()
-		scheduler := jobs.NewScheduler(jobsPool, jobs.Options{
-			Schedule: *schedule, StaleAfter: cfg.JobsStaleAfter, Grace: drainTimeout, Log: log,
-		})
+	if scheduler != nil {
 		go func() { defer close(scheduled); scheduler.Run(ctx) }()
 	} else {
 		log.Info().Msg("JOBS_ENABLED=false: this replica does not run the scheduled jobs")
@@ -348,7 +373,7 @@ func newLogger(cfg config.Config) zerolog.Logger {
 
 func stopEmbedded(log zerolog.Logger, pg *devdb.DB) {
 	if !pg.Started {
-		log.Info().Msg("the embedded PostgreSQL was already running when we started: leaving it running")
+		log.Info().Msg("the embedded PostgreSQL was started by another process that is still running (such as another serve on this DATA_DIR): leaving it running")
 		return
 	}
 	if err := embedded.Stop(pg); err != nil {
@@ -409,6 +434,9 @@ func (d *database) close() {
 // migrate runs with the owner's credentials: MIGRATE_DATABASE_URL, else DATABASE_URL, else
 // the embedded database's superuser.
 func migrate(ctx context.Context, cfg config.Config, args []string) error {
+	if err := help(args); err != nil {
+		return err
+	}
 	if len(args) != 1 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
 		return errors.New("usage: customer-service migrate up|down|status")
 	}
@@ -483,15 +511,7 @@ func seedData(ctx context.Context, cfg config.Config, args []string) error {
 	}
 
 	start := time.Now()
-	bar := progressbar.NewOptions(*n,
-		progressbar.OptionSetWriter(os.Stderr),
-		progressbar.OptionSetDescription("customers"),
-		progressbar.OptionShowCount(),
-		progressbar.OptionShowIts(),
-		progressbar.OptionSetItsString("customers"),
-		progressbar.OptionThrottle(100*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(os.Stderr) }),
-	)
+	bar := progress.New(os.Stderr, *n, "customers")
 	added, err := seed.Customers(ctx, pool, seed.Options{
 		Org: org, Customers: *n, Seed: *seedValue,
 		Progress: func(k int) { _ = bar.Add(k) },
@@ -520,7 +540,7 @@ func token(cfg config.Config, args []string) error {
 			return errors.New("token signs HS256 tokens with JWT_SECRET, which is not set (tokens for JWT_JWKS_URL come from your identity provider)")
 		}
 		var err error
-		if secret, err = embedded.JWTSecret(cfg.DataDir); err != nil {
+		if secret, err = embedded.ExistingJWTSecret(cfg.DataDir); err != nil {
 			return err
 		}
 	}
@@ -586,6 +606,9 @@ func orgsFlag(value string) ([]uuid.UUID, error) {
 
 // runJobs runs the daily jobs once, printing a line per organization as it finishes.
 func runJobs(ctx context.Context, cfg config.Config, args []string) error {
+	if err := help(args); err != nil {
+		return err
+	}
 	if len(args) == 0 || args[0] != "run" {
 		return errors.New("usage: customer-service jobs run [--org UUID]")
 	}
@@ -623,6 +646,9 @@ func runJobs(ctx context.Context, cfg config.Config, args []string) error {
 
 // recalcSegments recalculates the RFM segments of one or every organization, with progress.
 func recalcSegments(ctx context.Context, cfg config.Config, args []string) error {
+	if err := help(args); err != nil {
+		return err
+	}
 	if len(args) == 0 || args[0] != "recalc" {
 		return errors.New("usage: customer-service segments recalc [--org UUID | --all]")
 	}
@@ -642,7 +668,7 @@ func recalcSegments(ctx context.Context, cfg config.Config, args []string) error
 	defer closePool()
 	start := time.Now()
 	if *all {
-		bar := progressbar.Default(-1, "recalculating segments")
+		bar := progress.New(os.Stderr, -1, "organizations")
 		err = segments.RecalculateAll(ctx, pool, func(done, total int) {
 			bar.ChangeMax(total)
 			bar.Set(done) //nolint:errcheck // progress display only

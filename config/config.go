@@ -94,16 +94,28 @@ func (e Error) Error() string {
 	return b.String()
 }
 
-// FromEnvironment reads the process environment. LOG_FORMAT defaults to console on a
-// terminal and to JSON otherwise.
-func FromEnvironment() (Config, error) {
+// FromEnvironment reads the process environment for serve. LOG_FORMAT defaults to console
+// on a terminal and to JSON otherwise.
+func FromEnvironment() (Config, error) { return ForCommand("serve") }
+
+// ForCommand reads the process environment for the subcommand (serve, migrate, seed,
+// token, jobs, segments): every setting given is validated, but a setting is required only
+// by the commands that use it (JWT_SECRET or JWT_JWKS_URL with DATABASE_URL: serve alone
+// verifies tokens, and token checks JWT_SECRET itself).
+func ForCommand(command string) (Config, error) {
 	fi, err := os.Stderr.Stat()
 	terminal := err == nil && fi.Mode()&os.ModeCharDevice != 0
-	return Load(os.Getenv, terminal)
+	return LoadFor(command, os.Getenv, terminal)
 }
 
-// Load reads the settings through getenv; terminal says whether logs go to a terminal.
+// Load reads the settings of serve through getenv; terminal says whether logs go to a
+// terminal.
 func Load(getenv func(string) string, terminal bool) (Config, error) {
+	return LoadFor("serve", getenv, terminal)
+}
+
+// LoadFor reads the settings of the subcommand through getenv (see ForCommand).
+func LoadFor(command string, getenv func(string) string, terminal bool) (Config, error) {
 	r := reader{getenv: getenv}
 	defaultFormat := "json"
 	if terminal {
@@ -168,7 +180,7 @@ func Load(getenv func(string) string, terminal bool) (Config, error) {
 			r.fail("JWT_JWKS_URL", "must be an http(s) URL of a JSON Web Key Set")
 		}
 	}
-	if c.DatabaseURL != "" && c.JWTSecret == "" && c.JWTJWKSURL == "" {
+	if command == "serve" && c.DatabaseURL != "" && c.JWTSecret == "" && c.JWTJWKSURL == "" {
 		r.fail("JWT_SECRET", "with DATABASE_URL set, tokens need a key: set JWT_SECRET (HS256) or JWT_JWKS_URL (RS256/ES256)")
 	}
 	if c.MetricsAddr != "" {

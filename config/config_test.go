@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -296,5 +297,24 @@ func TestLoad_DatabaseURLWithJWKSNeedsNoSecret(t *testing.T) {
 	}), false)
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A token key is needed to verify tokens, so by serve alone: migrate, seed, jobs and
+// segments run on DATABASE_URL without JWT_SECRET (token checks JWT_SECRET itself).
+func TestLoadFor_OnlyServeNeedsATokenKey(t *testing.T) {
+	vars := env(map[string]string{"DATABASE_URL": "postgres://u:p@h/db"})
+	for _, command := range []string{"migrate", "seed", "jobs", "segments", "token"} {
+		if _, err := LoadFor(command, vars, false); err != nil {
+			t.Errorf("%s: %v", command, err)
+		}
+	}
+	if _, err := LoadFor("serve", vars, false); err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
+		t.Errorf("serve without a token key: %v, want the JWT_SECRET problem", err)
+	}
+	// What is given is still validated for every command.
+	short := env(map[string]string{"DATABASE_URL": "postgres://u:p@h/db", "JWT_SECRET": "short"})
+	if _, err := LoadFor("migrate", short, false); err == nil || !strings.Contains(err.Error(), "JWT_SECRET") {
+		t.Errorf("migrate with a short JWT_SECRET: %v, want the JWT_SECRET problem", err)
 	}
 }

@@ -13,12 +13,12 @@ import (
 	"time"
 
 	"github.com/99designs/gqlgen/graphql"
-	"github.com/99designs/gqlgen/graphql/playground"
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
 
 	"customerservice/auth"
 	"customerservice/graph"
+	"customerservice/httpapi/graphiql"
 	"customerservice/metrics"
 	"customerservice/tracing"
 )
@@ -65,7 +65,8 @@ func New(d Deps) http.Handler {
 		}
 	}
 	mux.Handle("/graphql", api)
-	mux.Handle("GET /{$}", playground.Handler("Customer Service", "/graphql"))
+	mux.Handle("GET /{$}", graphiql.Page("Customer Service", "/graphql"))
+	mux.Handle("GET "+graphiql.Prefix, graphiql.Assets()) // its scripts and styles: no CDN
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	})
@@ -133,7 +134,7 @@ func withRequestLog(base zerolog.Logger, next http.Handler) http.Handler {
 			}
 			// The context's logger, which auth and GraphQL enriched with organization and operation.
 			zerolog.Ctx(ctx).Info().Str("method", r.Method).Str("path", r.URL.Path).Int("status", status).
-				Dur("duration", time.Since(start)).Msg("request")
+				Dur("duration_ms", time.Since(start)).Msg("request")
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
 	})

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -57,5 +58,26 @@ func TestTimeout_Answers503AndCancelsTheContext(t *testing.T) {
 	case <-cancelled:
 	case <-time.After(time.Second):
 		t.Fatal("the handler's context was not cancelled")
+	}
+}
+
+// The request's line gives its duration with the unit in the name: duration_ms, in
+// milliseconds (zerolog's Dur), as every duration the service logs (jobs' duration_ms,
+// serve's startup_ms).
+func TestRequestLog_DurationIsInMilliseconds(t *testing.T) {
+	var logs bytes.Buffer
+	h := withRequestLog(zerolog.New(&logs), http.HandlerFunc(func(http.ResponseWriter, *http.Request) {
+		time.Sleep(20 * time.Millisecond)
+	}))
+	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	var line struct {
+		DurationMS *float64 `json:"duration_ms"`
+		Duration   any      `json:"duration"`
+	}
+	if err := json.Unmarshal(logs.Bytes(), &line); err != nil {
+		t.Fatalf("%v: %s", err, logs.String())
+	}
+	if line.DurationMS == nil || *line.DurationMS < 20 || *line.DurationMS > 10_000 || line.Duration != nil {
+		t.Fatalf("want duration_ms ≥ 20 (milliseconds) and no unitless duration: %s", logs.String())
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -213,12 +214,13 @@ func (s *Scheduler) runJob(ctx context.Context, job Job, slot time.Time, recheck
 			log.Warn().Err(err).Msg("jobs: read the slot's claim")
 		}
 		out.holderRunning = status == StatusRunning
+		log := log.With().Str("holder", out.Holder).Str("status", string(status)).Bool("holder_on_this_host", sameHost(out.Holder, s.opts.Instance)).Logger()
 		if recheck {
-			log.Debug().Str("holder", out.Holder).Str("status", string(status)).Msg("jobs: looked again; another replica still has the slot")
+			log.Debug().Msg("jobs: looked again; the slot is still claimed")
 			return out
 		}
 		jobRuns.WithLabelValues(job.Name, out.Outcome).Inc()
-		log.Info().Str("holder", out.Holder).Str("status", string(status)).Msg("jobs: skipped, another replica has the slot")
+		log.Info().Msg(skipMessage(status))
 		return out
 	}
 	out.Attempt = attempt
@@ -252,14 +254,31 @@ func (s *Scheduler) runJob(ctx context.Context, job Job, slot time.Time, recheck
 	jobDuration.WithLabelValues(job.Name).Observe(elapsed.Seconds())
 	if status == StatusSucceeded {
 		out.Outcome = OutcomeSuccess
-		log.Info().Int("organizations", totals.Organizations).Int("changed", totals.Changed).Dur("duration", elapsed).Msg("jobs: done")
+		log.Info().Int("organizations", totals.Organizations).Int("changed", totals.Changed).Dur("duration_ms", elapsed).Msg("jobs: done")
 	} else {
 		out.Outcome, out.Err = OutcomeFailure, runErr
 		log.Error().Err(runErr).Int("organizations", totals.Organizations).Int("failed_organizations", totals.FailedOrganizations).
-			Dur("duration", elapsed).Msg("jobs: failed")
+			Dur("duration_ms", elapsed).Msg("jobs: failed")
 	}
 	jobRuns.WithLabelValues(job.Name, out.Outcome).Inc()
 	return out
+}
+
+// skipMessage says why a job of a slot claimed by someone else was skipped. The holder may
+// be another replica, or this server's own previous process (a restart later the same day,
+// or after a crash): the message does not guess, the log line names the holder.
+func skipMessage(status Status) string {
+	if status == StatusRunning {
+		return "jobs: skipped, the slot is claimed by a run in progress (taken over if its heartbeat stops for JOBS_STALE_AFTER)"
+	}
+	return "jobs: skipped, this slot has already run"
+}
+
+// sameHost reports whether two instance names (host/pid/random) name the same host.
+func sameHost(a, b string) bool {
+	ha, _, okA := strings.Cut(a, "/")
+	hb, _, okB := strings.Cut(b, "/")
+	return okA && okB && ha == hb
 }
 
 // claim inserts the (job, slot) row, or takes over one whose heartbeat is older than

@@ -1,6 +1,7 @@
 package jobs_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
+	"github.com/rs/zerolog"
 	"github.com/uptrace/bun"
 
 	"customerservice/internal/testdb"
@@ -574,5 +576,31 @@ func TestScheduler_RunTakesOverFromADeadReplicaWithinTheSlot(t *testing.T) {
 	}
 	if d := metric(t, "customer_service_job_runs_total", labels(jobs.OutcomeSuccess)) - successBefore; d != 1 {
 		t.Errorf("successes counted: %v, want 1", d)
+	}
+}
+
+// A server restarted later the day after running the slot skips it saying that the slot has
+// already run, naming its own previous process as the holder, not "another replica".
+func TestScheduler_RestartSaysTheSlotHasAlreadyRun(t *testing.T) {
+	tdb := testdb.Get(t)
+	owner := testdb.Open(t, tdb.OwnerURL)
+	ctx := context.Background()
+	seedDue(t, owner, uuid.New(), 5)
+	slot := time.Date(2031, 4, 3, 3, 0, 0, 0, time.UTC)
+	first := jobs.NewScheduler(testdb.Open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "host-1/100/aaaaaa",
+		Now: clockAt(slot), Jobs: []jobs.Job{quickJob("test_restart")}})
+	if out := first.RunDue(ctx); len(out) != 1 || out[0].Outcome != jobs.OutcomeSuccess {
+		t.Fatalf("the first run: %+v", out)
+	}
+	var logs bytes.Buffer
+	restarted := jobs.NewScheduler(testdb.Open(t, tdb.AppURL), jobs.Options{Schedule: daily, Instance: "host-1/200/bbbbbb",
+		Now: clockAt(slot.Add(time.Hour)), Jobs: []jobs.Job{quickJob("test_restart")}, Log: zerolog.New(&logs)})
+	if out := restarted.RunDue(ctx); len(out) != 1 || out[0].Outcome != jobs.OutcomeSkipped {
+		t.Fatalf("after the restart: %+v", out)
+	}
+	line := logs.String()
+	if !strings.Contains(line, "this slot has already run") || strings.Contains(line, "another replica") ||
+		!strings.Contains(line, `"holder":"host-1/100/aaaaaa"`) || !strings.Contains(line, `"holder_on_this_host":true`) {
+		t.Errorf("the restarted server's log: %s", line)
 	}
 }

@@ -5,9 +5,6 @@
 //
 // Usage: node e2e.mjs CONFIG_JSON, with the fields of `config` below (browsertest_test.go
 // passes them).
-import { readFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
-import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 const config = JSON.parse(process.argv[2] ?? 'null');
@@ -29,43 +26,16 @@ const {
 } = config;
 
 const step = (msg) => console.error(`e2e: ${msg}`);
-const require = createRequire(import.meta.url);
 
-// gqlgen's playground page loads GraphiQL, React and their CSS from a CDN with SRI hashes.
-// The network here is closed, so those requests are answered from the same package
-// versions installed by `npm ci` in this folder: jsdelivr (/npm/pkg@version/file) and unpkg
-// (/pkg@version/file) serve package files verbatim, so the page's integrity hashes match.
-const cdn = /^https:\/\/(?:cdn\.jsdelivr\.net\/npm|unpkg\.com)\/((?:@[^/]+\/)?[^@/]+)@([^/]+)\/(.+)$/;
-const contentTypes = { '.js': 'application/javascript', '.css': 'text/css', '.map': 'application/json' };
-const problems = []; // requests the page made that we could not or would not answer
-
-async function fromNodeModules(route) {
-  const [, name, version, file] = cdn.exec(route.request().url());
-  const dir = path.dirname(require.resolve(`${name}/package.json`));
-  const installed = JSON.parse(await readFile(path.join(dir, 'package.json'), 'utf8')).version;
-  if (installed !== version) {
-    problems.push(`the page wants ${name}@${version}, package.json pins ${installed}: pin ${version} and run npm install`);
-    return route.fulfill({ status: 404 });
-  }
-  const body = await readFile(path.join(dir, file));
-  return route.fulfill({
-    status: 200,
-    body,
-    // The page loads these with crossorigin="anonymous": without this header Chromium blocks them.
-    headers: {
-      'content-type': contentTypes[path.extname(file)] ?? 'application/octet-stream',
-      'access-control-allow-origin': '*',
-    },
-  });
-}
-
+// The network is blocked: the page must load everything (GraphiQL, React, their CSS) from
+// the server itself. Any request elsewhere is aborted and fails the test.
 const origin = new URL(url).origin;
+const problems = []; // requests the page made to anywhere but the server under test
 async function route(route) {
   const requested = route.request().url();
   if (requested.startsWith(origin + '/')) return route.continue(); // the server under test
-  if (cdn.test(requested)) return fromNodeModules(route);
-  problems.push(`unexpected request to ${requested}`);
-  return route.abort();
+  problems.push(`request to ${requested} (blocked: the page must not leave the machine)`);
+  return route.abort('blockedbyclient');
 }
 
 // These flags keep Chromium from calling home (on a closed network its background
@@ -146,11 +116,11 @@ try {
 
   await page.screenshot({ path: screenshot });
   step(`saved ${screenshot}`);
-  if (problems.length > 0) throw new Error(`requests the test could not answer:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) throw new Error(`requests that left the machine:\n  ${problems.join('\n  ')}`);
 } catch (err) {
   failed = true;
   console.error(`e2e: FAILED: ${err.message}`);
-  if (problems.length > 0) console.error(`e2e: requests not answered:\n  ${problems.join('\n  ')}`);
+  if (problems.length > 0) console.error(`e2e: requests blocked:\n  ${problems.join('\n  ')}`);
   if (pageErrors.length > 0) console.error(`e2e: page errors:\n  ${pageErrors.join('\n  ')}`);
   const failure = screenshot.replace(/\.png$/, '') + '-failure.png';
   await page.screenshot({ path: failure }).then(() => console.error(`e2e: saved ${failure}`), () => {});

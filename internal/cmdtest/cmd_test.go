@@ -24,6 +24,7 @@ import (
 
 	"customerservice/auth"
 	"customerservice/db"
+	"customerservice/httpapi/graphiql"
 	"customerservice/internal/pgcluster"
 	"customerservice/internal/proctest"
 	"customerservice/internal/testdb"
@@ -168,19 +169,19 @@ func TestToken_RefusesBadFlags(t *testing.T) {
 }
 
 // In embedded mode (no DATABASE_URL) `token` needs no flag but the roles: it signs with the
-// secret it keeps under DATA_DIR (generated on first use, without starting PostgreSQL) for
-// the demo organization.
+// secret the server keeps under DATA_DIR (without starting PostgreSQL), for the demo
+// organization.
 func TestToken_DefaultsToTheDemoOrganizationInEmbeddedMode(t *testing.T) {
 	dataDir := t.TempDir()
+	kept := "a-secret-the-server-made-at-its-first-start"
+	if err := os.WriteFile(filepath.Join(dataDir, "jwt-secret"), []byte(kept+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	out := runCommand(t, environment("DATA_DIR="+dataDir), "token", "--roles", "agent")
 	if out.exitCode != 0 {
 		t.Fatalf("exit %d: %s", out.exitCode, out.stderr)
 	}
-	kept, err := os.ReadFile(filepath.Join(dataDir, "jwt-secret"))
-	if err != nil {
-		t.Fatalf("no secret kept under DATA_DIR: %v", err)
-	}
-	verifier, err := auth.NewVerifier(context.Background(), auth.Config{Secret: strings.TrimSpace(string(kept))})
+	verifier, err := auth.NewVerifier(context.Background(), auth.Config{Secret: kept})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -193,6 +194,38 @@ func TestToken_DefaultsToTheDemoOrganizationInEmbeddedMode(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dataDir, "pg")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("token started the embedded PostgreSQL (DATA_DIR/pg exists: %v)", err)
+	}
+}
+
+// With a DATA_DIR no server has started on (not the running server's), `token` would sign
+// with a secret of its own that every server rejects: it refuses, naming the folder, and
+// creates nothing there.
+func TestToken_RefusesADataDirWithoutTheServersSecret(t *testing.T) {
+	dataDir := filepath.Join(t.TempDir(), "elsewhere")
+	out := runCommand(t, environment("DATA_DIR="+dataDir), "token", "--roles", "admin")
+	if out.exitCode != 1 || out.stdout != "" || !strings.Contains(out.stderr, "no JWT secret in DATA_DIR="+dataDir) ||
+		!strings.Contains(out.stderr, "no server would accept") {
+		t.Errorf("exit %d, stdout %q, stderr %q; want exit 1, no token, the folder named", out.exitCode, out.stdout, out.stderr)
+	}
+	if _, err := os.Stat(dataDir); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("token created DATA_DIR (%v)", err)
+	}
+}
+
+// ---- help ----------------------------------------------------------------------------
+
+// Every command answers --help (and -h) the same way: the full usage on stderr, exit 0,
+// without touching a database.
+func TestHelp_EveryCommandPrintsTheUsageAndExits0(t *testing.T) {
+	env := environment("DATA_DIR=" + t.TempDir())
+	for _, cmd := range []string{"serve", "migrate", "seed", "token", "jobs", "jobs run", "segments", "segments recalc"} {
+		for _, flag := range []string{"--help", "-h"} {
+			args := append(strings.Fields(cmd), flag)
+			out := runCommand(t, env, args...)
+			if out.exitCode != 0 || !strings.Contains(out.stderr, "Usage:") || !strings.Contains(out.stderr, "segments recalc") {
+				t.Errorf("%s: exit %d, stderr %q; want exit 0 and the full usage", strings.Join(args, " "), out.exitCode, out.stderr)
+			}
+		}
 	}
 }
 
@@ -339,6 +372,15 @@ func TestServe_HealthzAndGraphiQL(t *testing.T) {
 		t.Errorf("GraphiQL at /: %d %s, page mentions graphiql %v and \"/graphql\" %v", status, contentType,
 			strings.Contains(body, "graphiql"), strings.Contains(body, `"/graphql"`))
 	}
+	// Everything the page loads comes from the binary: no CDN, so it works offline.
+	if strings.Contains(body, "https://") {
+		t.Errorf("GraphiQL's page loads something from another host:\n%s", body)
+	}
+	for _, asset := range graphiql.Files() {
+		if status, contentType, _ := get(t, s.url+graphiql.Prefix+asset); status != http.StatusOK {
+			t.Errorf("%s%s: %d %s", graphiql.Prefix, asset, status, contentType)
+		}
+	}
 	status, _, _ = get(t, s.url+"/readyz")
 	if status != http.StatusOK {
 		t.Errorf("/readyz: %d", status)
@@ -472,5 +514,147 @@ func TestServe_RefusesASuperuserRole(t *testing.T) {
 	}
 	if strings.Contains(out.stderr, "serving GraphQL") {
 		t.Errorf("serve started listening before refusing the role:\n%s", out.stderr)
+	}
+}
+
+// ---- stopping at any moment ----------------------------------------------------------
+
+// A SIGINT at any moment of the start — while the database is opened and checked, while the
+// jobs' connection opens, right at the "serving" line, once serving — stops serve
+// gracefully: exit 0. (It used to exit 1 with "connect to database: … context canceled" when
+// the signal came within milliseconds of the banner.) The moments count from serve's first
+// (debug) line, from which on the process handles signals.
+func TestServe_SIGINTAtAnyMomentOfTheStartExits0(t *testing.T) {
+	url := testdb.Get(t).AppURL
+	for _, tc := range []struct {
+		after string
+		delay time.Duration
+	}{
+		{"starting", 0}, {"starting", time.Millisecond}, {"starting", 5 * time.Millisecond},
+		{"starting", 20 * time.Millisecond}, {"starting", 50 * time.Millisecond},
+		{"serving GraphQL", 0}, {"serving GraphQL", 2 * time.Millisecond}, {"serving GraphQL", 20 * time.Millisecond},
+	} {
+		name := fmt.Sprintf("%s+%s", tc.after, tc.delay)
+		t.Run(name, func(t *testing.T) {
+			port, err := pgcluster.FreePort()
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(binary(t), "serve")
+			cmd.Env = environment("DATABASE_URL="+url, "JWT_SECRET="+secret, "PORT="+strconv.Itoa(port),
+				"JOBS_ENABLED=true", "JOBS_DAILY_AT=23:59", "LOG_LEVEL=debug")
+			log := &proctest.Output{}
+			cmd.Stdout, cmd.Stderr = log, log
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			exited := make(chan error, 1)
+			go func() { exited <- cmd.Wait() }()
+			for deadline := time.Now().Add(30 * time.Second); !strings.Contains(log.String(), `"message":"`+tc.after); time.Sleep(200 * time.Microsecond) {
+				if time.Now().After(deadline) {
+					cmd.Process.Kill() //nolint:errcheck
+					t.Fatalf("no %q line within 30 s:\n%s", tc.after, log.String())
+				}
+			}
+			time.Sleep(tc.delay)
+			if err := cmd.Process.Signal(os.Interrupt); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case err := <-exited:
+				if err != nil {
+					t.Errorf("SIGINT %s: %v\n%s", name, err, log.String())
+				}
+			case <-time.After(30 * time.Second):
+				cmd.Process.Kill() //nolint:errcheck
+				t.Fatalf("serve did not stop within 30 s of SIGINT:\n%s", log.String())
+			}
+		})
+	}
+}
+
+// After a crash (SIGKILL) the embedded PostgreSQL is still running; the next start takes it
+// over and, stopped with SIGTERM, stops it: no postmaster is left behind. (It used to adopt
+// it and leave it running, on every later start too.)
+func TestServe_EmbeddedTakesOverThePostgreSQLItsKilledPredecessorLeft(t *testing.T) {
+	dataDir, err := os.MkdirTemp("", "customer-service-cmdtest-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dataDir, 0o755); err != nil { // as root, the postgres user must reach it
+		t.Fatal(err)
+	}
+	pgPort, err := pgcluster.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pidFile := filepath.Join(dataDir, "pg", "data", "postmaster.pid")
+	t.Cleanup(func() {
+		if _, err := os.Stat(pidFile); err == nil {
+			if c, err := pgcluster.Open(filepath.Join(dataDir, "pg"), pgPort); err == nil && c.Running() {
+				c.Stop() //nolint:errcheck // left by a failure of this test
+			}
+		}
+		os.RemoveAll(dataDir)
+	})
+	start := func() (*exec.Cmd, *proctest.Output, chan error, string) {
+		port, err := pgcluster.FreePort()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(binary(t), "serve")
+		cmd.Env = environment("DATA_DIR="+dataDir, "PORT="+strconv.Itoa(port), "EMBEDDED_PG_PORT="+strconv.Itoa(pgPort), "JOBS_ENABLED=false")
+		log := &proctest.Output{}
+		cmd.Stdout, cmd.Stderr = log, log
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		exited := make(chan error, 1)
+		go func() { exited <- cmd.Wait() }()
+		url := fmt.Sprintf("http://127.0.0.1:%d/healthz", port)
+		for deadline := time.Now().Add(3 * time.Minute); ; time.Sleep(100 * time.Millisecond) {
+			if res, err := http.Get(url); err == nil {
+				res.Body.Close()
+				return cmd, log, exited, url
+			}
+			select {
+			case err := <-exited:
+				t.Fatalf("serve exited (%v) before answering:\n%s", err, log.String())
+			default:
+			}
+			if time.Now().After(deadline) {
+				cmd.Process.Kill() //nolint:errcheck
+				t.Fatalf("serve did not answer within 3 minutes:\n%s", log.String())
+			}
+		}
+	}
+
+	first, _, firstExited, _ := start()
+	if err := first.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	<-firstExited
+	if _, err := os.Stat(pidFile); err != nil {
+		t.Fatalf("after SIGKILL the embedded PostgreSQL should still be running (postmaster.pid): %v", err)
+	}
+
+	second, log, secondExited, _ := start()
+	if !strings.Contains(log.String(), "now owns it") {
+		t.Errorf("the second start does not say it took over the PostgreSQL left running:\n%s", log.String())
+	}
+	if err := second.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-secondExited:
+		if err != nil {
+			t.Fatalf("serve exited with %v:\n%s", err, log.String())
+		}
+	case <-time.After(60 * time.Second):
+		second.Process.Kill() //nolint:errcheck
+		t.Fatalf("serve did not stop within 60 s of SIGTERM:\n%s", log.String())
+	}
+	if _, err := os.Stat(pidFile); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the embedded PostgreSQL is still running after the server stopped (postmaster.pid: %v):\n%s", err, log.String())
 	}
 }

@@ -26,7 +26,8 @@ type DB struct {
 	Name     string
 	OwnerURL string // superuser: migrations, seeding checks, test inspection
 	AppURL   string // the non-owner login role the server uses
-	Started  bool   // this call started the cluster (it was not running): stop it when done
+	Started  bool   // this call started the cluster (it was not running), or took it over: stop it when done
+	Adopted  bool   // found running with no live owner (embedded.Start): taken over, so Started too
 }
 
 // Start opens (initdb on first use) and starts the cluster in dir on port if it is not

@@ -12,7 +12,9 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 
 	"customerservice/internal/devdb"
 	"customerservice/internal/pgcluster"
@@ -23,7 +25,10 @@ const DBName = "customer_service"
 
 // Start starts (initdb on first use) the PostgreSQL under dataDir/pg on port unless it is
 // already running, migrates it and ensures the server's login role. Call Stop when done: it
-// stops PostgreSQL only if this call started it.
+// stops PostgreSQL if this process owns it — it started it, or found it running with its
+// owner gone (a server killed with SIGKILL or crashed leaves its PostgreSQL running: the next
+// start adopts it, so it does not run on forever). One started by a live process (a `serve`
+// while `seed` runs) is left to that process.
 func Start(ctx context.Context, dataDir string, port int) (*devdb.DB, error) {
 	// As root, PostgreSQL runs as the postgres user, which must reach its data directory.
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
@@ -36,15 +41,49 @@ func Start(ctx context.Context, dataDir string, port int) (*devdb.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded PostgreSQL (DATA_DIR=%s, EMBEDDED_PG_PORT=%d): %w", dataDir, port, err)
 	}
+	owner := ownerFile(dataDir)
+	if !d.Started && !ownerAlive(owner) {
+		d.Started, d.Adopted = true, true
+	}
+	if d.Started {
+		if err := os.WriteFile(owner, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+			return nil, fmt.Errorf("DATA_DIR: %w", err)
+		}
+	}
 	return d, nil
 }
 
-// Stop stops the embedded PostgreSQL if Start started it.
+// Stop stops the embedded PostgreSQL if this process owns it (see Start).
 func Stop(d *devdb.DB) error {
 	if d == nil || !d.Started {
 		return nil
 	}
-	return d.Cluster.Stop()
+	if err := d.Cluster.Stop(); err != nil {
+		return err
+	}
+	os.Remove(filepath.Join(d.Cluster.Dir, ownerFileName)) //nolint:errcheck // a stale one is harmless: its process is gone
+	return nil
+}
+
+// ownerFileName, in dataDir/pg, holds the pid of the process that owns the running
+// PostgreSQL: the one that stops it.
+const ownerFileName = "owner.pid"
+
+func ownerFile(dataDir string) string { return filepath.Join(dataDir, "pg", ownerFileName) }
+
+// ownerAlive reports whether the process named in the owner file is running (a missing or
+// unreadable file: no owner).
+func ownerAlive(path string) bool {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return false
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 || pid == os.Getpid() {
+		return false
+	}
+	err = syscall.Kill(pid, 0)
+	return err == nil || errors.Is(err, syscall.EPERM)
 }
 
 // JWTSecret returns the HS256 secret kept in dataDir, generating it (0600) on first use.
@@ -63,6 +102,29 @@ func JWTSecret(dataDir string) (string, error) {
 		return "", err
 	}
 	return secret, nil
+}
+
+// ErrNoJWTSecret: DATA_DIR holds no JWT secret (no server has started on it).
+var ErrNoJWTSecret = errors.New("no JWT secret")
+
+// ExistingJWTSecret returns the HS256 secret kept in dataDir, which the server created at its
+// first start there, without creating one: a secret made for a folder no server uses would
+// sign tokens every server rejects. It fails with ErrNoJWTSecret, explained, when there is none.
+func ExistingJWTSecret(dataDir string) (string, error) {
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return "", err
+	}
+	b, err := os.ReadFile(filepath.Join(abs, "jwt-secret"))
+	if errors.Is(err, os.ErrNotExist) {
+		return "", fmt.Errorf("%w in DATA_DIR=%s: no server has started on this folder, so no server would accept a token signed here. "+
+			"Run token with the DATA_DIR of the running server (its banner names it), or start the server once with this DATA_DIR "+
+			"(`customer-service serve`), or set JWT_SECRET to the server's", ErrNoJWTSecret, abs)
+	}
+	if err != nil {
+		return "", err
+	}
+	return strings.TrimSpace(string(b)), nil
 }
 
 // checkReachable fails with a clear message when, as root, the postgres user cannot reach

@@ -1,0 +1,89 @@
+package graphiql_test
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"html"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"customerservice/httpapi/graphiql"
+)
+
+// The page loads its scripts and styles from this server only (no CDN), each with the
+// integrity hash of the file the server answers at that path, with a content type the
+// browser accepts.
+func TestPage_LoadsEveryAssetFromTheServerItself(t *testing.T) {
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", graphiql.Page("Customer Service", "/graphql"))
+	mux.Handle("GET "+graphiql.Prefix, graphiql.Assets())
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	page := get(t, srv.URL+"/", http.StatusOK)
+	if regexp.MustCompile(`(src|href)="[a-z]+:`).MatchString(page.body) {
+		t.Errorf("the page loads something from another host:\n%s", page.body)
+	}
+	refs := regexp.MustCompile(`(?:src|href)="([^"]+)"\s+integrity="([^"]+)"`).FindAllStringSubmatch(page.body, -1)
+	var loaded []string
+	for _, ref := range refs {
+		path, sri := html.UnescapeString(ref[1]), html.UnescapeString(ref[2])
+		if !strings.HasPrefix(path, graphiql.Prefix) {
+			t.Errorf("the page loads %s, not under %s", path, graphiql.Prefix)
+			continue
+		}
+		loaded = append(loaded, strings.TrimPrefix(path, graphiql.Prefix))
+		asset := get(t, srv.URL+path, http.StatusOK)
+		sum := sha256.Sum256([]byte(asset.body))
+		if want := "sha256-" + base64.StdEncoding.EncodeToString(sum[:]); sri != want {
+			t.Errorf("%s: the page's integrity %s, the file's %s", path, sri, want)
+		}
+		switch {
+		case strings.HasSuffix(path, ".js") && !strings.Contains(asset.contentType, "javascript"),
+			strings.HasSuffix(path, ".css") && !strings.HasPrefix(asset.contentType, "text/css"):
+			t.Errorf("%s: Content-Type %q", path, asset.contentType)
+		}
+	}
+	slices.Sort(loaded)
+	want := graphiql.Files()
+	slices.Sort(want)
+	if !slices.Equal(loaded, want) {
+		t.Errorf("the page loads %v, want %v", loaded, want)
+	}
+	get(t, srv.URL+graphiql.Prefix+"nothing.js", http.StatusNotFound)
+}
+
+// The licenses of the vendored packages are served with them.
+func TestAssets_CarryTheirLicenses(t *testing.T) {
+	srv := httptest.NewServer(http.StripPrefix("", graphiql.Assets()))
+	defer srv.Close()
+	for _, pkg := range []string{"graphiql@" + graphiql.GraphiQLVersion, "react@" + graphiql.ReactVersion, "react-dom@" + graphiql.ReactVersion} {
+		if l := get(t, srv.URL+graphiql.Prefix+pkg+"/LICENSE", http.StatusOK); !strings.Contains(l.body, "MIT License") {
+			t.Errorf("%s/LICENSE is not its MIT license: %.100s", pkg, l.body)
+		}
+	}
+}
+
+type response struct{ body, contentType string }
+
+func get(t *testing.T, url string, status int) response {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.StatusCode != status {
+		t.Fatalf("GET %s: %d, want %d", url, res.StatusCode, status)
+	}
+	return response{string(b), res.Header.Get("Content-Type")}
+}
