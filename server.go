@@ -30,7 +30,6 @@ import (
 	"customerservice/db"
 	"customerservice/graph"
 	"customerservice/httpapi"
-	"customerservice/internal/devdb"
 	"customerservice/internal/embedded"
 	"customerservice/jobs"
 	"customerservice/metrics"
@@ -346,7 +345,7 @@ func newLogger(cfg config.Config) zerolog.Logger {
 	return zerolog.New(w).Level(cfg.LogLevel).With().Timestamp().Logger()
 }
 
-func stopEmbedded(log zerolog.Logger, pg *devdb.DB) {
+func stopEmbedded(log zerolog.Logger, pg *embedded.DB) {
 	if !pg.Started {
 		log.Info().Msg("the embedded PostgreSQL was already running when we started: leaving it running")
 		return
@@ -385,7 +384,7 @@ In GraphiQL, open Headers (bottom left) and paste: {"Authorization": "Bearer %s"
 // the embedded PostgreSQL, started for the command if it is not running.
 type database struct {
 	appURL, ownerURL string
-	embedded         *devdb.DB
+	embedded         *embedded.DB
 }
 
 func openDatabase(ctx context.Context, cfg config.Config) (*database, error) {

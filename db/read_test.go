@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/db"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/testdb"
 )
 
 // §7 for the pipelined read: the policies see the organization set in the same pipeline, the

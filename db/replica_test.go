@@ -10,7 +10,7 @@ import (
 
 	"customerservice/auth"
 	"customerservice/db"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/migrations"
 )
 

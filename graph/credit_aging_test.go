@@ -10,7 +10,7 @@ import (
 
 	"customerservice/credit"
 	"customerservice/db"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // §5 overdue and aging: computed from due dates at read time, right before the daily job

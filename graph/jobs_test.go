@@ -8,8 +8,8 @@ import (
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/graph"
-	"customerservice/internal/apitest"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/apitest"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/jobs"
 )
 

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/db"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // The throughput of the loyalty writes under exactly benchClients (32) concurrent clients,

@@ -7,7 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/db"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 func TestLoyaltyAccount_TransactionsNewestFirstFilteredAndPaged(t *testing.T) {

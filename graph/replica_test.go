@@ -8,8 +8,8 @@ import (
 
 	"customerservice/auth"
 	"customerservice/db"
-	"customerservice/internal/apitest"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/apitest"
+	"customerservice/internal/testkit/testdb"
 )
 
 // §9, read replica: with DATABASE_REPLICA_URL set (here a real hot standby of the test

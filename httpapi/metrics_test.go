@@ -14,7 +14,7 @@ import (
 
 	"customerservice/auth"
 	"customerservice/db"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // scrape reads srv's /metrics (no token) as series ("name{labels}", as exposed) → value.

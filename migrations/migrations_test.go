@@ -10,8 +10,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"customerservice/db"
-	"customerservice/internal/devdb"
-	"customerservice/internal/testdb"
+	"customerservice/internal/embedded"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/migrations"
 )
 
@@ -198,7 +198,7 @@ func TestMigrations_AppRoleIsLeastPrivileged(t *testing.T) {
 	}
 	var owned int
 	if err := owner.QueryRowContext(ctx, `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) IN (?, ?)`, db.AppRole, devdb.LoginRole).Scan(&owned); err != nil {
+		WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) IN (?, ?)`, db.AppRole, embedded.LoginRole).Scan(&owned); err != nil {
 		t.Fatal(err)
 	}
 	if owned != 0 {
@@ -209,10 +209,10 @@ func TestMigrations_AppRoleIsLeastPrivileged(t *testing.T) {
 			strings.Join(wantAppPrivileges, "\n  "), diff(got, wantAppPrivileges), diff(wantAppPrivileges, got))
 	}
 	// The login role's tables privileges are the app role's (functions are granted by name).
-	loginTables := slices.DeleteFunc(privileges(t, owner, devdb.LoginRole), func(l string) bool { return strings.HasPrefix(l, "function:") })
+	loginTables := slices.DeleteFunc(privileges(t, owner, embedded.LoginRole), func(l string) bool { return strings.HasPrefix(l, "function:") })
 	wantTables := slices.DeleteFunc(slices.Clone(wantAppPrivileges), func(l string) bool { return strings.HasPrefix(l, "function:") })
 	if !slices.Equal(loginTables, wantTables) {
-		t.Errorf("the login role %s holds more or less than %s: more %v, less %v", devdb.LoginRole, db.AppRole,
+		t.Errorf("the login role %s holds more or less than %s: more %v, less %v", embedded.LoginRole, db.AppRole,
 			diff(loginTables, wantTables), diff(wantTables, loginTables))
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 	"customerservice/credit"
 	"customerservice/db"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/loyalty"
 	"customerservice/models"
 	"customerservice/segments"

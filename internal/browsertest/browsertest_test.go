@@ -23,7 +23,7 @@ import (
 	"customerservice/db"
 	"customerservice/internal/embedded"
 	"customerservice/internal/pgcluster"
-	"customerservice/internal/proctest"
+	"customerservice/internal/testkit/proctest"
 	"customerservice/seed"
 )
 

@@ -25,8 +25,8 @@ import (
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/internal/pgcluster"
-	"customerservice/internal/proctest"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/proctest"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/migrations"
 	"customerservice/seed"
 )

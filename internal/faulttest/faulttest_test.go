@@ -26,16 +26,16 @@ import (
 	"customerservice/db"
 	"customerservice/graph"
 	"customerservice/httpapi"
-	"customerservice/internal/devdb"
+	"customerservice/internal/embedded"
 	"customerservice/internal/pgcluster"
-	"customerservice/internal/proctest"
+	"customerservice/internal/testkit/proctest"
 	"customerservice/migrations"
 )
 
 const secret = "fault-test-secret-at-least-32-bytes!!"
 
 // cluster is this package's own PostgreSQL: the tests stop it, so it is shared with no one.
-var cluster *devdb.DB
+var cluster *embedded.DB
 
 // clusterSettings are the cluster's options. fsync stays on: these tests are about what
 // survives.
@@ -51,7 +51,7 @@ func TestMain(m *testing.M) {
 	port, err := pgcluster.FreePort()
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		cluster, err = devdb.Start(ctx, filepath.Join(dir, "pg"), port, "customer_service_fault", clusterSettings...)
+		cluster, err = embedded.Provision(ctx, filepath.Join(dir, "pg"), port, "customer_service_fault", clusterSettings...)
 		cancel()
 	}
 	if err != nil {

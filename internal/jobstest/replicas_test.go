@@ -18,8 +18,8 @@ import (
 
 	"customerservice/db"
 	"customerservice/internal/pgcluster"
-	"customerservice/internal/proctest"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/proctest"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/jobs"
 )
 

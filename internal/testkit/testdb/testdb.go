@@ -12,13 +12,13 @@ import (
 	"time"
 
 	"customerservice/db"
-	"customerservice/internal/devdb"
+	"customerservice/internal/embedded"
 	"customerservice/internal/pgcluster"
 
 	"github.com/uptrace/bun"
 )
 
-var current *devdb.DB
+var current *embedded.DB
 
 // settings are the test cluster's: speed over durability (a crash loses a throwaway
 // cluster), and connections for the parallel tests.
@@ -39,7 +39,7 @@ func Main(m *testing.M) int {
 		return 1
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	d, err := devdb.Start(ctx, dir+"/pg", port, "customer_service_test", settings...)
+	d, err := embedded.Provision(ctx, dir+"/pg", port, "customer_service_test", settings...)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testdb:", err)
@@ -51,7 +51,7 @@ func Main(m *testing.M) int {
 }
 
 // Get returns the database of this test binary.
-func Get(t testing.TB) *devdb.DB {
+func Get(t testing.TB) *embedded.DB {
 	t.Helper()
 	if current == nil {
 		t.Fatal("testdb: no database; call testdb.Main from TestMain")
