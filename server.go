@@ -23,7 +23,6 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
 	"github.com/schollz/progressbar/v3"
-	"github.com/uptrace/bun"
 
 	"customerservice/auth"
 	"customerservice/config"
@@ -155,17 +154,17 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 	if err != nil {
 		return err
 	}
-	if err := m.ObservePool("app", pool.DB); err != nil {
+	if err := m.ObservePool("app", pool.DB.DB); err != nil {
 		pool.Close()
 		return err
 	}
-	var replica *bun.DB
+	var replica *db.Pool
 	if cfg.DatabaseReplicaURL != "" {
 		if replica, err = db.Open(ctx, cfg.DatabaseReplicaURL, poolOpts); err != nil {
 			pool.Close()
 			return fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
 		}
-		if err := m.ObservePool("replica", replica.DB); err != nil {
+		if err := m.ObservePool("replica", replica.DB.DB); err != nil {
 			pool.Close()
 			replica.Close()
 			return err
@@ -192,7 +191,7 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 		}
 	}
 	if cfg.Embedded() {
-		loaded, err := seed.Demo(ctx, pool)
+		loaded, err := seed.Demo(ctx, pool.DB)
 		if err != nil {
 			return err
 		}
@@ -427,14 +426,14 @@ func migrate(ctx context.Context, cfg config.Config, args []string) error {
 	defer owner.Close()
 	switch args[0] {
 	case "up":
-		err = migrations.Up(ctx, owner)
+		err = migrations.Up(ctx, owner.DB)
 	case "down":
-		err = migrations.Down(ctx, owner)
+		err = migrations.Down(ctx, owner.DB)
 	}
 	if err != nil {
 		return err
 	}
-	return migrations.PrintStatus(ctx, owner, os.Stdout)
+	return migrations.PrintStatus(ctx, owner.DB, os.Stdout)
 }
 
 // seedData loads the demo organization (once), or adds N synthetic customers to an
@@ -469,7 +468,7 @@ func seedData(ctx context.Context, cfg config.Config, args []string) error {
 		if org != seed.DemoOrg {
 			return errors.New("--org goes with --customers N: without it, seed loads the demo organization")
 		}
-		loaded, err := seed.Demo(ctx, pool)
+		loaded, err := seed.Demo(ctx, pool.DB)
 		if err != nil {
 			return err
 		}
@@ -491,7 +490,7 @@ func seedData(ctx context.Context, cfg config.Config, args []string) error {
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionOnCompletion(func() { fmt.Fprintln(os.Stderr) }),
 	)
-	added, err := seed.Customers(ctx, pool, seed.Options{
+	added, err := seed.Customers(ctx, pool.DB, seed.Options{
 		Org: org, Customers: *n, Seed: *seedValue,
 		Progress: func(k int) { _ = bar.Add(k) },
 	})
@@ -558,7 +557,7 @@ func token(cfg config.Config, args []string) error {
 
 // appPool opens the server's pool (the non-owner role, under row-level security) for a
 // command; close stops the embedded PostgreSQL if the command started it.
-func appPool(ctx context.Context, cfg config.Config) (pool *bun.DB, close func(), err error) {
+func appPool(ctx context.Context, cfg config.Config) (pool *db.Pool, close func(), err error) {
 	d, err := openDatabase(ctx, cfg)
 	if err != nil {
 		return nil, nil, err

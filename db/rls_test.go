@@ -120,7 +120,7 @@ func TestCheckRole_RefusesTheTablesOwnerAndItsMembers(t *testing.T) {
 			t.Fatalf("%s: %v", stmt, err)
 		}
 	}
-	as := func(role string) *bun.DB {
+	as := func(role string) *db.Pool {
 		return testdb.Open(t, fmt.Sprintf("postgres://%s:x@127.0.0.1:%d/%s?sslmode=disable&search_path=probe_owned", role, tdb.Cluster.Port, tdb.Name))
 	}
 	for _, role := range []string{"probe_owner", "probe_owner_member"} {

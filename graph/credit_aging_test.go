@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/credit"
-	"customerservice/db"
 	"customerservice/internal/testkit/apitest"
 )
 
@@ -288,9 +287,9 @@ func TestCreditDashboard_CostsAFixedNumberOfStatements(t *testing.T) {
 			creditFixtureUsage(t, srv, acc.ID, "late", "5", "0", -40)
 			creditOK(t, tm.pay(t, customerID, "p-1", "1"))
 		}
-		before := db.StatementsSent(srv.App)
+		before := srv.Statements.Count()
 		res := tm.agent.Do(t, q, nil)
-		n := db.StatementsSent(srv.App) - before
+		n := srv.Statements.Count() - before
 		if len(res.Errors) > 0 {
 			t.Fatalf("dashboard: %s", res.Body)
 		}

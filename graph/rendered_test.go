@@ -12,7 +12,6 @@ import (
 	"github.com/shopspring/decimal"
 
 	"customerservice/auth"
-	"customerservice/db"
 	"customerservice/internal/testkit/apitest"
 	"customerservice/models"
 )
@@ -162,7 +161,7 @@ func TestRenderedInSQL_AnswersExactlyAsTheResolvers(t *testing.T) {
 	rendered := srv.As(t, fx.org, auth.Viewer)
 	resolved := plain.As(t, fx.org, auth.Viewer)
 	log := &renderLog{}
-	db.WatchStatements(srv.App, log.record)
+	srv.Statements.Watch(log.record)
 
 	// Cursors of the second page, from the resolvers' own answer.
 	var firstPage struct {
@@ -262,7 +261,7 @@ func TestRenderedInSQL_NotForMutations(t *testing.T) {
 	srv := apitest.New(t)
 	c := srv.NewOrg(t, auth.Agent)
 	log := &renderLog{}
-	db.WatchStatements(srv.App, log.record)
+	srv.Statements.Watch(log.record)
 	var out struct {
 		CreateCustomer struct{ Customer struct{ FullName string } }
 	}

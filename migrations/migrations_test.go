@@ -26,7 +26,7 @@ var bunTables = []string{"bun_migrations", "bun_migration_locks"}
 // tenant-keyed and checked like any other table.
 var tenantlessTables = []string{"job_runs"}
 
-func openOwner(t *testing.T, dbname string) *bun.DB {
+func openOwner(t *testing.T, dbname string) *db.Pool {
 	t.Helper()
 	tdb := testdb.Get(t)
 	url := tdb.OwnerURL
@@ -226,7 +226,7 @@ func TestMigrations_LeastPrivilegeDownRestoresTheInitGrants(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn := openOwner(t, "migrations_least_privilege")
-	if err := migrations.Up(ctx, conn); err != nil {
+	if err := migrations.Up(ctx, conn.DB); err != nil {
 		t.Fatal(err)
 	}
 	run := func(file string) {
@@ -259,7 +259,7 @@ func TestMigrations_DownReversesUp(t *testing.T) {
 	}
 	conn := openOwner(t, "migrations_roundtrip")
 	empty := schemaObjects(t, conn)
-	if err := migrations.Up(ctx, conn); err != nil {
+	if err := migrations.Up(ctx, conn.DB); err != nil {
 		t.Fatal(err)
 	}
 	afterUp := schemaObjects(t, conn)
@@ -267,7 +267,7 @@ func TestMigrations_DownReversesUp(t *testing.T) {
 		t.Fatalf("up created too little: %d objects", len(afterUp))
 	}
 	for range migrations.Migrations.Sorted() {
-		if err := migrations.Down(ctx, conn); err != nil {
+		if err := migrations.Down(ctx, conn.DB); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -280,7 +280,7 @@ func TestMigrations_DownReversesUp(t *testing.T) {
 	if held := roleDependencies(t, conn); len(held) > 0 {
 		t.Fatalf("after down, this database still holds the service's roles: %v", held)
 	}
-	if err := migrations.Up(ctx, conn); err != nil {
+	if err := migrations.Up(ctx, conn.DB); err != nil {
 		t.Fatal(err)
 	}
 	if again := schemaObjects(t, conn); !slices.Equal(again, afterUp) {
@@ -294,7 +294,7 @@ var serviceRoles = []string{db.AppRole, "customer_service_definer"}
 // schemaObjects lists the tables, views, indexes, functions, policies and extensions, the
 // grants of the service's roles in this database (on relations, columns, functions and the
 // schema), and which of those roles exist.
-func schemaObjects(t *testing.T, conn *bun.DB) []string {
+func schemaObjects(t *testing.T, conn *db.Pool) []string {
 	t.Helper()
 	var names []string
 	err := conn.NewRaw(`
@@ -327,7 +327,7 @@ func schemaObjects(t *testing.T, conn *bun.DB) []string {
 
 // roleDependencies lists what in conn's database refers to the service's roles (grants,
 // ownership): what makes their DROP ROLE fail.
-func roleDependencies(t *testing.T, conn *bun.DB) []string {
+func roleDependencies(t *testing.T, conn *db.Pool) []string {
 	t.Helper()
 	var deps []string
 	err := conn.NewRaw(`SELECT r.rolname || ': ' || d.classid::regclass::text || ' ' || d.objid || ' (' || d.deptype::text || ')'

@@ -147,7 +147,7 @@ func BenchmarkRecalculate1M(b *testing.B) {
 	b.Run("again", run)
 }
 
-func recalculateIn(ctx context.Context, app *bun.DB, now time.Time) (res *Result, err error) {
+func recalculateIn(ctx context.Context, app *db.Pool, now time.Time) (res *Result, err error) {
 	err = db.InOrg(ctx, app, benchOrg, false, func(ctx context.Context, tx bun.Tx) error {
 		res, err = Recalculate(ctx, tx, benchOrg, now)
 		return err
@@ -156,7 +156,7 @@ func recalculateIn(ctx context.Context, app *bun.DB, now time.Time) (res *Result
 }
 
 // seedBench loads the benchmark organization unless it is there already.
-func seedBench(b *testing.B, owner *bun.DB, now time.Time) {
+func seedBench(b *testing.B, owner *db.Pool, now time.Time) {
 	ctx := context.Background()
 	var n int
 	if err := owner.NewRaw(`SELECT count(*) FROM purchases WHERE organization_id = ?`, benchOrg).Scan(ctx, &n); err != nil {

@@ -76,7 +76,7 @@ func (d *DB) provision(ctx context.Context, passwordFile string) error {
 		return err
 	}
 	defer owner.Close()
-	if err := migrations.Up(ctx, owner); err != nil {
+	if err := migrations.Up(ctx, owner.DB); err != nil {
 		return err
 	}
 	if err := db.EnsureLoginRole(ctx, owner, LoginRole, password); err != nil {

@@ -20,7 +20,6 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
-	"github.com/uptrace/bun"
 
 	"customerservice/auth"
 	"customerservice/db"
@@ -444,7 +443,7 @@ func (l *load) stop() loadResult {
 	return l.res
 }
 
-func openOwner(t *testing.T) *bun.DB {
+func openOwner(t *testing.T) *db.Pool {
 	owner, err := db.Open(context.Background(), cluster.OwnerURL, db.Options{MaxConns: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -454,7 +453,7 @@ func openOwner(t *testing.T) *bun.DB {
 }
 
 // checkNothingLost re-reads every acknowledged write.
-func checkNothingLost(t *testing.T, owner *bun.DB, org uuid.UUID, res loadResult) {
+func checkNothingLost(t *testing.T, owner *db.Pool, org uuid.UUID, res loadResult) {
 	t.Helper()
 	ctx := context.Background()
 	lost := 0
@@ -501,7 +500,7 @@ func checkNothingLost(t *testing.T, owner *bun.DB, org uuid.UUID, res loadResult
 }
 
 // checkNothingHalfApplied checks the invariants each mutation's transaction keeps.
-func checkNothingHalfApplied(t *testing.T, owner *bun.DB, org uuid.UUID) {
+func checkNothingHalfApplied(t *testing.T, owner *db.Pool, org uuid.UUID) {
 	t.Helper()
 	for name, query := range map[string]string{
 		"customers without their creation's audit row": `SELECT count(*) FROM customers c WHERE c.organization_id = ?0

@@ -11,11 +11,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"customerservice/db"
 	"customerservice/internal/embedded"
 	"customerservice/internal/pgcluster"
-
-	"github.com/uptrace/bun"
+	"customerservice/internal/testkit/statements"
 )
 
 var current *embedded.DB
@@ -80,9 +81,21 @@ func LoginRole(t testing.TB, name string) string {
 
 // Open opens a pool of 4 connections to url (the owner's or the server's role), closed when
 // t ends.
-func Open(t testing.TB, url string) *bun.DB {
+func Open(t testing.TB, url string) *db.Pool {
 	t.Helper()
-	pool, err := db.Open(context.Background(), url, db.Options{MaxConns: 4})
+	return open(t, url, db.Options{MaxConns: 4})
+}
+
+// OpenCounting is Open with a count of the statements the pool sends.
+func OpenCounting(t testing.TB, url string) (*db.Pool, *statements.Counter) {
+	t.Helper()
+	sent := &statements.Counter{}
+	return open(t, url, db.Options{MaxConns: 4, Tracers: []pgx.QueryTracer{sent}}), sent
+}
+
+func open(t testing.TB, url string, opts db.Options) *db.Pool {
+	t.Helper()
+	pool, err := db.Open(context.Background(), url, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
