@@ -214,12 +214,11 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 			return err
 		}
 	}
-	resolver := graph.NewResolver(database)
 	var schedule *jobs.Schedule // nil: this replica does not run the scheduled jobs
 	if cfg.JobsEnabled {
 		schedule = &jobs.Schedule{At: cfg.JobsDailyAt}
 	}
-	resolver.JobService = jobs.NewService(database, schedule)
+	resolver := graph.NewResolver(database, graph.ResolverOptions{JobSchedule: schedule})
 	api := httpapi.New(httpapi.Deps{
 		Log:      log,
 		Verifier: verifier,

@@ -28,17 +28,26 @@ type Resolver struct {
 	RenderInSQL bool
 }
 
+// ResolverOptions are what a resolver needs besides the database. The zero value is a
+// replica that runs no scheduled jobs, with its customer root fields rendered in SQL.
+type ResolverOptions struct {
+	// JobSchedule is when this replica runs the daily jobs (nil: it runs none, and the
+	// jobs' nextRunAt is null).
+	JobSchedule *jobs.Schedule
+	// NoRenderInSQL answers every field through the resolvers (RenderInSQL off).
+	NoRenderInSQL bool
+}
+
 // NewResolver wires the domain services over the database handle (its read replica, if
 // any, serves the reads of query operations: see NewHandler).
-func NewResolver(h *db.Handle) *Resolver {
+func NewResolver(h *db.Handle, opts ResolverOptions) *Resolver {
 	return &Resolver{
 		CustomerService: customers.NewService(h),
 		LoyaltyService:  loyalty.NewService(h),
 		CreditService:   credit.NewService(h),
 		SegmentService:  segments.NewService(h),
-		// Without a schedule (nextRunAt null); `serve` sets this replica's.
-		JobService:  jobs.NewService(h, nil),
-		RenderInSQL: true,
+		JobService:      jobs.NewService(h, opts.JobSchedule),
+		RenderInSQL:     !opts.NoRenderInSQL,
 	}
 }
 

@@ -85,7 +85,7 @@ func TestFault_DatabaseRestartUnderLoad(t *testing.T) {
 	api := httpapi.New(httpapi.Deps{
 		Log:            zerolog.New(&logs),
 		Verifier:       verifier,
-		Resolver:       graph.NewResolver(db.NewHandle(pool, nil)),
+		Resolver:       graph.NewResolver(db.NewHandle(pool, nil), graph.ResolverOptions{}),
 		RequestTimeout: timeout,
 		Ready: func(ctx context.Context) error {
 			if err := pool.PingContext(ctx); err != nil {

@@ -123,8 +123,7 @@ func NewWith(t testing.TB, opts Options) *Server {
 	logs := &proctest.Output{}
 	resolver := opts.Resolver
 	if resolver == nil {
-		resolver = graph.NewResolver(handle)
-		resolver.RenderInSQL = !opts.NoRenderInSQL
+		resolver = graph.NewResolver(handle, graph.ResolverOptions{NoRenderInSQL: opts.NoRenderInSQL})
 	}
 	limits := opts.Limits
 	limits.Introspection = !opts.NoIntrospection
