@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/google/uuid"
+
 	"customerservice/config"
 )
 
@@ -80,4 +82,16 @@ func newFlags(name string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// orgsFlag reads --org: one organization, or nil for every organization.
+func orgsFlag(value string) ([]uuid.UUID, error) {
+	if value == "" {
+		return nil, nil
+	}
+	org, err := uuid.Parse(value)
+	if err != nil {
+		return nil, fmt.Errorf("--org must be an organization UUID: %w", err)
+	}
+	return []uuid.UUID{org}, nil
 }

@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/google/uuid"
-
 	"customerservice/config"
 	"customerservice/db"
 	"customerservice/internal/embedded"
@@ -50,16 +48,4 @@ func appPool(ctx context.Context, cfg config.Config) (pool *db.Pool, close func(
 		return nil, nil, err
 	}
 	return pool, func() { pool.Close(); d.close() }, nil
-}
-
-// orgsFlag reads --org: one organization, or nil for every organization.
-func orgsFlag(value string) ([]uuid.UUID, error) {
-	if value == "" {
-		return nil, nil
-	}
-	org, err := uuid.Parse(value)
-	if err != nil {
-		return nil, fmt.Errorf("--org must be an organization UUID: %w", err)
-	}
-	return []uuid.UUID{org}, nil
 }
