@@ -8,8 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,9 +23,9 @@ import (
 type Options struct {
 	MaxConns         int
 	StatementTimeout time.Duration // 0: the server's default
-	// Tracers are told of every statement the pool's connections send (metrics, tracing),
-	// besides the pool's own count behind StatementsSent. A tracer may also implement
-	// pgx.BatchTracer to see pipelined statements.
+	// Tracers are told of every statement the pool's connections send (metrics, tracing; a
+	// test's statement count). A tracer may also implement pgx.BatchTracer to see pipelined
+	// statements.
 	Tracers []pgx.QueryTracer
 	// NoPreparedStatements makes ReadInOrg send every statement unnamed instead of keeping
 	// the repeated ones prepared on the connection: behind a pooler that hands server
@@ -36,16 +34,26 @@ type Options struct {
 	NoPreparedStatements bool
 }
 
+// Pool is a connection pool: the bun database, and what the package must know of how it was
+// opened. Open returns one; a Pool made over a bun database directly (Pool{DB: d}) has
+// Open's defaults.
+type Pool struct {
+	*bun.DB
+	noPrepare bool // ReadInOrg sends every statement unnamed (Options.NoPreparedStatements)
+}
+
 // Open connects to url through pgx (the maintained driver under bun) and checks the connection.
-func Open(ctx context.Context, url string, opts Options) (*bun.DB, error) {
+func Open(ctx context.Context, url string, opts Options) (*Pool, error) {
 	cfg, err := pgxConfig(url, opts)
 	if err != nil {
 		return nil, err
 	}
-	info := &poolInfo{prepare: !opts.NoPreparedStatements}
-	cfg.Tracer = &info.sent
-	if len(opts.Tracers) > 0 {
-		cfg.Tracer = multitracer.New(append([]pgx.QueryTracer{&info.sent}, opts.Tracers...)...)
+	switch len(opts.Tracers) {
+	case 0:
+	case 1:
+		cfg.Tracer = opts.Tracers[0]
+	default:
+		cfg.Tracer = multitracer.New(opts.Tracers...)
 	}
 	sqldb := stdlib.OpenDB(*cfg)
 	if opts.MaxConns > 0 {
@@ -54,12 +62,10 @@ func Open(ctx context.Context, url string, opts Options) (*bun.DB, error) {
 	}
 	sqldb.SetConnMaxIdleTime(5 * time.Minute)
 	bdb := bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns())
-	pools.Store(bdb, info)
 	pingCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	if err := bdb.PingContext(pingCtx); err != nil {
 		bdb.Close()
-		pools.Delete(bdb)
 		if strings.Contains(err.Error(), "unsupported startup parameter") {
 			// PgBouncer refuses startup parameters it does not know, and REQUEST_TIMEOUT sends
 			// statement_timeout as one.
@@ -67,22 +73,7 @@ func Open(ctx context.Context, url string, opts Options) (*bun.DB, error) {
 		}
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return bdb, nil
-}
-
-// poolInfo is what the package keeps about a pool that Open returned.
-type poolInfo struct {
-	sent    sentStatements
-	prepare bool // ReadInOrg may keep statements prepared (Options.NoPreparedStatements unset)
-}
-
-var pools sync.Map // *bun.DB → *poolInfo
-
-func infoOf(pool *bun.DB) *poolInfo {
-	if info, ok := pools.Load(pool); ok {
-		return info.(*poolInfo)
-	}
-	return nil
+	return &Pool{DB: bdb, noPrepare: opts.NoPreparedStatements}, nil
 }
 
 func pgxConfig(url string, opts Options) (*pgx.ConnConfig, error) {
@@ -126,16 +117,3 @@ func IsUniqueViolation(err error) (constraint string, ok bool) {
 	}
 	return "", false
 }
-
-// StatementCounter is a bun hook counting the statements sent through bun, for tests and
-// metrics. Pipelined reads (ReadInOrg) bypass bun's hooks: StatementsSent counts those too.
-type StatementCounter struct{ n atomic.Int64 }
-
-func (c *StatementCounter) BeforeQuery(ctx context.Context, _ *bun.QueryEvent) context.Context {
-	return ctx
-}
-
-func (c *StatementCounter) AfterQuery(context.Context, *bun.QueryEvent) { c.n.Add(1) }
-
-// Count is the number of statements so far.
-func (c *StatementCounter) Count() int64 { return c.n.Load() }

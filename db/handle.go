@@ -18,21 +18,21 @@ import (
 // whole of a query operation may read a replica that lags the primary a little; nothing of a
 // mutation may, its payload included.
 type Handle struct {
-	*bun.DB
-	replica *bun.DB // nil: every read goes to the primary
+	*Pool
+	replica *Pool // nil: every read goes to the primary
 }
 
 // NewHandle is the handle over primary and, when not nil, a streaming replica of it.
-func NewHandle(primary, replica *bun.DB) *Handle {
-	return &Handle{DB: primary, replica: replica}
+func NewHandle(primary, replica *Pool) *Handle {
+	return &Handle{Pool: primary, replica: replica}
 }
 
 // forRead is the pool a read under ctx goes to.
-func (h *Handle) forRead(ctx context.Context) *bun.DB {
+func (h *Handle) forRead(ctx context.Context) *Pool {
 	if h.replica != nil && ReplicaAllowed(ctx) {
 		return h.replica
 	}
-	return h.DB
+	return h.Pool
 }
 
 // EachPool runs check on the primary, then on the replica if there is one (readiness, the

@@ -11,8 +11,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"customerservice/db"
-	"customerservice/internal/pgbouncer"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/pgbouncer"
+	"customerservice/internal/testkit/testdb"
 )
 
 // §7 behind PgBouncer in transaction mode, on ONE server connection shared by eight client

@@ -4,12 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync/atomic"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/stdlib"
-	"github.com/uptrace/bun"
 )
 
 // Stmt is one read statement of a pipelined read: its SQL ($n placeholders), its arguments,
@@ -71,8 +69,7 @@ func ReadInOrg(ctx context.Context, h *Handle, org uuid.UUID, stmts ...Stmt) err
 		return errors.New("db: no organization in read")
 	}
 	pool := h.forRead(ctx)
-	info := infoOf(pool)
-	mayPrepare := info == nil || info.prepare // a pool not from Open: as Open's default
+	mayPrepare := !pool.noPrepare
 	conn, err := pool.Conn(ctx)
 	if err != nil {
 		return err
@@ -120,58 +117,4 @@ func readBatch(br pgx.BatchResults, stmts []Stmt) error {
 		}
 	}
 	return nil
-}
-
-// ---- statements sent -------------------------------------------------------------------------
-
-// sentStatements counts, for one pool, every statement its connections send — BEGIN, COMMIT
-// and pipelined ones included — from pgx's tracer: the server's own count behind
-// StatementsSent.
-type sentStatements struct {
-	n     atomic.Int64
-	watch atomic.Pointer[func(sql string)]
-}
-
-func (s *sentStatements) sent(sql string) {
-	s.n.Add(1)
-	if w := s.watch.Load(); w != nil {
-		(*w)(sql)
-	}
-}
-
-func (s *sentStatements) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
-	s.sent(d.SQL)
-	return ctx
-}
-func (s *sentStatements) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-func (s *sentStatements) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
-	return ctx
-}
-func (s *sentStatements) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
-	s.sent(d.SQL)
-}
-func (s *sentStatements) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
-
-// StatementsSent is the number of SQL statements sent so far on a pool that Open returned,
-// whatever sent them (bun, a transaction's BEGIN and COMMIT, a pipelined read): what tests
-// compare to check a request's cost, and where its statements went.
-func StatementsSent(pool *bun.DB) int64 {
-	if info := infoOf(pool); info != nil {
-		return info.sent.n.Load()
-	}
-	return 0
-}
-
-// WatchStatements calls fn with the SQL of every statement sent on a pool that Open returned
-// (one watcher at a time; nil stops), for tests that check what a request reads.
-func WatchStatements(pool *bun.DB, fn func(sql string)) {
-	info := infoOf(pool)
-	if info == nil {
-		return
-	}
-	if fn == nil {
-		info.sent.watch.Store(nil)
-		return
-	}
-	info.sent.watch.Store(&fn)
 }

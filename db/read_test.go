@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/db"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/testdb"
 )
 
 // §7 for the pipelined read: the policies see the organization set in the same pipeline, the
@@ -61,17 +61,18 @@ func TestReadInOrg_IsolatesAndLeavesNothingOnTheConnection(t *testing.T) {
 	}
 }
 
-// StatementsSent counts what bun sends and what a pipeline sends.
-func TestStatementsSent_CountsPipelinedStatements(t *testing.T) {
-	app := testdb.Open(t, testdb.Get(t).AppURL)
-	before := db.StatementsSent(app)
+// The tracers given to Open see what bun sends and what a pipeline sends (the test kit's
+// statement counts rely on it).
+func TestOpen_TracersSeePipelinedStatements(t *testing.T) {
+	app, sent := testdb.OpenCounting(t, testdb.Get(t).AppURL)
+	before := sent.Count()
 	err := db.ReadInOrg(context.Background(), db.NewHandle(app, nil), uuid.New(),
 		db.Stmt{SQL: "SELECT 1", Row: func([][]byte) error { return nil }},
 		db.Stmt{SQL: "SELECT 2", Row: func([][]byte) error { return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := db.StatementsSent(app) - before; n != 3 {
+	if n := sent.Count() - before; n != 3 {
 		t.Fatalf("%d statements counted for set_config and two reads", n)
 	}
 }

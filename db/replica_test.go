@@ -10,7 +10,7 @@ import (
 
 	"customerservice/auth"
 	"customerservice/db"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/migrations"
 )
 
@@ -20,7 +20,8 @@ import (
 // the statements each pool sent.
 func TestReplica_ReadsGoToTheReplicaOnlyWhenAllowed(t *testing.T) {
 	standby := testdb.NewStandby(t)
-	primary, replica := testdb.Open(t, testdb.Get(t).AppURL), testdb.Open(t, standby.AppURL)
+	primary, primarySent := testdb.OpenCounting(t, testdb.Get(t).AppURL)
+	replica, replicaSent := testdb.OpenCounting(t, standby.AppURL)
 	h := db.NewHandle(primary, replica)
 	org := uuid.New()
 	ctx := auth.WithPrincipal(context.Background(), auth.Principal{UserID: uuid.New(), OrganizationID: org, Roles: []auth.Role{auth.Admin}})
@@ -54,9 +55,9 @@ func TestReplica_ReadsGoToTheReplicaOnlyWhenAllowed(t *testing.T) {
 	}
 	// sent is what each pool sent during fn.
 	sent := func(fn func()) (onPrimary, onReplica int64) {
-		p, r := db.StatementsSent(primary), db.StatementsSent(replica)
+		p, r := primarySent.Count(), replicaSent.Count()
 		fn()
-		return db.StatementsSent(primary) - p, db.StatementsSent(replica) - r
+		return primarySent.Count() - p, replicaSent.Count() - r
 	}
 
 	// A write, under a context that allows the replica: on the primary all the same.

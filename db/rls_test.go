@@ -11,7 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"customerservice/db"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/testdb"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
@@ -120,7 +120,7 @@ func TestCheckRole_RefusesTheTablesOwnerAndItsMembers(t *testing.T) {
 			t.Fatalf("%s: %v", stmt, err)
 		}
 	}
-	as := func(role string) *bun.DB {
+	as := func(role string) *db.Pool {
 		return testdb.Open(t, fmt.Sprintf("postgres://%s:x@127.0.0.1:%d/%s?sslmode=disable&search_path=probe_owned", role, tdb.Cluster.Port, tdb.Name))
 	}
 	err := db.CheckRole(ctx, as("probe_owner"))

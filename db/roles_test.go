@@ -6,10 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/uptrace/bun"
-
 	"customerservice/db"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/testdb"
 )
 
 // §7: serve refuses a login role that is, or can become (SET ROLE, through any chain of
@@ -45,7 +43,7 @@ func TestCheckRole_RefusesEveryRoleThatCanBecomeUnsafe(t *testing.T) {
 			t.Fatalf("%s: %v", stmt, err)
 		}
 	}
-	as := func(role string) *bun.DB {
+	as := func(role string) *db.Pool {
 		return testdb.Open(t, fmt.Sprintf("postgres://%s:x@127.0.0.1:%d/%s?sslmode=disable&search_path=chain_owned,public", role, tdb.Cluster.Port, tdb.Name))
 	}
 

@@ -8,8 +8,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"customerservice/auth"
-	"customerservice/db"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 	"customerservice/models"
 )
 
@@ -56,12 +55,12 @@ func BenchmarkCustomer360(b *testing.B) {
 	if out.Customer == nil || out.Customer.ID != id.String() || out.Customer.CreditAccount == nil {
 		b.Fatalf("the 360 query does not find its customer: %+v", out)
 	}
-	before, n := db.StatementsSent(srv.App), 0
+	before, n := srv.Statements.Count(), 0
 	for b.Loop() {
 		c.Must(b, customer360Query, vars, nil)
 		n++
 	}
-	b.ReportMetric(float64(db.StatementsSent(srv.App)-before)/float64(n), "stmts/op")
+	b.ReportMetric(float64(srv.Statements.Count()-before)/float64(n), "stmts/op")
 }
 
 // BenchmarkCustomerPage360 is a dashboard page: 50 customers with addresses, loyalty and
@@ -86,10 +85,10 @@ func BenchmarkCustomerPage360(b *testing.B) {
 	if len(out.Customers.Nodes) != 50 {
 		b.Fatalf("%d customers", len(out.Customers.Nodes))
 	}
-	before, n := db.StatementsSent(srv.App), 0
+	before, n := srv.Statements.Count(), 0
 	for b.Loop() {
 		c.Must(b, q, nil, nil)
 		n++
 	}
-	b.ReportMetric(float64(db.StatementsSent(srv.App)-before)/float64(n), "stmts/op")
+	b.ReportMetric(float64(srv.Statements.Count()-before)/float64(n), "stmts/op")
 }

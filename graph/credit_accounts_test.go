@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/auth"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // §5 lifecycle: open (b2b only) → approve → suspend ⇄ reinstate → cancel; every invalid

@@ -9,8 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/credit"
-	"customerservice/db"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // §5 overdue and aging: computed from due dates at read time, right before the daily job
@@ -288,9 +287,9 @@ func TestCreditDashboard_CostsAFixedNumberOfStatements(t *testing.T) {
 			creditFixtureUsage(t, srv, acc.ID, "late", "5", "0", -40)
 			creditOK(t, tm.pay(t, customerID, "p-1", "1"))
 		}
-		before := db.StatementsSent(srv.App)
+		before := srv.Statements.Count()
 		res := tm.agent.Do(t, q, nil)
-		n := db.StatementsSent(srv.App) - before
+		n := srv.Statements.Count() - before
 		if len(res.Errors) > 0 {
 			t.Fatalf("dashboard: %s", res.Body)
 		}

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // BenchmarkChargeCredit measures chargeCredit through the HTTP handler under exactly

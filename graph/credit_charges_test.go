@@ -6,7 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // §5 charges: approved account, active customer, amount > 0 with two decimals at most and

@@ -7,7 +7,7 @@ import (
 
 	"github.com/shopspring/decimal"
 
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // §5: concurrent charges never push credit_used past the limit, concurrent payments never

@@ -10,7 +10,7 @@ import (
 	"github.com/shopspring/decimal"
 
 	"customerservice/auth"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // Helpers of the credit tests (§5): fixtures as the table owner, and the credit mutations

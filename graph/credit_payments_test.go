@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // §5 payments: at most what is outstanding, allocated to the open charges oldest due date

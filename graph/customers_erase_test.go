@@ -12,7 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/auth"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // eraseCustomer (§3, the right to be forgotten), through the API.

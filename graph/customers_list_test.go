@@ -19,7 +19,7 @@ import (
 
 	"customerservice/auth"
 	"customerservice/db"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 	"customerservice/models"
 )
 
@@ -755,7 +755,7 @@ func TestSearch_IndexFunctionReturnsOnlyTheCallersOrganization(t *testing.T) {
 	// trigram index serves it; as the server's role, under RLS, it cannot.
 	const like = `EXPLAIN SELECT customer_id FROM public.customers
 		WHERE search_text LIKE '%' || public.app_unaccent(lower('perez')) || '%'`
-	explain := func(pool *bun.DB, role string) string {
+	explain := func(pool *db.Pool, role string) string {
 		t.Helper()
 		var plan []string
 		err := pool.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
@@ -892,9 +892,9 @@ func TestCustomerStats_IsOneStatement(t *testing.T) {
 	c := srv.NewOrg(t, auth.Viewer)
 	fiveCustomers(t, srv, c.Org)
 	countStatements := func(query string, v map[string]any) int64 {
-		before := db.StatementsSent(srv.App)
+		before := srv.Statements.Count()
 		c.Must(t, query, v, nil)
-		return db.StatementsSent(srv.App) - before
+		return srv.Statements.Count() - before
 	}
 	me := countStatements(`{ me { userId } }`, nil)
 	// One transaction around one statement: the same cost as the smallest read, customer(id).
@@ -914,9 +914,9 @@ func TestCustomers_CountsOnlyWhenTotalCountIsAsked(t *testing.T) {
 	c := srv.NewOrg(t, auth.Viewer)
 	fiveCustomers(t, srv, c.Org)
 	countStatements := func(query string) int64 {
-		before := db.StatementsSent(srv.App)
+		before := srv.Statements.Count()
 		c.Must(t, query, nil, nil)
-		return db.StatementsSent(srv.App) - before
+		return srv.Statements.Count() - before
 	}
 	without := countStatements(`{ customers(first: 2) { nodes { id } } }`)
 	with := countStatements(`{ customers(first: 2) { nodes { id } totalCount } }`)
@@ -930,7 +930,7 @@ func TestCustomers_CountsOnlyWhenTotalCountIsAsked(t *testing.T) {
 	}
 }
 
-// queryLog records the SQL the server sends (db.WatchStatements).
+// queryLog records the SQL the server sends (apitest.Server.Statements).
 type queryLog struct {
 	mu      sync.Mutex
 	queries []string
@@ -961,7 +961,7 @@ func TestCustomers_ReadsOnlyTheColumnsTheQueryAsksFor(t *testing.T) {
 	t.Parallel()
 	srv := apitest.New(t)
 	log := &queryLog{}
-	db.WatchStatements(srv.App, log.record) // every statement, pipelined reads included
+	srv.Statements.Watch(log.record) // every statement, pipelined reads included
 	c := srv.NewOrg(t, auth.Viewer)
 	f := newListFixtures(t, srv, c.Org)
 	cu := f.customer(models.Customer{FirstName: "Ana", LastName: "Pérez", Email: refTo("ana@example.com"),
@@ -1164,7 +1164,7 @@ func TestCustomers_Page360CostsAFixedNumberOfStatements(t *testing.T) {
 		Segment                *struct{ SegmentCode string }
 	}
 	run := func(first int) int64 {
-		before := db.StatementsSent(srv.App)
+		before := srv.Statements.Count()
 		var out struct {
 			Customers struct {
 				TotalCount int
@@ -1172,7 +1172,7 @@ func TestCustomers_Page360CostsAFixedNumberOfStatements(t *testing.T) {
 			}
 		}
 		c.Must(t, page360Query, gqlVars("first", first), &out)
-		n := db.StatementsSent(srv.App) - before
+		n := srv.Statements.Count() - before
 		if len(out.Customers.Edges) != first || out.Customers.TotalCount != 100 {
 			t.Fatalf("first %d: %d customers of %d", first, len(out.Customers.Edges), out.Customers.TotalCount)
 		}
@@ -1198,15 +1198,15 @@ func TestCustomers_Page360CostsAFixedNumberOfStatements(t *testing.T) {
 		Customers struct{ Nodes []struct{ ID string } }
 	}
 	c.Must(t, `{ customers(first: 1) { nodes { id } } }`, nil, &first)
-	before := db.StatementsSent(srv.App)
+	before := srv.Statements.Count()
 	var one struct{ Customer *struct{ ID string } }
 	c.Must(t, customer360Query, gqlVars("id", first.Customers.Nodes[0].ID), &one)
-	if n := db.StatementsSent(srv.App) - before; n != statementsOf360Lookup || one.Customer == nil {
+	if n := srv.Statements.Count() - before; n != statementsOf360Lookup || one.Customer == nil {
 		t.Errorf("customer(id) with the whole 360 cost %d statements (found: %v), want %d", n, one.Customer != nil, statementsOf360Lookup)
 	}
 }
 
-// What a Customer 360 read costs in statements sent (db.StatementsSent): one pipelined
+// What a Customer 360 read costs in statements sent (apitest.Server.Statements): one pipelined
 // round trip of the set_config of the organization (§7) and the read's one statement
 // (customers/view.go), plus, for a page with totalCount, its count. However many customers
 // and relations.

@@ -15,7 +15,7 @@ import (
 
 	"customerservice/auth"
 	"customerservice/db"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 	"customerservice/models"
 )
 

@@ -14,7 +14,7 @@ import (
 
 	"customerservice/auth"
 	"customerservice/graph"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 	"customerservice/seed"
 )
 

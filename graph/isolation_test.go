@@ -14,7 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/auth"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // §7: another organization's record is indistinguishable from a missing one — by id,

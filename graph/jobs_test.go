@@ -8,8 +8,8 @@ import (
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/graph"
-	"customerservice/internal/apitest"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/apitest"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/jobs"
 )
 
@@ -56,9 +56,7 @@ func TestScheduledJobs_ManagersSeeTheLastRunAndOnlyTheirOrganizationsResult(t *t
 	t.Cleanup(func() { pool.Close() })
 	schedule := jobs.Schedule{At: 3 * time.Hour}
 	h := db.NewHandle(pool, nil)
-	resolver := graph.NewResolver(h)
-	resolver.JobService = jobs.NewService(h, &schedule)
-	srv := apitest.NewWith(t, apitest.Options{Resolver: resolver})
+	srv := apitest.NewWith(t, apitest.Options{Resolver: graph.NewResolver(h, graph.ResolverOptions{JobSchedule: &schedule})})
 
 	teams := []loyTeam{newLoyTeam(t, srv), newLoyTeam(t, srv)}
 	points := []int{30, 70}

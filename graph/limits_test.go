@@ -20,7 +20,7 @@ import (
 	"customerservice/auth"
 	"customerservice/graph"
 	"customerservice/httpapi"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 	"customerservice/seed"
 )
 

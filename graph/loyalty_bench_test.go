@@ -7,8 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"customerservice/db"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // The throughput of the loyalty writes under exactly benchClients (32) concurrent clients,
@@ -27,7 +26,7 @@ func BenchmarkRecordPurchase(b *testing.B) {
 	const doc = `mutation($input: RecordPurchaseInput!) { recordPurchase(input: $input) {
 		purchase { id } loyaltyAccount { pointsBalance } transaction { id } userErrors { code } } }`
 	var failed atomic.Int64
-	statements := db.StatementsSent(srv.App)
+	statements := srv.Statements.Count()
 	elapsed := runClients(b, benchClients, func(_ int, i int64) {
 		err := benchMutation(srv.URL, team.Agent.Token, doc, map[string]any{"input": map[string]any{
 			"customerId": customers[i%int64(len(customers))], "orderId": fmt.Sprint("BENCH-", i), "amount": "12.34",
@@ -37,7 +36,7 @@ func BenchmarkRecordPurchase(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
-	b.ReportMetric(float64(db.StatementsSent(srv.App)-statements)/float64(b.N), "stmts/op")
+	b.ReportMetric(float64(srv.Statements.Count()-statements)/float64(b.N), "stmts/op")
 	if f := failed.Load(); f > 0 {
 		b.Fatalf("%d of %d requests failed", f, b.N)
 	}
@@ -64,7 +63,7 @@ func BenchmarkRedeemPoints(b *testing.B) {
 	const doc = `mutation($input: RedeemPointsInput!) { redeemPoints(input: $input) {
 		loyaltyAccount { pointsBalance } transaction { id } userErrors { code } } }`
 	var failed atomic.Int64
-	statements := db.StatementsSent(srv.App)
+	statements := srv.Statements.Count()
 	elapsed := runClients(b, benchClients, func(_ int, i int64) {
 		err := benchMutation(srv.URL, team.Agent.Token, doc, map[string]any{"input": map[string]any{
 			"customerId": customers[i%int64(len(customers))], "points": 1,
@@ -75,7 +74,7 @@ func BenchmarkRedeemPoints(b *testing.B) {
 		}
 	})
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "ops/s")
-	b.ReportMetric(float64(db.StatementsSent(srv.App)-statements)/float64(b.N), "stmts/op")
+	b.ReportMetric(float64(srv.Statements.Count()-statements)/float64(b.N), "stmts/op")
 	if f := failed.Load(); f > 0 {
 		b.Fatalf("%d of %d requests failed", f, b.N)
 	}

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // Real goroutines over HTTP against one account: the row lock serializes the checks, so

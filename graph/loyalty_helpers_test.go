@@ -9,7 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/auth"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // The loyalty tests' vocabulary: one GraphQL document per mutation (aliased `r`, so every

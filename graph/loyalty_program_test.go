@@ -3,7 +3,7 @@ package graph_test
 import (
 	"testing"
 
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 func TestLoyaltyProgram_IsCreatedWithTheDefaultsOfTheDesign(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 func TestRecordPurchase_AutoEnrollsEarnsALotAndSetsTheTotals(t *testing.T) {

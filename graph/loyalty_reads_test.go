@@ -6,8 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"customerservice/db"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 func TestLoyaltyAccount_TransactionsNewestFirstFilteredAndPaged(t *testing.T) {
@@ -164,10 +163,10 @@ func TestLoyalty_Customer360PageCostsAFixedNumberOfStatements(t *testing.T) {
 		}
 	}
 	run := func(first int) int64 {
-		before := db.StatementsSent(srv.App)
+		before := srv.Statements.Count()
 		var out page
 		team.Viewer.Must(t, q, map[string]any{"first": first}, &out)
-		n := db.StatementsSent(srv.App) - before
+		n := srv.Statements.Count() - before
 		if len(out.Customers.Nodes) != first {
 			t.Fatalf("first %d: %d customers", first, len(out.Customers.Nodes))
 		}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 	"customerservice/loyalty"
 )
 

@@ -4,7 +4,7 @@ import (
 	"os"
 	"testing"
 
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/testdb"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }

@@ -3,7 +3,7 @@ package graph_test
 import (
 	"testing"
 
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // §8: the root fields of a mutation run one after another, and each one's payload reads the

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"customerservice/db"
-	"customerservice/internal/apitest"
-	"customerservice/internal/pgbouncer"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/apitest"
+	"customerservice/internal/testkit/pgbouncer"
+	"customerservice/internal/testkit/testdb"
 )
 
 // Behind PgBouncer in transaction mode (README), configured as documented: the server with

@@ -7,9 +7,8 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/auth"
-	"customerservice/db"
-	"customerservice/internal/apitest"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/apitest"
+	"customerservice/internal/testkit/testdb"
 )
 
 // §9, read replica: with DATABASE_REPLICA_URL set (here a real hot standby of the test
@@ -24,9 +23,9 @@ func TestReplica_QueriesReadTheReplicaMutationsThePrimary(t *testing.T) {
 	c := srv.NewOrg(t, auth.Admin)
 	// sent runs fn and returns the statements each of the server's pools sent meanwhile.
 	sent := func(fn func()) (onPrimary, onReplica int64) {
-		p, r := db.StatementsSent(srv.App), db.StatementsSent(srv.Replica)
+		p, r := srv.Statements.Count(), srv.ReplicaStatements.Count()
 		fn()
-		return db.StatementsSent(srv.App) - p, db.StatementsSent(srv.Replica) - r
+		return srv.Statements.Count() - p, srv.ReplicaStatements.Count() - r
 	}
 	type view struct {
 		FullName       string

@@ -26,16 +26,23 @@ type Resolver struct {
 	View *customer360.Reader
 }
 
+// ResolverOptions are what a resolver needs besides the database. The zero value is a
+// replica that runs no scheduled jobs.
+type ResolverOptions struct {
+	// JobSchedule is when this replica runs the daily jobs (nil: it runs none, and the
+	// jobs' nextRunAt is null).
+	JobSchedule *jobs.Schedule
+}
+
 // NewResolver wires the domain services over the database handle (its read replica, if
 // any, serves the reads of query operations: see NewHandler).
-func NewResolver(h *db.Handle) *Resolver {
+func NewResolver(h *db.Handle, opts ResolverOptions) *Resolver {
 	return &Resolver{
 		CustomerService: customers.NewService(h),
 		LoyaltyService:  loyalty.NewService(h),
 		CreditService:   credit.NewService(h),
 		SegmentService:  segments.NewService(h),
-		// Without a schedule (nextRunAt null); `serve` sets this replica's.
-		JobService: jobs.NewService(h, nil),
-		View:       customer360.NewReader(h),
+		JobService:      jobs.NewService(h, opts.JobSchedule),
+		View:            customer360.NewReader(h),
 	}
 }

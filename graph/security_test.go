@@ -15,8 +15,8 @@ import (
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/graph"
-	"customerservice/internal/apitest"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/apitest"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/seed"
 )
 
@@ -269,7 +269,7 @@ func TestErrors_DatabaseErrorTextNeverReachesTheClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	pool.Close()
-	srv := apitest.NewWith(t, apitest.Options{Resolver: graph.NewResolver(db.NewHandle(pool, nil))})
+	srv := apitest.NewWith(t, apitest.Options{Resolver: graph.NewResolver(db.NewHandle(pool, nil), graph.ResolverOptions{})})
 	c := srv.NewOrg(t, auth.Viewer)
 	r := post(t, srv, c.Token, map[string]any{"query": `{ customers(search: "x") { totalCount } }`})
 	if len(r.Errors) != 1 || r.code() != "INTERNAL" || r.Errors[0].Extensions["requestId"] == "" {

@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/auth"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 const recalculateSegments = `mutation { recalculateSegments {

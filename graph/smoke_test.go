@@ -8,7 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/auth"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 func TestMe_ReturnsTheTokenClaims(t *testing.T) {

@@ -13,8 +13,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"customerservice/auth"
-	"customerservice/db"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 )
 
 // scrape reads srv's /metrics (no token) as series ("name{labels}", as exposed) → value.
@@ -169,7 +168,7 @@ func TestMetrics_CountRequestsByOperationOutcomeAndCode(t *testing.T) {
 			timed += v
 		}
 	}
-	if sent := float64(db.StatementsSent(srv.App)); statements != sent || timed != sent {
+	if sent := float64(srv.Statements.Count()); statements != sent || timed != sent {
 		t.Errorf("statements counted %v, timed %v; the pool sent %v", statements, timed, sent)
 	}
 	// The created customer: BEGIN, set_config, INSERT customer, INSERT audit_log, COMMIT; its

@@ -16,7 +16,7 @@ import (
 	"go.opentelemetry.io/otel/trace"
 
 	"customerservice/auth"
-	"customerservice/internal/apitest"
+	"customerservice/internal/testkit/apitest"
 	"customerservice/tracing"
 )
 

@@ -8,7 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/jobs"
 )
 

@@ -17,7 +17,8 @@ import (
 	"github.com/rs/zerolog"
 	"github.com/uptrace/bun"
 
-	"customerservice/internal/testdb"
+	"customerservice/db"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/jobs"
 )
 
@@ -29,7 +30,7 @@ var daily = jobs.Schedule{At: 3 * time.Hour}
 
 // seedDue gives org a customer with a lot of points already expired (expiring before the
 // real now) and a credit charge past its due date: work for points_expiry and overdue_credit.
-func seedDue(t *testing.T, owner *bun.DB, org uuid.UUID, points int) {
+func seedDue(t *testing.T, owner *db.Pool, org uuid.UUID, points int) {
 	t.Helper()
 	customer, account, credit := uuid.New(), uuid.New(), uuid.New()
 	now := time.Now()
@@ -64,7 +65,7 @@ type jobRun struct {
 	Result     string     `bun:"result"`
 }
 
-func runsOf(t *testing.T, owner *bun.DB, slot time.Time) map[string]jobRun {
+func runsOf(t *testing.T, owner *db.Pool, slot time.Time) map[string]jobRun {
 	t.Helper()
 	var rows []jobRun
 	if err := owner.NewRaw(`SELECT job, status, instance, attempt, finished_at, error, result::text AS result
@@ -79,7 +80,7 @@ func runsOf(t *testing.T, owner *bun.DB, slot time.Time) map[string]jobRun {
 }
 
 // effects is what the jobs left in org: expire transactions, the balance, the charge's status.
-func effects(t *testing.T, owner *bun.DB, org uuid.UUID) (expires, balance int, usage string) {
+func effects(t *testing.T, owner *db.Pool, org uuid.UUID) (expires, balance int, usage string) {
 	t.Helper()
 	err := owner.QueryRowContext(context.Background(), `SELECT
 			(SELECT count(*) FROM loyalty_transactions WHERE organization_id = ?0 AND transaction_type = 'expire'),

@@ -10,8 +10,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"customerservice/db"
-	"customerservice/internal/devdb"
-	"customerservice/internal/testdb"
+	"customerservice/internal/embedded"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/migrations"
 )
 
@@ -26,7 +26,7 @@ var bunTables = []string{"bun_migrations", "bun_migration_locks"}
 // tenant-keyed and checked like any other table.
 var tenantlessTables = []string{"job_runs"}
 
-func openOwner(t *testing.T, dbname string) *bun.DB {
+func openOwner(t *testing.T, dbname string) *db.Pool {
 	t.Helper()
 	tdb := testdb.Get(t)
 	url := tdb.OwnerURL
@@ -198,7 +198,7 @@ func TestMigrations_AppRoleIsLeastPrivileged(t *testing.T) {
 	}
 	var owned int
 	if err := owner.QueryRowContext(ctx, `SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-		WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) IN (?, ?)`, db.AppRole, devdb.LoginRole).Scan(&owned); err != nil {
+		WHERE n.nspname = 'public' AND pg_get_userbyid(c.relowner) IN (?, ?)`, db.AppRole, embedded.LoginRole).Scan(&owned); err != nil {
 		t.Fatal(err)
 	}
 	if owned != 0 {
@@ -209,10 +209,10 @@ func TestMigrations_AppRoleIsLeastPrivileged(t *testing.T) {
 			strings.Join(wantAppPrivileges, "\n  "), diff(got, wantAppPrivileges), diff(wantAppPrivileges, got))
 	}
 	// The login role's tables privileges are the app role's (functions are granted by name).
-	loginTables := slices.DeleteFunc(privileges(t, owner, devdb.LoginRole), func(l string) bool { return strings.HasPrefix(l, "function:") })
+	loginTables := slices.DeleteFunc(privileges(t, owner, embedded.LoginRole), func(l string) bool { return strings.HasPrefix(l, "function:") })
 	wantTables := slices.DeleteFunc(slices.Clone(wantAppPrivileges), func(l string) bool { return strings.HasPrefix(l, "function:") })
 	if !slices.Equal(loginTables, wantTables) {
-		t.Errorf("the login role %s holds more or less than %s: more %v, less %v", devdb.LoginRole, db.AppRole,
+		t.Errorf("the login role %s holds more or less than %s: more %v, less %v", embedded.LoginRole, db.AppRole,
 			diff(loginTables, wantTables), diff(wantTables, loginTables))
 	}
 }
@@ -226,7 +226,7 @@ func TestMigrations_LeastPrivilegeDownRestoresTheInitGrants(t *testing.T) {
 		t.Fatal(err)
 	}
 	conn := openOwner(t, "migrations_least_privilege")
-	if err := migrations.Up(ctx, conn); err != nil {
+	if err := migrations.Up(ctx, conn.DB); err != nil {
 		t.Fatal(err)
 	}
 	run := func(file string) {
@@ -259,7 +259,7 @@ func TestMigrations_DownReversesUp(t *testing.T) {
 	}
 	conn := openOwner(t, "migrations_roundtrip")
 	empty := schemaObjects(t, conn)
-	if err := migrations.Up(ctx, conn); err != nil {
+	if err := migrations.Up(ctx, conn.DB); err != nil {
 		t.Fatal(err)
 	}
 	afterUp := schemaObjects(t, conn)
@@ -267,7 +267,7 @@ func TestMigrations_DownReversesUp(t *testing.T) {
 		t.Fatalf("up created too little: %d objects", len(afterUp))
 	}
 	for range migrations.Migrations.Sorted() {
-		if err := migrations.Down(ctx, conn); err != nil {
+		if err := migrations.Down(ctx, conn.DB); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -280,7 +280,7 @@ func TestMigrations_DownReversesUp(t *testing.T) {
 	if held := roleDependencies(t, conn); len(held) > 0 {
 		t.Fatalf("after down, this database still holds the service's roles: %v", held)
 	}
-	if err := migrations.Up(ctx, conn); err != nil {
+	if err := migrations.Up(ctx, conn.DB); err != nil {
 		t.Fatal(err)
 	}
 	if again := schemaObjects(t, conn); !slices.Equal(again, afterUp) {
@@ -294,7 +294,7 @@ var serviceRoles = []string{db.AppRole, "customer_service_definer"}
 // schemaObjects lists the tables, views, indexes, functions, policies and extensions, the
 // grants of the service's roles in this database (on relations, columns, functions and the
 // schema), and which of those roles exist.
-func schemaObjects(t *testing.T, conn *bun.DB) []string {
+func schemaObjects(t *testing.T, conn *db.Pool) []string {
 	t.Helper()
 	var names []string
 	err := conn.NewRaw(`
@@ -327,7 +327,7 @@ func schemaObjects(t *testing.T, conn *bun.DB) []string {
 
 // roleDependencies lists what in conn's database refers to the service's roles (grants,
 // ownership): what makes their DROP ROLE fail.
-func roleDependencies(t *testing.T, conn *bun.DB) []string {
+func roleDependencies(t *testing.T, conn *db.Pool) []string {
 	t.Helper()
 	var deps []string
 	err := conn.NewRaw(`SELECT r.rolname || ': ' || d.classid::regclass::text || ' ' || d.objid || ' (' || d.deptype::text || ')'

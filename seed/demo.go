@@ -229,7 +229,7 @@ func playDemo(ctx context.Context, pool *bun.DB, g generator, plans []*plan, wor
 	}); err != nil {
 		return err
 	}
-	h := db.NewHandle(pool, nil)
+	h := db.NewHandle(&db.Pool{DB: pool}, nil)
 	pl := &player{g: g, pool: pool, loyalty: loyalty.NewService(h), credit: credit.NewService(h), customers: customers.NewService(h)}
 	ctx = auth.WithPrincipal(ctx, auth.Principal{UserID: g.approver, OrganizationID: g.org, Roles: []auth.Role{auth.Admin}})
 	if _, err := pl.loyalty.Program(ctx); err != nil { // the program's defaults, once

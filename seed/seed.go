@@ -61,7 +61,7 @@ type Options struct {
 // and totals; companies with their credit account, charges and payment. It returns how many
 // it added: fewer when some clashed with existing customers (email, phone or document),
 // which it skips with all their rows.
-func Customers(ctx context.Context, pool *bun.DB, opts Options) (int, error) {
+func Customers(ctx context.Context, pool bun.IDB, opts Options) (int, error) {
 	if opts.Org == uuid.Nil {
 		return 0, errors.New("seed: no organization")
 	}

@@ -15,7 +15,7 @@ import (
 
 	"customerservice/credit"
 	"customerservice/db"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/loyalty"
 	"customerservice/models"
 	"customerservice/segments"
@@ -24,7 +24,7 @@ import (
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
 // pools are the server's role (what the seeder uses) and the owner (to inspect everything).
-func pools(t *testing.T) (app, owner *bun.DB) {
+func pools(t *testing.T) (app, owner *db.Pool) {
 	t.Helper()
 	ctx := context.Background()
 	d := testdb.Get(t)
@@ -56,7 +56,7 @@ var tables = map[string]string{
 
 // countRows counts each table's rows of the customers of org, failing on any row whose
 // organization differs from its customer's.
-func countRows(t *testing.T, owner *bun.DB, org uuid.UUID) map[string]int {
+func countRows(t *testing.T, owner *db.Pool, org uuid.UUID) map[string]int {
 	t.Helper()
 	got := map[string]int{}
 	for table, rowsOf := range tables {
@@ -98,7 +98,7 @@ func expected(outcomes []*outcome) map[string]int {
 	return want
 }
 
-func defaultProgram(t *testing.T, app *bun.DB, org uuid.UUID) *models.LoyaltyProgram {
+func defaultProgram(t *testing.T, app *db.Pool, org uuid.UUID) *models.LoyaltyProgram {
 	t.Helper()
 	var prog *models.LoyaltyProgram
 	err := db.InOrg(context.Background(), app, org, false, func(ctx context.Context, tx bun.Tx) (err error) {
@@ -177,7 +177,7 @@ var invariants = map[string]string{
 			AND EXISTS (SELECT FROM credit_usage u WHERE u.credit_account_id = a.credit_account_id)))`,
 }
 
-func checkInvariants(t *testing.T, owner *bun.DB, org uuid.UUID) {
+func checkInvariants(t *testing.T, owner *db.Pool, org uuid.UUID) {
 	t.Helper()
 	for name, q := range invariants {
 		var n int
@@ -191,7 +191,7 @@ func checkInvariants(t *testing.T, owner *bun.DB, org uuid.UUID) {
 }
 
 // segmentRows are the organization's segments without calculated_at.
-func segmentRows(t *testing.T, owner *bun.DB, org uuid.UUID) []string {
+func segmentRows(t *testing.T, owner *db.Pool, org uuid.UUID) []string {
 	t.Helper()
 	var rows []string
 	err := owner.NewRaw(`SELECT concat_ws(' ', customer_id, segment_code, rfm_recency, rfm_frequency, rfm_monetary,
@@ -205,7 +205,7 @@ func segmentRows(t *testing.T, owner *bun.DB, org uuid.UUID) []string {
 
 // jobsChangeNothing runs the daily jobs on org as `jobs run` does: nothing may expire, no
 // tier change, no usage become overdue, and the segments stay the same.
-func jobsChangeNothing(t *testing.T, app, owner *bun.DB, org uuid.UUID) {
+func jobsChangeNothing(t *testing.T, app, owner *db.Pool, org uuid.UUID) {
 	t.Helper()
 	ctx := context.Background()
 	before := segmentRows(t, owner, org)
@@ -338,7 +338,7 @@ func TestDemo_LoadsThroughTheServicesOverAnUnfinishedLoadThenIsANoOp(t *testing.
 	}
 
 	start := time.Now()
-	loaded, err := loadDemo(ctx, app, now)
+	loaded, err := loadDemo(ctx, app.DB, now)
 	if err != nil || !loaded {
 		t.Fatalf("first Demo: loaded=%v err=%v", loaded, err)
 	}
@@ -387,7 +387,7 @@ func TestDemo_LoadsThroughTheServicesOverAnUnfinishedLoadThenIsANoOp(t *testing.
 	checkInvariants(t, owner, DemoOrg)
 	coverage(t, owner)
 
-	loaded, err = Demo(ctx, app)
+	loaded, err = Demo(ctx, app.DB)
 	if err != nil || loaded {
 		t.Fatalf("second Demo: loaded=%v err=%v; want a no-op", loaded, err)
 	}
@@ -401,7 +401,7 @@ func TestDemo_LoadsThroughTheServicesOverAnUnfinishedLoadThenIsANoOp(t *testing.
 }
 
 // coverage checks that the demo shows what the API can show.
-func coverage(t *testing.T, owner *bun.DB) {
+func coverage(t *testing.T, owner *db.Pool) {
 	t.Helper()
 	checks := map[string]string{
 		"blocked customers":          "SELECT count(*) FROM customers WHERE organization_id = ?0 AND status = 'blocked'",
@@ -511,7 +511,7 @@ func deref(s *string) string {
 }
 
 // loadedSummaries reads back what the organization's customers have, as summaries.
-func loadedSummaries(t *testing.T, owner *bun.DB, org uuid.UUID) map[uuid.UUID]string {
+func loadedSummaries(t *testing.T, owner *db.Pool, org uuid.UUID) map[uuid.UUID]string {
 	t.Helper()
 	ctx := context.Background()
 	var (

@@ -12,8 +12,8 @@ import (
 	"github.com/uptrace/bun"
 
 	"customerservice/db"
-	"customerservice/internal/devdb"
-	"customerservice/internal/testdb"
+	"customerservice/internal/embedded"
+	"customerservice/internal/testkit/testdb"
 )
 
 // benchOrg is the one organization of the 1M/10M benchmark (fixed, so a kept database is
@@ -89,7 +89,7 @@ func BenchmarkRecalculate1M(b *testing.B) {
 		}
 		// shared_buffers as a server with this much data would have (the default 128MB is a
 		// laptop's); durability off: the benchmark measures the work, not the disk.
-		d, err := devdb.Start(ctx, dir, port, "customer_service_bench", "shared_buffers=2GB", "fsync=off", "synchronous_commit=off", "full_page_writes=off")
+		d, err := embedded.Provision(ctx, dir, port, "customer_service_bench", "shared_buffers=2GB", "fsync=off", "synchronous_commit=off", "full_page_writes=off")
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -147,7 +147,7 @@ func BenchmarkRecalculate1M(b *testing.B) {
 	b.Run("again", run)
 }
 
-func recalculateIn(ctx context.Context, app *bun.DB, now time.Time) (res *Result, err error) {
+func recalculateIn(ctx context.Context, app *db.Pool, now time.Time) (res *Result, err error) {
 	err = db.InOrg(ctx, app, benchOrg, false, func(ctx context.Context, tx bun.Tx) error {
 		res, err = Recalculate(ctx, tx, benchOrg, now)
 		return err
@@ -156,7 +156,7 @@ func recalculateIn(ctx context.Context, app *bun.DB, now time.Time) (res *Result
 }
 
 // seedBench loads the benchmark organization unless it is there already.
-func seedBench(b *testing.B, owner *bun.DB, now time.Time) {
+func seedBench(b *testing.B, owner *db.Pool, now time.Time) {
 	ctx := context.Background()
 	var n int
 	if err := owner.NewRaw(`SELECT count(*) FROM purchases WHERE organization_id = ?`, benchOrg).Scan(ctx, &n); err != nil {

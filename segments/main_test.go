@@ -12,7 +12,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"customerservice/db"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/models"
 )
 
@@ -21,7 +21,7 @@ func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 const day = 24 * time.Hour
 
 // pools opens the server's pool (non-owner role, under RLS) and the owner's (fixtures).
-func pools(t testing.TB) (app, owner *bun.DB) {
+func pools(t testing.TB) (app, owner *db.Pool) {
 	t.Helper()
 	ctx := context.Background()
 	tdb := testdb.Get(t)
@@ -40,13 +40,13 @@ func pools(t testing.TB) (app, owner *bun.DB) {
 // history writes one organization's customers and purchases as the owner.
 type history struct {
 	t      testing.TB
-	owner  *bun.DB
+	owner  *db.Pool
 	org    uuid.UUID
 	now    time.Time
 	orders int
 }
 
-func newHistory(t testing.TB, owner *bun.DB, now time.Time) *history {
+func newHistory(t testing.TB, owner *db.Pool, now time.Time) *history {
 	return &history{t: t, owner: owner, org: uuid.New(), now: now}
 }
 
@@ -81,7 +81,7 @@ func (h *history) staleRow(customer uuid.UUID, org uuid.UUID) {
 		VALUES (?, ?, 'champions', 5, 5, 5, true, '2020-01-01')`, org, customer)
 }
 
-func recalculate(t testing.TB, app *bun.DB, org uuid.UUID, now time.Time) *Result {
+func recalculate(t testing.TB, app *db.Pool, org uuid.UUID, now time.Time) *Result {
 	t.Helper()
 	var res *Result
 	err := db.InOrg(context.Background(), app, org, false, func(ctx context.Context, tx bun.Tx) error {
@@ -117,7 +117,7 @@ func (r row) String() string {
 }
 
 // rows reads the organization's segment rows as the owner, by customer.
-func rows(t testing.TB, owner *bun.DB, org uuid.UUID) (map[uuid.UUID]row, []models.CustomerSegment) {
+func rows(t testing.TB, owner *db.Pool, org uuid.UUID) (map[uuid.UUID]row, []models.CustomerSegment) {
 	t.Helper()
 	var segs []models.CustomerSegment
 	if err := owner.NewSelect().Model(&segs).Where("organization_id = ?", org).Scan(context.Background()); err != nil {

@@ -23,7 +23,7 @@ import (
 	"customerservice/db"
 	"customerservice/internal/embedded"
 	"customerservice/internal/pgcluster"
-	"customerservice/internal/proctest"
+	"customerservice/internal/testkit/proctest"
 	"customerservice/seed"
 )
 
@@ -232,7 +232,7 @@ func serve(t *testing.T, bin, dataDir string, port, pgPort int) (url, token stri
 	return "", ""
 }
 
-// readWelcome reads the server's welcome (server.go's printWelcome) until the GraphiQL URL
+// readWelcome reads the server's welcome (cli/serve.go's printWelcome) until the GraphiQL URL
 // and the token have been printed, or the output ends.
 func readWelcome(r io.Reader) (url, token string) {
 	lines := bufio.NewScanner(r)

@@ -26,8 +26,8 @@ import (
 	"customerservice/db"
 	"customerservice/httpapi/graphiql"
 	"customerservice/internal/pgcluster"
-	"customerservice/internal/proctest"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/proctest"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/migrations"
 	"customerservice/seed"
 )

@@ -1,7 +1,9 @@
 // Package embedded is the zero-configuration default of DESIGN §9: with no DATABASE_URL the
 // service runs on a private PostgreSQL started from the binaries installed on the machine,
 // with its data, its passwords and a generated JWT secret kept under DATA_DIR, so a second
-// start finds the same data and the tokens it printed before still work.
+// start finds the same data and the tokens it printed before still work. It is production
+// code (the binary's default); the tests provision their throwaway databases with the same
+// Provision.
 package embedded
 
 import (
@@ -16,7 +18,6 @@ import (
 	"strings"
 	"syscall"
 
-	"customerservice/internal/devdb"
 	"customerservice/internal/pgcluster"
 )
 
@@ -29,7 +30,7 @@ const DBName = "customer_service"
 // owner gone (a server killed with SIGKILL or crashed leaves its PostgreSQL running: the next
 // start adopts it, so it does not run on forever). One started by a live process (a `serve`
 // while `seed` runs) is left to that process.
-func Start(ctx context.Context, dataDir string, port int) (*devdb.DB, error) {
+func Start(ctx context.Context, dataDir string, port int) (*DB, error) {
 	// As root, PostgreSQL runs as the postgres user, which must reach its data directory.
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("DATA_DIR: %w", err)
@@ -37,7 +38,7 @@ func Start(ctx context.Context, dataDir string, port int) (*devdb.DB, error) {
 	if err := checkReachable(dataDir); err != nil {
 		return nil, err
 	}
-	d, err := devdb.Start(ctx, filepath.Join(dataDir, "pg"), port, DBName)
+	d, err := Provision(ctx, filepath.Join(dataDir, "pg"), port, DBName)
 	if err != nil {
 		return nil, fmt.Errorf("embedded PostgreSQL (DATA_DIR=%s, EMBEDDED_PG_PORT=%d): %w", dataDir, port, err)
 	}
@@ -54,7 +55,7 @@ func Start(ctx context.Context, dataDir string, port int) (*devdb.DB, error) {
 }
 
 // Stop stops the embedded PostgreSQL if this process owns it (see Start).
-func Stop(d *devdb.DB) error {
+func Stop(d *DB) error {
 	if d == nil || !d.Started {
 		return nil
 	}

@@ -20,22 +20,21 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/rs/zerolog"
-	"github.com/uptrace/bun"
 
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/graph"
 	"customerservice/httpapi"
-	"customerservice/internal/devdb"
+	"customerservice/internal/embedded"
 	"customerservice/internal/pgcluster"
-	"customerservice/internal/proctest"
+	"customerservice/internal/testkit/proctest"
 	"customerservice/migrations"
 )
 
 const secret = "fault-test-secret-at-least-32-bytes!!"
 
 // cluster is this package's own PostgreSQL: the tests stop it, so it is shared with no one.
-var cluster *devdb.DB
+var cluster *embedded.DB
 
 // clusterSettings are the cluster's options. fsync stays on: these tests are about what
 // survives.
@@ -51,7 +50,7 @@ func TestMain(m *testing.M) {
 	port, err := pgcluster.FreePort()
 	if err == nil {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		cluster, err = devdb.Start(ctx, filepath.Join(dir, "pg"), port, "customer_service_fault", clusterSettings...)
+		cluster, err = embedded.Provision(ctx, filepath.Join(dir, "pg"), port, "customer_service_fault", clusterSettings...)
 		cancel()
 	}
 	if err != nil {
@@ -86,7 +85,7 @@ func TestFault_DatabaseRestartUnderLoad(t *testing.T) {
 	api := httpapi.New(httpapi.Deps{
 		Log:            zerolog.New(&logs),
 		Verifier:       verifier,
-		Resolver:       graph.NewResolver(db.NewHandle(pool, nil)),
+		Resolver:       graph.NewResolver(db.NewHandle(pool, nil), graph.ResolverOptions{}),
 		RequestTimeout: timeout,
 		Ready: func(ctx context.Context) error {
 			if err := pool.PingContext(ctx); err != nil {
@@ -444,7 +443,7 @@ func (l *load) stop() loadResult {
 	return l.res
 }
 
-func openOwner(t *testing.T) *bun.DB {
+func openOwner(t *testing.T) *db.Pool {
 	owner, err := db.Open(context.Background(), cluster.OwnerURL, db.Options{MaxConns: 2})
 	if err != nil {
 		t.Fatal(err)
@@ -454,7 +453,7 @@ func openOwner(t *testing.T) *bun.DB {
 }
 
 // checkNothingLost re-reads every acknowledged write.
-func checkNothingLost(t *testing.T, owner *bun.DB, org uuid.UUID, res loadResult) {
+func checkNothingLost(t *testing.T, owner *db.Pool, org uuid.UUID, res loadResult) {
 	t.Helper()
 	ctx := context.Background()
 	lost := 0
@@ -501,7 +500,7 @@ func checkNothingLost(t *testing.T, owner *bun.DB, org uuid.UUID, res loadResult
 }
 
 // checkNothingHalfApplied checks the invariants each mutation's transaction keeps.
-func checkNothingHalfApplied(t *testing.T, owner *bun.DB, org uuid.UUID) {
+func checkNothingHalfApplied(t *testing.T, owner *db.Pool, org uuid.UUID) {
 	t.Helper()
 	for name, query := range map[string]string{
 		"customers without their creation's audit row": `SELECT count(*) FROM customers c WHERE c.organization_id = ?0

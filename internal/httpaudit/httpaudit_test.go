@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"customerservice/auth"
-	"customerservice/internal/apitest"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/apitest"
+	"customerservice/internal/testkit/testdb"
 )
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }

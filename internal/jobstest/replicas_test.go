@@ -14,12 +14,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/uptrace/bun"
 
 	"customerservice/db"
 	"customerservice/internal/pgcluster"
-	"customerservice/internal/proctest"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/proctest"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/jobs"
 )
 
@@ -209,7 +208,7 @@ type jobRun struct {
 	Attempt  int    `bun:"attempt"`
 }
 
-func runsOf(t *testing.T, owner *bun.DB, slot time.Time) map[string]jobRun {
+func runsOf(t *testing.T, owner *db.Pool, slot time.Time) map[string]jobRun {
 	t.Helper()
 	var rows []jobRun
 	if err := owner.NewRaw(`SELECT job, status, instance, attempt FROM job_runs WHERE slot = ?`, slot).Scan(context.Background(), &rows); err != nil {
@@ -223,7 +222,7 @@ func runsOf(t *testing.T, owner *bun.DB, slot time.Time) map[string]jobRun {
 }
 
 // seedDue gives org a customer whose 100 points have expired and whose charge is past due.
-func seedDue(t *testing.T, owner *bun.DB, org uuid.UUID) {
+func seedDue(t *testing.T, owner *db.Pool, org uuid.UUID) {
 	t.Helper()
 	customer, account, credit := uuid.New(), uuid.New(), uuid.New()
 	for _, stmt := range []struct {

@@ -11,14 +11,15 @@ import (
 	"testing"
 	"time"
 
-	"customerservice/db"
-	"customerservice/internal/devdb"
-	"customerservice/internal/pgcluster"
+	"github.com/jackc/pgx/v5"
 
-	"github.com/uptrace/bun"
+	"customerservice/db"
+	"customerservice/internal/embedded"
+	"customerservice/internal/pgcluster"
+	"customerservice/internal/testkit/statements"
 )
 
-var current *devdb.DB
+var current *embedded.DB
 
 // settings are the test cluster's: speed over durability (a crash loses a throwaway
 // cluster), and connections for the parallel tests.
@@ -39,7 +40,7 @@ func Main(m *testing.M) int {
 		return 1
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	d, err := devdb.Start(ctx, dir+"/pg", port, "customer_service_test", settings...)
+	d, err := embedded.Provision(ctx, dir+"/pg", port, "customer_service_test", settings...)
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "testdb:", err)
@@ -51,7 +52,7 @@ func Main(m *testing.M) int {
 }
 
 // Get returns the database of this test binary.
-func Get(t testing.TB) *devdb.DB {
+func Get(t testing.TB) *embedded.DB {
 	t.Helper()
 	if current == nil {
 		t.Fatal("testdb: no database; call testdb.Main from TestMain")
@@ -80,9 +81,21 @@ func LoginRole(t testing.TB, name string) string {
 
 // Open opens a pool of 4 connections to url (the owner's or the server's role), closed when
 // t ends.
-func Open(t testing.TB, url string) *bun.DB {
+func Open(t testing.TB, url string) *db.Pool {
 	t.Helper()
-	pool, err := db.Open(context.Background(), url, db.Options{MaxConns: 4})
+	return open(t, url, db.Options{MaxConns: 4})
+}
+
+// OpenCounting is Open with a count of the statements the pool sends.
+func OpenCounting(t testing.TB, url string) (*db.Pool, *statements.Counter) {
+	t.Helper()
+	sent := &statements.Counter{}
+	return open(t, url, db.Options{MaxConns: 4, Tracers: []pgx.QueryTracer{sent}}), sent
+}
+
+func open(t testing.TB, url string, opts db.Options) *db.Pool {
+	t.Helper()
+	pool, err := db.Open(context.Background(), url, opts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,14 +15,14 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/rs/zerolog"
-	"github.com/uptrace/bun"
 
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/graph"
 	"customerservice/httpapi"
-	"customerservice/internal/proctest"
-	"customerservice/internal/testdb"
+	"customerservice/internal/testkit/proctest"
+	"customerservice/internal/testkit/statements"
+	"customerservice/internal/testkit/testdb"
 	"customerservice/metrics"
 	"customerservice/migrations"
 	"customerservice/tracing"
@@ -33,13 +33,15 @@ const Secret = "test-secret-at-least-32-bytes-long!!"
 
 // Server is the service under test.
 type Server struct {
-	URL        string
-	App        *bun.DB // the server's pool (non-owner role, under RLS): the primary
-	Replica    *bun.DB // the server's read replica pool (Options.ReplicaURL), else nil
-	Owner      *bun.DB // the owner's pool, for inspecting what the API cannot see
-	Statements *db.StatementCounter
-	Metrics    *metrics.Metrics // served at URL/metrics, on a registry of this server's own
-	log        *proctest.Output
+	URL     string
+	App     *db.Pool // the server's pool (non-owner role, under RLS): the primary
+	Replica *db.Pool // the server's read replica pool (Options.ReplicaURL), else nil
+	Owner   *db.Pool // the owner's pool, for inspecting what the API cannot see
+	// Statements counts (and watches) every statement the server's primary pool sends,
+	// ReplicaStatements those of its replica pool (nil without one).
+	Statements, ReplicaStatements *statements.Counter
+	Metrics                       *metrics.Metrics // served at URL/metrics, on a registry of this server's own
+	log                           *proctest.Output
 }
 
 // Options change the server under test; the zero value is the production defaults, with
@@ -84,16 +86,25 @@ func NewWith(t testing.TB, opts Options) *Server {
 		poolOpts.MaxConns = 20
 	}
 	poolOpts.Tracers = append(poolOpts.Tracers, tracers...)
-	app, err := db.Open(ctx, appURL, poolOpts)
+	// counted is poolOpts with a count of the pool's statements.
+	counted := func(sent *statements.Counter) db.Options {
+		o := poolOpts
+		o.Tracers = append([]pgx.QueryTracer{sent}, poolOpts.Tracers...)
+		return o
+	}
+	sent := &statements.Counter{}
+	app, err := db.Open(ctx, appURL, counted(sent))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := m.ObservePool("app", app.DB); err != nil {
+	if err := m.ObservePool("app", app.DB.DB); err != nil {
 		t.Fatal(err)
 	}
-	var replica *bun.DB
+	var replica *db.Pool
+	var replicaSent *statements.Counter
 	if opts.ReplicaURL != "" {
-		if replica, err = db.Open(ctx, opts.ReplicaURL, poolOpts); err != nil {
+		replicaSent = &statements.Counter{}
+		if replica, err = db.Open(ctx, opts.ReplicaURL, counted(replicaSent)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -102,8 +113,6 @@ func NewWith(t testing.TB, opts Options) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	counter := &db.StatementCounter{}
-	app.AddQueryHook(counter)
 	verifier, err := auth.NewVerifier(ctx, auth.Config{Secret: Secret})
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +120,7 @@ func NewWith(t testing.TB, opts Options) *Server {
 	logs := &proctest.Output{}
 	resolver := opts.Resolver
 	if resolver == nil {
-		resolver = graph.NewResolver(handle)
+		resolver = graph.NewResolver(handle, graph.ResolverOptions{})
 	}
 	limits := opts.Limits
 	limits.Introspection = !opts.NoIntrospection
@@ -132,7 +141,8 @@ func NewWith(t testing.TB, opts Options) *Server {
 		handle.Close()
 		owner.Close()
 	})
-	return &Server{URL: hs.URL, App: app, Replica: replica, Owner: owner, Statements: counter, Metrics: m, log: logs}
+	return &Server{URL: hs.URL, App: app, Replica: replica, Owner: owner,
+		Statements: sent, ReplicaStatements: replicaSent, Metrics: m, log: logs}
 }
 
 // Logs is everything the server has logged so far (JSON lines).

@@ -20,9 +20,9 @@ import (
 // DATABASE_REPLICA_URL names in production.
 type Standby struct {
 	Cluster *pgcluster.Cluster
-	AppURL  string  // the server's login role (replicated from the primary), on the standby
-	Owner   *bun.DB // the superuser on the standby: pause and resume replay, inspect
-	primary *bun.DB // the superuser on the primary
+	AppURL  string   // the server's login role (replicated from the primary), on the standby
+	Owner   *db.Pool // the superuser on the standby: pause and resume replay, inspect
+	primary *db.Pool // the superuser on the primary
 }
 
 // NewStandby starts a hot standby of this binary's cluster on a free loopback port; it is
@@ -127,7 +127,7 @@ func (s *Standby) ResumeReplay(t testing.TB) {
 	}
 }
 
-func openPool(t testing.TB, url string) *bun.DB {
+func openPool(t testing.TB, url string) *db.Pool {
 	t.Helper()
 	pool, err := db.Open(context.Background(), url, db.Options{MaxConns: 2})
 	if err != nil {

@@ -1,8 +1,4 @@
-// Package devdb provisions a private database on a pgcluster: the embedded default of
-// `serve` (DESIGN §9) and the throwaway database of the tests. It migrates as the superuser
-// (the owner) and hands out a login role that is a member of customer_service_app, so the
-// server runs under row-level security exactly as in production.
-package devdb
+package embedded
 
 import (
 	"context"
@@ -17,7 +13,7 @@ import (
 	"customerservice/migrations"
 )
 
-// LoginRole is the role the server logs in as on a dev database.
+// LoginRole is the role the server logs in as on a provisioned database.
 const LoginRole = "customer_service"
 
 // DB is a provisioned database.
@@ -27,12 +23,16 @@ type DB struct {
 	OwnerURL string // superuser: migrations, seeding checks, test inspection
 	AppURL   string // the non-owner login role the server uses
 	Started  bool   // this call started the cluster (it was not running), or took it over: stop it when done
-	Adopted  bool   // found running with no live owner (embedded.Start): taken over, so Started too
+	Adopted  bool   // found running with no live owner (Start): taken over, so Started too
 }
 
-// Start opens (initdb on first use) and starts the cluster in dir on port if it is not
-// running, creates database name if missing, migrates it and ensures the login role.
-func Start(ctx context.Context, dir string, port int, name string, settings ...string) (*DB, error) {
+// Provision opens (initdb on first use) and starts the cluster in dir on port if it is not
+// running, creates database name if missing, migrates it and ensures the login role: the
+// embedded default's database (Start) and the throwaway databases of the tests. It migrates
+// as the superuser (the owner) and hands out a login role that is a member of
+// customer_service_app, so the server runs under row-level security exactly as in
+// production.
+func Provision(ctx context.Context, dir string, port int, name string, settings ...string) (*DB, error) {
 	c, err := pgcluster.Open(dir, port)
 	if err != nil {
 		return nil, err
@@ -77,7 +77,7 @@ func (d *DB) provision(ctx context.Context, passwordFile string) error {
 		return err
 	}
 	defer owner.Close()
-	if err := migrations.Up(ctx, owner); err != nil {
+	if err := migrations.Up(ctx, owner.DB); err != nil {
 		return err
 	}
 	if err := db.EnsureLoginRole(ctx, owner, LoginRole, password); err != nil {

@@ -1,0 +1,296 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	stdlog "log"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/rs/zerolog"
+
+	"customerservice/auth"
+	"customerservice/config"
+	"customerservice/db"
+	"customerservice/internal/embedded"
+	"customerservice/jobs"
+	"customerservice/metrics"
+	"customerservice/migrations"
+	"customerservice/seed"
+	"customerservice/tracing"
+)
+
+// WireAPI builds the HTTP API that serve runs, over what serve has started (the composition
+// root, server.go, is the one implementation).
+type WireAPI func(ctx context.Context, rt Runtime) (http.Handler, error)
+
+// Runtime is what serve has started and checked before it wires the API.
+type Runtime struct {
+	Config   config.Config
+	Log      zerolog.Logger
+	Database *db.Handle     // the primary pool and the read replica's, if any; checked
+	Secret   string         // the HS256 secret: JWT_SECRET, or the embedded one
+	Schedule *jobs.Schedule // when this replica runs the daily jobs; nil: it runs none
+	Metrics  *metrics.Metrics
+	Tracer   *tracing.Tracer // nil: tracing off
+}
+
+// serve runs the API until SIGINT or SIGTERM, then drains the requests in flight, closes the
+// pool and stops the embedded PostgreSQL if it started it. It starts what the API runs on
+// (the embedded PostgreSQL, metrics, tracing, the pools, checked), has wireAPI build the
+// API over them, listens, and runs the scheduled jobs.
+func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []string, wireAPI WireAPI) error {
+	fs := newFlags("serve")
+	allowUnsafeRole := fs.Bool("allow-unsafe-role", false, "start even when the database role is a superuser, has BYPASSRLS or owns the tables (local debugging only: organizations are then not isolated)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	log := newLogger(cfg)
+	log.Debug().Msg("starting") // signals are handled from here on
+	started := time.Now()
+
+	databaseURL, secret := cfg.DatabaseURL, cfg.JWTSecret
+	if cfg.Embedded() {
+		log.Info().Str("data_dir", cfg.DataDir).Int("port", cfg.EmbeddedPGPort).Msg("no DATABASE_URL: starting the embedded PostgreSQL")
+		pg, err := embedded.Start(ctx, cfg.DataDir, cfg.EmbeddedPGPort)
+		if err != nil {
+			return err
+		}
+		defer stopEmbedded(log, pg)
+		if pg.Adopted {
+			log.Warn().Msg("the embedded PostgreSQL was still running from a previous run that did not stop it (killed or crashed): this server now owns it and stops it on exit")
+		}
+		databaseURL = pg.AppURL
+		if secret == "" {
+			if secret, err = embedded.JWTSecret(cfg.DataDir); err != nil {
+				return err
+			}
+		}
+	}
+
+	m := metrics.New(metrics.Options{MaxOperations: cfg.MetricsMaxOperations})
+	sqlTracers := []pgx.QueryTracer{m.SQL()}
+	var tracer *tracing.Tracer
+	if cfg.Tracing() {
+		var err error
+		if tracer, err = tracing.Start(ctx, cfg.TracesProtocol); err != nil {
+			return err
+		}
+		defer flushTraces(log, tracer)
+		sqlTracers = append(sqlTracers, tracer.SQL())
+		log.Info().Str("protocol", cfg.TracesProtocol).Msg("exporting traces over OTLP")
+	}
+
+	poolOpts := db.Options{MaxConns: cfg.DBMaxConns, StatementTimeout: cfg.RequestTimeout,
+		NoPreparedStatements: !cfg.DBPreparedStatements, Tracers: sqlTracers}
+	pool, err := db.Open(ctx, databaseURL, poolOpts)
+	if err != nil {
+		return err
+	}
+	if err := m.ObservePool("app", pool.DB.DB); err != nil {
+		pool.Close()
+		return err
+	}
+	var replica *db.Pool
+	if cfg.DatabaseReplicaURL != "" {
+		if replica, err = db.Open(ctx, cfg.DatabaseReplicaURL, poolOpts); err != nil {
+			pool.Close()
+			return fmt.Errorf("DATABASE_REPLICA_URL: %w", err)
+		}
+		if err := m.ObservePool("replica", replica.DB.DB); err != nil {
+			pool.Close()
+			replica.Close()
+			return err
+		}
+		log.Info().Msg("reads of queries go to the read replica (DATABASE_REPLICA_URL), mutations to the primary")
+	}
+	database := db.NewHandle(pool, replica)
+	defer database.Close()
+	if err := database.EachPool(ctx, db.CheckRole); err != nil {
+		if !*allowUnsafeRole {
+			return err
+		}
+		log.Warn().Err(err).Msg("--allow-unsafe-role: starting anyway")
+	}
+	if pending, err := migrations.Pending(ctx, pool); err != nil {
+		return fmt.Errorf("%w (has `customer-service migrate up` run on this database?)", err)
+	} else if len(pending) > 0 {
+		return fmt.Errorf("the database is missing %d migration(s) (%s): run `customer-service migrate up` with MIGRATE_DATABASE_URL set to the tables' owner, then start again",
+			len(pending), strings.Join(pending, ", "))
+	}
+	if replica != nil {
+		if err := migrations.Current(ctx, replica); err != nil {
+			return fmt.Errorf("the read replica (DATABASE_REPLICA_URL) cannot serve: %w; it must be a streaming replica of DATABASE_URL's database that has replayed its migrations", err)
+		}
+	}
+	if cfg.Embedded() {
+		loaded, err := seed.Demo(ctx, pool.DB)
+		if err != nil {
+			return err
+		}
+		if loaded {
+			log.Info().Int("customers", seed.DemoCustomers).Str("org_id", seed.DemoOrg.String()).Msg("loaded the demo organization")
+		}
+	}
+
+	var schedule *jobs.Schedule // nil: this replica does not run the scheduled jobs
+	if cfg.JobsEnabled {
+		schedule = &jobs.Schedule{At: cfg.JobsDailyAt}
+	}
+	api, err := wireAPI(ctx, Runtime{Config: cfg, Log: log, Database: database, Secret: secret,
+		Schedule: schedule, Metrics: m, Tracer: tracer})
+	if err != nil {
+		return err
+	}
+	if cfg.MetricsAddr != "" {
+		stopMetrics, err := serveMetrics(log, cfg.MetricsAddr, m.Handler())
+		if err != nil {
+			return err
+		}
+		defer stopMetrics()
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       cfg.RequestTimeout + 5*time.Second,
+		WriteTimeout:      cfg.RequestTimeout + 5*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          stdlog.New(log, "", 0),
+	}
+	var scheduler *jobs.Scheduler
+	if schedule != nil {
+		// Its own small pool: the jobs' statements may take longer than REQUEST_TIMEOUT, the
+		// statement_timeout of the API's pool. Opened before the banner, so that from then on
+		// a signal only ever meets the shutdown below.
+		jobsPool, err := db.Open(ctx, databaseURL, db.Options{MaxConns: 4})
+		if err != nil {
+			return err
+		}
+		defer jobsPool.Close()
+		scheduler = jobs.NewScheduler(jobsPool, jobs.Options{
+			Schedule: *schedule, StaleAfter: cfg.JobsStaleAfter, Grace: drainTimeout, Log: log,
+		})
+	}
+	listener, err := net.Listen("tcp", fmt.Sprintf(":%d", cfg.Port))
+	if err != nil {
+		return fmt.Errorf("PORT=%d: %w", cfg.Port, err)
+	}
+	log.Info().Int("port", cfg.Port).Dur("startup_ms", time.Since(started)).Msg("serving GraphQL at /graphql")
+	if cfg.Embedded() {
+		if err := printWelcome(os.Stdout, cfg, secret); err != nil {
+			return err
+		}
+	}
+
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(listener) }()
+	scheduled := make(chan struct{})
+	if scheduler != nil {
+		go func() { defer close(scheduled); scheduler.Run(ctx) }()
+	} else {
+		log.Info().Msg("JOBS_ENABLED=false: this replica does not run the scheduled jobs")
+		close(scheduled)
+	}
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	stopSignals() // a second Ctrl-C ends the process at once
+	log.Info().Msg("shutting down: finishing the requests in flight and the job running, if any")
+	// A job still running after drainTimeout is cancelled and recorded as failed, in moments.
+	jobsStopped := time.After(drainTimeout + 5*time.Second)
+	drain, cancel := context.WithTimeout(context.Background(), drainTimeout)
+	defer cancel()
+	if err := srv.Shutdown(drain); err != nil {
+		log.Warn().Err(err).Msg("requests still running at shutdown")
+	}
+	select {
+	case <-scheduled:
+	case <-jobsStopped:
+		log.Error().Msg("the scheduled job did not stop in time; its claim goes stale and another replica takes it over")
+	}
+	return nil
+}
+
+// drainTimeout is how long shutdown waits for the requests in flight and for a scheduled
+// job in progress (within the 30 s a container orchestrator usually grants).
+const drainTimeout = 20 * time.Second
+
+// serveMetrics serves /metrics alone on addr (METRICS_ADDR), until stop.
+func serveMetrics(log zerolog.Logger, addr string, h http.Handler) (stop func(), err error) {
+	listener, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("METRICS_ADDR=%s: %w", addr, err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second, WriteTimeout: 30 * time.Second,
+		ErrorLog: stdlog.New(log, "", 0)}
+	go func() {
+		if err := srv.Serve(listener); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Error().Err(err).Msg("metrics listener stopped")
+		}
+	}()
+	log.Info().Str("addr", addr).Msg("serving /metrics")
+	return func() { _ = srv.Close() }, nil
+}
+
+// flushTraces exports the spans still buffered, waiting a few seconds at most.
+func flushTraces(log zerolog.Logger, t *tracing.Tracer) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := t.Shutdown(ctx); err != nil {
+		log.Warn().Err(err).Msg("could not export the last traces")
+	}
+}
+
+func newLogger(cfg config.Config) zerolog.Logger {
+	var w io.Writer = os.Stderr
+	if cfg.LogFormat == "console" {
+		w = zerolog.ConsoleWriter{Out: os.Stderr, TimeFormat: time.TimeOnly}
+	}
+	return zerolog.New(w).Level(cfg.LogLevel).With().Timestamp().Logger()
+}
+
+func stopEmbedded(log zerolog.Logger, pg *embedded.DB) {
+	if !pg.Started {
+		log.Info().Msg("the embedded PostgreSQL was started by another process that is still running (such as another serve on this DATA_DIR): leaving it running")
+		return
+	}
+	if err := embedded.Stop(pg); err != nil {
+		log.Error().Err(err).Msg("stop the embedded PostgreSQL")
+		return
+	}
+	log.Info().Msg("stopped the embedded PostgreSQL")
+}
+
+// devTokenTTL is how long the token printed at an embedded start stays valid.
+const devTokenTTL = 30 * 24 * time.Hour
+
+// printWelcome tells the person who ran the embedded default where to go and how to call.
+func printWelcome(w io.Writer, cfg config.Config, secret string) error {
+	p := auth.Principal{UserID: seed.DemoUser, OrganizationID: seed.DemoOrg, Roles: []auth.Role{auth.Admin}}
+	tok, err := auth.Mint(secret, p, devTokenTTL, cfg.JWTIssuer, cfg.JWTAudience)
+	if err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(w, `
+Customer Service is running on its embedded PostgreSQL (data in %s).
+
+  GraphiQL  http://localhost:%d/
+  Token     %s
+            (admin of the demo organization %s, valid 30 days)
+
+In GraphiQL, open Headers (bottom left) and paste: {"Authorization": "Bearer %s"}
+
+`, cfg.DataDir, cfg.Port, tok, seed.DemoOrg, tok)
+	return err
+}
