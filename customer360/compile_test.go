@@ -196,7 +196,7 @@ func TestCompile_RefusesBadArgumentsAtTheirField(t *testing.T) {
 			{Name: "usages", Alias: "u", Args: map[string]any{"after": "'; DROP TABLE x; --"},
 				Selection: []Field{{Name: "totalCount", Alias: "n"}}}}}}, ".ca.u"},
 		"a cursor of another list": {[]Field{{Name: "purchases", Alias: "p",
-			Args: map[string]any{"after": paging.Cursor{Order: "created_at:desc", Key: time.Now().Format(time.RFC3339Nano), ID: uuid.New()}.String()},
+			Args:      map[string]any{"after": paging.Cursor{Order: "created_at:desc", Key: time.Now().Format(time.RFC3339Nano), ID: uuid.New()}.String()},
 			Selection: []Field{{Name: "totalCount", Alias: "n"}}}}, ".p"},
 	} {
 		_, _, err := compileOne(t, "Customer", tc.sel)
