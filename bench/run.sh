@@ -58,8 +58,10 @@ if ! "${PSQL[@]}" -d postgres -c 'select 1' >/dev/null 2>&1; then
 fi
 
 # ---- our binary, schema (our migrations) and data (once) -------------------------------------
-log "building the server"
-(cd "$root" && go build -o "$w/customer-service" .)
+# BENCH_SRC=/path/to/another/checkout bench/run.sh: measure that checkout's server instead (a
+# change's before and after, on the same data in one sitting).
+log "building the server from ${BENCH_SRC:-$root}"
+(cd "${BENCH_SRC:-$root}" && go build -o "$w/customer-service" .)
 OWNER_URL="postgres://postgres@127.0.0.1:$PGPORT/bench?sslmode=disable"
 "${PSQL[@]}" -d postgres -tAc "select 1 from pg_database where datname = 'bench'" | grep -q 1 ||
   "${PSQL[@]}" -d postgres -c 'create database bench'

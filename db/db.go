@@ -95,7 +95,7 @@ func pgxConfig(url string, opts Options) (*pgx.ConnConfig, error) {
 
 // InOrg runs fn in a short transaction whose first statement sets
 // app.current_organization_id transaction-locally (§7), so nothing leaks through a pooled
-// connection. Each service call (or loader batch) takes its own: gqlgen resolves fields
+// connection. Each service call takes its own: gqlgen resolves fields
 // concurrently and a transaction must not be shared by goroutines.
 func InOrg(ctx context.Context, db bun.IDB, org uuid.UUID, readOnly bool, fn func(ctx context.Context, tx bun.Tx) error) error {
 	if org == uuid.Nil {

@@ -132,7 +132,7 @@ func anotherOrganizationSeesAndChangesNothing(t *testing.T, srv *apitest.Server)
 }
 
 // §7 under load: two organizations' requests interleaved on many goroutines — reads of
-// every path (the 360 pipeline, lists, search, stats, loaders) and writes with payloads —
+// every path (the 360 statement, lists, search, stats) and writes with payloads —
 // share the server's pool connections; no response ever holds the other organization's
 // data, and no write reaches it.
 func TestIsolation_InterleavedOrganizationsUnderConcurrency(t *testing.T) {
@@ -164,7 +164,7 @@ func interleavedOrganizationsStayApart(t *testing.T, srv *apitest.Server) {
 		}
 	}
 	requests := []func(me, other *tenant, n int) (query string, vars map[string]any, check func(data map[string]any) error){
-		// A page of 360s (pipeline + primed loaders).
+		// A page of 360s (one statement).
 		func(me, _ *tenant, _ int) (string, map[string]any, func(map[string]any) error) {
 			return `{ customers(first: 100) { totalCount nodes { id lastName loyaltyAccount { pointsBalance } addresses { city } } } }`, nil,
 				func(d map[string]any) error { return wantNumber(d, "customers.totalCount", perOrg) }

@@ -130,7 +130,7 @@ func TestLoyaltyAccount_NextTierIsNullAtPlatinum(t *testing.T) {
 	}
 }
 
-// The Customer 360 page reads loyalty through loaders: 50 customers with their accounts'
+// The Customer 360 page reads loyalty in its one statement: 50 customers with their accounts'
 // last transactions, expiring points, tier progress and purchases cost the same
 // statements as 5.
 func TestLoyalty_Customer360PageCostsAFixedNumberOfStatements(t *testing.T) {

@@ -35,7 +35,7 @@ func TestReplica_QueriesReadTheReplicaMutationsThePrimary(t *testing.T) {
 	const viewFields = `fullName loyaltyAccount { pointsBalance } addresses { city }`
 	var customerID uuid.UUID
 
-	// A mutation whose payload reads the customer's relations (loaders): all on the primary.
+	// A mutation whose payload renders the customer's relations: all on the primary.
 	p, r := sent(func() {
 		var out struct {
 			CreateCustomer struct {

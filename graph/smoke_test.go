@@ -37,7 +37,7 @@ func TestGraphQL_RequiresAToken(t *testing.T) {
 	}
 }
 
-func TestCustomer_ReadsThe360ThroughLoaders(t *testing.T) {
+func TestCustomer_ReadsThe360(t *testing.T) {
 	t.Parallel()
 	srv := apitest.New(t)
 	c := srv.NewOrg(t, auth.Viewer)

@@ -1,7 +1,7 @@
 // Package metrics owns the service's Prometheus metrics (DESIGN §9, /metrics): GraphQL
-// requests by operation and outcome, errors by code, SQL statements, loader batches and the
-// connection pool. It holds the collectors and the hooks that feed them — an HTTP middleware
-// and a gqlgen extension for /graphql, a pgx tracer, a loader observer — and serves them
+// requests by operation and outcome, errors by code, SQL statements and the connection
+// pool. It holds the collectors and the hooks that feed them — an HTTP middleware
+// and a gqlgen extension for /graphql, a pgx tracer — and serves them
 // together with what other packages register on prometheus.DefaultRegisterer.
 //
 // Label values are bounded: operation names come from clients, so only valid names are kept,

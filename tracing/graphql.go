@@ -14,7 +14,7 @@ import (
 
 // GraphQL is the gqlgen extension that traces an operation (a span such as
 // "query Customer360") and each of its root fields ("Query.customer"); what those fields
-// read — loader batches, SQL — hangs under them. Nested fields get no span of their own: a
+// read — its SQL — hangs under them. Nested fields get no span of their own: a
 // page of customers has thousands. The request's log line gets the trace id.
 func (t *Tracer) GraphQL() graphql.HandlerExtension { return graphqlExtension{t.tracer} }
 

@@ -1,6 +1,6 @@
 // Package tracing sends OpenTelemetry traces of the service's requests to an OTLP collector:
 // per request one trace, holding the HTTP request, the GraphQL operation and its root fields,
-// the dataloader batches and the SQL statements (bun's and the pipelined reads' alike, traced
+// and the SQL statements (bun's and the pipelined reads' alike, traced
 // at the pgx level). It is off unless the standard OTEL_* variables name an exporter (see
 // config), and off it installs nothing: no wrapper, no extension, no tracer.
 //

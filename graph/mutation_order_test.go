@@ -7,8 +7,7 @@ import (
 )
 
 // §8: the root fields of a mutation run one after another, and each one's payload reads the
-// state after its own write — not what an earlier root field of the same operation loaded
-// into the request's loaders.
+// state after its own write — not what an earlier root field of the same operation read.
 
 func TestMutation_EachLoyaltyRootFieldReadsWhatTheOnesBeforeItWrote(t *testing.T) {
 	t.Parallel()
