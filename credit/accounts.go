@@ -37,11 +37,11 @@ type OpenAccount struct {
 // or inactive customer cannot be charged, which chargeCredit enforces.
 func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccount, error) {
 	var errs apperr.List
-	if err := checkLimit(in.CreditLimit, inputField("creditLimit")); err != nil {
+	if err := checkLimit(in.CreditLimit, []string{"creditLimit"}); err != nil {
 		errs = append(errs, err)
 	}
 	if in.PaymentTermDays < 1 || in.PaymentTermDays > 365 {
-		errs = append(errs, apperr.OnField(apperr.Invalid, inputField("paymentTermDays"), "must be between 1 and 365 days"))
+		errs = append(errs, apperr.OnField(apperr.Invalid, []string{"paymentTermDays"}, "must be between 1 and 365 days"))
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -54,13 +54,13 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 		err := tx.NewSelect().Model(&c).Column("customer_id", "customer_type").
 			Where("c.customer_id = ?", in.CustomerID).For("SHARE").Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.OnField(apperr.NotFound, inputField("customerId"), "no customer with this id")
+			return apperr.OnField(apperr.NotFound, []string{"customerId"}, "no customer with this id")
 		}
 		if err != nil {
 			return fmt.Errorf("read customer: %w", err)
 		}
 		if c.CustomerType != models.CustomerTypeB2B {
-			return apperr.OnField(apperr.Invalid, inputField("customerId"), "only B2B customers can have a credit account")
+			return apperr.OnField(apperr.Invalid, []string{"customerId"}, "only B2B customers can have a credit account")
 		}
 		acc = models.CreditAccount{
 			ID:              uuid.New(),
@@ -81,7 +81,7 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 				Where("ca.customer_id = ?", in.CustomerID).Scan(ctx, &status); err != nil {
 				return fmt.Errorf("read existing credit account: %w", err)
 			}
-			return apperr.OnField(apperr.InvalidState, inputField("customerId"),
+			return apperr.OnField(apperr.InvalidState, []string{"customerId"},
 				"the customer already has a credit account, which is %s", upper(status))
 		}
 		return audit.Record(ctx, tx, p, audit.Entry{

@@ -38,8 +38,5 @@ func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx bun
 	return db.Write(ctx, s.db, fn)
 }
 
-// inputField is the path of a field of a mutation's `input` argument.
-func inputField(name string) []string { return []string{"input", name} }
-
 // upper is how a stored status is named in messages: as the API spells it (§8).
 func upper[S ~string](s S) string { return strings.ToUpper(string(s)) }

@@ -66,7 +66,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, ch CustomerChanges) 
 				return fmt.Errorf("read credit account: %w", err)
 			}
 			if open {
-				return apperr.OnField(apperr.InvalidState, inputField("customerType"),
+				return apperr.OnField(apperr.InvalidState, []string{"customerType"},
 					"the customer has a credit account, which only B2B customers can hold; cancel it first")
 			}
 		}
@@ -155,11 +155,11 @@ func customerWriteError(err error) error {
 	constraint, _ := db.IsUniqueViolation(err)
 	switch constraint {
 	case "customers_email_key":
-		return apperr.OnField(apperr.Taken, inputField("email"), "another customer of the organization has this email")
+		return apperr.OnField(apperr.Taken, []string{"email"}, "another customer of the organization has this email")
 	case "customers_phone_key":
-		return apperr.OnField(apperr.Taken, inputField("phone"), "another customer of the organization has this phone")
+		return apperr.OnField(apperr.Taken, []string{"phone"}, "another customer of the organization has this phone")
 	case "customers_document_key":
-		return apperr.OnField(apperr.Taken, inputField("documentNumber"), "another customer of the organization has this document")
+		return apperr.OnField(apperr.Taken, []string{"documentNumber"}, "another customer of the organization has this document")
 	}
 	return fmt.Errorf("write customer: %w", err)
 }

@@ -148,9 +148,9 @@ func (ch ProgramChanges) validate() error {
 		switch {
 		case v == nil:
 		case v.IsNegative() || v.GreaterThan(max):
-			errs = append(errs, apperr.OnField(apperr.Invalid, inputField(name), "%s must be between 0 and %s", name, max))
+			errs = append(errs, apperr.OnField(apperr.Invalid, []string{name}, "%s must be between 0 and %s", name, max))
 		case !v.Equal(v.Round(places)):
-			errs = append(errs, apperr.OnField(apperr.Invalid, inputField(name), "%s has at most %d decimals", name, places))
+			errs = append(errs, apperr.OnField(apperr.Invalid, []string{name}, "%s has at most %d decimals", name, places))
 		}
 	}
 	rate("pointsPerCurrencyUnit", ch.PointsPerCurrencyUnit, maxPointsRate, 4)
@@ -160,7 +160,7 @@ func (ch ProgramChanges) validate() error {
 	rate("multiplierPlatinum", ch.MultiplierPlatinum, maxMultiplier, 2)
 	between := func(name string, v *int, lo, hi int) {
 		if v != nil && (*v < lo || *v > hi) {
-			errs = append(errs, apperr.OnField(apperr.Invalid, inputField(name), "%s must be between %d and %d", name, lo, hi))
+			errs = append(errs, apperr.OnField(apperr.Invalid, []string{name}, "%s must be between %d and %d", name, lo, hi))
 		}
 	}
 	between("thresholdSilver", ch.ThresholdSilver, 1, maxThreshold)
@@ -185,7 +185,7 @@ func validThresholds(p *models.LoyaltyProgram, ch ProgramChanges) error {
 		if !highGiven && lowGiven {
 			field = lowName
 		}
-		errs = append(errs, apperr.OnField(apperr.Invalid, inputField(field),
+		errs = append(errs, apperr.OnField(apperr.Invalid, []string{field},
 			"thresholds must increase: %s (%d) must be below %s (%d)", lowName, low, highName, high))
 	}
 	pair("thresholdSilver", p.ThresholdSilver, ch.ThresholdSilver != nil, "thresholdGold", p.ThresholdGold, ch.ThresholdGold != nil)

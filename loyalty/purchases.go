@@ -56,7 +56,7 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 	errs = append(errs, amount("amount", in.Amount)...)
 	errs = append(errs, text("channel", channel, 0, 30)...)
 	if in.OccurredAt != nil && in.OccurredAt.After(time.Now().Add(clockSkew)) {
-		errs = append(errs, apperr.OnField(apperr.Invalid, inputField("occurredAt"), "occurredAt must not be in the future"))
+		errs = append(errs, apperr.OnField(apperr.Invalid, []string{"occurredAt"}, "occurredAt must not be in the future"))
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -84,7 +84,7 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		if out, err = replay(ctx, tx); err != nil || out != nil {
 			return err
 		}
-		field := inputField("customerId")
+		field := []string{"customerId"}
 		c, err := lockCustomer(ctx, tx, in.CustomerID, field, "NO KEY UPDATE")
 		if err != nil {
 			return err
@@ -110,10 +110,10 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		if acc != nil {
 			earned := earnPoints(prog, acc.Tier, in.Amount)
 			if !earned.LessThanOrEqual(decimal.NewFromInt(int64(maxInt32 - max(acc.PointsBalance, acc.LifetimePoints)))) {
-				return apperr.OnField(apperr.Invalid, inputField("amount"), "the purchase would earn more points than an account can hold")
+				return apperr.OnField(apperr.Invalid, []string{"amount"}, "the purchase would earn more points than an account can hold")
 			}
 			if !acc.TotalSpent.Add(in.Amount).LessThan(maxAmount) {
-				return apperr.OnField(apperr.Invalid, inputField("amount"), "the customer's total spent would exceed what an account can hold")
+				return apperr.OnField(apperr.Invalid, []string{"amount"}, "the customer's total spent would exceed what an account can hold")
 			}
 			points = int(earned.IntPart())
 			if to, err = upgradeTo(ctx, tx, prog, acc, points); err != nil {
@@ -236,13 +236,13 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 		p := new(models.Purchase)
 		err = tx.NewSelect().Model(p).Where("p.order_id = ?", in.OrderID).For("UPDATE").Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.OnField(apperr.NotFound, inputField("orderId"), "no purchase with this orderId")
+			return apperr.OnField(apperr.NotFound, []string{"orderId"}, "no purchase with this orderId")
 		}
 		if err != nil {
 			return fmt.Errorf("lock purchase: %w", err)
 		}
 		if remains := p.Amount.Sub(p.RefundedAmount); in.Amount.GreaterThan(remains) {
-			return apperr.OnField(apperr.Invalid, inputField("amount"),
+			return apperr.OnField(apperr.Invalid, []string{"amount"},
 				"at most %s of this purchase remains to refund", remains.StringFixed(2))
 		}
 		acc, _, err := lockAccount(ctx, tx, p.CustomerID)
@@ -345,11 +345,11 @@ const maxInt32 = 1<<31 - 1
 func amount(name string, d decimal.Decimal) apperr.List {
 	switch {
 	case !d.IsPositive():
-		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s must be greater than zero", name)}
+		return apperr.List{apperr.OnField(apperr.Invalid, []string{name}, "%s must be greater than zero", name)}
 	case !d.Equal(d.Round(2)):
-		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s has at most two decimals", name)}
+		return apperr.List{apperr.OnField(apperr.Invalid, []string{name}, "%s has at most two decimals", name)}
 	case !d.LessThan(maxAmount):
-		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s must be below 10000000000", name)}
+		return apperr.List{apperr.OnField(apperr.Invalid, []string{name}, "%s must be below 10000000000", name)}
 	}
 	return nil
 }

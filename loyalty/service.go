@@ -47,7 +47,4 @@ func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx bun
 // race on the unique index): the caller then reads and returns the original result (§8).
 var errReplay = errors.New("loyalty: idempotency key already used")
 
-// inputField is the path of a field of a mutation's `input` argument.
-func inputField(name string) []string { return []string{"input", name} }
-
 func ptr[T any](v T) *T { return &v }
