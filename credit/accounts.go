@@ -36,6 +36,9 @@ type OpenAccount struct {
 // INVALID_STATE naming that status. The customer's status does not matter here: a blocked
 // or inactive customer cannot be charged, which chargeCredit enforces.
 func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccount, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	var errs apperr.List
 	if err := checkLimit(in.CreditLimit, []string{"creditLimit"}); err != nil {
 		errs = append(errs, err)
@@ -101,6 +104,9 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 
 // Approve approves a pending account; the caller is recorded as the approver (§5).
 func (s *Service) Approve(ctx context.Context, id uuid.UUID, notes *string) (*models.CreditAccount, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	n, verr := optionalText(notes, maxNotes, []string{"notes"})
 	if verr != nil {
 		return nil, verr
@@ -121,6 +127,9 @@ func (s *Service) Approve(ctx context.Context, id uuid.UUID, notes *string) (*mo
 // Suspend closes an approved account to charges until it is reinstated; a reason is
 // required. Payments are still accepted.
 func (s *Service) Suspend(ctx context.Context, id uuid.UUID, reason string) (*models.CreditAccount, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	r, verr := optionalText(&reason, maxReason, []string{"reason"})
 	if verr != nil {
 		return nil, verr
@@ -144,6 +153,9 @@ func (s *Service) Suspend(ctx context.Context, id uuid.UUID, reason string) (*mo
 // describing the last suspension (the schema documents them as "last"); the audit log
 // holds every one.
 func (s *Service) Reinstate(ctx context.Context, id uuid.UUID) (*models.CreditAccount, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	return s.transition(ctx, id, "credit.reinstate", func(acc *models.CreditAccount, _ auth.Principal) ([]set, map[string]any, error) {
 		if acc.Status != models.CreditStatusSuspended {
 			return nil, nil, wrongStatus("reinstated", acc.Status, models.CreditStatusSuspended)
@@ -155,6 +167,9 @@ func (s *Service) Reinstate(ctx context.Context, id uuid.UUID) (*models.CreditAc
 // Cancel closes an account for good: from pending, approved or suspended, and only when
 // nothing is outstanding (credit_used = 0), §5.
 func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason *string) (*models.CreditAccount, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	r, verr := optionalText(reason, maxReason, []string{"reason"})
 	if verr != nil {
 		return nil, verr
@@ -181,6 +196,9 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason *string) (*mo
 // account's state is fine), naming the credit used. The audit row holds the old and the
 // new limit; the same limit again writes only that row, with no changed fields (§8).
 func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.Decimal) (*models.CreditAccount, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	field := []string{"creditLimit"}
 	if verr := checkLimit(limit, field); verr != nil {
 		return nil, verr

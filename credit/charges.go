@@ -38,6 +38,9 @@ type Charge struct {
 // full or suspended by now); the same orderId with another amount is IDEMPOTENCY_CONFLICT.
 // A replay writes no audit row: nothing changed.
 func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount, *models.CreditUsage, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, nil, err
+	}
 	var errs apperr.List
 	if err := checkKey(in.OrderID, []string{"orderId"}); err != nil {
 		errs = append(errs, err)
@@ -188,6 +191,9 @@ func replayCharge(ctx context.Context, tx bun.Tx, accountID uuid.UUID, in Charge
 // still add up). A paid or cancelled charge is INVALID_STATE. Allowed whatever the
 // account's or customer's status: releasing never adds risk.
 func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.CreditAccount, *models.CreditUsage, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, nil, err
+	}
 	var (
 		acc   models.CreditAccount
 		usage models.CreditUsage

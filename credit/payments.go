@@ -41,6 +41,9 @@ type Payment struct {
 // IDEMPOTENCY_CONFLICT. A replay without a date matches the original whatever its date, so
 // retrying a dateless payment the next day is still safe.
 func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.CreditAccount, *models.CreditPayment, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, nil, err
+	}
 	var errs apperr.List
 	if err := checkAmount(in.Amount, []string{"amount"}); err != nil {
 		errs = append(errs, err)

@@ -30,7 +30,13 @@ func NewService(h *db.Handle) *Service { return &Service{db: h} }
 // and with the daily job (decisions-credit.md).
 const today = "(now() AT TIME ZONE 'UTC')::date"
 
+// read runs fn in a read-only transaction of the caller's organization. Every read needs
+// the viewer role (§7): the methods that read check it first, and so does read, for the
+// batched reads of the Customer 360 that call it.
 func (s *Service) read(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	if err := auth.Require(ctx, auth.Viewer); err != nil {
+		return err
+	}
 	return db.Read(ctx, s.db, fn)
 }
 

@@ -36,6 +36,9 @@ const (
 // changes nothing and succeeds (a retry is safe, §8); that call is audited too, with no
 // changed fields.
 func (s *Service) Erase(ctx context.Context, id uuid.UUID) (*models.Customer, error) {
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return nil, err
+	}
 	var c models.Customer
 	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		if err := lockCustomer(ctx, tx, id, []string{"id"}, &c); err != nil {

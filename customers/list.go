@@ -13,6 +13,7 @@ import (
 	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"customerservice/apperr"
+	"customerservice/auth"
 	"customerservice/models"
 )
 
@@ -244,6 +245,9 @@ type listRow struct {
 // List returns one page of the customers that match, with keyset cursors (§8): no OFFSET,
 // so pages stay stable while customers are added.
 func (s *Service) List(ctx context.Context, p ListParams) (*Page, error) {
+	if err := auth.Require(ctx, auth.Viewer); err != nil {
+		return nil, err
+	}
 	if p.Order.Field == "" {
 		p.Order = DefaultOrder
 	}

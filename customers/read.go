@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"customerservice/auth"
 	"customerservice/models"
 )
 
@@ -27,11 +28,17 @@ type Lookup struct {
 // organization's customer is indistinguishable from a missing one, §7), and the relations
 // l includes.
 func (s *Service) Get(ctx context.Context, id uuid.UUID, l Lookup) (*models.Customer, Related, error) {
+	if err := auth.Require(ctx, auth.Viewer); err != nil {
+		return nil, Related{}, err
+	}
 	return s.getBy(ctx, l, []any{id.String()}, func(q *bun.SelectQuery) *bun.SelectQuery { return q.Where("c.customer_id = $1") })
 }
 
 // ByEmail returns the customer with the email (compared normalized), or nil.
 func (s *Service) ByEmail(ctx context.Context, email string, l Lookup) (*models.Customer, Related, error) {
+	if err := auth.Require(ctx, auth.Viewer); err != nil {
+		return nil, Related{}, err
+	}
 	e, ok := NormalizeEmail(email)
 	if !ok {
 		return nil, Related{}, nil
@@ -41,6 +48,9 @@ func (s *Service) ByEmail(ctx context.Context, email string, l Lookup) (*models.
 
 // ByPhone returns the customer with the phone (compared in E.164), or nil.
 func (s *Service) ByPhone(ctx context.Context, phone string, l Lookup) (*models.Customer, Related, error) {
+	if err := auth.Require(ctx, auth.Viewer); err != nil {
+		return nil, Related{}, err
+	}
 	p, ok := NormalizePhone(phone, DefaultRegion)
 	if !ok {
 		return nil, Related{}, nil
@@ -50,6 +60,9 @@ func (s *Service) ByPhone(ctx context.Context, phone string, l Lookup) (*models.
 
 // ByDocument returns the customer with the document, or nil.
 func (s *Service) ByDocument(ctx context.Context, docType models.DocumentType, number string, l Lookup) (*models.Customer, Related, error) {
+	if err := auth.Require(ctx, auth.Viewer); err != nil {
+		return nil, Related{}, err
+	}
 	n := normalizeDocumentNumber(number)
 	return s.getBy(ctx, l, []any{string(docType), n}, func(q *bun.SelectQuery) *bun.SelectQuery {
 		return q.Where("c.document_type = $1").Where("c.document_number = $2")

@@ -21,6 +21,9 @@ import (
 // normalized, a duplicate email, phone or document is TAKEN, and the creation is audited
 // with the columns the input set to other than their defaults.
 func (s *Service) Create(ctx context.Context, in NewCustomer) (*models.Customer, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	c := newCustomerRow()
 	changed, err := in.changes().applyTo(&c)
 	if err != nil {
@@ -46,6 +49,9 @@ func (s *Service) Create(ctx context.Context, in NewCustomer) (*models.Customer,
 // cleared (§8). Only the columns whose value changes are written and audited. An erased
 // customer is INVALID_STATE.
 func (s *Service) Update(ctx context.Context, id uuid.UUID, ch CustomerChanges) (*models.Customer, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	var c models.Customer
 	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		if err := lockCustomer(ctx, tx, id, []string{"id"}, &c); err != nil {
@@ -87,6 +93,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, ch CustomerChanges) 
 // characters) is required for inactive and blocked; it is stored as status_reason, which a
 // change without a reason clears. An erased customer is INVALID_STATE.
 func (s *Service) SetStatus(ctx context.Context, id uuid.UUID, status models.CustomerStatus, reason *string) (*models.Customer, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	r, err := statusReason(status, reason)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"customerservice/auth"
 	"customerservice/db"
 )
 
@@ -54,6 +55,9 @@ type JobRunResult struct {
 // organization's results are read (row-level security, and the filter); the runs
 // themselves are global and hold no tenant's data.
 func (s *Service) Jobs(ctx context.Context) ([]JobState, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	p, err := db.Caller(ctx)
 	if err != nil {
 		return nil, err

@@ -30,6 +30,9 @@ type PointsResult struct {
 // customer already has (recorded while the program did not auto-enroll); their points are
 // not earned after the fact.
 func (s *Service) Enroll(ctx context.Context, customerID uuid.UUID) (*models.LoyaltyAccount, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	var acc *models.LoyaltyAccount
 	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		if _, err := lockCustomer(ctx, tx, customerID, []string{"customerId"}, "SHARE"); err != nil {
@@ -222,6 +225,9 @@ type Redemption struct {
 // change, so concurrent redemptions never drive the balance negative. Unique by
 // (referenceType, referenceId) in the organization (§8).
 func (s *Service) Redeem(ctx context.Context, in Redemption) (*PointsResult, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	desc := trimmed(in.Description)
 	var errs apperr.List
 	if in.Points < 1 {
@@ -295,6 +301,9 @@ type Bonus struct {
 // like earned points and counts toward tiers, so it can upgrade the tier (§4). Unique by
 // referenceId per account: one campaign id rewards many customers, each once.
 func (s *Service) AwardBonus(ctx context.Context, in Bonus) (*PointsResult, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	reason := trimmed(&in.Reason)
 	var errs apperr.List
 	if in.Points < 1 {
@@ -369,6 +378,9 @@ type Adjustment struct {
 // oldest lots first. Taking points from a blocked customer is allowed; giving is not. It
 // has no idempotency key (the contract gives none): each call is a new adjustment.
 func (s *Service) Adjust(ctx context.Context, in Adjustment) (*PointsResult, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	reason := trimmed(&in.Reason)
 	var errs apperr.List
 	if in.Points == 0 {

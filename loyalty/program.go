@@ -19,6 +19,9 @@ import (
 // Program returns the organization's settings, creating them with §4's defaults (the
 // column defaults of loyalty_programs) the first time they are needed.
 func (s *Service) Program(ctx context.Context) (*models.LoyaltyProgram, error) {
+	if err := auth.Require(ctx, auth.Viewer); err != nil {
+		return nil, err
+	}
 	var prog *models.LoyaltyProgram
 	err := s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
@@ -107,6 +110,9 @@ var (
 // apply to what happens next: lots keep their expiry, tiers their dates. An update that
 // changes nothing writes only its audit row, with no changed fields.
 func (s *Service) UpdateProgram(ctx context.Context, ch ProgramChanges) (*models.LoyaltyProgram, error) {
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return nil, err
+	}
 	if err := ch.validate(); err != nil {
 		return nil, err
 	}

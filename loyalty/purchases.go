@@ -50,6 +50,9 @@ var (
 // cross a threshold. A customer not enrolled (no auto-enroll) gets the purchase stored
 // without points. A blocked customer: CUSTOMER_BLOCKED and nothing stored.
 func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*PurchaseResult, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	channel := trimmed(in.Channel)
 	var errs apperr.List
 	errs = append(errs, key("orderId", in.OrderID, 100)...)
@@ -202,6 +205,9 @@ type NewRefund struct {
 // points of tiers. Its metadata names the order, which is what ties it to the earn. The
 // account's total spent falls by the amount; total purchases stays.
 func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResult, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	var errs apperr.List
 	errs = append(errs, key("orderId", in.OrderID, 100)...)
 	errs = append(errs, key("refundId", in.RefundID, 100)...)
