@@ -111,7 +111,7 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		}
 		points, to := 0, models.Tier("")
 		if acc != nil {
-			earned := earnPoints(prog, acc.Tier, in.Amount)
+			earned := EarnPoints(prog, acc.Tier, in.Amount)
 			if !earned.LessThanOrEqual(decimal.NewFromInt(int64(maxInt32 - max(acc.PointsBalance, acc.LifetimePoints)))) {
 				return apperr.OnField(apperr.Invalid, []string{"amount"}, "the purchase would earn more points than an account can hold")
 			}
@@ -257,9 +257,7 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 		}
 		reverse := 0
 		if acc != nil {
-			refunded := p.RefundedAmount.Add(in.Amount)
-			target := int(decimal.NewFromInt(int64(p.PointsEarned)).Mul(refunded).Div(p.Amount).Floor().IntPart())
-			reverse = max(0, min(target-p.PointsReversed, acc.PointsBalance))
+			reverse = RefundReversal(p, in.Amount, acc.PointsBalance)
 		}
 		r := &models.PurchaseRefund{
 			RefundID: in.RefundID, OrganizationID: pr.OrganizationID, PurchaseID: p.ID, Amount: in.Amount, PointsReversed: reverse,
