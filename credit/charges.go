@@ -214,7 +214,7 @@ func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.Credit
 		res, err := tx.NewUpdate().Model(&usage).
 			Set("status = ?", models.UsageCancelled).
 			Where("cu.usage_id = ?", id).
-			Where("cu.status IN (?)", bun.In([]models.CreditUsageStatus{models.UsagePending, models.UsageOverdue})).
+			Where("cu.status IN (?)", bun.List([]models.CreditUsageStatus{models.UsagePending, models.UsageOverdue})).
 			Returning("*").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("cancel credit usage: %w", err)

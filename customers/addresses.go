@@ -196,7 +196,7 @@ func clearDefaults(ctx context.Context, tx bun.Tx, a models.Address) ([]uuid.UUI
 	var ids []uuid.UUID
 	err := tx.NewRaw(`UPDATE addresses SET is_default = false
 		WHERE customer_id = ? AND is_default AND address_id <> ? AND address_type IN (?)
-		RETURNING address_id`, a.CustomerID, a.ID, bun.In(types)).Scan(ctx, &ids)
+		RETURNING address_id`, a.CustomerID, a.ID, bun.List(types)).Scan(ctx, &ids)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("clear default addresses: %w", err)
 	}

@@ -82,7 +82,7 @@ func (s *Service) Jobs(ctx context.Context) ([]JobState, error) {
 			FROM job_runs r
 			LEFT JOIN job_run_results o ON o.organization_id = ? AND o.job = r.job AND o.slot = r.slot
 			WHERE r.job IN (?)
-			ORDER BY r.job, r.slot DESC`, p.OrganizationID, bun.In(names)).Scan(ctx, &rows)
+			ORDER BY r.job, r.slot DESC`, p.OrganizationID, bun.List(names)).Scan(ctx, &rows)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read the job runs: %w", err)
