@@ -13,6 +13,7 @@ import (
 	"customerservice/apperr"
 	"customerservice/audit"
 	"customerservice/auth"
+	"customerservice/credit"
 	"customerservice/db"
 	"customerservice/models"
 )
@@ -66,10 +67,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, ch CustomerChanges) 
 		}
 		if slices.Contains(changed, "customer_type") && c.CustomerType != models.CustomerTypeB2B {
 			// §5: only b2b customers have credit accounts.
-			open, err := tx.NewSelect().Model((*models.CreditAccount)(nil)).
-				Where("ca.customer_id = ?", id).Where("ca.status <> ?", models.CreditStatusCancelled).Exists(ctx)
+			open, err := credit.HasOpenAccount(ctx, tx, id)
 			if err != nil {
-				return fmt.Errorf("read credit account: %w", err)
+				return err
 			}
 			if open {
 				return apperr.OnField(apperr.InvalidState, []string{"customerType"},
