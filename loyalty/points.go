@@ -372,8 +372,7 @@ type Adjustment struct {
 	Reason     string
 }
 
-// Adjust corrects a balance up or down with a reason (manager; the role is checked at the
-// edge). It never makes the balance negative (INSUFFICIENT_POINTS). Points added are a lot
+// Adjust corrects a balance up or down with a reason (a manager's). It never makes the balance negative (INSUFFICIENT_POINTS). Points added are a lot
 // that expires like earned points but does not count toward tiers; points taken consume the
 // oldest lots first. Taking points from a blocked customer is allowed; giving is not. It
 // has no idempotency key (the contract gives none): each call is a new adjustment.

@@ -104,11 +104,11 @@ var (
 	}
 )
 
-// UpdateProgram changes the organization's settings (admin; the role is checked at the
-// edge). Every invalid field is reported at once, as INVALID on its input path; the
-// thresholds are checked on the settings as they would be after the change. New settings
-// apply to what happens next: lots keep their expiry, tiers their dates. An update that
-// changes nothing writes only its audit row, with no changed fields.
+// UpdateProgram changes the organization's settings (an admin's). Every invalid field is
+// reported at once, as INVALID on its field; the thresholds are checked on the settings as
+// they would be after the change. New settings apply to what happens next: lots keep their
+// expiry, tiers their dates. An update that changes nothing writes only its audit row, with
+// no changed fields.
 func (s *Service) UpdateProgram(ctx context.Context, ch ProgramChanges) (*models.LoyaltyProgram, error) {
 	if err := auth.Require(ctx, auth.Admin); err != nil {
 		return nil, err
