@@ -29,7 +29,10 @@ const (
 type Error struct {
 	Code    Code
 	Message string
-	Field   []string // input path, e.g. ["input", "email"]; empty when not about one field
+	// Field is the path of the offending field within the service method's own inputs
+	// (["email"], ["tags", "2"], ["id"]), never the transport's: the GraphQL edge puts it
+	// under the argument it came in (["input", "email"]). Empty when not about one field.
+	Field []string
 }
 
 func (e *Error) Error() string { return fmt.Sprintf("%s: %s", e.Code, e.Message) }

@@ -36,12 +36,15 @@ type OpenAccount struct {
 // INVALID_STATE naming that status. The customer's status does not matter here: a blocked
 // or inactive customer cannot be charged, which chargeCredit enforces.
 func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccount, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	var errs apperr.List
-	if err := checkLimit(in.CreditLimit, inputField("creditLimit")); err != nil {
+	if err := checkLimit(in.CreditLimit, []string{"creditLimit"}); err != nil {
 		errs = append(errs, err)
 	}
 	if in.PaymentTermDays < 1 || in.PaymentTermDays > 365 {
-		errs = append(errs, apperr.OnField(apperr.Invalid, inputField("paymentTermDays"), "must be between 1 and 365 days"))
+		errs = append(errs, apperr.OnField(apperr.Invalid, []string{"paymentTermDays"}, "must be between 1 and 365 days"))
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -54,13 +57,13 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 		err := tx.NewSelect().Model(&c).Column("customer_id", "customer_type").
 			Where("c.customer_id = ?", in.CustomerID).For("SHARE").Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.OnField(apperr.NotFound, inputField("customerId"), "no customer with this id")
+			return apperr.OnField(apperr.NotFound, []string{"customerId"}, "no customer with this id")
 		}
 		if err != nil {
 			return fmt.Errorf("read customer: %w", err)
 		}
 		if c.CustomerType != models.CustomerTypeB2B {
-			return apperr.OnField(apperr.Invalid, inputField("customerId"), "only B2B customers can have a credit account")
+			return apperr.OnField(apperr.Invalid, []string{"customerId"}, "only B2B customers can have a credit account")
 		}
 		acc = models.CreditAccount{
 			ID:              uuid.New(),
@@ -81,7 +84,7 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 				Where("ca.customer_id = ?", in.CustomerID).Scan(ctx, &status); err != nil {
 				return fmt.Errorf("read existing credit account: %w", err)
 			}
-			return apperr.OnField(apperr.InvalidState, inputField("customerId"),
+			return apperr.OnField(apperr.InvalidState, []string{"customerId"},
 				"the customer already has a credit account, which is %s", upper(status))
 		}
 		return audit.Record(ctx, tx, p, audit.Entry{
@@ -101,6 +104,9 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 
 // Approve approves a pending account; the caller is recorded as the approver (§5).
 func (s *Service) Approve(ctx context.Context, id uuid.UUID, notes *string) (*models.CreditAccount, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	n, verr := optionalText(notes, maxNotes, []string{"notes"})
 	if verr != nil {
 		return nil, verr
@@ -121,6 +127,9 @@ func (s *Service) Approve(ctx context.Context, id uuid.UUID, notes *string) (*mo
 // Suspend closes an approved account to charges until it is reinstated; a reason is
 // required. Payments are still accepted.
 func (s *Service) Suspend(ctx context.Context, id uuid.UUID, reason string) (*models.CreditAccount, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	r, verr := optionalText(&reason, maxReason, []string{"reason"})
 	if verr != nil {
 		return nil, verr
@@ -144,6 +153,9 @@ func (s *Service) Suspend(ctx context.Context, id uuid.UUID, reason string) (*mo
 // describing the last suspension (the schema documents them as "last"); the audit log
 // holds every one.
 func (s *Service) Reinstate(ctx context.Context, id uuid.UUID) (*models.CreditAccount, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	return s.transition(ctx, id, "credit.reinstate", func(acc *models.CreditAccount, _ auth.Principal) ([]set, map[string]any, error) {
 		if acc.Status != models.CreditStatusSuspended {
 			return nil, nil, wrongStatus("reinstated", acc.Status, models.CreditStatusSuspended)
@@ -155,6 +167,9 @@ func (s *Service) Reinstate(ctx context.Context, id uuid.UUID) (*models.CreditAc
 // Cancel closes an account for good: from pending, approved or suspended, and only when
 // nothing is outstanding (credit_used = 0), §5.
 func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason *string) (*models.CreditAccount, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	r, verr := optionalText(reason, maxReason, []string{"reason"})
 	if verr != nil {
 		return nil, verr
@@ -181,6 +196,9 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason *string) (*mo
 // account's state is fine), naming the credit used. The audit row holds the old and the
 // new limit; the same limit again writes only that row, with no changed fields (§8).
 func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.Decimal) (*models.CreditAccount, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	field := []string{"creditLimit"}
 	if verr := checkLimit(limit, field); verr != nil {
 		return nil, verr
@@ -272,4 +290,15 @@ func lockAccount(ctx context.Context, tx bun.Tx, id uuid.UUID, acc *models.Credi
 func wrongStatus(verb string, current, want models.CreditStatus) *apperr.Error {
 	return apperr.OnField(apperr.InvalidState, []string{"id"},
 		"the credit account is %s; only a %s account can be %s", upper(current), upper(want), verb)
+}
+
+// HasOpenAccount reports, in the caller's transaction, whether the customer holds a credit
+// account that is not cancelled: such a customer must stay B2B (§5; customers.Update asks).
+func HasOpenAccount(ctx context.Context, tx bun.IDB, customerID uuid.UUID) (bool, error) {
+	open, err := tx.NewSelect().Model((*models.CreditAccount)(nil)).
+		Where("ca.customer_id = ?", customerID).Where("ca.status <> ?", models.CreditStatusCancelled).Exists(ctx)
+	if err != nil {
+		return false, fmt.Errorf("read credit account: %w", err)
+	}
+	return open, nil
 }

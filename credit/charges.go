@@ -38,11 +38,14 @@ type Charge struct {
 // full or suspended by now); the same orderId with another amount is IDEMPOTENCY_CONFLICT.
 // A replay writes no audit row: nothing changed.
 func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount, *models.CreditUsage, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, nil, err
+	}
 	var errs apperr.List
-	if err := checkKey(in.OrderID, inputField("orderId")); err != nil {
+	if err := checkKey(in.OrderID, []string{"orderId"}); err != nil {
 		errs = append(errs, err)
 	}
-	if err := checkAmount(in.Amount, inputField("amount")); err != nil {
+	if err := checkAmount(in.Amount, []string{"amount"}); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errs.Err(); err != nil {
@@ -145,14 +148,14 @@ func raiseCreditUsed(ctx context.Context, tx bun.Tx, target *customerAccount, am
 func chargeRefusal(customer models.CustomerStatus, acc *models.CreditAccount, amount decimal.Decimal) error {
 	switch customer {
 	case models.CustomerStatusBlocked:
-		return apperr.OnField(apperr.CustomerBlocked, inputField("customerId"), "the customer is BLOCKED and cannot be charged")
+		return apperr.OnField(apperr.CustomerBlocked, []string{"customerId"}, "the customer is BLOCKED and cannot be charged")
 	case models.CustomerStatusActive:
 	default:
-		return apperr.OnField(apperr.InvalidState, inputField("customerId"),
+		return apperr.OnField(apperr.InvalidState, []string{"customerId"},
 			"the customer is %s; only an ACTIVE customer can be charged", upper(customer))
 	}
 	if acc.Status != models.CreditStatusApproved {
-		return apperr.OnField(apperr.InvalidState, inputField("customerId"),
+		return apperr.OnField(apperr.InvalidState, []string{"customerId"},
 			"the credit account is %s; only an APPROVED account can be charged", upper(acc.Status))
 	}
 	if amount.GreaterThan(acc.CreditAvailable) {
@@ -162,7 +165,7 @@ func chargeRefusal(customer models.CustomerStatus, acc *models.CreditAccount, am
 }
 
 func limitExceeded(amount, available decimal.Decimal) error {
-	return apperr.OnField(apperr.CreditLimitExceeded, inputField("amount"),
+	return apperr.OnField(apperr.CreditLimitExceeded, []string{"amount"},
 		"the charge of %s exceeds the credit available (%s)", money(amount), money(available))
 }
 
@@ -177,7 +180,7 @@ func replayCharge(ctx context.Context, tx bun.Tx, accountID uuid.UUID, in Charge
 		return false, fmt.Errorf("read credit usage: %w", err)
 	}
 	if !u.Amount.Equal(in.Amount) {
-		return true, apperr.OnField(apperr.IdempotencyConflict, inputField("orderId"),
+		return true, apperr.OnField(apperr.IdempotencyConflict, []string{"orderId"},
 			"this order was already charged with %s; a retry must have the same amount", money(u.Amount))
 	}
 	return true, nil
@@ -188,6 +191,9 @@ func replayCharge(ctx context.Context, tx bun.Tx, accountID uuid.UUID, in Charge
 // still add up). A paid or cancelled charge is INVALID_STATE. Allowed whatever the
 // account's or customer's status: releasing never adds risk.
 func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.CreditAccount, *models.CreditUsage, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, nil, err
+	}
 	var (
 		acc   models.CreditAccount
 		usage models.CreditUsage
@@ -208,7 +214,7 @@ func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.Credit
 		res, err := tx.NewUpdate().Model(&usage).
 			Set("status = ?", models.UsageCancelled).
 			Where("cu.usage_id = ?", id).
-			Where("cu.status IN (?)", bun.In([]models.CreditUsageStatus{models.UsagePending, models.UsageOverdue})).
+			Where("cu.status IN (?)", bun.List([]models.CreditUsageStatus{models.UsagePending, models.UsageOverdue})).
 			Returning("*").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("cancel credit usage: %w", err)
@@ -273,9 +279,9 @@ func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, loc
 		return nil, fmt.Errorf("read customer: %w", err)
 	}
 	if !exists {
-		return nil, apperr.OnField(apperr.NotFound, inputField("customerId"), "no customer with this id")
+		return nil, apperr.OnField(apperr.NotFound, []string{"customerId"}, "no customer with this id")
 	}
-	return nil, apperr.OnField(apperr.NotFound, inputField("customerId"), "the customer has no credit account")
+	return nil, apperr.OnField(apperr.NotFound, []string{"customerId"}, "the customer has no credit account")
 }
 
 // effectiveStatus is a usage's status as §5 reads it: a pending charge past its due date

@@ -41,11 +41,14 @@ type Payment struct {
 // IDEMPOTENCY_CONFLICT. A replay without a date matches the original whatever its date, so
 // retrying a dateless payment the next day is still safe.
 func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.CreditAccount, *models.CreditPayment, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, nil, err
+	}
 	var errs apperr.List
-	if err := checkAmount(in.Amount, inputField("amount")); err != nil {
+	if err := checkAmount(in.Amount, []string{"amount"}); err != nil {
 		errs = append(errs, err)
 	}
-	if err := checkKey(in.PaymentReference, inputField("paymentReference")); err != nil {
+	if err := checkKey(in.PaymentReference, []string{"paymentReference"}); err != nil {
 		errs = append(errs, err)
 	}
 	if err := errs.Err(); err != nil {
@@ -123,10 +126,10 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 func checkPaymentDate(date time.Time, acc *customerAccount) error {
 	day := date.Format(time.DateOnly)
 	if today := acc.Today.Format(time.DateOnly); day > today {
-		return apperr.OnField(apperr.Invalid, inputField("paymentDate"), "must not be in the future (today is %s)", today)
+		return apperr.OnField(apperr.Invalid, []string{"paymentDate"}, "must not be in the future (today is %s)", today)
 	}
 	if opened := acc.OpenedOn.Format(time.DateOnly); day < opened {
-		return apperr.OnField(apperr.Invalid, inputField("paymentDate"),
+		return apperr.OnField(apperr.Invalid, []string{"paymentDate"},
 			"must not be before the credit account was opened (%s)", opened)
 	}
 	return nil
@@ -135,11 +138,11 @@ func checkPaymentDate(date time.Time, acc *customerAccount) error {
 // paymentRefusal is why the (locked) account cannot take a payment of amount, or nil.
 func paymentRefusal(acc *models.CreditAccount, amount decimal.Decimal) error {
 	if acc.Status != models.CreditStatusApproved && acc.Status != models.CreditStatusSuspended {
-		return apperr.OnField(apperr.InvalidState, inputField("customerId"),
+		return apperr.OnField(apperr.InvalidState, []string{"customerId"},
 			"the credit account is %s; payments are recorded on APPROVED or SUSPENDED accounts", upper(acc.Status))
 	}
 	if amount.GreaterThan(acc.CreditUsed) {
-		return apperr.OnField(apperr.Invalid, inputField("amount"),
+		return apperr.OnField(apperr.Invalid, []string{"amount"},
 			"the payment of %s exceeds what is outstanding (%s)", money(amount), money(acc.CreditUsed))
 	}
 	return nil
@@ -158,7 +161,7 @@ func replayPayment(ctx context.Context, tx bun.Tx, accountID uuid.UUID, in Payme
 	}
 	sameDate := in.PaymentDate == nil || in.PaymentDate.Format(time.DateOnly) == pay.PaymentDate.Format(time.DateOnly)
 	if !pay.Amount.Equal(in.Amount) || !sameDate {
-		return true, apperr.OnField(apperr.IdempotencyConflict, inputField("paymentReference"),
+		return true, apperr.OnField(apperr.IdempotencyConflict, []string{"paymentReference"},
 			"this reference was already used for a payment of %s on %s; a retry must have the same amount and date",
 			money(pay.Amount), pay.PaymentDate.Format(time.DateOnly))
 	}

@@ -33,16 +33,9 @@ const today = TodaySQL
 // TodaySQL is today's date in UTC, the calendar of due dates and aging (§5).
 const TodaySQL = "(now() AT TIME ZONE 'UTC')::date"
 
-func (s *Service) read(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	return db.Read(ctx, s.db, fn)
-}
-
 func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx bun.Tx, p auth.Principal) error) error {
 	return db.Write(ctx, s.db, fn)
 }
-
-// inputField is the path of a field of a mutation's `input` argument.
-func inputField(name string) []string { return []string{"input", name} }
 
 // upper is how a stored status is named in messages: as the API spells it (§8).
 func upper[S ~string](s S) string { return strings.ToUpper(string(s)) }

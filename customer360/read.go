@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"customerservice/auth"
 	"customerservice/customers"
 	"customerservice/db"
 )
@@ -161,8 +162,12 @@ func rendered(keys []string, values [][]byte) Rendered {
 	return out
 }
 
-// read runs the statements in one round trip of the caller's organization.
+// read runs the statements in one round trip of the caller's organization; any role may
+// read (@hasRole is the first gate, this the second).
 func (r *Reader) read(ctx context.Context, stmts ...db.Stmt) error {
+	if err := auth.Require(ctx, auth.Viewer); err != nil {
+		return err
+	}
 	p, err := db.Caller(ctx)
 	if err != nil {
 		return err

@@ -25,6 +25,9 @@ import (
 // the customer's previous default(s) of the types it serves. An erased customer is
 // INVALID_STATE.
 func (s *Service) AddAddress(ctx context.Context, customerID uuid.UUID, in NewAddress) (*models.Address, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	a := newAddressRow()
 	changed, err := in.changes().applyTo(&a)
 	if err != nil {
@@ -65,6 +68,9 @@ func (s *Service) AddAddress(ctx context.Context, customerID uuid.UUID, in NewAd
 // are cleared. A default whose type changes stays the default, replacing the previous
 // default of the types it now serves.
 func (s *Service) UpdateAddress(ctx context.Context, id uuid.UUID, ch AddressChanges) (*models.Address, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	var a models.Address
 	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		if err := lockAddress(ctx, tx, id, &a); err != nil {
@@ -94,6 +100,9 @@ func (s *Service) UpdateAddress(ctx context.Context, id uuid.UUID, ch AddressCha
 // RemoveAddress deactivates an address (kept for past orders) and stops it being a default.
 // Removing a removed address changes nothing.
 func (s *Service) RemoveAddress(ctx context.Context, id uuid.UUID) (*models.Address, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	var a models.Address
 	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		if err := lockAddress(ctx, tx, id, &a); err != nil {
@@ -122,6 +131,9 @@ func (s *Service) RemoveAddress(ctx context.Context, id uuid.UUID) (*models.Addr
 // SetDefaultAddress makes an active address the default of the types it serves: the
 // previous default(s) are cleared first, in the same transaction.
 func (s *Service) SetDefaultAddress(ctx context.Context, id uuid.UUID) (*models.Address, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	var a models.Address
 	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		if err := lockAddress(ctx, tx, id, &a); err != nil {
@@ -184,7 +196,7 @@ func clearDefaults(ctx context.Context, tx bun.Tx, a models.Address) ([]uuid.UUI
 	var ids []uuid.UUID
 	err := tx.NewRaw(`UPDATE addresses SET is_default = false
 		WHERE customer_id = ? AND is_default AND address_id <> ? AND address_type IN (?)
-		RETURNING address_id`, a.CustomerID, a.ID, bun.In(types)).Scan(ctx, &ids)
+		RETURNING address_id`, a.CustomerID, a.ID, bun.List(types)).Scan(ctx, &ids)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("clear default addresses: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"customerservice/audit"
 	"customerservice/auth"
 	"customerservice/models"
+	"customerservice/segments"
 )
 
 // Erasure, the right to be forgotten (§3).
@@ -36,6 +37,9 @@ const (
 // changes nothing and succeeds (a retry is safe, §8); that call is audited too, with no
 // changed fields.
 func (s *Service) Erase(ctx context.Context, id uuid.UUID) (*models.Customer, error) {
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return nil, err
+	}
 	var c models.Customer
 	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		if err := lockCustomer(ctx, tx, id, []string{"id"}, &c); err != nil {
@@ -54,14 +58,13 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) (*models.Customer, er
 		if err != nil {
 			return fmt.Errorf("delete addresses: %w", err)
 		}
-		segment, err := tx.NewDelete().Model((*models.CustomerSegment)(nil)).Where("customer_id = ?", c.ID).Exec(ctx)
+		segmentDeleted, err := segments.Forget(ctx, tx, c.ID)
 		if err != nil {
-			return fmt.Errorf("delete segment: %w", err)
+			return err
 		}
 		deletedAddresses, _ := addresses.RowsAffected()
-		deletedSegments, _ := segment.RowsAffected()
 		entry.ChangedFields = changed
-		entry.Details = map[string]any{"addresses_deleted": deletedAddresses, "segment_deleted": deletedSegments > 0}
+		entry.Details = map[string]any{"addresses_deleted": deletedAddresses, "segment_deleted": segmentDeleted}
 		return audit.Record(ctx, tx, p, entry)
 	})
 	if err != nil {

@@ -20,11 +20,6 @@ type Service struct {
 // NewService returns the service over the database handle.
 func NewService(h *db.Handle) *Service { return &Service{db: h} }
 
-// read runs fn in a read-only transaction of the caller's organization.
-func (s *Service) read(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
-	return db.Read(ctx, s.db, fn)
-}
-
 // write runs fn in a read-write transaction of the caller's organization.
 func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx bun.Tx, p auth.Principal) error) error {
 	return db.Write(ctx, s.db, fn)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/models"
 )
@@ -42,6 +43,9 @@ const (
 
 // Stats counts the customers matching f, every breakdown in one statement.
 func (s *Service) Stats(ctx context.Context, f Filter) (*Stats, error) {
+	if err := auth.Require(ctx, auth.Viewer); err != nil {
+		return nil, err
+	}
 	if err := f.validate(); err != nil {
 		return nil, err
 	}

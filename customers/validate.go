@@ -144,8 +144,6 @@ func (k *checker) invalid(field []string, format string, args ...any) {
 
 func (k *checker) err() error { return k.errs.Err() }
 
-func inputField(name string) []string { return []string{"input", name} }
-
 // required trims a required text field and checks its length; ok is false when invalid.
 func (k *checker) required(field []string, p *string, max int) (string, bool) {
 	if p == nil {
@@ -196,20 +194,20 @@ func (ch CustomerChanges) applyTo(c *models.Customer) ([]string, error) {
 	if ch.CustomerType.Set {
 		switch t := ch.CustomerType.Value; {
 		case t == nil:
-			k.invalid(inputField("customerType"), "cannot be null")
+			k.invalid([]string{"customerType"}, "cannot be null")
 		case *t != models.CustomerTypeB2C && *t != models.CustomerTypeB2B:
-			k.invalid(inputField("customerType"), "must be B2C or B2B")
+			k.invalid([]string{"customerType"}, "must be B2C or B2B")
 		default:
 			set("customer_type", *t != c.CustomerType, func() { c.CustomerType = *t })
 		}
 	}
 	if ch.FirstName.Set {
-		if s, ok := k.required(inputField("firstName"), ch.FirstName.Value, maxNameLen); ok {
+		if s, ok := k.required([]string{"firstName"}, ch.FirstName.Value, maxNameLen); ok {
 			set("first_name", s != c.FirstName, func() { c.FirstName = s })
 		}
 	}
 	if ch.LastName.Set {
-		if s, ok := k.required(inputField("lastName"), ch.LastName.Value, maxNameLen); ok {
+		if s, ok := k.required([]string{"lastName"}, ch.LastName.Value, maxNameLen); ok {
 			set("last_name", s != c.LastName, func() { c.LastName = s })
 		}
 	}
@@ -219,7 +217,7 @@ func (ch CustomerChanges) applyTo(c *models.Customer) ([]string, error) {
 		}
 	}
 	if ch.Phone.Set {
-		if v, ok := k.phone(inputField("phone"), ch.Phone.Value, DefaultRegion); ok {
+		if v, ok := k.phone([]string{"phone"}, ch.Phone.Value, DefaultRegion); ok {
 			set("phone", !eqPtr(v, c.Phone), func() { c.Phone = v })
 		}
 	}
@@ -233,7 +231,7 @@ func (ch CustomerChanges) applyTo(c *models.Customer) ([]string, error) {
 		}
 	}
 	if ch.Gender.Set {
-		if v, ok := k.optional(inputField("gender"), ch.Gender.Value, maxGenderLen); ok {
+		if v, ok := k.optional([]string{"gender"}, ch.Gender.Value, maxGenderLen); ok {
 			set("gender", !eqPtr(v, c.Gender), func() { c.Gender = v })
 		}
 	}
@@ -244,7 +242,7 @@ func (ch CustomerChanges) applyTo(c *models.Customer) ([]string, error) {
 	}
 	if ch.MarketingConsent.Set {
 		if v := ch.MarketingConsent.Value; v == nil {
-			k.invalid(inputField("marketingConsent"), "cannot be null")
+			k.invalid([]string{"marketingConsent"}, "cannot be null")
 		} else {
 			set("marketing_consent", *v != c.MarketingConsent, func() { c.MarketingConsent = *v })
 		}
@@ -260,7 +258,7 @@ func (ch CustomerChanges) applyTo(c *models.Customer) ([]string, error) {
 		}
 	}
 	if ch.Notes.Set {
-		if v, ok := k.optional(inputField("notes"), ch.Notes.Value, maxNotesLen); ok {
+		if v, ok := k.optional([]string{"notes"}, ch.Notes.Value, maxNotesLen); ok {
 			set("notes", !eqPtr(v, c.Notes), func() { c.Notes = v })
 		}
 	}
@@ -277,7 +275,7 @@ func (k *checker) email(p *string) (*string, bool) {
 	}
 	e, ok := NormalizeEmail(*p)
 	if !ok {
-		k.invalid(inputField("email"), "is not a valid email address")
+		k.invalid([]string{"email"}, "is not a valid email address")
 		return nil, false
 	}
 	return &e, true
@@ -306,7 +304,7 @@ func (k *checker) document(ch CustomerChanges, typ *models.DocumentType, num *st
 	if ch.DocumentType.Set {
 		typ = ch.DocumentType.Value
 		if typ != nil && !validDocumentType(*typ) {
-			k.invalid(inputField("documentType"), "must be CEDULA, RUC, PASSPORT or OTHER")
+			k.invalid([]string{"documentType"}, "must be CEDULA, RUC, PASSPORT or OTHER")
 			ok = false
 		}
 	}
@@ -316,10 +314,10 @@ func (k *checker) document(ch CustomerChanges, typ *models.DocumentType, num *st
 			n := normalizeDocumentNumber(*p)
 			switch l := utf8.RuneCountInString(n); {
 			case l == 0:
-				k.invalid(inputField("documentNumber"), "cannot be empty")
+				k.invalid([]string{"documentNumber"}, "cannot be empty")
 				ok = false
 			case l > maxDocumentNumberLen:
-				k.invalid(inputField("documentNumber"), "must be at most %d characters (got %d)", maxDocumentNumberLen, l)
+				k.invalid([]string{"documentNumber"}, "must be at most %d characters (got %d)", maxDocumentNumberLen, l)
 				ok = false
 			}
 			num = &n
@@ -336,10 +334,10 @@ func (k *checker) document(ch CustomerChanges, typ *models.DocumentType, num *st
 	}
 	switch {
 	case typ == nil && num != nil:
-		k.invalid(inputField("documentType"), "is required with documentNumber")
+		k.invalid([]string{"documentType"}, "is required with documentNumber")
 		return nil, nil, false
 	case typ != nil && num == nil:
-		k.invalid(inputField("documentNumber"), "is required with documentType")
+		k.invalid([]string{"documentNumber"}, "is required with documentType")
 		return nil, nil, false
 	}
 	return typ, num, true
@@ -363,10 +361,10 @@ func (k *checker) birthDate(p *time.Time) (*time.Time, bool) {
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
 	switch {
 	case !d.After(minBirthDateTime):
-		k.invalid(inputField("birthDate"), "must be after %s", minBirthDate)
+		k.invalid([]string{"birthDate"}, "must be after %s", minBirthDate)
 		return nil, false
 	case !d.Before(today):
-		k.invalid(inputField("birthDate"), "must be in the past")
+		k.invalid([]string{"birthDate"}, "must be in the past")
 		return nil, false
 	}
 	return &d, true
@@ -374,7 +372,7 @@ func (k *checker) birthDate(p *time.Time) (*time.Time, bool) {
 
 // language is a plausible BCP 47 tag such as es or en-US.
 func (k *checker) language(p *string) (string, bool) {
-	field := inputField("preferredLanguage")
+	field := []string{"preferredLanguage"}
 	if p == nil {
 		k.invalid(field, "cannot be null")
 		return "", false
@@ -390,7 +388,7 @@ func (k *checker) language(p *string) (string, bool) {
 // tags trims each tag and drops repeats; nil clears them. Each tag is 1–255 characters, at
 // most 50 of them (§3).
 func (k *checker) tags(in []string) ([]string, bool) {
-	field := inputField("tags")
+	field := []string{"tags"}
 	if len(in) > maxTags {
 		k.invalid(field, "must be at most %d tags (got %d)", maxTags, len(in))
 		return nil, false
@@ -421,11 +419,11 @@ func (k *checker) metadata(m map[string]any) (map[string]any, bool) {
 	}
 	b, err := json.Marshal(m)
 	if err != nil {
-		k.invalid(inputField("metadata"), "must be a JSON object")
+		k.invalid([]string{"metadata"}, "must be a JSON object")
 		return nil, false
 	}
 	if len(b) > maxMetadataBytes {
-		k.invalid(inputField("metadata"), "must be at most %d bytes as JSON (got %d)", maxMetadataBytes, len(b))
+		k.invalid([]string{"metadata"}, "must be at most %d bytes as JSON (got %d)", maxMetadataBytes, len(b))
 		return nil, false
 	}
 	return m, true
@@ -542,40 +540,40 @@ func (ch AddressChanges) applyTo(a *models.Address) ([]string, error) {
 	if ch.AddressType.Set {
 		switch t := ch.AddressType.Value; {
 		case t == nil:
-			k.invalid(inputField("addressType"), "cannot be null")
+			k.invalid([]string{"addressType"}, "cannot be null")
 		case *t != models.AddressTypeShipping && *t != models.AddressTypeBilling && *t != models.AddressTypeBoth:
-			k.invalid(inputField("addressType"), "must be SHIPPING, BILLING or BOTH")
+			k.invalid([]string{"addressType"}, "must be SHIPPING, BILLING or BOTH")
 		default:
 			set("address_type", *t != a.AddressType, func() { a.AddressType = *t })
 		}
 	}
 	if ch.RecipientName.Set {
-		if v, ok := k.optional(inputField("recipientName"), ch.RecipientName.Value, maxRecipientLen); ok {
+		if v, ok := k.optional([]string{"recipientName"}, ch.RecipientName.Value, maxRecipientLen); ok {
 			set("recipient_name", !eqPtr(v, a.RecipientName), func() { a.RecipientName = v })
 		}
 	}
 	if ch.AddressLine1.Set {
-		if v, ok := k.required(inputField("addressLine1"), ch.AddressLine1.Value, maxAddressLineLen); ok {
+		if v, ok := k.required([]string{"addressLine1"}, ch.AddressLine1.Value, maxAddressLineLen); ok {
 			set("address_line1", v != a.AddressLine1, func() { a.AddressLine1 = v })
 		}
 	}
 	if ch.AddressLine2.Set {
-		if v, ok := k.optional(inputField("addressLine2"), ch.AddressLine2.Value, maxAddressLineLen); ok {
+		if v, ok := k.optional([]string{"addressLine2"}, ch.AddressLine2.Value, maxAddressLineLen); ok {
 			set("address_line2", !eqPtr(v, a.AddressLine2), func() { a.AddressLine2 = v })
 		}
 	}
 	if ch.City.Set {
-		if v, ok := k.required(inputField("city"), ch.City.Value, maxCityLen); ok {
+		if v, ok := k.required([]string{"city"}, ch.City.Value, maxCityLen); ok {
 			set("city", v != a.City, func() { a.City = v })
 		}
 	}
 	if ch.State.Set {
-		if v, ok := k.optional(inputField("state"), ch.State.Value, maxStateLen); ok {
+		if v, ok := k.optional([]string{"state"}, ch.State.Value, maxStateLen); ok {
 			set("state", !eqPtr(v, a.State), func() { a.State = v })
 		}
 	}
 	if ch.PostalCode.Set {
-		if v, ok := k.optional(inputField("postalCode"), ch.PostalCode.Value, maxPostalCodeLen); ok {
+		if v, ok := k.optional([]string{"postalCode"}, ch.PostalCode.Value, maxPostalCodeLen); ok {
 			set("postal_code", !eqPtr(v, a.PostalCode), func() { a.PostalCode = v })
 		}
 	}
@@ -586,7 +584,7 @@ func (ch AddressChanges) applyTo(a *models.Address) ([]string, error) {
 	}
 	if ch.Phone.Set {
 		// §3: a local number is read in the address's country (the country as changed).
-		if v, ok := k.phone(inputField("phone"), ch.Phone.Value, phoneRegion(a.Country)); ok {
+		if v, ok := k.phone([]string{"phone"}, ch.Phone.Value, phoneRegion(a.Country)); ok {
 			set("phone", !eqPtr(v, a.Phone), func() { a.Phone = v })
 		}
 	}
@@ -598,7 +596,7 @@ func (ch AddressChanges) applyTo(a *models.Address) ([]string, error) {
 
 // country is an ISO 3166-1 alpha-2 or alpha-3 code, stored upper-cased.
 func (k *checker) country(p *string) (string, bool) {
-	field := inputField("country")
+	field := []string{"country"}
 	if p == nil {
 		k.invalid(field, "cannot be null")
 		return "", false

@@ -24,7 +24,7 @@ func TestCountryCode_AcceptsOnlyAssignedISO3166Codes(t *testing.T) {
 		var k checker
 		got, ok := k.country(&tc.in)
 		if tc.want == "" {
-			if ok || len(k.errs) != 1 || k.errs[0].Code != apperr.Invalid || !slices.Equal(k.errs[0].Field, []string{"input", "country"}) {
+			if ok || len(k.errs) != 1 || k.errs[0].Code != apperr.Invalid || !slices.Equal(k.errs[0].Field, []string{"country"}) {
 				t.Errorf("country(%q) = %q, %v, %v; want INVALID on input.country", tc.in, got, ok, k.errs)
 			}
 			continue
@@ -82,7 +82,7 @@ func TestCustomerChanges_DocumentTypeAndNumberGoTogether(t *testing.T) {
 			changed, err := tc.ch.applyTo(&c)
 			if tc.wantField != "" {
 				errs, _ := apperr.Of(err)
-				if len(errs) != 1 || errs[0].Code != apperr.Invalid || !slices.Equal(errs[0].Field, []string{"input", tc.wantField}) {
+				if len(errs) != 1 || errs[0].Code != apperr.Invalid || !slices.Equal(errs[0].Field, []string{tc.wantField}) {
 					t.Fatalf("err = %v, want INVALID on input.%s", err, tc.wantField)
 				}
 				return

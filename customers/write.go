@@ -13,6 +13,7 @@ import (
 	"customerservice/apperr"
 	"customerservice/audit"
 	"customerservice/auth"
+	"customerservice/credit"
 	"customerservice/db"
 	"customerservice/models"
 )
@@ -21,6 +22,9 @@ import (
 // normalized, a duplicate email, phone or document is TAKEN, and the creation is audited
 // with the columns the input set to other than their defaults.
 func (s *Service) Create(ctx context.Context, in NewCustomer) (*models.Customer, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	c := newCustomerRow()
 	changed, err := in.changes().applyTo(&c)
 	if err != nil {
@@ -46,6 +50,9 @@ func (s *Service) Create(ctx context.Context, in NewCustomer) (*models.Customer,
 // cleared (§8). Only the columns whose value changes are written and audited. An erased
 // customer is INVALID_STATE.
 func (s *Service) Update(ctx context.Context, id uuid.UUID, ch CustomerChanges) (*models.Customer, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	var c models.Customer
 	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		if err := lockCustomer(ctx, tx, id, []string{"id"}, &c); err != nil {
@@ -60,13 +67,12 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, ch CustomerChanges) 
 		}
 		if slices.Contains(changed, "customer_type") && c.CustomerType != models.CustomerTypeB2B {
 			// §5: only b2b customers have credit accounts.
-			open, err := tx.NewSelect().Model((*models.CreditAccount)(nil)).
-				Where("ca.customer_id = ?", id).Where("ca.status <> ?", models.CreditStatusCancelled).Exists(ctx)
+			open, err := credit.HasOpenAccount(ctx, tx, id)
 			if err != nil {
-				return fmt.Errorf("read credit account: %w", err)
+				return err
 			}
 			if open {
-				return apperr.OnField(apperr.InvalidState, inputField("customerType"),
+				return apperr.OnField(apperr.InvalidState, []string{"customerType"},
 					"the customer has a credit account, which only B2B customers can hold; cancel it first")
 			}
 		}
@@ -87,6 +93,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, ch CustomerChanges) 
 // characters) is required for inactive and blocked; it is stored as status_reason, which a
 // change without a reason clears. An erased customer is INVALID_STATE.
 func (s *Service) SetStatus(ctx context.Context, id uuid.UUID, status models.CustomerStatus, reason *string) (*models.Customer, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	r, err := statusReason(status, reason)
 	if err != nil {
 		return nil, err
@@ -155,11 +164,11 @@ func customerWriteError(err error) error {
 	constraint, _ := db.IsUniqueViolation(err)
 	switch constraint {
 	case "customers_email_key":
-		return apperr.OnField(apperr.Taken, inputField("email"), "another customer of the organization has this email")
+		return apperr.OnField(apperr.Taken, []string{"email"}, "another customer of the organization has this email")
 	case "customers_phone_key":
-		return apperr.OnField(apperr.Taken, inputField("phone"), "another customer of the organization has this phone")
+		return apperr.OnField(apperr.Taken, []string{"phone"}, "another customer of the organization has this phone")
 	case "customers_document_key":
-		return apperr.OnField(apperr.Taken, inputField("documentNumber"), "another customer of the organization has this document")
+		return apperr.OnField(apperr.Taken, []string{"documentNumber"}, "another customer of the organization has this document")
 	}
 	return fmt.Errorf("write customer: %w", err)
 }

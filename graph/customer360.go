@@ -24,7 +24,6 @@ import (
 
 // Type names of the selections.
 var (
-	satisfiesCustomer   = []string{"Customer"}
 	satisfiesEdge       = []string{"CustomerEdge"}
 	satisfiesConnection = []string{"CustomerConnection"}
 )

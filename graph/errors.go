@@ -20,19 +20,47 @@ import (
 	"customerservice/graph/model"
 )
 
-// userErrors turns a domain error into a mutation's userErrors (§8). Any other error is
-// returned as is, to be reported as a top-level INTERNAL error.
-func userErrors(err error) ([]model.UserError, error) {
+// userErrors turns a domain error into a mutation's userErrors (§8), each field path put
+// under the mutation's argument it came in (argumentPath). A missing role or principal is
+// about the whole operation, not a field: it is a top-level error, as @hasRole reports it.
+// Any other error is returned as is, to be reported as a top-level INTERNAL error.
+func userErrors(ctx context.Context, err error) ([]model.UserError, error) {
 	errs, ok := apperr.Of(err)
 	if !ok {
 		return nil, err
 	}
+	if apperr.Is(err, apperr.Forbidden) || apperr.Is(err, apperr.Unauthenticated) {
+		return nil, queryError(ctx, err)
+	}
 	out := make([]model.UserError, len(errs))
 	for i, e := range errs {
-		out[i] = model.UserError{Field: e.Field, Message: e.Message, Code: e.Code}
+		out[i] = model.UserError{Field: argumentPath(ctx, e.Field), Message: e.Message, Code: e.Code}
 	}
 	return out, nil
 }
+
+// argumentPath is the wire path (userErrors.field) of a field a domain service names
+// relative to its own inputs. A path that starts with one of the mutation's arguments
+// (id, customerId, reason, creditLimit, …) is already the argument's; any other is a field
+// of the mutation's input object, under its `input` argument: ["email"] of createCustomer
+// is ["input", "email"], ["id"] of updateCustomer(id, input) stays ["id"].
+func argumentPath(ctx context.Context, field []string) []string {
+	if len(field) == 0 {
+		return field
+	}
+	fc := graphql.GetFieldContext(ctx)
+	if fc == nil || fc.Field.Field == nil || fc.Field.Definition == nil {
+		return field
+	}
+	args := fc.Field.Definition.Arguments
+	if args.ForName(field[0]) != nil || args.ForName(inputArgument) == nil {
+		return field
+	}
+	return append([]string{inputArgument}, field...)
+}
+
+// inputArgument is the name every mutation gives its input object argument.
+const inputArgument = "input"
 
 // queryError turns a domain error of a query into a GraphQL error with extensions.code.
 func queryError(ctx context.Context, err error) error {

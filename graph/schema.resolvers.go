@@ -28,7 +28,7 @@ func (r *creditUsageResolver) Status(ctx context.Context, obj *models.CreditUsag
 // CreateCustomer is the resolver for the createCustomer field.
 func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*model.CreateCustomerPayload, error) {
 	c, err := r.CustomerService.Create(ctx, newCustomer(input))
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	if err != nil || c == nil {
 		return &model.CreateCustomerPayload{UserErrors: ue}, err
 	}
@@ -39,7 +39,7 @@ func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.Creat
 // UpdateCustomer is the resolver for the updateCustomer field.
 func (r *mutationResolver) UpdateCustomer(ctx context.Context, id uuid.UUID, input model.UpdateCustomerInput) (*model.UpdateCustomerPayload, error) {
 	c, err := r.CustomerService.Update(ctx, id, customerChanges(input))
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	if err != nil || c == nil {
 		return &model.UpdateCustomerPayload{UserErrors: ue}, err
 	}
@@ -50,7 +50,7 @@ func (r *mutationResolver) UpdateCustomer(ctx context.Context, id uuid.UUID, inp
 // SetCustomerStatus is the resolver for the setCustomerStatus field.
 func (r *mutationResolver) SetCustomerStatus(ctx context.Context, id uuid.UUID, status models.CustomerStatus, reason *string) (*model.SetCustomerStatusPayload, error) {
 	c, err := r.CustomerService.SetStatus(ctx, id, status, reason)
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	if err != nil || c == nil {
 		return &model.SetCustomerStatusPayload{UserErrors: ue}, err
 	}
@@ -61,7 +61,7 @@ func (r *mutationResolver) SetCustomerStatus(ctx context.Context, id uuid.UUID, 
 // EraseCustomer is the resolver for the eraseCustomer field.
 func (r *mutationResolver) EraseCustomer(ctx context.Context, id uuid.UUID) (*model.EraseCustomerPayload, error) {
 	c, err := r.CustomerService.Erase(ctx, id)
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	if err != nil || c == nil {
 		return &model.EraseCustomerPayload{UserErrors: ue}, err
 	}
@@ -72,35 +72,35 @@ func (r *mutationResolver) EraseCustomer(ctx context.Context, id uuid.UUID) (*mo
 // AddAddress is the resolver for the addAddress field.
 func (r *mutationResolver) AddAddress(ctx context.Context, customerID uuid.UUID, input model.AddAddressInput) (*model.AddAddressPayload, error) {
 	a, err := r.CustomerService.AddAddress(ctx, customerID, newAddress(input))
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	return &model.AddAddressPayload{Address: a, UserErrors: ue}, err
 }
 
 // UpdateAddress is the resolver for the updateAddress field.
 func (r *mutationResolver) UpdateAddress(ctx context.Context, id uuid.UUID, input model.UpdateAddressInput) (*model.UpdateAddressPayload, error) {
 	a, err := r.CustomerService.UpdateAddress(ctx, id, addressChanges(input))
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	return &model.UpdateAddressPayload{Address: a, UserErrors: ue}, err
 }
 
 // RemoveAddress is the resolver for the removeAddress field.
 func (r *mutationResolver) RemoveAddress(ctx context.Context, id uuid.UUID) (*model.RemoveAddressPayload, error) {
 	a, err := r.CustomerService.RemoveAddress(ctx, id)
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	return &model.RemoveAddressPayload{Address: a, UserErrors: ue}, err
 }
 
 // SetDefaultAddress is the resolver for the setDefaultAddress field.
 func (r *mutationResolver) SetDefaultAddress(ctx context.Context, id uuid.UUID) (*model.SetDefaultAddressPayload, error) {
 	a, err := r.CustomerService.SetDefaultAddress(ctx, id)
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	return &model.SetDefaultAddressPayload{Address: a, UserErrors: ue}, err
 }
 
 // EnrollLoyalty is the resolver for the enrollLoyalty field.
 func (r *mutationResolver) EnrollLoyalty(ctx context.Context, customerID uuid.UUID) (*model.EnrollLoyaltyPayload, error) {
 	acc, err := r.LoyaltyService.Enroll(ctx, customerID)
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	if err != nil || acc == nil {
 		return &model.EnrollLoyaltyPayload{UserErrors: ue}, err
 	}
@@ -111,7 +111,7 @@ func (r *mutationResolver) EnrollLoyalty(ctx context.Context, customerID uuid.UU
 // RecordPurchase is the resolver for the recordPurchase field.
 func (r *mutationResolver) RecordPurchase(ctx context.Context, input model.RecordPurchaseInput) (*model.RecordPurchasePayload, error) {
 	res, err := r.LoyaltyService.RecordPurchase(ctx, newPurchase(input))
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	out := &model.RecordPurchasePayload{UserErrors: ue}
 	if res != nil {
 		out.Purchase, out.Transaction = res.Purchase, res.Transaction
@@ -123,7 +123,7 @@ func (r *mutationResolver) RecordPurchase(ctx context.Context, input model.Recor
 // RecordRefund is the resolver for the recordRefund field.
 func (r *mutationResolver) RecordRefund(ctx context.Context, input model.RecordRefundInput) (*model.RecordRefundPayload, error) {
 	res, err := r.LoyaltyService.RecordRefund(ctx, loyalty.NewRefund{OrderID: input.OrderID, RefundID: input.RefundID, Amount: input.Amount})
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	out := &model.RecordRefundPayload{UserErrors: ue}
 	if res != nil {
 		out.Purchase, out.Transaction = res.Purchase, res.Transaction
@@ -136,7 +136,7 @@ func (r *mutationResolver) RecordRefund(ctx context.Context, input model.RecordR
 func (r *mutationResolver) RedeemPoints(ctx context.Context, input model.RedeemPointsInput) (*model.RedeemPointsPayload, error) {
 	res, err := r.LoyaltyService.Redeem(ctx, loyalty.Redemption{CustomerID: input.CustomerID, Points: input.Points,
 		ReferenceType: input.ReferenceType, ReferenceID: input.ReferenceID, Description: input.Description.Value()})
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	out := &model.RedeemPointsPayload{UserErrors: ue}
 	if res != nil {
 		out.Transaction = res.Transaction
@@ -149,7 +149,7 @@ func (r *mutationResolver) RedeemPoints(ctx context.Context, input model.RedeemP
 func (r *mutationResolver) AwardBonusPoints(ctx context.Context, input model.AwardBonusPointsInput) (*model.AwardBonusPointsPayload, error) {
 	res, err := r.LoyaltyService.AwardBonus(ctx, loyalty.Bonus{CustomerID: input.CustomerID, Points: input.Points,
 		Reason: input.Reason, ReferenceID: input.ReferenceID})
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	out := &model.AwardBonusPointsPayload{UserErrors: ue}
 	if res != nil {
 		out.Transaction = res.Transaction
@@ -161,7 +161,7 @@ func (r *mutationResolver) AwardBonusPoints(ctx context.Context, input model.Awa
 // AdjustPoints is the resolver for the adjustPoints field.
 func (r *mutationResolver) AdjustPoints(ctx context.Context, input model.AdjustPointsInput) (*model.AdjustPointsPayload, error) {
 	res, err := r.LoyaltyService.Adjust(ctx, loyalty.Adjustment{CustomerID: input.CustomerID, Points: input.Points, Reason: input.Reason})
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	out := &model.AdjustPointsPayload{UserErrors: ue}
 	if res != nil {
 		out.Transaction = res.Transaction
@@ -173,14 +173,14 @@ func (r *mutationResolver) AdjustPoints(ctx context.Context, input model.AdjustP
 // UpdateLoyaltyProgram is the resolver for the updateLoyaltyProgram field.
 func (r *mutationResolver) UpdateLoyaltyProgram(ctx context.Context, input model.UpdateLoyaltyProgramInput) (*model.UpdateLoyaltyProgramPayload, error) {
 	p, err := r.LoyaltyService.UpdateProgram(ctx, programChanges(input))
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	return &model.UpdateLoyaltyProgramPayload{LoyaltyProgram: p, UserErrors: ue}, err
 }
 
 // OpenCreditAccount is the resolver for the openCreditAccount field.
 func (r *mutationResolver) OpenCreditAccount(ctx context.Context, input model.OpenCreditAccountInput) (*model.OpenCreditAccountPayload, error) {
 	a, err := r.CreditService.Open(ctx, openCreditAccount(input))
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
 		return &model.OpenCreditAccountPayload{UserErrors: ue}, err
 	}
@@ -191,7 +191,7 @@ func (r *mutationResolver) OpenCreditAccount(ctx context.Context, input model.Op
 // ApproveCreditAccount is the resolver for the approveCreditAccount field.
 func (r *mutationResolver) ApproveCreditAccount(ctx context.Context, id uuid.UUID, notes *string) (*model.ApproveCreditAccountPayload, error) {
 	a, err := r.CreditService.Approve(ctx, id, notes)
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
 		return &model.ApproveCreditAccountPayload{UserErrors: ue}, err
 	}
@@ -202,7 +202,7 @@ func (r *mutationResolver) ApproveCreditAccount(ctx context.Context, id uuid.UUI
 // SuspendCreditAccount is the resolver for the suspendCreditAccount field.
 func (r *mutationResolver) SuspendCreditAccount(ctx context.Context, id uuid.UUID, reason string) (*model.SuspendCreditAccountPayload, error) {
 	a, err := r.CreditService.Suspend(ctx, id, reason)
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
 		return &model.SuspendCreditAccountPayload{UserErrors: ue}, err
 	}
@@ -213,7 +213,7 @@ func (r *mutationResolver) SuspendCreditAccount(ctx context.Context, id uuid.UUI
 // ReinstateCreditAccount is the resolver for the reinstateCreditAccount field.
 func (r *mutationResolver) ReinstateCreditAccount(ctx context.Context, id uuid.UUID) (*model.ReinstateCreditAccountPayload, error) {
 	a, err := r.CreditService.Reinstate(ctx, id)
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
 		return &model.ReinstateCreditAccountPayload{UserErrors: ue}, err
 	}
@@ -224,7 +224,7 @@ func (r *mutationResolver) ReinstateCreditAccount(ctx context.Context, id uuid.U
 // CancelCreditAccount is the resolver for the cancelCreditAccount field.
 func (r *mutationResolver) CancelCreditAccount(ctx context.Context, id uuid.UUID, reason *string) (*model.CancelCreditAccountPayload, error) {
 	a, err := r.CreditService.Cancel(ctx, id, reason)
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
 		return &model.CancelCreditAccountPayload{UserErrors: ue}, err
 	}
@@ -235,7 +235,7 @@ func (r *mutationResolver) CancelCreditAccount(ctx context.Context, id uuid.UUID
 // UpdateCreditLimit is the resolver for the updateCreditLimit field.
 func (r *mutationResolver) UpdateCreditLimit(ctx context.Context, id uuid.UUID, creditLimit decimal.Decimal) (*model.UpdateCreditLimitPayload, error) {
 	a, err := r.CreditService.UpdateLimit(ctx, id, creditLimit)
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
 		return &model.UpdateCreditLimitPayload{UserErrors: ue}, err
 	}
@@ -246,7 +246,7 @@ func (r *mutationResolver) UpdateCreditLimit(ctx context.Context, id uuid.UUID, 
 // ChargeCredit is the resolver for the chargeCredit field.
 func (r *mutationResolver) ChargeCredit(ctx context.Context, input model.ChargeCreditInput) (*model.ChargeCreditPayload, error) {
 	a, u, err := r.CreditService.Charge(ctx, creditCharge(input))
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
 		return &model.ChargeCreditPayload{UserErrors: ue}, err
 	}
@@ -257,7 +257,7 @@ func (r *mutationResolver) ChargeCredit(ctx context.Context, input model.ChargeC
 // RecordCreditPayment is the resolver for the recordCreditPayment field.
 func (r *mutationResolver) RecordCreditPayment(ctx context.Context, input model.RecordCreditPaymentInput) (*model.RecordCreditPaymentPayload, error) {
 	a, p, err := r.CreditService.RecordPayment(ctx, creditPayment(input))
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
 		return &model.RecordCreditPaymentPayload{UserErrors: ue}, err
 	}
@@ -268,7 +268,7 @@ func (r *mutationResolver) RecordCreditPayment(ctx context.Context, input model.
 // CancelCreditUsage is the resolver for the cancelCreditUsage field.
 func (r *mutationResolver) CancelCreditUsage(ctx context.Context, id uuid.UUID) (*model.CancelCreditUsagePayload, error) {
 	a, u, err := r.CreditService.CancelUsage(ctx, id)
-	ue, err := userErrors(err)
+	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
 		return &model.CancelCreditUsagePayload{UserErrors: ue}, err
 	}
@@ -280,7 +280,7 @@ func (r *mutationResolver) CancelCreditUsage(ctx context.Context, id uuid.UUID) 
 func (r *mutationResolver) RecalculateSegments(ctx context.Context) (*model.RecalculateSegmentsPayload, error) {
 	res, err := r.SegmentService.Recalculate(ctx)
 	if err != nil {
-		ue, err := userErrors(err)
+		ue, err := userErrors(ctx, err)
 		return &model.RecalculateSegmentsPayload{BySegment: []model.SegmentCount{}, UserErrors: ue}, err
 	}
 	return recalculateSegmentsPayload(res), nil

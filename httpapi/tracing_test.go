@@ -52,7 +52,7 @@ func takeTrace(t *testing.T, exporter *tracetest.InMemoryExporter) tracetest.Spa
 func attributes(s tracetest.SpanStub) string {
 	var out []string
 	for _, a := range s.Attributes {
-		out = append(out, string(a.Key)+"="+a.Value.Emit())
+		out = append(out, string(a.Key)+"="+a.Value.String())
 	}
 	return strings.Join(out, " ")
 }
@@ -114,7 +114,7 @@ func assertOneTrace(t *testing.T, spans tracetest.SpanStubs, secrets ...string) 
 		for _, e := range s.Events {
 			all = append(all, e.Name)
 			for _, a := range e.Attributes {
-				all = append(all, string(a.Key)+"="+a.Value.Emit())
+				all = append(all, string(a.Key)+"="+a.Value.String())
 			}
 		}
 		text := strings.Join(all, " ")

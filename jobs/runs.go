@@ -8,6 +8,7 @@ import (
 
 	"github.com/uptrace/bun"
 
+	"customerservice/auth"
 	"customerservice/db"
 )
 
@@ -54,6 +55,9 @@ type JobRunResult struct {
 // organization's results are read (row-level security, and the filter); the runs
 // themselves are global and hold no tenant's data.
 func (s *Service) Jobs(ctx context.Context) ([]JobState, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	p, err := db.Caller(ctx)
 	if err != nil {
 		return nil, err
@@ -78,7 +82,7 @@ func (s *Service) Jobs(ctx context.Context) ([]JobState, error) {
 			FROM job_runs r
 			LEFT JOIN job_run_results o ON o.organization_id = ? AND o.job = r.job AND o.slot = r.slot
 			WHERE r.job IN (?)
-			ORDER BY r.job, r.slot DESC`, p.OrganizationID, bun.In(names)).Scan(ctx, &rows)
+			ORDER BY r.job, r.slot DESC`, p.OrganizationID, bun.List(names)).Scan(ctx, &rows)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read the job runs: %w", err)

@@ -30,6 +30,9 @@ type PointsResult struct {
 // customer already has (recorded while the program did not auto-enroll); their points are
 // not earned after the fact.
 func (s *Service) Enroll(ctx context.Context, customerID uuid.UUID) (*models.LoyaltyAccount, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	var acc *models.LoyaltyAccount
 	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		if _, err := lockCustomer(ctx, tx, customerID, []string{"customerId"}, "SHARE"); err != nil {
@@ -167,7 +170,7 @@ func (s *Service) movePoints(ctx context.Context, m move) (*PointsResult, error)
 				return err
 			}
 		}
-		field := inputField("customerId")
+		field := []string{"customerId"}
 		acc, status, err := lockAccount(ctx, tx, m.customerID)
 		if err != nil {
 			return err
@@ -222,10 +225,13 @@ type Redemption struct {
 // change, so concurrent redemptions never drive the balance negative. Unique by
 // (referenceType, referenceId) in the organization (§8).
 func (s *Service) Redeem(ctx context.Context, in Redemption) (*PointsResult, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	desc := trimmed(in.Description)
 	var errs apperr.List
 	if in.Points < 1 {
-		errs = append(errs, apperr.OnField(apperr.Invalid, inputField("points"), "points must be at least 1"))
+		errs = append(errs, apperr.OnField(apperr.Invalid, []string{"points"}, "points must be at least 1"))
 	}
 	errs = append(errs, key("referenceType", in.ReferenceType, 50)...)
 	errs = append(errs, key("referenceId", in.ReferenceID, 255)...)
@@ -260,7 +266,7 @@ func (s *Service) Redeem(ctx context.Context, in Redemption) (*PointsResult, err
 		},
 		apply: func(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount) (*models.LoyaltyTransaction, audit.Entry, error) {
 			if in.Points > acc.PointsBalance {
-				return nil, audit.Entry{}, apperr.OnField(apperr.InsufficientPoints, inputField("points"),
+				return nil, audit.Entry{}, apperr.OnField(apperr.InsufficientPoints, []string{"points"},
 					"the balance is %d points", acc.PointsBalance)
 			}
 			balance := acc.PointsBalance - in.Points
@@ -295,10 +301,13 @@ type Bonus struct {
 // like earned points and counts toward tiers, so it can upgrade the tier (§4). Unique by
 // referenceId per account: one campaign id rewards many customers, each once.
 func (s *Service) AwardBonus(ctx context.Context, in Bonus) (*PointsResult, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	reason := trimmed(&in.Reason)
 	var errs apperr.List
 	if in.Points < 1 {
-		errs = append(errs, apperr.OnField(apperr.Invalid, inputField("points"), "points must be at least 1"))
+		errs = append(errs, apperr.OnField(apperr.Invalid, []string{"points"}, "points must be at least 1"))
 	}
 	errs = append(errs, text("reason", reason, 1, maxReason)...)
 	errs = append(errs, key("referenceId", in.ReferenceID, 255)...)
@@ -363,16 +372,18 @@ type Adjustment struct {
 	Reason     string
 }
 
-// Adjust corrects a balance up or down with a reason (manager; the role is checked at the
-// edge). It never makes the balance negative (INSUFFICIENT_POINTS). Points added are a lot
+// Adjust corrects a balance up or down with a reason (a manager's). It never makes the balance negative (INSUFFICIENT_POINTS). Points added are a lot
 // that expires like earned points but does not count toward tiers; points taken consume the
 // oldest lots first. Taking points from a blocked customer is allowed; giving is not. It
 // has no idempotency key (the contract gives none): each call is a new adjustment.
 func (s *Service) Adjust(ctx context.Context, in Adjustment) (*PointsResult, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	reason := trimmed(&in.Reason)
 	var errs apperr.List
 	if in.Points == 0 {
-		errs = append(errs, apperr.OnField(apperr.Invalid, inputField("points"), "points must not be zero"))
+		errs = append(errs, apperr.OnField(apperr.Invalid, []string{"points"}, "points must not be zero"))
 	}
 	errs = append(errs, text("reason", reason, 1, maxReason)...)
 	if err := errs.Err(); err != nil {
@@ -393,7 +404,7 @@ func (s *Service) Adjust(ctx context.Context, in Adjustment) (*PointsResult, err
 				}
 				n.lifetimeMonths = prog.PointsLifetimeMonths
 			} else if -in.Points > acc.PointsBalance {
-				return nil, audit.Entry{}, apperr.OnField(apperr.InsufficientPoints, inputField("points"),
+				return nil, audit.Entry{}, apperr.OnField(apperr.InsufficientPoints, []string{"points"},
 					"the balance is %d points; it cannot go below zero", acc.PointsBalance)
 			}
 			balance := acc.PointsBalance + in.Points
@@ -423,13 +434,13 @@ func replayed(ctx context.Context, tx bun.IDB, t *models.LoyaltyTransaction) (*P
 }
 
 func conflict(field, msg string) error {
-	return apperr.OnField(apperr.IdempotencyConflict, inputField(field), "%s", msg)
+	return apperr.OnField(apperr.IdempotencyConflict, []string{field}, "%s", msg)
 }
 
 // fits refuses points an account's integer counters could not hold.
 func fits(acc *models.LoyaltyAccount, points int, lifetime bool) error {
 	if points > math.MaxInt32-acc.PointsBalance || (lifetime && points > math.MaxInt32-acc.LifetimePoints) {
-		return apperr.OnField(apperr.Invalid, inputField("points"), "too many points for one account")
+		return apperr.OnField(apperr.Invalid, []string{"points"}, "too many points for one account")
 	}
 	return nil
 }
@@ -470,9 +481,9 @@ func trimmed(s *string) *string {
 func text(name string, s *string, min, max int) apperr.List {
 	switch {
 	case s == nil && min > 0:
-		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s is required", name)}
+		return apperr.List{apperr.OnField(apperr.Invalid, []string{name}, "%s is required", name)}
 	case s != nil && utf8.RuneCountInString(*s) > max:
-		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s has at most %d characters", name, max)}
+		return apperr.List{apperr.OnField(apperr.Invalid, []string{name}, "%s has at most %d characters", name, max)}
 	}
 	return nil
 }
@@ -480,7 +491,7 @@ func text(name string, s *string, min, max int) apperr.List {
 // key checks an idempotency key: used as given (not trimmed), not blank, at most max characters.
 func key(name, s string, max int) apperr.List {
 	if strings.TrimSpace(s) == "" || utf8.RuneCountInString(s) > max || !utf8.ValidString(s) || strings.ContainsRune(s, 0) {
-		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s must be 1–%d characters", name, max)}
+		return apperr.List{apperr.OnField(apperr.Invalid, []string{name}, "%s must be 1–%d characters", name, max)}
 	}
 	return nil
 }

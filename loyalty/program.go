@@ -19,6 +19,9 @@ import (
 // Program returns the organization's settings, creating them with §4's defaults (the
 // column defaults of loyalty_programs) the first time they are needed.
 func (s *Service) Program(ctx context.Context) (*models.LoyaltyProgram, error) {
+	if err := auth.Require(ctx, auth.Viewer); err != nil {
+		return nil, err
+	}
 	var prog *models.LoyaltyProgram
 	err := s.read(ctx, func(ctx context.Context, tx bun.Tx) error {
 		var err error
@@ -101,12 +104,15 @@ var (
 	}
 )
 
-// UpdateProgram changes the organization's settings (admin; the role is checked at the
-// edge). Every invalid field is reported at once, as INVALID on its input path; the
-// thresholds are checked on the settings as they would be after the change. New settings
-// apply to what happens next: lots keep their expiry, tiers their dates. An update that
-// changes nothing writes only its audit row, with no changed fields.
+// UpdateProgram changes the organization's settings (an admin's). Every invalid field is
+// reported at once, as INVALID on its field; the thresholds are checked on the settings as
+// they would be after the change. New settings apply to what happens next: lots keep their
+// expiry, tiers their dates. An update that changes nothing writes only its audit row, with
+// no changed fields.
 func (s *Service) UpdateProgram(ctx context.Context, ch ProgramChanges) (*models.LoyaltyProgram, error) {
+	if err := auth.Require(ctx, auth.Admin); err != nil {
+		return nil, err
+	}
 	if err := ch.validate(); err != nil {
 		return nil, err
 	}
@@ -148,9 +154,9 @@ func (ch ProgramChanges) validate() error {
 		switch {
 		case v == nil:
 		case v.IsNegative() || v.GreaterThan(max):
-			errs = append(errs, apperr.OnField(apperr.Invalid, inputField(name), "%s must be between 0 and %s", name, max))
+			errs = append(errs, apperr.OnField(apperr.Invalid, []string{name}, "%s must be between 0 and %s", name, max))
 		case !v.Equal(v.Round(places)):
-			errs = append(errs, apperr.OnField(apperr.Invalid, inputField(name), "%s has at most %d decimals", name, places))
+			errs = append(errs, apperr.OnField(apperr.Invalid, []string{name}, "%s has at most %d decimals", name, places))
 		}
 	}
 	rate("pointsPerCurrencyUnit", ch.PointsPerCurrencyUnit, maxPointsRate, 4)
@@ -160,7 +166,7 @@ func (ch ProgramChanges) validate() error {
 	rate("multiplierPlatinum", ch.MultiplierPlatinum, maxMultiplier, 2)
 	between := func(name string, v *int, lo, hi int) {
 		if v != nil && (*v < lo || *v > hi) {
-			errs = append(errs, apperr.OnField(apperr.Invalid, inputField(name), "%s must be between %d and %d", name, lo, hi))
+			errs = append(errs, apperr.OnField(apperr.Invalid, []string{name}, "%s must be between %d and %d", name, lo, hi))
 		}
 	}
 	between("thresholdSilver", ch.ThresholdSilver, 1, maxThreshold)
@@ -185,7 +191,7 @@ func validThresholds(p *models.LoyaltyProgram, ch ProgramChanges) error {
 		if !highGiven && lowGiven {
 			field = lowName
 		}
-		errs = append(errs, apperr.OnField(apperr.Invalid, inputField(field),
+		errs = append(errs, apperr.OnField(apperr.Invalid, []string{field},
 			"thresholds must increase: %s (%d) must be below %s (%d)", lowName, low, highName, high))
 	}
 	pair("thresholdSilver", p.ThresholdSilver, ch.ThresholdSilver != nil, "thresholdGold", p.ThresholdGold, ch.ThresholdGold != nil)

@@ -50,13 +50,16 @@ var (
 // cross a threshold. A customer not enrolled (no auto-enroll) gets the purchase stored
 // without points. A blocked customer: CUSTOMER_BLOCKED and nothing stored.
 func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*PurchaseResult, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	channel := trimmed(in.Channel)
 	var errs apperr.List
 	errs = append(errs, key("orderId", in.OrderID, 100)...)
 	errs = append(errs, amount("amount", in.Amount)...)
 	errs = append(errs, text("channel", channel, 0, 30)...)
 	if in.OccurredAt != nil && in.OccurredAt.After(time.Now().Add(clockSkew)) {
-		errs = append(errs, apperr.OnField(apperr.Invalid, inputField("occurredAt"), "occurredAt must not be in the future"))
+		errs = append(errs, apperr.OnField(apperr.Invalid, []string{"occurredAt"}, "occurredAt must not be in the future"))
 	}
 	if err := errs.Err(); err != nil {
 		return nil, err
@@ -84,7 +87,7 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		if out, err = replay(ctx, tx); err != nil || out != nil {
 			return err
 		}
-		field := inputField("customerId")
+		field := []string{"customerId"}
 		c, err := lockCustomer(ctx, tx, in.CustomerID, field, "NO KEY UPDATE")
 		if err != nil {
 			return err
@@ -108,12 +111,12 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		}
 		points, to := 0, models.Tier("")
 		if acc != nil {
-			earned := earnPoints(prog, acc.Tier, in.Amount)
+			earned := EarnPoints(prog, acc.Tier, in.Amount)
 			if !earned.LessThanOrEqual(decimal.NewFromInt(int64(maxInt32 - max(acc.PointsBalance, acc.LifetimePoints)))) {
-				return apperr.OnField(apperr.Invalid, inputField("amount"), "the purchase would earn more points than an account can hold")
+				return apperr.OnField(apperr.Invalid, []string{"amount"}, "the purchase would earn more points than an account can hold")
 			}
 			if !acc.TotalSpent.Add(in.Amount).LessThan(maxAmount) {
-				return apperr.OnField(apperr.Invalid, inputField("amount"), "the customer's total spent would exceed what an account can hold")
+				return apperr.OnField(apperr.Invalid, []string{"amount"}, "the customer's total spent would exceed what an account can hold")
 			}
 			points = int(earned.IntPart())
 			if to, err = upgradeTo(ctx, tx, prog, acc, points); err != nil {
@@ -202,6 +205,9 @@ type NewRefund struct {
 // points of tiers. Its metadata names the order, which is what ties it to the earn. The
 // account's total spent falls by the amount; total purchases stays.
 func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResult, error) {
+	if err := auth.Require(ctx, auth.Agent); err != nil {
+		return nil, err
+	}
 	var errs apperr.List
 	errs = append(errs, key("orderId", in.OrderID, 100)...)
 	errs = append(errs, key("refundId", in.RefundID, 100)...)
@@ -236,13 +242,13 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 		p := new(models.Purchase)
 		err = tx.NewSelect().Model(p).Where("p.order_id = ?", in.OrderID).For("UPDATE").Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
-			return apperr.OnField(apperr.NotFound, inputField("orderId"), "no purchase with this orderId")
+			return apperr.OnField(apperr.NotFound, []string{"orderId"}, "no purchase with this orderId")
 		}
 		if err != nil {
 			return fmt.Errorf("lock purchase: %w", err)
 		}
 		if remains := p.Amount.Sub(p.RefundedAmount); in.Amount.GreaterThan(remains) {
-			return apperr.OnField(apperr.Invalid, inputField("amount"),
+			return apperr.OnField(apperr.Invalid, []string{"amount"},
 				"at most %s of this purchase remains to refund", remains.StringFixed(2))
 		}
 		acc, _, err := lockAccount(ctx, tx, p.CustomerID)
@@ -251,9 +257,7 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 		}
 		reverse := 0
 		if acc != nil {
-			refunded := p.RefundedAmount.Add(in.Amount)
-			target := int(decimal.NewFromInt(int64(p.PointsEarned)).Mul(refunded).Div(p.Amount).Floor().IntPart())
-			reverse = max(0, min(target-p.PointsReversed, acc.PointsBalance))
+			reverse = RefundReversal(p, in.Amount, acc.PointsBalance)
 		}
 		r := &models.PurchaseRefund{
 			RefundID: in.RefundID, OrganizationID: pr.OrganizationID, PurchaseID: p.ID, Amount: in.Amount, PointsReversed: reverse,
@@ -345,11 +349,11 @@ const maxInt32 = 1<<31 - 1
 func amount(name string, d decimal.Decimal) apperr.List {
 	switch {
 	case !d.IsPositive():
-		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s must be greater than zero", name)}
+		return apperr.List{apperr.OnField(apperr.Invalid, []string{name}, "%s must be greater than zero", name)}
 	case !d.Equal(d.Round(2)):
-		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s has at most two decimals", name)}
+		return apperr.List{apperr.OnField(apperr.Invalid, []string{name}, "%s has at most two decimals", name)}
 	case !d.LessThan(maxAmount):
-		return apperr.List{apperr.OnField(apperr.Invalid, inputField(name), "%s must be below 10000000000", name)}
+		return apperr.List{apperr.OnField(apperr.Invalid, []string{name}, "%s must be below 10000000000", name)}
 	}
 	return nil
 }

@@ -35,7 +35,13 @@ func NewService(h *db.Handle) *Service { return &Service{db: h} }
 // session's time zone (the same rule as credit's due dates).
 const today = "(now() AT TIME ZONE 'UTC')::date"
 
+// read runs fn in a read-only transaction of the caller's organization. Every read needs
+// the viewer role (§7): the methods that read check it first, and so does read, for the
+// batched reads of the Customer 360 that call it.
 func (s *Service) read(ctx context.Context, fn func(ctx context.Context, tx bun.Tx) error) error {
+	if err := auth.Require(ctx, auth.Viewer); err != nil {
+		return err
+	}
 	return db.Read(ctx, s.db, fn)
 }
 
@@ -46,8 +52,5 @@ func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx bun
 // errReplay rolls back a keyed mutation whose key was already used (found first, or lost a
 // race on the unique index): the caller then reads and returns the original result (§8).
 var errReplay = errors.New("loyalty: idempotency key already used")
-
-// inputField is the path of a field of a mutation's `input` argument.
-func inputField(name string) []string { return []string{"input", name} }
 
 func ptr[T any](v T) *T { return &v }

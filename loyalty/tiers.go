@@ -5,74 +5,10 @@ import (
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 
 	"customerservice/models"
 )
-
-// tiers in ascending order.
-var tiers = []models.Tier{models.TierBronze, models.TierSilver, models.TierGold, models.TierPlatinum}
-
-func rank(t models.Tier) int {
-	for i, x := range tiers {
-		if x == t {
-			return i
-		}
-	}
-	return 0
-}
-
-// NextTier is the tier above t; nil at platinum.
-func NextTier(t models.Tier) *models.Tier {
-	if r := rank(t); r+1 < len(tiers) {
-		next := tiers[r+1]
-		return &next
-	}
-	return nil
-}
-
-// multiplier is the earn multiplier of a tier (§4).
-func multiplier(p *models.LoyaltyProgram, t models.Tier) decimal.Decimal {
-	switch t {
-	case models.TierSilver:
-		return p.MultiplierSilver
-	case models.TierGold:
-		return p.MultiplierGold
-	case models.TierPlatinum:
-		return p.MultiplierPlatinum
-	}
-	return p.MultiplierBronze
-}
-
-// threshold is the qualifying points a tier needs (bronze needs none).
-func threshold(p *models.LoyaltyProgram, t models.Tier) int {
-	switch t {
-	case models.TierSilver:
-		return p.ThresholdSilver
-	case models.TierGold:
-		return p.ThresholdGold
-	case models.TierPlatinum:
-		return p.ThresholdPlatinum
-	}
-	return 0
-}
-
-// tierFor is the highest tier whose threshold the qualifying points reach.
-func tierFor(p *models.LoyaltyProgram, qualifying int) models.Tier {
-	for i := len(tiers) - 1; i > 0; i-- {
-		if qualifying >= threshold(p, tiers[i]) {
-			return tiers[i]
-		}
-	}
-	return models.TierBronze
-}
-
-// earnPoints is floor(amount × points per currency unit × multiplier of the tier) (§4),
-// exact in decimal arithmetic.
-func earnPoints(p *models.LoyaltyProgram, t models.Tier, amount decimal.Decimal) decimal.Decimal {
-	return amount.Mul(p.PointsPerCurrencyUnit).Mul(multiplier(p, t)).Floor()
-}
 
 // qualifyingSum is the SQL of the qualifying points (§4) of the account whose id is the SQL
 // expression account, as of a time: the points earned (earn and bonus) in the
@@ -114,9 +50,8 @@ func qualifyingPoints(ctx context.Context, tx bun.IDB, accountID uuid.UUID, mont
 	return n, nil
 }
 
-// upgradeTo is the tier the account rises to when its qualifying points, with the points
-// this transaction adds, cross a threshold; "" when it stays. An upgrade is immediate (§4);
-// it never lowers a tier: that is the job's, once tier_expires_at has passed.
+// upgradeTo is UpgradeTo for a locked account, its qualifying points summed in the
+// database (only when an upgrade is possible at all).
 func upgradeTo(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, acc *models.LoyaltyAccount, added int) (models.Tier, error) {
 	if NextTier(acc.Tier) == nil || added <= 0 {
 		return "", nil
@@ -125,8 +60,5 @@ func upgradeTo(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, acc
 	if err != nil {
 		return "", err
 	}
-	if to := tierFor(prog, q+added); rank(to) > rank(acc.Tier) {
-		return to, nil
-	}
-	return "", nil
+	return UpgradeTo(prog, acc.Tier, q, added), nil
 }

@@ -318,7 +318,7 @@ func schemaObjects(t *testing.T, conn *db.Pool) []string {
 		UNION ALL SELECT 'grant:' || r.rolname || ':schema ' || n.nspname || ':' || a.privilege_type
 		  FROM pg_namespace n, aclexplode(n.nspacl) a JOIN roles r ON r.oid = a.grantee
 		  WHERE n.nspname = 'public'
-		ORDER BY 1`, bun.In(serviceRoles)).Scan(context.Background(), &names)
+		ORDER BY 1`, bun.List(serviceRoles)).Scan(context.Background(), &names)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -334,7 +334,7 @@ func roleDependencies(t *testing.T, conn *db.Pool) []string {
 		FROM pg_shdepend d JOIN pg_roles r ON r.oid = d.refobjid
 		WHERE d.refclassid = 'pg_authid'::regclass AND r.rolname IN (?)
 		  AND d.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
-		ORDER BY 1`, bun.In(serviceRoles)).Scan(context.Background(), &deps)
+		ORDER BY 1`, bun.List(serviceRoles)).Scan(context.Background(), &deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -116,7 +116,7 @@ func loadDemo(ctx context.Context, pool *bun.DB, now time.Time) (loaded bool, er
 		if err != nil || done {
 			return err
 		}
-		others, err := tx.NewSelect().Table("customers").Where("customer_id NOT IN (?)", bun.In(ids)).Exists(ctx)
+		others, err := tx.NewSelect().Table("customers").Where("customer_id NOT IN (?)", bun.List(ids)).Exists(ctx)
 		if err != nil || others {
 			return err
 		}
@@ -153,7 +153,7 @@ const demoLoadedAction = "seed.demo"
 // transactions insert the same ids.
 func removeUnfinishedDemo(ctx context.Context, pool *bun.DB, ids []uuid.UUID) error {
 	return db.InOrg(ctx, pool, DemoOrg, false, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewDelete().Model((*models.Customer)(nil)).Where("customer_id IN (?)", bun.In(ids)).Exec(ctx); err != nil {
+		if _, err := tx.NewDelete().Model((*models.Customer)(nil)).Where("customer_id IN (?)", bun.List(ids)).Exec(ctx); err != nil {
 			return fmt.Errorf("remove an unfinished demo load: %w", err)
 		}
 		return nil

@@ -7,13 +7,17 @@ import (
 
 	"github.com/shopspring/decimal"
 
+	"customerservice/credit"
+	"customerservice/loyalty"
 	"customerservice/models"
 )
 
 // The bulk load cannot afford a service call per purchase, so it replays each plan here, in
-// memory, with the rules of loyalty.Service and credit.Service (DESIGN §4, §5), and inserts
-// the rows the services would have left. The demo, loaded through the services, is the
-// reference: the tests play the same plans both ways and compare every figure.
+// memory, and inserts the rows the services would have left. The rules are the domains'
+// own pure functions (loyalty.EarnPoints, UpgradeTo, RefundReversal, ConsumeFIFO,
+// AddMonths; credit.Allocate): only the bookkeeping of rows is this file's. The demo,
+// loaded through the services, is the reference: the tests play the same plans both ways
+// and compare every figure.
 //
 // Like the demo, the replay records the whole history now (an organization importing its
 // order history into the program): purchases keep the date they occurred, while the points
@@ -80,7 +84,7 @@ func (l *ledger) apply(e event) {
 		acc := o.account
 		points, to := 0, models.Tier("")
 		if acc != nil {
-			points = int(earnPoints(l.prog, acc.Tier, e.amount).IntPart())
+			points = int(loyalty.EarnPoints(l.prog, acc.Tier, e.amount).IntPart())
 			to = l.upgradeTo(points)
 		}
 		channel := e.channel
@@ -113,10 +117,7 @@ func (l *ledger) apply(e event) {
 		acc := o.account
 		reverse := 0
 		if acc != nil {
-			// loyalty.RecordRefund: the cumulative share of the points, never below zero.
-			refunded := pur.RefundedAmount.Add(e.amount)
-			target := int(decimal.NewFromInt(int64(pur.PointsEarned)).Mul(refunded).Div(pur.Amount).Floor().IntPart())
-			reverse = max(0, min(target-pur.PointsReversed, acc.PointsBalance))
+			reverse = loyalty.RefundReversal(pur, e.amount, acc.PointsBalance)
 		}
 		o.refunds = append(o.refunds, models.PurchaseRefund{
 			RefundID: e.refundID, OrganizationID: l.g.org, PurchaseID: pur.ID, Amount: e.amount,
@@ -197,47 +198,39 @@ func (l *ledger) move(typ models.LoyaltyTransactionType, points int, refType, re
 		Description: description, Metadata: metadata, CreatedAt: at,
 	}
 	if lot {
-		remaining, expires := points, addMonths(at, l.prog.PointsLifetimeMonths)
+		remaining, expires := points, loyalty.AddMonths(at, l.prog.PointsLifetimeMonths)
 		t.PointsRemaining, t.ExpiresAt = &remaining, &expires
 		l.lots = append(l.lots, len(l.o.transactions))
 	}
 	l.o.transactions = append(l.o.transactions, t)
 }
 
-// consume takes points from the lots, oldest first.
+// consume takes points from the lots, oldest first (loyalty.ConsumeFIFO).
 func (l *ledger) consume(points int) {
-	for _, i := range l.lots {
-		if points == 0 {
-			return
-		}
-		rem := l.o.transactions[i].PointsRemaining
-		took := min(*rem, points)
-		*rem -= took
-		points -= took
+	remaining := make([]int, len(l.lots))
+	for k, i := range l.lots {
+		remaining[k] = *l.o.transactions[i].PointsRemaining
 	}
-	if points > 0 {
+	took, short := loyalty.ConsumeFIFO(remaining, points)
+	if short > 0 {
 		panic(fmt.Sprintf("seed: the lots of customer %s hold less than its balance", l.o.customer.ID))
+	}
+	for k, i := range l.lots {
+		*l.o.transactions[i].PointsRemaining -= took[k]
 	}
 }
 
-// upgradeTo is the tier the account rises to when added qualifying points cross a
-// threshold, "" when it stays (loyalty's upgradeTo: immediate, never down).
+// upgradeTo is the tier the account rises to when added qualifying points join the ones
+// it has, "" when it stays (loyalty.UpgradeTo).
 func (l *ledger) upgradeTo(added int) models.Tier {
-	tier := l.o.account.Tier
-	if tier == models.TierPlatinum || added <= 0 {
-		return ""
-	}
-	if to := tierFor(l.prog, l.qualifying+added); tierRank(to) > tierRank(tier) {
-		return to
-	}
-	return ""
+	return loyalty.UpgradeTo(l.prog, l.o.account.Tier, l.qualifying, added)
 }
 
 func (l *ledger) setTier(to models.Tier) {
 	if to == "" {
 		return
 	}
-	expires := addMonths(l.g.today, l.prog.TierDurationMonths)
+	expires := loyalty.AddMonths(l.g.today, l.prog.TierDurationMonths)
 	acc := l.o.account
 	acc.Tier, acc.TierSince, acc.TierExpiresAt = to, l.g.today, &expires
 }
@@ -277,12 +270,13 @@ func (l *ledger) credit(p *plan) {
 			PaymentReference: paymentReference(g, p), PaymentDate: date, CreatedAt: g.now,
 		})
 		acc.CreditUsed = acc.CreditUsed.Sub(amount)
-		left := amount
-		for i := range o.usages { // all due the same day when the payment was recorded: in charge order
-			u := &o.usages[i]
-			share := decimal.Min(left, u.Amount.Sub(u.AmountPaid))
-			u.AmountPaid = u.AmountPaid.Add(share)
-			left = left.Sub(share)
+		open := make([]credit.OpenUsage, len(o.usages))
+		for i, u := range o.usages {
+			open[i] = credit.OpenUsage{ID: u.ID, DueDate: u.DueDate, CreatedAt: u.CreatedAt, Unpaid: u.Amount.Sub(u.AmountPaid)}
+		}
+		shares, _ := credit.Allocate(amount, open)
+		for i := range o.usages {
+			o.usages[i].AmountPaid = o.usages[i].AmountPaid.Add(shares[i])
 		}
 	}
 	for i := range o.usages {
@@ -301,51 +295,4 @@ func (l *ledger) credit(p *plan) {
 
 func paymentReference(g generator, p *plan) string {
 	return fmt.Sprintf("%s-%06d-PAY1", g.prefix, p.n)
-}
-
-// The loyalty rules of §4, as loyalty/tiers.go has them, in exact decimal arithmetic.
-
-var tierOrder = []models.Tier{models.TierBronze, models.TierSilver, models.TierGold, models.TierPlatinum}
-
-func tierRank(t models.Tier) int {
-	for i, x := range tierOrder {
-		if x == t {
-			return i
-		}
-	}
-	return 0
-}
-
-func tierFor(p *models.LoyaltyProgram, qualifying int) models.Tier {
-	switch {
-	case qualifying >= p.ThresholdPlatinum:
-		return models.TierPlatinum
-	case qualifying >= p.ThresholdGold:
-		return models.TierGold
-	case qualifying >= p.ThresholdSilver:
-		return models.TierSilver
-	}
-	return models.TierBronze
-}
-
-func earnPoints(p *models.LoyaltyProgram, t models.Tier, amount decimal.Decimal) decimal.Decimal {
-	m := p.MultiplierBronze
-	switch t {
-	case models.TierSilver:
-		m = p.MultiplierSilver
-	case models.TierGold:
-		m = p.MultiplierGold
-	case models.TierPlatinum:
-		m = p.MultiplierPlatinum
-	}
-	return amount.Mul(p.PointsPerCurrencyUnit).Mul(m).Floor()
-}
-
-// addMonths is t plus months as PostgreSQL adds an interval of months: the same day of the
-// month, or the month's last day when it has fewer days.
-func addMonths(t time.Time, months int) time.Time {
-	y, m, d := t.Date()
-	first := time.Date(y, m+time.Month(months), 1, t.Hour(), t.Minute(), t.Second(), t.Nanosecond(), t.Location())
-	last := first.AddDate(0, 1, -1).Day()
-	return first.AddDate(0, 0, min(d, last)-1)
 }

@@ -22,9 +22,12 @@ type Service struct {
 // NewService returns the service over the database handle.
 func NewService(h *db.Handle) *Service { return &Service{db: h} }
 
-// Recalculate recomputes the caller's organization now (the recalculateSegments mutation; the
-// role is checked at the edge) and records it in the audit log, in the same transaction.
+// Recalculate recomputes the caller's organization now (the recalculateSegments mutation: a
+// manager's) and records it in the audit log, in the same transaction.
 func (s *Service) Recalculate(ctx context.Context) (*Result, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
 	var res *Result
 	err := db.Write(ctx, s.db, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		var err error
