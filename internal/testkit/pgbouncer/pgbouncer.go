@@ -27,14 +27,14 @@ const Binary = "/usr/sbin/pgbouncer"
 // Start runs PgBouncer with pool_mode = transaction and default_pool_size = poolSize in
 // front of the PostgreSQL server that serverURL names, for serverURL's user and password,
 // and returns serverURL through PgBouncer. It is stopped when t ends, failed or not. A
-// machine without PgBouncer fails the test: install it (CI does, in .ci/run).
+// machine without PgBouncer fails the test: scripts/test installs it.
 func Start(t testing.TB, serverURL string, poolSize int) string {
 	t.Helper()
 	bin := Binary
 	if _, err := os.Stat(bin); err != nil {
 		found, lookErr := exec.LookPath("pgbouncer")
 		if lookErr != nil {
-			t.Fatalf("PgBouncer is not installed (no %s, none on PATH): install it, e.g. `apt-get install pgbouncer` (CI installs it in .ci/run)", Binary)
+			t.Fatalf("PgBouncer is not installed (no %s, none on PATH): run the tests with scripts/test, which installs it (or install it, e.g. `apt-get install pgbouncer`)", Binary)
 		}
 		bin = found
 	}
