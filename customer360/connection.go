@@ -38,7 +38,7 @@ func (l *list) connection() fieldSQL {
 		}
 		count := "(SELECT count(*) FROM " + strings.ReplaceAll(l.rows[strings.Index(l.rows, " FROM ")+6:], "{row}", row) + and(where) + ")"
 		if page.After != nil {
-			where = append(where, "("+l.key+", "+l.id+") < ("+c.args.Add(page.After.Key)+"::timestamptz, "+c.args.Add(page.After.ID.String())+"::uuid)")
+			where = append(where, paging.Keyset(l.key, l.id, "<", "timestamptz", *page.After, c.args))
 		}
 		rows := "SELECT " + strings.ReplaceAll(l.rows, "{row}", row) + and(where) +
 			" ORDER BY " + l.key + " DESC, " + l.id + " DESC LIMIT " + first + " + 1"

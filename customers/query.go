@@ -215,14 +215,11 @@ func List(p ListParams, args *db.Args) (*ListQuery, error) {
 	j := p.Filter.joins() | key.joins
 	q.From = joinsSQL(j)
 	conds := []string{p.Filter.where(args)}
-	keyset := func(c *paging.Cursor, op string) string {
-		return "(" + key.expr + ", c.customer_id) " + op + " (" + args.Add(c.Key) + "::" + key.sqlTyp + ", " + args.Add(c.ID.String()) + "::uuid)"
-	}
 	if q.after != nil {
-		conds = append(conds, keyset(q.after, afterOp))
+		conds = append(conds, paging.Keyset(key.expr, "c.customer_id", afterOp, key.sqlTyp, *q.after, args))
 	}
 	if q.before != nil {
-		conds = append(conds, keyset(q.before, beforeOp))
+		conds = append(conds, paging.Keyset(key.expr, "c.customer_id", beforeOp, key.sqlTyp, *q.before, args))
 	}
 	q.Where = strings.Join(conds, " AND ")
 	q.OrderBy = key.expr + " " + dir + ", c.customer_id " + dir

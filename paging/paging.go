@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/apperr"
+	"customerservice/db"
 )
 
 // Page sizes (§8): 20 when not given, at most 100.
@@ -86,4 +87,12 @@ func Size(arg string, n int) (int, error) {
 		return 0, apperr.OnField(apperr.Invalid, []string{arg}, "%s must be between 1 and %d", arg, MaxSize)
 	}
 	return n, nil
+}
+
+// Keyset is the condition that continues a list past the cursor c: the rows whose (key, id)
+// compare op ("<" for a descending order read forward, ">" for an ascending one) to the
+// cursor's, the cursor's key cast to sqlType. Both values are bind parameters of args; on
+// an index of (key, id) it is a range scan, not OFFSET.
+func Keyset(key, id, op, sqlType string, c Cursor, args *db.Args) string {
+	return "(" + key + ", " + id + ") " + op + " (" + args.Add(c.Key) + "::" + sqlType + ", " + args.Add(c.ID.String()) + "::uuid)"
 }
