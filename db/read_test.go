@@ -76,3 +76,22 @@ func TestOpen_TracersSeePipelinedStatements(t *testing.T) {
 		t.Fatalf("%d statements counted for set_config and two reads", n)
 	}
 }
+
+// The statements of a pipelined read run with their generic plan and without JIT (see
+// pipelineSettings), and the settings end with the pipeline.
+func TestReadInOrg_PlansOnceAndWithoutJIT(t *testing.T) {
+	tdb := testdb.Get(t)
+	app := testdb.Open(t, tdb.AppURL)
+	app.SetMaxOpenConns(1)
+	h := db.NewHandle(app, nil)
+	ctx := context.Background()
+	var got string
+	err := db.ReadInOrg(ctx, h, uuid.New(), db.Stmt{SQL: "SELECT current_setting('plan_cache_mode') || ' ' || current_setting('jit')",
+		Row: func(v [][]byte) error { got = string(v[0]); return nil }})
+	if err != nil || got != "force_generic_plan off" {
+		t.Fatalf("in the pipeline: %q, %v", got, err)
+	}
+	if err := app.QueryRowContext(ctx, "SELECT current_setting('plan_cache_mode')").Scan(&got); err != nil || got != "auto" {
+		t.Fatalf("after it: %q, %v", got, err)
+	}
+}

@@ -86,7 +86,8 @@ func hereSelections(ctx context.Context, typeName string) customer360.Selections
 func payloadSelections(ctx context.Context, field, typeName string) customer360.Selections {
 	op := graphql.GetOperationContext(ctx)
 	out := customer360.Selections{}
-	for _, f := range graphql.CollectFieldsCtx(ctx, nil) {
+	payload := []string{graphql.GetFieldContext(ctx).Field.Definition.Type.Name()} // fragments on it count
+	for _, f := range graphql.CollectFieldsCtx(ctx, payload) {
 		if f.Name == field {
 			out[f.Alias] = fieldsOf(op, f.Selections, typeName)
 		}

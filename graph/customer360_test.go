@@ -142,7 +142,8 @@ func TestCustomer360_AnswersEachPlaceWithItsOwnSelection(t *testing.T) {
 	srv := apitest.New(t)
 	agent := srv.NewOrg(t, auth.Agent)
 	created := agent.Do(t, `mutation { createCustomer(input: {firstName: "Ana", lastName: "Pérez", email: "ana@example.com"}) {
-		a: customer { id } b: customer { email fullName } customer { __typename } } }`, nil)
+		a: customer { id } b: customer { email fullName } customer { __typename }
+		... on CreateCustomerPayload { c: customer { lastName } } } }`, nil)
 	if len(created.Errors) > 0 {
 		t.Fatal(string(created.Body))
 	}
@@ -155,7 +156,7 @@ func TestCustomer360_AnswersEachPlaceWithItsOwnSelection(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := c.CreateCustomer.A.ID.String()
-	if got := string(created.Data); got != `{"createCustomer":{"a":{"id":"`+id+`"},"b":{"email":"ana@example.com","fullName":"Ana Pérez"},"customer":{"__typename":"Customer"}}}` {
+	if got := string(created.Data); got != `{"createCustomer":{"a":{"id":"`+id+`"},"b":{"email":"ana@example.com","fullName":"Ana Pérez"},"customer":{"__typename":"Customer"},"c":{"lastName":"Pérez"}}}` {
 		t.Errorf("payload %s", got)
 	}
 
