@@ -155,8 +155,10 @@ func dateTime(col string) string {
 
 func date(col string) string { return "to_char(" + col + ", 'YYYY-MM-DD')" }
 
-// decimal is the text of an amount: always two decimals (the Decimal scalar).
-func decimal(col string) string { return "round(" + col + ", 2)::text" }
+// decimal is the text of an amount: the amounts are numeric(12,2), and sums and
+// differences of them keep the two decimals the Decimal scalar writes (a constant among them
+// is written 0.00).
+func decimal(col string) string { return col + "::text" }
 
 // enum is a stored lower-case value as the API's UPPER_CASE one (§8).
 func enum(col string) string { return "upper(" + col + "::text)" }

@@ -194,7 +194,7 @@ var creditAccountType = &objectType{name: "CreditAccount", fields: map[string]fi
 	"createdAt":          column("created_at", dateTime),
 	"outstanding":        column("credit_used", decimal), // §5: what is owed on open charges
 	"overdueAmount": func(_ *compiler, row string, _ Field) string {
-		return "(SELECT " + decimal("ag.days_1_30 + ag.days_31_60 + ag.days_61_90 + ag.over_90") + " FROM " + aging(row) + ")"
+		return "(SELECT " + decimal("(ag.days_1_30 + ag.days_31_60 + ag.days_61_90 + ag.over_90)") + " FROM " + aging(row) + ")"
 	},
 	"aging": func(c *compiler, row string, f Field) string {
 		return "(SELECT " + c.object(agingType, "ag", f.Selection) + " FROM " + aging(row) + ")"
@@ -216,7 +216,7 @@ var creditAccountType = &objectType{name: "CreditAccount", fields: map[string]fi
 // days past due (§5): today − due date ≤ 0 is current, then 1–30, 31–60, 61–90, over 90.
 func aging(row string) string {
 	bucket := func(cond string) string {
-		return "COALESCE(sum(cu.amount - cu.amount_paid) FILTER (WHERE " + cond + "), 0)"
+		return "COALESCE(sum(cu.amount - cu.amount_paid) FILTER (WHERE " + cond + "), 0.00)"
 	}
 	days := credit.TodaySQL + " - cu.due_date"
 	return "(SELECT " + bucket(days+" <= 0") + " AS current, " +
@@ -242,7 +242,7 @@ var usageType = &objectType{name: "CreditUsage", fields: map[string]fieldSQL{
 	"amountPaid": column("amount_paid", decimal),
 	// what the usage still owes: amount − paid, nothing once cancelled (status is the effective one)
 	"outstanding": expr(func(r string) string {
-		return decimal("CASE WHEN " + r + ".status = 'cancelled' THEN 0 ELSE " + r + ".amount - " + r + ".amount_paid END")
+		return decimal("(CASE WHEN " + r + ".status = 'cancelled' THEN 0.00 ELSE " + r + ".amount - " + r + ".amount_paid END)")
 	}),
 	"status":    column("status", enum),
 	"dueDate":   column("due_date", date),

@@ -178,8 +178,8 @@ func (r *mutationResolver) payloadCreditAccount(ctx context.Context, id *uuid.UU
 // customerConnection is the Relay connection of a rendered page.
 func customerConnection(page *customer360.Page) *model.CustomerConnection {
 	conn := &model.CustomerConnection{
-		Nodes:      make([]model.Object, len(page.Customers)),
-		Edges:      make([]model.CustomerEdge, len(page.Customers)),
+		Nodes:      make(model.Objects, len(page.Customers)),
+		Edges:      make(model.CustomerEdges, len(page.Customers)),
 		PageInfo:   &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious},
 		TotalCount: page.TotalCount,
 	}

@@ -9035,8 +9035,8 @@ func (ec *executionContext) _CustomerConnection_edges(ctx context.Context, field
 			return obj.Edges, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []model.CustomerEdge) graphql.Marshaler {
-			return ec.marshalNCustomerEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐCustomerEdgeᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.CustomerEdges) graphql.Marshaler {
+			return ec.marshalNCustomerEdge2customerserviceᚋgraphᚋmodelᚐCustomerEdgesᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -9067,8 +9067,8 @@ func (ec *executionContext) _CustomerConnection_nodes(ctx context.Context, field
 			return obj.Nodes, nil
 		},
 		nil,
-		func(ctx context.Context, selections ast.SelectionSet, v []model.Object) graphql.Marshaler {
-			return ec.marshalNCustomer2ᚕcustomerserviceᚋgraphᚋmodelᚐObjectᚄ(ctx, selections, v)
+		func(ctx context.Context, selections ast.SelectionSet, v model.Objects) graphql.Marshaler {
+			return ec.marshalNCustomer2customerserviceᚋgraphᚋmodelᚐObjectsᚄ(ctx, selections, v)
 		},
 		true,
 		true,
@@ -21712,20 +21712,12 @@ func (ec *executionContext) marshalNCustomer2customerserviceᚋgraphᚋmodelᚐO
 	return graphql.WrapContextMarshaler(ctx, v)
 }
 
-func (ec *executionContext) marshalNCustomer2ᚕcustomerserviceᚋgraphᚋmodelᚐObjectᚄ(ctx context.Context, sel ast.SelectionSet, v []model.Object) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
+func (ec *executionContext) marshalNCustomer2customerserviceᚋgraphᚋmodelᚐObjectsᚄ(ctx context.Context, sel ast.SelectionSet, v model.Objects) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "[Customer!]!")
+		return graphql.Null
 	}
-
-	return ret
+	return graphql.WrapContextMarshaler(ctx, v)
 }
 
 func (ec *executionContext) marshalNCustomerConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐCustomerConnection(ctx context.Context, sel ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {
@@ -21736,24 +21728,12 @@ func (ec *executionContext) marshalNCustomerConnection2ᚖcustomerserviceᚋgrap
 	return ec._CustomerConnection(ctx, sel, v)
 }
 
-func (ec *executionContext) marshalNCustomerEdge2customerserviceᚋgraphᚋmodelᚐCustomerEdge(ctx context.Context, sel ast.SelectionSet, v model.CustomerEdge) graphql.Marshaler {
-	return ec._CustomerEdge(ctx, sel, &v)
-}
-
-func (ec *executionContext) marshalNCustomerEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐCustomerEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CustomerEdge) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
-		fc := graphql.GetFieldContext(ctx)
-		fc.Result = &v[i]
-		return ec.marshalNCustomerEdge2customerserviceᚋgraphᚋmodelᚐCustomerEdge(ctx, sel, v[i])
-	})
-
-	for _, e := range ret {
-		if e == graphql.Null {
-			return graphql.Null
-		}
+func (ec *executionContext) marshalNCustomerEdge2customerserviceᚋgraphᚋmodelᚐCustomerEdgesᚄ(ctx context.Context, sel ast.SelectionSet, v model.CustomerEdges) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "[CustomerEdge!]!")
+		return graphql.Null
 	}
-
-	return ret
+	return graphql.WrapContextMarshaler(ctx, v)
 }
 
 func (ec *executionContext) unmarshalNCustomerOrderField2customerserviceᚋgraphᚋmodelᚐCustomerOrderField(ctx context.Context, v any) (model.CustomerOrderField, error) {

@@ -235,9 +235,9 @@ type CreditUsageEdge struct {
 // A page of customers.
 type CustomerConnection struct {
 	// The customers of the page, each with its cursor.
-	Edges []CustomerEdge `json:"edges"`
+	Edges CustomerEdges `json:"edges"`
 	// The customers of the page.
-	Nodes []Object `json:"nodes"`
+	Nodes Objects `json:"nodes"`
 	// Where the page stands.
 	PageInfo *PageInfo `json:"pageInfo"`
 	// How many customers match in all (not only on this page).

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -20,13 +21,7 @@ type Object map[string][]byte
 
 // MarshalGQLContext writes the JSON of the place being written.
 func (o Object) MarshalGQLContext(ctx context.Context, w io.Writer) error {
-	json, ok := o[placeOf(graphql.GetFieldContext(ctx))]
-	if !ok || json == nil {
-		_, err := io.WriteString(w, "null")
-		return err
-	}
-	_, err := w.Write(json)
-	return err
+	return o.write(w, placeOf(graphql.GetFieldContext(ctx)))
 }
 
 // UnmarshalGQLContext: objects are output only.
@@ -47,4 +42,89 @@ func placeOf(fc *graphql.FieldContext) string {
 		keys[i], keys[j] = keys[j], keys[i]
 	}
 	return strings.Join(keys, ".")
+}
+
+// Objects is a list of Objects written as one JSON array (a connection's `nodes`): gqlgen
+// would write each element of a list of Objects in a goroutine of its own.
+type Objects []Object
+
+// MarshalGQLContext writes each object at the list's place.
+func (l Objects) MarshalGQLContext(ctx context.Context, w io.Writer) error {
+	place := placeOf(graphql.GetFieldContext(ctx))
+	if _, err := io.WriteString(w, "["); err != nil {
+		return err
+	}
+	for i, o := range l {
+		if i > 0 {
+			if _, err := io.WriteString(w, ","); err != nil {
+				return err
+			}
+		}
+		if err := o.write(w, place); err != nil {
+			return err
+		}
+	}
+	_, err := io.WriteString(w, "]")
+	return err
+}
+
+// UnmarshalGQLContext: objects are output only.
+func (l *Objects) UnmarshalGQLContext(context.Context, any) error {
+	return errors.New("an object is not an input")
+}
+
+// write writes the JSON of place.
+func (o Object) write(w io.Writer, place string) error {
+	json, ok := o[place]
+	if !ok || json == nil {
+		_, err := io.WriteString(w, "null")
+		return err
+	}
+	_, err := w.Write(json)
+	return err
+}
+
+// CustomerEdges are a customer connection's edges, written as one JSON array as their
+// selection asks (cursor, node, __typename), for the reason of Objects.
+type CustomerEdges []CustomerEdge
+
+// MarshalGQLContext writes the edges.
+func (l CustomerEdges) MarshalGQLContext(ctx context.Context, w io.Writer) error {
+	fc := graphql.GetFieldContext(ctx)
+	place := placeOf(fc)
+	fields := graphql.CollectFields(graphql.GetOperationContext(ctx), fc.Field.Selections, []string{"CustomerEdge"})
+	var b strings.Builder
+	b.WriteByte('[')
+	for i, e := range l {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteByte('{')
+		for j, f := range fields {
+			if j > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(strconv.Quote(f.Alias))
+			b.WriteByte(':')
+			switch f.Name {
+			case "cursor":
+				b.WriteString(strconv.Quote(e.Cursor))
+			case "node":
+				if err := e.Node.write(&b, place+"."+f.Alias); err != nil {
+					return err
+				}
+			case "__typename":
+				b.WriteString(`"CustomerEdge"`)
+			}
+		}
+		b.WriteByte('}')
+	}
+	b.WriteByte(']')
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// UnmarshalGQLContext: edges are output only.
+func (l *CustomerEdges) UnmarshalGQLContext(context.Context, any) error {
+	return errors.New("an edge is not an input")
 }
