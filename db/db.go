@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 
@@ -109,11 +110,32 @@ func InOrg(ctx context.Context, db bun.IDB, org uuid.UUID, readOnly bool, fn fun
 	})
 }
 
-// IsUniqueViolation reports whether err is a unique-constraint violation, and which one.
+// IsUniqueViolation reports whether err is a unique-constraint violation, and which one: the
+// constraint's name as the migrations declare it. On Citus the violation comes from a shard,
+// named after the shard (customers_email_key_102067), and without the constraint-name field:
+// the name is then taken from the message and the shard's "_<shard id>" suffix stripped.
 func IsUniqueViolation(err error) (constraint string, ok bool) {
 	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "23505" {
-		return pgErr.ConstraintName, true
+	if !errors.As(err, &pgErr) || pgErr.Code != "23505" {
+		return "", false
 	}
-	return "", false
+	if pgErr.ConstraintName != "" {
+		return unsharded(pgErr.ConstraintName), true
+	}
+	if m := uniqueMessage.FindStringSubmatch(pgErr.Message); m != nil {
+		return unsharded(m[1]), true
+	}
+	return "", true
+}
+
+// uniqueMessage is PostgreSQL's message of a unique violation (lc_messages in English, which
+// is how the servers run: the constraint-name field is what to rely on where it is sent).
+var uniqueMessage = regexp.MustCompile(`^duplicate key value violates unique constraint "((?:[^"]|"")+)"`)
+
+// shardSuffix is what Citus appends to a shard's copy of an object: "_" and the shard id
+// (6 digits or more: shard ids start at 102008). The migrations name no constraint so.
+var shardSuffix = regexp.MustCompile(`_[0-9]{6,}$`)
+
+func unsharded(name string) string {
+	return shardSuffix.ReplaceAllString(strings.ReplaceAll(name, `""`, `"`), "")
 }
