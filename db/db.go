@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -41,6 +42,7 @@ type Options struct {
 type Pool struct {
 	*bun.DB
 	noPrepare bool // ReadInOrg sends every statement unnamed (Options.NoPreparedStatements)
+	citus     bool // the database has the citus extension (onCitus)
 }
 
 // Open connects to url through pgx (the maintained driver under bun) and checks the connection.
@@ -74,7 +76,53 @@ func Open(ctx context.Context, url string, opts Options) (*Pool, error) {
 		}
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	return &Pool{DB: bdb, noPrepare: opts.NoPreparedStatements}, nil
+	p := &Pool{DB: bdb, noPrepare: opts.NoPreparedStatements}
+	if err := bdb.QueryRowContext(pingCtx, "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')").Scan(&p.citus); err != nil {
+		bdb.Close()
+		return nil, fmt.Errorf("connect to database: %w", err)
+	}
+	if p.citus {
+		citusPools.Store(bdb, true)
+	}
+	return p, nil
+}
+
+// Citus (a distributed PostgreSQL: README, Scaling out) is detected once, when a pool is
+// opened: a database that gets the extension later is seen as one at the next start.
+//
+// On Citus the organization must reach the workers, whose shards enforce the same policies:
+// a setting made with set_config(…, true) stays on the coordinator (the shards would see no
+// organization: reads return nothing, inserts are refused). Citus carries a setting made
+// with SET LOCAL inside an explicit transaction when citus.propagate_set_commands is
+// 'local'. SET takes no bind parameter: the organization is written into the text from a
+// uuid.UUID (hex digits and dashes), never from a caller's text.
+//
+// citusPools are the bun databases of the pools opened on Citus, for InOrg, which is given
+// a bun.IDB (a Handle's DB, a Pool, a *bun.DB).
+var citusPools sync.Map // *bun.DB → true
+
+// OnCitus reports whether the pool was opened on a database with the citus extension.
+func (p *Pool) OnCitus() bool { return p.citus }
+
+func onCitus(idb bun.IDB) bool {
+	switch d := idb.(type) {
+	case *Pool:
+		return d.citus
+	case *Handle:
+		return d.Pool.citus
+	case *bun.DB:
+		_, ok := citusPools.Load(d)
+		return ok
+	}
+	return false
+}
+
+// citusOrgSettings sets org transaction-locally so that Citus carries it to the workers.
+func citusOrgSettings(org uuid.UUID) []string {
+	return []string{
+		"SET LOCAL citus.propagate_set_commands = 'local'",
+		"SET LOCAL app.current_organization_id = '" + org.String() + "'",
+	}
 }
 
 func pgxConfig(url string, opts Options) (*pgx.ConnConfig, error) {
@@ -96,14 +144,22 @@ func pgxConfig(url string, opts Options) (*pgx.ConnConfig, error) {
 
 // InOrg runs fn in a short transaction whose first statement sets
 // app.current_organization_id transaction-locally (§7), so nothing leaks through a pooled
-// connection. Each service call takes its own: gqlgen resolves fields
+// connection. On Citus it is set with SET LOCAL, which Citus carries to the workers (Pool). Each service call takes its own: gqlgen resolves fields
 // concurrently and a transaction must not be shared by goroutines.
 func InOrg(ctx context.Context, db bun.IDB, org uuid.UUID, readOnly bool, fn func(ctx context.Context, tx bun.Tx) error) error {
 	if org == uuid.Nil {
 		return errors.New("db: no organization in transaction")
 	}
+	citus := onCitus(db)
 	return db.RunInTx(ctx, &sql.TxOptions{ReadOnly: readOnly}, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.ExecContext(ctx, "SELECT set_config('app.current_organization_id', ?, true)", org.String()); err != nil {
+		var err error
+		if citus {
+			// One round trip: without arguments the two statements go as one simple query.
+			_, err = tx.ExecContext(ctx, strings.Join(citusOrgSettings(org), "; "))
+		} else {
+			_, err = tx.ExecContext(ctx, "SELECT set_config('app.current_organization_id', ?, true)", org.String())
+		}
+		if err != nil {
 			return fmt.Errorf("set organization: %w", err)
 		}
 		return fn(ctx, tx)

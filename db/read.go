@@ -91,7 +91,19 @@ func ReadInOrg(ctx context.Context, h *Handle, org uuid.UUID, stmts ...Stmt) err
 	return conn.Raw(func(driverConn any) error {
 		c := driverConn.(*stdlib.Conn).Conn()
 		var b pgx.Batch
-		b.Queue(pipelineSettings, org.String())
+		lead, trail := 1, 0
+		if pool.citus {
+			// On Citus (Pool): the organization set with SET LOCAL in an explicit read-only
+			// transaction, which Citus carries to the workers; still one round trip.
+			b.Queue("BEGIN READ ONLY")
+			for _, set := range citusOrgSettings(org) {
+				b.Queue(set)
+			}
+			b.Queue(citusPipelineSettings)
+			lead, trail = 4, 1
+		} else {
+			b.Queue(pipelineSettings, org.String())
+		}
 		for _, s := range stmts {
 			if s.Prepare && mayPrepare {
 				if err := prepare(ctx, c, s.SQL); err != nil {
@@ -100,18 +112,34 @@ func ReadInOrg(ctx context.Context, h *Handle, org uuid.UUID, stmts ...Stmt) err
 			}
 			b.Queue(s.SQL, s.Args...)
 		}
+		if trail > 0 {
+			b.Queue("COMMIT")
+		}
 		br := c.SendBatch(ctx, &b)
-		err := readBatch(br, stmts)
+		err := readBatch(br, lead, stmts, trail)
 		if cerr := br.Close(); err == nil && cerr != nil {
 			err = cerr
+		}
+		if err != nil && c.PgConn().TxStatus() != 'I' {
+			// An error inside the explicit transaction (Citus) leaves it open, aborted, after
+			// the Sync: end it, so the connection goes back to the pool clean.
+			_, _ = c.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		}
 		return err
 	})
 }
 
-func readBatch(br pgx.BatchResults, stmts []Stmt) error {
-	if _, err := br.Exec(); err != nil {
-		return fmt.Errorf("set organization: %w", err)
+// citusPipelineSettings are pipelineSettings' planning settings, for the pipeline on Citus
+// (the organization and read-only are set by statements of their own there).
+const citusPipelineSettings = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('jit', 'off', true)"
+
+// readBatch reads the results of a pipelined read: lead settings statements, the
+// statements, then trail closing ones (COMMIT).
+func readBatch(br pgx.BatchResults, lead int, stmts []Stmt, trail int) error {
+	for range lead {
+		if _, err := br.Exec(); err != nil {
+			return fmt.Errorf("set organization: %w", err)
+		}
 	}
 	for _, s := range stmts {
 		rows, err := br.Query()
@@ -126,6 +154,11 @@ func readBatch(br pgx.BatchResults, stmts []Stmt) error {
 		}
 		rows.Close()
 		if err := rows.Err(); err != nil {
+			return err
+		}
+	}
+	for range trail {
+		if _, err := br.Exec(); err != nil {
 			return err
 		}
 	}
