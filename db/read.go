@@ -129,9 +129,11 @@ func ReadInOrg(ctx context.Context, h *Handle, org uuid.UUID, stmts ...Stmt) err
 	})
 }
 
-// citusPipelineSettings are pipelineSettings' planning settings, for the pipeline on Citus
-// (the organization and read-only are set by statements of their own there).
-const citusPipelineSettings = "SELECT set_config('plan_cache_mode', 'force_generic_plan', true), set_config('jit', 'off', true)"
+// citusPipelineSettings are the planning settings of the pipeline on Citus: no JIT, but not
+// force_generic_plan — Citus refuses to plan a generic plan of a parameterized statement on
+// a distributed table ("could not create distributed plan", tested); it caches the
+// distributed plan of a single-shard statement itself.
+const citusPipelineSettings = "SELECT set_config('jit', 'off', true)"
 
 // readBatch reads the results of a pipelined read: lead settings statements, the
 // statements, then trail closing ones (COMMIT).
