@@ -34,6 +34,8 @@ Usage:
                                                     overdue credit, segments (every organization by default)
   customer-service segments recalc [--org UUID | --all]
                                                     recalculate the RFM segments now
+  customer-service citus distribute                 on Citus: distribute the tables by organization
+                                                    (idempotent; README, Scaling out)
 
 Settings come from environment variables (see README.md). Without DATABASE_URL every
 command uses the embedded PostgreSQL kept under DATA_DIR (default .data).
@@ -77,6 +79,8 @@ func Run(args []string, wireAPI WireAPI) error {
 		return runJobs(ctx, cfg, args)
 	case "segments":
 		return recalcSegments(ctx, cfg, args)
+	case "citus":
+		return citusCommand(ctx, cfg, args)
 	default:
 		return fmt.Errorf("unknown command %q\n\n%s", command, usage)
 	}

@@ -1,0 +1,253 @@
+package citus
+
+import (
+	"context"
+	"errors"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"customerservice/db"
+	"customerservice/internal/testkit/citusdb"
+)
+
+func TestMain(m *testing.M) { os.Exit(citusdb.Main(m)) }
+
+func ownerConn(t *testing.T) bun.Conn {
+	t.Helper()
+	c := citusdb.Get(t)
+	owner := citusdb.Open(t, c.OwnerURL)
+	conn, err := owner.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// Today's schema (keys without organization_id) is refused, with every key at fault named,
+// and nothing is distributed.
+func TestDistributeRefusesKeysWithoutOrganization(t *testing.T) {
+	conn := ownerConn(t)
+	ctx := context.Background()
+	var out strings.Builder
+	err := Distribute(ctx, conn, "public", &out)
+	var keys *KeyError
+	if !errors.As(err, &keys) {
+		t.Fatalf("Distribute(public) = %v, want a KeyError", err)
+	}
+	msg := err.Error()
+	for _, want := range []string{"customers: unique key customers_pkey", "addresses: foreign key addresses_customer_id_fkey to customers"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error does not name %q:\n%s", want, msg)
+		}
+	}
+	var distributed int
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM pg_dist_partition").Scan(&distributed); err != nil {
+		t.Fatal(err)
+	}
+	if distributed != 0 {
+		t.Errorf("%d tables distributed after a refusal", distributed)
+	}
+	t.Logf("refusal:\n%s", msg)
+}
+
+// trialSchema is the shape the keys take on branch citus-keys: organization_id leads every
+// key, foreign keys pair it; a global table, the bookkeeping, a trigger, RLS as in §7.
+const trialSchema = `
+CREATE SCHEMA trial;
+GRANT USAGE ON SCHEMA trial TO customer_service_app;
+CREATE TABLE trial.bun_migrations (id bigint PRIMARY KEY, name text);
+CREATE TABLE trial.job_runs (job text, slot text, PRIMARY KEY (job, slot));
+CREATE TABLE trial.customers (
+  organization_id uuid NOT NULL, customer_id uuid NOT NULL DEFAULT gen_random_uuid(),
+  email text NOT NULL, updated_at timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (organization_id, customer_id),
+  CONSTRAINT customers_email_key UNIQUE (organization_id, email));
+CREATE TRIGGER customers_updated_at BEFORE UPDATE ON trial.customers
+  FOR EACH ROW EXECUTE FUNCTION public.app_set_updated_at();
+CREATE TABLE trial.addresses (
+  organization_id uuid NOT NULL, address_id uuid NOT NULL DEFAULT gen_random_uuid(),
+  customer_id uuid NOT NULL, line text NOT NULL,
+  PRIMARY KEY (organization_id, address_id),
+  FOREIGN KEY (organization_id, customer_id) REFERENCES trial.customers ON DELETE CASCADE);
+CREATE TABLE trial.job_run_results (
+  organization_id uuid NOT NULL, job text NOT NULL, slot text NOT NULL,
+  PRIMARY KEY (organization_id, job), FOREIGN KEY (job, slot) REFERENCES trial.job_runs);
+DO $$
+DECLARE t text;
+BEGIN
+  FOREACH t IN ARRAY ARRAY['customers', 'addresses', 'job_run_results'] LOOP
+    EXECUTE format('ALTER TABLE trial.%I ENABLE ROW LEVEL SECURITY', t);
+    EXECUTE format('ALTER TABLE trial.%I FORCE ROW LEVEL SECURITY', t);
+    EXECUTE format($p$CREATE POLICY tenant_isolation ON trial.%I
+      USING (organization_id = NULLIF(current_setting('app.current_organization_id', true), '')::uuid)
+      WITH CHECK (organization_id = NULLIF(current_setting('app.current_organization_id', true), '')::uuid)$p$, t);
+    EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON trial.%I TO customer_service_app', t);
+  END LOOP;
+END $$;
+`
+
+var (
+	trialOnce sync.Once
+	trialOut  string
+	trialErr  error
+)
+
+// trial creates and distributes the trial schema once per test binary.
+func trial(t *testing.T) string {
+	t.Helper()
+	conn := ownerConn(t)
+	trialOnce.Do(func() {
+		ctx := context.Background()
+		if _, trialErr = conn.ExecContext(ctx, trialSchema); trialErr != nil {
+			return
+		}
+		var out strings.Builder
+		trialErr = Distribute(ctx, conn, "trial", &out)
+		trialOut = out.String()
+	})
+	if trialErr != nil {
+		t.Fatalf("distribute trial: %v\n%s", trialErr, trialOut)
+	}
+	return trialOut
+}
+
+func TestDistributeOrganizationLeadingKeys(t *testing.T) {
+	out := trial(t)
+	t.Logf("first run:\n%s", out)
+	conn := ownerConn(t)
+	ctx := context.Background()
+	got := map[string]string{}
+	rows, err := conn.QueryContext(ctx, `
+SELECT logicalrelid::regclass::text, partmethod::text || coalesce('/' || a.attname, '') || '/' ||
+       (colocationid = (SELECT colocationid FROM pg_dist_partition WHERE logicalrelid = 'trial.customers'::regclass))::text
+FROM pg_dist_partition p LEFT JOIN pg_attribute a ON a.attrelid = p.logicalrelid
+  AND a.attnum = (SELECT attnum FROM pg_attribute WHERE attrelid = p.logicalrelid AND attname = 'organization_id' AND p.partmethod = 'h')
+WHERE logicalrelid::regclass::text LIKE 'trial.%'`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var tbl, how string
+		if err := rows.Scan(&tbl, &how); err != nil {
+			t.Fatal(err)
+		}
+		got[tbl] = how
+	}
+	rows.Close()
+	want := map[string]string{
+		"trial.customers":       "h/organization_id/true",
+		"trial.addresses":       "h/organization_id/true",
+		"trial.job_run_results": "h/organization_id/true",
+		"trial.job_runs":        "n/false",
+	}
+	for tbl, w := range want {
+		if got[tbl] != w {
+			t.Errorf("%s: %q, want %q", tbl, got[tbl], w)
+		}
+	}
+	if _, ok := got["trial.bun_migrations"]; ok {
+		t.Error("bun_migrations was distributed; it stays on the coordinator")
+	}
+	// Idempotent: a second run changes nothing and says so.
+	var again strings.Builder
+	if err := Distribute(ctx, conn, "trial", &again); err != nil {
+		t.Fatalf("second run: %v", err)
+	}
+	if strings.Count(again.String(), "already") != 4 {
+		t.Errorf("second run:\n%s", again.String())
+	}
+}
+
+// D: the organization set by db.InOrg and db.ReadInOrg reaches the shards' policies on the
+// workers, for writes and reads; each organization sees only its rows; a unique violation
+// from a shard maps to the declared constraint.
+func TestTenantSettingReachesWorkers(t *testing.T) {
+	trial(t)
+	c := citusdb.Get(t)
+	app := citusdb.Open(t, citusdb.LoginRole(t, "citus_tenant_test"))
+	if !app.OnCitus() {
+		t.Fatal("the pool does not see Citus")
+	}
+	h := db.NewHandle(app, nil)
+	ctx := context.Background()
+	orgA, orgB := uuid.New(), uuid.New()
+	insert := func(org uuid.UUID, rowOrg uuid.UUID, email string) error {
+		return db.InOrg(ctx, h.DB, org, false, func(ctx context.Context, tx bun.Tx) error {
+			_, err := tx.ExecContext(ctx, "INSERT INTO trial.customers (organization_id, email) VALUES (?, ?)", rowOrg, email)
+			return err
+		})
+	}
+	if err := insert(orgA, orgA, "a@example.com"); err != nil {
+		t.Fatalf("insert in own organization: %v", err)
+	}
+	if err := insert(orgB, orgB, "b@example.com"); err != nil {
+		t.Fatalf("insert in own organization: %v", err)
+	}
+	if err := insert(orgA, orgB, "x@example.com"); err == nil || !strings.Contains(err.Error(), "row-level security") {
+		t.Errorf("insert of another organization's row: %v, want a row-level security refusal", err)
+	}
+	err := insert(orgA, orgA, "a@example.com")
+	if name, ok := db.IsUniqueViolation(err); !ok || name != "customers_email_key" {
+		t.Errorf("duplicate email: IsUniqueViolation(%v) = %q, %v", err, name, ok)
+	}
+	// The rows live on the workers only: the coordinator holds no shard.
+	owner := citusdb.Open(t, c.OwnerURL)
+	var onCoordinator int
+	if err := owner.QueryRowContext(ctx, `SELECT count(*) FROM pg_dist_shard_placement p JOIN pg_dist_shard s USING (shardid)
+		WHERE s.logicalrelid = 'trial.customers'::regclass AND p.nodeport = ?`, c.Cluster.Port).Scan(&onCoordinator); err != nil {
+		t.Fatal(err)
+	}
+	if onCoordinator != 0 {
+		t.Fatalf("%d shards of customers on the coordinator", onCoordinator)
+	}
+	read := func(org uuid.UUID) (emails []string) {
+		err := db.ReadInOrg(ctx, h, org, db.Stmt{
+			SQL: "SELECT email FROM trial.customers WHERE organization_id = $1 OR true ORDER BY email", Args: []any{org}, Prepare: true,
+			Row: func(v [][]byte) error { emails = append(emails, string(v[0])); return nil },
+		})
+		if err != nil {
+			t.Fatalf("ReadInOrg: %v", err)
+		}
+		return emails
+	}
+	for i := 0; i < 2; i++ { // twice: the prepared statement's second run too
+		if got := strings.Join(read(orgA), ","); got != "a@example.com" {
+			t.Errorf("ReadInOrg(A) = %q", got)
+		}
+		if got := strings.Join(read(orgB), ","); got != "b@example.com" {
+			t.Errorf("ReadInOrg(B) = %q", got)
+		}
+	}
+	var n int
+	if err := db.InOrg(ctx, app, orgA, true, func(ctx context.Context, tx bun.Tx) error {
+		return tx.QueryRowContext(ctx, "SELECT count(*) FROM trial.customers").Scan(&n)
+	}); err != nil || n != 1 {
+		t.Errorf("InOrg read (fanned out to every shard): %d rows, %v; want 1", n, err)
+	}
+	// A failed read leaves the connection usable (the explicit transaction is rolled back).
+	if err := db.ReadInOrg(ctx, h, orgA, db.Stmt{SQL: "SELECT 1/0", Row: func([][]byte) error { return nil }}); err == nil {
+		t.Error("SELECT 1/0 did not fail")
+	}
+	if got := strings.Join(read(orgA), ","); got != "a@example.com" {
+		t.Errorf("ReadInOrg(A) after a failed read = %q", got)
+	}
+	// What the setting of plain PostgreSQL would do on Citus: the workers see no organization.
+	var seen int
+	if err := app.RunInTx(ctx, nil, func(ctx context.Context, tx bun.Tx) error {
+		if _, err := tx.ExecContext(ctx, "SELECT set_config('app.current_organization_id', ?, true)", orgA.String()); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, "SELECT count(*) FROM trial.customers").Scan(&seen)
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if seen != 0 {
+		t.Errorf("with set_config(…, true) the shards saw %d rows; Citus did not carry it before (README)", seen)
+	}
+}
