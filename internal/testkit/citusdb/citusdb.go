@@ -23,10 +23,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"customerservice/db"
 	"customerservice/internal/embedded"
 	"customerservice/internal/pgcluster"
-	"customerservice/internal/testkit/statements"
+	"customerservice/internal/testkit/testdb"
 )
 
 // Cluster is the running Citus cluster: the coordinator's database (migrated, with the
@@ -204,39 +203,11 @@ func Get(t testing.TB) *Cluster {
 // propagates it to the workers) and returns its URL of the coordinator's database.
 func LoginRole(t testing.TB, name string) string {
 	t.Helper()
-	c := Get(t)
-	ctx := context.Background()
-	owner, err := db.Open(ctx, c.OwnerURL, db.Options{MaxConns: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer owner.Close()
-	password := pgcluster.RandomSecret(16)
-	if err := db.EnsureLoginRole(ctx, owner, name, password); err != nil {
-		t.Fatal(err)
-	}
-	return fmt.Sprintf("postgres://%s:%s@127.0.0.1:%d/%s?sslmode=disable", name, password, c.Cluster.Port, c.Name)
+	return testdb.LoginRoleIn(t, Get(t).DB, name)
 }
 
-// Open opens a pool of 4 connections to url, closed when t ends.
-func Open(t testing.TB, url string) *db.Pool {
-	t.Helper()
-	return open(t, url, db.Options{MaxConns: 4})
-}
-
-// OpenCounting is Open with a count of the statements the pool sends.
-func OpenCounting(t testing.TB, url string) (*db.Pool, *statements.Counter) {
-	t.Helper()
-	sent := &statements.Counter{}
-	return open(t, url, db.Options{MaxConns: 4, Tracers: []pgx.QueryTracer{sent}}), sent
-}
-
-func open(t testing.TB, url string, opts db.Options) *db.Pool {
-	t.Helper()
-	pool, err := db.Open(context.Background(), url, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { pool.Close() })
-	return pool
-}
+// Open and OpenCounting open pools as testdb's do.
+var (
+	Open         = testdb.Open
+	OpenCounting = testdb.OpenCounting
+)

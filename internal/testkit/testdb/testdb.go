@@ -65,7 +65,12 @@ func Get(t testing.TB) *embedded.DB {
 // test that must tell its own server connections from the other tests' (pg_stat_activity).
 func LoginRole(t testing.TB, name string) string {
 	t.Helper()
-	d := Get(t)
+	return LoginRoleIn(t, Get(t), name)
+}
+
+// LoginRoleIn is LoginRole in the database d (the coordinator of a Citus test cluster, say).
+func LoginRoleIn(t testing.TB, d *embedded.DB, name string) string {
+	t.Helper()
 	ctx := context.Background()
 	owner, err := db.Open(ctx, d.OwnerURL, db.Options{MaxConns: 1})
 	if err != nil {
