@@ -84,11 +84,20 @@ func (c *compiler) object(t *objectType, row string, sel []Field) string {
 	if len(parts) == 1 {
 		return parts[0]
 	}
-	joined := "rtrim(" + parts[0] + "::text, '}')"
-	for _, p := range parts[1:] {
-		joined += " || ', ' || ltrim(" + p + "::text, '{')"
+	// Each part's text is an object: drop exactly its closing brace (all but the last) and
+	// its opening one (all but the first), and join the members.
+	texts := make([]string, len(parts))
+	for i, p := range parts {
+		t := p + "::text"
+		if i > 0 {
+			t = "substr(" + t + ", 2)"
+		}
+		if i < len(parts)-1 {
+			t = "left(" + t + ", -1)"
+		}
+		texts[i] = t
 	}
-	return "(" + joined + ")::json"
+	return "(" + strings.Join(texts, " || ', ' || ") + ")::json"
 }
 
 // field is the SQL of one field; __typename is the type's name.

@@ -174,3 +174,20 @@ func (r *Reader) read(ctx context.Context, stmts ...db.Stmt) error {
 	}
 	return db.ReadInOrg(ctx, r.db, p.OrganizationID, stmts...)
 }
+
+// roots are the types a selection can be rendered from, by name.
+var roots = map[string]*objectType{
+	"Customer": customerType, "LoyaltyAccount": loyaltyAccountType, "CreditAccount": creditAccountType,
+}
+
+// Check compiles sel on the root type named typeName without reading anything: the error an
+// argument of the selection would give (an ArgumentError), found before a mutation writes.
+func Check(typeName string, sel Selections) error {
+	t, ok := roots[typeName]
+	if !ok {
+		return fmt.Errorf("customer360: %s is not rendered", typeName)
+	}
+	var args db.Args
+	_, _, err := compileAll(t, "x", sel, &args)
+	return err
+}

@@ -60,10 +60,6 @@ func argumentsOf(args map[string]any) map[string]any {
 			if i, err := n.Int64(); err == nil {
 				args[k] = clampInt(i)
 			}
-		case float64:
-			if n == math.Trunc(n) && math.Abs(n) < math.MaxInt32 {
-				args[k] = int(n)
-			}
 		}
 	}
 	return args
@@ -148,13 +144,35 @@ func (r *queryResolver) lookup(ctx context.Context, key customers.Key) (model.Ob
 	return model.Object(out), nil
 }
 
+// renderedPayloadFields are the fields of mutation payloads that hold a rendered object,
+// with its type.
+var renderedPayloadFields = map[string]string{"customer": "Customer", "loyaltyAccount": "LoyaltyAccount", "creditAccount": "CreditAccount"}
+
+// checkPayload refuses a mutation whose payload selects a rendered object with an argument
+// its rules refuse (`customer { purchases(first: 0) { … } }`): BAD_USER_INPUT before the
+// mutation writes, not an error after it did. The resolvers of mutations whose payload holds
+// one call it first (after @hasRole, so a caller without the role is told that first).
+func checkPayload(ctx context.Context) error {
+	for field, typeName := range renderedPayloadFields {
+		if sel := payloadSelections(ctx, field, typeName); len(sel) > 0 {
+			if err := customer360.Check(typeName, sel); err != nil {
+				return renderError(ctx, err)
+			}
+		}
+	}
+	return nil
+}
+
 // payloadCustomer renders a mutation's customer (none after a user error) for its payload.
 func (r *mutationResolver) payloadCustomer(ctx context.Context, id *uuid.UUID) (model.Object, error) {
 	if id == nil {
 		return nil, nil
 	}
 	out, err := r.View.Customer(ctx, payloadSelections(ctx, "customer", "Customer"), customers.ByID(*id))
-	return model.Object(out), err
+	if err != nil {
+		return nil, renderError(ctx, err)
+	}
+	return model.Object(out), nil
 }
 
 // payloadLoyaltyAccount renders a mutation's loyalty account for its payload.
@@ -163,7 +181,10 @@ func (r *mutationResolver) payloadLoyaltyAccount(ctx context.Context, id *uuid.U
 		return nil, nil
 	}
 	out, err := r.View.LoyaltyAccount(ctx, payloadSelections(ctx, "loyaltyAccount", "LoyaltyAccount"), *id)
-	return model.Object(out), err
+	if err != nil {
+		return nil, renderError(ctx, err)
+	}
+	return model.Object(out), nil
 }
 
 // payloadCreditAccount renders a mutation's credit account for its payload.
@@ -172,7 +193,10 @@ func (r *mutationResolver) payloadCreditAccount(ctx context.Context, id *uuid.UU
 		return nil, nil
 	}
 	out, err := r.View.CreditAccount(ctx, payloadSelections(ctx, "creditAccount", "CreditAccount"), *id)
-	return model.Object(out), err
+	if err != nil {
+		return nil, renderError(ctx, err)
+	}
+	return model.Object(out), nil
 }
 
 // customerConnection is the Relay connection of a rendered page.

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -11,6 +12,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"customerservice/auth"
+	"customerservice/graph"
 	"customerservice/internal/testkit/apitest"
 )
 
@@ -231,6 +233,66 @@ func TestCustomer360_ABadNestedArgumentIsBadUserInputAtItsField(t *testing.T) {
 		}
 		if path, _ := json.Marshal(r.Errors[0].Path); !strings.HasPrefix(string(path), `["customers","nodes"`) {
 			t.Errorf("%s: path %s", name, path)
+		}
+	}
+}
+
+// A mutation whose payload selects a rendered object with a refused argument is refused
+// before it writes: BAD_USER_INPUT at the field, and nothing stored.
+func TestCustomer360_ABadPayloadArgumentRefusesTheMutationBeforeItWrites(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	agent := srv.NewOrg(t, auth.Agent)
+	r := agent.Do(t, `mutation { createCustomer(input: {firstName: "Ana", lastName: "Pérez"}) {
+		customer { purchases(first: 0) { totalCount } } } }`, nil)
+	if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
+		t.Fatalf("%s", r.Body)
+	}
+	if path, _ := json.Marshal(r.Errors[0].Path); string(path) != `["createCustomer","customer","purchases"]` {
+		t.Errorf("path %s", path)
+	}
+	var n struct{ Customers struct{ TotalCount int } }
+	agent.Must(t, `{ customers { totalCount } }`, nil, &n)
+	if n.Customers.TotalCount != 0 {
+		t.Fatalf("the refused mutation wrote %d customers", n.Customers.TotalCount)
+	}
+}
+
+// An object of more than 50 fields (json_build_object takes 100 arguments) is valid JSON,
+// whatever the field at each boundary: an object at the 50th place, three parts of fields.
+func TestCustomer360_ObjectsOfMoreThanFiftyFields(t *testing.T) {
+	t.Parallel()
+	srv := apitest.NewWith(t, apitest.Options{Limits: graph.Limits{MaxAliases: 200, MaxComplexity: 50000, MaxDepth: 10, MaxBodyBytes: 1 << 20}})
+	agent := srv.NewOrg(t, auth.Agent)
+	created := agent.Do(t, `mutation { createCustomer(input: {firstName: "Ana", lastName: "Pérez"}) { customer { id } } }`, nil)
+	var c struct{ CreateCustomer struct{ Customer struct{ ID string } } }
+	if err := json.Unmarshal(created.Data, &c); err != nil {
+		t.Fatal(err)
+	}
+	aliases := func(prefix string, n int) string {
+		var out []string
+		for i := range n {
+			out = append(out, fmt.Sprintf("%s%d: firstName", prefix, i))
+		}
+		return strings.Join(out, " ")
+	}
+	for name, sel := range map[string]string{
+		"an object 50th":   aliases("a", 49) + " loyaltyAccount { tier } segment { isVip } lastName",
+		"an object 100th":  aliases("a", 99) + " addresses { city } lastName",
+		"120 fields":       aliases("a", 120),
+		"objects at edges": aliases("a", 49) + " segment { isVip } " + aliases("b", 49) + " addresses { city } lastName",
+	} {
+		r := agent.Do(t, `query($id: UUID!) { customer(id: $id) { `+sel+` } }`, map[string]any{"id": c.CreateCustomer.Customer.ID})
+		if len(r.Errors) > 0 {
+			t.Fatalf("%s: %s", name, r.Body)
+		}
+		var out struct{ Customer map[string]json.RawMessage }
+		if err := json.Unmarshal(r.Data, &out); err != nil {
+			t.Fatalf("%s: %v: %s", name, err, r.Data)
+		}
+		if want := len(strings.Fields(strings.NewReplacer("{ tier }", "", "{ isVip }", "", "{ city }", "").Replace(sel))) -
+			strings.Count(sel, ":"); len(out.Customer) != want {
+			t.Fatalf("%s: %d keys, want %d", name, len(out.Customer), want)
 		}
 	}
 }

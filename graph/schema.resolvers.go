@@ -27,6 +27,9 @@ func (r *creditUsageResolver) Status(ctx context.Context, obj *models.CreditUsag
 
 // CreateCustomer is the resolver for the createCustomer field.
 func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.CreateCustomerInput) (*model.CreateCustomerPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	c, err := r.CustomerService.Create(ctx, newCustomer(input))
 	ue, err := userErrors(ctx, err)
 	if err != nil || c == nil {
@@ -38,6 +41,9 @@ func (r *mutationResolver) CreateCustomer(ctx context.Context, input model.Creat
 
 // UpdateCustomer is the resolver for the updateCustomer field.
 func (r *mutationResolver) UpdateCustomer(ctx context.Context, id uuid.UUID, input model.UpdateCustomerInput) (*model.UpdateCustomerPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	c, err := r.CustomerService.Update(ctx, id, customerChanges(input))
 	ue, err := userErrors(ctx, err)
 	if err != nil || c == nil {
@@ -49,6 +55,9 @@ func (r *mutationResolver) UpdateCustomer(ctx context.Context, id uuid.UUID, inp
 
 // SetCustomerStatus is the resolver for the setCustomerStatus field.
 func (r *mutationResolver) SetCustomerStatus(ctx context.Context, id uuid.UUID, status models.CustomerStatus, reason *string) (*model.SetCustomerStatusPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	c, err := r.CustomerService.SetStatus(ctx, id, status, reason)
 	ue, err := userErrors(ctx, err)
 	if err != nil || c == nil {
@@ -60,6 +69,9 @@ func (r *mutationResolver) SetCustomerStatus(ctx context.Context, id uuid.UUID, 
 
 // EraseCustomer is the resolver for the eraseCustomer field.
 func (r *mutationResolver) EraseCustomer(ctx context.Context, id uuid.UUID) (*model.EraseCustomerPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	c, err := r.CustomerService.Erase(ctx, id)
 	ue, err := userErrors(ctx, err)
 	if err != nil || c == nil {
@@ -99,6 +111,9 @@ func (r *mutationResolver) SetDefaultAddress(ctx context.Context, id uuid.UUID) 
 
 // EnrollLoyalty is the resolver for the enrollLoyalty field.
 func (r *mutationResolver) EnrollLoyalty(ctx context.Context, customerID uuid.UUID) (*model.EnrollLoyaltyPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	acc, err := r.LoyaltyService.Enroll(ctx, customerID)
 	ue, err := userErrors(ctx, err)
 	if err != nil || acc == nil {
@@ -110,6 +125,9 @@ func (r *mutationResolver) EnrollLoyalty(ctx context.Context, customerID uuid.UU
 
 // RecordPurchase is the resolver for the recordPurchase field.
 func (r *mutationResolver) RecordPurchase(ctx context.Context, input model.RecordPurchaseInput) (*model.RecordPurchasePayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	res, err := r.LoyaltyService.RecordPurchase(ctx, newPurchase(input))
 	ue, err := userErrors(ctx, err)
 	out := &model.RecordPurchasePayload{UserErrors: ue}
@@ -122,6 +140,9 @@ func (r *mutationResolver) RecordPurchase(ctx context.Context, input model.Recor
 
 // RecordRefund is the resolver for the recordRefund field.
 func (r *mutationResolver) RecordRefund(ctx context.Context, input model.RecordRefundInput) (*model.RecordRefundPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	res, err := r.LoyaltyService.RecordRefund(ctx, loyalty.NewRefund{OrderID: input.OrderID, RefundID: input.RefundID, Amount: input.Amount})
 	ue, err := userErrors(ctx, err)
 	out := &model.RecordRefundPayload{UserErrors: ue}
@@ -134,6 +155,9 @@ func (r *mutationResolver) RecordRefund(ctx context.Context, input model.RecordR
 
 // RedeemPoints is the resolver for the redeemPoints field.
 func (r *mutationResolver) RedeemPoints(ctx context.Context, input model.RedeemPointsInput) (*model.RedeemPointsPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	res, err := r.LoyaltyService.Redeem(ctx, loyalty.Redemption{CustomerID: input.CustomerID, Points: input.Points,
 		ReferenceType: input.ReferenceType, ReferenceID: input.ReferenceID, Description: input.Description.Value()})
 	ue, err := userErrors(ctx, err)
@@ -147,6 +171,9 @@ func (r *mutationResolver) RedeemPoints(ctx context.Context, input model.RedeemP
 
 // AwardBonusPoints is the resolver for the awardBonusPoints field.
 func (r *mutationResolver) AwardBonusPoints(ctx context.Context, input model.AwardBonusPointsInput) (*model.AwardBonusPointsPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	res, err := r.LoyaltyService.AwardBonus(ctx, loyalty.Bonus{CustomerID: input.CustomerID, Points: input.Points,
 		Reason: input.Reason, ReferenceID: input.ReferenceID})
 	ue, err := userErrors(ctx, err)
@@ -160,6 +187,9 @@ func (r *mutationResolver) AwardBonusPoints(ctx context.Context, input model.Awa
 
 // AdjustPoints is the resolver for the adjustPoints field.
 func (r *mutationResolver) AdjustPoints(ctx context.Context, input model.AdjustPointsInput) (*model.AdjustPointsPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	res, err := r.LoyaltyService.Adjust(ctx, loyalty.Adjustment{CustomerID: input.CustomerID, Points: input.Points, Reason: input.Reason})
 	ue, err := userErrors(ctx, err)
 	out := &model.AdjustPointsPayload{UserErrors: ue}
@@ -179,6 +209,9 @@ func (r *mutationResolver) UpdateLoyaltyProgram(ctx context.Context, input model
 
 // OpenCreditAccount is the resolver for the openCreditAccount field.
 func (r *mutationResolver) OpenCreditAccount(ctx context.Context, input model.OpenCreditAccountInput) (*model.OpenCreditAccountPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	a, err := r.CreditService.Open(ctx, openCreditAccount(input))
 	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
@@ -190,6 +223,9 @@ func (r *mutationResolver) OpenCreditAccount(ctx context.Context, input model.Op
 
 // ApproveCreditAccount is the resolver for the approveCreditAccount field.
 func (r *mutationResolver) ApproveCreditAccount(ctx context.Context, id uuid.UUID, notes *string) (*model.ApproveCreditAccountPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	a, err := r.CreditService.Approve(ctx, id, notes)
 	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
@@ -201,6 +237,9 @@ func (r *mutationResolver) ApproveCreditAccount(ctx context.Context, id uuid.UUI
 
 // SuspendCreditAccount is the resolver for the suspendCreditAccount field.
 func (r *mutationResolver) SuspendCreditAccount(ctx context.Context, id uuid.UUID, reason string) (*model.SuspendCreditAccountPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	a, err := r.CreditService.Suspend(ctx, id, reason)
 	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
@@ -212,6 +251,9 @@ func (r *mutationResolver) SuspendCreditAccount(ctx context.Context, id uuid.UUI
 
 // ReinstateCreditAccount is the resolver for the reinstateCreditAccount field.
 func (r *mutationResolver) ReinstateCreditAccount(ctx context.Context, id uuid.UUID) (*model.ReinstateCreditAccountPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	a, err := r.CreditService.Reinstate(ctx, id)
 	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
@@ -223,6 +265,9 @@ func (r *mutationResolver) ReinstateCreditAccount(ctx context.Context, id uuid.U
 
 // CancelCreditAccount is the resolver for the cancelCreditAccount field.
 func (r *mutationResolver) CancelCreditAccount(ctx context.Context, id uuid.UUID, reason *string) (*model.CancelCreditAccountPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	a, err := r.CreditService.Cancel(ctx, id, reason)
 	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
@@ -234,6 +279,9 @@ func (r *mutationResolver) CancelCreditAccount(ctx context.Context, id uuid.UUID
 
 // UpdateCreditLimit is the resolver for the updateCreditLimit field.
 func (r *mutationResolver) UpdateCreditLimit(ctx context.Context, id uuid.UUID, creditLimit decimal.Decimal) (*model.UpdateCreditLimitPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	a, err := r.CreditService.UpdateLimit(ctx, id, creditLimit)
 	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
@@ -245,6 +293,9 @@ func (r *mutationResolver) UpdateCreditLimit(ctx context.Context, id uuid.UUID, 
 
 // ChargeCredit is the resolver for the chargeCredit field.
 func (r *mutationResolver) ChargeCredit(ctx context.Context, input model.ChargeCreditInput) (*model.ChargeCreditPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	a, u, err := r.CreditService.Charge(ctx, creditCharge(input))
 	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
@@ -256,6 +307,9 @@ func (r *mutationResolver) ChargeCredit(ctx context.Context, input model.ChargeC
 
 // RecordCreditPayment is the resolver for the recordCreditPayment field.
 func (r *mutationResolver) RecordCreditPayment(ctx context.Context, input model.RecordCreditPaymentInput) (*model.RecordCreditPaymentPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	a, p, err := r.CreditService.RecordPayment(ctx, creditPayment(input))
 	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
@@ -267,6 +321,9 @@ func (r *mutationResolver) RecordCreditPayment(ctx context.Context, input model.
 
 // CancelCreditUsage is the resolver for the cancelCreditUsage field.
 func (r *mutationResolver) CancelCreditUsage(ctx context.Context, id uuid.UUID) (*model.CancelCreditUsagePayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
 	a, u, err := r.CreditService.CancelUsage(ctx, id)
 	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
