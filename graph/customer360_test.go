@@ -265,7 +265,9 @@ func TestCustomer360_ObjectsOfMoreThanFiftyFields(t *testing.T) {
 	srv := apitest.NewWith(t, apitest.Options{Limits: graph.Limits{MaxAliases: 200, MaxComplexity: 50000, MaxDepth: 10, MaxBodyBytes: 1 << 20}})
 	agent := srv.NewOrg(t, auth.Agent)
 	created := agent.Do(t, `mutation { createCustomer(input: {firstName: "Ana", lastName: "Pérez"}) { customer { id } } }`, nil)
-	var c struct{ CreateCustomer struct{ Customer struct{ ID string } } }
+	var c struct {
+		CreateCustomer struct{ Customer struct{ ID string } }
+	}
 	if err := json.Unmarshal(created.Data, &c); err != nil {
 		t.Fatal(err)
 	}
