@@ -74,7 +74,7 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 			PaymentTermDays: in.PaymentTermDays,
 			Status:          models.CreditStatusPending,
 		}
-		res, err := tx.NewInsert().Model(&acc).On("CONFLICT (customer_id) DO NOTHING").Returning("*").Exec(ctx)
+		res, err := tx.NewInsert().Model(&acc).On("CONFLICT (organization_id, customer_id) DO NOTHING").Returning("*").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("insert credit account: %w", err)
 		}

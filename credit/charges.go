@@ -79,7 +79,7 @@ func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount,
 			Status:          models.UsagePending,
 			DueDate:         target.Today.AddDate(0, 0, acc.PaymentTermDays),
 		}
-		res, err := tx.NewInsert().Model(&usage).On("CONFLICT (credit_account_id, order_id) DO NOTHING").Returning("*").Exec(ctx)
+		res, err := tx.NewInsert().Model(&usage).On("CONFLICT (organization_id, credit_account_id, order_id) DO NOTHING").Returning("*").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("insert credit usage: %w", err)
 		}

@@ -85,7 +85,7 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 			PaymentReference: in.PaymentReference,
 			PaymentDate:      date,
 		}
-		res, err := tx.NewInsert().Model(&pay).On("CONFLICT (credit_account_id, payment_reference) DO NOTHING").
+		res, err := tx.NewInsert().Model(&pay).On("CONFLICT (organization_id, credit_account_id, payment_reference) DO NOTHING").
 			Returning("*").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("insert credit payment: %w", err)

@@ -64,7 +64,7 @@ func enroll(ctx context.Context, tx bun.Tx, org, customerID uuid.UUID) (*models.
 	err := tx.NewRaw(`INSERT INTO loyalty_accounts (organization_id, customer_id, tier, tier_since, total_purchases, total_spent)
 		SELECT ?, ?, 'bronze', `+today+`, count(*), COALESCE(sum(amount - refunded_amount), 0)
 		FROM purchases WHERE customer_id = ?
-		ON CONFLICT (customer_id) DO NOTHING
+		ON CONFLICT (organization_id, customer_id) DO NOTHING
 		RETURNING *`, org, customerID, customerID).Scan(ctx, acc)
 	if err == nil {
 		return acc, true, nil
@@ -349,7 +349,7 @@ func (s *Service) AwardBonus(ctx context.Context, in Bonus) (*PointsResult, erro
 			t, err := insertTransaction(ctx, tx, acc, balance, newTransaction{
 				typ: models.TxBonus, points: in.Points, referenceType: ptr("bonus"), referenceID: &in.ReferenceID,
 				description: reason, lifetimeMonths: prog.PointsLifetimeMonths,
-				conflict: "(loyalty_account_id, reference_id) WHERE transaction_type = 'bonus'",
+				conflict: "(organization_id, loyalty_account_id, reference_id) WHERE transaction_type = 'bonus'",
 			})
 			if err != nil {
 				return nil, audit.Entry{}, err
