@@ -101,12 +101,24 @@ func InOrg(ctx context.Context, db bun.IDB, org uuid.UUID, readOnly bool, fn fun
 	if org == uuid.Nil {
 		return errors.New("db: no organization in transaction")
 	}
+	ctx = context.WithValue(ctx, orgKey{}, org)
 	return db.RunInTx(ctx, &sql.TxOptions{ReadOnly: readOnly}, func(ctx context.Context, tx bun.Tx) error {
 		if _, err := tx.ExecContext(ctx, "SELECT set_config('app.current_organization_id', ?, true)", org.String()); err != nil {
 			return fmt.Errorf("set organization: %w", err)
 		}
 		return fn(ctx, tx)
 	})
+}
+
+type orgKey struct{}
+
+// Org is the organization of the InOrg transaction ctx is of (uuid.Nil outside one): every
+// statement names it in SQL beside the row-level security policy (`organization_id = ?`,
+// docs/decisions-tenancy-keys.md), which is what routes it to the organization's shard once
+// the tables are distributed.
+func Org(ctx context.Context) uuid.UUID {
+	org, _ := ctx.Value(orgKey{}).(uuid.UUID)
+	return org
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation, and which one.
