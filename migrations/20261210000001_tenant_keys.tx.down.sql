@@ -22,6 +22,9 @@ ALTER TABLE credit_usage DROP CONSTRAINT credit_usage_account_fkey;
 ALTER TABLE credit_payments DROP CONSTRAINT credit_payments_account_fkey;
 ALTER TABLE customer_segments DROP CONSTRAINT customer_segments_customer_fkey;
 
+DROP INDEX loyalty_transactions_open_lots_idx;
+CREATE INDEX loyalty_transactions_open_lots_idx ON loyalty_transactions (loyalty_account_id, expires_at)
+  WHERE points_remaining > 0;
 DROP INDEX loyalty_transactions_bonus_key;
 CREATE UNIQUE INDEX loyalty_transactions_bonus_key ON loyalty_transactions
   (loyalty_account_id, reference_id) WHERE transaction_type = 'bonus';
