@@ -29,16 +29,22 @@ func ownerConn(t *testing.T) bun.Conn {
 	return conn
 }
 
-// Today's schema (keys without organization_id) is refused, with every key at fault named,
-// and nothing is distributed.
+// A schema whose keys do not all include organization_id is refused, with every key at
+// fault named, and nothing is distributed.
 func TestDistributeRefusesKeysWithoutOrganization(t *testing.T) {
 	conn := ownerConn(t)
 	ctx := context.Background()
+	if _, err := conn.ExecContext(ctx, `CREATE SCHEMA legacy;
+		CREATE TABLE legacy.customers (customer_id uuid PRIMARY KEY, organization_id uuid NOT NULL, email text UNIQUE);
+		CREATE TABLE legacy.addresses (address_id uuid PRIMARY KEY, organization_id uuid NOT NULL,
+		  customer_id uuid NOT NULL REFERENCES legacy.customers)`); err != nil {
+		t.Fatal(err)
+	}
 	var out strings.Builder
-	err := Distribute(ctx, conn, "public", &out)
+	err := Distribute(ctx, conn, "legacy", &out)
 	var keys *KeyError
 	if !errors.As(err, &keys) {
-		t.Fatalf("Distribute(public) = %v, want a KeyError", err)
+		t.Fatalf("Distribute(legacy) = %v, want a KeyError", err)
 	}
 	msg := err.Error()
 	for _, want := range []string{"customers: unique key customers_pkey", "addresses: foreign key addresses_customer_id_fkey to customers"} {
@@ -47,13 +53,12 @@ func TestDistributeRefusesKeysWithoutOrganization(t *testing.T) {
 		}
 	}
 	var distributed int
-	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM pg_dist_partition").Scan(&distributed); err != nil {
+	if err := conn.QueryRowContext(ctx, "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid::text LIKE 'legacy.%'").Scan(&distributed); err != nil {
 		t.Fatal(err)
 	}
 	if distributed != 0 {
 		t.Errorf("%d tables distributed after a refusal", distributed)
 	}
-	t.Logf("refusal:\n%s", msg)
 }
 
 // trialSchema is the shape the keys take on branch citus-keys: organization_id leads every
@@ -250,4 +255,44 @@ func TestTenantSettingReachesWorkers(t *testing.T) {
 	if seen != 0 {
 		t.Errorf("with set_config(…, true) the shards saw %d rows; Citus did not carry it before (README)", seen)
 	}
+}
+
+// The service's own schema (every key leads with organization_id, migration
+// 20261210000001_tenant_keys) distributes: every tenant table by organization_id, colocated
+// with customers; job_runs a reference table. Last in the file: it distributes public.
+func TestDistributeTheServicesSchema(t *testing.T) {
+	conn := ownerConn(t)
+	ctx := context.Background()
+	var out strings.Builder
+	if err := Distribute(ctx, conn, "public", &out); err != nil {
+		t.Fatalf("Distribute(public): %v\n%s", err, out.String())
+	}
+	rows, err := conn.QueryContext(ctx, `SELECT logicalrelid::text, partmethod, colocationid = (SELECT colocationid FROM pg_dist_partition
+		WHERE logicalrelid = 'customers'::regclass) FROM pg_dist_partition WHERE logicalrelid::text NOT LIKE '%.%' ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	got := map[string]string{}
+	for rows.Next() {
+		var table, method string
+		var colocated bool
+		if err := rows.Scan(&table, &method, &colocated); err != nil {
+			t.Fatal(err)
+		}
+		got[table] = method
+		if method == "h" && !colocated {
+			t.Errorf("%s is not colocated with customers", table)
+		}
+	}
+	for _, table := range []string{"customers", "addresses", "loyalty_programs", "loyalty_accounts", "loyalty_transactions",
+		"purchases", "purchase_refunds", "credit_accounts", "credit_usage", "credit_payments", "customer_segments", "audit_log", "job_run_results"} {
+		if got[table] != "h" {
+			t.Errorf("%s: partition method %q, want hash by organization_id", table, got[table])
+		}
+	}
+	if got["job_runs"] != "n" {
+		t.Errorf("job_runs: partition method %q, want a reference table", got["job_runs"])
+	}
+	t.Logf("%s", out.String())
 }

@@ -13,6 +13,7 @@ import (
 	"customerservice/apperr"
 	"customerservice/audit"
 	"customerservice/auth"
+	"customerservice/db"
 	"customerservice/models"
 )
 
@@ -55,7 +56,7 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 		// the row and refuses b2c while a credit account exists).
 		var c models.Customer
 		err := tx.NewSelect().Model(&c).Column("customer_id", "customer_type").
-			Where("c.customer_id = ?", in.CustomerID).For("SHARE").Scan(ctx)
+			Where("c.organization_id = ?", p.OrganizationID).Where("c.customer_id = ?", in.CustomerID).For("SHARE").Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.OnField(apperr.NotFound, []string{"customerId"}, "no customer with this id")
 		}
@@ -74,14 +75,14 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 			PaymentTermDays: in.PaymentTermDays,
 			Status:          models.CreditStatusPending,
 		}
-		res, err := tx.NewInsert().Model(&acc).On("CONFLICT (customer_id) DO NOTHING").Returning("*").Exec(ctx)
+		res, err := tx.NewInsert().Model(&acc).On("CONFLICT (organization_id, customer_id) DO NOTHING").Returning("*").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("insert credit account: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			var status models.CreditStatus
 			if err := tx.NewSelect().Model((*models.CreditAccount)(nil)).Column("status").
-				Where("ca.customer_id = ?", in.CustomerID).Scan(ctx, &status); err != nil {
+				Where("ca.organization_id = ?", p.OrganizationID).Where("ca.customer_id = ?", in.CustomerID).Scan(ctx, &status); err != nil {
 				return fmt.Errorf("read existing credit account: %w", err)
 			}
 			return apperr.OnField(apperr.InvalidState, []string{"customerId"},
@@ -276,7 +277,8 @@ func (s *Service) transition(ctx context.Context, id uuid.UUID, action string,
 // account of another organization is as missing as one that does not exist (§7). ca.*
 // reads credit_available too, which bun leaves out of a model's columns (scanonly).
 func lockAccount(ctx context.Context, tx bun.Tx, id uuid.UUID, acc *models.CreditAccount) error {
-	err := tx.NewSelect().Model(acc).ColumnExpr("ca.*").Where("ca.credit_account_id = ?", id).For("UPDATE").Scan(ctx)
+	err := tx.NewSelect().Model(acc).ColumnExpr("ca.*").Where("ca.organization_id = ?", db.Org(ctx)).
+		Where("ca.credit_account_id = ?", id).For("UPDATE").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apperr.OnField(apperr.NotFound, []string{"id"}, "no credit account with this id")
 	}
@@ -296,7 +298,8 @@ func wrongStatus(verb string, current, want models.CreditStatus) *apperr.Error {
 // account that is not cancelled: such a customer must stay B2B (§5; customers.Update asks).
 func HasOpenAccount(ctx context.Context, tx bun.IDB, customerID uuid.UUID) (bool, error) {
 	open, err := tx.NewSelect().Model((*models.CreditAccount)(nil)).
-		Where("ca.customer_id = ?", customerID).Where("ca.status <> ?", models.CreditStatusCancelled).Exists(ctx)
+		Where("ca.organization_id = ?", db.Org(ctx)).Where("ca.customer_id = ?", customerID).
+		Where("ca.status <> ?", models.CreditStatusCancelled).Exists(ctx)
 	if err != nil {
 		return false, fmt.Errorf("read credit account: %w", err)
 	}

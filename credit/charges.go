@@ -14,6 +14,7 @@ import (
 	"customerservice/apperr"
 	"customerservice/audit"
 	"customerservice/auth"
+	"customerservice/db"
 	"customerservice/models"
 )
 
@@ -79,7 +80,7 @@ func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount,
 			Status:          models.UsagePending,
 			DueDate:         target.Today.AddDate(0, 0, acc.PaymentTermDays),
 		}
-		res, err := tx.NewInsert().Model(&usage).On("CONFLICT (credit_account_id, order_id) DO NOTHING").Returning("*").Exec(ctx)
+		res, err := tx.NewInsert().Model(&usage).On("CONFLICT (organization_id, credit_account_id, order_id) DO NOTHING").Returning("*").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("insert credit usage: %w", err)
 		}
@@ -122,7 +123,7 @@ func raiseCreditUsed(ctx context.Context, tx bun.Tx, target *customerAccount, am
 		var acc models.CreditAccount
 		res, err := tx.NewUpdate().Model(&acc).
 			Set("credit_used = ca.credit_used + ?", amount).
-			Where("ca.credit_account_id = ?", target.ID).
+			Where("ca.organization_id = ?", target.OrganizationID).Where("ca.credit_account_id = ?", target.ID).
 			Where("ca.status = ?", models.CreditStatusApproved).
 			Where("ca.credit_used + ? <= ca.credit_limit", amount).
 			Returning("*").Exec(ctx)
@@ -132,7 +133,8 @@ func raiseCreditUsed(ctx context.Context, tx bun.Tx, target *customerAccount, am
 		if n, _ := res.RowsAffected(); n == 1 {
 			return &acc, nil
 		}
-		if err := tx.NewSelect().Model(&acc).Where("ca.credit_account_id = ?", target.ID).Scan(ctx); err != nil {
+		if err := tx.NewSelect().Model(&acc).Where("ca.organization_id = ?", target.OrganizationID).
+			Where("ca.credit_account_id = ?", target.ID).Scan(ctx); err != nil {
 			return nil, fmt.Errorf("read credit account: %w", err)
 		}
 		if refusal := chargeRefusal(target.CustomerStatus, &acc, amount); refusal != nil || attempt == 2 {
@@ -172,7 +174,7 @@ func limitExceeded(amount, available decimal.Decimal) error {
 // replayCharge looks for the account's usage of in.OrderID: found with the same amount, it
 // is read into u (the original result); with another amount it is IDEMPOTENCY_CONFLICT.
 func replayCharge(ctx context.Context, tx bun.Tx, accountID uuid.UUID, in Charge, u *models.CreditUsage) (bool, error) {
-	err := selectUsages(tx, u).Where("cu.credit_account_id = ?", accountID).Where("cu.order_id = ?", in.OrderID).Scan(ctx)
+	err := selectUsages(ctx, tx, u).Where("cu.credit_account_id = ?", accountID).Where("cu.order_id = ?", in.OrderID).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -199,7 +201,7 @@ func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.Credit
 		usage models.CreditUsage
 	)
 	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
-		err := selectUsages(tx, &usage).Where("cu.usage_id = ?", id).Scan(ctx)
+		err := selectUsages(ctx, tx, &usage).Where("cu.usage_id = ?", id).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.OnField(apperr.NotFound, []string{"id"}, "no credit charge with this id")
 		}
@@ -213,14 +215,14 @@ func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.Credit
 		}
 		res, err := tx.NewUpdate().Model(&usage).
 			Set("status = ?", models.UsageCancelled).
-			Where("cu.usage_id = ?", id).
+			Where("cu.organization_id = ?", db.Org(ctx)).Where("cu.usage_id = ?", id).
 			Where("cu.status IN (?)", bun.List([]models.CreditUsageStatus{models.UsagePending, models.UsageOverdue})).
 			Returning("*").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("cancel credit usage: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
-			if err := selectUsages(tx, &usage).Where("cu.usage_id = ?", id).Scan(ctx); err != nil {
+			if err := selectUsages(ctx, tx, &usage).Where("cu.usage_id = ?", id).Scan(ctx); err != nil {
 				return fmt.Errorf("read credit usage: %w", err)
 			}
 			if usage.Status == models.UsageCancelled {
@@ -265,8 +267,8 @@ func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, loc
 	err := tx.NewSelect().Model(&row).
 		ColumnExpr("ca.*").ColumnExpr("c.status AS customer_status").ColumnExpr(today+" AS today").
 		ColumnExpr("(ca.created_at AT TIME ZONE 'UTC')::date AS opened_on").
-		Join("JOIN customers AS c ON c.customer_id = ca.customer_id").
-		Where("ca.customer_id = ?", customerID).
+		Join("JOIN customers AS c ON c.organization_id = ca.organization_id AND c.customer_id = ca.customer_id").
+		Where("ca.organization_id = ?", db.Org(ctx)).Where("ca.customer_id = ?", customerID).
 		For(lock).Scan(ctx)
 	if err == nil {
 		return &row, nil
@@ -274,7 +276,8 @@ func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, loc
 	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read credit account: %w", err)
 	}
-	exists, err := tx.NewSelect().Model((*models.Customer)(nil)).Where("c.customer_id = ?", customerID).Exists(ctx)
+	exists, err := tx.NewSelect().Model((*models.Customer)(nil)).Where("c.organization_id = ?", db.Org(ctx)).
+		Where("c.customer_id = ?", customerID).Exists(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("read customer: %w", err)
 	}
@@ -293,9 +296,10 @@ const effectiveStatus = EffectiveStatusSQL
 const EffectiveStatusSQL = "CASE WHEN cu.status = 'pending' AND cu.due_date < " + today + " THEN 'overdue' ELSE cu.status END"
 
 // selectUsages selects usages with their effective status into dest: every usage the
-// service returns reports the status §5 defines, whether or not the job has run.
-func selectUsages(tx bun.IDB, dest any) *bun.SelectQuery {
-	return tx.NewSelect().Model(dest).
+// service returns reports the status §5 defines, whether or not the job has run. They are
+// the usages of the organization of ctx's transaction.
+func selectUsages(ctx context.Context, tx bun.IDB, dest any) *bun.SelectQuery {
+	return tx.NewSelect().Model(dest).Where("cu.organization_id = ?", db.Org(ctx)).
 		ColumnExpr("cu.usage_id, cu.organization_id, cu.credit_account_id, cu.order_id, cu.amount, cu.amount_paid").
 		ColumnExpr(effectiveStatus + " AS status").
 		ColumnExpr("cu.due_date, cu.created_at, cu.updated_at")

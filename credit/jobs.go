@@ -23,13 +23,13 @@ type OverdueResult struct {
 const markOverdueSQL = `
 WITH due AS (
   SELECT usage_id FROM credit_usage
-  WHERE status = 'pending' AND due_date < ` + today + `
+  WHERE organization_id = ?0 AND status = 'pending' AND due_date < ` + today + `
   ORDER BY usage_id
   FOR UPDATE
 )
 UPDATE credit_usage AS cu SET status = 'overdue'
 FROM due
-WHERE cu.usage_id = due.usage_id AND cu.status = 'pending'`
+WHERE cu.organization_id = ?0 AND cu.usage_id = due.usage_id AND cu.status = 'pending'`
 
 // MarkOverdue is the daily job of §5: in every organization (each in its own transaction
 // with the organization set, so row-level security applies as to any request), pending
@@ -61,7 +61,7 @@ func MarkOverdue(ctx context.Context, pool bun.IDB) (OverdueResult, error) {
 // MarkOverdueFor runs MarkOverdue for one organization (the CLI's --org).
 func MarkOverdueFor(ctx context.Context, pool bun.IDB, org uuid.UUID) (marked int64, err error) {
 	err = db.InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.ExecContext(ctx, markOverdueSQL)
+		res, err := tx.ExecContext(ctx, markOverdueSQL, org)
 		if err != nil {
 			return err
 		}

@@ -14,6 +14,7 @@ import (
 	"customerservice/apperr"
 	"customerservice/audit"
 	"customerservice/auth"
+	"customerservice/db"
 	"customerservice/models"
 )
 
@@ -85,7 +86,7 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 			PaymentReference: in.PaymentReference,
 			PaymentDate:      date,
 		}
-		res, err := tx.NewInsert().Model(&pay).On("CONFLICT (credit_account_id, payment_reference) DO NOTHING").
+		res, err := tx.NewInsert().Model(&pay).On("CONFLICT (organization_id, credit_account_id, payment_reference) DO NOTHING").
 			Returning("*").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("insert credit payment: %w", err)
@@ -152,7 +153,8 @@ func paymentRefusal(acc *models.CreditAccount, amount decimal.Decimal) error {
 // content it is read into pay (the original result), else IDEMPOTENCY_CONFLICT.
 func replayPayment(ctx context.Context, tx bun.Tx, accountID uuid.UUID, in Payment, pay *models.CreditPayment) (bool, error) {
 	err := tx.NewSelect().Model(pay).
-		Where("cp.credit_account_id = ?", accountID).Where("cp.payment_reference = ?", in.PaymentReference).Scan(ctx)
+		Where("cp.organization_id = ?", db.Org(ctx)).Where("cp.credit_account_id = ?", accountID).
+		Where("cp.payment_reference = ?", in.PaymentReference).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}
@@ -182,12 +184,12 @@ const allocateSQL = `
 WITH open AS (
   SELECT usage_id, amount - amount_paid AS unpaid, due_date, created_at
   FROM credit_usage
-  WHERE credit_account_id = ? AND status IN ('pending', 'overdue')
+  WHERE organization_id = ?0 AND credit_account_id = ?1 AND status IN ('pending', 'overdue')
   ORDER BY usage_id
   FOR UPDATE
 ), shares AS (
   SELECT usage_id, unpaid,
-         LEAST(unpaid, GREATEST(?::numeric - (SUM(unpaid) OVER w - unpaid), 0)) AS share
+         LEAST(unpaid, GREATEST(?2::numeric - (SUM(unpaid) OVER w - unpaid), 0)) AS share
   FROM open
   WINDOW w AS (ORDER BY due_date, created_at, usage_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
 )
@@ -195,7 +197,7 @@ UPDATE credit_usage AS cu
 SET amount_paid = cu.amount_paid + s.share,
     status = CASE WHEN s.share = s.unpaid THEN 'paid' ELSE cu.status END
 FROM shares AS s
-WHERE cu.usage_id = s.usage_id AND s.share > 0
+WHERE cu.organization_id = ?0 AND cu.usage_id = s.usage_id AND s.share > 0
 RETURNING cu.usage_id, s.share AS amount`
 
 // allocate spreads amount over the open usages. credit_used equals what the open usages
@@ -203,7 +205,7 @@ RETURNING cu.usage_id, s.share AS amount`
 // is placed; if it were not, the books would disagree and the payment is refused.
 func allocate(ctx context.Context, tx bun.Tx, accountID uuid.UUID, amount decimal.Decimal) ([]allocation, error) {
 	var rows []allocation
-	if err := tx.NewRaw(allocateSQL, accountID, amount).Scan(ctx, &rows); err != nil {
+	if err := tx.NewRaw(allocateSQL, db.Org(ctx), accountID, amount).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("allocate payment: %w", err)
 	}
 	placed := decimal.Zero

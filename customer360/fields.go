@@ -40,15 +40,15 @@ var customerType = &objectType{name: "Customer", fields: map[string]fieldSQL{
 	"lastPurchaseAt":    column("last_purchase_at", dateTime),
 	"erasedAt":          column("erased_at", dateTime),
 	"addresses":         addresses,
-	"defaultShippingAddress": one(addressType, "a", "addresses AS a WHERE a.customer_id = {row}.customer_id AND a.is_active AND a.is_default "+
-		"AND a.address_type IN ('shipping', 'both') ORDER BY "+addressOrder+" LIMIT 1"),
-	"defaultBillingAddress": one(addressType, "a", "addresses AS a WHERE a.customer_id = {row}.customer_id AND a.is_active AND a.is_default "+
-		"AND a.address_type IN ('billing', 'both') ORDER BY "+addressOrder+" LIMIT 1"),
-	"loyaltyAccount": one(loyaltyAccountType, "la", "loyalty_accounts AS la WHERE la.customer_id = {row}.customer_id"),
-	"creditAccount":  one(creditAccountType, "ca", "credit_accounts AS ca WHERE ca.customer_id = {row}.customer_id"),
-	"segment":        one(segmentType, "s", "customer_segments AS s WHERE s.customer_id = {row}.customer_id"),
+	"defaultShippingAddress": one(addressType, "a", "addresses AS a WHERE a.organization_id = {row}.organization_id AND a.customer_id = {row}.customer_id "+
+		"AND a.is_active AND a.is_default AND a.address_type IN ('shipping', 'both') ORDER BY "+addressOrder+" LIMIT 1"),
+	"defaultBillingAddress": one(addressType, "a", "addresses AS a WHERE a.organization_id = {row}.organization_id AND a.customer_id = {row}.customer_id "+
+		"AND a.is_active AND a.is_default AND a.address_type IN ('billing', 'both') ORDER BY "+addressOrder+" LIMIT 1"),
+	"loyaltyAccount": one(loyaltyAccountType, "la", "loyalty_accounts AS la WHERE la.organization_id = {row}.organization_id AND la.customer_id = {row}.customer_id"),
+	"creditAccount":  one(creditAccountType, "ca", "credit_accounts AS ca WHERE ca.organization_id = {row}.organization_id AND ca.customer_id = {row}.customer_id"),
+	"segment":        one(segmentType, "s", "customer_segments AS s WHERE s.organization_id = {row}.organization_id AND s.customer_id = {row}.customer_id"),
 	"purchases": (&list{node: purchaseType, alias: "p", order: "occurred_at:desc", key: "p.occurred_at", id: "p.purchase_id",
-		rows: "p.* FROM purchases AS p WHERE p.customer_id = {row}.customer_id"}).connection(),
+		rows: "p.* FROM purchases AS p WHERE p.organization_id = {row}.organization_id AND p.customer_id = {row}.customer_id"}).connection(),
 }}
 
 // addressOrder is the order of a customer's addresses: active first, the default first,
@@ -64,7 +64,7 @@ func addresses(c *compiler, row string, f Field) string {
 	}
 	inactive := c.args.Add(boolArg(f, "includeInactive")) + "::boolean"
 	return "COALESCE((SELECT json_agg(" + c.object(addressType, "a", f.Selection) + " ORDER BY " + addressOrder + ")" +
-		" FROM addresses AS a WHERE a.customer_id = " + row + ".customer_id AND (" + inactive + " OR a.is_active)" +
+		" FROM addresses AS a WHERE a.organization_id = " + row + ".organization_id AND a.customer_id = " + row + ".customer_id AND (" + inactive + " OR a.is_active)" +
 		" AND (" + kind + " IS NULL OR a.address_type = " + kind + " OR (" + kind + " <> 'both' AND a.address_type = 'both'))), '[]')"
 }
 
@@ -101,7 +101,7 @@ var loyaltyAccountType = &objectType{name: "LoyaltyAccount", fields: map[string]
 	"pointsToNextTier":   expr(pointsToNextTier),
 	"pointsExpiringSoon": pointsExpiringSoon,
 	"transactions": (&list{node: transactionType, alias: "t", order: "created_at:desc", key: "t.created_at", id: "t.transaction_id",
-		rows: "t.* FROM loyalty_transactions AS t WHERE t.loyalty_account_id = {row}.loyalty_account_id",
+		rows: "t.* FROM loyalty_transactions AS t WHERE t.organization_id = {row}.organization_id AND t.loyalty_account_id = {row}.loyalty_account_id",
 		filter: func(c *compiler, f Field) string {
 			if t := stringArg(f, "type"); t != nil {
 				return "t.transaction_type = " + c.args.Add(strings.ToLower(*t))
@@ -129,14 +129,18 @@ func pointsToNextTier(row string) string {
 	threshold := "CASE " + nextTier(row) + " WHEN 'silver' THEN g.threshold_silver WHEN 'gold' THEN g.threshold_gold" +
 		" WHEN 'platinum' THEN g.threshold_platinum END"
 	return "(SELECT CASE WHEN (" + nextTier(row) + ") IS NOT NULL THEN GREATEST(0, " + threshold + " - " +
-		loyalty.QualifyingSQL(row+".loyalty_account_id", "now() - make_interval(months => g.qualification_months)") +
-		") END FROM " + program + " ORDER BY g.defaults LIMIT 1)"
+		loyalty.QualifyingSQL(row+".organization_id", row+".loyalty_account_id", "now() - make_interval(months => g.qualification_months)") +
+		") END FROM " + program(row) + " ORDER BY g.defaults LIMIT 1)"
 }
 
-// program is the organization's loyalty settings as g: its row, or before it has one (it is
-// created on first use) the defaults that row will have (the loyalty_programs migration).
-const program = `(SELECT false AS defaults, threshold_silver, threshold_gold, threshold_platinum, qualification_months
-  FROM loyalty_programs UNION ALL SELECT true, 1000, 5000, 15000, 12) AS g`
+// program is the loyalty settings of the organization of the account row as g: its row, or
+// before it has one (it is created on first use) the defaults that row will have (the
+// loyalty_programs migration).
+func program(row string) string {
+	return `(SELECT false AS defaults, lp.threshold_silver, lp.threshold_gold, lp.threshold_platinum, lp.qualification_months
+  FROM loyalty_programs AS lp WHERE lp.organization_id = ` + row + `.organization_id
+  UNION ALL SELECT true, 1000, 5000, 15000, 12) AS g`
+}
 
 // pointsExpiringSoon(days): what remains in the account's lots expiring within the days
 // from now, lots already past their date that the job has not expired yet included.
@@ -149,7 +153,8 @@ func pointsExpiringSoon(c *compiler, row string, f Field) string {
 		return c.argFail(err)
 	}
 	return "(SELECT COALESCE(sum(x.points_remaining), 0)::int FROM loyalty_transactions AS x" +
-		" WHERE x.loyalty_account_id = " + row + ".loyalty_account_id AND x.points_remaining > 0" +
+		" WHERE x.organization_id = " + row + ".organization_id AND x.loyalty_account_id = " + row + ".loyalty_account_id" +
+		" AND x.points_remaining > 0" +
 		" AND x.expires_at <= now() + make_interval(days => " + c.args.Add(days) + "::int))"
 }
 
@@ -201,7 +206,7 @@ var creditAccountType = &objectType{name: "CreditAccount", fields: map[string]fi
 	},
 	"usages": (&list{node: usageType, alias: "u", order: "created_at:desc", key: "cu.created_at", id: "cu.usage_id",
 		rows: "cu.usage_id, cu.order_id, cu.amount, cu.amount_paid, " + credit.EffectiveStatusSQL + " AS status, cu.due_date, cu.created_at" +
-			" FROM credit_usage AS cu WHERE cu.credit_account_id = {row}.credit_account_id",
+			" FROM credit_usage AS cu WHERE cu.organization_id = {row}.organization_id AND cu.credit_account_id = {row}.credit_account_id",
 		filter: func(c *compiler, f Field) string {
 			if s := stringArg(f, "status"); s != nil {
 				return "(" + credit.EffectiveStatusSQL + ") = " + c.args.Add(strings.ToLower(*s))
@@ -209,7 +214,7 @@ var creditAccountType = &objectType{name: "CreditAccount", fields: map[string]fi
 			return ""
 		}}).connection(),
 	"payments": (&list{node: paymentType, alias: "pm", order: "created_at:desc", key: "cp.created_at", id: "cp.payment_id",
-		rows: "cp.* FROM credit_payments AS cp WHERE cp.credit_account_id = {row}.credit_account_id"}).connection(),
+		rows: "cp.* FROM credit_payments AS cp WHERE cp.organization_id = {row}.organization_id AND cp.credit_account_id = {row}.credit_account_id"}).connection(),
 }}
 
 // aging is a one-row subquery aliased ag of what the account owes on its open usages by
@@ -224,7 +229,8 @@ func aging(row string) string {
 		bucket(days+" BETWEEN 31 AND 60") + " AS days_31_60, " +
 		bucket(days+" BETWEEN 61 AND 90") + " AS days_61_90, " +
 		bucket(days+" > 90") + " AS over_90" +
-		" FROM credit_usage AS cu WHERE cu.credit_account_id = " + row + ".credit_account_id AND cu.status IN ('pending', 'overdue')) AS ag"
+		" FROM credit_usage AS cu WHERE cu.organization_id = " + row + ".organization_id AND cu.credit_account_id = " + row + ".credit_account_id" +
+		" AND cu.status IN ('pending', 'overdue')) AS ag"
 }
 
 var agingType = &objectType{name: "CreditAging", fields: map[string]fieldSQL{

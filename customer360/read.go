@@ -57,15 +57,23 @@ func byID(col string, id uuid.UUID) func(*db.Args) string {
 
 // one reads the object of type t in the row of from that where selects, rendered for each
 // selection.
+// The row is looked up in the caller's organization, named in SQL beside the policy (every
+// statement carries organization_id: docs/decisions-tenancy-keys.md), and the compiled
+// subqueries join on (organization_id, key) from it.
 func (r *Reader) one(ctx context.Context, t *objectType, sel Selections, from, alias string, where func(*db.Args) string) (Rendered, error) {
+	org, err := r.org(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var args db.Args
 	keys, cols, err := compileAll(t, alias, sel, &args)
 	if err != nil {
 		return nil, err
 	}
-	sql := "SELECT " + cols + " FROM " + from + " WHERE " + where(&args) + " LIMIT 1"
+	sql := "SELECT " + cols + " FROM " + from + " WHERE " + alias + ".organization_id = " + args.Add(org.String()) + "::uuid AND " +
+		where(&args) + " LIMIT 1"
 	var out Rendered
-	err = r.read(ctx, db.Stmt{SQL: sql, Args: args.Values(), Prepare: true, Row: func(values [][]byte) error {
+	err = r.read(ctx, org, db.Stmt{SQL: sql, Args: args.Values(), Prepare: true, Row: func(values [][]byte) error {
 		out = rendered(keys, values)
 		return nil
 	}})
@@ -87,8 +95,12 @@ type Page struct {
 // Customers renders the page of the customer list p asks for (count: also count every
 // match, in a second statement of the same round trip).
 func (r *Reader) Customers(ctx context.Context, sel Selections, p customers.ListParams) (*Page, error) {
+	org, err := r.org(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var args db.Args
-	q, err := customers.List(p, &args)
+	q, err := customers.List(org, p, &args)
 	if err != nil {
 		return nil, err
 	}
@@ -127,7 +139,7 @@ func (r *Reader) Customers(ctx context.Context, sel Selections, p customers.List
 			return err
 		}})
 	}
-	if err := r.read(ctx, stmts...); err != nil {
+	if err := r.read(ctx, org, stmts...); err != nil {
 		return nil, fmt.Errorf("list customers: %w", err)
 	}
 	shape := q.Page(rows)
@@ -162,17 +174,22 @@ func rendered(keys []string, values [][]byte) Rendered {
 	return out
 }
 
-// read runs the statements in one round trip of the caller's organization; any role may
-// read (@hasRole is the first gate, this the second).
-func (r *Reader) read(ctx context.Context, stmts ...db.Stmt) error {
+// org is the caller's organization; any role may read (@hasRole is the first gate, this the
+// second).
+func (r *Reader) org(ctx context.Context) (uuid.UUID, error) {
 	if err := auth.Require(ctx, auth.Viewer); err != nil {
-		return err
+		return uuid.Nil, err
 	}
 	p, err := db.Caller(ctx)
 	if err != nil {
-		return err
+		return uuid.Nil, err
 	}
-	return db.ReadInOrg(ctx, r.db, p.OrganizationID, stmts...)
+	return p.OrganizationID, nil
+}
+
+// read runs the statements in one round trip of the organization (the caller's: org).
+func (r *Reader) read(ctx context.Context, org uuid.UUID, stmts ...db.Stmt) error {
+	return db.ReadInOrg(ctx, r.db, org, stmts...)
 }
 
 // roots are the types a selection can be rendered from, by name.

@@ -13,6 +13,7 @@ import (
 	"customerservice/apperr"
 	"customerservice/audit"
 	"customerservice/auth"
+	"customerservice/db"
 	"customerservice/models"
 )
 
@@ -167,15 +168,17 @@ func (s *Service) SetDefaultAddress(ctx context.Context, id uuid.UUID) (*models.
 // every change of that customer's defaults takes first.
 func lockAddress(ctx context.Context, tx bun.Tx, id uuid.UUID, a *models.Address) error {
 	var customerID uuid.UUID
-	err := tx.NewRaw(`SELECT c.customer_id FROM addresses a JOIN customers c ON c.customer_id = a.customer_id
-		WHERE a.address_id = ? FOR NO KEY UPDATE OF c`, id).Scan(ctx, &customerID)
+	org := db.Org(ctx)
+	err := tx.NewRaw(`SELECT c.customer_id FROM addresses a
+		JOIN customers c ON c.organization_id = a.organization_id AND c.customer_id = a.customer_id
+		WHERE a.organization_id = ? AND a.address_id = ? FOR NO KEY UPDATE OF c`, org, id).Scan(ctx, &customerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apperr.OnField(apperr.NotFound, []string{"id"}, "no address with this id")
 	}
 	if err != nil {
 		return fmt.Errorf("lock address's customer: %w", err)
 	}
-	err = tx.NewSelect().Model(a).Where("a.address_id = ?", id).Scan(ctx)
+	err = tx.NewSelect().Model(a).Where("a.organization_id = ?", org).Where("a.address_id = ?", id).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		// Deleted while this waited for the customer's lock: the customer was erased.
 		return apperr.OnField(apperr.NotFound, []string{"id"}, "no address with this id")
@@ -195,8 +198,8 @@ func clearDefaults(ctx context.Context, tx bun.Tx, a models.Address) ([]uuid.UUI
 	}
 	var ids []uuid.UUID
 	err := tx.NewRaw(`UPDATE addresses SET is_default = false
-		WHERE customer_id = ? AND is_default AND address_id <> ? AND address_type IN (?)
-		RETURNING address_id`, a.CustomerID, a.ID, bun.List(types)).Scan(ctx, &ids)
+		WHERE organization_id = ? AND customer_id = ? AND is_default AND address_id <> ? AND address_type IN (?)
+		RETURNING address_id`, a.OrganizationID, a.CustomerID, a.ID, bun.List(types)).Scan(ctx, &ids)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("clear default addresses: %w", err)
 	}

@@ -54,7 +54,8 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) (*models.Customer, er
 		if err := updateCustomer(ctx, tx, &c, changed); err != nil {
 			return err
 		}
-		addresses, err := tx.NewDelete().Model((*models.Address)(nil)).Where("customer_id = ?", c.ID).Exec(ctx)
+		addresses, err := tx.NewDelete().Model((*models.Address)(nil)).
+			Where("a.organization_id = ?", c.OrganizationID).Where("a.customer_id = ?", c.ID).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("delete addresses: %w", err)
 		}

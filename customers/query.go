@@ -54,14 +54,21 @@ func ByDocument(docType models.DocumentType, number string) Key {
 	}}
 }
 
+// inOrg is the condition that c is a customer of org: every statement names its
+// organization in SQL beside the row-level security policy (docs/decisions-tenancy-keys.md),
+// and the joins and subqueries below join on (organization_id, customer_id).
+func inOrg(org uuid.UUID, args *db.Args) string {
+	return "c.organization_id = " + args.Add(org.String()) + "::uuid"
+}
+
 // joinsSQL is the FROM list of customers AS c with the joins j.
 func joinsSQL(j joins) string {
 	from := "customers AS c"
 	if j&joinLoyalty != 0 {
-		from += " LEFT JOIN loyalty_accounts AS la ON la.customer_id = c.customer_id"
+		from += " LEFT JOIN loyalty_accounts AS la ON la.organization_id = c.organization_id AND la.customer_id = c.customer_id"
 	}
 	if j&joinSegment != 0 {
-		from += " LEFT JOIN customer_segments AS s ON s.customer_id = c.customer_id"
+		from += " LEFT JOIN customer_segments AS s ON s.organization_id = c.organization_id AND s.customer_id = c.customer_id"
 	}
 	return from
 }
@@ -96,7 +103,7 @@ func (f *Filter) where(args *db.Args) string {
 		add("c.tags @> " + args.Add(f.TagsAll) + "::varchar[]")
 	}
 	if f.HasCreditAccount != nil {
-		exists := "EXISTS (SELECT 1 FROM credit_accounts AS ca WHERE ca.customer_id = c.customer_id)"
+		exists := "EXISTS (SELECT 1 FROM credit_accounts AS ca WHERE ca.organization_id = c.organization_id AND ca.customer_id = c.customer_id)"
 		if !*f.HasCreditAccount {
 			exists = "NOT " + exists
 		}
@@ -176,9 +183,9 @@ type Statement struct {
 	Args []any
 }
 
-// List validates p and returns its page's query, its values added to args (§8: keyset
-// cursors, no OFFSET, so pages stay stable while customers are added).
-func List(p ListParams, args *db.Args) (*ListQuery, error) {
+// List validates p and returns its page's query of the customers of org, its values added to
+// args (§8: keyset cursors, no OFFSET, so pages stay stable while customers are added).
+func List(org uuid.UUID, p ListParams, args *db.Args) (*ListQuery, error) {
 	if p.Order.Field == "" {
 		p.Order = DefaultOrder
 	}
@@ -214,7 +221,7 @@ func List(p ListParams, args *db.Args) (*ListQuery, error) {
 	}
 	j := p.Filter.joins() | key.joins
 	q.From = joinsSQL(j)
-	conds := []string{p.Filter.where(args)}
+	conds := []string{inOrg(org, args), p.Filter.where(args)}
 	if q.after != nil {
 		conds = append(conds, paging.Keyset(key.expr, "c.customer_id", afterOp, key.sqlTyp, *q.after, args))
 	}
@@ -227,7 +234,7 @@ func List(p ListParams, args *db.Args) (*ListQuery, error) {
 	q.SortKey = key.selected
 	if p.Count {
 		var cargs db.Args
-		where := p.Filter.where(&cargs)
+		where := inOrg(org, &cargs) + " AND " + p.Filter.where(&cargs)
 		q.Count = &Statement{SQL: "SELECT count(*)::text FROM " + joinsSQL(p.Filter.joins()) + " WHERE " + where, Args: cargs.Values()}
 	}
 	return q, nil

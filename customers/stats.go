@@ -57,7 +57,7 @@ func (s *Service) Stats(ctx context.Context, f Filter) (*Stats, error) {
 	sql := `SELECT GROUPING(c.status, c.customer_type, la.tier, s.segment_code),
   c.status, c.customer_type, la.tier, s.segment_code, count(*)
 FROM ` + joinsSQL(joinLoyalty|joinSegment) + `
-WHERE ` + f.where(&args) + `
+WHERE ` + inOrg(p.OrganizationID, &args) + ` AND ` + f.where(&args) + `
 GROUP BY GROUPING SETS ((c.status), (c.customer_type), (la.tier), (s.segment_code), ())`
 	var rows []statsRow
 	err = db.ReadInOrg(ctx, s.db, p.OrganizationID, db.Stmt{SQL: sql, Args: args.Values(), Row: func(values [][]byte) error {

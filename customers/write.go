@@ -136,7 +136,8 @@ func (s *Service) SetStatus(ctx context.Context, id uuid.UUID, status models.Cus
 // changes to a customer and to its addresses' defaults are serialized on this lock. A
 // customer of another organization is as missing as one that does not exist (§7).
 func lockCustomer(ctx context.Context, tx bun.Tx, id uuid.UUID, field []string, c *models.Customer) error {
-	err := tx.NewSelect().Model(c).Where("c.customer_id = ?", id).For("NO KEY UPDATE").Scan(ctx)
+	err := tx.NewSelect().Model(c).Where("c.organization_id = ?", db.Org(ctx)).Where("c.customer_id = ?", id).
+		For("NO KEY UPDATE").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return apperr.OnField(apperr.NotFound, field, "no customer with this id")
 	}

@@ -151,6 +151,7 @@ func InOrg(ctx context.Context, db bun.IDB, org uuid.UUID, readOnly bool, fn fun
 		return errors.New("db: no organization in transaction")
 	}
 	citus := onCitus(db)
+	ctx = context.WithValue(ctx, orgKey{}, org)
 	return db.RunInTx(ctx, &sql.TxOptions{ReadOnly: readOnly}, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if citus {
@@ -164,6 +165,17 @@ func InOrg(ctx context.Context, db bun.IDB, org uuid.UUID, readOnly bool, fn fun
 		}
 		return fn(ctx, tx)
 	})
+}
+
+type orgKey struct{}
+
+// Org is the organization of the InOrg transaction ctx is of (uuid.Nil outside one): every
+// statement names it in SQL beside the row-level security policy (`organization_id = ?`,
+// docs/decisions-tenancy-keys.md), which is what routes it to the organization's shard once
+// the tables are distributed.
+func Org(ctx context.Context) uuid.UUID {
+	org, _ := ctx.Value(orgKey{}).(uuid.UUID)
+	return org
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation, and which one: the

@@ -171,12 +171,13 @@ func TestMetrics_CountRequestsByOperationOutcomeAndCode(t *testing.T) {
 	if sent := float64(srv.Statements.Count()); statements != sent || timed != sent {
 		t.Errorf("statements counted %v, timed %v; the pool sent %v", statements, timed, sent)
 	}
-	// The created customer: BEGIN, set_config, INSERT customer, INSERT audit_log, COMMIT; its
-	// payload's customer, rendered: set_config and SELECT, pipelined; the 360 read: the same;
-	// the taken email: BEGIN, set_config, INSERT (unique violation), ROLLBACK.
+	// The pool's check for Citus when it opens: a SELECT. The created customer: BEGIN,
+	// set_config, INSERT customer, INSERT audit_log, COMMIT; its payload's customer, rendered:
+	// set_config and SELECT, pipelined; the 360 read: the same; the taken email: BEGIN,
+	// set_config, INSERT (unique violation), ROLLBACK.
 	assertSeries(t, m, "customer_service_sql_statements_total", map[string]float64{
 		`customer_service_sql_statements_total{outcome="ok",statement="BEGIN"}`:     2,
-		`customer_service_sql_statements_total{outcome="ok",statement="SELECT"}`:    6,
+		`customer_service_sql_statements_total{outcome="ok",statement="SELECT"}`:    7,
 		`customer_service_sql_statements_total{outcome="ok",statement="INSERT"}`:    2,
 		`customer_service_sql_statements_total{outcome="error",statement="INSERT"}`: 1,
 		`customer_service_sql_statements_total{outcome="ok",statement="COMMIT"}`:    1,

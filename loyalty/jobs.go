@@ -83,10 +83,10 @@ func ExpirePoints(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Tim
 		}
 		var ids []uuid.UUID
 		if err := tx.NewRaw(`SELECT a.loyalty_account_id FROM loyalty_accounts a
-			WHERE a.loyalty_account_id IN (SELECT t.loyalty_account_id FROM loyalty_transactions t
+			WHERE a.organization_id = ? AND a.loyalty_account_id IN (SELECT t.loyalty_account_id FROM loyalty_transactions t
 				WHERE t.organization_id = ? AND t.points_remaining > 0 AND t.expires_at <= ?)
 			ORDER BY a.loyalty_account_id
-			FOR UPDATE OF a SKIP LOCKED`, org, now).Scan(ctx, &ids); err != nil {
+			FOR UPDATE OF a SKIP LOCKED`, org, org, now).Scan(ctx, &ids); err != nil {
 			return fmt.Errorf("lock accounts with due lots: %w", err)
 		}
 		if len(ids) == 0 {
@@ -141,10 +141,11 @@ func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram
 		Evaluated int `bun:"evaluated"`
 		Changed   int `bun:"changed"`
 	}
+	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH q AS (
-			SELECT a.loyalty_account_id, a.tier AS old_tier, `+qualifyingSum("a.loyalty_account_id")+` AS points
+			SELECT a.loyalty_account_id, a.tier AS old_tier, `+qualifyingSum("a.organization_id", "a.loyalty_account_id")+` AS points
 			FROM loyalty_accounts a
-			WHERE a.loyalty_account_id = ANY(?) AND a.tier_expires_at < `+dayOf+`
+			WHERE a.organization_id = ? AND a.loyalty_account_id = ANY(?) AND a.tier_expires_at < `+dayOf+`
 		), n AS (
 			SELECT loyalty_account_id, old_tier,
 				CASE WHEN points >= ? THEN 'platinum' WHEN points >= ? THEN 'gold'
@@ -155,13 +156,13 @@ func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram
 				tier_since = CASE WHEN n.tier = n.old_tier THEN a.tier_since ELSE `+dayOf+` END,
 				tier_expires_at = CASE WHEN n.tier = 'bronze' THEN NULL
 					ELSE (`+dayOf+` + make_interval(months => ?))::date END
-			FROM n WHERE a.loyalty_account_id = n.loyalty_account_id
+			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
 			RETURNING n.old_tier, n.tier
 		)
 		SELECT count(*)::int AS evaluated, (count(*) FILTER (WHERE old_tier <> tier))::int AS changed FROM u`,
-		at, prog.QualificationMonths, pgdialect.Array(ids), at,
+		at, prog.QualificationMonths, org, pgdialect.Array(ids), at,
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
-		at, at, prog.TierDurationMonths).Scan(ctx, &res)
+		at, at, prog.TierDurationMonths, org).Scan(ctx, &res)
 	if err != nil {
 		return 0, 0, fmt.Errorf("re-evaluate tiers: %w", err)
 	}

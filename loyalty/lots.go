@@ -2,6 +2,7 @@ package loyalty
 
 import (
 	"context"
+	"customerservice/db"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -76,19 +77,20 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 		return nil
 	}
 	var took int
+	org := db.Org(ctx)
 	err := tx.NewRaw(`WITH lots AS (
 			SELECT transaction_id, points_remaining,
 				sum(points_remaining) OVER (ORDER BY expires_at, created_at, transaction_id) - points_remaining AS before
 			FROM loyalty_transactions
-			WHERE loyalty_account_id = ? AND points_remaining > 0
+			WHERE organization_id = ? AND loyalty_account_id = ? AND points_remaining > 0
 		), taken AS (
 			UPDATE loyalty_transactions t
 			SET points_remaining = t.points_remaining - LEAST(l.points_remaining, ? - l.before)
 			FROM lots l
-			WHERE t.transaction_id = l.transaction_id AND l.before < ?
+			WHERE t.organization_id = ? AND t.transaction_id = l.transaction_id AND l.before < ?
 			RETURNING LEAST(l.points_remaining, ? - l.before) AS took
 		)
-		SELECT COALESCE(sum(took), 0)::int FROM taken`, accountID, points, points, points).Scan(ctx, &took)
+		SELECT COALESCE(sum(took), 0)::int FROM taken`, org, accountID, points, org, points, points).Scan(ctx, &took)
 	if err != nil {
 		return fmt.Errorf("consume lots: %w", err)
 	}
@@ -110,18 +112,19 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 		Accounts int `bun:"accounts"`
 		Points   int `bun:"points"`
 	}
+	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH due AS (
 			UPDATE loyalty_transactions t SET points_remaining = 0
 			FROM (SELECT transaction_id, points_remaining FROM loyalty_transactions
-				WHERE loyalty_account_id = ANY(?) AND points_remaining > 0 AND expires_at <= ?::timestamptz) d
-			WHERE t.transaction_id = d.transaction_id
+				WHERE organization_id = ? AND loyalty_account_id = ANY(?) AND points_remaining > 0 AND expires_at <= ?::timestamptz) d
+			WHERE t.organization_id = ? AND t.transaction_id = d.transaction_id
 			RETURNING t.loyalty_account_id, d.points_remaining AS expired
 		), per_account AS (
 			SELECT loyalty_account_id, sum(expired)::int AS expired, count(*)::int AS lots
 			FROM due GROUP BY loyalty_account_id
 		), accounts AS (
 			UPDATE loyalty_accounts a SET points_balance = a.points_balance - p.expired
-			FROM per_account p WHERE a.loyalty_account_id = p.loyalty_account_id
+			FROM per_account p WHERE a.organization_id = ? AND a.loyalty_account_id = p.loyalty_account_id
 			RETURNING a.organization_id, a.loyalty_account_id, a.points_balance, p.expired, p.lots
 		), written AS (
 			INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type,
@@ -132,7 +135,7 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 			RETURNING -points AS expired
 		)
 		SELECT count(*)::int AS accounts, COALESCE(sum(expired), 0)::int AS points FROM written`,
-		pgdialect.Array(accountIDs), at).Scan(ctx, &res)
+		org, pgdialect.Array(accountIDs), at, org, org).Scan(ctx, &res)
 	if err != nil {
 		return 0, 0, fmt.Errorf("expire lots: %w", err)
 	}

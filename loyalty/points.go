@@ -15,6 +15,7 @@ import (
 	"customerservice/apperr"
 	"customerservice/audit"
 	"customerservice/auth"
+	"customerservice/db"
 	"customerservice/models"
 )
 
@@ -63,9 +64,9 @@ func enroll(ctx context.Context, tx bun.Tx, org, customerID uuid.UUID) (*models.
 	acc := new(models.LoyaltyAccount)
 	err := tx.NewRaw(`INSERT INTO loyalty_accounts (organization_id, customer_id, tier, tier_since, total_purchases, total_spent)
 		SELECT ?, ?, 'bronze', `+today+`, count(*), COALESCE(sum(amount - refunded_amount), 0)
-		FROM purchases WHERE customer_id = ?
-		ON CONFLICT (customer_id) DO NOTHING
-		RETURNING *`, org, customerID, customerID).Scan(ctx, acc)
+		FROM purchases WHERE organization_id = ? AND customer_id = ?
+		ON CONFLICT (organization_id, customer_id) DO NOTHING
+		RETURNING *`, org, customerID, org, customerID).Scan(ctx, acc)
 	if err == nil {
 		return acc, true, nil
 	}
@@ -85,8 +86,8 @@ func enroll(ctx context.Context, tx bun.Tx, org, customerID uuid.UUID) (*models.
 // that does not exist (§7).
 func lockCustomer(ctx context.Context, tx bun.Tx, id uuid.UUID, field []string, mode string) (*models.Customer, error) {
 	c := new(models.Customer)
-	err := tx.NewSelect().Model(c).Column("customer_id", "status", "last_purchase_at").
-		Where("c.customer_id = ?", id).For(mode).Scan(ctx)
+	err := tx.NewSelect().Model(c).Column("customer_id", "organization_id", "status", "last_purchase_at").
+		Where("c.organization_id = ?", db.Org(ctx)).Where("c.customer_id = ?", id).For(mode).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.OnField(apperr.NotFound, field, "no customer with this id")
 	}
@@ -110,11 +111,12 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 		TierDue               bool                  `bun:"tier_due"`
 	}
 	err := tx.NewSelect().Model(&row).ColumnExpr("la.*").ColumnExpr("c.status AS customer_status").
-		ColumnExpr(`EXISTS (SELECT FROM loyalty_transactions t WHERE t.loyalty_account_id = la.loyalty_account_id
+		ColumnExpr(`EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = la.organization_id
+			AND t.loyalty_account_id = la.loyalty_account_id
 			AND t.points_remaining > 0 AND t.expires_at <= now()) AS has_due_lots`).
 		ColumnExpr("COALESCE(la.tier_expires_at < "+today+", false) AS tier_due").
-		Join("JOIN customers AS c ON c.customer_id = la.customer_id").
-		Where("la.customer_id = ?", customerID).For("UPDATE OF la").Scan(ctx)
+		Join("JOIN customers AS c ON c.organization_id = la.organization_id AND c.customer_id = la.customer_id").
+		Where("la.organization_id = ?", db.Org(ctx)).Where("la.customer_id = ?", customerID).For("UPDATE OF la").Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", nil
 	}
@@ -138,7 +140,8 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 	}
 	if row.HasDueLots || row.TierDue {
 		acc = new(models.LoyaltyAccount) // a fresh row: a NULL read into a set pointer would not clear it
-		if err := tx.NewSelect().Model(acc).Where("la.loyalty_account_id = ?", row.ID).Scan(ctx); err != nil {
+		if err := tx.NewSelect().Model(acc).Where("la.organization_id = ?", row.OrganizationID).
+			Where("la.loyalty_account_id = ?", row.ID).Scan(ctx); err != nil {
 			return nil, "", fmt.Errorf("read loyalty account: %w", err)
 		}
 	}
@@ -248,8 +251,8 @@ func (s *Service) Redeem(ctx context.Context, in Redemption) (*PointsResult, err
 				CustomerID                uuid.UUID `bun:"customer_id,type:uuid"`
 			}
 			err := tx.NewSelect().Model(&row).ColumnExpr("lt.*").ColumnExpr("la.customer_id").
-				Join("JOIN loyalty_accounts la ON la.loyalty_account_id = lt.loyalty_account_id").
-				Where("lt.transaction_type = ?", models.TxRedeem).
+				Join("JOIN loyalty_accounts la ON la.organization_id = lt.organization_id AND la.loyalty_account_id = lt.loyalty_account_id").
+				Where("lt.organization_id = ?", db.Org(ctx)).Where("lt.transaction_type = ?", models.TxRedeem).
 				Where("lt.reference_type = ?", in.ReferenceType).Where("lt.reference_id = ?", in.ReferenceID).
 				Scan(ctx)
 			if errors.Is(err, sql.ErrNoRows) {
@@ -319,7 +322,8 @@ func (s *Service) AwardBonus(ctx context.Context, in Bonus) (*PointsResult, erro
 		replay: func(ctx context.Context, tx bun.IDB) (*PointsResult, error) {
 			t := new(models.LoyaltyTransaction)
 			err := tx.NewSelect().Model(t).
-				Join("JOIN loyalty_accounts la ON la.loyalty_account_id = lt.loyalty_account_id").
+				Join("JOIN loyalty_accounts la ON la.organization_id = lt.organization_id AND la.loyalty_account_id = lt.loyalty_account_id").
+				Where("lt.organization_id = ?", db.Org(ctx)).
 				Where("la.customer_id = ?", in.CustomerID).Where("lt.transaction_type = ?", models.TxBonus).
 				Where("lt.reference_id = ?", in.ReferenceID).Scan(ctx)
 			if errors.Is(err, sql.ErrNoRows) {
@@ -349,7 +353,7 @@ func (s *Service) AwardBonus(ctx context.Context, in Bonus) (*PointsResult, erro
 			t, err := insertTransaction(ctx, tx, acc, balance, newTransaction{
 				typ: models.TxBonus, points: in.Points, referenceType: ptr("bonus"), referenceID: &in.ReferenceID,
 				description: reason, lifetimeMonths: prog.PointsLifetimeMonths,
-				conflict: "(loyalty_account_id, reference_id) WHERE transaction_type = 'bonus'",
+				conflict: "(organization_id, loyalty_account_id, reference_id) WHERE transaction_type = 'bonus'",
 			})
 			if err != nil {
 				return nil, audit.Entry{}, err
@@ -427,7 +431,8 @@ func (s *Service) Adjust(ctx context.Context, in Adjustment) (*PointsResult, err
 // account as it is now.
 func replayed(ctx context.Context, tx bun.IDB, t *models.LoyaltyTransaction) (*PointsResult, error) {
 	acc := new(models.LoyaltyAccount)
-	if err := tx.NewSelect().Model(acc).Where("la.loyalty_account_id = ?", t.LoyaltyAccountID).Scan(ctx); err != nil {
+	if err := tx.NewSelect().Model(acc).Where("la.organization_id = ?", t.OrganizationID).
+		Where("la.loyalty_account_id = ?", t.LoyaltyAccountID).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read loyalty account: %w", err)
 	}
 	return &PointsResult{Account: acc, Transaction: t}, nil

@@ -13,6 +13,7 @@ import (
 	"customerservice/apperr"
 	"customerservice/audit"
 	"customerservice/auth"
+	"customerservice/db"
 	"customerservice/models"
 )
 
@@ -42,7 +43,7 @@ func (s *Service) Program(ctx context.Context) (*models.LoyaltyProgram, error) {
 // findProgram reads the organization's settings; nil when it has none yet.
 func findProgram(ctx context.Context, tx bun.IDB) (*models.LoyaltyProgram, error) {
 	prog := new(models.LoyaltyProgram)
-	err := tx.NewSelect().Model(prog).Scan(ctx) // row-level security: the caller's organization only
+	err := tx.NewSelect().Model(prog).Where("?TableAlias.organization_id = ?", db.Org(ctx)).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

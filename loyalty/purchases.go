@@ -14,6 +14,7 @@ import (
 	"customerservice/apperr"
 	"customerservice/audit"
 	"customerservice/auth"
+	"customerservice/db"
 	"customerservice/models"
 )
 
@@ -66,7 +67,7 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 	}
 	replay := func(ctx context.Context, tx bun.IDB) (*PurchaseResult, error) {
 		p := new(models.Purchase)
-		err := tx.NewSelect().Model(p).Where("p.order_id = ?", in.OrderID).Scan(ctx)
+		err := tx.NewSelect().Model(p).Where("p.organization_id = ?", db.Org(ctx)).Where("p.order_id = ?", in.OrderID).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil
 		}
@@ -217,7 +218,7 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 	}
 	replay := func(ctx context.Context, tx bun.IDB) (*PurchaseResult, error) {
 		r := new(models.PurchaseRefund)
-		err := tx.NewSelect().Model(r).Where("pr.refund_id = ?", in.RefundID).Scan(ctx)
+		err := tx.NewSelect().Model(r).Where("pr.organization_id = ?", db.Org(ctx)).Where("pr.refund_id = ?", in.RefundID).Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil
 		}
@@ -225,7 +226,8 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 			return nil, fmt.Errorf("read refund: %w", err)
 		}
 		p := new(models.Purchase)
-		if err := tx.NewSelect().Model(p).Where("p.purchase_id = ?", r.PurchaseID).Scan(ctx); err != nil {
+		if err := tx.NewSelect().Model(p).Where("p.organization_id = ?", r.OrganizationID).
+			Where("p.purchase_id = ?", r.PurchaseID).Scan(ctx); err != nil {
 			return nil, fmt.Errorf("read purchase: %w", err)
 		}
 		if p.OrderID != in.OrderID || !r.Amount.Equal(in.Amount) {
@@ -240,7 +242,8 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 			return err
 		}
 		p := new(models.Purchase)
-		err = tx.NewSelect().Model(p).Where("p.order_id = ?", in.OrderID).For("UPDATE").Scan(ctx)
+		err = tx.NewSelect().Model(p).Where("p.organization_id = ?", pr.OrganizationID).
+			Where("p.order_id = ?", in.OrderID).For("UPDATE").Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.OnField(apperr.NotFound, []string{"orderId"}, "no purchase with this orderId")
 		}
@@ -323,7 +326,8 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 func purchaseResult(ctx context.Context, tx bun.IDB, p *models.Purchase, typ models.LoyaltyTransactionType, refType, refID string) (*PurchaseResult, error) {
 	out := &PurchaseResult{Purchase: p}
 	acc := new(models.LoyaltyAccount)
-	err := tx.NewSelect().Model(acc).Where("la.customer_id = ?", p.CustomerID).Scan(ctx)
+	err := tx.NewSelect().Model(acc).Where("la.organization_id = ?", p.OrganizationID).
+		Where("la.customer_id = ?", p.CustomerID).Scan(ctx)
 	switch {
 	case err == nil:
 		out.Account = acc
@@ -331,7 +335,7 @@ func purchaseResult(ctx context.Context, tx bun.IDB, p *models.Purchase, typ mod
 		return nil, fmt.Errorf("read loyalty account: %w", err)
 	}
 	t := new(models.LoyaltyTransaction)
-	err = tx.NewSelect().Model(t).Where("lt.transaction_type = ?", typ).
+	err = tx.NewSelect().Model(t).Where("lt.organization_id = ?", p.OrganizationID).Where("lt.transaction_type = ?", typ).
 		Where("lt.reference_type = ?", refType).Where("lt.reference_id = ?", refID).Scan(ctx)
 	switch {
 	case err == nil:

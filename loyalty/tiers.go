@@ -16,21 +16,22 @@ import (
 // reversal counts at the time of the earn it reverses — the earn of the order the reversal
 // records in its metadata (RecordRefund) — so refunding today an order earned 13 months ago
 // takes nothing from this window, and a reversal leaves the window with its earn. Manual
-// adjustments do not count. Its placeholders are the time and the window in months.
-func qualifyingSum(account string) string {
-	return QualifyingSQL(account, "?::timestamptz - make_interval(months => ?)")
+// adjustments do not count. Its placeholders are the time and the window in months; org is
+// the SQL expression of the account's organization.
+func qualifyingSum(org, account string) string {
+	return QualifyingSQL(org, account, "?::timestamptz - make_interval(months => ?)")
 }
 
-// QualifyingSQL is the SQL of the qualifying points (§4) of the account whose id is the
-// expression account, earned after the instant since (an SQL expression): earns and bonuses
+// QualifyingSQL is the SQL of the qualifying points (§4) of the account whose organization
+// and id are the expressions org and account, earned after the instant since (an SQL expression): earns and bonuses
 // at their time, a refund's reversal at the time of the earn it reverses.
-func QualifyingSQL(account, since string) string {
+func QualifyingSQL(org, account, since string) string {
 	// A scalar subquery finds a reversal's earn through the unique index of earns by order
 	// (loyalty_transactions_earn_key), for reversals only: a join of the account's
 	// transactions with themselves let the planner pick a nested loop over a table whose
 	// statistics lag its growth (recordPurchase under load spent most of its time here).
 	return `COALESCE((SELECT sum(t.points) FROM loyalty_transactions t
-		WHERE t.loyalty_account_id = ` + account + `
+		WHERE t.organization_id = ` + org + ` AND t.loyalty_account_id = ` + account + `
 			AND CASE WHEN t.transaction_type IN ('earn', 'bonus') THEN t.created_at
 				WHEN t.transaction_type = 'adjust' AND t.reference_type = 'refund' THEN
 					(SELECT e.created_at FROM loyalty_transactions e
@@ -41,9 +42,9 @@ func QualifyingSQL(account, since string) string {
 }
 
 // qualifyingPoints sums an account's qualifying points as of the database's now.
-func qualifyingPoints(ctx context.Context, tx bun.IDB, accountID uuid.UUID, months int) (int, error) {
+func qualifyingPoints(ctx context.Context, tx bun.IDB, org, accountID uuid.UUID, months int) (int, error) {
 	var n int
-	err := tx.NewRaw(`SELECT `+qualifyingSum("?"), accountID, dbNow, months).Scan(ctx, &n)
+	err := tx.NewRaw(`SELECT `+qualifyingSum("?::uuid", "?::uuid"), org, accountID, dbNow, months).Scan(ctx, &n)
 	if err != nil {
 		return 0, fmt.Errorf("sum qualifying points: %w", err)
 	}
@@ -56,7 +57,7 @@ func upgradeTo(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, acc
 	if NextTier(acc.Tier) == nil || added <= 0 {
 		return "", nil
 	}
-	q, err := qualifyingPoints(ctx, tx, acc.ID, prog.QualificationMonths)
+	q, err := qualifyingPoints(ctx, tx, acc.OrganizationID, acc.ID, prog.QualificationMonths)
 	if err != nil {
 		return "", err
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/migrate"
 
 	"customerservice/db"
 	"customerservice/internal/embedded"
@@ -354,4 +355,117 @@ func diff(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// tenantKeysMigration is the migration that put organization_id into every key.
+const tenantKeysMigration = "20261210000001_tenant_keys"
+
+// Every primary key, unique key and unique index of a table with organization_id includes
+// it first, and every foreign key between such tables is on (organization_id, …) referencing
+// the parent's organization_id (docs/decisions-tenancy-keys.md): what distributing the
+// tables by organization needs. A foreign key to a tenantless table (job_run_results to
+// job_runs, a reference table once distributed) is the one exception.
+func TestMigrations_EveryKeyOfATenantTableLeadsWithOrganization(t *testing.T) {
+	owner := openOwner(t, "")
+	var bad []string
+	err := owner.NewRaw(`
+		WITH org AS (
+		  SELECT a.attrelid AS rel, a.attnum FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+		  WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p')
+		    AND a.attname = 'organization_id' AND NOT a.attisdropped
+		)
+		SELECT con.conrelid::regclass || ': ' || con.conname || ' ' || pg_get_constraintdef(con.oid)
+		FROM pg_constraint con JOIN org ON org.rel = con.conrelid
+		LEFT JOIN org parent ON parent.rel = con.confrelid
+		WHERE con.contype IN ('p', 'u', 'f')
+		  AND NOT (con.contype = 'f' AND parent.rel IS NULL)
+		  AND NOT (con.conkey[1] = org.attnum AND (con.contype <> 'f' OR con.confkey[1] = parent.attnum))
+		UNION ALL
+		SELECT i.indrelid::regclass || ': ' || pg_get_indexdef(i.indexrelid)
+		FROM pg_index i JOIN org ON org.rel = i.indrelid
+		WHERE i.indisunique AND i.indkey[0] <> org.attnum
+		ORDER BY 1`).Scan(context.Background(), &bad)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bad {
+		t.Errorf("a key of a tenant table without organization_id first: %s", b)
+	}
+	var keys int
+	if err := owner.QueryRowContext(context.Background(), `SELECT count(*) FROM pg_constraint
+		WHERE connamespace = 'public'::regnamespace AND contype IN ('p', 'u', 'f')`).Scan(&keys); err != nil {
+		t.Fatal(err)
+	}
+	if keys < 25 {
+		t.Fatalf("found only %d keys", keys)
+	}
+}
+
+// The tenant keys' down restores exactly the keys, indexes and view before it, and its up
+// after that gives exactly the keys of a fresh migration.
+func TestMigrations_TenantKeysDownRestoresTheKeys(t *testing.T) {
+	admin := openOwner(t, "postgres")
+	ctx := context.Background()
+	for _, name := range []string{"migrations_keys_before", "migrations_keys"} {
+		if _, err := admin.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := func(conn *db.Pool, file string) {
+		t.Helper()
+		sql, err := os.ReadFile(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := conn.ExecContext(ctx, string(sql)); err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+	}
+	// The schema just before: every migration's up but this one's, in order.
+	before := openOwner(t, "migrations_keys_before")
+	if err := migrate.NewMigrator(before.DB, migrations.Migrations).Init(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations.Migrations.Sorted() {
+		if m.Name+"_"+m.Comment == tenantKeysMigration {
+			break
+		}
+		run(before, m.Name+"_"+m.Comment+".tx.up.sql")
+	}
+	want := keyDefinitions(t, before)
+
+	conn := openOwner(t, "migrations_keys")
+	if err := migrations.Up(ctx, conn.DB); err != nil {
+		t.Fatal(err)
+	}
+	afterUp := keyDefinitions(t, conn)
+	if slices.Equal(afterUp, want) {
+		t.Fatal("the tenant keys migration changed nothing")
+	}
+	run(conn, tenantKeysMigration+".tx.down.sql")
+	if got := keyDefinitions(t, conn); !slices.Equal(got, want) {
+		t.Errorf("after down: more %v\nless %v", diff(got, want), diff(want, got))
+	}
+	run(conn, tenantKeysMigration+".tx.up.sql")
+	if got := keyDefinitions(t, conn); !slices.Equal(got, afterUp) {
+		t.Errorf("after up again: more %v\nless %v", diff(got, afterUp), diff(afterUp, got))
+	}
+}
+
+// keyDefinitions lists every constraint and index of the public schema with its definition,
+// and the views' definitions.
+func keyDefinitions(t *testing.T, conn *db.Pool) []string {
+	t.Helper()
+	var defs []string
+	err := conn.NewRaw(`
+		SELECT 'constraint:' || conrelid::regclass || ':' || conname || ':' || pg_get_constraintdef(oid)
+		FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+		UNION ALL SELECT 'index:' || pg_get_indexdef(indexrelid) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE c.relnamespace = 'public'::regnamespace AND c.relname NOT LIKE 'bun_migration%'
+		UNION ALL SELECT 'view:' || viewname || ':' || definition FROM pg_views WHERE schemaname = 'public'
+		ORDER BY 1`).Scan(context.Background(), &defs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return defs
 }

@@ -22,7 +22,7 @@ type CreditUsage struct {
 	bun.BaseModel `bun:"table:credit_usage,alias:cu"`
 
 	ID              uuid.UUID         `bun:"usage_id,pk,type:uuid"`
-	OrganizationID  uuid.UUID         `bun:"organization_id,type:uuid"`
+	OrganizationID  uuid.UUID         `bun:"organization_id,pk,type:uuid"`
 	CreditAccountID uuid.UUID         `bun:"credit_account_id,type:uuid"`
 	OrderID         string            `bun:"order_id"`
 	Amount          decimal.Decimal   `bun:"amount,type:numeric"`
@@ -38,7 +38,7 @@ type CreditPayment struct {
 	bun.BaseModel `bun:"table:credit_payments,alias:cp"`
 
 	ID               uuid.UUID       `bun:"payment_id,pk,type:uuid"`
-	OrganizationID   uuid.UUID       `bun:"organization_id,type:uuid"`
+	OrganizationID   uuid.UUID       `bun:"organization_id,pk,type:uuid"`
 	CreditAccountID  uuid.UUID       `bun:"credit_account_id,type:uuid"`
 	Amount           decimal.Decimal `bun:"amount,type:numeric"`
 	PaymentReference string          `bun:"payment_reference"`

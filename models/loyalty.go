@@ -45,7 +45,7 @@ type LoyaltyTransaction struct {
 	bun.BaseModel `bun:"table:loyalty_transactions,alias:lt"`
 
 	ID               uuid.UUID              `bun:"transaction_id,pk,type:uuid"`
-	OrganizationID   uuid.UUID              `bun:"organization_id,type:uuid"`
+	OrganizationID   uuid.UUID              `bun:"organization_id,pk,type:uuid"`
 	LoyaltyAccountID uuid.UUID              `bun:"loyalty_account_id,type:uuid"`
 	Type             LoyaltyTransactionType `bun:"transaction_type"`
 	Points           int                    `bun:"points"`
@@ -64,7 +64,7 @@ type Purchase struct {
 	bun.BaseModel `bun:"table:purchases,alias:p"`
 
 	ID             uuid.UUID       `bun:"purchase_id,pk,type:uuid"`
-	OrganizationID uuid.UUID       `bun:"organization_id,type:uuid"`
+	OrganizationID uuid.UUID       `bun:"organization_id,pk,type:uuid"`
 	CustomerID     uuid.UUID       `bun:"customer_id,type:uuid"`
 	OrderID        string          `bun:"order_id"`
 	Amount         decimal.Decimal `bun:"amount,type:numeric"`

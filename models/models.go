@@ -1,5 +1,8 @@
 // Package models holds the bun models: one struct per table of DESIGN §2, with tags.
 // Enumerations are stored lower-case and bound to the GraphQL enums in gqlgen.yml.
+//
+// organization_id is part of every tenant model's primary key (pk), as it is of the table's
+// (docs/decisions-tenancy-keys.md): WherePK then names the organization in SQL.
 package models
 
 import (
@@ -78,7 +81,7 @@ type Customer struct {
 	bun.BaseModel `bun:"table:customers,alias:c"`
 
 	ID                uuid.UUID      `bun:"customer_id,pk,type:uuid"`
-	OrganizationID    uuid.UUID      `bun:"organization_id,type:uuid"`
+	OrganizationID    uuid.UUID      `bun:"organization_id,pk,type:uuid"`
 	CustomerType      CustomerType   `bun:"customer_type"`
 	FirstName         string         `bun:"first_name"`
 	LastName          string         `bun:"last_name"`
@@ -105,7 +108,7 @@ type Address struct {
 	bun.BaseModel `bun:"table:addresses,alias:a"`
 
 	ID             uuid.UUID   `bun:"address_id,pk,type:uuid"`
-	OrganizationID uuid.UUID   `bun:"organization_id,type:uuid"`
+	OrganizationID uuid.UUID   `bun:"organization_id,pk,type:uuid"`
 	CustomerID     uuid.UUID   `bun:"customer_id,type:uuid"`
 	AddressType    AddressType `bun:"address_type"`
 	RecipientName  *string     `bun:"recipient_name"`
@@ -126,7 +129,7 @@ type LoyaltyAccount struct {
 	bun.BaseModel `bun:"table:loyalty_accounts,alias:la"`
 
 	ID             uuid.UUID       `bun:"loyalty_account_id,pk,type:uuid"`
-	OrganizationID uuid.UUID       `bun:"organization_id,type:uuid"`
+	OrganizationID uuid.UUID       `bun:"organization_id,pk,type:uuid"`
 	CustomerID     uuid.UUID       `bun:"customer_id,type:uuid"`
 	PointsBalance  int             `bun:"points_balance"`
 	LifetimePoints int             `bun:"lifetime_points"`
@@ -144,7 +147,7 @@ type CreditAccount struct {
 	bun.BaseModel `bun:"table:credit_accounts,alias:ca"`
 
 	ID                 uuid.UUID       `bun:"credit_account_id,pk,type:uuid"`
-	OrganizationID     uuid.UUID       `bun:"organization_id,type:uuid"`
+	OrganizationID     uuid.UUID       `bun:"organization_id,pk,type:uuid"`
 	CustomerID         uuid.UUID       `bun:"customer_id,type:uuid"`
 	CreditLimit        decimal.Decimal `bun:"credit_limit,type:numeric"`
 	CreditUsed         decimal.Decimal `bun:"credit_used,type:numeric"`
@@ -166,7 +169,7 @@ type CustomerSegment struct {
 	bun.BaseModel `bun:"table:customer_segments,alias:s"`
 
 	ID                    uuid.UUID       `bun:"segment_id,pk,type:uuid"`
-	OrganizationID        uuid.UUID       `bun:"organization_id,type:uuid"`
+	OrganizationID        uuid.UUID       `bun:"organization_id,pk,type:uuid"`
 	CustomerID            uuid.UUID       `bun:"customer_id,type:uuid"`
 	SegmentCode           SegmentCode     `bun:"segment_code"`
 	RfmRecency            *int            `bun:"rfm_recency"`
@@ -187,7 +190,7 @@ type AuditEntry struct {
 	bun.BaseModel `bun:"table:audit_log,alias:al"`
 
 	ID             int64          `bun:"audit_id,pk,autoincrement"`
-	OrganizationID uuid.UUID      `bun:"organization_id,type:uuid"`
+	OrganizationID uuid.UUID      `bun:"organization_id,pk,type:uuid"`
 	ActorID        uuid.UUID      `bun:"actor_id,type:uuid"`
 	Action         string         `bun:"action"`
 	EntityType     string         `bun:"entity_type"`

@@ -112,11 +112,13 @@ func loadDemo(ctx context.Context, pool *bun.DB, now time.Time) (loaded bool, er
 			return err
 		}
 		done, err := tx.NewSelect().Model((*models.AuditEntry)(nil)).
-			Where("entity_type = 'organization' AND entity_id = ? AND action = ?", DemoOrg, demoLoadedAction).Exists(ctx)
+			Where("al.organization_id = ?", DemoOrg).
+			Where("al.entity_type = 'organization' AND al.entity_id = ? AND al.action = ?", DemoOrg, demoLoadedAction).Exists(ctx)
 		if err != nil || done {
 			return err
 		}
-		others, err := tx.NewSelect().Table("customers").Where("customer_id NOT IN (?)", bun.List(ids)).Exists(ctx)
+		others, err := tx.NewSelect().Table("customers").Where("organization_id = ?", DemoOrg).
+			Where("customer_id NOT IN (?)", bun.List(ids)).Exists(ctx)
 		if err != nil || others {
 			return err
 		}
@@ -153,7 +155,8 @@ const demoLoadedAction = "seed.demo"
 // transactions insert the same ids.
 func removeUnfinishedDemo(ctx context.Context, pool *bun.DB, ids []uuid.UUID) error {
 	return db.InOrg(ctx, pool, DemoOrg, false, func(ctx context.Context, tx bun.Tx) error {
-		if _, err := tx.NewDelete().Model((*models.Customer)(nil)).Where("customer_id IN (?)", bun.List(ids)).Exec(ctx); err != nil {
+		if _, err := tx.NewDelete().Model((*models.Customer)(nil)).Where("c.organization_id = ?", DemoOrg).
+			Where("c.customer_id IN (?)", bun.List(ids)).Exec(ctx); err != nil {
 			return fmt.Errorf("remove an unfinished demo load: %w", err)
 		}
 		return nil
@@ -367,7 +370,8 @@ func (pl *player) playCredit(ctx context.Context, p *plan) error {
 		// payment may not predate its account (credit.checkPaymentDate).
 		if err := db.InOrg(ctx, pl.pool, pl.g.org, false, func(ctx context.Context, tx bun.Tx) error {
 			_, err := tx.NewUpdate().Model((*models.CreditAccount)(nil)).
-				Set("created_at = LEAST(created_at, ?)", cp.charges[0].at).Where("credit_account_id = ?", acc.ID).Exec(ctx)
+				Set("created_at = LEAST(created_at, ?)", cp.charges[0].at).
+				Where("ca.organization_id = ?", pl.g.org).Where("ca.credit_account_id = ?", acc.ID).Exec(ctx)
 			return err
 		}); err != nil {
 			return fmt.Errorf("date account: %w", err)
@@ -386,7 +390,7 @@ func (pl *player) playCredit(ctx context.Context, p *plan) error {
 				if _, err := tx.NewUpdate().Model((*models.CreditUsage)(nil)).
 					Set("created_at = ?", u.at).
 					Set("due_date = ?", dateOf(u.at).AddDate(0, 0, cp.term).Format(time.DateOnly)).
-					Where("usage_id = ?", u.id).Exec(ctx); err != nil {
+					Where("cu.organization_id = ?", pl.g.org).Where("cu.usage_id = ?", u.id).Exec(ctx); err != nil {
 					return fmt.Errorf("date charge: %w", err)
 				}
 			}

@@ -79,7 +79,7 @@ func Customers(ctx context.Context, pool bun.IDB, opts Options) (int, error) {
 		prog  *models.LoyaltyProgram
 	)
 	err := db.InOrg(ctx, pool, opts.Org, false, func(ctx context.Context, tx bun.Tx) error {
-		n, err := tx.NewSelect().Table("customers").Count(ctx)
+		n, err := tx.NewSelect().Table("customers").Where("organization_id = ?", opts.Org).Count(ctx)
 		first = int(n)
 		if err == nil {
 			prog, err = program(ctx, tx, opts.Org)
@@ -142,7 +142,7 @@ func program(ctx context.Context, tx bun.Tx, org uuid.UUID) (*models.LoyaltyProg
 		return nil, fmt.Errorf("create loyalty program: %w", err)
 	}
 	prog := new(models.LoyaltyProgram)
-	if err := tx.NewSelect().Model(prog).Where("organization_id = ?", org).Scan(ctx); err != nil {
+	if err := tx.NewSelect().Model(prog).Where("lp.organization_id = ?", org).Scan(ctx); err != nil {
 		return nil, fmt.Errorf("read loyalty program: %w", err)
 	}
 	return prog, nil

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"customerservice/db"
 	"customerservice/models"
 )
 
@@ -14,7 +15,8 @@ import (
 // a segment is a profile derived from its purchases); deleted says whether it had one. The
 // next recalculation scores an erased customer no more.
 func Forget(ctx context.Context, tx bun.IDB, customerID uuid.UUID) (deleted bool, err error) {
-	res, err := tx.NewDelete().Model((*models.CustomerSegment)(nil)).Where("customer_id = ?", customerID).Exec(ctx)
+	res, err := tx.NewDelete().Model((*models.CustomerSegment)(nil)).
+		Where("s.organization_id = ?", db.Org(ctx)).Where("s.customer_id = ?", customerID).Exec(ctx)
 	if err != nil {
 		return false, fmt.Errorf("delete segment: %w", err)
 	}

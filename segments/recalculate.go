@@ -96,7 +96,7 @@ candidates AS MATERIALIZED (
          cs.customer_id IS NOT NULL       AS has_row
   FROM customers c
   LEFT JOIN history h ON h.customer_id = c.customer_id
-  LEFT JOIN customer_segments cs ON cs.customer_id = c.customer_id
+  LEFT JOIN customer_segments cs ON cs.organization_id = c.organization_id AND cs.customer_id = c.customer_id
   WHERE c.organization_id = ?0 AND c.erased_at IS NULL
     AND (h.customer_id IS NOT NULL OR c.created_at >= (SELECT new_since FROM settings))
 ),
@@ -149,7 +149,7 @@ updated AS (
     is_at_risk = s.segment_code = 'at_risk',
     calculated_at = ?1::timestamptz
   FROM segmented AS s
-  WHERE s.has_row AND cs.customer_id = s.customer_id
+  WHERE cs.organization_id = ?0 AND s.has_row AND cs.customer_id = s.customer_id
 ),
 inserted AS (
   INSERT INTO customer_segments (organization_id, customer_id, segment_code,

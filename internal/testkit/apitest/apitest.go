@@ -86,12 +86,22 @@ func NewWith(t testing.TB, opts Options) *Server {
 		poolOpts.MaxConns = 20
 	}
 	poolOpts.Tracers = append(poolOpts.Tracers, tracers...)
-	// counted is poolOpts with a count of the pool's statements.
+	// counted is poolOpts with a count of the pool's statements, and the check that each
+	// names its organization.
+	tenancy := &statements.Tenancy{}
 	counted := func(sent *statements.Counter) db.Options {
 		o := poolOpts
-		o.Tracers = append([]pgx.QueryTracer{sent}, poolOpts.Tracers...)
+		o.Tracers = append([]pgx.QueryTracer{sent, tenancy}, poolOpts.Tracers...)
 		return o
 	}
+	// Every statement the server sends on a tenant table names its organization in SQL
+	// (docs/decisions-tenancy-keys.md): row-level security alone isolates, but does not route
+	// a statement to its organization's shard. Checked for every test's requests.
+	t.Cleanup(func() {
+		for _, m := range tenancy.Missing() {
+			t.Errorf("a statement without its organization: %s", m)
+		}
+	})
 	sent := &statements.Counter{}
 	app, err := db.Open(ctx, appURL, counted(sent))
 	if err != nil {

@@ -1,0 +1,31 @@
+package statements
+
+import "testing"
+
+func TestMissingOrganization(t *testing.T) {
+	for _, tc := range []struct {
+		sql string
+		ok  bool
+	}{
+		{"BEGIN READ ONLY", true},
+		{"SELECT set_config('app.current_organization_id', $1, true)", true},
+		{"SELECT job, slot FROM job_runs WHERE job = $1", true},
+		{"SELECT name FROM bun_migrations", true},
+		{`SELECT "c"."customer_id" FROM "customers" AS "c" WHERE ("c"."customer_id" = 'x') AND ("c"."organization_id" = 'o')`, true},
+		{`SELECT "c"."customer_id" FROM "customers" AS "c" WHERE ("c"."customer_id" = 'x')`, false},
+		{"SELECT * FROM customers WHERE organization_id = $1 AND customer_id = $2", true},
+		{"SELECT * FROM customers WHERE customer_id = $2", false},
+		{"SELECT c.x, (SELECT 1 FROM addresses AS a WHERE a.customer_id = c.customer_id) FROM customers AS c WHERE c.organization_id = $1", false},
+		{"SELECT c.x, (SELECT 1 FROM addresses AS a WHERE a.organization_id = c.organization_id AND a.customer_id = c.customer_id) FROM customers AS c WHERE c.organization_id = $1", true},
+		{"SELECT 1 FROM customers c LEFT JOIN loyalty_accounts la ON la.customer_id = c.customer_id WHERE c.organization_id = $1", false},
+		{`INSERT INTO "audit_log" AS "audit_log" ("organization_id", "actor_id") VALUES ('o', 'a')`, true},
+		{`INSERT INTO audit_log (actor_id) VALUES ('a')`, false},
+		{`UPDATE "purchases" AS "p" SET "refunded_amount" = 1 WHERE ("p"."purchase_id" = 'x')`, false},
+		{"SELECT 1 FROM customers c JOIN customer_segments s ON s.customer_id = c.customer_id WHERE cs.organization_id = $1 AND c.organization_id = $1", false},
+		{`DELETE FROM customer_segments s WHERE s.organization_id = $1 AND s.customer_id = $2`, true},
+	} {
+		if got := MissingOrganization(tc.sql) == ""; got != tc.ok {
+			t.Errorf("%s: ok %v, want %v (%s)", tc.sql, got, tc.ok, MissingOrganization(tc.sql))
+		}
+	}
+}
