@@ -1,4 +1,4 @@
-// Command customer-service is the Customer Service of DESIGN.md: one binary whose
+// Command customer-service is the Customer Service of docs/specification.md: one binary whose
 // subcommands serve the GraphQL API, migrate the database, load sample data and mint
 // development tokens (§9).
 //

@@ -9,7 +9,7 @@ import (
 	"fmt"
 )
 
-// Code is a machine-readable error code of the GraphQL contract (DESIGN §8).
+// Code is a machine-readable error code of the GraphQL contract (specification §8).
 type Code string
 
 const (

@@ -1,4 +1,4 @@
-// Package audit writes the audit_log row every mutation leaves (DESIGN §8): organization,
+// Package audit writes the audit_log row every mutation leaves (specification §8): organization,
 // actor, action, entity, id, changed field names and time. Values of personal fields are
 // never recorded; non-personal values (a credit limit's old and new value) go in Details.
 package audit

@@ -1,4 +1,4 @@
-// Package auth owns who is calling: JWT verification (DESIGN §7), the principal in the
+// Package auth owns who is calling: JWT verification (specification §7), the principal in the
 // request context, and the role hierarchy viewer < agent < manager < admin.
 package auth
 

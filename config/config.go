@@ -1,5 +1,5 @@
 // Package config reads the service's settings from the environment once, at start, and
-// validates them with messages a person can act on (DESIGN §9).
+// validates them with messages a person can act on (specification §11).
 package config
 
 import (
@@ -94,11 +94,8 @@ func (e Error) Error() string {
 	return b.String()
 }
 
-// FromEnvironment reads the process environment for serve. LOG_FORMAT defaults to console
-// on a terminal and to JSON otherwise.
-func FromEnvironment() (Config, error) { return ForCommand("serve") }
-
-// ForCommand reads the process environment for the subcommand (serve, migrate, seed,
+// ForCommand reads the process environment for the subcommand (LOG_FORMAT defaults to
+// console on a terminal and to JSON otherwise) (serve, migrate, seed,
 // token, jobs, segments): every setting given is validated, but a setting is required only
 // by the commands that use it (JWT_SECRET or JWT_JWKS_URL with DATABASE_URL: serve alone
 // verifies tokens, and token checks JWT_SECRET itself).
@@ -106,12 +103,6 @@ func ForCommand(command string) (Config, error) {
 	fi, err := os.Stderr.Stat()
 	terminal := err == nil && fi.Mode()&os.ModeCharDevice != 0
 	return LoadFor(command, os.Getenv, terminal)
-}
-
-// Load reads the settings of serve through getenv; terminal says whether logs go to a
-// terminal.
-func Load(getenv func(string) string, terminal bool) (Config, error) {
-	return LoadFor("serve", getenv, terminal)
 }
 
 // LoadFor reads the settings of the subcommand through getenv (see ForCommand).

@@ -17,7 +17,7 @@ func env(vars map[string]string) func(string) string {
 const secret = "0123456789abcdef0123456789abcdef"
 
 func TestLoad_DefaultsAreTheEmbeddedDevelopmentSetup(t *testing.T) {
-	got, err := Load(env(nil), false)
+	got, err := LoadFor("serve", env(nil), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestLoad_DefaultsAreTheEmbeddedDevelopmentSetup(t *testing.T) {
 }
 
 func TestLoad_LogFormatDefaultsToConsoleOnATerminal(t *testing.T) {
-	got, err := Load(env(nil), true)
+	got, err := LoadFor("serve", env(nil), true)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +66,7 @@ func TestLoad_LogFormatDefaultsToConsoleOnATerminal(t *testing.T) {
 }
 
 func TestLoad_ReadsEverySetting(t *testing.T) {
-	got, err := Load(env(map[string]string{
+	got, err := LoadFor("serve", env(map[string]string{
 		"DATABASE_URL":           "postgres://app:pw@db:5432/cs",
 		"MIGRATE_DATABASE_URL":   "postgres://owner:pw@db:5432/cs",
 		"DATABASE_REPLICA_URL":   "postgres://app:pw@db-replica:5432/cs",
@@ -163,7 +163,7 @@ func TestLoad_TracingIsOnOnlyWhenTheOTELVariablesNameAnExporter(t *testing.T) {
 		{"SDK disabled", map[string]string{"OTEL_SDK_DISABLED": "true", "OTEL_TRACES_EXPORTER": "otlp"}, ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Load(env(tt.env), false)
+			got, err := LoadFor("serve", env(tt.env), false)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -175,7 +175,7 @@ func TestLoad_TracingIsOnOnlyWhenTheOTELVariablesNameAnExporter(t *testing.T) {
 }
 
 func TestLoad_MigrateDatabaseURLDefaultsToDatabaseURL(t *testing.T) {
-	got, err := Load(env(map[string]string{"DATABASE_URL": "postgres://u:p@h/db", "JWT_SECRET": secret}), false)
+	got, err := LoadFor("serve", env(map[string]string{"DATABASE_URL": "postgres://u:p@h/db", "JWT_SECRET": secret}), false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -271,7 +271,7 @@ func TestLoad_RejectsInvalidSettingsNamingTheVariable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := Load(env(tt.env), false)
+			_, err := LoadFor("serve", env(tt.env), false)
 			var got Error
 			if !errors.As(err, &got) {
 				t.Fatalf("want a config.Error, got %v", err)
@@ -292,7 +292,7 @@ func TestError_MessageListsEachVariable(t *testing.T) {
 }
 
 func TestLoad_DatabaseURLWithJWKSNeedsNoSecret(t *testing.T) {
-	_, err := Load(env(map[string]string{
+	_, err := LoadFor("serve", env(map[string]string{
 		"DATABASE_URL": "postgresql://u:p@h/db", "JWT_JWKS_URL": "https://id.example.com/jwks.json",
 	}), false)
 	if err != nil {

@@ -1,4 +1,4 @@
-// Package credit owns B2B trade credit (DESIGN §5): the account lifecycle, charges, payments
+// Package credit owns B2B trade credit (specification §5): the account lifecycle, charges, payments
 // allocated oldest due first, overdue marking and aging.
 //
 // Balances change only here, each in one short transaction of the caller's organization:

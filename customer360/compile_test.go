@@ -63,7 +63,7 @@ func compileOne(t *testing.T, typeName string, sel []Field) (string, []any, erro
 // nothing stays in the table that the schema dropped).
 func TestFieldTable_HasEveryFieldOfTheSchema(t *testing.T) {
 	schema := loadSchema(t)
-	table := Types()
+	table := fieldTable()
 	for _, name := range renderedTypes {
 		var want []string
 		for _, f := range schema.Types[name].Fields {
@@ -115,23 +115,22 @@ func TestCompile_TextIsTheSameForEveryValue(t *testing.T) {
 		return paging.Cursor{Order: "created_at:desc", Key: key, ID: id}.String()
 	}
 	selection := func(alias, after string, first int, status, typ string, days int, inactive bool) []Field {
-		page := map[string]any{"first": first, "after": after}
 		return []Field{
 			{Name: "id", Alias: alias},
 			{Name: "addresses", Alias: alias + "2", Args: map[string]any{"type": typ, "includeInactive": inactive},
 				Selection: []Field{{Name: "city", Alias: alias}}},
 			{Name: "loyaltyAccount", Alias: "la", Selection: []Field{
 				{Name: "pointsExpiringSoon", Alias: alias, Args: map[string]any{"days": days}},
-				{Name: "transactions", Alias: "t", Args: map[string]any{"first": first, "after": after, "type": "EARN"},
+				{Name: "transactions", Alias: "t", Args: map[string]any{"first": first, "after": onList(after, "transactions:created_at:desc"), "type": "EARN"},
 					Selection: []Field{{Name: "edges", Alias: alias, Selection: []Field{{Name: "cursor", Alias: "c"}}}}},
 			}},
 			{Name: "creditAccount", Alias: "ca", Selection: []Field{
-				{Name: "usages", Alias: "u", Args: map[string]any{"first": first, "after": after, "status": status},
+				{Name: "usages", Alias: "u", Args: map[string]any{"first": first, "after": onList(after, "usages:created_at:desc"), "status": status},
 					Selection: []Field{{Name: "totalCount", Alias: alias}}},
-				{Name: "payments", Alias: "p", Args: page, Selection: []Field{{Name: "pageInfo", Alias: "i",
+				{Name: "payments", Alias: "p", Args: map[string]any{"first": first, "after": onList(after, "payments:created_at:desc")}, Selection: []Field{{Name: "pageInfo", Alias: "i",
 					Selection: []Field{{Name: "hasNextPage", Alias: alias}}}}},
 			}},
-			{Name: "purchases", Alias: "pu", Args: map[string]any{"first": first, "after": purchasesAfter(after)}, Selection: []Field{{Name: "nodes", Alias: "n",
+			{Name: "purchases", Alias: "pu", Args: map[string]any{"first": first, "after": onList(after, "purchases:occurred_at:desc")}, Selection: []Field{{Name: "nodes", Alias: "n",
 				Selection: []Field{{Name: "amount", Alias: alias}}}}},
 		}
 	}
@@ -171,14 +170,13 @@ func TestCompile_TextIsTheSameForEveryValue(t *testing.T) {
 	}
 }
 
-// purchasesAfter is the cursor of the purchases list at after's position.
-func purchasesAfter(after string) string {
-	var c paging.Cursor
+// onList is the cursor after's position in the list ordered by order.
+func onList(after, order string) string {
 	c, err := paging.Decode("after", after, "created_at:desc", func(string) bool { return true })
 	if err != nil {
 		panic(err)
 	}
-	c.Order = "occurred_at:desc"
+	c.Order = order
 	return c.String()
 }
 
@@ -195,6 +193,9 @@ func TestCompile_RefusesBadArgumentsAtTheirField(t *testing.T) {
 		"a cursor of nothing": {[]Field{{Name: "creditAccount", Alias: "ca", Selection: []Field{
 			{Name: "usages", Alias: "u", Args: map[string]any{"after": "'; DROP TABLE x; --"},
 				Selection: []Field{{Name: "totalCount", Alias: "n"}}}}}}, ".ca.u"},
+		"a cursor of another nested list": {[]Field{{Name: "creditAccount", Alias: "ca", Selection: []Field{
+			{Name: "payments", Alias: "p", Args: map[string]any{"after": paging.Cursor{Order: "usages:created_at:desc",
+				Key: time.Now().Format(time.RFC3339Nano), ID: uuid.New()}.String()}, Selection: []Field{{Name: "totalCount", Alias: "n"}}}}}}, ".ca.p"},
 		"a cursor of another list": {[]Field{{Name: "purchases", Alias: "p",
 			Args:      map[string]any{"after": paging.Cursor{Order: "created_at:desc", Key: time.Now().Format(time.RFC3339Nano), ID: uuid.New()}.String()},
 			Selection: []Field{{Name: "totalCount", Alias: "n"}}}}, ".p"},

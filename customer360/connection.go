@@ -11,13 +11,13 @@ import (
 type list struct {
 	node  *objectType
 	alias string // of the rows
-	// rows is the SELECT list and FROM of the rows of the parent row ({row} stands for the
-	// parent's alias), without WHERE conditions besides the parent's: "cols FROM t WHERE …".
-	rows   string
-	filter func(c *compiler, f Field) string // the argument filter's condition, "" none
-	key    string                            // the sort key (a timestamptz column) and…
-	id     string                            // …the row's id, both DESC, as the index has them
-	order  string                            // the order's name in cursors
+	// cols is the select list of a row; from the FROM and WHERE of the rows of the parent row
+	// ({row} stands for the parent's alias): "table AS alias WHERE <the parent's key>".
+	cols, from string
+	filter     func(c *compiler, f Field) string // the argument filter's condition, "" none
+	key        string                            // the sort key (a timestamptz column) and…
+	id         string                            // …the row's id, both DESC, as the index has them
+	order      string                            // the order's name in cursors
 }
 
 // connection compiles a connection field: edges, nodes, pageInfo and totalCount as
@@ -36,11 +36,12 @@ func (l *list) connection() fieldSQL {
 				where = append(where, cond)
 			}
 		}
-		count := "(SELECT count(*) FROM " + strings.ReplaceAll(l.rows[strings.Index(l.rows, " FROM ")+6:], "{row}", row) + and(where) + ")"
+		from := strings.ReplaceAll(l.from, "{row}", row)
+		count := "(SELECT count(*) FROM " + from + and(where) + ")"
 		if page.After != nil {
 			where = append(where, paging.Keyset(l.key, l.id, "<", "timestamptz", *page.After, c.args))
 		}
-		rows := "SELECT " + strings.ReplaceAll(l.rows, "{row}", row) + and(where) +
+		rows := "SELECT " + l.cols + " FROM " + from + and(where) +
 			" ORDER BY " + l.key + " DESC, " + l.id + " DESC LIMIT " + first + " + 1"
 
 		a := l.alias

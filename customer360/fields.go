@@ -47,8 +47,8 @@ var customerType = &objectType{name: "Customer", fields: map[string]fieldSQL{
 	"loyaltyAccount": one(loyaltyAccountType, "la", "loyalty_accounts AS la WHERE la.organization_id = {row}.organization_id AND la.customer_id = {row}.customer_id"),
 	"creditAccount":  one(creditAccountType, "ca", "credit_accounts AS ca WHERE ca.organization_id = {row}.organization_id AND ca.customer_id = {row}.customer_id"),
 	"segment":        one(segmentType, "s", "customer_segments AS s WHERE s.organization_id = {row}.organization_id AND s.customer_id = {row}.customer_id"),
-	"purchases": (&list{node: purchaseType, alias: "p", order: "occurred_at:desc", key: "p.occurred_at", id: "p.purchase_id",
-		rows: "p.* FROM purchases AS p WHERE p.organization_id = {row}.organization_id AND p.customer_id = {row}.customer_id"}).connection(),
+	"purchases": (&list{node: purchaseType, alias: "p", order: "purchases:occurred_at:desc", key: "p.occurred_at", id: "p.purchase_id",
+		cols: "p.*", from: "purchases AS p WHERE p.organization_id = {row}.organization_id AND p.customer_id = {row}.customer_id"}).connection(),
 }}
 
 // addressOrder is the order of a customer's addresses: active first, the default first,
@@ -100,8 +100,8 @@ var loyaltyAccountType = &objectType{name: "LoyaltyAccount", fields: map[string]
 	"nextTier":           expr(func(r string) string { return "upper(" + nextTier(r) + ")" }),
 	"pointsToNextTier":   expr(pointsToNextTier),
 	"pointsExpiringSoon": pointsExpiringSoon,
-	"transactions": (&list{node: transactionType, alias: "t", order: "created_at:desc", key: "t.created_at", id: "t.transaction_id",
-		rows: "t.* FROM loyalty_transactions AS t WHERE t.organization_id = {row}.organization_id AND t.loyalty_account_id = {row}.loyalty_account_id",
+	"transactions": (&list{node: transactionType, alias: "t", order: "transactions:created_at:desc", key: "t.created_at", id: "t.transaction_id",
+		cols: "t.*", from: "loyalty_transactions AS t WHERE t.organization_id = {row}.organization_id AND t.loyalty_account_id = {row}.loyalty_account_id",
 		filter: func(c *compiler, f Field) string {
 			if t := stringArg(f, "type"); t != nil {
 				return "t.transaction_type = " + c.args.Add(strings.ToLower(*t))
@@ -204,17 +204,17 @@ var creditAccountType = &objectType{name: "CreditAccount", fields: map[string]fi
 	"aging": func(c *compiler, row string, f Field) string {
 		return "(SELECT " + c.object(agingType, "ag", f.Selection) + " FROM " + aging(row) + ")"
 	},
-	"usages": (&list{node: usageType, alias: "u", order: "created_at:desc", key: "cu.created_at", id: "cu.usage_id",
-		rows: "cu.usage_id, cu.order_id, cu.amount, cu.amount_paid, " + credit.EffectiveStatusSQL + " AS status, cu.due_date, cu.created_at" +
-			" FROM credit_usage AS cu WHERE cu.organization_id = {row}.organization_id AND cu.credit_account_id = {row}.credit_account_id",
+	"usages": (&list{node: usageType, alias: "u", order: "usages:created_at:desc", key: "cu.created_at", id: "cu.usage_id",
+		cols: "cu.usage_id, cu.order_id, cu.amount, cu.amount_paid, " + credit.EffectiveStatusSQL + " AS status, cu.due_date, cu.created_at",
+		from: "credit_usage AS cu WHERE cu.organization_id = {row}.organization_id AND cu.credit_account_id = {row}.credit_account_id",
 		filter: func(c *compiler, f Field) string {
 			if s := stringArg(f, "status"); s != nil {
 				return "(" + credit.EffectiveStatusSQL + ") = " + c.args.Add(strings.ToLower(*s))
 			}
 			return ""
 		}}).connection(),
-	"payments": (&list{node: paymentType, alias: "pm", order: "created_at:desc", key: "cp.created_at", id: "cp.payment_id",
-		rows: "cp.* FROM credit_payments AS cp WHERE cp.organization_id = {row}.organization_id AND cp.credit_account_id = {row}.credit_account_id"}).connection(),
+	"payments": (&list{node: paymentType, alias: "pm", order: "payments:created_at:desc", key: "cp.created_at", id: "cp.payment_id",
+		cols: "cp.*", from: "credit_payments AS cp WHERE cp.organization_id = {row}.organization_id AND cp.credit_account_id = {row}.credit_account_id"}).connection(),
 }}
 
 // aging is a one-row subquery aliased ag of what the account owes on its open usages by
@@ -284,9 +284,9 @@ func validTime(s string) bool {
 	return err == nil
 }
 
-// Types lists the type of every compiled object by name, with its fields: what the tests
-// compare with the schema.
-func Types() map[string][]string {
+// fieldTable lists the type of every compiled object by name, with its fields: what the
+// tests compare with the schema.
+func fieldTable() map[string][]string {
 	out := map[string][]string{}
 	for _, t := range []*objectType{customerType, addressType, loyaltyAccountType, transactionType, purchaseType,
 		creditAccountType, agingType, usageType, paymentType, segmentType} {

@@ -1,4 +1,4 @@
-// Package customers owns customers and their addresses (DESIGN §3): validation and
+// Package customers owns customers and their addresses (specification §3): validation and
 // normalization, per-organization uniqueness, default addresses, status changes, lookups,
 // the filtered and searched list, and the batched reads of the Customer 360.
 package customers

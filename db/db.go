@@ -1,5 +1,5 @@
 // Package db owns the connection pool and the per-request transaction that sets the
-// organization for row-level security (DESIGN §7).
+// organization for row-level security (specification §7).
 package db
 
 import (

@@ -19,7 +19,7 @@ import (
 	"customerservice/models"
 )
 
-// The customer and address mutations of DESIGN §3, through the GraphQL API.
+// The customer and address mutations of specification §3, through the GraphQL API.
 
 const (
 	customerFields = `id customerType firstName lastName fullName email phone documentType documentNumber

@@ -2810,7 +2810,7 @@ func newExecutionContext(
 
 var sources = []*ast.Source{
 	{Name: "../schema.graphqls", Input: `"""
-Customer Service: every customer of an organization and the Customer 360 view (DESIGN.md §8).
+Customer Service: every customer of an organization and the Customer 360 view (specification §8, docs/specification.md).
 Every request is authenticated with ` + "`" + `Authorization: Bearer <JWT>` + "`" + ` and sees only its own
 organization's data.
 """
@@ -3026,7 +3026,7 @@ enum CreditStatus {
   CANCELLED
 }
 
-"An RFM segment (DESIGN §6)."
+"An RFM segment (specification §6)."
 enum SegmentCode {
   "Recent, frequent, high spend."
   CHAMPIONS

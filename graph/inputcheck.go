@@ -37,8 +37,8 @@ import (
 //
 // A refused root argument of a mutation answers the mutation's payload with a userError
 // (INVALID, on the argument's path as the domain's userErrors are); anything else refuses
-// the operation before it runs with BAD_USER_INPUT (HTTP 422, or 400 for
-// application/graphql-response+json), naming the argument and its path in
+// the operation before it runs with BAD_USER_INPUT (HTTP 200 under application/json, 400
+// under application/graphql-response+json: graph/transport.go), naming the argument and its path in
 // extensions.argument. Nothing refused reaches a resolver, and so neither SQL nor storage.
 // One exception: a mutation's own argument that is only too long is left to the domain,
 // which checks every mutation string's length with the same cap before any SQL and reports
@@ -446,7 +446,8 @@ func mutationPayloads() map[string]func([]model.UserError) any {
 }
 
 // badInput is a request refused before it runs. gqlgen's validation code gives it the
-// status of a malformed request (422, or 400 for application/graphql-response+json);
+// status of a malformed request (200 under application/json, 400 under
+// application/graphql-response+json);
 // presentError shows it as BAD_USER_INPUT, as every other malformed request.
 func badInput(msg string, argument []string) *gqlerror.Error {
 	ext := map[string]any{"code": errcode.ValidationFailed}

@@ -1,4 +1,4 @@
-// Package httpapi assembles the HTTP surface of DESIGN §9: GraphQL over HTTP at /graphql,
+// Package httpapi assembles the HTTP surface of specification §11: GraphQL over HTTP at /graphql,
 // GraphiQL at /, /healthz, /readyz and /metrics, with request ids, structured access logs, a
 // deadline per request, authentication and rate limiting in front of GraphQL, and the
 // metrics and traces of every request.

@@ -1,4 +1,4 @@
-// Package jobs runs the daily work of DESIGN §9 for each organization: points expiry and
+// Package jobs runs the daily work of specification §10 for each organization: points expiry and
 // tier re-evaluation (§4), overdue marking (§5) and the nightly RFM recalculation (§6). Each
 // step is set-based SQL in a transaction of its organization, safe to run twice and safe
 // when two processes run it at once (the steps lock per organization).

@@ -1,4 +1,4 @@
-// Package loyalty owns the loyalty program of DESIGN §4: program settings, purchases and
+// Package loyalty owns the loyalty program of specification §4: program settings, purchases and
 // refunds, earning, redemptions, bonuses and adjustments over FIFO point lots, tiers, and
 // the expiry and tier re-evaluation jobs.
 //
@@ -10,7 +10,7 @@
 // adjustments are lots (points_remaining, expires_at); everything that takes points away
 // consumes the oldest lots first, so an account's balance always equals what remains in its
 // lots. The CHECK constraints (balance ≥ 0, 0 ≤ points_remaining ≤ points) stay the last
-// line of defence. Decisions beyond DESIGN.md are listed in docs/decisions-loyalty.md.
+// line of defence. Decisions beyond the specification (docs/specification.md) are listed in docs/decisions-loyalty.md.
 package loyalty
 
 import (

@@ -163,7 +163,7 @@ func (e graphqlExtension) InterceptField(ctx context.Context, next graphql.Resol
 }
 
 // forEachUserErrorCode calls fn with the Code of each element of payload's UserErrors, the
-// shape of every mutation payload (DESIGN §8).
+// shape of every mutation payload (specification §8).
 func forEachUserErrorCode(payload any, fn func(code string)) {
 	v := reflect.ValueOf(payload)
 	if v.Kind() != reflect.Pointer || v.IsNil() || v.Elem().Kind() != reflect.Struct {

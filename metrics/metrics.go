@@ -1,4 +1,4 @@
-// Package metrics owns the service's Prometheus metrics (DESIGN §9, /metrics): GraphQL
+// Package metrics owns the service's Prometheus metrics (specification §11, /metrics): GraphQL
 // requests by operation and outcome, errors by code, SQL statements and the connection
 // pool. It holds the collectors and the hooks that feed them — an HTTP middleware
 // and a gqlgen extension for /graphql, a pgx tracer — and serves them

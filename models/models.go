@@ -1,4 +1,4 @@
-// Package models holds the bun models: one struct per table of DESIGN §2, with tags.
+// Package models holds the bun models: one struct per table of specification §2, with tags.
 // Enumerations are stored lower-case and bound to the GraphQL enums in gqlgen.yml.
 //
 // organization_id is part of every tenant model's primary key (pk), as it is of the table's
@@ -44,9 +44,6 @@ const (
 	AddressTypeBilling  AddressType = "billing"
 	AddressTypeBoth     AddressType = "both"
 )
-
-// Serves reports whether an address of type t can be used as kind (shipping or billing).
-func (t AddressType) Serves(kind AddressType) bool { return t == kind || t == AddressTypeBoth }
 
 type Tier string
 

@@ -1,5 +1,5 @@
 // Package seed loads sample data through the server's own role, under row-level security:
-// the demo organization of the embedded default (DESIGN §9), and any number of synthetic
+// the demo organization of the embedded default (specification §11), and any number of synthetic
 // customers for exploring the API at scale and for benchmarks.
 //
 // Both start from the same plans (generate.go): a customer, its addresses, and what it did —

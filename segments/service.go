@@ -1,4 +1,4 @@
-// Package segments owns the RFM segmentation of DESIGN §6: one set-based recalculation per
+// Package segments owns the RFM segmentation of specification §6: one set-based recalculation per
 // organization from purchases net of refunds, the ordered segment rules, and its triggers
 // (the recalculateSegments mutation, the CLI and the nightly job).
 package segments

@@ -2,9 +2,9 @@ package model
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
-	"strconv"
 	"strings"
 
 	"github.com/99designs/gqlgen/graphql"
@@ -104,11 +104,11 @@ func (l CustomerEdges) MarshalGQLContext(ctx context.Context, w io.Writer) error
 			if j > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(strconv.Quote(f.Alias))
+			writeJSONString(&b, f.Alias)
 			b.WriteByte(':')
 			switch f.Name {
 			case "cursor":
-				b.WriteString(strconv.Quote(e.Cursor))
+				writeJSONString(&b, e.Cursor)
 			case "node":
 				if err := e.Node.write(&b, place+"."+f.Alias); err != nil {
 					return err
@@ -127,4 +127,10 @@ func (l CustomerEdges) MarshalGQLContext(ctx context.Context, w io.Writer) error
 // UnmarshalGQLContext: edges are output only.
 func (l *CustomerEdges) UnmarshalGQLContext(context.Context, any) error {
 	return errors.New("an edge is not an input")
+}
+
+// writeJSONString writes s as a JSON string.
+func writeJSONString(b *strings.Builder, s string) {
+	q, _ := json.Marshal(s) // a string always marshals
+	b.Write(q)
 }

@@ -1,4 +1,4 @@
-// Package scalars marshals the custom scalars of the schema (DESIGN §8): UUID, DateTime
+// Package scalars marshals the custom scalars of the schema (specification §8): UUID, DateTime
 // (RFC 3339), Date (YYYY-MM-DD), Decimal (a JSON string, never a float) and JSON (an object).
 package scalars
 

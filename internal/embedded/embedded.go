@@ -1,4 +1,4 @@
-// Package embedded is the zero-configuration default of DESIGN §9: with no DATABASE_URL the
+// Package embedded is the zero-configuration default of specification §11: with no DATABASE_URL the
 // service runs on a private PostgreSQL started from the binaries installed on the machine,
 // with its data, its passwords and a generated JWT secret kept under DATA_DIR, so a second
 // start finds the same data and the tokens it printed before still work. It is production

@@ -1,5 +1,5 @@
 // Package pgcluster runs a private PostgreSQL cluster from the binaries installed on the
-// machine: the embedded default of `serve` (DESIGN §9) and the throwaway cluster of the tests.
+// machine: the embedded default of `serve` (specification §11) and the throwaway cluster of the tests.
 // PostgreSQL refuses to run as root, so as root the cluster runs as the `postgres` system user
 // on a data directory it owns; as any other user it runs as that user.
 package pgcluster
