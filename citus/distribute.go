@@ -113,7 +113,69 @@ func Distribute(ctx context.Context, conn bun.IConn, schema string, out io.Write
 			fmt.Fprintf(out, "%s: reference table\n", name)
 		}
 	}
+	if err := propagateColumnGrants(ctx, conn, schema, out); err != nil {
+		return err
+	}
 	return warnFunctions(ctx, conn, schema, out)
+}
+
+// propagateColumnGrants copies the column-level grants of the distributed and reference
+// tables to the workers' copies of the tables and to every shard placement: Citus propagates
+// table grants but not column grants (the owner of the search function reads three columns
+// of customers). Idempotent; shards created later (a rebalance that splits) need it again:
+// run distribute again.
+func propagateColumnGrants(ctx context.Context, conn bun.IConn, schema string, out io.Writer) error {
+	rows, err := conn.QueryContext(ctx, `
+SELECT c.relname, a.attname, g.privilege_type, r.rolname
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+CROSS JOIN LATERAL aclexplode(a.attacl) AS g JOIN pg_roles r ON r.oid = g.grantee
+WHERE n.nspname = ? AND a.attacl IS NOT NULL AND NOT a.attisdropped
+  AND EXISTS (SELECT FROM pg_dist_partition p WHERE p.logicalrelid = c.oid)
+ORDER BY 1, 4, 3, 2`, schema)
+	if err != nil {
+		return err
+	}
+	type grant struct{ table, column, privilege, role string }
+	var grants []grant
+	for rows.Next() {
+		var g grant
+		if err := rows.Scan(&g.table, &g.column, &g.privilege, &g.role); err != nil {
+			rows.Close()
+			return err
+		}
+		grants = append(grants, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, g := range grants {
+		q := quoteIdent(schema) + "." + quoteIdent(g.table)
+		grant := func(on string) string {
+			return fmt.Sprintf("GRANT %s (%s) ON %s TO %s", g.privilege, quoteIdent(g.column), on, quoteIdent(g.role))
+		}
+		for _, stmt := range []struct {
+			sql  string
+			args []any
+		}{
+			{"SELECT bool_and(success), string_agg(result, '; ') FILTER (WHERE NOT success) FROM run_command_on_workers(?)",
+				// On a worker the table is Citus's too, which refuses column grants unless it
+				// is told not to propagate them (there is nowhere further to propagate).
+				[]any{"SET citus.enable_ddl_propagation TO off; " + grant(q)}},
+			{"SELECT bool_and(success), string_agg(result, '; ') FILTER (WHERE NOT success) FROM run_command_on_placements(?::regclass, ?)", []any{q, grant("%s")}},
+		} {
+			var ok sql.NullBool
+			var failure sql.NullString
+			if err := conn.QueryRowContext(ctx, stmt.sql, stmt.args...).Scan(&ok, &failure); err != nil {
+				return fmt.Errorf("column grant on %s: %w", g.table, err)
+			}
+			if ok.Valid && !ok.Bool {
+				return fmt.Errorf("column grant on %s: %s", g.table, failure.String)
+			}
+		}
+		fmt.Fprintf(out, "%s: %s (%s) granted to %s on the workers and the shards\n", g.table, g.privilege, g.column, g.role)
+	}
+	return nil
 }
 
 func readTables(ctx context.Context, conn bun.IConn, schema string) (map[string]*table, error) {

@@ -1,4 +1,4 @@
-package citus
+package citus_test
 
 import (
 	"context"
@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"customerservice/citus"
 	"customerservice/db"
 	"customerservice/internal/testkit/citusdb"
 )
@@ -41,8 +42,8 @@ func TestDistributeRefusesKeysWithoutOrganization(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out strings.Builder
-	err := Distribute(ctx, conn, "legacy", &out)
-	var keys *KeyError
+	err := citus.Distribute(ctx, conn, "legacy", &out)
+	var keys *citus.KeyError
 	if !errors.As(err, &keys) {
 		t.Fatalf("Distribute(legacy) = %v, want a KeyError", err)
 	}
@@ -113,7 +114,7 @@ func trial(t *testing.T) string {
 			return
 		}
 		var out strings.Builder
-		trialErr = Distribute(ctx, conn, "trial", &out)
+		trialErr = citus.Distribute(ctx, conn, "trial", &out)
 		trialOut = out.String()
 	})
 	if trialErr != nil {
@@ -161,7 +162,7 @@ WHERE logicalrelid::regclass::text LIKE 'trial.%'`)
 	}
 	// Idempotent: a second run changes nothing and says so.
 	var again strings.Builder
-	if err := Distribute(ctx, conn, "trial", &again); err != nil {
+	if err := citus.Distribute(ctx, conn, "trial", &again); err != nil {
 		t.Fatalf("second run: %v", err)
 	}
 	if strings.Count(again.String(), "already") != 4 {
@@ -264,7 +265,7 @@ func TestDistributeTheServicesSchema(t *testing.T) {
 	conn := ownerConn(t)
 	ctx := context.Background()
 	var out strings.Builder
-	if err := Distribute(ctx, conn, "public", &out); err != nil {
+	if err := citus.Distribute(ctx, conn, "public", &out); err != nil {
 		t.Fatalf("Distribute(public): %v\n%s", err, out.String())
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT logicalrelid::text, partmethod, colocationid = (SELECT colocationid FROM pg_dist_partition

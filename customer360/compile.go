@@ -46,6 +46,12 @@ func (e *ArgumentError) Unwrap() error { return e.Err }
 // compiler writes one statement: the SQL of the selection and its bind parameters.
 type compiler struct {
 	args *db.Args
+	// org is the SQL of the caller's organization (a bind parameter), or "" to correlate.
+	// Each subquery then filters on it instead of on its parent row's organization_id: the
+	// same rows (one organization), and on Citus a statement whose every table is filtered
+	// on organization_id by a value is routed whole to that organization's shard, where a
+	// subquery correlated on it cannot be pushed down (README, Scaling out).
+	org  string
 	path []string // response keys down to the field being compiled
 	err  error
 }
@@ -114,7 +120,11 @@ func (c *compiler) field(t *objectType, row string, f Field) string {
 	if !ok {
 		return c.fail(fmt.Errorf("customer360: %s has no field %q", t.name, f.Name))
 	}
-	return sql(c, row, f)
+	out := sql(c, row, f)
+	if c.org != "" {
+		out = strings.ReplaceAll(out, "= "+row+".organization_id", "= "+c.org)
+	}
+	return out
 }
 
 // fail records the first error; the SQL written after it is never run.

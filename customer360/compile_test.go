@@ -55,7 +55,7 @@ func compileOne(t *testing.T, typeName string, sel []Field) (string, []any, erro
 	t.Helper()
 	types := map[string]*objectType{"Customer": customerType, "LoyaltyAccount": loyaltyAccountType, "CreditAccount": creditAccountType}
 	var args db.Args
-	_, sql, err := compileAll(types[typeName], "x", Selections{"": sel}, &args)
+	_, sql, err := compileAll(types[typeName], "x", "", Selections{"": sel}, &args)
 	return sql, args.Values(), err
 }
 

@@ -66,11 +66,12 @@ func (r *Reader) one(ctx context.Context, t *objectType, sel Selections, from, a
 		return nil, err
 	}
 	var args db.Args
-	keys, cols, err := compileAll(t, alias, sel, &args)
+	orgSQL := args.Add(org.String()) + "::uuid"
+	keys, cols, err := compileAll(t, alias, orgSQL, sel, &args)
 	if err != nil {
 		return nil, err
 	}
-	sql := "SELECT " + cols + " FROM " + from + " WHERE " + alias + ".organization_id = " + args.Add(org.String()) + "::uuid AND " +
+	sql := "SELECT " + cols + " FROM " + from + " WHERE " + alias + ".organization_id = " + orgSQL + " AND " +
 		where(&args) + " LIMIT 1"
 	var out Rendered
 	err = r.read(ctx, org, db.Stmt{SQL: sql, Args: args.Values(), Prepare: true, Row: func(values [][]byte) error {
@@ -104,7 +105,7 @@ func (r *Reader) Customers(ctx context.Context, sel Selections, p customers.List
 	if err != nil {
 		return nil, err
 	}
-	keys, cols, err := compileAll(customerType, "c", sel, &args)
+	keys, cols, err := compileAll(customerType, "c", q.Org, sel, &args)
 	if err != nil {
 		return nil, err
 	}
@@ -153,8 +154,8 @@ func (r *Reader) Customers(ctx context.Context, sel Selections, p customers.List
 
 // compileAll compiles each selection of sel into a column of JSON; keys are the
 // selections' keys in column order.
-func compileAll(t *objectType, alias string, sel Selections, args *db.Args) (keys []string, cols string, err error) {
-	c := &compiler{args: args}
+func compileAll(t *objectType, alias, org string, sel Selections, args *db.Args) (keys []string, cols string, err error) {
+	c := &compiler{args: args, org: org}
 	keys = slices.Sorted(maps.Keys(sel)) // a text that repeats: the same order every time
 	for _, key := range keys {
 		if cols != "" {
@@ -205,6 +206,6 @@ func Check(typeName string, sel Selections) error {
 		return fmt.Errorf("customer360: %s is not rendered", typeName)
 	}
 	var args db.Args
-	_, _, err := compileAll(t, "x", sel, &args)
+	_, _, err := compileAll(t, "x", "", sel, &args)
 	return err
 }

@@ -57,8 +57,9 @@ func ByDocument(docType models.DocumentType, number string) Key {
 // inOrg is the condition that c is a customer of org: every statement names its
 // organization in SQL beside the row-level security policy (docs/decisions-tenancy-keys.md),
 // and the joins and subqueries below join on (organization_id, customer_id).
-func inOrg(org uuid.UUID, args *db.Args) string {
-	return "c.organization_id = " + args.Add(org.String()) + "::uuid"
+func inOrg(org uuid.UUID, args *db.Args) (cond, param string) {
+	param = args.Add(org.String()) + "::uuid"
+	return "c.organization_id = " + param, param
 }
 
 // joinsSQL is the FROM list of customers AS c with the joins j.
@@ -73,9 +74,11 @@ func joinsSQL(j joins) string {
 	return from
 }
 
-// where is the filter's condition on customers AS c with f.joins() ("true" for none).
+// where is the filter's condition on customers AS c with f.joins() ("true" for none), org
+// the SQL of the organization's parameter (subqueries filter on it: on Citus a subquery
+// correlated on organization_id is not pushed down, one filtered by the value is routed).
 // The list, its count and the stats all filter through here.
-func (f *Filter) where(args *db.Args) string {
+func (f *Filter) where(org string, args *db.Args) string {
 	var conds []string
 	add := func(c string) { conds = append(conds, c) }
 	if f.Statuses != nil {
@@ -103,7 +106,7 @@ func (f *Filter) where(args *db.Args) string {
 		add("c.tags @> " + args.Add(f.TagsAll) + "::varchar[]")
 	}
 	if f.HasCreditAccount != nil {
-		exists := "EXISTS (SELECT 1 FROM credit_accounts AS ca WHERE ca.organization_id = c.organization_id AND ca.customer_id = c.customer_id)"
+		exists := "EXISTS (SELECT 1 FROM credit_accounts AS ca WHERE ca.organization_id = " + org + " AND ca.customer_id = c.customer_id)"
 		if !*f.HasCreditAccount {
 			exists = "NOT " + exists
 		}
@@ -168,6 +171,7 @@ func searchCondition(term string, args *db.Args) string {
 type ListQuery struct {
 	From, Where, OrderBy, Limit string
 	SortKey                     string // the row's sort key as text, for its cursor
+	Org                         string // the SQL of the organization's parameter in args
 	Count                       *Statement
 
 	order    Order
@@ -221,7 +225,9 @@ func List(org uuid.UUID, p ListParams, args *db.Args) (*ListQuery, error) {
 	}
 	j := p.Filter.joins() | key.joins
 	q.From = joinsSQL(j)
-	conds := []string{inOrg(org, args), p.Filter.where(args)}
+	orgCond, orgParam := inOrg(org, args)
+	q.Org = orgParam
+	conds := []string{orgCond, p.Filter.where(orgParam, args)}
 	if q.after != nil {
 		conds = append(conds, paging.Keyset(key.expr, "c.customer_id", afterOp, key.sqlTyp, *q.after, args))
 	}
@@ -234,7 +240,8 @@ func List(org uuid.UUID, p ListParams, args *db.Args) (*ListQuery, error) {
 	q.SortKey = key.selected
 	if p.Count {
 		var cargs db.Args
-		where := inOrg(org, &cargs) + " AND " + p.Filter.where(&cargs)
+		cond, param := inOrg(org, &cargs)
+		where := cond + " AND " + p.Filter.where(param, &cargs)
 		q.Count = &Statement{SQL: "SELECT count(*)::text FROM " + joinsSQL(p.Filter.joins()) + " WHERE " + where, Args: cargs.Values()}
 	}
 	return q, nil

@@ -54,10 +54,11 @@ func (s *Service) Stats(ctx context.Context, f Filter) (*Stats, error) {
 		return nil, err
 	}
 	var args db.Args
+	orgCond, orgParam := inOrg(p.OrganizationID, &args)
 	sql := `SELECT GROUPING(c.status, c.customer_type, la.tier, s.segment_code),
   c.status, c.customer_type, la.tier, s.segment_code, count(*)
 FROM ` + joinsSQL(joinLoyalty|joinSegment) + `
-WHERE ` + inOrg(p.OrganizationID, &args) + ` AND ` + f.where(&args) + `
+WHERE ` + orgCond + ` AND ` + f.where(orgParam, &args) + `
 GROUP BY GROUPING SETS ((c.status), (c.customer_type), (la.tier), (s.segment_code), ())`
 	var rows []statsRow
 	err = db.ReadInOrg(ctx, s.db, p.OrganizationID, db.Stmt{SQL: sql, Args: args.Values(), Row: func(values [][]byte) error {

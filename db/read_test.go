@@ -72,8 +72,14 @@ func TestOpen_TracersSeePipelinedStatements(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n := sent.Count() - before; n != 3 {
-		t.Fatalf("%d statements counted for set_config and two reads", n)
+	// On Citus the organization is set in an explicit transaction (BEGIN READ ONLY, two SET
+	// LOCALs, JIT off, …, COMMIT: citusOrgSettings), still one round trip.
+	want := int64(3)
+	if testdb.OnCitus() {
+		want = 7
+	}
+	if n := sent.Count() - before; n != want {
+		t.Fatalf("%d statements counted for the settings and two reads, want %d", n, want)
 	}
 }
 
@@ -88,7 +94,13 @@ func TestReadInOrg_PlansOnceAndWithoutJIT(t *testing.T) {
 	var got string
 	err := db.ReadInOrg(ctx, h, uuid.New(), db.Stmt{SQL: "SELECT current_setting('plan_cache_mode') || ' ' || current_setting('jit')",
 		Row: func(v [][]byte) error { got = string(v[0]); return nil }})
-	if err != nil || got != "force_generic_plan off" {
+	// Citus refuses generic plans of parameterized statements on distributed tables
+	// (citusPipelineSettings): there only JIT is turned off.
+	want := "force_generic_plan off"
+	if testdb.OnCitus() {
+		want = "auto off"
+	}
+	if err != nil || got != want {
 		t.Fatalf("in the pipeline: %q, %v", got, err)
 	}
 	if err := app.QueryRowContext(ctx, "SELECT current_setting('plan_cache_mode')").Scan(&got); err != nil || got != "auto" {

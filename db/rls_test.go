@@ -56,7 +56,13 @@ func TestRLS_ServerRoleSeesOnlyItsOrganization(t *testing.T) {
 		_, err := tx.ExecContext(ctx, `UPDATE customers SET organization_id = ? WHERE customer_id = ?`, orgB, id)
 		return err
 	})
-	if err == nil || !strings.Contains(err.Error(), "row-level security") {
+	// On Citus organization_id is the distribution column, whose change Citus refuses
+	// before the policy is consulted: refused all the same.
+	refusal := "row-level security"
+	if testdb.OnCitus() {
+		refusal = "modifying the partition value of rows is not allowed"
+	}
+	if err == nil || !strings.Contains(err.Error(), refusal) {
 		t.Fatalf("move to another organization: %v", err)
 	}
 }

@@ -283,10 +283,10 @@ func assertCreditBooks(t testing.TB, srv *apitest.Server, org uuid.UUID) {
 	}
 	err := srv.Owner.NewRaw(`
 		SELECT ca.credit_account_id, ca.credit_used, ca.credit_limit,
-		  COALESCE((SELECT SUM(amount - amount_paid) FROM credit_usage u WHERE u.credit_account_id = ca.credit_account_id AND u.status <> 'cancelled'), 0) AS unpaid,
-		  COALESCE((SELECT SUM(amount_paid) FROM credit_usage u WHERE u.credit_account_id = ca.credit_account_id), 0) AS paid_on_usages,
-		  COALESCE((SELECT SUM(amount) FROM credit_payments p WHERE p.credit_account_id = ca.credit_account_id), 0) AS payments
-		FROM credit_accounts ca WHERE ca.organization_id = ?`, org).Scan(context.Background(), &rows)
+		  COALESCE((SELECT SUM(amount - amount_paid) FROM credit_usage u WHERE u.organization_id = ?0 AND u.credit_account_id = ca.credit_account_id AND u.status <> 'cancelled'), 0) AS unpaid,
+		  COALESCE((SELECT SUM(amount_paid) FROM credit_usage u WHERE u.organization_id = ?0 AND u.credit_account_id = ca.credit_account_id), 0) AS paid_on_usages,
+		  COALESCE((SELECT SUM(amount) FROM credit_payments p WHERE p.organization_id = ?0 AND p.credit_account_id = ca.credit_account_id), 0) AS payments
+		FROM credit_accounts ca WHERE ca.organization_id = ?0`, org).Scan(context.Background(), &rows)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"customerservice/auth"
 	"customerservice/internal/testkit/apitest"
+	"customerservice/internal/testkit/testdb"
 )
 
 // eraseCustomer (§3, the right to be forgotten), through the API.
@@ -415,13 +416,19 @@ func TestEraseCustomer_AnAddressChangeQueuedBehindTheErasureIsNotFound(t *testin
 		t.Fatal(err)
 	}
 	defer hold.Rollback() //nolint:errcheck
-	if _, err := hold.ExecContext(ctx, "SELECT 1 FROM customers WHERE customer_id = ? FOR UPDATE", id); err != nil {
+	if _, err := hold.ExecContext(ctx, "SELECT 1 FROM customers WHERE organization_id = ? AND customer_id = ? FOR UPDATE", admin.Org, id); err != nil {
 		t.Fatal(err)
+	}
+	// On Citus the statements wait on the worker that holds the organization's shard: its
+	// backends are in citus_stat_activity (every node's), not the coordinator's view.
+	activity := "pg_stat_activity"
+	if testdb.OnCitus() {
+		activity = "citus_stat_activity"
 	}
 	waitsForLock := func(marker string) {
 		t.Helper()
 		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-			if countRows(t, srv, `SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE ?`, "%"+marker+"%") > 0 {
+			if countRows(t, srv, `SELECT count(*) FROM `+activity+` WHERE wait_event_type = 'Lock' AND query LIKE ?`, "%"+marker+"%") > 0 {
 				return
 			}
 			if time.Now().After(deadline) {

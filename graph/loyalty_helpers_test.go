@@ -272,21 +272,23 @@ func loyCheckBooks(t testing.TB, srv *apitest.Server, org uuid.UUID) int {
 		Redeemed    int       `bun:"redeemed"`
 		SumRedeemed int       `bun:"sum_redeemed"`
 	}
+	// Each subquery names the organization: on Citus a subquery correlated on the account
+	// alone is a join it cannot plan.
 	err := srv.Owner.NewRaw(`SELECT a.loyalty_account_id AS id, a.points_balance AS balance, a.points_redeemed AS redeemed,
-			(SELECT COALESCE(sum(points), 0) FROM loyalty_transactions t WHERE t.loyalty_account_id = a.loyalty_account_id) AS sum_tx,
-			(SELECT COALESCE(-sum(points), 0) FROM loyalty_transactions t WHERE t.loyalty_account_id = a.loyalty_account_id
+			(SELECT COALESCE(sum(points), 0) FROM loyalty_transactions t WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id) AS sum_tx,
+			(SELECT COALESCE(-sum(points), 0) FROM loyalty_transactions t WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id
 				AND t.transaction_type = 'redeem') AS sum_redeemed,
 			(SELECT COALESCE(sum(points_remaining), 0) FROM loyalty_transactions t
-				WHERE t.loyalty_account_id = a.loyalty_account_id AND points_remaining > 0) AS open_lots,
+				WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id AND points_remaining > 0) AS open_lots,
 			(SELECT COALESCE(sum(points_remaining), 0) FROM loyalty_transactions t
-				WHERE t.loyalty_account_id = a.loyalty_account_id AND points_remaining > 0 AND expires_at > now()) AS unexpired,
-			(SELECT balance_after FROM loyalty_transactions t WHERE t.loyalty_account_id = a.loyalty_account_id
+				WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id AND points_remaining > 0 AND expires_at > now()) AS unexpired,
+			(SELECT balance_after FROM loyalty_transactions t WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id
 				ORDER BY created_at DESC, transaction_id DESC LIMIT 1) AS last_balance,
 			(SELECT count(*) FROM (SELECT balance_after, points,
 					lag(balance_after, 1, 0) OVER (ORDER BY created_at, transaction_id) AS prev
-				FROM loyalty_transactions t WHERE t.loyalty_account_id = a.loyalty_account_id) c
+				FROM loyalty_transactions t WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id) c
 				WHERE balance_after <> prev + points) AS broken_chain
-		FROM loyalty_accounts a WHERE a.organization_id = ?`, org).Scan(context.Background(), &rows)
+		FROM loyalty_accounts a WHERE a.organization_id = ?0`, org).Scan(context.Background(), &rows)
 	if err != nil {
 		t.Fatal(err)
 	}

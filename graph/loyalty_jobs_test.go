@@ -138,7 +138,7 @@ func TestReevaluateTiers_DropsATierWhoseWindowNoLongerQualifies(t *testing.T) {
 	// their date yesterday. fresh's tier has not expired.
 	for id, months := range map[uuid.UUID]int{lapsed: 13, kept: 11} {
 		loyExec(t, srv, `UPDATE loyalty_transactions t SET created_at = now() - make_interval(months => ?)
-			FROM loyalty_accounts a WHERE a.loyalty_account_id = t.loyalty_account_id AND a.customer_id = ?`, months, id)
+			FROM loyalty_accounts a WHERE a.organization_id = t.organization_id AND a.loyalty_account_id = t.loyalty_account_id AND a.customer_id = ?`, months, id)
 		loyExec(t, srv, `UPDATE loyalty_accounts SET tier_since = current_date - 400, tier_expires_at = current_date - 1
 			WHERE customer_id = ?`, id)
 	}

@@ -199,7 +199,7 @@ func TestReevaluateTiers_SkipsAnAccountLockedByAMutationAndTheNextRunTakesIt(t *
 		t.Fatal(err)
 	}
 	defer holder.Rollback() //nolint:errcheck // released below; this is the test failing early
-	if _, err := holder.NewRaw("SELECT 1 FROM loyalty_accounts WHERE customer_id = ? FOR UPDATE", busy).Exec(ctx); err != nil {
+	if _, err := holder.NewRaw("SELECT 1 FROM loyalty_accounts WHERE organization_id = ? AND customer_id = ? FOR UPDATE", team.Org, busy).Exec(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if e, c, err := loyalty.ReevaluateTiers(t.Context(), srv.App, team.Org, time.Now()); err != nil || e != 4 || c != 2 {

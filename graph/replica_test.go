@@ -18,6 +18,13 @@ import (
 // right after a mutation shows the replica's older data until it has caught up.
 func TestReplica_QueriesReadTheReplicaMutationsThePrimary(t *testing.T) {
 	t.Parallel()
+	if testdb.OnCitus() {
+		// A standby of the coordinator alone is no read replica on Citus: the rows live on
+		// the workers, which it queries on their primaries, so it never shows older data. A
+		// Citus read replica is a standby of every node (citus.use_secondary_nodes), which
+		// this one-machine cluster does not run (README, Scaling out).
+		t.Skip("on Citus a read replica is a standby of every node; the one-machine test cluster has none")
+	}
 	standby := testdb.NewStandby(t)
 	srv := apitest.NewWith(t, apitest.Options{ReplicaURL: standby.AppURL})
 	c := srv.NewOrg(t, auth.Admin)

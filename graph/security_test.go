@@ -467,11 +467,11 @@ func newSecurityFixture(t *testing.T, srv *apitest.Server, org uuid.UUID) *secur
 	// customerId), and any address, credit account and charge of the organization.
 	err := srv.Owner.QueryRowContext(context.Background(), `
 		SELECT c.customer_id, c.email, c.phone, c.document_number,
-			(SELECT address_id FROM addresses WHERE organization_id = c.organization_id LIMIT 1),
-			(SELECT credit_account_id FROM credit_accounts WHERE organization_id = c.organization_id LIMIT 1),
-			(SELECT usage_id FROM credit_usage WHERE organization_id = c.organization_id LIMIT 1)
-		FROM customers c LEFT JOIN credit_accounts ca ON ca.customer_id = c.customer_id
-		WHERE c.organization_id = ? AND c.email IS NOT NULL AND c.phone IS NOT NULL AND c.document_number IS NOT NULL
+			(SELECT address_id FROM addresses WHERE organization_id = ?0 LIMIT 1),
+			(SELECT credit_account_id FROM credit_accounts WHERE organization_id = ?0 LIMIT 1),
+			(SELECT usage_id FROM credit_usage WHERE organization_id = ?0 LIMIT 1)
+		FROM customers c LEFT JOIN credit_accounts ca ON ca.organization_id = c.organization_id AND ca.customer_id = c.customer_id
+		WHERE c.organization_id = ?0 AND c.email IS NOT NULL AND c.phone IS NOT NULL AND c.document_number IS NOT NULL
 		ORDER BY ca.customer_id IS NULL, c.customer_id LIMIT 1`, org).
 		Scan(&fx.customer, &fx.email, &fx.phone, &fx.documentNumber, &fx.address, &fx.creditAccount, &fx.usage)
 	if err != nil {

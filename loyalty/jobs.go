@@ -135,7 +135,9 @@ const dayOf = "(?::timestamptz AT TIME ZONE 'UTC')::date"
 
 // reevaluateTiers re-evaluates, in one statement, the tiers of the (locked) accounts whose
 // tier_expires_at is before the date of at (the job's time, or dbNow for a mutation), as
-// ReevaluateTiers says; it returns how many it evaluated and how many changed tier.
+// ReevaluateTiers says; it returns how many it evaluated and how many changed tier. The day
+// is computed once in q: Citus refuses an UPDATE whose CASE calls a non-immutable function
+// (the cast of the time).
 func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at any) (evaluated, changed int, err error) {
 	var res struct {
 		Evaluated int `bun:"evaluated"`
@@ -143,26 +145,27 @@ func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram
 	}
 	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH q AS (
-			SELECT a.loyalty_account_id, a.tier AS old_tier, `+qualifyingSum("a.organization_id", "a.loyalty_account_id")+` AS points
+			SELECT a.loyalty_account_id, a.tier AS old_tier, `+qualifyingSum("a.organization_id", "a.loyalty_account_id")+` AS points,
+				`+dayOf+` AS day
 			FROM loyalty_accounts a
 			WHERE a.organization_id = ? AND a.loyalty_account_id = ANY(?) AND a.tier_expires_at < `+dayOf+`
 		), n AS (
-			SELECT loyalty_account_id, old_tier,
+			SELECT loyalty_account_id, old_tier, day,
 				CASE WHEN points >= ? THEN 'platinum' WHEN points >= ? THEN 'gold'
 					WHEN points >= ? THEN 'silver' ELSE 'bronze' END AS tier
 			FROM q
 		), u AS (
 			UPDATE loyalty_accounts a SET tier = n.tier,
-				tier_since = CASE WHEN n.tier = n.old_tier THEN a.tier_since ELSE `+dayOf+` END,
+				tier_since = CASE WHEN n.tier = n.old_tier THEN a.tier_since ELSE n.day END,
 				tier_expires_at = CASE WHEN n.tier = 'bronze' THEN NULL
-					ELSE (`+dayOf+` + make_interval(months => ?))::date END
+					ELSE (n.day + make_interval(months => ?))::date END
 			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
 			RETURNING n.old_tier, n.tier
 		)
 		SELECT count(*)::int AS evaluated, (count(*) FILTER (WHERE old_tier <> tier))::int AS changed FROM u`,
-		at, prog.QualificationMonths, org, pgdialect.Array(ids), at,
+		at, prog.QualificationMonths, at, org, pgdialect.Array(ids), at,
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
-		at, at, prog.TierDurationMonths, org).Scan(ctx, &res)
+		prog.TierDurationMonths, org).Scan(ctx, &res)
 	if err != nil {
 		return 0, 0, fmt.Errorf("re-evaluate tiers: %w", err)
 	}

@@ -111,9 +111,9 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 		TierDue               bool                  `bun:"tier_due"`
 	}
 	err := tx.NewSelect().Model(&row).ColumnExpr("la.*").ColumnExpr("c.status AS customer_status").
-		ColumnExpr(`EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = la.organization_id
+		ColumnExpr(`EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = ?
 			AND t.loyalty_account_id = la.loyalty_account_id
-			AND t.points_remaining > 0 AND t.expires_at <= now()) AS has_due_lots`).
+			AND t.points_remaining > 0 AND t.expires_at <= now()) AS has_due_lots`, db.Org(ctx)).
 		ColumnExpr("COALESCE(la.tier_expires_at < "+today+", false) AS tier_due").
 		Join("JOIN customers AS c ON c.organization_id = la.organization_id AND c.customer_id = la.customer_id").
 		Where("la.organization_id = ?", db.Org(ctx)).Where("la.customer_id = ?", customerID).For("UPDATE OF la").Scan(ctx)

@@ -35,7 +35,7 @@ func QualifyingSQL(org, account, since string) string {
 			AND CASE WHEN t.transaction_type IN ('earn', 'bonus') THEN t.created_at
 				WHEN t.transaction_type = 'adjust' AND t.reference_type = 'refund' THEN
 					(SELECT e.created_at FROM loyalty_transactions e
-						WHERE e.organization_id = t.organization_id AND e.transaction_type = 'earn'
+						WHERE e.organization_id = ` + org + ` AND e.transaction_type = 'earn'
 							AND e.reference_type = 'order' AND e.reference_id = t.metadata->>'order_id'
 							AND e.loyalty_account_id = t.loyalty_account_id)
 				END > ` + since + `), 0)::int`
@@ -44,7 +44,7 @@ func QualifyingSQL(org, account, since string) string {
 // qualifyingPoints sums an account's qualifying points as of the database's now.
 func qualifyingPoints(ctx context.Context, tx bun.IDB, org, accountID uuid.UUID, months int) (int, error) {
 	var n int
-	err := tx.NewRaw(`SELECT `+qualifyingSum("?::uuid", "?::uuid"), org, accountID, dbNow, months).Scan(ctx, &n)
+	err := tx.NewRaw(`SELECT `+QualifyingSQL("?0::uuid", "?1::uuid", "?2::timestamptz - make_interval(months => ?3)"), org, accountID, dbNow, months).Scan(ctx, &n)
 	if err != nil {
 		return 0, fmt.Errorf("sum qualifying points: %w", err)
 	}

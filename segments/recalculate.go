@@ -160,6 +160,7 @@ inserted AS (
          s.segment_code = 'champions' OR s.top_value, s.segment_code = 'at_risk', ?1::timestamptz
   FROM segmented AS s
   WHERE NOT s.has_row
+  RETURNING 1 -- unused: on Citus an INSERT … SELECT without RETURNING goes through COPY, which RLS refuses
 )
 SELECT ` + countsBySegment() + ` FROM segmented`
 

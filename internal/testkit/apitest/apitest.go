@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"testing"
 	"time"
 
@@ -147,6 +148,9 @@ func NewWith(t testing.TB, opts Options) *Server {
 	})
 	hs := httptest.NewServer(h)
 	t.Cleanup(func() {
+		if t.Failed() && os.Getenv("APITEST_LOGS") == "1" {
+			t.Logf("server log:\n%s", logs.String())
+		}
 		hs.Close()
 		handle.Close()
 		owner.Close()
