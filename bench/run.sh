@@ -95,6 +95,11 @@ fi
   (mkdir -p "$w/pgl" && cd "$w/pgl" && npm init -y >/dev/null && npm install --no-audit --no-fund postgraphile@5.1.5 pg@8 >/dev/null)
 cp "$b/postgraphile-server.mjs" "$w/pgl/"
 
+# The GraphQL documents, with the measured organization where PostGraphile's lookups need it
+# (its keys are (organization_id, id): customerByOrganizationIdAndCustomerId).
+mkdir -p "$w/queries"
+for f in "$b"/queries/*.graphql; do sed "s/@ORG@/$ORG/g" "$f" >"$w/queries/$(basename "$f")"; done
+
 # ---- start both servers ----------------------------------------------------------------------
 DATABASE_URL="postgres://cs_bench:cs_bench@127.0.0.1:$PGPORT/bench?sslmode=disable" JWT_SECRET=$SECRET PORT=$OURS_PORT \
   LOG_LEVEL=warn LOG_FORMAT=json RATE_LIMIT_ORG_RPS=0 RATE_LIMIT_SUBJECT_RPS=0 JOBS_ENABLED=false \
@@ -115,8 +120,8 @@ done
 id1=$(head -1 "$w/ids.txt")
 gq() { curl -s "$1" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "{\"query\":$(jq -Rs . <"$2"),\"variables\":{\"id\":\"$id1\"}}"; }
 if command -v jq >/dev/null; then
-  log "ours Q3:  $(gq "http://127.0.0.1:$OURS_PORT/graphql" "$b/queries/ours-q3.graphql")"
-  log "theirs Q3: $(gq "http://127.0.0.1:$PGL_PORT/graphql" "$b/queries/pgl-q3.graphql")"
+  log "ours Q3:  $(gq "http://127.0.0.1:$OURS_PORT/graphql" "$w/queries/ours-q3.graphql")"
+  log "theirs Q3: $(gq "http://127.0.0.1:$PGL_PORT/graphql" "$w/queries/pgl-q3.graphql")"
 fi
 
 # ---- measure -----------------------------------------------------------------------------------
@@ -138,8 +143,8 @@ echo 0 >"$w/rss-ours"; echo 0 >"$w/rss-pgl"
 cell=0
 for q in q1 q2 q3; do
   log "$q: warming up both servers"
-  run_wrk "$OURS_PORT" "$b/queries/ours-$q.graphql" 16 3 >/dev/null
-  run_wrk "$PGL_PORT" "$b/queries/pgl-$q.graphql" 16 3 >/dev/null
+  run_wrk "$OURS_PORT" "$w/queries/ours-$q.graphql" 16 3 >/dev/null
+  run_wrk "$PGL_PORT" "$w/queries/pgl-$q.graphql" 16 3 >/dev/null
   for c in 1 16 64; do
     cell=$((cell + 1))
     order="ours pgl"; [ $((cell % 2)) = 0 ] && order="pgl ours"
@@ -147,7 +152,7 @@ for q in q1 q2 q3; do
       if [ "$s" = ours ]; then port=$OURS_PORT; pid=$ours; else port=$PGL_PORT; pid=$pgl; fi
       [ "$c" = 64 ] && { peak_rss "$pid" "$w/rss-$s.$q" & sampler=$!; }
       reset_stmts
-      r=$(run_wrk "$port" "$b/queries/$s-$q.graphql" "$c" "$T")
+      r=$(run_wrk "$port" "$w/queries/$s-$q.graphql" "$c" "$T")
       n=$(stmts)
       if [ "$c" = 64 ]; then
         kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
