@@ -7,7 +7,6 @@ import (
 
 	"customerservice/citus"
 	"customerservice/config"
-	"customerservice/db"
 )
 
 // citusCommand runs `citus distribute` with the owner's credentials (like migrate):
@@ -20,20 +19,11 @@ func citusCommand(ctx context.Context, cfg config.Config, args []string) error {
 	if len(args) != 1 || args[0] != "distribute" {
 		return errors.New("usage: customer-service citus distribute")
 	}
-	ownerURL := cfg.MigrateDatabaseURL
-	if ownerURL == "" {
-		d, err := openDatabase(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer d.close()
-		ownerURL = d.ownerURL
-	}
-	owner, err := db.Open(ctx, ownerURL, db.Options{MaxConns: 1})
+	owner, closeOwner, err := ownerPool(ctx, cfg, 1)
 	if err != nil {
 		return err
 	}
-	defer owner.Close()
+	defer closeOwner()
 	conn, err := owner.Conn(ctx)
 	if err != nil {
 		return err

@@ -49,3 +49,23 @@ func appPool(ctx context.Context, cfg config.Config) (pool *db.Pool, close func(
 	}
 	return pool, func() { pool.Close(); d.close() }, nil
 }
+
+// ownerPool opens a pool of the tables' owner for a command (MIGRATE_DATABASE_URL, else the
+// embedded PostgreSQL's owner); close also stops the embedded PostgreSQL if the command
+// started it.
+func ownerPool(ctx context.Context, cfg config.Config, maxConns int) (pool *db.Pool, close func(), err error) {
+	ownerURL, stop := cfg.MigrateDatabaseURL, func() {}
+	if ownerURL == "" {
+		d, err := openDatabase(ctx, cfg)
+		if err != nil {
+			return nil, nil, err
+		}
+		ownerURL, stop = d.ownerURL, d.close
+	}
+	pool, err = db.Open(ctx, ownerURL, db.Options{MaxConns: maxConns})
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return pool, func() { pool.Close(); stop() }, nil
+}

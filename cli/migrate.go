@@ -6,7 +6,6 @@ import (
 	"os"
 
 	"customerservice/config"
-	"customerservice/db"
 	"customerservice/migrations"
 )
 
@@ -19,20 +18,11 @@ func migrate(ctx context.Context, cfg config.Config, args []string) error {
 	if len(args) != 1 || (args[0] != "up" && args[0] != "down" && args[0] != "status") {
 		return errors.New("usage: customer-service migrate up|down|status")
 	}
-	ownerURL := cfg.MigrateDatabaseURL
-	if ownerURL == "" {
-		d, err := openDatabase(ctx, cfg)
-		if err != nil {
-			return err
-		}
-		defer d.close()
-		ownerURL = d.ownerURL
-	}
-	owner, err := db.Open(ctx, ownerURL, db.Options{MaxConns: 2})
+	owner, closeOwner, err := ownerPool(ctx, cfg, 2)
 	if err != nil {
 		return err
 	}
-	defer owner.Close()
+	defer closeOwner()
 	switch args[0] {
 	case "up":
 		err = migrations.Up(ctx, owner.DB)

@@ -3,12 +3,10 @@ package graph_test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"testing"
 
 	"github.com/google/uuid"
-	"github.com/vektah/gqlparser/v2"
 	"github.com/vektah/gqlparser/v2/ast"
 
 	"customerservice/auth"
@@ -21,14 +19,7 @@ import (
 // from then on).
 func leafFields(t *testing.T, typeName string) string {
 	t.Helper()
-	src, err := os.ReadFile("../schema.graphqls")
-	if err != nil {
-		t.Fatal(err)
-	}
-	schema, gqlErr := gqlparser.LoadSchema(&ast.Source{Name: "schema.graphqls", Input: string(src)})
-	if gqlErr != nil {
-		t.Fatal(gqlErr)
-	}
+	schema := loadSchemaForTest(t)
 	var names []string
 	for _, f := range schema.Types[typeName].Fields {
 		if k := schema.Types[f.Type.Name()].Kind; k == ast.Scalar || k == ast.Enum {
