@@ -294,11 +294,12 @@ func wrongStatus(verb string, current, want models.CreditStatus) *apperr.Error {
 		"the credit account is %s; only a %s account can be %s", upper(current), upper(want), verb)
 }
 
-// HasOpenAccount reports, in the caller's transaction, whether the customer holds a credit
-// account that is not cancelled: such a customer must stay B2B (§5; customers.Update asks).
-func HasOpenAccount(ctx context.Context, tx bun.IDB, customerID uuid.UUID) (bool, error) {
+// HasOpenAccount reports, in the caller's transaction, whether the organization's customer
+// holds a credit account that is not cancelled: such a customer must stay B2B (§5;
+// customers.Update asks).
+func HasOpenAccount(ctx context.Context, tx bun.IDB, org, customerID uuid.UUID) (bool, error) {
 	open, err := tx.NewSelect().Model((*models.CreditAccount)(nil)).
-		Where("ca.organization_id = ?", db.Org(ctx)).Where("ca.customer_id = ?", customerID).
+		Where("ca.organization_id = ?", org).Where("ca.customer_id = ?", customerID).
 		Where("ca.status <> ?", models.CreditStatusCancelled).Exists(ctx)
 	if err != nil {
 		return false, fmt.Errorf("read credit account: %w", err)

@@ -59,7 +59,7 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) (*models.Customer, er
 		if err != nil {
 			return fmt.Errorf("delete addresses: %w", err)
 		}
-		segmentDeleted, err := segments.Forget(ctx, tx, c.ID)
+		segmentDeleted, err := segments.Forget(ctx, tx, c.OrganizationID, c.ID)
 		if err != nil {
 			return err
 		}

@@ -67,7 +67,7 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, ch CustomerChanges) 
 		}
 		if slices.Contains(changed, "customer_type") && c.CustomerType != models.CustomerTypeB2B {
 			// §5: only b2b customers have credit accounts.
-			open, err := credit.HasOpenAccount(ctx, tx, id)
+			open, err := credit.HasOpenAccount(ctx, tx, c.OrganizationID, id)
 			if err != nil {
 				return err
 			}

@@ -81,6 +81,11 @@ type Tenancy struct {
 
 func (t *Tenancy) sent(sql string) {
 	why := MissingOrganization(sql)
+	if why == "" && nilOrganization.MatchString(strings.ReplaceAll(sql, `"`, "")) {
+		// db.Org outside db.InOrg is the nil uuid: the statement names an organization that
+		// matches nothing, silently.
+		why = "the organization is the nil uuid (db.Org outside db.InOrg?)"
+	}
 	if why == "" {
 		return
 	}
@@ -123,3 +128,8 @@ func (t *Tenancy) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBat
 
 // TraceBatchEnd does nothing.
 func (t *Tenancy) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData) {}
+
+// nilOrganization is a comparison of organization_id with the nil uuid, as bun writes it
+// into a statement's text (what the caller's organization is compared with is a bind
+// parameter elsewhere, never nil: db.ReadInOrg refuses it).
+var nilOrganization = regexp.MustCompile(`organization_id\s*=\s*'00000000-0000-0000-0000-000000000000'`)

@@ -29,3 +29,16 @@ func TestMissingOrganization(t *testing.T) {
 		}
 	}
 }
+
+// db.Org outside db.InOrg names the nil uuid: a statement that compares organization_id with
+// it is reported (a nil customer id asked for is not).
+func TestTenancy_ReportsTheNilOrganization(t *testing.T) {
+	var tr Tenancy
+	tr.sent(`SELECT 1 FROM "customers" AS "c" WHERE "c"."organization_id" = '00000000-0000-0000-0000-000000000000'`)
+	tr.sent(`UPDATE customers AS c SET x = 1 WHERE c.organization_id = '00000000-0000-0000-0000-000000000000' AND c.customer_id = 'y'`)
+	tr.sent(`SELECT 1 FROM customers AS c WHERE c.organization_id = 'a1' AND c.customer_id = '00000000-0000-0000-0000-000000000000'`)
+	tr.sent(`SELECT 1 FROM customers AS c WHERE c.organization_id = $1`)
+	if got := tr.Missing(); len(got) != 2 {
+		t.Fatalf("reported %d statements, want the two with the nil organization: %q", len(got), got)
+	}
+}
