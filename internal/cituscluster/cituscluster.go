@@ -49,6 +49,23 @@ func Installed() bool {
 	return len(deb) > 0
 }
 
+// StartTemp is Start in a fresh temporary directory, for a test binary; stop stops the
+// nodes and removes the directory, and is to be called even after an error.
+func StartTemp(ctx context.Context, name string) (c *Cluster, stop func(), err error) {
+	dir, err := os.MkdirTemp("", "customer-service-citus-")
+	if err != nil {
+		return nil, func() {}, err
+	}
+	os.Chmod(dir, 0o755) //nolint:errcheck // the postgres user must reach its data directories
+	c, nodes, err := Start(ctx, dir, name)
+	return c, func() {
+		for _, n := range nodes {
+			n.Stop() //nolint:errcheck
+		}
+		os.RemoveAll(dir)
+	}, err
+}
+
 // Start starts the coordinator and two workers in dir and provisions database name; nodes
 // are the started clusters (to stop, also on error).
 func Start(ctx context.Context, dir, name string) (c *Cluster, nodes []*pgcluster.Cluster, err error) {

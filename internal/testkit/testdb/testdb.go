@@ -131,21 +131,9 @@ func mainCitus(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "testdb: CITUS_TEST=1 but Citus is not installed for the PostgreSQL the tests use: run scripts/citus")
 		return 1
 	}
-	dir, err := os.MkdirTemp("", "customer-service-citus-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "testdb:", err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	os.Chmod(dir, 0o755) //nolint:errcheck // the postgres user must reach its data directories
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c, nodes, err := cituscluster.Start(ctx, dir, "customer_service_test")
-	defer func() {
-		for _, n := range nodes {
-			n.Stop() //nolint:errcheck
-		}
-	}()
+	c, stop, err := cituscluster.StartTemp(ctx, "customer_service_test")
+	defer stop()
 	if err == nil {
 		err = distribute(ctx, c.OwnerURL)
 	}
