@@ -28,7 +28,7 @@ var computedFields = map[string]string{
 	"Customer.fullName":                 "TestCustomers_ReadsOnlyTheColumnsTheQueryAsksFor",
 	"Customer.addresses":                "TestCustomer360_RendersRowsAsTheMutationsReturnThem",
 	"Customer.defaultShippingAddress":   "TestCustomer_ReadsThe360",
-	"Customer.defaultBillingAddress":    "TestAddresses_ (customers_write_test.go)",
+	"Customer.defaultBillingAddress":    "TestSetDefaultAddress_ReplacesDefaultsOfEveryTypeItServes",
 	"Customer.loyaltyAccount":           "TestCustomer360_EveryColumnFieldIsItsRowsValue",
 	"Customer.creditAccount":            "TestCustomer360_EveryColumnFieldIsItsRowsValue",
 	"Customer.segment":                  "TestCustomer360_EveryColumnFieldIsItsRowsValue",
