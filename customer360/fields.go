@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"customerservice/credit"
+	"customerservice/customers"
 	"customerservice/loyalty"
 	"customerservice/models"
 )
@@ -17,29 +18,31 @@ import (
 // fail while one is missing.
 
 var customerType = &objectType{name: "Customer", fields: map[string]fieldSQL{
-	"id":                column("customer_id", asIs),
-	"customerType":      column("customer_type", enum),
-	"firstName":         column("first_name", asIs),
-	"lastName":          column("last_name", asIs),
-	"fullName":          expr(func(r string) string { return r + ".first_name || ' ' || " + r + ".last_name" }),
-	"email":             column("email", asIs),
-	"phone":             column("phone", asIs),
-	"documentType":      column("document_type", enum),
-	"documentNumber":    column("document_number", asIs),
-	"birthDate":         column("birth_date", date),
-	"gender":            column("gender", asIs),
-	"status":            column("status", enum),
-	"statusReason":      column("status_reason", asIs),
-	"preferredLanguage": column("preferred_language", asIs),
-	"marketingConsent":  column("marketing_consent", asIs),
-	"tags":              column("tags", asIs),
-	"metadata":          column("metadata", asIs),
-	"notes":             column("notes", asIs),
-	"createdAt":         column("created_at", dateTime),
-	"updatedAt":         column("updated_at", dateTime),
-	"lastPurchaseAt":    column("last_purchase_at", dateTime),
-	"erasedAt":          column("erased_at", dateTime),
-	"addresses":         addresses,
+	"id":                 column("customer_id", asIs),
+	"customerType":       column("customer_type", enum),
+	"firstName":          column("first_name", asIs),
+	"lastName":           column("last_name", asIs),
+	"fullName":           expr(func(r string) string { return r + ".first_name || ' ' || " + r + ".last_name" }),
+	"email":              column("email", asIs),
+	"phone":              column("phone", asIs),
+	"documentType":       column("document_type", enum),
+	"documentNumber":     column("document_number", asIs),
+	"documentCheckDigit": column("document_check_digit", asIs),
+	"dataQualityIssues":  expr(customers.DataIssuesSQL),
+	"birthDate":          column("birth_date", date),
+	"gender":             column("gender", asIs),
+	"status":             column("status", enum),
+	"statusReason":       column("status_reason", asIs),
+	"preferredLanguage":  column("preferred_language", asIs),
+	"marketingConsent":   column("marketing_consent", asIs),
+	"tags":               column("tags", asIs),
+	"metadata":           column("metadata", asIs),
+	"notes":              column("notes", asIs),
+	"createdAt":          column("created_at", dateTime),
+	"updatedAt":          column("updated_at", dateTime),
+	"lastPurchaseAt":     column("last_purchase_at", dateTime),
+	"erasedAt":           column("erased_at", dateTime),
+	"addresses":          addresses,
 	"defaultShippingAddress": one(addressType, "a", "addresses AS a WHERE a.organization_id = {row}.organization_id AND a.customer_id = {row}.customer_id "+
 		"AND a.is_active AND a.is_default AND a.address_type IN ('shipping', 'both') ORDER BY "+addressOrder+" LIMIT 1"),
 	"defaultBillingAddress": one(addressType, "a", "addresses AS a WHERE a.organization_id = {row}.organization_id AND a.customer_id = {row}.customer_id "+

@@ -90,6 +90,7 @@ func anonymize(c *models.Customer, now time.Time) []string {
 	set("phone", c.Phone != nil)
 	set("document_type", c.DocumentType != nil)
 	set("document_number", c.DocumentNumber != nil)
+	set("document_check_digit", c.DocumentCheckDigit != nil)
 	set("birth_date", c.BirthDate != nil)
 	set("gender", c.Gender != nil)
 	set("status_reason", c.StatusReason != nil)
@@ -101,7 +102,7 @@ func anonymize(c *models.Customer, now time.Time) []string {
 	set("erased_at", true)
 
 	c.FirstName, c.LastName = ErasedFirstName, ErasedLastName
-	c.Email, c.Phone, c.DocumentType, c.DocumentNumber = nil, nil, nil, nil
+	c.Email, c.Phone, c.DocumentType, c.DocumentNumber, c.DocumentCheckDigit = nil, nil, nil, nil, nil
 	c.BirthDate, c.Gender, c.StatusReason, c.Notes = nil, nil, nil, nil
 	c.PreferredLanguage, c.MarketingConsent = defaults.PreferredLanguage, defaults.MarketingConsent
 	c.Tags, c.Metadata = defaults.Tags, defaults.Metadata

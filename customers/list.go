@@ -32,6 +32,9 @@ type Filter struct {
 	HasCreditAccount *bool
 	CreatedAt        TimeRange
 	LastPurchaseAt   TimeRange
+	// DataIssue selects the customers whose stored data breaks a rule of this kind (§10);
+	// "" is no condition.
+	DataIssue DataIssue
 	// Search is a case- and accent-insensitive substring of the name, email, phone or
 	// document number; blank is no search.
 	Search string
@@ -43,6 +46,9 @@ const MaxSearchLength = 200
 
 // validate checks what the types of the filter do not.
 func (f *Filter) validate() error {
+	if _, ok := dataIssueSQL[f.DataIssue]; f.DataIssue != "" && !ok {
+		return apperr.OnField(apperr.Invalid, []string{"kind"}, "unknown data quality issue %q", f.DataIssue)
+	}
 	if utf8.RuneCountInString(strings.TrimSpace(f.Search)) > MaxSearchLength {
 		return apperr.OnField(apperr.Invalid, []string{"search"}, "search must be at most %d characters", MaxSearchLength)
 	}

@@ -33,6 +33,9 @@ func (s *Service) Create(ctx context.Context, in NewCustomer) (*models.Customer,
 	err = s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		c.ID = uuid.New()
 		c.OrganizationID = p.OrganizationID
+		if err := refuseTakenDocument(ctx, tx, &c, changed); err != nil {
+			return err
+		}
 		if _, err := tx.NewInsert().Model(&c).Returning("*").Exec(ctx); err != nil {
 			return customerWriteError(err)
 		}
@@ -75,6 +78,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, ch CustomerChanges) 
 				return apperr.OnField(apperr.InvalidState, []string{"customerType"},
 					"the customer has a credit account, which only B2B customers can hold; cancel it first")
 			}
+		}
+		if err := refuseTakenDocument(ctx, tx, &c, changed); err != nil {
+			return err
 		}
 		if err := updateCustomer(ctx, tx, &c, changed); err != nil {
 			return err
@@ -147,6 +153,28 @@ func lockCustomer(ctx context.Context, tx bun.Tx, id uuid.UUID, field []string, 
 	return nil
 }
 
+// refuseTakenDocument is TAKEN when another customer of the organization holds c's
+// document under another spelling: a row stored before §10's canonical form (8-0123-004567
+// for 8-123-4567), which the unique key cannot see. Rows written since are canonical, and
+// the unique key refuses their repeats, also under concurrent writes.
+func refuseTakenDocument(ctx context.Context, tx bun.Tx, c *models.Customer, changed []string) error {
+	if c.DocumentNumber == nil || !slices.Contains(changed, "document_number") && !slices.Contains(changed, "document_type") {
+		return nil
+	}
+	taken, err := tx.NewSelect().Table("customers").
+		Where("organization_id = ?", c.OrganizationID).
+		Where("document_type = ?", *c.DocumentType).
+		Where(CanonicalDocumentSQL+" = ?", *c.DocumentNumber).
+		Where("customer_id <> ?", c.ID).Exists(ctx)
+	if err != nil {
+		return fmt.Errorf("check document: %w", err)
+	}
+	if taken {
+		return documentTaken()
+	}
+	return nil
+}
+
 // updateCustomer writes the changed columns of c and reads back what the database set
 // (updated_at). Nothing changed, nothing written.
 func updateCustomer(ctx context.Context, tx bun.Tx, c *models.Customer, changed []string) error {
@@ -169,7 +197,11 @@ func customerWriteError(err error) error {
 	case "customers_phone_key":
 		return apperr.OnField(apperr.Taken, []string{"phone"}, "another customer of the organization has this phone")
 	case "customers_document_key":
-		return apperr.OnField(apperr.Taken, []string{"documentNumber"}, "another customer of the organization has this document")
+		return documentTaken()
 	}
 	return fmt.Errorf("write customer: %w", err)
+}
+
+func documentTaken() error {
+	return apperr.OnField(apperr.Taken, []string{"documentNumber"}, "another customer of the organization has this document")
 }

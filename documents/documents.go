@@ -33,11 +33,21 @@ const (
 	MaxOtherLen    = 50
 )
 
-// ErrInvalid is the class of every refusal of Parse; the error's text says which rule.
+// ErrInvalid is the class of every refusal of Parse (errors.Is); the refusal itself is an
+// *InvalidError that says which rule.
 var ErrInvalid = errors.New("invalid document")
 
+// InvalidError is a refusal of Parse: Reason says, in words a person can act on, which
+// rule the number breaks.
+type InvalidError struct{ Reason string }
+
+func (e *InvalidError) Error() string { return "invalid document: " + e.Reason }
+
+// Is makes every InvalidError an ErrInvalid.
+func (e *InvalidError) Is(target error) bool { return target == ErrInvalid }
+
 func invalid(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalid}, args...)...)
+	return &InvalidError{Reason: fmt.Sprintf(format, args...)}
 }
 
 var (

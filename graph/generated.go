@@ -7,6 +7,7 @@ import (
 	"context"
 	"customerservice/apperr"
 	"customerservice/auth"
+	"customerservice/customers"
 	"customerservice/graph/model"
 	"customerservice/graph/scalars"
 	"customerservice/jobs"
@@ -190,8 +191,10 @@ type ComplexityRoot struct {
 		CreatedAt              func(childComplexity int) int
 		CreditAccount          func(childComplexity int) int
 		CustomerType           func(childComplexity int) int
+		DataQualityIssues      func(childComplexity int) int
 		DefaultBillingAddress  func(childComplexity int) int
 		DefaultShippingAddress func(childComplexity int) int
+		DocumentCheckDigit     func(childComplexity int) int
 		DocumentNumber         func(childComplexity int) int
 		DocumentType           func(childComplexity int) int
 		Email                  func(childComplexity int) int
@@ -416,6 +419,7 @@ type ComplexityRoot struct {
 		CustomerByPhone    func(childComplexity int, phone string) int
 		CustomerStats      func(childComplexity int, filter *model.CustomerFilter, search *string) int
 		Customers          func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) int
+		DataQualityIssues  func(childComplexity int, first *int, after *string, kind *customers.DataIssue) int
 		LoyaltyProgram     func(childComplexity int) int
 		Me                 func(childComplexity int) int
 		ScheduledJobs      func(childComplexity int) int
@@ -567,6 +571,8 @@ type CustomerResolver interface {
 	Phone(ctx context.Context, obj model.Object) (*string, error)
 	DocumentType(ctx context.Context, obj model.Object) (*models.DocumentType, error)
 	DocumentNumber(ctx context.Context, obj model.Object) (*string, error)
+	DocumentCheckDigit(ctx context.Context, obj model.Object) (*string, error)
+	DataQualityIssues(ctx context.Context, obj model.Object) ([]customers.DataIssue, error)
 	BirthDate(ctx context.Context, obj model.Object) (*time.Time, error)
 	Gender(ctx context.Context, obj model.Object) (*string, error)
 	Status(ctx context.Context, obj model.Object) (models.CustomerStatus, error)
@@ -637,6 +643,7 @@ type QueryResolver interface {
 	CustomerByEmail(ctx context.Context, email string) (model.Object, error)
 	CustomerByPhone(ctx context.Context, phone string) (model.Object, error)
 	CustomerByDocument(ctx context.Context, documentType models.DocumentType, documentNumber string) (model.Object, error)
+	DataQualityIssues(ctx context.Context, first *int, after *string, kind *customers.DataIssue) (*model.CustomerConnection, error)
 	Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error)
 	CustomerStats(ctx context.Context, filter *model.CustomerFilter, search *string) (*model.CustomerStats, error)
 	LoyaltyProgram(ctx context.Context) (*models.LoyaltyProgram, error)
@@ -1227,6 +1234,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.CustomerType(childComplexity), true
+	case "Customer.dataQualityIssues":
+		if e.ComplexityRoot.Customer.DataQualityIssues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.DataQualityIssues(childComplexity), true
 	case "Customer.defaultBillingAddress":
 		if e.ComplexityRoot.Customer.DefaultBillingAddress == nil {
 			break
@@ -1239,6 +1252,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.DefaultShippingAddress(childComplexity), true
+	case "Customer.documentCheckDigit":
+		if e.ComplexityRoot.Customer.DocumentCheckDigit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.DocumentCheckDigit(childComplexity), true
 	case "Customer.documentNumber":
 		if e.ComplexityRoot.Customer.DocumentNumber == nil {
 			break
@@ -2374,6 +2393,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Customers(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.CustomerFilter), args["search"].(*string), args["orderBy"].(*model.CustomerOrder)), true
+	case "Query.dataQualityIssues":
+		if e.ComplexityRoot.Query.DataQualityIssues == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dataQualityIssues_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DataQualityIssues(childComplexity, args["first"].(*int), args["after"].(*string), args["kind"].(*customers.DataIssue)), true
 
 	case "Query.loyaltyProgram":
 		if e.ComplexityRoot.Query.LoyaltyProgram == nil {
@@ -2833,6 +2863,16 @@ scalar JSON
 "The caller needs this role (or one above it: viewer < agent < manager < admin); otherwise the field fails with FORBIDDEN."
 directive @hasRole("The least role that may use the field." role: Role!) on FIELD_DEFINITION
 
+"A kind of rule that stored customer data can break (` + "`" + `dataQualityIssues` + "`" + `)."
+enum DataQualityIssueKind {
+  "The document number is not valid for its type, or not in its canonical form."
+  DOCUMENT
+  "The email is not a valid address."
+  EMAIL
+  "The phone is not in E.164."
+  PHONE
+}
+
 "A role of the caller, from the token's ` + "`" + `roles` + "`" + ` claim."
 enum Role {
   "Reads."
@@ -2859,9 +2899,22 @@ type Query {
   customerByDocument(
     "The document's type."
     documentType: DocumentType!
-    "The document's number, as stored (trimmed)."
+    "The document's number in any spelling: a cédula or RUC matches with or without leading zeros in book and entry, and a RUC with or without its check digit."
     documentNumber: String!
   ): Customer @hasRole(role: VIEWER)
+  """
+  Customers whose stored data breaks a rule of today (a document its type's rule does not
+  read or not in canonical form, an email that is not valid, a phone not in E.164), newest
+  first, for a person to fix. Each customer's ` + "`" + `dataQualityIssues` + "`" + ` says which rules.
+  """
+  dataQualityIssues(
+    "How many customers; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+    "Only customers breaking this kind of rule; any kind when omitted."
+    kind: DataQualityIssueKind
+  ): CustomerConnection! @hasRole(role: VIEWER)
   """
   Customers of the organization as a Relay connection: filtered, searched and ordered, with
   keyset cursors (pages stay stable while customers are added). Give ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + ` to page
@@ -3060,8 +3113,12 @@ type Customer {
   phone: String
   "The identity document's type."
   documentType: DocumentType
-  "The identity document's number."
+  "The identity document's number, canonical for a cédula or RUC (` + "`" + `8-123-4567` + "`" + `: book and entry without leading zeros)."
   documentNumber: String
+  "A RUC's check digit (DV), two digits such as ` + "`" + `76` + "`" + ` or ` + "`" + `09` + "`" + `; null when none was given. Verified for a legal person's RUC."
+  documentCheckDigit: String
+  "The rules of today that the customer's stored data breaks (data stored before a rule existed is never rewritten): empty when none."
+  dataQualityIssues: [DataQualityIssueKind!]!
   "Date of birth."
   birthDate: Date
   "Gender, as the customer gave it."
@@ -4534,6 +4591,10 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_documentType(ctx, field)
 	case "documentNumber":
 		return ec.fieldContext_Customer_documentNumber(ctx, field)
+	case "documentCheckDigit":
+		return ec.fieldContext_Customer_documentCheckDigit(ctx, field)
+	case "dataQualityIssues":
+		return ec.fieldContext_Customer_dataQualityIssues(ctx, field)
 	case "birthDate":
 		return ec.fieldContext_Customer_birthDate(ctx, field)
 	case "gender":
@@ -5957,6 +6018,36 @@ func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_dataQualityIssues_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*customers.DataIssue, error) {
+			return ec.unmarshalODataQualityIssueKind2ᚖcustomerserviceᚋcustomersᚐDataIssue(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg2
 	return args, nil
 }
 
@@ -8474,6 +8565,52 @@ func (ec *executionContext) _Customer_documentNumber(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_Customer_documentNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
+}
+
+func (ec *executionContext) _Customer_documentCheckDigit(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_documentCheckDigit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().DocumentCheckDigit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_documentCheckDigit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
+}
+
+func (ec *executionContext) _Customer_dataQualityIssues(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_dataQualityIssues(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().DataQualityIssues(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []customers.DataIssue) graphql.Marshaler {
+			return ec.marshalNDataQualityIssueKind2ᚕcustomerserviceᚋcustomersᚐDataIssueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_dataQualityIssues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "DataQualityIssueKind")
 }
 
 func (ec *executionContext) _Customer_birthDate(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
@@ -13517,6 +13654,68 @@ func (ec *executionContext) fieldContext_Query_customerByDocument(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_customerByDocument_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dataQualityIssues(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dataQualityIssues(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DataQualityIssues(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["kind"].(*customers.DataIssue))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.CustomerConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CustomerConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {
+			return ec.marshalNCustomerConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐCustomerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dataQualityIssues(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dataQualityIssues_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18683,6 +18882,18 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_documentNumber(ctx, field, obj)
 				})
+		case "documentCheckDigit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_documentCheckDigit(ctx, field, obj)
+				})
+		case "dataQualityIssues":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_dataQualityIssues(ctx, field, obj)
+				})
 		case "birthDate":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -20178,6 +20389,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_customerByDocument(ctx, field)
+				})
+		case "dataQualityIssues":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dataQualityIssues(ctx, field)
 				})
 		case "customers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -21828,6 +22045,64 @@ func (ec *executionContext) marshalNCustomerTypeCount2ᚕcustomerserviceᚋgraph
 	return ret
 }
 
+func (ec *executionContext) unmarshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue(ctx context.Context, v any) (customers.DataIssue, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue(ctx context.Context, sel ast.SelectionSet, v customers.DataIssue) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DataQualityIssueKind!")
+	}
+	return res
+}
+
+var (
+	unmarshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue = map[string]customers.DataIssue{
+		"DOCUMENT": customers.DataIssueDocument,
+		"EMAIL":    customers.DataIssueEmail,
+		"PHONE":    customers.DataIssuePhone,
+	}
+	marshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue = map[customers.DataIssue]string{
+		customers.DataIssueDocument: "DOCUMENT",
+		customers.DataIssueEmail:    "EMAIL",
+		customers.DataIssuePhone:    "PHONE",
+	}
+)
+
+func (ec *executionContext) unmarshalNDataQualityIssueKind2ᚕcustomerserviceᚋcustomersᚐDataIssueᚄ(ctx context.Context, v any) ([]customers.DataIssue, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]customers.DataIssue, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNDataQualityIssueKind2ᚕcustomerserviceᚋcustomersᚐDataIssueᚄ(ctx context.Context, sel ast.SelectionSet, v []customers.DataIssue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNDate2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := scalars.UnmarshalDate(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23082,6 +23357,38 @@ var (
 	marshalOCustomerType2ᚖcustomerserviceᚋmodelsᚐCustomerType = map[models.CustomerType]string{
 		models.CustomerTypeB2C: "B2C",
 		models.CustomerTypeB2B: "B2B",
+	}
+)
+
+func (ec *executionContext) unmarshalODataQualityIssueKind2ᚖcustomerserviceᚋcustomersᚐDataIssue(ctx context.Context, v any) (*customers.DataIssue, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalODataQualityIssueKind2ᚖcustomerserviceᚋcustomersᚐDataIssue[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODataQualityIssueKind2ᚖcustomerserviceᚋcustomersᚐDataIssue(ctx context.Context, sel ast.SelectionSet, v *customers.DataIssue) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalODataQualityIssueKind2ᚖcustomerserviceᚋcustomersᚐDataIssue[*v])
+	return res
+}
+
+var (
+	unmarshalODataQualityIssueKind2ᚖcustomerserviceᚋcustomersᚐDataIssue = map[string]customers.DataIssue{
+		"DOCUMENT": customers.DataIssueDocument,
+		"EMAIL":    customers.DataIssueEmail,
+		"PHONE":    customers.DataIssuePhone,
+	}
+	marshalODataQualityIssueKind2ᚖcustomerserviceᚋcustomersᚐDataIssue = map[customers.DataIssue]string{
+		customers.DataIssueDocument: "DOCUMENT",
+		customers.DataIssueEmail:    "EMAIL",
+		customers.DataIssuePhone:    "PHONE",
 	}
 )
 

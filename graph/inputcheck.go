@@ -69,6 +69,7 @@ var textRules = map[string]textRule{
 	"Query.customerByPhone(phone)":             {max: maxPhoneInput},
 	"Query.customerByDocument(documentNumber)": {max: 50}, // customers.document_number varchar(50)
 	"Query.customers(after)":                   {max: maxCursor, asGiven: true},
+	"Query.dataQualityIssues(after)":           {max: maxCursor, asGiven: true},
 	"Query.customers(before)":                  {max: maxCursor, asGiven: true},
 	"Query.customers(search)":                  {max: maxSearch},
 	"Query.customerStats(search)":              {max: maxSearch},

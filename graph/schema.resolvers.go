@@ -379,6 +379,20 @@ func (r *queryResolver) Customers(ctx context.Context, first *int, after *string
 	return customerConnection(page), nil
 }
 
+// DataQualityIssues is the resolver for the dataQualityIssues field.
+func (r *queryResolver) DataQualityIssues(ctx context.Context, first *int, after *string, kind *customers.DataIssue) (*model.CustomerConnection, error) {
+	sel, count := connectionSelections(ctx)
+	p := customers.ListParams{First: first, After: after, Count: count, Filter: customers.Filter{DataIssue: customers.DataIssueAny}}
+	if kind != nil {
+		p.Filter.DataIssue = *kind
+	}
+	page, err := r.View.Customers(ctx, sel, p)
+	if err != nil {
+		return nil, renderError(ctx, err)
+	}
+	return customerConnection(page), nil
+}
+
 // CustomerStats is the resolver for the customerStats field.
 func (r *queryResolver) CustomerStats(ctx context.Context, filter *model.CustomerFilter, search *string) (*model.CustomerStats, error) {
 	st, err := r.CustomerService.Stats(ctx, customerFilter(filter, search))

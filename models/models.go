@@ -77,28 +77,30 @@ const (
 type Customer struct {
 	bun.BaseModel `bun:"table:customers,alias:c"`
 
-	ID                uuid.UUID      `bun:"customer_id,pk,type:uuid"`
-	OrganizationID    uuid.UUID      `bun:"organization_id,pk,type:uuid"`
-	CustomerType      CustomerType   `bun:"customer_type"`
-	FirstName         string         `bun:"first_name"`
-	LastName          string         `bun:"last_name"`
-	Email             *string        `bun:"email"`
-	Phone             *string        `bun:"phone"`
-	DocumentType      *DocumentType  `bun:"document_type"`
-	DocumentNumber    *string        `bun:"document_number"`
-	BirthDate         *time.Time     `bun:"birth_date,type:date"`
-	Gender            *string        `bun:"gender"`
-	Status            CustomerStatus `bun:"status"`
-	StatusReason      *string        `bun:"status_reason"`
-	PreferredLanguage string         `bun:"preferred_language"`
-	MarketingConsent  bool           `bun:"marketing_consent"`
-	Tags              []string       `bun:"tags,array"`
-	Metadata          map[string]any `bun:"metadata,type:jsonb"`
-	Notes             *string        `bun:"notes"`
-	ErasedAt          *time.Time     `bun:"erased_at"`
-	CreatedAt         time.Time      `bun:"created_at,nullzero,default:now()"`
-	UpdatedAt         time.Time      `bun:"updated_at,nullzero,default:now()"`
-	LastPurchaseAt    *time.Time     `bun:"last_purchase_at"`
+	ID             uuid.UUID     `bun:"customer_id,pk,type:uuid"`
+	OrganizationID uuid.UUID     `bun:"organization_id,pk,type:uuid"`
+	CustomerType   CustomerType  `bun:"customer_type"`
+	FirstName      string        `bun:"first_name"`
+	LastName       string        `bun:"last_name"`
+	Email          *string       `bun:"email"`
+	Phone          *string       `bun:"phone"`
+	DocumentType   *DocumentType `bun:"document_type"`
+	DocumentNumber *string       `bun:"document_number"`
+	// DocumentCheckDigit is a RUC's check digit (DV), two digits (§10).
+	DocumentCheckDigit *string        `bun:"document_check_digit"`
+	BirthDate          *time.Time     `bun:"birth_date,type:date"`
+	Gender             *string        `bun:"gender"`
+	Status             CustomerStatus `bun:"status"`
+	StatusReason       *string        `bun:"status_reason"`
+	PreferredLanguage  string         `bun:"preferred_language"`
+	MarketingConsent   bool           `bun:"marketing_consent"`
+	Tags               []string       `bun:"tags,array"`
+	Metadata           map[string]any `bun:"metadata,type:jsonb"`
+	Notes              *string        `bun:"notes"`
+	ErasedAt           *time.Time     `bun:"erased_at"`
+	CreatedAt          time.Time      `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt          time.Time      `bun:"updated_at,nullzero,default:now()"`
+	LastPurchaseAt     *time.Time     `bun:"last_purchase_at"`
 }
 
 type Address struct {
