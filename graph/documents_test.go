@@ -298,3 +298,39 @@ func TestDocuments_SQLCanonicalMatchesGo(t *testing.T) {
 		}
 	}
 }
+
+// §7: another organization's broken rows are not in its dataQualityIssues, and its
+// customers are not found by any spelling of their documents.
+func TestIsolation_DataQualityIssuesAndDocumentLookups(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	owner := srv.NewOrg(t, auth.Viewer)
+	other := srv.NewOrg(t, auth.Viewer)
+	id := uuid.New()
+	mustExec(t, srv, `INSERT INTO customers (customer_id, organization_id, first_name, last_name, document_type, document_number, email)
+		VALUES (?, ?, 'Old', 'Row', 'cedula', '8-0123-004567', 'no-at-sign')`, id, owner.Org)
+	const q = `{ issues: dataQualityIssues { totalCount nodes { id } }
+		docs: dataQualityIssues(kind: DOCUMENT) { totalCount }
+		emails: dataQualityIssues(kind: EMAIL) { totalCount }
+		canonical: customerByDocument(documentType: CEDULA, documentNumber: "8-123-4567") { id }
+		stored: customerByDocument(documentType: CEDULA, documentNumber: "8-0123-004567") { id } }`
+	type out struct {
+		Issues struct {
+			TotalCount int
+			Nodes      []struct{ ID string }
+		}
+		Docs, Emails      struct{ TotalCount int }
+		Canonical, Stored *struct{ ID string }
+	}
+	var mine, theirs out
+	owner.Must(t, q, nil, &mine)
+	if mine.Issues.TotalCount != 1 || len(mine.Issues.Nodes) != 1 || mine.Issues.Nodes[0].ID != id.String() || mine.Docs.TotalCount != 1 ||
+		mine.Emails.TotalCount != 1 || mine.Canonical == nil || mine.Stored == nil {
+		t.Fatalf("the owner: %+v", mine)
+	}
+	other.Must(t, q, nil, &theirs)
+	if theirs.Issues.TotalCount != 0 || len(theirs.Issues.Nodes) != 0 || theirs.Docs.TotalCount != 0 || theirs.Emails.TotalCount != 0 ||
+		theirs.Canonical != nil || theirs.Stored != nil {
+		t.Fatalf("another organization sees: %+v", theirs)
+	}
+}
