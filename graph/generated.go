@@ -259,6 +259,24 @@ type ComplexityRoot struct {
 		CustomerType func(childComplexity int) int
 	}
 
+	DuplicateCandidate struct {
+		Customer  func(childComplexity int) int
+		Duplicate func(childComplexity int) int
+		Reasons   func(childComplexity int) int
+		Score     func(childComplexity int) int
+	}
+
+	DuplicateCandidateConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	DuplicateCandidateEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	EnrollLoyaltyPayload struct {
 		LoyaltyAccount func(childComplexity int) int
 		UserErrors     func(childComplexity int) int
@@ -413,16 +431,17 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		Customer           func(childComplexity int, id uuid.UUID) int
-		CustomerByDocument func(childComplexity int, documentType models.DocumentType, documentNumber string) int
-		CustomerByEmail    func(childComplexity int, email string) int
-		CustomerByPhone    func(childComplexity int, phone string) int
-		CustomerStats      func(childComplexity int, filter *model.CustomerFilter, search *string) int
-		Customers          func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) int
-		DataQualityIssues  func(childComplexity int, first *int, after *string, kind *customers.DataIssue) int
-		LoyaltyProgram     func(childComplexity int) int
-		Me                 func(childComplexity int) int
-		ScheduledJobs      func(childComplexity int) int
+		Customer            func(childComplexity int, id uuid.UUID) int
+		CustomerByDocument  func(childComplexity int, documentType models.DocumentType, documentNumber string) int
+		CustomerByEmail     func(childComplexity int, email string) int
+		CustomerByPhone     func(childComplexity int, phone string) int
+		CustomerStats       func(childComplexity int, filter *model.CustomerFilter, search *string) int
+		Customers           func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) int
+		DataQualityIssues   func(childComplexity int, first *int, after *string, kind *customers.DataIssue) int
+		DuplicateCandidates func(childComplexity int, first *int, after *string, minScore *int) int
+		LoyaltyProgram      func(childComplexity int) int
+		Me                  func(childComplexity int) int
+		ScheduledJobs       func(childComplexity int) int
 	}
 
 	RecalculateSegmentsPayload struct {
@@ -644,6 +663,7 @@ type QueryResolver interface {
 	CustomerByPhone(ctx context.Context, phone string) (model.Object, error)
 	CustomerByDocument(ctx context.Context, documentType models.DocumentType, documentNumber string) (model.Object, error)
 	DataQualityIssues(ctx context.Context, first *int, after *string, kind *customers.DataIssue) (*model.CustomerConnection, error)
+	DuplicateCandidates(ctx context.Context, first *int, after *string, minScore *int) (*model.DuplicateCandidateConnection, error)
 	Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error)
 	CustomerStats(ctx context.Context, filter *model.CustomerFilter, search *string) (*model.CustomerStats, error)
 	LoyaltyProgram(ctx context.Context) (*models.LoyaltyProgram, error)
@@ -1551,6 +1571,63 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerTypeCount.CustomerType(childComplexity), true
 
+	case "DuplicateCandidate.customer":
+		if e.ComplexityRoot.DuplicateCandidate.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Customer(childComplexity), true
+	case "DuplicateCandidate.duplicate":
+		if e.ComplexityRoot.DuplicateCandidate.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Duplicate(childComplexity), true
+	case "DuplicateCandidate.reasons":
+		if e.ComplexityRoot.DuplicateCandidate.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Reasons(childComplexity), true
+	case "DuplicateCandidate.score":
+		if e.ComplexityRoot.DuplicateCandidate.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Score(childComplexity), true
+
+	case "DuplicateCandidateConnection.edges":
+		if e.ComplexityRoot.DuplicateCandidateConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateConnection.Edges(childComplexity), true
+	case "DuplicateCandidateConnection.nodes":
+		if e.ComplexityRoot.DuplicateCandidateConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateConnection.Nodes(childComplexity), true
+	case "DuplicateCandidateConnection.pageInfo":
+		if e.ComplexityRoot.DuplicateCandidateConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateConnection.PageInfo(childComplexity), true
+
+	case "DuplicateCandidateEdge.cursor":
+		if e.ComplexityRoot.DuplicateCandidateEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateEdge.Cursor(childComplexity), true
+	case "DuplicateCandidateEdge.node":
+		if e.ComplexityRoot.DuplicateCandidateEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateEdge.Node(childComplexity), true
+
 	case "EnrollLoyaltyPayload.loyaltyAccount":
 		if e.ComplexityRoot.EnrollLoyaltyPayload.LoyaltyAccount == nil {
 			break
@@ -2404,6 +2481,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DataQualityIssues(childComplexity, args["first"].(*int), args["after"].(*string), args["kind"].(*customers.DataIssue)), true
+	case "Query.duplicateCandidates":
+		if e.ComplexityRoot.Query.DuplicateCandidates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_duplicateCandidates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DuplicateCandidates(childComplexity, args["first"].(*int), args["after"].(*string), args["minScore"].(*int)), true
 
 	case "Query.loyaltyProgram":
 		if e.ComplexityRoot.Query.LoyaltyProgram == nil {
@@ -2916,6 +3004,20 @@ type Query {
     kind: DataQualityIssueKind
   ): CustomerConnection! @hasRole(role: VIEWER)
   """
+  Pairs of customers of the organization that are probably one person, with a score and
+  its reasons, in a stable order (by the pair's ids; each pair once). Erased customers are
+  never candidates. A page reads as many customers as it takes to fill it, through indexes;
+  there is no total count, which would read every customer.
+  """
+  duplicateCandidates(
+    "How many pairs; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+    "The least score listed, 1–100; default 50."
+    minScore: Int
+  ): DuplicateCandidateConnection! @hasRole(role: VIEWER)
+  """
   Customers of the organization as a Relay connection: filtered, searched and ordered, with
   keyset cursors (pages stay stable while customers are added). Give ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + ` to page
   forward or ` + "`" + `last` + "`" + `/` + "`" + `before` + "`" + ` to page backward; at most 100 a page, 20 by default.
@@ -3406,6 +3508,54 @@ type CustomerConnection {
   pageInfo: PageInfo!
   "How many customers match in all (not only on this page)."
   totalCount: Int!
+}
+
+"""
+Why two customers may be one person. A pair's score is the sum of its reasons' weights,
+at most 100: SAME_DOCUMENT 60, SAME_EMAIL 50, SAME_PHONE 40, SIMILAR_NAME_AND_BIRTH_DATE 50,
+SIMILAR_NAME_AND_ADDRESS 40.
+"""
+enum DuplicateReason {
+  "The same document number (canonical; a natural person's RUC is their cédula)."
+  SAME_DOCUMENT
+  "The same email."
+  SAME_EMAIL
+  "The same phone."
+  SAME_PHONE
+  "Full names with a trigram similarity of at least 0.6 (lower-case, without accents) and the same birth date."
+  SIMILAR_NAME_AND_BIRTH_DATE
+  "Full names with a trigram similarity of at least 0.6 and the same line of an active default address (lower-case, without accents, spaces collapsed)."
+  SIMILAR_NAME_AND_ADDRESS
+}
+
+"Two customers that are probably one person."
+type DuplicateCandidate {
+  "The customer of the pair with the smaller id."
+  customer: Customer!
+  "The other customer of the pair."
+  duplicate: Customer!
+  "How likely the two are one person, 1–100."
+  score: Int!
+  "Why, in alphabetical order."
+  reasons: [DuplicateReason!]!
+}
+
+"A page of duplicate candidates."
+type DuplicateCandidateConnection {
+  "The pairs of the page, each with its cursor."
+  edges: [DuplicateCandidateEdge!]!
+  "The pairs of the page."
+  nodes: [DuplicateCandidate!]!
+  "Where the page stands."
+  pageInfo: PageInfo!
+}
+
+"A duplicate candidate and its cursor."
+type DuplicateCandidateEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to page from here."
+  cursor: String!
+  "The pair."
+  node: DuplicateCandidate!
 }
 
 "A customer and its cursor."
@@ -4717,6 +4867,42 @@ func (ec *executionContext) childFields_CustomerTypeCount(ctx context.Context, f
 		return ec.fieldContext_CustomerTypeCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerTypeCount", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateCandidate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customer":
+		return ec.fieldContext_DuplicateCandidate_customer(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_DuplicateCandidate_duplicate(ctx, field)
+	case "score":
+		return ec.fieldContext_DuplicateCandidate_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_DuplicateCandidate_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidate", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateCandidateConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DuplicateCandidateConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_DuplicateCandidateConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DuplicateCandidateConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidateConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateCandidateEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DuplicateCandidateEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DuplicateCandidateEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidateEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_EnrollLoyaltyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6048,6 +6234,36 @@ func (ec *executionContext) field_Query_dataQualityIssues_args(ctx context.Conte
 		return nil, err
 	}
 	args["kind"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_duplicateCandidates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "minScore",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["minScore"] = arg2
 	return args, nil
 }
 
@@ -9805,6 +10021,267 @@ func (ec *executionContext) _CustomerTypeCount_count(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_CustomerTypeCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerTypeCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DuplicateCandidate_customer(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalNCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidate_duplicate(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_duplicate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Duplicate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalNCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_duplicate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidate_score(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DuplicateCandidate_reasons(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []customers.DuplicateReason) graphql.Marshaler {
+			return ec.marshalNDuplicateReason2ᚕcustomerserviceᚋcustomersᚐDuplicateReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "DuplicateReason")
+}
+
+func (ec *executionContext) _DuplicateCandidateConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidateConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.DuplicateCandidateEdge) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidateEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidateEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidateConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidateEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidateConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidateConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.DuplicateCandidate) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidate2ᚕcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidateConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidateConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidateConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidateConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidateEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidateEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidateEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _DuplicateCandidateEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidateEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DuplicateCandidate) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidate2ᚖcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidateEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidate(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _EnrollLoyaltyPayload_loyaltyAccount(ctx context.Context, field graphql.CollectedField, obj *model.EnrollLoyaltyPayload) (ret graphql.Marshaler) {
@@ -13716,6 +14193,68 @@ func (ec *executionContext) fieldContext_Query_dataQualityIssues(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_dataQualityIssues_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_duplicateCandidates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_duplicateCandidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DuplicateCandidates(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["minScore"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.DuplicateCandidateConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.DuplicateCandidateConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DuplicateCandidateConnection) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidateConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidateConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_duplicateCandidates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidateConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_duplicateCandidates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19296,6 +19835,135 @@ func (ec *executionContext) _CustomerTypeCount(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var duplicateCandidateImplementors = []string{"DuplicateCandidate"}
+
+func (ec *executionContext) _DuplicateCandidate(ctx context.Context, sel ast.SelectionSet, obj *model.DuplicateCandidate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateCandidateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateCandidate")
+		case "customer":
+			out.Values[i] = ec._DuplicateCandidate_customer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "duplicate":
+			out.Values[i] = ec._DuplicateCandidate_duplicate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._DuplicateCandidate_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._DuplicateCandidate_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var duplicateCandidateConnectionImplementors = []string{"DuplicateCandidateConnection"}
+
+func (ec *executionContext) _DuplicateCandidateConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DuplicateCandidateConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateCandidateConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateCandidateConnection")
+		case "edges":
+			out.Values[i] = ec._DuplicateCandidateConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._DuplicateCandidateConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DuplicateCandidateConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var duplicateCandidateEdgeImplementors = []string{"DuplicateCandidateEdge"}
+
+func (ec *executionContext) _DuplicateCandidateEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DuplicateCandidateEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateCandidateEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateCandidateEdge")
+		case "cursor":
+			out.Values[i] = ec._DuplicateCandidateEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._DuplicateCandidateEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var enrollLoyaltyPayloadImplementors = []string{"EnrollLoyaltyPayload"}
 
 func (ec *executionContext) _EnrollLoyaltyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EnrollLoyaltyPayload) graphql.Marshaler {
@@ -20395,6 +21063,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_dataQualityIssues(ctx, field)
+				})
+		case "duplicateCandidates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_duplicateCandidates(ctx, field)
 				})
 		case "customers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -22228,6 +22902,124 @@ var (
 		models.DocumentTypeOther:    "OTHER",
 	}
 )
+
+func (ec *executionContext) marshalNDuplicateCandidate2customerserviceᚋgraphᚋmodelᚐDuplicateCandidate(ctx context.Context, sel ast.SelectionSet, v model.DuplicateCandidate) graphql.Marshaler {
+	return ec._DuplicateCandidate(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDuplicateCandidate2ᚕcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidateᚄ(ctx context.Context, sel ast.SelectionSet, v []model.DuplicateCandidate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDuplicateCandidate2customerserviceᚋgraphᚋmodelᚐDuplicateCandidate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDuplicateCandidate2ᚖcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidate(ctx context.Context, sel ast.SelectionSet, v *model.DuplicateCandidate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DuplicateCandidate!")
+		return graphql.Null
+	}
+	return ec._DuplicateCandidate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDuplicateCandidateConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidateConnection(ctx context.Context, sel ast.SelectionSet, v *model.DuplicateCandidateConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DuplicateCandidateConnection!")
+		return graphql.Null
+	}
+	return ec._DuplicateCandidateConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDuplicateCandidateEdge2customerserviceᚋgraphᚋmodelᚐDuplicateCandidateEdge(ctx context.Context, sel ast.SelectionSet, v model.DuplicateCandidateEdge) graphql.Marshaler {
+	return ec._DuplicateCandidateEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDuplicateCandidateEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidateEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.DuplicateCandidateEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDuplicateCandidateEdge2customerserviceᚋgraphᚋmodelᚐDuplicateCandidateEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason(ctx context.Context, v any) (customers.DuplicateReason, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason(ctx context.Context, sel ast.SelectionSet, v customers.DuplicateReason) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DuplicateReason!")
+	}
+	return res
+}
+
+var (
+	unmarshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason = map[string]customers.DuplicateReason{
+		"SAME_DOCUMENT":               customers.ReasonSameDocument,
+		"SAME_EMAIL":                  customers.ReasonSameEmail,
+		"SAME_PHONE":                  customers.ReasonSamePhone,
+		"SIMILAR_NAME_AND_BIRTH_DATE": customers.ReasonSimilarNameAndBirthDate,
+		"SIMILAR_NAME_AND_ADDRESS":    customers.ReasonSimilarNameAndAddress,
+	}
+	marshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason = map[customers.DuplicateReason]string{
+		customers.ReasonSameDocument:            "SAME_DOCUMENT",
+		customers.ReasonSameEmail:               "SAME_EMAIL",
+		customers.ReasonSamePhone:               "SAME_PHONE",
+		customers.ReasonSimilarNameAndBirthDate: "SIMILAR_NAME_AND_BIRTH_DATE",
+		customers.ReasonSimilarNameAndAddress:   "SIMILAR_NAME_AND_ADDRESS",
+	}
+)
+
+func (ec *executionContext) unmarshalNDuplicateReason2ᚕcustomerserviceᚋcustomersᚐDuplicateReasonᚄ(ctx context.Context, v any) ([]customers.DuplicateReason, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]customers.DuplicateReason, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNDuplicateReason2ᚕcustomerserviceᚋcustomersᚐDuplicateReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []customers.DuplicateReason) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
 
 func (ec *executionContext) marshalNEnrollLoyaltyPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐEnrollLoyaltyPayload(ctx context.Context, sel ast.SelectionSet, v *model.EnrollLoyaltyPayload) graphql.Marshaler {
 	if v == nil {

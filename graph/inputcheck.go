@@ -70,6 +70,7 @@ var textRules = map[string]textRule{
 	"Query.customerByDocument(documentNumber)": {max: 50}, // customers.document_number varchar(50)
 	"Query.customers(after)":                   {max: maxCursor, asGiven: true},
 	"Query.dataQualityIssues(after)":           {max: maxCursor, asGiven: true},
+	"Query.duplicateCandidates(after)":         {max: maxCursor, asGiven: true},
 	"Query.customers(before)":                  {max: maxCursor, asGiven: true},
 	"Query.customers(search)":                  {max: maxSearch},
 	"Query.customerStats(search)":              {max: maxSearch},

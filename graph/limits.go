@@ -117,6 +117,9 @@ func setComplexity(c *ComplexityRoot) {
 	c.Query.DataQualityIssues = func(child int, first *int, _ *string, _ *customers.DataIssue) int {
 		return pageCost(child, first, nil)
 	}
+	c.Query.DuplicateCandidates = func(child int, first *int, _ *string, _ *int) int {
+		return pageCost(child, first, nil)
+	}
 	c.Customer.Purchases = func(child int, first *int, _ *string) int {
 		return pageCost(child, first, nil)
 	}

@@ -393,6 +393,17 @@ func (r *queryResolver) DataQualityIssues(ctx context.Context, first *int, after
 	return customerConnection(page), nil
 }
 
+// DuplicateCandidates is the resolver for the duplicateCandidates field.
+func (r *queryResolver) DuplicateCandidates(ctx context.Context, first *int, after *string, minScore *int) (*model.DuplicateCandidateConnection, error) {
+	sides := duplicateSelections(ctx)
+	page, err := r.View.DuplicateCandidates(ctx, sides["customer"], sides["duplicate"],
+		customers.DuplicateParams{First: first, After: after, MinScore: minScore})
+	if err != nil {
+		return nil, renderError(ctx, err)
+	}
+	return duplicateConnection(page), nil
+}
+
 // CustomerStats is the resolver for the customerStats field.
 func (r *queryResolver) CustomerStats(ctx context.Context, filter *model.CustomerFilter, search *string) (*model.CustomerStats, error) {
 	st, err := r.CustomerService.Stats(ctx, customerFilter(filter, search))

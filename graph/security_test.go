@@ -28,6 +28,7 @@ var leastRole = map[string]auth.Role{
 	"Query.customerByPhone": auth.Viewer, "Query.customerByDocument": auth.Viewer,
 	"Query.customers": auth.Viewer, "Query.customerStats": auth.Viewer, "Query.loyaltyProgram": auth.Viewer,
 	"Query.scheduledJobs": auth.Manager, "Query.dataQualityIssues": auth.Viewer,
+	"Query.duplicateCandidates": auth.Viewer,
 
 	// agent: customers and addresses, purchases, refunds, redemptions, bonuses, charges, payments
 	"Mutation.createCustomer": auth.Agent, "Mutation.updateCustomer": auth.Agent,

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"customerservice/apperr"
 	"customerservice/auth"
+	"customerservice/customers"
 	"customerservice/jobs"
 	"customerservice/models"
 	"fmt"
@@ -312,6 +313,36 @@ type DateTimeRange struct {
 	From graphql.Omittable[*time.Time] `json:"from,omitempty"`
 	// Up to this instant (exclusive).
 	To graphql.Omittable[*time.Time] `json:"to,omitempty"`
+}
+
+// Two customers that are probably one person.
+type DuplicateCandidate struct {
+	// The customer of the pair with the smaller id.
+	Customer Object `json:"customer"`
+	// The other customer of the pair.
+	Duplicate Object `json:"duplicate"`
+	// How likely the two are one person, 1–100.
+	Score int `json:"score"`
+	// Why, in alphabetical order.
+	Reasons []customers.DuplicateReason `json:"reasons"`
+}
+
+// A page of duplicate candidates.
+type DuplicateCandidateConnection struct {
+	// The pairs of the page, each with its cursor.
+	Edges []DuplicateCandidateEdge `json:"edges"`
+	// The pairs of the page.
+	Nodes []DuplicateCandidate `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A duplicate candidate and its cursor.
+type DuplicateCandidateEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The pair.
+	Node *DuplicateCandidate `json:"node"`
 }
 
 // A loyalty enrollment's result.
