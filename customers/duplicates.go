@@ -79,7 +79,9 @@ func Duplicates(org uuid.UUID, p DuplicateParams, args *db.Args) (*DuplicateQuer
 		return nil, err
 	}
 	o := args.Add(org.String()) + "::uuid"
-	name := func(r string) string { return "app_unaccent(lower(" + r + ".first_name || ' ' || " + r + ".last_name))" }
+	name := func(r string) string {
+		return "app_unaccent(lower(" + r + ".first_name || ' ' || " + r + ".last_name))"
+	}
 	similar := "similarity(" + name("a") + ", " + name("b") + ") >= " + strconv.FormatFloat(NameSimilarity, 'f', -1, 64)
 	candidate := "b.organization_id = " + o + " AND b.customer_id > a.customer_id AND b.erased_at IS NULL"
 	w := func(r DuplicateReason) string { return "'" + string(r) + "'::text, " + strconv.Itoa(ReasonWeights[r]) }

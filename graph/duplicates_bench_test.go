@@ -36,7 +36,7 @@ END $$;
 CREATE TEMP TABLE bench_originals ON COMMIT DROP AS
   SELECT i, gen_random_uuid() AS id, initcap(substr(md5('f' || i), 1, 8)) AS first_name,
          initcap(substr(md5('l' || i), 1, 10)) AS last_name,
-         date '1940-01-01' + (i * 7919) % 22000 AS birth_date
+         date '1940-01-01' + ((i::bigint * 7919) % 22000)::int AS birth_date
   FROM generate_series(1, 950000) AS i;
 INSERT INTO customers (customer_id, organization_id, first_name, last_name, email, phone, birth_date,
                        document_type, document_number, created_at)
