@@ -29,20 +29,23 @@ var customerType = &objectType{name: "Customer", fields: map[string]fieldSQL{
 	"documentNumber":     column("document_number", asIs),
 	"documentCheckDigit": column("document_check_digit", asIs),
 	"dataQualityIssues":  expr(customers.DataIssuesSQL),
-	"birthDate":          column("birth_date", date),
-	"gender":             column("gender", asIs),
-	"status":             column("status", enum),
-	"statusReason":       column("status_reason", asIs),
-	"preferredLanguage":  column("preferred_language", asIs),
-	"marketingConsent":   column("marketing_consent", asIs),
-	"tags":               column("tags", asIs),
-	"metadata":           column("metadata", asIs),
-	"notes":              column("notes", asIs),
-	"createdAt":          column("created_at", dateTime),
-	"updatedAt":          column("updated_at", dateTime),
-	"lastPurchaseAt":     column("last_purchase_at", dateTime),
-	"erasedAt":           column("erased_at", dateTime),
-	"addresses":          addresses,
+	"consents":           consents,
+	"consentHistory": (&list{node: consentType, alias: "k", order: "consents:recorded_at:desc", key: "k.recorded_at", id: "k.consent_id",
+		cols: "k.*", from: "customer_consents AS k WHERE k.organization_id = {row}.organization_id AND k.customer_id = {row}.customer_id"}).connection(),
+	"birthDate":         column("birth_date", date),
+	"gender":            column("gender", asIs),
+	"status":            column("status", enum),
+	"statusReason":      column("status_reason", asIs),
+	"preferredLanguage": column("preferred_language", asIs),
+	"marketingConsent":  column("marketing_consent", asIs),
+	"tags":              column("tags", asIs),
+	"metadata":          column("metadata", asIs),
+	"notes":             column("notes", asIs),
+	"createdAt":         column("created_at", dateTime),
+	"updatedAt":         column("updated_at", dateTime),
+	"lastPurchaseAt":    column("last_purchase_at", dateTime),
+	"erasedAt":          column("erased_at", dateTime),
+	"addresses":         addresses,
 	"defaultShippingAddress": one(addressType, "a", "addresses AS a WHERE a.organization_id = {row}.organization_id AND a.customer_id = {row}.customer_id "+
 		"AND a.is_active AND a.is_default AND a.address_type IN ('shipping', 'both') ORDER BY "+addressOrder+" LIMIT 1"),
 	"defaultBillingAddress": one(addressType, "a", "addresses AS a WHERE a.organization_id = {row}.organization_id AND a.customer_id = {row}.customer_id "+
@@ -53,6 +56,28 @@ var customerType = &objectType{name: "Customer", fields: map[string]fieldSQL{
 	"purchases": (&list{node: purchaseType, alias: "p", order: "purchases:occurred_at:desc", key: "p.occurred_at", id: "p.purchase_id",
 		cols: "p.*", from: "purchases AS p WHERE p.organization_id = {row}.organization_id AND p.customer_id = {row}.customer_id"}).connection(),
 }}
+
+var consentType = &objectType{name: "Consent", fields: map[string]fieldSQL{
+	"purpose":    column("purpose", enum),
+	"granted":    column("granted", asIs),
+	"channel":    column("channel", enum),
+	"evidence":   column("evidence", asIs),
+	"recordedBy": column("recorded_by", asIs),
+	"recordedAt": column("recorded_at", dateTime),
+}}
+
+// consents is the latest record of each purpose (§11), by purpose; a customer whose
+// marketing_consent was set before the history existed (no MARKETING_EMAIL record) shows
+// that purpose granted, undated.
+func consents(c *compiler, row string, f Field) string {
+	mine := "k.organization_id = " + row + ".organization_id AND k.customer_id = " + row + ".customer_id"
+	latest := "(SELECT DISTINCT ON (k.purpose) k.* FROM customer_consents AS k WHERE " + mine +
+		" ORDER BY k.purpose, k.recorded_at DESC, k.consent_id DESC)"
+	legacy := "SELECT NULL::uuid, NULL::uuid, NULL::uuid, 'marketing_email'::varchar, true, NULL::varchar, NULL::varchar, NULL::uuid, NULL::timestamptz" +
+		" WHERE " + row + ".marketing_consent AND NOT EXISTS (SELECT 1 FROM customer_consents AS k WHERE " + mine + " AND k.purpose = 'marketing_email')"
+	return "COALESCE((SELECT json_agg(" + c.object(consentType, "k", f.Selection) + " ORDER BY k.purpose) FROM (" +
+		latest + " UNION ALL " + legacy + ") AS k), '[]')"
+}
 
 // addressOrder is the order of a customer's addresses: active first, the default first,
 // then oldest first.

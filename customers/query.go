@@ -125,6 +125,9 @@ func (f *Filter) where(org string, args *db.Args) string {
 	if f.DataIssue != "" {
 		add(dataIssueSQL[f.DataIssue])
 	}
+	if f.Consent != nil {
+		add(consentGrantedSQL(*f.Consent, args, org))
+	}
 	f.CreatedAt.where("c.created_at", args, add)
 	f.LastPurchaseAt.where("c.last_purchase_at", args, add)
 	if terms := searchTerms(f.Search); len(terms) > 0 {

@@ -39,6 +39,9 @@ func (s *Service) Create(ctx context.Context, in NewCustomer) (*models.Customer,
 		if _, err := tx.NewInsert().Model(&c).Returning("*").Exec(ctx); err != nil {
 			return customerWriteError(err)
 		}
+		if err := marketingConsentHistory(ctx, tx, p, &c, changed); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, p, audit.Entry{
 			Action: "customer.create", EntityType: "customer", EntityID: c.ID, ChangedFields: changed,
 		})
@@ -83,6 +86,9 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, ch CustomerChanges) 
 			return err
 		}
 		if err := updateCustomer(ctx, tx, &c, changed); err != nil {
+			return err
+		}
+		if err := marketingConsentHistory(ctx, tx, p, &c, changed); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, p, audit.Entry{
@@ -151,6 +157,17 @@ func lockCustomer(ctx context.Context, tx bun.Tx, id uuid.UUID, field []string, 
 		return fmt.Errorf("read customer: %w", err)
 	}
 	return nil
+}
+
+// marketingConsentHistory appends the MARKETING_EMAIL row of a marketingConsent set through
+// createCustomer or updateCustomer (§11: the boolean is that purpose's current state), with
+// no channel: those inputs have none.
+func marketingConsentHistory(ctx context.Context, tx bun.Tx, p auth.Principal, c *models.Customer, changed []string) error {
+	if !slices.Contains(changed, "marketing_consent") {
+		return nil
+	}
+	_, err := appendConsent(ctx, tx, p, c, models.ConsentMarketingEmail, c.MarketingConsent, nil, nil)
+	return err
 }
 
 // refuseTakenDocument is TAKEN when another customer of the organization holds c's

@@ -34,6 +34,8 @@ var computedFields = map[string]string{
 	"Customer.segment":                  "TestCustomer360_EveryColumnFieldIsItsRowsValue",
 	"Customer.purchases":                "TestCustomer360_RendersRowsAsTheMutationsReturnThem",
 	"Customer.dataQualityIssues":        "TestDataQualityIssues_ListsStoredRowsThatBreakARule",
+	"Customer.consents":                 "TestConsents_HistoryAndCurrentStatePerPurpose, TestConsents_LegacyMarketingConsentAndTheFilter",
+	"Customer.consentHistory":           "TestConsents_HistoryAndCurrentStatePerPurpose",
 	"LoyaltyAccount.nextTier":           "TestEnrollLoyalty_IsIdempotentAndAudited",
 	"LoyaltyAccount.pointsToNextTier":   "TestEnrollLoyalty_IsIdempotentAndAudited, loyalty_tiers_test.go",
 	"LoyaltyAccount.pointsExpiringSoon": "loyalty_reads_test.go",

@@ -107,6 +107,27 @@ type ComplexityRoot struct {
 		UserErrors    func(childComplexity int) int
 	}
 
+	Consent struct {
+		Channel    func(childComplexity int) int
+		Evidence   func(childComplexity int) int
+		Granted    func(childComplexity int) int
+		Purpose    func(childComplexity int) int
+		RecordedAt func(childComplexity int) int
+		RecordedBy func(childComplexity int) int
+	}
+
+	ConsentConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ConsentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	CreateCustomerPayload struct {
 		Customer   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -188,6 +209,8 @@ type ComplexityRoot struct {
 	Customer struct {
 		Addresses              func(childComplexity int, typeArg *models.AddressType, includeInactive *bool) int
 		BirthDate              func(childComplexity int) int
+		ConsentHistory         func(childComplexity int, first *int, after *string) int
+		Consents               func(childComplexity int) int
 		CreatedAt              func(childComplexity int) int
 		CreditAccount          func(childComplexity int) int
 		CustomerType           func(childComplexity int) int
@@ -287,6 +310,12 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	GrantConsentPayload struct {
+		Consent    func(childComplexity int) int
+		Customer   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	JobRun struct {
 		FinishedAt         func(childComplexity int) int
 		OrganizationResult func(childComplexity int) int
@@ -377,6 +406,7 @@ type ComplexityRoot struct {
 		CreateCustomer         func(childComplexity int, input model.CreateCustomerInput) int
 		EnrollLoyalty          func(childComplexity int, customerID uuid.UUID) int
 		EraseCustomer          func(childComplexity int, id uuid.UUID) int
+		GrantConsent           func(childComplexity int, input model.GrantConsentInput) int
 		OpenCreditAccount      func(childComplexity int, input model.OpenCreditAccountInput) int
 		RecalculateSegments    func(childComplexity int) int
 		RecordCreditPayment    func(childComplexity int, input model.RecordCreditPaymentInput) int
@@ -385,6 +415,7 @@ type ComplexityRoot struct {
 		RedeemPoints           func(childComplexity int, input model.RedeemPointsInput) int
 		ReinstateCreditAccount func(childComplexity int, id uuid.UUID) int
 		RemoveAddress          func(childComplexity int, id uuid.UUID) int
+		RevokeConsent          func(childComplexity int, input model.RevokeConsentInput) int
 		SetCustomerStatus      func(childComplexity int, id uuid.UUID, status models.CustomerStatus, reason *string) int
 		SetDefaultAddress      func(childComplexity int, id uuid.UUID) int
 		SuspendCreditAccount   func(childComplexity int, id uuid.UUID, reason string) int
@@ -484,6 +515,12 @@ type ComplexityRoot struct {
 
 	RemoveAddressPayload struct {
 		Address    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	RevokeConsentPayload struct {
+		Consent    func(childComplexity int) int
+		Customer   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -605,6 +642,8 @@ type CustomerResolver interface {
 	UpdatedAt(ctx context.Context, obj model.Object) (*time.Time, error)
 	LastPurchaseAt(ctx context.Context, obj model.Object) (*time.Time, error)
 	ErasedAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	Consents(ctx context.Context, obj model.Object) ([]models.Consent, error)
+	ConsentHistory(ctx context.Context, obj model.Object, first *int, after *string) (*model.ConsentConnection, error)
 	Addresses(ctx context.Context, obj model.Object, typeArg *models.AddressType, includeInactive *bool) ([]models.Address, error)
 	DefaultShippingAddress(ctx context.Context, obj model.Object) (*models.Address, error)
 	DefaultBillingAddress(ctx context.Context, obj model.Object) (*models.Address, error)
@@ -634,6 +673,8 @@ type MutationResolver interface {
 	UpdateCustomer(ctx context.Context, id uuid.UUID, input model.UpdateCustomerInput) (*model.UpdateCustomerPayload, error)
 	SetCustomerStatus(ctx context.Context, id uuid.UUID, status models.CustomerStatus, reason *string) (*model.SetCustomerStatusPayload, error)
 	EraseCustomer(ctx context.Context, id uuid.UUID) (*model.EraseCustomerPayload, error)
+	GrantConsent(ctx context.Context, input model.GrantConsentInput) (*model.GrantConsentPayload, error)
+	RevokeConsent(ctx context.Context, input model.RevokeConsentInput) (*model.RevokeConsentPayload, error)
 	AddAddress(ctx context.Context, customerID uuid.UUID, input model.AddAddressInput) (*model.AddAddressPayload, error)
 	UpdateAddress(ctx context.Context, id uuid.UUID, input model.UpdateAddressInput) (*model.UpdateAddressPayload, error)
 	RemoveAddress(ctx context.Context, id uuid.UUID) (*model.RemoveAddressPayload, error)
@@ -893,6 +934,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChargeCreditPayload.UserErrors(childComplexity), true
+
+	case "Consent.channel":
+		if e.ComplexityRoot.Consent.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Channel(childComplexity), true
+	case "Consent.evidence":
+		if e.ComplexityRoot.Consent.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Evidence(childComplexity), true
+	case "Consent.granted":
+		if e.ComplexityRoot.Consent.Granted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Granted(childComplexity), true
+	case "Consent.purpose":
+		if e.ComplexityRoot.Consent.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Purpose(childComplexity), true
+	case "Consent.recordedAt":
+		if e.ComplexityRoot.Consent.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.RecordedAt(childComplexity), true
+	case "Consent.recordedBy":
+		if e.ComplexityRoot.Consent.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.RecordedBy(childComplexity), true
+
+	case "ConsentConnection.edges":
+		if e.ComplexityRoot.ConsentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentConnection.Edges(childComplexity), true
+	case "ConsentConnection.nodes":
+		if e.ComplexityRoot.ConsentConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentConnection.Nodes(childComplexity), true
+	case "ConsentConnection.pageInfo":
+		if e.ComplexityRoot.ConsentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentConnection.PageInfo(childComplexity), true
+	case "ConsentConnection.totalCount":
+		if e.ComplexityRoot.ConsentConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentConnection.TotalCount(childComplexity), true
+
+	case "ConsentEdge.cursor":
+		if e.ComplexityRoot.ConsentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEdge.Cursor(childComplexity), true
+	case "ConsentEdge.node":
+		if e.ComplexityRoot.ConsentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEdge.Node(childComplexity), true
 
 	case "CreateCustomerPayload.customer":
 		if e.ComplexityRoot.CreateCustomerPayload.Customer == nil {
@@ -1236,6 +1352,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.BirthDate(childComplexity), true
+	case "Customer.consentHistory":
+		if e.ComplexityRoot.Customer.ConsentHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_consentHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.ConsentHistory(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Customer.consents":
+		if e.ComplexityRoot.Customer.Consents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Consents(childComplexity), true
 	case "Customer.createdAt":
 		if e.ComplexityRoot.Customer.CreatedAt == nil {
 			break
@@ -1653,6 +1786,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EraseCustomerPayload.UserErrors(childComplexity), true
+
+	case "GrantConsentPayload.consent":
+		if e.ComplexityRoot.GrantConsentPayload.Consent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantConsentPayload.Consent(childComplexity), true
+	case "GrantConsentPayload.customer":
+		if e.ComplexityRoot.GrantConsentPayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantConsentPayload.Customer(childComplexity), true
+	case "GrantConsentPayload.userErrors":
+		if e.ComplexityRoot.GrantConsentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantConsentPayload.UserErrors(childComplexity), true
 
 	case "JobRun.finishedAt":
 		if e.ComplexityRoot.JobRun.FinishedAt == nil {
@@ -2112,6 +2264,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EraseCustomer(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.grantConsent":
+		if e.ComplexityRoot.Mutation.GrantConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_grantConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GrantConsent(childComplexity, args["input"].(model.GrantConsentInput)), true
 	case "Mutation.openCreditAccount":
 		if e.ComplexityRoot.Mutation.OpenCreditAccount == nil {
 			break
@@ -2195,6 +2358,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveAddress(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.revokeConsent":
+		if e.ComplexityRoot.Mutation.RevokeConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeConsent(childComplexity, args["input"].(model.RevokeConsentInput)), true
 	case "Mutation.setCustomerStatus":
 		if e.ComplexityRoot.Mutation.SetCustomerStatus == nil {
 			break
@@ -2651,6 +2825,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RemoveAddressPayload.UserErrors(childComplexity), true
 
+	case "RevokeConsentPayload.consent":
+		if e.ComplexityRoot.RevokeConsentPayload.Consent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeConsentPayload.Consent(childComplexity), true
+	case "RevokeConsentPayload.customer":
+		if e.ComplexityRoot.RevokeConsentPayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeConsentPayload.Customer(childComplexity), true
+	case "RevokeConsentPayload.userErrors":
+		if e.ComplexityRoot.RevokeConsentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeConsentPayload.UserErrors(childComplexity), true
+
 	case "ScheduledJob.description":
 		if e.ComplexityRoot.ScheduledJob.Description == nil {
 			break
@@ -2842,11 +3035,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomerFilter", ec.unmarshalInputCustomerFilter),
 			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
 			graphql.NewInputUnmarshaler("DateTimeRange", ec.unmarshalInputDateTimeRange),
+			graphql.NewInputUnmarshaler("GrantConsentInput", ec.unmarshalInputGrantConsentInput),
 			graphql.NewInputUnmarshaler("OpenCreditAccountInput", ec.unmarshalInputOpenCreditAccountInput),
 			graphql.NewInputUnmarshaler("RecordCreditPaymentInput", ec.unmarshalInputRecordCreditPaymentInput),
 			graphql.NewInputUnmarshaler("RecordPurchaseInput", ec.unmarshalInputRecordPurchaseInput),
 			graphql.NewInputUnmarshaler("RecordRefundInput", ec.unmarshalInputRecordRefundInput),
 			graphql.NewInputUnmarshaler("RedeemPointsInput", ec.unmarshalInputRedeemPointsInput),
+			graphql.NewInputUnmarshaler("RevokeConsentInput", ec.unmarshalInputRevokeConsentInput),
 			graphql.NewInputUnmarshaler("TagFilter", ec.unmarshalInputTagFilter),
 			graphql.NewInputUnmarshaler("UpdateAddressInput", ec.unmarshalInputUpdateAddressInput),
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
@@ -3231,7 +3426,7 @@ type Customer {
   statusReason: String
   "Preferred language, such as ` + "`" + `es` + "`" + ` or ` + "`" + `en` + "`" + `."
   preferredLanguage: String!
-  "Whether the customer agreed to receive marketing."
+  "Whether the customer consents to marketing by email: the current state of the MARKETING_EMAIL consent (` + "`" + `consents` + "`" + `)."
   marketingConsent: Boolean!
   "Free labels."
   tags: [String!]!
@@ -3247,6 +3442,19 @@ type Customer {
   lastPurchaseAt: DateTime
   "When the customer was erased (` + "`" + `eraseCustomer` + "`" + `); null for a customer that was not."
   erasedAt: DateTime
+  """
+  The current consent of each purpose the customer has a record of (its latest grant or
+  revocation), by purpose. A customer whose ` + "`" + `marketingConsent` + "`" + ` was true before consents had a
+  history shows MARKETING_EMAIL granted with no date, channel or recorder.
+  """
+  consents: [Consent!]!
+  "Every grant and revocation of consent, newest first (append-only)."
+  consentHistory(
+    "How many records; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+  ): ConsentConnection!
   "The customer's addresses, default first."
   addresses(
     "Only addresses usable as this type (BOTH counts as shipping and as billing)."
@@ -3450,6 +3658,8 @@ input CustomerFilter {
   createdAt: DateTimeRange
   "Last purchased in this range."
   lastPurchaseAt: DateTimeRange
+  "Currently consents to this purpose: whom a campaign may contact."
+  consent: ConsentPurpose
 }
 
 "Tags to match: give ` + "`" + `any` + "`" + `, ` + "`" + `all` + "`" + `, or both."
@@ -3684,6 +3894,10 @@ type Mutation {
   erased customer changes nothing and succeeds.
   """
   eraseCustomer("The customer's id." id: UUID!): EraseCustomerPayload! @hasRole(role: ADMIN)
+  "Records that a customer consents to a purpose (appended to the consent history; audited). An erased customer is ` + "`" + `INVALID_STATE` + "`" + `."
+  grantConsent("The consent." input: GrantConsentInput!): GrantConsentPayload! @hasRole(role: AGENT)
+  "Records that a customer withdraws consent to a purpose (appended to the consent history; audited). An erased customer is ` + "`" + `INVALID_STATE` + "`" + `."
+  revokeConsent("The revocation." input: RevokeConsentInput!): RevokeConsentPayload! @hasRole(role: AGENT)
   "Adds an address to a customer. As default, it replaces the customer's previous default of its type. An erased customer gets none (` + "`" + `INVALID_STATE` + "`" + `)."
   addAddress(
     "The customer's id."
@@ -3843,6 +4057,114 @@ type SetCustomerStatusPayload {
   "The customer with its new status; null when there are user errors."
   customer: Customer
   "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"What a customer may consent to (Ley 81 de 2019)."
+enum ConsentPurpose {
+  "Marketing by email (the customer's ` + "`" + `marketingConsent` + "`" + `)."
+  MARKETING_EMAIL
+  "Marketing by SMS."
+  MARKETING_SMS
+  "Marketing by WhatsApp."
+  MARKETING_WHATSAPP
+  "Profiling (segments, recommendations)."
+  PROFILING
+  "Sharing the customer's data with third parties."
+  THIRD_PARTY_SHARING
+}
+
+"Where a consent was given or withdrawn."
+enum ConsentChannel {
+  "At a point of sale."
+  POS
+  "On the web."
+  WEB
+  "In an app."
+  APP
+  "Through the call center."
+  CALL_CENTER
+  "In an import."
+  IMPORT
+}
+
+"A grant or revocation of consent."
+type Consent {
+  "The purpose."
+  purpose: ConsentPurpose!
+  "Granted (true) or revoked (false)."
+  granted: Boolean!
+  "Where; null when recorded through ` + "`" + `marketingConsent` + "`" + ` of createCustomer/updateCustomer, or before consents had a history."
+  channel: ConsentChannel
+  "What proves it (a form number, a recording id), at most 500 characters; cleared by erasure."
+  evidence: String
+  "Who recorded it (the token's subject); null before consents had a history."
+  recordedBy: UUID
+  "When; null before consents had a history."
+  recordedAt: DateTime
+}
+
+"A page of a customer's consent history."
+type ConsentConnection {
+  "The records of the page, each with its cursor."
+  edges: [ConsentEdge!]!
+  "The records of the page."
+  nodes: [Consent!]!
+  "Where the page stands."
+  pageInfo: PageInfo!
+  "How many records in all."
+  totalCount: Int!
+}
+
+"A consent record and its cursor."
+type ConsentEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to page from here."
+  cursor: String!
+  "The record."
+  node: Consent!
+}
+
+"A grant of consent."
+input GrantConsentInput {
+  "The customer's id."
+  customerId: UUID!
+  "What the customer consents to."
+  purpose: ConsentPurpose!
+  "Where."
+  channel: ConsentChannel!
+  "What proves it, at most 500 characters."
+  evidence: String
+}
+
+"The result of grantConsent."
+type GrantConsentPayload {
+  "The record written; null when there are user errors."
+  consent: Consent
+  "The customer; null when there are user errors."
+  customer: Customer
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"A revocation of consent."
+input RevokeConsentInput {
+  "The customer's id."
+  customerId: UUID!
+  "What the customer no longer consents to."
+  purpose: ConsentPurpose!
+  "Where."
+  channel: ConsentChannel!
+  "What proves it, at most 500 characters."
+  evidence: String
+}
+
+"The result of revokeConsent."
+type RevokeConsentPayload {
+  "The record written; null when there are user errors."
+  consent: Consent
+  "The customer; null when there are user errors."
+  customer: Customer
+  "What was wrong; empty on success."
   userErrors: [UserError!]!
 }
 
@@ -4565,6 +4887,48 @@ func (ec *executionContext) childFields_ChargeCreditPayload(ctx context.Context,
 	return nil, fmt.Errorf("no field named %q was found under type ChargeCreditPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_Consent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "purpose":
+		return ec.fieldContext_Consent_purpose(ctx, field)
+	case "granted":
+		return ec.fieldContext_Consent_granted(ctx, field)
+	case "channel":
+		return ec.fieldContext_Consent_channel(ctx, field)
+	case "evidence":
+		return ec.fieldContext_Consent_evidence(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_Consent_recordedBy(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_Consent_recordedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Consent", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ConsentConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ConsentConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ConsentConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ConsentConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ConsentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ConsentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_CreateCustomerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "customer":
@@ -4771,6 +5135,10 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_lastPurchaseAt(ctx, field)
 	case "erasedAt":
 		return ec.fieldContext_Customer_erasedAt(ctx, field)
+	case "consents":
+		return ec.fieldContext_Customer_consents(ctx, field)
+	case "consentHistory":
+		return ec.fieldContext_Customer_consentHistory(ctx, field)
 	case "addresses":
 		return ec.fieldContext_Customer_addresses(ctx, field)
 	case "defaultShippingAddress":
@@ -4923,6 +5291,18 @@ func (ec *executionContext) childFields_EraseCustomerPayload(ctx context.Context
 		return ec.fieldContext_EraseCustomerPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EraseCustomerPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_GrantConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consent":
+		return ec.fieldContext_GrantConsentPayload_consent(ctx, field)
+	case "customer":
+		return ec.fieldContext_GrantConsentPayload_customer(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_GrantConsentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GrantConsentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_JobRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5239,6 +5619,18 @@ func (ec *executionContext) childFields_RemoveAddressPayload(ctx context.Context
 		return ec.fieldContext_RemoveAddressPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RemoveAddressPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RevokeConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consent":
+		return ec.fieldContext_RevokeConsentPayload_consent(ctx, field)
+	case "customer":
+		return ec.fieldContext_RevokeConsentPayload_customer(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RevokeConsentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokeConsentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_ScheduledJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5571,6 +5963,28 @@ func (ec *executionContext) field_Customer_addresses_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Customer_consentHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Customer_purchases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5801,6 +6215,20 @@ func (ec *executionContext) field_Mutation_eraseCustomer_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_grantConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.GrantConsentInput, error) {
+			return ec.unmarshalNGrantConsentInput2customerserviceᚋgraphᚋmodelᚐGrantConsentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_openCreditAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5896,6 +6324,20 @@ func (ec *executionContext) field_Mutation_removeAddress_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeConsentInput, error) {
+			return ec.unmarshalNRevokeConsentInput2customerserviceᚋgraphᚋmodelᚐRevokeConsentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -7257,6 +7699,318 @@ func (ec *executionContext) fieldContext_ChargeCreditPayload_userErrors(_ contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Consent_purpose(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purpose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentPurpose) graphql.Marshaler {
+			return ec.marshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "ConsentPurpose")
+}
+
+func (ec *executionContext) _Consent_granted(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_granted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Granted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_granted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Consent_channel(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentChannel) graphql.Marshaler {
+			return ec.marshalOConsentChannel2ᚖcustomerserviceᚋmodelsᚐConsentChannel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "ConsentChannel")
+}
+
+func (ec *executionContext) _Consent_evidence(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "String")
+}
+
+func (ec *executionContext) _Consent_recordedBy(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_recordedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_recordedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _Consent_recordedAt(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_recordedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_recordedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ConsentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ConsentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ConsentEdge) graphql.Marshaler {
+			return ec.marshalNConsentEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐConsentEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ConsentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Consent) graphql.Marshaler {
+			return ec.marshalNConsent2ᚕcustomerserviceᚋmodelsᚐConsentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ConsentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ConsentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConsentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ConsentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ConsentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Consent) graphql.Marshaler {
+			return ec.marshalNConsent2ᚖcustomerserviceᚋmodelsᚐConsent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
 		},
 	}
 	return fc, nil
@@ -9128,6 +9882,82 @@ func (ec *executionContext) fieldContext_Customer_erasedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Customer", field, true, true, "DateTime")
 }
 
+func (ec *executionContext) _Customer_consents(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_consents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().Consents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Consent) graphql.Marshaler {
+			return ec.marshalNConsent2ᚕcustomerserviceᚋmodelsᚐConsentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_consents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_consentHistory(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_consentHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().ConsentHistory(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConsentConnection) graphql.Marshaler {
+			return ec.marshalNConsentConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐConsentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_consentHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_consentHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Customer_addresses(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10402,6 +11232,102 @@ func (ec *executionContext) _EraseCustomerPayload_userErrors(ctx context.Context
 func (ec *executionContext) fieldContext_EraseCustomerPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "EraseCustomerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantConsentPayload_consent(ctx context.Context, field graphql.CollectedField, obj *model.GrantConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantConsentPayload_consent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Consent) graphql.Marshaler {
+			return ec.marshalOConsent2ᚖcustomerserviceᚋmodelsᚐConsent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GrantConsentPayload_consent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantConsentPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.GrantConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantConsentPayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GrantConsentPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantConsentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.GrantConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantConsentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantConsentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantConsentPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -12006,6 +12932,130 @@ func (ec *executionContext) fieldContext_Mutation_eraseCustomer(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_eraseCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_grantConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_grantConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().GrantConsent(ctx, fc.Args["input"].(model.GrantConsentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *model.GrantConsentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.GrantConsentPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GrantConsentPayload) graphql.Marshaler {
+			return ec.marshalNGrantConsentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐGrantConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_grantConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GrantConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_grantConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeConsent(ctx, fc.Args["input"].(model.RevokeConsentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *model.RevokeConsentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RevokeConsentPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeConsentPayload) graphql.Marshaler {
+			return ec.marshalNRevokeConsentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRevokeConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokeConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -15247,6 +16297,102 @@ func (ec *executionContext) fieldContext_RemoveAddressPayload_userErrors(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _RevokeConsentPayload_consent(ctx context.Context, field graphql.CollectedField, obj *model.RevokeConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeConsentPayload_consent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Consent) graphql.Marshaler {
+			return ec.marshalOConsent2ᚖcustomerserviceᚋmodelsᚐConsent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeConsentPayload_consent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokeConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokeConsentPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.RevokeConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeConsentPayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeConsentPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokeConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokeConsentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RevokeConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeConsentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeConsentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokeConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ScheduledJob_name(ctx context.Context, field graphql.CollectedField, obj *model.ScheduledJob) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17514,7 +18660,7 @@ func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "customerType", "tier", "segment", "isVip", "isAtRisk", "tags", "hasCreditAccount", "createdAt", "lastPurchaseAt"}
+	fieldsInOrder := [...]string{"status", "customerType", "tier", "segment", "isVip", "isAtRisk", "tags", "hasCreditAccount", "createdAt", "lastPurchaseAt", "consent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17591,6 +18737,13 @@ func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, ob
 				return it, err
 			}
 			it.LastPurchaseAt = graphql.OmittableOf(data)
+		case "consent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consent"))
+			data, err := ec.unmarshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Consent = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -17703,6 +18856,69 @@ func (ec *executionContext) unmarshalInputDateTimeRange(ctx context.Context, obj
 func UnmarshalDateTimeRange(ctx context.Context, raw any) (model.DateTimeRange, error) {
 	var out model.DateTimeRange
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DateTimeRange", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputGrantConsentInput(ctx context.Context, obj any) (model.GrantConsentInput, error) {
+	var it model.GrantConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "purpose", "channel", "evidence"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "evidence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evidence"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Evidence = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGrantConsentInput unmarshals raw into the GrantConsentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGrantConsentInput(ctx context.Context, raw any) (model.GrantConsentInput, error) {
+	var out model.GrantConsentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GrantConsentInput", raw, &out)
 	return out, err
 }
 
@@ -18022,6 +19238,69 @@ func (ec *executionContext) unmarshalInputRedeemPointsInput(ctx context.Context,
 func UnmarshalRedeemPointsInput(ctx context.Context, raw any) (model.RedeemPointsInput, error) {
 	var out model.RedeemPointsInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RedeemPointsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRevokeConsentInput(ctx context.Context, obj any) (model.RevokeConsentInput, error) {
+	var it model.RevokeConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "purpose", "channel", "evidence"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "evidence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evidence"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Evidence = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRevokeConsentInput unmarshals raw into the RevokeConsentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevokeConsentInput(ctx context.Context, raw any) (model.RevokeConsentInput, error) {
+	var out model.RevokeConsentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeConsentInput", raw, &out)
 	return out, err
 }
 
@@ -18828,6 +20107,150 @@ func (ec *executionContext) _ChargeCreditPayload(ctx context.Context, sel ast.Se
 	return out
 }
 
+var consentImplementors = []string{"Consent"}
+
+func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, obj *models.Consent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Consent")
+		case "purpose":
+			out.Values[i] = ec._Consent_purpose(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "granted":
+			out.Values[i] = ec._Consent_granted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "channel":
+			out.Values[i] = ec._Consent_channel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "evidence":
+			out.Values[i] = ec._Consent_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recordedBy":
+			out.Values[i] = ec._Consent_recordedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recordedAt":
+			out.Values[i] = ec._Consent_recordedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentConnectionImplementors = []string{"ConsentConnection"}
+
+func (ec *executionContext) _ConsentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ConsentConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentConnection")
+		case "edges":
+			out.Values[i] = ec._ConsentConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._ConsentConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ConsentConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ConsentConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentEdgeImplementors = []string{"ConsentEdge"}
+
+func (ec *executionContext) _ConsentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ConsentEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentEdge")
+		case "cursor":
+			out.Values[i] = ec._ConsentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ConsentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var createCustomerPayloadImplementors = []string{"CreateCustomerPayload"}
 
 func (ec *executionContext) _CreateCustomerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateCustomerPayload) graphql.Marshaler {
@@ -19511,6 +20934,18 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_erasedAt(ctx, field, obj)
 				})
+		case "consents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_consents(ctx, field, obj)
+				})
+		case "consentHistory":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_consentHistory(ctx, field, obj)
+				})
 		case "addresses":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -20020,6 +21455,49 @@ func (ec *executionContext) _EraseCustomerPayload(ctx context.Context, sel ast.S
 			}
 		case "userErrors":
 			out.Values[i] = ec._EraseCustomerPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var grantConsentPayloadImplementors = []string{"GrantConsentPayload"}
+
+func (ec *executionContext) _GrantConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.GrantConsentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, grantConsentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GrantConsentPayload")
+		case "consent":
+			out.Values[i] = ec._GrantConsentPayload_consent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "customer":
+			out.Values[i] = ec._GrantConsentPayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._GrantConsentPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20596,6 +22074,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "eraseCustomer":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_eraseCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grantConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_grantConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeConsent(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -21411,6 +22903,49 @@ func (ec *executionContext) _RemoveAddressPayload(ctx context.Context, sel ast.S
 			}
 		case "userErrors":
 			out.Values[i] = ec._RemoveAddressPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var revokeConsentPayloadImplementors = []string{"RevokeConsentPayload"}
+
+func (ec *executionContext) _RevokeConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeConsentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revokeConsentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevokeConsentPayload")
+		case "consent":
+			out.Values[i] = ec._RevokeConsentPayload_consent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "customer":
+			out.Values[i] = ec._RevokeConsentPayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RevokeConsentPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22402,6 +23937,126 @@ func (ec *executionContext) marshalNChargeCreditPayload2ᚖcustomerserviceᚋgra
 	return ec._ChargeCreditPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNConsent2customerserviceᚋmodelsᚐConsent(ctx context.Context, sel ast.SelectionSet, v models.Consent) graphql.Marshaler {
+	return ec._Consent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConsent2ᚕcustomerserviceᚋmodelsᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Consent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsent2customerserviceᚋmodelsᚐConsent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConsent2ᚖcustomerserviceᚋmodelsᚐConsent(ctx context.Context, sel ast.SelectionSet, v *models.Consent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Consent!")
+		return graphql.Null
+	}
+	return ec._Consent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel(ctx context.Context, v any) (models.ConsentChannel, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel(ctx context.Context, sel ast.SelectionSet, v models.ConsentChannel) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ConsentChannel!")
+	}
+	return res
+}
+
+var (
+	unmarshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel = map[string]models.ConsentChannel{
+		"POS":         models.ConsentChannelPOS,
+		"WEB":         models.ConsentChannelWeb,
+		"APP":         models.ConsentChannelApp,
+		"CALL_CENTER": models.ConsentChannelCallCenter,
+		"IMPORT":      models.ConsentChannelImport,
+	}
+	marshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel = map[models.ConsentChannel]string{
+		models.ConsentChannelPOS:        "POS",
+		models.ConsentChannelWeb:        "WEB",
+		models.ConsentChannelApp:        "APP",
+		models.ConsentChannelCallCenter: "CALL_CENTER",
+		models.ConsentChannelImport:     "IMPORT",
+	}
+)
+
+func (ec *executionContext) marshalNConsentConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐConsentConnection(ctx context.Context, sel ast.SelectionSet, v *model.ConsentConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsentConnection!")
+		return graphql.Null
+	}
+	return ec._ConsentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConsentEdge2customerserviceᚋgraphᚋmodelᚐConsentEdge(ctx context.Context, sel ast.SelectionSet, v model.ConsentEdge) graphql.Marshaler {
+	return ec._ConsentEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConsentEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐConsentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ConsentEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsentEdge2customerserviceᚋgraphᚋmodelᚐConsentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose(ctx context.Context, v any) (models.ConsentPurpose, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose(ctx context.Context, sel ast.SelectionSet, v models.ConsentPurpose) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ConsentPurpose!")
+	}
+	return res
+}
+
+var (
+	unmarshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose = map[string]models.ConsentPurpose{
+		"MARKETING_EMAIL":     models.ConsentMarketingEmail,
+		"MARKETING_SMS":       models.ConsentMarketingSMS,
+		"MARKETING_WHATSAPP":  models.ConsentMarketingWhatsApp,
+		"PROFILING":           models.ConsentProfiling,
+		"THIRD_PARTY_SHARING": models.ConsentThirdPartySharing,
+	}
+	marshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose = map[models.ConsentPurpose]string{
+		models.ConsentMarketingEmail:    "MARKETING_EMAIL",
+		models.ConsentMarketingSMS:      "MARKETING_SMS",
+		models.ConsentMarketingWhatsApp: "MARKETING_WHATSAPP",
+		models.ConsentProfiling:         "PROFILING",
+		models.ConsentThirdPartySharing: "THIRD_PARTY_SHARING",
+	}
+)
+
 func (ec *executionContext) unmarshalNCreateCustomerInput2customerserviceᚋgraphᚋmodelᚐCreateCustomerInput(ctx context.Context, v any) (model.CreateCustomerInput, error) {
 	res, err := ec.unmarshalInputCreateCustomerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23037,6 +24692,19 @@ func (ec *executionContext) marshalNEraseCustomerPayload2ᚖcustomerserviceᚋgr
 	return ec._EraseCustomerPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNGrantConsentInput2customerserviceᚋgraphᚋmodelᚐGrantConsentInput(ctx context.Context, v any) (model.GrantConsentInput, error) {
+	res, err := ec.unmarshalInputGrantConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGrantConsentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐGrantConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.GrantConsentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GrantConsentPayload!")
+		return graphql.Null
+	}
+	return ec._GrantConsentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
 	res, err := graphql.UnmarshalInt(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -23392,6 +25060,19 @@ func (ec *executionContext) marshalNRemoveAddressPayload2ᚖcustomerserviceᚋgr
 		return graphql.Null
 	}
 	return ec._RemoveAddressPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRevokeConsentInput2customerserviceᚋgraphᚋmodelᚐRevokeConsentInput(ctx context.Context, v any) (model.RevokeConsentInput, error) {
+	res, err := ec.unmarshalInputRevokeConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevokeConsentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRevokeConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeConsentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevokeConsentPayload!")
+		return graphql.Null
+	}
+	return ec._RevokeConsentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2customerserviceᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
@@ -23965,6 +25646,85 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOConsent2ᚖcustomerserviceᚋmodelsᚐConsent(ctx context.Context, sel ast.SelectionSet, v *models.Consent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Consent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOConsentChannel2ᚖcustomerserviceᚋmodelsᚐConsentChannel(ctx context.Context, v any) (*models.ConsentChannel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOConsentChannel2ᚖcustomerserviceᚋmodelsᚐConsentChannel[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOConsentChannel2ᚖcustomerserviceᚋmodelsᚐConsentChannel(ctx context.Context, sel ast.SelectionSet, v *models.ConsentChannel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOConsentChannel2ᚖcustomerserviceᚋmodelsᚐConsentChannel[*v])
+	return res
+}
+
+var (
+	unmarshalOConsentChannel2ᚖcustomerserviceᚋmodelsᚐConsentChannel = map[string]models.ConsentChannel{
+		"POS":         models.ConsentChannelPOS,
+		"WEB":         models.ConsentChannelWeb,
+		"APP":         models.ConsentChannelApp,
+		"CALL_CENTER": models.ConsentChannelCallCenter,
+		"IMPORT":      models.ConsentChannelImport,
+	}
+	marshalOConsentChannel2ᚖcustomerserviceᚋmodelsᚐConsentChannel = map[models.ConsentChannel]string{
+		models.ConsentChannelPOS:        "POS",
+		models.ConsentChannelWeb:        "WEB",
+		models.ConsentChannelApp:        "APP",
+		models.ConsentChannelCallCenter: "CALL_CENTER",
+		models.ConsentChannelImport:     "IMPORT",
+	}
+)
+
+func (ec *executionContext) unmarshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose(ctx context.Context, v any) (*models.ConsentPurpose, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose(ctx context.Context, sel ast.SelectionSet, v *models.ConsentPurpose) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose[*v])
+	return res
+}
+
+var (
+	unmarshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose = map[string]models.ConsentPurpose{
+		"MARKETING_EMAIL":     models.ConsentMarketingEmail,
+		"MARKETING_SMS":       models.ConsentMarketingSMS,
+		"MARKETING_WHATSAPP":  models.ConsentMarketingWhatsApp,
+		"PROFILING":           models.ConsentProfiling,
+		"THIRD_PARTY_SHARING": models.ConsentThirdPartySharing,
+	}
+	marshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose = map[models.ConsentPurpose]string{
+		models.ConsentMarketingEmail:    "MARKETING_EMAIL",
+		models.ConsentMarketingSMS:      "MARKETING_SMS",
+		models.ConsentMarketingWhatsApp: "MARKETING_WHATSAPP",
+		models.ConsentProfiling:         "PROFILING",
+		models.ConsentThirdPartySharing: "THIRD_PARTY_SHARING",
+	}
+)
+
 func (ec *executionContext) marshalOCreditAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx context.Context, sel ast.SelectionSet, v model.Object) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -24199,6 +25959,18 @@ func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = sel
 	_ = ctx
 	res := scalars.MarshalDate(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalODateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := scalars.UnmarshalDateTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODateTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalDateTime(v)
 	return res
 }
 
@@ -24597,6 +26369,18 @@ func (ec *executionContext) unmarshalOTagFilter2ᚖcustomerserviceᚋgraphᚋmod
 	}
 	res, err := ec.unmarshalInputTagFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, v any) (uuid.UUID, error) {
+	res, err := scalars.UnmarshalUUID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, sel ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalUUID(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, v any) (*uuid.UUID, error) {

@@ -120,6 +120,9 @@ func setComplexity(c *ComplexityRoot) {
 	c.Query.DuplicateCandidates = func(child int, first *int, _ *string, _ *int) int {
 		return pageCost(child, first, nil)
 	}
+	c.Customer.ConsentHistory = func(child int, first *int, _ *string) int {
+		return pageCost(child, first, nil)
+	}
 	c.Customer.Purchases = func(child int, first *int, _ *string) int {
 		return pageCost(child, first, nil)
 	}

@@ -67,6 +67,36 @@ func (r *mutationResolver) SetCustomerStatus(ctx context.Context, id uuid.UUID, 
 	return &model.SetCustomerStatusPayload{Customer: customer, UserErrors: ue}, err
 }
 
+// GrantConsent is the resolver for the grantConsent field.
+func (r *mutationResolver) GrantConsent(ctx context.Context, input model.GrantConsentInput) (*model.GrantConsentPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
+	k, err := r.CustomerService.GrantConsent(ctx, customers.ConsentChange{
+		CustomerID: input.CustomerID, Purpose: input.Purpose, Channel: input.Channel, Evidence: input.Evidence.Value()})
+	ue, err := userErrors(ctx, err)
+	if err != nil || k == nil {
+		return &model.GrantConsentPayload{UserErrors: ue}, err
+	}
+	customer, err := r.payloadCustomer(ctx, &k.CustomerID)
+	return &model.GrantConsentPayload{Consent: k, Customer: customer, UserErrors: ue}, err
+}
+
+// RevokeConsent is the resolver for the revokeConsent field.
+func (r *mutationResolver) RevokeConsent(ctx context.Context, input model.RevokeConsentInput) (*model.RevokeConsentPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
+	k, err := r.CustomerService.RevokeConsent(ctx, customers.ConsentChange{
+		CustomerID: input.CustomerID, Purpose: input.Purpose, Channel: input.Channel, Evidence: input.Evidence.Value()})
+	ue, err := userErrors(ctx, err)
+	if err != nil || k == nil {
+		return &model.RevokeConsentPayload{UserErrors: ue}, err
+	}
+	customer, err := r.payloadCustomer(ctx, &k.CustomerID)
+	return &model.RevokeConsentPayload{Consent: k, Customer: customer, UserErrors: ue}, err
+}
+
 // EraseCustomer is the resolver for the eraseCustomer field.
 func (r *mutationResolver) EraseCustomer(ctx context.Context, id uuid.UUID) (*model.EraseCustomerPayload, error) {
 	if err := checkPayload(ctx); err != nil {

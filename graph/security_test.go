@@ -39,6 +39,7 @@ var leastRole = map[string]auth.Role{
 	"Mutation.redeemPoints": auth.Agent, "Mutation.awardBonusPoints": auth.Agent,
 	"Mutation.chargeCredit": auth.Agent, "Mutation.recordCreditPayment": auth.Agent,
 	"Mutation.cancelCreditUsage": auth.Agent,
+	"Mutation.grantConsent":      auth.Agent, "Mutation.revokeConsent": auth.Agent,
 
 	// manager: points adjustments, the credit lifecycle and limits, segment recalculation
 	"Mutation.adjustPoints": auth.Manager, "Mutation.openCreditAccount": auth.Manager,

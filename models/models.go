@@ -201,3 +201,40 @@ type AuditEntry struct {
 
 // FullName is the first and last name joined.
 func (c *Customer) FullName() string { return c.FirstName + " " + c.LastName }
+
+// ConsentPurpose is what a customer consents to (§11).
+type ConsentPurpose string
+
+const (
+	ConsentMarketingEmail    ConsentPurpose = "marketing_email"
+	ConsentMarketingSMS      ConsentPurpose = "marketing_sms"
+	ConsentMarketingWhatsApp ConsentPurpose = "marketing_whatsapp"
+	ConsentProfiling         ConsentPurpose = "profiling"
+	ConsentThirdPartySharing ConsentPurpose = "third_party_sharing"
+)
+
+// ConsentChannel is where a consent was given or revoked (§11).
+type ConsentChannel string
+
+const (
+	ConsentChannelPOS        ConsentChannel = "pos"
+	ConsentChannelWeb        ConsentChannel = "web"
+	ConsentChannelApp        ConsentChannel = "app"
+	ConsentChannelCallCenter ConsentChannel = "call_center"
+	ConsentChannelImport     ConsentChannel = "import"
+)
+
+// Consent is one row of a customer's consent history (§11): append-only.
+type Consent struct {
+	bun.BaseModel `bun:"table:customer_consents,alias:k"`
+
+	ID             uuid.UUID       `bun:"consent_id,pk,type:uuid"`
+	OrganizationID uuid.UUID       `bun:"organization_id,pk,type:uuid"`
+	CustomerID     uuid.UUID       `bun:"customer_id,type:uuid"`
+	Purpose        ConsentPurpose  `bun:"purpose"`
+	Granted        bool            `bun:"granted"`
+	Channel        *ConsentChannel `bun:"channel"`
+	Evidence       *string         `bun:"evidence"`
+	RecordedBy     uuid.UUID       `bun:"recorded_by,type:uuid"`
+	RecordedAt     time.Time       `bun:"recorded_at,nullzero,default:clock_timestamp()"`
+}

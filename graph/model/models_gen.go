@@ -139,6 +139,26 @@ type ChargeCreditPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// A page of a customer's consent history.
+type ConsentConnection struct {
+	// The records of the page, each with its cursor.
+	Edges []ConsentEdge `json:"edges"`
+	// The records of the page.
+	Nodes []models.Consent `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many records in all.
+	TotalCount int `json:"totalCount"`
+}
+
+// A consent record and its cursor.
+type ConsentEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The record.
+	Node *models.Consent `json:"node"`
+}
+
 // A new customer.
 type CreateCustomerInput struct {
 	// B2C (default) or B2B.
@@ -275,6 +295,8 @@ type CustomerFilter struct {
 	CreatedAt graphql.Omittable[*DateTimeRange] `json:"createdAt,omitempty"`
 	// Last purchased in this range.
 	LastPurchaseAt graphql.Omittable[*DateTimeRange] `json:"lastPurchaseAt,omitempty"`
+	// Currently consents to this purpose: whom a campaign may contact.
+	Consent graphql.Omittable[*models.ConsentPurpose] `json:"consent,omitempty"`
 }
 
 // An order for `customers`.
@@ -356,6 +378,28 @@ type EnrollLoyaltyPayload struct {
 // The result of eraseCustomer.
 type EraseCustomerPayload struct {
 	// The customer as erased (anonymous values, `erasedAt` set); null when there are user errors.
+	Customer Object `json:"customer,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A grant of consent.
+type GrantConsentInput struct {
+	// The customer's id.
+	CustomerID uuid.UUID `json:"customerId"`
+	// What the customer consents to.
+	Purpose models.ConsentPurpose `json:"purpose"`
+	// Where.
+	Channel models.ConsentChannel `json:"channel"`
+	// What proves it, at most 500 characters.
+	Evidence graphql.Omittable[*string] `json:"evidence,omitempty"`
+}
+
+// The result of grantConsent.
+type GrantConsentPayload struct {
+	// The record written; null when there are user errors.
+	Consent *models.Consent `json:"consent,omitempty"`
+	// The customer; null when there are user errors.
 	Customer Object `json:"customer,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
@@ -594,6 +638,28 @@ type ReinstateCreditAccountPayload struct {
 type RemoveAddressPayload struct {
 	// The address, now inactive; null when there are user errors.
 	Address *models.Address `json:"address,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A revocation of consent.
+type RevokeConsentInput struct {
+	// The customer's id.
+	CustomerID uuid.UUID `json:"customerId"`
+	// What the customer no longer consents to.
+	Purpose models.ConsentPurpose `json:"purpose"`
+	// Where.
+	Channel models.ConsentChannel `json:"channel"`
+	// What proves it, at most 500 characters.
+	Evidence graphql.Omittable[*string] `json:"evidence,omitempty"`
+}
+
+// The result of revokeConsent.
+type RevokeConsentPayload struct {
+	// The record written; null when there are user errors.
+	Consent *models.Consent `json:"consent,omitempty"`
+	// The customer; null when there are user errors.
+	Customer Object `json:"customer,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
