@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -9,6 +10,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/auth"
+	"customerservice/customers"
 	"customerservice/internal/testkit/apitest"
 )
 
@@ -158,5 +160,20 @@ func TestDuplicateCandidates_ListsPairsWithScoresAndReasons(t *testing.T) {
 		if code := c.Do(t, duplicatesQuery, vars).ErrorCode(t); code != "BAD_USER_INPUT" {
 			t.Errorf("%s: %s, want BAD_USER_INPUT", name, code)
 		}
+	}
+}
+
+// The address reason's probe is an index condition on the line's key under row-level
+// security too (app_address_line_key is LEAKPROOF). The whole page's plan over a million
+// customers — the primary key walked, an index probed per reason, no sequential scan — is
+// BenchmarkDuplicateCandidates1M's (BENCHMARKS.md).
+func TestDuplicateCandidates_AddressProbeReadsItsIndex(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	org := uuid.New()
+	plan := explainAsApp(t, srv, org, `SELECT bd.customer_id FROM addresses AS bd WHERE bd.organization_id = '`+org.String()+`'::uuid
+		AND `+customers.AddressLineKeySQL("bd")+` = 'calle 50' AND bd.is_default AND bd.is_active`)
+	if !strings.Contains(plan, "addresses_default_line_idx") || !regexp.MustCompile(`Index Cond: .*app_address_line_key`).MatchString(plan) {
+		t.Fatalf("the probe does not read its index:\n%s", plan)
 	}
 }
