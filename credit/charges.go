@@ -265,7 +265,8 @@ type customerAccount struct {
 func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, lock string) (*customerAccount, error) {
 	var row customerAccount
 	err := tx.NewSelect().Model(&row).
-		ColumnExpr("ca.*").ColumnExpr("c.status AS customer_status").ColumnExpr(today+" AS today").
+		// §11: an erased customer reads as ERASED, which chargeRefusal refuses (INVALID_STATE).
+		ColumnExpr("ca.*").ColumnExpr("CASE WHEN c.erased_at IS NOT NULL THEN 'erased' ELSE c.status END AS customer_status").ColumnExpr(today+" AS today").
 		ColumnExpr("(ca.created_at AT TIME ZONE 'UTC')::date AS opened_on").
 		Join("JOIN customers AS c ON c.organization_id = ca.organization_id AND c.customer_id = ca.customer_id").
 		Where("ca.organization_id = ?", db.Org(ctx)).Where("ca.customer_id = ?", customerID).

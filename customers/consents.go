@@ -140,3 +140,29 @@ func consentGrantedSQL(purpose models.ConsentPurpose, args *db.Args, orgSQL stri
 		" AND k.customer_id = c.customer_id AND k.purpose = " + args.Add(string(purpose)) +
 		" ORDER BY k.recorded_at DESC, k.consent_id DESC LIMIT 1) IS TRUE"
 }
+
+// forgetConsents is erasure's part of the consents (§11): every purpose c currently consents
+// to is revoked (a row without channel or evidence), and the evidence text of every row is
+// cleared, since it may name the customer. It returns the purposes revoked.
+func forgetConsents(ctx context.Context, tx bun.Tx, p auth.Principal, c *models.Customer) ([]models.ConsentPurpose, error) {
+	var granted []models.ConsentPurpose
+	err := tx.NewRaw(`SELECT purpose FROM (SELECT DISTINCT ON (purpose) purpose, granted FROM customer_consents
+		WHERE organization_id = ? AND customer_id = ? ORDER BY purpose, recorded_at DESC, consent_id DESC) AS latest WHERE granted`,
+		c.OrganizationID, c.ID).Scan(ctx, &granted)
+	if err != nil {
+		return nil, fmt.Errorf("read consents: %w", err)
+	}
+	for _, purpose := range granted {
+		if _, err := appendConsent(ctx, tx, p, c, purpose, false, nil, nil); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := tx.NewRaw(`UPDATE customer_consents SET evidence = NULL WHERE organization_id = ? AND customer_id = ? AND evidence IS NOT NULL`,
+		c.OrganizationID, c.ID).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("clear consent evidence: %w", err)
+	}
+	if granted == nil {
+		granted = []models.ConsentPurpose{}
+	}
+	return granted, nil
+}

@@ -86,7 +86,7 @@ func enroll(ctx context.Context, tx bun.Tx, org, customerID uuid.UUID) (*models.
 // that does not exist (§7).
 func lockCustomer(ctx context.Context, tx bun.Tx, id uuid.UUID, field []string, mode string) (*models.Customer, error) {
 	c := new(models.Customer)
-	err := tx.NewSelect().Model(c).Column("customer_id", "organization_id", "status", "last_purchase_at").
+	err := tx.NewSelect().Model(c).Column("customer_id", "organization_id", "last_purchase_at").ColumnExpr(statusSQL+" AS status").
 		Where("c.organization_id = ?", db.Org(ctx)).Where("c.customer_id = ?", id).For(mode).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.OnField(apperr.NotFound, field, "no customer with this id")
@@ -110,7 +110,7 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 		HasDueLots            bool                  `bun:"has_due_lots"`
 		TierDue               bool                  `bun:"tier_due"`
 	}
-	err := tx.NewSelect().Model(&row).ColumnExpr("la.*").ColumnExpr("c.status AS customer_status").
+	err := tx.NewSelect().Model(&row).ColumnExpr("la.*").ColumnExpr(statusSQL+" AS customer_status").
 		ColumnExpr(`EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = ?
 			AND t.loyalty_account_id = la.loyalty_account_id
 			AND t.points_remaining > 0 AND t.expires_at <= now()) AS has_due_lots`, db.Org(ctx)).
@@ -146,6 +146,16 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 		}
 	}
 	return acc, row.CustomerStatus, nil
+}
+
+// statusErased is the status the loyalty rules read for an erased customer (§11): it can no
+// longer record purchases, earn or redeem (statusSQL reads it from the customer row c).
+const statusErased models.CustomerStatus = "erased"
+
+const statusSQL = "CASE WHEN c.erased_at IS NOT NULL THEN 'erased' ELSE c.status END"
+
+func erased(field []string) error {
+	return apperr.OnField(apperr.InvalidState, field, "the customer was erased")
 }
 
 func blocked(field []string) error {
@@ -187,6 +197,9 @@ func (s *Service) movePoints(ctx context.Context, m move) (*PointsResult, error)
 		}
 		if status == models.CustomerStatusBlocked && !m.takesOnly {
 			return blocked(field)
+		}
+		if status == statusErased {
+			return erased(field)
 		}
 		if acc == nil {
 			return apperr.OnField(apperr.InvalidState, field, "the customer is not enrolled in the loyalty program")

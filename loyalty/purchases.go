@@ -96,6 +96,9 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		if c.Status == models.CustomerStatusBlocked {
 			return blocked(field)
 		}
+		if c.Status == statusErased {
+			return erased(field)
+		}
 		prog, err := programOf(ctx, tx, pr.OrganizationID)
 		if err != nil {
 			return err
