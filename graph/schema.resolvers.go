@@ -69,31 +69,15 @@ func (r *mutationResolver) SetCustomerStatus(ctx context.Context, id uuid.UUID, 
 
 // GrantConsent is the resolver for the grantConsent field.
 func (r *mutationResolver) GrantConsent(ctx context.Context, input model.GrantConsentInput) (*model.GrantConsentPayload, error) {
-	if err := checkPayload(ctx); err != nil {
-		return nil, err
-	}
-	k, err := r.CustomerService.GrantConsent(ctx, customers.ConsentChange{
+	k, customer, ue, err := r.consent(ctx, r.CustomerService.GrantConsent, customers.ConsentChange{
 		CustomerID: input.CustomerID, Purpose: input.Purpose, Channel: input.Channel, Evidence: input.Evidence.Value()})
-	ue, err := userErrors(ctx, err)
-	if err != nil || k == nil {
-		return &model.GrantConsentPayload{UserErrors: ue}, err
-	}
-	customer, err := r.payloadCustomer(ctx, &k.CustomerID)
 	return &model.GrantConsentPayload{Consent: k, Customer: customer, UserErrors: ue}, err
 }
 
 // RevokeConsent is the resolver for the revokeConsent field.
 func (r *mutationResolver) RevokeConsent(ctx context.Context, input model.RevokeConsentInput) (*model.RevokeConsentPayload, error) {
-	if err := checkPayload(ctx); err != nil {
-		return nil, err
-	}
-	k, err := r.CustomerService.RevokeConsent(ctx, customers.ConsentChange{
+	k, customer, ue, err := r.consent(ctx, r.CustomerService.RevokeConsent, customers.ConsentChange{
 		CustomerID: input.CustomerID, Purpose: input.Purpose, Channel: input.Channel, Evidence: input.Evidence.Value()})
-	ue, err := userErrors(ctx, err)
-	if err != nil || k == nil {
-		return &model.RevokeConsentPayload{UserErrors: ue}, err
-	}
-	customer, err := r.payloadCustomer(ctx, &k.CustomerID)
 	return &model.RevokeConsentPayload{Consent: k, Customer: customer, UserErrors: ue}, err
 }
 
