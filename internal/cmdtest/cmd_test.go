@@ -218,7 +218,7 @@ func TestToken_RefusesADataDirWithoutTheServersSecret(t *testing.T) {
 // without touching a database.
 func TestHelp_EveryCommandPrintsTheUsageAndExits0(t *testing.T) {
 	env := environment("DATA_DIR=" + t.TempDir())
-	for _, cmd := range []string{"serve", "migrate", "seed", "token", "jobs", "jobs run", "segments", "segments recalc"} {
+	for _, cmd := range []string{"serve", "migrate", "seed", "token", "jobs", "jobs run", "segments", "segments recalc", "import", "import customers", "import purchases"} {
 		for _, flag := range []string{"--help", "-h"} {
 			args := append(strings.Fields(cmd), flag)
 			out := runCommand(t, env, args...)
