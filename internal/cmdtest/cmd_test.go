@@ -658,3 +658,59 @@ func TestServe_EmbeddedTakesOverThePostgreSQLItsKilledPredecessorLeft(t *testing
 		t.Errorf("the embedded PostgreSQL is still running after the server stopped (postmaster.pid: %v):\n%s", err, log.String())
 	}
 }
+
+// ---- import --------------------------------------------------------------------------
+
+// `import customers` of the README's sample file: each rejected row on standard output by
+// line, the counts on standard error, exit 1 because rows were rejected; a re-run creates
+// nothing and says what it found already imported. The flags may follow the file.
+func TestImport_PrintsRejectedLinesAndCountsAndReRuns(t *testing.T) {
+	env := environment("DATABASE_URL="+testdb.Get(t).AppURL, "JWT_SECRET="+secret)
+	org, actor := uuid.New().String(), uuid.New().String()
+	rejected := strings.Join([]string{
+		"line 6: email: INVALID: is not a valid email address",
+		"line 7: documentNumber: INVALID: a cédula is a province (1–13, optionally followed by AV or PI; or PE, E, N), a book of 1–4 digits and an entry of 1–6 digits, such as 8-123-4567",
+		"line 8: email: TAKEN: another customer of the organization has this email",
+		"line 10: lastName: INVALID: cannot be empty",
+		"line 11: customerType: INVALID: customerType must be B2C or B2B",
+		"line 12: birthDate: INVALID: must be in the past",
+		"line 13: documentNumber: TAKEN: another customer of the organization has this document",
+		"line 14: INVALID: malformed CSV: 5 fields where the header has 14",
+	}, "\n") + "\n"
+	file := filepath.Join("..", "..", "docs", "import", "customers.csv")
+	for i, args := range [][]string{
+		{"import", "customers", "--org", org, "--actor", actor, file},
+		{"import", "customers", file, "--org", org, "--actor", actor, "--batch", "3"},
+	} {
+		out := runCommand(t, env, args...)
+		counts := "customers: 13 rows: 4 created, 1 already imported, 8 rejected in "
+		if i == 1 {
+			counts = "customers: 13 rows: 0 created, 5 already imported, 8 rejected in "
+		}
+		if out.exitCode != 1 || out.stdout != rejected || !strings.Contains(out.stderr, counts) ||
+			!strings.Contains(out.stderr, "customer-service: 8 of 13 rows rejected (listed above, by line); the others are loaded") {
+			t.Errorf("run %d: exit %d\nstdout:\n%s\nstderr:\n%s", i+1, out.exitCode, out.stdout, out.stderr)
+		}
+	}
+	out := runCommand(t, env, "import", "purchases", filepath.Join("..", "..", "docs", "import", "purchases.csv"), "--org", org, "--actor", actor)
+	if out.exitCode != 1 || !strings.Contains(out.stderr, "purchases: 10 rows: 3 created, 1 already imported, 6 rejected in ") {
+		t.Errorf("purchases: exit %d\nstdout:\n%s\nstderr:\n%s", out.exitCode, out.stdout, out.stderr)
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"import", "customers", file, "--org", org}, "--actor must be a user's UUID"},
+		{[]string{"import", "customers", file, "--actor", actor}, "--org must be an organization UUID"},
+		{[]string{"import", "orders", file}, "usage: customer-service import customers|purchases"},
+		{[]string{"import", "customers", "--org", org, "--actor", actor}, "usage: customer-service import customers|purchases"},
+		{[]string{"import", "customers", file, file, "--org", org, "--actor", actor}, "usage: customer-service import customers|purchases"},
+		{[]string{"import", "customers", "no-such.csv", "--org", org, "--actor", actor}, "no-such.csv: no such file"},
+		{[]string{"import", "customers", file, "--org", org, "--actor", actor, "--batch", "0"}, "--batch must be between 1 and 10000"},
+	} {
+		out := runCommand(t, env, bad.args...)
+		if out.exitCode != 1 || !strings.Contains(out.stderr, bad.want) || out.stdout != "" {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 and %q", bad.args, out.exitCode, out.stderr, bad.want)
+		}
+	}
+}
