@@ -89,7 +89,7 @@ func TestImportCustomers_SampleFileByLineAndReRun(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	if want := (Summary{Rows: 13, Created: 4, Existing: 1, Rejected: 8}); r.sum != want || r.progress != 13 {
+	if want := (Summary{Rows: 14, Created: 5, Existing: 1, Rejected: 8}); r.sum != want || r.progress != 14 {
 		t.Errorf("summary %+v, progress %d; want %+v, 13", r.sum, r.progress, want)
 	}
 	if !slices.Equal(r.rejected, sampleRejections) {
@@ -104,13 +104,14 @@ func TestImportCustomers_SampleFileByLineAndReRun(t *testing.T) {
 			DocType: sp("ruc"), DocNumber: sp("155587169-2-2014"), CheckDigit: sp("09"), Tags: []string{"mayorista"}},
 		{ExternalID: "shop-1012", FirstName: "Diego", LastName: "Morales", Email: "diego@example.com", Phone: sp("+50765556666"),
 			DocType: sp("passport"), DocNumber: sp("AB123456"), Consent: true},
+		{ExternalID: "shop-1013", FirstName: "Ana", LastName: "Perez", Email: "ana.p@example.org"},
 	}
 	if got := e.customers(org); show(got) != show(want) {
 		t.Errorf("customers:\n%s\nwant:\n%s", show(got), show(want))
 	}
 	audits := e.count(`SELECT count(*) FROM audit_log WHERE organization_id = ? AND action = 'customer.create' AND actor_id = ?`, org, e.actor)
-	if audits != 4 {
-		t.Errorf("%d customer.create audit rows of the actor; want 4", audits)
+	if audits != 5 {
+		t.Errorf("%d customer.create audit rows of the actor; want 5", audits)
 	}
 	allAudits := e.count(`SELECT count(*) FROM audit_log WHERE organization_id = ?`, org)
 
@@ -118,7 +119,7 @@ func TestImportCustomers_SampleFileByLineAndReRun(t *testing.T) {
 	if r.err != nil {
 		t.Fatal(r.err)
 	}
-	if want := (Summary{Rows: 13, Created: 0, Existing: 5, Rejected: 8}); r.sum != want {
+	if want := (Summary{Rows: 14, Created: 0, Existing: 6, Rejected: 8}); r.sum != want {
 		t.Errorf("re-run summary %+v; want %+v", r.sum, want)
 	}
 	if !slices.Equal(r.rejected, sampleRejections) {
@@ -142,11 +143,11 @@ func TestImportCustomers_SameOutcomeWhateverTheBatchSize(t *testing.T) {
 		if r.err != nil {
 			t.Fatal(r.err)
 		}
-		if want := (Summary{Rows: 13, Created: 4, Existing: 1, Rejected: 8}); r.sum != want || !slices.Equal(r.rejected, sampleRejections) {
+		if want := (Summary{Rows: 14, Created: 5, Existing: 1, Rejected: 8}); r.sum != want || !slices.Equal(r.rejected, sampleRejections) {
 			t.Errorf("batch %d: %+v %v", batch, r.sum, r.rejected)
 		}
-		if n := e.count(`SELECT count(*) FROM customers WHERE organization_id = ?`, org); n != 4 {
-			t.Errorf("batch %d: %d customers; want 4", batch, n)
+		if n := e.count(`SELECT count(*) FROM customers WHERE organization_id = ?`, org); n != 5 {
+			t.Errorf("batch %d: %d customers; want 5", batch, n)
 		}
 	}
 }
