@@ -18,11 +18,12 @@ type batch struct {
 // the services' Read and Write — a savepoint of that transaction instead of a transaction
 // of its own. A bulk job (the CSV import) calls the services row by row, as the API does,
 // and commits many rows at once: a row the service refuses rolls back to its savepoint
-// only, and the others of the batch still commit with fn. fn must not run calls
+// only, and the others of the batch still commit with fn. tx is the batch's transaction,
+// for fn's own reads (a statement that fails there aborts the batch). fn must not run calls
 // concurrently under ctx: the transaction is one connection.
-func InBatch(ctx context.Context, pool bun.IDB, org uuid.UUID, fn func(ctx context.Context) error) error {
+func InBatch(ctx context.Context, pool bun.IDB, org uuid.UUID, fn func(ctx context.Context, tx bun.Tx) error) error {
 	return InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
-		return fn(context.WithValue(ctx, batchKey{}, &batch{org: org, tx: tx}))
+		return fn(context.WithValue(ctx, batchKey{}, &batch{org: org, tx: tx}), tx)
 	})
 }
 

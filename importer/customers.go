@@ -36,9 +36,6 @@ var CustomerColumns = []column{
 	{name: "notes", freeText: true},
 }
 
-// maxExternalID is customers.external_id's length.
-const maxExternalID = 100
-
 // Customers imports the customers file of in into org: each row is createCustomer's input
 // plus externalId, the customer's key in the system the file comes from. A row whose
 // externalId a customer of org already has is left as it is (Existing).
@@ -49,10 +46,6 @@ func Customers(ctx context.Context, h *db.Handle, org uuid.UUID, in io.Reader, o
 		if ext == "" {
 			return rejected, &Rejection{Line: r.line, Column: "externalId", Code: apperr.Invalid, Message: "externalId is required"}, nil
 		}
-		if n := len([]rune(ext)); n > maxExternalID {
-			return rejected, &Rejection{Line: r.line, Column: "externalId", Code: apperr.Invalid,
-				Message: fmt.Sprintf("externalId must be at most %d characters", maxExternalID)}, nil
-		}
 		if _, err := customerByExternalID(ctx, tx, ext); err == nil {
 			return existing, nil, nil
 		} else if !errors.Is(err, sql.ErrNoRows) {
@@ -62,20 +55,11 @@ func Customers(ctx context.Context, h *db.Handle, org uuid.UUID, in io.Reader, o
 		if rej != nil {
 			return rejected, rej, nil
 		}
-		c, err := svc.Create(ctx, in)
-		if err != nil {
+		in.ExternalID = &ext
+		if _, err := svc.Create(ctx, in); err != nil {
+			// A TAKEN externalId: another import created it since the look-up.
 			rej, err := refusal(r.line, err, firstField)
 			return rejected, rej, err
-		}
-		_, err = tx.NewUpdate().Table("customers").Set("external_id = ?", ext).
-			Where("organization_id = ?", db.Org(ctx)).Where("customer_id = ?", c.ID).Exec(ctx)
-		if constraint, _ := db.IsUniqueViolation(err); constraint == "customers_external_id_key" {
-			// Another import created it since the look-up: this row's customer rolls back.
-			return rejected, &Rejection{Line: r.line, Column: "externalId", Code: apperr.Taken,
-				Message: "another import created a customer with this externalId at the same time; re-run the file"}, nil
-		}
-		if err != nil {
-			return 0, nil, fmt.Errorf("set external id: %w", err)
 		}
 		return created, nil, nil
 	})

@@ -120,7 +120,9 @@ func (r row) opt(name string) *string {
 	return nil
 }
 
-// loader loads one row in the savepoint the batch gives it.
+// loader loads one row: tx is the batch's transaction, for the loader's look-ups; the
+// service it calls under ctx writes the row in a savepoint of it (db.InBatch), rolled back
+// when the service refuses the row.
 type loader func(ctx context.Context, tx bun.Tx, r row) (outcome, *Rejection, error)
 
 // run reads the CSV of in against columns and loads each row with load, in batches.
@@ -157,7 +159,7 @@ func run(ctx context.Context, h *db.Handle, org uuid.UUID, in io.Reader, columns
 	for eof := false; !eof; {
 		var batch Summary
 		var pending []Rejection // reported once the batch commits
-		err := db.InBatch(ctx, h.DB, org, func(ctx context.Context) error {
+		err := db.InBatch(ctx, h.DB, org, func(ctx context.Context, tx bun.Tx) error {
 			for n := 0; n < batchSize; n++ {
 				lim.reset()
 				rec, err := cr.Read()
@@ -190,17 +192,8 @@ func run(ctx context.Context, h *db.Handle, org uuid.UUID, in io.Reader, columns
 					batch.Rejected++
 					continue
 				}
-				var out outcome
-				var rej *Rejection
-				err = db.InOrg(ctx, h.DB, org, false, func(ctx context.Context, tx bun.Tx) error {
-					var err error
-					out, rej, err = load(ctx, tx, r)
-					if err == nil && out == rejected {
-						err = errRejected // rolls the row's savepoint back
-					}
-					return err
-				})
-				if err != nil && !errors.Is(err, errRejected) {
+				out, rej, err := load(ctx, tx, r)
+				if err != nil {
 					return err
 				}
 				switch out {
@@ -230,8 +223,6 @@ func run(ctx context.Context, h *db.Handle, org uuid.UUID, in io.Reader, columns
 	}
 	return sum, nil
 }
-
-var errRejected = errors.New("importer: row rejected")
 
 // readHeader checks the header row: every name a known column (case as documented), none
 // twice, the required ones present.

@@ -260,3 +260,25 @@ func TestImportCustomers_HugeRecordStopsTheImport(t *testing.T) {
 }
 
 func ctx() context.Context { return context.Background() }
+
+// externalId is required and 1–100 characters (customers.external_id), checked by the
+// customers service with the row's other fields.
+func TestImportCustomers_ExternalIDBounds(t *testing.T) {
+	e := newEnv(t)
+	org := uuid.New()
+	long := strings.Repeat("é", 100)
+	file := header + long + ",Ana,Cien,,\n" + long + "x,Ana,CientoUno,,\n" + ",Ana,Vacío,,\n" + "  ,Ana,Blanco,,\n" + long + "y,,Dos,,\n"
+	r := e.importCustomers(org, strings.NewReader(file), 0)
+	want := []string{
+		"line 3: externalId: INVALID: must be 1–100 characters",
+		"line 4: externalId: INVALID: externalId is required",
+		"line 5: externalId: INVALID: externalId is required",
+		"line 6: firstName: INVALID: cannot be empty; externalId: must be 1–100 characters",
+	}
+	if r.err != nil || !slices.Equal(r.rejected, want) || r.sum != (Summary{Rows: 5, Created: 1, Rejected: 4}) {
+		t.Errorf("%+v %v\n%s", r.sum, r.err, strings.Join(r.rejected, "\n"))
+	}
+	if got := e.customers(org); len(got) != 1 || got[0].ExternalID != long {
+		t.Errorf("customers:\n%s", show(got))
+	}
+}

@@ -20,13 +20,13 @@ func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 // env is a test's database: the server's pool (under row-level security, every statement
 // checked for its organization) and the owner's, for fixtures and for reading back.
 type env struct {
-	t     *testing.T
+	t     testing.TB
 	h     *db.Handle
 	owner *db.Pool
 	actor uuid.UUID
 }
 
-func newEnv(t *testing.T) *env {
+func newEnv(t testing.TB) *env {
 	t.Helper()
 	ctx := context.Background()
 	tdb := testdb.Get(t)
