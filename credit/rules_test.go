@@ -107,27 +107,31 @@ func TestCheckLimit_ZeroAllowedNegativeNot(t *testing.T) {
 }
 
 func TestChargeRefusal_OnlyAnApprovedAccountOfAnActiveCustomerUpToTheAvailable(t *testing.T) {
-	approved := func(available string) *models.CreditAccount {
-		return &models.CreditAccount{Status: models.CreditStatusApproved, CreditAvailable: dec(available)}
+	approved := func(available string) Facts {
+		return Facts{CustomerStatus: models.CustomerStatusActive, AccountStatus: models.CreditStatusApproved,
+			Limit: dec(available), Used: decimal.Zero}
+	}
+	with := func(f Facts, c models.CustomerStatus, a models.CreditStatus) Facts {
+		f.CustomerStatus, f.AccountStatus = c, a
+		return f
 	}
 	tests := []struct {
-		name     string
-		customer models.CustomerStatus
-		acc      *models.CreditAccount
-		amount   string
-		want     apperr.Code // "" when accepted
-		field    string
+		name   string
+		facts  Facts
+		amount string
+		want   apperr.Code // "" when accepted
+		field  string
 	}{
-		{"exactly the available", models.CustomerStatusActive, approved("100.00"), "100.00", "", ""},
-		{"one cent over", models.CustomerStatusActive, approved("100.00"), "100.01", apperr.CreditLimitExceeded, "amount"},
-		{"blocked customer", models.CustomerStatusBlocked, approved("100.00"), "1.00", apperr.CustomerBlocked, "customerId"},
-		{"inactive customer", models.CustomerStatusInactive, approved("100.00"), "1.00", apperr.InvalidState, "customerId"},
-		{"pending account", models.CustomerStatusActive, &models.CreditAccount{Status: models.CreditStatusPending}, "1.00", apperr.InvalidState, "customerId"},
-		{"suspended account", models.CustomerStatusActive, &models.CreditAccount{Status: models.CreditStatusSuspended, CreditAvailable: dec("100")}, "1.00", apperr.InvalidState, "customerId"},
+		{"exactly the available", approved("100.00"), "100.00", "", ""},
+		{"one cent over", approved("100.00"), "100.01", apperr.CreditLimitExceeded, "amount"},
+		{"blocked customer", with(approved("100.00"), models.CustomerStatusBlocked, models.CreditStatusApproved), "1.00", apperr.CustomerBlocked, "customerId"},
+		{"inactive customer", with(approved("100.00"), models.CustomerStatusInactive, models.CreditStatusApproved), "1.00", apperr.InvalidState, "customerId"},
+		{"pending account", with(approved("0"), models.CustomerStatusActive, models.CreditStatusPending), "1.00", apperr.InvalidState, "customerId"},
+		{"suspended account", with(approved("100"), models.CustomerStatusActive, models.CreditStatusSuspended), "1.00", apperr.InvalidState, "customerId"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			expectRefusal(t, chargeRefusal(tc.customer, tc.acc, dec(tc.amount)), tc.want, tc.field)
+			expectRefusal(t, Evaluate(tc.facts, defaultPolicy(), dec(tc.amount)).Refusal(), tc.want, tc.field)
 		})
 	}
 }

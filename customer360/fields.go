@@ -215,6 +215,20 @@ var creditAccountType = &objectType{name: "CreditAccount", fields: map[string]fi
 		}}).connection(),
 	"payments": (&list{node: paymentType, alias: "pm", order: "payments:created_at:desc", key: "cp.created_at", id: "cp.payment_id",
 		cols: "cp.*", from: "credit_payments AS cp WHERE cp.organization_id = {row}.organization_id AND cp.credit_account_id = {row}.credit_account_id"}).connection(),
+	"openedBy":             column("opened_by", asIs),
+	"requestedCreditLimit": column("requested_limit", decimal),
+	"limitRequestedBy":     column("limit_requested_by", asIs),
+	"limitRequestedAt":     column("limit_requested_at", dateTime),
+	// §14: the policy rules the account breaks now (credit.PolicyWarningsSQL), in creditCheck's order
+	"policyWarnings": func(c *compiler, row string, f Field) string {
+		return "COALESCE((SELECT json_agg(" + c.object(policyWarningType, "w", f.Selection) + " ORDER BY w.ord) FROM " +
+			credit.PolicyWarningsSQL(row) + "), '[]')"
+	},
+}}
+
+var policyWarningType = &objectType{name: "CreditPolicyWarning", fields: map[string]fieldSQL{
+	"code":    column("code", asIs),
+	"message": column("message", asIs),
 }}
 
 // aging is a one-row subquery aliased ag of what the account owes on its open usages by
@@ -289,7 +303,7 @@ func validTime(s string) bool {
 func fieldTable() map[string][]string {
 	out := map[string][]string{}
 	for _, t := range []*objectType{customerType, addressType, loyaltyAccountType, transactionType, purchaseType,
-		creditAccountType, agingType, usageType, paymentType, segmentType} {
+		creditAccountType, agingType, usageType, paymentType, policyWarningType, segmentType} {
 		for name := range t.fields {
 			out[t.name] = append(out[t.name], name)
 		}

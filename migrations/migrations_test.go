@@ -104,6 +104,7 @@ var wantAppPrivileges = []string{
 	"table:bun_migrations:SELECT",
 	"table:credit_accounts:INSERT,SELECT,UPDATE",
 	"table:credit_payments:INSERT,SELECT",
+	"table:credit_policies:INSERT,SELECT,UPDATE",
 	"table:credit_usage:INSERT,SELECT,UPDATE",
 	"table:customer_segments:DELETE,INSERT,SELECT,UPDATE",
 	"table:customers:DELETE,INSERT,SELECT,UPDATE",

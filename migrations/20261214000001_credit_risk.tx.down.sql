@@ -1,0 +1,8 @@
+ALTER TABLE credit_accounts
+  DROP CONSTRAINT credit_accounts_requested_limit_check,
+  DROP COLUMN limit_requested_at,
+  DROP COLUMN limit_requested_by,
+  DROP COLUMN requested_limit,
+  DROP COLUMN opened_by;
+
+DROP TABLE credit_policies;
