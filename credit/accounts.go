@@ -122,14 +122,16 @@ func (s *Service) Approve(ctx context.Context, id uuid.UUID, notes *string) (*mo
 		if err := fourEyes(ctx, tx, p, "approve this account", acc.OpenedBy, "opened it", acc.LimitRequestedBy, "asked for its limit"); err != nil {
 			return nil, nil, err
 		}
-		return []set{
+		sets := []set{
 			{"status", "?", models.CreditStatusApproved},
 			{"approved_at", "now()", nil},
 			{"approved_by", "?", p.UserID},
 			{"approval_notes", "?", n},
-			{"limit_requested_by", "NULL", nil},
-			{"limit_requested_at", "NULL", nil},
-		}, nil, nil
+		}
+		if acc.LimitRequestedBy != nil { // the limit asked for is approved with the account
+			sets = append(sets, set{"limit_requested_by", "NULL", nil}, set{"limit_requested_at", "NULL", nil})
+		}
+		return sets, nil, nil
 	})
 }
 

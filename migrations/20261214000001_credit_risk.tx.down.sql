@@ -1,5 +1,5 @@
 ALTER TABLE credit_accounts
-  DROP CONSTRAINT credit_accounts_requested_limit_check,
+  DROP CONSTRAINT credit_accounts_limit_request_check,
   DROP COLUMN limit_requested_at,
   DROP COLUMN limit_requested_by,
   DROP COLUMN requested_limit,

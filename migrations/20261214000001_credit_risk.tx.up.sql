@@ -33,5 +33,5 @@ ALTER TABLE credit_accounts
   ADD COLUMN requested_limit numeric(12,2) CHECK (requested_limit >= 0),
   ADD COLUMN limit_requested_by uuid,
   ADD COLUMN limit_requested_at timestamptz,
-  ADD CONSTRAINT credit_accounts_requested_limit_check
+  ADD CONSTRAINT credit_accounts_limit_request_check
     CHECK (requested_limit IS NULL OR (limit_requested_by IS NOT NULL AND requested_limit > credit_limit));
