@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -88,6 +89,9 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 			}
 			return apperr.OnField(apperr.InvalidState, []string{"customerId"},
 				"the customer already has a credit account, which is %s", upper(status))
+		}
+		if err := recordLimit(ctx, tx, p, &acc); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, p, audit.Entry{
 			Action: "credit.open", EntityType: "credit_account", EntityID: acc.ID,
@@ -350,6 +354,11 @@ func (s *Service) transition(ctx context.Context, id uuid.UUID, action string,
 				return fmt.Errorf("%s: %w", action, err)
 			}
 		}
+		if slices.Contains(changed, "credit_limit") {
+			if err := recordLimit(ctx, tx, p, &acc); err != nil {
+				return err
+			}
+		}
 		d := map[string]any{"from": from, "to": acc.Status}
 		for k, v := range details {
 			d[k] = v
@@ -362,6 +371,16 @@ func (s *Service) transition(ctx context.Context, id uuid.UUID, action string,
 		return nil, err
 	}
 	return &acc, nil
+}
+
+// recordLimit appends the account's (new) limit to its history, from now on (§13 as-of).
+func recordLimit(ctx context.Context, tx bun.Tx, p auth.Principal, acc *models.CreditAccount) error {
+	ch := models.CreditLimitChange{ID: uuid.New(), OrganizationID: p.OrganizationID, CreditAccountID: acc.ID,
+		CreditLimit: acc.CreditLimit, ChangedBy: p.UserID}
+	if _, err := tx.NewInsert().Model(&ch).Exec(ctx); err != nil {
+		return fmt.Errorf("record credit limit: %w", err)
+	}
+	return nil
 }
 
 // lockAccount reads an account of the organization and locks it for the transaction. An

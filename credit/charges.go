@@ -206,7 +206,7 @@ func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.Credit
 			return err
 		}
 		res, err := tx.NewUpdate().Model(&usage).
-			Set("status = ?", models.UsageCancelled).
+			Set("status = ?", models.UsageCancelled).Set("cancelled_at = now()").
 			Where("cu.organization_id = ?", db.Org(ctx)).Where("cu.usage_id = ?", id).
 			Where("cu.status IN (?)", bun.List([]models.CreditUsageStatus{models.UsagePending, models.UsageOverdue})).
 			Returning("*").Exec(ctx)

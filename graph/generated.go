@@ -122,6 +122,7 @@ type ComplexityRoot struct {
 		ApprovalNotes        func(childComplexity int) int
 		ApprovedAt           func(childComplexity int) int
 		ApprovedBy           func(childComplexity int) int
+		AsOf                 func(childComplexity int, at time.Time) int
 		CancellationReason   func(childComplexity int) int
 		CancelledAt          func(childComplexity int) int
 		CreatedAt            func(childComplexity int) int
@@ -142,6 +143,16 @@ type ComplexityRoot struct {
 		SuspendedAt          func(childComplexity int) int
 		SuspensionReason     func(childComplexity int) int
 		Usages               func(childComplexity int, first *int, after *string, status *models.CreditUsageStatus) int
+	}
+
+	CreditAccountAsOf struct {
+		Aging           func(childComplexity int) int
+		At              func(childComplexity int) int
+		CreditAvailable func(childComplexity int) int
+		CreditLimit     func(childComplexity int) int
+		CreditUsed      func(childComplexity int) int
+		Outstanding     func(childComplexity int) int
+		OverdueAmount   func(childComplexity int) int
 	}
 
 	CreditAging struct {
@@ -603,6 +614,7 @@ type CreditAccountResolver interface {
 	LimitRequestedBy(ctx context.Context, obj model.Object) (*uuid.UUID, error)
 	LimitRequestedAt(ctx context.Context, obj model.Object) (*time.Time, error)
 	PolicyWarnings(ctx context.Context, obj model.Object) ([]model.CreditPolicyWarning, error)
+	AsOf(ctx context.Context, obj model.Object, at time.Time) (*model.CreditAccountAsOf, error)
 }
 type CreditUsageResolver interface {
 	Outstanding(ctx context.Context, obj *models.CreditUsage) (*decimal.Decimal, error)
@@ -972,6 +984,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditAccount.ApprovedBy(childComplexity), true
+	case "CreditAccount.asOf":
+		if e.ComplexityRoot.CreditAccount.AsOf == nil {
+			break
+		}
+
+		args, err := ec.field_CreditAccount_asOf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CreditAccount.AsOf(childComplexity, args["at"].(time.Time)), true
 	case "CreditAccount.cancellationReason":
 		if e.ComplexityRoot.CreditAccount.CancellationReason == nil {
 			break
@@ -1102,6 +1125,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditAccount.Usages(childComplexity, args["first"].(*int), args["after"].(*string), args["status"].(*models.CreditUsageStatus)), true
+
+	case "CreditAccountAsOf.aging":
+		if e.ComplexityRoot.CreditAccountAsOf.Aging == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccountAsOf.Aging(childComplexity), true
+	case "CreditAccountAsOf.at":
+		if e.ComplexityRoot.CreditAccountAsOf.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccountAsOf.At(childComplexity), true
+	case "CreditAccountAsOf.creditAvailable":
+		if e.ComplexityRoot.CreditAccountAsOf.CreditAvailable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccountAsOf.CreditAvailable(childComplexity), true
+	case "CreditAccountAsOf.creditLimit":
+		if e.ComplexityRoot.CreditAccountAsOf.CreditLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccountAsOf.CreditLimit(childComplexity), true
+	case "CreditAccountAsOf.creditUsed":
+		if e.ComplexityRoot.CreditAccountAsOf.CreditUsed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccountAsOf.CreditUsed(childComplexity), true
+	case "CreditAccountAsOf.outstanding":
+		if e.ComplexityRoot.CreditAccountAsOf.Outstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccountAsOf.Outstanding(childComplexity), true
+	case "CreditAccountAsOf.overdueAmount":
+		if e.ComplexityRoot.CreditAccountAsOf.OverdueAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccountAsOf.OverdueAmount(childComplexity), true
 
 	case "CreditAging.current":
 		if e.ComplexityRoot.CreditAging.Current == nil {
@@ -3508,6 +3574,31 @@ type CreditAccount {
   warning percentage of the limit). Empty when none.
   """
   policyWarnings: [CreditPolicyWarning!]!
+  """
+  The account as it stood at an instant (§13), replayed from its append-only ledgers (the
+  limits it had, its charges and cancellations, what each payment allocated to each charge,
+  each counted from when it was recorded); null when the account was opened after it. Its
+  aging counts days past due on the instant's UTC date.
+  """
+  asOf("The instant, RFC 3339." at: DateTime!): CreditAccountAsOf
+}
+
+"A credit account's position at an instant (CreditAccount.asOf)."
+type CreditAccountAsOf {
+  "The instant."
+  at: DateTime!
+  "The limit it had."
+  creditLimit: Decimal!
+  "What was owed."
+  creditUsed: Decimal!
+  "Limit minus used."
+  creditAvailable: Decimal!
+  "What was owed on open charges (equals creditUsed)."
+  outstanding: Decimal!
+  "What was owed on charges past their due date."
+  overdueAmount: Decimal!
+  "What was owed, by days past due on that date."
+  aging: CreditAging!
 }
 
 "A rule of the credit policy an account breaks now."
@@ -4791,8 +4882,30 @@ func (ec *executionContext) childFields_CreditAccount(ctx context.Context, field
 		return ec.fieldContext_CreditAccount_limitRequestedAt(ctx, field)
 	case "policyWarnings":
 		return ec.fieldContext_CreditAccount_policyWarnings(ctx, field)
+	case "asOf":
+		return ec.fieldContext_CreditAccount_asOf(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditAccount", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditAccountAsOf(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_CreditAccountAsOf_at(ctx, field)
+	case "creditLimit":
+		return ec.fieldContext_CreditAccountAsOf_creditLimit(ctx, field)
+	case "creditUsed":
+		return ec.fieldContext_CreditAccountAsOf_creditUsed(ctx, field)
+	case "creditAvailable":
+		return ec.fieldContext_CreditAccountAsOf_creditAvailable(ctx, field)
+	case "outstanding":
+		return ec.fieldContext_CreditAccountAsOf_outstanding(ctx, field)
+	case "overdueAmount":
+		return ec.fieldContext_CreditAccountAsOf_overdueAmount(ctx, field)
+	case "aging":
+		return ec.fieldContext_CreditAccountAsOf_aging(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditAccountAsOf", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditAging(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5692,6 +5805,20 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 		return nil, err
 	}
 	args["role"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_CreditAccount_asOf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg0
 	return args, nil
 }
 
@@ -8185,6 +8312,220 @@ func (ec *executionContext) fieldContext_CreditAccount_policyWarnings(_ context.
 		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_CreditPolicyWarning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditAccount_asOf(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccount_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CreditAccount().AsOf(ctx, obj, fc.Args["at"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditAccountAsOf) graphql.Marshaler {
+			return ec.marshalOCreditAccountAsOf2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditAccountAsOf(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccount_asOf(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAccountAsOf(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CreditAccount_asOf_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditAccountAsOf_at(ctx context.Context, field graphql.CollectedField, obj *model.CreditAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccountAsOf_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccountAsOf_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccountAsOf", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CreditAccountAsOf_creditLimit(ctx context.Context, field graphql.CollectedField, obj *model.CreditAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccountAsOf_creditLimit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditLimit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccountAsOf_creditLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccountAsOf", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditAccountAsOf_creditUsed(ctx context.Context, field graphql.CollectedField, obj *model.CreditAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccountAsOf_creditUsed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditUsed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccountAsOf_creditUsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccountAsOf", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditAccountAsOf_creditAvailable(ctx context.Context, field graphql.CollectedField, obj *model.CreditAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccountAsOf_creditAvailable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditAvailable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccountAsOf_creditAvailable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccountAsOf", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditAccountAsOf_outstanding(ctx context.Context, field graphql.CollectedField, obj *model.CreditAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccountAsOf_outstanding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outstanding, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccountAsOf_outstanding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccountAsOf", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditAccountAsOf_overdueAmount(ctx context.Context, field graphql.CollectedField, obj *model.CreditAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccountAsOf_overdueAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OverdueAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccountAsOf_overdueAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccountAsOf", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditAccountAsOf_aging(ctx context.Context, field graphql.CollectedField, obj *model.CreditAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccountAsOf_aging(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Aging, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditAging) graphql.Marshaler {
+			return ec.marshalNCreditAging2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditAging(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccountAsOf_aging(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditAccountAsOf",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAging(ctx, field)
 		},
 	}
 	return fc, nil
@@ -19691,6 +20032,75 @@ func (ec *executionContext) _CreditAccount(ctx context.Context, sel ast.Selectio
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CreditAccount_policyWarnings(ctx, field, obj)
 				})
+		case "asOf":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_asOf(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditAccountAsOfImplementors = []string{"CreditAccountAsOf"}
+
+func (ec *executionContext) _CreditAccountAsOf(ctx context.Context, sel ast.SelectionSet, obj *model.CreditAccountAsOf) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditAccountAsOfImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditAccountAsOf")
+		case "at":
+			out.Values[i] = ec._CreditAccountAsOf_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "creditLimit":
+			out.Values[i] = ec._CreditAccountAsOf_creditLimit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "creditUsed":
+			out.Values[i] = ec._CreditAccountAsOf_creditUsed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "creditAvailable":
+			out.Values[i] = ec._CreditAccountAsOf_creditAvailable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outstanding":
+			out.Values[i] = ec._CreditAccountAsOf_outstanding(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdueAmount":
+			out.Values[i] = ec._CreditAccountAsOf_overdueAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "aging":
+			out.Values[i] = ec._CreditAccountAsOf_aging(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -24702,6 +25112,13 @@ func (ec *executionContext) marshalOCreditAccount2customerserviceᚋgraphᚋmode
 		return graphql.Null
 	}
 	return graphql.WrapContextMarshaler(ctx, v)
+}
+
+func (ec *executionContext) marshalOCreditAccountAsOf2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditAccountAsOf(ctx context.Context, sel ast.SelectionSet, v *model.CreditAccountAsOf) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreditAccountAsOf(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCreditPayment2ᚖcustomerserviceᚋmodelsᚐCreditPayment(ctx context.Context, sel ast.SelectionSet, v *models.CreditPayment) graphql.Marshaler {

@@ -35,3 +35,56 @@ ALTER TABLE credit_accounts
   ADD COLUMN limit_requested_at timestamptz,
   ADD CONSTRAINT credit_accounts_limit_request_check
     CHECK (requested_limit IS NULL OR (limit_requested_by IS NOT NULL AND requested_limit > credit_limit));
+
+-- §13 credit as of an instant, from append-only ledgers (rows are inserted, never updated
+-- or deleted by the server): what each payment allocated to each charge and when, and every
+-- limit an account had from when. A charge's cancellation is recorded once, in
+-- credit_usage.cancelled_at. History before this migration was not recorded: the as-of
+-- reads fall back as decisions-credit-risk.md says.
+CREATE TABLE credit_allocations (
+  organization_id   uuid NOT NULL,
+  allocation_id     uuid NOT NULL DEFAULT gen_random_uuid(),
+  credit_account_id uuid NOT NULL,
+  payment_id        uuid NOT NULL,
+  usage_id          uuid NOT NULL,
+  amount            numeric(12,2) NOT NULL CHECK (amount > 0),
+  created_at        timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (organization_id, allocation_id),
+  CONSTRAINT credit_allocations_payment_usage_key UNIQUE (organization_id, payment_id, usage_id),
+  CONSTRAINT credit_allocations_account_fkey FOREIGN KEY (organization_id, credit_account_id)
+    REFERENCES credit_accounts (organization_id, credit_account_id) ON DELETE CASCADE,
+  CONSTRAINT credit_allocations_payment_fkey FOREIGN KEY (organization_id, payment_id)
+    REFERENCES credit_payments (organization_id, payment_id) ON DELETE CASCADE,
+  CONSTRAINT credit_allocations_usage_fkey FOREIGN KEY (organization_id, usage_id)
+    REFERENCES credit_usage (organization_id, usage_id) ON DELETE CASCADE
+);
+CREATE INDEX credit_allocations_usage_idx ON credit_allocations (organization_id, usage_id, created_at);
+
+CREATE TABLE credit_limit_changes (
+  organization_id   uuid NOT NULL,
+  change_id         uuid NOT NULL DEFAULT gen_random_uuid(),
+  credit_account_id uuid NOT NULL,
+  credit_limit      numeric(12,2) NOT NULL CHECK (credit_limit >= 0),
+  changed_by        uuid NOT NULL,
+  changed_at        timestamptz NOT NULL DEFAULT now(),
+  PRIMARY KEY (organization_id, change_id),
+  CONSTRAINT credit_limit_changes_account_fkey FOREIGN KEY (organization_id, credit_account_id)
+    REFERENCES credit_accounts (organization_id, credit_account_id) ON DELETE CASCADE
+);
+CREATE INDEX credit_limit_changes_account_idx ON credit_limit_changes (organization_id, credit_account_id, changed_at);
+
+ALTER TABLE credit_usage ADD COLUMN cancelled_at timestamptz;
+
+ALTER TABLE credit_allocations ENABLE ROW LEVEL SECURITY;
+ALTER TABLE credit_allocations FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON credit_allocations
+  USING (organization_id = NULLIF(current_setting('app.current_organization_id', true), '')::uuid)
+  WITH CHECK (organization_id = NULLIF(current_setting('app.current_organization_id', true), '')::uuid);
+ALTER TABLE credit_limit_changes ENABLE ROW LEVEL SECURITY;
+ALTER TABLE credit_limit_changes FORCE ROW LEVEL SECURITY;
+CREATE POLICY tenant_isolation ON credit_limit_changes
+  USING (organization_id = NULLIF(current_setting('app.current_organization_id', true), '')::uuid)
+  WITH CHECK (organization_id = NULLIF(current_setting('app.current_organization_id', true), '')::uuid);
+
+-- Append-only: the server inserts and reads them.
+GRANT SELECT, INSERT ON credit_allocations, credit_limit_changes TO customer_service_app;

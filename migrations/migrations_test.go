@@ -103,6 +103,8 @@ var wantAppPrivileges = []string{
 	"table:audit_log:INSERT,SELECT",
 	"table:bun_migrations:SELECT",
 	"table:credit_accounts:INSERT,SELECT,UPDATE",
+	"table:credit_allocations:INSERT,SELECT",
+	"table:credit_limit_changes:INSERT,SELECT",
 	"table:credit_payments:INSERT,SELECT",
 	"table:credit_policies:INSERT,SELECT,UPDATE",
 	"table:credit_usage:INSERT,SELECT,UPDATE",

@@ -187,6 +187,24 @@ type CreateCustomerPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// A credit account's position at an instant (CreditAccount.asOf).
+type CreditAccountAsOf struct {
+	// The instant.
+	At time.Time `json:"at"`
+	// The limit it had.
+	CreditLimit decimal.Decimal `json:"creditLimit"`
+	// What was owed.
+	CreditUsed decimal.Decimal `json:"creditUsed"`
+	// Limit minus used.
+	CreditAvailable decimal.Decimal `json:"creditAvailable"`
+	// What was owed on open charges (equals creditUsed).
+	Outstanding decimal.Decimal `json:"outstanding"`
+	// What was owed on charges past their due date.
+	OverdueAmount decimal.Decimal `json:"overdueAmount"`
+	// What was owed, by days past due on that date.
+	Aging *CreditAging `json:"aging"`
+}
+
 // What is owed, by how long past due (§5).
 type CreditAging struct {
 	// Not yet due.
