@@ -266,7 +266,9 @@ func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, loc
 	q := tx.NewSelect().Model(&row).
 		ColumnExpr("ca.*").ColumnExpr("c.status AS customer_status").ColumnExpr(today+" AS today").
 		ColumnExpr("(ca.created_at AT TIME ZONE 'UTC')::date AS opened_on").
-		ColumnExpr(DaysPastDueSQL("ca.organization_id", "ca.credit_account_id")+" AS days_past_due").
+		// The organization as a value, not correlated: on Citus the statement is then routed
+		// whole to the organization's shard (README, Scaling out).
+		ColumnExpr(DaysPastDueSQL("?", "ca.credit_account_id")+" AS days_past_due", db.Org(ctx)).
 		Join("JOIN customers AS c ON c.organization_id = ca.organization_id AND c.customer_id = ca.customer_id").
 		Where("ca.organization_id = ?", db.Org(ctx)).Where("ca.customer_id = ?", customerID)
 	if lock != "" {

@@ -44,6 +44,7 @@ var computedFields = map[string]string{
 	"CreditAccount.payments":             "TestCustomer360_RendersRowsAsTheMutationsReturnThem",
 	"CreditAccount.requestedCreditLimit": "TestCreditFourEyes_AccountsAndLimitIncreasesNeedASecondManager",
 	"CreditAccount.policyWarnings":       "TestCreditAccount360_PolicyWarningsAtTheirBoundaries",
+	"CreditAccount.asOf":                 "TestCreditAccountAsOf_RandomHistoriesMatchAModelAtEveryInstant",
 }
 
 // Every leaf field of Customer, LoyaltyAccount, CreditAccount and CustomerSegment that
