@@ -106,7 +106,7 @@ func newErasable(t *testing.T, srv *apitest.Server) erasable {
 
 	acc := creditOK(t, creditMutation(t, admin, "openCreditAccount", "input: $input", map[string]any{
 		"input": map[string]any{"customerId": id, "creditLimit": "500.00"}})).CreditAccount
-	creditOK(t, creditMutation(t, admin, "approveCreditAccount", "id: $id, notes: \"Aprobada para Zenobia\"", map[string]any{"id": acc.ID}))
+	creditOK(t, creditMutation(t, srv.As(t, admin.Org, auth.Manager), "approveCreditAccount", "id: $id, notes: \"Aprobada para Zenobia\"", map[string]any{"id": acc.ID}))
 	creditOK(t, creditMutation(t, admin, "chargeCredit", "input: $input", map[string]any{
 		"input": map[string]any{"customerId": id, "orderId": "erase-charge-1", "amount": "200.00"}}))
 	creditOK(t, creditMutation(t, admin, "recordCreditPayment", "input: $input", map[string]any{
@@ -494,7 +494,7 @@ func TestEraseCustomer_BlocksLaterActivity(t *testing.T) {
 	loyOK(t, admin, "recordPurchase", map[string]any{"customerId": id, "orderId": "before-1", "amount": "100.00"})
 	acc := creditOK(t, creditMutation(t, admin, "openCreditAccount", "input: $input", map[string]any{
 		"input": map[string]any{"customerId": id, "creditLimit": "500.00"}})).CreditAccount
-	creditOK(t, creditMutation(t, admin, "approveCreditAccount", "id: $id", map[string]any{"id": acc.ID}))
+	creditOK(t, creditMutation(t, srv.As(t, admin.Org, auth.Manager), "approveCreditAccount", "id: $id", map[string]any{"id": acc.ID}))
 	recordConsent(t, admin, true, map[string]any{"customerId": c.ID, "purpose": "PROFILING", "channel": "POS", "evidence": "firma de Ada Erasure"})
 	ok(t, mutate(t, admin, `mutation($id: UUID!) { eraseCustomer(id: $id) { customer { `+customerFields+` } userErrors { field message code } } }`,
 		map[string]any{"id": c.ID}))
