@@ -4,7 +4,6 @@ import (
 	"context"
 	"io"
 	"os"
-	"strings"
 	"testing"
 
 	"github.com/google/uuid"
@@ -101,5 +100,3 @@ func (e *env) count(query string, args ...any) int {
 	e.scan(&n, query, args...)
 	return n
 }
-
-func lines(s ...string) string { return strings.Join(s, "\n") }
