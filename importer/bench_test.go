@@ -22,10 +22,16 @@ import (
 // peak does not grow with it (BENCHMARKS.md).
 //
 //	go test ./importer -run XXX -bench ImportCustomers100k -benchtime 1x -timeout 30m
+//
+// IMPORT_BENCH_ROWS and IMPORT_BENCH_BATCH change the file's rows and the rows a batch.
 func BenchmarkImportCustomers100k(b *testing.B) {
 	rows := 100000
 	if n, err := strconv.Atoi(os.Getenv("IMPORT_BENCH_ROWS")); err == nil {
 		rows = n
+	}
+	batch := DefaultBatchSize
+	if n, err := strconv.Atoi(os.Getenv("IMPORT_BENCH_BATCH")); err == nil {
+		batch = n
 	}
 	path := filepath.Join(b.TempDir(), "customers.csv")
 	size := writeBenchFile(b, path, rows)
@@ -38,7 +44,7 @@ func BenchmarkImportCustomers100k(b *testing.B) {
 		runtime.GC()
 		before := vmHWM(b)
 		start := time.Now()
-		sum, err := Customers(ctx(), e.h, uuid.New(), bufio.NewReader(f), Options{Actor: uuid.New()})
+		sum, err := Customers(ctx(), e.h, uuid.New(), bufio.NewReader(f), Options{Actor: uuid.New(), BatchSize: batch})
 		took := time.Since(start)
 		f.Close()
 		if err != nil {
