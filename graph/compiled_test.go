@@ -1,6 +1,8 @@
 package graph_test
 
 import (
+	"fmt"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -60,6 +62,27 @@ func TestCustomer360_CompiledSelectionsFollowTheirVariables(t *testing.T) {
 		if got := ask(c.id, c.n, c.with); got != c.want {
 			t.Errorf("request %d: got %s\nwant %s", i, got, c.want)
 		}
+	}
+
+	// Concurrent requests of the same document with other values each get their own answer.
+	var wg sync.WaitGroup
+	errs := make(chan string, 32)
+	for i := range 32 {
+		wg.Go(func() {
+			n, with, want := 1, true, one
+			if i%2 == 1 {
+				n, with, want = 3, false, three
+			}
+			r := agent.Do(t, doc, map[string]any{"id": ana, "n": n, "with": with})
+			if got := compactJSON(t, r.Data); got != want || len(r.Errors) > 0 {
+				errs <- fmt.Sprintf("concurrent %d: %s %v", i, got, r.Errors)
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Error(e)
 	}
 
 	// Two root fields of one document, each its own selection; then the same document with
