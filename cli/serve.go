@@ -234,8 +234,9 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 // grow to five times the live heap (tens of megabytes here) before a collection, instead of
 // Go's default of twice. A request allocates much and keeps nothing, so with the default the
 // collector ran often, and each collection also shrank the stacks of the connections'
-// goroutines, which the next request grew again: at GOGC 400 a Customer 360 read cost a fifth
-// less CPU (BENCHMARKS.md, issue 17), for a peak RSS still below 100 MB.
+// goroutines, which the next request grew again: at GOGC 400 a Customer 360 read cost a tenth
+// less CPU (BENCHMARKS.md, issue 17), for a peak RSS of 140–165 MB under 64 clients in the
+// benchmark (64 MB before).
 const serveGCPercent = 400
 
 // setGCPercent sets serveGCPercent unless the environment sets GOGC (which the runtime has
