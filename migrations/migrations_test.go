@@ -232,21 +232,11 @@ func TestMigrations_LeastPrivilegeDownRestoresTheInitGrants(t *testing.T) {
 	if err := migrations.Up(ctx, conn.DB); err != nil {
 		t.Fatal(err)
 	}
-	run := func(file string) {
-		t.Helper()
-		sql, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := conn.ExecContext(ctx, string(sql)); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-	}
-	run("20261202000001_least_privilege.tx.down.sql")
+	runFile(t, conn, "20261202000001_least_privilege.tx.down.sql")
 	if got := privileges(t, conn, db.AppRole); !slices.Equal(got, initAppPrivileges) {
 		t.Errorf("after down: more %v, less %v", diff(got, initAppPrivileges), diff(initAppPrivileges, got))
 	}
-	run("20261202000001_least_privilege.tx.up.sql")
+	runFile(t, conn, "20261202000001_least_privilege.tx.up.sql")
 	if got := privileges(t, conn, db.AppRole); !slices.Equal(got, wantAppPrivileges) {
 		t.Errorf("after up again: more %v, less %v", diff(got, wantAppPrivileges), diff(wantAppPrivileges, got))
 	}
@@ -413,27 +403,9 @@ func TestMigrations_TenantKeysDownRestoresTheKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run := func(conn *db.Pool, file string) {
-		t.Helper()
-		sql, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := conn.ExecContext(ctx, string(sql)); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-	}
 	// The schema just before: every migration's up but this one's, in order.
 	before := openOwner(t, "migrations_keys_before")
-	if err := migrate.NewMigrator(before.DB, migrations.Migrations).Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range migrations.Migrations.Sorted() {
-		if m.Name+"_"+m.Comment == tenantKeysMigration {
-			break
-		}
-		run(before, m.Name+"_"+m.Comment+".tx.up.sql")
-	}
+	upTo(t, before, tenantKeysMigration)
 	want := keyDefinitions(t, before)
 
 	conn := openOwner(t, "migrations_keys")
@@ -444,7 +416,7 @@ func TestMigrations_TenantKeysDownRestoresTheKeys(t *testing.T) {
 	if slices.Equal(afterUp, want) {
 		t.Fatal("the tenant keys migration changed nothing")
 	}
-	run(conn, tenantKeysMigration+".tx.down.sql")
+	runFile(t, conn, tenantKeysMigration+".tx.down.sql")
 	// The tables of later migrations (the organizations registry) keep their keys.
 	later := func(def string) bool {
 		return strings.Contains(def, ":organizations:") || strings.Contains(def, " ON public.organizations ")
@@ -452,7 +424,7 @@ func TestMigrations_TenantKeysDownRestoresTheKeys(t *testing.T) {
 	if got := slices.DeleteFunc(keyDefinitions(t, conn), later); !slices.Equal(got, want) {
 		t.Errorf("after down: more %v\nless %v", diff(got, want), diff(want, got))
 	}
-	run(conn, tenantKeysMigration+".tx.up.sql")
+	runFile(t, conn, tenantKeysMigration+".tx.up.sql")
 	if got := keyDefinitions(t, conn); !slices.Equal(got, afterUp) {
 		t.Errorf("after up again: more %v\nless %v", diff(got, afterUp), diff(afterUp, got))
 	}
@@ -474,4 +446,31 @@ func keyDefinitions(t *testing.T, conn *db.Pool) []string {
 		t.Fatal(err)
 	}
 	return defs
+}
+
+// runFile runs one migration file's SQL on conn.
+func runFile(t *testing.T, conn bun.IDB, file string) {
+	t.Helper()
+	sql, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), string(sql)); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+}
+
+// upTo runs every migration's up before the one named (<timestamp>_<comment>), in order.
+func upTo(t *testing.T, conn *db.Pool, migration string) {
+	t.Helper()
+	if err := migrate.NewMigrator(conn.DB, migrations.Migrations).Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations.Migrations.Sorted() {
+		if m.Name+"_"+m.Comment == migration {
+			return
+		}
+		runFile(t, conn, m.Name+"_"+m.Comment+".tx.up.sql")
+	}
+	t.Fatalf("no migration %s", migration)
 }

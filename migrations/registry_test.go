@@ -3,18 +3,15 @@ package migrations_test
 import (
 	"context"
 	"errors"
-	"os"
 	"slices"
 	"testing"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/migrate"
 
 	"customerservice/db"
 	"customerservice/internal/testkit/testdb"
-	"customerservice/migrations"
 )
 
 const registryMigration = "20261212000001_organizations_registry"
@@ -29,25 +26,7 @@ func TestMigrations_OrganizationsRegistryBackfillsAndDownRestoresTheFunction(t *
 		t.Fatal(err)
 	}
 	conn := openOwner(t, "migrations_registry")
-	run := func(file string) {
-		t.Helper()
-		sql, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := conn.ExecContext(ctx, string(sql)); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-	}
-	if err := migrate.NewMigrator(conn.DB, migrations.Migrations).Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range migrations.Migrations.Sorted() {
-		if m.Name+"_"+m.Comment == registryMigration {
-			break
-		}
-		run(m.Name + "_" + m.Comment + ".tx.up.sql")
-	}
+	upTo(t, conn, registryMigration)
 	orgA, orgB, orgC := uuid.New(), uuid.New(), uuid.New()
 	for _, c := range []struct {
 		org uuid.UUID
@@ -62,7 +41,7 @@ func TestMigrations_OrganizationsRegistryBackfillsAndDownRestoresTheFunction(t *
 	if _, err := conn.ExecContext(ctx, "INSERT INTO loyalty_programs (organization_id) VALUES (?)", orgC); err != nil {
 		t.Fatal(err)
 	}
-	run(registryMigration + ".tx.up.sql")
+	runFile(t, conn, registryMigration + ".tx.up.sql")
 	type row struct {
 		ID        uuid.UUID `bun:"id"`
 		CreatedAt string    `bun:"created_at"`
@@ -82,7 +61,7 @@ func TestMigrations_OrganizationsRegistryBackfillsAndDownRestoresTheFunction(t *
 		t.Fatalf("customers: FORCE row level security %v after the backfill (%v)", forced, err)
 	}
 
-	run(registryMigration + ".tx.down.sql")
+	runFile(t, conn, registryMigration + ".tx.down.sql")
 	if n := functionCount(t, conn, "tenant_organization_ids"); n != 1 {
 		t.Fatalf("tenant_organization_ids() after down: %d functions", n)
 	}
