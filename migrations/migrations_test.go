@@ -27,6 +27,52 @@ var bunTables = []string{"bun_migrations", "bun_migration_locks"}
 // tenant-keyed and checked like any other table.
 var tenantlessTables = []string{"job_runs", "organizations"}
 
+// rollBackAfter runs the down of every migration after name, newest first: a migration's
+// down undoes what its up did to the schema its up found, so the ones after it go first.
+// rollForwardAfter runs their ups again, in order.
+func rollBackAfter(t *testing.T, conn *db.Pool, name string) {
+	t.Helper()
+	after := migrationsAfter(t, name)
+	for i := len(after) - 1; i >= 0; i-- {
+		execFile(t, conn, after[i]+".tx.down.sql")
+	}
+}
+
+func rollForwardAfter(t *testing.T, conn *db.Pool, name string) {
+	t.Helper()
+	for _, m := range migrationsAfter(t, name) {
+		execFile(t, conn, m+".tx.up.sql")
+	}
+}
+
+// migrationsAfter names the migrations after name, in order.
+func migrationsAfter(t *testing.T, name string) []string {
+	t.Helper()
+	var out []string
+	found := false
+	for _, m := range migrations.Migrations.Sorted() {
+		if found {
+			out = append(out, m.Name+"_"+m.Comment)
+		}
+		found = found || m.Name+"_"+m.Comment == name
+	}
+	if !found {
+		t.Fatalf("no migration %s", name)
+	}
+	return out
+}
+
+func execFile(t *testing.T, conn *db.Pool, file string) {
+	t.Helper()
+	sql, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), string(sql)); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+}
+
 func openOwner(t *testing.T, dbname string) *db.Pool {
 	t.Helper()
 	tdb := testdb.Get(t)
@@ -102,7 +148,10 @@ var wantAppPrivileges = []string{
 	"table:audit_log:INSERT,SELECT",
 	"table:bun_migrations:SELECT",
 	"table:credit_accounts:INSERT,SELECT,UPDATE",
+	"table:credit_allocations:INSERT,SELECT",
+	"table:credit_limit_changes:INSERT,SELECT",
 	"table:credit_payments:INSERT,SELECT",
+	"table:credit_policies:INSERT,SELECT,UPDATE",
 	"table:credit_usage:INSERT,SELECT,UPDATE",
 	"table:customer_segments:DELETE,INSERT,SELECT,UPDATE",
 	"table:customers:DELETE,INSERT,SELECT,UPDATE",
@@ -118,11 +167,10 @@ var wantAppPrivileges = []string{
 }
 
 // initAppPrivileges is what the role held before 20261202000001_least_privilege: DELETE on
-// every ledger table, UPDATE on the append-only ones. That migration's down restores it
-// (the later migrations' objects, the organizations registry in place of
-// tenant_organization_ids(), stay as they are).
+// every ledger table, UPDATE on the append-only ones. That migration's down restores it.
 var initAppPrivileges = []string{
 	"function:customer_search_ids:EXECUTE",
+	"function:tenant_organization_ids:EXECUTE",
 	"schema:public:USAGE",
 	"table:addresses:DELETE,INSERT,SELECT,UPDATE",
 	"table:audit_log:INSERT,SELECT",
@@ -137,7 +185,6 @@ var initAppPrivileges = []string{
 	"table:loyalty_accounts:DELETE,INSERT,SELECT,UPDATE",
 	"table:loyalty_programs:INSERT,SELECT,UPDATE",
 	"table:loyalty_transactions:DELETE,INSERT,SELECT,UPDATE",
-	"table:organizations:INSERT,SELECT,UPDATE",
 	"table:purchase_refunds:DELETE,INSERT,SELECT,UPDATE",
 	"table:purchases:DELETE,INSERT,SELECT,UPDATE",
 	"table:v_customer_360:SELECT",
@@ -232,11 +279,13 @@ func TestMigrations_LeastPrivilegeDownRestoresTheInitGrants(t *testing.T) {
 	if err := migrations.Up(ctx, conn.DB); err != nil {
 		t.Fatal(err)
 	}
-	runFile(t, conn, "20261202000001_least_privilege.tx.down.sql")
+	rollBackAfter(t, conn, "20261202000001_least_privilege")
+	execFile(t, conn, "20261202000001_least_privilege.tx.down.sql")
 	if got := privileges(t, conn, db.AppRole); !slices.Equal(got, initAppPrivileges) {
 		t.Errorf("after down: more %v, less %v", diff(got, initAppPrivileges), diff(initAppPrivileges, got))
 	}
-	runFile(t, conn, "20261202000001_least_privilege.tx.up.sql")
+	execFile(t, conn, "20261202000001_least_privilege.tx.up.sql")
+	rollForwardAfter(t, conn, "20261202000001_least_privilege")
 	if got := privileges(t, conn, db.AppRole); !slices.Equal(got, wantAppPrivileges) {
 		t.Errorf("after up again: more %v, less %v", diff(got, wantAppPrivileges), diff(wantAppPrivileges, got))
 	}
@@ -416,15 +465,13 @@ func TestMigrations_TenantKeysDownRestoresTheKeys(t *testing.T) {
 	if slices.Equal(afterUp, want) {
 		t.Fatal("the tenant keys migration changed nothing")
 	}
-	runFile(t, conn, tenantKeysMigration+".tx.down.sql")
-	// The tables of later migrations (the organizations registry) keep their keys.
-	later := func(def string) bool {
-		return strings.Contains(def, ":organizations:") || strings.Contains(def, " ON public.organizations ")
-	}
-	if got := slices.DeleteFunc(keyDefinitions(t, conn), later); !slices.Equal(got, want) {
+	rollBackAfter(t, conn, tenantKeysMigration)
+	execFile(t, conn, tenantKeysMigration+".tx.down.sql")
+	if got := keyDefinitions(t, conn); !slices.Equal(got, want) {
 		t.Errorf("after down: more %v\nless %v", diff(got, want), diff(want, got))
 	}
-	runFile(t, conn, tenantKeysMigration+".tx.up.sql")
+	execFile(t, conn, tenantKeysMigration+".tx.up.sql")
+	rollForwardAfter(t, conn, tenantKeysMigration)
 	if got := keyDefinitions(t, conn); !slices.Equal(got, afterUp) {
 		t.Errorf("after up again: more %v\nless %v", diff(got, afterUp), diff(afterUp, got))
 	}
@@ -448,18 +495,6 @@ func keyDefinitions(t *testing.T, conn *db.Pool) []string {
 	return defs
 }
 
-// runFile runs one migration file's SQL on conn.
-func runFile(t *testing.T, conn bun.IDB, file string) {
-	t.Helper()
-	sql, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := conn.ExecContext(context.Background(), string(sql)); err != nil {
-		t.Fatalf("%s: %v", file, err)
-	}
-}
-
 // upTo runs every migration's up before the one named (<timestamp>_<comment>), in order.
 func upTo(t *testing.T, conn *db.Pool, migration string) {
 	t.Helper()
@@ -470,7 +505,7 @@ func upTo(t *testing.T, conn *db.Pool, migration string) {
 		if m.Name+"_"+m.Comment == migration {
 			return
 		}
-		runFile(t, conn, m.Name+"_"+m.Comment+".tx.up.sql")
+		execFile(t, conn, m.Name+"_"+m.Comment+".tx.up.sql")
 	}
 	t.Fatalf("no migration %s", migration)
 }

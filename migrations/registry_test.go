@@ -41,7 +41,7 @@ func TestMigrations_OrganizationsRegistryBackfillsAndDownRestoresTheFunction(t *
 	if _, err := conn.ExecContext(ctx, "INSERT INTO loyalty_programs (organization_id) VALUES (?)", orgC); err != nil {
 		t.Fatal(err)
 	}
-	runFile(t, conn, registryMigration+".tx.up.sql")
+	execFile(t, conn, registryMigration+".tx.up.sql")
 	type row struct {
 		ID        uuid.UUID `bun:"id"`
 		CreatedAt string    `bun:"created_at"`
@@ -61,7 +61,7 @@ func TestMigrations_OrganizationsRegistryBackfillsAndDownRestoresTheFunction(t *
 		t.Fatalf("customers: FORCE row level security %v after the backfill (%v)", forced, err)
 	}
 
-	runFile(t, conn, registryMigration+".tx.down.sql")
+	execFile(t, conn, registryMigration+".tx.down.sql")
 	if n := functionCount(t, conn, "tenant_organization_ids"); n != 1 {
 		t.Fatalf("tenant_organization_ids() after down: %d functions", n)
 	}
