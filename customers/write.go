@@ -45,6 +45,10 @@ func (s *Service) Create(ctx context.Context, in NewCustomer) (*models.Customer,
 		if err := refuseTakenDocument(ctx, tx, &c, changed); err != nil {
 			return err
 		}
+		// Its first customer makes the organization one the jobs visit.
+		if err := s.db.RegisterOrganization(ctx, tx, p.OrganizationID); err != nil {
+			return err
+		}
 		if _, err := tx.NewInsert().Model(&c).Returning("*").Exec(ctx); err != nil {
 			return customerWriteError(err)
 		}
@@ -58,6 +62,7 @@ func (s *Service) Create(ctx context.Context, in NewCustomer) (*models.Customer,
 	if err != nil {
 		return nil, err
 	}
+	s.db.Registered(c.OrganizationID)
 	return &c, nil
 }
 
