@@ -3505,7 +3505,7 @@ type Mutation {
   redeemPoints("The redemption." input: RedeemPointsInput!): RedeemPointsPayload! @hasRole(role: AGENT)
   "Awards bonus points (sign-up, birthday, campaign); they expire like earned points and count toward tiers. Safe to retry with the same referenceId."
   awardBonusPoints("The bonus." input: AwardBonusPointsInput!): AwardBonusPointsPayload! @hasRole(role: AGENT)
-  "Adjusts a balance up or down with a reason; it can never make the balance negative."
+  "Adjusts a balance up or down with a reason; it can never make the balance negative. Safe to retry with the same idempotencyKey."
   adjustPoints("The adjustment." input: AdjustPointsInput!): AdjustPointsPayload! @hasRole(role: MANAGER)
   "Changes the organization's loyalty program settings."
   updateLoyaltyProgram("The settings to change; omitted ones keep their value." input: UpdateLoyaltyProgramInput!): UpdateLoyaltyProgramPayload! @hasRole(role: ADMIN)
@@ -4065,6 +4065,8 @@ input AdjustPointsInput {
   points: Int!
   "Why (1–500 characters)."
   reason: String!
+  "The adjustment's idempotency key (1–255 characters, unique in the organization, used as given): a retry with the same key answers the original adjustment and changes nothing; the same key with another customer, points or reason is IDEMPOTENCY_CONFLICT. Shown as the transaction's referenceId."
+  idempotencyKey: String!
 }
 
 "The result of adjustPoints."
@@ -16464,7 +16466,7 @@ func (ec *executionContext) unmarshalInputAdjustPointsInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerId", "points", "reason"}
+	fieldsInOrder := [...]string{"customerId", "points", "reason", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -16492,6 +16494,13 @@ func (ec *executionContext) unmarshalInputAdjustPointsInput(ctx context.Context,
 				return it, err
 			}
 			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
 		}
 	}
 	return it, nil

@@ -371,15 +371,18 @@ func (s *Service) AwardBonus(ctx context.Context, in Bonus) (*PointsResult, erro
 
 // Adjustment is a manager's correction of a balance.
 type Adjustment struct {
-	CustomerID uuid.UUID
-	Points     int // signed, not zero
-	Reason     string
+	CustomerID     uuid.UUID
+	Points         int // signed, not zero
+	Reason         string
+	IdempotencyKey string // §13: unique in the organization, stored as the reference_id
 }
 
-// Adjust corrects a balance up or down with a reason (a manager's). It never makes the balance negative (INSUFFICIENT_POINTS). Points added are a lot
-// that expires like earned points but does not count toward tiers; points taken consume the
-// oldest lots first. Taking points from a blocked customer is allowed; giving is not. It
-// has no idempotency key (the contract gives none): each call is a new adjustment.
+// Adjust corrects a balance up or down with a reason (a manager's). It never makes the
+// balance negative (INSUFFICIENT_POINTS). Points added are a lot that expires like earned
+// points but does not count toward tiers; points taken consume the oldest lots first.
+// Taking points from a blocked customer is allowed; giving is not. Unique by its idempotency
+// key in the organization (§13): a replay answers the original adjustment, the same key for
+// another customer, points or reason is IDEMPOTENCY_CONFLICT.
 func (s *Service) Adjust(ctx context.Context, in Adjustment) (*PointsResult, error) {
 	if err := auth.Require(ctx, auth.Manager); err != nil {
 		return nil, err
@@ -390,14 +393,38 @@ func (s *Service) Adjust(ctx context.Context, in Adjustment) (*PointsResult, err
 		errs = append(errs, apperr.OnField(apperr.Invalid, []string{"points"}, "points must not be zero"))
 	}
 	errs = append(errs, text("reason", reason, 1, maxReason)...)
+	errs = append(errs, key("idempotencyKey", in.IdempotencyKey, 255)...)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	return s.movePoints(ctx, move{
 		customerID: in.CustomerID,
 		takesOnly:  in.Points < 0,
+		replay: func(ctx context.Context, tx bun.IDB) (*PointsResult, error) {
+			var row struct {
+				models.LoyaltyTransaction `bun:",extend"`
+				CustomerID                uuid.UUID `bun:"customer_id,type:uuid"`
+			}
+			err := tx.NewSelect().Model(&row).ColumnExpr("lt.*").ColumnExpr("la.customer_id").
+				Join("JOIN loyalty_accounts la ON la.organization_id = lt.organization_id AND la.loyalty_account_id = lt.loyalty_account_id").
+				Where("lt.organization_id = ?", db.Org(ctx)).Where("lt.transaction_type = ?", models.TxAdjust).
+				Where("lt.reference_type = 'manual'").Where("lt.reference_id = ?", in.IdempotencyKey).Scan(ctx)
+			if errors.Is(err, sql.ErrNoRows) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("read adjustment: %w", err)
+			}
+			t := &row.LoyaltyTransaction
+			if row.CustomerID != in.CustomerID || t.Points != in.Points || !sameText(t.Description, reason) {
+				return nil, conflict("idempotencyKey", "this idempotencyKey was used for another adjustment")
+			}
+			return replayed(ctx, tx, t)
+		},
 		apply: func(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount) (*models.LoyaltyTransaction, audit.Entry, error) {
-			n := newTransaction{typ: models.TxAdjust, points: in.Points, referenceType: ptr("manual"), description: reason}
+			n := newTransaction{typ: models.TxAdjust, points: in.Points, referenceType: ptr("manual"), referenceID: &in.IdempotencyKey,
+				description: reason,
+				conflict:    "(organization_id, reference_id) WHERE transaction_type = 'adjust' AND reference_type = 'manual'"}
 			if in.Points > 0 {
 				if err := fits(acc, in.Points, false); err != nil {
 					return nil, audit.Entry{}, err

@@ -58,6 +58,8 @@ type AdjustPointsInput struct {
 	Points int `json:"points"`
 	// Why (1–500 characters).
 	Reason string `json:"reason"`
+	// The adjustment's idempotency key (1–255 characters, unique in the organization, used as given): a retry with the same key answers the original adjustment and changes nothing; the same key with another customer, points or reason is IDEMPOTENCY_CONFLICT. Shown as the transaction's referenceId.
+	IdempotencyKey string `json:"idempotencyKey"`
 }
 
 // The result of adjustPoints.
