@@ -2,14 +2,15 @@ package loyalty
 
 import (
 	"context"
-	"customerservice/db"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"customerservice/db"
 	"customerservice/models"
 )
 
@@ -26,8 +27,12 @@ type newTransaction struct {
 	referenceID   *string
 	description   *string
 	metadata      map[string]any
-	// lifetimeMonths > 0 makes it a lot: points_remaining = points, expiring then.
+	// lifetimeMonths > 0 makes it a lot: points_remaining = points, expiring then after
+	// occurredAt, or after the time it is recorded when occurredAt is nil.
 	lifetimeMonths int
+	// occurredAt is when the movement counts from (§13: the purchase's time of a back-dated
+	// earn); nil is when it is recorded.
+	occurredAt *time.Time
 	// conflict is the ON CONFLICT target of an idempotency key; a conflict is errReplay.
 	conflict string
 }
@@ -48,6 +53,7 @@ func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccoun
 		ReferenceID:      n.referenceID,
 		Description:      n.description,
 		Metadata:         n.metadata,
+		OccurredAt:       n.occurredAt,
 	}
 	if t.Metadata == nil {
 		t.Metadata = map[string]any{}
@@ -55,7 +61,7 @@ func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccoun
 	q := tx.NewInsert().Model(t).Value("created_at", "clock_timestamp()")
 	if n.lifetimeMonths > 0 {
 		t.PointsRemaining = &t.Points
-		q = q.Value("expires_at", "clock_timestamp() + make_interval(months => ?)", n.lifetimeMonths)
+		q = q.Value("expires_at", "COALESCE(?::timestamptz, clock_timestamp()) + make_interval(months => ?)", n.occurredAt, n.lifetimeMonths)
 	}
 	if n.conflict != "" {
 		q = q.On("CONFLICT " + n.conflict + " DO NOTHING")

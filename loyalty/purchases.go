@@ -48,7 +48,10 @@ var (
 // when the customer is enrolled, or auto-enrolled on this purchase when the program says
 // so — adds it to the account's totals and earns floor(amount × rate × multiplier of the
 // tier in force) points as a lot, upgrading the tier at once when the qualifying points
-// cross a threshold. A customer not enrolled (no auto-enroll) gets the purchase stored
+// cross a threshold. §13: the lot expires points_lifetime_months after occurredAt — a
+// purchase older than that earns points that expire at once, an earn and an expire in the
+// ledger — and the earn qualifies for tiers at occurredAt, so one older than the
+// qualification window upgrades nothing. A customer not enrolled (no auto-enroll) gets the purchase stored
 // without points. A blocked customer: CUSTOMER_BLOCKED and nothing stored.
 func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*PurchaseResult, error) {
 	if err := auth.Require(ctx, auth.Agent); err != nil {
@@ -120,9 +123,6 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 				return apperr.OnField(apperr.Invalid, []string{"amount"}, "the customer's total spent would exceed what an account can hold")
 			}
 			points = int(earned.IntPart())
-			if to, err = upgradeTo(ctx, tx, prog, acc, points); err != nil {
-				return err
-			}
 		}
 		p := &models.Purchase{
 			ID: uuid.New(), OrganizationID: pr.OrganizationID, CustomerID: in.CustomerID, OrderID: in.OrderID,
@@ -143,7 +143,11 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 			if out.Transaction, err = insertTransaction(ctx, tx, acc, balance, newTransaction{
 				typ: models.TxEarn, points: points, referenceType: ptr("order"), referenceID: &p.OrderID,
 				metadata: map[string]any{"purchase_id": p.ID}, lifetimeMonths: prog.PointsLifetimeMonths,
+				occurredAt: in.OccurredAt,
 			}); err != nil {
+				return err
+			}
+			if to, err = upgradeAfter(ctx, tx, prog, acc, points); err != nil {
 				return err
 			}
 		}
@@ -153,6 +157,13 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 				tier: to, tierMonths: prog.TierDurationMonths,
 			}); err != nil {
 				return err
+			}
+			if in.OccurredAt != nil && points > 0 {
+				// §13: a lot of a purchase older than the points' lifetime expired before it
+				// was recorded: it is earned and expired at once, both in the ledger.
+				if _, _, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, dbNow); err != nil {
+					return err
+				}
 			}
 		}
 		if c.LastPurchaseAt == nil || p.OccurredAt.After(*c.LastPurchaseAt) {
@@ -204,7 +215,8 @@ type NewRefund struct {
 // lots first; it lowers lifetime points and — while the earn it reverses is inside the
 // qualification window, as it counts at that earn's time (qualifyingSum) — the qualifying
 // points of tiers. Its metadata names the order, which is what ties it to the earn. The
-// account's total spent falls by the amount; total purchases stays.
+// account's total spent falls by the amount; total purchases stays. A purchase whose points
+// expired as they were earned (§13: older than their lifetime) has nothing to reverse.
 func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResult, error) {
 	if err := auth.Require(ctx, auth.Agent); err != nil {
 		return nil, err
@@ -261,6 +273,20 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 		reverse := 0
 		if acc != nil {
 			reverse = RefundReversal(p, in.Amount, acc.PointsBalance)
+			if reverse > 0 {
+				// §13: the points of a purchase older than their lifetime expired the moment
+				// they were earned; they were never in the balance, so its refund takes none
+				// of the points other purchases earned.
+				var expiredAtOnce bool
+				if err := tx.NewRaw(`SELECT EXISTS (SELECT FROM loyalty_transactions WHERE organization_id = ? AND transaction_type = 'earn'
+					AND reference_type = 'order' AND reference_id = ? AND expires_at <= created_at)`, pr.OrganizationID, p.OrderID).
+					Scan(ctx, &expiredAtOnce); err != nil {
+					return fmt.Errorf("read earn: %w", err)
+				}
+				if expiredAtOnce {
+					reverse = 0
+				}
+			}
 		}
 		r := &models.PurchaseRefund{
 			RefundID: in.RefundID, OrganizationID: pr.OrganizationID, PurchaseID: p.ID, Amount: in.Amount, PointsReversed: reverse,

@@ -12,7 +12,9 @@ import (
 
 // qualifyingSum is the SQL of the qualifying points (§4) of the account whose id is the SQL
 // expression account, as of a time: the points earned (earn and bonus) in the
-// qualification window before it, net of the refund reversals of earns in that window. A
+// qualification window before it, net of the refund reversals of earns in that window. An
+// earn counts at its occurred_at, the time of its purchase (§13: a back-dated purchase
+// counts when it happened, not when it was recorded); a bonus when it was given. A
 // reversal counts at the time of the earn it reverses — the earn of the order the reversal
 // records in its metadata (RecordRefund) — so refunding today an order earned 13 months ago
 // takes nothing from this window, and a reversal leaves the window with its earn. Manual
@@ -32,9 +34,9 @@ func QualifyingSQL(org, account, since string) string {
 	// statistics lag its growth (recordPurchase under load spent most of its time here).
 	return `COALESCE((SELECT sum(t.points) FROM loyalty_transactions t
 		WHERE t.organization_id = ` + org + ` AND t.loyalty_account_id = ` + account + `
-			AND CASE WHEN t.transaction_type IN ('earn', 'bonus') THEN t.created_at
+			AND CASE WHEN t.transaction_type IN ('earn', 'bonus') THEN COALESCE(t.occurred_at, t.created_at)
 				WHEN t.transaction_type = 'adjust' AND t.reference_type = 'refund' THEN
-					(SELECT e.created_at FROM loyalty_transactions e
+					(SELECT COALESCE(e.occurred_at, e.created_at) FROM loyalty_transactions e
 						WHERE e.organization_id = ` + org + ` AND e.transaction_type = 'earn'
 							AND e.reference_type = 'order' AND e.reference_id = t.metadata->>'order_id'
 							AND e.loyalty_account_id = t.loyalty_account_id)
@@ -52,7 +54,7 @@ func qualifyingPoints(ctx context.Context, tx bun.IDB, org, accountID uuid.UUID,
 }
 
 // upgradeTo is UpgradeTo for a locked account, its qualifying points summed in the
-// database (only when an upgrade is possible at all).
+// database (only when an upgrade is possible at all), before the added points are written.
 func upgradeTo(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, acc *models.LoyaltyAccount, added int) (models.Tier, error) {
 	if NextTier(acc.Tier) == nil || added <= 0 {
 		return "", nil
@@ -62,4 +64,22 @@ func upgradeTo(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, acc
 		return "", err
 	}
 	return UpgradeTo(prog, acc.Tier, q, added), nil
+}
+
+// upgradeAfter is the tier a locked account rises to once an earn of points was written
+// ("" when it stays): its qualifying points summed in the database with that earn at its
+// own time, so an earn older than the qualification window (§13: a back-dated purchase)
+// upgrades nothing.
+func upgradeAfter(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, acc *models.LoyaltyAccount, points int) (models.Tier, error) {
+	if NextTier(acc.Tier) == nil || points <= 0 {
+		return "", nil
+	}
+	q, err := qualifyingPoints(ctx, tx, acc.OrganizationID, acc.ID, prog.QualificationMonths)
+	if err != nil {
+		return "", err
+	}
+	if to := TierFor(prog, q); rank(to) > rank(acc.Tier) {
+		return to, nil
+	}
+	return "", nil
 }

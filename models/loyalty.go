@@ -56,7 +56,10 @@ type LoyaltyTransaction struct {
 	Metadata         map[string]any         `bun:"metadata,type:jsonb"`
 	PointsRemaining  *int                   `bun:"points_remaining"`
 	ExpiresAt        *time.Time             `bun:"expires_at"`
-	CreatedAt        time.Time              `bun:"created_at,nullzero,default:now()"`
+	// OccurredAt is when the movement counts from when it is not CreatedAt (§13: the earn of
+	// a back-dated purchase counts at the purchase's time); nil means CreatedAt.
+	OccurredAt *time.Time `bun:"occurred_at"`
+	CreatedAt  time.Time  `bun:"created_at,nullzero,default:now()"`
 }
 
 // Purchase is a paid order that drives loyalty and RFM (§4, §6).
