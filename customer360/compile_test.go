@@ -19,7 +19,7 @@ import (
 
 // The types of the schema this package renders, and the connection types around its lists.
 var (
-	renderedTypes   = []string{"Customer", "Address", "LoyaltyAccount", "LoyaltyTransaction", "Purchase", "CreditAccount", "CreditAging", "CreditUsage", "CreditPayment", "CustomerSegment"}
+	renderedTypes   = []string{"Customer", "Address", "LoyaltyAccount", "PendingLot", "LoyaltyTransaction", "Purchase", "CreditAccount", "CreditAging", "CreditUsage", "CreditPayment", "CustomerSegment"}
 	connectionTypes = []string{"LoyaltyTransactionConnection", "LoyaltyTransactionEdge", "PurchaseConnection", "PurchaseEdge",
 		"CreditUsageConnection", "CreditUsageEdge", "CreditPaymentConnection", "CreditPaymentEdge", "PageInfo"}
 )

@@ -87,9 +87,16 @@ var addressType = &objectType{name: "Address", fields: map[string]fieldSQL{
 }}
 
 var loyaltyAccountType = &objectType{name: "LoyaltyAccount", fields: map[string]fieldSQL{
-	"id":                 column("loyalty_account_id", asIs),
-	"pointsBalance":      column("points_balance", asIs),
-	"lifetimePoints":     column("lifetime_points", asIs),
+	"id":             column("loyalty_account_id", asIs),
+	"pointsBalance":  expr(func(r string) string { return r + ".points_balance + " + vestedNotMoved(r) }),
+	"lifetimePoints": expr(func(r string) string { return r + ".lifetime_points + " + vestedNotMoved(r) }),
+	"pendingPoints": expr(func(r string) string {
+		return "(SELECT COALESCE(sum(x.points_remaining), 0)::int FROM " + pendingLots(r) + ")"
+	}),
+	"pendingLots": func(c *compiler, row string, f Field) string {
+		return "COALESCE((SELECT json_agg(" + c.object(pendingLotType, "x", f.Selection) + " ORDER BY x.vests_at, x.transaction_id)" +
+			" FROM " + pendingLots(row) + "), '[]')"
+	},
 	"pointsRedeemed":     column("points_redeemed", asIs),
 	"tier":               column("tier", enum),
 	"tierSince":          column("tier_since", date),
@@ -108,6 +115,29 @@ var loyaltyAccountType = &objectType{name: "LoyaltyAccount", fields: map[string]
 			}
 			return ""
 		}}).connection(),
+}}
+
+// pendingLots is the account's lots still pending now, as x (§13): pending and not yet
+// vested, whatever the job has done.
+func pendingLots(row string) string {
+	return "loyalty_transactions AS x WHERE x.organization_id = " + row + ".organization_id AND x.loyalty_account_id = " + row + ".loyalty_account_id" +
+		" AND x.points_remaining > 0 AND x.pending AND x.vests_at > now()"
+}
+
+// vestedNotMoved is what the account's pending lots whose date has come still hold: vested
+// (§13) though the job or the account's next change has not yet moved it into the stored
+// balance, so the balance read is never late.
+func vestedNotMoved(row string) string {
+	return "(SELECT COALESCE(sum(x.points_remaining), 0)::int FROM loyalty_transactions AS x" +
+		" WHERE x.organization_id = " + row + ".organization_id AND x.loyalty_account_id = " + row + ".loyalty_account_id" +
+		" AND x.points_remaining > 0 AND x.pending AND x.vests_at <= now())"
+}
+
+var pendingLotType = &objectType{name: "PendingLot", fields: map[string]fieldSQL{
+	"points":      column("points_remaining", asIs),
+	"vestsAt":     column("vests_at", dateTime),
+	"expiresAt":   column("expires_at", dateTime),
+	"referenceId": column("reference_id", asIs),
 }}
 
 // nextTier is loyalty.NextTier as a CASE over the stored tiers (NULL after the highest).
@@ -129,7 +159,7 @@ func pointsToNextTier(row string) string {
 	threshold := "CASE " + nextTier(row) + " WHEN 'silver' THEN g.threshold_silver WHEN 'gold' THEN g.threshold_gold" +
 		" WHEN 'platinum' THEN g.threshold_platinum END"
 	return "(SELECT CASE WHEN (" + nextTier(row) + ") IS NOT NULL THEN GREATEST(0, " + threshold + " - " +
-		loyalty.QualifyingSQL(row+".organization_id", row+".loyalty_account_id", "now() - make_interval(months => g.qualification_months)") +
+		loyalty.QualifyingSQL(row+".organization_id", row+".loyalty_account_id", "now() - make_interval(months => g.qualification_months)", "now()") +
 		") END FROM " + program(row) + " ORDER BY g.defaults LIMIT 1)"
 }
 
@@ -154,7 +184,7 @@ func pointsExpiringSoon(c *compiler, row string, f Field) string {
 	}
 	return "(SELECT COALESCE(sum(x.points_remaining), 0)::int FROM loyalty_transactions AS x" +
 		" WHERE x.organization_id = " + row + ".organization_id AND x.loyalty_account_id = " + row + ".loyalty_account_id" +
-		" AND x.points_remaining > 0" +
+		" AND x.points_remaining > 0 AND NOT (x.pending AND x.vests_at > now())" +
 		" AND x.expires_at <= now() + make_interval(days => " + c.args.Add(days) + "::int))"
 }
 
@@ -167,6 +197,8 @@ var transactionType = &objectType{name: "LoyaltyTransaction", fields: map[string
 	"referenceId":   column("reference_id", asIs),
 	"description":   column("description", asIs),
 	"expiresAt":     column("expires_at", dateTime),
+	"vestsAt":       column("vests_at", dateTime),
+	"occurredAt":    column("occurred_at", dateTime),
 	"createdAt":     column("created_at", dateTime),
 }}
 
@@ -288,7 +320,7 @@ func validTime(s string) bool {
 // tests compare with the schema.
 func fieldTable() map[string][]string {
 	out := map[string][]string{}
-	for _, t := range []*objectType{customerType, addressType, loyaltyAccountType, transactionType, purchaseType,
+	for _, t := range []*objectType{customerType, addressType, loyaltyAccountType, pendingLotType, transactionType, purchaseType,
 		creditAccountType, agingType, usageType, paymentType, segmentType} {
 		for name := range t.fields {
 			out[t.name] = append(out[t.name], name)

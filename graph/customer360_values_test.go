@@ -37,6 +37,8 @@ var computedFields = map[string]string{
 	"LoyaltyAccount.pointsToNextTier":   "TestEnrollLoyalty_IsIdempotentAndAudited, loyalty_tiers_test.go",
 	"LoyaltyAccount.pointsExpiringSoon": "loyalty_reads_test.go",
 	"LoyaltyAccount.transactions":       "TestCustomer360_RendersRowsAsTheMutationsReturnThem",
+	"LoyaltyAccount.pendingPoints":      "loyalty_pending_test.go",
+	"LoyaltyAccount.pendingLots":        "loyalty_pending_test.go",
 	"CreditAccount.outstanding":         "credit_aging_test.go",
 	"CreditAccount.overdueAmount":       "credit_aging_test.go",
 	"CreditAccount.aging":               "credit_aging_test.go",

@@ -286,6 +286,8 @@ type ComplexityRoot struct {
 		ID                 func(childComplexity int) int
 		LifetimePoints     func(childComplexity int) int
 		NextTier           func(childComplexity int) int
+		PendingLots        func(childComplexity int) int
+		PendingPoints      func(childComplexity int) int
 		PointsBalance      func(childComplexity int) int
 		PointsExpiringSoon func(childComplexity int, days *int) int
 		PointsRedeemed     func(childComplexity int) int
@@ -304,6 +306,7 @@ type ComplexityRoot struct {
 		MultiplierGold        func(childComplexity int) int
 		MultiplierPlatinum    func(childComplexity int) int
 		MultiplierSilver      func(childComplexity int) int
+		PendingDays           func(childComplexity int) int
 		PointsLifetimeMonths  func(childComplexity int) int
 		PointsPerCurrencyUnit func(childComplexity int) int
 		QualificationMonths   func(childComplexity int) int
@@ -321,10 +324,12 @@ type ComplexityRoot struct {
 		Description   func(childComplexity int) int
 		ExpiresAt     func(childComplexity int) int
 		ID            func(childComplexity int) int
+		OccurredAt    func(childComplexity int) int
 		Points        func(childComplexity int) int
 		ReferenceID   func(childComplexity int) int
 		ReferenceType func(childComplexity int) int
 		Type          func(childComplexity int) int
+		VestsAt       func(childComplexity int) int
 	}
 
 	LoyaltyTransactionConnection struct {
@@ -383,6 +388,13 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	PendingLot struct {
+		ExpiresAt   func(childComplexity int) int
+		Points      func(childComplexity int) int
+		ReferenceID func(childComplexity int) int
+		VestsAt     func(childComplexity int) int
 	}
 
 	Purchase struct {
@@ -591,6 +603,8 @@ type CustomerResolver interface {
 type LoyaltyAccountResolver interface {
 	ID(ctx context.Context, obj model.Object) (uuid.UUID, error)
 	PointsBalance(ctx context.Context, obj model.Object) (int, error)
+	PendingPoints(ctx context.Context, obj model.Object) (int, error)
+	PendingLots(ctx context.Context, obj model.Object) ([]model.PendingLot, error)
 	LifetimePoints(ctx context.Context, obj model.Object) (int, error)
 	PointsRedeemed(ctx context.Context, obj model.Object) (int, error)
 	Tier(ctx context.Context, obj model.Object) (models.Tier, error)
@@ -1638,6 +1652,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyAccount.NextTier(childComplexity), true
+	case "LoyaltyAccount.pendingLots":
+		if e.ComplexityRoot.LoyaltyAccount.PendingLots == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccount.PendingLots(childComplexity), true
+	case "LoyaltyAccount.pendingPoints":
+		if e.ComplexityRoot.LoyaltyAccount.PendingPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccount.PendingPoints(childComplexity), true
 	case "LoyaltyAccount.pointsBalance":
 		if e.ComplexityRoot.LoyaltyAccount.PointsBalance == nil {
 			break
@@ -1739,6 +1765,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyProgram.MultiplierSilver(childComplexity), true
+	case "LoyaltyProgram.pendingDays":
+		if e.ComplexityRoot.LoyaltyProgram.PendingDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.PendingDays(childComplexity), true
 	case "LoyaltyProgram.pointsLifetimeMonths":
 		if e.ComplexityRoot.LoyaltyProgram.PointsLifetimeMonths == nil {
 			break
@@ -1824,6 +1856,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyTransaction.ID(childComplexity), true
+	case "LoyaltyTransaction.occurredAt":
+		if e.ComplexityRoot.LoyaltyTransaction.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.OccurredAt(childComplexity), true
 	case "LoyaltyTransaction.points":
 		if e.ComplexityRoot.LoyaltyTransaction.Points == nil {
 			break
@@ -1848,6 +1886,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyTransaction.Type(childComplexity), true
+	case "LoyaltyTransaction.vestsAt":
+		if e.ComplexityRoot.LoyaltyTransaction.VestsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.VestsAt(childComplexity), true
 
 	case "LoyaltyTransactionConnection.edges":
 		if e.ComplexityRoot.LoyaltyTransactionConnection.Edges == nil {
@@ -2214,6 +2258,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PendingLot.expiresAt":
+		if e.ComplexityRoot.PendingLot.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingLot.ExpiresAt(childComplexity), true
+	case "PendingLot.points":
+		if e.ComplexityRoot.PendingLot.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingLot.Points(childComplexity), true
+	case "PendingLot.referenceId":
+		if e.ComplexityRoot.PendingLot.ReferenceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingLot.ReferenceID(childComplexity), true
+	case "PendingLot.vestsAt":
+		if e.ComplexityRoot.PendingLot.VestsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingLot.VestsAt(childComplexity), true
 
 	case "Purchase.amount":
 		if e.ComplexityRoot.Purchase.Amount == nil {
@@ -3152,9 +3221,13 @@ type Address {
 type LoyaltyAccount {
   "The account's id."
   id: UUID!
-  "Points available to redeem; never negative."
+  "Points available to redeem; never negative. Pending points are not in it until they vest."
   pointsBalance: Int!
-  "All points ever earned (earn and bonus)."
+  "Points of purchases still in the program's pending window: not spendable, not counting toward tiers until they vest."
+  pendingPoints: Int!
+  "The pending lots, the soonest to vest first: their points and when each vests."
+  pendingLots: [PendingLot!]!
+  "All points ever earned (earn and bonus, once vested), net of refund reversals."
   lifetimePoints: Int!
   "All points ever redeemed."
   pointsRedeemed: Int!
@@ -3737,6 +3810,8 @@ enum LoyaltyTransactionType {
   ADJUST
   "Points given for a reason such as sign-up, birthday or a campaign (a lot that expires; counts toward tiers)."
   BONUS
+  "Pending points that vested: moved into the balance (one per account each time)."
+  VEST
 }
 
 "An organization's loyalty program settings (§4)."
@@ -3767,6 +3842,8 @@ type LoyaltyProgram {
   autoEnroll: Boolean!
   "Days of purchases the RFM segments look back on."
   segmentLookbackDays: Int!
+  "Days a purchase's points stay pending (not spendable, not counting toward tiers) after its occurredAt, as a return window; 0 (the default) turns pending points off."
+  pendingDays: Int!
   "When the settings were last changed."
   updatedAt: DateTime!
 }
@@ -3789,8 +3866,24 @@ type LoyaltyTransaction {
   description: String
   "For earned and bonus points: when what remains of them expires."
   expiresAt: DateTime
-  "When it happened."
+  "For a pending earn, and a refund's cancellation of pending points: when the points vest (they are not in balanceAfter until a VEST transaction moves them)."
+  vestsAt: DateTime
+  "When the movement counts from when it is not createdAt: a back-dated purchase's occurredAt."
+  occurredAt: DateTime
+  "When it was recorded."
   createdAt: DateTime!
+}
+
+"Points of a purchase waiting for the end of the pending window."
+type PendingLot {
+  "Points still pending (what refunds have not cancelled)."
+  points: Int!
+  "When they vest and become spendable."
+  vestsAt: DateTime!
+  "When they expire."
+  expiresAt: DateTime!
+  "The order that earned them."
+  referenceId: String
 }
 
 "A page of loyalty transactions, newest first."
@@ -4107,6 +4200,8 @@ input UpdateLoyaltyProgramInput {
   autoEnroll: Boolean
   "RFM lookback in days, 1–3650."
   segmentLookbackDays: Int
+  "Days purchase points stay pending, 0–365 (0: off). Applies to purchases recorded after the change."
+  pendingDays: Int
 }
 
 "The result of updateLoyaltyProgram."
@@ -4716,6 +4811,10 @@ func (ec *executionContext) childFields_LoyaltyAccount(ctx context.Context, fiel
 		return ec.fieldContext_LoyaltyAccount_id(ctx, field)
 	case "pointsBalance":
 		return ec.fieldContext_LoyaltyAccount_pointsBalance(ctx, field)
+	case "pendingPoints":
+		return ec.fieldContext_LoyaltyAccount_pendingPoints(ctx, field)
+	case "pendingLots":
+		return ec.fieldContext_LoyaltyAccount_pendingLots(ctx, field)
 	case "lifetimePoints":
 		return ec.fieldContext_LoyaltyAccount_lifetimePoints(ctx, field)
 	case "pointsRedeemed":
@@ -4772,6 +4871,8 @@ func (ec *executionContext) childFields_LoyaltyProgram(ctx context.Context, fiel
 		return ec.fieldContext_LoyaltyProgram_autoEnroll(ctx, field)
 	case "segmentLookbackDays":
 		return ec.fieldContext_LoyaltyProgram_segmentLookbackDays(ctx, field)
+	case "pendingDays":
+		return ec.fieldContext_LoyaltyProgram_pendingDays(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_LoyaltyProgram_updatedAt(ctx, field)
 	}
@@ -4796,6 +4897,10 @@ func (ec *executionContext) childFields_LoyaltyTransaction(ctx context.Context, 
 		return ec.fieldContext_LoyaltyTransaction_description(ctx, field)
 	case "expiresAt":
 		return ec.fieldContext_LoyaltyTransaction_expiresAt(ctx, field)
+	case "vestsAt":
+		return ec.fieldContext_LoyaltyTransaction_vestsAt(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_LoyaltyTransaction_occurredAt(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_LoyaltyTransaction_createdAt(ctx, field)
 	}
@@ -4860,6 +4965,20 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PendingLot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "points":
+		return ec.fieldContext_PendingLot_points(ctx, field)
+	case "vestsAt":
+		return ec.fieldContext_PendingLot_vestsAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_PendingLot_expiresAt(ctx, field)
+	case "referenceId":
+		return ec.fieldContext_PendingLot_referenceId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PendingLot", field.Name)
 }
 
 func (ec *executionContext) childFields_Purchase(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -10062,6 +10181,61 @@ func (ec *executionContext) fieldContext_LoyaltyAccount_pointsBalance(_ context.
 	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Int")
 }
 
+func (ec *executionContext) _LoyaltyAccount_pendingPoints(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccount_pendingPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LoyaltyAccount().PendingPoints(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccount_pendingPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Int")
+}
+
+func (ec *executionContext) _LoyaltyAccount_pendingLots(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccount_pendingLots(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LoyaltyAccount().PendingLots(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.PendingLot) graphql.Marshaler {
+			return ec.marshalNPendingLot2ᚕcustomerserviceᚋgraphᚋmodelᚐPendingLotᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccount_pendingLots(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PendingLot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LoyaltyAccount_lifetimePoints(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10679,6 +10853,29 @@ func (ec *executionContext) fieldContext_LoyaltyProgram_segmentLookbackDays(_ co
 	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Int")
 }
 
+func (ec *executionContext) _LoyaltyProgram_pendingDays(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_pendingDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_pendingDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Int")
+}
+
 func (ec *executionContext) _LoyaltyProgram_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10883,6 +11080,52 @@ func (ec *executionContext) _LoyaltyTransaction_expiresAt(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_LoyaltyTransaction_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_vestsAt(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_vestsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VestsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_vestsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_occurredAt(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "DateTime")
 }
 
@@ -12844,6 +13087,98 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PendingLot_points(ctx context.Context, field graphql.CollectedField, obj *model.PendingLot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingLot_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingLot_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingLot", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PendingLot_vestsAt(ctx context.Context, field graphql.CollectedField, obj *model.PendingLot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingLot_vestsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VestsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingLot_vestsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingLot", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PendingLot_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.PendingLot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingLot_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingLot_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingLot", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PendingLot_referenceId(ctx context.Context, field graphql.CollectedField, obj *model.PendingLot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingLot_referenceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReferenceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PendingLot_referenceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingLot", field, false, false, "String")
 }
 
 func (ec *executionContext) _Purchase_id(ctx context.Context, field graphql.CollectedField, obj *models.Purchase) (ret graphql.Marshaler) {
@@ -17587,7 +17922,7 @@ func (ec *executionContext) unmarshalInputUpdateLoyaltyProgramInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"pointsPerCurrencyUnit", "multiplierBronze", "multiplierSilver", "multiplierGold", "multiplierPlatinum", "thresholdSilver", "thresholdGold", "thresholdPlatinum", "qualificationMonths", "tierDurationMonths", "pointsLifetimeMonths", "autoEnroll", "segmentLookbackDays"}
+	fieldsInOrder := [...]string{"pointsPerCurrencyUnit", "multiplierBronze", "multiplierSilver", "multiplierGold", "multiplierPlatinum", "thresholdSilver", "thresholdGold", "thresholdPlatinum", "qualificationMonths", "tierDurationMonths", "pointsLifetimeMonths", "autoEnroll", "segmentLookbackDays", "pendingDays"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -17685,6 +18020,13 @@ func (ec *executionContext) unmarshalInputUpdateLoyaltyProgramInput(ctx context.
 				return it, err
 			}
 			it.SegmentLookbackDays = graphql.OmittableOf(data)
+		case "pendingDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pendingDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PendingDays = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -19294,6 +19636,18 @@ func (ec *executionContext) _LoyaltyAccount(ctx context.Context, sel ast.Selecti
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LoyaltyAccount_pointsBalance(ctx, field, obj)
 				})
+		case "pendingPoints":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_pendingPoints(ctx, field, obj)
+				})
+		case "pendingLots":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_pendingLots(ctx, field, obj)
+				})
 		case "lifetimePoints":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -19459,6 +19813,11 @@ func (ec *executionContext) _LoyaltyProgram(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "pendingDays":
+			out.Values[i] = ec._LoyaltyProgram_pendingDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updatedAt":
 			out.Values[i] = ec._LoyaltyProgram_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -19529,6 +19888,16 @@ func (ec *executionContext) _LoyaltyTransaction(ctx context.Context, sel ast.Sel
 			}
 		case "expiresAt":
 			out.Values[i] = ec._LoyaltyTransaction_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "vestsAt":
+			out.Values[i] = ec._LoyaltyTransaction_vestsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "occurredAt":
+			out.Values[i] = ec._LoyaltyTransaction_occurredAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -19960,6 +20329,54 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pendingLotImplementors = []string{"PendingLot"}
+
+func (ec *executionContext) _PendingLot(ctx context.Context, sel ast.SelectionSet, obj *model.PendingLot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pendingLotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PendingLot")
+		case "points":
+			out.Values[i] = ec._PendingLot_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "vestsAt":
+			out.Values[i] = ec._PendingLot_vestsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._PendingLot_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "referenceId":
+			out.Values[i] = ec._PendingLot_referenceId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -22155,6 +22572,7 @@ var (
 		"EXPIRE": models.TxExpire,
 		"ADJUST": models.TxAdjust,
 		"BONUS":  models.TxBonus,
+		"VEST":   models.TxVest,
 	}
 	marshalNLoyaltyTransactionType2customerserviceᚋmodelsᚐLoyaltyTransactionType = map[models.LoyaltyTransactionType]string{
 		models.TxEarn:   "EARN",
@@ -22162,6 +22580,7 @@ var (
 		models.TxExpire: "EXPIRE",
 		models.TxAdjust: "ADJUST",
 		models.TxBonus:  "BONUS",
+		models.TxVest:   "VEST",
 	}
 )
 
@@ -22202,6 +22621,26 @@ func (ec *executionContext) marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPendingLot2customerserviceᚋgraphᚋmodelᚐPendingLot(ctx context.Context, sel ast.SelectionSet, v model.PendingLot) graphql.Marshaler {
+	return ec._PendingLot(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPendingLot2ᚕcustomerserviceᚋgraphᚋmodelᚐPendingLotᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PendingLot) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPendingLot2customerserviceᚋgraphᚋmodelᚐPendingLot(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNPurchase2customerserviceᚋmodelsᚐPurchase(ctx context.Context, sel ast.SelectionSet, v models.Purchase) graphql.Marshaler {
@@ -23357,6 +23796,7 @@ var (
 		"EXPIRE": models.TxExpire,
 		"ADJUST": models.TxAdjust,
 		"BONUS":  models.TxBonus,
+		"VEST":   models.TxVest,
 	}
 	marshalOLoyaltyTransactionType2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransactionType = map[models.LoyaltyTransactionType]string{
 		models.TxEarn:   "EARN",
@@ -23364,6 +23804,7 @@ var (
 		models.TxExpire: "EXPIRE",
 		models.TxAdjust: "ADJUST",
 		models.TxBonus:  "BONUS",
+		models.TxVest:   "VEST",
 	}
 )
 

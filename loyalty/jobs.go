@@ -13,8 +13,8 @@ import (
 	"customerservice/models"
 )
 
-// The scheduled jobs of §4 (run by `jobs run` and the scheduler): points expiry and tier
-// re-evaluation. Each runs per organization in one transaction of that organization, as
+// The scheduled jobs of §4 and §13 (run by `jobs run` and the scheduler): vesting of pending
+// points, points expiry and tier re-evaluation. Each runs per organization in one transaction of that organization, as
 // set-based SQL: one statement locks the accounts concerned, one changes them all.
 //
 // Running twice is safe (the second run finds nothing due), and so is running in two
@@ -26,6 +26,8 @@ import (
 // JobCounts is what a run did.
 type JobCounts struct {
 	Organizations   int // organizations visited
+	VestedAccounts  int // accounts whose pending points vested (one vest transaction each)
+	VestedPoints    int
 	ExpiredAccounts int // accounts that lost points to expiry (one expire transaction each)
 	ExpiredPoints   int
 	TiersEvaluated  int // accounts whose tier_expires_at had passed
@@ -57,6 +59,9 @@ func RunJobs(ctx context.Context, pool bun.IDB, now time.Time) (JobCounts, error
 func RunJobsFor(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time) (JobCounts, error) {
 	c := JobCounts{Organizations: 1}
 	var err error
+	if c.VestedAccounts, c.VestedPoints, err = VestPoints(ctx, pool, org, now); err != nil {
+		return c, fmt.Errorf("organization %s: %w", org, err)
+	}
 	if c.ExpiredAccounts, c.ExpiredPoints, err = ExpirePoints(ctx, pool, org, now); err != nil {
 		return c, fmt.Errorf("organization %s: %w", org, err)
 	}
@@ -68,10 +73,41 @@ func RunJobsFor(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time)
 
 func (c *JobCounts) add(o JobCounts) {
 	c.Organizations += o.Organizations
+	c.VestedAccounts += o.VestedAccounts
+	c.VestedPoints += o.VestedPoints
 	c.ExpiredAccounts += o.ExpiredAccounts
 	c.ExpiredPoints += o.ExpiredPoints
 	c.TiersEvaluated += o.TiersEvaluated
 	c.TiersChanged += o.TiersChanged
+}
+
+// VestPoints vests the organization's pending lots whose vests_at <= now (§13): one `vest`
+// transaction per account for their points, and the tier raised where they now qualify it.
+// It runs before the expiry, which takes only vested points.
+func VestPoints(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time) (accounts, points int, err error) {
+	err = db.InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
+		if ok, err := jobLock(ctx, tx, "loyalty.vest", org); err != nil || !ok {
+			return err
+		}
+		var ids []uuid.UUID
+		if err := tx.NewRaw(`SELECT a.loyalty_account_id FROM loyalty_accounts a
+			WHERE a.organization_id = ? AND a.loyalty_account_id IN (SELECT t.loyalty_account_id FROM loyalty_transactions t
+				WHERE t.organization_id = ? AND t.pending AND t.vests_at <= ?)
+			ORDER BY a.loyalty_account_id
+			FOR UPDATE OF a SKIP LOCKED`, org, org, now).Scan(ctx, &ids); err != nil {
+			return fmt.Errorf("lock accounts with pending points due: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		prog, err := programOf(ctx, tx, org)
+		if err != nil {
+			return err
+		}
+		accounts, points, err = vestDue(ctx, tx, prog, ids, now)
+		return err
+	})
+	return accounts, points, err
 }
 
 // ExpirePoints zeroes the organization's lots whose expires_at <= now and writes one
@@ -84,7 +120,7 @@ func ExpirePoints(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Tim
 		var ids []uuid.UUID
 		if err := tx.NewRaw(`SELECT a.loyalty_account_id FROM loyalty_accounts a
 			WHERE a.organization_id = ? AND a.loyalty_account_id IN (SELECT t.loyalty_account_id FROM loyalty_transactions t
-				WHERE t.organization_id = ? AND t.points_remaining > 0 AND t.expires_at <= ?)
+				WHERE t.organization_id = ? AND t.points_remaining > 0 AND NOT t.pending AND t.expires_at <= ?)
 			ORDER BY a.loyalty_account_id
 			FOR UPDATE OF a SKIP LOCKED`, org, org, now).Scan(ctx, &ids); err != nil {
 			return fmt.Errorf("lock accounts with due lots: %w", err)
@@ -163,7 +199,7 @@ func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram
 			RETURNING n.old_tier, n.tier
 		)
 		SELECT count(*)::int AS evaluated, (count(*) FILTER (WHERE old_tier <> tier))::int AS changed FROM u`,
-		at, prog.QualificationMonths, at, org, pgdialect.Array(ids), at,
+		at, prog.QualificationMonths, at, at, org, pgdialect.Array(ids), at,
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
 		prog.TierDurationMonths, org).Scan(ctx, &res)
 	if err != nil {

@@ -33,6 +33,9 @@ type newTransaction struct {
 	// occurredAt is when the movement counts from (§13: the purchase's time of a back-dated
 	// earn); nil is when it is recorded.
 	occurredAt *time.Time
+	// vestsAt makes a lot pending until then (§13: not spendable, not in the balance); on
+	// a refund's cancellation of pending points it is the cancelled lot's.
+	vestsAt *time.Time
 	// conflict is the ON CONFLICT target of an idempotency key; a conflict is errReplay.
 	conflict string
 }
@@ -54,6 +57,8 @@ func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccoun
 		Description:      n.description,
 		Metadata:         n.metadata,
 		OccurredAt:       n.occurredAt,
+		VestsAt:          n.vestsAt,
+		Pending:          n.vestsAt != nil && n.lifetimeMonths > 0,
 	}
 	if t.Metadata == nil {
 		t.Metadata = map[string]any{}
@@ -88,7 +93,7 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 			SELECT transaction_id, points_remaining,
 				sum(points_remaining) OVER (ORDER BY expires_at, created_at, transaction_id) - points_remaining AS before
 			FROM loyalty_transactions
-			WHERE organization_id = ? AND loyalty_account_id = ? AND points_remaining > 0
+			WHERE organization_id = ? AND loyalty_account_id = ? AND points_remaining > 0 AND NOT pending
 		), taken AS (
 			UPDATE loyalty_transactions t
 			SET points_remaining = t.points_remaining - LEAST(l.points_remaining, ? - l.before)
@@ -122,7 +127,8 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 	err = tx.NewRaw(`WITH due AS (
 			UPDATE loyalty_transactions t SET points_remaining = 0
 			FROM (SELECT transaction_id, points_remaining FROM loyalty_transactions
-				WHERE organization_id = ? AND loyalty_account_id = ANY(?) AND points_remaining > 0 AND expires_at <= ?::timestamptz) d
+				WHERE organization_id = ? AND loyalty_account_id = ANY(?) AND points_remaining > 0 AND NOT pending
+					AND expires_at <= ?::timestamptz) d
 			WHERE t.organization_id = ? AND t.transaction_id = d.transaction_id
 			RETURNING t.loyalty_account_id, d.points_remaining AS expired
 		), per_account AS (
@@ -146,6 +152,59 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 		return 0, 0, fmt.Errorf("expire lots: %w", err)
 	}
 	return res.Accounts, res.Points, nil
+}
+
+// vestDue vests the pending lots of the (locked) accounts whose vests_at <= at (§13): each
+// lot stops being pending, and each account gets its vested points in its balance and its
+// lifetime points with one `vest` transaction for the total, in one statement; a second
+// statement then raises the tier of the accounts whose qualifying points now reach a
+// higher one (vested points count toward tiers from vests_at). It returns how many accounts
+// and points vested. Safe to repeat. at is the job's time, or dbNow for a mutation, which
+// vests its account's due lots before it reads the balance, so vesting is never late for a
+// change.
+func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accountIDs []uuid.UUID, at any) (accounts, points int, err error) {
+	var vested []struct {
+		ID     uuid.UUID `bun:"loyalty_account_id"`
+		Points int       `bun:"points"`
+	}
+	org := db.Org(ctx)
+	err = tx.NewRaw(`WITH due AS (
+			UPDATE loyalty_transactions t SET pending = false
+			FROM (SELECT transaction_id, points_remaining FROM loyalty_transactions
+				WHERE organization_id = ? AND loyalty_account_id = ANY(?) AND pending AND vests_at <= ?::timestamptz) d
+			WHERE t.organization_id = ? AND t.transaction_id = d.transaction_id
+			RETURNING t.loyalty_account_id, d.points_remaining AS vested
+		), per_account AS (
+			SELECT loyalty_account_id, sum(vested)::int AS vested, count(*)::int AS lots
+			FROM due GROUP BY loyalty_account_id HAVING sum(vested) > 0
+		), accounts AS (
+			UPDATE loyalty_accounts a SET points_balance = a.points_balance + p.vested,
+				lifetime_points = a.lifetime_points + p.vested
+			FROM per_account p WHERE a.organization_id = ? AND a.loyalty_account_id = p.loyalty_account_id
+			RETURNING a.organization_id, a.loyalty_account_id, a.points_balance, p.vested, p.lots
+		)
+		INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type,
+			points, balance_after, description, metadata, created_at)
+		SELECT organization_id, loyalty_account_id, 'vest', vested, points_balance,
+			'Pending points vested', jsonb_build_object('lots', lots), clock_timestamp()
+		FROM accounts
+		RETURNING loyalty_account_id, points`,
+		org, pgdialect.Array(accountIDs), at, org, org).Scan(ctx, &vested)
+	if err != nil {
+		return 0, 0, fmt.Errorf("vest pending points: %w", err)
+	}
+	if len(vested) == 0 {
+		return 0, 0, nil
+	}
+	ids := make([]uuid.UUID, len(vested))
+	for i, v := range vested {
+		ids[i] = v.ID
+		points += v.Points
+	}
+	if err := raiseTiers(ctx, tx, prog, ids, at); err != nil {
+		return 0, 0, err
+	}
+	return len(vested), points, nil
 }
 
 // dbNow is the database's time of the transaction, for expireDue in mutations.

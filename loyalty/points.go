@@ -108,12 +108,16 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 		models.LoyaltyAccount `bun:",extend"`
 		CustomerStatus        models.CustomerStatus `bun:"customer_status"`
 		HasDueLots            bool                  `bun:"has_due_lots"`
+		HasVesting            bool                  `bun:"has_vesting"`
 		TierDue               bool                  `bun:"tier_due"`
 	}
 	err := tx.NewSelect().Model(&row).ColumnExpr("la.*").ColumnExpr("c.status AS customer_status").
 		ColumnExpr(`EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = ?
 			AND t.loyalty_account_id = la.loyalty_account_id
 			AND t.points_remaining > 0 AND t.expires_at <= now()) AS has_due_lots`, db.Org(ctx)).
+		ColumnExpr(`EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = ?
+			AND t.loyalty_account_id = la.loyalty_account_id
+			AND t.points_remaining > 0 AND t.pending AND t.vests_at <= now()) AS has_vesting`, db.Org(ctx)).
 		ColumnExpr("COALESCE(la.tier_expires_at < "+today+", false) AS tier_due").
 		Join("JOIN customers AS c ON c.organization_id = la.organization_id AND c.customer_id = la.customer_id").
 		Where("la.organization_id = ?", db.Org(ctx)).Where("la.customer_id = ?", customerID).For("UPDATE OF la").Scan(ctx)
@@ -124,21 +128,31 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 		return nil, "", fmt.Errorf("lock loyalty account: %w", err)
 	}
 	acc := &row.LoyaltyAccount
+	var prog *models.LoyaltyProgram
+	if row.HasVesting || row.TierDue {
+		if prog, err = programOf(ctx, tx, acc.OrganizationID); err != nil {
+			return nil, "", err
+		}
+	}
+	if row.HasVesting {
+		// §13: pending points whose date has come vest before anything reads the balance
+		// (and before expiry, which only takes vested points).
+		if _, _, err := vestDue(ctx, tx, prog, []uuid.UUID{acc.ID}, dbNow); err != nil {
+			return nil, "", err
+		}
+		row.HasDueLots = true // a vested lot may be past its expiry too; expireDue finds none otherwise
+	}
 	if row.HasDueLots {
 		if _, _, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, dbNow); err != nil {
 			return nil, "", err
 		}
 	}
 	if row.TierDue {
-		prog, err := programOf(ctx, tx, acc.OrganizationID)
-		if err != nil {
-			return nil, "", err
-		}
 		if _, _, err := reevaluateTiers(ctx, tx, prog, []uuid.UUID{acc.ID}, dbNow); err != nil {
 			return nil, "", err
 		}
 	}
-	if row.HasDueLots || row.TierDue {
+	if row.HasDueLots || row.TierDue || row.HasVesting {
 		acc = new(models.LoyaltyAccount) // a fresh row: a NULL read into a set pointer would not clear it
 		if err := tx.NewSelect().Model(acc).Where("la.organization_id = ?", row.OrganizationID).
 			Where("la.loyalty_account_id = ?", row.ID).Scan(ctx); err != nil {

@@ -423,6 +423,18 @@ type PageInfo struct {
 	EndCursor *string `json:"endCursor,omitempty"`
 }
 
+// Points of a purchase waiting for the end of the pending window.
+type PendingLot struct {
+	// Points still pending (what refunds have not cancelled).
+	Points int `json:"points"`
+	// When they vest and become spendable.
+	VestsAt time.Time `json:"vestsAt"`
+	// When they expire.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// The order that earned them.
+	ReferenceID *string `json:"referenceId,omitempty"`
+}
+
 // A page of purchases, newest first.
 type PurchaseConnection struct {
 	// The purchases of the page, each with its cursor.
@@ -743,6 +755,8 @@ type UpdateLoyaltyProgramInput struct {
 	AutoEnroll graphql.Omittable[*bool] `json:"autoEnroll,omitempty"`
 	// RFM lookback in days, 1–3650.
 	SegmentLookbackDays graphql.Omittable[*int] `json:"segmentLookbackDays,omitempty"`
+	// Days purchase points stay pending, 0–365 (0: off). Applies to purchases recorded after the change.
+	PendingDays graphql.Omittable[*int] `json:"pendingDays,omitempty"`
 }
 
 // The result of updateLoyaltyProgram.
