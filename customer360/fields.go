@@ -93,6 +93,7 @@ var loyaltyAccountType = &objectType{name: "LoyaltyAccount", fields: map[string]
 	"pendingPoints": expr(func(r string) string {
 		return "(SELECT COALESCE(sum(x.points_remaining), 0)::int FROM " + pendingLots(r) + ")"
 	}),
+	"asOf": asOf,
 	"pendingLots": func(c *compiler, row string, f Field) string {
 		return "COALESCE((SELECT json_agg(" + c.object(pendingLotType, "x", f.Selection) + " ORDER BY x.vests_at, x.transaction_id)" +
 			" FROM " + pendingLots(row) + "), '[]')"
@@ -138,6 +139,46 @@ var pendingLotType = &objectType{name: "PendingLot", fields: map[string]fieldSQL
 	"vestsAt":     column("vests_at", dateTime),
 	"expiresAt":   column("expires_at", dateTime),
 	"referenceId": column("reference_id", asIs),
+}}
+
+// asOf(at) is the account at an instant T, from its ledger (§13) — the transactions
+// recorded by T:
+//   - balance: Σ points of the vested ones — a pending earn (and a refund's cancellation
+//     of it) from its vests_at, VEST transactions left out (they record the move later) —
+//     less what lots had lost to expiry by T though the EXPIRE transaction that recorded it
+//     came after T (its metadata lists each lot's points and date);
+//   - pending: Σ points of those whose vests_at is after T;
+//   - lifetime: Σ earn, bonus and refund reversals, vested by T;
+//   - tier: the latest change of loyalty_tier_changes by T, bronze before any.
+func asOf(c *compiler, row string, f Field) string {
+	s, _ := f.Args["at"].(string)
+	at, err := loyalty.ValidInstant(s)
+	if err != nil {
+		return c.argFail(err)
+	}
+	t := c.args.Add(at) + "::timestamptz"
+	account := "organization_id = " + row + ".organization_id AND %[1]s.loyalty_account_id = " + row + ".loyalty_account_id"
+	of := func(alias string) string { return alias + "." + fmt.Sprintf(account, alias) }
+	vested := "((x.vests_at IS NULL AND x.transaction_type <> 'vest') OR x.vests_at <= " + t + ")"
+	return "(SELECT " + c.object(asOfType, "ao", f.Selection) + " FROM (SELECT " + t + " AS at," +
+		" COALESCE(sum(x.points) FILTER (WHERE " + vested + "), 0)::int - (SELECT COALESCE(sum((e->>'points')::int), 0)::int" +
+		" FROM loyalty_transactions AS y CROSS JOIN LATERAL jsonb_array_elements(y.metadata->'expired') AS e" +
+		" WHERE " + of("y") + " AND y.transaction_type = 'expire' AND y.created_at > " + t +
+		" AND (e->>'at')::timestamptz <= " + t + ") AS balance," +
+		" COALESCE(sum(x.points) FILTER (WHERE x.vests_at > " + t + "), 0)::int AS pending," +
+		" COALESCE(sum(x.points) FILTER (WHERE " + vested + " AND (x.transaction_type IN ('earn', 'bonus')" +
+		" OR (x.transaction_type = 'adjust' AND x.reference_type = 'refund'))), 0)::int AS lifetime," +
+		" COALESCE((SELECT tc.tier FROM loyalty_tier_changes AS tc WHERE " + of("tc") + " AND tc.changed_at <= " + t +
+		" ORDER BY tc.changed_at DESC, tc.tier_change_id DESC LIMIT 1), 'bronze') AS tier" +
+		" FROM loyalty_transactions AS x WHERE " + of("x") + " AND x.created_at <= " + t + ") AS ao)"
+}
+
+var asOfType = &objectType{name: "LoyaltyAccountAsOf", fields: map[string]fieldSQL{
+	"at":       column("at", dateTime),
+	"balance":  column("balance", asIs),
+	"pending":  column("pending", asIs),
+	"lifetime": column("lifetime", asIs),
+	"tier":     column("tier", enum),
 }}
 
 // nextTier is loyalty.NextTier as a CASE over the stored tiers (NULL after the highest).
@@ -320,7 +361,7 @@ func validTime(s string) bool {
 // tests compare with the schema.
 func fieldTable() map[string][]string {
 	out := map[string][]string{}
-	for _, t := range []*objectType{customerType, addressType, loyaltyAccountType, pendingLotType, transactionType, purchaseType,
+	for _, t := range []*objectType{customerType, addressType, loyaltyAccountType, pendingLotType, asOfType, transactionType, purchaseType,
 		creditAccountType, agingType, usageType, paymentType, segmentType} {
 		for name := range t.fields {
 			out[t.name] = append(out[t.name], name)

@@ -39,6 +39,7 @@ var computedFields = map[string]string{
 	"LoyaltyAccount.transactions":       "TestCustomer360_RendersRowsAsTheMutationsReturnThem",
 	"LoyaltyAccount.pendingPoints":      "loyalty_pending_test.go",
 	"LoyaltyAccount.pendingLots":        "loyalty_pending_test.go",
+	"LoyaltyAccount.asOf":               "loyalty_asof_test.go",
 	"CreditAccount.outstanding":         "credit_aging_test.go",
 	"CreditAccount.overdueAmount":       "credit_aging_test.go",
 	"CreditAccount.aging":               "credit_aging_test.go",

@@ -282,6 +282,7 @@ type ComplexityRoot struct {
 	}
 
 	LoyaltyAccount struct {
+		AsOf               func(childComplexity int, at time.Time) int
 		CreatedAt          func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		LifetimePoints     func(childComplexity int) int
@@ -298,6 +299,14 @@ type ComplexityRoot struct {
 		TotalPurchases     func(childComplexity int) int
 		TotalSpent         func(childComplexity int) int
 		Transactions       func(childComplexity int, first *int, after *string, typeArg *models.LoyaltyTransactionType) int
+	}
+
+	LoyaltyAccountAsOf struct {
+		At       func(childComplexity int) int
+		Balance  func(childComplexity int) int
+		Lifetime func(childComplexity int) int
+		Pending  func(childComplexity int) int
+		Tier     func(childComplexity int) int
 	}
 
 	LoyaltyProgram struct {
@@ -605,6 +614,7 @@ type LoyaltyAccountResolver interface {
 	PointsBalance(ctx context.Context, obj model.Object) (int, error)
 	PendingPoints(ctx context.Context, obj model.Object) (int, error)
 	PendingLots(ctx context.Context, obj model.Object) ([]model.PendingLot, error)
+	AsOf(ctx context.Context, obj model.Object, at time.Time) (*model.LoyaltyAccountAsOf, error)
 	LifetimePoints(ctx context.Context, obj model.Object) (int, error)
 	PointsRedeemed(ctx context.Context, obj model.Object) (int, error)
 	Tier(ctx context.Context, obj model.Object) (models.Tier, error)
@@ -1628,6 +1638,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.JobRunResult.Status(childComplexity), true
 
+	case "LoyaltyAccount.asOf":
+		if e.ComplexityRoot.LoyaltyAccount.AsOf == nil {
+			break
+		}
+
+		args, err := ec.field_LoyaltyAccount_asOf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.LoyaltyAccount.AsOf(childComplexity, args["at"].(time.Time)), true
 	case "LoyaltyAccount.createdAt":
 		if e.ComplexityRoot.LoyaltyAccount.CreatedAt == nil {
 			break
@@ -1734,6 +1755,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyAccount.Transactions(childComplexity, args["first"].(*int), args["after"].(*string), args["type"].(*models.LoyaltyTransactionType)), true
+
+	case "LoyaltyAccountAsOf.at":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.At(childComplexity), true
+	case "LoyaltyAccountAsOf.balance":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.Balance(childComplexity), true
+	case "LoyaltyAccountAsOf.lifetime":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.Lifetime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.Lifetime(childComplexity), true
+	case "LoyaltyAccountAsOf.pending":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.Pending(childComplexity), true
+	case "LoyaltyAccountAsOf.tier":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.Tier(childComplexity), true
 
 	case "LoyaltyProgram.autoEnroll":
 		if e.ComplexityRoot.LoyaltyProgram.AutoEnroll == nil {
@@ -3227,6 +3279,8 @@ type LoyaltyAccount {
   pendingPoints: Int!
   "The pending lots, the soonest to vest first: their points and when each vests."
   pendingLots: [PendingLot!]!
+  "The account as it stood at an instant, computed from its append-only ledger: points vest and expire at their own instants (also before a job or a later change recorded it), a tier counts from when it was changed."
+  asOf("The instant (RFC 3339)." at: DateTime!): LoyaltyAccountAsOf!
   "All points ever earned (earn and bonus, once vested), net of refund reversals."
   lifetimePoints: Int!
   "All points ever redeemed."
@@ -3872,6 +3926,20 @@ type LoyaltyTransaction {
   occurredAt: DateTime
   "When it was recorded."
   createdAt: DateTime!
+}
+
+"A loyalty account as it stood at an instant."
+type LoyaltyAccountAsOf {
+  "The instant."
+  at: DateTime!
+  "Points available to redeem then."
+  balance: Int!
+  "Points pending then (not yet vested)."
+  pending: Int!
+  "Lifetime points then: earned and vested, net of refund reversals."
+  lifetime: Int!
+  "The tier in force then (bronze before any change)."
+  tier: LoyaltyTier!
 }
 
 "Points of a purchase waiting for the end of the pending window."
@@ -4815,6 +4883,8 @@ func (ec *executionContext) childFields_LoyaltyAccount(ctx context.Context, fiel
 		return ec.fieldContext_LoyaltyAccount_pendingPoints(ctx, field)
 	case "pendingLots":
 		return ec.fieldContext_LoyaltyAccount_pendingLots(ctx, field)
+	case "asOf":
+		return ec.fieldContext_LoyaltyAccount_asOf(ctx, field)
 	case "lifetimePoints":
 		return ec.fieldContext_LoyaltyAccount_lifetimePoints(ctx, field)
 	case "pointsRedeemed":
@@ -4841,6 +4911,22 @@ func (ec *executionContext) childFields_LoyaltyAccount(ctx context.Context, fiel
 		return ec.fieldContext_LoyaltyAccount_transactions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LoyaltyAccount", field.Name)
+}
+
+func (ec *executionContext) childFields_LoyaltyAccountAsOf(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_LoyaltyAccountAsOf_at(ctx, field)
+	case "balance":
+		return ec.fieldContext_LoyaltyAccountAsOf_balance(ctx, field)
+	case "pending":
+		return ec.fieldContext_LoyaltyAccountAsOf_pending(ctx, field)
+	case "lifetime":
+		return ec.fieldContext_LoyaltyAccountAsOf_lifetime(ctx, field)
+	case "tier":
+		return ec.fieldContext_LoyaltyAccountAsOf_tier(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoyaltyAccountAsOf", field.Name)
 }
 
 func (ec *executionContext) childFields_LoyaltyProgram(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5464,6 +5550,20 @@ func (ec *executionContext) field_Customer_purchases_args(ctx context.Context, r
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_LoyaltyAccount_asOf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg0
 	return args, nil
 }
 
@@ -10236,6 +10336,50 @@ func (ec *executionContext) fieldContext_LoyaltyAccount_pendingLots(_ context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _LoyaltyAccount_asOf(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccount_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.LoyaltyAccount().AsOf(ctx, obj, fc.Args["at"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LoyaltyAccountAsOf) graphql.Marshaler {
+			return ec.marshalNLoyaltyAccountAsOf2ᚖcustomerserviceᚋgraphᚋmodelᚐLoyaltyAccountAsOf(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccount_asOf(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyAccountAsOf(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_LoyaltyAccount_asOf_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LoyaltyAccount_lifetimePoints(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -10552,6 +10696,121 @@ func (ec *executionContext) fieldContext_LoyaltyAccount_transactions(ctx context
 		return fc, err
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _LoyaltyAccountAsOf_at(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LoyaltyAccountAsOf_balance(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyAccountAsOf_pending(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyAccountAsOf_lifetime(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_lifetime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lifetime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_lifetime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyAccountAsOf_tier(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Tier) graphql.Marshaler {
+			return ec.marshalNLoyaltyTier2customerserviceᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "LoyaltyTier")
 }
 
 func (ec *executionContext) _LoyaltyProgram_pointsPerCurrencyUnit(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
@@ -19648,6 +19907,12 @@ func (ec *executionContext) _LoyaltyAccount(ctx context.Context, sel ast.Selecti
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LoyaltyAccount_pendingLots(ctx, field, obj)
 				})
+		case "asOf":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_asOf(ctx, field, obj)
+				})
 		case "lifetimePoints":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -19720,6 +19985,59 @@ func (ec *executionContext) _LoyaltyAccount(ctx context.Context, sel ast.Selecti
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LoyaltyAccount_transactions(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var loyaltyAccountAsOfImplementors = []string{"LoyaltyAccountAsOf"}
+
+func (ec *executionContext) _LoyaltyAccountAsOf(ctx context.Context, sel ast.SelectionSet, obj *model.LoyaltyAccountAsOf) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loyaltyAccountAsOfImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoyaltyAccountAsOf")
+		case "at":
+			out.Values[i] = ec._LoyaltyAccountAsOf_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "balance":
+			out.Values[i] = ec._LoyaltyAccountAsOf_balance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pending":
+			out.Values[i] = ec._LoyaltyAccountAsOf_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lifetime":
+			out.Values[i] = ec._LoyaltyAccountAsOf_lifetime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tier":
+			out.Values[i] = ec._LoyaltyAccountAsOf_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -22455,6 +22773,14 @@ var (
 		jobs.StatusFailed:    "FAILED",
 	}
 )
+
+func (ec *executionContext) marshalNLoyaltyAccountAsOf2ᚖcustomerserviceᚋgraphᚋmodelᚐLoyaltyAccountAsOf(ctx context.Context, sel ast.SelectionSet, v *model.LoyaltyAccountAsOf) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LoyaltyAccountAsOf!")
+		return graphql.Null
+	}
+	return ec._LoyaltyAccountAsOf(ctx, sel, v)
+}
 
 func (ec *executionContext) marshalNLoyaltyProgram2ᚖcustomerserviceᚋmodelsᚐLoyaltyProgram(ctx context.Context, sel ast.SelectionSet, v *models.LoyaltyProgram) graphql.Marshaler {
 	if v == nil {

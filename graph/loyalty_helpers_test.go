@@ -19,7 +19,7 @@ import (
 const (
 	loyAccountFields = `id pointsBalance lifetimePoints pointsRedeemed tier tierSince tierExpiresAt
 		totalPurchases totalSpent nextTier pointsToNextTier`
-	loyTxFields       = `id type points balanceAfter referenceType referenceId description expiresAt createdAt`
+	loyTxFields       = `id type points balanceAfter referenceType referenceId description expiresAt vestsAt createdAt`
 	loyPurchaseFields = `id customerId orderId amount refundedAmount pointsEarned channel occurredAt createdAt`
 	loyErrorFields    = `userErrors { field message code }`
 )
@@ -75,6 +75,7 @@ type loyTx struct {
 	ReferenceID   *string
 	Description   *string
 	ExpiresAt     *string
+	VestsAt       *string
 	CreatedAt     string
 }
 

@@ -196,7 +196,10 @@ func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram
 				tier_expires_at = CASE WHEN n.tier = 'bronze' THEN NULL
 					ELSE (n.day + make_interval(months => ?))::date END
 			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
-			RETURNING n.old_tier, n.tier
+			RETURNING a.organization_id, a.loyalty_account_id, n.old_tier, n.tier
+		), history AS (
+			INSERT INTO loyalty_tier_changes (organization_id, loyalty_account_id, tier, changed_at)
+			SELECT organization_id, loyalty_account_id, tier, clock_timestamp() FROM u WHERE old_tier <> tier
 		)
 		SELECT count(*)::int AS evaluated, (count(*) FILTER (WHERE old_tier <> tier))::int AS changed FROM u`,
 		at, prog.QualificationMonths, at, at, org, pgdialect.Array(ids), at,

@@ -114,7 +114,11 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 
 // expireDue zeroes the lots of the (locked) accounts whose expires_at <= now, writes one
 // `expire` transaction per account for the total and lowers the balance, in one statement
-// (§4). It returns how many accounts and points expired. Safe to repeat: a second call finds
+// (§4). The transaction's metadata lists what each lot held when it expired, with its
+// expires_at and the instant it lost them (`at`: its expires_at, or when it was recorded if
+// later — a back-dated lot) (`expired`): nothing touches an account's lots between a lot's date and this
+// statement (every change expires first), so that is what the lot lost at its date — which
+// is how a balance as of an instant counts expiry at its instant (§13). It returns how many accounts and points expired. Safe to repeat: a second call finds
 // no lot with points left. at is the job's time, or dbNow for a mutation, which expires its
 // account's due lots before it reads the balance, so no one spends points past their date
 // even before the job has run.
@@ -126,23 +130,24 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH due AS (
 			UPDATE loyalty_transactions t SET points_remaining = 0
-			FROM (SELECT transaction_id, points_remaining FROM loyalty_transactions
+			FROM (SELECT transaction_id, points_remaining, expires_at, GREATEST(expires_at, created_at) AS lost_at FROM loyalty_transactions
 				WHERE organization_id = ? AND loyalty_account_id = ANY(?) AND points_remaining > 0 AND NOT pending
 					AND expires_at <= ?::timestamptz) d
 			WHERE t.organization_id = ? AND t.transaction_id = d.transaction_id
-			RETURNING t.loyalty_account_id, d.points_remaining AS expired
+			RETURNING t.loyalty_account_id, d.points_remaining AS expired, d.expires_at, d.lost_at
 		), per_account AS (
-			SELECT loyalty_account_id, sum(expired)::int AS expired, count(*)::int AS lots
+			SELECT loyalty_account_id, sum(expired)::int AS expired, count(*)::int AS lots,
+				jsonb_agg(jsonb_build_object('expires_at', expires_at, 'at', lost_at, 'points', expired) ORDER BY expires_at) AS detail
 			FROM due GROUP BY loyalty_account_id
 		), accounts AS (
 			UPDATE loyalty_accounts a SET points_balance = a.points_balance - p.expired
 			FROM per_account p WHERE a.organization_id = ? AND a.loyalty_account_id = p.loyalty_account_id
-			RETURNING a.organization_id, a.loyalty_account_id, a.points_balance, p.expired, p.lots
+			RETURNING a.organization_id, a.loyalty_account_id, a.points_balance, p.expired, p.lots, p.detail
 		), written AS (
 			INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type,
 				points, balance_after, description, metadata, created_at)
 			SELECT organization_id, loyalty_account_id, 'expire', -expired, points_balance,
-				'Points expired', jsonb_build_object('lots', lots), clock_timestamp()
+				'Points expired', jsonb_build_object('lots', lots, 'expired', detail), clock_timestamp()
 			FROM accounts
 			RETURNING -points AS expired
 		)
@@ -222,6 +227,16 @@ type accountChange struct {
 	tierMonths int
 }
 
+// recordTier appends a change of the account's tier to its history (§13: the tier as of an
+// instant), at this instant.
+func recordTier(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, tier models.Tier) error {
+	if _, err := tx.NewRaw(`INSERT INTO loyalty_tier_changes (organization_id, loyalty_account_id, tier, changed_at)
+		VALUES (?, ?, ?, clock_timestamp())`, acc.OrganizationID, acc.ID, tier).Exec(ctx); err != nil {
+		return fmt.Errorf("record tier change: %w", err)
+	}
+	return nil
+}
+
 // saveAccount writes the change and reads the row back.
 func saveAccount(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, ch accountChange) error {
 	q := tx.NewUpdate().Model(acc).WherePK().
@@ -231,6 +246,9 @@ func saveAccount(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, ch 
 		Set("total_purchases = total_purchases + ?", ch.purchases).
 		Set("total_spent = total_spent + ?", ch.spent)
 	if ch.tier != "" {
+		if err := recordTier(ctx, tx, acc, ch.tier); err != nil {
+			return err
+		}
 		q = q.Set("tier = ?", ch.tier).
 			Set("tier_since = "+today).
 			Set("tier_expires_at = ("+today+" + make_interval(months => ?))::date", ch.tierMonths)

@@ -106,12 +106,16 @@ func raiseTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids
 				CASE WHEN points >= ? THEN 'platinum' WHEN points >= ? THEN 'gold'
 					WHEN points >= ? THEN 'silver' ELSE 'bronze' END AS tier
 			FROM q
+		), u AS (
+			UPDATE loyalty_accounts a SET tier = n.tier, tier_since = n.day,
+				tier_expires_at = (n.day + make_interval(months => ?))::date
+			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
+				AND array_position(ARRAY['bronze', 'silver', 'gold', 'platinum'], n.tier) >
+					array_position(ARRAY['bronze', 'silver', 'gold', 'platinum'], a.tier::text)
+			RETURNING a.organization_id, a.loyalty_account_id, a.tier
 		)
-		UPDATE loyalty_accounts a SET tier = n.tier, tier_since = n.day,
-			tier_expires_at = (n.day + make_interval(months => ?))::date
-		FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
-			AND array_position(ARRAY['bronze', 'silver', 'gold', 'platinum'], n.tier) >
-				array_position(ARRAY['bronze', 'silver', 'gold', 'platinum'], a.tier::text)`,
+		INSERT INTO loyalty_tier_changes (organization_id, loyalty_account_id, tier, changed_at)
+		SELECT organization_id, loyalty_account_id, tier, clock_timestamp() FROM u`,
 		at, prog.QualificationMonths, at, at, org, pgdialect.Array(ids),
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
 		prog.TierDurationMonths, org).Exec(ctx)

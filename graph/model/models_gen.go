@@ -359,6 +359,20 @@ type JobRunResult struct {
 	FinishedAt time.Time `json:"finishedAt"`
 }
 
+// A loyalty account as it stood at an instant.
+type LoyaltyAccountAsOf struct {
+	// The instant.
+	At time.Time `json:"at"`
+	// Points available to redeem then.
+	Balance int `json:"balance"`
+	// Points pending then (not yet vested).
+	Pending int `json:"pending"`
+	// Lifetime points then: earned and vested, net of refund reversals.
+	Lifetime int `json:"lifetime"`
+	// The tier in force then (bronze before any change).
+	Tier models.Tier `json:"tier"`
+}
+
 // A page of loyalty transactions, newest first.
 type LoyaltyTransactionConnection struct {
 	// The transactions of the page, each with its cursor.
