@@ -66,9 +66,9 @@ func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
 			in := map[string]any{"customerId": customer, "orderId": order, "amount": fmt.Sprintf("%d.%02d", cents/100, cents%100)}
 			switch rng.Intn(4) {
 			case 0: // pending, vesting in a later gap of the run
-				in["occurredAt"] = midGap(k + 1 + rng.Intn(events-k)).AddDate(0, 0, -1).UTC().Format(time.RFC3339Nano)
+				in["occurredAt"] = midGap(k+1+rng.Intn(events-k)).AddDate(0, 0, -1).UTC().Format(time.RFC3339Nano)
 			case 1: // spendable, expiring in a later gap of the run
-				in["occurredAt"] = midGap(k + 1 + rng.Intn(events-k)).AddDate(-1, 0, 0).UTC().Format(time.RFC3339Nano)
+				in["occurredAt"] = midGap(k+1+rng.Intn(events-k)).AddDate(-1, 0, 0).UTC().Format(time.RFC3339Nano)
 			case 2: // expired at once
 				in["occurredAt"] = time.Now().AddDate(0, -14, 0).UTC().Format(time.RFC3339Nano)
 			}
@@ -212,7 +212,7 @@ func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
 
 	// The instants, and one query asking asOf at each.
 	var instants []time.Time
-	dated := 0 // vesting and expiry dates inside the run
+	dated := 0                 // vesting and expiry dates inside the run
 	tierAt := map[int]string{} // index in instants → the model's tier (gap middles)
 	for i, ev := range history {
 		instants = append(instants, ev.at.Add(-time.Microsecond), ev.at, ev.at.Add(time.Microsecond))

@@ -87,8 +87,8 @@ func TestRecordPurchase_TwoYearImportMatchesAnIndependentModel(t *testing.T) {
 	}
 	type model struct {
 		balance, lifetime, qualifying, expired, earns int
-		tier                                         int // 0 bronze … 3 platinum
-		naiveQualifying                              int // what counting every earn would give
+		tier                                          int // 0 bronze … 3 platinum
+		naiveQualifying                               int // what counting every earn would give
 	}
 	tierNames := []string{"BRONZE", "SILVER", "GOLD", "PLATINUM"}
 	thresholds := []int{0, 1000, 5000, 15000}
