@@ -120,18 +120,19 @@ var loyaltyAccountType = &objectType{name: "LoyaltyAccount", fields: map[string]
 
 // pendingLots is the account's lots still pending now, as x (§13): pending and not yet
 // vested, whatever the job has done.
-func pendingLots(row string) string {
+func pendingLots(row string) string { return lotsPending(row, "> now()") }
+
+// lotsPending is the account's lots with points still pending whose vests_at is cond, as x.
+func lotsPending(row, cond string) string {
 	return "loyalty_transactions AS x WHERE x.organization_id = " + row + ".organization_id AND x.loyalty_account_id = " + row + ".loyalty_account_id" +
-		" AND x.points_remaining > 0 AND x.pending AND x.vests_at > now()"
+		" AND x.points_remaining > 0 AND x.pending AND x.vests_at " + cond
 }
 
 // vestedNotMoved is what the account's pending lots whose date has come still hold: vested
 // (§13) though the job or the account's next change has not yet moved it into the stored
 // balance, so the balance read is never late.
 func vestedNotMoved(row string) string {
-	return "(SELECT COALESCE(sum(x.points_remaining), 0)::int FROM loyalty_transactions AS x" +
-		" WHERE x.organization_id = " + row + ".organization_id AND x.loyalty_account_id = " + row + ".loyalty_account_id" +
-		" AND x.points_remaining > 0 AND x.pending AND x.vests_at <= now())"
+	return "(SELECT COALESCE(sum(x.points_remaining), 0)::int FROM " + lotsPending(row, "<= now()") + ")"
 }
 
 var pendingLotType = &objectType{name: "PendingLot", fields: map[string]fieldSQL{

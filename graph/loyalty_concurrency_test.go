@@ -177,11 +177,7 @@ func concurrentPurchasesAndRedemptionsKeepTheBooks(t *testing.T, srv *apitest.Se
 func TestLoyalty_ConcurrentPendingRefundsRedemptionsAndVestingKeepTheBooks(t *testing.T) {
 	t.Parallel()
 	srv := apitest.New(t)
-	team := newLoyTeam(t, srv)
-	loySetPendingDays(t, team.Admin, 30)
-	customer := loyCustomer(t, srv, team.Org)
-	loyEnroll(t, team.Agent, customer)
-	loyBonus(t, team.Agent, customer, 500) // spendable
+	team, customer := loyPendingSetup(t, srv, 500) // 500 spendable
 	for i := range 10 {
 		loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": customer, "orderId": fmt.Sprint("P-", i), "amount": "100.00"})
 	}

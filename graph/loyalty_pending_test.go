@@ -37,6 +37,18 @@ func loyPendingOf(t testing.TB, c *apitest.Client, customerID uuid.UUID) loyPend
 	return out.Customer.LoyaltyAccount
 }
 
+// loyPendingSetup is an organization with 30 pending days and an enrolled customer holding
+// bonus (spendable) points.
+func loyPendingSetup(t testing.TB, srv *apitest.Server, bonus int) (loyTeam, uuid.UUID) {
+	t.Helper()
+	team := newLoyTeam(t, srv)
+	loySetPendingDays(t, team.Admin, 30)
+	customer := loyCustomer(t, srv, team.Org)
+	loyEnroll(t, team.Agent, customer)
+	loyBonus(t, team.Agent, customer, bonus)
+	return team, customer
+}
+
 func loySetPendingDays(t testing.TB, c *apitest.Client, days int) {
 	t.Helper()
 	if p := loyOK(t, c, "updateLoyaltyProgram", map[string]any{"pendingDays": days}); p.LoyaltyProgram == nil {
@@ -156,11 +168,7 @@ func TestPendingPoints_AreNotSpendableNorQualifyUntilTheyVest(t *testing.T) {
 func TestRecordRefund_WithinThePendingWindowCancelsPendingPointsFirst(t *testing.T) {
 	t.Parallel()
 	srv := apitest.New(t)
-	team := newLoyTeam(t, srv)
-	loySetPendingDays(t, team.Admin, 30)
-	customer := loyCustomer(t, srv, team.Org)
-	loyEnroll(t, team.Agent, customer)
-	loyBonus(t, team.Agent, customer, 50)
+	team, customer := loyPendingSetup(t, srv, 50)
 	loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": customer, "orderId": "P", "amount": "100.00"})
 	in := map[string]any{"orderId": "P", "refundId": "R1", "amount": "40.00"}
 	p := loyOK(t, team.Agent, "recordRefund", in)

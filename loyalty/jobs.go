@@ -89,16 +89,9 @@ func VestPoints(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time)
 		if ok, err := jobLock(ctx, tx, "loyalty.vest", org); err != nil || !ok {
 			return err
 		}
-		var ids []uuid.UUID
-		if err := tx.NewRaw(`SELECT a.loyalty_account_id FROM loyalty_accounts a
-			WHERE a.organization_id = ? AND a.loyalty_account_id IN (SELECT t.loyalty_account_id FROM loyalty_transactions t
-				WHERE t.organization_id = ? AND t.pending AND t.vests_at <= ?)
-			ORDER BY a.loyalty_account_id
-			FOR UPDATE OF a SKIP LOCKED`, org, org, now).Scan(ctx, &ids); err != nil {
-			return fmt.Errorf("lock accounts with pending points due: %w", err)
-		}
-		if len(ids) == 0 {
-			return nil
+		ids, err := lockAccountsWithLots(ctx, tx, org, "t.pending AND t.vests_at <= ?", now)
+		if err != nil || len(ids) == 0 {
+			return err
 		}
 		prog, err := programOf(ctx, tx, org)
 		if err != nil {
@@ -110,6 +103,20 @@ func VestPoints(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time)
 	return accounts, points, err
 }
 
+// lockAccountsWithLots locks, skipping those a mutation holds, the organization's accounts
+// with a transaction t matching cond (its one placeholder is now), in id order.
+func lockAccountsWithLots(ctx context.Context, tx bun.Tx, org uuid.UUID, cond string, now time.Time) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	if err := tx.NewRaw(`SELECT a.loyalty_account_id FROM loyalty_accounts a
+		WHERE a.organization_id = ? AND a.loyalty_account_id IN (SELECT t.loyalty_account_id FROM loyalty_transactions t
+			WHERE t.organization_id = ? AND `+cond+`)
+		ORDER BY a.loyalty_account_id
+		FOR UPDATE OF a SKIP LOCKED`, org, org, now).Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("lock accounts with due lots: %w", err)
+	}
+	return ids, nil
+}
+
 // ExpirePoints zeroes the organization's lots whose expires_at <= now and writes one
 // `expire` transaction per account for what remained in them (§4).
 func ExpirePoints(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time) (accounts, points int, err error) {
@@ -117,18 +124,10 @@ func ExpirePoints(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Tim
 		if ok, err := jobLock(ctx, tx, "loyalty.expire", org); err != nil || !ok {
 			return err
 		}
-		var ids []uuid.UUID
-		if err := tx.NewRaw(`SELECT a.loyalty_account_id FROM loyalty_accounts a
-			WHERE a.organization_id = ? AND a.loyalty_account_id IN (SELECT t.loyalty_account_id FROM loyalty_transactions t
-				WHERE t.organization_id = ? AND t.points_remaining > 0 AND NOT t.pending AND t.expires_at <= ?)
-			ORDER BY a.loyalty_account_id
-			FOR UPDATE OF a SKIP LOCKED`, org, org, now).Scan(ctx, &ids); err != nil {
-			return fmt.Errorf("lock accounts with due lots: %w", err)
+		ids, err := lockAccountsWithLots(ctx, tx, org, "t.points_remaining > 0 AND NOT t.pending AND t.expires_at <= ?", now)
+		if err != nil || len(ids) == 0 {
+			return err
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		var err error
 		accounts, points, err = expireDue(ctx, tx, ids, now)
 		return err
 	})

@@ -260,23 +260,11 @@ func (s *Service) Redeem(ctx context.Context, in Redemption) (*PointsResult, err
 		customerID: in.CustomerID,
 		takesOnly:  false, // §3: a blocked customer cannot redeem
 		replay: func(ctx context.Context, tx bun.IDB) (*PointsResult, error) {
-			var row struct {
-				models.LoyaltyTransaction `bun:",extend"`
-				CustomerID                uuid.UUID `bun:"customer_id,type:uuid"`
+			t, customer, err := keyedMovement(ctx, tx, models.TxRedeem, in.ReferenceType, in.ReferenceID)
+			if err != nil || t == nil {
+				return nil, err
 			}
-			err := tx.NewSelect().Model(&row).ColumnExpr("lt.*").ColumnExpr("la.customer_id").
-				Join("JOIN loyalty_accounts la ON la.organization_id = lt.organization_id AND la.loyalty_account_id = lt.loyalty_account_id").
-				Where("lt.organization_id = ?", db.Org(ctx)).Where("lt.transaction_type = ?", models.TxRedeem).
-				Where("lt.reference_type = ?", in.ReferenceType).Where("lt.reference_id = ?", in.ReferenceID).
-				Scan(ctx)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil, nil
-			}
-			if err != nil {
-				return nil, fmt.Errorf("read redemption: %w", err)
-			}
-			t := &row.LoyaltyTransaction
-			if row.CustomerID != in.CustomerID || -t.Points != in.Points || !sameText(t.Description, desc) {
+			if customer != in.CustomerID || -t.Points != in.Points || !sameText(t.Description, desc) {
 				return nil, conflict("referenceId", "this referenceType and referenceId were used for another redemption")
 			}
 			return replayed(ctx, tx, t)
@@ -415,22 +403,11 @@ func (s *Service) Adjust(ctx context.Context, in Adjustment) (*PointsResult, err
 		customerID: in.CustomerID,
 		takesOnly:  in.Points < 0,
 		replay: func(ctx context.Context, tx bun.IDB) (*PointsResult, error) {
-			var row struct {
-				models.LoyaltyTransaction `bun:",extend"`
-				CustomerID                uuid.UUID `bun:"customer_id,type:uuid"`
+			t, customer, err := keyedMovement(ctx, tx, models.TxAdjust, "manual", in.IdempotencyKey)
+			if err != nil || t == nil {
+				return nil, err
 			}
-			err := tx.NewSelect().Model(&row).ColumnExpr("lt.*").ColumnExpr("la.customer_id").
-				Join("JOIN loyalty_accounts la ON la.organization_id = lt.organization_id AND la.loyalty_account_id = lt.loyalty_account_id").
-				Where("lt.organization_id = ?", db.Org(ctx)).Where("lt.transaction_type = ?", models.TxAdjust).
-				Where("lt.reference_type = 'manual'").Where("lt.reference_id = ?", in.IdempotencyKey).Scan(ctx)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil, nil
-			}
-			if err != nil {
-				return nil, fmt.Errorf("read adjustment: %w", err)
-			}
-			t := &row.LoyaltyTransaction
-			if row.CustomerID != in.CustomerID || t.Points != in.Points || !sameText(t.Description, reason) {
+			if customer != in.CustomerID || t.Points != in.Points || !sameText(t.Description, reason) {
 				return nil, conflict("idempotencyKey", "this idempotencyKey was used for another adjustment")
 			}
 			return replayed(ctx, tx, t)
@@ -466,6 +443,26 @@ func (s *Service) Adjust(ctx context.Context, in Adjustment) (*PointsResult, err
 			return t, movementEntry("loyalty.adjust", acc, t, "points_balance"), nil
 		},
 	})
+}
+
+// keyedMovement is the organization's movement of a type stored under an idempotency key
+// (reference type and id), with its account's customer; nil when the key is unused.
+func keyedMovement(ctx context.Context, tx bun.IDB, typ models.LoyaltyTransactionType, refType, refID string) (*models.LoyaltyTransaction, uuid.UUID, error) {
+	var row struct {
+		models.LoyaltyTransaction `bun:",extend"`
+		CustomerID                uuid.UUID `bun:"customer_id,type:uuid"`
+	}
+	err := tx.NewSelect().Model(&row).ColumnExpr("lt.*").ColumnExpr("la.customer_id").
+		Join("JOIN loyalty_accounts la ON la.organization_id = lt.organization_id AND la.loyalty_account_id = lt.loyalty_account_id").
+		Where("lt.organization_id = ?", db.Org(ctx)).Where("lt.transaction_type = ?", typ).
+		Where("lt.reference_type = ?", refType).Where("lt.reference_id = ?", refID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, uuid.Nil, nil
+	}
+	if err != nil {
+		return nil, uuid.Nil, fmt.Errorf("read %s: %w", typ, err)
+	}
+	return &row.LoyaltyTransaction, row.CustomerID, nil
 }
 
 // replayed is the original result of a keyed movement: the transaction as written and the
