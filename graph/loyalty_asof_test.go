@@ -55,11 +55,21 @@ func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
 	var history []event
 	var orders []string
 	refundable := map[string]int{} // cents
-	for k := range events {
+	// Every vesting and expiry date falls in a gap before the last event, a bonus at
+	// slot(events+1) that vests and expires what is due: the account then reads as the
+	// model's "now".
+	for k := range events + 2 {
 		time.Sleep(time.Until(slot(k)))
 		var p loyPayload
 		var ev event
-		switch op := rng.Intn(10); {
+		op := rng.Intn(10)
+		switch {
+		case k == events:
+			continue
+		case k == events+1:
+			op = 4 // the closing bonus
+		}
+		switch {
 		case op < 4: // purchase
 			order := fmt.Sprint("O-", k)
 			cents := 100 + rng.Intn(40000)

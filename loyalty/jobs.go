@@ -174,9 +174,9 @@ const dayOf = "(?::timestamptz AT TIME ZONE 'UTC')::date"
 // is computed once in q: Citus refuses an UPDATE whose CASE calls a non-immutable function
 // (the cast of the time).
 func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at any) (evaluated, changed int, err error) {
-	var res struct {
-		Evaluated int `bun:"evaluated"`
-		Changed   int `bun:"changed"`
+	var res []struct {
+		newTier
+		OldTier models.Tier `bun:"old_tier"`
 	}
 	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH q AS (
@@ -195,19 +195,25 @@ func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram
 				tier_expires_at = CASE WHEN n.tier = 'bronze' THEN NULL
 					ELSE (n.day + make_interval(months => ?))::date END
 			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
-			RETURNING a.organization_id, a.loyalty_account_id, n.old_tier, n.tier
-		), history AS (
-			INSERT INTO loyalty_tier_changes (organization_id, loyalty_account_id, tier, changed_at)
-			SELECT organization_id, loyalty_account_id, tier, clock_timestamp() FROM u WHERE old_tier <> tier
+			RETURNING a.loyalty_account_id, n.old_tier, n.tier
 		)
-		SELECT count(*)::int AS evaluated, (count(*) FILTER (WHERE old_tier <> tier))::int AS changed FROM u`,
+		SELECT loyalty_account_id, old_tier, tier FROM u`,
 		at, prog.QualificationMonths, at, at, org, pgdialect.Array(ids), at,
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
 		prog.TierDurationMonths, org).Scan(ctx, &res)
 	if err != nil {
 		return 0, 0, fmt.Errorf("re-evaluate tiers: %w", err)
 	}
-	return res.Evaluated, res.Changed, nil
+	var changes []newTier
+	for _, r := range res {
+		if r.OldTier != r.Tier {
+			changes = append(changes, r.newTier)
+		}
+	}
+	if err := recordTiers(ctx, tx, changes); err != nil {
+		return 0, 0, err
+	}
+	return len(res), len(changes), nil
 }
 
 // jobLock takes the organization's lock of one job for this transaction; false when another

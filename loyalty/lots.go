@@ -230,11 +230,7 @@ type accountChange struct {
 // recordTier appends a change of the account's tier to its history (§13: the tier as of an
 // instant), at this instant.
 func recordTier(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, tier models.Tier) error {
-	if _, err := tx.NewRaw(`INSERT INTO loyalty_tier_changes (organization_id, loyalty_account_id, tier, changed_at)
-		VALUES (?, ?, ?, clock_timestamp())`, acc.OrganizationID, acc.ID, tier).Exec(ctx); err != nil {
-		return fmt.Errorf("record tier change: %w", err)
-	}
-	return nil
+	return recordTiers(ctx, tx, []newTier{{Account: acc.ID, Tier: tier}})
 }
 
 // saveAccount writes the change and reads the row back.

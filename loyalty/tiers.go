@@ -3,6 +3,7 @@ package loyalty
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -96,7 +97,8 @@ func upgradeAfter(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, 
 // lowers a tier (that is the re-evaluation's, when a tier's term ends).
 func raiseTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at any) error {
 	org := db.Org(ctx)
-	_, err := tx.NewRaw(`WITH q AS (
+	var changes []newTier
+	err := tx.NewRaw(`WITH q AS (
 			SELECT a.loyalty_account_id, `+qualifyingSum("a.organization_id", "a.loyalty_account_id")+` AS points,
 				`+dayOf+` AS day
 			FROM loyalty_accounts a
@@ -112,15 +114,40 @@ func raiseTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids
 			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
 				AND array_position(ARRAY['bronze', 'silver', 'gold', 'platinum'], n.tier) >
 					array_position(ARRAY['bronze', 'silver', 'gold', 'platinum'], a.tier::text)
-			RETURNING a.organization_id, a.loyalty_account_id, a.tier
+			RETURNING a.loyalty_account_id, a.tier
 		)
-		INSERT INTO loyalty_tier_changes (organization_id, loyalty_account_id, tier, changed_at)
-		SELECT organization_id, loyalty_account_id, tier, clock_timestamp() FROM u`,
+		SELECT loyalty_account_id, tier FROM u`,
 		at, prog.QualificationMonths, at, at, org, pgdialect.Array(ids),
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
-		prog.TierDurationMonths, org).Exec(ctx)
+		prog.TierDurationMonths, org).Scan(ctx, &changes)
 	if err != nil {
 		return fmt.Errorf("raise tiers: %w", err)
+	}
+	return recordTiers(ctx, tx, changes)
+}
+
+// newTier is an account's new tier.
+type newTier struct {
+	Account uuid.UUID   `bun:"loyalty_account_id"`
+	Tier    models.Tier `bun:"tier"`
+}
+
+// recordTiers appends the changes to the accounts' tier histories, at this instant: one
+// INSERT of the rows as values (on Citus, an INSERT … SELECT into a table with row-level
+// security is refused).
+func recordTiers(ctx context.Context, tx bun.Tx, changes []newTier) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	values := make([]string, len(changes))
+	args := make([]any, 0, 3*len(changes))
+	for i, c := range changes {
+		values[i] = "(?::uuid, ?::uuid, ?, clock_timestamp())"
+		args = append(args, db.Org(ctx), c.Account, c.Tier)
+	}
+	if _, err := tx.NewRaw(`INSERT INTO loyalty_tier_changes (organization_id, loyalty_account_id, tier, changed_at)
+		VALUES `+strings.Join(values, ", "), args...).Exec(ctx); err != nil {
+		return fmt.Errorf("record tier changes: %w", err)
 	}
 	return nil
 }
