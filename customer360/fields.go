@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"customerservice/apperr"
 	"customerservice/credit"
 	"customerservice/loyalty"
 	"customerservice/models"
@@ -93,7 +94,7 @@ var loyaltyAccountType = &objectType{name: "LoyaltyAccount", fields: map[string]
 	"pendingPoints": expr(func(r string) string {
 		return "(SELECT COALESCE(sum(x.points_remaining), 0)::int FROM " + pendingLots(r) + ")"
 	}),
-	"asOf": asOf,
+	"asOf": loyaltyAsOf,
 	"pendingLots": func(c *compiler, row string, f Field) string {
 		return "COALESCE((SELECT json_agg(" + c.object(pendingLotType, "x", f.Selection) + " ORDER BY x.vests_at, x.transaction_id)" +
 			" FROM " + pendingLots(row) + "), '[]')"
@@ -142,7 +143,7 @@ var pendingLotType = &objectType{name: "PendingLot", fields: map[string]fieldSQL
 	"referenceId": column("reference_id", asIs),
 }}
 
-// asOf(at) is the account at an instant T, from its ledger (§13) — the transactions
+// loyaltyAsOf: asOf(at) is the account at an instant T, from its ledger (§13) — the transactions
 // recorded by T:
 //   - balance: Σ points of the vested ones — a pending earn (and a refund's cancellation
 //     of it) from its vests_at, VEST transactions left out (they record the move later) —
@@ -151,7 +152,7 @@ var pendingLotType = &objectType{name: "PendingLot", fields: map[string]fieldSQL
 //   - pending: Σ points of those whose vests_at is after T;
 //   - lifetime: Σ earn, bonus and refund reversals, vested by T;
 //   - tier: the latest change of loyalty_tier_changes by T, bronze before any.
-func asOf(c *compiler, row string, f Field) string {
+func loyaltyAsOf(c *compiler, row string, f Field) string {
 	s, _ := f.Args["at"].(string)
 	at, err := loyalty.ValidInstant(s)
 	if err != nil {
@@ -161,7 +162,7 @@ func asOf(c *compiler, row string, f Field) string {
 	account := "organization_id = " + row + ".organization_id AND %[1]s.loyalty_account_id = " + row + ".loyalty_account_id"
 	of := func(alias string) string { return alias + "." + fmt.Sprintf(account, alias) }
 	vested := "((x.vests_at IS NULL AND x.transaction_type <> 'vest') OR x.vests_at <= " + t + ")"
-	return "(SELECT " + c.object(asOfType, "ao", f.Selection) + " FROM (SELECT " + t + " AS at," +
+	return "(SELECT " + c.object(loyaltyAsOfType, "ao", f.Selection) + " FROM (SELECT " + t + " AS at," +
 		" COALESCE(sum(x.points) FILTER (WHERE " + vested + "), 0)::int - (SELECT COALESCE(sum((e->>'points')::int), 0)::int" +
 		" FROM loyalty_transactions AS y CROSS JOIN LATERAL jsonb_array_elements(y.metadata->'expired') AS e" +
 		" WHERE " + of("y") + " AND y.transaction_type = 'expire' AND y.created_at > " + t +
@@ -174,7 +175,7 @@ func asOf(c *compiler, row string, f Field) string {
 		" FROM loyalty_transactions AS x WHERE " + of("x") + " AND x.created_at <= " + t + ") AS ao)"
 }
 
-var asOfType = &objectType{name: "LoyaltyAccountAsOf", fields: map[string]fieldSQL{
+var loyaltyAsOfType = &objectType{name: "LoyaltyAccountAsOf", fields: map[string]fieldSQL{
 	"at":       column("at", dateTime),
 	"balance":  column("balance", asIs),
 	"pending":  column("pending", asIs),
@@ -289,6 +290,44 @@ var creditAccountType = &objectType{name: "CreditAccount", fields: map[string]fi
 		}}).connection(),
 	"payments": (&list{node: paymentType, alias: "pm", order: "payments:created_at:desc", key: "cp.created_at", id: "cp.payment_id",
 		cols: "cp.*", from: "credit_payments AS cp WHERE cp.organization_id = {row}.organization_id AND cp.credit_account_id = {row}.credit_account_id"}).connection(),
+	"openedBy":             column("opened_by", asIs),
+	"requestedCreditLimit": column("requested_limit", decimal),
+	"limitRequestedBy":     column("limit_requested_by", asIs),
+	"limitRequestedAt":     column("limit_requested_at", dateTime),
+	// §13: the account as it stood at an instant, replayed from the ledgers (credit.AsOfSQL)
+	"asOf": func(c *compiler, row string, f Field) string {
+		s := stringArg(f, "at")
+		if s == nil {
+			return c.argFail(apperr.OnField(apperr.Invalid, []string{"at"}, "at is required"))
+		}
+		at, err := credit.ParseAsOf(*s)
+		if err != nil {
+			return c.argFail(err)
+		}
+		return "(SELECT " + c.object(asOfType, "ao", f.Selection) + " FROM " + credit.AsOfSQL(row, c.args.Add(at)+"::timestamptz") + ")"
+	},
+	// §14: the policy rules the account breaks now (credit.PolicyWarningsSQL), in creditCheck's order
+	"policyWarnings": func(c *compiler, row string, f Field) string {
+		return "COALESCE((SELECT json_agg(" + c.object(policyWarningType, "w", f.Selection) + " ORDER BY w.ord) FROM " +
+			credit.PolicyWarningsSQL(row) + "), '[]')"
+	},
+}}
+
+var asOfType = &objectType{name: "CreditAccountAsOf", fields: map[string]fieldSQL{
+	"at":              column("at", dateTime),
+	"creditLimit":     column("credit_limit", decimal),
+	"creditUsed":      column("credit_used", decimal),
+	"creditAvailable": column("credit_available", decimal),
+	"outstanding":     column("outstanding", decimal),
+	"overdueAmount":   column("overdue_amount", decimal),
+	"aging": func(c *compiler, row string, f Field) string {
+		return c.object(agingType, row, f.Selection) // the buckets are columns of the as-of row
+	},
+}}
+
+var policyWarningType = &objectType{name: "CreditPolicyWarning", fields: map[string]fieldSQL{
+	"code":    column("code", asIs),
+	"message": column("message", asIs),
 }}
 
 // aging is a one-row subquery aliased ag of what the account owes on its open usages by
@@ -362,8 +401,8 @@ func validTime(s string) bool {
 // tests compare with the schema.
 func fieldTable() map[string][]string {
 	out := map[string][]string{}
-	for _, t := range []*objectType{customerType, addressType, loyaltyAccountType, pendingLotType, asOfType, transactionType, purchaseType,
-		creditAccountType, agingType, usageType, paymentType, segmentType} {
+	for _, t := range []*objectType{customerType, addressType, loyaltyAccountType, pendingLotType, loyaltyAsOfType, transactionType, purchaseType,
+		creditAccountType, agingType, usageType, paymentType, policyWarningType, asOfType, segmentType} {
 		for name := range t.fields {
 			out[t.name] = append(out[t.name], name)
 		}

@@ -27,7 +27,7 @@ var leastRole = map[string]auth.Role{
 	"Query.me": auth.Viewer, "Query.customer": auth.Viewer, "Query.customerByEmail": auth.Viewer,
 	"Query.customerByPhone": auth.Viewer, "Query.customerByDocument": auth.Viewer,
 	"Query.customers": auth.Viewer, "Query.customerStats": auth.Viewer, "Query.loyaltyProgram": auth.Viewer,
-	"Query.scheduledJobs": auth.Manager,
+	"Query.scheduledJobs": auth.Manager, "Query.creditPolicy": auth.Viewer, "Query.creditCheck": auth.Agent,
 
 	// agent: customers and addresses, purchases, refunds, redemptions, bonuses, charges, payments
 	"Mutation.createCustomer": auth.Agent, "Mutation.updateCustomer": auth.Agent,
@@ -44,9 +44,11 @@ var leastRole = map[string]auth.Role{
 	"Mutation.approveCreditAccount": auth.Manager, "Mutation.suspendCreditAccount": auth.Manager,
 	"Mutation.reinstateCreditAccount": auth.Manager, "Mutation.cancelCreditAccount": auth.Manager,
 	"Mutation.updateCreditLimit": auth.Manager, "Mutation.recalculateSegments": auth.Manager,
+	"Mutation.approveCreditLimit": auth.Manager,
 
 	// admin: the loyalty program, erasure
 	"Mutation.updateLoyaltyProgram": auth.Admin, "Mutation.eraseCustomer": auth.Admin,
+	"Mutation.updateCreditPolicy": auth.Admin,
 }
 
 // explicitDocuments are operations whose arguments the generator below cannot build from
