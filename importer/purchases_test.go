@@ -211,3 +211,51 @@ func TestImportCustomers_ConcurrentRunsCreateEachCustomerOnce(t *testing.T) {
 		t.Errorf("%d customers; want 60", n)
 	}
 }
+
+// §13 through the import: two years of history never inflates a balance or a tier. A
+// purchase 14 months old earns points that expire at once (an earn and an expire in the
+// ledger), one 11 months old earns a lot expiring 12 months after the purchase and counts
+// toward the tier; a re-run changes nothing.
+func TestImportPurchases_BackDatedHistoryObeysTheLoyaltyRules(t *testing.T) {
+	e := newEnv(t)
+	org := uuid.New()
+	if r := e.importCustomers(org, strings.NewReader(header+"b-1,Ana,Uno,,\n"), 0); r.err != nil || r.sum.Created != 1 {
+		t.Fatalf("%+v %v", r.sum, r.err)
+	}
+	now := time.Now().UTC()
+	old, recent := now.AddDate(0, -14, 0).Truncate(time.Second), now.AddDate(0, -11, 0).Truncate(time.Second)
+	file := "orderId,customerExternalId,amount,occurredAt\n" +
+		"H-1,b-1,6000.00," + old.Format(time.RFC3339) + "\n" +
+		"H-2,b-1,1000.00," + recent.Format(time.RFC3339) + "\n"
+	type ledgerRow struct {
+		Type      string     `bun:"transaction_type"`
+		Points    int        `bun:"points"`
+		Balance   int        `bun:"balance_after"`
+		ExpiresAt *time.Time `bun:"expires_at"`
+	}
+	for run := 1; run <= 2; run++ {
+		r := e.importPurchases(org, strings.NewReader(file), 0)
+		if want := []Summary{{Rows: 2, Created: 2}, {Rows: 2, Existing: 2}}[run-1]; r.err != nil || r.sum != want {
+			t.Fatalf("run %d: %+v %v %v", run, r.sum, r.err, r.rejected)
+		}
+		var balance, lifetime int
+		var tier string
+		if err := e.owner.NewRaw(`SELECT points_balance, lifetime_points, tier FROM loyalty_accounts WHERE organization_id = ?`, org).
+			Scan(ctx(), &balance, &lifetime, &tier); err != nil {
+			t.Fatal(err)
+		}
+		if balance != 1000 || lifetime != 7000 || tier != "silver" {
+			t.Errorf("run %d: balance %d, lifetime %d, tier %s; want 1000, 7000, silver", run, balance, lifetime, tier)
+		}
+		var ledger []ledgerRow
+		if err := e.owner.NewRaw(`SELECT transaction_type, points, balance_after, expires_at FROM loyalty_transactions
+			WHERE organization_id = ? ORDER BY created_at, transaction_type`, org).Scan(ctx(), &ledger); err != nil {
+			t.Fatal(err)
+		}
+		if len(ledger) != 3 || ledger[0].Type != "earn" || ledger[0].Points != 6000 || !ledger[0].ExpiresAt.Equal(old.AddDate(0, 12, 0)) ||
+			ledger[1].Type != "expire" || ledger[1].Points != -6000 || ledger[1].Balance != 0 ||
+			ledger[2].Type != "earn" || ledger[2].Points != 1000 || ledger[2].Balance != 1000 || !ledger[2].ExpiresAt.Equal(recent.AddDate(0, 12, 0)) {
+			t.Errorf("run %d: ledger %+v", run, ledger)
+		}
+	}
+}
