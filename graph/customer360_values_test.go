@@ -48,6 +48,9 @@ var computedFields = map[string]string{
 	"CreditAccount.requestedCreditLimit": "TestCreditFourEyes_AccountsAndLimitIncreasesNeedASecondManager",
 	"CreditAccount.policyWarnings":       "TestCreditAccount360_PolicyWarningsAtTheirBoundaries",
 	"CreditAccount.asOf":                 "TestCreditAccountAsOf_RandomHistoriesMatchAModelAtEveryInstant",
+	"LoyaltyAccount.pendingPoints":       "loyalty_pending_test.go",
+	"LoyaltyAccount.pendingLots":         "loyalty_pending_test.go",
+	"LoyaltyAccount.asOf":                "loyalty_asof_test.go",
 }
 
 // Every leaf field of Customer, LoyaltyAccount, CreditAccount and CustomerSegment that

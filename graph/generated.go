@@ -380,10 +380,13 @@ type ComplexityRoot struct {
 	}
 
 	LoyaltyAccount struct {
+		AsOf               func(childComplexity int, at time.Time) int
 		CreatedAt          func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		LifetimePoints     func(childComplexity int) int
 		NextTier           func(childComplexity int) int
+		PendingLots        func(childComplexity int) int
+		PendingPoints      func(childComplexity int) int
 		PointsBalance      func(childComplexity int) int
 		PointsExpiringSoon func(childComplexity int, days *int) int
 		PointsRedeemed     func(childComplexity int) int
@@ -396,12 +399,21 @@ type ComplexityRoot struct {
 		Transactions       func(childComplexity int, first *int, after *string, typeArg *models.LoyaltyTransactionType) int
 	}
 
+	LoyaltyAccountAsOf struct {
+		At       func(childComplexity int) int
+		Balance  func(childComplexity int) int
+		Lifetime func(childComplexity int) int
+		Pending  func(childComplexity int) int
+		Tier     func(childComplexity int) int
+	}
+
 	LoyaltyProgram struct {
 		AutoEnroll            func(childComplexity int) int
 		MultiplierBronze      func(childComplexity int) int
 		MultiplierGold        func(childComplexity int) int
 		MultiplierPlatinum    func(childComplexity int) int
 		MultiplierSilver      func(childComplexity int) int
+		PendingDays           func(childComplexity int) int
 		PointsLifetimeMonths  func(childComplexity int) int
 		PointsPerCurrencyUnit func(childComplexity int) int
 		QualificationMonths   func(childComplexity int) int
@@ -419,10 +431,12 @@ type ComplexityRoot struct {
 		Description   func(childComplexity int) int
 		ExpiresAt     func(childComplexity int) int
 		ID            func(childComplexity int) int
+		OccurredAt    func(childComplexity int) int
 		Points        func(childComplexity int) int
 		ReferenceID   func(childComplexity int) int
 		ReferenceType func(childComplexity int) int
 		Type          func(childComplexity int) int
+		VestsAt       func(childComplexity int) int
 	}
 
 	LoyaltyTransactionConnection struct {
@@ -485,6 +499,13 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	PendingLot struct {
+		ExpiresAt   func(childComplexity int) int
+		Points      func(childComplexity int) int
+		ReferenceID func(childComplexity int) int
+		VestsAt     func(childComplexity int) int
 	}
 
 	Purchase struct {
@@ -718,6 +739,9 @@ type CustomerResolver interface {
 type LoyaltyAccountResolver interface {
 	ID(ctx context.Context, obj model.Object) (uuid.UUID, error)
 	PointsBalance(ctx context.Context, obj model.Object) (int, error)
+	PendingPoints(ctx context.Context, obj model.Object) (int, error)
+	PendingLots(ctx context.Context, obj model.Object) ([]model.PendingLot, error)
+	AsOf(ctx context.Context, obj model.Object, at time.Time) (*model.LoyaltyAccountAsOf, error)
 	LifetimePoints(ctx context.Context, obj model.Object) (int, error)
 	PointsRedeemed(ctx context.Context, obj model.Object) (int, error)
 	Tier(ctx context.Context, obj model.Object) (models.Tier, error)
@@ -2114,6 +2138,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.JobRunResult.Status(childComplexity), true
 
+	case "LoyaltyAccount.asOf":
+		if e.ComplexityRoot.LoyaltyAccount.AsOf == nil {
+			break
+		}
+
+		args, err := ec.field_LoyaltyAccount_asOf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.LoyaltyAccount.AsOf(childComplexity, args["at"].(time.Time)), true
 	case "LoyaltyAccount.createdAt":
 		if e.ComplexityRoot.LoyaltyAccount.CreatedAt == nil {
 			break
@@ -2138,6 +2173,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyAccount.NextTier(childComplexity), true
+	case "LoyaltyAccount.pendingLots":
+		if e.ComplexityRoot.LoyaltyAccount.PendingLots == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccount.PendingLots(childComplexity), true
+	case "LoyaltyAccount.pendingPoints":
+		if e.ComplexityRoot.LoyaltyAccount.PendingPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccount.PendingPoints(childComplexity), true
 	case "LoyaltyAccount.pointsBalance":
 		if e.ComplexityRoot.LoyaltyAccount.PointsBalance == nil {
 			break
@@ -2209,6 +2256,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LoyaltyAccount.Transactions(childComplexity, args["first"].(*int), args["after"].(*string), args["type"].(*models.LoyaltyTransactionType)), true
 
+	case "LoyaltyAccountAsOf.at":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.At(childComplexity), true
+	case "LoyaltyAccountAsOf.balance":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.Balance(childComplexity), true
+	case "LoyaltyAccountAsOf.lifetime":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.Lifetime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.Lifetime(childComplexity), true
+	case "LoyaltyAccountAsOf.pending":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.Pending(childComplexity), true
+	case "LoyaltyAccountAsOf.tier":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.Tier(childComplexity), true
+
 	case "LoyaltyProgram.autoEnroll":
 		if e.ComplexityRoot.LoyaltyProgram.AutoEnroll == nil {
 			break
@@ -2239,6 +2317,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyProgram.MultiplierSilver(childComplexity), true
+	case "LoyaltyProgram.pendingDays":
+		if e.ComplexityRoot.LoyaltyProgram.PendingDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.PendingDays(childComplexity), true
 	case "LoyaltyProgram.pointsLifetimeMonths":
 		if e.ComplexityRoot.LoyaltyProgram.PointsLifetimeMonths == nil {
 			break
@@ -2324,6 +2408,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyTransaction.ID(childComplexity), true
+	case "LoyaltyTransaction.occurredAt":
+		if e.ComplexityRoot.LoyaltyTransaction.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.OccurredAt(childComplexity), true
 	case "LoyaltyTransaction.points":
 		if e.ComplexityRoot.LoyaltyTransaction.Points == nil {
 			break
@@ -2348,6 +2438,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyTransaction.Type(childComplexity), true
+	case "LoyaltyTransaction.vestsAt":
+		if e.ComplexityRoot.LoyaltyTransaction.VestsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.VestsAt(childComplexity), true
 
 	case "LoyaltyTransactionConnection.edges":
 		if e.ComplexityRoot.LoyaltyTransactionConnection.Edges == nil {
@@ -2758,6 +2854,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PendingLot.expiresAt":
+		if e.ComplexityRoot.PendingLot.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingLot.ExpiresAt(childComplexity), true
+	case "PendingLot.points":
+		if e.ComplexityRoot.PendingLot.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingLot.Points(childComplexity), true
+	case "PendingLot.referenceId":
+		if e.ComplexityRoot.PendingLot.ReferenceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingLot.ReferenceID(childComplexity), true
+	case "PendingLot.vestsAt":
+		if e.ComplexityRoot.PendingLot.VestsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingLot.VestsAt(childComplexity), true
 
 	case "Purchase.amount":
 		if e.ComplexityRoot.Purchase.Amount == nil {
@@ -3839,9 +3960,15 @@ type Address {
 type LoyaltyAccount {
   "The account's id."
   id: UUID!
-  "Points available to redeem; never negative."
+  "Points available to redeem; never negative. Pending points are not in it until they vest."
   pointsBalance: Int!
-  "All points ever earned (earn and bonus)."
+  "Points of purchases still in the program's pending window: not spendable, not counting toward tiers until they vest."
+  pendingPoints: Int!
+  "The pending lots, the soonest to vest first: their points and when each vests."
+  pendingLots: [PendingLot!]!
+  "The account as it stood at an instant, computed from its append-only ledger: points vest and expire at their own instants (also before a job or a later change recorded it), a tier counts from when it was changed."
+  asOf("The instant (RFC 3339)." at: DateTime!): LoyaltyAccountAsOf!
+  "All points ever earned (earn and bonus, once vested), net of refund reversals."
   lifetimePoints: Int!
   "All points ever redeemed."
   pointsRedeemed: Int!
@@ -4350,7 +4477,7 @@ type Mutation {
   redeemPoints("The redemption." input: RedeemPointsInput!): RedeemPointsPayload! @hasRole(role: AGENT)
   "Awards bonus points (sign-up, birthday, campaign); they expire like earned points and count toward tiers. Safe to retry with the same referenceId."
   awardBonusPoints("The bonus." input: AwardBonusPointsInput!): AwardBonusPointsPayload! @hasRole(role: AGENT)
-  "Adjusts a balance up or down with a reason; it can never make the balance negative."
+  "Adjusts a balance up or down with a reason; it can never make the balance negative. Safe to retry with the same idempotencyKey."
   adjustPoints("The adjustment." input: AdjustPointsInput!): AdjustPointsPayload! @hasRole(role: MANAGER)
   "Changes the organization's loyalty program settings."
   updateLoyaltyProgram("The settings to change; omitted ones keep their value." input: UpdateLoyaltyProgramInput!): UpdateLoyaltyProgramPayload! @hasRole(role: ADMIN)
@@ -4694,6 +4821,8 @@ enum LoyaltyTransactionType {
   ADJUST
   "Points given for a reason such as sign-up, birthday or a campaign (a lot that expires; counts toward tiers)."
   BONUS
+  "Pending points that vested: moved into the balance (one per account each time)."
+  VEST
 }
 
 "An organization's loyalty program settings (§4)."
@@ -4724,6 +4853,8 @@ type LoyaltyProgram {
   autoEnroll: Boolean!
   "Days of purchases the RFM segments look back on."
   segmentLookbackDays: Int!
+  "Days a purchase's points stay pending (not spendable, not counting toward tiers) after its occurredAt, as a return window; 0 (the default) turns pending points off."
+  pendingDays: Int!
   "When the settings were last changed."
   updatedAt: DateTime!
 }
@@ -4746,8 +4877,38 @@ type LoyaltyTransaction {
   description: String
   "For earned and bonus points: when what remains of them expires."
   expiresAt: DateTime
-  "When it happened."
+  "For a pending earn, and a refund's cancellation of pending points: when the points vest (they are not in balanceAfter until a VEST transaction moves them)."
+  vestsAt: DateTime
+  "When the movement counts from when it is not createdAt: a back-dated purchase's occurredAt."
+  occurredAt: DateTime
+  "When it was recorded."
   createdAt: DateTime!
+}
+
+"A loyalty account as it stood at an instant."
+type LoyaltyAccountAsOf {
+  "The instant."
+  at: DateTime!
+  "Points available to redeem then."
+  balance: Int!
+  "Points pending then (not yet vested)."
+  pending: Int!
+  "Lifetime points then: earned and vested, net of refund reversals."
+  lifetime: Int!
+  "The tier in force then (bronze before any change)."
+  tier: LoyaltyTier!
+}
+
+"Points of a purchase waiting for the end of the pending window."
+type PendingLot {
+  "Points still pending (what refunds have not cancelled)."
+  points: Int!
+  "When they vest and become spendable."
+  vestsAt: DateTime!
+  "When they expire."
+  expiresAt: DateTime!
+  "The order that earned them."
+  referenceId: String
 }
 
 "A page of loyalty transactions, newest first."
@@ -5022,6 +5183,8 @@ input AdjustPointsInput {
   points: Int!
   "Why (1–500 characters)."
   reason: String!
+  "The adjustment's idempotency key (1–255 characters, unique in the organization, used as given): a retry with the same key answers the original adjustment and changes nothing; the same key with another customer, points or reason is IDEMPOTENCY_CONFLICT. Shown as the transaction's referenceId."
+  idempotencyKey: String!
 }
 
 "The result of adjustPoints."
@@ -5062,6 +5225,8 @@ input UpdateLoyaltyProgramInput {
   autoEnroll: Boolean
   "RFM lookback in days, 1–3650."
   segmentLookbackDays: Int
+  "Days purchase points stay pending, 0–365 (0: off). Applies to purchases recorded after the change."
+  pendingDays: Int
 }
 
 "The result of updateLoyaltyProgram."
@@ -5889,6 +6054,12 @@ func (ec *executionContext) childFields_LoyaltyAccount(ctx context.Context, fiel
 		return ec.fieldContext_LoyaltyAccount_id(ctx, field)
 	case "pointsBalance":
 		return ec.fieldContext_LoyaltyAccount_pointsBalance(ctx, field)
+	case "pendingPoints":
+		return ec.fieldContext_LoyaltyAccount_pendingPoints(ctx, field)
+	case "pendingLots":
+		return ec.fieldContext_LoyaltyAccount_pendingLots(ctx, field)
+	case "asOf":
+		return ec.fieldContext_LoyaltyAccount_asOf(ctx, field)
 	case "lifetimePoints":
 		return ec.fieldContext_LoyaltyAccount_lifetimePoints(ctx, field)
 	case "pointsRedeemed":
@@ -5915,6 +6086,22 @@ func (ec *executionContext) childFields_LoyaltyAccount(ctx context.Context, fiel
 		return ec.fieldContext_LoyaltyAccount_transactions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LoyaltyAccount", field.Name)
+}
+
+func (ec *executionContext) childFields_LoyaltyAccountAsOf(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_LoyaltyAccountAsOf_at(ctx, field)
+	case "balance":
+		return ec.fieldContext_LoyaltyAccountAsOf_balance(ctx, field)
+	case "pending":
+		return ec.fieldContext_LoyaltyAccountAsOf_pending(ctx, field)
+	case "lifetime":
+		return ec.fieldContext_LoyaltyAccountAsOf_lifetime(ctx, field)
+	case "tier":
+		return ec.fieldContext_LoyaltyAccountAsOf_tier(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoyaltyAccountAsOf", field.Name)
 }
 
 func (ec *executionContext) childFields_LoyaltyProgram(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5945,6 +6132,8 @@ func (ec *executionContext) childFields_LoyaltyProgram(ctx context.Context, fiel
 		return ec.fieldContext_LoyaltyProgram_autoEnroll(ctx, field)
 	case "segmentLookbackDays":
 		return ec.fieldContext_LoyaltyProgram_segmentLookbackDays(ctx, field)
+	case "pendingDays":
+		return ec.fieldContext_LoyaltyProgram_pendingDays(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_LoyaltyProgram_updatedAt(ctx, field)
 	}
@@ -5969,6 +6158,10 @@ func (ec *executionContext) childFields_LoyaltyTransaction(ctx context.Context, 
 		return ec.fieldContext_LoyaltyTransaction_description(ctx, field)
 	case "expiresAt":
 		return ec.fieldContext_LoyaltyTransaction_expiresAt(ctx, field)
+	case "vestsAt":
+		return ec.fieldContext_LoyaltyTransaction_vestsAt(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_LoyaltyTransaction_occurredAt(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_LoyaltyTransaction_createdAt(ctx, field)
 	}
@@ -6033,6 +6226,20 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PendingLot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "points":
+		return ec.fieldContext_PendingLot_points(ctx, field)
+	case "vestsAt":
+		return ec.fieldContext_PendingLot_vestsAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_PendingLot_expiresAt(ctx, field)
+	case "referenceId":
+		return ec.fieldContext_PendingLot_referenceId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PendingLot", field.Name)
 }
 
 func (ec *executionContext) childFields_Purchase(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6576,6 +6783,20 @@ func (ec *executionContext) field_Customer_purchases_args(ctx context.Context, r
 		return nil, err
 	}
 	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_LoyaltyAccount_asOf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg0
 	return args, nil
 }
 
@@ -12955,6 +13176,105 @@ func (ec *executionContext) fieldContext_LoyaltyAccount_pointsBalance(_ context.
 	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Int")
 }
 
+func (ec *executionContext) _LoyaltyAccount_pendingPoints(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccount_pendingPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LoyaltyAccount().PendingPoints(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccount_pendingPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Int")
+}
+
+func (ec *executionContext) _LoyaltyAccount_pendingLots(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccount_pendingLots(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LoyaltyAccount().PendingLots(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.PendingLot) graphql.Marshaler {
+			return ec.marshalNPendingLot2ᚕcustomerserviceᚋgraphᚋmodelᚐPendingLotᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccount_pendingLots(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PendingLot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoyaltyAccount_asOf(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccount_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.LoyaltyAccount().AsOf(ctx, obj, fc.Args["at"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LoyaltyAccountAsOf) graphql.Marshaler {
+			return ec.marshalNLoyaltyAccountAsOf2ᚖcustomerserviceᚋgraphᚋmodelᚐLoyaltyAccountAsOf(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccount_asOf(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyAccountAsOf(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_LoyaltyAccount_asOf_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _LoyaltyAccount_lifetimePoints(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13273,6 +13593,121 @@ func (ec *executionContext) fieldContext_LoyaltyAccount_transactions(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _LoyaltyAccountAsOf_at(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LoyaltyAccountAsOf_balance(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyAccountAsOf_pending(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyAccountAsOf_lifetime(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_lifetime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lifetime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_lifetime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyAccountAsOf_tier(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Tier) graphql.Marshaler {
+			return ec.marshalNLoyaltyTier2customerserviceᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "LoyaltyTier")
+}
+
 func (ec *executionContext) _LoyaltyProgram_pointsPerCurrencyUnit(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13572,6 +14007,29 @@ func (ec *executionContext) fieldContext_LoyaltyProgram_segmentLookbackDays(_ co
 	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Int")
 }
 
+func (ec *executionContext) _LoyaltyProgram_pendingDays(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_pendingDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_pendingDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Int")
+}
+
 func (ec *executionContext) _LoyaltyProgram_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13776,6 +14234,52 @@ func (ec *executionContext) _LoyaltyTransaction_expiresAt(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_LoyaltyTransaction_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_vestsAt(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_vestsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VestsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_vestsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_occurredAt(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "DateTime")
 }
 
@@ -15985,6 +16489,98 @@ func (ec *executionContext) _PageInfo_endCursor(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
+}
+
+func (ec *executionContext) _PendingLot_points(ctx context.Context, field graphql.CollectedField, obj *model.PendingLot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingLot_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingLot_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingLot", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PendingLot_vestsAt(ctx context.Context, field graphql.CollectedField, obj *model.PendingLot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingLot_vestsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VestsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingLot_vestsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingLot", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PendingLot_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.PendingLot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingLot_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingLot_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingLot", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PendingLot_referenceId(ctx context.Context, field graphql.CollectedField, obj *model.PendingLot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingLot_referenceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReferenceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PendingLot_referenceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingLot", field, false, false, "String")
 }
 
 func (ec *executionContext) _Purchase_id(ctx context.Context, field graphql.CollectedField, obj *models.Purchase) (ret graphql.Marshaler) {
@@ -20003,7 +20599,7 @@ func (ec *executionContext) unmarshalInputAdjustPointsInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerId", "points", "reason"}
+	fieldsInOrder := [...]string{"customerId", "points", "reason", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20031,6 +20627,13 @@ func (ec *executionContext) unmarshalInputAdjustPointsInput(ctx context.Context,
 				return it, err
 			}
 			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
 		}
 	}
 	return it, nil
@@ -21306,7 +21909,7 @@ func (ec *executionContext) unmarshalInputUpdateLoyaltyProgramInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"pointsPerCurrencyUnit", "multiplierBronze", "multiplierSilver", "multiplierGold", "multiplierPlatinum", "thresholdSilver", "thresholdGold", "thresholdPlatinum", "qualificationMonths", "tierDurationMonths", "pointsLifetimeMonths", "autoEnroll", "segmentLookbackDays"}
+	fieldsInOrder := [...]string{"pointsPerCurrencyUnit", "multiplierBronze", "multiplierSilver", "multiplierGold", "multiplierPlatinum", "thresholdSilver", "thresholdGold", "thresholdPlatinum", "qualificationMonths", "tierDurationMonths", "pointsLifetimeMonths", "autoEnroll", "segmentLookbackDays", "pendingDays"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21404,6 +22007,13 @@ func (ec *executionContext) unmarshalInputUpdateLoyaltyProgramInput(ctx context.
 				return it, err
 			}
 			it.SegmentLookbackDays = graphql.OmittableOf(data)
+		case "pendingDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pendingDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PendingDays = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -23672,6 +24282,24 @@ func (ec *executionContext) _LoyaltyAccount(ctx context.Context, sel ast.Selecti
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LoyaltyAccount_pointsBalance(ctx, field, obj)
 				})
+		case "pendingPoints":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_pendingPoints(ctx, field, obj)
+				})
+		case "pendingLots":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_pendingLots(ctx, field, obj)
+				})
+		case "asOf":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_asOf(ctx, field, obj)
+				})
 		case "lifetimePoints":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -23744,6 +24372,59 @@ func (ec *executionContext) _LoyaltyAccount(ctx context.Context, sel ast.Selecti
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LoyaltyAccount_transactions(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var loyaltyAccountAsOfImplementors = []string{"LoyaltyAccountAsOf"}
+
+func (ec *executionContext) _LoyaltyAccountAsOf(ctx context.Context, sel ast.SelectionSet, obj *model.LoyaltyAccountAsOf) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loyaltyAccountAsOfImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoyaltyAccountAsOf")
+		case "at":
+			out.Values[i] = ec._LoyaltyAccountAsOf_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "balance":
+			out.Values[i] = ec._LoyaltyAccountAsOf_balance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pending":
+			out.Values[i] = ec._LoyaltyAccountAsOf_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lifetime":
+			out.Values[i] = ec._LoyaltyAccountAsOf_lifetime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tier":
+			out.Values[i] = ec._LoyaltyAccountAsOf_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23837,6 +24518,11 @@ func (ec *executionContext) _LoyaltyProgram(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "pendingDays":
+			out.Values[i] = ec._LoyaltyProgram_pendingDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updatedAt":
 			out.Values[i] = ec._LoyaltyProgram_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -23907,6 +24593,16 @@ func (ec *executionContext) _LoyaltyTransaction(ctx context.Context, sel ast.Sel
 			}
 		case "expiresAt":
 			out.Values[i] = ec._LoyaltyTransaction_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "vestsAt":
+			out.Values[i] = ec._LoyaltyTransaction_vestsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "occurredAt":
+			out.Values[i] = ec._LoyaltyTransaction_occurredAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -24366,6 +25062,54 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 			}
 		case "endCursor":
 			out.Values[i] = ec._PageInfo_endCursor(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var pendingLotImplementors = []string{"PendingLot"}
+
+func (ec *executionContext) _PendingLot(ctx context.Context, sel ast.SelectionSet, obj *model.PendingLot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pendingLotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PendingLot")
+		case "points":
+			out.Values[i] = ec._PendingLot_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "vestsAt":
+			out.Values[i] = ec._PendingLot_vestsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._PendingLot_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "referenceId":
+			out.Values[i] = ec._PendingLot_referenceId(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -26957,6 +27701,14 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNLoyaltyAccountAsOf2ᚖcustomerserviceᚋgraphᚋmodelᚐLoyaltyAccountAsOf(ctx context.Context, sel ast.SelectionSet, v *model.LoyaltyAccountAsOf) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LoyaltyAccountAsOf!")
+		return graphql.Null
+	}
+	return ec._LoyaltyAccountAsOf(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNLoyaltyProgram2ᚖcustomerserviceᚋmodelsᚐLoyaltyProgram(ctx context.Context, sel ast.SelectionSet, v *models.LoyaltyProgram) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "LoyaltyProgram!")
@@ -27073,6 +27825,7 @@ var (
 		"EXPIRE": models.TxExpire,
 		"ADJUST": models.TxAdjust,
 		"BONUS":  models.TxBonus,
+		"VEST":   models.TxVest,
 	}
 	marshalNLoyaltyTransactionType2customerserviceᚋmodelsᚐLoyaltyTransactionType = map[models.LoyaltyTransactionType]string{
 		models.TxEarn:   "EARN",
@@ -27080,6 +27833,7 @@ var (
 		models.TxExpire: "EXPIRE",
 		models.TxAdjust: "ADJUST",
 		models.TxBonus:  "BONUS",
+		models.TxVest:   "VEST",
 	}
 )
 
@@ -27120,6 +27874,26 @@ func (ec *executionContext) marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPendingLot2customerserviceᚋgraphᚋmodelᚐPendingLot(ctx context.Context, sel ast.SelectionSet, v model.PendingLot) graphql.Marshaler {
+	return ec._PendingLot(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPendingLot2ᚕcustomerserviceᚋgraphᚋmodelᚐPendingLotᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PendingLot) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPendingLot2customerserviceᚋgraphᚋmodelᚐPendingLot(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNPurchase2customerserviceᚋmodelsᚐPurchase(ctx context.Context, sel ast.SelectionSet, v models.Purchase) graphql.Marshaler {
@@ -28442,6 +29216,7 @@ var (
 		"EXPIRE": models.TxExpire,
 		"ADJUST": models.TxAdjust,
 		"BONUS":  models.TxBonus,
+		"VEST":   models.TxVest,
 	}
 	marshalOLoyaltyTransactionType2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransactionType = map[models.LoyaltyTransactionType]string{
 		models.TxEarn:   "EARN",
@@ -28449,6 +29224,7 @@ var (
 		models.TxExpire: "EXPIRE",
 		models.TxAdjust: "ADJUST",
 		models.TxBonus:  "BONUS",
+		models.TxVest:   "VEST",
 	}
 )
 

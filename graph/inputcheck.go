@@ -139,6 +139,7 @@ var textRules = map[string]textRule{
 	"AwardBonusPointsInput.reason":              {max: 500, freeText: true},
 	"AwardBonusPointsInput.referenceId":         {max: 255, asGiven: true},
 	"AdjustPointsInput.reason":                  {max: 500, freeText: true},
+	"AdjustPointsInput.idempotencyKey":          {max: 255, asGiven: true},
 	"ChargeCreditInput.orderId":                 {max: 100, asGiven: true}, // credit.checkKey
 	"RecordCreditPaymentInput.paymentReference": {max: 100, asGiven: true},
 }

@@ -205,7 +205,9 @@ func (r *mutationResolver) AdjustPoints(ctx context.Context, input model.AdjustP
 	if err := checkPayload(ctx); err != nil {
 		return nil, err
 	}
-	res, err := r.LoyaltyService.Adjust(ctx, loyalty.Adjustment{CustomerID: input.CustomerID, Points: input.Points, Reason: input.Reason})
+	res, err := r.LoyaltyService.Adjust(ctx, loyalty.Adjustment{
+		CustomerID: input.CustomerID, Points: input.Points, Reason: input.Reason, IdempotencyKey: input.IdempotencyKey,
+	})
 	ue, err := userErrors(ctx, err)
 	out := &model.AdjustPointsPayload{UserErrors: ue}
 	if res != nil {

@@ -60,6 +60,8 @@ type AdjustPointsInput struct {
 	Points int `json:"points"`
 	// Why (1–500 characters).
 	Reason string `json:"reason"`
+	// The adjustment's idempotency key (1–255 characters, unique in the organization, used as given): a retry with the same key answers the original adjustment and changes nothing; the same key with another customer, points or reason is IDEMPOTENCY_CONFLICT. Shown as the transaction's referenceId.
+	IdempotencyKey string `json:"idempotencyKey"`
 }
 
 // The result of adjustPoints.
@@ -479,6 +481,20 @@ type JobRunResult struct {
 	FinishedAt time.Time `json:"finishedAt"`
 }
 
+// A loyalty account as it stood at an instant.
+type LoyaltyAccountAsOf struct {
+	// The instant.
+	At time.Time `json:"at"`
+	// Points available to redeem then.
+	Balance int `json:"balance"`
+	// Points pending then (not yet vested).
+	Pending int `json:"pending"`
+	// Lifetime points then: earned and vested, net of refund reversals.
+	Lifetime int `json:"lifetime"`
+	// The tier in force then (bronze before any change).
+	Tier models.Tier `json:"tier"`
+}
+
 // A page of loyalty transactions, newest first.
 type LoyaltyTransactionConnection struct {
 	// The transactions of the page, each with its cursor.
@@ -541,6 +557,18 @@ type PageInfo struct {
 	StartCursor *string `json:"startCursor,omitempty"`
 	// The cursor of the last item.
 	EndCursor *string `json:"endCursor,omitempty"`
+}
+
+// Points of a purchase waiting for the end of the pending window.
+type PendingLot struct {
+	// Points still pending (what refunds have not cancelled).
+	Points int `json:"points"`
+	// When they vest and become spendable.
+	VestsAt time.Time `json:"vestsAt"`
+	// When they expire.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// The order that earned them.
+	ReferenceID *string `json:"referenceId,omitempty"`
 }
 
 // A page of purchases, newest first.
@@ -903,6 +931,8 @@ type UpdateLoyaltyProgramInput struct {
 	AutoEnroll graphql.Omittable[*bool] `json:"autoEnroll,omitempty"`
 	// RFM lookback in days, 1–3650.
 	SegmentLookbackDays graphql.Omittable[*int] `json:"segmentLookbackDays,omitempty"`
+	// Days purchase points stay pending, 0–365 (0: off). Applies to purchases recorded after the change.
+	PendingDays graphql.Omittable[*int] `json:"pendingDays,omitempty"`
 }
 
 // The result of updateLoyaltyProgram.
