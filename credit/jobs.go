@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
+	"customerservice/auth"
 	"customerservice/db"
 )
 
@@ -19,24 +20,35 @@ type OverdueResult struct {
 // markOverdueSQL marks the organization's pending usages past their due date, in one
 // statement. Rows are locked in id order, as payments lock them, so the job and a
 // concurrent payment never deadlock; a usage a payment has just paid is skipped because
-// the WHERE is re-checked on the row's latest version.
+// the WHERE is re-checked on the row's latest version. Each marked usage leaves an audit
+// row `credit.overdue` on its account by SYSTEM (§12), in the same statement.
 const markOverdueSQL = `
 WITH due AS (
   SELECT usage_id FROM credit_usage
   WHERE organization_id = ?0 AND status = 'pending' AND due_date < ` + today + `
   ORDER BY usage_id
   FOR UPDATE
+), marked AS (
+  UPDATE credit_usage AS cu SET status = 'overdue'
+  FROM due
+  WHERE cu.organization_id = ?0 AND cu.usage_id = due.usage_id AND cu.status = 'pending'
+  RETURNING cu.credit_account_id, cu.usage_id, cu.order_id, cu.amount - cu.amount_paid AS outstanding, cu.due_date
+), audited AS (
+  INSERT INTO audit_log (organization_id, actor_id, action, entity_type, entity_id, changed_fields, details)
+  SELECT ?0, ?1::uuid, '` + OverdueAction + `', 'credit_account', credit_account_id, '{status}',
+    jsonb_build_object('usage_id', usage_id, 'order_id', order_id, 'outstanding', outstanding::text, 'due_date', due_date)
+  FROM marked
 )
-UPDATE credit_usage AS cu SET status = 'overdue'
-FROM due
-WHERE cu.organization_id = ?0 AND cu.usage_id = due.usage_id AND cu.status = 'pending'`
+SELECT count(*) FROM marked`
+
+// OverdueAction is the audit action of a usage the daily job marked overdue.
+const OverdueAction = "credit.overdue"
 
 // MarkOverdue is the daily job of §5: in every organization (each in its own transaction
 // with the organization set, so row-level security applies as to any request), pending
 // usages whose due date has passed become overdue. Set-based and idempotent: a second run
 // the same day marks nothing. Reads never depend on it (an unpaid usage past due already
-// reads as overdue); the job makes the stored status catch up. It writes no audit rows: it
-// has no actor and derives the status from the due date alone.
+// reads as overdue); the job makes the stored status catch up, audited by SYSTEM.
 func MarkOverdue(ctx context.Context, pool bun.IDB) (OverdueResult, error) {
 	var out OverdueResult
 	orgs, err := db.Organizations(ctx, pool)
@@ -61,12 +73,7 @@ func MarkOverdue(ctx context.Context, pool bun.IDB) (OverdueResult, error) {
 // MarkOverdueFor runs MarkOverdue for one organization (the CLI's --org).
 func MarkOverdueFor(ctx context.Context, pool bun.IDB, org uuid.UUID) (marked int64, err error) {
 	err = db.InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
-		res, err := tx.ExecContext(ctx, markOverdueSQL, org)
-		if err != nil {
-			return err
-		}
-		marked, _ = res.RowsAffected()
-		return nil
+		return tx.QueryRowContext(ctx, markOverdueSQL, org, auth.System).Scan(&marked)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("mark overdue usages of organization %s: %w", org, err)

@@ -4,6 +4,7 @@
 package graph
 
 import (
+	"customerservice/audit"
 	"customerservice/credit"
 	"customerservice/customer360"
 	"customerservice/customers"
@@ -22,6 +23,7 @@ type Resolver struct {
 	CreditService   *credit.Service
 	SegmentService  *segments.Service
 	JobService      *jobs.Service
+	Audit           *audit.Log
 	// View renders the Customer 360's objects (customer360).
 	View *customer360.Reader
 }
@@ -43,6 +45,7 @@ func NewResolver(h *db.Handle, opts ResolverOptions) *Resolver {
 		CreditService:   credit.NewService(h),
 		SegmentService:  segments.NewService(h),
 		JobService:      jobs.NewService(h, opts.JobSchedule),
+		Audit:           audit.NewLog(h),
 		View:            customer360.NewReader(h),
 	}
 }

@@ -431,3 +431,12 @@ type (
 	mutationResolver    struct{ *Resolver }
 	queryResolver       struct{ *Resolver }
 )
+
+// AuditLog is the resolver for the auditLog field.
+func (r *queryResolver) AuditLog(ctx context.Context, filter *model.AuditLogFilter, first *int, after *string) (*model.AuditEntryConnection, error) {
+	page, err := r.Audit.List(ctx, auditFilter(filter), first, after, selectsTotalCount(ctx))
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return auditConnection(page), nil
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/models"
 )
@@ -136,6 +137,7 @@ const dayOf = "(?::timestamptz AT TIME ZONE 'UTC')::date"
 // reevaluateTiers re-evaluates, in one statement, the tiers of the (locked) accounts whose
 // tier_expires_at is before the date of at (the job's time, or dbNow for a mutation), as
 // ReevaluateTiers says; it returns how many it evaluated and how many changed tier. The day
+// A changed tier leaves an audit row `loyalty.tier_change` by SYSTEM (§12). The day
 // is computed once in q: Citus refuses an UPDATE whose CASE calls a non-immutable function
 // (the cast of the time).
 func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at any) (evaluated, changed int, err error) {
@@ -160,12 +162,17 @@ func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram
 				tier_expires_at = CASE WHEN n.tier = 'bronze' THEN NULL
 					ELSE (n.day + make_interval(months => ?))::date END
 			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
-			RETURNING n.old_tier, n.tier
+			RETURNING a.organization_id, a.loyalty_account_id, n.old_tier, n.tier
+		), audited AS (
+			INSERT INTO audit_log (organization_id, actor_id, action, entity_type, entity_id, changed_fields, details)
+			SELECT organization_id, ?::uuid, '`+tierChangeAction+`', 'loyalty_account', loyalty_account_id,
+				'{tier,tier_since,tier_expires_at}', jsonb_build_object('from', old_tier, 'to', tier)
+			FROM u WHERE old_tier <> tier
 		)
 		SELECT count(*)::int AS evaluated, (count(*) FILTER (WHERE old_tier <> tier))::int AS changed FROM u`,
 		at, prog.QualificationMonths, at, org, pgdialect.Array(ids), at,
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
-		prog.TierDurationMonths, org).Scan(ctx, &res)
+		prog.TierDurationMonths, org, auth.System).Scan(ctx, &res)
 	if err != nil {
 		return 0, 0, fmt.Errorf("re-evaluate tiers: %w", err)
 	}

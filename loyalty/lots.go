@@ -2,7 +2,6 @@ package loyalty
 
 import (
 	"context"
-	"customerservice/db"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -10,6 +9,9 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"customerservice/audit"
+	"customerservice/auth"
+	"customerservice/db"
 	"customerservice/models"
 )
 
@@ -48,6 +50,7 @@ func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccoun
 		ReferenceID:      n.referenceID,
 		Description:      n.description,
 		Metadata:         n.metadata,
+		ActorID:          auth.Actor(ctx),
 	}
 	if t.Metadata == nil {
 		t.Metadata = map[string]any{}
@@ -103,7 +106,7 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 
 // expireDue zeroes the lots of the (locked) accounts whose expires_at <= now, writes one
 // `expire` transaction per account for the total and lowers the balance, in one statement
-// (§4). It returns how many accounts and points expired. Safe to repeat: a second call finds
+// (§4), with its audit row `loyalty.expire` by SYSTEM (§12: the rule did it, not the caller). It returns how many accounts and points expired. Safe to repeat: a second call finds
 // no lot with points left. at is the job's time, or dbNow for a mutation, which expires its
 // account's due lots before it reads the balance, so no one spends points past their date
 // even before the job has run.
@@ -128,14 +131,19 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 			RETURNING a.organization_id, a.loyalty_account_id, a.points_balance, p.expired, p.lots
 		), written AS (
 			INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type,
-				points, balance_after, description, metadata, created_at)
+				points, balance_after, description, metadata, created_at, actor_id)
 			SELECT organization_id, loyalty_account_id, 'expire', -expired, points_balance,
-				'Points expired', jsonb_build_object('lots', lots), clock_timestamp()
+				'Points expired', jsonb_build_object('lots', lots), clock_timestamp(), ?::uuid
 			FROM accounts
-			RETURNING -points AS expired
+			RETURNING organization_id, loyalty_account_id, transaction_id, points, balance_after, actor_id
+		), audited AS (
+			INSERT INTO audit_log (organization_id, actor_id, action, entity_type, entity_id, changed_fields, details)
+			SELECT organization_id, actor_id, 'loyalty.expire', 'loyalty_account', loyalty_account_id,
+				'{points_balance}', jsonb_build_object('transaction_id', transaction_id, 'points', points, 'balance_after', balance_after)
+			FROM written
 		)
-		SELECT count(*)::int AS accounts, COALESCE(sum(expired), 0)::int AS points FROM written`,
-		org, pgdialect.Array(accountIDs), at, org, org).Scan(ctx, &res)
+		SELECT count(*)::int AS accounts, COALESCE(-sum(points), 0)::int AS points FROM written`,
+		org, pgdialect.Array(accountIDs), at, org, org, auth.System).Scan(ctx, &res)
 	if err != nil {
 		return 0, 0, fmt.Errorf("expire lots: %w", err)
 	}
@@ -157,8 +165,15 @@ type accountChange struct {
 	tierMonths int
 }
 
-// saveAccount writes the change and reads the row back.
+// tierChangeAction is the audit row of a changed tier (§12): an upgrade by the caller whose
+// movement earned it, or a re-evaluation by SYSTEM (reevaluateTiers); the timeline's
+// TIER_CHANGED.
+const tierChangeAction = "loyalty.tier_change"
+
+// saveAccount writes the change and reads the row back; an upgrade is audited as a tier
+// change by the caller.
 func saveAccount(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, ch accountChange) error {
+	from := acc.Tier
 	q := tx.NewUpdate().Model(acc).WherePK().
 		Set("points_balance = ?", ch.balance).
 		Set("lifetime_points = lifetime_points + ?", ch.lifetime).
@@ -173,5 +188,13 @@ func saveAccount(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, ch 
 	if _, err := q.Returning("*").Exec(ctx); err != nil {
 		return fmt.Errorf("update loyalty account: %w", err)
 	}
-	return nil
+	if ch.tier == "" || ch.tier == from {
+		return nil
+	}
+	p, _ := auth.FromContext(ctx)
+	return audit.Record(ctx, tx, p, audit.Entry{
+		Action: tierChangeAction, EntityType: "loyalty_account", EntityID: acc.ID,
+		ChangedFields: []string{"tier", "tier_since", "tier_expires_at"},
+		Details:       map[string]any{"from": from, "to": ch.tier},
+	})
 }

@@ -442,11 +442,26 @@ func TestMigrations_TenantKeysDownRestoresTheKeys(t *testing.T) {
 	if slices.Equal(afterUp, want) {
 		t.Fatal("the tenant keys migration changed nothing")
 	}
+	// The migrations after it go down first (newest first) and come back up after it.
+	var later []string
+	seen := false
+	for _, m := range migrations.Migrations.Sorted() {
+		if seen {
+			later = append(later, m.Name+"_"+m.Comment)
+		}
+		seen = seen || m.Name+"_"+m.Comment == tenantKeysMigration
+	}
+	for i := len(later) - 1; i >= 0; i-- {
+		run(conn, later[i]+".tx.down.sql")
+	}
 	run(conn, tenantKeysMigration+".tx.down.sql")
 	if got := keyDefinitions(t, conn); !slices.Equal(got, want) {
 		t.Errorf("after down: more %v\nless %v", diff(got, want), diff(want, got))
 	}
 	run(conn, tenantKeysMigration+".tx.up.sql")
+	for _, m := range later {
+		run(conn, m+".tx.up.sql")
+	}
 	if got := keyDefinitions(t, conn); !slices.Equal(got, afterUp) {
 		t.Errorf("after up again: more %v\nless %v", diff(got, afterUp), diff(afterUp, got))
 	}

@@ -31,6 +31,7 @@ type CreditUsage struct {
 	DueDate         time.Time         `bun:"due_date,type:date"`
 	CreatedAt       time.Time         `bun:"created_at,nullzero,default:now()"`
 	UpdatedAt       time.Time         `bun:"updated_at,nullzero,default:now()"`
+	ActorID         *uuid.UUID        `bun:"actor_id,type:uuid"` // who charged it (§12); nil before it was kept
 }
 
 // CreditPayment is a payment against a credit account, unique by reference (§5, §8).
@@ -44,4 +45,5 @@ type CreditPayment struct {
 	PaymentReference string          `bun:"payment_reference"`
 	PaymentDate      time.Time       `bun:"payment_date,type:date"`
 	CreatedAt        time.Time       `bun:"created_at,nullzero,default:now()"`
+	ActorID          *uuid.UUID      `bun:"actor_id,type:uuid"` // who recorded it (§12); nil before it was kept
 }

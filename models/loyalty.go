@@ -57,6 +57,7 @@ type LoyaltyTransaction struct {
 	PointsRemaining  *int                   `bun:"points_remaining"`
 	ExpiresAt        *time.Time             `bun:"expires_at"`
 	CreatedAt        time.Time              `bun:"created_at,nullzero,default:now()"`
+	ActorID          *uuid.UUID             `bun:"actor_id,type:uuid"` // who moved the points (§12); nil before it was kept
 }
 
 // Purchase is a paid order that drives loyalty and RFM (§4, §6).
@@ -74,6 +75,7 @@ type Purchase struct {
 	Channel        *string         `bun:"channel"`
 	OccurredAt     time.Time       `bun:"occurred_at"`
 	CreatedAt      time.Time       `bun:"created_at,nullzero,default:now()"`
+	ActorID        *uuid.UUID      `bun:"actor_id,type:uuid"` // who recorded it (§12); nil before it was kept
 }
 
 // PurchaseRefund is one refund of a purchase, unique by refund id (§8 idempotency).
@@ -86,4 +88,5 @@ type PurchaseRefund struct {
 	Amount         decimal.Decimal `bun:"amount,type:numeric"`
 	PointsReversed int             `bun:"points_reversed"`
 	CreatedAt      time.Time       `bun:"created_at,nullzero,default:now()"`
+	ActorID        *uuid.UUID      `bun:"actor_id,type:uuid"` // who recorded it (§12); nil before it was kept
 }

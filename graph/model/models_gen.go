@@ -5,9 +5,11 @@ package model
 import (
 	"bytes"
 	"customerservice/apperr"
+	"customerservice/audit"
 	"customerservice/auth"
 	"customerservice/jobs"
 	"customerservice/models"
+	"customerservice/timeline"
 	"fmt"
 	"io"
 	"strconv"
@@ -76,6 +78,42 @@ type ApproveCreditAccountPayload struct {
 	CreditAccount Object `json:"creditAccount,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
+}
+
+// A page of audit entries, newest first.
+type AuditEntryConnection struct {
+	// The entries of the page, each with its cursor.
+	Edges []AuditEntryEdge `json:"edges"`
+	// The entries of the page.
+	Nodes []audit.Item `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many entries match the filter.
+	TotalCount int `json:"totalCount"`
+}
+
+// An audit entry and its cursor.
+type AuditEntryEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *audit.Item `json:"node"`
+}
+
+// Which audit entries to list; every condition given must hold.
+type AuditLogFilter struct {
+	// The kind of entity changed, such as `customer`, `loyalty_account`, `credit_account`, `purchase`, `address`.
+	EntityType graphql.Omittable[*string] `json:"entityType,omitempty"`
+	// The entity changed (with or without `entityType`).
+	EntityID graphql.Omittable[*uuid.UUID] `json:"entityId,omitempty"`
+	// Who did it: a user id, or `SYSTEM` for the scheduled jobs.
+	Actor graphql.Omittable[*string] `json:"actor,omitempty"`
+	// The action, such as `customer.update` or `credit.charge`.
+	Action graphql.Omittable[*string] `json:"action,omitempty"`
+	// Entries at or after this time.
+	From graphql.Omittable[*time.Time] `json:"from,omitempty"`
+	// Entries before this time.
+	To graphql.Omittable[*time.Time] `json:"to,omitempty"`
 }
 
 // Bonus points.
@@ -633,6 +671,26 @@ type TierCount struct {
 	Tier *models.Tier `json:"tier,omitempty"`
 	// How many.
 	Count int `json:"count"`
+}
+
+// A page of a customer's timeline, newest first.
+type TimelineEventConnection struct {
+	// The events of the page, each with its cursor.
+	Edges []TimelineEventEdge `json:"edges"`
+	// The events of the page.
+	Nodes []timeline.Event `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many events of the kinds asked for the customer has.
+	TotalCount int `json:"totalCount"`
+}
+
+// A timeline event and its cursor.
+type TimelineEventEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *timeline.Event `json:"node"`
 }
 
 // Changes to an address: omitted fields keep their value; null clears an optional field.
