@@ -2,8 +2,8 @@ package audit
 
 import (
 	"context"
-	"errors"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"

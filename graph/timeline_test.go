@@ -171,7 +171,11 @@ func TestTimeline_EveryKindNewestFirstWithActorAndFigures(t *testing.T) {
 	tlDo(t, agent, `mutation($id: UUID!) { setCustomerStatus(id: $id, status: BLOCKED, reason: "fraud review") { userErrors { code } } }`, id)
 	tlDo(t, admin, `mutation($id: UUID!) { eraseCustomer(id: $id) { userErrors { code } } }`, id)
 
-	t.Cleanup(func() { if t.Failed() { t.Log(srv.Logs()) } })
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(srv.Logs())
+		}
+	})
 	page := tlRead(t, viewer, customer, map[string]any{"first": 100})
 	var got []string
 	for _, e := range page.Nodes {

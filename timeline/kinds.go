@@ -45,7 +45,7 @@ var Kinds = []Kind{
 		from: "upper(al.details->>'from')", to: "upper(al.details->>'to')"},
 	{Name: "CREDIT_LIMIT_CHANGED", src: audits, when: "al.action = 'credit.update_limit'",
 		amount: "(al.details->>'new_credit_limit')::numeric(12,2)",
-		from: "al.details->>'old_credit_limit'", to: "al.details->>'new_credit_limit'"},
+		from:   "al.details->>'old_credit_limit'", to: "al.details->>'new_credit_limit'"},
 	{Name: "CREDIT_CHARGE_CANCELLED", src: audits, when: "al.action = 'credit.cancel_usage'",
 		amount: "(al.details->>'released')::numeric(12,2)", reference: "al.details->>'order_id'"},
 	{Name: "CREDIT_CHARGE_OVERDUE", src: audits, when: "al.action = 'credit.overdue'",

@@ -27,7 +27,7 @@ var (
 	}
 	// A refund names its purchase, whose customer it is; its id is the caller's refundId.
 	refunds = &source{prefix: "refund", idValid: func(k string) bool { return k != "" },
-		from: "purchase_refunds AS r JOIN purchases AS rp ON rp.organization_id = r.organization_id AND rp.purchase_id = r.purchase_id",
+		from:  "purchase_refunds AS r JOIN purchases AS rp ON rp.organization_id = r.organization_id AND rp.purchase_id = r.purchase_id",
 		scope: "r.organization_id = {org} AND rp.organization_id = {org} AND rp.customer_id = {customer}",
 		key:   "r.created_at", tb: "md5(r.refund_id)::uuid", id: "r.refund_id", actor: "r.actor_id",
 		byID:       "r.organization_id = {org} AND rp.organization_id = {org} AND r.refund_id = ANY({ids}::text[])",
