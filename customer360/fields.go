@@ -71,7 +71,7 @@ func timelineRows(c *compiler, row string, f Field, after *paging.Cursor, limit 
 		}
 	}
 	s := timeline.Scope{Org: row + ".organization_id", Customer: row + ".customer_id"}
-	return timeline.PageSQL(c.args, s, kinds, after, limit), timeline.CountSQL(c.args, s, kinds)
+	return timeline.SQL(c.args, s, kinds, after, limit)
 }
 
 var timelineEventType = &objectType{name: "TimelineEvent", fields: map[string]fieldSQL{

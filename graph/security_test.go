@@ -27,7 +27,7 @@ var leastRole = map[string]auth.Role{
 	"Query.me": auth.Viewer, "Query.customer": auth.Viewer, "Query.customerByEmail": auth.Viewer,
 	"Query.customerByPhone": auth.Viewer, "Query.customerByDocument": auth.Viewer,
 	"Query.customers": auth.Viewer, "Query.customerStats": auth.Viewer, "Query.loyaltyProgram": auth.Viewer,
-	"Query.scheduledJobs": auth.Manager,
+	"Query.scheduledJobs": auth.Manager, "Query.auditLog": auth.Manager,
 
 	// agent: customers and addresses, purchases, refunds, redemptions, bonuses, charges, payments
 	"Mutation.createCustomer": auth.Agent, "Mutation.updateCustomer": auth.Agent,

@@ -246,3 +246,159 @@ func TestTimeline_EveryKindNewestFirstWithActorAndFigures(t *testing.T) {
 		}
 	}
 }
+
+// §12: keyset pages, newest first, stay stable while new events arrive: a walk started
+// before them continues exactly where it stopped, and they appear at the top.
+func TestTimeline_PagesStayStableWhileEventsArriveAndFilterByKind(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	team := newLoyTeam(t, srv)
+	customer := loyCustomer(t, srv, team.Org)
+	loyEnroll(t, team.Agent, customer)
+	for i := range 5 {
+		loyOK(t, team.Agent, "awardBonusPoints", map[string]any{"customerId": customer, "points": i + 1, "reason": "r", "referenceId": fmt.Sprint("b", i)})
+	}
+	first := tlRead(t, team.Viewer, customer, map[string]any{"first": 2})
+	if first.TotalCount != 6 || len(first.Nodes) != 2 || !first.PageInfo.HasNextPage || first.PageInfo.HasPreviousPage ||
+		*first.Nodes[0].Points != 5 || *first.Nodes[1].Points != 4 || first.Edges[1].Cursor != *first.PageInfo.EndCursor {
+		t.Fatalf("first page: %+v", first)
+	}
+	// Two more events arrive between the pages.
+	loyOK(t, team.Agent, "awardBonusPoints", map[string]any{"customerId": customer, "points": 90, "reason": "r", "referenceId": "late-1"})
+	loyOK(t, team.Agent, "redeemPoints", map[string]any{"customerId": customer, "points": 1, "referenceType": "o", "referenceId": "late-2"})
+	var walked []string
+	after := *first.PageInfo.EndCursor
+	for pages := 0; ; pages++ {
+		page := tlRead(t, team.Viewer, customer, map[string]any{"first": 2, "after": after})
+		if !page.PageInfo.HasPreviousPage {
+			t.Fatalf("a page after a cursor says nothing precedes it")
+		}
+		for _, e := range page.Nodes {
+			walked = append(walked, e.Kind+tlInt(e.Points))
+		}
+		if !page.PageInfo.HasNextPage {
+			break
+		}
+		after = *page.PageInfo.EndCursor
+		if pages > 5 {
+			t.Fatal("paging does not end")
+		}
+	}
+	if got := strings.Join(walked, " "); got != "POINTS_BONUS3 POINTS_BONUS2 POINTS_BONUS1 LOYALTY_ENROLLED-" {
+		t.Fatalf("the walk continued as %s", got)
+	}
+	top := tlRead(t, team.Viewer, customer, map[string]any{"first": 2})
+	if top.TotalCount != 8 || top.Nodes[0].Kind != "POINTS_REDEEMED" || *top.Nodes[1].Points != 90 {
+		t.Fatalf("new events are not on top: %+v", top.Nodes)
+	}
+	// kinds: only those; an empty list selects nothing; pages of a filtered list walk it.
+	bonuses := tlRead(t, team.Viewer, customer, map[string]any{"kinds": []string{"POINTS_BONUS", "POINTS_EXPIRED"}, "first": 4})
+	if bonuses.TotalCount != 6 || len(bonuses.Nodes) != 4 || !bonuses.PageInfo.HasNextPage {
+		t.Fatalf("bonuses: %+v", bonuses)
+	}
+	rest := tlRead(t, team.Viewer, customer, map[string]any{"kinds": []string{"POINTS_BONUS"}, "after": *bonuses.PageInfo.EndCursor})
+	if len(rest.Nodes) != 2 || *rest.Nodes[0].Points != 2 || *rest.Nodes[1].Points != 1 || rest.PageInfo.HasNextPage {
+		t.Fatalf("the rest of the bonuses: %+v", rest.Nodes)
+	}
+	if none := tlRead(t, team.Viewer, customer, map[string]any{"kinds": []string{}}); none.TotalCount != 0 || len(none.Nodes) != 0 {
+		t.Fatalf("kinds [] = %+v", none)
+	}
+	// Bad arguments are BAD_USER_INPUT at the field: page sizes, a cursor of another list or
+	// not a cursor, an unknown kind.
+	var purchases struct {
+		Customer struct {
+			Purchases struct{ PageInfo struct{ EndCursor *string } }
+		}
+	}
+	loyBuy(t, team.Agent, customer, "10.00")
+	team.Viewer.Must(t, `query($id: UUID!) { customer(id: $id) { purchases(first: 1) { pageInfo { endCursor } } } }`, map[string]any{"id": customer}, &purchases)
+	for _, vars := range []map[string]any{{"first": 0}, {"first": 101}, {"after": "bm9wZQ"}, {"after": *purchases.Customer.Purchases.PageInfo.EndCursor}} {
+		vars["id"] = customer
+		res := team.Viewer.Do(t, tlQuery, vars)
+		if len(res.Errors) != 1 || res.Errors[0].Code() != "BAD_USER_INPUT" || strings.Contains(string(res.Body), "SELECT") {
+			t.Errorf("%v: %s", vars, res.Body)
+		}
+	}
+	if res := team.Viewer.Do(t, tlQuery, map[string]any{"id": customer, "kinds": []string{"NOPE"}}); len(res.Errors) == 0 {
+		t.Errorf("an unknown kind: %s", res.Body)
+	}
+}
+
+// §12: one SQL statement per page, whatever the kinds and however many events; the
+// organization named in it (the test kit's tenancy tracer checks every statement).
+func TestTimeline_OneStatementPerPage(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	team := newLoyTeam(t, srv)
+	customer := loyCustomer(t, srv, team.Org)
+	loyEnroll(t, team.Agent, customer)
+	count := func(query string, vars map[string]any) int64 {
+		t.Helper()
+		before := srv.Statements.Count()
+		if res := team.Viewer.Do(t, query, vars); len(res.Errors) > 0 {
+			t.Fatalf("%s", res.Body)
+		}
+		return srv.Statements.Count() - before
+	}
+	vars := map[string]any{"id": customer}
+	plain := count(`query($id: UUID!) { customer(id: $id) { id } }`, vars)
+	empty := count(tlQuery, vars)
+	for i := range 30 {
+		loyBuy(t, team.Agent, customer, fmt.Sprint(i+1, ".00"))
+	}
+	full := count(tlQuery, map[string]any{"id": customer, "first": 50})
+	var page tlConn
+	page = tlRead(t, team.Viewer, customer, map[string]any{"first": 7})
+	next := count(tlQuery, map[string]any{"id": customer, "first": 7, "after": *page.PageInfo.EndCursor, "kinds": []string{"PURCHASE"}})
+	if empty != plain || full != plain || next != plain {
+		t.Fatalf("statements: customer %d, empty timeline %d, 61 events %d, a filtered page after a cursor %d", plain, empty, full, next)
+	}
+}
+
+// The partial index of the timeline's audit rows leaves out exactly timeline.LedgerActions.
+func TestTimeline_AuditIndexLeavesOutTheLedgerActions(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	var def string
+	if err := srv.Owner.NewRaw("SELECT pg_get_indexdef('audit_log_timeline_idx'::regclass)").Scan(t.Context(), &def); err != nil {
+		t.Fatal(err)
+	}
+	var actions []string
+	if err := srv.Owner.NewRaw(`SELECT unnest(regexp_matches(?, '''([a-z_.]+)''::character varying', 'g'))`, def).Scan(t.Context(), &actions); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(actions, ",") != strings.Join(timeline.LedgerActions, ",") {
+		t.Fatalf("the index leaves out %v, the timeline skips %v", actions, timeline.LedgerActions)
+	}
+}
+
+// §7, §12: another organization reads none of a customer's events: not through the
+// customer (null), not by the events' ids.
+func TestTimeline_AnotherOrganizationReadsNoEvent(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	team := newLoyTeam(t, srv)
+	customer := loyCustomer(t, srv, team.Org)
+	loyEnroll(t, team.Agent, customer)
+	loyBuy(t, team.Agent, customer, "50.00")
+	mine := tlRead(t, team.Viewer, customer, nil)
+	if mine.TotalCount != 3 {
+		t.Fatalf("the owner's timeline: %+v", mine)
+	}
+	other := srv.NewOrg(t, auth.Admin)
+	var out struct{ Customer *struct{ ID string } }
+	other.Must(t, `query($id: UUID!) { customer(id: $id) { id timeline { totalCount } } }`, map[string]any{"id": customer}, &out)
+	if out.Customer != nil {
+		t.Fatalf("another organization read the customer: %+v", out)
+	}
+	ids := []string{}
+	for _, e := range mine.Nodes {
+		ids = append(ids, e.ID)
+	}
+	if events, err := timeline.ByIDs(tlContext(t, other), db.NewHandle(srv.App, nil), ids); err != nil || len(events) != 0 {
+		t.Fatalf("another organization read %d events by id (%v)", len(events), err)
+	}
+	if events, err := timeline.ByIDs(tlContext(t, team.Viewer), db.NewHandle(srv.App, nil), ids); err != nil || len(events) != 3 {
+		t.Fatalf("the owner read %d events by id (%v)", len(events), err)
+	}
+}

@@ -1,4 +1,6 @@
 DROP INDEX audit_log_timeline_idx;
+DROP INDEX audit_log_entity_time_idx;
+CREATE INDEX audit_log_entity_idx ON audit_log (organization_id, entity_type, entity_id, created_at);
 DROP INDEX audit_log_action_idx;
 DROP INDEX audit_log_actor_idx;
 DROP INDEX audit_log_org_time_idx;

@@ -10,11 +10,15 @@ ALTER TABLE loyalty_transactions ADD COLUMN actor_id uuid;
 ALTER TABLE credit_usage ADD COLUMN actor_id uuid;
 ALTER TABLE credit_payments ADD COLUMN actor_id uuid;
 
--- auditLog pages newest first, (created_at, audit_id) DESC: unfiltered or by time, by actor,
--- by action; by entity it reads audit_log_entity_idx (init migration).
+-- auditLog pages newest first, (created_at, audit_id) DESC: unfiltered, by time or by entity
+-- type (a handful of common values) on the time index; by actor, action and entity each on its
+-- own. The entity index of the init migration (type, id, created_at) is replaced by one by id
+-- in the page's order (an id names one entity, whatever its type).
 CREATE INDEX audit_log_org_time_idx ON audit_log (organization_id, created_at DESC, audit_id DESC);
 CREATE INDEX audit_log_actor_idx ON audit_log (organization_id, actor_id, created_at DESC, audit_id DESC);
 CREATE INDEX audit_log_action_idx ON audit_log (organization_id, action, created_at DESC, audit_id DESC);
+DROP INDEX audit_log_entity_idx;
+CREATE INDEX audit_log_entity_time_idx ON audit_log (organization_id, entity_id, created_at DESC, audit_id DESC);
 
 -- The timeline's events that only the audit trail holds (status, limit and profile changes,
 -- tier changes, erasure, ...): the audit rows of a customer, its loyalty account and its

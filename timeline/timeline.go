@@ -76,12 +76,18 @@ const columns = "event_id, tb, occurred_at, kind, actor_id, amount, points, bala
 // (bind parameters, or columns of a correlated row).
 type Scope struct{ Org, Customer string }
 
-// PageSQL is the SQL of one page of the scope's events of the given kinds (nil: every kind)
+// SQL is the SQL of one page of the scope's events and of their count (PageSQL, CountSQL),
+// the kinds bound once for both.
+func SQL(args *db.Args, s Scope, kinds []string, after *paging.Cursor, limit string) (rows, count string) {
+	kindsArg := kindsParam(args, kinds)
+	return pageSQL(args, s, kindsArg, after, limit), countSQL(s, kindsArg)
+}
+
+// pageSQL is the SQL of one page of the scope's events of the kinds bound as kindsArg
 // after the cursor (nil: from the newest), newest first, at most limit rows (SQL): one
 // branch per source, each reading its newest limit rows past the cursor by its index,
 // merged. Every row has the columns of Event plus tb, the tie-breaker of the cursor.
-func PageSQL(args *db.Args, s Scope, kinds []string, after *paging.Cursor, limit string) string {
-	kindsArg := kindsParam(args, kinds)
+func pageSQL(args *db.Args, s Scope, kindsArg string, after *paging.Cursor, limit string) string {
 	var keyArg, tbArg string
 	if after != nil {
 		keyArg, tbArg = args.Add(after.Key)+"::timestamptz", args.Add(after.ID.String())+"::uuid"
@@ -104,9 +110,8 @@ func PageSQL(args *db.Args, s Scope, kinds []string, after *paging.Cursor, limit
 	return b.String()
 }
 
-// CountSQL is the SQL of how many events of the kinds the scope has.
-func CountSQL(args *db.Args, s Scope, kinds []string) string {
-	kindsArg := kindsParam(args, kinds)
+// countSQL is the SQL of how many events of the kinds the scope has.
+func countSQL(s Scope, kindsArg string) string {
 	var parts []string
 	for _, src := range sources() {
 		parts = append(parts, "(SELECT count(*) FROM "+src.from+" WHERE "+fill(src.scope+" AND "+kindCase(src)+" = ANY("+kindsArg+")", s)+")")
