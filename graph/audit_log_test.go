@@ -206,7 +206,7 @@ func TestAuditLog_EachFilterReadsAnIndexInOrder(t *testing.T) {
 		var plan []string
 		_, err = tx.ExecContext(t.Context(), "SELECT set_config('app.current_organization_id', ?, true), set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)", manager.Org.String())
 		if err == nil {
-			err = tx.NewRaw("EXPLAIN " + strings.ReplaceAll(sqls[0], "?", "??")).Scan(t.Context(), &plan)
+			err = tx.NewRaw("EXPLAIN "+strings.ReplaceAll(sqls[0], "?", "??")).Scan(t.Context(), &plan)
 		}
 		_ = tx.Rollback()
 		if err != nil {

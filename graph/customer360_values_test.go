@@ -33,6 +33,7 @@ var computedFields = map[string]string{
 	"Customer.creditAccount":            "TestCustomer360_EveryColumnFieldIsItsRowsValue",
 	"Customer.segment":                  "TestCustomer360_EveryColumnFieldIsItsRowsValue",
 	"Customer.purchases":                "TestCustomer360_RendersRowsAsTheMutationsReturnThem",
+	"Customer.timeline":                 "timeline_test.go",
 	"LoyaltyAccount.nextTier":           "TestEnrollLoyalty_IsIdempotentAndAudited",
 	"LoyaltyAccount.pointsToNextTier":   "TestEnrollLoyalty_IsIdempotentAndAudited, loyalty_tiers_test.go",
 	"LoyaltyAccount.pointsExpiringSoon": "loyalty_reads_test.go",

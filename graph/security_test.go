@@ -140,7 +140,9 @@ func everyOperationIsIsolated(t *testing.T, srv *apitest.Server) {
 			if leak := fx.leakIn(r.Body); leak != "" {
 				t.Errorf("%s: another organization's response holds the owner's %s: %s", op.key, leak, r.Body)
 			}
-			if n := nonZeroCount(r.Data); n != "" {
+			// The one count of its own a mutation may answer: the timeline of the customer it
+			// created in the other organization holds that creation.
+			if n := nonZeroCount(r.Data); n != "" && !(op.key == "Mutation.createCustomer" && n == "data.createCustomer.customer.timeline.totalCount") {
 				t.Errorf("%s: another organization counts the owner's rows (%s): %s", op.key, n, r.Body)
 			}
 			if diff := fx.snapshot(t).diff(before); diff != "" {
