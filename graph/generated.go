@@ -12,6 +12,7 @@ import (
 	"customerservice/graph/scalars"
 	"customerservice/jobs"
 	"customerservice/models"
+	"customerservice/savedsegments"
 	"customerservice/timeline"
 	"errors"
 	"fmt"
@@ -44,6 +45,7 @@ type ResolverRoot interface {
 	LoyaltyAccount() LoyaltyAccountResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	SavedSegment() SavedSegmentResolver
 }
 
 type DirectiveRoot struct {
@@ -134,6 +136,11 @@ type ComplexityRoot struct {
 	CreateCustomerPayload struct {
 		Customer   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	CreateSavedSegmentPayload struct {
+		SavedSegment func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
 	}
 
 	CreditAccount struct {
@@ -282,6 +289,11 @@ type ComplexityRoot struct {
 		CustomerType func(childComplexity int) int
 	}
 
+	DeleteSavedSegmentPayload struct {
+		DeletedSavedSegmentID func(childComplexity int) int
+		UserErrors            func(childComplexity int) int
+	}
+
 	EnrollLoyaltyPayload struct {
 		LoyaltyAccount func(childComplexity int) int
 		UserErrors     func(childComplexity int) int
@@ -380,6 +392,8 @@ type ComplexityRoot struct {
 		CancelCreditUsage      func(childComplexity int, id uuid.UUID) int
 		ChargeCredit           func(childComplexity int, input model.ChargeCreditInput) int
 		CreateCustomer         func(childComplexity int, input model.CreateCustomerInput) int
+		CreateSavedSegment     func(childComplexity int, input model.CreateSavedSegmentInput) int
+		DeleteSavedSegment     func(childComplexity int, id uuid.UUID) int
 		EnrollLoyalty          func(childComplexity int, customerID uuid.UUID) int
 		EraseCustomer          func(childComplexity int, id uuid.UUID) int
 		OpenCreditAccount      func(childComplexity int, input model.OpenCreditAccountInput) int
@@ -397,6 +411,7 @@ type ComplexityRoot struct {
 		UpdateCreditLimit      func(childComplexity int, id uuid.UUID, creditLimit decimal.Decimal) int
 		UpdateCustomer         func(childComplexity int, id uuid.UUID, input model.UpdateCustomerInput) int
 		UpdateLoyaltyProgram   func(childComplexity int, input model.UpdateLoyaltyProgramInput) int
+		UpdateSavedSegment     func(childComplexity int, id uuid.UUID, input model.UpdateSavedSegmentInput) int
 	}
 
 	OpenCreditAccountPayload struct {
@@ -445,6 +460,8 @@ type ComplexityRoot struct {
 		Customers          func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) int
 		LoyaltyProgram     func(childComplexity int) int
 		Me                 func(childComplexity int) int
+		SavedSegment       func(childComplexity int, id uuid.UUID) int
+		SavedSegments      func(childComplexity int, first *int, after *string) int
 		ScheduledJobs      func(childComplexity int) int
 	}
 
@@ -489,6 +506,32 @@ type ComplexityRoot struct {
 	RemoveAddressPayload struct {
 		Address    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	SavedSegment struct {
+		CreatedAt     func(childComplexity int) int
+		CreatedBy     func(childComplexity int) int
+		CustomerCount func(childComplexity int) int
+		Customers     func(childComplexity int, first *int, after *string, orderBy *model.CustomerOrder) int
+		Description   func(childComplexity int) int
+		Filter        func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Search        func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		Version       func(childComplexity int) int
+	}
+
+	SavedSegmentConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SavedSegmentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	ScheduledJob struct {
@@ -573,6 +616,11 @@ type ComplexityRoot struct {
 	UpdateLoyaltyProgramPayload struct {
 		LoyaltyProgram func(childComplexity int) int
 		UserErrors     func(childComplexity int) int
+	}
+
+	UpdateSavedSegmentPayload struct {
+		SavedSegment func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
 	}
 
 	UserError struct {
@@ -685,6 +733,9 @@ type MutationResolver interface {
 	RecordCreditPayment(ctx context.Context, input model.RecordCreditPaymentInput) (*model.RecordCreditPaymentPayload, error)
 	CancelCreditUsage(ctx context.Context, id uuid.UUID) (*model.CancelCreditUsagePayload, error)
 	RecalculateSegments(ctx context.Context) (*model.RecalculateSegmentsPayload, error)
+	CreateSavedSegment(ctx context.Context, input model.CreateSavedSegmentInput) (*model.CreateSavedSegmentPayload, error)
+	UpdateSavedSegment(ctx context.Context, id uuid.UUID, input model.UpdateSavedSegmentInput) (*model.UpdateSavedSegmentPayload, error)
+	DeleteSavedSegment(ctx context.Context, id uuid.UUID) (*model.DeleteSavedSegmentPayload, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Me, error)
@@ -697,6 +748,12 @@ type QueryResolver interface {
 	LoyaltyProgram(ctx context.Context) (*models.LoyaltyProgram, error)
 	ScheduledJobs(ctx context.Context) ([]model.ScheduledJob, error)
 	AuditLog(ctx context.Context, filter *model.AuditLogFilter, first *int, after *string) (*model.AuditEntryConnection, error)
+	SavedSegments(ctx context.Context, first *int, after *string) (*model.SavedSegmentConnection, error)
+	SavedSegment(ctx context.Context, id uuid.UUID) (*savedsegments.Segment, error)
+}
+type SavedSegmentResolver interface {
+	CustomerCount(ctx context.Context, obj *savedsegments.Segment) (int, error)
+	Customers(ctx context.Context, obj *savedsegments.Segment, first *int, after *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -1022,6 +1079,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateCustomerPayload.UserErrors(childComplexity), true
+
+	case "CreateSavedSegmentPayload.savedSegment":
+		if e.ComplexityRoot.CreateSavedSegmentPayload.SavedSegment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateSavedSegmentPayload.SavedSegment(childComplexity), true
+	case "CreateSavedSegmentPayload.userErrors":
+		if e.ComplexityRoot.CreateSavedSegmentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateSavedSegmentPayload.UserErrors(childComplexity), true
 
 	case "CreditAccount.aging":
 		if e.ComplexityRoot.CreditAccount.Aging == nil {
@@ -1686,6 +1756,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.CustomerTypeCount.CustomerType(childComplexity), true
 
+	case "DeleteSavedSegmentPayload.deletedSavedSegmentId":
+		if e.ComplexityRoot.DeleteSavedSegmentPayload.DeletedSavedSegmentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteSavedSegmentPayload.DeletedSavedSegmentID(childComplexity), true
+	case "DeleteSavedSegmentPayload.userErrors":
+		if e.ComplexityRoot.DeleteSavedSegmentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteSavedSegmentPayload.UserErrors(childComplexity), true
+
 	case "EnrollLoyaltyPayload.loyaltyAccount":
 		if e.ComplexityRoot.EnrollLoyaltyPayload.LoyaltyAccount == nil {
 			break
@@ -2148,6 +2231,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCustomer(childComplexity, args["input"].(model.CreateCustomerInput)), true
+	case "Mutation.createSavedSegment":
+		if e.ComplexityRoot.Mutation.CreateSavedSegment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSavedSegment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSavedSegment(childComplexity, args["input"].(model.CreateSavedSegmentInput)), true
+	case "Mutation.deleteSavedSegment":
+		if e.ComplexityRoot.Mutation.DeleteSavedSegment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSavedSegment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSavedSegment(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.enrollLoyalty":
 		if e.ComplexityRoot.Mutation.EnrollLoyalty == nil {
 			break
@@ -2330,6 +2435,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateLoyaltyProgram(childComplexity, args["input"].(model.UpdateLoyaltyProgramInput)), true
+	case "Mutation.updateSavedSegment":
+		if e.ComplexityRoot.Mutation.UpdateSavedSegment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSavedSegment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSavedSegment(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateSavedSegmentInput)), true
 
 	case "OpenCreditAccountPayload.creditAccount":
 		if e.ComplexityRoot.OpenCreditAccountPayload.CreditAccount == nil {
@@ -2552,6 +2668,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.savedSegment":
+		if e.ComplexityRoot.Query.SavedSegment == nil {
+			break
+		}
+
+		args, err := ec.field_Query_savedSegment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SavedSegment(childComplexity, args["id"].(uuid.UUID)), true
+	case "Query.savedSegments":
+		if e.ComplexityRoot.Query.SavedSegments == nil {
+			break
+		}
+
+		args, err := ec.field_Query_savedSegments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SavedSegments(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.scheduledJobs":
 		if e.ComplexityRoot.Query.ScheduledJobs == nil {
 			break
@@ -2697,6 +2835,116 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RemoveAddressPayload.UserErrors(childComplexity), true
+
+	case "SavedSegment.createdAt":
+		if e.ComplexityRoot.SavedSegment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.CreatedAt(childComplexity), true
+	case "SavedSegment.createdBy":
+		if e.ComplexityRoot.SavedSegment.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.CreatedBy(childComplexity), true
+	case "SavedSegment.customerCount":
+		if e.ComplexityRoot.SavedSegment.CustomerCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.CustomerCount(childComplexity), true
+	case "SavedSegment.customers":
+		if e.ComplexityRoot.SavedSegment.Customers == nil {
+			break
+		}
+
+		args, err := ec.field_SavedSegment_customers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.SavedSegment.Customers(childComplexity, args["first"].(*int), args["after"].(*string), args["orderBy"].(*model.CustomerOrder)), true
+	case "SavedSegment.description":
+		if e.ComplexityRoot.SavedSegment.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.Description(childComplexity), true
+	case "SavedSegment.filter":
+		if e.ComplexityRoot.SavedSegment.Filter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.Filter(childComplexity), true
+	case "SavedSegment.id":
+		if e.ComplexityRoot.SavedSegment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.ID(childComplexity), true
+	case "SavedSegment.name":
+		if e.ComplexityRoot.SavedSegment.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.Name(childComplexity), true
+	case "SavedSegment.search":
+		if e.ComplexityRoot.SavedSegment.Search == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.Search(childComplexity), true
+	case "SavedSegment.updatedAt":
+		if e.ComplexityRoot.SavedSegment.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.UpdatedAt(childComplexity), true
+	case "SavedSegment.version":
+		if e.ComplexityRoot.SavedSegment.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.Version(childComplexity), true
+
+	case "SavedSegmentConnection.edges":
+		if e.ComplexityRoot.SavedSegmentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegmentConnection.Edges(childComplexity), true
+	case "SavedSegmentConnection.nodes":
+		if e.ComplexityRoot.SavedSegmentConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegmentConnection.Nodes(childComplexity), true
+	case "SavedSegmentConnection.pageInfo":
+		if e.ComplexityRoot.SavedSegmentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegmentConnection.PageInfo(childComplexity), true
+	case "SavedSegmentConnection.totalCount":
+		if e.ComplexityRoot.SavedSegmentConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegmentConnection.TotalCount(childComplexity), true
+
+	case "SavedSegmentEdge.cursor":
+		if e.ComplexityRoot.SavedSegmentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegmentEdge.Cursor(childComplexity), true
+	case "SavedSegmentEdge.node":
+		if e.ComplexityRoot.SavedSegmentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegmentEdge.Node(childComplexity), true
 
 	case "ScheduledJob.description":
 		if e.ComplexityRoot.ScheduledJob.Description == nil {
@@ -2964,6 +3212,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateLoyaltyProgramPayload.UserErrors(childComplexity), true
 
+	case "UpdateSavedSegmentPayload.savedSegment":
+		if e.ComplexityRoot.UpdateSavedSegmentPayload.SavedSegment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateSavedSegmentPayload.SavedSegment(childComplexity), true
+	case "UpdateSavedSegmentPayload.userErrors":
+		if e.ComplexityRoot.UpdateSavedSegmentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateSavedSegmentPayload.UserErrors(childComplexity), true
+
 	case "UserError.code":
 		if e.ComplexityRoot.UserError.Code == nil {
 			break
@@ -2998,6 +3259,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AwardBonusPointsInput", ec.unmarshalInputAwardBonusPointsInput),
 			graphql.NewInputUnmarshaler("ChargeCreditInput", ec.unmarshalInputChargeCreditInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
+			graphql.NewInputUnmarshaler("CreateSavedSegmentInput", ec.unmarshalInputCreateSavedSegmentInput),
 			graphql.NewInputUnmarshaler("CustomerFilter", ec.unmarshalInputCustomerFilter),
 			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
 			graphql.NewInputUnmarshaler("DateTimeRange", ec.unmarshalInputDateTimeRange),
@@ -3010,6 +3272,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateAddressInput", ec.unmarshalInputUpdateAddressInput),
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
 			graphql.NewInputUnmarshaler("UpdateLoyaltyProgramInput", ec.unmarshalInputUpdateLoyaltyProgramInput),
+			graphql.NewInputUnmarshaler("UpdateSavedSegmentInput", ec.unmarshalInputUpdateSavedSegmentInput),
 		)
 	}
 	first := true
@@ -3189,6 +3452,15 @@ type Query {
     "A cursor from a previous page: the page starts after it."
     after: String
   ): AuditEntryConnection! @hasRole(role: MANAGER)
+  "The organization's saved segments (§12), by name."
+  savedSegments(
+    "How many segments; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+  ): SavedSegmentConnection! @hasRole(role: VIEWER)
+  "One saved segment; null when the organization has none of that id."
+  savedSegment("The segment's id." id: UUID!): SavedSegment @hasRole(role: VIEWER)
 }
 
 "Which audit entries to list; every condition given must hold."
@@ -3742,6 +4014,12 @@ input CustomerFilter {
   createdAt: DateTimeRange
   "Last purchased in this range."
   lastPurchaseAt: DateTimeRange
+  """
+  Only the customers of this saved segment: its stored filter and search, evaluated now,
+  besides the other conditions given here. An id the organization has no segment of is
+  NOT_FOUND. Not allowed in the filter of a saved segment.
+  """
+  savedSegment: UUID
 }
 
 "Tags to match: give ` + "`" + `any` + "`" + `, ` + "`" + `all` + "`" + `, or both."
@@ -4000,6 +4278,122 @@ type Mutation {
   cancelCreditUsage("The charge's id." id: UUID!): CancelCreditUsagePayload! @hasRole(role: AGENT)
   "Recalculates every customer's RFM segment of the organization now (§6), as the nightly job does."
   recalculateSegments: RecalculateSegmentsPayload! @hasRole(role: MANAGER)
+  "Saves a customer filter (and search) under a name unique in the organization (§12)."
+  createSavedSegment("The segment." input: CreateSavedSegmentInput!): CreateSavedSegmentPayload! @hasRole(role: MANAGER)
+  "Changes a saved segment: what the input gives; ` + "`" + `filter` + "`" + ` and ` + "`" + `search` + "`" + ` are saved together (giving either replaces both)."
+  updateSavedSegment(
+    "The segment's id."
+    id: UUID!
+    "What to change; omitted fields keep their value."
+    input: UpdateSavedSegmentInput!
+  ): UpdateSavedSegmentPayload! @hasRole(role: MANAGER)
+  "Deletes a saved segment."
+  deleteSavedSegment("The segment's id." id: UUID!): DeleteSavedSegmentPayload! @hasRole(role: MANAGER)
+}
+
+"A new saved segment."
+input CreateSavedSegmentInput {
+  "Its name, 1–100 characters, unique in the organization."
+  name: String!
+  "What it is for, at most 1000 characters."
+  description: String
+  "Which customers, as in ` + "`" + `customers(filter:)` + "`" + ` (without ` + "`" + `savedSegment` + "`" + `); everyone when omitted."
+  filter: CustomerFilter
+  "A search, as in ` + "`" + `customers(search:)` + "`" + `."
+  search: String
+}
+
+"Changes to a saved segment."
+input UpdateSavedSegmentInput {
+  "A new name, 1–100 characters, unique in the organization."
+  name: String
+  "A new description; empty clears it."
+  description: String
+  "A new filter (replaces the filter and the search)."
+  filter: CustomerFilter
+  "A new search (replaces the filter and the search)."
+  search: String
+}
+
+"The result of createSavedSegment."
+type CreateSavedSegmentPayload {
+  "The segment; null when there are user errors."
+  savedSegment: SavedSegment
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"The result of updateSavedSegment."
+type UpdateSavedSegmentPayload {
+  "The segment as changed; null when there are user errors."
+  savedSegment: SavedSegment
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"The result of deleteSavedSegment."
+type DeleteSavedSegmentPayload {
+  "The id of the deleted segment; null when there are user errors."
+  deletedSavedSegmentId: UUID
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""
+A named customer filter of the organization (§12), evaluated live: its customers and their
+count are whoever matches it when read. A filter naming a tier, segment or tag that no
+longer exists still evaluates (those conditions match no one).
+"""
+type SavedSegment {
+  "The segment's id."
+  id: UUID!
+  "Its name, unique in the organization."
+  name: String!
+  "What it is for."
+  description: String
+  "The stored filter, in the shape of CustomerFilter as of ` + "`" + `version` + "`" + ` (it can be sent back as a filter)."
+  filter: JSON!
+  "The stored search."
+  search: String
+  "The version of the stored filter's shape."
+  version: Int!
+  "Who created it (user id)."
+  createdBy: UUID!
+  "When it was created."
+  createdAt: DateTime!
+  "When it was last changed."
+  updatedAt: DateTime!
+  "How many customers match it now."
+  customerCount: Int!
+  "The customers that match it now, as ` + "`" + `customers` + "`" + ` lists them."
+  customers(
+    "How many customers; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+    "The order; newest first when omitted."
+    orderBy: CustomerOrder
+  ): CustomerConnection!
+}
+
+"A page of saved segments, by name."
+type SavedSegmentConnection {
+  "The segments of the page, each with its cursor."
+  edges: [SavedSegmentEdge!]!
+  "The segments of the page."
+  nodes: [SavedSegment!]!
+  "Where the page stands."
+  pageInfo: PageInfo!
+  "How many segments the organization has."
+  totalCount: Int!
+}
+
+"A saved segment and its cursor."
+type SavedSegmentEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to page from here."
+  cursor: String!
+  "The segment."
+  node: SavedSegment!
 }
 
 "A new customer."
@@ -4865,6 +5259,16 @@ func (ec *executionContext) childFields_CreateCustomerPayload(ctx context.Contex
 	return nil, fmt.Errorf("no field named %q was found under type CreateCustomerPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_CreateSavedSegmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "savedSegment":
+		return ec.fieldContext_CreateSavedSegmentPayload_savedSegment(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CreateSavedSegmentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateSavedSegmentPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_CreditAccount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -5155,6 +5559,16 @@ func (ec *executionContext) childFields_CustomerTypeCount(ctx context.Context, f
 		return ec.fieldContext_CustomerTypeCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerTypeCount", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteSavedSegmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedSavedSegmentId":
+		return ec.fieldContext_DeleteSavedSegmentPayload_deletedSavedSegmentId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DeleteSavedSegmentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteSavedSegmentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_EnrollLoyaltyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5493,6 +5907,58 @@ func (ec *executionContext) childFields_RemoveAddressPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type RemoveAddressPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SavedSegment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SavedSegment_id(ctx, field)
+	case "name":
+		return ec.fieldContext_SavedSegment_name(ctx, field)
+	case "description":
+		return ec.fieldContext_SavedSegment_description(ctx, field)
+	case "filter":
+		return ec.fieldContext_SavedSegment_filter(ctx, field)
+	case "search":
+		return ec.fieldContext_SavedSegment_search(ctx, field)
+	case "version":
+		return ec.fieldContext_SavedSegment_version(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_SavedSegment_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SavedSegment_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SavedSegment_updatedAt(ctx, field)
+	case "customerCount":
+		return ec.fieldContext_SavedSegment_customerCount(ctx, field)
+	case "customers":
+		return ec.fieldContext_SavedSegment_customers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedSegment", field.Name)
+}
+
+func (ec *executionContext) childFields_SavedSegmentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SavedSegmentConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_SavedSegmentConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SavedSegmentConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SavedSegmentConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedSegmentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SavedSegmentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SavedSegmentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SavedSegmentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedSegmentEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ScheduledJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -5659,6 +6125,16 @@ func (ec *executionContext) childFields_UpdateLoyaltyProgramPayload(ctx context.
 		return ec.fieldContext_UpdateLoyaltyProgramPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateLoyaltyProgramPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateSavedSegmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "savedSegment":
+		return ec.fieldContext_UpdateSavedSegmentPayload_savedSegment(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdateSavedSegmentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateSavedSegmentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UserError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6109,6 +6585,34 @@ func (ec *executionContext) field_Mutation_createCustomer_args(ctx context.Conte
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createSavedSegment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateSavedSegmentInput, error) {
+			return ec.unmarshalNCreateSavedSegmentInput2customerserviceᚋgraphᚋmodelᚐCreateSavedSegmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteSavedSegment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_enrollLoyalty_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6381,6 +6885,28 @@ func (ec *executionContext) field_Mutation_updateLoyaltyProgram_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateSavedSegment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateSavedSegmentInput, error) {
+			return ec.unmarshalNUpdateSavedSegmentInput2customerserviceᚋgraphᚋmodelᚐUpdateSavedSegmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6570,6 +7096,72 @@ func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_savedSegment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_savedSegments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_SavedSegment_customers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.CustomerOrder, error) {
+			return ec.unmarshalOCustomerOrder2ᚖcustomerserviceᚋgraphᚋmodelᚐCustomerOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg2
 	return args, nil
 }
 
@@ -7980,6 +8572,70 @@ func (ec *executionContext) _CreateCustomerPayload_userErrors(ctx context.Contex
 func (ec *executionContext) fieldContext_CreateCustomerPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "CreateCustomerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateSavedSegmentPayload_savedSegment(ctx context.Context, field graphql.CollectedField, obj *model.CreateSavedSegmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateSavedSegmentPayload_savedSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SavedSegment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *savedsegments.Segment) graphql.Marshaler {
+			return ec.marshalOSavedSegment2ᚖcustomerserviceᚋsavedsegmentsᚐSegment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateSavedSegmentPayload_savedSegment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateSavedSegmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSegment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateSavedSegmentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateSavedSegmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateSavedSegmentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateSavedSegmentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateSavedSegmentPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -10683,6 +11339,61 @@ func (ec *executionContext) _CustomerTypeCount_count(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_CustomerTypeCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerTypeCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DeleteSavedSegmentPayload_deletedSavedSegmentId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteSavedSegmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteSavedSegmentPayload_deletedSavedSegmentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedSavedSegmentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteSavedSegmentPayload_deletedSavedSegmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteSavedSegmentPayload", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _DeleteSavedSegmentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DeleteSavedSegmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteSavedSegmentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteSavedSegmentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeleteSavedSegmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _EnrollLoyaltyPayload_loyaltyAccount(ctx context.Context, field graphql.CollectedField, obj *model.EnrollLoyaltyPayload) (ret graphql.Marshaler) {
@@ -13703,6 +14414,192 @@ func (ec *executionContext) fieldContext_Mutation_recalculateSegments(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createSavedSegment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSavedSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSavedSegment(ctx, fc.Args["input"].(model.CreateSavedSegmentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.CreateSavedSegmentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CreateSavedSegmentPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateSavedSegmentPayload) graphql.Marshaler {
+			return ec.marshalNCreateSavedSegmentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐCreateSavedSegmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSavedSegment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateSavedSegmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSavedSegment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateSavedSegment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSavedSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSavedSegment(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(model.UpdateSavedSegmentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.UpdateSavedSegmentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.UpdateSavedSegmentPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateSavedSegmentPayload) graphql.Marshaler {
+			return ec.marshalNUpdateSavedSegmentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐUpdateSavedSegmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSavedSegment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateSavedSegmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSavedSegment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteSavedSegment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteSavedSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteSavedSegment(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.DeleteSavedSegmentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.DeleteSavedSegmentPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteSavedSegmentPayload) graphql.Marshaler {
+			return ec.marshalNDeleteSavedSegmentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐDeleteSavedSegmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteSavedSegment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteSavedSegmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteSavedSegment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OpenCreditAccountPayload_creditAccount(ctx context.Context, field graphql.CollectedField, obj *model.OpenCreditAccountPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14824,6 +15721,130 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_savedSegments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_savedSegments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SavedSegments(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.SavedSegmentConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SavedSegmentConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SavedSegmentConnection) graphql.Marshaler {
+			return ec.marshalNSavedSegmentConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐSavedSegmentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_savedSegments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSegmentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_savedSegments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_savedSegment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_savedSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SavedSegment(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *savedsegments.Segment
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *savedsegments.Segment
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *savedsegments.Segment) graphql.Marshaler {
+			return ec.marshalOSavedSegment2ᚖcustomerserviceᚋsavedsegmentsᚐSegment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_savedSegment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSegment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_savedSegment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15581,6 +16602,454 @@ func (ec *executionContext) fieldContext_RemoveAddressPayload_userErrors(_ conte
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedSegment_id(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _SavedSegment_name(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedSegment_description(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedSegment_filter(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_filter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_filter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _SavedSegment_search(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_search(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Search, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_search(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedSegment_version(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SavedSegment_createdBy(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _SavedSegment_createdAt(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SavedSegment_updatedAt(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SavedSegment_customerCount(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_customerCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SavedSegment().CustomerCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_customerCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, true, true, "Int")
+}
+
+func (ec *executionContext) _SavedSegment_customers(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_customers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.SavedSegment().Customers(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["orderBy"].(*model.CustomerOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {
+			return ec.marshalNCustomerConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐCustomerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_customers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedSegment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_SavedSegment_customers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedSegmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SavedSegmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegmentConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SavedSegmentEdge) graphql.Marshaler {
+			return ec.marshalNSavedSegmentEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐSavedSegmentEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegmentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedSegmentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSegmentEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedSegmentConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.SavedSegmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegmentConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []savedsegments.Segment) graphql.Marshaler {
+			return ec.marshalNSavedSegment2ᚕcustomerserviceᚋsavedsegmentsᚐSegmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegmentConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedSegmentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSegment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedSegmentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SavedSegmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegmentConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegmentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedSegmentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedSegmentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SavedSegmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegmentConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegmentConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegmentConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SavedSegmentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SavedSegmentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegmentEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegmentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegmentEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedSegmentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SavedSegmentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegmentEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *savedsegments.Segment) graphql.Marshaler {
+			return ec.marshalNSavedSegment2ᚖcustomerserviceᚋsavedsegmentsᚐSegment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegmentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedSegmentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSegment(ctx, field)
 		},
 	}
 	return fc, nil
@@ -16713,6 +18182,70 @@ func (ec *executionContext) _UpdateLoyaltyProgramPayload_userErrors(ctx context.
 func (ec *executionContext) fieldContext_UpdateLoyaltyProgramPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "UpdateLoyaltyProgramPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateSavedSegmentPayload_savedSegment(ctx context.Context, field graphql.CollectedField, obj *model.UpdateSavedSegmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateSavedSegmentPayload_savedSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SavedSegment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *savedsegments.Segment) graphql.Marshaler {
+			return ec.marshalOSavedSegment2ᚖcustomerserviceᚋsavedsegmentsᚐSegment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateSavedSegmentPayload_savedSegment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateSavedSegmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSegment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateSavedSegmentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateSavedSegmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateSavedSegmentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateSavedSegmentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateSavedSegmentPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -18369,6 +19902,69 @@ func UnmarshalCreateCustomerInput(ctx context.Context, raw any) (model.CreateCus
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateSavedSegmentInput(ctx context.Context, obj any) (model.CreateSavedSegmentInput, error) {
+	var it model.CreateSavedSegmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "filter", "search"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOCustomerFilter2ᚖcustomerserviceᚋgraphᚋmodelᚐCustomerFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = graphql.OmittableOf(data)
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateSavedSegmentInput unmarshals raw into the CreateSavedSegmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateSavedSegmentInput(ctx context.Context, raw any) (model.CreateSavedSegmentInput, error) {
+	var out model.CreateSavedSegmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateSavedSegmentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, obj any) (model.CustomerFilter, error) {
 	var it model.CustomerFilter
 	if obj == nil {
@@ -18380,7 +19976,7 @@ func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "customerType", "tier", "segment", "isVip", "isAtRisk", "tags", "hasCreditAccount", "createdAt", "lastPurchaseAt"}
+	fieldsInOrder := [...]string{"status", "customerType", "tier", "segment", "isVip", "isAtRisk", "tags", "hasCreditAccount", "createdAt", "lastPurchaseAt", "savedSegment"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -18457,6 +20053,13 @@ func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, ob
 				return it, err
 			}
 			it.LastPurchaseAt = graphql.OmittableOf(data)
+		case "savedSegment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("savedSegment"))
+			data, err := ec.unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SavedSegment = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -19297,6 +20900,69 @@ func UnmarshalUpdateLoyaltyProgramInput(ctx context.Context, raw any) (model.Upd
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateSavedSegmentInput(ctx context.Context, obj any) (model.UpdateSavedSegmentInput, error) {
+	var it model.UpdateSavedSegmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "filter", "search"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = graphql.OmittableOf(data)
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOCustomerFilter2ᚖcustomerserviceᚋgraphᚋmodelᚐCustomerFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = graphql.OmittableOf(data)
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateSavedSegmentInput unmarshals raw into the UpdateSavedSegmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateSavedSegmentInput(ctx context.Context, raw any) (model.UpdateSavedSegmentInput, error) {
+	var out model.UpdateSavedSegmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateSavedSegmentInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -19866,6 +21532,44 @@ func (ec *executionContext) _CreateCustomerPayload(ctx context.Context, sel ast.
 			}
 		case "userErrors":
 			out.Values[i] = ec._CreateCustomerPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createSavedSegmentPayloadImplementors = []string{"CreateSavedSegmentPayload"}
+
+func (ec *executionContext) _CreateSavedSegmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateSavedSegmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createSavedSegmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateSavedSegmentPayload")
+		case "savedSegment":
+			out.Values[i] = ec._CreateSavedSegmentPayload_savedSegment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CreateSavedSegmentPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -20849,6 +22553,44 @@ func (ec *executionContext) _CustomerTypeCount(ctx context.Context, sel ast.Sele
 	return out
 }
 
+var deleteSavedSegmentPayloadImplementors = []string{"DeleteSavedSegmentPayload"}
+
+func (ec *executionContext) _DeleteSavedSegmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteSavedSegmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteSavedSegmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteSavedSegmentPayload")
+		case "deletedSavedSegmentId":
+			out.Values[i] = ec._DeleteSavedSegmentPayload_deletedSavedSegmentId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._DeleteSavedSegmentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var enrollLoyaltyPayloadImplementors = []string{"EnrollLoyaltyPayload"}
 
 func (ec *executionContext) _EnrollLoyaltyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EnrollLoyaltyPayload) graphql.Marshaler {
@@ -21632,6 +23374,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createSavedSegment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSavedSegment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateSavedSegment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSavedSegment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteSavedSegment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteSavedSegment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21973,6 +23736,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditLog(ctx, field)
 				})
+		case "savedSegments":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_savedSegments(ctx, field)
+				})
+		case "savedSegment":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_savedSegment(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -22290,6 +24065,177 @@ func (ec *executionContext) _RemoveAddressPayload(ctx context.Context, sel ast.S
 			}
 		case "userErrors":
 			out.Values[i] = ec._RemoveAddressPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var savedSegmentImplementors = []string{"SavedSegment"}
+
+func (ec *executionContext) _SavedSegment(ctx context.Context, sel ast.SelectionSet, obj *savedsegments.Segment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savedSegmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavedSegment")
+		case "id":
+			out.Values[i] = ec._SavedSegment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._SavedSegment_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._SavedSegment_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "filter":
+			out.Values[i] = ec._SavedSegment_filter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "search":
+			out.Values[i] = ec._SavedSegment_search(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._SavedSegment_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			out.Values[i] = ec._SavedSegment_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._SavedSegment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._SavedSegment_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customerCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedSegment_customerCount(ctx, field, obj)
+				})
+		case "customers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedSegment_customers(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var savedSegmentConnectionImplementors = []string{"SavedSegmentConnection"}
+
+func (ec *executionContext) _SavedSegmentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SavedSegmentConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savedSegmentConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavedSegmentConnection")
+		case "edges":
+			out.Values[i] = ec._SavedSegmentConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._SavedSegmentConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SavedSegmentConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SavedSegmentConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var savedSegmentEdgeImplementors = []string{"SavedSegmentEdge"}
+
+func (ec *executionContext) _SavedSegmentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SavedSegmentEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savedSegmentEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavedSegmentEdge")
+		case "cursor":
+			out.Values[i] = ec._SavedSegmentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SavedSegmentEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22892,6 +24838,44 @@ func (ec *executionContext) _UpdateLoyaltyProgramPayload(ctx context.Context, se
 			}
 		case "userErrors":
 			out.Values[i] = ec._UpdateLoyaltyProgramPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateSavedSegmentPayloadImplementors = []string{"UpdateSavedSegmentPayload"}
+
+func (ec *executionContext) _UpdateSavedSegmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateSavedSegmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateSavedSegmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateSavedSegmentPayload")
+		case "savedSegment":
+			out.Values[i] = ec._UpdateSavedSegmentPayload_savedSegment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpdateSavedSegmentPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23524,6 +25508,19 @@ func (ec *executionContext) marshalNCreateCustomerPayload2ᚖcustomerserviceᚋg
 	return ec._CreateCustomerPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNCreateSavedSegmentInput2customerserviceᚋgraphᚋmodelᚐCreateSavedSegmentInput(ctx context.Context, v any) (model.CreateSavedSegmentInput, error) {
+	res, err := ec.unmarshalInputCreateSavedSegmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateSavedSegmentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐCreateSavedSegmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateSavedSegmentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateSavedSegmentPayload!")
+		return graphql.Null
+	}
+	return ec._CreateSavedSegmentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCreditAging2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditAging(ctx context.Context, sel ast.SelectionSet, v *model.CreditAging) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "CreditAging!")
@@ -23922,6 +25919,14 @@ func (ec *executionContext) marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 		graphql.AddInvalidNullFromMarshaler(ctx, "Decimal!")
 	}
 	return res
+}
+
+func (ec *executionContext) marshalNDeleteSavedSegmentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐDeleteSavedSegmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteSavedSegmentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteSavedSegmentPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteSavedSegmentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDocumentType2customerserviceᚋmodelsᚐDocumentType(ctx context.Context, v any) (models.DocumentType, error) {
@@ -24401,6 +26406,62 @@ func (ec *executionContext) marshalNRole2ᚕcustomerserviceᚋauthᚐRoleᚄ(ctx
 	return ret
 }
 
+func (ec *executionContext) marshalNSavedSegment2customerserviceᚋsavedsegmentsᚐSegment(ctx context.Context, sel ast.SelectionSet, v savedsegments.Segment) graphql.Marshaler {
+	return ec._SavedSegment(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSavedSegment2ᚕcustomerserviceᚋsavedsegmentsᚐSegmentᚄ(ctx context.Context, sel ast.SelectionSet, v []savedsegments.Segment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSavedSegment2customerserviceᚋsavedsegmentsᚐSegment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSavedSegment2ᚖcustomerserviceᚋsavedsegmentsᚐSegment(ctx context.Context, sel ast.SelectionSet, v *savedsegments.Segment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SavedSegment!")
+		return graphql.Null
+	}
+	return ec._SavedSegment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSavedSegmentConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐSavedSegmentConnection(ctx context.Context, sel ast.SelectionSet, v *model.SavedSegmentConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SavedSegmentConnection!")
+		return graphql.Null
+	}
+	return ec._SavedSegmentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSavedSegmentEdge2customerserviceᚋgraphᚋmodelᚐSavedSegmentEdge(ctx context.Context, sel ast.SelectionSet, v model.SavedSegmentEdge) graphql.Marshaler {
+	return ec._SavedSegmentEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSavedSegmentEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐSavedSegmentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SavedSegmentEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSavedSegmentEdge2customerserviceᚋgraphᚋmodelᚐSavedSegmentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNScheduledJob2customerserviceᚋgraphᚋmodelᚐScheduledJob(ctx context.Context, sel ast.SelectionSet, v model.ScheduledJob) graphql.Marshaler {
 	return ec._ScheduledJob(ctx, sel, &v)
 }
@@ -24711,6 +26772,19 @@ func (ec *executionContext) marshalNUpdateLoyaltyProgramPayload2ᚖcustomerservi
 		return graphql.Null
 	}
 	return ec._UpdateLoyaltyProgramPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateSavedSegmentInput2customerserviceᚋgraphᚋmodelᚐUpdateSavedSegmentInput(ctx context.Context, v any) (model.UpdateSavedSegmentInput, error) {
+	res, err := ec.unmarshalInputUpdateSavedSegmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateSavedSegmentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐUpdateSavedSegmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateSavedSegmentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateSavedSegmentPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateSavedSegmentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUserError2customerserviceᚋgraphᚋmodelᚐUserError(ctx context.Context, sel ast.SelectionSet, v model.UserError) graphql.Marshaler {
@@ -25455,6 +27529,13 @@ func (ec *executionContext) marshalOPurchase2ᚖcustomerserviceᚋmodelsᚐPurch
 		return graphql.Null
 	}
 	return ec._Purchase(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOSavedSegment2ᚖcustomerserviceᚋsavedsegmentsᚐSegment(ctx context.Context, sel ast.SelectionSet, v *savedsegments.Segment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SavedSegment(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOSegmentCode2ᚕcustomerserviceᚋmodelsᚐSegmentCodeᚄ(ctx context.Context, v any) ([]models.SegmentCode, error) {

@@ -11,6 +11,7 @@ import (
 	"customerservice/db"
 	"customerservice/jobs"
 	"customerservice/loyalty"
+	"customerservice/savedsegments"
 	"customerservice/segments"
 )
 
@@ -24,6 +25,8 @@ type Resolver struct {
 	SegmentService  *segments.Service
 	JobService      *jobs.Service
 	Audit           *audit.Log
+	// SavedSegmentService is the saved segments' (§12).
+	SavedSegmentService *savedsegments.Service
 	// View renders the Customer 360's objects (customer360).
 	View *customer360.Reader
 }
@@ -40,12 +43,13 @@ type ResolverOptions struct {
 // any, serves the reads of query operations: see NewHandler).
 func NewResolver(h *db.Handle, opts ResolverOptions) *Resolver {
 	return &Resolver{
-		CustomerService: customers.NewService(h),
-		LoyaltyService:  loyalty.NewService(h),
-		CreditService:   credit.NewService(h),
-		SegmentService:  segments.NewService(h),
-		JobService:      jobs.NewService(h, opts.JobSchedule),
-		Audit:           audit.NewLog(h),
-		View:            customer360.NewReader(h),
+		CustomerService:     customers.NewService(h),
+		LoyaltyService:      loyalty.NewService(h),
+		CreditService:       credit.NewService(h),
+		SegmentService:      segments.NewService(h),
+		JobService:          jobs.NewService(h, opts.JobSchedule),
+		Audit:               audit.NewLog(h),
+		SavedSegmentService: savedsegments.NewService(h),
+		View:                customer360.NewReader(h),
 	}
 }

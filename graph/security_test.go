@@ -28,6 +28,7 @@ var leastRole = map[string]auth.Role{
 	"Query.customerByPhone": auth.Viewer, "Query.customerByDocument": auth.Viewer,
 	"Query.customers": auth.Viewer, "Query.customerStats": auth.Viewer, "Query.loyaltyProgram": auth.Viewer,
 	"Query.scheduledJobs": auth.Manager, "Query.auditLog": auth.Manager,
+	"Query.savedSegments": auth.Viewer, "Query.savedSegment": auth.Viewer,
 
 	// agent: customers and addresses, purchases, refunds, redemptions, bonuses, charges, payments
 	"Mutation.createCustomer": auth.Agent, "Mutation.updateCustomer": auth.Agent,
@@ -44,6 +45,8 @@ var leastRole = map[string]auth.Role{
 	"Mutation.approveCreditAccount": auth.Manager, "Mutation.suspendCreditAccount": auth.Manager,
 	"Mutation.reinstateCreditAccount": auth.Manager, "Mutation.cancelCreditAccount": auth.Manager,
 	"Mutation.updateCreditLimit": auth.Manager, "Mutation.recalculateSegments": auth.Manager,
+	"Mutation.createSavedSegment": auth.Manager, "Mutation.updateSavedSegment": auth.Manager,
+	"Mutation.deleteSavedSegment": auth.Manager,
 
 	// admin: the loyalty program, erasure
 	"Mutation.updateLoyaltyProgram": auth.Admin, "Mutation.eraseCustomer": auth.Admin,

@@ -9,6 +9,7 @@ import (
 	"customerservice/auth"
 	"customerservice/jobs"
 	"customerservice/models"
+	"customerservice/savedsegments"
 	"customerservice/timeline"
 	"fmt"
 	"io"
@@ -216,6 +217,26 @@ type CreateCustomerPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// A new saved segment.
+type CreateSavedSegmentInput struct {
+	// Its name, 1–100 characters, unique in the organization.
+	Name string `json:"name"`
+	// What it is for, at most 1000 characters.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// Which customers, as in `customers(filter:)` (without `savedSegment`); everyone when omitted.
+	Filter graphql.Omittable[*CustomerFilter] `json:"filter,omitempty"`
+	// A search, as in `customers(search:)`.
+	Search graphql.Omittable[*string] `json:"search,omitempty"`
+}
+
+// The result of createSavedSegment.
+type CreateSavedSegmentPayload struct {
+	// The segment; null when there are user errors.
+	SavedSegment *savedsegments.Segment `json:"savedSegment,omitempty"`
+	// What was wrong with the input; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
 // What is owed, by how long past due (§5).
 type CreditAging struct {
 	// Not yet due.
@@ -312,6 +333,10 @@ type CustomerFilter struct {
 	CreatedAt graphql.Omittable[*DateTimeRange] `json:"createdAt,omitempty"`
 	// Last purchased in this range.
 	LastPurchaseAt graphql.Omittable[*DateTimeRange] `json:"lastPurchaseAt,omitempty"`
+	// Only the customers of this saved segment: its stored filter and search, evaluated now,
+	// besides the other conditions given here. An id the organization has no segment of is
+	// NOT_FOUND. Not allowed in the filter of a saved segment.
+	SavedSegment graphql.Omittable[*uuid.UUID] `json:"savedSegment,omitempty"`
 }
 
 // An order for `customers`.
@@ -350,6 +375,14 @@ type DateTimeRange struct {
 	From graphql.Omittable[*time.Time] `json:"from,omitempty"`
 	// Up to this instant (exclusive).
 	To graphql.Omittable[*time.Time] `json:"to,omitempty"`
+}
+
+// The result of deleteSavedSegment.
+type DeleteSavedSegmentPayload struct {
+	// The id of the deleted segment; null when there are user errors.
+	DeletedSavedSegmentID *uuid.UUID `json:"deletedSavedSegmentId,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
 }
 
 // A loyalty enrollment's result.
@@ -605,6 +638,26 @@ type RemoveAddressPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// A page of saved segments, by name.
+type SavedSegmentConnection struct {
+	// The segments of the page, each with its cursor.
+	Edges []SavedSegmentEdge `json:"edges"`
+	// The segments of the page.
+	Nodes []savedsegments.Segment `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many segments the organization has.
+	TotalCount int `json:"totalCount"`
+}
+
+// A saved segment and its cursor.
+type SavedSegmentEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The segment.
+	Node *savedsegments.Segment `json:"node"`
+}
+
 // A job the service runs every day at the configured time (UTC), once across all its replicas.
 type ScheduledJob struct {
 	// The job's name, as in logs and metrics: `points_expiry`, `tier_reevaluation`, `overdue_credit` or `rfm_segments`.
@@ -806,6 +859,26 @@ type UpdateLoyaltyProgramPayload struct {
 	// The settings after the change; null when there are user errors.
 	LoyaltyProgram *models.LoyaltyProgram `json:"loyaltyProgram,omitempty"`
 	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// Changes to a saved segment.
+type UpdateSavedSegmentInput struct {
+	// A new name, 1–100 characters, unique in the organization.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// A new description; empty clears it.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// A new filter (replaces the filter and the search).
+	Filter graphql.Omittable[*CustomerFilter] `json:"filter,omitempty"`
+	// A new search (replaces the filter and the search).
+	Search graphql.Omittable[*string] `json:"search,omitempty"`
+}
+
+// The result of updateSavedSegment.
+type UpdateSavedSegmentPayload struct {
+	// The segment as changed; null when there are user errors.
+	SavedSegment *savedsegments.Segment `json:"savedSegment,omitempty"`
+	// What was wrong with the input; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
 
