@@ -220,6 +220,8 @@ func TestSavedSegments_RolesValidationAndIsolation(t *testing.T) {
 		{map[string]any{"name": "d", "description": strings.Repeat("d", 1001)}, "input.description", "INVALID"},
 		{map[string]any{"name": "s", "search": strings.Repeat("s", 201)}, "input.search", "INVALID"},
 		{map[string]any{"name": "nested", "filter": map[string]any{"savedSegment": mine.ID}}, "input.filter.savedSegment", "INVALID"},
+		{map[string]any{"name": "t", "filter": map[string]any{"tags": map[string]any{"all": []string{"ok", strings.Repeat("t", 256)}}}}, "input.filter.tags.all.1", "INVALID"},
+		{map[string]any{"name": "Mine"}, "input.name", "TAKEN"},
 	} {
 		p := segCall(t, manager, createSegment, map[string]any{"input": c.input})
 		if p.SavedSegment != nil || len(p.UserErrors) == 0 || strings.Join(p.UserErrors[0].Field, ".") != c.field || p.UserErrors[0].Code != c.code {

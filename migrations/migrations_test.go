@@ -114,6 +114,7 @@ var wantAppPrivileges = []string{
 	"table:loyalty_transactions:INSERT,SELECT,UPDATE",
 	"table:purchase_refunds:INSERT,SELECT",
 	"table:purchases:INSERT,SELECT,UPDATE",
+	"table:saved_segments:DELETE,INSERT,SELECT,UPDATE",
 	"table:v_customer_360:SELECT",
 }
 
@@ -240,11 +241,19 @@ func TestMigrations_LeastPrivilegeDownRestoresTheInitGrants(t *testing.T) {
 			t.Fatalf("%s: %v", file, err)
 		}
 	}
+	// The migrations after it go down first (newest first) and come back up after it.
+	later := migrationsAfter("20261202000001_least_privilege")
+	for i := len(later) - 1; i >= 0; i-- {
+		run(later[i] + ".tx.down.sql")
+	}
 	run("20261202000001_least_privilege.tx.down.sql")
 	if got := privileges(t, conn, db.AppRole); !slices.Equal(got, initAppPrivileges) {
 		t.Errorf("after down: more %v, less %v", diff(got, initAppPrivileges), diff(initAppPrivileges, got))
 	}
 	run("20261202000001_least_privilege.tx.up.sql")
+	for _, m := range later {
+		run(m + ".tx.up.sql")
+	}
 	if got := privileges(t, conn, db.AppRole); !slices.Equal(got, wantAppPrivileges) {
 		t.Errorf("after up again: more %v, less %v", diff(got, wantAppPrivileges), diff(wantAppPrivileges, got))
 	}
@@ -443,14 +452,7 @@ func TestMigrations_TenantKeysDownRestoresTheKeys(t *testing.T) {
 		t.Fatal("the tenant keys migration changed nothing")
 	}
 	// The migrations after it go down first (newest first) and come back up after it.
-	var later []string
-	seen := false
-	for _, m := range migrations.Migrations.Sorted() {
-		if seen {
-			later = append(later, m.Name+"_"+m.Comment)
-		}
-		seen = seen || m.Name+"_"+m.Comment == tenantKeysMigration
-	}
+	later := migrationsAfter(tenantKeysMigration)
 	for i := len(later) - 1; i >= 0; i-- {
 		run(conn, later[i]+".tx.down.sql")
 	}
@@ -483,4 +485,17 @@ func keyDefinitions(t *testing.T, conn *db.Pool) []string {
 		t.Fatal(err)
 	}
 	return defs
+}
+
+// migrationsAfter are the file names (without .tx.up.sql) of the migrations after name, in order.
+func migrationsAfter(name string) []string {
+	var later []string
+	seen := false
+	for _, m := range migrations.Migrations.Sorted() {
+		if seen {
+			later = append(later, m.Name+"_"+m.Comment)
+		}
+		seen = seen || m.Name+"_"+m.Comment == name
+	}
+	return later
 }

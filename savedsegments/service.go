@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -62,6 +63,7 @@ type Input struct {
 const (
 	maxName        = 100
 	maxDescription = 1000
+	maxTag         = 255 // customers.tags varchar(255)[]
 )
 
 // Create saves a new segment (manager). Its name is unique in the organization (TAKEN).
@@ -259,6 +261,17 @@ func check(in Input) (*models.SavedSegment, error) {
 		errs = append(errs, apperr.OnField(apperr.Invalid, []string{"filter", "savedSegment"}, "a saved segment cannot name another one"))
 	}
 	if in.Filter != nil {
+		for _, tags := range []struct {
+			name string
+			list []string
+		}{{"any", in.Filter.TagsAny}, {"all", in.Filter.TagsAll}} {
+			for i, tag := range tags.list {
+				if utf8.RuneCountInString(strings.TrimSpace(tag)) > maxTag {
+					errs = append(errs, apperr.OnField(apperr.Invalid, []string{"filter", "tags", tags.name, strconv.Itoa(i)},
+						"a tag is at most %d characters", maxTag))
+				}
+			}
+		}
 		if err := in.Filter.Validate(); err != nil {
 			if es, ok := apperr.Of(err); ok {
 				errs = append(errs, es...)
