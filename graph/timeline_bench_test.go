@@ -24,7 +24,7 @@ func timelineHistory(t testing.TB, srv *apitest.Server, org uuid.UUID) uuid.UUID
 			SELECT ?0, ?1, 'o-' || i, 10 + i % 90, 10, now() - make_interval(mins => i * 3), ?0 FROM generate_series(1, 3000) i`,
 		`INSERT INTO purchase_refunds (organization_id, refund_id, purchase_id, amount, created_at, actor_id)
 			SELECT ?0, 'r-' || p.order_id, p.purchase_id, 1, p.occurred_at + interval '1 minute', ?0
-			FROM purchases p WHERE p.organization_id = ?0 AND p.customer_id = ?1 AND p.order_id ~ '0$' LIMIT 500`,
+			FROM purchases p WHERE p.organization_id = ?0 AND p.customer_id = ?1 AND p.order_id ~ '[05]$' LIMIT 500`,
 		`INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type, points, balance_after,
 				reference_type, reference_id, points_remaining, expires_at, created_at, actor_id)
 			SELECT ?0, la.loyalty_account_id, 'earn', 10, i * 10, 'order', 'o-' || i, 10, now() + interval '1 year',
@@ -74,12 +74,21 @@ func BenchmarkTimelinePage(b *testing.B) {
 	}
 	const q = `query($id: UUID!, $after: String) { customer(id: $id) { timeline(first: 50, after: $after) {
 		nodes { ` + tlEventFields + ` } pageInfo { hasNextPage endCursor } } } }`
+	// For scale, in the same run: the customer alone, and a page of 50 of its purchases (one
+	// table, one index).
+	const plain = `query($id: UUID!) { customer(id: $id) { id } }`
+	const purchases = `query($id: UUID!, $after: String) { customer(id: $id) { purchases(first: 50, after: $after) {
+		nodes { id orderId amount pointsEarned occurredAt } pageInfo { hasNextPage endCursor } } } }`
 	for _, bc := range []struct {
-		name  string
-		after any
-	}{{"first", nil}, {"deep", deep}} {
+		name, query string
+		after       any
+	}{{"customer-only", plain, nil}, {"purchases-50", purchases, nil}, {"first", q, nil}, {"deep", q, deep}} {
 		b.Run(bc.name, func(b *testing.B) {
-			vars := map[string]any{"id": customer, "after": bc.after}
+			q := bc.query
+			vars := map[string]any{"id": customer}
+			if q != plain {
+				vars["after"] = bc.after
+			}
 			before, n := srv.Statements.Count(), 0
 			for b.Loop() {
 				c.Must(b, q, vars, nil)
