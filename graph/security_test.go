@@ -28,7 +28,7 @@ var leastRole = map[string]auth.Role{
 	"Query.customerByPhone": auth.Viewer, "Query.customerByDocument": auth.Viewer,
 	"Query.customers": auth.Viewer, "Query.customerStats": auth.Viewer, "Query.loyaltyProgram": auth.Viewer,
 	"Query.scheduledJobs": auth.Manager, "Query.creditPolicy": auth.Viewer, "Query.creditCheck": auth.Agent,
-	"Query.auditLog": auth.Manager,
+	"Query.auditLog":      auth.Manager,
 	"Query.savedSegments": auth.Viewer, "Query.savedSegment": auth.Viewer,
 
 	// agent: customers and addresses, purchases, refunds, redemptions, bonuses, charges, payments
