@@ -3875,7 +3875,9 @@ enum TimelineEventKind {
   CREDIT_ACCOUNT_OPENED
   "The credit account was approved, suspended, reinstated or cancelled: ` + "`" + `from` + "`" + `, ` + "`" + `to` + "`" + `."
   CREDIT_STATUS_CHANGED
-  "The credit limit changed: ` + "`" + `amount` + "`" + ` the new limit, ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` the old and new limits."
+  "A credit limit increase waits for a second manager (§14): ` + "`" + `amount` + "`" + ` the requested limit, ` + "`" + `from` + "`" + ` the limit, ` + "`" + `to` + "`" + ` the requested one."
+  CREDIT_LIMIT_REQUESTED
+  "The credit limit changed (set, or a request approved): ` + "`" + `amount` + "`" + ` the new limit, ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` the old and new limits."
   CREDIT_LIMIT_CHANGED
   "A credit charge was cancelled: ` + "`" + `amount` + "`" + ` released, ` + "`" + `reference` + "`" + ` the order id."
   CREDIT_CHARGE_CANCELLED
