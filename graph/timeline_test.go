@@ -353,8 +353,7 @@ func TestTimeline_OneStatementPerPage(t *testing.T) {
 		loyBuy(t, team.Agent, customer, fmt.Sprint(i+1, ".00"))
 	}
 	full := count(tlQuery, map[string]any{"id": customer, "first": 50})
-	var page tlConn
-	page = tlRead(t, team.Viewer, customer, map[string]any{"first": 7})
+	page := tlRead(t, team.Viewer, customer, map[string]any{"first": 7})
 	next := count(tlQuery, map[string]any{"id": customer, "first": 7, "after": *page.PageInfo.EndCursor, "kinds": []string{"PURCHASE"}})
 	if empty != plain || full != plain || next != plain {
 		t.Fatalf("statements: customer %d, empty timeline %d, 61 events %d, a filtered page after a cursor %d", plain, empty, full, next)
