@@ -50,3 +50,16 @@ func FromContext(ctx context.Context) (Principal, bool) {
 	p, ok := ctx.Value(ctxKey{}).(Principal)
 	return p, ok
 }
+
+// System is the actor of what no user did (§12): the scheduled jobs and the rules they
+// apply (expiry, tier re-evaluation, overdue marking), stored as the nil uuid.
+var System = uuid.Nil
+
+// Actor is the user id of the caller to record on what it writes, System without one.
+func Actor(ctx context.Context) *uuid.UUID {
+	id := System
+	if p, ok := FromContext(ctx); ok {
+		id = p.UserID
+	}
+	return &id
+}

@@ -83,6 +83,7 @@ func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount,
 			AmountPaid:      decimal.Zero,
 			Status:          models.UsagePending,
 			DueDate:         target.Today.AddDate(0, 0, acc.PaymentTermDays),
+			ActorID:         auth.Actor(ctx),
 		}
 		res, err := tx.NewInsert().Model(&usage).On("CONFLICT (organization_id, credit_account_id, order_id) DO NOTHING").Returning("*").Exec(ctx)
 		if err != nil {

@@ -85,6 +85,7 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 			Amount:           in.Amount,
 			PaymentReference: in.PaymentReference,
 			PaymentDate:      date,
+			ActorID:          auth.Actor(ctx),
 		}
 		res, err := tx.NewInsert().Model(&pay).On("CONFLICT (organization_id, credit_account_id, payment_reference) DO NOTHING").
 			Returning("*").Exec(ctx)

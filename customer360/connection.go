@@ -18,6 +18,10 @@ type list struct {
 	key        string                            // the sort key (a timestamptz column) and…
 	id         string                            // …the row's id, both DESC, as the index has them
 	order      string                            // the order's name in cursors
+	// rows, when set, writes the page's rows (at most limit, past after) and their count
+	// itself, instead of cols, from, filter (the timeline's union of sources); key and id
+	// then name its columns.
+	rows func(c *compiler, row string, f Field, after *paging.Cursor, limit string) (rows, count string)
 }
 
 // connection compiles a connection field: edges, nodes, pageInfo and totalCount as
@@ -30,19 +34,24 @@ func (l *list) connection() fieldSQL {
 			return c.argFail(err)
 		}
 		first := c.args.Add(page.First) + "::int"
-		where := []string{}
-		if l.filter != nil {
-			if cond := l.filter(c, f); cond != "" {
-				where = append(where, cond)
+		var rows, count string
+		if l.rows != nil {
+			rows, count = l.rows(c, row, f, page.After, "("+first+" + 1)")
+		} else {
+			where := []string{}
+			if l.filter != nil {
+				if cond := l.filter(c, f); cond != "" {
+					where = append(where, cond)
+				}
 			}
+			from := strings.ReplaceAll(l.from, "{row}", row)
+			count = "(SELECT count(*) FROM " + from + and(where) + ")"
+			if page.After != nil {
+				where = append(where, paging.Keyset(l.key, l.id, "<", "timestamptz", *page.After, c.args))
+			}
+			rows = "SELECT " + l.cols + " FROM " + from + and(where) +
+				" ORDER BY " + l.key + " DESC, " + l.id + " DESC LIMIT " + first + " + 1"
 		}
-		from := strings.ReplaceAll(l.from, "{row}", row)
-		count := "(SELECT count(*) FROM " + from + and(where) + ")"
-		if page.After != nil {
-			where = append(where, paging.Keyset(l.key, l.id, "<", "timestamptz", *page.After, c.args))
-		}
-		rows := "SELECT " + l.cols + " FROM " + from + and(where) +
-			" ORDER BY " + l.key + " DESC, " + l.id + " DESC LIMIT " + first + " + 1"
 
 		a := l.alias
 		inPage := " FILTER (WHERE " + a + ".rn <= " + first + ")"

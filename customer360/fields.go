@@ -10,6 +10,8 @@ import (
 	"customerservice/customers"
 	"customerservice/loyalty"
 	"customerservice/models"
+	"customerservice/paging"
+	"customerservice/timeline"
 )
 
 // The table of every field of the Customer 360: for each type, the SQL of each field over
@@ -56,6 +58,42 @@ var customerType = &objectType{name: "Customer", fields: map[string]fieldSQL{
 	"segment":        one(segmentType, "s", "customer_segments AS s WHERE s.organization_id = {row}.organization_id AND s.customer_id = {row}.customer_id"),
 	"purchases": (&list{node: purchaseType, alias: "p", order: "purchases:occurred_at:desc", key: "p.occurred_at", id: "p.purchase_id",
 		cols: "p.*", from: "purchases AS p WHERE p.organization_id = {row}.organization_id AND p.customer_id = {row}.customer_id"}).connection(),
+	"timeline": (&list{node: timelineEventType, alias: "ev", order: timeline.Order, key: "ev.occurred_at", id: "ev.tb",
+		rows: timelineRows}).connection(),
+}}
+
+// timelineRows are a page of the customer's timeline (§12) and its count, in the SQL of
+// package timeline: one branch per source, each by its index.
+func timelineRows(c *compiler, row string, f Field, after *paging.Cursor, limit string) (rows, count string) {
+	var kinds []string
+	if list, ok := f.Args["kinds"].([]any); ok {
+		kinds = []string{}
+		for _, k := range list {
+			if s, ok := k.(string); ok {
+				kinds = append(kinds, s)
+			}
+		}
+		if err := timeline.ValidKinds(kinds); err != nil {
+			return c.argFail(err), "NULL"
+		}
+	}
+	s := timeline.Scope{Org: row + ".organization_id", Customer: row + ".customer_id"}
+	return timeline.SQL(c.args, s, kinds, after, limit)
+}
+
+var timelineEventType = &objectType{name: "TimelineEvent", fields: map[string]fieldSQL{
+	"id":           column("event_id", asIs),
+	"customerId":   column("customer_id", asIs),
+	"occurredAt":   column("occurred_at", dateTime),
+	"kind":         column("kind", asIs),
+	"actor":        column("actor_id", timeline.ActorSQL),
+	"amount":       column("amount", decimal),
+	"points":       column("points", asIs),
+	"balanceAfter": column("balance_after", asIs),
+	"reference":    column("reference", asIs),
+	"from":         column("from_value", asIs),
+	"to":           column("to_value", asIs),
+	"fields":       column("fields", asIs),
 }}
 
 var consentType = &objectType{name: "Consent", fields: map[string]fieldSQL{
@@ -430,7 +468,7 @@ func validTime(s string) bool {
 func fieldTable() map[string][]string {
 	out := map[string][]string{}
 	for _, t := range []*objectType{customerType, addressType, loyaltyAccountType, pendingLotType, loyaltyAsOfType, transactionType, purchaseType,
-		creditAccountType, agingType, usageType, paymentType, policyWarningType, asOfType, segmentType} {
+		creditAccountType, agingType, usageType, paymentType, policyWarningType, asOfType, segmentType, timelineEventType} {
 		for name := range t.fields {
 			out[t.name] = append(out[t.name], name)
 		}

@@ -41,11 +41,19 @@ type Filter struct {
 	// Search is a case- and accent-insensitive substring of the name, email, phone or
 	// document number; blank is no search.
 	Search string
+	// And is a further filter every customer must also match (a saved segment's, §12). It
+	// was validated when it was saved and is not validated again: a stored filter always
+	// evaluates.
+	And *Filter
 }
 
 // MaxSearchLength bounds a search string: longer than any searchable text, so it cannot
 // match, and an unbounded one only costs the index work.
 const MaxSearchLength = 200
+
+// Validate checks what the types of the filter do not (a saved segment's filter is checked
+// as the live one).
+func (f *Filter) Validate() error { return f.validate() }
 
 // validate checks what the types of the filter do not.
 func (f *Filter) validate() error {
@@ -81,6 +89,9 @@ func (f *Filter) joins() joins {
 	}
 	if f.Segments != nil || f.IsVip != nil || f.IsAtRisk != nil {
 		j |= joinSegment
+	}
+	if f.And != nil {
+		j |= f.And.joins()
 	}
 	return j
 }

@@ -137,6 +137,11 @@ func (f *Filter) where(org string, args *db.Args) string {
 		}
 		add("(" + strings.Join(any, " OR ") + ")")
 	}
+	if f.And != nil {
+		if and := f.And.where(org, args); and != "true" {
+			add("(" + and + ")")
+		}
+	}
 	if len(conds) == 0 {
 		return "true"
 	}

@@ -33,6 +33,7 @@ var computedFields = map[string]string{
 	"Customer.creditAccount":             "TestCustomer360_EveryColumnFieldIsItsRowsValue",
 	"Customer.segment":                   "TestCustomer360_EveryColumnFieldIsItsRowsValue",
 	"Customer.purchases":                 "TestCustomer360_RendersRowsAsTheMutationsReturnThem",
+	"Customer.timeline":                  "timeline_test.go",
 	"Customer.dataQualityIssues":         "TestDataQualityIssues_ListsStoredRowsThatBreakARule",
 	"Customer.consents":                  "TestConsents_HistoryAndCurrentStatePerPurpose, TestConsents_LegacyMarketingConsentAndTheFilter",
 	"Customer.consentHistory":            "TestConsents_HistoryAndCurrentStatePerPurpose",

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"customerservice/apperr"
+	"customerservice/audit"
 	"customerservice/auth"
 	"customerservice/credit"
 	"customerservice/customers"
@@ -13,6 +14,8 @@ import (
 	"customerservice/graph/scalars"
 	"customerservice/jobs"
 	"customerservice/models"
+	"customerservice/savedsegments"
+	"customerservice/timeline"
 	"errors"
 	"fmt"
 	"math"
@@ -44,6 +47,7 @@ type ResolverRoot interface {
 	LoyaltyAccount() LoyaltyAccountResolver
 	Mutation() MutationResolver
 	Query() QueryResolver
+	SavedSegment() SavedSegmentResolver
 }
 
 type DirectiveRoot struct {
@@ -88,6 +92,29 @@ type ComplexityRoot struct {
 	ApproveCreditLimitPayload struct {
 		CreditAccount func(childComplexity int) int
 		UserErrors    func(childComplexity int) int
+	}
+
+	AuditEntry struct {
+		Action        func(childComplexity int) int
+		Actor         func(childComplexity int) int
+		ChangedFields func(childComplexity int) int
+		Details       func(childComplexity int) int
+		EntityID      func(childComplexity int) int
+		EntityType    func(childComplexity int) int
+		ID            func(childComplexity int) int
+		OccurredAt    func(childComplexity int) int
+	}
+
+	AuditEntryConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	AuditEntryEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
 	}
 
 	AwardBonusPointsPayload struct {
@@ -137,6 +164,11 @@ type ComplexityRoot struct {
 	CreateCustomerPayload struct {
 		Customer   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
+	}
+
+	CreateSavedSegmentPayload struct {
+		SavedSegment func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
 	}
 
 	CreditAccount struct {
@@ -287,6 +319,7 @@ type ComplexityRoot struct {
 		Status                 func(childComplexity int) int
 		StatusReason           func(childComplexity int) int
 		Tags                   func(childComplexity int) int
+		Timeline               func(childComplexity int, first *int, after *string, kinds []string) int
 		UpdatedAt              func(childComplexity int) int
 	}
 
@@ -328,6 +361,11 @@ type ComplexityRoot struct {
 	CustomerTypeCount struct {
 		Count        func(childComplexity int) int
 		CustomerType func(childComplexity int) int
+	}
+
+	DeleteSavedSegmentPayload struct {
+		DeletedSavedSegmentID func(childComplexity int) int
+		UserErrors            func(childComplexity int) int
 	}
 
 	DuplicateCandidate struct {
@@ -467,6 +505,8 @@ type ComplexityRoot struct {
 		CancelCreditUsage      func(childComplexity int, id uuid.UUID) int
 		ChargeCredit           func(childComplexity int, input model.ChargeCreditInput) int
 		CreateCustomer         func(childComplexity int, input model.CreateCustomerInput) int
+		CreateSavedSegment     func(childComplexity int, input model.CreateSavedSegmentInput) int
+		DeleteSavedSegment     func(childComplexity int, id uuid.UUID) int
 		EnrollLoyalty          func(childComplexity int, customerID uuid.UUID) int
 		EraseCustomer          func(childComplexity int, id uuid.UUID) int
 		GrantConsent           func(childComplexity int, input model.GrantConsentInput) int
@@ -487,6 +527,7 @@ type ComplexityRoot struct {
 		UpdateCreditPolicy     func(childComplexity int, input model.UpdateCreditPolicyInput) int
 		UpdateCustomer         func(childComplexity int, id uuid.UUID, input model.UpdateCustomerInput) int
 		UpdateLoyaltyProgram   func(childComplexity int, input model.UpdateLoyaltyProgramInput) int
+		UpdateSavedSegment     func(childComplexity int, id uuid.UUID, input model.UpdateSavedSegmentInput) int
 	}
 
 	OpenCreditAccountPayload struct {
@@ -533,6 +574,7 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
+		AuditLog            func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
 		CreditCheck         func(childComplexity int, customerID uuid.UUID, amount decimal.Decimal) int
 		CreditPolicy        func(childComplexity int) int
 		Customer            func(childComplexity int, id uuid.UUID) int
@@ -545,6 +587,8 @@ type ComplexityRoot struct {
 		DuplicateCandidates func(childComplexity int, first *int, after *string, minScore *int) int
 		LoyaltyProgram      func(childComplexity int) int
 		Me                  func(childComplexity int) int
+		SavedSegment        func(childComplexity int, id uuid.UUID) int
+		SavedSegments       func(childComplexity int, first *int, after *string) int
 		ScheduledJobs       func(childComplexity int) int
 	}
 
@@ -597,6 +641,32 @@ type ComplexityRoot struct {
 		UserErrors func(childComplexity int) int
 	}
 
+	SavedSegment struct {
+		CreatedAt     func(childComplexity int) int
+		CreatedBy     func(childComplexity int) int
+		CustomerCount func(childComplexity int) int
+		Customers     func(childComplexity int, first *int, after *string, orderBy *model.CustomerOrder) int
+		Description   func(childComplexity int) int
+		Filter        func(childComplexity int) int
+		ID            func(childComplexity int) int
+		Name          func(childComplexity int) int
+		Search        func(childComplexity int) int
+		UpdatedAt     func(childComplexity int) int
+		Version       func(childComplexity int) int
+	}
+
+	SavedSegmentConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	SavedSegmentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	ScheduledJob struct {
 		Description func(childComplexity int) int
 		LastRun     func(childComplexity int) int
@@ -634,6 +704,33 @@ type ComplexityRoot struct {
 		Tier  func(childComplexity int) int
 	}
 
+	TimelineEvent struct {
+		Actor        func(childComplexity int) int
+		Amount       func(childComplexity int) int
+		BalanceAfter func(childComplexity int) int
+		CustomerID   func(childComplexity int) int
+		Fields       func(childComplexity int) int
+		From         func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Kind         func(childComplexity int) int
+		OccurredAt   func(childComplexity int) int
+		Points       func(childComplexity int) int
+		Reference    func(childComplexity int) int
+		To           func(childComplexity int) int
+	}
+
+	TimelineEventConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	TimelineEventEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	UpdateAddressPayload struct {
 		Address    func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -657,6 +754,11 @@ type ComplexityRoot struct {
 	UpdateLoyaltyProgramPayload struct {
 		LoyaltyProgram func(childComplexity int) int
 		UserErrors     func(childComplexity int) int
+	}
+
+	UpdateSavedSegmentPayload struct {
+		SavedSegment func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
 	}
 
 	UserError struct {
@@ -735,6 +837,7 @@ type CustomerResolver interface {
 	CreditAccount(ctx context.Context, obj model.Object) (model.Object, error)
 	Segment(ctx context.Context, obj model.Object) (*models.CustomerSegment, error)
 	Purchases(ctx context.Context, obj model.Object, first *int, after *string) (*model.PurchaseConnection, error)
+	Timeline(ctx context.Context, obj model.Object, first *int, after *string, kinds []string) (*model.TimelineEventConnection, error)
 }
 type LoyaltyAccountResolver interface {
 	ID(ctx context.Context, obj model.Object) (uuid.UUID, error)
@@ -785,6 +888,9 @@ type MutationResolver interface {
 	RecordCreditPayment(ctx context.Context, input model.RecordCreditPaymentInput) (*model.RecordCreditPaymentPayload, error)
 	CancelCreditUsage(ctx context.Context, id uuid.UUID) (*model.CancelCreditUsagePayload, error)
 	RecalculateSegments(ctx context.Context) (*model.RecalculateSegmentsPayload, error)
+	CreateSavedSegment(ctx context.Context, input model.CreateSavedSegmentInput) (*model.CreateSavedSegmentPayload, error)
+	UpdateSavedSegment(ctx context.Context, id uuid.UUID, input model.UpdateSavedSegmentInput) (*model.UpdateSavedSegmentPayload, error)
+	DeleteSavedSegment(ctx context.Context, id uuid.UUID) (*model.DeleteSavedSegmentPayload, error)
 }
 type QueryResolver interface {
 	Me(ctx context.Context) (*model.Me, error)
@@ -800,6 +906,13 @@ type QueryResolver interface {
 	CreditPolicy(ctx context.Context) (*model.CreditPolicy, error)
 	CreditCheck(ctx context.Context, customerID uuid.UUID, amount decimal.Decimal) (*credit.Decision, error)
 	ScheduledJobs(ctx context.Context) ([]model.ScheduledJob, error)
+	AuditLog(ctx context.Context, filter *model.AuditLogFilter, first *int, after *string) (*model.AuditEntryConnection, error)
+	SavedSegments(ctx context.Context, first *int, after *string) (*model.SavedSegmentConnection, error)
+	SavedSegment(ctx context.Context, id uuid.UUID) (*savedsegments.Segment, error)
+}
+type SavedSegmentResolver interface {
+	CustomerCount(ctx context.Context, obj *savedsegments.Segment) (int, error)
+	Customers(ctx context.Context, obj *savedsegments.Segment, first *int, after *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -969,6 +1082,93 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.ApproveCreditLimitPayload.UserErrors(childComplexity), true
 
+	case "AuditEntry.action":
+		if e.ComplexityRoot.AuditEntry.Action == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Action(childComplexity), true
+	case "AuditEntry.actor":
+		if e.ComplexityRoot.AuditEntry.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Actor(childComplexity), true
+	case "AuditEntry.changedFields":
+		if e.ComplexityRoot.AuditEntry.ChangedFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ChangedFields(childComplexity), true
+	case "AuditEntry.details":
+		if e.ComplexityRoot.AuditEntry.Details == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.Details(childComplexity), true
+	case "AuditEntry.entityId":
+		if e.ComplexityRoot.AuditEntry.EntityID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.EntityID(childComplexity), true
+	case "AuditEntry.entityType":
+		if e.ComplexityRoot.AuditEntry.EntityType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.EntityType(childComplexity), true
+	case "AuditEntry.id":
+		if e.ComplexityRoot.AuditEntry.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.ID(childComplexity), true
+	case "AuditEntry.occurredAt":
+		if e.ComplexityRoot.AuditEntry.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntry.OccurredAt(childComplexity), true
+
+	case "AuditEntryConnection.edges":
+		if e.ComplexityRoot.AuditEntryConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.Edges(childComplexity), true
+	case "AuditEntryConnection.nodes":
+		if e.ComplexityRoot.AuditEntryConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.Nodes(childComplexity), true
+	case "AuditEntryConnection.pageInfo":
+		if e.ComplexityRoot.AuditEntryConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.PageInfo(childComplexity), true
+	case "AuditEntryConnection.totalCount":
+		if e.ComplexityRoot.AuditEntryConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryConnection.TotalCount(childComplexity), true
+
+	case "AuditEntryEdge.cursor":
+		if e.ComplexityRoot.AuditEntryEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryEdge.Cursor(childComplexity), true
+	case "AuditEntryEdge.node":
+		if e.ComplexityRoot.AuditEntryEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.AuditEntryEdge.Node(childComplexity), true
+
 	case "AwardBonusPointsPayload.loyaltyAccount":
 		if e.ComplexityRoot.AwardBonusPointsPayload.LoyaltyAccount == nil {
 			break
@@ -1126,6 +1326,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreateCustomerPayload.UserErrors(childComplexity), true
+
+	case "CreateSavedSegmentPayload.savedSegment":
+		if e.ComplexityRoot.CreateSavedSegmentPayload.SavedSegment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateSavedSegmentPayload.SavedSegment(childComplexity), true
+	case "CreateSavedSegmentPayload.userErrors":
+		if e.ComplexityRoot.CreateSavedSegmentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreateSavedSegmentPayload.UserErrors(childComplexity), true
 
 	case "CreditAccount.aging":
 		if e.ComplexityRoot.CreditAccount.Aging == nil {
@@ -1818,6 +2031,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.Tags(childComplexity), true
+	case "Customer.timeline":
+		if e.ComplexityRoot.Customer.Timeline == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_timeline_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.Timeline(childComplexity, args["first"].(*int), args["after"].(*string), args["kinds"].([]string)), true
 	case "Customer.updatedAt":
 		if e.ComplexityRoot.Customer.UpdatedAt == nil {
 			break
@@ -1979,6 +2203,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerTypeCount.CustomerType(childComplexity), true
+
+	case "DeleteSavedSegmentPayload.deletedSavedSegmentId":
+		if e.ComplexityRoot.DeleteSavedSegmentPayload.DeletedSavedSegmentID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteSavedSegmentPayload.DeletedSavedSegmentID(childComplexity), true
+	case "DeleteSavedSegmentPayload.userErrors":
+		if e.ComplexityRoot.DeleteSavedSegmentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DeleteSavedSegmentPayload.UserErrors(childComplexity), true
 
 	case "DuplicateCandidate.customer":
 		if e.ComplexityRoot.DuplicateCandidate.Customer == nil {
@@ -2601,6 +2838,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateCustomer(childComplexity, args["input"].(model.CreateCustomerInput)), true
+	case "Mutation.createSavedSegment":
+		if e.ComplexityRoot.Mutation.CreateSavedSegment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createSavedSegment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateSavedSegment(childComplexity, args["input"].(model.CreateSavedSegmentInput)), true
+	case "Mutation.deleteSavedSegment":
+		if e.ComplexityRoot.Mutation.DeleteSavedSegment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_deleteSavedSegment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.DeleteSavedSegment(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.enrollLoyalty":
 		if e.ComplexityRoot.Mutation.EnrollLoyalty == nil {
 			break
@@ -2816,6 +3075,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateLoyaltyProgram(childComplexity, args["input"].(model.UpdateLoyaltyProgramInput)), true
+	case "Mutation.updateSavedSegment":
+		if e.ComplexityRoot.Mutation.UpdateSavedSegment == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateSavedSegment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateSavedSegment(childComplexity, args["id"].(uuid.UUID), args["input"].(model.UpdateSavedSegmentInput)), true
 
 	case "OpenCreditAccountPayload.creditAccount":
 		if e.ComplexityRoot.OpenCreditAccountPayload.CreditAccount == nil {
@@ -2973,6 +3243,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.PurchaseEdge.Node(childComplexity), true
 
+	case "Query.auditLog":
+		if e.ComplexityRoot.Query.AuditLog == nil {
+			break
+		}
+
+		args, err := ec.field_Query_auditLog_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["filter"].(*model.AuditLogFilter), args["first"].(*int), args["after"].(*string)), true
 	case "Query.creditCheck":
 		if e.ComplexityRoot.Query.CreditCheck == nil {
 			break
@@ -3091,6 +3372,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.savedSegment":
+		if e.ComplexityRoot.Query.SavedSegment == nil {
+			break
+		}
+
+		args, err := ec.field_Query_savedSegment_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SavedSegment(childComplexity, args["id"].(uuid.UUID)), true
+	case "Query.savedSegments":
+		if e.ComplexityRoot.Query.SavedSegments == nil {
+			break
+		}
+
+		args, err := ec.field_Query_savedSegments_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.SavedSegments(childComplexity, args["first"].(*int), args["after"].(*string)), true
 	case "Query.scheduledJobs":
 		if e.ComplexityRoot.Query.ScheduledJobs == nil {
 			break
@@ -3256,6 +3559,116 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.RevokeConsentPayload.UserErrors(childComplexity), true
 
+	case "SavedSegment.createdAt":
+		if e.ComplexityRoot.SavedSegment.CreatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.CreatedAt(childComplexity), true
+	case "SavedSegment.createdBy":
+		if e.ComplexityRoot.SavedSegment.CreatedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.CreatedBy(childComplexity), true
+	case "SavedSegment.customerCount":
+		if e.ComplexityRoot.SavedSegment.CustomerCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.CustomerCount(childComplexity), true
+	case "SavedSegment.customers":
+		if e.ComplexityRoot.SavedSegment.Customers == nil {
+			break
+		}
+
+		args, err := ec.field_SavedSegment_customers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.SavedSegment.Customers(childComplexity, args["first"].(*int), args["after"].(*string), args["orderBy"].(*model.CustomerOrder)), true
+	case "SavedSegment.description":
+		if e.ComplexityRoot.SavedSegment.Description == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.Description(childComplexity), true
+	case "SavedSegment.filter":
+		if e.ComplexityRoot.SavedSegment.Filter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.Filter(childComplexity), true
+	case "SavedSegment.id":
+		if e.ComplexityRoot.SavedSegment.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.ID(childComplexity), true
+	case "SavedSegment.name":
+		if e.ComplexityRoot.SavedSegment.Name == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.Name(childComplexity), true
+	case "SavedSegment.search":
+		if e.ComplexityRoot.SavedSegment.Search == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.Search(childComplexity), true
+	case "SavedSegment.updatedAt":
+		if e.ComplexityRoot.SavedSegment.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.UpdatedAt(childComplexity), true
+	case "SavedSegment.version":
+		if e.ComplexityRoot.SavedSegment.Version == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegment.Version(childComplexity), true
+
+	case "SavedSegmentConnection.edges":
+		if e.ComplexityRoot.SavedSegmentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegmentConnection.Edges(childComplexity), true
+	case "SavedSegmentConnection.nodes":
+		if e.ComplexityRoot.SavedSegmentConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegmentConnection.Nodes(childComplexity), true
+	case "SavedSegmentConnection.pageInfo":
+		if e.ComplexityRoot.SavedSegmentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegmentConnection.PageInfo(childComplexity), true
+	case "SavedSegmentConnection.totalCount":
+		if e.ComplexityRoot.SavedSegmentConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegmentConnection.TotalCount(childComplexity), true
+
+	case "SavedSegmentEdge.cursor":
+		if e.ComplexityRoot.SavedSegmentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegmentEdge.Cursor(childComplexity), true
+	case "SavedSegmentEdge.node":
+		if e.ComplexityRoot.SavedSegmentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.SavedSegmentEdge.Node(childComplexity), true
+
 	case "ScheduledJob.description":
 		if e.ComplexityRoot.ScheduledJob.Description == nil {
 			break
@@ -3359,6 +3772,117 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.TierCount.Tier(childComplexity), true
 
+	case "TimelineEvent.actor":
+		if e.ComplexityRoot.TimelineEvent.Actor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEvent.Actor(childComplexity), true
+	case "TimelineEvent.amount":
+		if e.ComplexityRoot.TimelineEvent.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEvent.Amount(childComplexity), true
+	case "TimelineEvent.balanceAfter":
+		if e.ComplexityRoot.TimelineEvent.BalanceAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEvent.BalanceAfter(childComplexity), true
+	case "TimelineEvent.customerId":
+		if e.ComplexityRoot.TimelineEvent.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEvent.CustomerID(childComplexity), true
+	case "TimelineEvent.fields":
+		if e.ComplexityRoot.TimelineEvent.Fields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEvent.Fields(childComplexity), true
+	case "TimelineEvent.from":
+		if e.ComplexityRoot.TimelineEvent.From == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEvent.From(childComplexity), true
+	case "TimelineEvent.id":
+		if e.ComplexityRoot.TimelineEvent.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEvent.ID(childComplexity), true
+	case "TimelineEvent.kind":
+		if e.ComplexityRoot.TimelineEvent.Kind == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEvent.Kind(childComplexity), true
+	case "TimelineEvent.occurredAt":
+		if e.ComplexityRoot.TimelineEvent.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEvent.OccurredAt(childComplexity), true
+	case "TimelineEvent.points":
+		if e.ComplexityRoot.TimelineEvent.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEvent.Points(childComplexity), true
+	case "TimelineEvent.reference":
+		if e.ComplexityRoot.TimelineEvent.Reference == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEvent.Reference(childComplexity), true
+	case "TimelineEvent.to":
+		if e.ComplexityRoot.TimelineEvent.To == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEvent.To(childComplexity), true
+
+	case "TimelineEventConnection.edges":
+		if e.ComplexityRoot.TimelineEventConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEventConnection.Edges(childComplexity), true
+	case "TimelineEventConnection.nodes":
+		if e.ComplexityRoot.TimelineEventConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEventConnection.Nodes(childComplexity), true
+	case "TimelineEventConnection.pageInfo":
+		if e.ComplexityRoot.TimelineEventConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEventConnection.PageInfo(childComplexity), true
+	case "TimelineEventConnection.totalCount":
+		if e.ComplexityRoot.TimelineEventConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEventConnection.TotalCount(childComplexity), true
+
+	case "TimelineEventEdge.cursor":
+		if e.ComplexityRoot.TimelineEventEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEventEdge.Cursor(childComplexity), true
+	case "TimelineEventEdge.node":
+		if e.ComplexityRoot.TimelineEventEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.TimelineEventEdge.Node(childComplexity), true
+
 	case "UpdateAddressPayload.address":
 		if e.ComplexityRoot.UpdateAddressPayload.Address == nil {
 			break
@@ -3424,6 +3948,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateLoyaltyProgramPayload.UserErrors(childComplexity), true
 
+	case "UpdateSavedSegmentPayload.savedSegment":
+		if e.ComplexityRoot.UpdateSavedSegmentPayload.SavedSegment == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateSavedSegmentPayload.SavedSegment(childComplexity), true
+	case "UpdateSavedSegmentPayload.userErrors":
+		if e.ComplexityRoot.UpdateSavedSegmentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateSavedSegmentPayload.UserErrors(childComplexity), true
+
 	case "UserError.code":
 		if e.ComplexityRoot.UserError.Code == nil {
 			break
@@ -3454,9 +3991,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 		return graphql.NewInputUnmarshalerIndex(
 			graphql.NewInputUnmarshaler("AddAddressInput", ec.unmarshalInputAddAddressInput),
 			graphql.NewInputUnmarshaler("AdjustPointsInput", ec.unmarshalInputAdjustPointsInput),
+			graphql.NewInputUnmarshaler("AuditLogFilter", ec.unmarshalInputAuditLogFilter),
 			graphql.NewInputUnmarshaler("AwardBonusPointsInput", ec.unmarshalInputAwardBonusPointsInput),
 			graphql.NewInputUnmarshaler("ChargeCreditInput", ec.unmarshalInputChargeCreditInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
+			graphql.NewInputUnmarshaler("CreateSavedSegmentInput", ec.unmarshalInputCreateSavedSegmentInput),
 			graphql.NewInputUnmarshaler("CustomerFilter", ec.unmarshalInputCustomerFilter),
 			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
 			graphql.NewInputUnmarshaler("DateTimeRange", ec.unmarshalInputDateTimeRange),
@@ -3472,6 +4011,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateCreditPolicyInput", ec.unmarshalInputUpdateCreditPolicyInput),
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
 			graphql.NewInputUnmarshaler("UpdateLoyaltyProgramInput", ec.unmarshalInputUpdateLoyaltyProgramInput),
+			graphql.NewInputUnmarshaler("UpdateSavedSegmentInput", ec.unmarshalInputUpdateSavedSegmentInput),
 		)
 	}
 	first := true
@@ -3690,6 +4230,184 @@ type Query {
   once and runs once across all the service's replicas.
   """
   scheduledJobs: [ScheduledJob!]! @hasRole(role: MANAGER)
+  """
+  The audit trail of the organization, newest first: one entry per mutation carried out, and
+  the scheduled jobs' changes by ` + "`" + `SYSTEM` + "`" + ` (§12). Entries hold ids, amounts and the names of
+  changed fields, never personal data.
+  """
+  auditLog(
+    "Which entries; all when omitted."
+    filter: AuditLogFilter
+    "How many entries; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+  ): AuditEntryConnection! @hasRole(role: MANAGER)
+  "The organization's saved segments (§12), by name."
+  savedSegments(
+    "How many segments; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+  ): SavedSegmentConnection! @hasRole(role: VIEWER)
+  "One saved segment; null when the organization has none of that id."
+  savedSegment("The segment's id." id: UUID!): SavedSegment @hasRole(role: VIEWER)
+}
+
+"Which audit entries to list; every condition given must hold."
+input AuditLogFilter {
+  "The kind of entity changed, such as ` + "`" + `customer` + "`" + `, ` + "`" + `loyalty_account` + "`" + `, ` + "`" + `credit_account` + "`" + `, ` + "`" + `purchase` + "`" + `, ` + "`" + `address` + "`" + `."
+  entityType: String
+  "The entity changed (with or without ` + "`" + `entityType` + "`" + `)."
+  entityId: UUID
+  "Who did it: a user id, or ` + "`" + `SYSTEM` + "`" + ` for the scheduled jobs."
+  actor: String
+  "The action, such as ` + "`" + `customer.update` + "`" + ` or ` + "`" + `credit.charge` + "`" + `."
+  action: String
+  "Entries at or after this time."
+  from: DateTime
+  "Entries before this time."
+  to: DateTime
+}
+
+"One audit entry: what one mutation or job did to one entity."
+type AuditEntry {
+  "The entry's id (its sequence number in the organization's trail)."
+  id: ID!
+  "When it happened."
+  occurredAt: DateTime!
+  "Who did it: the user id of the token's subject, or ` + "`" + `SYSTEM` + "`" + ` for the scheduled jobs."
+  actor: String!
+  "What was done, such as ` + "`" + `customer.update` + "`" + `, ` + "`" + `loyalty.redeem` + "`" + `, ` + "`" + `credit.overdue` + "`" + `."
+  action: String!
+  "The kind of entity changed."
+  entityType: String!
+  "The entity changed; null when the action has none."
+  entityId: UUID
+  "The names of the changed columns, never their values when personal."
+  changedFields: [String!]!
+  "Ids, amounts and states of the change (never personal data)."
+  details: JSON!
+}
+
+"A page of audit entries, newest first."
+type AuditEntryConnection {
+  "The entries of the page, each with its cursor."
+  edges: [AuditEntryEdge!]!
+  "The entries of the page."
+  nodes: [AuditEntry!]!
+  "Where the page stands."
+  pageInfo: PageInfo!
+  "How many entries match the filter."
+  totalCount: Int!
+}
+
+"An audit entry and its cursor."
+type AuditEntryEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to page from here."
+  cursor: String!
+  "The entry."
+  node: AuditEntry!
+}
+
+"What kind of thing happened to a customer (§12)."
+enum TimelineEventKind {
+  "A purchase was recorded: ` + "`" + `amount` + "`" + `, ` + "`" + `points` + "`" + ` earned, ` + "`" + `reference` + "`" + ` the order id."
+  PURCHASE
+  "A purchase was refunded: ` + "`" + `amount` + "`" + `, ` + "`" + `points` + "`" + ` reversed (negative), ` + "`" + `reference` + "`" + ` the refund id."
+  REFUND
+  "Points were earned by a purchase: ` + "`" + `points` + "`" + `, ` + "`" + `balanceAfter` + "`" + `, ` + "`" + `reference` + "`" + ` the order id."
+  POINTS_EARNED
+  "Points were redeemed: ` + "`" + `points` + "`" + ` (negative), ` + "`" + `balanceAfter` + "`" + `, ` + "`" + `reference` + "`" + `."
+  POINTS_REDEEMED
+  "Points expired: ` + "`" + `points` + "`" + ` (negative), ` + "`" + `balanceAfter` + "`" + `."
+  POINTS_EXPIRED
+  "Points were adjusted (by a manager, or reversed by a refund): ` + "`" + `points` + "`" + ` (signed), ` + "`" + `balanceAfter` + "`" + `, ` + "`" + `reference` + "`" + `."
+  POINTS_ADJUSTED
+  "Bonus points were awarded: ` + "`" + `points` + "`" + `, ` + "`" + `balanceAfter` + "`" + `, ` + "`" + `reference` + "`" + `."
+  POINTS_BONUS
+  "Pending points vested (§13: by SYSTEM, when the daily job or the account's next change finds them due): ` + "`" + `points` + "`" + `, ` + "`" + `balanceAfter` + "`" + `."
+  POINTS_VESTED
+  "A credit charge: ` + "`" + `amount` + "`" + `, ` + "`" + `reference` + "`" + ` the order id."
+  CREDIT_CHARGE
+  "A credit payment: ` + "`" + `amount` + "`" + `, ` + "`" + `reference` + "`" + ` the payment reference."
+  CREDIT_PAYMENT
+  "The customer was created: ` + "`" + `fields` + "`" + ` set."
+  CUSTOMER_CREATED
+  "The profile changed: ` + "`" + `fields` + "`" + ` names what changed (never the values)."
+  PROFILE_CHANGED
+  "The status changed: ` + "`" + `from` + "`" + `, ` + "`" + `to` + "`" + `."
+  STATUS_CHANGED
+  "The customer's personal data was erased."
+  ERASED
+  "The customer joined the loyalty program."
+  LOYALTY_ENROLLED
+  "The loyalty tier changed (an upgrade by a movement, or a re-evaluation by SYSTEM): ` + "`" + `from` + "`" + `, ` + "`" + `to` + "`" + `."
+  TIER_CHANGED
+  "A credit account was opened: ` + "`" + `amount` + "`" + ` the requested limit, ` + "`" + `to` + "`" + ` PENDING."
+  CREDIT_ACCOUNT_OPENED
+  "The credit account was approved, suspended, reinstated or cancelled: ` + "`" + `from` + "`" + `, ` + "`" + `to` + "`" + `."
+  CREDIT_STATUS_CHANGED
+  "A credit limit increase waits for a second manager (§14): ` + "`" + `amount` + "`" + ` the requested limit, ` + "`" + `from` + "`" + ` the limit, ` + "`" + `to` + "`" + ` the requested one."
+  CREDIT_LIMIT_REQUESTED
+  "The credit limit changed (set, or a request approved): ` + "`" + `amount` + "`" + ` the new limit, ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` the old and new limits."
+  CREDIT_LIMIT_CHANGED
+  "A credit charge was cancelled: ` + "`" + `amount` + "`" + ` released, ` + "`" + `reference` + "`" + ` the order id."
+  CREDIT_CHARGE_CANCELLED
+  "A credit charge became overdue (the daily job, SYSTEM): ` + "`" + `amount` + "`" + ` outstanding, ` + "`" + `reference` + "`" + ` the order id."
+  CREDIT_CHARGE_OVERDUE
+  "The customer consented to a purpose (§11, grantConsent): ` + "`" + `reference` + "`" + ` the purpose."
+  CONSENT_GRANTED
+  "The customer revoked a consent (§11, revokeConsent): ` + "`" + `reference` + "`" + ` the purpose."
+  CONSENT_REVOKED
+}
+
+"One thing that happened to a customer, with the figures of its kind (the others are null)."
+type TimelineEvent {
+  "The event's id: stable, unique in the organization."
+  id: ID!
+  "The customer it happened to."
+  customerId: UUID!
+  "When it happened (a purchase: its occurredAt; anything else: when it was recorded)."
+  occurredAt: DateTime!
+  "What happened."
+  kind: TimelineEventKind!
+  "Who did it: a user id, ` + "`" + `SYSTEM` + "`" + ` for the scheduled jobs and their rules, or ` + "`" + `UNKNOWN` + "`" + ` for a ledger row recorded before actors were kept."
+  actor: String!
+  "The amount of money of a purchase, refund, charge, payment or limit."
+  amount: Decimal
+  "The points (signed) of a point movement, a purchase or a refund."
+  points: Int
+  "The points balance after a point movement."
+  balanceAfter: Int
+  "The caller's reference: order id, refund id, payment reference, redemption or bonus reference."
+  reference: String
+  "The state before a change (status, tier, credit status, credit limit)."
+  from: String
+  "The state after a change."
+  to: String
+  "The names of the fields a profile change set (never their values)."
+  fields: [String!]
+}
+
+"A page of a customer's timeline, newest first."
+type TimelineEventConnection {
+  "The events of the page, each with its cursor."
+  edges: [TimelineEventEdge!]!
+  "The events of the page."
+  nodes: [TimelineEvent!]!
+  "Where the page stands."
+  pageInfo: PageInfo!
+  "How many events of the kinds asked for the customer has."
+  totalCount: Int!
+}
+
+"A timeline event and its cursor."
+type TimelineEventEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to page from here."
+  cursor: String!
+  "The event."
+  node: TimelineEvent!
 }
 
 "A job the service runs every day at the configured time (UTC), once across all its replicas."
@@ -3920,6 +4638,19 @@ type Customer {
     "A cursor from a previous page: the page starts after it."
     after: String
   ): PurchaseConnection!
+  """
+  Everything that happened to the customer, newest first (§12): purchases and refunds, point
+  movements, tier changes, credit charges and payments, status, limit and profile changes,
+  erasure; each with when, what, who and its figures. Pages stay stable while events arrive.
+  """
+  timeline(
+    "How many events; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+    "Only events of these kinds; every kind when omitted."
+    kinds: [TimelineEventKind!]
+  ): TimelineEventConnection!
 }
 
 "A postal address of a customer."
@@ -4205,6 +4936,12 @@ input CustomerFilter {
   createdAt: DateTimeRange
   "Last purchased in this range."
   lastPurchaseAt: DateTimeRange
+  """
+  Only the customers of this saved segment: its stored filter and search, evaluated now,
+  besides the other conditions given here. An id the organization has no segment of is
+  NOT_FOUND. Not allowed in the filter of a saved segment.
+  """
+  savedSegment: UUID
   "Currently consents to this purpose: whom a campaign may contact."
   consent: ConsentPurpose
 }
@@ -4525,6 +5262,122 @@ type Mutation {
   cancelCreditUsage("The charge's id." id: UUID!): CancelCreditUsagePayload! @hasRole(role: AGENT)
   "Recalculates every customer's RFM segment of the organization now (§6), as the nightly job does."
   recalculateSegments: RecalculateSegmentsPayload! @hasRole(role: MANAGER)
+  "Saves a customer filter (and search) under a name unique in the organization (§12)."
+  createSavedSegment("The segment." input: CreateSavedSegmentInput!): CreateSavedSegmentPayload! @hasRole(role: MANAGER)
+  "Changes a saved segment: what the input gives; ` + "`" + `filter` + "`" + ` and ` + "`" + `search` + "`" + ` are saved together (giving either replaces both)."
+  updateSavedSegment(
+    "The segment's id."
+    id: UUID!
+    "What to change; omitted fields keep their value."
+    input: UpdateSavedSegmentInput!
+  ): UpdateSavedSegmentPayload! @hasRole(role: MANAGER)
+  "Deletes a saved segment."
+  deleteSavedSegment("The segment's id." id: UUID!): DeleteSavedSegmentPayload! @hasRole(role: MANAGER)
+}
+
+"A new saved segment."
+input CreateSavedSegmentInput {
+  "Its name, 1–100 characters, unique in the organization."
+  name: String!
+  "What it is for, at most 1000 characters."
+  description: String
+  "Which customers, as in ` + "`" + `customers(filter:)` + "`" + ` (without ` + "`" + `savedSegment` + "`" + `); everyone when omitted."
+  filter: CustomerFilter
+  "A search, as in ` + "`" + `customers(search:)` + "`" + `."
+  search: String
+}
+
+"Changes to a saved segment."
+input UpdateSavedSegmentInput {
+  "A new name, 1–100 characters, unique in the organization."
+  name: String
+  "A new description; empty clears it."
+  description: String
+  "A new filter (replaces the filter and the search)."
+  filter: CustomerFilter
+  "A new search (replaces the filter and the search)."
+  search: String
+}
+
+"The result of createSavedSegment."
+type CreateSavedSegmentPayload {
+  "The segment; null when there are user errors."
+  savedSegment: SavedSegment
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"The result of updateSavedSegment."
+type UpdateSavedSegmentPayload {
+  "The segment as changed; null when there are user errors."
+  savedSegment: SavedSegment
+  "What was wrong with the input; empty on success."
+  userErrors: [UserError!]!
+}
+
+"The result of deleteSavedSegment."
+type DeleteSavedSegmentPayload {
+  "The id of the deleted segment; null when there are user errors."
+  deletedSavedSegmentId: UUID
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"""
+A named customer filter of the organization (§12), evaluated live: its customers and their
+count are whoever matches it when read. A filter naming a tier, segment or tag that no
+longer exists still evaluates (those conditions match no one).
+"""
+type SavedSegment {
+  "The segment's id."
+  id: UUID!
+  "Its name, unique in the organization."
+  name: String!
+  "What it is for."
+  description: String
+  "The stored filter, in the shape of CustomerFilter as of ` + "`" + `version` + "`" + ` (it can be sent back as a filter)."
+  filter: JSON!
+  "The stored search."
+  search: String
+  "The version of the stored filter's shape."
+  version: Int!
+  "Who created it (user id)."
+  createdBy: UUID!
+  "When it was created."
+  createdAt: DateTime!
+  "When it was last changed."
+  updatedAt: DateTime!
+  "How many customers match it now."
+  customerCount: Int!
+  "The customers that match it now, as ` + "`" + `customers` + "`" + ` lists them."
+  customers(
+    "How many customers; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+    "The order; newest first when omitted."
+    orderBy: CustomerOrder
+  ): CustomerConnection!
+}
+
+"A page of saved segments, by name."
+type SavedSegmentConnection {
+  "The segments of the page, each with its cursor."
+  edges: [SavedSegmentEdge!]!
+  "The segments of the page."
+  nodes: [SavedSegment!]!
+  "Where the page stands."
+  pageInfo: PageInfo!
+  "How many segments the organization has."
+  totalCount: Int!
+}
+
+"A saved segment and its cursor."
+type SavedSegmentEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to page from here."
+  cursor: String!
+  "The segment."
+  node: SavedSegment!
 }
 
 "A new customer."
@@ -5470,6 +6323,52 @@ func (ec *executionContext) childFields_ApproveCreditLimitPayload(ctx context.Co
 	return nil, fmt.Errorf("no field named %q was found under type ApproveCreditLimitPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_AuditEntry_id(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_AuditEntry_occurredAt(ctx, field)
+	case "actor":
+		return ec.fieldContext_AuditEntry_actor(ctx, field)
+	case "action":
+		return ec.fieldContext_AuditEntry_action(ctx, field)
+	case "entityType":
+		return ec.fieldContext_AuditEntry_entityType(ctx, field)
+	case "entityId":
+		return ec.fieldContext_AuditEntry_entityId(ctx, field)
+	case "changedFields":
+		return ec.fieldContext_AuditEntry_changedFields(ctx, field)
+	case "details":
+		return ec.fieldContext_AuditEntry_details(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntry", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_AuditEntryConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_AuditEntryConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_AuditEntryEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_AuditEntryEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type AuditEntryEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_AwardBonusPointsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "loyaltyAccount":
@@ -5566,6 +6465,16 @@ func (ec *executionContext) childFields_CreateCustomerPayload(ctx context.Contex
 		return ec.fieldContext_CreateCustomerPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreateCustomerPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CreateSavedSegmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "savedSegment":
+		return ec.fieldContext_CreateSavedSegmentPayload_savedSegment(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CreateSavedSegmentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreateSavedSegmentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditAccount(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5866,6 +6775,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_segment(ctx, field)
 	case "purchases":
 		return ec.fieldContext_Customer_purchases(ctx, field)
+	case "timeline":
+		return ec.fieldContext_Customer_timeline(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Customer", field.Name)
 }
@@ -5948,6 +6859,16 @@ func (ec *executionContext) childFields_CustomerTypeCount(ctx context.Context, f
 		return ec.fieldContext_CustomerTypeCount_count(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerTypeCount", field.Name)
+}
+
+func (ec *executionContext) childFields_DeleteSavedSegmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "deletedSavedSegmentId":
+		return ec.fieldContext_DeleteSavedSegmentPayload_deletedSavedSegmentId(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_DeleteSavedSegmentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DeleteSavedSegmentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_DuplicateCandidate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6388,6 +7309,58 @@ func (ec *executionContext) childFields_RevokeConsentPayload(ctx context.Context
 	return nil, fmt.Errorf("no field named %q was found under type RevokeConsentPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_SavedSegment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_SavedSegment_id(ctx, field)
+	case "name":
+		return ec.fieldContext_SavedSegment_name(ctx, field)
+	case "description":
+		return ec.fieldContext_SavedSegment_description(ctx, field)
+	case "filter":
+		return ec.fieldContext_SavedSegment_filter(ctx, field)
+	case "search":
+		return ec.fieldContext_SavedSegment_search(ctx, field)
+	case "version":
+		return ec.fieldContext_SavedSegment_version(ctx, field)
+	case "createdBy":
+		return ec.fieldContext_SavedSegment_createdBy(ctx, field)
+	case "createdAt":
+		return ec.fieldContext_SavedSegment_createdAt(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_SavedSegment_updatedAt(ctx, field)
+	case "customerCount":
+		return ec.fieldContext_SavedSegment_customerCount(ctx, field)
+	case "customers":
+		return ec.fieldContext_SavedSegment_customers(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedSegment", field.Name)
+}
+
+func (ec *executionContext) childFields_SavedSegmentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_SavedSegmentConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_SavedSegmentConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_SavedSegmentConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_SavedSegmentConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedSegmentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_SavedSegmentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_SavedSegmentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_SavedSegmentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type SavedSegmentEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_ScheduledJob(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "name":
@@ -6462,6 +7435,60 @@ func (ec *executionContext) childFields_TierCount(ctx context.Context, field gra
 	return nil, fmt.Errorf("no field named %q was found under type TierCount", field.Name)
 }
 
+func (ec *executionContext) childFields_TimelineEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_TimelineEvent_id(ctx, field)
+	case "customerId":
+		return ec.fieldContext_TimelineEvent_customerId(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_TimelineEvent_occurredAt(ctx, field)
+	case "kind":
+		return ec.fieldContext_TimelineEvent_kind(ctx, field)
+	case "actor":
+		return ec.fieldContext_TimelineEvent_actor(ctx, field)
+	case "amount":
+		return ec.fieldContext_TimelineEvent_amount(ctx, field)
+	case "points":
+		return ec.fieldContext_TimelineEvent_points(ctx, field)
+	case "balanceAfter":
+		return ec.fieldContext_TimelineEvent_balanceAfter(ctx, field)
+	case "reference":
+		return ec.fieldContext_TimelineEvent_reference(ctx, field)
+	case "from":
+		return ec.fieldContext_TimelineEvent_from(ctx, field)
+	case "to":
+		return ec.fieldContext_TimelineEvent_to(ctx, field)
+	case "fields":
+		return ec.fieldContext_TimelineEvent_fields(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimelineEvent", field.Name)
+}
+
+func (ec *executionContext) childFields_TimelineEventConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_TimelineEventConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_TimelineEventConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_TimelineEventConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_TimelineEventConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimelineEventConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_TimelineEventEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_TimelineEventEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_TimelineEventEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type TimelineEventEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateAddressPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "address":
@@ -6510,6 +7537,16 @@ func (ec *executionContext) childFields_UpdateLoyaltyProgramPayload(ctx context.
 		return ec.fieldContext_UpdateLoyaltyProgramPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateLoyaltyProgramPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdateSavedSegmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "savedSegment":
+		return ec.fieldContext_UpdateSavedSegmentPayload_savedSegment(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdateSavedSegmentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateSavedSegmentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UserError(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6786,6 +7823,36 @@ func (ec *executionContext) field_Customer_purchases_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Customer_timeline_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOTimelineEventKind2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg2
+	return args, nil
+}
+
 func (ec *executionContext) field_LoyaltyAccount_asOf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -6991,6 +8058,34 @@ func (ec *executionContext) field_Mutation_createCustomer_args(ctx context.Conte
 		return nil, err
 	}
 	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_createSavedSegment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CreateSavedSegmentInput, error) {
+			return ec.unmarshalNCreateSavedSegmentInput2customerserviceᚋgraphᚋmodelᚐCreateSavedSegmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_deleteSavedSegment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -7308,6 +8403,28 @@ func (ec *executionContext) field_Mutation_updateLoyaltyProgram_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateSavedSegment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateSavedSegmentInput, error) {
+			return ec.unmarshalNUpdateSavedSegmentInput2customerserviceᚋgraphᚋmodelᚐUpdateSavedSegmentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7319,6 +8436,36 @@ func (ec *executionContext) field_Query___type_args(ctx context.Context, rawArgs
 		return nil, err
 	}
 	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "filter",
+		func(ctx context.Context, v any) (*model.AuditLogFilter, error) {
+			return ec.unmarshalOAuditLogFilter2ᚖcustomerserviceᚋgraphᚋmodelᚐAuditLogFilter(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["filter"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg2
 	return args, nil
 }
 
@@ -7549,6 +8696,72 @@ func (ec *executionContext) field_Query_duplicateCandidates_args(ctx context.Con
 		return nil, err
 	}
 	args["minScore"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_savedSegment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_savedSegments_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_SavedSegment_customers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "orderBy",
+		func(ctx context.Context, v any) (*model.CustomerOrder, error) {
+			return ec.unmarshalOCustomerOrder2ᚖcustomerserviceᚋgraphᚋmodelᚐCustomerOrder(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["orderBy"] = arg2
 	return args, nil
 }
 
@@ -8254,6 +9467,364 @@ func (ec *executionContext) fieldContext_ApproveCreditLimitPayload_userErrors(_ 
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntry_id(ctx context.Context, field graphql.CollectedField, obj *audit.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "ID")
+}
+
+func (ec *executionContext) _AuditEntry_occurredAt(ctx context.Context, field graphql.CollectedField, obj *audit.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _AuditEntry_actor(ctx context.Context, field graphql.CollectedField, obj *audit.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_action(ctx context.Context, field graphql.CollectedField, obj *audit.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_action(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Action, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_action(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_entityType(ctx context.Context, field graphql.CollectedField, obj *audit.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_entityType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_entityType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_entityId(ctx context.Context, field graphql.CollectedField, obj *audit.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_entityId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.EntityID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_entityId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _AuditEntry_changedFields(ctx context.Context, field graphql.CollectedField, obj *audit.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_changedFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedFields, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_changedFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntry_details(ctx context.Context, field graphql.CollectedField, obj *audit.Item) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntry_details(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Details, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntry_details(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntry", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _AuditEntryConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.AuditEntryEdge) graphql.Marshaler {
+			return ec.marshalNAuditEntryEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []audit.Item) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚕcustomerserviceᚋauditᚐItemᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _AuditEntryConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntryConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _AuditEntryEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("AuditEntryEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _AuditEntryEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.AuditEntryEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_AuditEntryEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *audit.Item) graphql.Marshaler {
+			return ec.marshalNAuditEntry2ᚖcustomerserviceᚋauditᚐItem(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_AuditEntryEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "AuditEntryEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntry(ctx, field)
 		},
 	}
 	return fc, nil
@@ -8977,6 +10548,70 @@ func (ec *executionContext) _CreateCustomerPayload_userErrors(ctx context.Contex
 func (ec *executionContext) fieldContext_CreateCustomerPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "CreateCustomerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateSavedSegmentPayload_savedSegment(ctx context.Context, field graphql.CollectedField, obj *model.CreateSavedSegmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateSavedSegmentPayload_savedSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SavedSegment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *savedsegments.Segment) graphql.Marshaler {
+			return ec.marshalOSavedSegment2ᚖcustomerserviceᚋsavedsegmentsᚐSegment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreateSavedSegmentPayload_savedSegment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateSavedSegmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSegment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreateSavedSegmentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CreateSavedSegmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreateSavedSegmentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreateSavedSegmentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreateSavedSegmentPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -11782,6 +13417,50 @@ func (ec *executionContext) fieldContext_Customer_purchases(ctx context.Context,
 	return fc, nil
 }
 
+func (ec *executionContext) _Customer_timeline(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_timeline(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().Timeline(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["kinds"].([]string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.TimelineEventConnection) graphql.Marshaler {
+			return ec.marshalNTimelineEventConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐTimelineEventConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_timeline(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEventConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_timeline_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CustomerConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.CustomerConnection) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12427,6 +14106,61 @@ func (ec *executionContext) _CustomerTypeCount_count(ctx context.Context, field 
 }
 func (ec *executionContext) fieldContext_CustomerTypeCount_count(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CustomerTypeCount", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DeleteSavedSegmentPayload_deletedSavedSegmentId(ctx context.Context, field graphql.CollectedField, obj *model.DeleteSavedSegmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteSavedSegmentPayload_deletedSavedSegmentId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DeletedSavedSegmentID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteSavedSegmentPayload_deletedSavedSegmentId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DeleteSavedSegmentPayload", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _DeleteSavedSegmentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.DeleteSavedSegmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DeleteSavedSegmentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DeleteSavedSegmentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DeleteSavedSegmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _DuplicateCandidate_customer(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidate) (ret graphql.Marshaler) {
@@ -16335,6 +18069,192 @@ func (ec *executionContext) fieldContext_Mutation_recalculateSegments(_ context.
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_createSavedSegment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createSavedSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateSavedSegment(ctx, fc.Args["input"].(model.CreateSavedSegmentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.CreateSavedSegmentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CreateSavedSegmentPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreateSavedSegmentPayload) graphql.Marshaler {
+			return ec.marshalNCreateSavedSegmentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐCreateSavedSegmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createSavedSegment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreateSavedSegmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createSavedSegment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateSavedSegment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateSavedSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateSavedSegment(ctx, fc.Args["id"].(uuid.UUID), fc.Args["input"].(model.UpdateSavedSegmentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.UpdateSavedSegmentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.UpdateSavedSegmentPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateSavedSegmentPayload) graphql.Marshaler {
+			return ec.marshalNUpdateSavedSegmentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐUpdateSavedSegmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateSavedSegment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateSavedSegmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateSavedSegment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_deleteSavedSegment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_deleteSavedSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().DeleteSavedSegment(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.DeleteSavedSegmentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.DeleteSavedSegmentPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DeleteSavedSegmentPayload) graphql.Marshaler {
+			return ec.marshalNDeleteSavedSegmentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐDeleteSavedSegmentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_deleteSavedSegment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DeleteSavedSegmentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_deleteSavedSegment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _OpenCreditAccountPayload_creditAccount(ctx context.Context, field graphql.CollectedField, obj *model.OpenCreditAccountPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17722,6 +19642,192 @@ func (ec *executionContext) fieldContext_Query_scheduledJobs(_ context.Context, 
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_auditLog(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_auditLog(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().AuditLog(ctx, fc.Args["filter"].(*model.AuditLogFilter), fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.AuditEntryConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.AuditEntryConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
+			return ec.marshalNAuditEntryConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐAuditEntryConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_AuditEntryConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_auditLog_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_savedSegments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_savedSegments(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SavedSegments(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.SavedSegmentConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.SavedSegmentConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.SavedSegmentConnection) graphql.Marshaler {
+			return ec.marshalNSavedSegmentConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐSavedSegmentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_savedSegments(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSegmentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_savedSegments_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_savedSegment(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_savedSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().SavedSegment(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *savedsegments.Segment
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *savedsegments.Segment
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *savedsegments.Segment) graphql.Marshaler {
+			return ec.marshalOSavedSegment2ᚖcustomerserviceᚋsavedsegmentsᚐSegment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_savedSegment(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSegment(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_savedSegment_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query___type(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -18580,6 +20686,454 @@ func (ec *executionContext) fieldContext_RevokeConsentPayload_userErrors(_ conte
 	return fc, nil
 }
 
+func (ec *executionContext) _SavedSegment_id(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _SavedSegment_name(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_name(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Name, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_name(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedSegment_description(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_description(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Description, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_description(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedSegment_filter(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_filter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Filter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_filter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _SavedSegment_search(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_search(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Search, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_search(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedSegment_version(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_version(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Version, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_version(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SavedSegment_createdBy(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_createdBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_createdBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _SavedSegment_createdAt(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_createdAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_createdAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SavedSegment_updatedAt(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _SavedSegment_customerCount(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_customerCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.SavedSegment().CustomerCount(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_customerCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegment", field, true, true, "Int")
+}
+
+func (ec *executionContext) _SavedSegment_customers(ctx context.Context, field graphql.CollectedField, obj *savedsegments.Segment) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegment_customers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.SavedSegment().Customers(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["orderBy"].(*model.CustomerOrder))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {
+			return ec.marshalNCustomerConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐCustomerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegment_customers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedSegment",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_SavedSegment_customers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedSegmentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.SavedSegmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegmentConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.SavedSegmentEdge) graphql.Marshaler {
+			return ec.marshalNSavedSegmentEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐSavedSegmentEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegmentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedSegmentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSegmentEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedSegmentConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.SavedSegmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegmentConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []savedsegments.Segment) graphql.Marshaler {
+			return ec.marshalNSavedSegment2ᚕcustomerserviceᚋsavedsegmentsᚐSegmentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegmentConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedSegmentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSegment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedSegmentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.SavedSegmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegmentConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegmentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedSegmentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _SavedSegmentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.SavedSegmentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegmentConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegmentConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegmentConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _SavedSegmentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.SavedSegmentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegmentEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegmentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("SavedSegmentEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _SavedSegmentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.SavedSegmentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_SavedSegmentEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *savedsegments.Segment) graphql.Marshaler {
+			return ec.marshalNSavedSegment2ᚖcustomerserviceᚋsavedsegmentsᚐSegment(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_SavedSegmentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "SavedSegmentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSegment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _ScheduledJob_name(ctx context.Context, field graphql.CollectedField, obj *model.ScheduledJob) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19011,6 +21565,456 @@ func (ec *executionContext) fieldContext_TierCount_count(_ context.Context, fiel
 	return graphql.NewScalarFieldContext("TierCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _TimelineEvent_id(ctx context.Context, field graphql.CollectedField, obj *timeline.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEvent_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNID2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEvent_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEvent", field, false, false, "ID")
+}
+
+func (ec *executionContext) _TimelineEvent_customerId(ctx context.Context, field graphql.CollectedField, obj *timeline.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEvent_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEvent_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEvent", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _TimelineEvent_occurredAt(ctx context.Context, field graphql.CollectedField, obj *timeline.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEvent_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEvent_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEvent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _TimelineEvent_kind(ctx context.Context, field graphql.CollectedField, obj *timeline.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEvent_kind(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Kind, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNTimelineEventKind2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEvent_kind(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEvent", field, false, false, "TimelineEventKind")
+}
+
+func (ec *executionContext) _TimelineEvent_actor(ctx context.Context, field graphql.CollectedField, obj *timeline.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEvent_actor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Actor(), nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEvent_actor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEvent", field, true, false, "String")
+}
+
+func (ec *executionContext) _TimelineEvent_amount(ctx context.Context, field graphql.CollectedField, obj *timeline.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEvent_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEvent_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEvent", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _TimelineEvent_points(ctx context.Context, field graphql.CollectedField, obj *timeline.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEvent_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEvent_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TimelineEvent_balanceAfter(ctx context.Context, field graphql.CollectedField, obj *timeline.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEvent_balanceAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BalanceAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *int) graphql.Marshaler {
+			return ec.marshalOInt2ᚖint(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEvent_balanceAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEvent", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TimelineEvent_reference(ctx context.Context, field graphql.CollectedField, obj *timeline.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEvent_reference(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reference, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEvent_reference(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _TimelineEvent_from(ctx context.Context, field graphql.CollectedField, obj *timeline.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEvent_from(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.From, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEvent_from(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _TimelineEvent_to(ctx context.Context, field graphql.CollectedField, obj *timeline.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEvent_to(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.To, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEvent_to(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _TimelineEvent_fields(ctx context.Context, field graphql.CollectedField, obj *timeline.Event) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEvent_fields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Fields, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalOString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEvent_fields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _TimelineEventConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEventConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.TimelineEventEdge) graphql.Marshaler {
+			return ec.marshalNTimelineEventEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐTimelineEventEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEventConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimelineEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEventEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimelineEventConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEventConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []timeline.Event) graphql.Marshaler {
+			return ec.marshalNTimelineEvent2ᚕcustomerserviceᚋtimelineᚐEventᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEventConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimelineEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimelineEventConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEventConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEventConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimelineEventConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _TimelineEventConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEventConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEventConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEventConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEventConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _TimelineEventEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEventEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEventEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("TimelineEventEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _TimelineEventEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.TimelineEventEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_TimelineEventEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *timeline.Event) graphql.Marshaler {
+			return ec.marshalNTimelineEvent2ᚖcustomerserviceᚋtimelineᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_TimelineEventEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "TimelineEventEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdateAddressPayload_address(ctx context.Context, field graphql.CollectedField, obj *model.UpdateAddressPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -19321,6 +22325,70 @@ func (ec *executionContext) _UpdateLoyaltyProgramPayload_userErrors(ctx context.
 func (ec *executionContext) fieldContext_UpdateLoyaltyProgramPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "UpdateLoyaltyProgramPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateSavedSegmentPayload_savedSegment(ctx context.Context, field graphql.CollectedField, obj *model.UpdateSavedSegmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateSavedSegmentPayload_savedSegment(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SavedSegment, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *savedsegments.Segment) graphql.Marshaler {
+			return ec.marshalOSavedSegment2ᚖcustomerserviceᚋsavedsegmentsᚐSegment(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateSavedSegmentPayload_savedSegment(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateSavedSegmentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_SavedSegment(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateSavedSegmentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateSavedSegmentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateSavedSegmentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateSavedSegmentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateSavedSegmentPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -20651,6 +23719,83 @@ func UnmarshalAdjustPointsInput(ctx context.Context, raw any) (model.AdjustPoint
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputAuditLogFilter(ctx context.Context, obj any) (model.AuditLogFilter, error) {
+	var it model.AuditLogFilter
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"entityType", "entityId", "actor", "action", "from", "to"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "entityType":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityType"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityType = graphql.OmittableOf(data)
+		case "entityId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("entityId"))
+			data, err := ec.unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.EntityID = graphql.OmittableOf(data)
+		case "actor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("actor"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Actor = graphql.OmittableOf(data)
+		case "action":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("action"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Action = graphql.OmittableOf(data)
+		case "from":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("from"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.From = graphql.OmittableOf(data)
+		case "to":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("to"))
+			data, err := ec.unmarshalODateTime2ᚖtimeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.To = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalAuditLogFilter unmarshals raw into the AuditLogFilter input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalAuditLogFilter(ctx context.Context, raw any) (model.AuditLogFilter, error) {
+	var out model.AuditLogFilter
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "AuditLogFilter", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputAwardBonusPointsInput(ctx context.Context, obj any) (model.AwardBonusPointsInput, error) {
 	var it model.AwardBonusPointsInput
 	if obj == nil {
@@ -20907,6 +24052,69 @@ func UnmarshalCreateCustomerInput(ctx context.Context, raw any) (model.CreateCus
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCreateSavedSegmentInput(ctx context.Context, obj any) (model.CreateSavedSegmentInput, error) {
+	var it model.CreateSavedSegmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "filter", "search"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOCustomerFilter2ᚖcustomerserviceᚋgraphᚋmodelᚐCustomerFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = graphql.OmittableOf(data)
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCreateSavedSegmentInput unmarshals raw into the CreateSavedSegmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCreateSavedSegmentInput(ctx context.Context, raw any) (model.CreateSavedSegmentInput, error) {
+	var out model.CreateSavedSegmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CreateSavedSegmentInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, obj any) (model.CustomerFilter, error) {
 	var it model.CustomerFilter
 	if obj == nil {
@@ -20918,7 +24126,7 @@ func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "customerType", "tier", "segment", "isVip", "isAtRisk", "tags", "hasCreditAccount", "createdAt", "lastPurchaseAt", "consent"}
+	fieldsInOrder := [...]string{"status", "customerType", "tier", "segment", "isVip", "isAtRisk", "tags", "hasCreditAccount", "createdAt", "lastPurchaseAt", "savedSegment", "consent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -20995,6 +24203,13 @@ func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, ob
 				return it, err
 			}
 			it.LastPurchaseAt = graphql.OmittableOf(data)
+		case "savedSegment":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("savedSegment"))
+			data, err := ec.unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SavedSegment = graphql.OmittableOf(data)
 		case "consent":
 			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consent"))
 			data, err := ec.unmarshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose(ctx, v)
@@ -22031,6 +25246,69 @@ func UnmarshalUpdateLoyaltyProgramInput(ctx context.Context, raw any) (model.Upd
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateSavedSegmentInput(ctx context.Context, obj any) (model.UpdateSavedSegmentInput, error) {
+	var it model.UpdateSavedSegmentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "description", "filter", "search"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = graphql.OmittableOf(data)
+		case "description":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("description"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Description = graphql.OmittableOf(data)
+		case "filter":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("filter"))
+			data, err := ec.unmarshalOCustomerFilter2ᚖcustomerserviceᚋgraphᚋmodelᚐCustomerFilter(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Filter = graphql.OmittableOf(data)
+		case "search":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("search"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Search = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateSavedSegmentInput unmarshals raw into the UpdateSavedSegmentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateSavedSegmentInput(ctx context.Context, raw any) (model.UpdateSavedSegmentInput, error) {
+	var out model.UpdateSavedSegmentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateSavedSegmentInput", raw, &out)
+	return out, err
+}
+
 // endregion **************************** input.gotpl *****************************
 
 // region    ************************** interface.gotpl ***************************
@@ -22279,6 +25557,160 @@ func (ec *executionContext) _ApproveCreditLimitPayload(ctx context.Context, sel 
 			}
 		case "userErrors":
 			out.Values[i] = ec._ApproveCreditLimitPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEntryImplementors = []string{"AuditEntry"}
+
+func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *audit.Item) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntry")
+		case "id":
+			out.Values[i] = ec._AuditEntry_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "occurredAt":
+			out.Values[i] = ec._AuditEntry_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._AuditEntry_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "action":
+			out.Values[i] = ec._AuditEntry_action(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entityType":
+			out.Values[i] = ec._AuditEntry_entityType(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "entityId":
+			out.Values[i] = ec._AuditEntry_entityId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "changedFields":
+			out.Values[i] = ec._AuditEntry_changedFields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "details":
+			out.Values[i] = ec._AuditEntry_details(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEntryConnectionImplementors = []string{"AuditEntryConnection"}
+
+func (ec *executionContext) _AuditEntryConnection(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntryConnection")
+		case "edges":
+			out.Values[i] = ec._AuditEntryConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._AuditEntryConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._AuditEntryConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._AuditEntryConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var auditEntryEdgeImplementors = []string{"AuditEntryEdge"}
+
+func (ec *executionContext) _AuditEntryEdge(ctx context.Context, sel ast.SelectionSet, obj *model.AuditEntryEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, auditEntryEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("AuditEntryEdge")
+		case "cursor":
+			out.Values[i] = ec._AuditEntryEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._AuditEntryEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22628,6 +26060,44 @@ func (ec *executionContext) _CreateCustomerPayload(ctx context.Context, sel ast.
 			}
 		case "userErrors":
 			out.Values[i] = ec._CreateCustomerPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createSavedSegmentPayloadImplementors = []string{"CreateSavedSegmentPayload"}
+
+func (ec *executionContext) _CreateSavedSegmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CreateSavedSegmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createSavedSegmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreateSavedSegmentPayload")
+		case "savedSegment":
+			out.Values[i] = ec._CreateSavedSegmentPayload_savedSegment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CreateSavedSegmentPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23628,6 +27098,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_purchases(ctx, field, obj)
 				})
+		case "timeline":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_timeline(ctx, field, obj)
+				})
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -23890,6 +27366,44 @@ func (ec *executionContext) _CustomerTypeCount(ctx context.Context, sel ast.Sele
 			}
 		case "count":
 			out.Values[i] = ec._CustomerTypeCount_count(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var deleteSavedSegmentPayloadImplementors = []string{"DeleteSavedSegmentPayload"}
+
+func (ec *executionContext) _DeleteSavedSegmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.DeleteSavedSegmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, deleteSavedSegmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DeleteSavedSegmentPayload")
+		case "deletedSavedSegmentId":
+			out.Values[i] = ec._DeleteSavedSegmentPayload_deletedSavedSegmentId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._DeleteSavedSegmentPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24979,6 +28493,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "createSavedSegment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createSavedSegment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateSavedSegment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateSavedSegment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "deleteSavedSegment":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_deleteSavedSegment(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25386,6 +28921,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_scheduledJobs(ctx, field)
 				})
+		case "auditLog":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_auditLog(ctx, field)
+				})
+		case "savedSegments":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_savedSegments(ctx, field)
+				})
+		case "savedSegment":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_savedSegment(ctx, field)
+				})
 		case "__type":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Query___type(ctx, field)
@@ -25766,6 +29319,177 @@ func (ec *executionContext) _RevokeConsentPayload(ctx context.Context, sel ast.S
 	return out
 }
 
+var savedSegmentImplementors = []string{"SavedSegment"}
+
+func (ec *executionContext) _SavedSegment(ctx context.Context, sel ast.SelectionSet, obj *savedsegments.Segment) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savedSegmentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavedSegment")
+		case "id":
+			out.Values[i] = ec._SavedSegment_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "name":
+			out.Values[i] = ec._SavedSegment_name(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "description":
+			out.Values[i] = ec._SavedSegment_description(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "filter":
+			out.Values[i] = ec._SavedSegment_filter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "search":
+			out.Values[i] = ec._SavedSegment_search(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "version":
+			out.Values[i] = ec._SavedSegment_version(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdBy":
+			out.Values[i] = ec._SavedSegment_createdBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "createdAt":
+			out.Values[i] = ec._SavedSegment_createdAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "updatedAt":
+			out.Values[i] = ec._SavedSegment_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				atomic.AddUint32(&out.Invalids, 1)
+			}
+		case "customerCount":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedSegment_customerCount(ctx, field, obj)
+				})
+		case "customers":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._SavedSegment_customers(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var savedSegmentConnectionImplementors = []string{"SavedSegmentConnection"}
+
+func (ec *executionContext) _SavedSegmentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.SavedSegmentConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savedSegmentConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavedSegmentConnection")
+		case "edges":
+			out.Values[i] = ec._SavedSegmentConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._SavedSegmentConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._SavedSegmentConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._SavedSegmentConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var savedSegmentEdgeImplementors = []string{"SavedSegmentEdge"}
+
+func (ec *executionContext) _SavedSegmentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.SavedSegmentEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, savedSegmentEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("SavedSegmentEdge")
+		case "cursor":
+			out.Values[i] = ec._SavedSegmentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._SavedSegmentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var scheduledJobImplementors = []string{"ScheduledJob"}
 
 func (ec *executionContext) _ScheduledJob(ctx context.Context, sel ast.SelectionSet, obj *model.ScheduledJob) graphql.Marshaler {
@@ -26042,6 +29766,180 @@ func (ec *executionContext) _TierCount(ctx context.Context, sel ast.SelectionSet
 	return out
 }
 
+var timelineEventImplementors = []string{"TimelineEvent"}
+
+func (ec *executionContext) _TimelineEvent(ctx context.Context, sel ast.SelectionSet, obj *timeline.Event) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timelineEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimelineEvent")
+		case "id":
+			out.Values[i] = ec._TimelineEvent_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerId":
+			out.Values[i] = ec._TimelineEvent_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "occurredAt":
+			out.Values[i] = ec._TimelineEvent_occurredAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "kind":
+			out.Values[i] = ec._TimelineEvent_kind(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "actor":
+			out.Values[i] = ec._TimelineEvent_actor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._TimelineEvent_amount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "points":
+			out.Values[i] = ec._TimelineEvent_points(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "balanceAfter":
+			out.Values[i] = ec._TimelineEvent_balanceAfter(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "reference":
+			out.Values[i] = ec._TimelineEvent_reference(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "from":
+			out.Values[i] = ec._TimelineEvent_from(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "to":
+			out.Values[i] = ec._TimelineEvent_to(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "fields":
+			out.Values[i] = ec._TimelineEvent_fields(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var timelineEventConnectionImplementors = []string{"TimelineEventConnection"}
+
+func (ec *executionContext) _TimelineEventConnection(ctx context.Context, sel ast.SelectionSet, obj *model.TimelineEventConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timelineEventConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimelineEventConnection")
+		case "edges":
+			out.Values[i] = ec._TimelineEventConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._TimelineEventConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._TimelineEventConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._TimelineEventConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var timelineEventEdgeImplementors = []string{"TimelineEventEdge"}
+
+func (ec *executionContext) _TimelineEventEdge(ctx context.Context, sel ast.SelectionSet, obj *model.TimelineEventEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, timelineEventEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("TimelineEventEdge")
+		case "cursor":
+			out.Values[i] = ec._TimelineEventEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._TimelineEventEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var updateAddressPayloadImplementors = []string{"UpdateAddressPayload"}
 
 func (ec *executionContext) _UpdateAddressPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateAddressPayload) graphql.Marshaler {
@@ -26212,6 +30110,44 @@ func (ec *executionContext) _UpdateLoyaltyProgramPayload(ctx context.Context, se
 			}
 		case "userErrors":
 			out.Values[i] = ec._UpdateLoyaltyProgramPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var updateSavedSegmentPayloadImplementors = []string{"UpdateSavedSegmentPayload"}
+
+func (ec *executionContext) _UpdateSavedSegmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateSavedSegmentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateSavedSegmentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateSavedSegmentPayload")
+		case "savedSegment":
+			out.Values[i] = ec._UpdateSavedSegmentPayload_savedSegment(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpdateSavedSegmentPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -26727,6 +30663,62 @@ func (ec *executionContext) marshalNApproveCreditLimitPayload2ᚖcustomerservice
 	return ec._ApproveCreditLimitPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNAuditEntry2customerserviceᚋauditᚐItem(ctx context.Context, sel ast.SelectionSet, v audit.Item) graphql.Marshaler {
+	return ec._AuditEntry(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚕcustomerserviceᚋauditᚐItemᚄ(ctx context.Context, sel ast.SelectionSet, v []audit.Item) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEntry2customerserviceᚋauditᚐItem(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNAuditEntry2ᚖcustomerserviceᚋauditᚐItem(ctx context.Context, sel ast.SelectionSet, v *audit.Item) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEntry!")
+		return graphql.Null
+	}
+	return ec._AuditEntry(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntryConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐAuditEntryConnection(ctx context.Context, sel ast.SelectionSet, v *model.AuditEntryConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "AuditEntryConnection!")
+		return graphql.Null
+	}
+	return ec._AuditEntryConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNAuditEntryEdge2customerserviceᚋgraphᚋmodelᚐAuditEntryEdge(ctx context.Context, sel ast.SelectionSet, v model.AuditEntryEdge) graphql.Marshaler {
+	return ec._AuditEntryEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNAuditEntryEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐAuditEntryEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.AuditEntryEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNAuditEntryEdge2customerserviceᚋgraphᚋmodelᚐAuditEntryEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNAwardBonusPointsInput2customerserviceᚋgraphᚋmodelᚐAwardBonusPointsInput(ctx context.Context, v any) (model.AwardBonusPointsInput, error) {
 	res, err := ec.unmarshalInputAwardBonusPointsInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -26914,6 +30906,19 @@ func (ec *executionContext) marshalNCreateCustomerPayload2ᚖcustomerserviceᚋg
 		return graphql.Null
 	}
 	return ec._CreateCustomerPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCreateSavedSegmentInput2customerserviceᚋgraphᚋmodelᚐCreateSavedSegmentInput(ctx context.Context, v any) (model.CreateSavedSegmentInput, error) {
+	res, err := ec.unmarshalInputCreateSavedSegmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreateSavedSegmentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐCreateSavedSegmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.CreateSavedSegmentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreateSavedSegmentPayload!")
+		return graphql.Null
+	}
+	return ec._CreateSavedSegmentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNCreditAging2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditAging(ctx context.Context, sel ast.SelectionSet, v *model.CreditAging) graphql.Marshaler {
@@ -27464,6 +31469,14 @@ func (ec *executionContext) marshalNDecimal2ᚖgithubᚗcomᚋshopspringᚋdecim
 	return res
 }
 
+func (ec *executionContext) marshalNDeleteSavedSegmentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐDeleteSavedSegmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.DeleteSavedSegmentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DeleteSavedSegmentPayload!")
+		return graphql.Null
+	}
+	return ec._DeleteSavedSegmentPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNDocumentType2customerserviceᚋmodelsᚐDocumentType(ctx context.Context, v any) (models.DocumentType, error) {
 	tmp, err := graphql.UnmarshalString(v)
 	res := unmarshalNDocumentType2customerserviceᚋmodelsᚐDocumentType[tmp]
@@ -27639,6 +31652,20 @@ func (ec *executionContext) marshalNGrantConsentPayload2ᚖcustomerserviceᚋgra
 		return graphql.Null
 	}
 	return ec._GrantConsentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNID2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalID(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ID!")
+	}
+	return res
 }
 
 func (ec *executionContext) unmarshalNInt2int(ctx context.Context, v any) (int, error) {
@@ -28101,6 +32128,62 @@ func (ec *executionContext) marshalNRole2ᚕcustomerserviceᚋauthᚐRoleᚄ(ctx
 	return ret
 }
 
+func (ec *executionContext) marshalNSavedSegment2customerserviceᚋsavedsegmentsᚐSegment(ctx context.Context, sel ast.SelectionSet, v savedsegments.Segment) graphql.Marshaler {
+	return ec._SavedSegment(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSavedSegment2ᚕcustomerserviceᚋsavedsegmentsᚐSegmentᚄ(ctx context.Context, sel ast.SelectionSet, v []savedsegments.Segment) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSavedSegment2customerserviceᚋsavedsegmentsᚐSegment(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNSavedSegment2ᚖcustomerserviceᚋsavedsegmentsᚐSegment(ctx context.Context, sel ast.SelectionSet, v *savedsegments.Segment) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SavedSegment!")
+		return graphql.Null
+	}
+	return ec._SavedSegment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSavedSegmentConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐSavedSegmentConnection(ctx context.Context, sel ast.SelectionSet, v *model.SavedSegmentConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "SavedSegmentConnection!")
+		return graphql.Null
+	}
+	return ec._SavedSegmentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNSavedSegmentEdge2customerserviceᚋgraphᚋmodelᚐSavedSegmentEdge(ctx context.Context, sel ast.SelectionSet, v model.SavedSegmentEdge) graphql.Marshaler {
+	return ec._SavedSegmentEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNSavedSegmentEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐSavedSegmentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.SavedSegmentEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNSavedSegmentEdge2customerserviceᚋgraphᚋmodelᚐSavedSegmentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNScheduledJob2customerserviceᚋgraphᚋmodelᚐScheduledJob(ctx context.Context, sel ast.SelectionSet, v model.ScheduledJob) graphql.Marshaler {
 	return ec._ScheduledJob(ctx, sel, &v)
 }
@@ -28282,6 +32365,76 @@ func (ec *executionContext) marshalNTierCount2ᚕcustomerserviceᚋgraphᚋmodel
 	return ret
 }
 
+func (ec *executionContext) marshalNTimelineEvent2customerserviceᚋtimelineᚐEvent(ctx context.Context, sel ast.SelectionSet, v timeline.Event) graphql.Marshaler {
+	return ec._TimelineEvent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTimelineEvent2ᚕcustomerserviceᚋtimelineᚐEventᚄ(ctx context.Context, sel ast.SelectionSet, v []timeline.Event) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTimelineEvent2customerserviceᚋtimelineᚐEvent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNTimelineEvent2ᚖcustomerserviceᚋtimelineᚐEvent(ctx context.Context, sel ast.SelectionSet, v *timeline.Event) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimelineEvent!")
+		return graphql.Null
+	}
+	return ec._TimelineEvent(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTimelineEventConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐTimelineEventConnection(ctx context.Context, sel ast.SelectionSet, v *model.TimelineEventConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "TimelineEventConnection!")
+		return graphql.Null
+	}
+	return ec._TimelineEventConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNTimelineEventEdge2customerserviceᚋgraphᚋmodelᚐTimelineEventEdge(ctx context.Context, sel ast.SelectionSet, v model.TimelineEventEdge) graphql.Marshaler {
+	return ec._TimelineEventEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNTimelineEventEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐTimelineEventEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.TimelineEventEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTimelineEventEdge2customerserviceᚋgraphᚋmodelᚐTimelineEventEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNTimelineEventKind2string(ctx context.Context, v any) (string, error) {
+	res, err := graphql.UnmarshalString(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNTimelineEventKind2string(ctx context.Context, sel ast.SelectionSet, v string) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(v)
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "TimelineEventKind!")
+	}
+	return res
+}
+
 func (ec *executionContext) unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, v any) (uuid.UUID, error) {
 	res, err := scalars.UnmarshalUUID(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28354,6 +32507,19 @@ func (ec *executionContext) marshalNUpdateLoyaltyProgramPayload2ᚖcustomerservi
 		return graphql.Null
 	}
 	return ec._UpdateLoyaltyProgramPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdateSavedSegmentInput2customerserviceᚋgraphᚋmodelᚐUpdateSavedSegmentInput(ctx context.Context, v any) (model.UpdateSavedSegmentInput, error) {
+	res, err := ec.unmarshalInputUpdateSavedSegmentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateSavedSegmentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐUpdateSavedSegmentPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateSavedSegmentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateSavedSegmentPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateSavedSegmentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNUserError2customerserviceᚋgraphᚋmodelᚐUserError(ctx context.Context, sel ast.SelectionSet, v model.UserError) graphql.Marshaler {
@@ -28598,6 +32764,14 @@ var (
 		models.AddressTypeBoth:     "BOTH",
 	}
 )
+
+func (ec *executionContext) unmarshalOAuditLogFilter2ᚖcustomerserviceᚋgraphᚋmodelᚐAuditLogFilter(ctx context.Context, v any) (*model.AuditLogFilter, error) {
+	if v == nil {
+		return nil, nil
+	}
+	res, err := ec.unmarshalInputAuditLogFilter(ctx, v)
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
 
 func (ec *executionContext) unmarshalOBoolean2bool(ctx context.Context, v any) (bool, error) {
 	res, err := graphql.UnmarshalBoolean(v)
@@ -29235,6 +33409,13 @@ func (ec *executionContext) marshalOPurchase2ᚖcustomerserviceᚋmodelsᚐPurch
 	return ec._Purchase(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalOSavedSegment2ᚖcustomerserviceᚋsavedsegmentsᚐSegment(ctx context.Context, sel ast.SelectionSet, v *savedsegments.Segment) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._SavedSegment(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalOSegmentCode2ᚕcustomerserviceᚋmodelsᚐSegmentCodeᚄ(ctx context.Context, v any) ([]models.SegmentCode, error) {
 	if v == nil {
 		return nil, nil
@@ -29368,6 +33549,42 @@ func (ec *executionContext) unmarshalOTagFilter2ᚖcustomerserviceᚋgraphᚋmod
 	}
 	res, err := ec.unmarshalInputTagFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalOTimelineEventKind2ᚕstringᚄ(ctx context.Context, v any) ([]string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]string, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNTimelineEventKind2string(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOTimelineEventKind2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNTimelineEventKind2string(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) unmarshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, v any) (uuid.UUID, error) {

@@ -83,6 +83,19 @@ var textRules = map[string]textRule{
 	"LoyaltyAccount.transactions(after)":       {max: maxCursor, asGiven: true},
 	"CreditAccount.usages(after)":              {max: maxCursor, asGiven: true},
 	"CreditAccount.payments(after)":            {max: maxCursor, asGiven: true},
+	"Customer.timeline(after)":                 {max: maxCursor, asGiven: true},
+	"Query.auditLog(after)":                    {max: maxCursor, asGiven: true},
+	"AuditLogFilter.entityType":                {max: 30, asGiven: true}, // audit_log.entity_type varchar(30)
+	"AuditLogFilter.actor":                     {max: 36, asGiven: true}, // a uuid or SYSTEM
+	"AuditLogFilter.action":                    {max: 50, asGiven: true}, // audit_log.action varchar(50)
+	"Query.savedSegments(after)":               {max: maxCursor, asGiven: true},
+	"SavedSegment.customers(after)":            {max: maxCursor, asGiven: true},
+	"CreateSavedSegmentInput.name":             {max: 100}, // saved_segments.name varchar(100)
+	"CreateSavedSegmentInput.description":      {max: 1000, freeText: true},
+	"CreateSavedSegmentInput.search":           {max: maxSearch},
+	"UpdateSavedSegmentInput.name":             {max: 100},
+	"UpdateSavedSegmentInput.description":      {max: 1000, freeText: true},
+	"UpdateSavedSegmentInput.search":           {max: maxSearch},
 
 	// Mutation arguments: reasons and notes are free text.
 	"Mutation.setCustomerStatus(reason)":    {max: 500, freeText: true},  // customers.maxStatusReasonLen

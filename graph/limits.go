@@ -135,6 +135,18 @@ func setComplexity(c *ComplexityRoot) {
 	c.CreditAccount.Payments = func(child int, first *int, _ *string) int {
 		return pageCost(child, first, nil)
 	}
+	c.Customer.Timeline = func(child int, first *int, _ *string, _ []string) int {
+		return pageCost(child, first, nil)
+	}
+	c.Query.SavedSegments = func(child int, first *int, _ *string) int {
+		return pageCost(child, first, nil)
+	}
+	c.SavedSegment.Customers = func(child int, first *int, _ *string, _ *model.CustomerOrder) int {
+		return pageCost(child, first, nil)
+	}
+	c.Query.AuditLog = func(child int, _ *model.AuditLogFilter, first *int, _ *string) int {
+		return pageCost(child, first, nil)
+	}
 }
 
 // shapeLimit rejects an operation nested deeper than MaxDepth, with more than MaxAliases

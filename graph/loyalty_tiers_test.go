@@ -104,9 +104,20 @@ func TestRedeemPoints_AnExpiredTierIsReevaluatedFirst(t *testing.T) {
 		a.PointsBalance != 999 || *a.NextTier != "SILVER" || *a.PointsToNextTier != 1000 {
 		t.Fatalf("after the redemption: %s", loyJSON(a))
 	}
-	// Not audited as a change of its own (the job writes none either): the redemption's row only.
-	if n := loyInt(t, srv, "SELECT count(*) FROM audit_log WHERE organization_id = ? AND action <> 'loyalty.purchase'", team.Org); n != 1 {
-		t.Fatalf("%d audit rows besides the purchase", n)
+	// The fixture's purchase upgraded the tier (the caller's row); the re-evaluation is the
+	// rule's, as the job's would be: its row is SYSTEM's (§12); then the redemption's.
+	var rows []struct {
+		Action  string    `bun:"action"`
+		ActorID uuid.UUID `bun:"actor_id"`
+	}
+	if err := srv.Owner.NewRaw(`SELECT action, actor_id FROM audit_log WHERE organization_id = ? AND action <> 'loyalty.purchase'
+		ORDER BY audit_id`, team.Org).Scan(t.Context(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[0].Action != "loyalty.tier_change" || rows[0].ActorID != team.Agent.User ||
+		rows[1].Action != "loyalty.tier_change" || rows[1].ActorID != uuid.Nil ||
+		rows[2].Action != "loyalty.redeem" || rows[2].ActorID != team.Agent.User {
+		t.Fatalf("audit rows besides the purchase: %+v", rows)
 	}
 }
 

@@ -4,12 +4,14 @@
 package graph
 
 import (
+	"customerservice/audit"
 	"customerservice/credit"
 	"customerservice/customer360"
 	"customerservice/customers"
 	"customerservice/db"
 	"customerservice/jobs"
 	"customerservice/loyalty"
+	"customerservice/savedsegments"
 	"customerservice/segments"
 )
 
@@ -22,6 +24,9 @@ type Resolver struct {
 	CreditService   *credit.Service
 	SegmentService  *segments.Service
 	JobService      *jobs.Service
+	Audit           *audit.Log
+	// SavedSegmentService is the saved segments' (§12).
+	SavedSegmentService *savedsegments.Service
 	// View renders the Customer 360's objects (customer360).
 	View *customer360.Reader
 }
@@ -38,11 +43,13 @@ type ResolverOptions struct {
 // any, serves the reads of query operations: see NewHandler).
 func NewResolver(h *db.Handle, opts ResolverOptions) *Resolver {
 	return &Resolver{
-		CustomerService: customers.NewService(h),
-		LoyaltyService:  loyalty.NewService(h),
-		CreditService:   credit.NewService(h),
-		SegmentService:  segments.NewService(h),
-		JobService:      jobs.NewService(h, opts.JobSchedule),
-		View:            customer360.NewReader(h),
+		CustomerService:     customers.NewService(h),
+		LoyaltyService:      loyalty.NewService(h),
+		CreditService:       credit.NewService(h),
+		SegmentService:      segments.NewService(h),
+		JobService:          jobs.NewService(h, opts.JobSchedule),
+		Audit:               audit.NewLog(h),
+		SavedSegmentService: savedsegments.NewService(h),
+		View:                customer360.NewReader(h),
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"customerservice/graph/model"
 	"customerservice/loyalty"
 	"customerservice/models"
+	"customerservice/savedsegments"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -413,7 +414,13 @@ func (r *queryResolver) CustomerByDocument(ctx context.Context, documentType mod
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error) {
 	sel, count := connectionSelections(ctx)
-	page, err := r.View.Customers(ctx, sel, customerListParams(first, after, last, before, filter, search, orderBy, count))
+	params := customerListParams(first, after, last, before, filter, search, orderBy, count)
+	live, err := r.withSavedSegment(ctx, filter, params.Filter)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	params.Filter = live
+	page, err := r.View.Customers(ctx, sel, params)
 	if err != nil {
 		return nil, renderError(ctx, err)
 	}
@@ -447,7 +454,11 @@ func (r *queryResolver) DuplicateCandidates(ctx context.Context, first *int, aft
 
 // CustomerStats is the resolver for the customerStats field.
 func (r *queryResolver) CustomerStats(ctx context.Context, filter *model.CustomerFilter, search *string) (*model.CustomerStats, error) {
-	st, err := r.CustomerService.Stats(ctx, customerFilter(filter, search))
+	live, err := r.withSavedSegment(ctx, filter, customerFilter(filter, search))
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	st, err := r.CustomerService.Stats(ctx, live)
 	if err != nil {
 		return nil, queryError(ctx, err)
 	}
@@ -515,3 +526,80 @@ type (
 	mutationResolver    struct{ *Resolver }
 	queryResolver       struct{ *Resolver }
 )
+
+// AuditLog is the resolver for the auditLog field.
+func (r *queryResolver) AuditLog(ctx context.Context, filter *model.AuditLogFilter, first *int, after *string) (*model.AuditEntryConnection, error) {
+	page, err := r.Audit.List(ctx, auditFilter(filter), first, after, selectsTotalCount(ctx))
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return auditConnection(page), nil
+}
+
+// CreateSavedSegment is the resolver for the createSavedSegment field.
+func (r *mutationResolver) CreateSavedSegment(ctx context.Context, input model.CreateSavedSegmentInput) (*model.CreateSavedSegmentPayload, error) {
+	seg, err := r.SavedSegmentService.Create(ctx, savedSegmentInput(&input.Name, input.Description, input.Filter, input.Search))
+	ue, err := userErrors(ctx, err)
+	return &model.CreateSavedSegmentPayload{SavedSegment: seg, UserErrors: ue}, err
+}
+
+// UpdateSavedSegment is the resolver for the updateSavedSegment field.
+func (r *mutationResolver) UpdateSavedSegment(ctx context.Context, id uuid.UUID, input model.UpdateSavedSegmentInput) (*model.UpdateSavedSegmentPayload, error) {
+	seg, err := r.SavedSegmentService.Update(ctx, id, savedSegmentInput(input.Name.Value(), input.Description, input.Filter, input.Search))
+	ue, err := userErrors(ctx, err)
+	return &model.UpdateSavedSegmentPayload{SavedSegment: seg, UserErrors: ue}, err
+}
+
+// DeleteSavedSegment is the resolver for the deleteSavedSegment field.
+func (r *mutationResolver) DeleteSavedSegment(ctx context.Context, id uuid.UUID) (*model.DeleteSavedSegmentPayload, error) {
+	err := r.SavedSegmentService.Delete(ctx, id)
+	ue, err := userErrors(ctx, err)
+	if err != nil || len(ue) > 0 {
+		return &model.DeleteSavedSegmentPayload{UserErrors: ue}, err
+	}
+	return &model.DeleteSavedSegmentPayload{DeletedSavedSegmentID: &id, UserErrors: ue}, nil
+}
+
+// SavedSegments is the resolver for the savedSegments field.
+func (r *queryResolver) SavedSegments(ctx context.Context, first *int, after *string) (*model.SavedSegmentConnection, error) {
+	page, err := r.SavedSegmentService.List(ctx, first, after)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return savedSegmentConnection(page), nil
+}
+
+// SavedSegment is the resolver for the savedSegment field.
+func (r *queryResolver) SavedSegment(ctx context.Context, id uuid.UUID) (*savedsegments.Segment, error) {
+	seg, err := r.SavedSegmentService.Get(ctx, id)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return seg, nil
+}
+
+// CustomerCount is the resolver for the customerCount field: the segment evaluated now.
+func (r *savedSegmentResolver) CustomerCount(ctx context.Context, obj *savedsegments.Segment) (int, error) {
+	st, err := r.CustomerService.Stats(ctx, customers.Filter{And: &obj.Live})
+	if err != nil {
+		return 0, queryError(ctx, err)
+	}
+	return st.Total, nil
+}
+
+// Customers is the resolver for the customers field: the segment evaluated now.
+func (r *savedSegmentResolver) Customers(ctx context.Context, obj *savedsegments.Segment, first *int, after *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error) {
+	sel, count := connectionSelections(ctx)
+	params := customerListParams(first, after, nil, nil, nil, nil, orderBy, count)
+	params.Filter.And = &obj.Live
+	page, err := r.View.Customers(ctx, sel, params)
+	if err != nil {
+		return nil, renderError(ctx, err)
+	}
+	return customerConnection(page), nil
+}
+
+// SavedSegment returns SavedSegmentResolver implementation.
+func (r *Resolver) SavedSegment() SavedSegmentResolver { return &savedSegmentResolver{r} }
+
+type savedSegmentResolver struct{ *Resolver }

@@ -28,6 +28,8 @@ var leastRole = map[string]auth.Role{
 	"Query.customerByPhone": auth.Viewer, "Query.customerByDocument": auth.Viewer,
 	"Query.customers": auth.Viewer, "Query.customerStats": auth.Viewer, "Query.loyaltyProgram": auth.Viewer,
 	"Query.scheduledJobs": auth.Manager, "Query.creditPolicy": auth.Viewer, "Query.creditCheck": auth.Agent,
+	"Query.auditLog":      auth.Manager,
+	"Query.savedSegments": auth.Viewer, "Query.savedSegment": auth.Viewer,
 	"Query.dataQualityIssues": auth.Viewer, "Query.duplicateCandidates": auth.Viewer,
 
 	// agent: customers and addresses, purchases, refunds, redemptions, bonuses, charges, payments
@@ -47,6 +49,8 @@ var leastRole = map[string]auth.Role{
 	"Mutation.reinstateCreditAccount": auth.Manager, "Mutation.cancelCreditAccount": auth.Manager,
 	"Mutation.updateCreditLimit": auth.Manager, "Mutation.recalculateSegments": auth.Manager,
 	"Mutation.approveCreditLimit": auth.Manager,
+	"Mutation.createSavedSegment": auth.Manager, "Mutation.updateSavedSegment": auth.Manager,
+	"Mutation.deleteSavedSegment": auth.Manager,
 
 	// admin: the loyalty program, erasure
 	"Mutation.updateLoyaltyProgram": auth.Admin, "Mutation.eraseCustomer": auth.Admin,
@@ -144,7 +148,9 @@ func everyOperationIsIsolated(t *testing.T, srv *apitest.Server) {
 			if leak := fx.leakIn(r.Body); leak != "" {
 				t.Errorf("%s: another organization's response holds the owner's %s: %s", op.key, leak, r.Body)
 			}
-			if n := nonZeroCount(r.Data); n != "" {
+			// The one count of its own a mutation may answer: the timeline of the customer it
+			// created in the other organization holds that creation.
+			if n := nonZeroCount(r.Data); n != "" && !(op.key == "Mutation.createCustomer" && n == "data.createCustomer.customer.timeline.totalCount") {
 				t.Errorf("%s: another organization counts the owner's rows (%s): %s", op.key, n, r.Body)
 			}
 			if diff := fx.snapshot(t).diff(before); diff != "" {

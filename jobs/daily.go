@@ -67,7 +67,7 @@ var Daily = []Job{
 			var res *segments.Result
 			err := db.InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
 				var err error
-				res, err = segments.Recalculate(ctx, tx, org, now)
+				res, err = segments.RecalculateAsSystem(ctx, tx, org, now)
 				return err
 			})
 			if err != nil {

@@ -9,6 +9,8 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"customerservice/audit"
+	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/models"
 )
@@ -170,11 +172,12 @@ const dayOf = "(?::timestamptz AT TIME ZONE 'UTC')::date"
 
 // reevaluateTiers re-evaluates, in one statement, the tiers of the (locked) accounts whose
 // tier_expires_at is before the date of at (the job's time, or dbNow for a mutation), as
-// ReevaluateTiers says; it returns how many it evaluated and how many changed tier. The day
-// is computed once in q: Citus refuses an UPDATE whose CASE calls a non-immutable function
+// ReevaluateTiers says; it returns how many it evaluated and how many changed tier. A changed
+// tier is appended to the tier history and leaves an audit row `loyalty.tier_change` by
+// SYSTEM (§12). The day is computed once in q: Citus refuses an UPDATE whose CASE calls a non-immutable function
 // (the cast of the time).
 func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at any) (evaluated, changed int, err error) {
-	var res []struct {
+	var rows []struct {
 		newTier
 		OldTier models.Tier `bun:"old_tier"`
 	}
@@ -200,20 +203,26 @@ func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram
 		SELECT loyalty_account_id, old_tier, tier FROM u`,
 		at, prog.QualificationMonths, at, at, org, pgdialect.Array(ids), at,
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
-		prog.TierDurationMonths, org).Scan(ctx, &res)
+		prog.TierDurationMonths, org).Scan(ctx, &rows)
 	if err != nil {
 		return 0, 0, fmt.Errorf("re-evaluate tiers: %w", err)
 	}
 	var changes []newTier
-	for _, r := range res {
+	var entries []audit.Entry
+	for _, r := range rows {
 		if r.OldTier != r.Tier {
 			changes = append(changes, r.newTier)
+			entries = append(entries, audit.Entry{Action: tierChangeAction, EntityType: "loyalty_account", EntityID: r.Account,
+				ChangedFields: []string{"tier", "tier_since", "tier_expires_at"}, Details: map[string]any{"from": r.OldTier, "to": r.Tier}})
 		}
 	}
 	if err := recordTiers(ctx, tx, changes); err != nil {
 		return 0, 0, err
 	}
-	return len(res), len(changes), nil
+	if err := audit.RecordAll(ctx, tx, auth.Principal{UserID: auth.System, OrganizationID: org}, entries); err != nil {
+		return 0, 0, err
+	}
+	return len(rows), len(changes), nil
 }
 
 // jobLock takes the organization's lock of one job for this transaction; false when another

@@ -10,6 +10,8 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"customerservice/audit"
+	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/models"
 )
@@ -56,6 +58,7 @@ func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccoun
 		ReferenceID:      n.referenceID,
 		Description:      n.description,
 		Metadata:         n.metadata,
+		ActorID:          auth.Actor(ctx),
 		OccurredAt:       n.occurredAt,
 		VestsAt:          n.vestsAt,
 		Pending:          n.vestsAt != nil && n.lifetimeMonths > 0,
@@ -114,7 +117,8 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 
 // expireDue zeroes the lots of the (locked) accounts whose expires_at <= now, writes one
 // `expire` transaction per account for the total and lowers the balance, in one statement
-// (§4). The transaction's metadata lists what each lot held when it expired, with its
+// (§4), with its audit row `loyalty.expire` by SYSTEM (§12: the rule did it, not the caller).
+// The transaction's metadata lists what each lot held when it expired, with its
 // expires_at and the instant it lost them (`at`: its expires_at, or when it was recorded if
 // later — a back-dated lot) (`expired`): nothing touches an account's lots between a lot's date and this
 // statement (every change expires first), so that is what the lot lost at its date — which
@@ -123,9 +127,11 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 // account's due lots before it reads the balance, so no one spends points past their date
 // even before the job has run.
 func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (accounts, points int, err error) {
-	var res struct {
-		Accounts int `bun:"accounts"`
-		Points   int `bun:"points"`
+	var rows []struct {
+		AccountID     uuid.UUID `bun:"loyalty_account_id"`
+		TransactionID uuid.UUID `bun:"transaction_id"`
+		Points        int       `bun:"points"`
+		BalanceAfter  int       `bun:"balance_after"`
 	}
 	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH due AS (
@@ -145,18 +151,28 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 			RETURNING a.organization_id, a.loyalty_account_id, a.points_balance, p.expired, p.lots, p.detail
 		), written AS (
 			INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type,
-				points, balance_after, description, metadata, created_at)
+				points, balance_after, description, metadata, created_at, actor_id)
 			SELECT organization_id, loyalty_account_id, 'expire', -expired, points_balance,
-				'Points expired', jsonb_build_object('lots', lots, 'expired', detail), clock_timestamp()
+				'Points expired', jsonb_build_object('lots', lots, 'expired', detail), clock_timestamp(), ?::uuid
 			FROM accounts
-			RETURNING -points AS expired
+			RETURNING loyalty_account_id, transaction_id, points, balance_after
 		)
-		SELECT count(*)::int AS accounts, COALESCE(sum(expired), 0)::int AS points FROM written`,
-		org, pgdialect.Array(accountIDs), at, org, org).Scan(ctx, &res)
+		SELECT * FROM written`,
+		org, pgdialect.Array(accountIDs), at, org, org, auth.System).Scan(ctx, &rows)
 	if err != nil {
 		return 0, 0, fmt.Errorf("expire lots: %w", err)
 	}
-	return res.Accounts, res.Points, nil
+	entries := make([]audit.Entry, len(rows))
+	for i, r := range rows {
+		points -= r.Points
+		entries[i] = audit.Entry{Action: "loyalty.expire", EntityType: "loyalty_account", EntityID: r.AccountID,
+			ChangedFields: []string{"points_balance"},
+			Details:       map[string]any{"transaction_id": r.TransactionID, "points": r.Points, "balance_after": r.BalanceAfter}}
+	}
+	if err := audit.RecordAll(ctx, tx, auth.Principal{UserID: auth.System, OrganizationID: org}, entries); err != nil {
+		return 0, 0, err
+	}
+	return len(rows), points, nil
 }
 
 // vestDue vests the pending lots of the (locked) accounts whose vests_at <= at (§13): each
@@ -169,8 +185,10 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 // change.
 func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accountIDs []uuid.UUID, at any) (accounts, points int, err error) {
 	var vested []struct {
-		ID     uuid.UUID `bun:"loyalty_account_id"`
-		Points int       `bun:"points"`
+		ID            uuid.UUID `bun:"loyalty_account_id"`
+		TransactionID uuid.UUID `bun:"transaction_id"`
+		Points        int       `bun:"points"`
+		BalanceAfter  int       `bun:"balance_after"`
 	}
 	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH due AS (
@@ -189,12 +207,12 @@ func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accoun
 			RETURNING a.organization_id, a.loyalty_account_id, a.points_balance, p.vested, p.lots
 		)
 		INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type,
-			points, balance_after, description, metadata, created_at)
+			points, balance_after, description, metadata, created_at, actor_id)
 		SELECT organization_id, loyalty_account_id, 'vest', vested, points_balance,
-			'Pending points vested', jsonb_build_object('lots', lots), clock_timestamp()
+			'Pending points vested', jsonb_build_object('lots', lots), clock_timestamp(), ?::uuid
 		FROM accounts
-		RETURNING loyalty_account_id, points`,
-		org, pgdialect.Array(accountIDs), at, org, org).Scan(ctx, &vested)
+		RETURNING loyalty_account_id, transaction_id, points, balance_after`,
+		org, pgdialect.Array(accountIDs), at, org, org, auth.System).Scan(ctx, &vested)
 	if err != nil {
 		return 0, 0, fmt.Errorf("vest pending points: %w", err)
 	}
@@ -202,9 +220,16 @@ func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accoun
 		return 0, 0, nil
 	}
 	ids := make([]uuid.UUID, len(vested))
+	entries := make([]audit.Entry, len(vested))
 	for i, v := range vested {
 		ids[i] = v.ID
 		points += v.Points
+		entries[i] = audit.Entry{Action: "loyalty.vest", EntityType: "loyalty_account", EntityID: v.ID,
+			ChangedFields: []string{"points_balance", "lifetime_points"},
+			Details:       map[string]any{"transaction_id": v.TransactionID, "points": v.Points, "balance_after": v.BalanceAfter}}
+	}
+	if err := audit.RecordAll(ctx, tx, auth.Principal{UserID: auth.System, OrganizationID: org}, entries); err != nil {
+		return 0, 0, err
 	}
 	if err := raiseTiers(ctx, tx, prog, ids, at); err != nil {
 		return 0, 0, err
@@ -227,14 +252,21 @@ type accountChange struct {
 	tierMonths int
 }
 
+// tierChangeAction is the audit row of a changed tier (§12): an upgrade by the caller whose
+// movement earned it, or a re-evaluation by SYSTEM (reevaluateTiers); the timeline's
+// TIER_CHANGED.
+const tierChangeAction = "loyalty.tier_change"
+
 // recordTier appends a change of the account's tier to its history (§13: the tier as of an
 // instant), at this instant.
 func recordTier(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, tier models.Tier) error {
 	return recordTiers(ctx, tx, []newTier{{Account: acc.ID, Tier: tier}})
 }
 
-// saveAccount writes the change and reads the row back.
+// saveAccount writes the change and reads the row back; an upgrade is recorded in the tier
+// history and audited as a tier change by the caller.
 func saveAccount(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, ch accountChange) error {
+	from := acc.Tier
 	q := tx.NewUpdate().Model(acc).WherePK().
 		Set("points_balance = ?", ch.balance).
 		Set("lifetime_points = lifetime_points + ?", ch.lifetime).
@@ -252,5 +284,13 @@ func saveAccount(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, ch 
 	if _, err := q.Returning("*").Exec(ctx); err != nil {
 		return fmt.Errorf("update loyalty account: %w", err)
 	}
-	return nil
+	if ch.tier == "" || ch.tier == from {
+		return nil
+	}
+	p, _ := auth.FromContext(ctx)
+	return audit.Record(ctx, tx, p, audit.Entry{
+		Action: tierChangeAction, EntityType: "loyalty_account", EntityID: acc.ID,
+		ChangedFields: []string{"tier", "tier_since", "tier_expires_at"},
+		Details:       map[string]any{"from": from, "to": ch.tier},
+	})
 }

@@ -129,7 +129,7 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		}
 		p := &models.Purchase{
 			ID: uuid.New(), OrganizationID: pr.OrganizationID, CustomerID: in.CustomerID, OrderID: in.OrderID,
-			Amount: in.Amount, PointsEarned: points, Channel: channel,
+			Amount: in.Amount, PointsEarned: points, Channel: channel, ActorID: auth.Actor(ctx),
 		}
 		res, err := tx.NewInsert().Model(p).
 			Value("occurred_at", "COALESCE(?::timestamptz, now())", in.OccurredAt).
@@ -335,6 +335,7 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 		}
 		r := &models.PurchaseRefund{
 			RefundID: in.RefundID, OrganizationID: pr.OrganizationID, PurchaseID: p.ID, Amount: in.Amount, PointsReversed: reverse,
+			ActorID: auth.Actor(ctx),
 		}
 		res, err := tx.NewInsert().Model(r).On("CONFLICT DO NOTHING").Exec(ctx)
 		if err != nil {

@@ -9,6 +9,8 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"customerservice/audit"
+	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/models"
 )
@@ -94,17 +96,21 @@ func upgradeAfter(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, 
 // raiseTiers upgrades, in one statement, the (locked) accounts among ids whose qualifying
 // points as of at reach a higher tier than theirs (§13: pending points count when they
 // vest): the new tier starts on the day of at and holds tier_duration_months. It never
-// lowers a tier (that is the re-evaluation's, when a tier's term ends).
+// lowers a tier (that is the re-evaluation's, when a tier's term ends). A raise follows
+// vesting, a rule: it is audited as a tier change by SYSTEM (§12), like the re-evaluation.
 func raiseTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at any) error {
 	org := db.Org(ctx)
-	var changes []newTier
+	var rows []struct {
+		newTier
+		OldTier models.Tier `bun:"old_tier"`
+	}
 	err := tx.NewRaw(`WITH q AS (
-			SELECT a.loyalty_account_id, `+qualifyingSum("a.organization_id", "a.loyalty_account_id")+` AS points,
+			SELECT a.loyalty_account_id, a.tier AS old_tier, `+qualifyingSum("a.organization_id", "a.loyalty_account_id")+` AS points,
 				`+dayOf+` AS day
 			FROM loyalty_accounts a
 			WHERE a.organization_id = ? AND a.loyalty_account_id = ANY(?) AND a.tier <> 'platinum'
 		), n AS (
-			SELECT loyalty_account_id, day,
+			SELECT loyalty_account_id, old_tier, day,
 				CASE WHEN points >= ? THEN 'platinum' WHEN points >= ? THEN 'gold'
 					WHEN points >= ? THEN 'silver' ELSE 'bronze' END AS tier
 			FROM q
@@ -114,16 +120,26 @@ func raiseTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids
 			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
 				AND array_position(ARRAY['bronze', 'silver', 'gold', 'platinum'], n.tier) >
 					array_position(ARRAY['bronze', 'silver', 'gold', 'platinum'], a.tier::text)
-			RETURNING a.loyalty_account_id, a.tier
+			RETURNING a.loyalty_account_id, n.old_tier, a.tier
 		)
-		SELECT loyalty_account_id, tier FROM u`,
+		SELECT loyalty_account_id, old_tier, tier FROM u`,
 		at, prog.QualificationMonths, at, at, org, pgdialect.Array(ids),
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
-		prog.TierDurationMonths, org).Scan(ctx, &changes)
+		prog.TierDurationMonths, org).Scan(ctx, &rows)
 	if err != nil {
 		return fmt.Errorf("raise tiers: %w", err)
 	}
-	return recordTiers(ctx, tx, changes)
+	changes := make([]newTier, len(rows))
+	entries := make([]audit.Entry, len(rows))
+	for i, r := range rows {
+		changes[i] = r.newTier
+		entries[i] = audit.Entry{Action: tierChangeAction, EntityType: "loyalty_account", EntityID: r.Account,
+			ChangedFields: []string{"tier", "tier_since", "tier_expires_at"}, Details: map[string]any{"from": r.OldTier, "to": r.Tier}}
+	}
+	if err := recordTiers(ctx, tx, changes); err != nil {
+		return err
+	}
+	return audit.RecordAll(ctx, tx, auth.Principal{UserID: auth.System, OrganizationID: org}, entries)
 }
 
 // newTier is an account's new tier.

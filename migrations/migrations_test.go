@@ -165,6 +165,7 @@ var wantAppPrivileges = []string{
 	"table:organizations:INSERT,SELECT,UPDATE",
 	"table:purchase_refunds:INSERT,SELECT",
 	"table:purchases:INSERT,SELECT,UPDATE",
+	"table:saved_segments:DELETE,INSERT,SELECT,UPDATE",
 	"table:v_customer_360:SELECT",
 }
 

@@ -32,6 +32,7 @@ type CreditUsage struct {
 	CancelledAt     *time.Time        `bun:"cancelled_at"` // set once, when cancelled (§13 as-of)
 	CreatedAt       time.Time         `bun:"created_at,nullzero,default:now()"`
 	UpdatedAt       time.Time         `bun:"updated_at,nullzero,default:now()"`
+	ActorID         *uuid.UUID        `bun:"actor_id,type:uuid"` // who charged it (§12); nil before it was kept
 }
 
 // CreditAllocation is the share of a payment that went to one charge, when (§13: the
@@ -72,4 +73,5 @@ type CreditPayment struct {
 	PaymentReference string          `bun:"payment_reference"`
 	PaymentDate      time.Time       `bun:"payment_date,type:date"`
 	CreatedAt        time.Time       `bun:"created_at,nullzero,default:now()"`
+	ActorID          *uuid.UUID      `bun:"actor_id,type:uuid"` // who recorded it (§12); nil before it was kept
 }

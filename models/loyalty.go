@@ -58,6 +58,7 @@ type LoyaltyTransaction struct {
 	Metadata         map[string]any         `bun:"metadata,type:jsonb"`
 	PointsRemaining  *int                   `bun:"points_remaining"`
 	ExpiresAt        *time.Time             `bun:"expires_at"`
+	ActorID          *uuid.UUID             `bun:"actor_id,type:uuid"` // who moved the points (§12); nil before it was kept
 	// OccurredAt is when the movement counts from when it is not CreatedAt (§13: the earn of
 	// a back-dated purchase counts at the purchase's time); nil means CreatedAt.
 	OccurredAt *time.Time `bun:"occurred_at"`
@@ -83,6 +84,7 @@ type Purchase struct {
 	Channel        *string         `bun:"channel"`
 	OccurredAt     time.Time       `bun:"occurred_at"`
 	CreatedAt      time.Time       `bun:"created_at,nullzero,default:now()"`
+	ActorID        *uuid.UUID      `bun:"actor_id,type:uuid"` // who recorded it (§12); nil before it was kept
 }
 
 // PurchaseRefund is one refund of a purchase, unique by refund id (§8 idempotency).
@@ -95,4 +97,5 @@ type PurchaseRefund struct {
 	Amount         decimal.Decimal `bun:"amount,type:numeric"`
 	PointsReversed int             `bun:"points_reversed"`
 	CreatedAt      time.Time       `bun:"created_at,nullzero,default:now()"`
+	ActorID        *uuid.UUID      `bun:"actor_id,type:uuid"` // who recorded it (§12); nil before it was kept
 }

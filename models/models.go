@@ -6,6 +6,7 @@
 package models
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/google/uuid"
@@ -222,6 +223,21 @@ type AuditEntry struct {
 
 // FullName is the first and last name joined.
 func (c *Customer) FullName() string { return c.FirstName + " " + c.LastName }
+
+// SavedSegment is a named customer filter of an organization (§12), evaluated live. Filter
+// is the versioned document package savedsegments writes.
+type SavedSegment struct {
+	bun.BaseModel `bun:"table:saved_segments,alias:ss"`
+
+	ID             uuid.UUID       `bun:"saved_segment_id,pk,type:uuid"`
+	OrganizationID uuid.UUID       `bun:"organization_id,pk,type:uuid"`
+	Name           string          `bun:"name"`
+	Description    *string         `bun:"description"`
+	Filter         json.RawMessage `bun:"filter,type:jsonb"`
+	CreatedBy      uuid.UUID       `bun:"created_by,type:uuid"`
+	CreatedAt      time.Time       `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt      time.Time       `bun:"updated_at,nullzero,default:now()"`
+}
 
 // ConsentPurpose is what a customer consents to (§11).
 type ConsentPurpose string

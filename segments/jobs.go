@@ -13,12 +13,12 @@ import (
 )
 
 // RecalculateOrg recomputes one organization now, in its own transaction: the CLI's
-// `segments recalc --org UUID`. Jobs have no user, so no audit row (that is for mutations).
+// `segments recalc --org UUID`, audited by SYSTEM (§12).
 func RecalculateOrg(ctx context.Context, pool bun.IDB, org uuid.UUID) (*Result, error) {
 	var res *Result
 	err := db.InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
 		var err error
-		res, err = Recalculate(ctx, tx, org, time.Now())
+		res, err = RecalculateAsSystem(ctx, tx, org, time.Now())
 		return err
 	})
 	if err != nil {

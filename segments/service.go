@@ -7,6 +7,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"customerservice/audit"
@@ -31,23 +32,36 @@ func (s *Service) Recalculate(ctx context.Context) (*Result, error) {
 	var res *Result
 	err := db.Write(ctx, s.db, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		var err error
-		if res, err = Recalculate(ctx, tx, p.OrganizationID, time.Now()); err != nil {
-			return err
-		}
-		bySegment := make(map[string]any, len(res.BySegment))
-		for code, n := range res.BySegment {
-			bySegment[string(code)] = n
-		}
-		return audit.Record(ctx, tx, p, audit.Entry{
-			Action:        "segments.recalculate",
-			EntityType:    "organization",
-			EntityID:      p.OrganizationID,
-			ChangedFields: []string{"customer_segments"},
-			Details:       map[string]any{"scored": res.Scored, "removed": res.Removed, "bySegment": bySegment},
-		})
+		res, err = recalculateAudited(ctx, tx, p, time.Now())
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return res, nil
+}
+
+// recalculateAudited recomputes p's organization in tx and records it in the audit log as
+// done by p: a manager, or SYSTEM for the nightly job and the CLI (§12).
+func recalculateAudited(ctx context.Context, tx bun.Tx, p auth.Principal, now time.Time) (*Result, error) {
+	res, err := Recalculate(ctx, tx, p.OrganizationID, now)
+	if err != nil {
+		return nil, err
+	}
+	bySegment := make(map[string]any, len(res.BySegment))
+	for code, n := range res.BySegment {
+		bySegment[string(code)] = n
+	}
+	return res, audit.Record(ctx, tx, p, audit.Entry{
+		Action:        "segments.recalculate",
+		EntityType:    "organization",
+		EntityID:      p.OrganizationID,
+		ChangedFields: []string{"customer_segments"},
+		Details:       map[string]any{"scored": res.Scored, "removed": res.Removed, "bySegment": bySegment},
+	})
+}
+
+// RecalculateAsSystem recomputes org in tx as the nightly job does, audited by SYSTEM.
+func RecalculateAsSystem(ctx context.Context, tx bun.Tx, org uuid.UUID, now time.Time) (*Result, error) {
+	return recalculateAudited(ctx, tx, auth.Principal{UserID: auth.System, OrganizationID: org}, now)
 }

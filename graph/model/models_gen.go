@@ -5,11 +5,14 @@ package model
 import (
 	"bytes"
 	"customerservice/apperr"
+	"customerservice/audit"
 	"customerservice/auth"
 	"customerservice/credit"
 	"customerservice/customers"
 	"customerservice/jobs"
 	"customerservice/models"
+	"customerservice/savedsegments"
+	"customerservice/timeline"
 	"fmt"
 	"io"
 	"strconv"
@@ -88,6 +91,42 @@ type ApproveCreditLimitPayload struct {
 	CreditAccount Object `json:"creditAccount,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
+}
+
+// A page of audit entries, newest first.
+type AuditEntryConnection struct {
+	// The entries of the page, each with its cursor.
+	Edges []AuditEntryEdge `json:"edges"`
+	// The entries of the page.
+	Nodes []audit.Item `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many entries match the filter.
+	TotalCount int `json:"totalCount"`
+}
+
+// An audit entry and its cursor.
+type AuditEntryEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The entry.
+	Node *audit.Item `json:"node"`
+}
+
+// Which audit entries to list; every condition given must hold.
+type AuditLogFilter struct {
+	// The kind of entity changed, such as `customer`, `loyalty_account`, `credit_account`, `purchase`, `address`.
+	EntityType graphql.Omittable[*string] `json:"entityType,omitempty"`
+	// The entity changed (with or without `entityType`).
+	EntityID graphql.Omittable[*uuid.UUID] `json:"entityId,omitempty"`
+	// Who did it: a user id, or `SYSTEM` for the scheduled jobs.
+	Actor graphql.Omittable[*string] `json:"actor,omitempty"`
+	// The action, such as `customer.update` or `credit.charge`.
+	Action graphql.Omittable[*string] `json:"action,omitempty"`
+	// Entries at or after this time.
+	From graphql.Omittable[*time.Time] `json:"from,omitempty"`
+	// Entries before this time.
+	To graphql.Omittable[*time.Time] `json:"to,omitempty"`
 }
 
 // Bonus points.
@@ -206,6 +245,26 @@ type CreateCustomerInput struct {
 type CreateCustomerPayload struct {
 	// The new customer; null when there are user errors.
 	Customer Object `json:"customer,omitempty"`
+	// What was wrong with the input; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A new saved segment.
+type CreateSavedSegmentInput struct {
+	// Its name, 1–100 characters, unique in the organization.
+	Name string `json:"name"`
+	// What it is for, at most 1000 characters.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// Which customers, as in `customers(filter:)` (without `savedSegment`); everyone when omitted.
+	Filter graphql.Omittable[*CustomerFilter] `json:"filter,omitempty"`
+	// A search, as in `customers(search:)`.
+	Search graphql.Omittable[*string] `json:"search,omitempty"`
+}
+
+// The result of createSavedSegment.
+type CreateSavedSegmentPayload struct {
+	// The segment; null when there are user errors.
+	SavedSegment *savedsegments.Segment `json:"savedSegment,omitempty"`
 	// What was wrong with the input; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -344,6 +403,10 @@ type CustomerFilter struct {
 	CreatedAt graphql.Omittable[*DateTimeRange] `json:"createdAt,omitempty"`
 	// Last purchased in this range.
 	LastPurchaseAt graphql.Omittable[*DateTimeRange] `json:"lastPurchaseAt,omitempty"`
+	// Only the customers of this saved segment: its stored filter and search, evaluated now,
+	// besides the other conditions given here. An id the organization has no segment of is
+	// NOT_FOUND. Not allowed in the filter of a saved segment.
+	SavedSegment graphql.Omittable[*uuid.UUID] `json:"savedSegment,omitempty"`
 	// Currently consents to this purpose: whom a campaign may contact.
 	Consent graphql.Omittable[*models.ConsentPurpose] `json:"consent,omitempty"`
 }
@@ -384,6 +447,14 @@ type DateTimeRange struct {
 	From graphql.Omittable[*time.Time] `json:"from,omitempty"`
 	// Up to this instant (exclusive).
 	To graphql.Omittable[*time.Time] `json:"to,omitempty"`
+}
+
+// The result of deleteSavedSegment.
+type DeleteSavedSegmentPayload struct {
+	// The id of the deleted segment; null when there are user errors.
+	DeletedSavedSegmentID *uuid.UUID `json:"deletedSavedSegmentId,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
 }
 
 // Two customers that are probably one person.
@@ -739,6 +810,26 @@ type RevokeConsentPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// A page of saved segments, by name.
+type SavedSegmentConnection struct {
+	// The segments of the page, each with its cursor.
+	Edges []SavedSegmentEdge `json:"edges"`
+	// The segments of the page.
+	Nodes []savedsegments.Segment `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many segments the organization has.
+	TotalCount int `json:"totalCount"`
+}
+
+// A saved segment and its cursor.
+type SavedSegmentEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The segment.
+	Node *savedsegments.Segment `json:"node"`
+}
+
 // A job the service runs every day at the configured time (UTC), once across all its replicas.
 type ScheduledJob struct {
 	// The job's name, as in logs and metrics: `points_expiry`, `tier_reevaluation`, `overdue_credit` or `rfm_segments`.
@@ -805,6 +896,26 @@ type TierCount struct {
 	Tier *models.Tier `json:"tier,omitempty"`
 	// How many.
 	Count int `json:"count"`
+}
+
+// A page of a customer's timeline, newest first.
+type TimelineEventConnection struct {
+	// The events of the page, each with its cursor.
+	Edges []TimelineEventEdge `json:"edges"`
+	// The events of the page.
+	Nodes []timeline.Event `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many events of the kinds asked for the customer has.
+	TotalCount int `json:"totalCount"`
+}
+
+// A timeline event and its cursor.
+type TimelineEventEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The event.
+	Node *timeline.Event `json:"node"`
 }
 
 // Changes to an address: omitted fields keep their value; null clears an optional field.
@@ -940,6 +1051,26 @@ type UpdateLoyaltyProgramPayload struct {
 	// The settings after the change; null when there are user errors.
 	LoyaltyProgram *models.LoyaltyProgram `json:"loyaltyProgram,omitempty"`
 	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// Changes to a saved segment.
+type UpdateSavedSegmentInput struct {
+	// A new name, 1–100 characters, unique in the organization.
+	Name graphql.Omittable[*string] `json:"name,omitempty"`
+	// A new description; empty clears it.
+	Description graphql.Omittable[*string] `json:"description,omitempty"`
+	// A new filter (replaces the filter and the search).
+	Filter graphql.Omittable[*CustomerFilter] `json:"filter,omitempty"`
+	// A new search (replaces the filter and the search).
+	Search graphql.Omittable[*string] `json:"search,omitempty"`
+}
+
+// The result of updateSavedSegment.
+type UpdateSavedSegmentPayload struct {
+	// The segment as changed; null when there are user errors.
+	SavedSegment *savedsegments.Segment `json:"savedSegment,omitempty"`
+	// What was wrong with the input; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
 
