@@ -387,13 +387,24 @@ func TestCreditFourEyes_AccountsAndLimitIncreasesNeedASecondManager(t *testing.T
 	}
 	_, other := tm.open(t, "10", 30)
 	creditOK(t, creditMutation(t, tm.manager, "approveCreditAccount", "id: $id", map[string]any{"id": other.ID}))
-	// An increase asked under four-eyes may be approved by its requester once the policy is off.
+	// Requests made under four-eyes keep needing a second manager when the policy is turned
+	// off afterwards (it is stored with each request): turning it off, approving one's own
+	// request and turning it on again is no way around it.
 	tm.setPolicy(t, map[string]any{"requireSecondApprover": true})
 	creditOK(t, update(tm.manager, "7000"))
+	_, guarded := tm.open(t, "10", 30)
 	tm.setPolicy(t, map[string]any{"requireSecondApprover": false})
-	if a = creditOK(t, approveLimit(tm.manager)).CreditAccount; a.CreditLimit != "7000.00" {
-		t.Fatalf("approved by its requester without four-eyes = %+v", a)
+	wantCreditError(t, approveLimit(tm.manager), "SECOND_APPROVER_REQUIRED", "id")
+	wantCreditError(t, creditMutation(t, tm.manager, "approveCreditAccount", "id: $id", map[string]any{"id": guarded.ID}), "SECOND_APPROVER_REQUIRED", "id")
+	if a = creditOK(t, approveLimit(tm.approver)).CreditAccount; a.CreditLimit != "7000.00" {
+		t.Fatalf("approved by a second manager = %+v", a)
 	}
+	creditOK(t, creditMutation(t, tm.approver, "approveCreditAccount", "id: $id", map[string]any{"id": guarded.ID}))
+	// A pending account's limit raised without four-eyes may be approved by its requester.
+	_, loose := tm.open(t, "10", 30)
+	creditOK(t, creditMutation(t, tm.manager, "updateCreditLimit", "id: $id, creditLimit: $creditLimit", map[string]any{"id": loose.ID, "creditLimit": "20"}))
+	tm.setPolicy(t, map[string]any{"requireSecondApprover": true})
+	creditOK(t, creditMutation(t, tm.manager, "approveCreditAccount", "id: $id", map[string]any{"id": loose.ID}))
 	// Another organization's account is not found.
 	otherOrg := srv.NewOrg(t, auth.Manager)
 	wantCreditError(t, creditMutation(t, otherOrg, "approveCreditLimit", "id: $id", id), "NOT_FOUND", "id")

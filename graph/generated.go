@@ -3559,7 +3559,7 @@ type CreditAccount {
     "A cursor from a previous page: the page starts after it."
     after: String
   ): CreditPaymentConnection!
-  "The user id of the manager who opened it; null for accounts opened before this was recorded."
+  "The user id of the manager who opened it (for accounts opened before it was recorded, from the audit log); null for accounts not opened through the API."
   openedBy: UUID
   "A limit increase waiting for a second manager's approval (` + "`" + `approveCreditLimit` + "`" + `); null when none."
   requestedCreditLimit: Decimal
@@ -3615,7 +3615,7 @@ type CreditPolicy {
   blockWhenOverdueDays: Int!
   "Utilization (used ÷ limit, in percent) at which a charge and the account carry a HIGH_UTILIZATION warning. Default 90."
   warnUtilizationPercent: Int!
-  "The manager who approves an account or a limit increase must not be the one who opened or asked for it. Default true."
+  "The manager who approves an account or a limit increase must not be the one who opened or asked for it. Applies to the requests made while it is on, until they are approved. Default true."
   requireSecondApprover: Boolean!
   "When an admin last changed the settings; null while they are the defaults."
   updatedAt: DateTime

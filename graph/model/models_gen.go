@@ -245,7 +245,7 @@ type CreditPolicy struct {
 	BlockWhenOverdueDays int `json:"blockWhenOverdueDays"`
 	// Utilization (used ÷ limit, in percent) at which a charge and the account carry a HIGH_UTILIZATION warning. Default 90.
 	WarnUtilizationPercent int `json:"warnUtilizationPercent"`
-	// The manager who approves an account or a limit increase must not be the one who opened or asked for it. Default true.
+	// The manager who approves an account or a limit increase must not be the one who opened or asked for it. Applies to the requests made while it is on, until they are approved. Default true.
 	RequireSecondApprover bool `json:"requireSecondApprover"`
 	// When an admin last changed the settings; null while they are the defaults.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`

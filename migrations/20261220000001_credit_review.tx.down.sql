@@ -1,0 +1,6 @@
+-- The backfilled openers and limit history stay: they are what the audit log records, and
+-- the columns existed before this migration.
+
+ALTER TABLE credit_accounts
+  DROP COLUMN limit_requires_second_approver,
+  DROP COLUMN open_requires_second_approver;
