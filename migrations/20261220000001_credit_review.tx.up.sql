@@ -10,6 +10,7 @@
 --  * Whether a request needs a second approver is stored with it, from the policy when it
 --    was made: turning the policy off does not let its maker approve it. Rows existing here
 --    need one (the conservative choice).
+--  * UPDATE on organizations is revoked: only Citus needs it (`citus distribute` grants it).
 ALTER TABLE credit_accounts
   ADD COLUMN open_requires_second_approver boolean NOT NULL DEFAULT true,
   ADD COLUMN limit_requires_second_approver boolean NOT NULL DEFAULT true;
@@ -58,3 +59,5 @@ ALTER TABLE credit_accounts ENABLE TRIGGER credit_accounts_updated_at;
 ALTER TABLE audit_log FORCE ROW LEVEL SECURITY;
 ALTER TABLE credit_limit_changes FORCE ROW LEVEL SECURITY;
 ALTER TABLE credit_accounts FORCE ROW LEVEL SECURITY;
+
+REVOKE UPDATE ON organizations FROM customer_service_app;

@@ -15,7 +15,7 @@ const creditReviewMigration = "20261220000001_credit_review"
 // The review migration backfills each account's limit history and opener from the audit
 // log (history older than the first recorded limit only; a row at the migration where the
 // history does not end with the current limit), stores that existing requests need a second
-// approver, and its down undoes the schema changes.
+// approver, revokes UPDATE on organizations, and its down undoes the schema changes.
 func TestMigrations_CreditReviewBackfillsLimitsAndOpeners(t *testing.T) {
 	admin := openOwner(t, "postgres")
 	ctx := context.Background()
@@ -116,7 +116,22 @@ func TestMigrations_CreditReviewBackfillsLimitsAndOpeners(t *testing.T) {
 		Scan(ctx, &forced); err != nil || !forced {
 		t.Fatalf("FORCE row level security %v after the backfill (%v)", forced, err)
 	}
+	update := func() bool {
+		t.Helper()
+		var ok bool
+		if err := conn.NewRaw("SELECT has_table_privilege('customer_service_app', 'organizations', 'UPDATE')").Scan(ctx, &ok); err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if update() {
+		t.Fatal("customer_service_app may still UPDATE organizations")
+	}
+
 	execFile(t, conn, creditReviewMigration+".tx.down.sql")
+	if !update() {
+		t.Fatal("down did not grant UPDATE on organizations back")
+	}
 	var cols int
 	if err := conn.NewRaw("SELECT count(*) FROM information_schema.columns WHERE table_name = 'credit_accounts' AND column_name LIKE '%requires_second_approver'").
 		Scan(ctx, &cols); err != nil || cols != 0 {

@@ -160,7 +160,7 @@ var wantAppPrivileges = []string{
 	"table:loyalty_accounts:INSERT,SELECT,UPDATE",
 	"table:loyalty_programs:INSERT,SELECT,UPDATE",
 	"table:loyalty_transactions:INSERT,SELECT,UPDATE",
-	"table:organizations:INSERT,SELECT,UPDATE",
+	"table:organizations:INSERT,SELECT", // UPDATE only on Citus: `citus distribute` grants it
 	"table:purchase_refunds:INSERT,SELECT",
 	"table:purchases:INSERT,SELECT,UPDATE",
 	"table:v_customer_360:SELECT",
