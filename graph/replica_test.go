@@ -201,7 +201,9 @@ func TestReplica_CreditCheckReadsThePrimary(t *testing.T) {
 	}
 	// The 360 of the same query string reads the replica, which lags.
 	var out struct {
-		Customer struct{ CreditAccount struct{ CreditAvailable string } }
+		Customer struct {
+			CreditAccount struct{ CreditAvailable string }
+		}
 	}
 	tm.agent.Must(t, `query($id: UUID!) { customer(id: $id) { creditAccount { creditAvailable } } }`, map[string]any{"id": customerID}, &out)
 	if out.Customer.CreditAccount.CreditAvailable != "1000.00" {
