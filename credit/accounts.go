@@ -226,16 +226,18 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason *string) (*mo
 // (ApproveLimit). A decrease, or any change without that policy, applies at once and drops
 // a waiting increase. On a pending account the limit changes at once (it is approved with
 // the account) and an increase makes the caller its requester, who may then not approve
-// the account.
-func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.Decimal) (*models.CreditAccount, error) {
+// the account. deferred reports an increase left waiting for a second manager (the limit
+// unchanged).
+func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.Decimal) (acc *models.CreditAccount, deferred bool, err error) {
 	if err := auth.Require(ctx, auth.Manager); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	field := []string{"creditLimit"}
 	if verr := checkLimit(limit, field); verr != nil {
-		return nil, verr
+		return nil, false, verr
 	}
-	return s.transition(ctx, id, "credit.update_limit", func(ctx context.Context, tx bun.Tx, acc *models.CreditAccount, p auth.Principal) ([]set, map[string]any, error) {
+	acc, err = s.transition(ctx, id, "credit.update_limit", func(ctx context.Context, tx bun.Tx, acc *models.CreditAccount, p auth.Principal) ([]set, map[string]any, error) {
+		deferred = false // the transaction may run again
 		if acc.Status == models.CreditStatusCancelled {
 			return nil, nil, apperr.OnField(apperr.InvalidState, []string{"id"}, "the credit account is CANCELLED; its limit cannot change")
 		}
@@ -264,6 +266,7 @@ func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.D
 		}
 		if increase {
 			if pol.RequireSecondApprover {
+				deferred = true
 				details = map[string]any{"credit_limit": money(acc.CreditLimit), "requested_credit_limit": money(limit)}
 				return []set{{"requested_limit", "?", limit}, {"limit_requested_by", "?", p.UserID}, {"limit_requested_at", "now()", nil},
 					{"limit_requires_second_approver", "?", true}}, details, nil
@@ -275,6 +278,7 @@ func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.D
 		}
 		return sets, details, nil
 	})
+	return acc, deferred && err == nil, err
 }
 
 // ApproveLimit applies the limit increase waiting on an account (§14): the caller may not

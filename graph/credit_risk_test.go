@@ -564,3 +564,49 @@ func TestCreditAccount360_PolicyWarningsAtTheirBoundaries(t *testing.T) {
 		t.Fatalf("list: %s", b)
 	}
 }
+
+// §14: updateCreditLimit says whether the limit applied or waits for a second manager.
+func TestUpdateCreditLimit_PendingApprovalSaysWhetherTheLimitWaits(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	tm := newCreditTeam(t, srv)
+	_, acc := tm.approved(t, "1000")
+	_, pending := tm.open(t, "100", 30)
+	type out struct {
+		CreditAccount *struct {
+			CreditLimit          string
+			RequestedCreditLimit *string
+		}
+		PendingApproval bool
+		UserErrors      []creditUserError
+	}
+	update := func(id, limit string) out {
+		t.Helper()
+		var res struct{ UpdateCreditLimit out }
+		tm.manager.Must(t, `mutation($id: UUID!, $l: Decimal!) { updateCreditLimit(id: $id, creditLimit: $l) {
+			creditAccount { creditLimit requestedCreditLimit } pendingApproval userErrors { code field message } } }`,
+			map[string]any{"id": id, "l": limit}, &res)
+		return res.UpdateCreditLimit
+	}
+	got := update(acc.ID, "2000")
+	if !got.PendingApproval || got.CreditAccount.CreditLimit != "1000.00" || got.CreditAccount.RequestedCreditLimit == nil ||
+		*got.CreditAccount.RequestedCreditLimit != "2000.00" {
+		t.Fatalf("a deferred increase: %+v", got)
+	}
+	if got = update(acc.ID, "2000"); !got.PendingApproval { // asked again: still waits
+		t.Fatalf("the same increase again: %+v", got)
+	}
+	if got = update(acc.ID, "500"); got.PendingApproval || got.CreditAccount.CreditLimit != "500.00" || got.CreditAccount.RequestedCreditLimit != nil {
+		t.Fatalf("a decrease: %+v", got)
+	}
+	if got = update(pending.ID, "300"); got.PendingApproval || got.CreditAccount.CreditLimit != "300.00" {
+		t.Fatalf("an increase of a pending account (approved with it): %+v", got)
+	}
+	if got = update(acc.ID, "-1"); got.PendingApproval || got.CreditAccount != nil || len(got.UserErrors) != 1 {
+		t.Fatalf("a user error: %+v", got)
+	}
+	tm.setPolicy(t, map[string]any{"requireSecondApprover": false})
+	if got = update(acc.ID, "3000"); got.PendingApproval || got.CreditAccount.CreditLimit != "3000.00" {
+		t.Fatalf("an increase without four-eyes: %+v", got)
+	}
+}

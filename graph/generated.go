@@ -559,8 +559,9 @@ type ComplexityRoot struct {
 	}
 
 	UpdateCreditLimitPayload struct {
-		CreditAccount func(childComplexity int) int
-		UserErrors    func(childComplexity int) int
+		CreditAccount   func(childComplexity int) int
+		PendingApproval func(childComplexity int) int
+		UserErrors      func(childComplexity int) int
 	}
 
 	UpdateCreditPolicyPayload struct {
@@ -2946,6 +2947,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UpdateCreditLimitPayload.CreditAccount(childComplexity), true
+	case "UpdateCreditLimitPayload.pendingApproval":
+		if e.ComplexityRoot.UpdateCreditLimitPayload.PendingApproval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateCreditLimitPayload.PendingApproval(childComplexity), true
 	case "UpdateCreditLimitPayload.userErrors":
 		if e.ComplexityRoot.UpdateCreditLimitPayload.UserErrors == nil {
 			break
@@ -4595,8 +4602,10 @@ type CancelCreditAccountPayload {
 
 "The result of updateCreditLimit."
 type UpdateCreditLimitPayload {
-  "The account with its new limit; null when there are user errors."
+  "The account with its new limit; null when there are user errors. When the increase waits for a second manager (pendingApproval), its creditLimit is unchanged and requestedCreditLimit is the limit asked for."
   creditAccount: CreditAccount
+  "True when the limit did not change yet: the increase waits, as the account's requestedCreditLimit, for another manager's approveCreditLimit (§14). False when the limit applied at once, and with user errors."
+  pendingApproval: Boolean!
   "What was wrong; empty on success."
   userErrors: [UserError!]!
 }
@@ -5630,6 +5639,8 @@ func (ec *executionContext) childFields_UpdateCreditLimitPayload(ctx context.Con
 	switch field.Name {
 	case "creditAccount":
 		return ec.fieldContext_UpdateCreditLimitPayload_creditAccount(ctx, field)
+	case "pendingApproval":
+		return ec.fieldContext_UpdateCreditLimitPayload_pendingApproval(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_UpdateCreditLimitPayload_userErrors(ctx, field)
 	}
@@ -16627,6 +16638,29 @@ func (ec *executionContext) fieldContext_UpdateCreditLimitPayload_creditAccount(
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateCreditLimitPayload_pendingApproval(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCreditLimitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateCreditLimitPayload_pendingApproval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingApproval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateCreditLimitPayload_pendingApproval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateCreditLimitPayload", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _UpdateCreditLimitPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCreditLimitPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22924,6 +22958,11 @@ func (ec *executionContext) _UpdateCreditLimitPayload(ctx context.Context, sel a
 		case "creditAccount":
 			out.Values[i] = ec._UpdateCreditLimitPayload_creditAccount(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pendingApproval":
+			out.Values[i] = ec._UpdateCreditLimitPayload_pendingApproval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "userErrors":

@@ -714,8 +714,10 @@ type UpdateAddressPayload struct {
 
 // The result of updateCreditLimit.
 type UpdateCreditLimitPayload struct {
-	// The account with its new limit; null when there are user errors.
+	// The account with its new limit; null when there are user errors. When the increase waits for a second manager (pendingApproval), its creditLimit is unchanged and requestedCreditLimit is the limit asked for.
 	CreditAccount Object `json:"creditAccount,omitempty"`
+	// True when the limit did not change yet: the increase waits, as the account's requestedCreditLimit, for another manager's approveCreditLimit (§14). False when the limit applied at once, and with user errors.
+	PendingApproval bool `json:"pendingApproval"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
