@@ -108,8 +108,15 @@ func TestCreditPolicy_DefaultsAndAdminChangesThem(t *testing.T) {
 			t.Fatalf("%v: %+v", in, e)
 		}
 	}
+	// Setting the defaults again, or nothing, changes nothing: no row, updatedAt stays null
+	// (each audited with no changed fields).
+	for _, in := range []map[string]any{{"blockWhenOverdueDays": 30, "warnUtilizationPercent": 90, "requireSecondApprover": true}, {}} {
+		if p := tm.setPolicy(t, in); p.BlockWhenOverdueDays != 30 || p.WarnUtilizationPercent != 90 || !p.RequireSecondApprover || p.UpdatedAt != nil {
+			t.Fatalf("no-op update %v = %+v", in, p)
+		}
+	}
 	if n := creditSQL(t, srv, "SELECT count(*)::text FROM credit_policies WHERE organization_id = ?", tm.org); n != "0" {
-		t.Fatalf("refused updates stored %s policies", n)
+		t.Fatalf("refused and no-op updates stored %s policies", n)
 	}
 	// The bounds themselves are accepted; omitted settings keep their value.
 	p := tm.setPolicy(t, map[string]any{"blockWhenOverdueDays": 0, "warnUtilizationPercent": 100})
@@ -122,8 +129,8 @@ func TestCreditPolicy_DefaultsAndAdminChangesThem(t *testing.T) {
 	}
 	tm.setPolicy(t, map[string]any{"warnUtilizationPercent": 1}) // no change: audited with no changed fields
 	rows := creditAuditRows(t, srv, tm.org, "credit.policy.update")
-	if len(rows) != 3 || len(rows[0].ChangedFields) != 2 || len(rows[1].ChangedFields) != 3 || len(rows[2].ChangedFields) != 0 ||
-		rows[0].EntityType != "credit_policy" || rows[0].EntityID != tm.org {
+	if len(rows) != 5 || len(rows[0].ChangedFields) != 0 || len(rows[1].ChangedFields) != 0 || len(rows[2].ChangedFields) != 2 ||
+		len(rows[3].ChangedFields) != 3 || len(rows[4].ChangedFields) != 0 || rows[0].EntityType != "credit_policy" || rows[0].EntityID != tm.org {
 		t.Fatalf("audit = %+v", rows)
 	}
 	// Another organization keeps its own policy (the defaults).
