@@ -111,7 +111,9 @@ func TestCustomer360_CompiledSelectionsOfLargeDocumentsAreNotKept(t *testing.T) 
 	small := `query($id: UUID!) { customer(id: $id) { firstName lastName } } # small ` + uuid.NewString()
 	large := `query($id: UUID!) { customer(id: $id) { firstName lastName } }` + "\n# " + strings.Repeat("padding ", 40<<10/8)
 	for _, doc := range []string{small, large} {
-		var out struct{ Customer struct{ FirstName, LastName string } }
+		var out struct {
+			Customer struct{ FirstName, LastName string }
+		}
 		agent.Must(t, doc, map[string]any{"id": ana}, &out)
 		if out.Customer.FirstName != "Ana" || out.Customer.LastName != "Lealtad" {
 			t.Fatalf("document of %d bytes: %+v", len(doc), out)
