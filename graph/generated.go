@@ -3980,7 +3980,7 @@ type Mutation {
   chargeCredit("The charge." input: ChargeCreditInput!): ChargeCreditPayload! @hasRole(role: AGENT)
   "Records a payment: lowers what is used and pays the open charges, oldest due date first. Safe to retry with the same paymentReference."
   recordCreditPayment("The payment." input: RecordCreditPaymentInput!): RecordCreditPaymentPayload! @hasRole(role: AGENT)
-  "Cancels a charge (its order was cancelled), releasing what is unpaid of it. Safe to retry: cancelling a cancelled charge answers it as the first time did, changing nothing."
+  "Cancels a charge (its order was cancelled), releasing what is unpaid of it. Safe to retry: cancelling a cancelled charge answers the charge as the first time did, and the account as it is now, changing nothing."
   cancelCreditUsage("The charge's id." id: UUID!): CancelCreditUsagePayload! @hasRole(role: AGENT)
   "Recalculates every customer's RFM segment of the organization now (§6), as the nightly job does."
   recalculateSegments: RecalculateSegmentsPayload! @hasRole(role: MANAGER)
@@ -4680,7 +4680,7 @@ type ApproveCreditLimitPayload {
 
 "The result of cancelCreditUsage."
 type CancelCreditUsagePayload {
-  "The account after the release; null when there are user errors."
+  "The account after the release (on a replay, as it is now, §8 Idempotency); null when there are user errors."
   creditAccount: CreditAccount
   "The charge (CANCELLED); null when there are user errors."
   usage: CreditUsage

@@ -119,7 +119,7 @@ type CancelCreditAccountPayload struct {
 
 // The result of cancelCreditUsage.
 type CancelCreditUsagePayload struct {
-	// The account after the release; null when there are user errors.
+	// The account after the release (on a replay, as it is now, §8 Idempotency); null when there are user errors.
 	CreditAccount Object `json:"creditAccount,omitempty"`
 	// The charge (CANCELLED); null when there are user errors.
 	Usage *models.CreditUsage `json:"usage,omitempty"`
