@@ -265,7 +265,8 @@ func (a *customerAccount) facts() Facts {
 func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, lock string) (*customerAccount, error) {
 	var row customerAccount
 	q := tx.NewSelect().Model(&row).
-		ColumnExpr("ca.*").ColumnExpr("c.status AS customer_status").ColumnExpr(today+" AS today").
+		// §11: an erased customer reads as ERASED, which the charge rules refuse (INVALID_STATE).
+		ColumnExpr("ca.*").ColumnExpr("CASE WHEN c.erased_at IS NOT NULL THEN 'erased' ELSE c.status END AS customer_status").ColumnExpr(today+" AS today").
 		ColumnExpr("(ca.created_at AT TIME ZONE 'UTC')::date AS opened_on").
 		// The organization as a value, not correlated: on Citus the statement is then routed
 		// whole to the organization's shard (README, Scaling out).

@@ -390,7 +390,7 @@ func TestCreateCustomer_AcceptsBoundaryValues(t *testing.T) {
 	c := srv.NewOrg(t, auth.Agent)
 	got := mustCreateCustomer(t, c, map[string]any{
 		"customerType": "B2B", "firstName": strings.Repeat("ñ", 100), "lastName": "S.A.",
-		"documentType": "RUC", "documentNumber": strings.Repeat("9", 50), "birthDate": "1900-01-02",
+		"documentType": "OTHER", "documentNumber": strings.Repeat("9", 50), "birthDate": "1900-01-02",
 		"gender": strings.Repeat("g", 20), "preferredLanguage": "zh-Hant-TW", "marketingConsent": true,
 		"tags": tags50, "metadata": meta, "notes": strings.Repeat("n", 10_000),
 	})
@@ -478,8 +478,8 @@ func TestCreateCustomer_AllowsSameDocumentNumberOfAnotherType(t *testing.T) {
 	t.Parallel()
 	srv := apitest.New(t)
 	c := srv.NewOrg(t, auth.Agent)
-	mustCreateCustomer(t, c, with(ana(), "documentType", "CEDULA", "documentNumber", "123"))
-	mustCreateCustomer(t, c, with(ana(), "documentType", "PASSPORT", "documentNumber", "123"))
+	mustCreateCustomer(t, c, with(ana(), "documentType", "CEDULA", "documentNumber", "PE-12-345"))
+	mustCreateCustomer(t, c, with(ana(), "documentType", "OTHER", "documentNumber", "PE-12-345"))
 }
 
 func TestCreateCustomer_AllowsSameEmailPhoneAndDocumentInAnotherOrg(t *testing.T) {

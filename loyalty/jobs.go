@@ -13,8 +13,8 @@ import (
 	"customerservice/models"
 )
 
-// The scheduled jobs of §4 (run by `jobs run` and the scheduler): points expiry and tier
-// re-evaluation. Each runs per organization in one transaction of that organization, as
+// The scheduled jobs of §4 and §13 (run by `jobs run` and the scheduler): vesting of pending
+// points, points expiry and tier re-evaluation. Each runs per organization in one transaction of that organization, as
 // set-based SQL: one statement locks the accounts concerned, one changes them all.
 //
 // Running twice is safe (the second run finds nothing due), and so is running in two
@@ -26,6 +26,8 @@ import (
 // JobCounts is what a run did.
 type JobCounts struct {
 	Organizations   int // organizations visited
+	VestedAccounts  int // accounts whose pending points vested (one vest transaction each)
+	VestedPoints    int
 	ExpiredAccounts int // accounts that lost points to expiry (one expire transaction each)
 	ExpiredPoints   int
 	TiersEvaluated  int // accounts whose tier_expires_at had passed
@@ -57,6 +59,9 @@ func RunJobs(ctx context.Context, pool bun.IDB, now time.Time) (JobCounts, error
 func RunJobsFor(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time) (JobCounts, error) {
 	c := JobCounts{Organizations: 1}
 	var err error
+	if c.VestedAccounts, c.VestedPoints, err = VestPoints(ctx, pool, org, now); err != nil {
+		return c, fmt.Errorf("organization %s: %w", org, err)
+	}
 	if c.ExpiredAccounts, c.ExpiredPoints, err = ExpirePoints(ctx, pool, org, now); err != nil {
 		return c, fmt.Errorf("organization %s: %w", org, err)
 	}
@@ -68,10 +73,48 @@ func RunJobsFor(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time)
 
 func (c *JobCounts) add(o JobCounts) {
 	c.Organizations += o.Organizations
+	c.VestedAccounts += o.VestedAccounts
+	c.VestedPoints += o.VestedPoints
 	c.ExpiredAccounts += o.ExpiredAccounts
 	c.ExpiredPoints += o.ExpiredPoints
 	c.TiersEvaluated += o.TiersEvaluated
 	c.TiersChanged += o.TiersChanged
+}
+
+// VestPoints vests the organization's pending lots whose vests_at <= now (§13): one `vest`
+// transaction per account for their points, and the tier raised where they now qualify it.
+// It runs before the expiry, which takes only vested points.
+func VestPoints(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time) (accounts, points int, err error) {
+	err = db.InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
+		if ok, err := jobLock(ctx, tx, "loyalty.vest", org); err != nil || !ok {
+			return err
+		}
+		ids, err := lockAccountsWithLots(ctx, tx, org, "t.pending AND t.vests_at <= ?", now)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		prog, err := programOf(ctx, tx, org)
+		if err != nil {
+			return err
+		}
+		accounts, points, err = vestDue(ctx, tx, prog, ids, now)
+		return err
+	})
+	return accounts, points, err
+}
+
+// lockAccountsWithLots locks, skipping those a mutation holds, the organization's accounts
+// with a transaction t matching cond (its one placeholder is now), in id order.
+func lockAccountsWithLots(ctx context.Context, tx bun.Tx, org uuid.UUID, cond string, now time.Time) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	if err := tx.NewRaw(`SELECT a.loyalty_account_id FROM loyalty_accounts a
+		WHERE a.organization_id = ? AND a.loyalty_account_id IN (SELECT t.loyalty_account_id FROM loyalty_transactions t
+			WHERE t.organization_id = ? AND `+cond+`)
+		ORDER BY a.loyalty_account_id
+		FOR UPDATE OF a SKIP LOCKED`, org, org, now).Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("lock accounts with due lots: %w", err)
+	}
+	return ids, nil
 }
 
 // ExpirePoints zeroes the organization's lots whose expires_at <= now and writes one
@@ -81,18 +124,10 @@ func ExpirePoints(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Tim
 		if ok, err := jobLock(ctx, tx, "loyalty.expire", org); err != nil || !ok {
 			return err
 		}
-		var ids []uuid.UUID
-		if err := tx.NewRaw(`SELECT a.loyalty_account_id FROM loyalty_accounts a
-			WHERE a.organization_id = ? AND a.loyalty_account_id IN (SELECT t.loyalty_account_id FROM loyalty_transactions t
-				WHERE t.organization_id = ? AND t.points_remaining > 0 AND t.expires_at <= ?)
-			ORDER BY a.loyalty_account_id
-			FOR UPDATE OF a SKIP LOCKED`, org, org, now).Scan(ctx, &ids); err != nil {
-			return fmt.Errorf("lock accounts with due lots: %w", err)
+		ids, err := lockAccountsWithLots(ctx, tx, org, "t.points_remaining > 0 AND NOT t.pending AND t.expires_at <= ?", now)
+		if err != nil || len(ids) == 0 {
+			return err
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		var err error
 		accounts, points, err = expireDue(ctx, tx, ids, now)
 		return err
 	})
@@ -139,9 +174,9 @@ const dayOf = "(?::timestamptz AT TIME ZONE 'UTC')::date"
 // is computed once in q: Citus refuses an UPDATE whose CASE calls a non-immutable function
 // (the cast of the time).
 func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at any) (evaluated, changed int, err error) {
-	var res struct {
-		Evaluated int `bun:"evaluated"`
-		Changed   int `bun:"changed"`
+	var res []struct {
+		newTier
+		OldTier models.Tier `bun:"old_tier"`
 	}
 	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH q AS (
@@ -160,16 +195,25 @@ func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram
 				tier_expires_at = CASE WHEN n.tier = 'bronze' THEN NULL
 					ELSE (n.day + make_interval(months => ?))::date END
 			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
-			RETURNING n.old_tier, n.tier
+			RETURNING a.loyalty_account_id, n.old_tier, n.tier
 		)
-		SELECT count(*)::int AS evaluated, (count(*) FILTER (WHERE old_tier <> tier))::int AS changed FROM u`,
-		at, prog.QualificationMonths, at, org, pgdialect.Array(ids), at,
+		SELECT loyalty_account_id, old_tier, tier FROM u`,
+		at, prog.QualificationMonths, at, at, org, pgdialect.Array(ids), at,
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
 		prog.TierDurationMonths, org).Scan(ctx, &res)
 	if err != nil {
 		return 0, 0, fmt.Errorf("re-evaluate tiers: %w", err)
 	}
-	return res.Evaluated, res.Changed, nil
+	var changes []newTier
+	for _, r := range res {
+		if r.OldTier != r.Tier {
+			changes = append(changes, r.newTier)
+		}
+	}
+	if err := recordTiers(ctx, tx, changes); err != nil {
+		return 0, 0, err
+	}
+	return len(res), len(changes), nil
 }
 
 // jobLock takes the organization's lock of one job for this transaction; false when another

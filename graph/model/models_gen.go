@@ -7,6 +7,7 @@ import (
 	"customerservice/apperr"
 	"customerservice/auth"
 	"customerservice/credit"
+	"customerservice/customers"
 	"customerservice/jobs"
 	"customerservice/models"
 	"fmt"
@@ -59,6 +60,8 @@ type AdjustPointsInput struct {
 	Points int `json:"points"`
 	// Why (1–500 characters).
 	Reason string `json:"reason"`
+	// The adjustment's idempotency key (1–255 characters, unique in the organization, used as given): a retry with the same key answers the original adjustment and changes nothing; the same key with another customer, points or reason is IDEMPOTENCY_CONFLICT. Shown as the transaction's referenceId.
+	IdempotencyKey string `json:"idempotencyKey"`
 }
 
 // The result of adjustPoints.
@@ -145,6 +148,26 @@ type ChargeCreditPayload struct {
 	Usage *models.CreditUsage `json:"usage,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
+}
+
+// A page of a customer's consent history.
+type ConsentConnection struct {
+	// The records of the page, each with its cursor.
+	Edges []ConsentEdge `json:"edges"`
+	// The records of the page.
+	Nodes []models.Consent `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many records in all.
+	TotalCount int `json:"totalCount"`
+}
+
+// A consent record and its cursor.
+type ConsentEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The record.
+	Node *models.Consent `json:"node"`
 }
 
 // A new customer.
@@ -321,6 +344,8 @@ type CustomerFilter struct {
 	CreatedAt graphql.Omittable[*DateTimeRange] `json:"createdAt,omitempty"`
 	// Last purchased in this range.
 	LastPurchaseAt graphql.Omittable[*DateTimeRange] `json:"lastPurchaseAt,omitempty"`
+	// Currently consents to this purpose: whom a campaign may contact.
+	Consent graphql.Omittable[*models.ConsentPurpose] `json:"consent,omitempty"`
 }
 
 // An order for `customers`.
@@ -361,6 +386,36 @@ type DateTimeRange struct {
 	To graphql.Omittable[*time.Time] `json:"to,omitempty"`
 }
 
+// Two customers that are probably one person.
+type DuplicateCandidate struct {
+	// The customer of the pair with the smaller id.
+	Customer Object `json:"customer"`
+	// The other customer of the pair.
+	Duplicate Object `json:"duplicate"`
+	// How likely the two are one person, 1–100.
+	Score int `json:"score"`
+	// Why, in alphabetical order.
+	Reasons []customers.DuplicateReason `json:"reasons"`
+}
+
+// A page of duplicate candidates.
+type DuplicateCandidateConnection struct {
+	// The pairs of the page, each with its cursor.
+	Edges []DuplicateCandidateEdge `json:"edges"`
+	// The pairs of the page.
+	Nodes []DuplicateCandidate `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A duplicate candidate and its cursor.
+type DuplicateCandidateEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The pair.
+	Node *DuplicateCandidate `json:"node"`
+}
+
 // A loyalty enrollment's result.
 type EnrollLoyaltyPayload struct {
 	// The loyalty account; null when there are user errors.
@@ -372,6 +427,28 @@ type EnrollLoyaltyPayload struct {
 // The result of eraseCustomer.
 type EraseCustomerPayload struct {
 	// The customer as erased (anonymous values, `erasedAt` set); null when there are user errors.
+	Customer Object `json:"customer,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A grant of consent.
+type GrantConsentInput struct {
+	// The customer's id.
+	CustomerID uuid.UUID `json:"customerId"`
+	// What the customer consents to.
+	Purpose models.ConsentPurpose `json:"purpose"`
+	// Where.
+	Channel models.ConsentChannel `json:"channel"`
+	// What proves it, at most 500 characters.
+	Evidence graphql.Omittable[*string] `json:"evidence,omitempty"`
+}
+
+// The result of grantConsent.
+type GrantConsentPayload struct {
+	// The record written; null when there are user errors.
+	Consent *models.Consent `json:"consent,omitempty"`
+	// The customer; null when there are user errors.
 	Customer Object `json:"customer,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
@@ -402,6 +479,20 @@ type JobRunResult struct {
 	Details map[string]any `json:"details"`
 	// When the job finished this organization.
 	FinishedAt time.Time `json:"finishedAt"`
+}
+
+// A loyalty account as it stood at an instant.
+type LoyaltyAccountAsOf struct {
+	// The instant.
+	At time.Time `json:"at"`
+	// Points available to redeem then.
+	Balance int `json:"balance"`
+	// Points pending then (not yet vested).
+	Pending int `json:"pending"`
+	// Lifetime points then: earned and vested, net of refund reversals.
+	Lifetime int `json:"lifetime"`
+	// The tier in force then (bronze before any change).
+	Tier models.Tier `json:"tier"`
 }
 
 // A page of loyalty transactions, newest first.
@@ -466,6 +557,18 @@ type PageInfo struct {
 	StartCursor *string `json:"startCursor,omitempty"`
 	// The cursor of the last item.
 	EndCursor *string `json:"endCursor,omitempty"`
+}
+
+// Points of a purchase waiting for the end of the pending window.
+type PendingLot struct {
+	// Points still pending (what refunds have not cancelled).
+	Points int `json:"points"`
+	// When they vest and become spendable.
+	VestsAt time.Time `json:"vestsAt"`
+	// When they expire.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// The order that earned them.
+	ReferenceID *string `json:"referenceId,omitempty"`
 }
 
 // A page of purchases, newest first.
@@ -610,6 +713,28 @@ type ReinstateCreditAccountPayload struct {
 type RemoveAddressPayload struct {
 	// The address, now inactive; null when there are user errors.
 	Address *models.Address `json:"address,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A revocation of consent.
+type RevokeConsentInput struct {
+	// The customer's id.
+	CustomerID uuid.UUID `json:"customerId"`
+	// What the customer no longer consents to.
+	Purpose models.ConsentPurpose `json:"purpose"`
+	// Where.
+	Channel models.ConsentChannel `json:"channel"`
+	// What proves it, at most 500 characters.
+	Evidence graphql.Omittable[*string] `json:"evidence,omitempty"`
+}
+
+// The result of revokeConsent.
+type RevokeConsentPayload struct {
+	// The record written; null when there are user errors.
+	Consent *models.Consent `json:"consent,omitempty"`
+	// The customer; null when there are user errors.
+	Customer Object `json:"customer,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -808,6 +933,8 @@ type UpdateLoyaltyProgramInput struct {
 	AutoEnroll graphql.Omittable[*bool] `json:"autoEnroll,omitempty"`
 	// RFM lookback in days, 1–3650.
 	SegmentLookbackDays graphql.Omittable[*int] `json:"segmentLookbackDays,omitempty"`
+	// Days purchase points stay pending, 0–365 (0: off). Applies to purchases recorded after the change.
+	PendingDays graphql.Omittable[*int] `json:"pendingDays,omitempty"`
 }
 
 // The result of updateLoyaltyProgram.
