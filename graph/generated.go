@@ -3974,7 +3974,7 @@ type LoyaltyAccount {
   "The pending lots, the soonest to vest first: their points and when each vests."
   pendingLots: [PendingLot!]!
   "The account as it stood at an instant, computed from its append-only ledger: points vest and expire at their own instants (also before a job or a later change recorded it), a tier counts from when it was changed."
-  asOf("The instant (RFC 3339)." at: DateTime!): LoyaltyAccountAsOf!
+  asOf("The instant (RFC 3339), not later than now." at: DateTime!): LoyaltyAccountAsOf!
   "All points ever earned (earn and bonus, once vested), net of refund reversals."
   lifetimePoints: Int!
   "All points ever redeemed."
@@ -4081,7 +4081,7 @@ type CreditAccount {
   each counted from when it was recorded); null when the account was opened after it. Its
   aging counts days past due on the instant's UTC date.
   """
-  asOf("The instant, RFC 3339." at: DateTime!): CreditAccountAsOf
+  asOf("The instant, RFC 3339, not later than now." at: DateTime!): CreditAccountAsOf
 }
 
 "A credit account's position at an instant (CreditAccount.asOf)."
