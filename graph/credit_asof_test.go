@@ -285,7 +285,9 @@ func TestCreditAccountAsOf_RefusesABadInstant(t *testing.T) {
 		t.Errorf("a future instant: %s", r.Body)
 	}
 	var out struct {
-		Customer struct{ CreditAccount struct{ AsOf *struct{ CreditLimit string } } }
+		Customer struct {
+			CreditAccount struct{ AsOf *struct{ CreditLimit string } }
+		}
 	}
 	tm.agent.Must(t, q, map[string]any{"id": customerID, "at": time.Now().UTC().Format(time.RFC3339Nano)}, &out)
 	if a := out.Customer.CreditAccount.AsOf; a == nil || a.CreditLimit != "100.00" {
