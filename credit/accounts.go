@@ -267,7 +267,7 @@ func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.D
 		if increase {
 			if pol.RequireSecondApprover {
 				deferred = true
-				details = map[string]any{"credit_limit": money(acc.CreditLimit), "requested_credit_limit": money(limit)}
+				details["deferred"] = true // the limit stays old_credit_limit until approveCreditLimit
 				return []set{{"requested_limit", "?", limit}, {"limit_requested_by", "?", p.UserID}, {"limit_requested_at", "now()", nil},
 					{"limit_requires_second_approver", "?", true}}, details, nil
 			}

@@ -368,6 +368,12 @@ func TestCreditFourEyes_AccountsAndLimitIncreasesNeedASecondManager(t *testing.T
 		*a.LimitRequestedBy != tm.manager.User.String() || a.LimitRequestedAt == nil {
 		t.Fatalf("increase asked = %+v", a)
 	}
+	// Its audit row keeps the keys of every limit change, and says it waits.
+	if rows := creditAuditRows(t, srv, tm.org, "credit.update_limit"); len(rows) == 0 ||
+		rows[len(rows)-1].Details["old_credit_limit"] != "2000.00" || rows[len(rows)-1].Details["new_credit_limit"] != "5000.00" ||
+		rows[len(rows)-1].Details["deferred"] != true {
+		t.Fatalf("audit of a deferred increase = %+v", rows)
+	}
 	wantCreditError(t, approveLimit(tm.manager), "SECOND_APPROVER_REQUIRED", "id")
 	a = creditOK(t, approveLimit(tm.approver)).CreditAccount
 	if a.CreditLimit != "5000.00" || a.CreditAvailable != "5000.00" || a.RequestedCreditLimit != nil || a.LimitRequestedBy != nil {
