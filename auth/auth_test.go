@@ -123,13 +123,19 @@ func TestMint_RoundTrips(t *testing.T) {
 	}
 }
 
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// rsaJWK is the public half of key as a JWK of kid.
+func rsaJWK(kid string, key *rsa.PrivateKey) map[string]any {
+	return map[string]any{"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig", "n": b64(key.N.Bytes()), "e": b64(big.NewInt(int64(key.E)).Bytes())}
+}
+
 // RS256 and ES256 tokens are checked against the keys of a JWKS URL.
 func TestVerify_RS256AndES256ThroughJWKS(t *testing.T) {
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	b64 := func(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 	jwks := map[string]any{"keys": []map[string]any{
-		{"kty": "RSA", "kid": "rsa-1", "alg": "RS256", "use": "sig", "n": b64(rsaKey.N.Bytes()), "e": b64(big.NewInt(int64(rsaKey.E)).Bytes())},
+		rsaJWK("rsa-1", rsaKey),
 		{"kty": "EC", "kid": "ec-1", "alg": "ES256", "use": "sig", "crv": "P-256", "x": b64(ecKey.X.FillBytes(make([]byte, 32))), "y": b64(ecKey.Y.FillBytes(make([]byte, 32)))},
 	}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { json.NewEncoder(w).Encode(jwks) }))
@@ -210,8 +216,7 @@ func TestVerify_AWithdrawnJWKSKeyIsRefusedAfterTheRefresh(t *testing.T) {
 	jwksRefresh = 200 * time.Millisecond
 	defer func() { jwksRefresh = old }()
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
-	b64 := func(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
-	key := map[string]any{"kty": "RSA", "kid": "rsa-1", "alg": "RS256", "use": "sig", "n": b64(rsaKey.N.Bytes()), "e": b64(big.NewInt(int64(rsaKey.E)).Bytes())}
+	key := rsaJWK("rsa-1", rsaKey)
 	var mu sync.Mutex
 	keys := []map[string]any{key}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
