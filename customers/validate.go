@@ -46,7 +46,13 @@ type NewCustomer struct {
 	Tags              []string
 	Metadata          map[string]any
 	Notes             *string
+	// ExternalID is the customer's key in the system a CSV import comes from (§10, Import):
+	// 1–100 characters, unique in the organization. The API does not set it.
+	ExternalID *string
 }
+
+// MaxExternalID is the length of customers.external_id.
+const MaxExternalID = 100
 
 // CustomerChanges is the input of Update.
 type CustomerChanges struct {

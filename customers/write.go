@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -27,6 +28,14 @@ func (s *Service) Create(ctx context.Context, in NewCustomer) (*models.Customer,
 	}
 	c := newCustomerRow()
 	changed, err := in.changes().applyTo(&c)
+	if in.ExternalID != nil {
+		if n := utf8.RuneCountInString(*in.ExternalID); n < 1 || n > MaxExternalID {
+			errs, _ := apperr.Of(err) // the input's other invalid fields, reported together
+			err = append(apperr.List(errs), apperr.OnField(apperr.Invalid, []string{"externalId"}, "must be 1–%d characters", MaxExternalID))
+		}
+		c.ExternalID = in.ExternalID
+		changed = append(changed, "external_id")
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -220,6 +229,8 @@ func customerWriteError(err error) error {
 		return apperr.OnField(apperr.Taken, []string{"phone"}, "another customer of the organization has this phone")
 	case "customers_document_key":
 		return documentTaken()
+	case "customers_external_id_key":
+		return apperr.OnField(apperr.Taken, []string{"externalId"}, "another customer of the organization has this externalId")
 	}
 	return fmt.Errorf("write customer: %w", err)
 }

@@ -98,9 +98,11 @@ type Customer struct {
 	Metadata           map[string]any `bun:"metadata,type:jsonb"`
 	Notes              *string        `bun:"notes"`
 	ErasedAt           *time.Time     `bun:"erased_at"`
-	CreatedAt          time.Time      `bun:"created_at,nullzero,default:now()"`
-	UpdatedAt          time.Time      `bun:"updated_at,nullzero,default:now()"`
-	LastPurchaseAt     *time.Time     `bun:"last_purchase_at"`
+	// ExternalID is the customer's key in the system a CSV import came from (§10).
+	ExternalID     *string    `bun:"external_id"`
+	CreatedAt      time.Time  `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt      time.Time  `bun:"updated_at,nullzero,default:now()"`
+	LastPurchaseAt *time.Time `bun:"last_purchase_at"`
 }
 
 type Address struct {
