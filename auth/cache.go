@@ -15,7 +15,8 @@ import (
 // is lost).
 //
 // What this changes: a key removed from the JWKS still admits the tokens it signed that were
-// verified in the last verifiedTTL, until then. Expiry is exact: a cached token is never
+// verified in the last verifiedTTL, until then. With the key set fetched again every
+// jwksRefresh (5 minutes, jwt.go), a withdrawn key stops admitting tokens within 6 minutes. Expiry is exact: a cached token is never
 // accepted after its exp (the parser's 30 s leeway applies only to a token verified anew).
 const (
 	verifiedTTL = time.Minute

@@ -182,7 +182,8 @@ func replayCharge(ctx context.Context, tx bun.Tx, accountID uuid.UUID, in Charge
 // customer's status: releasing never adds risk.
 //
 // Retry-safe by the usage's id (§13): cancelling a cancelled charge is a replay and answers
-// the original result — the charge as cancelled and the account as it is now — changing
+// the charge as cancelled and the account as it is now (not as the first cancellation left
+// it: the spec's §8 Idempotency records this exception) — changing
 // nothing and writing no audit row. The request holds nothing but the id, so no replay can
 // differ from the original (there is no IDEMPOTENCY_CONFLICT to answer).
 func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.CreditAccount, *models.CreditUsage, error) {
@@ -219,7 +220,7 @@ func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.Credit
 				return fmt.Errorf("read credit usage: %w", err)
 			}
 			if usage.Status == models.UsageCancelled {
-				return nil // a replay: the original result, the account as it is now, no audit row
+				return nil // a replay: the charge as cancelled, the account as it is now, no audit row
 			}
 			return apperr.OnField(apperr.InvalidState, []string{"id"},
 				"the charge is %s; only an unpaid (PENDING or OVERDUE) charge can be cancelled", upper(usage.Status))

@@ -190,7 +190,9 @@ func (s *Service) Check(ctx context.Context, customerID uuid.UUID, amount decima
 		return nil, err
 	}
 	var d Decision
-	err := db.Read(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+	// On the primary even in a query: the answer is what a charge would do now, and a
+	// replica that has not replayed the last charge or payment would promise otherwise.
+	err := db.Read(db.OnPrimary(ctx), s.db, func(ctx context.Context, tx bun.Tx) error {
 		target, err := accountOfCustomer(ctx, tx, customerID, "")
 		if err != nil {
 			return err

@@ -737,8 +737,9 @@ type ComplexityRoot struct {
 	}
 
 	UpdateCreditLimitPayload struct {
-		CreditAccount func(childComplexity int) int
-		UserErrors    func(childComplexity int) int
+		CreditAccount   func(childComplexity int) int
+		PendingApproval func(childComplexity int) int
+		UserErrors      func(childComplexity int) int
 	}
 
 	UpdateCreditPolicyPayload struct {
@@ -3902,6 +3903,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UpdateCreditLimitPayload.CreditAccount(childComplexity), true
+	case "UpdateCreditLimitPayload.pendingApproval":
+		if e.ComplexityRoot.UpdateCreditLimitPayload.PendingApproval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateCreditLimitPayload.PendingApproval(childComplexity), true
 	case "UpdateCreditLimitPayload.userErrors":
 		if e.ComplexityRoot.UpdateCreditLimitPayload.UserErrors == nil {
 			break
@@ -4698,7 +4705,7 @@ type LoyaltyAccount {
   "The pending lots, the soonest to vest first: their points and when each vests."
   pendingLots: [PendingLot!]!
   "The account as it stood at an instant, computed from its append-only ledger: points vest and expire at their own instants (also before a job or a later change recorded it), a tier counts from when it was changed."
-  asOf("The instant (RFC 3339)." at: DateTime!): LoyaltyAccountAsOf!
+  asOf("The instant (RFC 3339), not later than now." at: DateTime!): LoyaltyAccountAsOf!
   "All points ever earned (earn and bonus, once vested), net of refund reversals."
   lifetimePoints: Int!
   "All points ever redeemed."
@@ -4784,7 +4791,7 @@ type CreditAccount {
     "A cursor from a previous page: the page starts after it."
     after: String
   ): CreditPaymentConnection!
-  "The user id of the manager who opened it; null for accounts opened before this was recorded."
+  "The user id of the manager who opened it (for accounts opened before it was recorded, from the audit log); null for accounts not opened through the API."
   openedBy: UUID
   "A limit increase waiting for a second manager's approval (` + "`" + `approveCreditLimit` + "`" + `); null when none."
   requestedCreditLimit: Decimal
@@ -4805,7 +4812,7 @@ type CreditAccount {
   each counted from when it was recorded); null when the account was opened after it. Its
   aging counts days past due on the instant's UTC date.
   """
-  asOf("The instant, RFC 3339." at: DateTime!): CreditAccountAsOf
+  asOf("The instant, RFC 3339, not later than now." at: DateTime!): CreditAccountAsOf
 }
 
 "A credit account's position at an instant (CreditAccount.asOf)."
@@ -4840,7 +4847,7 @@ type CreditPolicy {
   blockWhenOverdueDays: Int!
   "Utilization (used ÷ limit, in percent) at which a charge and the account carry a HIGH_UTILIZATION warning. Default 90."
   warnUtilizationPercent: Int!
-  "The manager who approves an account or a limit increase must not be the one who opened or asked for it. Default true."
+  "The manager who approves an account or a limit increase must not be the one who opened or asked for it. Applies to the requests made while it is on, until they are approved. Default true."
   requireSecondApprover: Boolean!
   "When an admin last changed the settings; null while they are the defaults."
   updatedAt: DateTime
@@ -5258,7 +5265,7 @@ type Mutation {
   chargeCredit("The charge." input: ChargeCreditInput!): ChargeCreditPayload! @hasRole(role: AGENT)
   "Records a payment: lowers what is used and pays the open charges, oldest due date first. Safe to retry with the same paymentReference."
   recordCreditPayment("The payment." input: RecordCreditPaymentInput!): RecordCreditPaymentPayload! @hasRole(role: AGENT)
-  "Cancels a charge (its order was cancelled), releasing what is unpaid of it. Safe to retry: cancelling a cancelled charge answers it as the first time did, changing nothing."
+  "Cancels a charge (its order was cancelled), releasing what is unpaid of it. Safe to retry: cancelling a cancelled charge answers the charge as the first time did, and the account as it is now, changing nothing."
   cancelCreditUsage("The charge's id." id: UUID!): CancelCreditUsagePayload! @hasRole(role: AGENT)
   "Recalculates every customer's RFM segment of the organization now (§6), as the nightly job does."
   recalculateSegments: RecalculateSegmentsPayload! @hasRole(role: MANAGER)
@@ -6142,8 +6149,10 @@ type CancelCreditAccountPayload {
 
 "The result of updateCreditLimit."
 type UpdateCreditLimitPayload {
-  "The account with its new limit; null when there are user errors."
+  "The account with its new limit; null when there are user errors. When the increase waits for a second manager (pendingApproval), its creditLimit is unchanged and requestedCreditLimit is the limit asked for."
   creditAccount: CreditAccount
+  "True when the limit did not change yet: the increase waits, as the account's requestedCreditLimit, for another manager's approveCreditLimit (§14). False when the limit applied at once, and with user errors."
+  pendingApproval: Boolean!
   "What was wrong; empty on success."
   userErrors: [UserError!]!
 }
@@ -6218,7 +6227,7 @@ type ApproveCreditLimitPayload {
 
 "The result of cancelCreditUsage."
 type CancelCreditUsagePayload {
-  "The account after the release; null when there are user errors."
+  "The account after the release (on a replay, as it is now, §8 Idempotency); null when there are user errors."
   creditAccount: CreditAccount
   "The charge (CANCELLED); null when there are user errors."
   usage: CreditUsage
@@ -7503,6 +7512,8 @@ func (ec *executionContext) childFields_UpdateCreditLimitPayload(ctx context.Con
 	switch field.Name {
 	case "creditAccount":
 		return ec.fieldContext_UpdateCreditLimitPayload_creditAccount(ctx, field)
+	case "pendingApproval":
+		return ec.fieldContext_UpdateCreditLimitPayload_pendingApproval(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_UpdateCreditLimitPayload_userErrors(ctx, field)
 	}
@@ -22111,6 +22122,29 @@ func (ec *executionContext) fieldContext_UpdateCreditLimitPayload_creditAccount(
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateCreditLimitPayload_pendingApproval(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCreditLimitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateCreditLimitPayload_pendingApproval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingApproval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateCreditLimitPayload_pendingApproval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateCreditLimitPayload", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _UpdateCreditLimitPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCreditLimitPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -29992,6 +30026,11 @@ func (ec *executionContext) _UpdateCreditLimitPayload(ctx context.Context, sel a
 		case "creditAccount":
 			out.Values[i] = ec._UpdateCreditLimitPayload_creditAccount(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pendingApproval":
+			out.Values[i] = ec._UpdateCreditLimitPayload_pendingApproval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "userErrors":

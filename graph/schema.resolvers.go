@@ -300,13 +300,13 @@ func (r *mutationResolver) UpdateCreditLimit(ctx context.Context, id uuid.UUID, 
 	if err := checkPayload(ctx); err != nil {
 		return nil, err
 	}
-	a, err := r.CreditService.UpdateLimit(ctx, id, creditLimit)
+	a, deferred, err := r.CreditService.UpdateLimit(ctx, id, creditLimit)
 	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
 		return &model.UpdateCreditLimitPayload{UserErrors: ue}, err
 	}
 	account, err := r.payloadCreditAccount(ctx, &a.ID)
-	return &model.UpdateCreditLimitPayload{CreditAccount: account, UserErrors: ue}, err
+	return &model.UpdateCreditLimitPayload{CreditAccount: account, PendingApproval: deferred, UserErrors: ue}, err
 }
 
 // UpdateCreditPolicy is the resolver for the updateCreditPolicy field.

@@ -18,11 +18,15 @@ func ValidDays(days int) error {
 	return nil
 }
 
-// ValidInstant reads the instant of asOf (§13): RFC 3339.
+// ValidInstant reads the instant of asOf (§13): RFC 3339, and not later than now (the
+// server's clock; CreditAccount.asOf refuses it alike), else INVALID on at.
 func ValidInstant(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return time.Time{}, apperr.OnField(apperr.Invalid, []string{"at"}, "at must be an RFC 3339 date and time")
+	}
+	if t.After(time.Now()) {
+		return time.Time{}, apperr.OnField(apperr.Invalid, []string{"at"}, "at must not be later than now")
 	}
 	return t, nil
 }

@@ -170,8 +170,13 @@ type CreditAccount struct {
 	RequestedLimit   *decimal.Decimal `bun:"requested_limit,type:numeric"`
 	LimitRequestedBy *uuid.UUID       `bun:"limit_requested_by,type:uuid"`
 	LimitRequestedAt *time.Time       `bun:"limit_requested_at"`
-	CreatedAt        time.Time        `bun:"created_at,nullzero,default:now()"`
-	UpdatedAt        time.Time        `bun:"updated_at,nullzero,default:now()"`
+	// Whether approving the opening, and the limit asked for, needs a manager other than
+	// the one who made the request: the policy when the request was made (§14), so a
+	// policy turned off later does not let its maker approve it.
+	OpenRequiresSecondApprover  bool      `bun:"open_requires_second_approver"`
+	LimitRequiresSecondApprover bool      `bun:"limit_requires_second_approver"`
+	CreatedAt                   time.Time `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt                   time.Time `bun:"updated_at,nullzero,default:now()"`
 }
 
 // CreditPolicy is an organization's credit risk settings (§14), one row per organization.

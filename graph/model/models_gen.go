@@ -161,7 +161,7 @@ type CancelCreditAccountPayload struct {
 
 // The result of cancelCreditUsage.
 type CancelCreditUsagePayload struct {
-	// The account after the release; null when there are user errors.
+	// The account after the release (on a replay, as it is now, §8 Idempotency); null when there are user errors.
 	CreditAccount Object `json:"creditAccount,omitempty"`
 	// The charge (CANCELLED); null when there are user errors.
 	Usage *models.CreditUsage `json:"usage,omitempty"`
@@ -327,7 +327,7 @@ type CreditPolicy struct {
 	BlockWhenOverdueDays int `json:"blockWhenOverdueDays"`
 	// Utilization (used ÷ limit, in percent) at which a charge and the account carry a HIGH_UTILIZATION warning. Default 90.
 	WarnUtilizationPercent int `json:"warnUtilizationPercent"`
-	// The manager who approves an account or a limit increase must not be the one who opened or asked for it. Default true.
+	// The manager who approves an account or a limit increase must not be the one who opened or asked for it. Applies to the requests made while it is on, until they are approved. Default true.
 	RequireSecondApprover bool `json:"requireSecondApprover"`
 	// When an admin last changed the settings; null while they are the defaults.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
@@ -950,8 +950,10 @@ type UpdateAddressPayload struct {
 
 // The result of updateCreditLimit.
 type UpdateCreditLimitPayload struct {
-	// The account with its new limit; null when there are user errors.
+	// The account with its new limit; null when there are user errors. When the increase waits for a second manager (pendingApproval), its creditLimit is unchanged and requestedCreditLimit is the limit asked for.
 	CreditAccount Object `json:"creditAccount,omitempty"`
+	// True when the limit did not change yet: the increase waits, as the account's requestedCreditLimit, for another manager's approveCreditLimit (§14). False when the limit applied at once, and with user errors.
+	PendingApproval bool `json:"pendingApproval"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
