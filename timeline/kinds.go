@@ -45,12 +45,14 @@ var Kinds = []Kind{
 	{Name: "CREDIT_STATUS_CHANGED", src: audits,
 		when: "al.action IN ('credit.approve', 'credit.suspend', 'credit.reinstate', 'credit.cancel')",
 		from: "upper(al.details->>'from')", to: "upper(al.details->>'to')"},
+	// A deferred increase is audited with old/new limits and deferred: true (rows written
+	// before that carry credit_limit/requested_credit_limit instead).
 	{Name: "CREDIT_LIMIT_REQUESTED", src: audits,
-		when:   "al.action = 'credit.update_limit' AND al.details->>'requested_credit_limit' IS NOT NULL",
-		amount: "(al.details->>'requested_credit_limit')::numeric(12,2)",
-		from:   "al.details->>'credit_limit'", to: "al.details->>'requested_credit_limit'"},
+		when:   "al.action = 'credit.update_limit' AND (al.details->>'requested_credit_limit' IS NOT NULL OR al.details @> '{\"deferred\": true}')",
+		amount: "COALESCE(al.details->>'requested_credit_limit', al.details->>'new_credit_limit')::numeric(12,2)",
+		from:   "COALESCE(al.details->>'credit_limit', al.details->>'old_credit_limit')", to: "COALESCE(al.details->>'requested_credit_limit', al.details->>'new_credit_limit')"},
 	{Name: "CREDIT_LIMIT_CHANGED", src: audits,
-		when:   "al.action IN ('credit.update_limit', 'credit.approve_limit') AND al.details->>'new_credit_limit' IS NOT NULL",
+		when:   "al.action IN ('credit.update_limit', 'credit.approve_limit') AND al.details->>'new_credit_limit' IS NOT NULL AND NOT al.details @> '{\"deferred\": true}'",
 		amount: "(al.details->>'new_credit_limit')::numeric(12,2)",
 		from:   "al.details->>'old_credit_limit'", to: "al.details->>'new_credit_limit'"},
 	{Name: "CREDIT_CHARGE_CANCELLED", src: audits, when: "al.action = 'credit.cancel_usage'",
