@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -46,7 +47,9 @@ func (c *tokenCache) get(token string) (Principal, bool) {
 	if !ok || !c.now().Before(v.until) {
 		return Principal{}, false
 	}
-	return v.p, true
+	p := v.p
+	p.Roles = slices.Clone(p.Roles) // each request its own: the entry is shared
+	return p, true
 }
 
 // put remembers a verified token whose claims expire at exp.
