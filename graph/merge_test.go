@@ -1,0 +1,353 @@
+package graph_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"customerservice/auth"
+	"customerservice/internal/testkit/apitest"
+)
+
+// §10 merge: previewCustomerMerge and mergeCustomers.
+
+// mgPlan selects every field of a merge plan: the preview and the merge answer it alike.
+const mgPlan = `fragment P on CustomerMergePlan { survivorId mergedIds
+	survivor { firstName lastName email phone documentType documentNumber documentCheckDigit birthDate gender
+		preferredLanguage notes externalId tags metadata marketingConsent lastPurchaseAt changedFields }
+	conflicts { field values { customerId value } chosenCustomerId }
+	addresses { moved folded } purchases { moved amount }
+	loyalty { accountId fromCustomerId accountsCombined transactionsMoved lotsMoved pointsBalance pendingPoints
+		lifetimePoints pointsRedeemed totalPurchases totalSpent qualifyingPoints tier tierSince tierExpiresAt }
+	credit { accountId fromCustomerId moved usagesMoved paymentsMoved creditLimit creditUsed accountsLeft }
+	consents { purpose granted recordedAt fromCustomerId } }`
+
+const mgPreviewQuery = `query($s: UUID!, $m: [UUID!]!, $f: [CustomerMergeFieldChoice!]) {
+	previewCustomerMerge(survivorId: $s, mergedIds: $m, fieldChoices: $f) { ...P } } ` + mgPlan
+
+const mgMergeQuery = `mutation($s: UUID!, $m: [UUID!]!, $f: [CustomerMergeFieldChoice!], $k: String!) {
+	mergeCustomers(input: {survivorId: $s, mergedIds: $m, fieldChoices: $f, idempotencyKey: $k}) {
+		customer { id status mergedInto } merge { ...P } userErrors { field message code } } } ` + mgPlan
+
+// mgPlanOut is the part of a plan the tests read field by field.
+type mgPlanOut struct {
+	Survivor struct {
+		FirstName, LastName, PreferredLanguage string
+		Email, Phone, DocumentType             *string
+		DocumentNumber, BirthDate, Notes       *string
+		Tags, ChangedFields                    []string
+		Metadata                               map[string]any
+		MarketingConsent                       bool
+	}
+	Conflicts []struct {
+		Field            string
+		Values           []struct{ CustomerID, Value string }
+		ChosenCustomerID string
+	}
+	Addresses struct{ Moved, Folded int }
+	Purchases struct {
+		Moved  int
+		Amount string
+	}
+	Loyalty *struct {
+		AccountID, FromCustomerID                                    string
+		AccountsCombined, TransactionsMoved, LotsMoved               int
+		PointsBalance, PendingPoints, LifetimePoints, PointsRedeemed int
+		TotalPurchases, QualifyingPoints                             int
+		TotalSpent, Tier, TierSince                                  string
+		TierExpiresAt                                                *string
+	}
+	Credit *struct {
+		AccountID, FromCustomerID, CreditLimit, CreditUsed string
+		Moved                                              bool
+		UsagesMoved, PaymentsMoved, AccountsLeft           int
+	}
+	Consents []struct {
+		Purpose, RecordedAt, FromCustomerID string
+		Granted                             bool
+	}
+}
+
+// mgVars are the variables of a preview or merge.
+func mgVars(survivor uuid.UUID, merged []uuid.UUID, choices []map[string]any, key string) map[string]any {
+	v := map[string]any{"s": survivor, "m": merged}
+	if choices != nil {
+		v["f"] = choices
+	}
+	if key != "" {
+		v["k"] = key
+	}
+	return v
+}
+
+// mgPreview previews a merge that must be accepted and returns the plan's JSON.
+func mgPreview(t *testing.T, c *apitest.Client, survivor uuid.UUID, merged []uuid.UUID, choices []map[string]any) json.RawMessage {
+	t.Helper()
+	var out struct{ PreviewCustomerMerge json.RawMessage }
+	c.Must(t, mgPreviewQuery, mgVars(survivor, merged, choices, ""), &out)
+	return out.PreviewCustomerMerge
+}
+
+// mgPayload is mergeCustomers' answer.
+type mgPayload struct {
+	Customer *struct {
+		ID, Status string
+		MergedInto *string
+	}
+	Merge      json.RawMessage
+	UserErrors []struct {
+		Field   []string
+		Message string
+		Code    string
+	}
+}
+
+// mgMerge runs mergeCustomers and returns its payload (user errors included).
+func mgMerge(t testing.TB, c *apitest.Client, survivor uuid.UUID, merged []uuid.UUID, choices []map[string]any, key string) mgPayload {
+	t.Helper()
+	var out struct{ MergeCustomers mgPayload }
+	c.Must(t, mgMergeQuery, mgVars(survivor, merged, choices, key), &out)
+	return out.MergeCustomers
+}
+
+// mgCodes are the payload's userErrors as "code@field".
+func (p mgPayload) codes() string {
+	var s []string
+	for _, e := range p.UserErrors {
+		s = append(s, e.Code+"@"+strings.Join(e.Field, "."))
+	}
+	return strings.Join(s, " ")
+}
+
+func mgDecode(t testing.TB, raw json.RawMessage) mgPlanOut {
+	t.Helper()
+	var p mgPlanOut
+	if err := json.Unmarshal(raw, &p); err != nil {
+		t.Fatalf("decode %s: %v", raw, err)
+	}
+	return p
+}
+
+// mgCustomer creates a customer through the API with the input fields given as GraphQL.
+func mgCustomer(t testing.TB, c *apitest.Client, input string) uuid.UUID {
+	t.Helper()
+	p := tlDo(t, c, `mutation { createCustomer(input: {`+input+`}) { customer { id } userErrors { code } } }`, nil)
+	return uuid.MustParse(p["customer"].(map[string]any)["id"].(string))
+}
+
+// mgBooks are the organization's loyalty and credit totals, which a merge never changes.
+type mgBooks struct {
+	Balance, Lifetime, Redeemed, LotPoints, Transactions, Purchases int
+	Spent, CreditUsed, PurchaseAmount                               string
+}
+
+func mgReadBooks(t testing.TB, srv *apitest.Server, org uuid.UUID) mgBooks {
+	t.Helper()
+	var b mgBooks
+	err := srv.Owner.NewRaw(`SELECT
+		(SELECT COALESCE(sum(points_balance), 0) FROM loyalty_accounts WHERE organization_id = ?0),
+		(SELECT COALESCE(sum(lifetime_points), 0) FROM loyalty_accounts WHERE organization_id = ?0),
+		(SELECT COALESCE(sum(points_redeemed), 0) FROM loyalty_accounts WHERE organization_id = ?0),
+		(SELECT COALESCE(sum(points_remaining), 0) FROM loyalty_transactions WHERE organization_id = ?0 AND NOT pending),
+		(SELECT count(*) FROM loyalty_transactions WHERE organization_id = ?0),
+		(SELECT count(*) FROM purchases WHERE organization_id = ?0),
+		(SELECT COALESCE(sum(total_spent), 0)::text FROM loyalty_accounts WHERE organization_id = ?0),
+		(SELECT COALESCE(sum(credit_used), 0)::text FROM credit_accounts WHERE organization_id = ?0),
+		(SELECT COALESCE(sum(amount), 0)::text FROM purchases WHERE organization_id = ?0)`, org).
+		Scan(t.Context(), &b.Balance, &b.Lifetime, &b.Redeemed, &b.LotPoints, &b.Transactions, &b.Purchases,
+			&b.Spent, &b.CreditUsed, &b.PurchaseAmount)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// mgPair is two customers of one person with every relation a merge moves: profiles that
+// conflict, addresses (one identical), loyalty accounts with purchases, bonuses with the
+// same reference, a redemption, and consents.
+type mgPair struct {
+	survivor, merged uuid.UUID
+}
+
+func mgSetUpPair(t *testing.T, agent *apitest.Client) mgPair {
+	t.Helper()
+	a := mgCustomer(t, agent, `firstName: "Ana", lastName: "Pérez", email: "ana@example.com", birthDate: "1990-04-01",
+		tags: ["vip"], metadata: {source: "pos", level: 1}`)
+	b := mgCustomer(t, agent, `firstName: "Ana", lastName: "Perez", email: "ana.perez@example.com", phone: "+50761234567",
+		documentType: CEDULA, documentNumber: "8-0123-004567", birthDate: "1990-04-01", tags: ["vip", "mobile"],
+		metadata: {source: "web", app: true}, notes: "from the app"`)
+	for _, c := range []uuid.UUID{a, b} {
+		v := map[string]any{"c": c}
+		tlDo(t, agent, `mutation($c: UUID!) { addAddress(customerId: $c, input: {addressLine1: "Calle 50, Torre A", city: "Panamá", isDefault: true}) { userErrors { code } } }`, v)
+		tlDo(t, agent, `mutation($c: UUID!) { enrollLoyalty(customerId: $c) { userErrors { code } } }`, v)
+		tlDo(t, agent, `mutation($c: UUID!) { awardBonusPoints(input: {customerId: $c, points: 100, reason: "sign-up", referenceId: "SIGNUP"}) { userErrors { code } } }`, v)
+	}
+	tlDo(t, agent, `mutation($c: UUID!) { addAddress(customerId: $c, input: {addressType: BILLING, addressLine1: "Vía España 12", city: "Panamá", isDefault: true}) { userErrors { code } } }`,
+		map[string]any{"c": b})
+	tlDo(t, agent, `mutation($c: UUID!) { recordPurchase(input: {customerId: $c, orderId: "mg-a-1", amount: "1200.00"}) { userErrors { code } } }`, map[string]any{"c": a})
+	tlDo(t, agent, `mutation($c: UUID!) { recordPurchase(input: {customerId: $c, orderId: "mg-b-1", amount: "5000.00"}) { userErrors { code } } }`, map[string]any{"c": b})
+	tlDo(t, agent, `mutation($c: UUID!) { redeemPoints(input: {customerId: $c, points: 300, referenceType: "order", referenceId: "mg-b-2"}) { userErrors { code } } }`, map[string]any{"c": b})
+	tlDo(t, agent, `mutation($c: UUID!) { grantConsent(input: {customerId: $c, purpose: MARKETING_SMS, channel: POS}) { userErrors { code } } }`, map[string]any{"c": a})
+	tlDo(t, agent, `mutation($c: UUID!) { revokeConsent(input: {customerId: $c, purpose: MARKETING_SMS, channel: WEB}) { userErrors { code } } }`, map[string]any{"c": b})
+	tlDo(t, agent, `mutation($c: UUID!) { grantConsent(input: {customerId: $c, purpose: MARKETING_EMAIL, channel: APP, evidence: "checkbox"}) { userErrors { code } } }`, map[string]any{"c": b})
+	return mgPair{survivor: a, merged: b}
+}
+
+// §10: the preview answers exactly what the merge then does — the same plan, field for field
+// and figure for figure — and the survivor, its accounts and the merged customer read after
+// the merge are what the plan said; the books of the organization hold the same totals.
+func TestMerge_PreviewEqualsMergeFieldForFieldAndFigureForFigure(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	agent := srv.NewOrg(t, auth.Agent)
+	manager := srv.As(t, agent.Org, auth.Manager)
+	pair := mgSetUpPair(t, agent)
+	a, b := pair.survivor, pair.merged
+	choices := []map[string]any{{"field": "LAST_NAME", "customerId": b}}
+	before := mgReadBooks(t, srv, agent.Org)
+
+	preview := mgPreview(t, manager, a, []uuid.UUID{b}, choices)
+	if again := mgReadBooks(t, srv, agent.Org); again != before {
+		t.Fatalf("the preview wrote: %+v, was %+v", again, before)
+	}
+	if n := loyInt(t, srv, "SELECT count(*) FROM audit_log WHERE organization_id = ? AND action = 'customer.merge'", agent.Org); n != 0 {
+		t.Fatalf("the preview left %d audit rows", n)
+	}
+	res := mgMerge(t, manager, a, []uuid.UUID{b}, choices, "mg-1")
+	if len(res.UserErrors) > 0 {
+		t.Fatalf("merge refused: %s", res.codes())
+	}
+	if string(res.Merge) != string(preview) {
+		t.Fatalf("the merge did not do what the preview said:\npreview %s\nmerge   %s", preview, res.Merge)
+	}
+	if after := mgReadBooks(t, srv, agent.Org); after != before {
+		t.Fatalf("the merge changed the books: %+v, was %+v", after, before)
+	}
+
+	p := mgDecode(t, res.Merge)
+	// The survivor's fields: its own where it has one (first name, email, birth date), the
+	// merged customer's where it has none (phone, document canonical, notes), the choice
+	// (last name), tags and metadata unioned, the consent of MARKETING_EMAIL granted.
+	s := p.Survivor
+	got := fmt.Sprintf("%s %s email=%s phone=%s doc=%s %s birth=%s notes=%s tags=%v meta=%v consent=%v changed=%v",
+		s.FirstName, s.LastName, *s.Email, *s.Phone, *s.DocumentType, *s.DocumentNumber, *s.BirthDate, *s.Notes, s.Tags, s.Metadata,
+		s.MarketingConsent, s.ChangedFields)
+	want := "Ana Perez email=ana@example.com phone=+50761234567 doc=CEDULA 8-123-4567 birth=1990-04-01 notes=from the app " +
+		"tags=[vip mobile] meta=map[app:true level:1 source:pos] consent=true " +
+		"changed=[last_name phone document_type document_number document_check_digit notes tags metadata last_purchase_at marketing_consent]"
+	if got != want {
+		t.Errorf("survivor:\n got %s\nwant %s", got, want)
+	}
+	var conflicts []string
+	for _, c := range p.Conflicts {
+		var vals []string
+		for _, v := range c.Values {
+			vals = append(vals, v.Value)
+		}
+		chosen := "survivor"
+		if c.ChosenCustomerID == b.String() {
+			chosen = "merged"
+		}
+		conflicts = append(conflicts, c.Field+"="+strings.Join(vals, "|")+"→"+chosen)
+	}
+	if got, want := strings.Join(conflicts, "; "), "LAST_NAME=Pérez|Perez→merged; EMAIL=ana@example.com|ana.perez@example.com→survivor"; got != want {
+		t.Errorf("conflicts:\n got %s\nwant %s", got, want)
+	}
+	if p.Addresses.Moved != 1 || p.Addresses.Folded != 1 || p.Purchases.Moved != 1 || p.Purchases.Amount != "5000.00" {
+		t.Errorf("addresses %+v, purchases %+v", p.Addresses, p.Purchases)
+	}
+	// Loyalty: A had 1,200 + 100 (silver), B 5,000 + 100 − 300 (gold): balances and lifetime
+	// figures summed, 6,400 qualifying points keep gold, which B held.
+	l := p.Loyalty
+	if l == nil {
+		t.Fatal("no loyalty in the plan")
+	}
+	gotL := fmt.Sprintf("combined=%d moved=%d lots=%d balance=%d pending=%d lifetime=%d redeemed=%d purchases=%d spent=%s qualifying=%d tier=%s",
+		l.AccountsCombined, l.TransactionsMoved, l.LotsMoved, l.PointsBalance, l.PendingPoints, l.LifetimePoints, l.PointsRedeemed,
+		l.TotalPurchases, l.TotalSpent, l.QualifyingPoints, l.Tier)
+	if wantL := "combined=2 moved=3 lots=2 balance=6100 pending=0 lifetime=6400 redeemed=300 purchases=2 spent=6200.00 qualifying=6400 tier=GOLD"; gotL != wantL {
+		t.Errorf("loyalty:\n got %s\nwant %s", gotL, wantL)
+	}
+	if l.FromCustomerID != a.String() || p.Credit != nil {
+		t.Errorf("loyalty from %s (want the survivor's), credit %+v", l.FromCustomerID, p.Credit)
+	}
+	var consents []string
+	for _, c := range p.Consents {
+		consents = append(consents, fmt.Sprintf("%s=%v", c.Purpose, c.Granted))
+	}
+	if got := strings.Join(consents, " "); got != "MARKETING_EMAIL=true MARKETING_SMS=false" {
+		t.Errorf("consents: %s", got)
+	}
+
+	// What the plan said is what the survivor is now.
+	var now struct {
+		Customer struct {
+			FirstName, LastName, Email, Phone, DocumentNumber, Status string
+			Notes                                                     string
+			Tags                                                      []string
+			MarketingConsent                                          bool
+			Addresses                                                 []struct {
+				AddressLine1 string
+				IsDefault    bool
+			}
+			Consents []struct {
+				Purpose string
+				Granted bool
+			}
+			LoyaltyAccount struct {
+				PointsBalance, LifetimePoints, PointsRedeemed, TotalPurchases int
+				TotalSpent, Tier, TierSince                                   string
+				Transactions                                                  struct{ TotalCount int }
+			}
+			Purchases struct{ TotalCount int }
+		}
+	}
+	manager.Must(t, `query($id: UUID!) { customer(id: $id) { firstName lastName email phone documentNumber status notes tags marketingConsent
+		addresses { addressLine1 isDefault } consents { purpose granted }
+		loyaltyAccount { pointsBalance lifetimePoints pointsRedeemed totalPurchases totalSpent tier tierSince transactions(first: 1) { totalCount } }
+		purchases(first: 1) { totalCount } } }`, map[string]any{"id": a}, &now)
+	c := now.Customer
+	if c.FirstName != s.FirstName || c.LastName != s.LastName || c.Email != *s.Email || c.Phone != *s.Phone ||
+		c.DocumentNumber != *s.DocumentNumber || c.Notes != *s.Notes || strings.Join(c.Tags, ",") != strings.Join(s.Tags, ",") ||
+		c.MarketingConsent != s.MarketingConsent || c.Status != "ACTIVE" {
+		t.Errorf("survivor now %+v, plan %+v", c, s)
+	}
+	if got := fmt.Sprint(c.Addresses); got != "[{Calle 50, Torre A true} {Vía España 12 true}]" {
+		t.Errorf("addresses %s", got)
+	}
+	la := c.LoyaltyAccount
+	if la.PointsBalance != l.PointsBalance || la.LifetimePoints != l.LifetimePoints || la.PointsRedeemed != l.PointsRedeemed ||
+		la.TotalPurchases != l.TotalPurchases || la.TotalSpent != l.TotalSpent || la.Tier != l.Tier || la.TierSince != l.TierSince ||
+		la.Transactions.TotalCount != 5 || c.Purchases.TotalCount != 2 {
+		t.Errorf("loyalty account now %+v, plan %+v", la, l)
+	}
+	if got := fmt.Sprint(c.Consents); got != "[{MARKETING_EMAIL true} {MARKETING_SMS false}]" {
+		t.Errorf("consents now %s", got)
+	}
+	// The balance is what remains in the lots (§4): the combined ledger spends oldest first.
+	if lots := loyInt(t, srv, "SELECT sum(points_remaining) FROM loyalty_transactions WHERE organization_id = ? AND loyalty_account_id = ?",
+		agent.Org, l.AccountID); lots != l.PointsBalance {
+		t.Errorf("lots hold %d, balance %d", lots, l.PointsBalance)
+	}
+
+	// The merged customer: its row, MERGED, mergedInto the survivor, its keys freed.
+	var old struct {
+		Customer *struct {
+			Status, MergedInto    string
+			Email, DocumentNumber *string
+			LoyaltyAccount        struct{ PointsBalance, LifetimePoints int }
+		}
+	}
+	manager.Must(t, `query($id: UUID!) { customer(id: $id) { status mergedInto email documentNumber loyaltyAccount { pointsBalance lifetimePoints } } }`,
+		map[string]any{"id": b}, &old)
+	if old.Customer == nil || old.Customer.Status != "MERGED" || old.Customer.MergedInto != a.String() || old.Customer.Email != nil ||
+		old.Customer.DocumentNumber != nil || old.Customer.LoyaltyAccount.PointsBalance != 0 || old.Customer.LoyaltyAccount.LifetimePoints != 0 {
+		t.Errorf("merged customer: %+v", old.Customer)
+	}
+	if res.Customer == nil || res.Customer.ID != a.String() || res.Customer.Status != "ACTIVE" {
+		t.Errorf("payload customer %+v", res.Customer)
+	}
+}
