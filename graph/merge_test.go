@@ -109,7 +109,9 @@ type mgPayload struct {
 func mgMerge(t testing.TB, c *apitest.Client, survivor uuid.UUID, merged []uuid.UUID, choices []map[string]any, key string) mgPayload {
 	t.Helper()
 	var out struct{ MergeCustomers mgPayload }
-	c.Must(t, mgMergeQuery, mgVars(survivor, merged, choices, key), &out)
+	vars := mgVars(survivor, merged, choices, "")
+	vars["k"] = key
+	c.Must(t, mgMergeQuery, vars, &out)
 	return out.MergeCustomers
 }
 
@@ -349,5 +351,140 @@ func TestMerge_PreviewEqualsMergeFieldForFieldAndFigureForFigure(t *testing.T) {
 	}
 	if res.Customer == nil || res.Customer.ID != a.String() || res.Customer.Status != "ACTIVE" {
 		t.Errorf("payload customer %+v", res.Customer)
+	}
+}
+
+// mgB2C creates a b2c customer with a name and an email (a unique key a merge frees).
+func mgB2C(t testing.TB, c *apitest.Client, name string) uuid.UUID {
+	t.Helper()
+	return mgCustomer(t, c, fmt.Sprintf(`firstName: %q, lastName: "Prueba", email: %q`, name, strings.ToLower(name)+"-"+uuid.NewString()[:8]+"@example.com"))
+}
+
+// §10: every refusal, with its code and field, in the preview (a GraphQL error) and in the
+// merge (a userError); a refused merge changes nothing.
+func TestMerge_RefusalsWithTheirCodes(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	agent := srv.NewOrg(t, auth.Agent)
+	manager := srv.As(t, agent.Org, auth.Manager)
+	admin := srv.As(t, agent.Org, auth.Admin)
+	a, b := mgB2C(t, agent, "Ana"), mgB2C(t, agent, "Beto")
+	company := mgCustomer(t, agent, `customerType: B2B, firstName: "Acme", lastName: "S.A."`)
+	erased := mgB2C(t, agent, "Eva")
+	tlDo(t, admin, `mutation($id: UUID!) { eraseCustomer(id: $id) { userErrors { code } } }`, map[string]any{"id": erased})
+	gone, into := mgB2C(t, agent, "Gil"), mgB2C(t, agent, "Hugo")
+	if r := mgMerge(t, manager, into, []uuid.UUID{gone}, nil, "mg-setup"); len(r.UserErrors) > 0 {
+		t.Fatal(r.codes())
+	}
+	other := srv.NewOrg(t, auth.Agent)
+	foreign := mgB2C(t, other, "Otra")
+	eleven := make([]uuid.UUID, 11)
+	for i := range eleven {
+		eleven[i] = mgB2C(t, agent, fmt.Sprintf("N%d", i))
+	}
+	before := mgReadBooks(t, srv, agent.Org)
+	audits := loyAudit(t, srv, agent.Org, "customer.merge")
+
+	for _, tc := range []struct {
+		name             string
+		survivor         uuid.UUID
+		merged           []uuid.UUID
+		choices          []map[string]any
+		want, wantPrompt string // the merge's userErrors; the preview's error code
+	}{
+		{"into itself", a, []uuid.UUID{a}, nil, "INVALID@input.mergedIds.0", "BAD_USER_INPUT"},
+		{"an id twice", a, []uuid.UUID{b, b}, nil, "INVALID@input.mergedIds.1", "BAD_USER_INPUT"},
+		{"none", a, []uuid.UUID{}, nil, "INVALID@input.mergedIds", "BAD_USER_INPUT"},
+		{"more than 10", a, eleven, nil, "INVALID@input.mergedIds", "BAD_USER_INPUT"},
+		{"b2c with b2b", a, []uuid.UUID{company}, nil, "INVALID_STATE@input.mergedIds.0", "INVALID_STATE"},
+		{"b2b with b2c", company, []uuid.UUID{a}, nil, "INVALID_STATE@input.mergedIds.0", "INVALID_STATE"},
+		{"an erased customer", a, []uuid.UUID{erased}, nil, "INVALID_STATE@input.mergedIds.0", "INVALID_STATE"},
+		{"into an erased customer", erased, []uuid.UUID{a}, nil, "INVALID_STATE@input.survivorId", "INVALID_STATE"},
+		{"an already merged customer", a, []uuid.UUID{gone}, nil, "INVALID_STATE@input.mergedIds.0", "INVALID_STATE"},
+		{"into a merged customer", gone, []uuid.UUID{a}, nil, "INVALID_STATE@input.survivorId", "INVALID_STATE"},
+		{"an unknown id", a, []uuid.UUID{uuid.New()}, nil, "NOT_FOUND@input.mergedIds.0", "NOT_FOUND"},
+		{"another organization's customer", a, []uuid.UUID{foreign}, nil, "NOT_FOUND@input.mergedIds.0", "NOT_FOUND"},
+		{"into another organization's customer", foreign, []uuid.UUID{a}, nil, "NOT_FOUND@input.survivorId", "NOT_FOUND"},
+		{"a choice of a customer not merged", a, []uuid.UUID{b}, []map[string]any{{"field": "EMAIL", "customerId": into}},
+			"INVALID@input.fieldChoices.0.customerId", "BAD_USER_INPUT"},
+		{"a field chosen twice", a, []uuid.UUID{b}, []map[string]any{{"field": "EMAIL", "customerId": b}, {"field": "EMAIL", "customerId": a}},
+			"INVALID@input.fieldChoices.1.field", "BAD_USER_INPUT"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := mgMerge(t, manager, tc.survivor, tc.merged, tc.choices, "mg-refused-"+tc.name)
+			if got := r.codes(); got != tc.want || string(r.Merge) != "null" || r.Customer != nil {
+				t.Errorf("merge: %s (merge %s), want %s", got, r.Merge, tc.want)
+			}
+			res := manager.Do(t, mgPreviewQuery, mgVars(tc.survivor, tc.merged, tc.choices, ""))
+			if code := res.ErrorCode(t); code != tc.wantPrompt {
+				t.Errorf("preview: %s, want %s", res.Body, tc.wantPrompt)
+			}
+		})
+	}
+	if after := mgReadBooks(t, srv, agent.Org); after != before {
+		t.Errorf("a refused merge changed the books: %+v, was %+v", after, before)
+	}
+	if n := loyAudit(t, srv, agent.Org, "customer.merge"); n != audits {
+		t.Errorf("refused merges audited: %d rows, was %d", n, audits)
+	}
+	if n := loyInt(t, srv, "SELECT count(*) FROM customers WHERE organization_id = ? AND status = 'merged'", agent.Org); n != 1 {
+		t.Errorf("%d merged customers, want the setup's 1", n)
+	}
+
+	// Bad input: an unknown field, an idempotency key with NUL, empty or too long, an agent.
+	res := manager.Do(t, mgMergeQuery, mgVars(a, []uuid.UUID{b}, []map[string]any{{"field": "SHOE_SIZE", "customerId": b}}, "k"))
+	if code := res.ErrorCode(t); code != "BAD_USER_INPUT" {
+		t.Errorf("unknown field: %s", res.Body)
+	}
+	for key, want := range map[string]string{"a\x00b": "INVALID@input.idempotencyKey", "": "INVALID@input.idempotencyKey",
+		strings.Repeat("k", 256): "INVALID@input.idempotencyKey"} {
+		if r := mgMerge(t, manager, a, []uuid.UUID{b}, nil, key); r.codes() != want {
+			t.Errorf("key %q: %s, want %s", key, r.codes(), want)
+		}
+	}
+	if r := agent.Do(t, mgMergeQuery, mgVars(a, []uuid.UUID{b}, nil, "k")); r.ErrorCode(t) != "FORBIDDEN" {
+		t.Errorf("an agent merges: %s", r.Body)
+	}
+	if r := agent.Do(t, mgPreviewQuery, mgVars(a, []uuid.UUID{b}, nil, "")); r.ErrorCode(t) != "FORBIDDEN" {
+		t.Errorf("an agent previews: %s", r.Body)
+	}
+	if n := loyInt(t, srv, "SELECT count(*) FROM customers WHERE organization_id = ? AND status = 'merged'", agent.Org); n != 1 {
+		t.Errorf("%d merged customers after bad input, want 1", n)
+	}
+}
+
+// §8, §10: a replay answers the original result and changes nothing; the same key with
+// another request is IDEMPOTENCY_CONFLICT.
+func TestMerge_ReplayAnswersTheOriginal(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	agent := srv.NewOrg(t, auth.Agent)
+	manager := srv.As(t, agent.Org, auth.Manager)
+	a, b, c := mgB2C(t, agent, "Ana"), mgB2C(t, agent, "Beto"), mgB2C(t, agent, "Ciro")
+	choices := []map[string]any{{"field": "EMAIL", "customerId": b}}
+	first := mgMerge(t, manager, a, []uuid.UUID{b}, choices, "mg-replay")
+	if len(first.UserErrors) > 0 {
+		t.Fatal(first.codes())
+	}
+	audits := loyAudit(t, srv, agent.Org, "customer.merge")
+	again := mgMerge(t, manager, a, []uuid.UUID{b}, choices, "mg-replay")
+	if len(again.UserErrors) > 0 || string(again.Merge) != string(first.Merge) || again.Customer == nil || again.Customer.ID != a.String() {
+		t.Fatalf("replay: %s %s\nfirst: %s", again.codes(), again.Merge, first.Merge)
+	}
+	if n := loyAudit(t, srv, agent.Org, "customer.merge"); n != audits {
+		t.Errorf("the replay was audited again: %d rows, was %d", n, audits)
+	}
+	for name, r := range map[string]mgPayload{
+		"other merged":   mgMerge(t, manager, a, []uuid.UUID{c}, []map[string]any{{"field": "EMAIL", "customerId": c}}, "mg-replay"),
+		"other survivor": mgMerge(t, manager, c, []uuid.UUID{b}, choices, "mg-replay"),
+		"other choices":  mgMerge(t, manager, a, []uuid.UUID{b}, nil, "mg-replay"),
+	} {
+		if r.codes() != "IDEMPOTENCY_CONFLICT@input.idempotencyKey" {
+			t.Errorf("%s: %s", name, r.codes())
+		}
+	}
+	// A new key for the same merge: b is merged already.
+	if r := mgMerge(t, manager, a, []uuid.UUID{b}, choices, "mg-replay-2"); r.codes() != "INVALID_STATE@input.mergedIds.0" {
+		t.Errorf("a second merge of b: %s", r.codes())
 	}
 }
