@@ -488,3 +488,94 @@ func TestMerge_ReplayAnswersTheOriginal(t *testing.T) {
 		t.Errorf("a second merge of b: %s", r.codes())
 	}
 }
+
+// mgEnrolled is a b2c customer enrolled in loyalty with a purchase and a bonus.
+func mgEnrolled(t testing.TB, agent *apitest.Client, name, amount string) uuid.UUID {
+	t.Helper()
+	id := mgB2C(t, agent, name)
+	loyEnroll(t, agent, id)
+	loyBuy(t, agent, id, amount)
+	loyBonus(t, agent, id, 10)
+	return id
+}
+
+// mgCheckLoyaltyBooks asserts what a merge keeps true of every account: the balance is the
+// sum of its movements and what remains in its open lots; and the organization's totals are
+// those given.
+func mgCheckLoyaltyBooks(t testing.TB, srv *apitest.Server, org uuid.UUID, want mgBooks) {
+	t.Helper()
+	if got := mgReadBooks(t, srv, org); got != want {
+		t.Errorf("books %+v, want %+v", got, want)
+	}
+	bad := loyInt(t, srv, `SELECT count(*) FROM loyalty_accounts a WHERE a.organization_id = ?0 AND (
+		a.points_balance <> (SELECT COALESCE(sum(points), 0) FROM loyalty_transactions t WHERE t.organization_id = ?0
+			AND t.loyalty_account_id = a.loyalty_account_id AND t.vests_at IS NULL)
+		OR a.points_balance <> (SELECT COALESCE(sum(points_remaining), 0) FROM loyalty_transactions t WHERE t.organization_id = ?0
+			AND t.loyalty_account_id = a.loyalty_account_id AND NOT t.pending))`, org)
+	if bad != 0 {
+		t.Errorf("%d accounts whose balance is not the sum of their ledger and lots", bad)
+	}
+}
+
+// §10: concurrent merges of overlapping sets — A←B with B←A, and A←B with C←B — lock the
+// customers in one order: exactly one of each pair succeeds, the other is INVALID_STATE
+// (never a deadlock or an internal error), and no point, purchase or cent is lost.
+func TestMerge_ConcurrentOverlappingMergesOneWinsNothingLost(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	agent := srv.NewOrg(t, auth.Agent)
+	m1, m2 := srv.As(t, agent.Org, auth.Manager), srv.As(t, agent.Org, auth.Manager)
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log(srv.Logs())
+		}
+	})
+	for round := range 6 {
+		a := mgEnrolled(t, agent, fmt.Sprintf("A%d", round), "150.00")
+		b := mgEnrolled(t, agent, fmt.Sprintf("B%d", round), "270.00")
+		c := mgEnrolled(t, agent, fmt.Sprintf("C%d", round), "390.00")
+		before := mgReadBooks(t, srv, agent.Org)
+		// Even rounds: A←B against B←A; odd rounds: A←B against C←B.
+		first, second := [2]uuid.UUID{a, b}, [2]uuid.UUID{b, a}
+		if round%2 == 1 {
+			second = [2]uuid.UUID{c, b}
+		}
+		results := make([]mgPayload, 2)
+		done := make(chan struct{})
+		for i, pair := range [][2]uuid.UUID{first, second} {
+			go func() {
+				defer func() { done <- struct{}{} }()
+				vars := mgVars(pair[0], []uuid.UUID{pair[1]}, nil, fmt.Sprintf("mg-race-%d-%d", round, i))
+				res := []*apitest.Client{m1, m2}[i].Do(t, mgMergeQuery, vars)
+				var out struct{ MergeCustomers mgPayload }
+				if len(res.Errors) > 0 || json.Unmarshal(res.Data, &out) != nil {
+					out.MergeCustomers.UserErrors = append(out.MergeCustomers.UserErrors, struct {
+						Field   []string
+						Message string
+						Code    string
+					}{Code: "ERROR " + string(res.Body)})
+				}
+				results[i] = out.MergeCustomers
+			}()
+		}
+		<-done
+		<-done
+		won := 0
+		for _, r := range results {
+			switch {
+			case len(r.UserErrors) == 0:
+				won++
+			case !strings.HasPrefix(r.codes(), "INVALID_STATE@"):
+				t.Errorf("round %d: the loser answered %s", round, r.codes())
+			}
+		}
+		if won != 1 {
+			t.Errorf("round %d: %d merges succeeded (%s / %s)", round, won, results[0].codes(), results[1].codes())
+		}
+		mgCheckLoyaltyBooks(t, srv, agent.Org, before)
+		if n := loyInt(t, srv, "SELECT count(*) FROM customers WHERE organization_id = ? AND customer_id IN (?, ?, ?) AND status = 'merged'",
+			agent.Org, a, b, c); n != 1 {
+			t.Errorf("round %d: %d of the three customers merged, want 1", round, n)
+		}
+	}
+}

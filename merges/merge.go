@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/google/uuid"
+	"github.com/rs/zerolog"
 	"github.com/uptrace/bun"
 
 	"customerservice/apperr"
@@ -131,10 +132,9 @@ func (s *Service) Preview(ctx context.Context, r Request) (*Plan, error) {
 	return nil, err
 }
 
-// Merge merges the customers in one transaction (manager, §10): plan, then the segments of
-// the organization recalculated (the survivor's RFM now counts every purchase; merged
-// customers have none), an audit row on every customer involved, and the request with its
-// answer stored under its idempotency key. A replay answers the original plan; the same key
+// Merge merges the customers in one transaction (manager, §10): plan, the merged customers'
+// segments dropped, an audit row on every customer involved, and the request with its
+// answer stored under its idempotency key; then the organization's segments recalculated. A replay answers the original plan; the same key
 // with another request is IDEMPOTENCY_CONFLICT.
 func (s *Service) Merge(ctx context.Context, r Request) (*Merge, error) {
 	if err := auth.Require(ctx, auth.Manager); err != nil {
@@ -158,17 +158,23 @@ func (s *Service) Merge(ctx context.Context, r Request) (*Merge, error) {
 			return err
 		}
 		pl, err := plan(ctx, tx, r)
-		if err != nil {
+		if _, refused := apperr.Of(err); refused {
 			// A concurrent merge with this key committed while this one waited for the
 			// customers' locks: its answer, not a refusal of what it did.
 			if replayed, rerr := replay(ctx, tx, r); rerr != nil || replayed != nil {
 				out = replayed
 				return rerr
 			}
+		}
+		if err != nil {
 			return err
 		}
-		if _, err := segments.Recalculate(ctx, tx, p.OrganizationID, time.Now()); err != nil {
-			return err
+		// The merged customers' segments go with the merge; the survivor's is recomputed
+		// once it committed (below).
+		for _, id := range r.MergedIDs {
+			if _, err := segments.Forget(ctx, tx, p.OrganizationID, id); err != nil {
+				return err
+			}
 		}
 		if err := auditMerge(ctx, tx, p, pl); err != nil {
 			return err
@@ -179,7 +185,27 @@ func (s *Service) Merge(ctx context.Context, r Request) (*Merge, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !out.Replayed {
+		s.recalculateSegments(ctx)
+	}
 	return out, nil
+}
+
+// recalculateSegments recomputes the organization's segments after a merge (§10: the
+// survivor's RFM now counts every purchase). The scores are quintiles of the organization,
+// so this is the organization's one set-based recalculation (§6), in a transaction of its
+// own: run inside the merge it would insert segment rows — foreign keys that take a share
+// lock on their customers — while the merge holds its customers locked, and two merges would
+// deadlock. The merge has committed by then: a failure is logged (no personal data) and the
+// nightly recalculation makes up for it.
+func (s *Service) recalculateSegments(ctx context.Context) {
+	err := db.Write(ctx, s.db, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
+		_, err := segments.Recalculate(ctx, tx, p.OrganizationID, time.Now())
+		return err
+	})
+	if err != nil {
+		zerolog.Ctx(ctx).Error().Err(err).Msg("merge: segments not recalculated; the nightly run will")
+	}
 }
 
 // validate checks the request's own rules (§10): 1 to MaxMerged merged customers, each
