@@ -579,3 +579,183 @@ func TestMerge_ConcurrentOverlappingMergesOneWinsNothingLost(t *testing.T) {
 		}
 	}
 }
+
+// §10: a merged customer vanishes from lists, search, stats, lookups and duplicate
+// candidates (customer(id) still answers it, mergedInto set), and every write to it —
+// profile, addresses, consents, purchases, points, credit — is INVALID_STATE.
+func TestMerge_MergedCustomerVanishesAndRefusesWrites(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	agent := srv.NewOrg(t, auth.Agent)
+	manager := srv.As(t, agent.Org, auth.Manager)
+	a := mgCustomer(t, agent, `firstName: "Zoila", lastName: "Quintero", birthDate: "1985-02-03"`)
+	b := mgCustomer(t, agent, `firstName: "Zoila", lastName: "Quintero", birthDate: "1985-02-03", email: "zoila@example.com",
+		phone: "+50762223333", documentType: PASSPORT, documentNumber: "PA123456"`)
+	loyEnroll(t, agent, b)
+	var dup struct {
+		DuplicateCandidates struct {
+			Edges []struct{ Node struct{ Score int } }
+		}
+	}
+	const dupQuery = `{ duplicateCandidates(first: 10) { edges { node { score } } } }`
+	agent.Must(t, dupQuery, nil, &dup)
+	if len(dup.DuplicateCandidates.Edges) != 1 {
+		t.Fatalf("before the merge: %d candidates, want the pair", len(dup.DuplicateCandidates.Edges))
+	}
+	if r := mgMerge(t, manager, a, []uuid.UUID{b}, []map[string]any{{"field": "EMAIL", "customerId": a}}, "mg-vanish"); len(r.UserErrors) > 0 {
+		t.Fatal(r.codes())
+	}
+	// The survivor kept its own (null) email by choice; took the phone and the passport.
+	var reads struct {
+		Customers struct {
+			TotalCount int
+			Nodes      []struct{ ID string }
+		}
+		Search        struct{ TotalCount int } `json:"search"`
+		Merged        struct{ TotalCount int } `json:"merged"`
+		CustomerStats struct{ Total int }
+		ByEmail       *struct{ ID string } `json:"byEmail"`
+		ByPhone       *struct{ ID string } `json:"byPhone"`
+		ByDocument    *struct{ ID string } `json:"byDocument"`
+		Customer      *struct{ ID, Status, MergedInto string }
+	}
+	agent.Must(t, `query($b: UUID!) { customers(first: 10) { totalCount nodes { id } }
+		search: customers(search: "zoila") { totalCount } merged: customers(filter: {status: [MERGED]}) { totalCount }
+		customerStats { total }
+		byEmail: customerByEmail(email: "zoila@example.com") { id } byPhone: customerByPhone(phone: "+50762223333") { id }
+		byDocument: customerByDocument(documentType: PASSPORT, documentNumber: "pa123456") { id }
+		customer(id: $b) { id status mergedInto } }`, map[string]any{"b": b}, &reads)
+	if reads.Customers.TotalCount != 1 || reads.Customers.Nodes[0].ID != a.String() || reads.Search.TotalCount != 1 ||
+		reads.Merged.TotalCount != 0 || reads.CustomerStats.Total != 1 {
+		t.Errorf("lists: %+v", reads)
+	}
+	if reads.ByEmail != nil || reads.ByPhone == nil || reads.ByPhone.ID != a.String() || reads.ByDocument == nil || reads.ByDocument.ID != a.String() {
+		t.Errorf("lookups: email %+v, phone %+v, document %+v", reads.ByEmail, reads.ByPhone, reads.ByDocument)
+	}
+	if reads.Customer == nil || reads.Customer.Status != "MERGED" || reads.Customer.MergedInto != a.String() {
+		t.Errorf("customer(merged id): %+v", reads.Customer)
+	}
+	agent.Must(t, dupQuery, nil, &dup)
+	if len(dup.DuplicateCandidates.Edges) != 0 {
+		t.Errorf("after the merge: %d candidates", len(dup.DuplicateCandidates.Edges))
+	}
+	// The freed email is free: a new customer may take it.
+	mgCustomer(t, agent, `firstName: "Otra", lastName: "Persona", email: "zoila@example.com"`)
+
+	vars := map[string]any{"b": b}
+	for name, q := range map[string]string{
+		"updateCustomer":      `mutation($b: UUID!) { r: updateCustomer(id: $b, input: {notes: "x"}) { userErrors { field code } } }`,
+		"setCustomerStatus":   `mutation($b: UUID!) { r: setCustomerStatus(id: $b, status: ACTIVE) { userErrors { field code } } }`,
+		"addAddress":          `mutation($b: UUID!) { r: addAddress(customerId: $b, input: {addressLine1: "x", city: "y"}) { userErrors { field code } } }`,
+		"grantConsent":        `mutation($b: UUID!) { r: grantConsent(input: {customerId: $b, purpose: PROFILING, channel: WEB}) { userErrors { field code } } }`,
+		"enrollLoyalty":       `mutation($b: UUID!) { r: enrollLoyalty(customerId: $b) { userErrors { field code } } }`,
+		"recordPurchase":      `mutation($b: UUID!) { r: recordPurchase(input: {customerId: $b, orderId: "mg-late", amount: "10.00"}) { userErrors { field code } } }`,
+		"awardBonusPoints":    `mutation($b: UUID!) { r: awardBonusPoints(input: {customerId: $b, points: 5, reason: "x", referenceId: "x"}) { userErrors { field code } } }`,
+		"redeemPoints":        `mutation($b: UUID!) { r: redeemPoints(input: {customerId: $b, points: 1, referenceType: "o", referenceId: "x"}) { userErrors { field code } } }`,
+		"chargeCredit":        `mutation($b: UUID!) { r: chargeCredit(input: {customerId: $b, orderId: "x", amount: "1.00"}) { userErrors { field code } } }`,
+		"recordCreditPayment": `mutation($b: UUID!) { r: recordCreditPayment(input: {customerId: $b, amount: "1.00", paymentReference: "x"}) { userErrors { field code } } }`,
+	} {
+		var out struct {
+			R struct {
+				UserErrors []struct {
+					Field []string
+					Code  string
+				}
+			}
+		}
+		manager.Must(t, q, vars, &out)
+		if len(out.R.UserErrors) != 1 || out.R.UserErrors[0].Code != "INVALID_STATE" {
+			t.Errorf("%s on a merged customer: %+v", name, out.R.UserErrors)
+		}
+	}
+	var adj struct {
+		AdjustPoints struct{ UserErrors []struct{ Code string } }
+	}
+	manager.Must(t, `mutation($b: UUID!) { adjustPoints(input: {customerId: $b, points: 5, reason: "x", idempotencyKey: "mg-adj"}) { userErrors { code } } }`, vars, &adj)
+	if len(adj.AdjustPoints.UserErrors) != 1 || adj.AdjustPoints.UserErrors[0].Code != "INVALID_STATE" {
+		t.Errorf("adjustPoints on a merged customer: %+v", adj)
+	}
+}
+
+// §10, §12: the merge is audited on every customer involved, and each one's timeline shows
+// it (MERGED, `to` the survivor), with the columns that changed, never a value.
+func TestMerge_AuditedOnEveryCustomerAndInTheTimeline(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	agent := srv.NewOrg(t, auth.Agent)
+	manager := srv.As(t, agent.Org, auth.Manager)
+	a, b, c := mgB2C(t, agent, "Ana"), mgB2C(t, agent, "Beto"), mgB2C(t, agent, "Ciro")
+	if r := mgMerge(t, manager, a, []uuid.UUID{b, c}, nil, "mg-audit"); len(r.UserErrors) > 0 {
+		t.Fatal(r.codes())
+	}
+	var rows []struct {
+		EntityID      uuid.UUID `bun:"entity_id"`
+		ActorID       uuid.UUID `bun:"actor_id"`
+		ChangedFields []string  `bun:"changed_fields,array"`
+		Details       string    `bun:"details"`
+	}
+	if err := srv.Owner.NewRaw(`SELECT entity_id, actor_id, changed_fields, details::text FROM audit_log
+		WHERE organization_id = ? AND action = 'customer.merge' ORDER BY entity_id = ? DESC, entity_id = ? DESC`, agent.Org, a, b).
+		Scan(t.Context(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	if len(rows) != 3 || rows[0].EntityID != a || rows[1].EntityID != b || rows[2].EntityID != c {
+		t.Fatalf("audit rows %+v", rows)
+	}
+	for _, r := range rows {
+		if r.ActorID != manager.User || strings.Contains(r.Details, "@example.com") || strings.Contains(r.Details, "Beto") {
+			t.Errorf("audit row %+v", r)
+		}
+	}
+	if got := strings.Join(rows[1].ChangedFields, ","); got != "status,merged_into,email" {
+		t.Errorf("merged customer's audited columns: %s", got)
+	}
+	for _, id := range []uuid.UUID{a, b} {
+		page := tlRead(t, manager, id, map[string]any{"first": 1})
+		if len(page.Nodes) != 1 || page.Nodes[0].Kind != "MERGED" || page.Nodes[0].To == nil || *page.Nodes[0].To != a.String() ||
+			page.Nodes[0].Actor != manager.User.String() {
+			t.Errorf("timeline of %s: %+v", id, page.Nodes)
+		}
+	}
+}
+
+// §7, §10: another organization's manager cannot see or merge the owner's customers: the
+// preview is NOT_FOUND, the merge a NOT_FOUND userError, and nothing of the owner's changes.
+func TestMerge_IsolatedAcrossOrganizations(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	agent := srv.NewOrg(t, auth.Agent)
+	a, b := mgEnrolled(t, agent, "Ana", "100.00"), mgEnrolled(t, agent, "Beto", "200.00")
+	before := mgReadBooks(t, srv, agent.Org)
+	intruder := srv.NewOrg(t, auth.Manager)
+	mine := mgB2C(t, srv.As(t, intruder.Org, auth.Agent), "Mía")
+	for _, ids := range [][2]uuid.UUID{{a, b}, {mine, a}, {a, mine}} {
+		res := intruder.Do(t, mgPreviewQuery, mgVars(ids[0], []uuid.UUID{ids[1]}, nil, ""))
+		if code := res.ErrorCode(t); code != "NOT_FOUND" || strings.Contains(string(res.Body), "Ana") {
+			t.Errorf("preview %v: %s", ids, res.Body)
+		}
+		if r := mgMerge(t, intruder, ids[0], []uuid.UUID{ids[1]}, nil, "mg-intrude-"+ids[1].String()); !strings.HasPrefix(r.codes(), "NOT_FOUND@") ||
+			string(r.Merge) != "null" {
+			t.Errorf("merge %v: %s", ids, r.codes())
+		}
+	}
+	if after := mgReadBooks(t, srv, agent.Org); after != before {
+		t.Errorf("the owner's books changed: %+v, was %+v", after, before)
+	}
+	// The owner merges; the intruder still sees neither customer, merged or not.
+	owner := srv.As(t, agent.Org, auth.Manager)
+	if r := mgMerge(t, owner, a, []uuid.UUID{b}, nil, "mg-owner"); len(r.UserErrors) > 0 {
+		t.Fatal(r.codes())
+	}
+	var seen struct {
+		A, B *struct{ ID string }
+	}
+	intruder.Must(t, `query($a: UUID!, $b: UUID!) { a: customer(id: $a) { id } b: customer(id: $b) { id } }`, map[string]any{"a": a, "b": b}, &seen)
+	if seen.A != nil || seen.B != nil {
+		t.Errorf("the intruder reads %+v", seen)
+	}
+	// The same idempotency key in two organizations is two merges.
+	if r := mgMerge(t, intruder, mine, []uuid.UUID{mgB2C(t, srv.As(t, intruder.Org, auth.Agent), "Otro")}, nil, "mg-owner"); len(r.UserErrors) > 0 {
+		t.Errorf("the intruder's own merge with the owner's key: %s", r.codes())
+	}
+}
