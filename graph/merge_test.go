@@ -759,3 +759,141 @@ func TestMerge_IsolatedAcrossOrganizations(t *testing.T) {
 		t.Errorf("the intruder's own merge with the owner's key: %s", r.codes())
 	}
 }
+
+// §10 credit: the account with money outstanding follows the person — it moves to a
+// survivor without one (its usages and payments with it, and the survivor is then charged
+// and paid on it); two accounts that both owe are INVALID_STATE, and so is a survivor's
+// account that would have to give way to one that owes; accounts owing nothing stay with
+// their merged customers. The credit books hold throughout.
+func TestMerge_CreditFollowsTheMoneyOrIsRefused(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	tm := newCreditTeam(t, srv)
+	merge := func(survivor, merged uuid.UUID, key string) mgPayload {
+		t.Helper()
+		return mgMerge(t, tm.manager, survivor, []uuid.UUID{merged}, nil, key)
+	}
+
+	// Only the merged customer has an account, and it owes 120.00 after a payment.
+	owes, acc := tm.approved(t, "500.00")
+	creditOK(t, tm.charge(t, owes, "mg-o-1", "150.00"))
+	creditOK(t, tm.pay(t, owes, "mg-p-1", "30.00"))
+	bare := newCreditCustomer(t, srv, tm.org, "b2b", "active")
+	preview := mgPreview(t, tm.manager, bare, []uuid.UUID{owes}, nil)
+	r := merge(bare, owes, "mg-credit-1")
+	if len(r.UserErrors) > 0 || string(r.Merge) != string(preview) {
+		t.Fatalf("merge %s: %s, preview %s", r.codes(), r.Merge, preview)
+	}
+	c := mgDecode(t, r.Merge).Credit
+	if c == nil || c.AccountID != acc.ID || c.FromCustomerID != owes.String() || !c.Moved || c.UsagesMoved != 1 || c.PaymentsMoved != 1 ||
+		c.CreditUsed != "120.00" || c.CreditLimit != "500.00" || c.AccountsLeft != 0 {
+		t.Fatalf("credit plan %+v", c)
+	}
+	if got := tm.account(t, bare); got.ID != acc.ID || got.CreditUsed != "120.00" || got.Outstanding != "120.00" {
+		t.Errorf("survivor's account %+v", got)
+	}
+	creditOK(t, tm.charge(t, bare, "mg-o-2", "10.00"))
+	creditOK(t, tm.pay(t, bare, "mg-p-2", "130.00"))
+	wantCreditError(t, tm.pay(t, owes, "mg-p-3", "1.00"), "INVALID_STATE", "input", "customerId")
+	assertCreditBooks(t, srv, tm.org)
+
+	// Both owe: refused, nothing moves.
+	x, _ := tm.approved(t, "100.00")
+	y, _ := tm.approved(t, "100.00")
+	creditOK(t, tm.charge(t, x, "mg-x", "1.00"))
+	creditOK(t, tm.charge(t, y, "mg-y", "2.00"))
+	if r := merge(x, y, "mg-credit-2"); r.codes() != "INVALID_STATE@input.mergedIds" {
+		t.Errorf("two owing accounts: %s", r.codes())
+	}
+	// The survivor's account owes nothing, the merged one's does: refused (merge the other way).
+	z, _ := tm.approved(t, "100.00")
+	if r := merge(z, y, "mg-credit-3"); r.codes() != "INVALID_STATE@input.mergedIds" {
+		t.Errorf("survivor's account owes nothing, merged one owes: %s", r.codes())
+	}
+	// The other way round it merges: the survivor keeps its owing account, z's stays with z.
+	r = merge(y, z, "mg-credit-4")
+	if c := mgDecode(t, r.Merge).Credit; len(r.UserErrors) > 0 || c == nil || c.Moved || c.FromCustomerID != y.String() || c.AccountsLeft != 1 {
+		t.Errorf("survivor owes, merged owes nothing: %s %+v", r.codes(), c)
+	}
+	if n := loyInt(t, srv, "SELECT count(*) FROM credit_accounts WHERE organization_id = ? AND customer_id = ?", tm.org, z); n != 1 {
+		t.Errorf("z's account moved (%d left with z)", n)
+	}
+	assertCreditBooks(t, srv, tm.org)
+}
+
+// §10, §13: a survivor that is not enrolled takes the account of the merged customer with
+// the smallest account id; every other account's ledger moves into it — a pending lot keeps
+// its vesting date — and the combined qualifying points raise the tier (two silvers of
+// 3,000 make a gold from today).
+func TestMerge_LoyaltyAccountsCombinedWithLotsAndTier(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	tm := newLoyTeam(t, srv)
+	a := mgB2C(t, tm.Agent, "Ana")
+	b, c := mgB2C(t, tm.Agent, "Beto"), mgB2C(t, tm.Agent, "Ciro")
+	for _, id := range []uuid.UUID{b, c} {
+		loyEnroll(t, tm.Agent, id)
+		loyBuy(t, tm.Agent, id, "3000.00")
+	}
+	tlDo(t, tm.Admin, `mutation { updateLoyaltyProgram(input: {pendingDays: 30}) { userErrors { code } } }`, nil)
+	loyBuy(t, tm.Agent, c, "100.00")
+	var vestsAt string
+	if err := srv.Owner.NewRaw(`SELECT vests_at::text FROM loyalty_transactions WHERE organization_id = ? AND pending`, tm.Org).
+		Scan(t.Context(), &vestsAt); err != nil {
+		t.Fatal(err)
+	}
+	var first uuid.UUID
+	if err := srv.Owner.NewRaw(`SELECT customer_id FROM loyalty_accounts WHERE organization_id = ? ORDER BY loyalty_account_id LIMIT 1`, tm.Org).
+		Scan(t.Context(), &first); err != nil {
+		t.Fatal(err)
+	}
+	before := mgReadBooks(t, srv, tm.Org)
+	preview := mgPreview(t, tm.Manager, a, []uuid.UUID{b, c}, nil)
+	r := mgMerge(t, tm.Manager, a, []uuid.UUID{b, c}, nil, "mg-loyalty")
+	if len(r.UserErrors) > 0 || string(r.Merge) != string(preview) {
+		t.Fatalf("merge %s: %s\npreview %s", r.codes(), r.Merge, preview)
+	}
+	l := mgDecode(t, r.Merge).Loyalty
+	today := loyToday(t, srv, 0)
+	got := fmt.Sprintf("from=%v combined=%d moved=%d lots=%d balance=%d pending=%d lifetime=%d purchases=%d spent=%s qualifying=%d tier=%s since=%v",
+		l.FromCustomerID == first.String(), l.AccountsCombined, l.TransactionsMoved, l.LotsMoved, l.PointsBalance, l.PendingPoints,
+		l.LifetimePoints, l.TotalPurchases, l.TotalSpent, l.QualifyingPoints, l.Tier, l.TierSince == today)
+	// Each account has one earn; c's silver earned 125 pending points on its second
+	// purchase: the ledger that moves is 2 rows (c's) or 1 (b's), whichever is not kept.
+	moved := 1
+	if first == b {
+		moved = 2
+	}
+	want := fmt.Sprintf("from=true combined=2 moved=%d lots=%d balance=6000 pending=125 lifetime=6000 purchases=3 spent=6100.00 qualifying=6000 tier=GOLD since=true", moved, moved)
+	if got != want {
+		t.Errorf("loyalty:\n got %s\nwant %s", got, want)
+	}
+	var acc struct {
+		Customer struct {
+			LoyaltyAccount struct {
+				PointsBalance, PendingPoints int
+				Tier                         string
+				PendingLots                  []struct {
+					Points  int
+					VestsAt string
+				}
+			}
+		}
+	}
+	tm.Viewer.Must(t, `query($id: UUID!) { customer(id: $id) { loyaltyAccount { pointsBalance pendingPoints tier pendingLots { points vestsAt } } } }`,
+		map[string]any{"id": a}, &acc)
+	la := acc.Customer.LoyaltyAccount
+	if la.PointsBalance != 6000 || la.PendingPoints != 125 || la.Tier != "GOLD" || len(la.PendingLots) != 1 || la.PendingLots[0].Points != 125 {
+		t.Errorf("survivor's account %+v", la)
+	}
+	var vestsNow string
+	if err := srv.Owner.NewRaw(`SELECT vests_at::text FROM loyalty_transactions WHERE organization_id = ? AND pending`, tm.Org).
+		Scan(t.Context(), &vestsNow); err != nil || vestsNow != vestsAt {
+		t.Errorf("the pending lot vests at %s, was %s (%v)", vestsNow, vestsAt, err)
+	}
+	mgCheckLoyaltyBooks(t, srv, tm.Org, before)
+	if n := loyInt(t, srv, "SELECT count(*) FROM loyalty_tier_changes WHERE organization_id = ? AND loyalty_account_id = ? AND tier = 'gold'",
+		tm.Org, l.AccountID); n != 1 {
+		t.Errorf("%d gold tier changes recorded", n)
+	}
+}
