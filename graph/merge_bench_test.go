@@ -71,23 +71,28 @@ func TestMerge_StatementsDoNotGrowWithTheLedger(t *testing.T) {
 }
 
 // BenchmarkMergeCustomers measures mergeCustomers of a customer whose loyalty account has
-// 1,000 ledger rows into an enrolled survivor, through the HTTP handler, one merge at a
-// time (a fresh pair each, set up outside the timer): time and statements per merge.
+// 1,000 ledger rows into an enrolled survivor (and, for the ratio, 10 rows of the same
+// points), through the HTTP handler, one merge at a time (a fresh pair each, set up outside
+// the timer): time and statements per merge.
 //
 //	go test ./graph/ -run XXX -bench MergeCustomers -benchtime 20x
 func BenchmarkMergeCustomers(b *testing.B) {
-	srv := apitest.New(b)
-	tm := newLoyTeam(b, srv)
-	var statements int64
-	var elapsed time.Duration
-	for b.Loop() {
-		b.StopTimer()
-		survivor, merged := mgLedgerPair(b, srv, tm, 1000)
-		b.StartTimer()
-		start := time.Now()
-		statements += mgStatements(b, srv, tm, survivor, merged)
-		elapsed += time.Since(start)
+	for _, rows := range []int{10, 1000} {
+		b.Run(fmt.Sprintf("ledger_%d", rows), func(b *testing.B) {
+			srv := apitest.New(b)
+			tm := newLoyTeam(b, srv)
+			var statements int64
+			var elapsed time.Duration
+			for b.Loop() {
+				b.StopTimer()
+				survivor, merged := mgLedgerPair(b, srv, tm, rows)
+				b.StartTimer()
+				start := time.Now()
+				statements += mgStatements(b, srv, tm, survivor, merged)
+				elapsed += time.Since(start)
+			}
+			b.ReportMetric(float64(statements)/float64(b.N), "stmts/op")
+			b.ReportMetric(float64(elapsed.Microseconds())/1000/float64(b.N), "ms/merge")
+		})
 	}
-	b.ReportMetric(float64(statements)/float64(b.N), "stmts/op")
-	b.ReportMetric(float64(elapsed.Milliseconds())/float64(b.N), "ms/merge")
 }
