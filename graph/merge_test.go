@@ -743,10 +743,14 @@ func TestMerge_IsolatedAcrossOrganizations(t *testing.T) {
 		t.Fatal(r.codes())
 	}
 	var seen struct {
-		A, B *struct{ ID string }
+		A, B      *struct{ ID string }
+		Customers struct{ TotalCount int }
+		Search    struct{ TotalCount int } `json:"search"`
 	}
-	intruder.Must(t, `query($a: UUID!, $b: UUID!) { a: customer(id: $a) { id } b: customer(id: $b) { id } }`, map[string]any{"a": a, "b": b}, &seen)
-	if seen.A != nil || seen.B != nil {
+	intruder.Must(t, `query($a: UUID!, $b: UUID!) { a: customer(id: $a) { id } b: customer(id: $b) { id }
+		customers(filter: {status: [MERGED, ACTIVE]}) { totalCount } search: customers(search: "Beto") { totalCount } }`,
+		map[string]any{"a": a, "b": b}, &seen)
+	if seen.A != nil || seen.B != nil || seen.Customers.TotalCount != 1 || seen.Search.TotalCount != 0 {
 		t.Errorf("the intruder reads %+v", seen)
 	}
 	// The same idempotency key in two organizations is two merges.
