@@ -402,6 +402,11 @@ func replay(ctx context.Context, tx bun.Tx, r Request) (*Merge, error) {
 		slices.ContainsFunc(mapKeys(asked), func(k string) bool { return stored[k] != asked[k] }) {
 		return nil, apperr.OnField(apperr.IdempotencyConflict, []string{"idempotencyKey"}, "this idempotencyKey was used for another merge")
 	}
+	var erased struct{ Erased bool }
+	if json.Unmarshal(row.Result, &erased) == nil && erased.Erased { // customers.ErasedMergeResult
+		return nil, apperr.OnField(apperr.InvalidState, []string{"idempotencyKey"},
+			"a customer of this merge was erased since: its answer is no longer kept")
+	}
 	var pl Plan
 	if err := json.Unmarshal(row.Result, &pl); err != nil {
 		return nil, fmt.Errorf("read merge result: %w", err)
