@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -944,4 +945,26 @@ func TestMerge_ErasureClearsTheStoredAnswers(t *testing.T) {
 	if r := mgMerge(t, manager, e, []uuid.UUID{f}, nil, "mg-erase-other"); len(r.UserErrors) > 0 || r.Customer == nil || r.Customer.ID != e.String() {
 		t.Errorf("replay of a merge of others: %s %+v", r.codes(), r.Customer)
 	}
+}
+
+// §10: the survivor's segment is recalculated after the merge (in the background: the merge
+// does not wait for it) and counts the merged customer's purchases.
+func TestMerge_SurvivorsSegmentCountsTheMergedPurchases(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	agent := srv.NewOrg(t, auth.Agent)
+	manager := srv.As(t, agent.Org, auth.Manager)
+	a, b := mgEnrolled(t, agent, "Ana", "10.00"), mgEnrolled(t, agent, "Beto", "20.00")
+	if r := mgMerge(t, manager, a, []uuid.UUID{b}, nil, "mg-segment"); len(r.UserErrors) > 0 {
+		t.Fatal(r.codes())
+	}
+	const want = `{"customer":{"segment":{"totalOrders":2,"lifetimeValue":"30.00"}}}`
+	got := ""
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		r := agent.Do(t, `query($id: UUID!) { customer(id: $id) { segment { totalOrders lifetimeValue } } }`, map[string]any{"id": a})
+		if got = inOrder(t, r.Data); got == want && len(r.Errors) == 0 {
+			return
+		}
+	}
+	t.Errorf("the survivor's segment: %s, want %s", got, want)
 }
