@@ -13,7 +13,7 @@
 # Prints per mutation: load average, ours req/s, ceiling tps, ours/ceiling, statements per
 # request of each (pg_stat_statements, BEGIN/COMMIT included) and round trips per request (ours:
 # the write path sends every statement on its own, so its round trips are its statements; the
-# ceiling: its one pipeline). Then checks the books of every account (balance = Σ open lots).
+# ceiling: its one pipeline). Then checks the books of every account (balance = Σ open lots; credit_used = Σ unpaid charges).
 # Raw results: bench/.work/writes/results.tsv. Needs PostgreSQL 15+ server binaries, pgbench,
 # psql, wrk, Go.
 set -euo pipefail
@@ -165,3 +165,18 @@ awk -F'\t' 'NR > 1 { printf "| `%s` | %s | %s | %.0f | %.2f | %s | %.0f | **%.0f
 echo
 if [ "$bad" = 0 ]; then echo "Books checked: every account's balance = Σ its open lots = its last balance_after."
 else echo "BOOKS BROKEN: $bad accounts"; exit 1; fi
+# ---- the credit books (§5): credit_used = what the charges not cancelled still owe, within the
+# limit; what the payments paid = Σ amount_paid = Σ their allocations ---------------------------
+bad=$("${PSQL[@]}" -d "$DB" -tAc "select count(*) from credit_accounts a
+  cross join lateral (select coalesce(sum(amount - amount_paid) filter (where status <> 'cancelled'), 0) as unpaid,
+    coalesce(sum(amount_paid), 0) as paid from credit_usage u
+    where u.organization_id = a.organization_id and u.credit_account_id = a.credit_account_id) u
+  cross join lateral (select coalesce(sum(amount), 0) as paid from credit_payments p
+    where p.organization_id = a.organization_id and p.credit_account_id = a.credit_account_id) p
+  cross join lateral (select coalesce(sum(amount), 0) as paid from credit_allocations l
+    where l.organization_id = a.organization_id and l.credit_account_id = a.credit_account_id) l
+  where a.organization_id = '$ORG' and (a.credit_used <> u.unpaid or a.credit_used < 0 or a.credit_used > a.credit_limit
+    or p.paid <> u.paid or l.paid <> p.paid)")
+accounts=$("${PSQL[@]}" -d "$DB" -tAc "select count(*) from credit_accounts where organization_id = '$ORG'")
+if [ "$bad" = 0 ]; then [ "$accounts" = 0 ] || echo "Credit books checked ($accounts accounts): credit_used = Σ unpaid charges ≤ the limit; Σ payments = Σ amount_paid = Σ allocations."
+else echo "CREDIT BOOKS BROKEN: $bad accounts"; exit 1; fi
