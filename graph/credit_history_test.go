@@ -13,7 +13,6 @@ import (
 
 	"customerservice/db"
 	"customerservice/internal/testkit/apitest"
-	"customerservice/internal/testkit/testdb"
 )
 
 // Issue 17, flat in history: a charge reads the policy and how many days the oldest unpaid
@@ -81,26 +80,10 @@ type ledgerScan struct {
 // credit_allocations (on Citus, of their shards, in the worker's plan).
 func historyScans(t *testing.T, org uuid.UUID, s recorded) []ledgerScan {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, testdb.Get(t).AppURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // never committed
-	setup := "SET LOCAL app.current_organization_id = '" + org.String() + "'"
-	if testdb.OnCitus() {
-		setup = "SET LOCAL citus.propagate_set_commands = 'local'; " + setup
-	}
-	if _, err := tx.Exec(ctx, setup); err != nil {
-		t.Fatal(err)
-	}
+	tx := appTx(t, org, "")
+	defer tx.Rollback(context.Background()) //nolint:errcheck // its writes end here, before the next statement's
 	var plan string
-	if err := tx.QueryRow(ctx, "EXPLAIN (ANALYZE, FORMAT JSON) "+s.sql, s.args...).Scan(&plan); err != nil {
+	if err := tx.QueryRow(context.Background(), "EXPLAIN (ANALYZE, FORMAT JSON) "+s.sql, s.args...).Scan(&plan); err != nil {
 		t.Fatalf("EXPLAIN %s: %v", s.sql, err)
 	}
 	var tree any
