@@ -29,27 +29,6 @@ func qualifyingSum(org, account string) string {
 	return QualifyingSQL(org, account, "?::timestamptz - make_interval(months => ?)", "?::timestamptz")
 }
 
-// QualifyingSQL is the SQL of the qualifying points (§4) of the account whose organization
-// and id are the expressions org and account, earned after the instant since and by the
-// instant until (SQL expressions): earns and bonuses at their time — a pending earn's when
-// it vests (§13), a back-dated one's at its purchase — a refund's reversal at the time of the
-// earn it reverses.
-func QualifyingSQL(org, account, since, until string) string {
-	// A scalar subquery finds a reversal's earn through the unique index of earns by order
-	// (loyalty_transactions_earn_key), for reversals only: a join of the account's
-	// transactions with themselves let the planner pick a nested loop over a table whose
-	// statistics lag its growth (recordPurchase under load spent most of its time here).
-	return `COALESCE((SELECT sum(t.points) FROM loyalty_transactions t
-		WHERE t.organization_id = ` + org + ` AND t.loyalty_account_id = ` + account + `
-			AND CASE WHEN t.transaction_type IN ('earn', 'bonus') THEN COALESCE(t.vests_at, t.occurred_at, t.created_at)
-				WHEN t.transaction_type = 'adjust' AND t.reference_type = 'refund' THEN
-					(SELECT COALESCE(e.vests_at, e.occurred_at, e.created_at) FROM loyalty_transactions e
-						WHERE e.organization_id = ` + org + ` AND e.transaction_type = 'earn'
-							AND e.reference_type = 'order' AND e.reference_id = t.metadata->>'order_id'
-							AND e.loyalty_account_id = t.loyalty_account_id)
-				END BETWEEN ` + since + ` + interval '1 microsecond' AND ` + until + `), 0)::int`
-}
-
 // qualifyingPoints sums an account's qualifying points in the window before the
 // transaction's now, up to this instant: the transactions this one wrote (at
 // clock_timestamp(), after now()) included, pending points not yet vested not.

@@ -1,0 +1,121 @@
+package loyalty
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun"
+
+	"customerservice/db"
+	"customerservice/models"
+)
+
+// Qualifying points (§4, §13) without reading an account's history (issue 17): the ledger's
+// qualifying points are kept per account and UTC day in loyalty_qualifying_days — an earn or
+// bonus on the day of its effective instant COALESCE(vests_at, occurred_at, created_at), a
+// refund's reversal on the day of the earn it reverses — for every row but the lots still
+// pending, whose points (net of the refunds that cancelled part of them) enter the day of
+// vests_at when they vest. Every writer of those rows adds to the day in its own transaction:
+// the earn of a purchase (RecordPurchase), a bonus (AwardBonus), a refund's reversal
+// (RecordRefund) and vesting (vestDue). Redemptions, expiry and manual adjustments never
+// qualify.
+
+// QualifyingSQL is the SQL of the qualifying points (§4) of the account whose organization
+// and id are the expressions org and account, earned after the instant since and by the
+// instant until (SQL expressions, each evaluated once): earns and bonuses at their time — a
+// pending earn's when it vests (§13), a back-dated one's at its purchase — a refund's reversal
+// at the time of the earn it reverses.
+//
+// It is the sum of the ledger's rows at those instants, read as: the day totals after the day
+// of since, plus the rows of since's day after since, minus the rows after until (an instant
+// only now, clock skew or a concurrent commit can leave there), plus the pending lots vesting
+// inside the window (not in the totals yet; a lot holds its earn net of its cancellations). A
+// year of days, one day of rows and the account's pending lots: the same work with 10 or
+// 10,000 transactions behind it.
+func QualifyingSQL(org, account, since, until string) string {
+	return `(SELECT (COALESCE((SELECT sum(d.points) FROM loyalty_qualifying_days d
+				WHERE d.organization_id = ` + org + ` AND d.loyalty_account_id = ` + account + `
+					AND d.day > (w.since AT TIME ZONE 'UTC')::date), 0)
+			+ ` + ledgerQualifying(org, account, `> w.since AND `+effectiveAt+` < ((w.since AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'`) + `
+			- ` + ledgerQualifying(org, account, `> w.until`) + `
+			+ COALESCE((SELECT sum(p.points_remaining) FROM loyalty_transactions p
+				WHERE p.organization_id = ` + org + ` AND p.loyalty_account_id = ` + account + ` AND p.pending
+					AND p.vests_at > w.since AND p.vests_at <= w.until), 0))::int
+		FROM (SELECT ` + since + ` AS since, ` + until + ` AS until) w)`
+}
+
+// effectiveAt is the instant an earn or bonus e counts toward tiers (§13).
+const effectiveAt = "COALESCE(e.vests_at, e.occurred_at, e.created_at)"
+
+// ledgerQualifying is the SQL of the qualifying points, read from the ledger, of the account's
+// earns and bonuses that are not pending and whose effective instant satisfies cond (e.g.
+// "> w.until"), each with the reversals of its refunds (found by the order they record,
+// loyalty_transactions_refund_order_idx). The earns come from loyalty_transactions_qualifying_idx.
+func ledgerQualifying(org, account, cond string) string {
+	return `COALESCE((SELECT sum(e.points + CASE WHEN e.transaction_type = 'earn' AND e.reference_type = 'order' THEN
+				COALESCE((SELECT sum(r.points) FROM loyalty_transactions r
+					WHERE r.organization_id = ` + org + ` AND r.transaction_type = 'adjust' AND r.reference_type = 'refund'
+						AND r.metadata->>'order_id' = e.reference_id AND r.loyalty_account_id = e.loyalty_account_id), 0)
+				ELSE 0 END)
+			FROM loyalty_transactions e
+			WHERE e.organization_id = ` + org + ` AND e.loyalty_account_id = ` + account + `
+				AND e.transaction_type IN ('earn', 'bonus') AND NOT e.pending AND ` + effectiveAt + ` ` + cond + `), 0)`
+}
+
+// qualifyingDay is points that count toward an account's tier from an instant on.
+type qualifyingDay struct {
+	account uuid.UUID
+	at      time.Time
+	points  int
+}
+
+// addQualifying adds the points to the accounts' day totals (UTC days), in one statement
+// (rows as values: on Citus an INSERT … SELECT into a table with row-level security is
+// refused; one row per account and day, which ON CONFLICT DO UPDATE needs).
+func addQualifying(ctx context.Context, tx bun.Tx, days ...qualifyingDay) error {
+	type key struct {
+		account uuid.UUID
+		day     string
+	}
+	sums := map[key]int{}
+	var order []key
+	for _, d := range days {
+		k := key{d.account, d.at.UTC().Format(time.DateOnly)}
+		if _, ok := sums[k]; !ok {
+			order = append(order, k)
+		}
+		sums[k] += d.points
+	}
+	values := make([]string, 0, len(order))
+	args := make([]any, 0, 4*len(order))
+	for _, k := range order {
+		if sums[k] == 0 {
+			continue
+		}
+		values = append(values, "(?::uuid, ?::uuid, ?::date, ?::bigint)")
+		args = append(args, db.Org(ctx), k.account, k.day, sums[k])
+	}
+	if len(values) == 0 {
+		return nil
+	}
+	if _, err := tx.NewRaw(`INSERT INTO loyalty_qualifying_days AS q (organization_id, loyalty_account_id, day, points)
+		VALUES `+strings.Join(values, ", ")+`
+		ON CONFLICT (organization_id, loyalty_account_id, day) DO UPDATE SET points = q.points + EXCLUDED.points`, args...).Exec(ctx); err != nil {
+		return fmt.Errorf("add qualifying points: %w", err)
+	}
+	return nil
+}
+
+// effective is the instant an earn or bonus counts toward tiers from (effectiveAt).
+func effective(t *models.LoyaltyTransaction) time.Time {
+	switch {
+	case t.VestsAt != nil:
+		return *t.VestsAt
+	case t.OccurredAt != nil:
+		return *t.OccurredAt
+	}
+	return t.CreatedAt
+}
