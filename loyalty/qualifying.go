@@ -25,26 +25,28 @@ import (
 
 // QualifyingSQL is the SQL of the qualifying points (§4) of the account whose organization
 // and id are the expressions org and account, earned after the instant since and by the
-// instant until (SQL expressions, each evaluated once): earns and bonuses at their time — a
-// pending earn's when it vests (§13), a back-dated one's at its purchase — a refund's reversal
-// at the time of the earn it reverses.
+// instant until: earns and bonuses at their time — a pending earn's when it vests (§13), a
+// back-dated one's at its purchase — a refund's reversal at the time of the earn it reverses.
+// since and until appear more than once: they must be stable within the statement (now(),
+// statement_timestamp(), columns, positional placeholders such as ?0, never a sequential ?),
+// since before until. (A derived table evaluating them once would be a subquery in the FROM
+// of a correlated subquery, which Citus refuses.)
 //
 // It is the sum of the ledger's rows at those instants, read as: the day totals after the day
 // of since, plus the rows of since's day after since, minus the rows after until (an instant
-// only now, clock skew or a concurrent commit can leave there), plus the pending lots vesting
-// inside the window (not in the totals yet; a lot holds its earn net of its cancellations). A
-// year of days, one day of rows and the account's pending lots: the same work with 10 or
-// 10,000 transactions behind it.
+// only clock skew or a future-dated row can leave there), plus the pending lots vesting inside
+// the window (not in the totals yet; a lot holds its earn net of its cancellations). A year of
+// days, one day of rows and the account's pending lots: the same work with 10 or 10,000
+// transactions behind it.
 func QualifyingSQL(org, account, since, until string) string {
-	return `(SELECT (COALESCE((SELECT sum(d.points) FROM loyalty_qualifying_days d
-				WHERE d.organization_id = ` + org + ` AND d.loyalty_account_id = ` + account + `
-					AND d.day > (w.since AT TIME ZONE 'UTC')::date), 0)
-			+ ` + ledgerQualifying(org, account, `> w.since AND `+effectiveAt+` < ((w.since AT TIME ZONE 'UTC')::date + 1)::timestamp AT TIME ZONE 'UTC'`) + `
-			- ` + ledgerQualifying(org, account, `> w.until`) + `
-			+ COALESCE((SELECT sum(p.points_remaining) FROM loyalty_transactions p
-				WHERE p.organization_id = ` + org + ` AND p.loyalty_account_id = ` + account + ` AND p.pending
-					AND p.vests_at > w.since AND p.vests_at <= w.until), 0))::int
-		FROM (SELECT ` + since + ` AS since, ` + until + ` AS until) w)`
+	sinceDay := "((" + since + ") AT TIME ZONE 'UTC')::date"
+	return `(COALESCE((SELECT sum(d.points) FROM loyalty_qualifying_days d
+			WHERE d.organization_id = ` + org + ` AND d.loyalty_account_id = ` + account + ` AND d.day > ` + sinceDay + `), 0)
+		+ ` + ledgerQualifying(org, account, `> (`+since+`) AND `+effectiveAt+` < (`+sinceDay+` + 1)::timestamp AT TIME ZONE 'UTC'`) + `
+		- ` + ledgerQualifying(org, account, `> (`+until+`)`) + `
+		+ COALESCE((SELECT sum(p.points_remaining) FROM loyalty_transactions p
+			WHERE p.organization_id = ` + org + ` AND p.loyalty_account_id = ` + account + ` AND p.pending
+				AND p.vests_at > (` + since + `) AND p.vests_at <= (` + until + `)), 0))::int`
 }
 
 // effectiveAt is the instant an earn or bonus e counts toward tiers (§13).

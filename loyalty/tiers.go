@@ -26,15 +26,15 @@ import (
 // adjustments do not count. Its placeholders are the time and the window in months; org is
 // the SQL expression of the account's organization.
 func qualifyingSum(org, account string) string {
-	return QualifyingSQL(org, account, "?::timestamptz - make_interval(months => ?)", "?::timestamptz")
+	return QualifyingSQL(org, account, "?0::timestamptz - make_interval(months => ?1)", "?0::timestamptz")
 }
 
 // qualifyingPoints sums an account's qualifying points in the window before the
-// transaction's now, up to this instant: the transactions this one wrote (at
+// transaction's now, up to this statement: the transactions this one wrote before it (at
 // clock_timestamp(), after now()) included, pending points not yet vested not.
 func qualifyingPoints(ctx context.Context, tx bun.IDB, org, accountID uuid.UUID, months int) (int, error) {
 	var n int
-	err := tx.NewRaw(`SELECT `+QualifyingSQL("?0::uuid", "?1::uuid", "?2::timestamptz - make_interval(months => ?3)", "clock_timestamp()"), org, accountID, dbNow, months).Scan(ctx, &n)
+	err := tx.NewRaw(`SELECT `+QualifyingSQL("?0::uuid", "?1::uuid", "?2::timestamptz - make_interval(months => ?3)", "statement_timestamp()"), org, accountID, dbNow, months).Scan(ctx, &n)
 	if err != nil {
 		return 0, fmt.Errorf("sum qualifying points: %w", err)
 	}
@@ -85,26 +85,26 @@ func raiseTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids
 	}
 	err := tx.NewRaw(`WITH q AS (
 			SELECT a.loyalty_account_id, a.tier AS old_tier, `+qualifyingSum("a.organization_id", "a.loyalty_account_id")+` AS points,
-				`+dayOf+` AS day
+				`+dayOfAt+` AS day
 			FROM loyalty_accounts a
-			WHERE a.organization_id = ? AND a.loyalty_account_id = ANY(?) AND a.tier <> 'platinum'
+			WHERE a.organization_id = ?2 AND a.loyalty_account_id = ANY(?3) AND a.tier <> 'platinum'
 		), n AS (
 			SELECT loyalty_account_id, old_tier, day,
-				CASE WHEN points >= ? THEN 'platinum' WHEN points >= ? THEN 'gold'
-					WHEN points >= ? THEN 'silver' ELSE 'bronze' END AS tier
+				CASE WHEN points >= ?4 THEN 'platinum' WHEN points >= ?5 THEN 'gold'
+					WHEN points >= ?6 THEN 'silver' ELSE 'bronze' END AS tier
 			FROM q
 		), u AS (
 			UPDATE loyalty_accounts a SET tier = n.tier, tier_since = n.day,
-				tier_expires_at = (n.day + make_interval(months => ?))::date
-			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
+				tier_expires_at = (n.day + make_interval(months => ?7))::date
+			FROM n WHERE a.organization_id = ?2 AND a.loyalty_account_id = n.loyalty_account_id
 				AND array_position(ARRAY['bronze', 'silver', 'gold', 'platinum'], n.tier) >
 					array_position(ARRAY['bronze', 'silver', 'gold', 'platinum'], a.tier::text)
 			RETURNING a.loyalty_account_id, n.old_tier, a.tier
 		)
 		SELECT loyalty_account_id, old_tier, tier FROM u`,
-		at, prog.QualificationMonths, at, at, org, pgdialect.Array(ids),
+		at, prog.QualificationMonths, org, pgdialect.Array(ids),
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
-		prog.TierDurationMonths, org).Scan(ctx, &rows)
+		prog.TierDurationMonths).Scan(ctx, &rows)
 	if err != nil {
 		return fmt.Errorf("raise tiers: %w", err)
 	}
