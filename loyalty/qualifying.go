@@ -8,6 +8,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"customerservice/db"
 	"customerservice/models"
@@ -120,4 +121,34 @@ func effective(t *models.LoyaltyTransaction) time.Time {
 		return *t.OccurredAt
 	}
 	return t.CreatedAt
+}
+
+// moveQualifying moves the kept qualifying points of the accounts from into the account to,
+// day by day, with their ledger rows (a merge, §10): to's days gain them, from's are zeroed
+// (the server's role has no DELETE; a zero day counts nothing).
+func moveQualifying(ctx context.Context, tx bun.Tx, to uuid.UUID, from []uuid.UUID) error {
+	var days []struct {
+		Day    time.Time `bun:"day"`
+		Points int       `bun:"points"`
+	}
+	if err := tx.NewRaw(`SELECT day, sum(points)::int AS points FROM loyalty_qualifying_days
+		WHERE organization_id = ? AND loyalty_account_id = ANY(?) AND points <> 0 GROUP BY day`,
+		db.Org(ctx), pgdialect.Array(from)).Scan(ctx, &days); err != nil {
+		return fmt.Errorf("read qualifying points: %w", err)
+	}
+	if len(days) == 0 {
+		return nil
+	}
+	q := make([]qualifyingDay, len(days))
+	for i, d := range days {
+		q[i] = qualifyingDay{to, d.Day, d.Points}
+	}
+	if err := addQualifying(ctx, tx, q...); err != nil {
+		return err
+	}
+	if _, err := tx.NewRaw(`UPDATE loyalty_qualifying_days SET points = 0
+		WHERE organization_id = ? AND loyalty_account_id = ANY(?) AND points <> 0`, db.Org(ctx), pgdialect.Array(from)).Exec(ctx); err != nil {
+		return fmt.Errorf("move qualifying points: %w", err)
+	}
+	return nil
 }
