@@ -308,6 +308,7 @@ func loyCheckBooks(t testing.TB, srv *apitest.Server, org uuid.UUID) int {
 	if err != nil {
 		t.Fatal(err)
 	}
+	loyCheckQualifyingDays(t, srv, org)
 	for _, r := range rows {
 		last := 0
 		if r.LastBalance != nil {
@@ -337,4 +338,62 @@ func loyToday(t testing.TB, srv *apitest.Server, months int) string {
 func loyJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// loyRebuildQualifyingDays sets the organization's kept qualifying totals to what its ledger
+// sums to, for the tests that move ledger rows into the past with SQL (the totals stand for
+// what the writes would have kept had they happened then).
+func loyRebuildQualifyingDays(t testing.TB, srv *apitest.Server, org uuid.UUID) {
+	t.Helper()
+	var rows []struct {
+		Account uuid.UUID `bun:"loyalty_account_id"`
+		Day     string    `bun:"day"`
+		Points  int       `bun:"points"`
+	}
+	if err := srv.Owner.NewRaw(loyLedgerDaysSQL, org).Scan(context.Background(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	loyExec(t, srv, "DELETE FROM loyalty_qualifying_days WHERE organization_id = ?", org)
+	for _, r := range rows { // values computed here: Citus refuses an INSERT … SELECT into a table with RLS
+		loyExec(t, srv, "INSERT INTO loyalty_qualifying_days (organization_id, loyalty_account_id, day, points) VALUES (?, ?, ?::date, ?)",
+			org, r.Account, r.Day, r.Points)
+	}
+}
+
+// loyLedgerDaysSQL sums the organization's (?0) qualifying points per account and UTC day from
+// the ledger, independently of package loyalty: each earn and bonus that is not pending on the
+// day of COALESCE(vests_at, occurred_at, created_at), each refund reversal on its earn's day.
+const loyLedgerDaysSQL = `SELECT loyalty_account_id, day::text AS day, sum(points)::int AS points FROM (
+		SELECT e.loyalty_account_id, (COALESCE(e.vests_at, e.occurred_at, e.created_at) AT TIME ZONE 'UTC')::date AS day, e.points
+		FROM loyalty_transactions e
+		WHERE e.organization_id = ?0 AND e.transaction_type IN ('earn', 'bonus') AND NOT e.pending
+		UNION ALL
+		SELECT t.loyalty_account_id, (COALESCE(e.vests_at, e.occurred_at, e.created_at) AT TIME ZONE 'UTC')::date, t.points
+		FROM loyalty_transactions t
+		JOIN loyalty_transactions e ON e.organization_id = t.organization_id AND e.loyalty_account_id = t.loyalty_account_id
+			AND e.transaction_type = 'earn' AND e.reference_type = 'order' AND e.reference_id = t.metadata->>'order_id'
+		WHERE t.organization_id = ?0 AND t.transaction_type = 'adjust' AND t.reference_type = 'refund' AND NOT e.pending
+	) l GROUP BY 1, 2`
+
+// loyCheckQualifyingDays checks that the organization's kept qualifying totals per account and
+// day (loyalty_qualifying_days, issue 17) are the ledger's, summed here independently: each
+// earn and bonus that is not pending on the UTC day of COALESCE(vests_at, occurred_at,
+// created_at), each refund reversal on its earn's day; days that sum to zero may be stored
+// or not.
+func loyCheckQualifyingDays(t testing.TB, srv *apitest.Server, org uuid.UUID) {
+	t.Helper()
+	var diffs []string
+	err := srv.Owner.NewRaw(`WITH want AS (`+loyLedgerDaysSQL+`), kept AS (
+			SELECT loyalty_account_id, day::text AS day, points FROM loyalty_qualifying_days WHERE organization_id = ?0
+		)
+		SELECT format('account %s day %s: kept %s, ledger %s', COALESCE(k.loyalty_account_id, w.loyalty_account_id),
+			COALESCE(k.day, w.day), COALESCE(k.points, 0), COALESCE(w.points, 0))
+		FROM kept k FULL JOIN want w ON w.loyalty_account_id = k.loyalty_account_id AND w.day = k.day
+		WHERE COALESCE(k.points, 0) <> COALESCE(w.points, 0)`, org).Scan(context.Background(), &diffs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range diffs {
+		t.Errorf("qualifying days: %s", d)
+	}
 }

@@ -142,6 +142,7 @@ func TestReevaluateTiers_DropsATierWhoseWindowNoLongerQualifies(t *testing.T) {
 		loyExec(t, srv, `UPDATE loyalty_accounts SET tier_since = current_date - 400, tier_expires_at = current_date - 1
 			WHERE customer_id = ?`, id)
 	}
+	loyRebuildQualifyingDays(t, srv, team.Org)
 	evaluated, changed, err := loyalty.ReevaluateTiers(t.Context(), srv.App, team.Org, time.Now())
 	if err != nil || evaluated != 2 || changed != 1 {
 		t.Fatalf("evaluated %d, changed %d, %v", evaluated, changed, err)

@@ -145,6 +145,7 @@ func loyBackdateEarn(t *testing.T, srv *apitest.Server, org uuid.UUID, orderID s
 	t.Helper()
 	loyExec(t, srv, `UPDATE loyalty_transactions SET created_at = now() - make_interval(months => ?)
 		WHERE organization_id = ? AND transaction_type = 'earn' AND reference_type = 'order' AND reference_id = ?`, months, org, orderID)
+	loyRebuildQualifyingDays(t, srv, org)
 }
 
 // §4: tiers qualify on the points earned in the last 12 months; a refund's reversal counts

@@ -508,6 +508,7 @@ func mgCheckLoyaltyBooks(t testing.TB, srv *apitest.Server, org uuid.UUID, want 
 	if got := mgReadBooks(t, srv, org); got != want {
 		t.Errorf("books %+v, want %+v", got, want)
 	}
+	loyCheckQualifyingDays(t, srv, org) // the kept qualifying days moved with the ledger
 	bad := loyInt(t, srv, `SELECT count(*) FROM loyalty_accounts a WHERE a.organization_id = ?0 AND (
 		a.points_balance <> (SELECT COALESCE(sum(points), 0) FROM loyalty_transactions t WHERE t.organization_id = ?0
 			AND t.loyalty_account_id = a.loyalty_account_id AND t.vests_at IS NULL)

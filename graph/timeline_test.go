@@ -170,6 +170,7 @@ func TestTimeline_EveryKindNewestFirstWithActorAndFigures(t *testing.T) {
 	// A value computed in Go (Citus refuses a STABLE expression over a column in an UPDATE).
 	loyExec(t, srv, "UPDATE loyalty_transactions SET created_at = ? WHERE organization_id = ? AND transaction_type = 'earn'",
 		time.Now().AddDate(-2, 0, 0), agent.Org)
+	loyRebuildQualifyingDays(t, srv, agent.Org)
 	loyExec(t, srv, "UPDATE loyalty_accounts SET tier_expires_at = current_date - 1 WHERE organization_id = ?", agent.Org)
 	if _, _, err := loyalty.ReevaluateTiers(t.Context(), srv.App, agent.Org, time.Now()); err != nil {
 		t.Fatal(err)

@@ -167,8 +167,12 @@ func ReevaluateTiers(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.
 	return evaluated, changed, err
 }
 
-// dayOf is the UTC date of a time given as the placeholder's value (the job's now, or dbNow).
-const dayOf = "(?::timestamptz AT TIME ZONE 'UTC')::date"
+// dayOf is the UTC date of a time given as the placeholder's value (the job's now, or dbNow);
+// dayOfAt the same of the positional placeholder ?0 (the statements that repeat it).
+const (
+	dayOf   = "(?::timestamptz AT TIME ZONE 'UTC')::date"
+	dayOfAt = "(?0::timestamptz AT TIME ZONE 'UTC')::date"
+)
 
 // reevaluateTiers re-evaluates, in one statement, the tiers of the (locked) accounts whose
 // tier_expires_at is before the date of at (the job's time, or dbNow for a mutation), as
@@ -184,26 +188,26 @@ func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram
 	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH q AS (
 			SELECT a.loyalty_account_id, a.tier AS old_tier, `+qualifyingSum("a.organization_id", "a.loyalty_account_id")+` AS points,
-				`+dayOf+` AS day
+				`+dayOfAt+` AS day
 			FROM loyalty_accounts a
-			WHERE a.organization_id = ? AND a.loyalty_account_id = ANY(?) AND a.tier_expires_at < `+dayOf+`
+			WHERE a.organization_id = ?2 AND a.loyalty_account_id = ANY(?3) AND a.tier_expires_at < `+dayOfAt+`
 		), n AS (
 			SELECT loyalty_account_id, old_tier, day,
-				CASE WHEN points >= ? THEN 'platinum' WHEN points >= ? THEN 'gold'
-					WHEN points >= ? THEN 'silver' ELSE 'bronze' END AS tier
+				CASE WHEN points >= ?4 THEN 'platinum' WHEN points >= ?5 THEN 'gold'
+					WHEN points >= ?6 THEN 'silver' ELSE 'bronze' END AS tier
 			FROM q
 		), u AS (
 			UPDATE loyalty_accounts a SET tier = n.tier,
 				tier_since = CASE WHEN n.tier = n.old_tier THEN a.tier_since ELSE n.day END,
 				tier_expires_at = CASE WHEN n.tier = 'bronze' THEN NULL
-					ELSE (n.day + make_interval(months => ?))::date END
-			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
+					ELSE (n.day + make_interval(months => ?7))::date END
+			FROM n WHERE a.organization_id = ?2 AND a.loyalty_account_id = n.loyalty_account_id
 			RETURNING a.loyalty_account_id, n.old_tier, n.tier
 		)
 		SELECT loyalty_account_id, old_tier, tier FROM u`,
-		at, prog.QualificationMonths, at, at, org, pgdialect.Array(ids), at,
+		at, prog.QualificationMonths, org, pgdialect.Array(ids),
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
-		prog.TierDurationMonths, org).Scan(ctx, &rows)
+		prog.TierDurationMonths).Scan(ctx, &rows)
 	if err != nil {
 		return 0, 0, fmt.Errorf("re-evaluate tiers: %w", err)
 	}

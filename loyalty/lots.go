@@ -85,7 +85,9 @@ func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccoun
 }
 
 // consumeLots takes points from the account's lots, oldest expiry first (FIFO, §4), in one
-// statement: each lot gives what is still needed after the lots before it.
+// statement: each lot gives what is still needed after the lots before it. It reads at most
+// `points` open lots (each holds at least one point), in the order of the open-lots index, so
+// a redemption's cost does not grow with the account's other lots (issue 17).
 func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int) error {
 	if points <= 0 {
 		return nil
@@ -95,8 +97,9 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 	err := tx.NewRaw(`WITH lots AS (
 			SELECT transaction_id, points_remaining,
 				sum(points_remaining) OVER (ORDER BY expires_at, created_at, transaction_id) - points_remaining AS before
-			FROM loyalty_transactions
-			WHERE organization_id = ? AND loyalty_account_id = ? AND points_remaining > 0 AND NOT pending
+			FROM (SELECT transaction_id, points_remaining, expires_at, created_at FROM loyalty_transactions
+				WHERE organization_id = ? AND loyalty_account_id = ? AND points_remaining > 0 AND NOT pending
+				ORDER BY expires_at, created_at, transaction_id LIMIT ?) oldest
 		), taken AS (
 			UPDATE loyalty_transactions t
 			SET points_remaining = t.points_remaining - LEAST(l.points_remaining, ? - l.before)
@@ -104,7 +107,7 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 			WHERE t.organization_id = ? AND t.transaction_id = l.transaction_id AND l.before < ?
 			RETURNING LEAST(l.points_remaining, ? - l.before) AS took
 		)
-		SELECT COALESCE(sum(took), 0)::int FROM taken`, org, accountID, points, org, points, points).Scan(ctx, &took)
+		SELECT COALESCE(sum(took), 0)::int FROM taken`, org, accountID, points, points, org, points, points).Scan(ctx, &took)
 	if err != nil {
 		return fmt.Errorf("consume lots: %w", err)
 	}
@@ -191,6 +194,18 @@ func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accoun
 		BalanceAfter  int       `bun:"balance_after"`
 	}
 	org := db.Org(ctx)
+	// What each lot brings to its account's qualifying points, on the day it vests: its points
+	// net of the refunds that cancelled part of them (what it still holds).
+	var days []struct {
+		Account uuid.UUID `bun:"loyalty_account_id"`
+		At      time.Time `bun:"vests_at"`
+		Points  int       `bun:"points_remaining"`
+	}
+	if err := tx.NewRaw(`SELECT loyalty_account_id, vests_at, points_remaining FROM loyalty_transactions
+		WHERE organization_id = ? AND loyalty_account_id = ANY(?) AND pending AND vests_at <= ?::timestamptz`,
+		org, pgdialect.Array(accountIDs), at).Scan(ctx, &days); err != nil {
+		return 0, 0, fmt.Errorf("read vesting lots: %w", err)
+	}
 	err = tx.NewRaw(`WITH due AS (
 			UPDATE loyalty_transactions t SET pending = false
 			FROM (SELECT transaction_id, points_remaining FROM loyalty_transactions
@@ -215,6 +230,13 @@ func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accoun
 		org, pgdialect.Array(accountIDs), at, org, org, auth.System).Scan(ctx, &vested)
 	if err != nil {
 		return 0, 0, fmt.Errorf("vest pending points: %w", err)
+	}
+	q := make([]qualifyingDay, len(days))
+	for i, d := range days {
+		q[i] = qualifyingDay{d.Account, d.At, d.Points}
+	}
+	if err := addQualifying(ctx, tx, q...); err != nil {
+		return 0, 0, err
 	}
 	if len(vested) == 0 {
 		return 0, 0, nil

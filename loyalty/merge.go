@@ -145,6 +145,9 @@ func Combine(ctx context.Context, tx bun.Tx, survivorID uuid.UUID, mergedIDs []u
 			t.ID, org, pgdialect.Array(others)).Scan(ctx, &out.TransactionsMoved, &out.LotsMoved); err != nil {
 			return nil, nil, fmt.Errorf("move loyalty ledger: %w", err)
 		}
+		if err := moveQualifying(ctx, tx, t.ID, others); err != nil {
+			return nil, nil, err
+		}
 		if _, err := tx.NewUpdate().Model((*models.LoyaltyAccount)(nil)).
 			Set("points_balance = 0, lifetime_points = 0, points_redeemed = 0, total_purchases = 0, total_spent = 0").
 			Where("la.organization_id = ?", org).Where("la.loyalty_account_id = ANY(?)", pgdialect.Array(others)).Exec(ctx); err != nil {

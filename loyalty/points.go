@@ -388,6 +388,9 @@ func (s *Service) AwardBonus(ctx context.Context, in Bonus) (*PointsResult, erro
 			if err != nil {
 				return nil, audit.Entry{}, err
 			}
+			if err := addQualifying(ctx, tx, qualifyingDay{acc.ID, effective(t), in.Points}); err != nil {
+				return nil, audit.Entry{}, err
+			}
 			ch := accountChange{balance: balance, lifetime: in.Points, tier: to, tierMonths: prog.TierDurationMonths}
 			if err := saveAccount(ctx, tx, acc, ch); err != nil {
 				return nil, audit.Entry{}, err

@@ -157,6 +157,11 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 			}); err != nil {
 				return err
 			}
+			if vestsAt == nil { // a pending lot qualifies when it vests (vestDue)
+				if err := addQualifying(ctx, tx, qualifyingDay{acc.ID, effective(out.Transaction), points}); err != nil {
+					return err
+				}
+			}
 			if to, err = upgradeAfter(ctx, tx, prog, acc, vested); err != nil {
 				return err
 			}
@@ -305,7 +310,7 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 		if err != nil {
 			return err
 		}
-		reverse, lot := 0, (*models.LoyaltyTransaction)(nil)
+		reverse, lot, earnedAt := 0, (*models.LoyaltyTransaction)(nil), (*time.Time)(nil)
 		if acc != nil {
 			if lot, err = pendingLot(ctx, tx, p.OrderID); err != nil {
 				return err
@@ -322,14 +327,22 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 				// §13: the points of a purchase older than their lifetime expired the moment
 				// they were earned; they were never in the balance, so its refund takes none
 				// of the points other purchases earned.
-				var expiredAtOnce bool
-				if err := tx.NewRaw(`SELECT EXISTS (SELECT FROM loyalty_transactions WHERE organization_id = ? AND transaction_type = 'earn'
-					AND reference_type = 'order' AND reference_id = ? AND expires_at <= created_at)`, pr.OrganizationID, p.OrderID).
-					Scan(ctx, &expiredAtOnce); err != nil {
+				// The earn's instant is where the reversal counts toward tiers (QualifyingSQL).
+				var earn []struct {
+					ExpiredAtOnce bool      `bun:"expired_at_once"`
+					At            time.Time `bun:"at"`
+				}
+				if err := tx.NewRaw(`SELECT expires_at <= created_at AS expired_at_once, COALESCE(vests_at, occurred_at, created_at) AS at
+					FROM loyalty_transactions WHERE organization_id = ? AND transaction_type = 'earn'
+					AND reference_type = 'order' AND reference_id = ? AND loyalty_account_id = ?`, pr.OrganizationID, p.OrderID, acc.ID).
+					Scan(ctx, &earn); err != nil {
 					return fmt.Errorf("read earn: %w", err)
 				}
-				if expiredAtOnce {
-					reverse = 0
+				if len(earn) > 0 {
+					earnedAt = &earn[0].At
+					if earn[0].ExpiredAtOnce {
+						reverse = 0
+					}
 				}
 			}
 		}
@@ -367,6 +380,11 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 				}
 			} else if err := consumeLots(ctx, tx, acc.ID, reverse); err != nil {
 				return err
+			}
+			if lot == nil && earnedAt != nil { // a cancellation of pending points never qualified
+				if err := addQualifying(ctx, tx, qualifyingDay{acc.ID, *earnedAt, -reverse}); err != nil {
+					return err
+				}
 			}
 		}
 		if _, err := tx.NewUpdate().Model(p).WherePK().

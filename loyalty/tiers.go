@@ -26,36 +26,15 @@ import (
 // adjustments do not count. Its placeholders are the time and the window in months; org is
 // the SQL expression of the account's organization.
 func qualifyingSum(org, account string) string {
-	return QualifyingSQL(org, account, "?::timestamptz - make_interval(months => ?)", "?::timestamptz")
-}
-
-// QualifyingSQL is the SQL of the qualifying points (§4) of the account whose organization
-// and id are the expressions org and account, earned after the instant since and by the
-// instant until (SQL expressions): earns and bonuses at their time — a pending earn's when
-// it vests (§13), a back-dated one's at its purchase — a refund's reversal at the time of the
-// earn it reverses.
-func QualifyingSQL(org, account, since, until string) string {
-	// A scalar subquery finds a reversal's earn through the unique index of earns by order
-	// (loyalty_transactions_earn_key), for reversals only: a join of the account's
-	// transactions with themselves let the planner pick a nested loop over a table whose
-	// statistics lag its growth (recordPurchase under load spent most of its time here).
-	return `COALESCE((SELECT sum(t.points) FROM loyalty_transactions t
-		WHERE t.organization_id = ` + org + ` AND t.loyalty_account_id = ` + account + `
-			AND CASE WHEN t.transaction_type IN ('earn', 'bonus') THEN COALESCE(t.vests_at, t.occurred_at, t.created_at)
-				WHEN t.transaction_type = 'adjust' AND t.reference_type = 'refund' THEN
-					(SELECT COALESCE(e.vests_at, e.occurred_at, e.created_at) FROM loyalty_transactions e
-						WHERE e.organization_id = ` + org + ` AND e.transaction_type = 'earn'
-							AND e.reference_type = 'order' AND e.reference_id = t.metadata->>'order_id'
-							AND e.loyalty_account_id = t.loyalty_account_id)
-				END BETWEEN ` + since + ` + interval '1 microsecond' AND ` + until + `), 0)::int`
+	return QualifyingSQL(org, account, "?0::timestamptz - make_interval(months => ?1)", "?0::timestamptz")
 }
 
 // qualifyingPoints sums an account's qualifying points in the window before the
-// transaction's now, up to this instant: the transactions this one wrote (at
+// transaction's now, up to this statement: the transactions this one wrote before it (at
 // clock_timestamp(), after now()) included, pending points not yet vested not.
 func qualifyingPoints(ctx context.Context, tx bun.IDB, org, accountID uuid.UUID, months int) (int, error) {
 	var n int
-	err := tx.NewRaw(`SELECT `+QualifyingSQL("?0::uuid", "?1::uuid", "?2::timestamptz - make_interval(months => ?3)", "clock_timestamp()"), org, accountID, dbNow, months).Scan(ctx, &n)
+	err := tx.NewRaw(`SELECT `+QualifyingSQL("?0::uuid", "?1::uuid", "?2::timestamptz - make_interval(months => ?3)", "statement_timestamp()"), org, accountID, dbNow, months).Scan(ctx, &n)
 	if err != nil {
 		return 0, fmt.Errorf("sum qualifying points: %w", err)
 	}
@@ -106,26 +85,26 @@ func raiseTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids
 	}
 	err := tx.NewRaw(`WITH q AS (
 			SELECT a.loyalty_account_id, a.tier AS old_tier, `+qualifyingSum("a.organization_id", "a.loyalty_account_id")+` AS points,
-				`+dayOf+` AS day
+				`+dayOfAt+` AS day
 			FROM loyalty_accounts a
-			WHERE a.organization_id = ? AND a.loyalty_account_id = ANY(?) AND a.tier <> 'platinum'
+			WHERE a.organization_id = ?2 AND a.loyalty_account_id = ANY(?3) AND a.tier <> 'platinum'
 		), n AS (
 			SELECT loyalty_account_id, old_tier, day,
-				CASE WHEN points >= ? THEN 'platinum' WHEN points >= ? THEN 'gold'
-					WHEN points >= ? THEN 'silver' ELSE 'bronze' END AS tier
+				CASE WHEN points >= ?4 THEN 'platinum' WHEN points >= ?5 THEN 'gold'
+					WHEN points >= ?6 THEN 'silver' ELSE 'bronze' END AS tier
 			FROM q
 		), u AS (
 			UPDATE loyalty_accounts a SET tier = n.tier, tier_since = n.day,
-				tier_expires_at = (n.day + make_interval(months => ?))::date
-			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
+				tier_expires_at = (n.day + make_interval(months => ?7))::date
+			FROM n WHERE a.organization_id = ?2 AND a.loyalty_account_id = n.loyalty_account_id
 				AND array_position(ARRAY['bronze', 'silver', 'gold', 'platinum'], n.tier) >
 					array_position(ARRAY['bronze', 'silver', 'gold', 'platinum'], a.tier::text)
 			RETURNING a.loyalty_account_id, n.old_tier, a.tier
 		)
 		SELECT loyalty_account_id, old_tier, tier FROM u`,
-		at, prog.QualificationMonths, at, at, org, pgdialect.Array(ids),
+		at, prog.QualificationMonths, org, pgdialect.Array(ids),
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
-		prog.TierDurationMonths, org).Scan(ctx, &rows)
+		prog.TierDurationMonths).Scan(ctx, &rows)
 	if err != nil {
 		return fmt.Errorf("raise tiers: %w", err)
 	}

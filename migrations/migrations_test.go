@@ -161,6 +161,7 @@ var wantAppPrivileges = []string{
 	"table:job_runs:INSERT,SELECT,UPDATE",
 	"table:loyalty_accounts:INSERT,SELECT,UPDATE",
 	"table:loyalty_programs:INSERT,SELECT,UPDATE",
+	"table:loyalty_qualifying_days:INSERT,SELECT,UPDATE",
 	"table:loyalty_tier_changes:INSERT,SELECT",
 	"table:loyalty_transactions:INSERT,SELECT,UPDATE",
 	"table:organizations:INSERT,SELECT", // UPDATE only on Citus: `citus distribute` grants it

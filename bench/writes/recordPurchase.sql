@@ -38,11 +38,16 @@ WITH c AS (
     jsonb_build_object('purchase_id', p.purchase_id), p.points_earned,
     clock_timestamp() + make_interval(months => e.points_lifetime_months), clock_timestamp(), '00000000-0000-0000-0000-0000000000b1'
   FROM a, p, e
-  RETURNING transaction_id
+  RETURNING organization_id, loyalty_account_id, points, created_at
+), q AS (
+  INSERT INTO loyalty_qualifying_days AS d (organization_id, loyalty_account_id, day, points)
+  SELECT organization_id, loyalty_account_id, (created_at AT TIME ZONE 'UTC')::date, points FROM t
+  ON CONFLICT (organization_id, loyalty_account_id, day) DO UPDATE SET points = d.points + EXCLUDED.points
+  RETURNING day
 )
 INSERT INTO audit_log (organization_id, actor_id, action, entity_type, entity_id, changed_fields, details)
 SELECT p.organization_id, '00000000-0000-0000-0000-0000000000b1', 'loyalty.purchase', 'purchase', p.purchase_id,
   '{purchases,points_balance,total_purchases,total_spent}', jsonb_build_object('amount', '12.34', 'points', p.points_earned)
-FROM p, t;
+FROM p, q;
 COMMIT;
 \endpipeline

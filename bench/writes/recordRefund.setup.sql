@@ -11,6 +11,11 @@ SELECT p.organization_id, la.loyalty_account_id, 'earn', 10000, 0, 'order', p.or
   jsonb_build_object('purchase_id', p.purchase_id), 10000, p.occurred_at + interval '12 months', p.created_at
 FROM purchases p JOIN loyalty_accounts la ON la.organization_id = p.organization_id AND la.customer_id = p.customer_id
 WHERE p.organization_id = :'org' AND p.order_id LIKE 'refundable-%';
+-- Their qualifying points, on the earns' day.
+INSERT INTO loyalty_qualifying_days (organization_id, loyalty_account_id, day, points)
+SELECT organization_id, loyalty_account_id, (created_at AT TIME ZONE 'UTC')::date, sum(points) FROM loyalty_transactions
+WHERE organization_id = :'org' AND transaction_type = 'earn' AND reference_id LIKE 'refundable-%' GROUP BY 1, 2, 3
+ON CONFLICT (organization_id, loyalty_account_id, day) DO UPDATE SET points = loyalty_qualifying_days.points + EXCLUDED.points;
 UPDATE loyalty_accounts la SET points_balance = la.points_balance + 1000000, lifetime_points = la.lifetime_points + 1000000,
   total_purchases = la.total_purchases + 100, total_spent = la.total_spent + 1000000
 WHERE la.organization_id = :'org';

@@ -1,7 +1,7 @@
 -- The ceiling of recordRefund (bench/writes.sh): the refund (unique refund id), the purchase's
 -- refunded amount and points reversed (never above its amount), the account's balance and
 -- totals, the oldest open lot (FIFO), the reversal (an adjust with reference type refund and
--- its balance_after), the audit row — one hand-written statement in one pipeline, as cs_bench
+-- its balance_after), the qualifying points of the earn's day, the audit row — one hand-written statement in one pipeline, as cs_bench
 -- under row-level security.
 \set k random(1, 6400)
 \startpipeline
@@ -34,11 +34,18 @@ WITH p AS (
     'Refund of order ' || p.order_id, jsonb_build_object('purchase_id', p.purchase_id, 'order_id', p.order_id, 'amount', '1.00'),
     clock_timestamp(), '00000000-0000-0000-0000-0000000000b1'
   FROM a, r, p, l
-  RETURNING transaction_id
+  RETURNING organization_id, loyalty_account_id
+), q AS (
+  UPDATE loyalty_qualifying_days d SET points = d.points - 1
+  FROM t, loyalty_transactions e
+  WHERE e.organization_id = :org AND e.transaction_type = 'earn' AND e.reference_type = 'order' AND e.reference_id = 'refundable-' || :k
+    AND d.organization_id = :org AND d.loyalty_account_id = t.loyalty_account_id
+    AND d.day = (COALESCE(e.vests_at, e.occurred_at, e.created_at) AT TIME ZONE 'UTC')::date
+  RETURNING d.day
 )
 INSERT INTO audit_log (organization_id, actor_id, action, entity_type, entity_id, changed_fields, details)
 SELECT p.organization_id, '00000000-0000-0000-0000-0000000000b1', 'loyalty.refund', 'purchase', p.purchase_id,
   '{refunded_amount,points_reversed,points_balance,total_spent}', jsonb_build_object('amount', '1.00', 'points_reversed', 1)
-FROM p, t;
+FROM p, q;
 COMMIT;
 \endpipeline

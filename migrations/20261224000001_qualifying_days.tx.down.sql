@@ -1,0 +1,4 @@
+DROP INDEX loyalty_transactions_pending_lots_idx;
+DROP INDEX loyalty_transactions_refund_order_idx;
+DROP INDEX loyalty_transactions_qualifying_idx;
+DROP TABLE loyalty_qualifying_days;
