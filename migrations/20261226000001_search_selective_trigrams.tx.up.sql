@@ -82,7 +82,6 @@ BEGIN
 END
 $body$;
 REVOKE ALL ON FUNCTION customer_search_index_parts(text, text[]) FROM PUBLIC;
-GRANT EXECUTE ON FUNCTION customer_search_index_parts(text, text[]) TO customer_service_app;
 
 -- customer_search_ids(term): the same answer as before (the term's LIKE, for the
 -- organization set in the transaction), found through the term's selective pieces when it
