@@ -12,5 +12,4 @@ DROP TRIGGER customer_counts_update ON customer_segments;
 DROP FUNCTION customer_counts_customers();
 DROP FUNCTION customer_counts_loyalty();
 DROP FUNCTION customer_counts_segments();
-DROP FUNCTION customer_counts_add(jsonb);
 DROP TABLE customer_counts;
