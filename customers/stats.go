@@ -108,9 +108,9 @@ GROUP BY GROUPING SETS ((c.status), (c.customer_type), (la.tier), (s.segment_cod
 }
 
 // countedStats are the organization's figures from its counters (customer_counts, kept by
-// triggers in the writing transactions: migration 20261226000002), or nil when it has none:
-// on Citus (where `citus distribute` drops the triggers) and for an organization without a
-// customer yet. A dozen rows summed over their shards, whatever the organization's size.
+// triggers in the writing transactions: migration 20261226000002), or nil when it has none
+// (on Citus, where `citus distribute` drops the triggers, and for an organization without a
+// customer yet) or has merged customers. A dozen rows summed over their shards, whatever the organization's size.
 func (s *Service) countedStats(ctx context.Context, org uuid.UUID) (*Stats, error) {
 	counts := map[string]map[string]int{}
 	err := db.ReadInOrg(ctx, s.db, org, db.Stmt{
@@ -133,7 +133,9 @@ func (s *Service) countedStats(ctx context.Context, org uuid.UUID) (*Stats, erro
 	if err != nil {
 		return nil, fmt.Errorf("customer stats: %w", err)
 	}
-	if len(counts) == 0 {
+	if len(counts) == 0 || counts["status"][string(models.CustomerStatusMerged)] > 0 {
+		// No counters, or merged customers (§10): those are in no stats, but their loyalty
+		// accounts keep their tiers and the counters do not know whose they are. Counted.
 		return nil, nil
 	}
 	st := &Stats{

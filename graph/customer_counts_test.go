@@ -132,6 +132,19 @@ func TestCustomerStats_WholeOrganizationCountersEqualACount(t *testing.T) {
 	assertCountersMatch(t, admin, "another organization wrote", 194)
 	assertCountersMatch(t, other, "the other organization", 1)
 
+	// A merged customer (§10) is in no stats, but keeps its loyalty account and tier: the
+	// organization's figures are then counted, and still equal.
+	if _, err := srv.Owner.ExecContext(ctx, `UPDATE customers SET status = 'merged', merged_into = ?
+		WHERE organization_id = ? AND customer_id = ?`, ids[0], org, ids[3]); err != nil {
+		t.Fatal(err)
+	}
+	assertCountersMatch(t, admin, "a customer merged", 193)
+	if _, err := srv.Owner.ExecContext(ctx, `UPDATE customers SET status = 'active', merged_into = NULL
+		WHERE organization_id = ? AND customer_id = ?`, org, ids[3]); err != nil {
+		t.Fatal(err)
+	}
+	assertCountersMatch(t, admin, "the merge undone", 194)
+
 	if testdb.OnCitus() {
 		// `citus distribute` dropped the triggers: no counters, customerStats counts.
 		var n int
