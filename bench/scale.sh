@@ -3,8 +3,9 @@
 # ONE sitting, cell by cell alternating the two sizes, so that the machine's load is shared by
 # both: our server (one per database, side by side) at 1 and 16 clients, and our statement
 # through pgbench at one client. Needs the two databases and the statement scripts that
-# `bench/run.sh --size 100k` and `--size 1m` left in bench/.work (the cluster up). Prints a
-# table of both figures and the ratio 1m/100k.
+# `bench/run.sh` left in bench/.work (the cluster up; the scripts are the same at both sizes,
+# each database has its own bench_ids and bench_terms). Prints a table of both figures and the
+# ratio 1m/100k.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 b=$PWD/bench; w=$b/.work
@@ -49,7 +50,7 @@ res=$w/scale.tsv; printf 'query\tcell\tsize\trate\tmean_ms\terrors\tload1\n' >"$
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 for q in q1 q2 q3 q4 q5 q6; do
   kind=ids; case $q in q4|q5) kind=terms ;; esac
-  cells="server-c1 server-c16 sql-c1"; [ "$q" = q6 ] && cells=sql-c1 # the whole organization's count: its statement only
+  cells="server-c1 server-c16 sql-c1"
   [ -f "$w/ours-stmt-$q.sql" ] || { log "$q: no statement script (its request did not finish in run.sh)"; cells=${cells/sql-c1/}; }
   for cell in $cells; do
     for round in 1 2; do

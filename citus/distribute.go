@@ -77,6 +77,9 @@ func Distribute(ctx context.Context, conn bun.IConn, schema string, out io.Write
 	if err != nil {
 		return err
 	}
+	if err := dropCounters(ctx, conn, schema, out); err != nil {
+		return err
+	}
 	q := func(name string) string { return quoteIdent(schema) + "." + quoteIdent(name) }
 	for _, name := range order {
 		t := tables[name]
@@ -123,6 +126,56 @@ func Distribute(ctx context.Context, conn bun.IConn, schema string, out io.Write
 		return err
 	}
 	return warnFunctions(ctx, conn, schema, out)
+}
+
+// CountersTable holds the organizations' customer counters, kept on plain PostgreSQL by
+// triggers named CountersTable_* on customers, loyalty_accounts and customer_segments
+// (migration 20261226000002).
+const CountersTable = "customer_counts"
+
+// dropCounters drops the triggers that keep the customer counters and empties their table
+// (idempotent): on Citus they would fire on a worker's shard and write another distributed
+// table from there, a distributed write nested in a shard's query (the registry's trigger
+// was rejected for the same reason, docs/decisions-citus.md). Without counters customerStats
+// counts the organization's customers, as it does for a filter.
+func dropCounters(ctx context.Context, conn bun.IConn, schema string, out io.Writer) error {
+	rows, err := conn.QueryContext(ctx, `SELECT t.tgname, c.relname FROM pg_trigger t
+JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = ? AND t.tgname LIKE ? AND NOT t.tgisinternal ORDER BY 2, 1`, schema, CountersTable+`\_%`)
+	if err != nil {
+		return err
+	}
+	var drops []string
+	for rows.Next() {
+		var trigger, table string
+		if err := rows.Scan(&trigger, &table); err != nil {
+			rows.Close()
+			return err
+		}
+		drops = append(drops, "DROP TRIGGER "+quoteIdent(trigger)+" ON "+quoteIdent(schema)+"."+quoteIdent(table))
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, d := range drops {
+		if _, err := conn.ExecContext(ctx, d); err != nil {
+			return fmt.Errorf("%s: %w", d, err)
+		}
+	}
+	var exists bool
+	if err := conn.QueryRowContext(ctx, "SELECT to_regclass(?) IS NOT NULL", quoteIdent(schema)+"."+CountersTable).Scan(&exists); err != nil {
+		return err
+	}
+	if exists {
+		if _, err := conn.ExecContext(ctx, "DELETE FROM "+quoteIdent(schema)+"."+CountersTable); err != nil {
+			return err
+		}
+	}
+	if len(drops) > 0 {
+		fmt.Fprintf(out, "%s: %d triggers dropped, the table emptied (customerStats counts on Citus)\n", CountersTable, len(drops))
+	}
+	return nil
 }
 
 // AsCaller are the SECURITY DEFINER functions that distribution makes SECURITY INVOKER: run

@@ -288,7 +288,7 @@ func TestDistributeTheServicesSchema(t *testing.T) {
 	}
 	for _, table := range []string{"customers", "addresses", "loyalty_programs", "loyalty_accounts", "loyalty_transactions",
 		"loyalty_tier_changes", "loyalty_qualifying_days", "purchases", "purchase_refunds", "credit_accounts", "credit_usage", "credit_payments", "credit_policies", "credit_allocations", "credit_limit_changes", "customer_segments", "audit_log", "job_run_results",
-		"saved_segments", "customer_consents", "customer_merges"} {
+		"saved_segments", "customer_consents", "customer_merges", "customer_counts"} {
 		if got[table] != "h" {
 			t.Errorf("%s: partition method %q, want hash by organization_id", table, got[table])
 		}
@@ -299,6 +299,16 @@ func TestDistributeTheServicesSchema(t *testing.T) {
 		}
 	}
 	t.Logf("%s", out.String())
+	// The triggers that keep the customer counters are gone, and the counters with them:
+	// customerStats counts on Citus.
+	var counterTriggers, counters int
+	if err := conn.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM pg_trigger WHERE tgname LIKE 'customer\_counts\_%'),
+		(SELECT count(*) FROM customer_counts)`).Scan(&counterTriggers, &counters); err != nil {
+		t.Fatal(err)
+	}
+	if counterTriggers != 0 || counters != 0 || !strings.Contains(out.String(), "customer_counts: 9 triggers dropped") {
+		t.Errorf("after distribute: %d counter triggers, %d counters, want none:\n%s", counterTriggers, counters, out.String())
+	}
 	// The server's role may UPDATE the registry on Citus (a registration locks it), which the
 	// migrations no longer grant on plain PostgreSQL.
 	var update bool

@@ -154,6 +154,7 @@ var wantAppPrivileges = []string{
 	"table:credit_policies:INSERT,SELECT,UPDATE",
 	"table:credit_usage:INSERT,SELECT,UPDATE",
 	"table:customer_consents:INSERT,SELECT,UPDATE", // UPDATE of evidence only (erasure)
+	"table:customer_counts:INSERT,SELECT,UPDATE",   // written by the triggers that keep the counters, as the writer
 	"table:customer_merges:INSERT,SELECT,UPDATE",   // UPDATE of result only (erasure)
 	"table:customer_segments:DELETE,INSERT,SELECT,UPDATE",
 	"table:customers:DELETE,INSERT,SELECT,UPDATE",
