@@ -302,6 +302,7 @@ type ComplexityRoot struct {
 		DocumentType           func(childComplexity int) int
 		Email                  func(childComplexity int) int
 		ErasedAt               func(childComplexity int) int
+		ExternalID             func(childComplexity int) int
 		FirstName              func(childComplexity int) int
 		FullName               func(childComplexity int) int
 		Gender                 func(childComplexity int) int
@@ -574,22 +575,23 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog            func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
-		CreditCheck         func(childComplexity int, customerID uuid.UUID, amount decimal.Decimal) int
-		CreditPolicy        func(childComplexity int) int
-		Customer            func(childComplexity int, id uuid.UUID) int
-		CustomerByDocument  func(childComplexity int, documentType models.DocumentType, documentNumber string) int
-		CustomerByEmail     func(childComplexity int, email string) int
-		CustomerByPhone     func(childComplexity int, phone string) int
-		CustomerStats       func(childComplexity int, filter *model.CustomerFilter, search *string) int
-		Customers           func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) int
-		DataQualityIssues   func(childComplexity int, first *int, after *string, kind *customers.DataIssue) int
-		DuplicateCandidates func(childComplexity int, first *int, after *string, minScore *int) int
-		LoyaltyProgram      func(childComplexity int) int
-		Me                  func(childComplexity int) int
-		SavedSegment        func(childComplexity int, id uuid.UUID) int
-		SavedSegments       func(childComplexity int, first *int, after *string) int
-		ScheduledJobs       func(childComplexity int) int
+		AuditLog             func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
+		CreditCheck          func(childComplexity int, customerID uuid.UUID, amount decimal.Decimal) int
+		CreditPolicy         func(childComplexity int) int
+		Customer             func(childComplexity int, id uuid.UUID) int
+		CustomerByDocument   func(childComplexity int, documentType models.DocumentType, documentNumber string) int
+		CustomerByEmail      func(childComplexity int, email string) int
+		CustomerByExternalID func(childComplexity int, externalID string) int
+		CustomerByPhone      func(childComplexity int, phone string) int
+		CustomerStats        func(childComplexity int, filter *model.CustomerFilter, search *string) int
+		Customers            func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) int
+		DataQualityIssues    func(childComplexity int, first *int, after *string, kind *customers.DataIssue) int
+		DuplicateCandidates  func(childComplexity int, first *int, after *string, minScore *int) int
+		LoyaltyProgram       func(childComplexity int) int
+		Me                   func(childComplexity int) int
+		SavedSegment         func(childComplexity int, id uuid.UUID) int
+		SavedSegments        func(childComplexity int, first *int, after *string) int
+		ScheduledJobs        func(childComplexity int) int
 	}
 
 	RecalculateSegmentsPayload struct {
@@ -829,6 +831,7 @@ type CustomerResolver interface {
 	UpdatedAt(ctx context.Context, obj model.Object) (*time.Time, error)
 	LastPurchaseAt(ctx context.Context, obj model.Object) (*time.Time, error)
 	ErasedAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	ExternalID(ctx context.Context, obj model.Object) (*string, error)
 	Consents(ctx context.Context, obj model.Object) ([]models.Consent, error)
 	ConsentHistory(ctx context.Context, obj model.Object, first *int, after *string) (*model.ConsentConnection, error)
 	Addresses(ctx context.Context, obj model.Object, typeArg *models.AddressType, includeInactive *bool) ([]models.Address, error)
@@ -899,6 +902,7 @@ type QueryResolver interface {
 	CustomerByEmail(ctx context.Context, email string) (model.Object, error)
 	CustomerByPhone(ctx context.Context, phone string) (model.Object, error)
 	CustomerByDocument(ctx context.Context, documentType models.DocumentType, documentNumber string) (model.Object, error)
+	CustomerByExternalID(ctx context.Context, externalID string) (model.Object, error)
 	DataQualityIssues(ctx context.Context, first *int, after *string, kind *customers.DataIssue) (*model.CustomerConnection, error)
 	DuplicateCandidates(ctx context.Context, first *int, after *string, minScore *int) (*model.DuplicateCandidateConnection, error)
 	Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error)
@@ -1925,6 +1929,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.ErasedAt(childComplexity), true
+	case "Customer.externalId":
+		if e.ComplexityRoot.Customer.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.ExternalID(childComplexity), true
 	case "Customer.firstName":
 		if e.ComplexityRoot.Customer.FirstName == nil {
 			break
@@ -3305,6 +3315,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CustomerByEmail(childComplexity, args["email"].(string)), true
+	case "Query.customerByExternalId":
+		if e.ComplexityRoot.Query.CustomerByExternalID == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerByExternalId_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerByExternalID(childComplexity, args["externalId"].(string)), true
 	case "Query.customerByPhone":
 		if e.ComplexityRoot.Query.CustomerByPhone == nil {
 			break
@@ -4158,6 +4179,8 @@ type Query {
     "The document's number in any spelling: a cédula or RUC matches with or without leading zeros in book and entry, and a RUC with or without its check digit."
     documentNumber: String!
   ): Customer @hasRole(role: VIEWER)
+  "One customer by its key in another system (` + "`" + `externalId` + "`" + `, compared trimmed and case-sensitive); null when none."
+  customerByExternalId("The external id, 1–100 characters." externalId: String!): Customer @hasRole(role: VIEWER)
   """
   Customers whose stored data breaks a rule of today (a document its type's rule does not
   read or not in canonical form, an email that is not valid, a phone not in E.164), newest
@@ -4608,6 +4631,8 @@ type Customer {
   lastPurchaseAt: DateTime
   "When the customer was erased (` + "`" + `eraseCustomer` + "`" + `); null for a customer that was not."
   erasedAt: DateTime
+  "The customer's key in another system (a CSV import's ` + "`" + `externalId` + "`" + `): unique in the organization; kept on erasure."
+  externalId: String
   """
   The current consent of each purpose the customer has a record of (its latest grant or
   revocation), by purpose. A customer whose ` + "`" + `marketingConsent` + "`" + ` was true before consents had a
@@ -5417,6 +5442,8 @@ input CreateCustomerInput {
   metadata: JSON
   "Staff notes, at most 10,000 characters."
   notes: String
+  "The customer's key in another system (as the CSV import's ` + "`" + `externalId` + "`" + `): trimmed, 1–100 characters, unique in the organization."
+  externalId: String
 }
 
 "Changes to a customer: omitted fields keep their value; null clears an optional field."
@@ -5449,6 +5476,8 @@ input UpdateCustomerInput {
   metadata: JSON
   "Staff notes; null clears them."
   notes: String
+  "The customer's key in another system: trimmed, 1–100 characters, unique in the organization; null clears it (a CSV import would then create the customer again)."
+  externalId: String
 }
 
 "The result of createCustomer."
@@ -6766,6 +6795,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_lastPurchaseAt(ctx, field)
 	case "erasedAt":
 		return ec.fieldContext_Customer_erasedAt(ctx, field)
+	case "externalId":
+		return ec.fieldContext_Customer_externalId(ctx, field)
 	case "consents":
 		return ec.fieldContext_Customer_consents(ctx, field)
 	case "consentHistory":
@@ -8535,6 +8566,20 @@ func (ec *executionContext) field_Query_customerByEmail_args(ctx context.Context
 		return nil, err
 	}
 	args["email"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customerByExternalId_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "externalId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["externalId"] = arg0
 	return args, nil
 }
 
@@ -13102,6 +13147,29 @@ func (ec *executionContext) _Customer_erasedAt(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Customer_erasedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _Customer_externalId(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_externalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().ExternalID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
 }
 
 func (ec *executionContext) _Customer_consents(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
@@ -19193,6 +19261,68 @@ func (ec *executionContext) fieldContext_Query_customerByDocument(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_customerByExternalId(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customerByExternalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CustomerByExternalID(ctx, fc.Args["externalId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal model.Object
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal model.Object
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customerByExternalId(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customerByExternalId_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_dataQualityIssues(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -23964,7 +24094,7 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 		asMap["customerType"] = "B2C"
 	}
 
-	fieldsInOrder := [...]string{"customerType", "firstName", "lastName", "email", "phone", "documentType", "documentNumber", "birthDate", "gender", "preferredLanguage", "marketingConsent", "tags", "metadata", "notes"}
+	fieldsInOrder := [...]string{"customerType", "firstName", "lastName", "email", "phone", "documentType", "documentNumber", "birthDate", "gender", "preferredLanguage", "marketingConsent", "tags", "metadata", "notes", "externalId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -24069,6 +24199,13 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.Notes = graphql.OmittableOf(data)
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -25025,7 +25162,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerType", "firstName", "lastName", "email", "phone", "documentType", "documentNumber", "birthDate", "gender", "preferredLanguage", "marketingConsent", "tags", "metadata", "notes"}
+	fieldsInOrder := [...]string{"customerType", "firstName", "lastName", "email", "phone", "documentType", "documentNumber", "birthDate", "gender", "preferredLanguage", "marketingConsent", "tags", "metadata", "notes", "externalId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -25130,6 +25267,13 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.Notes = graphql.OmittableOf(data)
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -27078,6 +27222,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_erasedAt(ctx, field, obj)
 				})
+		case "externalId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_externalId(ctx, field, obj)
+				})
 		case "consents":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -28906,6 +29056,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_customerByDocument(ctx, field)
+				})
+		case "customerByExternalId":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_customerByExternalId(ctx, field)
 				})
 		case "dataQualityIssues":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,

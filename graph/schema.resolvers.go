@@ -411,6 +411,11 @@ func (r *queryResolver) CustomerByDocument(ctx context.Context, documentType mod
 	return r.lookup(ctx, customers.ByDocument(documentType, documentNumber))
 }
 
+// CustomerByExternalID is the resolver for the customerByExternalId field.
+func (r *queryResolver) CustomerByExternalID(ctx context.Context, externalID string) (model.Object, error) {
+	return r.lookup(ctx, customers.ByExternalID(externalID))
+}
+
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error) {
 	sel, count := connectionSelections(ctx)

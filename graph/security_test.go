@@ -25,7 +25,7 @@ import (
 // a new operation must be given its role.
 var leastRole = map[string]auth.Role{
 	"Query.me": auth.Viewer, "Query.customer": auth.Viewer, "Query.customerByEmail": auth.Viewer,
-	"Query.customerByPhone": auth.Viewer, "Query.customerByDocument": auth.Viewer,
+	"Query.customerByPhone": auth.Viewer, "Query.customerByDocument": auth.Viewer, "Query.customerByExternalId": auth.Viewer,
 	"Query.customers": auth.Viewer, "Query.customerStats": auth.Viewer, "Query.loyaltyProgram": auth.Viewer,
 	"Query.scheduledJobs": auth.Manager, "Query.creditPolicy": auth.Viewer, "Query.creditCheck": auth.Agent,
 	"Query.auditLog":      auth.Manager,

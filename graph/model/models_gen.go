@@ -239,6 +239,8 @@ type CreateCustomerInput struct {
 	Metadata graphql.Omittable[map[string]any] `json:"metadata,omitempty"`
 	// Staff notes, at most 10,000 characters.
 	Notes graphql.Omittable[*string] `json:"notes,omitempty"`
+	// The customer's key in another system (as the CSV import's `externalId`): trimmed, 1–100 characters, unique in the organization.
+	ExternalID graphql.Omittable[*string] `json:"externalId,omitempty"`
 }
 
 // The result of createCustomer.
@@ -1006,6 +1008,8 @@ type UpdateCustomerInput struct {
 	Metadata graphql.Omittable[map[string]any] `json:"metadata,omitempty"`
 	// Staff notes; null clears them.
 	Notes graphql.Omittable[*string] `json:"notes,omitempty"`
+	// The customer's key in another system: trimmed, 1–100 characters, unique in the organization; null clears it (a CSV import would then create the customer again).
+	ExternalID graphql.Omittable[*string] `json:"externalId,omitempty"`
 }
 
 // The result of updateCustomer.
