@@ -147,6 +147,11 @@ func pgxConfig(url string, opts Options) (*pgx.ConnConfig, error) {
 // connection. On Citus it is set with SET LOCAL, which Citus carries to the workers (Pool). Each service call takes its own: gqlgen resolves fields
 // concurrently and a transaction must not be shared by goroutines.
 func InOrg(ctx context.Context, db bun.IDB, org uuid.UUID, readOnly bool, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return inOrgTx(ctx, db, org, &sql.TxOptions{ReadOnly: readOnly}, fn)
+}
+
+// inOrgTx is InOrg with the transaction's options.
+func inOrgTx(ctx context.Context, db bun.IDB, org uuid.UUID, opts *sql.TxOptions, fn func(ctx context.Context, tx bun.Tx) error) error {
 	if org == uuid.Nil {
 		return errors.New("db: no organization in transaction")
 	}
@@ -155,7 +160,7 @@ func InOrg(ctx context.Context, db bun.IDB, org uuid.UUID, readOnly bool, fn fun
 	}
 	citus := onCitus(db)
 	ctx = context.WithValue(ctx, orgKey{}, org)
-	return db.RunInTx(ctx, &sql.TxOptions{ReadOnly: readOnly}, func(ctx context.Context, tx bun.Tx) error {
+	return db.RunInTx(ctx, opts, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if citus {
 			// One round trip: without arguments the two statements go as one simple query.

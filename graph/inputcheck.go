@@ -98,6 +98,12 @@ var textRules = map[string]textRule{
 	"UpdateSavedSegmentInput.description":      {max: 1000, freeText: true},
 	"UpdateSavedSegmentInput.search":           {max: maxSearch},
 
+	// Privacy requests (privacy/requests.go; the columns of migrations/…_privacy_requests).
+	"Query.privacyRequests(after)":             {max: maxCursor, asGiven: true},
+	"RecordPrivacyRequestInput.notes":          {max: 10_000, freeText: true}, // privacy.MaxNotesLen
+	"RecordPrivacyRequestInput.idempotencyKey": {max: 255, asGiven: true},     // privacy.MaxIdempotencyKeyLen
+	"CompletePrivacyRequestInput.outcome":      {max: 10_000, freeText: true},
+
 	// Mutation arguments: reasons and notes are free text.
 	"Mutation.setCustomerStatus(reason)":    {max: 500, freeText: true},  // customers.maxStatusReasonLen
 	"Mutation.approveCreditAccount(notes)":  {max: 2000, freeText: true}, // credit.maxNotes

@@ -8,9 +8,11 @@ import (
 	"customerservice/credit"
 	"customerservice/customer360"
 	"customerservice/customers"
+	"customerservice/dataexport"
 	"customerservice/db"
 	"customerservice/jobs"
 	"customerservice/loyalty"
+	"customerservice/privacy"
 	"customerservice/savedsegments"
 	"customerservice/segments"
 )
@@ -27,6 +29,10 @@ type Resolver struct {
 	Audit           *audit.Log
 	// SavedSegmentService is the saved segments' (§12).
 	SavedSegmentService *savedsegments.Service
+	// PrivacyService is the privacy requests log and settings (§11); ExportService answers
+	// exportCustomerData.
+	PrivacyService *privacy.Service
+	ExportService  *dataexport.Service
 	// View renders the Customer 360's objects (customer360).
 	View *customer360.Reader
 }
@@ -50,6 +56,8 @@ func NewResolver(h *db.Handle, opts ResolverOptions) *Resolver {
 		JobService:          jobs.NewService(h, opts.JobSchedule),
 		Audit:               audit.NewLog(h),
 		SavedSegmentService: savedsegments.NewService(h),
+		PrivacyService:      privacy.NewService(h),
+		ExportService:       dataexport.NewService(h),
 		View:                customer360.NewReader(h),
 	}
 }

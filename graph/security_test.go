@@ -55,6 +55,10 @@ var leastRole = map[string]auth.Role{
 	// admin: the loyalty program, erasure
 	"Mutation.updateLoyaltyProgram": auth.Admin, "Mutation.eraseCustomer": auth.Admin,
 	"Mutation.updateCreditPolicy": auth.Admin,
+	// admin: Ley 81's export and privacy requests log (§11)
+	"Query.exportCustomerData": auth.Admin, "Query.privacyRequests": auth.Admin, "Query.privacySettings": auth.Admin,
+	"Mutation.recordPrivacyRequest": auth.Admin, "Mutation.completePrivacyRequest": auth.Admin,
+	"Mutation.updatePrivacySettings": auth.Admin,
 }
 
 // explicitDocuments are operations whose arguments the generator below cannot build from
