@@ -61,7 +61,9 @@ func exportFixture(t *testing.T, srv *apitest.Server) (admin *apitest.Client, id
 
 	creditOK(t, creditMutation(t, admin, "openCreditAccount", "input: $input", map[string]any{
 		"input": map[string]any{"customerId": id, "creditLimit": "1000.00", "paymentTermDays": 30}}))
-	var acc struct{ Customer struct{ CreditAccount struct{ ID string } } }
+	var acc struct {
+		Customer struct{ CreditAccount struct{ ID string } }
+	}
 	admin.Must(t, `query($id: UUID!) { customer(id: $id) { creditAccount { id } } }`, map[string]any{"id": id}, &acc)
 	creditOK(t, creditMutation(t, approver, "approveCreditAccount", "id: $id", map[string]any{"id": acc.Customer.CreditAccount.ID}))
 	creditOK(t, creditMutation(t, admin, "chargeCredit", "input: $input", map[string]any{"input": map[string]any{"customerId": id, "orderId": "C-1", "amount": "300.00"}}))
