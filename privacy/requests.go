@@ -213,7 +213,7 @@ func (s *Service) Complete(ctx context.Context, in Completion) (*models.PrivacyR
 		}
 		row.Status, row.Outcome, row.CompletedBy = in.Status, outcome, &p.UserID
 		if _, err := tx.NewUpdate().Model(&row).Set("status = ?", row.Status).Set("outcome = ?", row.Outcome).
-			Set("completed_by = ?", p.UserID).Set("completed_at = clock_timestamp()").
+			Set("completed_by = ?", p.UserID).Set("completed_at = now()").
 			Where("pr.organization_id = ?", db.Org(ctx)).Where("pr.privacy_request_id = ?", row.ID).
 			Returning("completed_at").Exec(ctx, &row.CompletedAt); err != nil {
 			return fmt.Errorf("complete privacy request: %w", err)
