@@ -79,14 +79,6 @@ func listPrivacyRequests(t *testing.T, c *apitest.Client, args map[string]any) p
 	return out.PrivacyRequests
 }
 
-func ids(rs []privacyRequestOut) []string {
-	out := make([]string, len(rs))
-	for i, r := range rs {
-		out[i] = r.ID
-	}
-	return out
-}
-
 func auditCount(t *testing.T, srv *apitest.Server, org uuid.UUID, action string) int {
 	t.Helper()
 	var n int
