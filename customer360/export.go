@@ -44,7 +44,7 @@ var (
 	exportConsent  = fields("purpose", "granted", "channel", "evidence", "recordedBy", "recordedAt")
 	exportCustomer = append(fields("id", "externalId", "customerType", "firstName", "lastName", "email", "phone",
 		"documentType", "documentNumber", "documentCheckDigit", "birthDate", "gender", "status", "statusReason",
-		"preferredLanguage", "marketingConsent", "tags", "metadata", "notes", "createdAt", "updatedAt", "lastPurchaseAt", "erasedAt"),
+		"preferredLanguage", "marketingConsent", "tags", "metadata", "notes", "createdAt", "updatedAt", "lastPurchaseAt", "erasedAt", "mergedInto"),
 		Field{Name: "addresses", Alias: "addresses", Args: map[string]any{"includeInactive": true}, Selection: exportAddress},
 		Field{Name: "loyaltyAccount", Alias: "loyaltyAccount", Selection: exportLoyaltyAccount},
 		Field{Name: "creditAccount", Alias: "creditAccount", Selection: exportCreditAccount},

@@ -12,6 +12,7 @@ import (
 	"customerservice/db"
 	"customerservice/jobs"
 	"customerservice/loyalty"
+	"customerservice/merges"
 	"customerservice/privacy"
 	"customerservice/savedsegments"
 	"customerservice/segments"
@@ -29,6 +30,8 @@ type Resolver struct {
 	Audit           *audit.Log
 	// SavedSegmentService is the saved segments' (§12).
 	SavedSegmentService *savedsegments.Service
+	// MergeService merges duplicate customers (§10).
+	MergeService *merges.Service
 	// PrivacyService is the privacy requests log and settings (§11); ExportService answers
 	// exportCustomerData.
 	PrivacyService *privacy.Service
@@ -56,6 +59,7 @@ func NewResolver(h *db.Handle, opts ResolverOptions) *Resolver {
 		JobService:          jobs.NewService(h, opts.JobSchedule),
 		Audit:               audit.NewLog(h),
 		SavedSegmentService: savedsegments.NewService(h),
+		MergeService:        merges.NewService(h),
 		PrivacyService:      privacy.NewService(h),
 		ExportService:       dataexport.NewService(h),
 		View:                customer360.NewReader(h),
