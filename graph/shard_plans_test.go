@@ -155,25 +155,8 @@ func TestShardPlans_The360ReadAndRecordPurchaseTouchOneShard(t *testing.T) {
 // opens it (on Citus the organization reaches the shards; the plan is not executed).
 func explainAs(t *testing.T, org uuid.UUID, s recorded) string {
 	t.Helper()
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, testdb.Get(t).AppURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close(ctx)
-	tx, err := conn.Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tx.Rollback(ctx) //nolint:errcheck // never committed
-	setup := "SET LOCAL enable_seqscan = off; SET LOCAL app.current_organization_id = '" + org.String() + "'"
-	if testdb.OnCitus() {
-		setup = "SET LOCAL citus.propagate_set_commands = 'local'; " + setup
-	}
-	if _, err := tx.Exec(ctx, setup); err != nil {
-		t.Fatal(err)
-	}
-	rows, err := tx.Query(ctx, "EXPLAIN (COSTS OFF) "+s.sql, s.args...)
+	tx := appTx(t, org, "SET LOCAL enable_seqscan = off")
+	rows, err := tx.Query(context.Background(), "EXPLAIN (COSTS OFF) "+s.sql, s.args...)
 	if err != nil {
 		t.Fatalf("EXPLAIN %s: %v", s.sql, err)
 	}
@@ -182,4 +165,33 @@ func explainAs(t *testing.T, org uuid.UUID, s recorded) string {
 		t.Fatalf("EXPLAIN %s: %v", s.sql, err)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// appTx opens a transaction as the server's role with org set as db.InOrg sets it (on Citus
+// so that it reaches the shards), after the settings in setup; it is rolled back when the
+// test ends.
+func appTx(t *testing.T, org uuid.UUID, setup string) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, testdb.Get(t).AppURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close(ctx) })
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { tx.Rollback(ctx) }) //nolint:errcheck // never committed
+	set := "SET LOCAL app.current_organization_id = '" + org.String() + "'"
+	if setup != "" {
+		set = setup + "; " + set
+	}
+	if testdb.OnCitus() {
+		set = "SET LOCAL citus.propagate_set_commands = 'local'; " + set
+	}
+	if _, err := tx.Exec(ctx, set); err != nil {
+		t.Fatal(err)
+	}
+	return tx
 }
