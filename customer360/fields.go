@@ -33,23 +33,23 @@ var customerType = &objectType{name: "Customer", fields: map[string]fieldSQL{
 	"documentCheckDigit": column("document_check_digit", asIs),
 	"dataQualityIssues":  expr(customers.DataIssuesSQL),
 	"consents":           consents,
-	"consentHistory": (&list{node: consentType, alias: "k", order: "consents:recorded_at:desc", key: "k.recorded_at", id: "k.consent_id",
-		cols: "k.*", from: "customer_consents AS k WHERE k.organization_id = {row}.organization_id AND k.customer_id = {row}.customer_id"}).connection(),
-	"birthDate":         column("birth_date", date),
-	"gender":            column("gender", asIs),
-	"status":            column("status", enum),
-	"statusReason":      column("status_reason", asIs),
-	"preferredLanguage": column("preferred_language", asIs),
-	"marketingConsent":  column("marketing_consent", asIs),
-	"tags":              column("tags", asIs),
-	"metadata":          column("metadata", asIs),
-	"notes":             column("notes", asIs),
-	"createdAt":         column("created_at", dateTime),
-	"updatedAt":         column("updated_at", dateTime),
-	"lastPurchaseAt":    column("last_purchase_at", dateTime),
-	"erasedAt":          column("erased_at", dateTime),
-	"mergedInto":        column("merged_into", asIs),
-	"addresses":         addresses,
+	"consentHistory":     consentHistoryList.connection(),
+	"birthDate":          column("birth_date", date),
+	"gender":             column("gender", asIs),
+	"status":             column("status", enum),
+	"statusReason":       column("status_reason", asIs),
+	"preferredLanguage":  column("preferred_language", asIs),
+	"marketingConsent":   column("marketing_consent", asIs),
+	"tags":               column("tags", asIs),
+	"metadata":           column("metadata", asIs),
+	"notes":              column("notes", asIs),
+	"createdAt":          column("created_at", dateTime),
+	"updatedAt":          column("updated_at", dateTime),
+	"lastPurchaseAt":     column("last_purchase_at", dateTime),
+	"erasedAt":           column("erased_at", dateTime),
+	"externalId":         column("external_id", asIs),
+	"mergedInto":         column("merged_into", asIs),
+	"addresses":          addresses,
 	"defaultShippingAddress": one(addressType, "a", "addresses AS a WHERE a.organization_id = {row}.organization_id AND a.customer_id = {row}.customer_id "+
 		"AND a.is_active AND a.is_default AND a.address_type IN ('shipping', 'both') ORDER BY "+addressOrder+" LIMIT 1"),
 	"defaultBillingAddress": one(addressType, "a", "addresses AS a WHERE a.organization_id = {row}.organization_id AND a.customer_id = {row}.customer_id "+
@@ -57,11 +57,43 @@ var customerType = &objectType{name: "Customer", fields: map[string]fieldSQL{
 	"loyaltyAccount": one(loyaltyAccountType, "la", "loyalty_accounts AS la WHERE la.organization_id = {row}.organization_id AND la.customer_id = {row}.customer_id"),
 	"creditAccount":  one(creditAccountType, "ca", "credit_accounts AS ca WHERE ca.organization_id = {row}.organization_id AND ca.customer_id = {row}.customer_id"),
 	"segment":        one(segmentType, "s", "customer_segments AS s WHERE s.organization_id = {row}.organization_id AND s.customer_id = {row}.customer_id"),
-	"purchases": (&list{node: purchaseType, alias: "p", order: "purchases:occurred_at:desc", key: "p.occurred_at", id: "p.purchase_id",
-		cols: "p.*", from: "purchases AS p WHERE p.organization_id = {row}.organization_id AND p.customer_id = {row}.customer_id"}).connection(),
+	"purchases":      purchasesList.connection(),
 	"timeline": (&list{node: timelineEventType, alias: "ev", order: timeline.Order, key: "ev.occurred_at", id: "ev.tb",
 		rows: timelineRows}).connection(),
 }}
+
+// consentHistoryList is every consent record of the customer (§11), newest first.
+var consentHistoryList = &list{node: consentType, alias: "k", order: "consents:recorded_at:desc", key: "k.recorded_at", id: "k.consent_id",
+	cols: "k.*", from: "customer_consents AS k WHERE k.organization_id = {row}.organization_id AND k.customer_id = {row}.customer_id"}
+
+// purchasesList is the customer's purchases, newest first.
+var purchasesList = &list{node: purchaseType, alias: "p", order: "purchases:occurred_at:desc", key: "p.occurred_at", id: "p.purchase_id",
+	cols: "p.*", from: "purchases AS p WHERE p.organization_id = {row}.organization_id AND p.customer_id = {row}.customer_id"}
+
+// transactionsList is the loyalty account's transactions, newest first.
+var transactionsList = &list{node: transactionType, alias: "t", order: "transactions:created_at:desc", key: "t.created_at", id: "t.transaction_id",
+	cols: "t.*", from: "loyalty_transactions AS t WHERE t.organization_id = {row}.organization_id AND t.loyalty_account_id = {row}.loyalty_account_id",
+	filter: func(c *compiler, f Field) string {
+		if t := stringArg(f, "type"); t != nil {
+			return "t.transaction_type = " + c.args.Add(strings.ToLower(*t))
+		}
+		return ""
+	}}
+
+// usagesList is the credit account's charges, newest first.
+var usagesList = &list{node: usageType, alias: "u", order: "usages:created_at:desc", key: "cu.created_at", id: "cu.usage_id",
+	cols: "cu.usage_id, cu.order_id, cu.amount, cu.amount_paid, " + credit.EffectiveStatusSQL + " AS status, cu.due_date, cu.created_at",
+	from: "credit_usage AS cu WHERE cu.organization_id = {row}.organization_id AND cu.credit_account_id = {row}.credit_account_id",
+	filter: func(c *compiler, f Field) string {
+		if s := stringArg(f, "status"); s != nil {
+			return "(" + credit.EffectiveStatusSQL + ") = " + c.args.Add(strings.ToLower(*s))
+		}
+		return ""
+	}}
+
+// paymentsList is the credit account's payments, newest first.
+var paymentsList = &list{node: paymentType, alias: "pm", order: "payments:created_at:desc", key: "cp.created_at", id: "cp.payment_id",
+	cols: "cp.*", from: "credit_payments AS cp WHERE cp.organization_id = {row}.organization_id AND cp.credit_account_id = {row}.credit_account_id"}
 
 // timelineRows are a page of the customer's timeline (§12) and its count, in the SQL of
 // package timeline: one branch per source, each by its index.
@@ -176,14 +208,7 @@ var loyaltyAccountType = &objectType{name: "LoyaltyAccount", fields: map[string]
 	"nextTier":           expr(func(r string) string { return "upper(" + nextTier(r) + ")" }),
 	"pointsToNextTier":   expr(pointsToNextTier),
 	"pointsExpiringSoon": pointsExpiringSoon,
-	"transactions": (&list{node: transactionType, alias: "t", order: "transactions:created_at:desc", key: "t.created_at", id: "t.transaction_id",
-		cols: "t.*", from: "loyalty_transactions AS t WHERE t.organization_id = {row}.organization_id AND t.loyalty_account_id = {row}.loyalty_account_id",
-		filter: func(c *compiler, f Field) string {
-			if t := stringArg(f, "type"); t != nil {
-				return "t.transaction_type = " + c.args.Add(strings.ToLower(*t))
-			}
-			return ""
-		}}).connection(),
+	"transactions":       transactionsList.connection(),
 }}
 
 // pendingLots is the account's lots still pending now, as x (§13): pending and not yet
@@ -346,17 +371,8 @@ var creditAccountType = &objectType{name: "CreditAccount", fields: map[string]fi
 	"aging": func(c *compiler, row string, f Field) string {
 		return "(SELECT " + c.object(agingType, "ag", f.Selection) + " FROM " + aging(row) + ")"
 	},
-	"usages": (&list{node: usageType, alias: "u", order: "usages:created_at:desc", key: "cu.created_at", id: "cu.usage_id",
-		cols: "cu.usage_id, cu.order_id, cu.amount, cu.amount_paid, " + credit.EffectiveStatusSQL + " AS status, cu.due_date, cu.created_at",
-		from: "credit_usage AS cu WHERE cu.organization_id = {row}.organization_id AND cu.credit_account_id = {row}.credit_account_id",
-		filter: func(c *compiler, f Field) string {
-			if s := stringArg(f, "status"); s != nil {
-				return "(" + credit.EffectiveStatusSQL + ") = " + c.args.Add(strings.ToLower(*s))
-			}
-			return ""
-		}}).connection(),
-	"payments": (&list{node: paymentType, alias: "pm", order: "payments:created_at:desc", key: "cp.created_at", id: "cp.payment_id",
-		cols: "cp.*", from: "credit_payments AS cp WHERE cp.organization_id = {row}.organization_id AND cp.credit_account_id = {row}.credit_account_id"}).connection(),
+	"usages":               usagesList.connection(),
+	"payments":             paymentsList.connection(),
 	"openedBy":             column("opened_by", asIs),
 	"requestedCreditLimit": column("requested_limit", decimal),
 	"limitRequestedBy":     column("limit_requested_by", asIs),

@@ -14,6 +14,7 @@ import (
 	"customerservice/credit"
 	"customerservice/loyalty"
 	"customerservice/models"
+	"customerservice/privacy"
 	"customerservice/segments"
 )
 
@@ -79,6 +80,10 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) (*models.Customer, er
 		if err != nil {
 			return err
 		}
+		requestTexts, err := privacy.ForgetText(ctx, tx, c.OrganizationID, c.ID)
+		if err != nil {
+			return err
+		}
 		merges, err := forgetMerges(ctx, tx, &c)
 		if err != nil {
 			return err
@@ -86,7 +91,8 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) (*models.Customer, er
 		deletedAddresses, _ := addresses.RowsAffected()
 		entry.ChangedFields = changed
 		entry.Details = map[string]any{"addresses_deleted": deletedAddresses, "segment_deleted": segmentDeleted,
-			"ledger_texts_cleared": ledgerRows, "credit_text_cleared": creditText, "consents_revoked": revoked, "merge_answers_cleared": merges}
+			"ledger_texts_cleared": ledgerRows, "credit_text_cleared": creditText, "consents_revoked": revoked, "merge_answers_cleared": merges,
+			"privacy_request_texts_cleared": requestTexts}
 		return audit.Record(ctx, tx, p, entry)
 	})
 	if err != nil {

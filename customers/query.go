@@ -47,6 +47,13 @@ func ByPhone(phone string) Key {
 	return Key{none: !ok, where: func(a *db.Args) string { return "c.phone = " + a.Add(p) }}
 }
 
+// ByExternalID names the customer with the external id (trimmed, as it is stored): the
+// unique key (organization_id, external_id) serves it.
+func ByExternalID(externalID string) Key {
+	e := strings.TrimSpace(externalID)
+	return Key{none: e == "", where: func(a *db.Args) string { return "c.external_id = " + a.Add(e) }}
+}
+
 // CanonicalDocumentSQL is the canonical number of a stored document (§10), as the migration
 // 20261216000001_documents defines and indexes it: also for a row stored before the rule.
 const CanonicalDocumentSQL = "app_document_canonical(document_type, document_number)"

@@ -46,8 +46,8 @@ type NewCustomer struct {
 	Tags              []string
 	Metadata          map[string]any
 	Notes             *string
-	// ExternalID is the customer's key in the system a CSV import comes from (§10, Import):
-	// 1–100 characters, unique in the organization. The API does not set it.
+	// ExternalID is the customer's key in another system (a CSV import's, §10): trimmed,
+	// 1–100 characters, unique in the organization.
 	ExternalID *string
 }
 
@@ -70,6 +70,7 @@ type CustomerChanges struct {
 	Tags              Patch[[]string]
 	Metadata          Patch[map[string]any]
 	Notes             Patch[*string]
+	ExternalID        Patch[*string]
 }
 
 // changes is a new customer as changes to an empty one, so creation and update share one
@@ -89,6 +90,7 @@ func (n NewCustomer) changes() CustomerChanges {
 		CustomerType:      given(n.CustomerType),
 		PreferredLanguage: given(n.PreferredLanguage),
 		MarketingConsent:  given(n.MarketingConsent),
+		ExternalID:        given(n.ExternalID),
 	}
 	if n.Tags != nil {
 		ch.Tags = To(n.Tags)
@@ -271,10 +273,29 @@ func (ch CustomerChanges) applyTo(c *models.Customer) ([]string, error) {
 			set("notes", !eqPtr(v, c.Notes), func() { c.Notes = v })
 		}
 	}
+	if ch.ExternalID.Set {
+		if v, ok := k.externalID(ch.ExternalID.Value); ok {
+			set("external_id", !eqPtr(v, c.ExternalID), func() { c.ExternalID = v })
+		}
+	}
 	if err := k.err(); err != nil {
 		return nil, err
 	}
 	return changed, nil
+}
+
+// externalID is a key of another system: trimmed, 1–MaxExternalID characters; nil clears
+// it, blank is refused (a blank key would match nothing the other system sends).
+func (k *checker) externalID(p *string) (*string, bool) {
+	if p == nil {
+		return nil, true
+	}
+	s := strings.TrimSpace(*p)
+	if n := utf8.RuneCountInString(s); n < 1 || n > MaxExternalID {
+		k.invalid([]string{"externalId"}, "must be 1–%d characters", MaxExternalID)
+		return nil, false
+	}
+	return &s, true
 }
 
 // email normalizes an email (§2: trimmed, lower-cased); nil clears it.

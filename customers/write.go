@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -28,14 +27,6 @@ func (s *Service) Create(ctx context.Context, in NewCustomer) (*models.Customer,
 	}
 	c := newCustomerRow()
 	changed, err := in.changes().applyTo(&c)
-	if in.ExternalID != nil {
-		if n := utf8.RuneCountInString(*in.ExternalID); n < 1 || n > MaxExternalID {
-			errs, _ := apperr.Of(err) // the input's other invalid fields, reported together
-			err = append(apperr.List(errs), apperr.OnField(apperr.Invalid, []string{"externalId"}, "must be 1–%d characters", MaxExternalID))
-		}
-		c.ExternalID = in.ExternalID
-		changed = append(changed, "external_id")
-	}
 	if err != nil {
 		return nil, err
 	}

@@ -147,6 +147,13 @@ func pgxConfig(url string, opts Options) (*pgx.ConnConfig, error) {
 // connection. On Citus it is set with SET LOCAL, which Citus carries to the workers (Pool). Each service call takes its own: gqlgen resolves fields
 // concurrently and a transaction must not be shared by goroutines.
 func InOrg(ctx context.Context, db bun.IDB, org uuid.UUID, readOnly bool, fn func(ctx context.Context, tx bun.Tx) error) error {
+	return inOrgTx(ctx, db, org, &sql.TxOptions{ReadOnly: readOnly}, false, fn)
+}
+
+// inOrgTx is InOrg with the transaction's options; noJIT also turns JIT compilation off for
+// the transaction, in the same statement (a large statement run once can spend longer
+// compiling than running: ReadInOrg's pipelineSettings).
+func inOrgTx(ctx context.Context, db bun.IDB, org uuid.UUID, opts *sql.TxOptions, noJIT bool, fn func(ctx context.Context, tx bun.Tx) error) error {
 	if org == uuid.Nil {
 		return errors.New("db: no organization in transaction")
 	}
@@ -155,11 +162,17 @@ func InOrg(ctx context.Context, db bun.IDB, org uuid.UUID, readOnly bool, fn fun
 	}
 	citus := onCitus(db)
 	ctx = context.WithValue(ctx, orgKey{}, org)
-	return db.RunInTx(ctx, &sql.TxOptions{ReadOnly: readOnly}, func(ctx context.Context, tx bun.Tx) error {
+	return db.RunInTx(ctx, opts, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if citus {
 			// One round trip: without arguments the two statements go as one simple query.
-			_, err = tx.ExecContext(ctx, strings.Join(citusOrgSettings(org), "; "))
+			settings := citusOrgSettings(org)
+			if noJIT {
+				settings = append(settings, "SET LOCAL jit = off")
+			}
+			_, err = tx.ExecContext(ctx, strings.Join(settings, "; "))
+		} else if noJIT {
+			_, err = tx.ExecContext(ctx, "SELECT set_config('app.current_organization_id', ?, true), set_config('jit', 'off', true)", org.String())
 		} else {
 			_, err = tx.ExecContext(ctx, "SELECT set_config('app.current_organization_id', ?, true)", org.String())
 		}

@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -27,6 +28,20 @@ func Read(ctx context.Context, h *Handle, fn func(ctx context.Context, tx bun.Tx
 		return err
 	}
 	return InOrg(ctx, h.forRead(ctx), p.OrganizationID, true, fn)
+}
+
+// Snapshot runs fn in a read-only REPEATABLE READ transaction of the caller's organization
+// on the primary: every statement of fn reads the same snapshot, so a document assembled
+// from several statements is consistent (exportCustomerData). Inside a bulk job's batch
+// (InBatch) it is a savepoint of the batch's transaction, whose isolation the job chose.
+// JIT compilation is off in it: the statements of a snapshot are large and run once, and
+// compiling one took seconds on a loaded machine (BENCHMARKS.md, the data export).
+func Snapshot(ctx context.Context, h *Handle, fn func(ctx context.Context, tx bun.Tx) error) error {
+	p, err := Caller(ctx)
+	if err != nil {
+		return err
+	}
+	return inOrgTx(ctx, h.DB, p.OrganizationID, &sql.TxOptions{ReadOnly: true, Isolation: sql.LevelRepeatableRead}, true, fn)
 }
 
 // Write runs fn in a read-write transaction of the caller's organization, always on the

@@ -26,6 +26,7 @@ func newCustomer(in model.CreateCustomerInput) customers.NewCustomer {
 		Tags:              in.Tags.Value(),
 		Metadata:          in.Metadata.Value(),
 		Notes:             in.Notes.Value(),
+		ExternalID:        in.ExternalID.Value(),
 	}
 }
 
@@ -45,6 +46,7 @@ func customerChanges(in model.UpdateCustomerInput) customers.CustomerChanges {
 		Tags:              patch(in.Tags),
 		Metadata:          patch(in.Metadata),
 		Notes:             patch(in.Notes),
+		ExternalID:        patch(in.ExternalID),
 	}
 }
 

@@ -142,6 +142,11 @@ type ComplexityRoot struct {
 		UserErrors    func(childComplexity int) int
 	}
 
+	CompletePrivacyRequestPayload struct {
+		PrivacyRequest func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
+	}
+
 	Consent struct {
 		Channel    func(childComplexity int) int
 		Evidence   func(childComplexity int) int
@@ -304,6 +309,7 @@ type ComplexityRoot struct {
 		DocumentType           func(childComplexity int) int
 		Email                  func(childComplexity int) int
 		ErasedAt               func(childComplexity int) int
+		ExternalID             func(childComplexity int) int
 		FirstName              func(childComplexity int) int
 		FullName               func(childComplexity int) int
 		Gender                 func(childComplexity int) int
@@ -602,6 +608,7 @@ type ComplexityRoot struct {
 		CancelCreditAccount    func(childComplexity int, id uuid.UUID, reason *string) int
 		CancelCreditUsage      func(childComplexity int, id uuid.UUID) int
 		ChargeCredit           func(childComplexity int, input model.ChargeCreditInput) int
+		CompletePrivacyRequest func(childComplexity int, input model.CompletePrivacyRequestInput) int
 		CreateCustomer         func(childComplexity int, input model.CreateCustomerInput) int
 		CreateSavedSegment     func(childComplexity int, input model.CreateSavedSegmentInput) int
 		DeleteSavedSegment     func(childComplexity int, id uuid.UUID) int
@@ -612,6 +619,7 @@ type ComplexityRoot struct {
 		OpenCreditAccount      func(childComplexity int, input model.OpenCreditAccountInput) int
 		RecalculateSegments    func(childComplexity int) int
 		RecordCreditPayment    func(childComplexity int, input model.RecordCreditPaymentInput) int
+		RecordPrivacyRequest   func(childComplexity int, input model.RecordPrivacyRequestInput) int
 		RecordPurchase         func(childComplexity int, input model.RecordPurchaseInput) int
 		RecordRefund           func(childComplexity int, input model.RecordRefundInput) int
 		RedeemPoints           func(childComplexity int, input model.RedeemPointsInput) int
@@ -626,6 +634,7 @@ type ComplexityRoot struct {
 		UpdateCreditPolicy     func(childComplexity int, input model.UpdateCreditPolicyInput) int
 		UpdateCustomer         func(childComplexity int, id uuid.UUID, input model.UpdateCustomerInput) int
 		UpdateLoyaltyProgram   func(childComplexity int, input model.UpdateLoyaltyProgramInput) int
+		UpdatePrivacySettings  func(childComplexity int, input model.UpdatePrivacySettingsInput) int
 		UpdateSavedSegment     func(childComplexity int, id uuid.UUID, input model.UpdateSavedSegmentInput) int
 	}
 
@@ -646,6 +655,40 @@ type ComplexityRoot struct {
 		Points      func(childComplexity int) int
 		ReferenceID func(childComplexity int) int
 		VestsAt     func(childComplexity int) int
+	}
+
+	PrivacyRequest struct {
+		CompletedAt  func(childComplexity int) int
+		CompletedBy  func(childComplexity int) int
+		CustomerID   func(childComplexity int) int
+		DueDate      func(childComplexity int) int
+		ID           func(childComplexity int) int
+		Notes        func(childComplexity int) int
+		Outcome      func(childComplexity int) int
+		Overdue      func(childComplexity int) int
+		ReceivedAt   func(childComplexity int) int
+		RecordedAt   func(childComplexity int) int
+		RecordedBy   func(childComplexity int) int
+		ResponseDays func(childComplexity int) int
+		Status       func(childComplexity int) int
+		Type         func(childComplexity int) int
+	}
+
+	PrivacyRequestConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	PrivacyRequestEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
+	PrivacySettings struct {
+		ResponseDays func(childComplexity int) int
+		UpdatedAt    func(childComplexity int) int
 	}
 
 	Purchase struct {
@@ -679,14 +722,18 @@ type ComplexityRoot struct {
 		Customer             func(childComplexity int, id uuid.UUID) int
 		CustomerByDocument   func(childComplexity int, documentType models.DocumentType, documentNumber string) int
 		CustomerByEmail      func(childComplexity int, email string) int
+		CustomerByExternalID func(childComplexity int, externalID string) int
 		CustomerByPhone      func(childComplexity int, phone string) int
 		CustomerStats        func(childComplexity int, filter *model.CustomerFilter, search *string) int
 		Customers            func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) int
 		DataQualityIssues    func(childComplexity int, first *int, after *string, kind *customers.DataIssue) int
 		DuplicateCandidates  func(childComplexity int, first *int, after *string, minScore *int) int
+		ExportCustomerData   func(childComplexity int, customerID uuid.UUID) int
 		LoyaltyProgram       func(childComplexity int) int
 		Me                   func(childComplexity int) int
 		PreviewCustomerMerge func(childComplexity int, survivorID uuid.UUID, mergedIds []uuid.UUID, fieldChoices []model.CustomerMergeFieldChoice) int
+		PrivacyRequests      func(childComplexity int, first *int, after *string, status *models.PrivacyRequestStatus, overdue *bool, customerID *uuid.UUID) int
+		PrivacySettings      func(childComplexity int) int
 		SavedSegment         func(childComplexity int, id uuid.UUID) int
 		SavedSegments        func(childComplexity int, first *int, after *string) int
 		ScheduledJobs        func(childComplexity int) int
@@ -703,6 +750,11 @@ type ComplexityRoot struct {
 		CreditAccount func(childComplexity int) int
 		Payment       func(childComplexity int) int
 		UserErrors    func(childComplexity int) int
+	}
+
+	RecordPrivacyRequestPayload struct {
+		PrivacyRequest func(childComplexity int) int
+		UserErrors     func(childComplexity int) int
 	}
 
 	RecordPurchasePayload struct {
@@ -857,6 +909,11 @@ type ComplexityRoot struct {
 		UserErrors     func(childComplexity int) int
 	}
 
+	UpdatePrivacySettingsPayload struct {
+		PrivacySettings func(childComplexity int) int
+		UserErrors      func(childComplexity int) int
+	}
+
 	UpdateSavedSegmentPayload struct {
 		SavedSegment func(childComplexity int) int
 		UserErrors   func(childComplexity int) int
@@ -929,6 +986,7 @@ type CustomerResolver interface {
 	UpdatedAt(ctx context.Context, obj model.Object) (*time.Time, error)
 	LastPurchaseAt(ctx context.Context, obj model.Object) (*time.Time, error)
 	ErasedAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	ExternalID(ctx context.Context, obj model.Object) (*string, error)
 	MergedInto(ctx context.Context, obj model.Object) (*uuid.UUID, error)
 	Consents(ctx context.Context, obj model.Object) ([]models.Consent, error)
 	ConsentHistory(ctx context.Context, obj model.Object, first *int, after *string) (*model.ConsentConnection, error)
@@ -985,6 +1043,9 @@ type MutationResolver interface {
 	ReinstateCreditAccount(ctx context.Context, id uuid.UUID) (*model.ReinstateCreditAccountPayload, error)
 	CancelCreditAccount(ctx context.Context, id uuid.UUID, reason *string) (*model.CancelCreditAccountPayload, error)
 	UpdateCreditPolicy(ctx context.Context, input model.UpdateCreditPolicyInput) (*model.UpdateCreditPolicyPayload, error)
+	RecordPrivacyRequest(ctx context.Context, input model.RecordPrivacyRequestInput) (*model.RecordPrivacyRequestPayload, error)
+	CompletePrivacyRequest(ctx context.Context, input model.CompletePrivacyRequestInput) (*model.CompletePrivacyRequestPayload, error)
+	UpdatePrivacySettings(ctx context.Context, input model.UpdatePrivacySettingsInput) (*model.UpdatePrivacySettingsPayload, error)
 	ApproveCreditLimit(ctx context.Context, id uuid.UUID) (*model.ApproveCreditLimitPayload, error)
 	UpdateCreditLimit(ctx context.Context, id uuid.UUID, creditLimit decimal.Decimal) (*model.UpdateCreditLimitPayload, error)
 	ChargeCredit(ctx context.Context, input model.ChargeCreditInput) (*model.ChargeCreditPayload, error)
@@ -1001,6 +1062,7 @@ type QueryResolver interface {
 	CustomerByEmail(ctx context.Context, email string) (model.Object, error)
 	CustomerByPhone(ctx context.Context, phone string) (model.Object, error)
 	CustomerByDocument(ctx context.Context, documentType models.DocumentType, documentNumber string) (model.Object, error)
+	CustomerByExternalID(ctx context.Context, externalID string) (model.Object, error)
 	DataQualityIssues(ctx context.Context, first *int, after *string, kind *customers.DataIssue) (*model.CustomerConnection, error)
 	DuplicateCandidates(ctx context.Context, first *int, after *string, minScore *int) (*model.DuplicateCandidateConnection, error)
 	PreviewCustomerMerge(ctx context.Context, survivorID uuid.UUID, mergedIds []uuid.UUID, fieldChoices []model.CustomerMergeFieldChoice) (*merges.Plan, error)
@@ -1011,6 +1073,9 @@ type QueryResolver interface {
 	CreditCheck(ctx context.Context, customerID uuid.UUID, amount decimal.Decimal) (*credit.Decision, error)
 	ScheduledJobs(ctx context.Context) ([]model.ScheduledJob, error)
 	AuditLog(ctx context.Context, filter *model.AuditLogFilter, first *int, after *string) (*model.AuditEntryConnection, error)
+	ExportCustomerData(ctx context.Context, customerID uuid.UUID) (map[string]any, error)
+	PrivacyRequests(ctx context.Context, first *int, after *string, status *models.PrivacyRequestStatus, overdue *bool, customerID *uuid.UUID) (*model.PrivacyRequestConnection, error)
+	PrivacySettings(ctx context.Context) (*model.PrivacySettings, error)
 	SavedSegments(ctx context.Context, first *int, after *string) (*model.SavedSegmentConnection, error)
 	SavedSegment(ctx context.Context, id uuid.UUID) (*savedsegments.Segment, error)
 }
@@ -1342,6 +1407,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChargeCreditPayload.UserErrors(childComplexity), true
+
+	case "CompletePrivacyRequestPayload.privacyRequest":
+		if e.ComplexityRoot.CompletePrivacyRequestPayload.PrivacyRequest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompletePrivacyRequestPayload.PrivacyRequest(childComplexity), true
+	case "CompletePrivacyRequestPayload.userErrors":
+		if e.ComplexityRoot.CompletePrivacyRequestPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CompletePrivacyRequestPayload.UserErrors(childComplexity), true
 
 	case "Consent.channel":
 		if e.ComplexityRoot.Consent.Channel == nil {
@@ -2028,6 +2106,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.ErasedAt(childComplexity), true
+	case "Customer.externalId":
+		if e.ComplexityRoot.Customer.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.ExternalID(childComplexity), true
 	case "Customer.firstName":
 		if e.ComplexityRoot.Customer.FirstName == nil {
 			break
@@ -3337,6 +3421,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ChargeCredit(childComplexity, args["input"].(model.ChargeCreditInput)), true
+	case "Mutation.completePrivacyRequest":
+		if e.ComplexityRoot.Mutation.CompletePrivacyRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_completePrivacyRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CompletePrivacyRequest(childComplexity, args["input"].(model.CompletePrivacyRequestInput)), true
 	case "Mutation.createCustomer":
 		if e.ComplexityRoot.Mutation.CreateCustomer == nil {
 			break
@@ -3442,6 +3537,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RecordCreditPayment(childComplexity, args["input"].(model.RecordCreditPaymentInput)), true
+	case "Mutation.recordPrivacyRequest":
+		if e.ComplexityRoot.Mutation.RecordPrivacyRequest == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_recordPrivacyRequest_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RecordPrivacyRequest(childComplexity, args["input"].(model.RecordPrivacyRequestInput)), true
 	case "Mutation.recordPurchase":
 		if e.ComplexityRoot.Mutation.RecordPurchase == nil {
 			break
@@ -3596,6 +3702,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateLoyaltyProgram(childComplexity, args["input"].(model.UpdateLoyaltyProgramInput)), true
+	case "Mutation.updatePrivacySettings":
+		if e.ComplexityRoot.Mutation.UpdatePrivacySettings == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updatePrivacySettings_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdatePrivacySettings(childComplexity, args["input"].(model.UpdatePrivacySettingsInput)), true
 	case "Mutation.updateSavedSegment":
 		if e.ComplexityRoot.Mutation.UpdateSavedSegment == nil {
 			break
@@ -3670,6 +3787,142 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PendingLot.VestsAt(childComplexity), true
+
+	case "PrivacyRequest.completedAt":
+		if e.ComplexityRoot.PrivacyRequest.CompletedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.CompletedAt(childComplexity), true
+	case "PrivacyRequest.completedBy":
+		if e.ComplexityRoot.PrivacyRequest.CompletedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.CompletedBy(childComplexity), true
+	case "PrivacyRequest.customerId":
+		if e.ComplexityRoot.PrivacyRequest.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.CustomerID(childComplexity), true
+	case "PrivacyRequest.dueDate":
+		if e.ComplexityRoot.PrivacyRequest.DueDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.DueDate(childComplexity), true
+	case "PrivacyRequest.id":
+		if e.ComplexityRoot.PrivacyRequest.ID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.ID(childComplexity), true
+	case "PrivacyRequest.notes":
+		if e.ComplexityRoot.PrivacyRequest.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.Notes(childComplexity), true
+	case "PrivacyRequest.outcome":
+		if e.ComplexityRoot.PrivacyRequest.Outcome == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.Outcome(childComplexity), true
+	case "PrivacyRequest.overdue":
+		if e.ComplexityRoot.PrivacyRequest.Overdue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.Overdue(childComplexity), true
+	case "PrivacyRequest.receivedAt":
+		if e.ComplexityRoot.PrivacyRequest.ReceivedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.ReceivedAt(childComplexity), true
+	case "PrivacyRequest.recordedAt":
+		if e.ComplexityRoot.PrivacyRequest.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.RecordedAt(childComplexity), true
+	case "PrivacyRequest.recordedBy":
+		if e.ComplexityRoot.PrivacyRequest.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.RecordedBy(childComplexity), true
+	case "PrivacyRequest.responseDays":
+		if e.ComplexityRoot.PrivacyRequest.ResponseDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.ResponseDays(childComplexity), true
+	case "PrivacyRequest.status":
+		if e.ComplexityRoot.PrivacyRequest.Status == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.Status(childComplexity), true
+	case "PrivacyRequest.type":
+		if e.ComplexityRoot.PrivacyRequest.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequest.Type(childComplexity), true
+
+	case "PrivacyRequestConnection.edges":
+		if e.ComplexityRoot.PrivacyRequestConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequestConnection.Edges(childComplexity), true
+	case "PrivacyRequestConnection.nodes":
+		if e.ComplexityRoot.PrivacyRequestConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequestConnection.Nodes(childComplexity), true
+	case "PrivacyRequestConnection.pageInfo":
+		if e.ComplexityRoot.PrivacyRequestConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequestConnection.PageInfo(childComplexity), true
+	case "PrivacyRequestConnection.totalCount":
+		if e.ComplexityRoot.PrivacyRequestConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequestConnection.TotalCount(childComplexity), true
+
+	case "PrivacyRequestEdge.cursor":
+		if e.ComplexityRoot.PrivacyRequestEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequestEdge.Cursor(childComplexity), true
+	case "PrivacyRequestEdge.node":
+		if e.ComplexityRoot.PrivacyRequestEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacyRequestEdge.Node(childComplexity), true
+
+	case "PrivacySettings.responseDays":
+		if e.ComplexityRoot.PrivacySettings.ResponseDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacySettings.ResponseDays(childComplexity), true
+	case "PrivacySettings.updatedAt":
+		if e.ComplexityRoot.PrivacySettings.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PrivacySettings.UpdatedAt(childComplexity), true
 
 	case "Purchase.amount":
 		if e.ComplexityRoot.Purchase.Amount == nil {
@@ -3825,6 +4078,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.CustomerByEmail(childComplexity, args["email"].(string)), true
+	case "Query.customerByExternalId":
+		if e.ComplexityRoot.Query.CustomerByExternalID == nil {
+			break
+		}
+
+		args, err := ec.field_Query_customerByExternalId_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CustomerByExternalID(childComplexity, args["externalId"].(string)), true
 	case "Query.customerByPhone":
 		if e.ComplexityRoot.Query.CustomerByPhone == nil {
 			break
@@ -3880,6 +4144,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.DuplicateCandidates(childComplexity, args["first"].(*int), args["after"].(*string), args["minScore"].(*int)), true
+	case "Query.exportCustomerData":
+		if e.ComplexityRoot.Query.ExportCustomerData == nil {
+			break
+		}
+
+		args, err := ec.field_Query_exportCustomerData_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.ExportCustomerData(childComplexity, args["customerId"].(uuid.UUID)), true
 
 	case "Query.loyaltyProgram":
 		if e.ComplexityRoot.Query.LoyaltyProgram == nil {
@@ -3904,6 +4179,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.PreviewCustomerMerge(childComplexity, args["survivorId"].(uuid.UUID), args["mergedIds"].([]uuid.UUID), args["fieldChoices"].([]model.CustomerMergeFieldChoice)), true
+	case "Query.privacyRequests":
+		if e.ComplexityRoot.Query.PrivacyRequests == nil {
+			break
+		}
+
+		args, err := ec.field_Query_privacyRequests_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PrivacyRequests(childComplexity, args["first"].(*int), args["after"].(*string), args["status"].(*models.PrivacyRequestStatus), args["overdue"].(*bool), args["customerId"].(*uuid.UUID)), true
+	case "Query.privacySettings":
+		if e.ComplexityRoot.Query.PrivacySettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.PrivacySettings(childComplexity), true
 	case "Query.savedSegment":
 		if e.ComplexityRoot.Query.SavedSegment == nil {
 			break
@@ -3976,6 +4268,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RecordCreditPaymentPayload.UserErrors(childComplexity), true
+
+	case "RecordPrivacyRequestPayload.privacyRequest":
+		if e.ComplexityRoot.RecordPrivacyRequestPayload.PrivacyRequest == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordPrivacyRequestPayload.PrivacyRequest(childComplexity), true
+	case "RecordPrivacyRequestPayload.userErrors":
+		if e.ComplexityRoot.RecordPrivacyRequestPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RecordPrivacyRequestPayload.UserErrors(childComplexity), true
 
 	case "RecordPurchasePayload.loyaltyAccount":
 		if e.ComplexityRoot.RecordPurchasePayload.LoyaltyAccount == nil {
@@ -4486,6 +4791,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateLoyaltyProgramPayload.UserErrors(childComplexity), true
 
+	case "UpdatePrivacySettingsPayload.privacySettings":
+		if e.ComplexityRoot.UpdatePrivacySettingsPayload.PrivacySettings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdatePrivacySettingsPayload.PrivacySettings(childComplexity), true
+	case "UpdatePrivacySettingsPayload.userErrors":
+		if e.ComplexityRoot.UpdatePrivacySettingsPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdatePrivacySettingsPayload.UserErrors(childComplexity), true
+
 	case "UpdateSavedSegmentPayload.savedSegment":
 		if e.ComplexityRoot.UpdateSavedSegmentPayload.SavedSegment == nil {
 			break
@@ -4532,6 +4850,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("AuditLogFilter", ec.unmarshalInputAuditLogFilter),
 			graphql.NewInputUnmarshaler("AwardBonusPointsInput", ec.unmarshalInputAwardBonusPointsInput),
 			graphql.NewInputUnmarshaler("ChargeCreditInput", ec.unmarshalInputChargeCreditInput),
+			graphql.NewInputUnmarshaler("CompletePrivacyRequestInput", ec.unmarshalInputCompletePrivacyRequestInput),
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CreateSavedSegmentInput", ec.unmarshalInputCreateSavedSegmentInput),
 			graphql.NewInputUnmarshaler("CustomerFilter", ec.unmarshalInputCustomerFilter),
@@ -4542,6 +4861,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("MergeCustomersInput", ec.unmarshalInputMergeCustomersInput),
 			graphql.NewInputUnmarshaler("OpenCreditAccountInput", ec.unmarshalInputOpenCreditAccountInput),
 			graphql.NewInputUnmarshaler("RecordCreditPaymentInput", ec.unmarshalInputRecordCreditPaymentInput),
+			graphql.NewInputUnmarshaler("RecordPrivacyRequestInput", ec.unmarshalInputRecordPrivacyRequestInput),
 			graphql.NewInputUnmarshaler("RecordPurchaseInput", ec.unmarshalInputRecordPurchaseInput),
 			graphql.NewInputUnmarshaler("RecordRefundInput", ec.unmarshalInputRecordRefundInput),
 			graphql.NewInputUnmarshaler("RedeemPointsInput", ec.unmarshalInputRedeemPointsInput),
@@ -4551,6 +4871,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("UpdateCreditPolicyInput", ec.unmarshalInputUpdateCreditPolicyInput),
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
 			graphql.NewInputUnmarshaler("UpdateLoyaltyProgramInput", ec.unmarshalInputUpdateLoyaltyProgramInput),
+			graphql.NewInputUnmarshaler("UpdatePrivacySettingsInput", ec.unmarshalInputUpdatePrivacySettingsInput),
 			graphql.NewInputUnmarshaler("UpdateSavedSegmentInput", ec.unmarshalInputUpdateSavedSegmentInput),
 		)
 	}
@@ -4691,6 +5012,8 @@ type Query {
     "The document's number in any spelling: a cédula or RUC matches with or without leading zeros in book and entry, and a RUC with or without its check digit."
     documentNumber: String!
   ): Customer @hasRole(role: VIEWER)
+  "One customer by its key in another system (` + "`" + `externalId` + "`" + `, compared trimmed and case-sensitive); null when none."
+  customerByExternalId("The external id, 1–100 characters." externalId: String!): Customer @hasRole(role: VIEWER)
   """
   Customers whose stored data breaks a rule of today (a document its type's rule does not
   read or not in canonical form, an email that is not valid, a phone not in E.164), newest
@@ -4797,6 +5120,34 @@ type Query {
     "A cursor from a previous page: the page starts after it."
     after: String
   ): AuditEntryConnection! @hasRole(role: MANAGER)
+  """
+  Everything the organization holds about one customer, as one JSON document (§11, Ley 81:
+  access and portability): personal data, addresses, purchases and refunds, the loyalty
+  ledger (transactions and lots), the credit account with its charges and payments, the
+  segment, the consent history, the privacy requests and the audit entries about the
+  customer. Its shape is versioned (` + "`" + `"version": 1` + "`" + `, docs/export-v1.md); read in one
+  consistent snapshot. Every export is audited (` + "`" + `customer.export` + "`" + `). An erased customer's
+  document holds what erasure left. A customer the organization does not have is NOT_FOUND.
+  """
+  exportCustomerData("The customer's id." customerId: UUID!): JSON @hasRole(role: ADMIN)
+  """
+  The organization's privacy requests log (§11), newest received first: each request with
+  its due date and whether it is overdue.
+  """
+  privacyRequests(
+    "How many requests; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+    "Only requests in this status."
+    status: PrivacyRequestStatus
+    "true: only the open requests past their due date; false: all the others."
+    overdue: Boolean
+    "Only the requests about this customer."
+    customerId: UUID
+  ): PrivacyRequestConnection! @hasRole(role: ADMIN)
+  "The organization's privacy settings: the defaults until an admin changes them."
+  privacySettings: PrivacySettings! @hasRole(role: ADMIN)
   "The organization's saved segments (§12), by name."
   savedSegments(
     "How many segments; 1–100, default 20."
@@ -4916,6 +5267,8 @@ enum TimelineEventKind {
   CONSENT_GRANTED
   "The customer revoked a consent (§11, revokeConsent): ` + "`" + `reference` + "`" + ` the purpose."
   CONSENT_REVOKED
+  "The customer's data was exported (` + "`" + `exportCustomerData` + "`" + `); ` + "`" + `reference` + "`" + ` is the document's version."
+  DATA_EXPORTED
 }
 
 "One thing that happened to a customer, with the figures of its kind (the others are null)."
@@ -5159,6 +5512,8 @@ type Customer {
   lastPurchaseAt: DateTime
   "When the customer was erased (` + "`" + `eraseCustomer` + "`" + `); null for a customer that was not."
   erasedAt: DateTime
+  "The customer's key in another system (a CSV import's ` + "`" + `externalId` + "`" + `): unique in the organization; kept on erasure."
+  externalId: String
   "The customer this one was merged into (status MERGED, mergeCustomers); null for a customer that was not."
   mergedInto: UUID
   """
@@ -5817,6 +6172,16 @@ type Mutation {
   ): CancelCreditAccountPayload! @hasRole(role: MANAGER)
   "Changes the organization's credit policy (§14)."
   updateCreditPolicy("The settings to change; omitted ones keep their value." input: UpdateCreditPolicyInput!): UpdateCreditPolicyPayload! @hasRole(role: ADMIN)
+  """
+  Logs a privacy request of a data subject (§11): its due date is the organization's
+  ` + "`" + `responseDays` + "`" + ` business days after the day it was received (UTC). With an
+  ` + "`" + `idempotencyKey` + "`" + `, a replay of the same request answers the original and records nothing.
+  """
+  recordPrivacyRequest("The request." input: RecordPrivacyRequestInput!): RecordPrivacyRequestPayload! @hasRole(role: ADMIN)
+  "Closes an OPEN privacy request as COMPLETED or REJECTED, recording who and when; a request no longer open is INVALID_STATE."
+  completePrivacyRequest("How the request ends." input: CompletePrivacyRequestInput!): CompletePrivacyRequestPayload! @hasRole(role: ADMIN)
+  "Changes the organization's privacy settings; they apply to the requests recorded afterwards."
+  updatePrivacySettings("The settings to change; omitted ones keep their value." input: UpdatePrivacySettingsInput!): UpdatePrivacySettingsPayload! @hasRole(role: ADMIN)
   "Applies the limit increase waiting on an account; under a policy requiring a second approver, not by the manager who asked for it."
   approveCreditLimit("The credit account's id." id: UUID!): ApproveCreditLimitPayload! @hasRole(role: MANAGER)
   "Changes a credit limit; it cannot go below what is used. Under a policy requiring a second approver, an increase of an APPROVED or SUSPENDED account waits as ` + "`" + `requestedCreditLimit` + "`" + ` for another manager (` + "`" + `approveCreditLimit` + "`" + `)."
@@ -5982,6 +6347,8 @@ input CreateCustomerInput {
   metadata: JSON
   "Staff notes, at most 10,000 characters."
   notes: String
+  "The customer's key in another system (as the CSV import's ` + "`" + `externalId` + "`" + `): trimmed, 1–100 characters, unique in the organization."
+  externalId: String
 }
 
 "Changes to a customer: omitted fields keep their value; null clears an optional field."
@@ -6014,6 +6381,8 @@ input UpdateCustomerInput {
   metadata: JSON
   "Staff notes; null clears them."
   notes: String
+  "The customer's key in another system: trimmed, 1–100 characters, unique in the organization; null clears it (a CSV import would then create the customer again)."
+  externalId: String
 }
 
 "The result of createCustomer."
@@ -7034,6 +7403,144 @@ type RecalculateSegmentsPayload {
   "What was wrong; empty on success."
   userErrors: [UserError!]!
 }
+
+"A right of Ley 81 de 2019 that a privacy request exercises (§11)."
+enum PrivacyRequestType {
+  "To know what data the organization holds (answered with ` + "`" + `exportCustomerData` + "`" + `)."
+  ACCESS
+  "To correct inaccurate data."
+  RECTIFICATION
+  "To have the data deleted (answered with ` + "`" + `eraseCustomer` + "`" + `)."
+  CANCELLATION
+  "To object to a processing (e.g. marketing: ` + "`" + `revokeConsent` + "`" + `)."
+  OPPOSITION
+  "To receive the data in a portable format (` + "`" + `exportCustomerData` + "`" + `)."
+  PORTABILITY
+}
+
+"Where a privacy request stands."
+enum PrivacyRequestStatus {
+  "Received and not yet answered."
+  OPEN
+  "Answered."
+  COMPLETED
+  "Refused, with the reason in ` + "`" + `outcome` + "`" + `."
+  REJECTED
+}
+
+"A privacy request of a data subject (§11)."
+type PrivacyRequest {
+  "The request's id."
+  id: UUID!
+  "The customer the request is about; null when it is not tied to one."
+  customerId: UUID
+  "The right exercised."
+  type: PrivacyRequestType!
+  "Where it stands."
+  status: PrivacyRequestStatus!
+  "When the organization received it."
+  receivedAt: DateTime!
+  "The last day to answer it: ` + "`" + `responseDays` + "`" + ` business days after the day it was received (UTC)."
+  dueDate: Date!
+  "The organization's response days when it was recorded."
+  responseDays: Int!
+  "Whether it is OPEN past its due date (UTC)."
+  overdue: Boolean!
+  "Free text about the request; cleared when its customer is erased."
+  notes: String
+  "How it was answered (the reason of a rejection); cleared when its customer is erased."
+  outcome: String
+  "Who recorded it (the token's subject)."
+  recordedBy: UUID!
+  "When it was recorded."
+  recordedAt: DateTime!
+  "Who completed or rejected it."
+  completedBy: UUID
+  "When it was completed or rejected."
+  completedAt: DateTime
+}
+
+"A page of privacy requests."
+type PrivacyRequestConnection {
+  "The requests of the page, each with its cursor."
+  edges: [PrivacyRequestEdge!]!
+  "The requests of the page."
+  nodes: [PrivacyRequest!]!
+  "Where the page stands."
+  pageInfo: PageInfo!
+  "How many requests match the arguments."
+  totalCount: Int!
+}
+
+"A privacy request and its cursor."
+type PrivacyRequestEdge {
+  "Where the request stands in the list (pass as ` + "`" + `after` + "`" + `)."
+  cursor: String!
+  "The request."
+  node: PrivacyRequest!
+}
+
+"The organization's privacy settings (§11)."
+type PrivacySettings {
+  "Business days (Monday to Friday) the organization has to answer a privacy request: 1–90, 10 by default."
+  responseDays: Int!
+  "When an admin last changed them; null while they are the defaults."
+  updatedAt: DateTime
+}
+
+"A privacy request to log."
+input RecordPrivacyRequestInput {
+  "The customer it is about, if any (a customer of the organization)."
+  customerId: UUID
+  "The right exercised."
+  type: PrivacyRequestType!
+  "When it was received: not in the future, not before 2019."
+  receivedAt: DateTime!
+  "Free text about the request (channel, what was asked), at most 10,000 characters."
+  notes: String
+  "Makes the call safe to retry: the same key with the same request answers the original; with another request it is IDEMPOTENCY_CONFLICT. 1–255 characters."
+  idempotencyKey: String
+}
+
+"The result of recordPrivacyRequest."
+type RecordPrivacyRequestPayload {
+  "The request recorded (or the original, on a replay); null when there are user errors."
+  privacyRequest: PrivacyRequest
+  "Why the request was not recorded."
+  userErrors: [UserError!]!
+}
+
+"How a privacy request ends."
+input CompletePrivacyRequestInput {
+  "The request's id."
+  id: UUID!
+  "COMPLETED (default) or REJECTED."
+  status: PrivacyRequestStatus = COMPLETED
+  "How it was answered, at most 10,000 characters; required for REJECTED (the reason)."
+  outcome: String
+}
+
+"The result of completePrivacyRequest."
+type CompletePrivacyRequestPayload {
+  "The request as closed; null when there are user errors."
+  privacyRequest: PrivacyRequest
+  "Why the request was not closed."
+  userErrors: [UserError!]!
+}
+
+"Privacy settings to change."
+input UpdatePrivacySettingsInput {
+  "Business days to answer a privacy request, 1–90."
+  responseDays: Int
+}
+
+"The result of updatePrivacySettings."
+type UpdatePrivacySettingsPayload {
+  "The settings after the change; null when there are user errors."
+  privacySettings: PrivacySettings
+  "Why nothing changed."
+  userErrors: [UserError!]!
+}
 `, BuiltIn: false},
 }
 var parsedSchema = gqlparser.MustLoadSchema(sources...)
@@ -7210,6 +7717,16 @@ func (ec *executionContext) childFields_ChargeCreditPayload(ctx context.Context,
 		return ec.fieldContext_ChargeCreditPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChargeCreditPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_CompletePrivacyRequestPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "privacyRequest":
+		return ec.fieldContext_CompletePrivacyRequestPayload_privacyRequest(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_CompletePrivacyRequestPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CompletePrivacyRequestPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_Consent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7554,6 +8071,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_lastPurchaseAt(ctx, field)
 	case "erasedAt":
 		return ec.fieldContext_Customer_erasedAt(ctx, field)
+	case "externalId":
+		return ec.fieldContext_Customer_externalId(ctx, field)
 	case "mergedInto":
 		return ec.fieldContext_Customer_mergedInto(ctx, field)
 	case "consents":
@@ -8152,6 +8671,74 @@ func (ec *executionContext) childFields_PendingLot(ctx context.Context, field gr
 	return nil, fmt.Errorf("no field named %q was found under type PendingLot", field.Name)
 }
 
+func (ec *executionContext) childFields_PrivacyRequest(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "id":
+		return ec.fieldContext_PrivacyRequest_id(ctx, field)
+	case "customerId":
+		return ec.fieldContext_PrivacyRequest_customerId(ctx, field)
+	case "type":
+		return ec.fieldContext_PrivacyRequest_type(ctx, field)
+	case "status":
+		return ec.fieldContext_PrivacyRequest_status(ctx, field)
+	case "receivedAt":
+		return ec.fieldContext_PrivacyRequest_receivedAt(ctx, field)
+	case "dueDate":
+		return ec.fieldContext_PrivacyRequest_dueDate(ctx, field)
+	case "responseDays":
+		return ec.fieldContext_PrivacyRequest_responseDays(ctx, field)
+	case "overdue":
+		return ec.fieldContext_PrivacyRequest_overdue(ctx, field)
+	case "notes":
+		return ec.fieldContext_PrivacyRequest_notes(ctx, field)
+	case "outcome":
+		return ec.fieldContext_PrivacyRequest_outcome(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_PrivacyRequest_recordedBy(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_PrivacyRequest_recordedAt(ctx, field)
+	case "completedBy":
+		return ec.fieldContext_PrivacyRequest_completedBy(ctx, field)
+	case "completedAt":
+		return ec.fieldContext_PrivacyRequest_completedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PrivacyRequest", field.Name)
+}
+
+func (ec *executionContext) childFields_PrivacyRequestConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_PrivacyRequestConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_PrivacyRequestConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_PrivacyRequestConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_PrivacyRequestConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PrivacyRequestConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_PrivacyRequestEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_PrivacyRequestEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_PrivacyRequestEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PrivacyRequestEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_PrivacySettings(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "responseDays":
+		return ec.fieldContext_PrivacySettings_responseDays(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_PrivacySettings_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PrivacySettings", field.Name)
+}
+
 func (ec *executionContext) childFields_Purchase(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "id":
@@ -8224,6 +8811,16 @@ func (ec *executionContext) childFields_RecordCreditPaymentPayload(ctx context.C
 		return ec.fieldContext_RecordCreditPaymentPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RecordCreditPaymentPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RecordPrivacyRequestPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "privacyRequest":
+		return ec.fieldContext_RecordPrivacyRequestPayload_privacyRequest(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RecordPrivacyRequestPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RecordPrivacyRequestPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_RecordPurchasePayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8528,6 +9125,16 @@ func (ec *executionContext) childFields_UpdateLoyaltyProgramPayload(ctx context.
 		return ec.fieldContext_UpdateLoyaltyProgramPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type UpdateLoyaltyProgramPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_UpdatePrivacySettingsPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "privacySettings":
+		return ec.fieldContext_UpdatePrivacySettingsPayload_privacySettings(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdatePrivacySettingsPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdatePrivacySettingsPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_UpdateSavedSegmentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -9038,6 +9645,20 @@ func (ec *executionContext) field_Mutation_chargeCredit_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_completePrivacyRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.CompletePrivacyRequestInput, error) {
+			return ec.unmarshalNCompletePrivacyRequestInput2customerserviceᚋgraphᚋmodelᚐCompletePrivacyRequestInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9156,6 +9777,20 @@ func (ec *executionContext) field_Mutation_recordCreditPayment_args(ctx context.
 	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
 		func(ctx context.Context, v any) (model.RecordCreditPaymentInput, error) {
 			return ec.unmarshalNRecordCreditPaymentInput2customerserviceᚋgraphᚋmodelᚐRecordCreditPaymentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_recordPrivacyRequest_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RecordPrivacyRequestInput, error) {
+			return ec.unmarshalNRecordPrivacyRequestInput2customerserviceᚋgraphᚋmodelᚐRecordPrivacyRequestInput(ctx, v)
 		})
 	if err != nil {
 		return nil, err
@@ -9408,6 +10043,20 @@ func (ec *executionContext) field_Mutation_updateLoyaltyProgram_args(ctx context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updatePrivacySettings_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdatePrivacySettingsInput, error) {
+			return ec.unmarshalNUpdatePrivacySettingsInput2customerserviceᚋgraphᚋmodelᚐUpdatePrivacySettingsInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateSavedSegment_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9529,6 +10178,20 @@ func (ec *executionContext) field_Query_customerByEmail_args(ctx context.Context
 		return nil, err
 	}
 	args["email"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_customerByExternalId_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "externalId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["externalId"] = arg0
 	return args, nil
 }
 
@@ -9704,6 +10367,20 @@ func (ec *executionContext) field_Query_duplicateCandidates_args(ctx context.Con
 	return args, nil
 }
 
+func (ec *executionContext) field_Query_exportCustomerData_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Query_previewCustomerMerge_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -9731,6 +10408,52 @@ func (ec *executionContext) field_Query_previewCustomerMerge_args(ctx context.Co
 		return nil, err
 	}
 	args["fieldChoices"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_privacyRequests_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "status",
+		func(ctx context.Context, v any) (*models.PrivacyRequestStatus, error) {
+			return ec.unmarshalOPrivacyRequestStatus2ᚖcustomerserviceᚋmodelsᚐPrivacyRequestStatus(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["status"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "overdue",
+		func(ctx context.Context, v any) (*bool, error) {
+			return ec.unmarshalOBoolean2ᚖbool(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["overdue"] = arg3
+	arg4, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (*uuid.UUID, error) {
+			return ec.unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg4
 	return args, nil
 }
 
@@ -11207,6 +11930,70 @@ func (ec *executionContext) _ChargeCreditPayload_userErrors(ctx context.Context,
 func (ec *executionContext) fieldContext_ChargeCreditPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "ChargeCreditPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompletePrivacyRequestPayload_privacyRequest(ctx context.Context, field graphql.CollectedField, obj *model.CompletePrivacyRequestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompletePrivacyRequestPayload_privacyRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PrivacyRequest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PrivacyRequest) graphql.Marshaler {
+			return ec.marshalOPrivacyRequest2ᚖcustomerserviceᚋmodelsᚐPrivacyRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CompletePrivacyRequestPayload_privacyRequest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompletePrivacyRequestPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacyRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CompletePrivacyRequestPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.CompletePrivacyRequestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CompletePrivacyRequestPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CompletePrivacyRequestPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CompletePrivacyRequestPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -14126,6 +14913,29 @@ func (ec *executionContext) _Customer_erasedAt(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Customer_erasedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _Customer_externalId(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_externalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().ExternalID(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
 }
 
 func (ec *executionContext) _Customer_mergedInto(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
@@ -20423,6 +21233,192 @@ func (ec *executionContext) fieldContext_Mutation_updateCreditPolicy(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_recordPrivacyRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_recordPrivacyRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RecordPrivacyRequest(ctx, fc.Args["input"].(model.RecordPrivacyRequestInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.RecordPrivacyRequestPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RecordPrivacyRequestPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RecordPrivacyRequestPayload) graphql.Marshaler {
+			return ec.marshalNRecordPrivacyRequestPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRecordPrivacyRequestPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_recordPrivacyRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RecordPrivacyRequestPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_recordPrivacyRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_completePrivacyRequest(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_completePrivacyRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CompletePrivacyRequest(ctx, fc.Args["input"].(model.CompletePrivacyRequestInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.CompletePrivacyRequestPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CompletePrivacyRequestPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CompletePrivacyRequestPayload) graphql.Marshaler {
+			return ec.marshalNCompletePrivacyRequestPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐCompletePrivacyRequestPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_completePrivacyRequest(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CompletePrivacyRequestPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_completePrivacyRequest_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updatePrivacySettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updatePrivacySettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdatePrivacySettings(ctx, fc.Args["input"].(model.UpdatePrivacySettingsInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.UpdatePrivacySettingsPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.UpdatePrivacySettingsPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdatePrivacySettingsPayload) graphql.Marshaler {
+			return ec.marshalNUpdatePrivacySettingsPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐUpdatePrivacySettingsPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updatePrivacySettings(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdatePrivacySettingsPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updatePrivacySettings_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_approveCreditLimit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21217,6 +22213,548 @@ func (ec *executionContext) fieldContext_PendingLot_referenceId(_ context.Contex
 	return graphql.NewScalarFieldContext("PendingLot", field, false, false, "String")
 }
 
+func (ec *executionContext) _PrivacyRequest_id(ctx context.Context, field graphql.CollectedField, obj *models.PrivacyRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequest_id(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequest_id(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequest", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _PrivacyRequest_customerId(ctx context.Context, field graphql.CollectedField, obj *models.PrivacyRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequest_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequest_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequest", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _PrivacyRequest_type(ctx context.Context, field graphql.CollectedField, obj *models.PrivacyRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequest_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.PrivacyRequestType) graphql.Marshaler {
+			return ec.marshalNPrivacyRequestType2customerserviceᚋmodelsᚐPrivacyRequestType(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequest_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequest", field, false, false, "PrivacyRequestType")
+}
+
+func (ec *executionContext) _PrivacyRequest_status(ctx context.Context, field graphql.CollectedField, obj *models.PrivacyRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequest_status(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Status, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.PrivacyRequestStatus) graphql.Marshaler {
+			return ec.marshalNPrivacyRequestStatus2customerserviceᚋmodelsᚐPrivacyRequestStatus(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequest_status(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequest", field, false, false, "PrivacyRequestStatus")
+}
+
+func (ec *executionContext) _PrivacyRequest_receivedAt(ctx context.Context, field graphql.CollectedField, obj *models.PrivacyRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequest_receivedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReceivedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequest_receivedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequest", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PrivacyRequest_dueDate(ctx context.Context, field graphql.CollectedField, obj *models.PrivacyRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequest_dueDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DueDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequest_dueDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequest", field, false, false, "Date")
+}
+
+func (ec *executionContext) _PrivacyRequest_responseDays(ctx context.Context, field graphql.CollectedField, obj *models.PrivacyRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequest_responseDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResponseDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequest_responseDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequest", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PrivacyRequest_overdue(ctx context.Context, field graphql.CollectedField, obj *models.PrivacyRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequest_overdue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Overdue, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequest_overdue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequest", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _PrivacyRequest_notes(ctx context.Context, field graphql.CollectedField, obj *models.PrivacyRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequest_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequest_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _PrivacyRequest_outcome(ctx context.Context, field graphql.CollectedField, obj *models.PrivacyRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequest_outcome(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outcome, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequest_outcome(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequest", field, false, false, "String")
+}
+
+func (ec *executionContext) _PrivacyRequest_recordedBy(ctx context.Context, field graphql.CollectedField, obj *models.PrivacyRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequest_recordedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequest_recordedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequest", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _PrivacyRequest_recordedAt(ctx context.Context, field graphql.CollectedField, obj *models.PrivacyRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequest_recordedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequest_recordedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequest", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PrivacyRequest_completedBy(ctx context.Context, field graphql.CollectedField, obj *models.PrivacyRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequest_completedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequest_completedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequest", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _PrivacyRequest_completedAt(ctx context.Context, field graphql.CollectedField, obj *models.PrivacyRequest) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequest_completedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CompletedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequest_completedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequest", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PrivacyRequestConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.PrivacyRequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequestConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.PrivacyRequestEdge) graphql.Marshaler {
+			return ec.marshalNPrivacyRequestEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐPrivacyRequestEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequestConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PrivacyRequestConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacyRequestEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PrivacyRequestConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.PrivacyRequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequestConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.PrivacyRequest) graphql.Marshaler {
+			return ec.marshalNPrivacyRequest2ᚕcustomerserviceᚋmodelsᚐPrivacyRequestᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequestConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PrivacyRequestConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacyRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PrivacyRequestConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.PrivacyRequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequestConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequestConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PrivacyRequestConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PrivacyRequestConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.PrivacyRequestConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequestConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequestConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequestConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PrivacyRequestEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.PrivacyRequestEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequestEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequestEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacyRequestEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _PrivacyRequestEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.PrivacyRequestEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacyRequestEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PrivacyRequest) graphql.Marshaler {
+			return ec.marshalNPrivacyRequest2ᚖcustomerserviceᚋmodelsᚐPrivacyRequest(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacyRequestEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "PrivacyRequestEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacyRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _PrivacySettings_responseDays(ctx context.Context, field graphql.CollectedField, obj *model.PrivacySettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacySettings_responseDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ResponseDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacySettings_responseDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacySettings", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PrivacySettings_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.PrivacySettings) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PrivacySettings_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PrivacySettings_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PrivacySettings", field, false, false, "DateTime")
+}
+
 func (ec *executionContext) _Purchase_id(ctx context.Context, field graphql.CollectedField, obj *models.Purchase) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21896,6 +23434,68 @@ func (ec *executionContext) fieldContext_Query_customerByDocument(ctx context.Co
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_customerByExternalId(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_customerByExternalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CustomerByExternalID(ctx, fc.Args["externalId"].(string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal model.Object
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal model.Object
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_customerByExternalId(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_customerByExternalId_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_dataQualityIssues(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22480,6 +24080,180 @@ func (ec *executionContext) fieldContext_Query_auditLog(ctx context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _Query_exportCustomerData(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_exportCustomerData(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().ExportCustomerData(ctx, fc.Args["customerId"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal map[string]any
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal map[string]any
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalOJSON2map(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Query_exportCustomerData(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type JSON does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_exportCustomerData_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_privacyRequests(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_privacyRequests(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PrivacyRequests(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["status"].(*models.PrivacyRequestStatus), fc.Args["overdue"].(*bool), fc.Args["customerId"].(*uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.PrivacyRequestConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.PrivacyRequestConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PrivacyRequestConnection) graphql.Marshaler {
+			return ec.marshalNPrivacyRequestConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐPrivacyRequestConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_privacyRequests(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacyRequestConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_privacyRequests_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_privacySettings(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_privacySettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().PrivacySettings(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.PrivacySettings
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.PrivacySettings
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PrivacySettings) graphql.Marshaler {
+			return ec.marshalNPrivacySettings2ᚖcustomerserviceᚋgraphᚋmodelᚐPrivacySettings(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_privacySettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacySettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Query_savedSegments(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -22876,6 +24650,70 @@ func (ec *executionContext) _RecordCreditPaymentPayload_userErrors(ctx context.C
 func (ec *executionContext) fieldContext_RecordCreditPaymentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "RecordCreditPaymentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordPrivacyRequestPayload_privacyRequest(ctx context.Context, field graphql.CollectedField, obj *model.RecordPrivacyRequestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordPrivacyRequestPayload_privacyRequest(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PrivacyRequest, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.PrivacyRequest) graphql.Marshaler {
+			return ec.marshalOPrivacyRequest2ᚖcustomerserviceᚋmodelsᚐPrivacyRequest(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RecordPrivacyRequestPayload_privacyRequest(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordPrivacyRequestPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacyRequest(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RecordPrivacyRequestPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RecordPrivacyRequestPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RecordPrivacyRequestPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RecordPrivacyRequestPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RecordPrivacyRequestPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -25134,6 +26972,70 @@ func (ec *executionContext) fieldContext_UpdateLoyaltyProgramPayload_userErrors(
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdatePrivacySettingsPayload_privacySettings(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePrivacySettingsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdatePrivacySettingsPayload_privacySettings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PrivacySettings, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PrivacySettings) graphql.Marshaler {
+			return ec.marshalOPrivacySettings2ᚖcustomerserviceᚋgraphᚋmodelᚐPrivacySettings(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdatePrivacySettingsPayload_privacySettings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdatePrivacySettingsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PrivacySettings(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdatePrivacySettingsPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdatePrivacySettingsPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdatePrivacySettingsPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdatePrivacySettingsPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdatePrivacySettingsPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _UpdateSavedSegmentPayload_savedSegment(ctx context.Context, field graphql.CollectedField, obj *model.UpdateSavedSegmentPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -26714,6 +28616,66 @@ func UnmarshalChargeCreditInput(ctx context.Context, raw any) (model.ChargeCredi
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCompletePrivacyRequestInput(ctx context.Context, obj any) (model.CompletePrivacyRequestInput, error) {
+	var it model.CompletePrivacyRequestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	if _, present := asMap["status"]; !present {
+		asMap["status"] = "COMPLETED"
+	}
+
+	fieldsInOrder := [...]string{"id", "status", "outcome"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "id":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("id"))
+			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ID = data
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalOPrivacyRequestStatus2ᚖcustomerserviceᚋmodelsᚐPrivacyRequestStatus(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = graphql.OmittableOf(data)
+		case "outcome":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("outcome"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Outcome = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCompletePrivacyRequestInput unmarshals raw into the CompletePrivacyRequestInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCompletePrivacyRequestInput(ctx context.Context, raw any) (model.CompletePrivacyRequestInput, error) {
+	var out model.CompletePrivacyRequestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CompletePrivacyRequestInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Context, obj any) (model.CreateCustomerInput, error) {
 	var it model.CreateCustomerInput
 	if obj == nil {
@@ -26729,7 +28691,7 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 		asMap["customerType"] = "B2C"
 	}
 
-	fieldsInOrder := [...]string{"customerType", "firstName", "lastName", "email", "phone", "documentType", "documentNumber", "birthDate", "gender", "preferredLanguage", "marketingConsent", "tags", "metadata", "notes"}
+	fieldsInOrder := [...]string{"customerType", "firstName", "lastName", "email", "phone", "documentType", "documentNumber", "birthDate", "gender", "preferredLanguage", "marketingConsent", "tags", "metadata", "notes", "externalId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -26834,6 +28796,13 @@ func (ec *executionContext) unmarshalInputCreateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.Notes = graphql.OmittableOf(data)
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -27429,6 +29398,76 @@ func UnmarshalRecordCreditPaymentInput(ctx context.Context, raw any) (model.Reco
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputRecordPrivacyRequestInput(ctx context.Context, obj any) (model.RecordPrivacyRequestInput, error) {
+	var it model.RecordPrivacyRequestInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "type", "receivedAt", "notes", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = graphql.OmittableOf(data)
+		case "type":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("type"))
+			data, err := ec.unmarshalNPrivacyRequestType2customerserviceᚋmodelsᚐPrivacyRequestType(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Type = data
+		case "receivedAt":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("receivedAt"))
+			data, err := ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ReceivedAt = data
+		case "notes":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("notes"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Notes = graphql.OmittableOf(data)
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRecordPrivacyRequestInput unmarshals raw into the RecordPrivacyRequestInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRecordPrivacyRequestInput(ctx context.Context, raw any) (model.RecordPrivacyRequestInput, error) {
+	var out model.RecordPrivacyRequestInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RecordPrivacyRequestInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputRecordPurchaseInput(ctx context.Context, obj any) (model.RecordPurchaseInput, error) {
 	var it model.RecordPurchaseInput
 	if obj == nil {
@@ -27902,7 +29941,7 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerType", "firstName", "lastName", "email", "phone", "documentType", "documentNumber", "birthDate", "gender", "preferredLanguage", "marketingConsent", "tags", "metadata", "notes"}
+	fieldsInOrder := [...]string{"customerType", "firstName", "lastName", "email", "phone", "documentType", "documentNumber", "birthDate", "gender", "preferredLanguage", "marketingConsent", "tags", "metadata", "notes", "externalId"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -28007,6 +30046,13 @@ func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Contex
 				return it, err
 			}
 			it.Notes = graphql.OmittableOf(data)
+		case "externalId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("externalId"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ExternalID = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -28154,6 +30200,48 @@ func (ec *executionContext) unmarshalInputUpdateLoyaltyProgramInput(ctx context.
 func UnmarshalUpdateLoyaltyProgramInput(ctx context.Context, raw any) (model.UpdateLoyaltyProgramInput, error) {
 	var out model.UpdateLoyaltyProgramInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateLoyaltyProgramInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUpdatePrivacySettingsInput(ctx context.Context, obj any) (model.UpdatePrivacySettingsInput, error) {
+	var it model.UpdatePrivacySettingsInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"responseDays"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "responseDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("responseDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.ResponseDays = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdatePrivacySettingsInput unmarshals raw into the UpdatePrivacySettingsInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdatePrivacySettingsInput(ctx context.Context, raw any) (model.UpdatePrivacySettingsInput, error) {
+	var out model.UpdatePrivacySettingsInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdatePrivacySettingsInput", raw, &out)
 	return out, err
 }
 
@@ -28789,6 +30877,44 @@ func (ec *executionContext) _ChargeCreditPayload(ctx context.Context, sel ast.Se
 			}
 		case "userErrors":
 			out.Values[i] = ec._ChargeCreditPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var completePrivacyRequestPayloadImplementors = []string{"CompletePrivacyRequestPayload"}
+
+func (ec *executionContext) _CompletePrivacyRequestPayload(ctx context.Context, sel ast.SelectionSet, obj *model.CompletePrivacyRequestPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, completePrivacyRequestPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CompletePrivacyRequestPayload")
+		case "privacyRequest":
+			out.Values[i] = ec._CompletePrivacyRequestPayload_privacyRequest(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._CompletePrivacyRequestPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -29954,6 +32080,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_erasedAt(ctx, field, obj)
+				})
+		case "externalId":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_externalId(ctx, field, obj)
 				})
 		case "mergedInto":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -31980,6 +34112,27 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "recordPrivacyRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_recordPrivacyRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completePrivacyRequest":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_completePrivacyRequest(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatePrivacySettings":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updatePrivacySettings(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "approveCreditLimit":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_approveCreditLimit(ctx, field)
@@ -32174,6 +34327,228 @@ func (ec *executionContext) _PendingLot(ctx context.Context, sel ast.SelectionSe
 			}
 		case "referenceId":
 			out.Values[i] = ec._PendingLot_referenceId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var privacyRequestImplementors = []string{"PrivacyRequest"}
+
+func (ec *executionContext) _PrivacyRequest(ctx context.Context, sel ast.SelectionSet, obj *models.PrivacyRequest) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, privacyRequestImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PrivacyRequest")
+		case "id":
+			out.Values[i] = ec._PrivacyRequest_id(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "customerId":
+			out.Values[i] = ec._PrivacyRequest_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "type":
+			out.Values[i] = ec._PrivacyRequest_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "status":
+			out.Values[i] = ec._PrivacyRequest_status(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "receivedAt":
+			out.Values[i] = ec._PrivacyRequest_receivedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "dueDate":
+			out.Values[i] = ec._PrivacyRequest_dueDate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "responseDays":
+			out.Values[i] = ec._PrivacyRequest_responseDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdue":
+			out.Values[i] = ec._PrivacyRequest_overdue(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notes":
+			out.Values[i] = ec._PrivacyRequest_notes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "outcome":
+			out.Values[i] = ec._PrivacyRequest_outcome(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recordedBy":
+			out.Values[i] = ec._PrivacyRequest_recordedBy(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordedAt":
+			out.Values[i] = ec._PrivacyRequest_recordedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "completedBy":
+			out.Values[i] = ec._PrivacyRequest_completedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "completedAt":
+			out.Values[i] = ec._PrivacyRequest_completedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var privacyRequestConnectionImplementors = []string{"PrivacyRequestConnection"}
+
+func (ec *executionContext) _PrivacyRequestConnection(ctx context.Context, sel ast.SelectionSet, obj *model.PrivacyRequestConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, privacyRequestConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PrivacyRequestConnection")
+		case "edges":
+			out.Values[i] = ec._PrivacyRequestConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._PrivacyRequestConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._PrivacyRequestConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._PrivacyRequestConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var privacyRequestEdgeImplementors = []string{"PrivacyRequestEdge"}
+
+func (ec *executionContext) _PrivacyRequestEdge(ctx context.Context, sel ast.SelectionSet, obj *model.PrivacyRequestEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, privacyRequestEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PrivacyRequestEdge")
+		case "cursor":
+			out.Values[i] = ec._PrivacyRequestEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._PrivacyRequestEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var privacySettingsImplementors = []string{"PrivacySettings"}
+
+func (ec *executionContext) _PrivacySettings(ctx context.Context, sel ast.SelectionSet, obj *model.PrivacySettings) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, privacySettingsImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PrivacySettings")
+		case "responseDays":
+			out.Values[i] = ec._PrivacySettings_responseDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._PrivacySettings_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -32402,6 +34777,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_customerByDocument(ctx, field)
 				})
+		case "customerByExternalId":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_customerByExternalId(ctx, field)
+				})
 		case "dataQualityIssues":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
 				true, true,
@@ -32461,6 +34842,24 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_auditLog(ctx, field)
+				})
+		case "exportCustomerData":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_exportCustomerData(ctx, field)
+				})
+		case "privacyRequests":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_privacyRequests(ctx, field)
+				})
+		case "privacySettings":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_privacySettings(ctx, field)
 				})
 		case "savedSegments":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -32576,6 +34975,44 @@ func (ec *executionContext) _RecordCreditPaymentPayload(ctx context.Context, sel
 			}
 		case "userErrors":
 			out.Values[i] = ec._RecordCreditPaymentPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var recordPrivacyRequestPayloadImplementors = []string{"RecordPrivacyRequestPayload"}
+
+func (ec *executionContext) _RecordPrivacyRequestPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RecordPrivacyRequestPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, recordPrivacyRequestPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RecordPrivacyRequestPayload")
+		case "privacyRequest":
+			out.Values[i] = ec._RecordPrivacyRequestPayload_privacyRequest(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RecordPrivacyRequestPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -33670,6 +36107,44 @@ func (ec *executionContext) _UpdateLoyaltyProgramPayload(ctx context.Context, se
 	return out
 }
 
+var updatePrivacySettingsPayloadImplementors = []string{"UpdatePrivacySettingsPayload"}
+
+func (ec *executionContext) _UpdatePrivacySettingsPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdatePrivacySettingsPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updatePrivacySettingsPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdatePrivacySettingsPayload")
+		case "privacySettings":
+			out.Values[i] = ec._UpdatePrivacySettingsPayload_privacySettings(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpdatePrivacySettingsPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var updateSavedSegmentPayloadImplementors = []string{"UpdateSavedSegmentPayload"}
 
 func (ec *executionContext) _UpdateSavedSegmentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateSavedSegmentPayload) graphql.Marshaler {
@@ -34313,6 +36788,19 @@ func (ec *executionContext) marshalNChargeCreditPayload2ᚖcustomerserviceᚋgra
 		return graphql.Null
 	}
 	return ec._ChargeCreditPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCompletePrivacyRequestInput2customerserviceᚋgraphᚋmodelᚐCompletePrivacyRequestInput(ctx context.Context, v any) (model.CompletePrivacyRequestInput, error) {
+	res, err := ec.unmarshalInputCompletePrivacyRequestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCompletePrivacyRequestPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐCompletePrivacyRequestPayload(ctx context.Context, sel ast.SelectionSet, v *model.CompletePrivacyRequestPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CompletePrivacyRequestPayload!")
+		return graphql.Null
+	}
+	return ec._CompletePrivacyRequestPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalNConsent2customerserviceᚋmodelsᚐConsent(ctx context.Context, sel ast.SelectionSet, v models.Consent) graphql.Marshaler {
@@ -35578,6 +38066,130 @@ func (ec *executionContext) marshalNPendingLot2ᚕcustomerserviceᚋgraphᚋmode
 	return ret
 }
 
+func (ec *executionContext) marshalNPrivacyRequest2customerserviceᚋmodelsᚐPrivacyRequest(ctx context.Context, sel ast.SelectionSet, v models.PrivacyRequest) graphql.Marshaler {
+	return ec._PrivacyRequest(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPrivacyRequest2ᚕcustomerserviceᚋmodelsᚐPrivacyRequestᚄ(ctx context.Context, sel ast.SelectionSet, v []models.PrivacyRequest) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPrivacyRequest2customerserviceᚋmodelsᚐPrivacyRequest(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNPrivacyRequest2ᚖcustomerserviceᚋmodelsᚐPrivacyRequest(ctx context.Context, sel ast.SelectionSet, v *models.PrivacyRequest) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PrivacyRequest!")
+		return graphql.Null
+	}
+	return ec._PrivacyRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPrivacyRequestConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐPrivacyRequestConnection(ctx context.Context, sel ast.SelectionSet, v *model.PrivacyRequestConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PrivacyRequestConnection!")
+		return graphql.Null
+	}
+	return ec._PrivacyRequestConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPrivacyRequestEdge2customerserviceᚋgraphᚋmodelᚐPrivacyRequestEdge(ctx context.Context, sel ast.SelectionSet, v model.PrivacyRequestEdge) graphql.Marshaler {
+	return ec._PrivacyRequestEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPrivacyRequestEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐPrivacyRequestEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PrivacyRequestEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPrivacyRequestEdge2customerserviceᚋgraphᚋmodelᚐPrivacyRequestEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNPrivacyRequestStatus2customerserviceᚋmodelsᚐPrivacyRequestStatus(ctx context.Context, v any) (models.PrivacyRequestStatus, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNPrivacyRequestStatus2customerserviceᚋmodelsᚐPrivacyRequestStatus[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPrivacyRequestStatus2customerserviceᚋmodelsᚐPrivacyRequestStatus(ctx context.Context, sel ast.SelectionSet, v models.PrivacyRequestStatus) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNPrivacyRequestStatus2customerserviceᚋmodelsᚐPrivacyRequestStatus[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "PrivacyRequestStatus!")
+	}
+	return res
+}
+
+var (
+	unmarshalNPrivacyRequestStatus2customerserviceᚋmodelsᚐPrivacyRequestStatus = map[string]models.PrivacyRequestStatus{
+		"OPEN":      models.PrivacyRequestOpen,
+		"COMPLETED": models.PrivacyRequestCompleted,
+		"REJECTED":  models.PrivacyRequestRejected,
+	}
+	marshalNPrivacyRequestStatus2customerserviceᚋmodelsᚐPrivacyRequestStatus = map[models.PrivacyRequestStatus]string{
+		models.PrivacyRequestOpen:      "OPEN",
+		models.PrivacyRequestCompleted: "COMPLETED",
+		models.PrivacyRequestRejected:  "REJECTED",
+	}
+)
+
+func (ec *executionContext) unmarshalNPrivacyRequestType2customerserviceᚋmodelsᚐPrivacyRequestType(ctx context.Context, v any) (models.PrivacyRequestType, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNPrivacyRequestType2customerserviceᚋmodelsᚐPrivacyRequestType[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNPrivacyRequestType2customerserviceᚋmodelsᚐPrivacyRequestType(ctx context.Context, sel ast.SelectionSet, v models.PrivacyRequestType) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNPrivacyRequestType2customerserviceᚋmodelsᚐPrivacyRequestType[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "PrivacyRequestType!")
+	}
+	return res
+}
+
+var (
+	unmarshalNPrivacyRequestType2customerserviceᚋmodelsᚐPrivacyRequestType = map[string]models.PrivacyRequestType{
+		"ACCESS":        models.PrivacyAccess,
+		"RECTIFICATION": models.PrivacyRectification,
+		"CANCELLATION":  models.PrivacyCancellation,
+		"OPPOSITION":    models.PrivacyOpposition,
+		"PORTABILITY":   models.PrivacyPortability,
+	}
+	marshalNPrivacyRequestType2customerserviceᚋmodelsᚐPrivacyRequestType = map[models.PrivacyRequestType]string{
+		models.PrivacyAccess:        "ACCESS",
+		models.PrivacyRectification: "RECTIFICATION",
+		models.PrivacyCancellation:  "CANCELLATION",
+		models.PrivacyOpposition:    "OPPOSITION",
+		models.PrivacyPortability:   "PORTABILITY",
+	}
+)
+
+func (ec *executionContext) marshalNPrivacySettings2ᚖcustomerserviceᚋgraphᚋmodelᚐPrivacySettings(ctx context.Context, sel ast.SelectionSet, v *model.PrivacySettings) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "PrivacySettings!")
+		return graphql.Null
+	}
+	return ec._PrivacySettings(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNPurchase2customerserviceᚋmodelsᚐPurchase(ctx context.Context, sel ast.SelectionSet, v models.Purchase) graphql.Marshaler {
 	return ec._Purchase(ctx, sel, &v)
 }
@@ -35653,6 +38265,19 @@ func (ec *executionContext) marshalNRecordCreditPaymentPayload2ᚖcustomerservic
 		return graphql.Null
 	}
 	return ec._RecordCreditPaymentPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRecordPrivacyRequestInput2customerserviceᚋgraphᚋmodelᚐRecordPrivacyRequestInput(ctx context.Context, v any) (model.RecordPrivacyRequestInput, error) {
+	res, err := ec.unmarshalInputRecordPrivacyRequestInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRecordPrivacyRequestPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRecordPrivacyRequestPayload(ctx context.Context, sel ast.SelectionSet, v *model.RecordPrivacyRequestPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RecordPrivacyRequestPayload!")
+		return graphql.Null
+	}
+	return ec._RecordPrivacyRequestPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRecordPurchaseInput2customerserviceᚋgraphᚋmodelᚐRecordPurchaseInput(ctx context.Context, v any) (model.RecordPurchaseInput, error) {
@@ -36191,6 +38816,19 @@ func (ec *executionContext) marshalNUpdateLoyaltyProgramPayload2ᚖcustomerservi
 		return graphql.Null
 	}
 	return ec._UpdateLoyaltyProgramPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUpdatePrivacySettingsInput2customerserviceᚋgraphᚋmodelᚐUpdatePrivacySettingsInput(ctx context.Context, v any) (model.UpdatePrivacySettingsInput, error) {
+	res, err := ec.unmarshalInputUpdatePrivacySettingsInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdatePrivacySettingsPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐUpdatePrivacySettingsPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdatePrivacySettingsPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdatePrivacySettingsPayload!")
+		return graphql.Null
+	}
+	return ec._UpdatePrivacySettingsPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNUpdateSavedSegmentInput2customerserviceᚋgraphᚋmodelᚐUpdateSavedSegmentInput(ctx context.Context, v any) (model.UpdateSavedSegmentInput, error) {
@@ -37123,6 +39761,52 @@ var (
 		models.TxVest:   "VEST",
 	}
 )
+
+func (ec *executionContext) marshalOPrivacyRequest2ᚖcustomerserviceᚋmodelsᚐPrivacyRequest(ctx context.Context, sel ast.SelectionSet, v *models.PrivacyRequest) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PrivacyRequest(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOPrivacyRequestStatus2ᚖcustomerserviceᚋmodelsᚐPrivacyRequestStatus(ctx context.Context, v any) (*models.PrivacyRequestStatus, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOPrivacyRequestStatus2ᚖcustomerserviceᚋmodelsᚐPrivacyRequestStatus[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOPrivacyRequestStatus2ᚖcustomerserviceᚋmodelsᚐPrivacyRequestStatus(ctx context.Context, sel ast.SelectionSet, v *models.PrivacyRequestStatus) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOPrivacyRequestStatus2ᚖcustomerserviceᚋmodelsᚐPrivacyRequestStatus[*v])
+	return res
+}
+
+var (
+	unmarshalOPrivacyRequestStatus2ᚖcustomerserviceᚋmodelsᚐPrivacyRequestStatus = map[string]models.PrivacyRequestStatus{
+		"OPEN":      models.PrivacyRequestOpen,
+		"COMPLETED": models.PrivacyRequestCompleted,
+		"REJECTED":  models.PrivacyRequestRejected,
+	}
+	marshalOPrivacyRequestStatus2ᚖcustomerserviceᚋmodelsᚐPrivacyRequestStatus = map[models.PrivacyRequestStatus]string{
+		models.PrivacyRequestOpen:      "OPEN",
+		models.PrivacyRequestCompleted: "COMPLETED",
+		models.PrivacyRequestRejected:  "REJECTED",
+	}
+)
+
+func (ec *executionContext) marshalOPrivacySettings2ᚖcustomerserviceᚋgraphᚋmodelᚐPrivacySettings(ctx context.Context, sel ast.SelectionSet, v *model.PrivacySettings) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._PrivacySettings(ctx, sel, v)
+}
 
 func (ec *executionContext) marshalOPurchase2ᚖcustomerserviceᚋmodelsᚐPurchase(ctx context.Context, sel ast.SelectionSet, v *models.Purchase) graphql.Marshaler {
 	if v == nil {

@@ -67,7 +67,8 @@ var textRules = map[string]textRule{
 	// Lookups, search, filters and cursors of the queries.
 	"Query.customerByEmail(email)":             {max: 255}, // customers.email varchar(255)
 	"Query.customerByPhone(phone)":             {max: maxPhoneInput},
-	"Query.customerByDocument(documentNumber)": {max: 50}, // customers.document_number varchar(50)
+	"Query.customerByDocument(documentNumber)": {max: 50},  // customers.document_number varchar(50)
+	"Query.customerByExternalId(externalId)":   {max: 100}, // customers.external_id varchar(100)
 	"Query.customers(after)":                   {max: maxCursor, asGiven: true},
 	"Query.dataQualityIssues(after)":           {max: maxCursor, asGiven: true},
 	"Query.duplicateCandidates(after)":         {max: maxCursor, asGiven: true},
@@ -97,6 +98,12 @@ var textRules = map[string]textRule{
 	"UpdateSavedSegmentInput.description":      {max: 1000, freeText: true},
 	"UpdateSavedSegmentInput.search":           {max: maxSearch},
 
+	// Privacy requests (privacy/requests.go; the columns of migrations/…_privacy_requests).
+	"Query.privacyRequests(after)":             {max: maxCursor, asGiven: true},
+	"RecordPrivacyRequestInput.notes":          {max: 10_000, freeText: true}, // privacy.MaxNotesLen
+	"RecordPrivacyRequestInput.idempotencyKey": {max: 255, asGiven: true},     // privacy.MaxIdempotencyKeyLen
+	"CompletePrivacyRequestInput.outcome":      {max: 10_000, freeText: true},
+
 	// Mutation arguments: reasons and notes are free text.
 	"Mutation.setCustomerStatus(reason)":    {max: 500, freeText: true},  // customers.maxStatusReasonLen
 	"Mutation.approveCreditAccount(notes)":  {max: 2000, freeText: true}, // credit.maxNotes
@@ -113,6 +120,7 @@ var textRules = map[string]textRule{
 	"CreateCustomerInput.preferredLanguage": {max: 10},
 	"CreateCustomerInput.tags":              {max: 255},
 	"CreateCustomerInput.notes":             {max: 10_000, freeText: true},
+	"CreateCustomerInput.externalId":        {max: 100}, // customers.MaxExternalID
 	"UpdateCustomerInput.firstName":         {max: 100},
 	"UpdateCustomerInput.lastName":          {max: 100},
 	"UpdateCustomerInput.email":             {max: 255},
@@ -122,6 +130,7 @@ var textRules = map[string]textRule{
 	"UpdateCustomerInput.preferredLanguage": {max: 10},
 	"UpdateCustomerInput.tags":              {max: 255},
 	"UpdateCustomerInput.notes":             {max: 10_000, freeText: true},
+	"UpdateCustomerInput.externalId":        {max: 100},
 
 	// Addresses.
 	"AddAddressInput.recipientName":    {max: 255},

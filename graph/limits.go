@@ -10,6 +10,7 @@ import (
 
 	"github.com/99designs/gqlgen/graphql"
 	"github.com/99designs/gqlgen/graphql/errcode"
+	"github.com/google/uuid"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
@@ -145,6 +146,9 @@ func setComplexity(c *ComplexityRoot) {
 		return pageCost(child, first, nil)
 	}
 	c.Query.AuditLog = func(child int, _ *model.AuditLogFilter, first *int, _ *string) int {
+		return pageCost(child, first, nil)
+	}
+	c.Query.PrivacyRequests = func(child int, first *int, _ *string, _ *models.PrivacyRequestStatus, _ *bool, _ *uuid.UUID) int {
 		return pageCost(child, first, nil)
 	}
 }

@@ -8,10 +8,12 @@ import (
 	"customerservice/credit"
 	"customerservice/customer360"
 	"customerservice/customers"
+	"customerservice/dataexport"
 	"customerservice/db"
 	"customerservice/jobs"
 	"customerservice/loyalty"
 	"customerservice/merges"
+	"customerservice/privacy"
 	"customerservice/savedsegments"
 	"customerservice/segments"
 )
@@ -30,6 +32,10 @@ type Resolver struct {
 	SavedSegmentService *savedsegments.Service
 	// MergeService merges duplicate customers (§10).
 	MergeService *merges.Service
+	// PrivacyService is the privacy requests log and settings (§11); ExportService answers
+	// exportCustomerData.
+	PrivacyService *privacy.Service
+	ExportService  *dataexport.Service
 	// View renders the Customer 360's objects (customer360).
 	View *customer360.Reader
 }
@@ -54,6 +60,8 @@ func NewResolver(h *db.Handle, opts ResolverOptions) *Resolver {
 		Audit:               audit.NewLog(h),
 		SavedSegmentService: savedsegments.NewService(h),
 		MergeService:        merges.NewService(h),
+		PrivacyService:      privacy.NewService(h),
+		ExportService:       dataexport.NewService(h),
 		View:                customer360.NewReader(h),
 	}
 }

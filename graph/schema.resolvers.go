@@ -11,6 +11,7 @@ import (
 	"customerservice/graph/model"
 	"customerservice/loyalty"
 	"customerservice/models"
+	"customerservice/privacy"
 	"customerservice/savedsegments"
 
 	"github.com/google/uuid"
@@ -411,6 +412,11 @@ func (r *queryResolver) CustomerByDocument(ctx context.Context, documentType mod
 	return r.lookup(ctx, customers.ByDocument(documentType, documentNumber))
 }
 
+// CustomerByExternalID is the resolver for the customerByExternalId field.
+func (r *queryResolver) CustomerByExternalID(ctx context.Context, externalID string) (model.Object, error) {
+	return r.lookup(ctx, customers.ByExternalID(externalID))
+}
+
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error) {
 	sel, count := connectionSelections(ctx)
@@ -534,6 +540,68 @@ func (r *queryResolver) AuditLog(ctx context.Context, filter *model.AuditLogFilt
 		return nil, queryError(ctx, err)
 	}
 	return auditConnection(page), nil
+}
+
+// RecordPrivacyRequest is the resolver for the recordPrivacyRequest field.
+func (r *mutationResolver) RecordPrivacyRequest(ctx context.Context, input model.RecordPrivacyRequestInput) (*model.RecordPrivacyRequestPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
+	req, err := r.PrivacyService.Record(ctx, privacy.NewRequest{CustomerID: input.CustomerID.Value(), Type: input.Type,
+		ReceivedAt: input.ReceivedAt, Notes: input.Notes.Value(), IdempotencyKey: input.IdempotencyKey.Value()})
+	ue, err := userErrors(ctx, err)
+	return &model.RecordPrivacyRequestPayload{PrivacyRequest: req, UserErrors: ue}, err
+}
+
+// CompletePrivacyRequest is the resolver for the completePrivacyRequest field.
+func (r *mutationResolver) CompletePrivacyRequest(ctx context.Context, input model.CompletePrivacyRequestInput) (*model.CompletePrivacyRequestPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
+	status := models.PrivacyRequestCompleted
+	if v := input.Status.Value(); v != nil {
+		status = *v
+	}
+	req, err := r.PrivacyService.Complete(ctx, privacy.Completion{ID: input.ID, Status: status, Outcome: input.Outcome.Value()})
+	ue, err := userErrors(ctx, err)
+	return &model.CompletePrivacyRequestPayload{PrivacyRequest: req, UserErrors: ue}, err
+}
+
+// UpdatePrivacySettings is the resolver for the updatePrivacySettings field.
+func (r *mutationResolver) UpdatePrivacySettings(ctx context.Context, input model.UpdatePrivacySettingsInput) (*model.UpdatePrivacySettingsPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
+	st, err := r.PrivacyService.UpdateSettings(ctx, input.ResponseDays.Value())
+	ue, err := userErrors(ctx, err)
+	return &model.UpdatePrivacySettingsPayload{PrivacySettings: privacySettings(st), UserErrors: ue}, err
+}
+
+// ExportCustomerData is the resolver for the exportCustomerData field.
+func (r *queryResolver) ExportCustomerData(ctx context.Context, customerID uuid.UUID) (map[string]any, error) {
+	doc, err := r.ExportService.Export(ctx, customerID)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return exportDocument(doc)
+}
+
+// PrivacyRequests is the resolver for the privacyRequests field.
+func (r *queryResolver) PrivacyRequests(ctx context.Context, first *int, after *string, status *models.PrivacyRequestStatus, overdue *bool, customerID *uuid.UUID) (*model.PrivacyRequestConnection, error) {
+	page, err := r.PrivacyService.List(ctx, privacy.Filter{Status: status, Overdue: overdue, CustomerID: customerID}, first, after, selectsTotalCount(ctx))
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return privacyConnection(page), nil
+}
+
+// PrivacySettings is the resolver for the privacySettings field.
+func (r *queryResolver) PrivacySettings(ctx context.Context) (*model.PrivacySettings, error) {
+	st, err := r.PrivacyService.Settings(ctx)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return privacySettings(st), nil
 }
 
 // CreateSavedSegment is the resolver for the createSavedSegment field.

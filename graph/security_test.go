@@ -25,7 +25,7 @@ import (
 // a new operation must be given its role.
 var leastRole = map[string]auth.Role{
 	"Query.me": auth.Viewer, "Query.customer": auth.Viewer, "Query.customerByEmail": auth.Viewer,
-	"Query.customerByPhone": auth.Viewer, "Query.customerByDocument": auth.Viewer,
+	"Query.customerByPhone": auth.Viewer, "Query.customerByDocument": auth.Viewer, "Query.customerByExternalId": auth.Viewer,
 	"Query.customers": auth.Viewer, "Query.customerStats": auth.Viewer, "Query.loyaltyProgram": auth.Viewer,
 	"Query.scheduledJobs": auth.Manager, "Query.creditPolicy": auth.Viewer, "Query.creditCheck": auth.Agent,
 	"Query.auditLog":      auth.Manager,
@@ -56,6 +56,10 @@ var leastRole = map[string]auth.Role{
 	// admin: the loyalty program, erasure
 	"Mutation.updateLoyaltyProgram": auth.Admin, "Mutation.eraseCustomer": auth.Admin,
 	"Mutation.updateCreditPolicy": auth.Admin,
+	// admin: Ley 81's export and privacy requests log (§11)
+	"Query.exportCustomerData": auth.Admin, "Query.privacyRequests": auth.Admin, "Query.privacySettings": auth.Admin,
+	"Mutation.recordPrivacyRequest": auth.Admin, "Mutation.completePrivacyRequest": auth.Admin,
+	"Mutation.updatePrivacySettings": auth.Admin,
 }
 
 // explicitDocuments are operations whose arguments the generator below cannot build from

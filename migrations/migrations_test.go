@@ -165,7 +165,9 @@ var wantAppPrivileges = []string{
 	"table:loyalty_qualifying_days:INSERT,SELECT,UPDATE",
 	"table:loyalty_tier_changes:INSERT,SELECT",
 	"table:loyalty_transactions:INSERT,SELECT,UPDATE",
-	"table:organizations:INSERT,SELECT", // UPDATE only on Citus: `citus distribute` grants it
+	"table:organizations:INSERT,SELECT",           // UPDATE only on Citus: `citus distribute` grants it
+	"table:privacy_requests:INSERT,SELECT,UPDATE", // UPDATE of the completion and the texts only
+	"table:privacy_settings:INSERT,SELECT,UPDATE",
 	"table:purchase_refunds:INSERT,SELECT",
 	"table:purchases:INSERT,SELECT,UPDATE",
 	"table:saved_segments:DELETE,INSERT,SELECT,UPDATE",

@@ -66,6 +66,8 @@ var Kinds = []Kind{
 		reference: "upper(al.details->>'purpose')"},
 	{Name: "CONSENT_REVOKED", src: audits, when: "al.action = 'consent.revoke'",
 		reference: "upper(al.details->>'purpose')"},
+	// The customer's data exported (§11, exportCustomerData): the document's version.
+	{Name: "DATA_EXPORTED", src: audits, when: "al.action = 'customer.export'", reference: "al.details->>'version'"},
 
 	// Merges (§10): the audit row on the survivor and on each merged customer.
 	{Name: "MERGED", src: audits, when: "al.action = 'customer.merge'",

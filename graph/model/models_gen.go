@@ -190,6 +190,24 @@ type ChargeCreditPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// How a privacy request ends.
+type CompletePrivacyRequestInput struct {
+	// The request's id.
+	ID uuid.UUID `json:"id"`
+	// COMPLETED (default) or REJECTED.
+	Status graphql.Omittable[*models.PrivacyRequestStatus] `json:"status,omitempty"`
+	// How it was answered, at most 10,000 characters; required for REJECTED (the reason).
+	Outcome graphql.Omittable[*string] `json:"outcome,omitempty"`
+}
+
+// The result of completePrivacyRequest.
+type CompletePrivacyRequestPayload struct {
+	// The request as closed; null when there are user errors.
+	PrivacyRequest *models.PrivacyRequest `json:"privacyRequest,omitempty"`
+	// Why the request was not closed.
+	UserErrors []UserError `json:"userErrors"`
+}
+
 // A page of a customer's consent history.
 type ConsentConnection struct {
 	// The records of the page, each with its cursor.
@@ -240,6 +258,8 @@ type CreateCustomerInput struct {
 	Metadata graphql.Omittable[map[string]any] `json:"metadata,omitempty"`
 	// Staff notes, at most 10,000 characters.
 	Notes graphql.Omittable[*string] `json:"notes,omitempty"`
+	// The customer's key in another system (as the CSV import's `externalId`): trimmed, 1–100 characters, unique in the organization.
+	ExternalID graphql.Omittable[*string] `json:"externalId,omitempty"`
 }
 
 // The result of createCustomer.
@@ -673,6 +693,34 @@ type PendingLot struct {
 	ReferenceID *string `json:"referenceId,omitempty"`
 }
 
+// A page of privacy requests.
+type PrivacyRequestConnection struct {
+	// The requests of the page, each with its cursor.
+	Edges []PrivacyRequestEdge `json:"edges"`
+	// The requests of the page.
+	Nodes []models.PrivacyRequest `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many requests match the arguments.
+	TotalCount int `json:"totalCount"`
+}
+
+// A privacy request and its cursor.
+type PrivacyRequestEdge struct {
+	// Where the request stands in the list (pass as `after`).
+	Cursor string `json:"cursor"`
+	// The request.
+	Node *models.PrivacyRequest `json:"node"`
+}
+
+// The organization's privacy settings (§11).
+type PrivacySettings struct {
+	// Business days (Monday to Friday) the organization has to answer a privacy request: 1–90, 10 by default.
+	ResponseDays int `json:"responseDays"`
+	// When an admin last changed them; null while they are the defaults.
+	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+}
+
 // A page of purchases, newest first.
 type PurchaseConnection struct {
 	// The purchases of the page, each with its cursor.
@@ -728,6 +776,28 @@ type RecordCreditPaymentPayload struct {
 	// The payment; null when there are user errors.
 	Payment *models.CreditPayment `json:"payment,omitempty"`
 	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A privacy request to log.
+type RecordPrivacyRequestInput struct {
+	// The customer it is about, if any (a customer of the organization).
+	CustomerID graphql.Omittable[*uuid.UUID] `json:"customerId,omitempty"`
+	// The right exercised.
+	Type models.PrivacyRequestType `json:"type"`
+	// When it was received: not in the future, not before 2019.
+	ReceivedAt time.Time `json:"receivedAt"`
+	// Free text about the request (channel, what was asked), at most 10,000 characters.
+	Notes graphql.Omittable[*string] `json:"notes,omitempty"`
+	// Makes the call safe to retry: the same key with the same request answers the original; with another request it is IDEMPOTENCY_CONFLICT. 1–255 characters.
+	IdempotencyKey graphql.Omittable[*string] `json:"idempotencyKey,omitempty"`
+}
+
+// The result of recordPrivacyRequest.
+type RecordPrivacyRequestPayload struct {
+	// The request recorded (or the original, on a replay); null when there are user errors.
+	PrivacyRequest *models.PrivacyRequest `json:"privacyRequest,omitempty"`
+	// Why the request was not recorded.
 	UserErrors []UserError `json:"userErrors"`
 }
 
@@ -1037,6 +1107,8 @@ type UpdateCustomerInput struct {
 	Metadata graphql.Omittable[map[string]any] `json:"metadata,omitempty"`
 	// Staff notes; null clears them.
 	Notes graphql.Omittable[*string] `json:"notes,omitempty"`
+	// The customer's key in another system: trimmed, 1–100 characters, unique in the organization; null clears it (a CSV import would then create the customer again).
+	ExternalID graphql.Omittable[*string] `json:"externalId,omitempty"`
 }
 
 // The result of updateCustomer.
@@ -1084,6 +1156,20 @@ type UpdateLoyaltyProgramPayload struct {
 	// The settings after the change; null when there are user errors.
 	LoyaltyProgram *models.LoyaltyProgram `json:"loyaltyProgram,omitempty"`
 	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// Privacy settings to change.
+type UpdatePrivacySettingsInput struct {
+	// Business days to answer a privacy request, 1–90.
+	ResponseDays graphql.Omittable[*int] `json:"responseDays,omitempty"`
+}
+
+// The result of updatePrivacySettings.
+type UpdatePrivacySettingsPayload struct {
+	// The settings after the change; null when there are user errors.
+	PrivacySettings *PrivacySettings `json:"privacySettings,omitempty"`
+	// Why nothing changed.
 	UserErrors []UserError `json:"userErrors"`
 }
 

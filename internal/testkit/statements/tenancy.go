@@ -18,7 +18,8 @@ import (
 var TenantTables = []string{
 	"customers", "addresses", "loyalty_programs", "loyalty_accounts", "loyalty_transactions", "loyalty_tier_changes", "loyalty_qualifying_days",
 	"purchases", "purchase_refunds", "credit_accounts", "credit_usage", "credit_payments", "credit_policies", "credit_allocations", "credit_limit_changes",
-	"customer_segments", "customer_counts", "audit_log", "job_run_results", "v_customer_360",
+	"customer_segments", "customer_counts", "audit_log", "job_run_results", "v_customer_360", "privacy_requests", "privacy_settings",
+	"saved_segments", "customer_consents", "customer_merges",
 }
 
 // tableRef is a tenant table after FROM, JOIN, UPDATE or INTO, with its alias if it has one.

@@ -1,0 +1,2 @@
+DROP TABLE privacy_requests;
+DROP TABLE privacy_settings;
