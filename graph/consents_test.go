@@ -139,7 +139,7 @@ func TestConsents_HistoryAndCurrentStatePerPurpose(t *testing.T) {
 		t.Fatalf("audit: %v, want %v", actions, want)
 	}
 	// The history is append-only for the server's role.
-	if _, err := srv.App.NewRaw("DELETE FROM customer_consents").Exec(context.Background()); err == nil || !strings.Contains(err.Error(), "permission denied") {
+	if _, err := srv.App.NewRaw("DELETE FROM customer_consents WHERE organization_id = ?", c.Org).Exec(context.Background()); err == nil || !strings.Contains(err.Error(), "permission denied") {
 		t.Fatalf("delete as the server's role: %v", err)
 	}
 }

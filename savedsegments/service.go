@@ -144,7 +144,7 @@ func (s *Service) Delete(ctx context.Context, id uuid.UUID) error {
 	}
 	return db.Write(ctx, s.db, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		res, err := tx.NewDelete().Model((*models.SavedSegment)(nil)).
-			Where("organization_id = ?", p.OrganizationID).Where("saved_segment_id = ?", id).Exec(ctx)
+			Where("ss.organization_id = ?", p.OrganizationID).Where("ss.saved_segment_id = ?", id).Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("delete saved segment: %w", err)
 		}
@@ -217,7 +217,7 @@ func (s *Service) List(ctx context.Context, first *int, after *string) (*Page, e
 		if err := q.OrderExpr("ss.name, ss.saved_segment_id").Limit(int64(page.First + 1)).Scan(ctx); err != nil {
 			return fmt.Errorf("list saved segments: %w", err)
 		}
-		n, err := tx.NewSelect().Model((*models.SavedSegment)(nil)).Where("organization_id = ?", db.Org(ctx)).Count(ctx)
+		n, err := tx.NewSelect().Model((*models.SavedSegment)(nil)).Where("ss.organization_id = ?", db.Org(ctx)).Count(ctx)
 		out.TotalCount = int(n)
 		return err
 	})
