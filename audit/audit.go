@@ -12,6 +12,7 @@ import (
 
 	"customerservice/auth"
 	"customerservice/models"
+	"customerservice/timeline"
 )
 
 // Entry is what one mutation did.
@@ -47,5 +48,6 @@ func Record(ctx context.Context, tx bun.Tx, p auth.Principal, e Entry) error {
 	if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
+	timeline.PublishAudit(ctx, e.Action, e.EntityType, row.ID)
 	return nil
 }

@@ -46,6 +46,12 @@ func TestLoad_DefaultsAreTheEmbeddedDevelopmentSetup(t *testing.T) {
 		JobsEnabled:    true,
 		JobsDailyAt:    3 * time.Hour,
 		JobsStaleAfter: 5 * time.Minute,
+
+		SubscriptionsPerConnection:   20,
+		SubscriptionsPerOrganization: 1000,
+		SubscriptionQueueSize:        256,
+		SubscriptionIdleTimeout:      5 * time.Minute,
+		SubscriptionPingInterval:     25 * time.Second,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", got, want)
@@ -101,6 +107,12 @@ func TestLoad_ReadsEverySetting(t *testing.T) {
 		"METRICS_MAX_OPERATIONS":      "20",
 		"OTEL_TRACES_EXPORTER":        "otlp",
 		"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+
+		"SUBSCRIPTIONS_PER_CONNECTION":   "5",
+		"SUBSCRIPTIONS_PER_ORGANIZATION": "50",
+		"SUBSCRIPTION_QUEUE_SIZE":        "16",
+		"SUBSCRIPTION_IDLE_TIMEOUT":      "1m",
+		"SUBSCRIPTION_PING_INTERVAL":     "10s",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -138,6 +150,12 @@ func TestLoad_ReadsEverySetting(t *testing.T) {
 		MetricsAddr:           "127.0.0.1:9091",
 		MetricsMaxOperations:  20,
 		TracesProtocol:        "grpc",
+
+		SubscriptionsPerConnection:   5,
+		SubscriptionsPerOrganization: 50,
+		SubscriptionQueueSize:        16,
+		SubscriptionIdleTimeout:      time.Minute,
+		SubscriptionPingInterval:     10 * time.Second,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("\n got %+v\nwant %+v", got, want)

@@ -6,9 +6,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"customerservice/auth"
 	"customerservice/db"
+	"customerservice/timeline"
 )
 
 // OverdueResult is what one run of MarkOverdue did.
@@ -38,8 +40,9 @@ WITH due AS (
   SELECT ?0, ?1::uuid, '` + OverdueAction + `', 'credit_account', credit_account_id, '{status}',
     jsonb_build_object('usage_id', usage_id, 'order_id', order_id, 'outstanding', outstanding::text, 'due_date', due_date)
   FROM marked
+  RETURNING audit_id
 )
-SELECT count(*) FROM marked`
+SELECT count(*), (SELECT COALESCE(array_agg(audit_id), '{}') FROM audited) FROM marked`
 
 // OverdueAction is the audit action of a usage the daily job marked overdue.
 const OverdueAction = "credit.overdue"
@@ -73,7 +76,12 @@ func MarkOverdue(ctx context.Context, pool bun.IDB) (OverdueResult, error) {
 // MarkOverdueFor runs MarkOverdue for one organization (the CLI's --org).
 func MarkOverdueFor(ctx context.Context, pool bun.IDB, org uuid.UUID) (marked int64, err error) {
 	err = db.InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
-		return tx.QueryRowContext(ctx, markOverdueSQL, org, auth.System).Scan(&marked)
+		var auditIDs []int64
+		if err := tx.QueryRowContext(ctx, markOverdueSQL, org, auth.System).Scan(&marked, pgdialect.Array(&auditIDs)); err != nil {
+			return err
+		}
+		timeline.PublishAudits(ctx, auditIDs)
+		return nil
 	})
 	if err != nil {
 		return 0, fmt.Errorf("mark overdue usages of organization %s: %w", org, err)

@@ -152,6 +152,11 @@ func InOrg(ctx context.Context, db bun.IDB, org uuid.UUID, readOnly bool, fn fun
 	}
 	citus := onCitus(db)
 	ctx = context.WithValue(ctx, orgKey{}, org)
+	var events *published
+	if !readOnly {
+		events = &published{}
+		ctx = context.WithValue(ctx, publishedKey{}, events)
+	}
 	return db.RunInTx(ctx, &sql.TxOptions{ReadOnly: readOnly}, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if citus {
@@ -163,7 +168,16 @@ func InOrg(ctx context.Context, db bun.IDB, org uuid.UUID, readOnly bool, fn fun
 		if err != nil {
 			return fmt.Errorf("set organization: %w", err)
 		}
-		return fn(ctx, tx)
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		if events != nil {
+			// Inside the transaction: delivered at its commit, never after a rollback.
+			if err := notifyPublished(ctx, tx, org, events); err != nil {
+				return fmt.Errorf("notify events: %w", err)
+			}
+		}
+		return nil
 	})
 }
 

@@ -12,6 +12,7 @@ import (
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/models"
+	"customerservice/timeline"
 )
 
 // The scheduled jobs of §4 (run by `jobs run` and the scheduler): points expiry and tier
@@ -142,8 +143,9 @@ const dayOf = "(?::timestamptz AT TIME ZONE 'UTC')::date"
 // (the cast of the time).
 func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at any) (evaluated, changed int, err error) {
 	var res struct {
-		Evaluated int `bun:"evaluated"`
-		Changed   int `bun:"changed"`
+		Evaluated int     `bun:"evaluated"`
+		Changed   int     `bun:"changed"`
+		AuditIDs  []int64 `bun:"audit_ids,array"`
 	}
 	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH q AS (
@@ -168,14 +170,17 @@ func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram
 			SELECT organization_id, ?::uuid, '`+tierChangeAction+`', 'loyalty_account', loyalty_account_id,
 				'{tier,tier_since,tier_expires_at}', jsonb_build_object('from', old_tier, 'to', tier)
 			FROM u WHERE old_tier <> tier
+			RETURNING audit_id
 		)
-		SELECT count(*)::int AS evaluated, (count(*) FILTER (WHERE old_tier <> tier))::int AS changed FROM u`,
+		SELECT count(*)::int AS evaluated, (count(*) FILTER (WHERE old_tier <> tier))::int AS changed,
+			(SELECT COALESCE(array_agg(audit_id), '{}') FROM audited) AS audit_ids FROM u`,
 		at, prog.QualificationMonths, at, org, pgdialect.Array(ids), at,
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
 		prog.TierDurationMonths, org, auth.System).Scan(ctx, &res)
 	if err != nil {
 		return 0, 0, fmt.Errorf("re-evaluate tiers: %w", err)
 	}
+	timeline.PublishAudits(ctx, res.AuditIDs)
 	return res.Evaluated, res.Changed, nil
 }
 

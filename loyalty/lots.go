@@ -13,6 +13,7 @@ import (
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/models"
+	"customerservice/timeline"
 )
 
 // The point lots of §4 and the one way a balance changes. Every function here runs with the
@@ -70,6 +71,7 @@ func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccoun
 	if rows, _ := res.RowsAffected(); rows == 0 {
 		return nil, errReplay
 	}
+	timeline.Publish(ctx, timeline.PointsPrefix, t.ID)
 	return t, nil
 }
 
@@ -112,8 +114,9 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 // even before the job has run.
 func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (accounts, points int, err error) {
 	var res struct {
-		Accounts int `bun:"accounts"`
-		Points   int `bun:"points"`
+		Accounts int         `bun:"accounts"`
+		Points   int         `bun:"points"`
+		IDs      []uuid.UUID `bun:"ids,array"`
 	}
 	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH due AS (
@@ -142,10 +145,14 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 				'{points_balance}', jsonb_build_object('transaction_id', transaction_id, 'points', points, 'balance_after', balance_after)
 			FROM written
 		)
-		SELECT count(*)::int AS accounts, COALESCE(-sum(points), 0)::int AS points FROM written`,
+		SELECT count(*)::int AS accounts, COALESCE(-sum(points), 0)::int AS points,
+			COALESCE(array_agg(transaction_id), '{}') AS ids FROM written`,
 		org, pgdialect.Array(accountIDs), at, org, org, auth.System).Scan(ctx, &res)
 	if err != nil {
 		return 0, 0, fmt.Errorf("expire lots: %w", err)
+	}
+	for _, id := range res.IDs {
+		timeline.Publish(ctx, timeline.PointsPrefix, id)
 	}
 	return res.Accounts, res.Points, nil
 }

@@ -16,6 +16,7 @@ import (
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/models"
+	"customerservice/timeline"
 )
 
 // NewPurchase is a paid order to record.
@@ -137,6 +138,7 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errReplay
 		}
+		timeline.Publish(ctx, timeline.PurchasePrefix, p.ID)
 		out = &PurchaseResult{Purchase: p, Account: acc}
 		if points > 0 {
 			balance := acc.PointsBalance + points
@@ -273,6 +275,7 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errReplay
 		}
+		timeline.PublishRefund(ctx, r.RefundID)
 		out = &PurchaseResult{Purchase: p, Account: acc}
 		if reverse > 0 {
 			balance := acc.PointsBalance - reverse

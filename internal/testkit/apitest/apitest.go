@@ -26,6 +26,7 @@ import (
 	"customerservice/internal/testkit/testdb"
 	"customerservice/metrics"
 	"customerservice/migrations"
+	"customerservice/subscriptions"
 	"customerservice/tracing"
 )
 
@@ -42,6 +43,7 @@ type Server struct {
 	// ReplicaStatements those of its replica pool (nil without one).
 	Statements, ReplicaStatements *statements.Counter
 	Metrics                       *metrics.Metrics // served at URL/metrics, on a registry of this server's own
+	Resolver                      *graph.Resolver  // its Hub is the server's live subscriptions
 	log                           *proctest.Output
 }
 
@@ -64,6 +66,8 @@ type Options struct {
 	AppURL, ReplicaURL string
 	// DB tunes the server's pools; MaxConns 0 is 20.
 	DB db.Options
+	// Subscriptions bounds the live subscriptions (zero: the defaults).
+	Subscriptions subscriptions.Config
 }
 
 // New starts the service on the test database, with its own pool and log.
@@ -131,7 +135,9 @@ func NewWith(t testing.TB, opts Options) *Server {
 	logs := &proctest.Output{}
 	resolver := opts.Resolver
 	if resolver == nil {
-		resolver = graph.NewResolver(handle, graph.ResolverOptions{})
+		resolver = graph.NewResolver(handle, graph.ResolverOptions{
+			Subscriptions: opts.Subscriptions, SubscriptionObserver: m.Subscriptions(),
+		})
 	}
 	limits := opts.Limits
 	limits.Introspection = !opts.NoIntrospection
@@ -151,12 +157,16 @@ func NewWith(t testing.TB, opts Options) *Server {
 		if t.Failed() && os.Getenv("APITEST_LOGS") == "1" {
 			t.Logf("server log:\n%s", logs.String())
 		}
+		if resolver.Hub != nil {
+			resolver.Hub.Close() // its listening connection, before the pool
+		}
+		hs.CloseClientConnections()
 		hs.Close()
 		handle.Close()
 		owner.Close()
 	})
 	return &Server{URL: hs.URL, App: app, Replica: replica, Owner: owner,
-		Statements: sent, ReplicaStatements: replicaSent, Metrics: m, log: logs}
+		Statements: sent, ReplicaStatements: replicaSent, Metrics: m, Resolver: resolver, log: logs}
 }
 
 // Logs is everything the server has logged so far (JSON lines).
