@@ -21,8 +21,11 @@ const (
 	CreditLimitExceeded Code = "CREDIT_LIMIT_EXCEEDED"
 	InvalidState        Code = "INVALID_STATE"
 	IdempotencyConflict Code = "IDEMPOTENCY_CONFLICT"
-	Unauthenticated     Code = "UNAUTHENTICATED"
-	Forbidden           Code = "FORBIDDEN"
+	// §14
+	OverdueBeyondPolicy    Code = "OVERDUE_BEYOND_POLICY"
+	SecondApproverRequired Code = "SECOND_APPROVER_REQUIRED"
+	Unauthenticated        Code = "UNAUTHENTICATED"
+	Forbidden              Code = "FORBIDDEN"
 )
 
 // Error is a domain error safe to show to the caller.

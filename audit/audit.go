@@ -51,3 +51,34 @@ func Record(ctx context.Context, tx bun.Tx, p auth.Principal, e Entry) error {
 	timeline.PublishAudit(ctx, e.Action, e.EntityType, row.ID)
 	return nil
 }
+
+// RecordAll writes the entries of one set-based change (a job's) in one multi-row INSERT in
+// the change's transaction. Its rows come from the change's RETURNING, read in Go: on Citus
+// an INSERT … SELECT from a modifying CTE runs as a COPY, which row-level security refuses.
+func RecordAll(ctx context.Context, tx bun.Tx, p auth.Principal, entries []Entry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	rows := make([]models.AuditEntry, len(entries))
+	for i, e := range entries {
+		rows[i] = models.AuditEntry{OrganizationID: p.OrganizationID, ActorID: p.UserID, Action: e.Action,
+			EntityType: e.EntityType, ChangedFields: e.ChangedFields, Details: e.Details}
+		if rows[i].ChangedFields == nil {
+			rows[i].ChangedFields = []string{}
+		}
+		if rows[i].Details == nil {
+			rows[i].Details = map[string]any{}
+		}
+		if e.EntityID != uuid.Nil {
+			id := e.EntityID
+			rows[i].EntityID = &id
+		}
+	}
+	if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
+		return fmt.Errorf("audit %s: %w", entries[0].Action, err)
+	}
+	for _, r := range rows {
+		timeline.PublishAudit(ctx, r.Action, r.EntityType, r.ID)
+	}
+	return nil
+}

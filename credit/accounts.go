@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -74,6 +75,7 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 			CreditUsed:      decimal.Zero,
 			PaymentTermDays: in.PaymentTermDays,
 			Status:          models.CreditStatusPending,
+			OpenedBy:        &p.UserID,
 		}
 		res, err := tx.NewInsert().Model(&acc).On("CONFLICT (organization_id, customer_id) DO NOTHING").Returning("*").Exec(ctx)
 		if err != nil {
@@ -88,9 +90,12 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 			return apperr.OnField(apperr.InvalidState, []string{"customerId"},
 				"the customer already has a credit account, which is %s", upper(status))
 		}
+		if err := recordLimit(ctx, tx, p, &acc); err != nil {
+			return err
+		}
 		return audit.Record(ctx, tx, p, audit.Entry{
 			Action: "credit.open", EntityType: "credit_account", EntityID: acc.ID,
-			ChangedFields: []string{"customer_id", "credit_limit", "payment_term_days", "status"},
+			ChangedFields: []string{"customer_id", "credit_limit", "payment_term_days", "status", "opened_by"},
 			Details: map[string]any{
 				"customer_id": acc.CustomerID, "credit_limit": money(acc.CreditLimit),
 				"payment_term_days": acc.PaymentTermDays,
@@ -103,7 +108,9 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 	return &acc, nil
 }
 
-// Approve approves a pending account; the caller is recorded as the approver (§5).
+// Approve approves a pending account; the caller is recorded as the approver (§5). Under a
+// policy that requires a second approver (§14) the caller may be neither the manager who
+// opened the account nor the one who last raised its limit (SECOND_APPROVER_REQUIRED).
 func (s *Service) Approve(ctx context.Context, id uuid.UUID, notes *string) (*models.CreditAccount, error) {
 	if err := auth.Require(ctx, auth.Manager); err != nil {
 		return nil, err
@@ -112,16 +119,23 @@ func (s *Service) Approve(ctx context.Context, id uuid.UUID, notes *string) (*mo
 	if verr != nil {
 		return nil, verr
 	}
-	return s.transition(ctx, id, "credit.approve", func(acc *models.CreditAccount, p auth.Principal) ([]set, map[string]any, error) {
+	return s.transition(ctx, id, "credit.approve", func(ctx context.Context, tx bun.Tx, acc *models.CreditAccount, p auth.Principal) ([]set, map[string]any, error) {
 		if acc.Status != models.CreditStatusPending {
 			return nil, nil, wrongStatus("approved", acc.Status, models.CreditStatusPending)
 		}
-		return []set{
+		if err := fourEyes(ctx, tx, p, "approve this account", acc.OpenedBy, "opened it", acc.LimitRequestedBy, "asked for its limit"); err != nil {
+			return nil, nil, err
+		}
+		sets := []set{
 			{"status", "?", models.CreditStatusApproved},
 			{"approved_at", "now()", nil},
 			{"approved_by", "?", p.UserID},
 			{"approval_notes", "?", n},
-		}, nil, nil
+		}
+		if acc.LimitRequestedBy != nil { // the limit asked for is approved with the account
+			sets = append(sets, set{"limit_requested_by", "NULL", nil}, set{"limit_requested_at", "NULL", nil})
+		}
+		return sets, nil, nil
 	})
 }
 
@@ -138,7 +152,7 @@ func (s *Service) Suspend(ctx context.Context, id uuid.UUID, reason string) (*mo
 	if r == nil {
 		return nil, apperr.OnField(apperr.Invalid, []string{"reason"}, "a reason is required")
 	}
-	return s.transition(ctx, id, "credit.suspend", func(acc *models.CreditAccount, _ auth.Principal) ([]set, map[string]any, error) {
+	return s.transition(ctx, id, "credit.suspend", func(_ context.Context, _ bun.Tx, acc *models.CreditAccount, _ auth.Principal) ([]set, map[string]any, error) {
 		if acc.Status != models.CreditStatusApproved {
 			return nil, nil, wrongStatus("suspended", acc.Status, models.CreditStatusApproved)
 		}
@@ -157,7 +171,7 @@ func (s *Service) Reinstate(ctx context.Context, id uuid.UUID) (*models.CreditAc
 	if err := auth.Require(ctx, auth.Manager); err != nil {
 		return nil, err
 	}
-	return s.transition(ctx, id, "credit.reinstate", func(acc *models.CreditAccount, _ auth.Principal) ([]set, map[string]any, error) {
+	return s.transition(ctx, id, "credit.reinstate", func(_ context.Context, _ bun.Tx, acc *models.CreditAccount, _ auth.Principal) ([]set, map[string]any, error) {
 		if acc.Status != models.CreditStatusSuspended {
 			return nil, nil, wrongStatus("reinstated", acc.Status, models.CreditStatusSuspended)
 		}
@@ -175,7 +189,7 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason *string) (*mo
 	if verr != nil {
 		return nil, verr
 	}
-	return s.transition(ctx, id, "credit.cancel", func(acc *models.CreditAccount, _ auth.Principal) ([]set, map[string]any, error) {
+	return s.transition(ctx, id, "credit.cancel", func(_ context.Context, _ bun.Tx, acc *models.CreditAccount, _ auth.Principal) ([]set, map[string]any, error) {
 		if acc.Status == models.CreditStatusCancelled {
 			return nil, nil, apperr.OnField(apperr.InvalidState, []string{"id"}, "the credit account is already CANCELLED")
 		}
@@ -184,11 +198,11 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason *string) (*mo
 				"the credit account is %s with %s outstanding; it can be cancelled only when nothing is outstanding",
 				upper(acc.Status), money(acc.CreditUsed))
 		}
-		return []set{
+		return append([]set{
 			{"status", "?", models.CreditStatusCancelled},
 			{"cancelled_at", "now()", nil},
 			{"cancellation_reason", "?", r},
-		}, nil, nil
+		}, dropRequest(acc)...), nil, nil
 	})
 }
 
@@ -196,6 +210,14 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason *string) (*mo
 // used is INVALID on creditLimit (the argument is what the caller must change; the
 // account's state is fine), naming the credit used. The audit row holds the old and the
 // new limit; the same limit again writes only that row, with no changed fields (§8).
+//
+// Four-eyes (§14): under a policy that requires a second approver, an increase of an
+// approved or suspended account does not change the limit: it is stored as the account's
+// requestedCreditLimit, asked for by the caller, until another manager approves it
+// (ApproveLimit). A decrease, or any change without that policy, applies at once and drops
+// a waiting increase. On a pending account the limit changes at once (it is approved with
+// the account) and an increase makes the caller its requester, who may then not approve
+// the account.
 func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.Decimal) (*models.CreditAccount, error) {
 	if err := auth.Require(ctx, auth.Manager); err != nil {
 		return nil, err
@@ -204,7 +226,7 @@ func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.D
 	if verr := checkLimit(limit, field); verr != nil {
 		return nil, verr
 	}
-	return s.transition(ctx, id, "credit.update_limit", func(acc *models.CreditAccount, _ auth.Principal) ([]set, map[string]any, error) {
+	return s.transition(ctx, id, "credit.update_limit", func(ctx context.Context, tx bun.Tx, acc *models.CreditAccount, p auth.Principal) ([]set, map[string]any, error) {
 		if acc.Status == models.CreditStatusCancelled {
 			return nil, nil, apperr.OnField(apperr.InvalidState, []string{"id"}, "the credit account is CANCELLED; its limit cannot change")
 		}
@@ -213,11 +235,84 @@ func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.D
 				"the new limit %s is below the credit used (%s)", money(limit), money(acc.CreditUsed))
 		}
 		details := map[string]any{"old_credit_limit": money(acc.CreditLimit), "new_credit_limit": money(limit)}
-		if limit.Equal(acc.CreditLimit) {
-			return nil, details, nil
+		increase := limit.GreaterThan(acc.CreditLimit)
+		if acc.Status == models.CreditStatusPending {
+			if !increase {
+				if limit.Equal(acc.CreditLimit) {
+					return nil, details, nil
+				}
+				return []set{{"credit_limit", "?", limit}}, details, nil
+			}
+			return []set{{"credit_limit", "?", limit}, {"limit_requested_by", "?", p.UserID}, {"limit_requested_at", "now()", nil}}, details, nil
 		}
-		return []set{{"credit_limit", "?", limit}}, details, nil
+		if increase {
+			pol, _, err := policyOf(ctx, tx, false)
+			if err != nil {
+				return nil, nil, err
+			}
+			if pol.RequireSecondApprover {
+				details = map[string]any{"credit_limit": money(acc.CreditLimit), "requested_credit_limit": money(limit)}
+				return []set{{"requested_limit", "?", limit}, {"limit_requested_by", "?", p.UserID}, {"limit_requested_at", "now()", nil}}, details, nil
+			}
+		}
+		sets := dropRequest(acc)
+		if !limit.Equal(acc.CreditLimit) {
+			sets = append(sets, set{"credit_limit", "?", limit})
+		}
+		return sets, details, nil
 	})
+}
+
+// ApproveLimit applies the limit increase waiting on an account (§14): the caller may not
+// be the manager who asked for it while the policy requires a second approver
+// (SECOND_APPROVER_REQUIRED). An account with no increase waiting, or a cancelled one, is
+// INVALID_STATE. The audit row holds the old and the new limit and who asked for it.
+func (s *Service) ApproveLimit(ctx context.Context, id uuid.UUID) (*models.CreditAccount, error) {
+	if err := auth.Require(ctx, auth.Manager); err != nil {
+		return nil, err
+	}
+	return s.transition(ctx, id, "credit.approve_limit", func(ctx context.Context, tx bun.Tx, acc *models.CreditAccount, p auth.Principal) ([]set, map[string]any, error) {
+		if acc.RequestedLimit == nil || acc.Status == models.CreditStatusCancelled {
+			return nil, nil, apperr.OnField(apperr.InvalidState, []string{"id"},
+				"the credit account is %s with no limit increase waiting for approval", upper(acc.Status))
+		}
+		if err := fourEyes(ctx, tx, p, "approve this limit increase", acc.LimitRequestedBy, "asked for it", nil, ""); err != nil {
+			return nil, nil, err
+		}
+		details := map[string]any{"old_credit_limit": money(acc.CreditLimit), "new_credit_limit": money(*acc.RequestedLimit),
+			"requested_by": acc.LimitRequestedBy}
+		return append([]set{{"credit_limit", "?", *acc.RequestedLimit}}, dropRequest(acc)...), details, nil
+	})
+}
+
+// dropRequest clears a limit increase waiting on the account, if there is one.
+func dropRequest(acc *models.CreditAccount) []set {
+	if acc.RequestedLimit == nil {
+		return nil
+	}
+	return []set{{"requested_limit", "NULL", nil}, {"limit_requested_by", "NULL", nil}, {"limit_requested_at", "NULL", nil}}
+}
+
+// fourEyes refuses the caller as the approver of what one of the given managers did
+// (opened an account, asked for a limit) while the organization's policy requires a
+// second approver (§14): SECOND_APPROVER_REQUIRED on id. A manager not recorded (nil: an
+// account opened before openers were recorded) excludes no one.
+func fourEyes(ctx context.Context, tx bun.Tx, p auth.Principal, what string, first *uuid.UUID, firstDid string, second *uuid.UUID, secondDid string) error {
+	did := ""
+	switch {
+	case first != nil && *first == p.UserID:
+		did = firstDid
+	case second != nil && *second == p.UserID:
+		did = secondDid
+	default:
+		return nil
+	}
+	pol, _, err := policyOf(ctx, tx, false)
+	if err != nil || !pol.RequireSecondApprover {
+		return err
+	}
+	return apperr.OnField(apperr.SecondApproverRequired, []string{"id"},
+		"the credit policy requires a second approver: you %s, so another manager must %s", did, what)
 }
 
 // set is one `column = expression` of an account update.
@@ -233,14 +328,14 @@ type set struct {
 // to set (and what else the audit row should say), and the change is written and audited
 // with the previous and new status. Nothing to set writes only the audit row.
 func (s *Service) transition(ctx context.Context, id uuid.UUID, action string,
-	change func(acc *models.CreditAccount, p auth.Principal) ([]set, map[string]any, error)) (*models.CreditAccount, error) {
+	change func(ctx context.Context, tx bun.Tx, acc *models.CreditAccount, p auth.Principal) ([]set, map[string]any, error)) (*models.CreditAccount, error) {
 	var acc models.CreditAccount
 	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		if err := lockAccount(ctx, tx, id, &acc); err != nil {
 			return err
 		}
 		from := acc.Status
-		sets, details, err := change(&acc, p)
+		sets, details, err := change(ctx, tx, &acc, p)
 		if err != nil {
 			return err
 		}
@@ -259,6 +354,11 @@ func (s *Service) transition(ctx context.Context, id uuid.UUID, action string,
 				return fmt.Errorf("%s: %w", action, err)
 			}
 		}
+		if slices.Contains(changed, "credit_limit") {
+			if err := recordLimit(ctx, tx, p, &acc); err != nil {
+				return err
+			}
+		}
 		d := map[string]any{"from": from, "to": acc.Status}
 		for k, v := range details {
 			d[k] = v
@@ -271,6 +371,16 @@ func (s *Service) transition(ctx context.Context, id uuid.UUID, action string,
 		return nil, err
 	}
 	return &acc, nil
+}
+
+// recordLimit appends the account's (new) limit to its history, from now on (§13 as-of).
+func recordLimit(ctx context.Context, tx bun.Tx, p auth.Principal, acc *models.CreditAccount) error {
+	ch := models.CreditLimitChange{ID: uuid.New(), OrganizationID: p.OrganizationID, CreditAccountID: acc.ID,
+		CreditLimit: acc.CreditLimit, ChangedBy: p.UserID}
+	if _, err := tx.NewInsert().Model(&ch).Exec(ctx); err != nil {
+		return fmt.Errorf("record credit limit: %w", err)
+	}
+	return nil
 }
 
 // lockAccount reads an account of the organization and locks it for the transaction. An

@@ -65,7 +65,11 @@ func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount,
 			return err
 		}
 		acc = &target.CreditAccount
-		if refusal := chargeRefusal(target.CustomerStatus, acc, in.Amount); refusal != nil {
+		pol, _, err := policyOf(ctx, tx, false)
+		if err != nil {
+			return err
+		}
+		if refusal := Evaluate(target.facts(), pol, in.Amount).Refusal(); refusal != nil {
 			if found, err := replayCharge(ctx, tx, acc.ID, in, &usage); found || err != nil {
 				return err
 			}
@@ -108,7 +112,7 @@ func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount,
 		}); err != nil {
 			return err
 		}
-		acc, err = raiseCreditUsed(ctx, tx, target, in.Amount)
+		acc, err = raiseCreditUsed(ctx, tx, target, pol, in.Amount)
 		return err
 	})
 	if err != nil {
@@ -119,9 +123,10 @@ func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount,
 
 // raiseCreditUsed adds amount to credit_used only if the account is still approved and the
 // limit still holds, as the database sees it now. When it does not, the account is read
-// again and the refusal names its current state; should a concurrent payment or limit
-// change have made room between the two statements, the update is tried again.
-func raiseCreditUsed(ctx context.Context, tx bun.Tx, target *customerAccount, amount decimal.Decimal) (*models.CreditAccount, error) {
+// again and the refusal is the first blocking rule of its current state (Evaluate); should
+// a concurrent payment or limit change have made room between the two statements, the
+// update is tried again.
+func raiseCreditUsed(ctx context.Context, tx bun.Tx, target *customerAccount, pol models.CreditPolicy, amount decimal.Decimal) (*models.CreditAccount, error) {
 	for attempt := 0; ; attempt++ {
 		var acc models.CreditAccount
 		res, err := tx.NewUpdate().Model(&acc).
@@ -140,33 +145,15 @@ func raiseCreditUsed(ctx context.Context, tx bun.Tx, target *customerAccount, am
 			Where("ca.credit_account_id = ?", target.ID).Scan(ctx); err != nil {
 			return nil, fmt.Errorf("read credit account: %w", err)
 		}
-		if refusal := chargeRefusal(target.CustomerStatus, &acc, amount); refusal != nil || attempt == 2 {
+		now := *target
+		now.CreditAccount = acc
+		if refusal := Evaluate(now.facts(), pol, amount).Refusal(); refusal != nil || attempt == 2 {
 			if refusal == nil {
 				refusal = limitExceeded(amount, acc.CreditAvailable)
 			}
 			return nil, refusal
 		}
 	}
-}
-
-// chargeRefusal is why an account cannot take a charge of amount now, or nil.
-func chargeRefusal(customer models.CustomerStatus, acc *models.CreditAccount, amount decimal.Decimal) error {
-	switch customer {
-	case models.CustomerStatusBlocked:
-		return apperr.OnField(apperr.CustomerBlocked, []string{"customerId"}, "the customer is BLOCKED and cannot be charged")
-	case models.CustomerStatusActive:
-	default:
-		return apperr.OnField(apperr.InvalidState, []string{"customerId"},
-			"the customer is %s; only an ACTIVE customer can be charged", upper(customer))
-	}
-	if acc.Status != models.CreditStatusApproved {
-		return apperr.OnField(apperr.InvalidState, []string{"customerId"},
-			"the credit account is %s; only an APPROVED account can be charged", upper(acc.Status))
-	}
-	if amount.GreaterThan(acc.CreditAvailable) {
-		return limitExceeded(amount, acc.CreditAvailable)
-	}
-	return nil
 }
 
 func limitExceeded(amount, available decimal.Decimal) error {
@@ -193,8 +180,13 @@ func replayCharge(ctx context.Context, tx bun.Tx, accountID uuid.UUID, in Charge
 
 // CancelUsage cancels a charge whose order was cancelled (§5): what is unpaid of it is
 // released from credit_used; what was paid stays paid (amount_paid is kept, so payments
-// still add up). A paid or cancelled charge is INVALID_STATE. Allowed whatever the
-// account's or customer's status: releasing never adds risk.
+// still add up). A paid charge is INVALID_STATE. Allowed whatever the account's or
+// customer's status: releasing never adds risk.
+//
+// Retry-safe by the usage's id (§13): cancelling a cancelled charge is a replay and answers
+// the original result — the charge as cancelled and the account as it is now — changing
+// nothing and writing no audit row. The request holds nothing but the id, so no replay can
+// differ from the original (there is no IDEMPOTENCY_CONFLICT to answer).
 func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.CreditAccount, *models.CreditUsage, error) {
 	if err := auth.Require(ctx, auth.Agent); err != nil {
 		return nil, nil, err
@@ -217,7 +209,7 @@ func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.Credit
 			return err
 		}
 		res, err := tx.NewUpdate().Model(&usage).
-			Set("status = ?", models.UsageCancelled).
+			Set("status = ?", models.UsageCancelled).Set("cancelled_at = now()").
 			Where("cu.organization_id = ?", db.Org(ctx)).Where("cu.usage_id = ?", id).
 			Where("cu.status IN (?)", bun.List([]models.CreditUsageStatus{models.UsagePending, models.UsageOverdue})).
 			Returning("*").Exec(ctx)
@@ -229,7 +221,7 @@ func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.Credit
 				return fmt.Errorf("read credit usage: %w", err)
 			}
 			if usage.Status == models.UsageCancelled {
-				return apperr.OnField(apperr.InvalidState, []string{"id"}, "the charge is already CANCELLED")
+				return nil // a replay: the original result, the account as it is now, no audit row
 			}
 			return apperr.OnField(apperr.InvalidState, []string{"id"},
 				"the charge is %s; only an unpaid (PENDING or OVERDUE) charge can be cancelled", upper(usage.Status))
@@ -259,20 +251,33 @@ type customerAccount struct {
 
 	CustomerStatus models.CustomerStatus `bun:"customer_status"`
 	Today          time.Time             `bun:"today"`
-	OpenedOn       time.Time             `bun:"opened_on"` // the UTC date of created_at
+	OpenedOn       time.Time             `bun:"opened_on"`     // the UTC date of created_at
+	DaysPastDue    int                   `bun:"days_past_due"` // Facts.DaysPastDue
+}
+
+// facts are what the rules of a charge read of the account (§14).
+func (a *customerAccount) facts() Facts {
+	return Facts{CustomerStatus: a.CustomerStatus, AccountStatus: a.Status, Limit: a.CreditLimit,
+		Used: a.CreditUsed, DaysPastDue: a.DaysPastDue}
 }
 
 // accountOfCustomer reads the customer's account with the customer's status, today's date
-// and the date it was opened, locked as lock says ("UPDATE OF ca", "SHARE OF c"). A customer without an account,
+// the date it was opened and how many days its oldest open charge is past due, locked as lock says ("UPDATE OF ca", "SHARE OF c"; "" reads without a lock). A customer without an account,
 // like a missing one or another organization's, is NOT_FOUND.
 func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, lock string) (*customerAccount, error) {
 	var row customerAccount
-	err := tx.NewSelect().Model(&row).
+	q := tx.NewSelect().Model(&row).
 		ColumnExpr("ca.*").ColumnExpr("c.status AS customer_status").ColumnExpr(today+" AS today").
 		ColumnExpr("(ca.created_at AT TIME ZONE 'UTC')::date AS opened_on").
+		// The organization as a value, not correlated: on Citus the statement is then routed
+		// whole to the organization's shard (README, Scaling out).
+		ColumnExpr(DaysPastDueSQL("?", "ca.credit_account_id")+" AS days_past_due", db.Org(ctx)).
 		Join("JOIN customers AS c ON c.organization_id = ca.organization_id AND c.customer_id = ca.customer_id").
-		Where("ca.organization_id = ?", db.Org(ctx)).Where("ca.customer_id = ?", customerID).
-		For(lock).Scan(ctx)
+		Where("ca.organization_id = ?", db.Org(ctx)).Where("ca.customer_id = ?", customerID)
+	if lock != "" {
+		q = q.For(lock)
+	}
+	err := q.Scan(ctx)
 	if err == nil {
 		return &row, nil
 	}

@@ -3,14 +3,15 @@ package credit
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
+	"github.com/shopspring/decimal"
 	"github.com/uptrace/bun"
-	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"customerservice/audit"
 	"customerservice/auth"
 	"customerservice/db"
-	"customerservice/timeline"
 )
 
 // OverdueResult is what one run of MarkOverdue did.
@@ -23,26 +24,18 @@ type OverdueResult struct {
 // statement. Rows are locked in id order, as payments lock them, so the job and a
 // concurrent payment never deadlock; a usage a payment has just paid is skipped because
 // the WHERE is re-checked on the row's latest version. Each marked usage leaves an audit
-// row `credit.overdue` on its account by SYSTEM (§12), in the same statement.
+// row `credit.overdue` on its account by SYSTEM (§12), from what the statement returns.
 const markOverdueSQL = `
 WITH due AS (
   SELECT usage_id FROM credit_usage
   WHERE organization_id = ?0 AND status = 'pending' AND due_date < ` + today + `
   ORDER BY usage_id
   FOR UPDATE
-), marked AS (
-  UPDATE credit_usage AS cu SET status = 'overdue'
-  FROM due
-  WHERE cu.organization_id = ?0 AND cu.usage_id = due.usage_id AND cu.status = 'pending'
-  RETURNING cu.credit_account_id, cu.usage_id, cu.order_id, cu.amount - cu.amount_paid AS outstanding, cu.due_date
-), audited AS (
-  INSERT INTO audit_log (organization_id, actor_id, action, entity_type, entity_id, changed_fields, details)
-  SELECT ?0, ?1::uuid, '` + OverdueAction + `', 'credit_account', credit_account_id, '{status}',
-    jsonb_build_object('usage_id', usage_id, 'order_id', order_id, 'outstanding', outstanding::text, 'due_date', due_date)
-  FROM marked
-  RETURNING audit_id
 )
-SELECT count(*), (SELECT COALESCE(array_agg(audit_id), '{}') FROM audited) FROM marked`
+UPDATE credit_usage AS cu SET status = 'overdue'
+FROM due
+WHERE cu.organization_id = ?0 AND cu.usage_id = due.usage_id AND cu.status = 'pending'
+RETURNING cu.credit_account_id, cu.usage_id, cu.order_id, cu.amount - cu.amount_paid AS outstanding, cu.due_date`
 
 // OverdueAction is the audit action of a usage the daily job marked overdue.
 const OverdueAction = "credit.overdue"
@@ -76,12 +69,23 @@ func MarkOverdue(ctx context.Context, pool bun.IDB) (OverdueResult, error) {
 // MarkOverdueFor runs MarkOverdue for one organization (the CLI's --org).
 func MarkOverdueFor(ctx context.Context, pool bun.IDB, org uuid.UUID) (marked int64, err error) {
 	err = db.InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
-		var auditIDs []int64
-		if err := tx.QueryRowContext(ctx, markOverdueSQL, org, auth.System).Scan(&marked, pgdialect.Array(&auditIDs)); err != nil {
+		var rows []struct {
+			AccountID   uuid.UUID       `bun:"credit_account_id"`
+			UsageID     uuid.UUID       `bun:"usage_id"`
+			OrderID     string          `bun:"order_id"`
+			Outstanding decimal.Decimal `bun:"outstanding"`
+			DueDate     time.Time       `bun:"due_date"`
+		}
+		if err := tx.NewRaw(markOverdueSQL, org).Scan(ctx, &rows); err != nil {
 			return err
 		}
-		timeline.PublishAudits(ctx, auditIDs)
-		return nil
+		entries := make([]audit.Entry, len(rows))
+		for i, r := range rows {
+			entries[i] = audit.Entry{Action: OverdueAction, EntityType: "credit_account", EntityID: r.AccountID, ChangedFields: []string{"status"},
+				Details: map[string]any{"usage_id": r.UsageID, "order_id": r.OrderID, "outstanding": money(r.Outstanding), "due_date": r.DueDate.Format(time.DateOnly)}}
+		}
+		marked = int64(len(rows))
+		return audit.RecordAll(ctx, tx, auth.Principal{UserID: auth.System, OrganizationID: org}, entries)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("mark overdue usages of organization %s: %w", org, err)

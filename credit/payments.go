@@ -105,7 +105,7 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 			WherePK().Returning("*").Exec(ctx); err != nil {
 			return fmt.Errorf("lower credit used: %w", err)
 		}
-		allocations, err := allocate(ctx, tx, acc.ID, in.Amount)
+		allocations, err := allocate(ctx, tx, acc.ID, pay.ID, in.Amount)
 		if err != nil {
 			return err
 		}
@@ -205,8 +205,9 @@ RETURNING cu.usage_id, s.share AS amount`
 
 // allocate spreads amount over the open usages. credit_used equals what the open usages
 // owe, and amount ≤ credit_used was checked under the account's lock, so the whole amount
-// is placed; if it were not, the books would disagree and the payment is refused.
-func allocate(ctx context.Context, tx bun.Tx, accountID uuid.UUID, amount decimal.Decimal) ([]allocation, error) {
+// is placed; if it were not, the books would disagree and the payment is refused. Each
+// share is appended to the allocation ledger (§13: amount_paid is its running sum).
+func allocate(ctx context.Context, tx bun.Tx, accountID, paymentID uuid.UUID, amount decimal.Decimal) ([]allocation, error) {
 	var rows []allocation
 	if err := tx.NewRaw(allocateSQL, db.Org(ctx), accountID, amount).Scan(ctx, &rows); err != nil {
 		return nil, fmt.Errorf("allocate payment: %w", err)
@@ -217,6 +218,14 @@ func allocate(ctx context.Context, tx bun.Tx, accountID uuid.UUID, amount decima
 	}
 	if !placed.Equal(amount) {
 		return nil, fmt.Errorf("allocate payment: placed %s of %s on account %s", placed, amount, accountID)
+	}
+	ledger := make([]models.CreditAllocation, len(rows))
+	for i, r := range rows {
+		ledger[i] = models.CreditAllocation{ID: uuid.New(), OrganizationID: db.Org(ctx), CreditAccountID: accountID,
+			PaymentID: paymentID, UsageID: r.UsageID, Amount: r.Amount}
+	}
+	if _, err := tx.NewInsert().Model(&ledger).Exec(ctx); err != nil {
+		return nil, fmt.Errorf("record allocations: %w", err)
 	}
 	return rows, nil
 }

@@ -107,27 +107,31 @@ func TestCheckLimit_ZeroAllowedNegativeNot(t *testing.T) {
 }
 
 func TestChargeRefusal_OnlyAnApprovedAccountOfAnActiveCustomerUpToTheAvailable(t *testing.T) {
-	approved := func(available string) *models.CreditAccount {
-		return &models.CreditAccount{Status: models.CreditStatusApproved, CreditAvailable: dec(available)}
+	approved := func(available string) Facts {
+		return Facts{CustomerStatus: models.CustomerStatusActive, AccountStatus: models.CreditStatusApproved,
+			Limit: dec(available), Used: decimal.Zero}
+	}
+	with := func(f Facts, c models.CustomerStatus, a models.CreditStatus) Facts {
+		f.CustomerStatus, f.AccountStatus = c, a
+		return f
 	}
 	tests := []struct {
-		name     string
-		customer models.CustomerStatus
-		acc      *models.CreditAccount
-		amount   string
-		want     apperr.Code // "" when accepted
-		field    string
+		name   string
+		facts  Facts
+		amount string
+		want   apperr.Code // "" when accepted
+		field  string
 	}{
-		{"exactly the available", models.CustomerStatusActive, approved("100.00"), "100.00", "", ""},
-		{"one cent over", models.CustomerStatusActive, approved("100.00"), "100.01", apperr.CreditLimitExceeded, "amount"},
-		{"blocked customer", models.CustomerStatusBlocked, approved("100.00"), "1.00", apperr.CustomerBlocked, "customerId"},
-		{"inactive customer", models.CustomerStatusInactive, approved("100.00"), "1.00", apperr.InvalidState, "customerId"},
-		{"pending account", models.CustomerStatusActive, &models.CreditAccount{Status: models.CreditStatusPending}, "1.00", apperr.InvalidState, "customerId"},
-		{"suspended account", models.CustomerStatusActive, &models.CreditAccount{Status: models.CreditStatusSuspended, CreditAvailable: dec("100")}, "1.00", apperr.InvalidState, "customerId"},
+		{"exactly the available", approved("100.00"), "100.00", "", ""},
+		{"one cent over", approved("100.00"), "100.01", apperr.CreditLimitExceeded, "amount"},
+		{"blocked customer", with(approved("100.00"), models.CustomerStatusBlocked, models.CreditStatusApproved), "1.00", apperr.CustomerBlocked, "customerId"},
+		{"inactive customer", with(approved("100.00"), models.CustomerStatusInactive, models.CreditStatusApproved), "1.00", apperr.InvalidState, "customerId"},
+		{"pending account", with(approved("0"), models.CustomerStatusActive, models.CreditStatusPending), "1.00", apperr.InvalidState, "customerId"},
+		{"suspended account", with(approved("100"), models.CustomerStatusActive, models.CreditStatusSuspended), "1.00", apperr.InvalidState, "customerId"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			expectRefusal(t, chargeRefusal(tc.customer, tc.acc, dec(tc.amount)), tc.want, tc.field)
+			expectRefusal(t, Evaluate(tc.facts, defaultPolicy(), dec(tc.amount)).Refusal(), tc.want, tc.field)
 		})
 	}
 }
@@ -180,5 +184,61 @@ func expectRefusal(t *testing.T, err error, want apperr.Code, field string) {
 	errs, ok := apperr.Of(err)
 	if !ok || len(errs) != 1 || errs[0].Code != want || len(errs[0].Field) != 1 || errs[0].Field[0] != field {
 		t.Fatalf("got %v, want %s on [%s]", err, want, field)
+	}
+}
+
+// §14: each rule of Evaluate at its boundary, under the default policy unless said.
+func TestEvaluate_EachRuleAtItsBoundary(t *testing.T) {
+	active := func(limit, used string, pastDue int) Facts {
+		return Facts{CustomerStatus: models.CustomerStatusActive, AccountStatus: models.CreditStatusApproved,
+			Limit: dec(limit), Used: dec(used), DaysPastDue: pastDue}
+	}
+	pol := func(overdue, warn int) models.CreditPolicy {
+		return models.CreditPolicy{BlockWhenOverdueDays: overdue, WarnUtilizationPercent: warn, RequireSecondApprover: true}
+	}
+	tests := []struct {
+		name     string
+		facts    Facts
+		policy   models.CreditPolicy
+		amount   string
+		first    RuleCode // the first blocking rule; "" approved
+		warning  bool
+		after    string
+		refusal  apperr.Code
+		refField string
+	}{
+		{"30 days past due, policy 30", active("1000", "0", 30), defaultPolicy(), "10", "", false, "990", "", ""},
+		{"31 days past due, policy 30", active("1000", "0", 31), defaultPolicy(), "10", RuleOverdueBeyondPolicy, false, "1000", apperr.OverdueBeyondPolicy, "customerId"},
+		{"nothing past due, policy 0", active("1000", "0", 0), pol(0, 90), "10", "", false, "990", "", ""},
+		{"1 day past due, policy 0", active("1000", "0", 1), pol(0, 90), "10", RuleOverdueBeyondPolicy, false, "1000", apperr.OverdueBeyondPolicy, "customerId"},
+		{"amount = available", active("1000", "400", 0), defaultPolicy(), "600.00", "", true, "0", "", ""},
+		{"amount = available + 0.01", active("1000", "400", 0), defaultPolicy(), "600.01", RuleOverLimit, true, "600", apperr.CreditLimitExceeded, "amount"},
+		{"utilization 89.99 %", active("1000", "0", 0), defaultPolicy(), "899.90", "", false, "100.10", "", ""},
+		{"utilization 89.999 %", active("1000", "0", 0), defaultPolicy(), "899.99", "", false, "100.01", "", ""},
+		{"utilization 90 %", active("1000", "0", 0), defaultPolicy(), "900.00", "", true, "100", "", ""},
+		{"utilization 90 %, warn at 91", active("1000", "0", 0), pol(30, 91), "900.00", "", false, "100", "", ""},
+		{"zero limit", active("0", "0", 0), defaultPolicy(), "0.01", RuleOverLimit, true, "0", apperr.CreditLimitExceeded, "amount"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := Evaluate(tc.facts, tc.policy, dec(tc.amount))
+			first := RuleCode("")
+			warning := false
+			for i, r := range d.Rules {
+				if r.Code != Rules[i] {
+					t.Fatalf("rule %d is %s, want %s", i, r.Code, Rules[i])
+				}
+				if r.Blocks && first == "" {
+					first = r.Code
+				}
+				if r.Code == RuleHighUtilization {
+					warning = !r.Passed
+				}
+			}
+			if first != tc.first || d.Approved != (tc.first == "") || warning != tc.warning || !d.AvailableAfter.Equal(dec(tc.after)) {
+				t.Fatalf("decision = %+v, want first %q warning %v after %s", d, tc.first, tc.warning, tc.after)
+			}
+			expectRefusal(t, d.Refusal(), tc.refusal, tc.refField)
+		})
 	}
 }

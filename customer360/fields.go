@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"customerservice/apperr"
 	"customerservice/credit"
 	"customerservice/loyalty"
 	"customerservice/models"
@@ -253,6 +254,44 @@ var creditAccountType = &objectType{name: "CreditAccount", fields: map[string]fi
 		}}).connection(),
 	"payments": (&list{node: paymentType, alias: "pm", order: "payments:created_at:desc", key: "cp.created_at", id: "cp.payment_id",
 		cols: "cp.*", from: "credit_payments AS cp WHERE cp.organization_id = {row}.organization_id AND cp.credit_account_id = {row}.credit_account_id"}).connection(),
+	"openedBy":             column("opened_by", asIs),
+	"requestedCreditLimit": column("requested_limit", decimal),
+	"limitRequestedBy":     column("limit_requested_by", asIs),
+	"limitRequestedAt":     column("limit_requested_at", dateTime),
+	// §13: the account as it stood at an instant, replayed from the ledgers (credit.AsOfSQL)
+	"asOf": func(c *compiler, row string, f Field) string {
+		s := stringArg(f, "at")
+		if s == nil {
+			return c.argFail(apperr.OnField(apperr.Invalid, []string{"at"}, "at is required"))
+		}
+		at, err := credit.ParseAsOf(*s)
+		if err != nil {
+			return c.argFail(err)
+		}
+		return "(SELECT " + c.object(asOfType, "ao", f.Selection) + " FROM " + credit.AsOfSQL(row, c.args.Add(at)+"::timestamptz") + ")"
+	},
+	// §14: the policy rules the account breaks now (credit.PolicyWarningsSQL), in creditCheck's order
+	"policyWarnings": func(c *compiler, row string, f Field) string {
+		return "COALESCE((SELECT json_agg(" + c.object(policyWarningType, "w", f.Selection) + " ORDER BY w.ord) FROM " +
+			credit.PolicyWarningsSQL(row) + "), '[]')"
+	},
+}}
+
+var asOfType = &objectType{name: "CreditAccountAsOf", fields: map[string]fieldSQL{
+	"at":              column("at", dateTime),
+	"creditLimit":     column("credit_limit", decimal),
+	"creditUsed":      column("credit_used", decimal),
+	"creditAvailable": column("credit_available", decimal),
+	"outstanding":     column("outstanding", decimal),
+	"overdueAmount":   column("overdue_amount", decimal),
+	"aging": func(c *compiler, row string, f Field) string {
+		return c.object(agingType, row, f.Selection) // the buckets are columns of the as-of row
+	},
+}}
+
+var policyWarningType = &objectType{name: "CreditPolicyWarning", fields: map[string]fieldSQL{
+	"code":    column("code", asIs),
+	"message": column("message", asIs),
 }}
 
 // aging is a one-row subquery aliased ag of what the account owes on its open usages by
@@ -327,7 +366,7 @@ func validTime(s string) bool {
 func fieldTable() map[string][]string {
 	out := map[string][]string{}
 	for _, t := range []*objectType{customerType, addressType, loyaltyAccountType, transactionType, purchaseType,
-		creditAccountType, agingType, usageType, paymentType, segmentType, timelineEventType} {
+		creditAccountType, agingType, usageType, paymentType, policyWarningType, asOfType, segmentType, timelineEventType} {
 		for name := range t.fields {
 			out[t.name] = append(out[t.name], name)
 		}

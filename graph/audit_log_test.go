@@ -204,7 +204,15 @@ func TestAuditLog_EachFilterReadsAnIndexInOrder(t *testing.T) {
 			t.Fatal(err)
 		}
 		var plan []string
-		_, err = tx.ExecContext(t.Context(), "SELECT set_config('app.current_organization_id', ?, true), set_config('enable_seqscan', 'off', true), set_config('enable_bitmapscan', 'off', true), set_config('enable_sort', 'off', true)", manager.Org.String())
+		// SET LOCAL (not set_config): on Citus, with propagate_set_commands, it reaches the
+		// worker that plans the shard's scan too (on plain PostgreSQL the citus setting is an
+		// inert placeholder).
+		_, err = tx.ExecContext(t.Context(), "SELECT set_config('app.current_organization_id', ?, true)", manager.Org.String())
+		for _, set := range []string{"citus.propagate_set_commands = 'local'", "enable_seqscan = off", "enable_bitmapscan = off", "enable_sort = off"} {
+			if err == nil {
+				_, err = tx.ExecContext(t.Context(), "SET LOCAL "+set)
+			}
+		}
 		if err == nil {
 			err = tx.NewRaw("EXPLAIN "+strings.ReplaceAll(sqls[0], "?", "??")).Scan(t.Context(), &plan)
 		}

@@ -40,3 +40,25 @@ func usageOutstanding(u *models.CreditUsage) *decimal.Decimal {
 	d := credit.UsageOutstanding(u)
 	return &d
 }
+
+func creditPolicyChanges(in model.UpdateCreditPolicyInput) credit.PolicyChanges {
+	return credit.PolicyChanges{
+		BlockWhenOverdueDays:   in.BlockWhenOverdueDays.Value(),
+		WarnUtilizationPercent: in.WarnUtilizationPercent.Value(),
+		RequireSecondApprover:  in.RequireSecondApprover.Value(),
+	}
+}
+
+// creditPolicy is the policy as the API shows it: updatedAt null while it is the defaults.
+func creditPolicy(p *models.CreditPolicy) *model.CreditPolicy {
+	if p == nil {
+		return nil
+	}
+	out := &model.CreditPolicy{BlockWhenOverdueDays: p.BlockWhenOverdueDays,
+		WarnUtilizationPercent: p.WarnUtilizationPercent, RequireSecondApprover: p.RequireSecondApprover}
+	if !p.UpdatedAt.IsZero() {
+		at := p.UpdatedAt
+		out.UpdatedAt = &at
+	}
+	return out
+}

@@ -114,7 +114,7 @@ func TestCreditAccount_EveryTransitionValidAndInvalid(t *testing.T) {
 	_, acc := tm.open(t, "1000", 30)
 	id := map[string]any{"id": acc.ID}
 	approve := func() creditPayload {
-		return creditMutation(t, tm.manager, "approveCreditAccount", "id: $id, notes: $notes",
+		return creditMutation(t, tm.approver, "approveCreditAccount", "id: $id, notes: $notes",
 			map[string]any{"id": acc.ID, "notes": "good payer"})
 	}
 	suspend := func(reason string) creditPayload {
@@ -142,7 +142,7 @@ func TestCreditAccount_EveryTransitionValidAndInvalid(t *testing.T) {
 	invalid(reinstate(), "PENDING")
 
 	a := creditOK(t, approve()).CreditAccount
-	if a.Status != "APPROVED" || a.ApprovedBy == nil || *a.ApprovedBy != tm.manager.User.String() || a.ApprovedAt == nil ||
+	if a.Status != "APPROVED" || a.ApprovedBy == nil || *a.ApprovedBy != tm.approver.User.String() || a.ApprovedAt == nil ||
 		a.ApprovalNotes == nil || *a.ApprovalNotes != "good payer" {
 		t.Fatalf("approved = %+v", a)
 	}
@@ -184,9 +184,13 @@ func TestCreditAccount_EveryTransitionValidAndInvalid(t *testing.T) {
 		if len(rows) != len(want) {
 			t.Fatalf("%s: %d audit rows, want %d", action, len(rows), len(want))
 		}
+		actor := tm.manager.User
+		if action == "credit.approve" {
+			actor = tm.approver.User // §14: not the manager who opened it
+		}
 		for i, r := range rows {
 			if r.Details["from"] != want[i][0] || r.Details["to"] != want[i][1] || r.EntityID.String() != acc.ID ||
-				r.EntityType != "credit_account" || r.ActorID != tm.manager.User {
+				r.EntityType != "credit_account" || r.ActorID != actor {
 				t.Fatalf("%s audit = %+v", action, r)
 			}
 		}
@@ -220,6 +224,7 @@ func TestUpdateCreditLimit_NotBelowWhatIsUsedAndAuditsOldAndNew(t *testing.T) {
 	srv := apitest.New(t)
 	tm := newCreditTeam(t, srv)
 	customerID, acc := tm.approved(t, "1000")
+	tm.setPolicy(t, map[string]any{"requireSecondApprover": false}) // increases apply at once (§14 four-eyes: credit_risk_test.go)
 	creditOK(t, tm.charge(t, customerID, "o-1", "250.50"))
 	update := func(limit string) creditPayload {
 		return creditMutation(t, tm.manager, "updateCreditLimit", "id: $id, creditLimit: $creditLimit",
@@ -389,8 +394,12 @@ func TestCreditTransitions_LimitNotesAndReasonsInCharacters(t *testing.T) {
 				} else {
 					customerID, acc = tm.approved(t, "100")
 				}
+				who := tm.manager
+				if tc.mutation == "approveCreditAccount" {
+					who = tm.approver
+				}
 				call := func(text string) creditPayload {
-					return creditMutation(t, tm.manager, tc.mutation, "id: $id, "+tc.arg+": $"+tc.arg,
+					return creditMutation(t, who, tc.mutation, "id: $id, "+tc.arg+": $"+tc.arg,
 						map[string]any{"id": acc.ID, tc.arg: text})
 				}
 				e := wantCreditError(t, call(strings.Repeat(char, tc.max+1)), "INVALID", tc.arg)

@@ -25,6 +25,7 @@ const (
 	id creditLimit creditUsed creditAvailable paymentTermDays status approvedAt approvedBy approvalNotes
 	suspendedAt suspensionReason cancelledAt cancellationReason createdAt outstanding overdueAmount
 	aging { current days1To30 days31To60 days61To90 over90 }
+	openedBy requestedCreditLimit limitRequestedBy limitRequestedAt policyWarnings { code message }
 }`
 	creditUsageFields   = `fragment U on CreditUsage { id orderId amount amountPaid outstanding status dueDate createdAt }`
 	creditPaymentFields = `fragment P on CreditPayment { id amount paymentReference paymentDate createdAt }`
@@ -53,6 +54,12 @@ type creditAccount struct {
 	Outstanding        string
 	OverdueAmount      string
 	Aging              struct{ Current, Days1To30, Days31To60, Days61To90, Over90 string }
+	// §14
+	OpenedBy             *string
+	RequestedCreditLimit *string
+	LimitRequestedBy     *string
+	LimitRequestedAt     *string
+	PolicyWarnings       []struct{ Code, Message string }
 }
 
 type creditUsage struct {
@@ -177,17 +184,19 @@ func newCreditCustomer(t testing.TB, srv *apitest.Server, org uuid.UUID, custome
 	return id
 }
 
-// creditTeam is a manager and an agent of one fresh organization.
+// creditTeam is two managers and an agent of one fresh organization: the manager opens
+// accounts and asks for limits, the approver approves them (§14: four-eyes by default).
 type creditTeam struct {
-	srv     *apitest.Server
-	manager *apitest.Client
-	agent   *apitest.Client
-	org     uuid.UUID
+	srv      *apitest.Server
+	manager  *apitest.Client
+	approver *apitest.Client
+	agent    *apitest.Client
+	org      uuid.UUID
 }
 
 func newCreditTeam(t testing.TB, srv *apitest.Server) creditTeam {
 	m := srv.NewOrg(t, auth.Manager)
-	return creditTeam{srv: srv, manager: m, agent: srv.As(t, m.Org, auth.Agent), org: m.Org}
+	return creditTeam{srv: srv, manager: m, approver: srv.As(t, m.Org, auth.Manager), agent: srv.As(t, m.Org, auth.Agent), org: m.Org}
 }
 
 // open opens an account for a new active b2b customer through the API.
@@ -204,7 +213,7 @@ func (tm creditTeam) open(t testing.TB, limit string, term int) (customerID uuid
 func (tm creditTeam) approved(t testing.TB, limit string) (customerID uuid.UUID, acc creditAccount) {
 	t.Helper()
 	customerID, acc = tm.open(t, limit, 30)
-	p := creditOK(t, creditMutation(t, tm.manager, "approveCreditAccount", "id: $id", map[string]any{"id": acc.ID}))
+	p := creditOK(t, creditMutation(t, tm.approver, "approveCreditAccount", "id: $id", map[string]any{"id": acc.ID}))
 	return customerID, *p.CreditAccount
 }
 

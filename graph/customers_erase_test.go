@@ -106,7 +106,7 @@ func newErasable(t *testing.T, srv *apitest.Server) erasable {
 
 	acc := creditOK(t, creditMutation(t, admin, "openCreditAccount", "input: $input", map[string]any{
 		"input": map[string]any{"customerId": id, "creditLimit": "500.00"}})).CreditAccount
-	creditOK(t, creditMutation(t, admin, "approveCreditAccount", "id: $id", map[string]any{"id": acc.ID}))
+	creditOK(t, creditMutation(t, srv.As(t, admin.Org, auth.Manager), "approveCreditAccount", "id: $id", map[string]any{"id": acc.ID}))
 	creditOK(t, creditMutation(t, admin, "chargeCredit", "input: $input", map[string]any{
 		"input": map[string]any{"customerId": id, "orderId": "erase-charge-1", "amount": "200.00"}}))
 	creditOK(t, creditMutation(t, admin, "recordCreditPayment", "input: $input", map[string]any{

@@ -8,6 +8,7 @@ import (
 	"customerservice/apperr"
 	"customerservice/audit"
 	"customerservice/auth"
+	"customerservice/credit"
 	"customerservice/graph/model"
 	"customerservice/graph/scalars"
 	"customerservice/jobs"
@@ -88,6 +89,11 @@ type ComplexityRoot struct {
 		UserErrors    func(childComplexity int) int
 	}
 
+	ApproveCreditLimitPayload struct {
+		CreditAccount func(childComplexity int) int
+		UserErrors    func(childComplexity int) int
+	}
+
 	AuditEntry struct {
 		Action        func(childComplexity int) int
 		Actor         func(childComplexity int) int
@@ -145,25 +151,41 @@ type ComplexityRoot struct {
 	}
 
 	CreditAccount struct {
-		Aging              func(childComplexity int) int
-		ApprovalNotes      func(childComplexity int) int
-		ApprovedAt         func(childComplexity int) int
-		ApprovedBy         func(childComplexity int) int
-		CancellationReason func(childComplexity int) int
-		CancelledAt        func(childComplexity int) int
-		CreatedAt          func(childComplexity int) int
-		CreditAvailable    func(childComplexity int) int
-		CreditLimit        func(childComplexity int) int
-		CreditUsed         func(childComplexity int) int
-		ID                 func(childComplexity int) int
-		Outstanding        func(childComplexity int) int
-		OverdueAmount      func(childComplexity int) int
-		PaymentTermDays    func(childComplexity int) int
-		Payments           func(childComplexity int, first *int, after *string) int
-		Status             func(childComplexity int) int
-		SuspendedAt        func(childComplexity int) int
-		SuspensionReason   func(childComplexity int) int
-		Usages             func(childComplexity int, first *int, after *string, status *models.CreditUsageStatus) int
+		Aging                func(childComplexity int) int
+		ApprovalNotes        func(childComplexity int) int
+		ApprovedAt           func(childComplexity int) int
+		ApprovedBy           func(childComplexity int) int
+		AsOf                 func(childComplexity int, at time.Time) int
+		CancellationReason   func(childComplexity int) int
+		CancelledAt          func(childComplexity int) int
+		CreatedAt            func(childComplexity int) int
+		CreditAvailable      func(childComplexity int) int
+		CreditLimit          func(childComplexity int) int
+		CreditUsed           func(childComplexity int) int
+		ID                   func(childComplexity int) int
+		LimitRequestedAt     func(childComplexity int) int
+		LimitRequestedBy     func(childComplexity int) int
+		OpenedBy             func(childComplexity int) int
+		Outstanding          func(childComplexity int) int
+		OverdueAmount        func(childComplexity int) int
+		PaymentTermDays      func(childComplexity int) int
+		Payments             func(childComplexity int, first *int, after *string) int
+		PolicyWarnings       func(childComplexity int) int
+		RequestedCreditLimit func(childComplexity int) int
+		Status               func(childComplexity int) int
+		SuspendedAt          func(childComplexity int) int
+		SuspensionReason     func(childComplexity int) int
+		Usages               func(childComplexity int, first *int, after *string, status *models.CreditUsageStatus) int
+	}
+
+	CreditAccountAsOf struct {
+		Aging           func(childComplexity int) int
+		At              func(childComplexity int) int
+		CreditAvailable func(childComplexity int) int
+		CreditLimit     func(childComplexity int) int
+		CreditUsed      func(childComplexity int) int
+		Outstanding     func(childComplexity int) int
+		OverdueAmount   func(childComplexity int) int
 	}
 
 	CreditAging struct {
@@ -172,6 +194,13 @@ type ComplexityRoot struct {
 		Days31To60 func(childComplexity int) int
 		Days61To90 func(childComplexity int) int
 		Over90     func(childComplexity int) int
+	}
+
+	CreditCheck struct {
+		Approved       func(childComplexity int) int
+		Available      func(childComplexity int) int
+		AvailableAfter func(childComplexity int) int
+		Rules          func(childComplexity int) int
 	}
 
 	CreditPayment struct {
@@ -192,6 +221,25 @@ type ComplexityRoot struct {
 	CreditPaymentEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CreditPolicy struct {
+		BlockWhenOverdueDays   func(childComplexity int) int
+		RequireSecondApprover  func(childComplexity int) int
+		UpdatedAt              func(childComplexity int) int
+		WarnUtilizationPercent func(childComplexity int) int
+	}
+
+	CreditPolicyWarning struct {
+		Code    func(childComplexity int) int
+		Message func(childComplexity int) int
+	}
+
+	CreditRuleResult struct {
+		Blocks  func(childComplexity int) int
+		Code    func(childComplexity int) int
+		Message func(childComplexity int) int
+		Passed  func(childComplexity int) int
 	}
 
 	CreditUsage struct {
@@ -388,6 +436,7 @@ type ComplexityRoot struct {
 		AddAddress             func(childComplexity int, customerID uuid.UUID, input model.AddAddressInput) int
 		AdjustPoints           func(childComplexity int, input model.AdjustPointsInput) int
 		ApproveCreditAccount   func(childComplexity int, id uuid.UUID, notes *string) int
+		ApproveCreditLimit     func(childComplexity int, id uuid.UUID) int
 		AwardBonusPoints       func(childComplexity int, input model.AwardBonusPointsInput) int
 		CancelCreditAccount    func(childComplexity int, id uuid.UUID, reason *string) int
 		CancelCreditUsage      func(childComplexity int, id uuid.UUID) int
@@ -410,6 +459,7 @@ type ComplexityRoot struct {
 		SuspendCreditAccount   func(childComplexity int, id uuid.UUID, reason string) int
 		UpdateAddress          func(childComplexity int, id uuid.UUID, input model.UpdateAddressInput) int
 		UpdateCreditLimit      func(childComplexity int, id uuid.UUID, creditLimit decimal.Decimal) int
+		UpdateCreditPolicy     func(childComplexity int, input model.UpdateCreditPolicyInput) int
 		UpdateCustomer         func(childComplexity int, id uuid.UUID, input model.UpdateCustomerInput) int
 		UpdateLoyaltyProgram   func(childComplexity int, input model.UpdateLoyaltyProgramInput) int
 		UpdateSavedSegment     func(childComplexity int, id uuid.UUID, input model.UpdateSavedSegmentInput) int
@@ -453,6 +503,8 @@ type ComplexityRoot struct {
 
 	Query struct {
 		AuditLog           func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
+		CreditCheck        func(childComplexity int, customerID uuid.UUID, amount decimal.Decimal) int
+		CreditPolicy       func(childComplexity int) int
 		Customer           func(childComplexity int, id uuid.UUID) int
 		CustomerByDocument func(childComplexity int, documentType models.DocumentType, documentNumber string) int
 		CustomerByEmail    func(childComplexity int, email string) int
@@ -614,6 +666,11 @@ type ComplexityRoot struct {
 		UserErrors    func(childComplexity int) int
 	}
 
+	UpdateCreditPolicyPayload struct {
+		CreditPolicy func(childComplexity int) int
+		UserErrors   func(childComplexity int) int
+	}
+
 	UpdateCustomerPayload struct {
 		Customer   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -660,6 +717,12 @@ type CreditAccountResolver interface {
 	Aging(ctx context.Context, obj model.Object) (*model.CreditAging, error)
 	Usages(ctx context.Context, obj model.Object, first *int, after *string, status *models.CreditUsageStatus) (*model.CreditUsageConnection, error)
 	Payments(ctx context.Context, obj model.Object, first *int, after *string) (*model.CreditPaymentConnection, error)
+	OpenedBy(ctx context.Context, obj model.Object) (*uuid.UUID, error)
+	RequestedCreditLimit(ctx context.Context, obj model.Object) (*decimal.Decimal, error)
+	LimitRequestedBy(ctx context.Context, obj model.Object) (*uuid.UUID, error)
+	LimitRequestedAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	PolicyWarnings(ctx context.Context, obj model.Object) ([]model.CreditPolicyWarning, error)
+	AsOf(ctx context.Context, obj model.Object, at time.Time) (*model.CreditAccountAsOf, error)
 }
 type CreditUsageResolver interface {
 	Outstanding(ctx context.Context, obj *models.CreditUsage) (*decimal.Decimal, error)
@@ -734,6 +797,8 @@ type MutationResolver interface {
 	SuspendCreditAccount(ctx context.Context, id uuid.UUID, reason string) (*model.SuspendCreditAccountPayload, error)
 	ReinstateCreditAccount(ctx context.Context, id uuid.UUID) (*model.ReinstateCreditAccountPayload, error)
 	CancelCreditAccount(ctx context.Context, id uuid.UUID, reason *string) (*model.CancelCreditAccountPayload, error)
+	UpdateCreditPolicy(ctx context.Context, input model.UpdateCreditPolicyInput) (*model.UpdateCreditPolicyPayload, error)
+	ApproveCreditLimit(ctx context.Context, id uuid.UUID) (*model.ApproveCreditLimitPayload, error)
 	UpdateCreditLimit(ctx context.Context, id uuid.UUID, creditLimit decimal.Decimal) (*model.UpdateCreditLimitPayload, error)
 	ChargeCredit(ctx context.Context, input model.ChargeCreditInput) (*model.ChargeCreditPayload, error)
 	RecordCreditPayment(ctx context.Context, input model.RecordCreditPaymentInput) (*model.RecordCreditPaymentPayload, error)
@@ -752,6 +817,8 @@ type QueryResolver interface {
 	Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error)
 	CustomerStats(ctx context.Context, filter *model.CustomerFilter, search *string) (*model.CustomerStats, error)
 	LoyaltyProgram(ctx context.Context) (*models.LoyaltyProgram, error)
+	CreditPolicy(ctx context.Context) (*model.CreditPolicy, error)
+	CreditCheck(ctx context.Context, customerID uuid.UUID, amount decimal.Decimal) (*credit.Decision, error)
 	ScheduledJobs(ctx context.Context) ([]model.ScheduledJob, error)
 	AuditLog(ctx context.Context, filter *model.AuditLogFilter, first *int, after *string) (*model.AuditEntryConnection, error)
 	SavedSegments(ctx context.Context, first *int, after *string) (*model.SavedSegmentConnection, error)
@@ -919,6 +986,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApproveCreditAccountPayload.UserErrors(childComplexity), true
+
+	case "ApproveCreditLimitPayload.creditAccount":
+		if e.ComplexityRoot.ApproveCreditLimitPayload.CreditAccount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApproveCreditLimitPayload.CreditAccount(childComplexity), true
+	case "ApproveCreditLimitPayload.userErrors":
+		if e.ComplexityRoot.ApproveCreditLimitPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApproveCreditLimitPayload.UserErrors(childComplexity), true
 
 	case "AuditEntry.action":
 		if e.ComplexityRoot.AuditEntry.Action == nil {
@@ -1127,6 +1207,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditAccount.ApprovedBy(childComplexity), true
+	case "CreditAccount.asOf":
+		if e.ComplexityRoot.CreditAccount.AsOf == nil {
+			break
+		}
+
+		args, err := ec.field_CreditAccount_asOf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.CreditAccount.AsOf(childComplexity, args["at"].(time.Time)), true
 	case "CreditAccount.cancellationReason":
 		if e.ComplexityRoot.CreditAccount.CancellationReason == nil {
 			break
@@ -1169,6 +1260,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditAccount.ID(childComplexity), true
+	case "CreditAccount.limitRequestedAt":
+		if e.ComplexityRoot.CreditAccount.LimitRequestedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccount.LimitRequestedAt(childComplexity), true
+	case "CreditAccount.limitRequestedBy":
+		if e.ComplexityRoot.CreditAccount.LimitRequestedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccount.LimitRequestedBy(childComplexity), true
+	case "CreditAccount.openedBy":
+		if e.ComplexityRoot.CreditAccount.OpenedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccount.OpenedBy(childComplexity), true
 	case "CreditAccount.outstanding":
 		if e.ComplexityRoot.CreditAccount.Outstanding == nil {
 			break
@@ -1198,6 +1307,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditAccount.Payments(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "CreditAccount.policyWarnings":
+		if e.ComplexityRoot.CreditAccount.PolicyWarnings == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccount.PolicyWarnings(childComplexity), true
+	case "CreditAccount.requestedCreditLimit":
+		if e.ComplexityRoot.CreditAccount.RequestedCreditLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccount.RequestedCreditLimit(childComplexity), true
 	case "CreditAccount.status":
 		if e.ComplexityRoot.CreditAccount.Status == nil {
 			break
@@ -1227,6 +1348,49 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditAccount.Usages(childComplexity, args["first"].(*int), args["after"].(*string), args["status"].(*models.CreditUsageStatus)), true
+
+	case "CreditAccountAsOf.aging":
+		if e.ComplexityRoot.CreditAccountAsOf.Aging == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccountAsOf.Aging(childComplexity), true
+	case "CreditAccountAsOf.at":
+		if e.ComplexityRoot.CreditAccountAsOf.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccountAsOf.At(childComplexity), true
+	case "CreditAccountAsOf.creditAvailable":
+		if e.ComplexityRoot.CreditAccountAsOf.CreditAvailable == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccountAsOf.CreditAvailable(childComplexity), true
+	case "CreditAccountAsOf.creditLimit":
+		if e.ComplexityRoot.CreditAccountAsOf.CreditLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccountAsOf.CreditLimit(childComplexity), true
+	case "CreditAccountAsOf.creditUsed":
+		if e.ComplexityRoot.CreditAccountAsOf.CreditUsed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccountAsOf.CreditUsed(childComplexity), true
+	case "CreditAccountAsOf.outstanding":
+		if e.ComplexityRoot.CreditAccountAsOf.Outstanding == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccountAsOf.Outstanding(childComplexity), true
+	case "CreditAccountAsOf.overdueAmount":
+		if e.ComplexityRoot.CreditAccountAsOf.OverdueAmount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditAccountAsOf.OverdueAmount(childComplexity), true
 
 	case "CreditAging.current":
 		if e.ComplexityRoot.CreditAging.Current == nil {
@@ -1258,6 +1422,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditAging.Over90(childComplexity), true
+
+	case "CreditCheck.approved":
+		if e.ComplexityRoot.CreditCheck.Approved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditCheck.Approved(childComplexity), true
+	case "CreditCheck.available":
+		if e.ComplexityRoot.CreditCheck.Available == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditCheck.Available(childComplexity), true
+	case "CreditCheck.availableAfter":
+		if e.ComplexityRoot.CreditCheck.AvailableAfter == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditCheck.AvailableAfter(childComplexity), true
+	case "CreditCheck.rules":
+		if e.ComplexityRoot.CreditCheck.Rules == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditCheck.Rules(childComplexity), true
 
 	case "CreditPayment.amount":
 		if e.ComplexityRoot.CreditPayment.Amount == nil {
@@ -1327,6 +1516,69 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CreditPaymentEdge.Node(childComplexity), true
+
+	case "CreditPolicy.blockWhenOverdueDays":
+		if e.ComplexityRoot.CreditPolicy.BlockWhenOverdueDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPolicy.BlockWhenOverdueDays(childComplexity), true
+	case "CreditPolicy.requireSecondApprover":
+		if e.ComplexityRoot.CreditPolicy.RequireSecondApprover == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPolicy.RequireSecondApprover(childComplexity), true
+	case "CreditPolicy.updatedAt":
+		if e.ComplexityRoot.CreditPolicy.UpdatedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPolicy.UpdatedAt(childComplexity), true
+	case "CreditPolicy.warnUtilizationPercent":
+		if e.ComplexityRoot.CreditPolicy.WarnUtilizationPercent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPolicy.WarnUtilizationPercent(childComplexity), true
+
+	case "CreditPolicyWarning.code":
+		if e.ComplexityRoot.CreditPolicyWarning.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPolicyWarning.Code(childComplexity), true
+	case "CreditPolicyWarning.message":
+		if e.ComplexityRoot.CreditPolicyWarning.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditPolicyWarning.Message(childComplexity), true
+
+	case "CreditRuleResult.blocks":
+		if e.ComplexityRoot.CreditRuleResult.Blocks == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditRuleResult.Blocks(childComplexity), true
+	case "CreditRuleResult.code":
+		if e.ComplexityRoot.CreditRuleResult.Code == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditRuleResult.Code(childComplexity), true
+	case "CreditRuleResult.message":
+		if e.ComplexityRoot.CreditRuleResult.Message == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditRuleResult.Message(childComplexity), true
+	case "CreditRuleResult.passed":
+		if e.ComplexityRoot.CreditRuleResult.Passed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreditRuleResult.Passed(childComplexity), true
 
 	case "CreditUsage.amount":
 		if e.ComplexityRoot.CreditUsage.Amount == nil {
@@ -2186,6 +2438,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.ApproveCreditAccount(childComplexity, args["id"].(uuid.UUID), args["notes"].(*string)), true
+	case "Mutation.approveCreditLimit":
+		if e.ComplexityRoot.Mutation.ApproveCreditLimit == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_approveCreditLimit_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ApproveCreditLimit(childComplexity, args["id"].(uuid.UUID)), true
 	case "Mutation.awardBonusPoints":
 		if e.ComplexityRoot.Mutation.AwardBonusPoints == nil {
 			break
@@ -2423,6 +2686,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateCreditLimit(childComplexity, args["id"].(uuid.UUID), args["creditLimit"].(decimal.Decimal)), true
+	case "Mutation.updateCreditPolicy":
+		if e.ComplexityRoot.Mutation.UpdateCreditPolicy == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateCreditPolicy_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateCreditPolicy(childComplexity, args["input"].(model.UpdateCreditPolicyInput)), true
 	case "Mutation.updateCustomer":
 		if e.ComplexityRoot.Mutation.UpdateCustomer == nil {
 			break
@@ -2599,6 +2873,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.AuditLog(childComplexity, args["filter"].(*model.AuditLogFilter), args["first"].(*int), args["after"].(*string)), true
+	case "Query.creditCheck":
+		if e.ComplexityRoot.Query.CreditCheck == nil {
+			break
+		}
+
+		args, err := ec.field_Query_creditCheck_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.CreditCheck(childComplexity, args["customerId"].(uuid.UUID), args["amount"].(decimal.Decimal)), true
+	case "Query.creditPolicy":
+		if e.ComplexityRoot.Query.CreditPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Query.CreditPolicy(childComplexity), true
 	case "Query.customer":
 		if e.ComplexityRoot.Query.Customer == nil {
 			break
@@ -3219,6 +3510,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.UpdateCreditLimitPayload.UserErrors(childComplexity), true
 
+	case "UpdateCreditPolicyPayload.creditPolicy":
+		if e.ComplexityRoot.UpdateCreditPolicyPayload.CreditPolicy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateCreditPolicyPayload.CreditPolicy(childComplexity), true
+	case "UpdateCreditPolicyPayload.userErrors":
+		if e.ComplexityRoot.UpdateCreditPolicyPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateCreditPolicyPayload.UserErrors(childComplexity), true
+
 	case "UpdateCustomerPayload.customer":
 		if e.ComplexityRoot.UpdateCustomerPayload.Customer == nil {
 			break
@@ -3303,6 +3607,7 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("RedeemPointsInput", ec.unmarshalInputRedeemPointsInput),
 			graphql.NewInputUnmarshaler("TagFilter", ec.unmarshalInputTagFilter),
 			graphql.NewInputUnmarshaler("UpdateAddressInput", ec.unmarshalInputUpdateAddressInput),
+			graphql.NewInputUnmarshaler("UpdateCreditPolicyInput", ec.unmarshalInputUpdateCreditPolicyInput),
 			graphql.NewInputUnmarshaler("UpdateCustomerInput", ec.unmarshalInputUpdateCustomerInput),
 			graphql.NewInputUnmarshaler("UpdateLoyaltyProgramInput", ec.unmarshalInputUpdateLoyaltyProgramInput),
 			graphql.NewInputUnmarshaler("UpdateSavedSegmentInput", ec.unmarshalInputUpdateSavedSegmentInput),
@@ -3483,6 +3788,21 @@ type Query {
   ): CustomerStats! @hasRole(role: VIEWER)
   "The organization's loyalty program settings (created with the defaults of §4 on first use)."
   loyaltyProgram: LoyaltyProgram! @hasRole(role: VIEWER)
+  "The organization's credit policy (§14): the defaults until an admin changes a setting."
+  creditPolicy: CreditPolicy! @hasRole(role: VIEWER)
+  """
+  What ` + "`" + `chargeCredit` + "`" + ` of this amount to the customer's credit account would do now, writing
+  nothing: whether it would be approved, the credit available after it, and every rule of
+  the decision evaluated, in the order chargeCredit applies them (§14). The amount follows
+  chargeCredit's rule (` + "`" + `BAD_USER_INPUT` + "`" + `); a customer without a credit account, missing or of
+  another organization, is ` + "`" + `NOT_FOUND` + "`" + `.
+  """
+  creditCheck(
+    "The B2B customer."
+    customerId: UUID!
+    "The amount of the charge to check, greater than zero, at most two decimals."
+    amount: Decimal!
+  ): CreditCheck! @hasRole(role: AGENT)
   """
   The daily jobs the service runs on a schedule (points expiry, tier re-evaluation, overdue
   credit, RFM segments), each with its next time and its latest run: when it ran, whether it
@@ -3606,7 +3926,9 @@ enum TimelineEventKind {
   CREDIT_ACCOUNT_OPENED
   "The credit account was approved, suspended, reinstated or cancelled: ` + "`" + `from` + "`" + `, ` + "`" + `to` + "`" + `."
   CREDIT_STATUS_CHANGED
-  "The credit limit changed: ` + "`" + `amount` + "`" + ` the new limit, ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` the old and new limits."
+  "A credit limit increase waits for a second manager (§14): ` + "`" + `amount` + "`" + ` the requested limit, ` + "`" + `from` + "`" + ` the limit, ` + "`" + `to` + "`" + ` the requested one."
+  CREDIT_LIMIT_REQUESTED
+  "The credit limit changed (set, or a request approved): ` + "`" + `amount` + "`" + ` the new limit, ` + "`" + `from` + "`" + ` and ` + "`" + `to` + "`" + ` the old and new limits."
   CREDIT_LIMIT_CHANGED
   "A credit charge was cancelled: ` + "`" + `amount` + "`" + ` released, ` + "`" + `reference` + "`" + ` the order id."
   CREDIT_CHARGE_CANCELLED
@@ -4013,6 +4335,106 @@ type CreditAccount {
     "A cursor from a previous page: the page starts after it."
     after: String
   ): CreditPaymentConnection!
+  "The user id of the manager who opened it; null for accounts opened before this was recorded."
+  openedBy: UUID
+  "A limit increase waiting for a second manager's approval (` + "`" + `approveCreditLimit` + "`" + `); null when none."
+  requestedCreditLimit: Decimal
+  "Who asked for the limit not yet approved: the waiting increase, or on a PENDING account an increase of its limit after it was opened."
+  limitRequestedBy: UUID
+  "When that limit was asked for."
+  limitRequestedAt: DateTime
+  """
+  The rules of the organization's credit policy the account breaks now (§14), in the order
+  of ` + "`" + `creditCheck` + "`" + `: ` + "`" + `OVERDUE_BEYOND_POLICY` + "`" + ` (a charge is more days past due than the policy
+  allows: new charges are refused) and ` + "`" + `HIGH_UTILIZATION` + "`" + ` (what is used reaches the policy's
+  warning percentage of the limit). Empty when none.
+  """
+  policyWarnings: [CreditPolicyWarning!]!
+  """
+  The account as it stood at an instant (§13), replayed from its append-only ledgers (the
+  limits it had, its charges and cancellations, what each payment allocated to each charge,
+  each counted from when it was recorded); null when the account was opened after it. Its
+  aging counts days past due on the instant's UTC date.
+  """
+  asOf("The instant, RFC 3339." at: DateTime!): CreditAccountAsOf
+}
+
+"A credit account's position at an instant (CreditAccount.asOf)."
+type CreditAccountAsOf {
+  "The instant."
+  at: DateTime!
+  "The limit it had."
+  creditLimit: Decimal!
+  "What was owed."
+  creditUsed: Decimal!
+  "Limit minus used."
+  creditAvailable: Decimal!
+  "What was owed on open charges (equals creditUsed)."
+  outstanding: Decimal!
+  "What was owed on charges past their due date."
+  overdueAmount: Decimal!
+  "What was owed, by days past due on that date."
+  aging: CreditAging!
+}
+
+"A rule of the credit policy an account breaks now."
+type CreditPolicyWarning {
+  "The rule."
+  code: CreditRuleCode!
+  "What is wrong, for a person."
+  message: String!
+}
+
+"An organization's credit risk settings (§14)."
+type CreditPolicy {
+  "No new charge while any charge of the account is more than this many days past due; 0: any overdue charge blocks. Default 30."
+  blockWhenOverdueDays: Int!
+  "Utilization (used ÷ limit, in percent) at which a charge and the account carry a HIGH_UTILIZATION warning. Default 90."
+  warnUtilizationPercent: Int!
+  "The manager who approves an account or a limit increase must not be the one who opened or asked for it. Default true."
+  requireSecondApprover: Boolean!
+  "When an admin last changed the settings; null while they are the defaults."
+  updatedAt: DateTime
+}
+
+"The rules of a credit decision (§14), in the order they are evaluated."
+enum CreditRuleCode {
+  "The customer is blocked."
+  CUSTOMER_BLOCKED
+  "The customer is inactive."
+  CUSTOMER_INACTIVE
+  "The credit account is not approved (pending, suspended or cancelled)."
+  ACCOUNT_NOT_APPROVED
+  "A charge of the account is more days past due than the policy allows."
+  OVERDUE_BEYOND_POLICY
+  "The amount exceeds the credit available."
+  OVER_LIMIT
+  "Utilization after the charge reaches the policy's warning percentage: a warning, never blocks."
+  HIGH_UTILIZATION
+}
+
+"One rule of a credit decision, evaluated."
+type CreditRuleResult {
+  "The rule."
+  code: CreditRuleCode!
+  "Whether the charge satisfies it."
+  passed: Boolean!
+  "Whether it refuses the charge: failed, and not a warning."
+  blocks: Boolean!
+  "Why it passed or failed, for a person."
+  message: String!
+}
+
+"What a charge would do (creditCheck)."
+type CreditCheck {
+  "Whether chargeCredit would accept the charge now: no rule blocks."
+  approved: Boolean!
+  "The credit available now."
+  available: Decimal!
+  "The credit available after the charge; the current available when it would be refused."
+  availableAfter: Decimal!
+  "Every rule, in the order chargeCredit evaluates them; chargeCredit refuses with the first that blocks."
+  rules: [CreditRuleResult!]!
 }
 
 "A customer's RFM segment as of the last recalculation (§6)."
@@ -4225,6 +4647,10 @@ enum UserErrorCode {
   INVALID_STATE
   "The idempotency key was used before with different content."
   IDEMPOTENCY_CONFLICT
+  "A charge of the account is more days past due than the credit policy allows (§14)."
+  OVERDUE_BEYOND_POLICY
+  "The credit policy requires another manager than the one who opened the account or asked for the limit (§14)."
+  SECOND_APPROVER_REQUIRED
 }
 
 "What can be changed. Business-rule failures come back as ` + "`" + `userErrors` + "`" + ` in the payload, not as errors."
@@ -4314,7 +4740,11 @@ type Mutation {
     "Why."
     reason: String
   ): CancelCreditAccountPayload! @hasRole(role: MANAGER)
-  "Changes a credit limit; it cannot go below what is used."
+  "Changes the organization's credit policy (§14)."
+  updateCreditPolicy("The settings to change; omitted ones keep their value." input: UpdateCreditPolicyInput!): UpdateCreditPolicyPayload! @hasRole(role: ADMIN)
+  "Applies the limit increase waiting on an account; under a policy requiring a second approver, not by the manager who asked for it."
+  approveCreditLimit("The credit account's id." id: UUID!): ApproveCreditLimitPayload! @hasRole(role: MANAGER)
+  "Changes a credit limit; it cannot go below what is used. Under a policy requiring a second approver, an increase of an APPROVED or SUSPENDED account waits as ` + "`" + `requestedCreditLimit` + "`" + ` for another manager (` + "`" + `approveCreditLimit` + "`" + `)."
   updateCreditLimit(
     "The credit account's id."
     id: UUID!
@@ -4325,7 +4755,7 @@ type Mutation {
   chargeCredit("The charge." input: ChargeCreditInput!): ChargeCreditPayload! @hasRole(role: AGENT)
   "Records a payment: lowers what is used and pays the open charges, oldest due date first. Safe to retry with the same paymentReference."
   recordCreditPayment("The payment." input: RecordCreditPaymentInput!): RecordCreditPaymentPayload! @hasRole(role: AGENT)
-  "Cancels a charge (its order was cancelled), releasing what is unpaid of it."
+  "Cancels a charge (its order was cancelled), releasing what is unpaid of it. Safe to retry: cancelling a cancelled charge answers it as the first time did, changing nothing."
   cancelCreditUsage("The charge's id." id: UUID!): CancelCreditUsagePayload! @hasRole(role: AGENT)
   "Recalculates every customer's RFM segment of the organization now (§6), as the nightly job does."
   recalculateSegments: RecalculateSegmentsPayload! @hasRole(role: MANAGER)
@@ -5111,6 +5541,32 @@ type RecordCreditPaymentPayload {
   userErrors: [UserError!]!
 }
 
+"Changes to the credit policy; omitted settings keep their value."
+input UpdateCreditPolicyInput {
+  "Days past due beyond which no new charge is accepted, 0–3650."
+  blockWhenOverdueDays: Int
+  "Utilization warning in percent, 1–100."
+  warnUtilizationPercent: Int
+  "Whether approvals need a second manager."
+  requireSecondApprover: Boolean
+}
+
+"The result of updateCreditPolicy."
+type UpdateCreditPolicyPayload {
+  "The policy after the change; null when there are user errors."
+  creditPolicy: CreditPolicy
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"The result of approveCreditLimit."
+type ApproveCreditLimitPayload {
+  "The account with its new limit; null when there are user errors."
+  creditAccount: CreditAccount
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
 "The result of cancelCreditUsage."
 type CancelCreditUsagePayload {
   "The account after the release; null when there are user errors."
@@ -5221,6 +5677,16 @@ func (ec *executionContext) childFields_ApproveCreditAccountPayload(ctx context.
 		return ec.fieldContext_ApproveCreditAccountPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApproveCreditAccountPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_ApproveCreditLimitPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "creditAccount":
+		return ec.fieldContext_ApproveCreditLimitPayload_creditAccount(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_ApproveCreditLimitPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApproveCreditLimitPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEntry(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5375,8 +5841,40 @@ func (ec *executionContext) childFields_CreditAccount(ctx context.Context, field
 		return ec.fieldContext_CreditAccount_usages(ctx, field)
 	case "payments":
 		return ec.fieldContext_CreditAccount_payments(ctx, field)
+	case "openedBy":
+		return ec.fieldContext_CreditAccount_openedBy(ctx, field)
+	case "requestedCreditLimit":
+		return ec.fieldContext_CreditAccount_requestedCreditLimit(ctx, field)
+	case "limitRequestedBy":
+		return ec.fieldContext_CreditAccount_limitRequestedBy(ctx, field)
+	case "limitRequestedAt":
+		return ec.fieldContext_CreditAccount_limitRequestedAt(ctx, field)
+	case "policyWarnings":
+		return ec.fieldContext_CreditAccount_policyWarnings(ctx, field)
+	case "asOf":
+		return ec.fieldContext_CreditAccount_asOf(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditAccount", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditAccountAsOf(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_CreditAccountAsOf_at(ctx, field)
+	case "creditLimit":
+		return ec.fieldContext_CreditAccountAsOf_creditLimit(ctx, field)
+	case "creditUsed":
+		return ec.fieldContext_CreditAccountAsOf_creditUsed(ctx, field)
+	case "creditAvailable":
+		return ec.fieldContext_CreditAccountAsOf_creditAvailable(ctx, field)
+	case "outstanding":
+		return ec.fieldContext_CreditAccountAsOf_outstanding(ctx, field)
+	case "overdueAmount":
+		return ec.fieldContext_CreditAccountAsOf_overdueAmount(ctx, field)
+	case "aging":
+		return ec.fieldContext_CreditAccountAsOf_aging(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditAccountAsOf", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditAging(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5393,6 +5891,20 @@ func (ec *executionContext) childFields_CreditAging(ctx context.Context, field g
 		return ec.fieldContext_CreditAging_over90(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditAging", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditCheck(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "approved":
+		return ec.fieldContext_CreditCheck_approved(ctx, field)
+	case "available":
+		return ec.fieldContext_CreditCheck_available(ctx, field)
+	case "availableAfter":
+		return ec.fieldContext_CreditCheck_availableAfter(ctx, field)
+	case "rules":
+		return ec.fieldContext_CreditCheck_rules(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditCheck", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditPayment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -5433,6 +5945,44 @@ func (ec *executionContext) childFields_CreditPaymentEdge(ctx context.Context, f
 		return ec.fieldContext_CreditPaymentEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CreditPaymentEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditPolicy(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "blockWhenOverdueDays":
+		return ec.fieldContext_CreditPolicy_blockWhenOverdueDays(ctx, field)
+	case "warnUtilizationPercent":
+		return ec.fieldContext_CreditPolicy_warnUtilizationPercent(ctx, field)
+	case "requireSecondApprover":
+		return ec.fieldContext_CreditPolicy_requireSecondApprover(ctx, field)
+	case "updatedAt":
+		return ec.fieldContext_CreditPolicy_updatedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditPolicy", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditPolicyWarning(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_CreditPolicyWarning_code(ctx, field)
+	case "message":
+		return ec.fieldContext_CreditPolicyWarning_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditPolicyWarning", field.Name)
+}
+
+func (ec *executionContext) childFields_CreditRuleResult(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "code":
+		return ec.fieldContext_CreditRuleResult_code(ctx, field)
+	case "passed":
+		return ec.fieldContext_CreditRuleResult_passed(ctx, field)
+	case "blocks":
+		return ec.fieldContext_CreditRuleResult_blocks(ctx, field)
+	case "message":
+		return ec.fieldContext_CreditRuleResult_message(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreditRuleResult", field.Name)
 }
 
 func (ec *executionContext) childFields_CreditUsage(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6173,6 +6723,16 @@ func (ec *executionContext) childFields_UpdateCreditLimitPayload(ctx context.Con
 	return nil, fmt.Errorf("no field named %q was found under type UpdateCreditLimitPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_UpdateCreditPolicyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "creditPolicy":
+		return ec.fieldContext_UpdateCreditPolicyPayload_creditPolicy(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_UpdateCreditPolicyPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type UpdateCreditPolicyPayload", field.Name)
+}
+
 func (ec *executionContext) childFields_UpdateCustomerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "customer":
@@ -6342,6 +6902,20 @@ func (ec *executionContext) dir_hasRole_args(ctx context.Context, rawArgs map[st
 		return nil, err
 	}
 	args["role"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_CreditAccount_asOf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg0
 	return args, nil
 }
 
@@ -6570,6 +7144,20 @@ func (ec *executionContext) field_Mutation_approveCreditAccount_args(ctx context
 		return nil, err
 	}
 	args["notes"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_approveCreditLimit_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
 	return args, nil
 }
 
@@ -6915,6 +7503,20 @@ func (ec *executionContext) field_Mutation_updateCreditLimit_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_updateCreditPolicy_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.UpdateCreditPolicyInput, error) {
+			return ec.unmarshalNUpdateCreditPolicyInput2customerserviceᚋgraphᚋmodelᚐUpdateCreditPolicyInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_updateCustomer_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7014,6 +7616,28 @@ func (ec *executionContext) field_Query_auditLog_args(ctx context.Context, rawAr
 		return nil, err
 	}
 	args["after"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_creditCheck_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "amount",
+		func(ctx context.Context, v any) (decimal.Decimal, error) {
+			return ec.unmarshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["amount"] = arg1
 	return args, nil
 }
 
@@ -7892,6 +8516,70 @@ func (ec *executionContext) _ApproveCreditAccountPayload_userErrors(ctx context.
 func (ec *executionContext) fieldContext_ApproveCreditAccountPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "ApproveCreditAccountPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApproveCreditLimitPayload_creditAccount(ctx context.Context, field graphql.CollectedField, obj *model.ApproveCreditLimitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApproveCreditLimitPayload_creditAccount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditAccount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCreditAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_ApproveCreditLimitPayload_creditAccount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApproveCreditLimitPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAccount(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ApproveCreditLimitPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.ApproveCreditLimitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApproveCreditLimitPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApproveCreditLimitPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApproveCreditLimitPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -9228,6 +9916,344 @@ func (ec *executionContext) fieldContext_CreditAccount_payments(ctx context.Cont
 	return fc, nil
 }
 
+func (ec *executionContext) _CreditAccount_openedBy(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccount_openedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditAccount().OpenedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccount_openedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "UUID")
+}
+
+func (ec *executionContext) _CreditAccount_requestedCreditLimit(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccount_requestedCreditLimit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditAccount().RequestedCreditLimit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *decimal.Decimal) graphql.Marshaler {
+			return ec.marshalODecimal2ᚖgithubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccount_requestedCreditLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "Decimal")
+}
+
+func (ec *executionContext) _CreditAccount_limitRequestedBy(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccount_limitRequestedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditAccount().LimitRequestedBy(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccount_limitRequestedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "UUID")
+}
+
+func (ec *executionContext) _CreditAccount_limitRequestedAt(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccount_limitRequestedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditAccount().LimitRequestedAt(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccount_limitRequestedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccount", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _CreditAccount_policyWarnings(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccount_policyWarnings(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.CreditAccount().PolicyWarnings(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.CreditPolicyWarning) graphql.Marshaler {
+			return ec.marshalNCreditPolicyWarning2ᚕcustomerserviceᚋgraphᚋmodelᚐCreditPolicyWarningᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccount_policyWarnings(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditPolicyWarning(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditAccount_asOf(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccount_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.CreditAccount().AsOf(ctx, obj, fc.Args["at"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditAccountAsOf) graphql.Marshaler {
+			return ec.marshalOCreditAccountAsOf2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditAccountAsOf(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccount_asOf(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAccountAsOf(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_CreditAccount_asOf_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreditAccountAsOf_at(ctx context.Context, field graphql.CollectedField, obj *model.CreditAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccountAsOf_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccountAsOf_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccountAsOf", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CreditAccountAsOf_creditLimit(ctx context.Context, field graphql.CollectedField, obj *model.CreditAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccountAsOf_creditLimit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditLimit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccountAsOf_creditLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccountAsOf", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditAccountAsOf_creditUsed(ctx context.Context, field graphql.CollectedField, obj *model.CreditAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccountAsOf_creditUsed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditUsed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccountAsOf_creditUsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccountAsOf", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditAccountAsOf_creditAvailable(ctx context.Context, field graphql.CollectedField, obj *model.CreditAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccountAsOf_creditAvailable(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditAvailable, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccountAsOf_creditAvailable(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccountAsOf", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditAccountAsOf_outstanding(ctx context.Context, field graphql.CollectedField, obj *model.CreditAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccountAsOf_outstanding(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Outstanding, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccountAsOf_outstanding(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccountAsOf", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditAccountAsOf_overdueAmount(ctx context.Context, field graphql.CollectedField, obj *model.CreditAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccountAsOf_overdueAmount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OverdueAmount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccountAsOf_overdueAmount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditAccountAsOf", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditAccountAsOf_aging(ctx context.Context, field graphql.CollectedField, obj *model.CreditAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditAccountAsOf_aging(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Aging, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditAging) graphql.Marshaler {
+			return ec.marshalNCreditAging2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditAging(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditAccountAsOf_aging(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditAccountAsOf",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditAging(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _CreditAging_current(ctx context.Context, field graphql.CollectedField, obj *model.CreditAging) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9341,6 +10367,107 @@ func (ec *executionContext) _CreditAging_over90(ctx context.Context, field graph
 }
 func (ec *executionContext) fieldContext_CreditAging_over90(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("CreditAging", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditCheck_approved(ctx context.Context, field graphql.CollectedField, obj *credit.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditCheck_approved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Approved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditCheck_approved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditCheck", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CreditCheck_available(ctx context.Context, field graphql.CollectedField, obj *credit.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditCheck_available(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Available, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditCheck_available(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditCheck", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditCheck_availableAfter(ctx context.Context, field graphql.CollectedField, obj *credit.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditCheck_availableAfter(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AvailableAfter, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditCheck_availableAfter(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditCheck", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CreditCheck_rules(ctx context.Context, field graphql.CollectedField, obj *credit.Decision) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditCheck_rules(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Rules, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []credit.RuleResult) graphql.Marshaler {
+			return ec.marshalNCreditRuleResult2ᚕcustomerserviceᚋcreditᚐRuleResultᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditCheck_rules(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreditCheck",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditRuleResult(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _CreditPayment_id(ctx context.Context, field graphql.CollectedField, obj *models.CreditPayment) (ret graphql.Marshaler) {
@@ -9630,6 +10757,236 @@ func (ec *executionContext) fieldContext_CreditPaymentEdge_node(_ context.Contex
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CreditPolicy_blockWhenOverdueDays(ctx context.Context, field graphql.CollectedField, obj *model.CreditPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPolicy_blockWhenOverdueDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BlockWhenOverdueDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPolicy_blockWhenOverdueDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CreditPolicy_warnUtilizationPercent(ctx context.Context, field graphql.CollectedField, obj *model.CreditPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPolicy_warnUtilizationPercent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.WarnUtilizationPercent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPolicy_warnUtilizationPercent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditPolicy", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CreditPolicy_requireSecondApprover(ctx context.Context, field graphql.CollectedField, obj *model.CreditPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPolicy_requireSecondApprover(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RequireSecondApprover, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPolicy_requireSecondApprover(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditPolicy", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CreditPolicy_updatedAt(ctx context.Context, field graphql.CollectedField, obj *model.CreditPolicy) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPolicy_updatedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UpdatedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPolicy_updatedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditPolicy", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CreditPolicyWarning_code(ctx context.Context, field graphql.CollectedField, obj *model.CreditPolicyWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPolicyWarning_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v credit.RuleCode) graphql.Marshaler {
+			return ec.marshalNCreditRuleCode2customerserviceᚋcreditᚐRuleCode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPolicyWarning_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditPolicyWarning", field, false, false, "CreditRuleCode")
+}
+
+func (ec *executionContext) _CreditPolicyWarning_message(ctx context.Context, field graphql.CollectedField, obj *model.CreditPolicyWarning) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditPolicyWarning_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditPolicyWarning_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditPolicyWarning", field, false, false, "String")
+}
+
+func (ec *executionContext) _CreditRuleResult_code(ctx context.Context, field graphql.CollectedField, obj *credit.RuleResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditRuleResult_code(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Code, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v credit.RuleCode) graphql.Marshaler {
+			return ec.marshalNCreditRuleCode2customerserviceᚋcreditᚐRuleCode(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditRuleResult_code(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditRuleResult", field, false, false, "CreditRuleCode")
+}
+
+func (ec *executionContext) _CreditRuleResult_passed(ctx context.Context, field graphql.CollectedField, obj *credit.RuleResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditRuleResult_passed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Passed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditRuleResult_passed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditRuleResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CreditRuleResult_blocks(ctx context.Context, field graphql.CollectedField, obj *credit.RuleResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditRuleResult_blocks(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Blocks, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditRuleResult_blocks(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditRuleResult", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CreditRuleResult_message(ctx context.Context, field graphql.CollectedField, obj *credit.RuleResult) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreditRuleResult_message(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Message, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreditRuleResult_message(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreditRuleResult", field, false, false, "String")
 }
 
 func (ec *executionContext) _CreditUsage_id(ctx context.Context, field graphql.CollectedField, obj *models.CreditUsage) (ret graphql.Marshaler) {
@@ -14210,6 +15567,130 @@ func (ec *executionContext) fieldContext_Mutation_cancelCreditAccount(ctx contex
 	return fc, nil
 }
 
+func (ec *executionContext) _Mutation_updateCreditPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateCreditPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateCreditPolicy(ctx, fc.Args["input"].(model.UpdateCreditPolicyInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "ADMIN")
+				if err != nil {
+					var zeroVal *model.UpdateCreditPolicyPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.UpdateCreditPolicyPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.UpdateCreditPolicyPayload) graphql.Marshaler {
+			return ec.marshalNUpdateCreditPolicyPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐUpdateCreditPolicyPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateCreditPolicy(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UpdateCreditPolicyPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateCreditPolicy_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_approveCreditLimit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_approveCreditLimit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ApproveCreditLimit(ctx, fc.Args["id"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.ApproveCreditLimitPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.ApproveCreditLimitPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ApproveCreditLimitPayload) graphql.Marshaler {
+			return ec.marshalNApproveCreditLimitPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐApproveCreditLimitPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_approveCreditLimit(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApproveCreditLimitPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_approveCreditLimit_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_updateCreditLimit(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15699,6 +17180,118 @@ func (ec *executionContext) fieldContext_Query_loyaltyProgram(_ context.Context,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_LoyaltyProgram(ctx, field)
 		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_creditPolicy(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_creditPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Query().CreditPolicy(ctx)
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.CreditPolicy
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CreditPolicy
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditPolicy) graphql.Marshaler {
+			return ec.marshalNCreditPolicy2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditPolicy(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_creditPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditPolicy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_creditCheck(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_creditCheck(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().CreditCheck(ctx, fc.Args["customerId"].(uuid.UUID), fc.Args["amount"].(decimal.Decimal))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *credit.Decision
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *credit.Decision
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *credit.Decision) graphql.Marshaler {
+			return ec.marshalNCreditCheck2ᚖcustomerserviceᚋcreditᚐDecision(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_creditCheck(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditCheck(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_creditCheck_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
 	}
 	return fc, nil
 }
@@ -18272,6 +19865,70 @@ func (ec *executionContext) _UpdateCreditLimitPayload_userErrors(ctx context.Con
 func (ec *executionContext) fieldContext_UpdateCreditLimitPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "UpdateCreditLimitPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateCreditPolicyPayload_creditPolicy(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCreditPolicyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateCreditPolicyPayload_creditPolicy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditPolicy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CreditPolicy) graphql.Marshaler {
+			return ec.marshalOCreditPolicy2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditPolicy(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateCreditPolicyPayload_creditPolicy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateCreditPolicyPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreditPolicy(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _UpdateCreditPolicyPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCreditPolicyPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateCreditPolicyPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateCreditPolicyPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "UpdateCreditPolicyPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -20859,6 +22516,62 @@ func UnmarshalUpdateAddressInput(ctx context.Context, raw any) (model.UpdateAddr
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputUpdateCreditPolicyInput(ctx context.Context, obj any) (model.UpdateCreditPolicyInput, error) {
+	var it model.UpdateCreditPolicyInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"blockWhenOverdueDays", "warnUtilizationPercent", "requireSecondApprover"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "blockWhenOverdueDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("blockWhenOverdueDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.BlockWhenOverdueDays = graphql.OmittableOf(data)
+		case "warnUtilizationPercent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("warnUtilizationPercent"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.WarnUtilizationPercent = graphql.OmittableOf(data)
+		case "requireSecondApprover":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("requireSecondApprover"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.RequireSecondApprover = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUpdateCreditPolicyInput unmarshals raw into the UpdateCreditPolicyInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUpdateCreditPolicyInput(ctx context.Context, raw any) (model.UpdateCreditPolicyInput, error) {
+	var out model.UpdateCreditPolicyInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UpdateCreditPolicyInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputUpdateCustomerInput(ctx context.Context, obj any) (model.UpdateCustomerInput, error) {
 	var it model.UpdateCustomerInput
 	if obj == nil {
@@ -21411,6 +23124,44 @@ func (ec *executionContext) _ApproveCreditAccountPayload(ctx context.Context, se
 	return out
 }
 
+var approveCreditLimitPayloadImplementors = []string{"ApproveCreditLimitPayload"}
+
+func (ec *executionContext) _ApproveCreditLimitPayload(ctx context.Context, sel ast.SelectionSet, obj *model.ApproveCreditLimitPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, approveCreditLimitPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApproveCreditLimitPayload")
+		case "creditAccount":
+			out.Values[i] = ec._ApproveCreditLimitPayload_creditAccount(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._ApproveCreditLimitPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var auditEntryImplementors = []string{"AuditEntry"}
 
 func (ec *executionContext) _AuditEntry(ctx context.Context, sel ast.SelectionSet, obj *audit.Item) graphql.Marshaler {
@@ -21933,6 +23684,105 @@ func (ec *executionContext) _CreditAccount(ctx context.Context, sel ast.Selectio
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._CreditAccount_payments(ctx, field, obj)
 				})
+		case "openedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_openedBy(ctx, field, obj)
+				})
+		case "requestedCreditLimit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_requestedCreditLimit(ctx, field, obj)
+				})
+		case "limitRequestedBy":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_limitRequestedBy(ctx, field, obj)
+				})
+		case "limitRequestedAt":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_limitRequestedAt(ctx, field, obj)
+				})
+		case "policyWarnings":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_policyWarnings(ctx, field, obj)
+				})
+		case "asOf":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._CreditAccount_asOf(ctx, field, obj)
+				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditAccountAsOfImplementors = []string{"CreditAccountAsOf"}
+
+func (ec *executionContext) _CreditAccountAsOf(ctx context.Context, sel ast.SelectionSet, obj *model.CreditAccountAsOf) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditAccountAsOfImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditAccountAsOf")
+		case "at":
+			out.Values[i] = ec._CreditAccountAsOf_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "creditLimit":
+			out.Values[i] = ec._CreditAccountAsOf_creditLimit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "creditUsed":
+			out.Values[i] = ec._CreditAccountAsOf_creditUsed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "creditAvailable":
+			out.Values[i] = ec._CreditAccountAsOf_creditAvailable(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "outstanding":
+			out.Values[i] = ec._CreditAccountAsOf_outstanding(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "overdueAmount":
+			out.Values[i] = ec._CreditAccountAsOf_overdueAmount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "aging":
+			out.Values[i] = ec._CreditAccountAsOf_aging(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -21983,6 +23833,54 @@ func (ec *executionContext) _CreditAging(ctx context.Context, sel ast.SelectionS
 			}
 		case "over90":
 			out.Values[i] = ec._CreditAging_over90(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditCheckImplementors = []string{"CreditCheck"}
+
+func (ec *executionContext) _CreditCheck(ctx context.Context, sel ast.SelectionSet, obj *credit.Decision) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditCheckImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditCheck")
+		case "approved":
+			out.Values[i] = ec._CreditCheck_approved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "available":
+			out.Values[i] = ec._CreditCheck_available(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "availableAfter":
+			out.Values[i] = ec._CreditCheck_availableAfter(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "rules":
+			out.Values[i] = ec._CreditCheck_rules(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -22122,6 +24020,140 @@ func (ec *executionContext) _CreditPaymentEdge(ctx context.Context, sel ast.Sele
 			}
 		case "node":
 			out.Values[i] = ec._CreditPaymentEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditPolicyImplementors = []string{"CreditPolicy"}
+
+func (ec *executionContext) _CreditPolicy(ctx context.Context, sel ast.SelectionSet, obj *model.CreditPolicy) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditPolicyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditPolicy")
+		case "blockWhenOverdueDays":
+			out.Values[i] = ec._CreditPolicy_blockWhenOverdueDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "warnUtilizationPercent":
+			out.Values[i] = ec._CreditPolicy_warnUtilizationPercent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "requireSecondApprover":
+			out.Values[i] = ec._CreditPolicy_requireSecondApprover(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updatedAt":
+			out.Values[i] = ec._CreditPolicy_updatedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditPolicyWarningImplementors = []string{"CreditPolicyWarning"}
+
+func (ec *executionContext) _CreditPolicyWarning(ctx context.Context, sel ast.SelectionSet, obj *model.CreditPolicyWarning) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditPolicyWarningImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditPolicyWarning")
+		case "code":
+			out.Values[i] = ec._CreditPolicyWarning_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._CreditPolicyWarning_message(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var creditRuleResultImplementors = []string{"CreditRuleResult"}
+
+func (ec *executionContext) _CreditRuleResult(ctx context.Context, sel ast.SelectionSet, obj *credit.RuleResult) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, creditRuleResultImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreditRuleResult")
+		case "code":
+			out.Values[i] = ec._CreditRuleResult_code(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "passed":
+			out.Values[i] = ec._CreditRuleResult_passed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "blocks":
+			out.Values[i] = ec._CreditRuleResult_blocks(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "message":
+			out.Values[i] = ec._CreditRuleResult_message(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -23557,6 +25589,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "updateCreditPolicy":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateCreditPolicy(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "approveCreditLimit":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_approveCreditLimit(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updateCreditLimit":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_updateCreditLimit(ctx, field)
@@ -23941,6 +25987,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_loyaltyProgram(ctx, field)
+				})
+		case "creditPolicy":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_creditPolicy(ctx, field)
+				})
+		case "creditCheck":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_creditCheck(ctx, field)
 				})
 		case "scheduledJobs":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -25022,6 +27080,44 @@ func (ec *executionContext) _UpdateCreditLimitPayload(ctx context.Context, sel a
 	return out
 }
 
+var updateCreditPolicyPayloadImplementors = []string{"UpdateCreditPolicyPayload"}
+
+func (ec *executionContext) _UpdateCreditPolicyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateCreditPolicyPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, updateCreditPolicyPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("UpdateCreditPolicyPayload")
+		case "creditPolicy":
+			out.Values[i] = ec._UpdateCreditPolicyPayload_creditPolicy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._UpdateCreditPolicyPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var updateCustomerPayloadImplementors = []string{"UpdateCustomerPayload"}
 
 func (ec *executionContext) _UpdateCustomerPayload(ctx context.Context, sel ast.SelectionSet, obj *model.UpdateCustomerPayload) graphql.Marshaler {
@@ -25623,6 +27719,14 @@ func (ec *executionContext) marshalNApproveCreditAccountPayload2ᚖcustomerservi
 	return ec._ApproveCreditAccountPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNApproveCreditLimitPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐApproveCreditLimitPayload(ctx context.Context, sel ast.SelectionSet, v *model.ApproveCreditLimitPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApproveCreditLimitPayload!")
+		return graphql.Null
+	}
+	return ec._ApproveCreditLimitPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNAuditEntry2customerserviceᚋauditᚐItem(ctx context.Context, sel ast.SelectionSet, v audit.Item) graphql.Marshaler {
 	return ec._AuditEntry(ctx, sel, &v)
 }
@@ -25769,6 +27873,14 @@ func (ec *executionContext) marshalNCreditAging2ᚖcustomerserviceᚋgraphᚋmod
 	return ec._CreditAging(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNCreditCheck2ᚖcustomerserviceᚋcreditᚐDecision(ctx context.Context, sel ast.SelectionSet, v *credit.Decision) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditCheck!")
+		return graphql.Null
+	}
+	return ec._CreditCheck(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNCreditPayment2customerserviceᚋmodelsᚐCreditPayment(ctx context.Context, sel ast.SelectionSet, v models.CreditPayment) graphql.Marshaler {
 	return ec._CreditPayment(ctx, sel, &v)
 }
@@ -25814,6 +27926,88 @@ func (ec *executionContext) marshalNCreditPaymentEdge2ᚕcustomerserviceᚋgraph
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCreditPaymentEdge2customerserviceᚋgraphᚋmodelᚐCreditPaymentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCreditPolicy2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditPolicy(ctx context.Context, sel ast.SelectionSet, v *model.CreditPolicy) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreditPolicy!")
+		return graphql.Null
+	}
+	return ec._CreditPolicy(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCreditPolicyWarning2customerserviceᚋgraphᚋmodelᚐCreditPolicyWarning(ctx context.Context, sel ast.SelectionSet, v model.CreditPolicyWarning) graphql.Marshaler {
+	return ec._CreditPolicyWarning(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditPolicyWarning2ᚕcustomerserviceᚋgraphᚋmodelᚐCreditPolicyWarningᚄ(ctx context.Context, sel ast.SelectionSet, v []model.CreditPolicyWarning) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditPolicyWarning2customerserviceᚋgraphᚋmodelᚐCreditPolicyWarning(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCreditRuleCode2customerserviceᚋcreditᚐRuleCode(ctx context.Context, v any) (credit.RuleCode, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNCreditRuleCode2customerserviceᚋcreditᚐRuleCode[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCreditRuleCode2customerserviceᚋcreditᚐRuleCode(ctx context.Context, sel ast.SelectionSet, v credit.RuleCode) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNCreditRuleCode2customerserviceᚋcreditᚐRuleCode[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CreditRuleCode!")
+	}
+	return res
+}
+
+var (
+	unmarshalNCreditRuleCode2customerserviceᚋcreditᚐRuleCode = map[string]credit.RuleCode{
+		"CUSTOMER_BLOCKED":      credit.RuleCustomerBlocked,
+		"CUSTOMER_INACTIVE":     credit.RuleCustomerInactive,
+		"ACCOUNT_NOT_APPROVED":  credit.RuleAccountNotApproved,
+		"OVERDUE_BEYOND_POLICY": credit.RuleOverdueBeyondPolicy,
+		"OVER_LIMIT":            credit.RuleOverLimit,
+		"HIGH_UTILIZATION":      credit.RuleHighUtilization,
+	}
+	marshalNCreditRuleCode2customerserviceᚋcreditᚐRuleCode = map[credit.RuleCode]string{
+		credit.RuleCustomerBlocked:     "CUSTOMER_BLOCKED",
+		credit.RuleCustomerInactive:    "CUSTOMER_INACTIVE",
+		credit.RuleAccountNotApproved:  "ACCOUNT_NOT_APPROVED",
+		credit.RuleOverdueBeyondPolicy: "OVERDUE_BEYOND_POLICY",
+		credit.RuleOverLimit:           "OVER_LIMIT",
+		credit.RuleHighUtilization:     "HIGH_UTILIZATION",
+	}
+)
+
+func (ec *executionContext) marshalNCreditRuleResult2customerserviceᚋcreditᚐRuleResult(ctx context.Context, sel ast.SelectionSet, v credit.RuleResult) graphql.Marshaler {
+	return ec._CreditRuleResult(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCreditRuleResult2ᚕcustomerserviceᚋcreditᚐRuleResultᚄ(ctx context.Context, sel ast.SelectionSet, v []credit.RuleResult) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCreditRuleResult2customerserviceᚋcreditᚐRuleResult(ctx, sel, v[i])
 	})
 
 	for _, e := range ret {
@@ -26988,6 +29182,19 @@ func (ec *executionContext) marshalNUpdateCreditLimitPayload2ᚖcustomerservice�
 	return ec._UpdateCreditLimitPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNUpdateCreditPolicyInput2customerserviceᚋgraphᚋmodelᚐUpdateCreditPolicyInput(ctx context.Context, v any) (model.UpdateCreditPolicyInput, error) {
+	res, err := ec.unmarshalInputUpdateCreditPolicyInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNUpdateCreditPolicyPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐUpdateCreditPolicyPayload(ctx context.Context, sel ast.SelectionSet, v *model.UpdateCreditPolicyPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "UpdateCreditPolicyPayload!")
+		return graphql.Null
+	}
+	return ec._UpdateCreditPolicyPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNUpdateCustomerInput2customerserviceᚋgraphᚋmodelᚐUpdateCustomerInput(ctx context.Context, v any) (model.UpdateCustomerInput, error) {
 	res, err := ec.unmarshalInputUpdateCustomerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -27064,24 +29271,28 @@ func (ec *executionContext) marshalNUserErrorCode2customerserviceᚋapperrᚐCod
 
 var (
 	unmarshalNUserErrorCode2customerserviceᚋapperrᚐCode = map[string]apperr.Code{
-		"INVALID":               apperr.Invalid,
-		"TAKEN":                 apperr.Taken,
-		"NOT_FOUND":             apperr.NotFound,
-		"CUSTOMER_BLOCKED":      apperr.CustomerBlocked,
-		"INSUFFICIENT_POINTS":   apperr.InsufficientPoints,
-		"CREDIT_LIMIT_EXCEEDED": apperr.CreditLimitExceeded,
-		"INVALID_STATE":         apperr.InvalidState,
-		"IDEMPOTENCY_CONFLICT":  apperr.IdempotencyConflict,
+		"INVALID":                  apperr.Invalid,
+		"TAKEN":                    apperr.Taken,
+		"NOT_FOUND":                apperr.NotFound,
+		"CUSTOMER_BLOCKED":         apperr.CustomerBlocked,
+		"INSUFFICIENT_POINTS":      apperr.InsufficientPoints,
+		"CREDIT_LIMIT_EXCEEDED":    apperr.CreditLimitExceeded,
+		"INVALID_STATE":            apperr.InvalidState,
+		"IDEMPOTENCY_CONFLICT":     apperr.IdempotencyConflict,
+		"OVERDUE_BEYOND_POLICY":    apperr.OverdueBeyondPolicy,
+		"SECOND_APPROVER_REQUIRED": apperr.SecondApproverRequired,
 	}
 	marshalNUserErrorCode2customerserviceᚋapperrᚐCode = map[apperr.Code]string{
-		apperr.Invalid:             "INVALID",
-		apperr.Taken:               "TAKEN",
-		apperr.NotFound:            "NOT_FOUND",
-		apperr.CustomerBlocked:     "CUSTOMER_BLOCKED",
-		apperr.InsufficientPoints:  "INSUFFICIENT_POINTS",
-		apperr.CreditLimitExceeded: "CREDIT_LIMIT_EXCEEDED",
-		apperr.InvalidState:        "INVALID_STATE",
-		apperr.IdempotencyConflict: "IDEMPOTENCY_CONFLICT",
+		apperr.Invalid:                "INVALID",
+		apperr.Taken:                  "TAKEN",
+		apperr.NotFound:               "NOT_FOUND",
+		apperr.CustomerBlocked:        "CUSTOMER_BLOCKED",
+		apperr.InsufficientPoints:     "INSUFFICIENT_POINTS",
+		apperr.CreditLimitExceeded:    "CREDIT_LIMIT_EXCEEDED",
+		apperr.InvalidState:           "INVALID_STATE",
+		apperr.IdempotencyConflict:    "IDEMPOTENCY_CONFLICT",
+		apperr.OverdueBeyondPolicy:    "OVERDUE_BEYOND_POLICY",
+		apperr.SecondApproverRequired: "SECOND_APPROVER_REQUIRED",
 	}
 )
 
@@ -27311,11 +29522,25 @@ func (ec *executionContext) marshalOCreditAccount2customerserviceᚋgraphᚋmode
 	return graphql.WrapContextMarshaler(ctx, v)
 }
 
+func (ec *executionContext) marshalOCreditAccountAsOf2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditAccountAsOf(ctx context.Context, sel ast.SelectionSet, v *model.CreditAccountAsOf) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreditAccountAsOf(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalOCreditPayment2ᚖcustomerserviceᚋmodelsᚐCreditPayment(ctx context.Context, sel ast.SelectionSet, v *models.CreditPayment) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
 	}
 	return ec._CreditPayment(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCreditPolicy2ᚖcustomerserviceᚋgraphᚋmodelᚐCreditPolicy(ctx context.Context, sel ast.SelectionSet, v *model.CreditPolicy) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CreditPolicy(ctx, sel, v)
 }
 
 func (ec *executionContext) marshalOCreditUsage2ᚖcustomerserviceᚋmodelsᚐCreditUsage(ctx context.Context, sel ast.SelectionSet, v *models.CreditUsage) graphql.Marshaler {

@@ -6,6 +6,7 @@ package graph
 import (
 	"context"
 	"customerservice/auth"
+	"customerservice/credit"
 	"customerservice/customers"
 	"customerservice/graph/model"
 	"customerservice/loyalty"
@@ -294,6 +295,30 @@ func (r *mutationResolver) UpdateCreditLimit(ctx context.Context, id uuid.UUID, 
 	return &model.UpdateCreditLimitPayload{CreditAccount: account, UserErrors: ue}, err
 }
 
+// UpdateCreditPolicy is the resolver for the updateCreditPolicy field.
+func (r *mutationResolver) UpdateCreditPolicy(ctx context.Context, input model.UpdateCreditPolicyInput) (*model.UpdateCreditPolicyPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
+	p, err := r.CreditService.UpdatePolicy(ctx, creditPolicyChanges(input))
+	ue, err := userErrors(ctx, err)
+	return &model.UpdateCreditPolicyPayload{CreditPolicy: creditPolicy(p), UserErrors: ue}, err
+}
+
+// ApproveCreditLimit is the resolver for the approveCreditLimit field.
+func (r *mutationResolver) ApproveCreditLimit(ctx context.Context, id uuid.UUID) (*model.ApproveCreditLimitPayload, error) {
+	if err := checkPayload(ctx); err != nil {
+		return nil, err
+	}
+	a, err := r.CreditService.ApproveLimit(ctx, id)
+	ue, err := userErrors(ctx, err)
+	if err != nil || a == nil {
+		return &model.ApproveCreditLimitPayload{UserErrors: ue}, err
+	}
+	account, err := r.payloadCreditAccount(ctx, &a.ID)
+	return &model.ApproveCreditLimitPayload{CreditAccount: account, UserErrors: ue}, err
+}
+
 // ChargeCredit is the resolver for the chargeCredit field.
 func (r *mutationResolver) ChargeCredit(ctx context.Context, input model.ChargeCreditInput) (*model.ChargeCreditPayload, error) {
 	if err := checkPayload(ctx); err != nil {
@@ -408,6 +433,24 @@ func (r *queryResolver) LoyaltyProgram(ctx context.Context) (*models.LoyaltyProg
 		return nil, queryError(ctx, err)
 	}
 	return p, nil
+}
+
+// CreditPolicy is the resolver for the creditPolicy field.
+func (r *queryResolver) CreditPolicy(ctx context.Context) (*model.CreditPolicy, error) {
+	p, err := r.CreditService.Policy(ctx)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return creditPolicy(p), nil
+}
+
+// CreditCheck is the resolver for the creditCheck field.
+func (r *queryResolver) CreditCheck(ctx context.Context, customerID uuid.UUID, amount decimal.Decimal) (*credit.Decision, error) {
+	d, err := r.CreditService.Check(ctx, customerID, amount)
+	if err != nil {
+		return nil, queryError(ctx, err)
+	}
+	return d, nil
 }
 
 // ScheduledJobs is the resolver for the scheduledJobs field.

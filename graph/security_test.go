@@ -27,7 +27,8 @@ var leastRole = map[string]auth.Role{
 	"Query.me": auth.Viewer, "Query.customer": auth.Viewer, "Query.customerByEmail": auth.Viewer,
 	"Query.customerByPhone": auth.Viewer, "Query.customerByDocument": auth.Viewer,
 	"Query.customers": auth.Viewer, "Query.customerStats": auth.Viewer, "Query.loyaltyProgram": auth.Viewer,
-	"Query.scheduledJobs": auth.Manager, "Query.auditLog": auth.Manager,
+	"Query.scheduledJobs": auth.Manager, "Query.creditPolicy": auth.Viewer, "Query.creditCheck": auth.Agent,
+	"Query.auditLog":      auth.Manager,
 	"Query.savedSegments": auth.Viewer, "Query.savedSegment": auth.Viewer,
 
 	// agent: customers and addresses, purchases, refunds, redemptions, bonuses, charges, payments
@@ -45,11 +46,13 @@ var leastRole = map[string]auth.Role{
 	"Mutation.approveCreditAccount": auth.Manager, "Mutation.suspendCreditAccount": auth.Manager,
 	"Mutation.reinstateCreditAccount": auth.Manager, "Mutation.cancelCreditAccount": auth.Manager,
 	"Mutation.updateCreditLimit": auth.Manager, "Mutation.recalculateSegments": auth.Manager,
+	"Mutation.approveCreditLimit": auth.Manager,
 	"Mutation.createSavedSegment": auth.Manager, "Mutation.updateSavedSegment": auth.Manager,
 	"Mutation.deleteSavedSegment": auth.Manager,
 
 	// admin: the loyalty program, erasure
 	"Mutation.updateLoyaltyProgram": auth.Admin, "Mutation.eraseCustomer": auth.Admin,
+	"Mutation.updateCreditPolicy": auth.Admin,
 }
 
 // explicitDocuments are operations whose arguments the generator below cannot build from

@@ -127,9 +127,11 @@ func TestTimeline_EveryKindNewestFirstWithActorAndFigures(t *testing.T) {
 	srv := apitest.New(t)
 	agent := srv.NewOrg(t, auth.Agent)
 	manager := srv.As(t, agent.Org, auth.Manager)
+	approver := srv.As(t, agent.Org, auth.Manager) // §14: a second manager approves
 	admin := srv.As(t, agent.Org, auth.Admin)
 	viewer := srv.As(t, agent.Org, auth.Viewer)
-	actors := map[string]string{agent.User.String(): "agent", manager.User.String(): "manager", admin.User.String(): "admin"}
+	actors := map[string]string{agent.User.String(): "agent", manager.User.String(): "manager", approver.User.String(): "approver",
+		admin.User.String(): "admin"}
 
 	created := tlDo(t, agent, `mutation { createCustomer(input: {customerType: B2B, firstName: "Ana", lastName: "Pérez", email: "ana@example.com"}) {
 		customer { id } userErrors { code } } }`, nil)
@@ -146,8 +148,9 @@ func TestTimeline_EveryKindNewestFirstWithActorAndFigures(t *testing.T) {
 		creditAccount { id } userErrors { code } } }`, id)
 	account := opened["creditAccount"].(map[string]any)["id"].(string)
 	acc := map[string]any{"a": account, "c": customer}
-	tlDo(t, manager, `mutation($a: UUID!) { approveCreditAccount(id: $a) { userErrors { code } } }`, acc)
+	tlDo(t, approver, `mutation($a: UUID!) { approveCreditAccount(id: $a) { userErrors { code } } }`, acc)
 	tlDo(t, manager, `mutation($a: UUID!) { updateCreditLimit(id: $a, creditLimit: "800.00") { userErrors { code } } }`, acc)
+	tlDo(t, approver, `mutation($a: UUID!) { approveCreditLimit(id: $a) { userErrors { code } } }`, acc)
 	tlDo(t, agent, `mutation($c: UUID!) { chargeCredit(input: {customerId: $c, orderId: "c-1", amount: "200.00"}) { userErrors { code } } }`, acc)
 	charged := tlDo(t, agent, `mutation($c: UUID!) { chargeCredit(input: {customerId: $c, orderId: "c-2", amount: "30.00"}) { usage { id } userErrors { code } } }`, acc)
 	tlDo(t, agent, `mutation($c: UUID!) { recordCreditPayment(input: {customerId: $c, amount: "50.00", paymentReference: "p-1"}) { userErrors { code } } }`, acc)
@@ -163,7 +166,9 @@ func TestTimeline_EveryKindNewestFirstWithActorAndFigures(t *testing.T) {
 	if _, _, err := loyalty.ExpirePoints(t.Context(), srv.App, agent.Org, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	loyExec(t, srv, "UPDATE loyalty_transactions SET created_at = created_at - interval '2 years' WHERE organization_id = ? AND transaction_type = 'earn'", agent.Org)
+	// A value computed in Go (Citus refuses a STABLE expression over a column in an UPDATE).
+	loyExec(t, srv, "UPDATE loyalty_transactions SET created_at = ? WHERE organization_id = ? AND transaction_type = 'earn'",
+		time.Now().AddDate(-2, 0, 0), agent.Org)
 	loyExec(t, srv, "UPDATE loyalty_accounts SET tier_expires_at = current_date - 1 WHERE organization_id = ?", agent.Org)
 	if _, _, err := loyalty.ReevaluateTiers(t.Context(), srv.App, agent.Org, time.Now()); err != nil {
 		t.Fatal(err)
@@ -197,8 +202,9 @@ func TestTimeline_EveryKindNewestFirstWithActorAndFigures(t *testing.T) {
 		"CREDIT_PAYMENT by agent: amount=50.00 points=- balance=- ref=p-1 from=- to=-",
 		"CREDIT_CHARGE by agent: amount=30.00 points=- balance=- ref=c-2 from=- to=-",
 		"CREDIT_CHARGE by agent: amount=200.00 points=- balance=- ref=c-1 from=- to=-",
-		"CREDIT_LIMIT_CHANGED by manager: amount=800.00 points=- balance=- ref=- from=500.00 to=800.00",
-		"CREDIT_STATUS_CHANGED by manager: amount=- points=- balance=- ref=- from=PENDING to=APPROVED",
+		"CREDIT_LIMIT_CHANGED by approver: amount=800.00 points=- balance=- ref=- from=500.00 to=800.00",
+		"CREDIT_LIMIT_REQUESTED by manager: amount=800.00 points=- balance=- ref=- from=500.00 to=800.00",
+		"CREDIT_STATUS_CHANGED by approver: amount=- points=- balance=- ref=- from=PENDING to=APPROVED",
 		"CREDIT_ACCOUNT_OPENED by manager: amount=500.00 points=- balance=- ref=- from=- to=PENDING",
 		"POINTS_ADJUSTED by manager: amount=- points=-5 balance=1070 ref=- from=- to=-",
 		"POINTS_BONUS by agent: amount=- points=25 balance=1075 ref=b-1 from=- to=-",
@@ -347,8 +353,7 @@ func TestTimeline_OneStatementPerPage(t *testing.T) {
 		loyBuy(t, team.Agent, customer, fmt.Sprint(i+1, ".00"))
 	}
 	full := count(tlQuery, map[string]any{"id": customer, "first": 50})
-	var page tlConn
-	page = tlRead(t, team.Viewer, customer, map[string]any{"first": 7})
+	page := tlRead(t, team.Viewer, customer, map[string]any{"first": 7})
 	next := count(tlQuery, map[string]any{"id": customer, "first": 7, "after": *page.PageInfo.EndCursor, "kinds": []string{"PURCHASE"}})
 	if empty != plain || full != plain || next != plain {
 		t.Fatalf("statements: customer %d, empty timeline %d, 61 events %d, a filtered page after a cursor %d", plain, empty, full, next)

@@ -9,10 +9,10 @@ import (
 	"github.com/uptrace/bun"
 	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"customerservice/audit"
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/models"
-	"customerservice/timeline"
 )
 
 // The scheduled jobs of §4 (run by `jobs run` and the scheduler): points expiry and tier
@@ -142,10 +142,10 @@ const dayOf = "(?::timestamptz AT TIME ZONE 'UTC')::date"
 // is computed once in q: Citus refuses an UPDATE whose CASE calls a non-immutable function
 // (the cast of the time).
 func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at any) (evaluated, changed int, err error) {
-	var res struct {
-		Evaluated int     `bun:"evaluated"`
-		Changed   int     `bun:"changed"`
-		AuditIDs  []int64 `bun:"audit_ids,array"`
+	var rows []struct {
+		AccountID uuid.UUID   `bun:"loyalty_account_id"`
+		OldTier   models.Tier `bun:"old_tier"`
+		Tier      models.Tier `bun:"tier"`
 	}
 	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH q AS (
@@ -164,24 +164,26 @@ func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram
 				tier_expires_at = CASE WHEN n.tier = 'bronze' THEN NULL
 					ELSE (n.day + make_interval(months => ?))::date END
 			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
-			RETURNING a.organization_id, a.loyalty_account_id, n.old_tier, n.tier
-		), audited AS (
-			INSERT INTO audit_log (organization_id, actor_id, action, entity_type, entity_id, changed_fields, details)
-			SELECT organization_id, ?::uuid, '`+tierChangeAction+`', 'loyalty_account', loyalty_account_id,
-				'{tier,tier_since,tier_expires_at}', jsonb_build_object('from', old_tier, 'to', tier)
-			FROM u WHERE old_tier <> tier
-			RETURNING audit_id
+			RETURNING a.loyalty_account_id, n.old_tier, n.tier
 		)
-		SELECT count(*)::int AS evaluated, (count(*) FILTER (WHERE old_tier <> tier))::int AS changed,
-			(SELECT COALESCE(array_agg(audit_id), '{}') FROM audited) AS audit_ids FROM u`,
+		SELECT * FROM u`,
 		at, prog.QualificationMonths, at, org, pgdialect.Array(ids), at,
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
-		prog.TierDurationMonths, org, auth.System).Scan(ctx, &res)
+		prog.TierDurationMonths, org).Scan(ctx, &rows)
 	if err != nil {
 		return 0, 0, fmt.Errorf("re-evaluate tiers: %w", err)
 	}
-	timeline.PublishAudits(ctx, res.AuditIDs)
-	return res.Evaluated, res.Changed, nil
+	var entries []audit.Entry
+	for _, r := range rows {
+		if r.OldTier != r.Tier {
+			entries = append(entries, audit.Entry{Action: tierChangeAction, EntityType: "loyalty_account", EntityID: r.AccountID,
+				ChangedFields: []string{"tier", "tier_since", "tier_expires_at"}, Details: map[string]any{"from": r.OldTier, "to": r.Tier}})
+		}
+	}
+	if err := audit.RecordAll(ctx, tx, auth.Principal{UserID: auth.System, OrganizationID: org}, entries); err != nil {
+		return 0, 0, err
+	}
+	return len(rows), len(entries), nil
 }
 
 // jobLock takes the organization's lock of one job for this transaction; false when another

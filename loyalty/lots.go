@@ -12,8 +12,8 @@ import (
 	"customerservice/audit"
 	"customerservice/auth"
 	"customerservice/db"
-	"customerservice/models"
 	"customerservice/timeline"
+	"customerservice/models"
 )
 
 // The point lots of §4 and the one way a balance changes. Every function here runs with the
@@ -113,10 +113,11 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 // account's due lots before it reads the balance, so no one spends points past their date
 // even before the job has run.
 func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (accounts, points int, err error) {
-	var res struct {
-		Accounts int         `bun:"accounts"`
-		Points   int         `bun:"points"`
-		IDs      []uuid.UUID `bun:"ids,array"`
+	var rows []struct {
+		AccountID     uuid.UUID `bun:"loyalty_account_id"`
+		TransactionID uuid.UUID `bun:"transaction_id"`
+		Points        int       `bun:"points"`
+		BalanceAfter  int       `bun:"balance_after"`
 	}
 	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH due AS (
@@ -138,23 +139,25 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 			SELECT organization_id, loyalty_account_id, 'expire', -expired, points_balance,
 				'Points expired', jsonb_build_object('lots', lots), clock_timestamp(), ?::uuid
 			FROM accounts
-			RETURNING organization_id, loyalty_account_id, transaction_id, points, balance_after, actor_id
-		), audited AS (
-			INSERT INTO audit_log (organization_id, actor_id, action, entity_type, entity_id, changed_fields, details)
-			SELECT organization_id, actor_id, 'loyalty.expire', 'loyalty_account', loyalty_account_id,
-				'{points_balance}', jsonb_build_object('transaction_id', transaction_id, 'points', points, 'balance_after', balance_after)
-			FROM written
+			RETURNING loyalty_account_id, transaction_id, points, balance_after
 		)
-		SELECT count(*)::int AS accounts, COALESCE(-sum(points), 0)::int AS points,
-			COALESCE(array_agg(transaction_id), '{}') AS ids FROM written`,
-		org, pgdialect.Array(accountIDs), at, org, org, auth.System).Scan(ctx, &res)
+		SELECT * FROM written`,
+		org, pgdialect.Array(accountIDs), at, org, org, auth.System).Scan(ctx, &rows)
 	if err != nil {
 		return 0, 0, fmt.Errorf("expire lots: %w", err)
 	}
-	for _, id := range res.IDs {
-		timeline.Publish(ctx, timeline.PointsPrefix, id)
+	entries := make([]audit.Entry, len(rows))
+	for i, r := range rows {
+		timeline.Publish(ctx, timeline.PointsPrefix, r.TransactionID)
+		points -= r.Points
+		entries[i] = audit.Entry{Action: "loyalty.expire", EntityType: "loyalty_account", EntityID: r.AccountID,
+			ChangedFields: []string{"points_balance"},
+			Details:       map[string]any{"transaction_id": r.TransactionID, "points": r.Points, "balance_after": r.BalanceAfter}}
 	}
-	return res.Accounts, res.Points, nil
+	if err := audit.RecordAll(ctx, tx, auth.Principal{UserID: auth.System, OrganizationID: org}, entries); err != nil {
+		return 0, 0, err
+	}
+	return len(rows), points, nil
 }
 
 // dbNow is the database's time of the transaction, for expireDue in mutations.

@@ -27,6 +27,52 @@ var bunTables = []string{"bun_migrations", "bun_migration_locks"}
 // tenant-keyed and checked like any other table.
 var tenantlessTables = []string{"job_runs"}
 
+// rollBackAfter runs the down of every migration after name, newest first: a migration's
+// down undoes what its up did to the schema its up found, so the ones after it go first.
+// rollForwardAfter runs their ups again, in order.
+func rollBackAfter(t *testing.T, conn *db.Pool, name string) {
+	t.Helper()
+	after := migrationsAfter(t, name)
+	for i := len(after) - 1; i >= 0; i-- {
+		execFile(t, conn, after[i]+".tx.down.sql")
+	}
+}
+
+func rollForwardAfter(t *testing.T, conn *db.Pool, name string) {
+	t.Helper()
+	for _, m := range migrationsAfter(t, name) {
+		execFile(t, conn, m+".tx.up.sql")
+	}
+}
+
+// migrationsAfter names the migrations after name, in order.
+func migrationsAfter(t *testing.T, name string) []string {
+	t.Helper()
+	var out []string
+	found := false
+	for _, m := range migrations.Migrations.Sorted() {
+		if found {
+			out = append(out, m.Name+"_"+m.Comment)
+		}
+		found = found || m.Name+"_"+m.Comment == name
+	}
+	if !found {
+		t.Fatalf("no migration %s", name)
+	}
+	return out
+}
+
+func execFile(t *testing.T, conn *db.Pool, file string) {
+	t.Helper()
+	sql, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.ExecContext(context.Background(), string(sql)); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+}
+
 func openOwner(t *testing.T, dbname string) *db.Pool {
 	t.Helper()
 	tdb := testdb.Get(t)
@@ -103,7 +149,10 @@ var wantAppPrivileges = []string{
 	"table:audit_log:INSERT,SELECT",
 	"table:bun_migrations:SELECT",
 	"table:credit_accounts:INSERT,SELECT,UPDATE",
+	"table:credit_allocations:INSERT,SELECT",
+	"table:credit_limit_changes:INSERT,SELECT",
 	"table:credit_payments:INSERT,SELECT",
+	"table:credit_policies:INSERT,SELECT,UPDATE",
 	"table:credit_usage:INSERT,SELECT,UPDATE",
 	"table:customer_segments:DELETE,INSERT,SELECT,UPDATE",
 	"table:customers:DELETE,INSERT,SELECT,UPDATE",
@@ -241,19 +290,13 @@ func TestMigrations_LeastPrivilegeDownRestoresTheInitGrants(t *testing.T) {
 			t.Fatalf("%s: %v", file, err)
 		}
 	}
-	// The migrations after it go down first (newest first) and come back up after it.
-	later := migrationsAfter("20261202000001_least_privilege")
-	for i := len(later) - 1; i >= 0; i-- {
-		run(later[i] + ".tx.down.sql")
-	}
+	rollBackAfter(t, conn, "20261202000001_least_privilege")
 	run("20261202000001_least_privilege.tx.down.sql")
 	if got := privileges(t, conn, db.AppRole); !slices.Equal(got, initAppPrivileges) {
 		t.Errorf("after down: more %v, less %v", diff(got, initAppPrivileges), diff(initAppPrivileges, got))
 	}
 	run("20261202000001_least_privilege.tx.up.sql")
-	for _, m := range later {
-		run(m + ".tx.up.sql")
-	}
+	rollForwardAfter(t, conn, "20261202000001_least_privilege")
 	if got := privileges(t, conn, db.AppRole); !slices.Equal(got, wantAppPrivileges) {
 		t.Errorf("after up again: more %v, less %v", diff(got, wantAppPrivileges), diff(wantAppPrivileges, got))
 	}
@@ -451,19 +494,13 @@ func TestMigrations_TenantKeysDownRestoresTheKeys(t *testing.T) {
 	if slices.Equal(afterUp, want) {
 		t.Fatal("the tenant keys migration changed nothing")
 	}
-	// The migrations after it go down first (newest first) and come back up after it.
-	later := migrationsAfter(tenantKeysMigration)
-	for i := len(later) - 1; i >= 0; i-- {
-		run(conn, later[i]+".tx.down.sql")
-	}
+	rollBackAfter(t, conn, tenantKeysMigration)
 	run(conn, tenantKeysMigration+".tx.down.sql")
 	if got := keyDefinitions(t, conn); !slices.Equal(got, want) {
 		t.Errorf("after down: more %v\nless %v", diff(got, want), diff(want, got))
 	}
 	run(conn, tenantKeysMigration+".tx.up.sql")
-	for _, m := range later {
-		run(conn, m+".tx.up.sql")
-	}
+	rollForwardAfter(t, conn, tenantKeysMigration)
 	if got := keyDefinitions(t, conn); !slices.Equal(got, afterUp) {
 		t.Errorf("after up again: more %v\nless %v", diff(got, afterUp), diff(afterUp, got))
 	}
@@ -485,17 +522,4 @@ func keyDefinitions(t *testing.T, conn *db.Pool) []string {
 		t.Fatal(err)
 	}
 	return defs
-}
-
-// migrationsAfter are the file names (without .tx.up.sql) of the migrations after name, in order.
-func migrationsAfter(name string) []string {
-	var later []string
-	seen := false
-	for _, m := range migrations.Migrations.Sorted() {
-		if seen {
-			later = append(later, m.Name+"_"+m.Comment)
-		}
-		seen = seen || m.Name+"_"+m.Comment == name
-	}
-	return later
 }

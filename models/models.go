@@ -159,8 +159,27 @@ type CreditAccount struct {
 	SuspensionReason   *string         `bun:"suspension_reason"`
 	CancelledAt        *time.Time      `bun:"cancelled_at"`
 	CancellationReason *string         `bun:"cancellation_reason"`
-	CreatedAt          time.Time       `bun:"created_at,nullzero,default:now()"`
-	UpdatedAt          time.Time       `bun:"updated_at,nullzero,default:now()"`
+	// §14 four-eyes: who opened the account (NULL for accounts opened before it was
+	// recorded) and who last asked for a limit it does not have yet (RequestedLimit, an
+	// increase of an approved or suspended account waiting for a second manager).
+	OpenedBy         *uuid.UUID       `bun:"opened_by,type:uuid"`
+	RequestedLimit   *decimal.Decimal `bun:"requested_limit,type:numeric"`
+	LimitRequestedBy *uuid.UUID       `bun:"limit_requested_by,type:uuid"`
+	LimitRequestedAt *time.Time       `bun:"limit_requested_at"`
+	CreatedAt        time.Time        `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt        time.Time        `bun:"updated_at,nullzero,default:now()"`
+}
+
+// CreditPolicy is an organization's credit risk settings (§14), one row per organization.
+type CreditPolicy struct {
+	bun.BaseModel `bun:"table:credit_policies,alias:pol"`
+
+	OrganizationID         uuid.UUID `bun:"organization_id,pk,type:uuid"`
+	BlockWhenOverdueDays   int       `bun:"block_when_overdue_days"`
+	WarnUtilizationPercent int       `bun:"warn_utilization_percent"`
+	RequireSecondApprover  bool      `bun:"require_second_approver"`
+	CreatedAt              time.Time `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt              time.Time `bun:"updated_at,nullzero,default:now()"`
 }
 
 type CustomerSegment struct {

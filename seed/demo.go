@@ -342,7 +342,8 @@ func (pl *player) play(ctx context.Context, p *plan) error {
 
 func (pl *player) playCredit(ctx context.Context, p *plan) error {
 	cp, id := p.credit, p.customer.ID
-	acc, err := pl.credit.Open(ctx, credit.OpenAccount{CustomerID: id, CreditLimit: cp.limit, PaymentTermDays: cp.term})
+	opener := auth.WithPrincipal(ctx, auth.Principal{UserID: DemoOpener, OrganizationID: pl.g.org, Roles: []auth.Role{auth.Manager}})
+	acc, err := pl.credit.Open(opener, credit.OpenAccount{CustomerID: id, CreditLimit: cp.limit, PaymentTermDays: cp.term})
 	if err != nil || cp.status == models.CreditStatusPending {
 		return err
 	}

@@ -33,6 +33,9 @@ var (
 	// DemoUser is the user of the demo token; the demo's service calls run as it (its
 	// audit rows name it), and it approved the sample credit accounts.
 	DemoUser = uuid.MustParse("0d3e0000-0000-4000-8000-0000000000ad")
+	// DemoOpener is the manager who opens the demo's credit accounts: DemoUser approves
+	// them, and §14's four-eyes rule wants the two to differ.
+	DemoOpener = uuid.MustParse("0d3e0000-0000-4000-8000-0000000000ae")
 )
 
 const (

@@ -7,6 +7,7 @@ import (
 	"customerservice/apperr"
 	"customerservice/audit"
 	"customerservice/auth"
+	"customerservice/credit"
 	"customerservice/jobs"
 	"customerservice/models"
 	"customerservice/savedsegments"
@@ -76,6 +77,14 @@ type AdjustPointsPayload struct {
 // The result of approveCreditAccount.
 type ApproveCreditAccountPayload struct {
 	// The account (APPROVED); null when there are user errors.
+	CreditAccount Object `json:"creditAccount,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// The result of approveCreditLimit.
+type ApproveCreditLimitPayload struct {
+	// The account with its new limit; null when there are user errors.
 	CreditAccount Object `json:"creditAccount,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
@@ -237,6 +246,24 @@ type CreateSavedSegmentPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// A credit account's position at an instant (CreditAccount.asOf).
+type CreditAccountAsOf struct {
+	// The instant.
+	At time.Time `json:"at"`
+	// The limit it had.
+	CreditLimit decimal.Decimal `json:"creditLimit"`
+	// What was owed.
+	CreditUsed decimal.Decimal `json:"creditUsed"`
+	// Limit minus used.
+	CreditAvailable decimal.Decimal `json:"creditAvailable"`
+	// What was owed on open charges (equals creditUsed).
+	Outstanding decimal.Decimal `json:"outstanding"`
+	// What was owed on charges past their due date.
+	OverdueAmount decimal.Decimal `json:"overdueAmount"`
+	// What was owed, by days past due on that date.
+	Aging *CreditAging `json:"aging"`
+}
+
 // What is owed, by how long past due (§5).
 type CreditAging struct {
 	// Not yet due.
@@ -269,6 +296,26 @@ type CreditPaymentEdge struct {
 	Cursor string `json:"cursor"`
 	// The payment.
 	Node *models.CreditPayment `json:"node"`
+}
+
+// An organization's credit risk settings (§14).
+type CreditPolicy struct {
+	// No new charge while any charge of the account is more than this many days past due; 0: any overdue charge blocks. Default 30.
+	BlockWhenOverdueDays int `json:"blockWhenOverdueDays"`
+	// Utilization (used ÷ limit, in percent) at which a charge and the account carry a HIGH_UTILIZATION warning. Default 90.
+	WarnUtilizationPercent int `json:"warnUtilizationPercent"`
+	// The manager who approves an account or a limit increase must not be the one who opened or asked for it. Default true.
+	RequireSecondApprover bool `json:"requireSecondApprover"`
+	// When an admin last changed the settings; null while they are the defaults.
+	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
+}
+
+// A rule of the credit policy an account breaks now.
+type CreditPolicyWarning struct {
+	// The rule.
+	Code credit.RuleCode `json:"code"`
+	// What is wrong, for a person.
+	Message string `json:"message"`
 }
 
 // A page of credit charges, newest first.
@@ -789,6 +836,24 @@ type UpdateAddressPayload struct {
 type UpdateCreditLimitPayload struct {
 	// The account with its new limit; null when there are user errors.
 	CreditAccount Object `json:"creditAccount,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// Changes to the credit policy; omitted settings keep their value.
+type UpdateCreditPolicyInput struct {
+	// Days past due beyond which no new charge is accepted, 0–3650.
+	BlockWhenOverdueDays graphql.Omittable[*int] `json:"blockWhenOverdueDays,omitempty"`
+	// Utilization warning in percent, 1–100.
+	WarnUtilizationPercent graphql.Omittable[*int] `json:"warnUtilizationPercent,omitempty"`
+	// Whether approvals need a second manager.
+	RequireSecondApprover graphql.Omittable[*bool] `json:"requireSecondApprover,omitempty"`
+}
+
+// The result of updateCreditPolicy.
+type UpdateCreditPolicyPayload struct {
+	// The policy after the change; null when there are user errors.
+	CreditPolicy *CreditPolicy `json:"creditPolicy,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }

@@ -16,7 +16,7 @@ import (
 // migrator's bookkeeping) and the catalogs.
 var TenantTables = []string{
 	"customers", "addresses", "loyalty_programs", "loyalty_accounts", "loyalty_transactions",
-	"purchases", "purchase_refunds", "credit_accounts", "credit_usage", "credit_payments",
+	"purchases", "purchase_refunds", "credit_accounts", "credit_usage", "credit_payments", "credit_policies", "credit_allocations", "credit_limit_changes",
 	"customer_segments", "audit_log", "job_run_results", "v_customer_360",
 }
 
