@@ -31,12 +31,13 @@ type Verifier struct {
 	parser *jwt.Parser
 	secret []byte
 	jwks   keyfunc.Keyfunc
+	cache  *tokenCache // tokens verified in the last minute (cache.go)
 }
 
 // NewVerifier builds a verifier; with a JWKS URL it fetches and refreshes the key set in the
 // background until ctx ends.
 func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
-	v := &Verifier{secret: []byte(cfg.Secret)}
+	v := &Verifier{secret: []byte(cfg.Secret), cache: newTokenCache()}
 	var methods []string
 	if cfg.Secret != "" {
 		methods = append(methods, "HS256")
@@ -71,25 +72,39 @@ func (v *Verifier) key(t *jwt.Token) (any, error) {
 }
 
 // Verify checks the token and returns its principal. The error message is safe to show.
+// A token verified in the last minute and not expired is answered from the cache (cache.go).
 func (v *Verifier) Verify(token string) (Principal, error) {
+	if p, ok := v.cache.get(token); ok {
+		return p, nil
+	}
+	p, exp, err := v.verify(token)
+	if err != nil {
+		return Principal{}, err
+	}
+	v.cache.put(token, p, exp)
+	return p, nil
+}
+
+// verify checks the token anew: its principal and its expiry.
+func (v *Verifier) verify(token string) (Principal, time.Time, error) {
 	var claims Claims
 	if _, err := v.parser.ParseWithClaims(token, &claims, v.key); err != nil {
 		switch {
 		case errors.Is(err, jwt.ErrTokenExpired):
-			return Principal{}, errors.New("token expired")
+			return Principal{}, time.Time{}, errors.New("token expired")
 		case errors.Is(err, jwt.ErrTokenInvalidIssuer), errors.Is(err, jwt.ErrTokenInvalidAudience):
-			return Principal{}, errors.New("token not issued for this service")
+			return Principal{}, time.Time{}, errors.New("token not issued for this service")
 		default:
-			return Principal{}, errors.New("invalid token")
+			return Principal{}, time.Time{}, errors.New("invalid token")
 		}
 	}
 	user, err := uuid.Parse(claims.Subject)
 	if err != nil {
-		return Principal{}, errors.New("token claim sub must be a UUID")
+		return Principal{}, time.Time{}, errors.New("token claim sub must be a UUID")
 	}
 	org, err := uuid.Parse(claims.OrgID)
 	if err != nil || org == uuid.Nil {
-		return Principal{}, errors.New("token claim org_id must be a UUID")
+		return Principal{}, time.Time{}, errors.New("token claim org_id must be a UUID")
 	}
 	p := Principal{UserID: user, OrganizationID: org}
 	for _, r := range claims.Roles {
@@ -97,7 +112,7 @@ func (v *Verifier) Verify(token string) (Principal, error) {
 			p.Roles = append(p.Roles, Role(r))
 		}
 	}
-	return p, nil
+	return p, claims.ExpiresAt.Time, nil
 }
 
 // Mint signs an HS256 development token (the `token` subcommand and the tests).

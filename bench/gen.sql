@@ -1,15 +1,16 @@
 -- Deterministic synthetic data for the Customer 360 benchmark, adapted from
 -- shared/bench/gen.sql to this project's schema (migrations/): lower-case enums, E.164 phones,
 -- timestamptz, balance_after and point lots on loyalty_transactions, amount_paid and
--- due_date on credit_usage. Org A (measured): 100,000 customers; org B: 10,000.
--- Runs as the owner (a superuser: row-level security does not filter the load). ~1 min.
+-- due_date on credit_usage. Org A (measured): :n customers (psql -v n=100000; bench/run.sh
+-- --size), org B: 10,000. Runs as the owner (a superuser: row-level security does not filter
+-- the load). About a minute for 100,000, ten or more for 1,000,000.
 SELECT setseed(0.42);
 INSERT INTO loyalty_programs (organization_id) VALUES
   ('aaaaaaaa-0000-0000-0000-000000000001'), ('bbbbbbbb-0000-0000-0000-000000000002');
 INSERT INTO customers (customer_id, organization_id, customer_type, first_name, last_name, email, phone,
   document_type, document_number, birth_date, status, tags, created_at, updated_at, last_purchase_at)
 SELECT md5('c'||g)::uuid,
-  CASE WHEN g <= 100000 THEN 'aaaaaaaa-0000-0000-0000-000000000001'::uuid ELSE 'bbbbbbbb-0000-0000-0000-000000000002'::uuid END,
+  CASE WHEN g <= :n THEN 'aaaaaaaa-0000-0000-0000-000000000001'::uuid ELSE 'bbbbbbbb-0000-0000-0000-000000000002'::uuid END,
   CASE WHEN g % 5 = 0 THEN 'b2b' ELSE 'b2c' END,
   (ARRAY['Ana','Luis','María','José','Carmen','Carlos','Lucía','Jorge','Sofía','Diego'])[1 + g % 10],
   (ARRAY['Pérez','González','Rodríguez','Castillo','Herrera','Vargas','Moreno','Ríos','Batista','Núñez'])[1 + (g / 10) % 10],
@@ -17,7 +18,7 @@ SELECT md5('c'||g)::uuid,
   'cedula', '8-'||g, date '1960-01-01' + (g % 15000), CASE WHEN g % 50 = 0 THEN 'blocked' ELSE 'active' END,
   ARRAY['retail'], timestamptz '2024-01-01 00:00Z' + (g % 600) * interval '1 day' + (g % 86400) * interval '1 second',
   timestamptz '2026-01-01 00:00Z', timestamptz '2026-01-01 00:00Z' + (g % 300) * interval '1 day'
-FROM generate_series(1, 110000) g;
+FROM generate_series(1, :n + 10000) g;
 INSERT INTO addresses (organization_id, customer_id, address_type, address_line1, city, is_default)
 SELECT c.organization_id, c.customer_id, CASE WHEN k = 1 THEN 'shipping' ELSE 'billing' END,
   'Calle '||k||' Casa '||right(c.document_number, 3), 'Panamá', k = 1

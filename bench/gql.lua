@@ -24,7 +24,7 @@ end
 function done(summary, latency, requests)
   local errs = 0
   for _, t in ipairs(threads) do errs = errs + (t:get("errors") or 0) end
-  io.write(string.format("RESULT rps=%.1f p50_ms=%.2f p99_ms=%.2f requests=%d errors=%d\n",
-    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000,
+  io.write(string.format("RESULT rps=%.1f p50_ms=%.2f p99_ms=%.2f mean_ms=%.3f requests=%d errors=%d\n",
+    summary.requests / (summary.duration / 1e6), latency:percentile(50) / 1000, latency:percentile(99) / 1000, latency.mean / 1000,
     summary.requests, errs))
 end

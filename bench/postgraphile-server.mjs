@@ -35,7 +35,7 @@ const preset = {
   // those leading columns (addresses and transactions are indexed by customer and account,
   // which PostgreSQL uses with the organization filter): PostGraphile hides them otherwise.
   disablePlugins: ["PgIndexBehaviorsPlugin"],
-  pgServices: [makePgService({ connectionString: process.env.DATABASE_URL, schemas: ["public"], poolConfig: { max: 16 } })],
+  pgServices: [makePgService({ connectionString: process.env.DATABASE_URL, schemas: ["public"], poolConfig: { max: Number(process.env.POOL_MAX || 20) } })],
   grafast: {
     explain: false,
     context(requestContext) {

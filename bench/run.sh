@@ -1,19 +1,39 @@
 #!/usr/bin/env bash
-# bench/run.sh [SECONDS] — the Customer 360 benchmark (issue 6; see bench/README.md).
+# bench/run.sh [--size 100k|1m] [SECONDS] — the Customer 360 benchmark (issues 6 and 17; see
+# bench/README.md).
 #
 # Seeds one database (our migrations + bench/gen.sql, once), starts our server (the built
 # binary, as a non-owner role under RLS) and PostGraphile 5.1.5 (amber, production, JWT-checked,
 # the same RLS) against it, and drives Q1–Q3 at concurrency 1, 16 and 64 with wrk, the two
 # servers interleaved cell by cell, then each query as one SQL statement through pgbench (the
-# ceiling). Prints req/s, p50, p99, the ratio ours/PostGraphile, SQL statements per request
-# (pg_stat_statements) and our server's peak RSS under c=64; writes bench/.work/results.tsv,
-# the chart bench/throughput.png and the results block of BENCHMARKS.md.
+# ceiling: the faster of a hand-written statement and the statement our server sent, both through
+# pgbench). Then the customer search and customerStats, ours and their statement's ceiling.
+# Prints req/s, p50, p99, mean latency, every ratio, SQL statements per request
+# (pg_stat_statements), the load average of each cell and our server's peak RSS under c=64;
+# writes bench/.work/results-SIZE.tsv, the chart and the results block of BENCHMARKS.md.
 # Needs: PostgreSQL 15+ server binaries, pgbench/psql, wrk, gnuplot, npm, Go. As root it
 # installs the Debian packages that are missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD; b=$root/bench; w=$b/.work; mkdir -p "$w"
-T=${1:-10}
+T=10; SIZE=100k
+while [ $# -gt 0 ]; do
+  case $1 in
+    --size) SIZE=${2:?--size takes 100k or 1m}; shift 2 ;;
+    --size=*) SIZE=${1#--size=}; shift ;;
+    -h|--help) sed -n 2,3p "$0"; exit 0 ;;
+    *) T=$1; shift ;;
+  esac
+done
+# The measured organization's customers, and the database holding them (each size its own,
+# seeded once and kept).
+case $SIZE in
+  100k) N=100000; DB=bench; CHART=throughput.png; MARK=bench360 ;;
+  1m|1M) SIZE=1m; N=1000000; DB=bench_1m; CHART=throughput-1m.png; MARK=bench360-1m ;;
+  *) echo "--size: 100k or 1m, not $SIZE" >&2; exit 2 ;;
+esac
+# Both servers' pools, and pgbench's most connections: the same number.
+POOL=${BENCH_POOL:-20}
 ORG=aaaaaaaa-0000-0000-0000-000000000001
 PGPORT=${BENCH_PG_PORT:-55433}; OURS_PORT=${BENCH_OURS_PORT:-8089}; PGL_PORT=${BENCH_PGL_PORT:-5679}
 SECRET=bench-jwt-secret-0123456789abcdef0123456789abcdef
@@ -62,15 +82,15 @@ fi
 # change's before and after, on the same data in one sitting).
 log "building the server from ${BENCH_SRC:-$root}"
 (cd "${BENCH_SRC:-$root}" && go build -o "$w/customer-service" .)
-OWNER_URL="postgres://postgres@127.0.0.1:$PGPORT/bench?sslmode=disable"
-"${PSQL[@]}" -d postgres -tAc "select 1 from pg_database where datname = 'bench'" | grep -q 1 ||
-  "${PSQL[@]}" -d postgres -c 'create database bench'
+OWNER_URL="postgres://postgres@127.0.0.1:$PGPORT/$DB?sslmode=disable"
+"${PSQL[@]}" -d postgres -tAc "select 1 from pg_database where datname = '$DB'" | grep -q 1 ||
+  "${PSQL[@]}" -d postgres -c "create database $DB"
 MIGRATE_DATABASE_URL=$OWNER_URL DATABASE_URL=$OWNER_URL JWT_SECRET=$SECRET LOG_LEVEL=warn "$w/customer-service" migrate up >/dev/null
-if [ "$("${PSQL[@]}" -d bench -tAc 'select count(*) from customers')" = 0 ]; then
-  log "seeding (bench/gen.sql, about a minute)"
-  "${PSQL[@]}" -d bench -f "$b/gen.sql" >/dev/null
+if [ "$("${PSQL[@]}" -d "$DB" -tAc 'select count(*) from customers')" = 0 ]; then
+  log "seeding $N customers (bench/gen.sql: about a minute for 100k, ten or more for 1m)"
+  "${PSQL[@]}" -d "$DB" -v n="$N" -f "$b/gen.sql" >/dev/null
 fi
-"${PSQL[@]}" -d bench >/dev/null <<SQL
+"${PSQL[@]}" -d "$DB" >/dev/null <<SQL
 create extension if not exists pg_stat_statements;
 do \$\$ begin
   if not exists (select from pg_roles where rolname = 'cs_bench') then create role cs_bench login password 'cs_bench'; end if;
@@ -78,11 +98,16 @@ do \$\$ begin
 end \$\$;
 grant customer_service_app to cs_bench, pgl_bench;
 create table if not exists bench_ids (n int primary key, id uuid not null);
-grant select on bench_ids to customer_service_app;
+create table if not exists bench_terms (n int primary key, term text not null);
+grant select on bench_ids, bench_terms to customer_service_app;
 SQL
-"${PSQL[@]}" -d bench -tAc "select customer_id from customers where organization_id = '$ORG' order by md5(customer_id::text) limit 1000" >"$w/ids.txt"
-"${PSQL[@]}" -d bench -c 'truncate bench_ids'
-awk '{print NR"\t"$1}' "$w/ids.txt" | "${PSQL[@]}" -d bench -c '\copy bench_ids from stdin'
+# 1,000 random customers: their ids (the lookups) and a substring of each one's email that
+# only that customer has, at either size (the searches).
+"${PSQL[@]}" -d "$DB" -tAc "select customer_id from customers where organization_id = '$ORG' order by md5(customer_id::text) limit 1000" >"$w/ids.txt"
+"${PSQL[@]}" -d "$DB" -tAc "select split_part(email, '@', 1) || '@' from customers where organization_id = '$ORG' order by md5(customer_id::text) limit 1000" >"$w/terms.txt"
+"${PSQL[@]}" -d "$DB" -c 'truncate bench_ids, bench_terms'
+awk '{print NR"\t"$1}' "$w/ids.txt" | "${PSQL[@]}" -d "$DB" -c '\copy bench_ids from stdin'
+awk '{print NR"\t"$1}' "$w/terms.txt" | "${PSQL[@]}" -d "$DB" -c '\copy bench_terms from stdin'
 
 # ---- PostGraphile: Node >= 22 from npm, postgraphile pinned, in bench/.work -------------------
 NODE=node
@@ -101,14 +126,14 @@ mkdir -p "$w/queries"
 for f in "$b"/queries/*.graphql; do sed "s/@ORG@/$ORG/g" "$f" >"$w/queries/$(basename "$f")"; done
 
 # ---- start both servers ----------------------------------------------------------------------
-DATABASE_URL="postgres://cs_bench:cs_bench@127.0.0.1:$PGPORT/bench?sslmode=disable" JWT_SECRET=$SECRET PORT=$OURS_PORT \
-  LOG_LEVEL=warn LOG_FORMAT=json RATE_LIMIT_ORG_RPS=0 RATE_LIMIT_SUBJECT_RPS=0 JOBS_ENABLED=false \
-  "$w/customer-service" serve >"$w/ours.log" 2>&1 &
+DATABASE_URL="postgres://cs_bench:cs_bench@127.0.0.1:$PGPORT/$DB?sslmode=disable" JWT_SECRET=$SECRET PORT=$OURS_PORT \
+  DB_MAX_CONNS=$POOL LOG_LEVEL=warn LOG_FORMAT=json RATE_LIMIT_ORG_RPS=0 RATE_LIMIT_SUBJECT_RPS=0 JOBS_ENABLED=false \
+  ${BENCH_PPROF:+PPROF_ADDR=$BENCH_PPROF} "$w/customer-service" serve >"$w/ours.log" 2>&1 &
 ours=$!; pids+=("$ours")
-(cd "$w/pgl" && NODE_ENV=production JWT_SECRET=$SECRET PORT=$PGL_PORT \
-  DATABASE_URL="postgres://pgl_bench:pgl_bench@127.0.0.1:$PGPORT/bench" exec "$NODE" postgraphile-server.mjs >"$w/pgl.log" 2>&1) &
+(cd "$w/pgl" && NODE_ENV=production JWT_SECRET=$SECRET PORT=$PGL_PORT POOL_MAX=$POOL \
+  DATABASE_URL="postgres://pgl_bench:pgl_bench@127.0.0.1:$PGPORT/$DB" exec "$NODE" postgraphile-server.mjs >"$w/pgl.log" 2>&1) &
 pgl=$!; pids+=("$pgl")
-TOKEN=$(JWT_SECRET=$SECRET DATABASE_URL="postgres://cs_bench:cs_bench@127.0.0.1:$PGPORT/bench" "$w/customer-service" token --org "$ORG" --roles viewer --ttl 24h)
+TOKEN=$(JWT_SECRET=$SECRET DATABASE_URL="postgres://cs_bench:cs_bench@127.0.0.1:$PGPORT/$DB" "$w/customer-service" token --org "$ORG" --roles viewer --ttl 24h)
 for url in "http://127.0.0.1:$OURS_PORT/graphql" "http://127.0.0.1:$PGL_PORT/graphql"; do
   for i in $(seq 1 60); do
     curl -sf -o /dev/null "$url" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d '{"query":"{__typename}"}' && break
@@ -117,112 +142,191 @@ for url in "http://127.0.0.1:$OURS_PORT/graphql" "http://127.0.0.1:$PGL_PORT/gra
   done
 done
 # Both answer the same data: compare one customer's Q3.
-id1=$(head -1 "$w/ids.txt")
-gq() { curl -s "$1" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "{\"query\":$(jq -Rs . <"$2"),\"variables\":{\"id\":\"$id1\"}}"; }
-if command -v jq >/dev/null; then
-  log "ours Q3:  $(gq "http://127.0.0.1:$OURS_PORT/graphql" "$w/queries/ours-q3.graphql")"
-  log "theirs Q3: $(gq "http://127.0.0.1:$PGL_PORT/graphql" "$w/queries/pgl-q3.graphql")"
+id1=$(head -1 "$w/ids.txt"); term1=$(head -1 "$w/terms.txt")
+vars_of() { case $1 in q4|q5) echo "{\"id\":\"$term1\"}" ;; *) echo "{\"id\":\"$id1\"}" ;; esac; }
+gq() { curl -s "$1" -H "authorization: Bearer $TOKEN" -H 'content-type: application/json' -d "{\"query\":$(jq -Rs . <"$2"),\"variables\":$3}"; }
+log "ours Q3:  $(gq "http://127.0.0.1:$OURS_PORT/graphql" "$w/queries/ours-q3.graphql" "$(vars_of q3)")"
+log "theirs Q3: $(gq "http://127.0.0.1:$PGL_PORT/graphql" "$w/queries/pgl-q3.graphql" "$(vars_of q3)")"
+
+# Our server's statements, as PostgreSQL receives them: one request of each query with every
+# statement logged, turned into a pgbench script (bench/ourstmt.pl) — the same text, its bind
+# parameters as literals, the id or search term drawn from the harness's tables — sent as our
+# server sends it (the organization setting and the statement in one pipeline, as cs_bench
+# under RLS). The faster of it and the hand-written statement is the ceiling.
+pglog=$w/pgdata/log
+if [ -r "$pglog" ]; then
+  for q in q1 q2 q3 q4 q5 q6; do
+    off=$(stat -c %s "$pglog")
+    "${PSQL[@]}" -d "$DB" -c 'alter system set log_min_duration_statement = 0' -c 'select pg_reload_conf()' >/dev/null; sleep 0.3
+    gq "http://127.0.0.1:$OURS_PORT/graphql" "$w/queries/ours-$q.graphql" "$(vars_of $q)" >/dev/null; sleep 0.3
+    "${PSQL[@]}" -d "$DB" -c 'alter system reset log_min_duration_statement' -c 'select pg_reload_conf()' >/dev/null
+    case $q in q4|q5) key=$term1; keysql='(SELECT term FROM bench_terms WHERE n = :n)' ;; *) key=$id1; keysql='(SELECT id FROM bench_ids WHERE n = :n)' ;; esac
+    tail -c +$((off + 1)) "$pglog" | perl "$b/ourstmt.pl" "$key" "$keysql" >"$w/ours-stmt-$q.sql" ||
+      { log "$q: our statement not found in $pglog; its ceiling is the hand-written one only"; rm -f "$w/ours-stmt-$q.sql"; }
+  done
+else
+  log "no log of PostgreSQL at $pglog (a cluster this script did not create): the ceilings are the hand-written statements only"
 fi
 
+# The plans of our statements (EXPLAIN ANALYZE as cs_bench under RLS, the first id or term;
+# with auto_explain, the plans of the statements inside functions too, such as the search's):
+# bench/.work/plans-SIZE/, and the report lists each one's scans.
+mkdir -p "$w/plans-$SIZE"
+for f in "$w"/ours-stmt-q*.sql; do
+  [ -f "$f" ] || continue
+  q=$(basename "$f" .sql); q=${q#ours-stmt-}
+  { echo "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 0; SET auto_explain.log_analyze = on;"
+    echo "SET auto_explain.log_nested_statements = on; SET client_min_messages = log; SET ROLE cs_bench;"
+    echo 'BEGIN;'; sed -n '3p' "$f"
+    sed -n '4,/^\\endpipeline/p' "$f" | sed '/^\\endpipeline/d; s/:n\b/1/g' | sed '1s/^/EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) /'
+    echo 'COMMIT;'; } | "${PSQL[@]}" -d "$DB" >"$w/plans-$SIZE/$q.txt" 2>&1 || true
+done
+
 # ---- measure -----------------------------------------------------------------------------------
-stmts() { "${PSQL[@]}" -d bench -tAc "select coalesce(sum(calls), 0) from pg_stat_statements where userid <> 'postgres'::regrole"; }
-reset_stmts() { "${PSQL[@]}" -d bench -tAc 'select pg_stat_statements_reset()' >/dev/null; }
-# run_wrk PORT QUERYFILE C SECONDS -> "rps p50 p99 requests errors"
+stmts() { "${PSQL[@]}" -d "$DB" -tAc "select coalesce(sum(calls), 0) from pg_stat_statements where userid <> 'postgres'::regrole"; }
+reset_stmts() { "${PSQL[@]}" -d "$DB" -tAc 'select pg_stat_statements_reset()' >/dev/null; }
+# run_wrk PORT QUERYFILE C SECONDS [VALUESFILE] -> "rps p50 p99 mean requests errors"
 run_wrk() {
-  IDS_FILE=$w/ids.txt QUERY_FILE=$2 HDR="Authorization: Bearer $TOKEN" \
+  IDS_FILE=${5:-$w/ids.txt} QUERY_FILE=$2 HDR="Authorization: Bearer $TOKEN" \
     wrk -t"$([ "$3" = 1 ] && echo 1 || echo 2)" -c"$3" -d"$4"s --latency -s "$b/gql.lua" "http://127.0.0.1:$1/graphql" 2>&1 |
-    sed -n 's/^RESULT rps=\([0-9.]*\) p50_ms=\([0-9.]*\) p99_ms=\([0-9.]*\) requests=\([0-9]*\) errors=\([0-9]*\).*/\1 \2 \3 \4 \5/p'
+    sed -n 's/^RESULT rps=\([0-9.]*\) p50_ms=\([0-9.]*\) p99_ms=\([0-9.]*\) mean_ms=\([0-9.]*\) requests=\([0-9]*\) errors=\([0-9]*\).*/\1 \2 \3 \4 \5 \6/p'
+}
+# run_pgbench C SCRIPT USER -> "tps mean_ms": at most POOL connections (pgbench has one per client)
+run_pgbench() {
+  local out
+  out=$(PGPASSWORD=$3 pgbench -n -h 127.0.0.1 -p "$PGPORT" -U "$3" -c "$(( $1 < POOL ? $1 : POOL ))" -j "$([ "$1" = 1 ] && echo 1 || echo 2)" -T "$T" \
+    -M prepared -D org="$ORG" -f "$2" "$DB" 2>/dev/null)
+  echo "$(awk '/^tps/{print $3}' <<<"$out") $(awk '/latency average/{print $4}' <<<"$out")"
 }
 # peak_rss PID OUTFILE: samples VmRSS (kB) until killed, keeps the maximum.
 peak_rss() { local m=0 v; while v=$(awk '/VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null); do [ "${v:-0}" -gt "$m" ] && m=$v && echo "$m" >"$2"; sleep 0.2; done; }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-res=$w/results.tsv
-printf 'query\tc\tserver\trps\tp50_ms\tp99_ms\tstmts_per_req\terrors\n' >"$res"
+res=$w/results-$SIZE.tsv
+printf 'query\tc\tserver\trps\tp50_ms\tp99_ms\tmean_ms\tstmts_per_req\terrors\tload1\n' >"$res"
 echo 0 >"$w/rss-ours"; echo 0 >"$w/rss-pgl"
+load1() { cut -d' ' -f1 /proc/loadavg; }
 cell=0
-for q in q1 q2 q3; do
-  log "$q: warming up both servers"
-  run_wrk "$OURS_PORT" "$w/queries/ours-$q.graphql" 16 3 >/dev/null
-  run_wrk "$PGL_PORT" "$w/queries/pgl-$q.graphql" 16 3 >/dev/null
-  for c in 1 16 64; do
+# Q1–Q3 against both servers and both ceilings; Q4 (search by a substring), Q5 (customerStats
+# of a search) and Q6 (customerStats of the whole organization, one client) against ours and
+# the ceiling of its statement (PostGraphile's amber preset has neither a search nor a grouped
+# count).
+for q in q1 q2 q3 q4 q5 q6; do
+  servers="ours pgl"; case $q in q4|q5|q6) servers=ours ;; esac
+  values=$w/ids.txt; case $q in q4|q5) values=$w/terms.txt ;; esac
+  log "$q: warming up"
+  for s in $servers; do
+    if [ "$s" = ours ]; then port=$OURS_PORT; else port=$PGL_PORT; fi
+    run_wrk "$port" "$w/queries/$s-$q.graphql" 16 3 "$values" >/dev/null
+  done
+  concurrencies="1 16 64"; [ "$q" = q6 ] && concurrencies=1 # a dashboard's count of every customer: one client
+  for c in $concurrencies; do
     cell=$((cell + 1))
-    order="ours pgl"; [ $((cell % 2)) = 0 ] && order="pgl ours"
+    order=$servers; [ $((cell % 2)) = 0 ] && [ "$servers" = "ours pgl" ] && order="pgl ours"
     for s in $order; do
       if [ "$s" = ours ]; then port=$OURS_PORT; pid=$ours; else port=$PGL_PORT; pid=$pgl; fi
       [ "$c" = 64 ] && { peak_rss "$pid" "$w/rss-$s.$q" & sampler=$!; }
       reset_stmts
-      r=$(run_wrk "$port" "$w/queries/$s-$q.graphql" "$c" "$T")
+      l=$(load1)
+      r=$(run_wrk "$port" "$w/queries/$s-$q.graphql" "$c" "$T" "$values")
       n=$(stmts)
       if [ "$c" = 64 ]; then
         kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
         m=$(cat "$w/rss-$s.$q" 2>/dev/null || true); prev=$(cat "$w/rss-$s" 2>/dev/null || true)
         [ "${m:-0}" -gt "${prev:-0}" ] && echo "$m" >"$w/rss-$s"
       fi
-      read -r rps p50 p99 reqs errs <<<"$r"
+      read -r rps p50 p99 mean reqs errs <<<"$r"
       per=$(awk -v n="$n" -v r="$reqs" 'BEGIN{printf "%.2f", (r > 0 ? n / r : 0)}')
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$q" "$c" "$s" "$rps" "$p50" "$p99" "$per" "$errs" >>"$res"
-      log "$q c=$c $s: $rps req/s p50 $p50 ms p99 $p99 ms, $per statements/request, $errs errors"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$q" "$c" "$s" "$rps" "$p50" "$p99" "$mean" "$per" "$errs" "$l" >>"$res"
+      log "$q c=$c $s: $rps req/s p50 $p50 ms p99 $p99 ms mean $mean ms, $per statements/request, $errs errors, load $l"
     done
-    out=$(pgbench -n -h 127.0.0.1 -p "$PGPORT" -U postgres -c "$c" -j "$([ "$c" = 1 ] && echo 1 || echo 2)" -T "$T" \
-      -M prepared -D org="$ORG" -f "$b/queries/raw-$q.sql" bench 2>/dev/null)
-    tps=$(awk '/^tps/{print $3}' <<<"$out"); lat=$(awk '/latency average/{print $4}' <<<"$out")
-    printf '%s\t%s\t%s\t%s\t%s\t\t\t0\n' "$q" "$c" sql "$tps" "$lat" >>"$res"
-    log "$q c=$c sql ceiling: $tps tps, average $lat ms"
+    # The ceilings: at c=64, pgbench with as many connections as the servers' pools (POOL).
+    if [ -f "$b/queries/raw-$q.sql" ]; then
+      l=$(load1); read -r tps lat <<<"$(run_pgbench "$c" "$b/queries/raw-$q.sql" postgres)"
+      printf '%s\t%s\t%s\t%s\t\t\t%s\t\t0\t%s\n' "$q" "$c" sql "$tps" "$lat" "$l" >>"$res"
+      log "$q c=$c hand-written statement: $tps tps, mean $lat ms, load $l"
+    fi
+    if [ -f "$w/ours-stmt-$q.sql" ]; then
+      l=$(load1); read -r tps lat <<<"$(run_pgbench "$c" "$w/ours-stmt-$q.sql" cs_bench)"
+      printf '%s\t%s\t%s\t%s\t\t\t%s\t\t0\t%s\n' "$q" "$c" sqlours "$tps" "$lat" "$l" >>"$res"
+      log "$q c=$c our statement through pgbench: $tps tps, mean $lat ms, load $l"
+    fi
   done
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
-printf 'load_before=%q\nload_after=%q\nT=%q\nNODE=%q\n' "$load_before" "$load_after" "$T" "$NODE" >"$w/run.env"
+printf 'load_before=%q\nload_after=%q\nT=%q\nNODE=%q\n' "$load_before" "$load_after" "$T" "$NODE" >"$w/run-$SIZE.env"
 fi # BENCH_REPORT_ONLY
 
-. "$w/run.env"
-res=$w/results.tsv
+. "$w/run-$SIZE.env"
+res=$w/results-$SIZE.tsv
 rss_ours=$(( $(cat "$w/rss-ours") / 1024 )); rss_pgl=$(( $(cat "$w/rss-pgl") / 1024 ))
 
 # ---- report ------------------------------------------------------------------------------------
-meta="$(date -u +%F) · $(nproc) cores · load average before $load_before, after $load_after · PostgreSQL $("${PSQL[@]}" -d bench -tAc 'show server_version' | cut -d' ' -f1) · $(go version | cut -d' ' -f3) · Node $("$NODE" --version) · PostGraphile 5.1.5 · wrk $(wrk -v 2>&1 | head -1 | cut -d' ' -f2 || true) · $T s per cell"
-sizes=$("${PSQL[@]}" -d bench -tAc "select format('%s customers in the measured organization (%s in all), %s addresses, %s loyalty accounts, %s loyalty transactions, %s credit accounts, %s credit usages, %s segments',
+meta="$(date -u +%F) · $(nproc) cores, shared with other work · load average before $load_before, after $load_after (each cell's in the last column) · PostgreSQL $("${PSQL[@]}" -d "$DB" -tAc 'show server_version' | cut -d' ' -f1) · $(go version | cut -d' ' -f3) · Node $("$NODE" --version) · PostGraphile 5.1.5 · wrk $(wrk -v 2>&1 | head -1 | cut -d' ' -f2 || true) · $T s per cell · pools of $POOL connections (ours, PostGraphile; pgbench at most $POOL)"
+sizes=$("${PSQL[@]}" -d "$DB" -tAc "select format('%s customers in the measured organization (%s in all), %s addresses, %s loyalty accounts, %s loyalty transactions, %s credit accounts, %s credit usages, %s segments',
   (select count(*) from customers where organization_id = '$ORG'), (select count(*) from customers), (select count(*) from addresses),
   (select count(*) from loyalty_accounts), (select count(*) from loyalty_transactions), (select count(*) from credit_accounts),
   (select count(*) from credit_usage), (select count(*) from customer_segments))")
 table=$(awk -F'\t' -v rss_ours="$rss_ours" -v rss_pgl="$rss_pgl" '
   NR == 1 { next }
-  { k = $1 " " $2; seen[k] = 1; if (!(k in order)) { order[k] = ++n; keys[n] = k }
-    rps[k, $3] = $4; p50[k, $3] = $5; p99[k, $3] = $6; st[k, $3] = $7 }
+  { k = $1 " " $2; if (!(k in order)) { order[k] = ++n; keys[n] = k }
+    rps[k, $3] = $4; p50[k, $3] = $5; p99[k, $3] = $6; mean[k, $3] = $7; st[k, $3] = $8; ld[k, $3] = $10 }
+  function ceil_of(k) { return (rps[k, "sqlours"] > rps[k, "sql"]) ? "sqlours" : "sql" }
+  function num(v, f) { return v == "" ? "–" : sprintf(f, v) }
   END {
     name["q1"] = "Q1 360 by id"; name["q2"] = "Q2 page of 50"; name["q3"] = "Q3 mobile"
-    print "| query | c | ours req/s | p50 ms | p99 ms | PostGraphile req/s | p50 ms | p99 ms | ours/PostGraphile | SQL ceiling tps | ours/ceiling | statements/request ours · PostGraphile |"
-    print "|---|---|---|---|---|---|---|---|---|---|---|---|"
-    for (i = 1; i <= n; i++) { k = keys[i]; split(k, a, " ")
-      printf "| %s | %s | %.0f | %.2f | %.2f | %.0f | %.2f | %.2f | **%.2f×** | %.0f | %.0f %% | %s · %s |\n", name[a[1]], a[2],
-        rps[k, "ours"], p50[k, "ours"], p99[k, "ours"], rps[k, "pgl"], p50[k, "pgl"], p99[k, "pgl"],
-        rps[k, "ours"] / rps[k, "pgl"], rps[k, "sql"], 100 * rps[k, "ours"] / rps[k, "sql"], st[k, "ours"], st[k, "pgl"] }
-    printf "\nPeak RSS under the c=64 runs: ours %d MB, PostGraphile (Node) %d MB.\n", rss_ours, rss_pgl
+    name["q4"] = "Q4 search by substring"; name["q5"] = "Q5 customerStats of a search"; name["q6"] = "Q6 customerStats, whole organization"
+    print "| query | c | ours req/s | p50 ms | p99 ms | mean ms | PostGraphile req/s | p50 ms | p99 ms | ours/PostGraphile | hand-written SQL tps | our statement tps | ours/ceiling | ours mean − ceiling mean | statements/request ours · PostGraphile | load |"
+    print "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"
+    for (i = 1; i <= n; i++) { k = keys[i]; split(k, a, " "); if (a[1] > "q3") continue
+      c = ceil_of(k)
+      printf "| %s | %s | %.0f | %.2f | %.2f | %.2f | %.0f | %.2f | %.2f | **%.2f×** | %s | %s | **%.0f %%** | %+.2f ms | %s · %s | %s |\n", name[a[1]], a[2],
+        rps[k, "ours"], p50[k, "ours"], p99[k, "ours"], mean[k, "ours"], rps[k, "pgl"], p50[k, "pgl"], p99[k, "pgl"],
+        rps[k, "ours"] / rps[k, "pgl"], num(rps[k, "sql"], "%.0f"), num(rps[k, "sqlours"], "%.0f"),
+        100 * rps[k, "ours"] / rps[k, c], mean[k, "ours"] - mean[k, c], st[k, "ours"], st[k, "pgl"], ld[k, "ours"] }
+    print ""
+    print "| query | c | ours req/s | p50 ms | p99 ms | mean ms | our statement tps | ours/ceiling | ours mean − ceiling mean | statements/request | load |"
+    print "|---|---|---|---|---|---|---|---|---|---|---|"
+    for (i = 1; i <= n; i++) { k = keys[i]; split(k, a, " "); if (a[1] <= "q3") continue
+      printf "| %s | %s | %.0f | %.2f | %.2f | %.2f | %s | %s | %s | %s | %s |\n", name[a[1]], a[2],
+        rps[k, "ours"], p50[k, "ours"], p99[k, "ours"], mean[k, "ours"], num(rps[k, "sqlours"], "%.0f"),
+        rps[k, "sqlours"] == "" ? "–" : sprintf("%.0f %%", 100 * rps[k, "ours"] / rps[k, "sqlours"]),
+        rps[k, "sqlours"] == "" ? "–" : sprintf("%+.2f ms", mean[k, "ours"] - mean[k, "sqlours"]), st[k, "ours"], ld[k, "ours"] }
+    printf "\nThe ceiling of each row is the faster of the hand-written statement and our server'"'"'s own statement through pgbench. Peak RSS under the c=64 runs: ours %d MB, PostGraphile (Node) %d MB.\n", rss_ours, rss_pgl
   }' "$res")
+# Each query's scans in the plan of our statement (index scans, or a sequential scan of what).
+scans=$(for f in "$w/plans-$SIZE"/q*.txt; do
+  [ -f "$f" ] || continue
+  printf -- '- %s: %s\n' "$(basename "$f" .txt | tr q Q)" "$(grep -oE '(Parallel )?(Seq Scan|Index Scan( Backward)?|Index Only Scan( Backward)?|Bitmap Index Scan) (using [a-z0-9_]+ )?on [a-z0-9_]+' "$f" |
+    sed 's/ using \([a-z0-9_]*\) on \([a-z0-9_]*\)/ on \2 (\1)/' | sort -u | paste -sd ';' - | sed 's/;/; /g')"
+done)
+table=$(printf '%s\n\nScans in the plan of our statement of each query (EXPLAIN ANALYZE, bench/.work/plans-%s/):\n\n%s' "$table" "$SIZE" "$scans")
 printf '\n%s\n%s\n\n%s\n' "$meta" "$sizes" "$table"
 
-# chart: throughput by concurrency, one panel per query
-for s in ours pgl sql; do awk -F'\t' -v s="$s" '$3 == s { print $1, $2, $4 }' "$res" >"$w/plot-$s.dat"; done
+# chart: throughput by concurrency, one panel per query (Q1–Q3); the ceiling is the faster one
+awk -F'\t' '$3 == "ours" && $1 <= "q3" { print $1, $2, $4 }' "$res" >"$w/plot-ours.dat"
+awk -F'\t' '$3 == "pgl" { print $1, $2, $4 }' "$res" >"$w/plot-pgl.dat"
+awk -F'\t' '($3 == "sql" || $3 == "sqlours") && $1 <= "q3" { k = $1 " " $2; if ($4 > m[k]) m[k] = $4 } END { for (k in m) print k, m[k] }' "$res" | sort -k1,1 -k2n >"$w/plot-sql.dat"
 gnuplot <<GP
 set terminal pngcairo size 1500,500 font "sans,11"
-set output "$b/throughput.png"
-set multiplot layout 1,3 title "Customer 360: requests/s by concurrency ($(date -u +%F), $(nproc) cores, one run)"
+set output "$b/$CHART"
+set multiplot layout 1,3 title "Customer 360, $N customers: requests/s by concurrency ($(date -u +%F), $(nproc) shared cores, one run)"
 set logscale x 2; set xtics ("1" 1, "16" 16, "64" 64); set xrange [0.8:80]; set yrange [0:*]
 set grid; set key top left; set xlabel "concurrent clients"; set ylabel "requests/s"
 do for [q in "q1 q2 q3"] {
   set title (q eq "q1" ? "Q1: one customer's full 360" : q eq "q2" ? "Q2: page of 50 customers, nested" : "Q3: mobile, 3 fields")
   plot "$w/plot-ours.dat" using (strcol(1) eq q ? \$2 : NaN):3 with linespoints lw 2 pt 7 title "our server", \
        "$w/plot-pgl.dat" using (strcol(1) eq q ? \$2 : NaN):3 with linespoints lw 2 pt 5 title "PostGraphile 5.1.5", \
-       "$w/plot-sql.dat" using (strcol(1) eq q ? \$2 : NaN):3 with linespoints lw 2 dt 2 pt 9 title "one SQL statement (pgbench)"
+       "$w/plot-sql.dat" using (strcol(1) eq q ? \$2 : NaN):3 with linespoints lw 2 dt 2 pt 9 title "SQL ceiling (pgbench, faster statement)"
 }
 unset multiplot
 GP
 
 # BENCHMARKS.md: replace the generated block of the "Customer 360 vs PostGraphile" section.
-if [ -f "$root/BENCHMARKS.md" ] && grep -q '<!-- bench360:begin -->' "$root/BENCHMARKS.md"; then
-  block=$(printf '<!-- bench360:begin -->\n%s\n\n%s\n\n%s\n<!-- bench360:end -->' "$meta" "$sizes" "$table")
-  BLOCK=$block awk '/<!-- bench360:begin -->/ { print ENVIRON["BLOCK"]; skip = 1; next }
-    /<!-- bench360:end -->/ { skip = 0; next } !skip' "$root/BENCHMARKS.md" >"$w/BENCHMARKS.md.new"
+if [ -f "$root/BENCHMARKS.md" ] && grep -q "<!-- $MARK:begin -->" "$root/BENCHMARKS.md"; then
+  block=$(printf '<!-- %s:begin -->\n%s\n\n%s\n\n%s\n<!-- %s:end -->' "$MARK" "$meta" "$sizes" "$table" "$MARK")
+  BLOCK=$block MARK=$MARK awk '$0 == "<!-- " ENVIRON["MARK"] ":begin -->" { print ENVIRON["BLOCK"]; skip = 1; next }
+    $0 == "<!-- " ENVIRON["MARK"] ":end -->" { skip = 0; next } !skip' "$root/BENCHMARKS.md" >"$w/BENCHMARKS.md.new"
   mv "$w/BENCHMARKS.md.new" "$root/BENCHMARKS.md"
-  log "updated BENCHMARKS.md and bench/throughput.png"
+  log "updated BENCHMARKS.md ($MARK) and bench/$CHART"
 fi

@@ -116,7 +116,42 @@ func Distribute(ctx context.Context, conn bun.IConn, schema string, out io.Write
 	if err := propagateColumnGrants(ctx, conn, schema, out); err != nil {
 		return err
 	}
+	if err := runAsCaller(ctx, conn, schema, out); err != nil {
+		return err
+	}
 	return warnFunctions(ctx, conn, schema, out)
+}
+
+// AsCaller are the SECURITY DEFINER functions that distribution makes SECURITY INVOKER: run
+// inside a shard's query they would read the shards as their owner, which would then have to
+// log in to every worker. customer_search_ids(text) is owned by customer_service_definer (a
+// NOLOGIN role that bypasses RLS, so that on plain PostgreSQL the trigram index serves the
+// search's LIKE); as its caller it reads the organization's rows under RLS, with the same
+// explicit organization filter, and without the index (README, Scaling out).
+var AsCaller = []string{"customer_search_ids(text)"}
+
+// runAsCaller makes the functions of AsCaller that exist in schema SECURITY INVOKER
+// (idempotent; Citus propagates the change to the workers).
+func runAsCaller(ctx context.Context, conn bun.IConn, schema string, out io.Writer) error {
+	for _, fn := range AsCaller {
+		name := quoteIdent(schema) + "." + fn
+		var definer sql.NullBool
+		if err := conn.QueryRowContext(ctx, "SELECT (SELECT prosecdef FROM pg_proc WHERE oid = to_regprocedure(?))", name).Scan(&definer); err != nil {
+			return err
+		}
+		switch {
+		case !definer.Valid:
+			continue
+		case !definer.Bool:
+			fmt.Fprintf(out, "%s: already runs as its caller\n", fn)
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, "ALTER FUNCTION "+name+" SECURITY INVOKER"); err != nil {
+			return fmt.Errorf("%s: %w", fn, err)
+		}
+		fmt.Fprintf(out, "%s: now runs as its caller (SECURITY INVOKER)\n", fn)
+	}
+	return nil
 }
 
 // propagateColumnGrants copies the column-level grants of the distributed and reference

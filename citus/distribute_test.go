@@ -293,8 +293,113 @@ func TestDistributeTheServicesSchema(t *testing.T) {
 			t.Errorf("%s: partition method %q, want hash by organization_id", table, got[table])
 		}
 	}
-	if got["job_runs"] != "n" {
-		t.Errorf("job_runs: partition method %q, want a reference table", got["job_runs"])
+	for _, table := range []string{"job_runs", "organizations"} {
+		if got[table] != "n" {
+			t.Errorf("%s: partition method %q, want a reference table", table, got[table])
+		}
 	}
 	t.Logf("%s", out.String())
+
+	// The search runs as its caller everywhere (its owner, a NOLOGIN role, never has to log
+	// in to a worker), and no SECURITY DEFINER function is left to warn about.
+	for _, node := range searchSecurity(t, conn) {
+		if node != "f" {
+			t.Errorf("customer_search_ids(text) on the nodes: %v, want SECURITY INVOKER (f) on each", searchSecurity(t, conn))
+			break
+		}
+	}
+	if strings.Contains(out.String(), "SECURITY DEFINER owned by") {
+		t.Errorf("distribute warned about a SECURITY DEFINER function:\n%s", out.String())
+	}
+
+	// Idempotent: a second run changes nothing and says so.
+	out.Reset()
+	if err := citus.Distribute(ctx, conn, "public", &out); err != nil {
+		t.Fatalf("second Distribute(public): %v\n%s", err, out.String())
+	}
+	for _, line := range []string{"customers: already distributed\n", "organizations: already a reference table\n",
+		"customer_search_ids(text): already runs as its caller\n"} {
+		if !strings.Contains(out.String(), line) {
+			t.Errorf("second run does not say %q:\n%s", line, out.String())
+		}
+	}
+
+	// Column grants on shards that Citus creates later: isolating an organization to shards
+	// of its own (as a rebalance that splits does) creates new shards of every colocated
+	// table. Citus copies the table grants to them but not the column grants; distribute,
+	// run again, re-asserts those on every shard.
+	const columnGrant = "customer_service_definer:SELECT(search_text)"
+	if got := placementsWithout(t, conn, "search_text"); len(got) != 0 {
+		t.Fatalf("after distribute, shards of customers without %s: %v", columnGrant, got)
+	}
+	var newShard int64
+	if err := conn.QueryRowContext(ctx, "SELECT isolate_tenant_to_new_shard('customers', ?::uuid, 'CASCADE', shard_transfer_mode => 'block_writes')",
+		uuid.New().String()).Scan(&newShard); err != nil {
+		t.Fatal(err)
+	}
+	missing := placementsWithout(t, conn, "search_text")
+	if len(missing) == 0 {
+		t.Fatalf("Citus kept %s on the shards it created (%d): the re-assertion would not be needed", columnGrant, newShard)
+	}
+	t.Logf("after isolate_tenant_to_new_shard: shards without %s: %v", columnGrant, missing)
+	out.Reset()
+	if err := citus.Distribute(ctx, conn, "public", &out); err != nil {
+		t.Fatalf("Distribute after the split: %v\n%s", err, out.String())
+	}
+	if got := placementsWithout(t, conn, "search_text"); len(got) != 0 {
+		t.Fatalf("after distribute again, shards without %s: %v", columnGrant, got)
+	}
+	if !strings.Contains(out.String(), "customers: SELECT (search_text) granted to customer_service_definer on the workers and the shards") {
+		t.Errorf("distribute does not report the column grant:\n%s", out.String())
+	}
+}
+
+// searchSecurity is customer_search_ids(text)'s prosecdef on the coordinator and each worker.
+func searchSecurity(t *testing.T, conn bun.Conn) []string {
+	t.Helper()
+	ctx := context.Background()
+	var coord bool
+	if err := conn.QueryRowContext(ctx, "SELECT prosecdef FROM pg_proc WHERE oid = 'public.customer_search_ids(text)'::regprocedure").Scan(&coord); err != nil {
+		t.Fatal(err)
+	}
+	nodes := []string{map[bool]string{true: "t", false: "f"}[coord]}
+	rows, err := conn.QueryContext(ctx, `SELECT result FROM run_command_on_workers(
+		$$SELECT prosecdef FROM pg_proc WHERE oid = 'public.customer_search_ids(text)'::regprocedure$$) ORDER BY nodeport`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r string
+		if err := rows.Scan(&r); err != nil {
+			t.Fatal(err)
+		}
+		nodes = append(nodes, r)
+	}
+	return nodes
+}
+
+// placementsWithout lists the shard placements of customers on which the search function's
+// owner lacks SELECT on column.
+func placementsWithout(t *testing.T, conn bun.Conn, column string) []string {
+	t.Helper()
+	rows, err := conn.QueryContext(context.Background(), `SELECT shardid || '@' || nodeport || ': ' || result
+		FROM run_command_on_placements('customers', $$SELECT has_column_privilege('customer_service_definer', '%s', '`+column+`', 'SELECT')$$)
+		WHERE result <> 't' ORDER BY shardid, nodeport`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, s)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }

@@ -45,7 +45,7 @@ func runJobs(ctx context.Context, cfg config.Config, args []string) error {
 		return err
 	}
 	if visited == 0 {
-		fmt.Fprintln(os.Stderr, "no organization found (without a superuser at migration time, name one with --org)")
+		fmt.Fprintln(os.Stderr, "no organization registered (an organization is registered with its first customer)")
 	}
 	fmt.Fprintf(os.Stderr, "jobs done in %s\n", time.Since(start).Round(time.Millisecond))
 	return nil

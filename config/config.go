@@ -64,6 +64,9 @@ type Config struct {
 	MetricsAddr string
 	// MetricsMaxOperations bounds the operation names that get series of their own.
 	MetricsMaxOperations int
+	// PprofAddr, when set, is a loopback address where Go's profiler (net/http/pprof) is
+	// served, for profiling under load (the benchmark); never on Port.
+	PprofAddr string
 	// TracesProtocol is the OTLP protocol traces are exported with, "http/protobuf" or
 	// "grpc"; empty when tracing is off, as it is unless the standard OTEL_* variables name
 	// an exporter (the exporter reads its other OTEL_* settings itself).
@@ -157,6 +160,7 @@ func LoadFor(command string, getenv func(string) string, terminal bool) (Config,
 		JobsStaleAfter:       r.duration("JOBS_STALE_AFTER", 5*time.Minute),
 		MetricsAddr:          r.str("METRICS_ADDR"),
 		MetricsMaxOperations: r.integer("METRICS_MAX_OPERATIONS", 100, 1, 10_000),
+		PprofAddr:            r.str("PPROF_ADDR"),
 		TracesProtocol:       r.tracesProtocol(),
 
 		SubscriptionsPerConnection:   r.integer("SUBSCRIPTIONS_PER_CONNECTION", 20, 1, 1000),
@@ -194,6 +198,13 @@ func LoadFor(command string, getenv func(string) string, terminal bool) (Config,
 			r.fail("METRICS_ADDR", fmt.Sprintf("%q is not host:port or :port, such as 127.0.0.1:9090 or :9090", c.MetricsAddr))
 		} else if n == c.Port && (host == "" || host == "0.0.0.0" || host == "::") {
 			r.fail("METRICS_ADDR", fmt.Sprintf("port %d is PORT's: give /metrics another port, or leave METRICS_ADDR unset to serve it on PORT", n))
+		}
+	}
+	if c.PprofAddr != "" {
+		host, port, err := net.SplitHostPort(c.PprofAddr)
+		ip := net.ParseIP(host)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 1 || n > 65535 || ip == nil || !ip.IsLoopback() || n == c.Port {
+			r.fail("PPROF_ADDR", fmt.Sprintf("%q is not a loopback host:port other than PORT's, such as 127.0.0.1:6060 (the profiler is never public)", c.PprofAddr))
 		}
 	}
 	if c.PersistedQueriesOnly && c.PersistedQueriesFile == "" {

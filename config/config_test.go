@@ -105,6 +105,7 @@ func TestLoad_ReadsEverySetting(t *testing.T) {
 		"JOBS_STALE_AFTER":            "90s",
 		"METRICS_ADDR":                "127.0.0.1:9091",
 		"METRICS_MAX_OPERATIONS":      "20",
+		"PPROF_ADDR":                  "127.0.0.1:6060",
 		"OTEL_TRACES_EXPORTER":        "otlp",
 		"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
 
@@ -149,6 +150,7 @@ func TestLoad_ReadsEverySetting(t *testing.T) {
 		JobsStaleAfter:        90 * time.Second,
 		MetricsAddr:           "127.0.0.1:9091",
 		MetricsMaxOperations:  20,
+		PprofAddr:             "127.0.0.1:6060",
 		TracesProtocol:        "grpc",
 
 		SubscriptionsPerConnection:   5,
@@ -270,6 +272,12 @@ func TestLoad_RejectsInvalidSettingsNamingTheVariable(t *testing.T) {
 			[]Problem{{"METRICS_ADDR", `"localhost" is not host:port or :port, such as 127.0.0.1:9090 or :9090`}}},
 		{"metrics on the API port", map[string]string{"METRICS_ADDR": ":8080"},
 			[]Problem{{"METRICS_ADDR", "port 8080 is PORT's: give /metrics another port, or leave METRICS_ADDR unset to serve it on PORT"}}},
+		{"profiler on every interface", map[string]string{"PPROF_ADDR": ":6060"},
+			[]Problem{{"PPROF_ADDR", `":6060" is not a loopback host:port other than PORT's, such as 127.0.0.1:6060 (the profiler is never public)`}}},
+		{"profiler on a public address", map[string]string{"PPROF_ADDR": "10.0.0.5:6060"},
+			[]Problem{{"PPROF_ADDR", `"10.0.0.5:6060" is not a loopback host:port other than PORT's, such as 127.0.0.1:6060 (the profiler is never public)`}}},
+		{"profiler on the API port", map[string]string{"PPROF_ADDR": "127.0.0.1:8080"},
+			[]Problem{{"PPROF_ADDR", `"127.0.0.1:8080" is not a loopback host:port other than PORT's, such as 127.0.0.1:6060 (the profiler is never public)`}}},
 		{"metrics operations zero", map[string]string{"METRICS_MAX_OPERATIONS": "0"},
 			[]Problem{{"METRICS_MAX_OPERATIONS", `"0" is not a whole number from 1 to 10000`}}},
 		{"unsupported traces exporter", map[string]string{"OTEL_TRACES_EXPORTER": "zipkin"},

@@ -8,8 +8,9 @@
 //
 // It knows nothing of GraphQL's libraries: the caller hands it a selection tree (Field), the
 // fields asked for with their response keys and argument values. Every value of the request
-// — ids, cursors, page sizes, enum filters, even response keys — travels as a bind parameter,
-// so a statement's text depends only on the selection's shape and stays prepared.
+// — ids, cursors, page sizes, enum filters — travels as a bind parameter (response keys that
+// are GraphQL names are literals: compiler.key), so a statement's text depends only on the
+// selection's shape and keys, and stays prepared.
 package customer360
 
 import (
@@ -74,7 +75,7 @@ func (c *compiler) object(t *objectType, row string, sel []Field) string {
 	pairs := make([]string, 0, 2*len(sel))
 	for _, f := range sel {
 		c.path = append(c.path, f.Alias)
-		pairs = append(pairs, c.args.Add(f.Alias)+"::text", c.field(t, row, f))
+		pairs = append(pairs, c.key(f.Alias), c.field(t, row, f))
 		c.path = c.path[:len(c.path)-1]
 	}
 	if len(pairs) == 0 {
@@ -104,6 +105,36 @@ func (c *compiler) object(t *objectType, row string, sel []Field) string {
 		texts[i] = t
 	}
 	return "(" + strings.Join(texts, " || ', ' || ") + ")::json"
+}
+
+// key is the SQL of a response key. A key with the shape of a GraphQL name (letters,
+// digits and underscores, not starting with a digit: every alias the parser accepts) is
+// written as a literal, which needs no quoting; anything else travels as a bind parameter.
+// Response keys were parameters too, until a lookup's compiled selection was kept per
+// document (graph/compiled.go): a statement's text then depended on the shape only, but its
+// 60-odd key parameters, encoded and bound on every execution, were a fifth of a full 360's
+// allocations and part of its latency (BENCHMARKS.md, issue 17).
+func (c *compiler) key(alias string) string {
+	if !isName(alias) {
+		return c.args.Add(alias) + "::text"
+	}
+	return "'" + alias + "'::text"
+}
+
+// isName reports whether s is a GraphQL name: /[_A-Za-z][_0-9A-Za-z]*/.
+func isName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i, r := range s {
+		switch {
+		case r == '_', r >= 'a' && r <= 'z', r >= 'A' && r <= 'Z':
+		case r >= '0' && r <= '9' && i > 0:
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // field is the SQL of one field; __typename is the type's name.

@@ -113,8 +113,9 @@ func TestNo360FieldCarriesADirective(t *testing.T) {
 	}
 }
 
-// Every value of the request is a bind parameter: whatever the response keys, cursors,
-// page sizes, filters and horizons, the statement's text is the same.
+// Every value of the request is a bind parameter: whatever the cursors, page sizes, filters,
+// horizons and response keys that are not GraphQL names, the statement's text is the same.
+// (A response key that is a name is a literal: TestCompile_ResponseKeysThatAreNamesAreLiterals.)
 func TestCompile_TextIsTheSameForEveryValue(t *testing.T) {
 	cursor := func(key string, id uuid.UUID) string {
 		return paging.Cursor{Order: "created_at:desc", Key: key, ID: id}.String()
@@ -146,7 +147,7 @@ func TestCompile_TextIsTheSameForEveryValue(t *testing.T) {
 		days         int
 		inactive     bool
 	}{
-		{"a", cursor("2026-01-02T03:04:05Z", uuid.New()), 1, "PENDING", "SHIPPING", 1, false},
+		{"1a", cursor("2026-01-02T03:04:05Z", uuid.New()), 1, "PENDING", "SHIPPING", 1, false},
 		{"x'); DROP TABLE customers; --", cursor("2026-12-31T23:59:59.999999Z", uuid.New()), 100, "OVERDUE", "BOTH", 365, true},
 		{`"quoted" \ $1 ?`, cursor("1999-01-01T00:00:00+05:00", uuid.New()), 37, "CANCELLED", "BILLING", 90, false},
 	}
@@ -240,7 +241,29 @@ func TestCompile_ObjectsOfMoreThanFiftyFields(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(args) != 120 || strings.Count(sql, "json_build_object(") != 3 {
+	if len(args) != 0 || strings.Count(sql, "json_build_object(") != 3 || !strings.Contains(sql, "'k"+strings.Repeat("x", 119)+"'::text") {
 		t.Fatalf("%d arguments, %d objects: %s", len(args), strings.Count(sql, "json_build_object("), sql)
+	}
+}
+
+// A response key that is a GraphQL name is written into the SQL as a literal (it needs no
+// quoting); any other key — which the GraphQL parser never gives, but this package does not
+// rely on it — is a bind parameter.
+func TestCompile_ResponseKeysThatAreNamesAreLiterals(t *testing.T) {
+	for key, literal := range map[string]bool{
+		"firstName": true, "_x9": true, "A": true, "__typename": true,
+		"": false, "9a": false, "a-b": false, "a b": false, "x'y": false, "é": false, `a\`: false, "a;": false,
+	} {
+		sql, args, err := compileOne(t, "Customer", []Field{{Name: "id", Alias: key}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := "json_build_object('" + key + "'::text, x.customer_id)"
+		if !literal {
+			want = "json_build_object($1::text, x.customer_id)"
+		}
+		if sql != want+"::text" || literal != (len(args) == 0) || !literal && args[0] != key {
+			t.Errorf("%q: %s %v, want %s", key, sql, args, want)
+		}
 	}
 }

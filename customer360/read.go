@@ -38,48 +38,104 @@ func (r *Reader) Customer(ctx context.Context, sel Selections, key customers.Key
 	if key.None() {
 		return nil, nil
 	}
-	return r.one(ctx, customerType, sel, "customers AS c", "c", key.Where)
+	return r.one(ctx, customerType, sel, "customers AS c", key.Where)
 }
 
 // LoyaltyAccount renders the loyalty account with id.
 func (r *Reader) LoyaltyAccount(ctx context.Context, sel Selections, id uuid.UUID) (Rendered, error) {
-	return r.one(ctx, loyaltyAccountType, sel, "loyalty_accounts AS la", "la", byID("la.loyalty_account_id", id))
+	return r.one(ctx, loyaltyAccountType, sel, "loyalty_accounts AS la", byID("la.loyalty_account_id", id))
 }
 
 // CreditAccount renders the credit account with id.
 func (r *Reader) CreditAccount(ctx context.Context, sel Selections, id uuid.UUID) (Rendered, error) {
-	return r.one(ctx, creditAccountType, sel, "credit_accounts AS ca", "ca", byID("ca.credit_account_id", id))
+	return r.one(ctx, creditAccountType, sel, "credit_accounts AS ca", byID("ca.credit_account_id", id))
 }
 
 func byID(col string, id uuid.UUID) func(*db.Args) string {
 	return func(a *db.Args) string { return col + " = " + a.Add(id.String()) + "::uuid" }
 }
 
+// Compiled is a selection compiled for a root type once, to be read many times: the SQL of
+// its columns and the bind parameters they carry (response keys, page sizes), which depend
+// on the selection alone — not on the organization or on the row looked up. A caller that
+// sees the same selection again (the same document) keeps it and skips the compilation
+// (graph's cache of compiled selections).
+type Compiled struct {
+	t    *objectType
+	keys []string
+	cols string
+	args []any // the parameters after the organization's ($1)
+}
+
+// Compile compiles sel on the root type named typeName. Its errors are Check's.
+func Compile(typeName string, sel Selections) (*Compiled, error) {
+	t, ok := roots[typeName]
+	if !ok {
+		return nil, fmt.Errorf("customer360: %s is not rendered", typeName)
+	}
+	return compileRoot(t, sel)
+}
+
+func compileRoot(t *objectType, sel Selections) (*Compiled, error) {
+	var args db.Args
+	args.Add(nil) // $1: the organization, given at each read
+	keys, cols, err := compileAll(t, rootAlias[t], orgParam, sel, &args)
+	if err != nil {
+		return nil, err
+	}
+	return &Compiled{t: t, keys: keys, cols: cols, args: args.Values()[1:]}, nil
+}
+
+// orgParam is the organization's parameter in a compiled lookup.
+const orgParam = "$1::uuid"
+
+// CustomerCompiled renders the customer key names with a selection compiled before (none:
+// nil).
+func (r *Reader) CustomerCompiled(ctx context.Context, c *Compiled, key customers.Key) (Rendered, error) {
+	if c.t != customerType {
+		return nil, fmt.Errorf("customer360: a selection of %s read as a Customer", c.t.name)
+	}
+	if key.None() {
+		return nil, nil
+	}
+	return r.read1(ctx, c, "customers AS c", key.Where)
+}
+
 // one reads the object of type t in the row of from that where selects, rendered for each
 // selection.
+func (r *Reader) one(ctx context.Context, t *objectType, sel Selections, from string, where func(*db.Args) string) (Rendered, error) {
+	c, err := compileRoot(t, sel)
+	if err != nil {
+		return nil, err
+	}
+	return r.read1(ctx, c, from, where)
+}
+
+// read1 reads the row of from (aliased rootAlias[c.t]) that where selects, with the compiled
+// selection c.
 // The row is looked up in the caller's organization, named in SQL beside the policy (every
 // statement carries organization_id: docs/decisions-tenancy-keys.md), and the compiled
 // subqueries join on (organization_id, key) from it.
-func (r *Reader) one(ctx context.Context, t *objectType, sel Selections, from, alias string, where func(*db.Args) string) (Rendered, error) {
+func (r *Reader) read1(ctx context.Context, c *Compiled, from string, where func(*db.Args) string) (Rendered, error) {
 	org, err := r.org(ctx)
 	if err != nil {
 		return nil, err
 	}
 	var args db.Args
-	orgSQL := args.Add(org.String()) + "::uuid"
-	keys, cols, err := compileAll(t, alias, orgSQL, sel, &args)
-	if err != nil {
-		return nil, err
+	args.Add(org.String())
+	for _, v := range c.args {
+		args.Add(v)
 	}
-	sql := "SELECT " + cols + " FROM " + from + " WHERE " + alias + ".organization_id = " + orgSQL + " AND " +
+	alias := rootAlias[c.t]
+	sql := "SELECT " + c.cols + " FROM " + from + " WHERE " + alias + ".organization_id = " + orgParam + " AND " +
 		where(&args) + " LIMIT 1"
 	var out Rendered
 	err = r.read(ctx, org, db.Stmt{SQL: sql, Args: args.Values(), Prepare: true, Row: func(values [][]byte) error {
-		out = rendered(keys, values)
+		out = rendered(c.keys, values)
 		return nil
 	}})
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", t.name, err)
+		return nil, fmt.Errorf("read %s: %w", c.t.name, err)
 	}
 	return out, nil
 }
@@ -192,6 +248,9 @@ func (r *Reader) org(ctx context.Context) (uuid.UUID, error) {
 func (r *Reader) read(ctx context.Context, org uuid.UUID, stmts ...db.Stmt) error {
 	return db.ReadInOrg(ctx, r.db, org, stmts...)
 }
+
+// rootAlias is the alias of a root type's table in its lookup's FROM.
+var rootAlias = map[*objectType]string{customerType: "c", loyaltyAccountType: "la", creditAccountType: "ca"}
 
 // roots are the types a selection can be rendered from, by name.
 var roots = map[string]*objectType{

@@ -33,6 +33,10 @@ func (s *Service) Create(ctx context.Context, in NewCustomer) (*models.Customer,
 	err = s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		c.ID = uuid.New()
 		c.OrganizationID = p.OrganizationID
+		// Its first customer makes the organization one the jobs visit.
+		if err := s.db.RegisterOrganization(ctx, tx, p.OrganizationID); err != nil {
+			return err
+		}
 		if _, err := tx.NewInsert().Model(&c).Returning("*").Exec(ctx); err != nil {
 			return customerWriteError(err)
 		}
@@ -43,6 +47,7 @@ func (s *Service) Create(ctx context.Context, in NewCustomer) (*models.Customer,
 	if err != nil {
 		return nil, err
 	}
+	s.db.Registered(c.OrganizationID)
 	return &c, nil
 }
 

@@ -3,7 +3,9 @@ package db
 import (
 	"context"
 	"fmt"
+	"sync"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 )
 
@@ -20,12 +22,28 @@ import (
 type Handle struct {
 	*Pool
 	replica *Pool // nil: every read goes to the primary
+
+	registered sync.Map // uuid.UUID: organizations seen in the registry by a committed write
 }
 
 // NewHandle is the handle over primary and, when not nil, a streaming replica of it.
 func NewHandle(primary, replica *Pool) *Handle {
 	return &Handle{Pool: primary, replica: replica}
 }
+
+// RegisterOrganization registers org in tx (RegisterOrganization) unless a committed
+// transaction of this handle did already (Registered): a customer's creation then sends no
+// statement more. On Citus the registry is a reference table, whose every write goes to
+// every node.
+func (h *Handle) RegisterOrganization(ctx context.Context, tx bun.IDB, org uuid.UUID) error {
+	if _, ok := h.registered.Load(org); ok {
+		return nil
+	}
+	return RegisterOrganization(ctx, tx, org)
+}
+
+// Registered records that a committed transaction registered org.
+func (h *Handle) Registered(org uuid.UUID) { h.registered.Store(org, struct{}{}) }
 
 // forRead is the pool a read under ctx goes to.
 func (h *Handle) forRead(ctx context.Context) *Pool {

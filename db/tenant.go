@@ -3,6 +3,7 @@ package db
 import (
 	"context"
 
+	"github.com/google/uuid"
 	"github.com/uptrace/bun"
 
 	"customerservice/apperr"
@@ -40,10 +41,18 @@ func Write(ctx context.Context, h *Handle, fn func(ctx context.Context, tx bun.T
 	})
 }
 
-// Organizations lists the organizations that have customers, for jobs that visit every
-// tenant (through tenant_organization_ids(); see the init migration).
+// Organizations lists the registered organizations (the organizations registry, migration
+// 20261212000001_organizations_registry), for jobs that visit every tenant.
 func Organizations(ctx context.Context, pool bun.IDB) ([]string, error) {
 	var ids []string
-	err := pool.NewRaw("SELECT id::text FROM tenant_organization_ids() AS id ORDER BY 1").Scan(ctx, &ids)
+	err := pool.NewRaw("SELECT id::text FROM organizations ORDER BY 1").Scan(ctx, &ids)
 	return ids, err
+}
+
+// RegisterOrganization adds org to the organizations registry in tx (nothing when it is
+// there already). The registry's policy lets a transaction register its own organization
+// only.
+func RegisterOrganization(ctx context.Context, tx bun.IDB, org uuid.UUID) error {
+	_, err := tx.NewRaw("INSERT INTO organizations (id) VALUES (?) ON CONFLICT DO NOTHING", org).Exec(ctx)
+	return err
 }

@@ -1,6 +1,8 @@
 package graph_test
 
 import (
+	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -91,4 +93,42 @@ func BenchmarkCustomerPage360(b *testing.B) {
 		n++
 	}
 	b.ReportMetric(float64(srv.Statements.Count()-before)/float64(n), "stmts/op")
+}
+
+// BenchmarkBenchQueries runs Q1, Q2 and Q3 of bench/queries (ours-q*.graphql: a customer's
+// whole 360, a dashboard page of 50, a small lookup) through the HTTP handler, one client,
+// against 200 customers with addresses, both accounts and a segment: the same documents as
+// bench/run.sh, here also on Citus (CITUS_TEST=1), for the coordinator hop's cost
+// (BENCHMARKS.md, Citus vs PostgreSQL).
+//
+//	go test ./graph/ -run '^$' -bench BenchQueries -benchtime 500x
+func BenchmarkBenchQueries(b *testing.B) {
+	srv := apitest.New(b)
+	c := srv.NewOrg(b, auth.Viewer)
+	full360(b, srv, c.Org, 200)
+	var ids []uuid.UUID
+	if err := srv.Owner.NewRaw("SELECT customer_id FROM customers WHERE organization_id = ? ORDER BY 1", c.Org).Scan(b.Context(), &ids); err != nil || len(ids) != 200 {
+		b.Fatalf("%d customers, %v", len(ids), err)
+	}
+	for _, q := range []string{"q1", "q2", "q3"} {
+		doc, err := os.ReadFile("../bench/queries/ours-" + q + ".graphql")
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run(strings.ToUpper(q), func(b *testing.B) {
+			vars := func(i int) map[string]any {
+				if q == "q2" {
+					return nil
+				}
+				return map[string]any{"id": ids[i%len(ids)]}
+			}
+			c.Must(b, string(doc), vars(0), nil)
+			before, n := srv.Statements.Count(), 0
+			for b.Loop() {
+				c.Must(b, string(doc), vars(n), nil)
+				n++
+			}
+			b.ReportMetric(float64(srv.Statements.Count()-before)/float64(n), "stmts/op")
+		})
+	}
 }

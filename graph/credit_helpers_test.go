@@ -177,6 +177,7 @@ func wantCreditError(t testing.TB, p creditPayload, code string, field ...string
 func newCreditCustomer(t testing.TB, srv *apitest.Server, org uuid.UUID, customerType, status string) uuid.UUID {
 	t.Helper()
 	id := uuid.New()
+	registerOrg(t, srv, org)
 	if _, err := srv.Owner.NewRaw(`INSERT INTO customers (customer_id, organization_id, customer_type, status, first_name, last_name)
 		VALUES (?, ?, ?, ?, 'Acme', 'S.A.')`, id, org, customerType, status).Exec(context.Background()); err != nil {
 		t.Fatal(err)

@@ -137,7 +137,11 @@ func renderError(ctx context.Context, err error) error {
 
 // lookup renders the customer key names for a lookup field.
 func (r *queryResolver) lookup(ctx context.Context, key customers.Key) (model.Object, error) {
-	out, err := r.View.Customer(ctx, hereSelections(ctx, "Customer"), key)
+	compiled, err := compiledHere(ctx, "Customer")
+	if err != nil {
+		return nil, renderError(ctx, err)
+	}
+	out, err := r.View.CustomerCompiled(ctx, compiled, key)
 	if err != nil {
 		return nil, renderError(ctx, err)
 	}

@@ -1268,3 +1268,52 @@ func TestMutations_WriteOneAuditRowEach(t *testing.T) {
 		t.Error("personal data in the server log")
 	}
 }
+
+// An organization's first customer registers it (the jobs visit the registered
+// organizations): in the creation's transaction, so a creation that fails registers nothing;
+// once registered by a server, its later creations send no statement more.
+func TestCreateCustomer_RegistersItsOrganizationOnce(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	c := srv.NewOrg(t, auth.Agent)
+	registered := func() int {
+		t.Helper()
+		var n int
+		if err := srv.Owner.NewRaw("SELECT count(*) FROM organizations WHERE id = ?", c.Org).Scan(context.Background(), &n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := registered(); n != 0 {
+		t.Fatalf("a new organization is registered already (%d)", n)
+	}
+	// A customer inserted behind the service's back (as before the registry), then a creation
+	// that fails (the email is taken): rolled back, registration included.
+	mustExec(t, srv, `INSERT INTO customers (organization_id, first_name, last_name, email) VALUES (?, 'Ana', 'Pérez', 'ana@example.com')`, c.Org)
+	wantUserErrors(t, createCustomer(t, c, map[string]any{"firstName": "Eva", "lastName": "Ríos", "email": "ana@example.com"}),
+		userError{Code: "TAKEN", Field: []string{"input", "email"}})
+	if n := registered(); n != 0 {
+		t.Fatalf("a failed creation registered the organization (%d)", n)
+	}
+	statements := func(input map[string]any) int64 {
+		t.Helper()
+		before := srv.Statements.Count()
+		mustCreateCustomer(t, c, input)
+		return srv.Statements.Count() - before
+	}
+	first := statements(map[string]any{"firstName": "Eva", "lastName": "Ríos"})
+	if n := registered(); n != 1 {
+		t.Fatalf("after the first creation the organization is registered %d times, want once", n)
+	}
+	second := statements(map[string]any{"firstName": "Luis", "lastName": "Mora"})
+	if first != second+1 {
+		t.Fatalf("statements: first creation %d, second %d; want one more for the first (the registration)", first, second)
+	}
+	if n := registered(); n != 1 {
+		t.Fatalf("after the second creation: registered %d times", n)
+	}
+	orgs, err := db.Organizations(context.Background(), srv.App)
+	if err != nil || !slices.Contains(orgs, c.Org.String()) {
+		t.Fatalf("the jobs' organizations %v (%v) lack %s", orgs, err, c.Org)
+	}
+}

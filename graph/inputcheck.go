@@ -219,6 +219,12 @@ func (w *argWalk) field(f *ast.Field, vars map[string]any) {
 	if f.Definition == nil || f.ObjectDefinition == nil || strings.HasPrefix(f.Name, "__") {
 		return // introspection: no string of it reaches storage
 	}
+	if len(f.Arguments) == 0 {
+		// Nothing the client wrote: only the schema's own defaults, if any. Most fields of a
+		// selection take no argument, and building their argument maps was a tenth of a
+		// Customer 360 read's allocations (BENCHMARKS.md, issue 17).
+		return
+	}
 	owner := f.ObjectDefinition.Name + "." + f.Name
 	values := f.ArgumentMap(vars)
 	for _, def := range f.Definition.Arguments {

@@ -165,6 +165,7 @@ func loyCustomer(t testing.TB, srv *apitest.Server, org uuid.UUID, status ...str
 		st = status[0]
 	}
 	id := uuid.New()
+	registerOrg(t, srv, org)
 	loyExec(t, srv, `INSERT INTO customers (customer_id, organization_id, first_name, last_name, status)
 		VALUES (?, ?, 'Ana', 'Lealtad', ?)`, id, org, st)
 	return id

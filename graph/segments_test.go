@@ -159,6 +159,7 @@ func TestRecalculateSegments_AgentIsForbidden(t *testing.T) {
 func segmentCustomer(t *testing.T, srv *apitest.Server, org uuid.UUID, name string) uuid.UUID {
 	t.Helper()
 	id := uuid.New()
+	registerOrg(t, srv, org)
 	mustExec(t, srv, `INSERT INTO customers (customer_id, organization_id, first_name, last_name) VALUES (?, ?, ?, 'Segment')`, id, org, name)
 	return id
 }

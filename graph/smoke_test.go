@@ -68,6 +68,16 @@ func TestCustomer_ReadsThe360(t *testing.T) {
 }
 
 // mustExec writes fixtures as the owner (bypassing the API, not RLS: rows carry their org).
+// registerOrg registers org in the organizations registry as the service does with its first
+// customer, for a test that inserts customers as the owner and then runs the jobs over every
+// organization.
+func registerOrg(t testing.TB, srv *apitest.Server, org uuid.UUID) {
+	t.Helper()
+	if _, err := srv.Owner.NewRaw("INSERT INTO organizations (id) VALUES (?) ON CONFLICT DO NOTHING", org).Exec(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func mustExec(t *testing.T, srv *apitest.Server, query string, args ...any) {
 	t.Helper()
 	if _, err := srv.Owner.NewRaw(query, args...).Exec(context.Background()); err != nil {

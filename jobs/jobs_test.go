@@ -29,6 +29,7 @@ func TestRun_DoesEveryDailyJobOnceForTheOrganization(t *testing.T) {
 			sql  string
 			args []any
 		}{
+			{`INSERT INTO organizations (id) VALUES (?) ON CONFLICT DO NOTHING`, []any{o}},
 			{`INSERT INTO customers (customer_id, organization_id, customer_type, first_name, last_name) VALUES (?, ?, 'b2b', 'Acme', 'SA')`, []any{customer, o}},
 			{`INSERT INTO loyalty_accounts (loyalty_account_id, organization_id, customer_id, points_balance, lifetime_points) VALUES (?, ?, ?, 100, 100)`, []any{account, o, customer}},
 			{`INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type, points, balance_after, points_remaining, expires_at, created_at)

@@ -356,7 +356,7 @@ func (s *Scheduler) visit(ctx context.Context, job Job, slot time.Time, attempt 
 		return totals, fmt.Errorf("list organizations: %w", err)
 	}
 	if len(ids) == 0 {
-		log.Warn().Msg("jobs: no organization found (were the migrations run by a superuser? see README)")
+		log.Warn().Msg("jobs: no organization registered yet (an organization is registered with its first customer)")
 	}
 	now := s.now()
 	var errs []error

@@ -38,6 +38,7 @@ func seedDue(t *testing.T, owner *db.Pool, org uuid.UUID, points int) {
 		sql  string
 		args []any
 	}{
+		{`INSERT INTO organizations (id) VALUES (?) ON CONFLICT DO NOTHING`, []any{org}},
 		{`INSERT INTO customers (customer_id, organization_id, customer_type, first_name, last_name) VALUES (?, ?, 'b2b', 'Acme', 'SA')`, []any{customer, org}},
 		{`INSERT INTO loyalty_accounts (loyalty_account_id, organization_id, customer_id, points_balance, lifetime_points) VALUES (?, ?, ?, ?, ?)`, []any{account, org, customer, points, points}},
 		{`INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type, points, balance_after, points_remaining, expires_at, created_at)

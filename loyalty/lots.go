@@ -12,8 +12,8 @@ import (
 	"customerservice/audit"
 	"customerservice/auth"
 	"customerservice/db"
-	"customerservice/timeline"
 	"customerservice/models"
+	"customerservice/timeline"
 )
 
 // The point lots of §4 and the one way a balance changes. Every function here runs with the

@@ -25,7 +25,7 @@ var bunTables = []string{"bun_migrations", "bun_migration_locks"}
 // job_runs has one row per scheduled job and slot, a run over every organization (job name,
 // times, replica, totals). What a run did in an organization is in job_run_results, which is
 // tenant-keyed and checked like any other table.
-var tenantlessTables = []string{"job_runs"}
+var tenantlessTables = []string{"job_runs", "organizations"}
 
 // rollBackAfter runs the down of every migration after name, newest first: a migration's
 // down undoes what its up did to the schema its up found, so the ones after it go first.
@@ -143,7 +143,6 @@ func TestMigrations_EveryTableIsForcedRowLevelSecure(t *testing.T) {
 // the schema. Any privilege more, or less, fails TestMigrations_AppRoleIsLeastPrivileged.
 var wantAppPrivileges = []string{
 	"function:customer_search_ids:EXECUTE",
-	"function:tenant_organization_ids:EXECUTE",
 	"schema:public:USAGE",
 	"table:addresses:DELETE,INSERT,SELECT,UPDATE",
 	"table:audit_log:INSERT,SELECT",
@@ -161,6 +160,7 @@ var wantAppPrivileges = []string{
 	"table:loyalty_accounts:INSERT,SELECT,UPDATE",
 	"table:loyalty_programs:INSERT,SELECT,UPDATE",
 	"table:loyalty_transactions:INSERT,SELECT,UPDATE",
+	"table:organizations:INSERT,SELECT,UPDATE",
 	"table:purchase_refunds:INSERT,SELECT",
 	"table:purchases:INSERT,SELECT,UPDATE",
 	"table:saved_segments:DELETE,INSERT,SELECT,UPDATE",
@@ -280,22 +280,12 @@ func TestMigrations_LeastPrivilegeDownRestoresTheInitGrants(t *testing.T) {
 	if err := migrations.Up(ctx, conn.DB); err != nil {
 		t.Fatal(err)
 	}
-	run := func(file string) {
-		t.Helper()
-		sql, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := conn.ExecContext(ctx, string(sql)); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-	}
 	rollBackAfter(t, conn, "20261202000001_least_privilege")
-	run("20261202000001_least_privilege.tx.down.sql")
+	execFile(t, conn, "20261202000001_least_privilege.tx.down.sql")
 	if got := privileges(t, conn, db.AppRole); !slices.Equal(got, initAppPrivileges) {
 		t.Errorf("after down: more %v, less %v", diff(got, initAppPrivileges), diff(initAppPrivileges, got))
 	}
-	run("20261202000001_least_privilege.tx.up.sql")
+	execFile(t, conn, "20261202000001_least_privilege.tx.up.sql")
 	rollForwardAfter(t, conn, "20261202000001_least_privilege")
 	if got := privileges(t, conn, db.AppRole); !slices.Equal(got, wantAppPrivileges) {
 		t.Errorf("after up again: more %v, less %v", diff(got, wantAppPrivileges), diff(wantAppPrivileges, got))
@@ -463,27 +453,9 @@ func TestMigrations_TenantKeysDownRestoresTheKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run := func(conn *db.Pool, file string) {
-		t.Helper()
-		sql, err := os.ReadFile(file)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := conn.ExecContext(ctx, string(sql)); err != nil {
-			t.Fatalf("%s: %v", file, err)
-		}
-	}
 	// The schema just before: every migration's up but this one's, in order.
 	before := openOwner(t, "migrations_keys_before")
-	if err := migrate.NewMigrator(before.DB, migrations.Migrations).Init(ctx); err != nil {
-		t.Fatal(err)
-	}
-	for _, m := range migrations.Migrations.Sorted() {
-		if m.Name+"_"+m.Comment == tenantKeysMigration {
-			break
-		}
-		run(before, m.Name+"_"+m.Comment+".tx.up.sql")
-	}
+	upTo(t, before, tenantKeysMigration)
 	want := keyDefinitions(t, before)
 
 	conn := openOwner(t, "migrations_keys")
@@ -495,11 +467,11 @@ func TestMigrations_TenantKeysDownRestoresTheKeys(t *testing.T) {
 		t.Fatal("the tenant keys migration changed nothing")
 	}
 	rollBackAfter(t, conn, tenantKeysMigration)
-	run(conn, tenantKeysMigration+".tx.down.sql")
+	execFile(t, conn, tenantKeysMigration+".tx.down.sql")
 	if got := keyDefinitions(t, conn); !slices.Equal(got, want) {
 		t.Errorf("after down: more %v\nless %v", diff(got, want), diff(want, got))
 	}
-	run(conn, tenantKeysMigration+".tx.up.sql")
+	execFile(t, conn, tenantKeysMigration+".tx.up.sql")
 	rollForwardAfter(t, conn, tenantKeysMigration)
 	if got := keyDefinitions(t, conn); !slices.Equal(got, afterUp) {
 		t.Errorf("after up again: more %v\nless %v", diff(got, afterUp), diff(afterUp, got))
@@ -522,4 +494,19 @@ func keyDefinitions(t *testing.T, conn *db.Pool) []string {
 		t.Fatal(err)
 	}
 	return defs
+}
+
+// upTo runs every migration's up before the one named (<timestamp>_<comment>), in order.
+func upTo(t *testing.T, conn *db.Pool, migration string) {
+	t.Helper()
+	if err := migrate.NewMigrator(conn.DB, migrations.Migrations).Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range migrations.Migrations.Sorted() {
+		if m.Name+"_"+m.Comment == migration {
+			return
+		}
+		execFile(t, conn, m.Name+"_"+m.Comment+".tx.up.sql")
+	}
+	t.Fatalf("no migration %s", migration)
 }

@@ -222,6 +222,9 @@ func playDemo(ctx context.Context, pool *bun.DB, g generator, plans []*plan, wor
 			cs[i].LastPurchaseAt = p.lastPurchase()
 			as = append(as, p.addresses...)
 		}
+		if err := db.RegisterOrganization(ctx, tx, g.org); err != nil {
+			return fmt.Errorf("register organization: %w", err)
+		}
 		if _, err := tx.NewInsert().Model(&cs).Exec(ctx); err != nil {
 			return fmt.Errorf("insert customers: %w", err)
 		}

@@ -139,8 +139,12 @@ func Customers(ctx context.Context, pool bun.IDB, opts Options) (int, error) {
 }
 
 // program is the organization's loyalty program, created with the defaults of §4 when it
-// has none yet (as the loyalty service does on first use).
+// has none yet (as the loyalty service does on first use); the organization is registered
+// too (the jobs visit it).
 func program(ctx context.Context, tx bun.Tx, org uuid.UUID) (*models.LoyaltyProgram, error) {
+	if err := db.RegisterOrganization(ctx, tx, org); err != nil {
+		return nil, fmt.Errorf("register organization: %w", err)
+	}
 	if _, err := tx.NewRaw("INSERT INTO loyalty_programs (organization_id) VALUES (?) ON CONFLICT DO NOTHING", org).Exec(ctx); err != nil {
 		return nil, fmt.Errorf("create loyalty program: %w", err)
 	}

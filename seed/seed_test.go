@@ -259,6 +259,10 @@ func TestCustomers_LoadsConsistentRowsInTheOrganization(t *testing.T) {
 	if added != 2500 || progress != 2500 {
 		t.Fatalf("added %d, progress %d; want 2500", added, progress)
 	}
+	// The seeded organization is one the jobs visit.
+	if orgs, err := db.Organizations(ctx, app); err != nil || !slices.Contains(orgs, org.String()) {
+		t.Fatalf("registry after the seed: %v (%v), want %s in it", orgs, err, org)
+	}
 	prog := defaultProgram(t, app, org)
 	g := newGenerator(org, 7, now, DemoUser, "S7")
 	outcomes := make([]*outcome, 2500)

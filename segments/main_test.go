@@ -61,6 +61,7 @@ func (h *history) exec(query string, args ...any) {
 func (h *history) customer(created time.Duration) uuid.UUID {
 	h.t.Helper()
 	id := uuid.New()
+	h.exec(`INSERT INTO organizations (id) VALUES (?) ON CONFLICT DO NOTHING`, h.org)
 	h.exec(`INSERT INTO customers (customer_id, organization_id, first_name, last_name, created_at) VALUES (?, ?, 'C', ?, ?)`,
 		id, h.org, id.String()[:8], h.now.Add(-created))
 	return id

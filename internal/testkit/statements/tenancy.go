@@ -12,7 +12,8 @@ import (
 
 // TenantTables are the tables and views that hold one organization's rows
 // (docs/decisions-tenancy-keys.md). Not here, and so not checked: job_runs (global, one row
-// per job run over every organization), bun_migrations and bun_migration_locks (the
+// per job run over every organization), organizations (the registry of every organization,
+// keyed by its id), bun_migrations and bun_migration_locks (the
 // migrator's bookkeeping) and the catalogs.
 var TenantTables = []string{
 	"customers", "addresses", "loyalty_programs", "loyalty_accounts", "loyalty_transactions",

@@ -146,8 +146,7 @@ func mainCitus(m *testing.M) int {
 	return m.Run()
 }
 
-// distribute distributes the migrated schema as `customer-service citus distribute` does,
-// then lets the functions' owner log in to the workers.
+// distribute distributes the migrated schema as `customer-service citus distribute` does.
 func distribute(ctx context.Context, ownerURL string) error {
 	owner, err := db.Open(ctx, ownerURL, db.Options{MaxConns: 1})
 	if err != nil {
@@ -159,12 +158,5 @@ func distribute(ctx context.Context, ownerURL string) error {
 		return err
 	}
 	defer conn.Close()
-	if err := citus.Distribute(ctx, conn, "public", io.Discard); err != nil {
-		return err
-	}
-	// The SECURITY DEFINER functions (customer search, the jobs' organizations) read the
-	// shards as their owner: it must be able to log in to the workers (the throwaway
-	// cluster trusts loopback; README, Scaling out).
-	_, err = conn.ExecContext(ctx, "ALTER ROLE customer_service_definer LOGIN")
-	return err
+	return citus.Distribute(ctx, conn, "public", io.Discard)
 }
