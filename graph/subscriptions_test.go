@@ -413,3 +413,35 @@ func TestSubscriptions_TheListenerReconnects(t *testing.T) {
 		t.Fatalf("after reconnecting got %+v", e)
 	}
 }
+
+// Events the audit trail holds are delivered too: a status change (its audit row), with
+// its figures.
+func TestSubscriptions_AnAuditedChangeIsDelivered(t *testing.T) {
+	a, b := apitest.New(t), apitest.New(t)
+	tm := newLoyTeam(t, a)
+	customer := loyCustomer(t, a, tm.Org)
+	ws := b.As(t, tm.Org, auth.Viewer).Subscriber(t)
+	ws.Subscribe("c", subCustomerEvents, map[string]any{"id": customer})
+	ws.Subscribe("o", `subscription { organizationEvents(kinds: [STATUS_CHANGED]) { kind from to actor customerId } }`, nil)
+	subscribed(t, b, tm.Org, 2)
+	var out struct{ SetCustomerStatus struct{ UserErrors []any } }
+	tm.Manager.Must(t, setStatusMutation, map[string]any{"id": customer, "status": "BLOCKED", "reason": "fraud"}, &out)
+	if len(out.SetCustomerStatus.UserErrors) > 0 {
+		t.Fatalf("setCustomerStatus: %+v", out)
+	}
+	seen := map[string]string{}
+	for range 2 {
+		m := ws.Next(time.Second)
+		if m.Type != "next" {
+			t.Fatalf("got %+v", m)
+		}
+		seen[m.ID] = string(m.Payload)
+	}
+	if !strings.Contains(seen["c"], `"kind":"STATUS_CHANGED"`) || !strings.Contains(seen["c"], `"id":"audit:`) {
+		t.Fatalf("customer subscription got %s", seen["c"])
+	}
+	want := `{"data":{"organizationEvents":{"kind":"STATUS_CHANGED","from":"ACTIVE","to":"BLOCKED","actor":"` + tm.Manager.User.String() + `","customerId":"` + customer.String() + `"}}}`
+	if seen["o"] != want {
+		t.Fatalf("organization subscription got %s, want %s", seen["o"], want)
+	}
+}
