@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/google/uuid"
 
 	"customerservice/auth"
@@ -284,7 +285,7 @@ func TestSubscriptions_SSEDeliversAcrossServers(t *testing.T) {
 func TestSubscriptions_Limits(t *testing.T) {
 	srv := apitest.NewWith(t, apitest.Options{
 		Subscriptions: subscriptions.Config{PerConnection: 2, PerOrganization: 3},
-		Limits:        graph.Limits{Live: graph.Live{IdleTimeout: 400 * time.Millisecond}},
+		Limits:        graph.Limits{Live: graph.Live{IdleTimeout: 2 * time.Second}},
 	})
 	viewer := srv.NewOrg(t, auth.Viewer)
 	ws := viewer.Subscriber(t)
@@ -321,10 +322,10 @@ func TestSubscriptions_Limits(t *testing.T) {
 	// one with a subscription is not.
 	idle := viewer.Subscriber(t)
 	start := time.Now()
-	if code := idle.CloseStatus(3 * time.Second); code == -1 || time.Since(start) < 300*time.Millisecond {
+	if code := idle.CloseStatus(8 * time.Second); code != websocket.StatusNormalClosure || time.Since(start) < 1500*time.Millisecond {
 		t.Fatalf("idle connection: closed %d after %v", code, time.Since(start))
 	}
-	noMessage(t, ws, 600*time.Millisecond) // still open, holding two subscriptions
+	noMessage(t, ws, time.Second) // still open, holding two subscriptions
 	if n := srv.Resolver.Hub.Subscribers(viewer.Org); n != 3 {
 		t.Fatalf("%d subscriptions after the idle close, want 3", n)
 	}
