@@ -29,7 +29,7 @@ func NewHandler(r *Resolver, limits Limits, observers ...graphql.HandlerExtensio
 	live := limits.Live.withDefaults()
 	srv := handler.New(NewSchema(r))
 	// Subscriptions first: SSE is a POST of JSON too, told apart by its Accept.
-	srv.AddTransport(live.websocketTransport())
+	srv.AddTransport(live.websocketTransport(r.Hub))
 	srv.AddTransport(transport.SSE{KeepAlivePingInterval: live.PingInterval})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(httpTransport{}) // POST and GET: the status codes of the GraphQL-over-HTTP spec

@@ -69,13 +69,16 @@ const closeForbidden = 4403
 // websocketTransport is gqlgen's WebSocket transport with the token checked at
 // connection_init: without a valid one the connection is closed with 4403 Forbidden, as the
 // protocol says of a refused init (a subscribe before init is closed 4401 by gqlgen).
-func (l Live) websocketTransport() transport.Websocket {
+func (l Live) websocketTransport(hub *subscriptions.Hub) transport.Websocket {
 	return transport.Websocket{
 		InitTimeout:      l.InitTimeout,
 		PingPongInterval: l.PingInterval,
 		CloseFunc: func(ctx context.Context, _ int) {
 			if h := holderFrom(ctx); h != nil && h.conn != nil {
 				h.conn.Stop() // its idle timer: the connection is closed already
+				if hub != nil {
+					hub.Connected(-1)
+				}
 			}
 		},
 		InitFunc: func(ctx context.Context, payload transport.InitPayload) (context.Context, *transport.InitPayload, error) {
@@ -102,6 +105,9 @@ func (l Live) websocketTransport() transport.Websocket {
 					time.AfterFunc(time.Second, h.close)
 				}, l.IdleTimeout)
 				ctx = subscriptions.WithConn(ctx, h.conn)
+				if hub != nil {
+					hub.Connected(1)
+				}
 			}
 			return ctx, nil, nil
 		},

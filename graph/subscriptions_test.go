@@ -55,7 +55,8 @@ func nextEvent(t *testing.T, ws *apitest.WS, id, field string, wait time.Duratio
 	return p.Data[field]
 }
 
-// noMessage asserts nothing but pings comes on ws for wait.
+// noMessage asserts nothing but pings comes on ws for wait; the read's timeout closes the
+// connection (the WebSocket library's rule), so it is a test's last read of ws.
 func noMessage(t *testing.T, ws *apitest.WS, wait time.Duration) {
 	t.Helper()
 	if m := ws.Next(wait); m.Type != "" {
@@ -325,9 +326,16 @@ func TestSubscriptions_Limits(t *testing.T) {
 	if code := idle.CloseStatus(8 * time.Second); code != websocket.StatusNormalClosure || time.Since(start) < 1500*time.Millisecond {
 		t.Fatalf("idle connection: closed %d after %v", code, time.Since(start))
 	}
-	noMessage(t, ws, time.Second) // still open, holding two subscriptions
+	time.Sleep(time.Second) // ws still open, holding two subscriptions
 	if n := srv.Resolver.Hub.Subscribers(viewer.Org); n != 3 {
 		t.Fatalf("%d subscriptions after the idle close, want 3", n)
+	}
+	// ws, other and the other organization's: open; idle: closed.
+	if n := metric(t, srv, "customer_service_subscriptions_connections"); n != 3 {
+		t.Fatalf("connections %v, want 3", n)
+	}
+	if n := metric(t, srv, "customer_service_subscriptions_open"); n != 4 {
+		t.Fatalf("open subscriptions %v, want 4", n)
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 // subscriptionSeries are the live subscriptions' collectors (§12).
 type subscriptionSeries struct {
+	conns     prometheus.Gauge
 	open      prometheus.Gauge
 	delivered prometheus.Counter
 	dropped   prometheus.Counter
@@ -21,6 +22,10 @@ func (m *Metrics) Subscriptions() subscriptions.Observer {
 	}
 	m.subsOnce.Do(func() {
 		m.subs = &subscriptionSeries{
+			conns: prometheus.NewGauge(prometheus.GaugeOpts{
+				Namespace: Namespace, Subsystem: "subscriptions", Name: "connections",
+				Help: "WebSocket connections open on this server whose connection_init was accepted.",
+			}),
 			open: prometheus.NewGauge(prometheus.GaugeOpts{
 				Namespace: Namespace, Subsystem: "subscriptions", Name: "open",
 				Help: "GraphQL subscriptions open on this server (WebSocket and SSE).",
@@ -34,11 +39,12 @@ func (m *Metrics) Subscriptions() subscriptions.Observer {
 				Help: "Subscribers disconnected because they fell the queue's size behind.",
 			}),
 		}
-		m.registry.MustRegister(m.subs.open, m.subs.delivered, m.subs.dropped)
+		m.registry.MustRegister(m.subs.conns, m.subs.open, m.subs.delivered, m.subs.dropped)
 	})
 	return m.subs
 }
 
+func (s *subscriptionSeries) Connected(delta int)  { s.conns.Add(float64(delta)) }
 func (s *subscriptionSeries) Subscribed(delta int) { s.open.Add(float64(delta)) }
 func (s *subscriptionSeries) Delivered(n int)      { s.delivered.Add(float64(n)) }
 func (s *subscriptionSeries) Dropped()             { s.dropped.Inc() }

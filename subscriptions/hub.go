@@ -58,9 +58,9 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Observer is told what the hub does (the metrics); nil methods are not needed: use
-// NopObserver's.
+// Observer is told what the hub does (the metrics).
 type Observer interface {
+	Connected(delta int) // WebSocket connections authenticated and open
 	Subscribed(delta int)
 	Delivered(n int)
 	Dropped()
@@ -68,6 +68,7 @@ type Observer interface {
 
 type nopObserver struct{}
 
+func (nopObserver) Connected(int)  {}
 func (nopObserver) Subscribed(int) {}
 func (nopObserver) Delivered(int)  {}
 func (nopObserver) Dropped()       {}
@@ -124,6 +125,10 @@ func New(h *db.Handle, cfg Config, obs Observer, log zerolog.Logger) *Hub {
 	return &Hub{h: h, cfg: cfg.withDefaults(), obs: obs, log: log,
 		orgs: map[uuid.UUID]map[*subscriber]struct{}{}, started: make(chan struct{}), stopped: make(chan struct{})}
 }
+
+// Connected counts a WebSocket connection opened (1) or closed (-1) after its
+// connection_init was accepted.
+func (h *Hub) Connected(delta int) { h.obs.Connected(delta) }
 
 // Config is the hub's limits.
 func (h *Hub) Config() Config { return h.cfg }

@@ -93,7 +93,8 @@ func (w *WS) Next(wait time.Duration) WSMessage {
 	}
 }
 
-// Read reads one message within wait.
+// Read reads one message within wait; when none comes in time, the connection is closed
+// (coder/websocket closes it when a read's context ends).
 func (w *WS) Read(wait time.Duration) (WSMessage, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
