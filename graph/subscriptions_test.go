@@ -454,3 +454,45 @@ func TestSubscriptions_AnAuditedChangeIsDelivered(t *testing.T) {
 		t.Fatalf("organization subscription got %s, want %s", seen["o"], want)
 	}
 }
+
+// Every subscription of the schema is refused without the viewer role and runs with it
+// (the security test's roles, for the root type it cannot drive over HTTP POST); a new one
+// must be added here.
+func TestSubscriptions_EverySubscriptionNeedsTheViewerRole(t *testing.T) {
+	srv := apitest.New(t)
+	viewer := srv.NewOrg(t, auth.Viewer)
+	var got struct {
+		Schema struct {
+			SubscriptionType struct{ Fields []struct{ Name string } }
+		} `json:"__schema"`
+	}
+	viewer.Must(t, `{ __schema { subscriptionType { fields { name } } } }`, nil, &got)
+	docs := map[string]string{
+		"customerEvents":     `subscription { customerEvents(customerId: "` + uuid.NewString() + `") { id } }`,
+		"organizationEvents": `subscription { organizationEvents { id } }`,
+	}
+	if len(got.Schema.SubscriptionType.Fields) != len(docs) {
+		t.Fatalf("subscriptions %+v, want exactly those of this test", got.Schema.SubscriptionType.Fields)
+	}
+	for _, f := range got.Schema.SubscriptionType.Fields {
+		doc, ok := docs[f.Name]
+		if !ok {
+			t.Fatalf("subscription %s has no role test", f.Name)
+		}
+		none := srv.As(t, viewer.Org).Subscriber(t)
+		none.Subscribe("1", doc, nil)
+		if m := none.Next(2 * time.Second); m.ID != "1" || !strings.Contains(string(m.Payload), `"code":"FORBIDDEN"`) {
+			t.Fatalf("%s without a role: %+v (%s)", f.Name, m, m.Payload)
+		}
+		ws := viewer.Subscriber(t)
+		ws.Subscribe("1", doc, nil)
+		subscribed(t, srv, viewer.Org, 1)
+		ws.Send(apitest.WSMessage{ID: "1", Type: "complete"})
+		subscribed(t, srv, viewer.Org, 0)
+	}
+	// Over HTTP POST a subscription is not run: it needs a stream.
+	res := viewer.Do(t, docs["organizationEvents"], nil)
+	if res.Status != http.StatusBadRequest || res.ErrorCode(t) != "BAD_USER_INPUT" {
+		t.Fatalf("a subscription over POST: %d %s", res.Status, res.Body)
+	}
+}
