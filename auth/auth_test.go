@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -122,13 +123,19 @@ func TestMint_RoundTrips(t *testing.T) {
 	}
 }
 
+func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// rsaJWK is the public half of key as a JWK of kid.
+func rsaJWK(kid string, key *rsa.PrivateKey) map[string]any {
+	return map[string]any{"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig", "n": b64(key.N.Bytes()), "e": b64(big.NewInt(int64(key.E)).Bytes())}
+}
+
 // RS256 and ES256 tokens are checked against the keys of a JWKS URL.
 func TestVerify_RS256AndES256ThroughJWKS(t *testing.T) {
 	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
 	ecKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	b64 := func(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
 	jwks := map[string]any{"keys": []map[string]any{
-		{"kty": "RSA", "kid": "rsa-1", "alg": "RS256", "use": "sig", "n": b64(rsaKey.N.Bytes()), "e": b64(big.NewInt(int64(rsaKey.E)).Bytes())},
+		rsaJWK("rsa-1", rsaKey),
 		{"kty": "EC", "kid": "ec-1", "alg": "ES256", "use": "sig", "crv": "P-256", "x": b64(ecKey.X.FillBytes(make([]byte, 32))), "y": b64(ecKey.Y.FillBytes(make([]byte, 32)))},
 	}}
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { json.NewEncoder(w).Encode(jwks) }))
@@ -199,5 +206,55 @@ func TestMiddleware_AnswersUnauthenticatedWith401(t *testing.T) {
 	h.ServeHTTP(rec, req)
 	if !reached {
 		t.Fatal("a valid token did not reach the handler")
+	}
+}
+
+// A key withdrawn from the JWKS stops verifying tokens once the key set is fetched again
+// (every jwksRefresh; lowered here): a token signed by it and not yet cached is refused.
+func TestVerify_AWithdrawnJWKSKeyIsRefusedAfterTheRefresh(t *testing.T) {
+	old := jwksRefresh
+	jwksRefresh = 200 * time.Millisecond
+	defer func() { jwksRefresh = old }()
+	rsaKey, _ := rsa.GenerateKey(rand.Reader, 2048)
+	key := rsaJWK("rsa-1", rsaKey)
+	var mu sync.Mutex
+	keys := []map[string]any{key}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		json.NewEncoder(w).Encode(map[string]any{"keys": keys})
+	}))
+	defer srv.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	v, err := NewVerifier(ctx, Config{JWKSURL: srv.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sign := func() string {
+		tok := jwt.NewWithClaims(jwt.SigningMethodRS256, claims(nil))
+		tok.Header["kid"] = "rsa-1"
+		s, err := tok.SignedString(rsaKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	if _, err := v.Verify(sign()); err != nil {
+		t.Fatalf("before the withdrawal: %v", err)
+	}
+	mu.Lock()
+	keys = []map[string]any{}
+	mu.Unlock()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		_, err := v.Verify(sign())
+		if err != nil && err.Error() == "invalid token" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a token of the withdrawn key still verifies 5 s after a 200 ms refresh (err %v)", err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

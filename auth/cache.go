@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"slices"
 	"sync"
 	"time"
 )
@@ -15,7 +16,8 @@ import (
 // is lost).
 //
 // What this changes: a key removed from the JWKS still admits the tokens it signed that were
-// verified in the last verifiedTTL, until then. Expiry is exact: a cached token is never
+// verified in the last verifiedTTL, until then. With the key set fetched again every
+// jwksRefresh (5 minutes, jwt.go), a withdrawn key stops admitting tokens within 6 minutes. Expiry is exact: a cached token is never
 // accepted after its exp (the parser's 30 s leeway applies only to a token verified anew).
 const (
 	verifiedTTL = time.Minute
@@ -45,7 +47,9 @@ func (c *tokenCache) get(token string) (Principal, bool) {
 	if !ok || !c.now().Before(v.until) {
 		return Principal{}, false
 	}
-	return v.p, true
+	p := v.p
+	p.Roles = slices.Clone(p.Roles) // each request its own: the entry is shared
+	return p, true
 }
 
 // put remembers a verified token whose claims expire at exp.

@@ -105,3 +105,18 @@ func TestTokenCache_Bounded(t *testing.T) {
 		t.Fatalf("the last token: %v %v", got, ok)
 	}
 }
+
+// A request that changes its principal's roles does not change what the cache answers next.
+func TestTokenCache_AnswersACopyOfTheRoles(t *testing.T) {
+	c := newTokenCache()
+	c.put("t", Principal{UserID: uuid.New(), Roles: []Role{Viewer}}, time.Now().Add(time.Hour))
+	first, ok := c.get("t")
+	if !ok {
+		t.Fatal("not cached")
+	}
+	first.Roles[0] = Admin
+	second, _ := c.get("t")
+	if len(second.Roles) != 1 || second.Roles[0] != Viewer {
+		t.Fatalf("roles after a caller changed its copy: %v, want [%v]", second.Roles, Viewer)
+	}
+}

@@ -34,6 +34,12 @@ type Verifier struct {
 	cache  *tokenCache // tokens verified in the last minute (cache.go)
 }
 
+// jwksRefresh is how often the key set of JWT_JWKS_URL is fetched again (keyfunc's default
+// is an hour). A key withdrawn from it stops admitting tokens within jwksRefresh +
+// verifiedTTL: until the next fetch it still verifies tokens, and a token it verified stays
+// cached for verifiedTTL (cache.go). A variable for the tests.
+var jwksRefresh = 5 * time.Minute
+
 // NewVerifier builds a verifier; with a JWKS URL it fetches and refreshes the key set in the
 // background until ctx ends.
 func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
@@ -43,7 +49,7 @@ func NewVerifier(ctx context.Context, cfg Config) (*Verifier, error) {
 		methods = append(methods, "HS256")
 	}
 	if cfg.JWKSURL != "" {
-		k, err := keyfunc.NewDefaultCtx(ctx, []string{cfg.JWKSURL})
+		k, err := keyfunc.NewDefaultOverrideCtx(ctx, []string{cfg.JWKSURL}, keyfunc.Override{RefreshInterval: jwksRefresh})
 		if err != nil {
 			return nil, fmt.Errorf("JWT_JWKS_URL: %w", err)
 		}

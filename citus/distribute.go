@@ -119,6 +119,9 @@ func Distribute(ctx context.Context, conn bun.IConn, schema string, out io.Write
 	if err := runAsCaller(ctx, conn, schema, out); err != nil {
 		return err
 	}
+	if err := grantRegistryUpdate(ctx, conn, schema, out); err != nil {
+		return err
+	}
 	return warnFunctions(ctx, conn, schema, out)
 }
 
@@ -150,6 +153,53 @@ func runAsCaller(ctx context.Context, conn bun.IConn, schema string, out io.Writ
 			return fmt.Errorf("%s: %w", fn, err)
 		}
 		fmt.Fprintf(out, "%s: now runs as its caller (SECURITY INVOKER)\n", fn)
+	}
+	return nil
+}
+
+// Registry is the organizations registry, a reference table on Citus.
+const Registry = "organizations"
+
+// grantRegistryUpdate grants UPDATE on the registry to the roles that may register an
+// organization (INSERT), its owner aside: on Citus a registration (INSERT … ON CONFLICT DO
+// NOTHING into a reference table) locks the table's shard EXCLUSIVE on every node
+// (lock_shard_resources), which takes UPDATE privilege. Plain PostgreSQL does not need it
+// and the migrations do not grant it (20261220000001); no policy allows an UPDATE, so none
+// changes a row. Idempotent.
+func grantRegistryUpdate(ctx context.Context, conn bun.IConn, schema string, out io.Writer) error {
+	rows, err := conn.QueryContext(ctx, `SELECT r.rolname, has_table_privilege(r.oid, c.oid, 'UPDATE')
+  FROM pg_class AS c JOIN pg_namespace AS n ON n.oid = c.relnamespace, pg_roles AS r
+ WHERE n.nspname = ? AND c.relname = ? AND r.oid <> c.relowner AND NOT r.rolsuper
+   AND has_table_privilege(r.oid, c.oid, 'INSERT') ORDER BY 1`, schema, Registry)
+	if err != nil {
+		return err
+	}
+	type grantee struct {
+		role    string
+		granted bool
+	}
+	var roles []grantee
+	for rows.Next() {
+		var g grantee
+		if err := rows.Scan(&g.role, &g.granted); err != nil {
+			rows.Close()
+			return err
+		}
+		roles = append(roles, g)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, g := range roles {
+		if g.granted {
+			fmt.Fprintf(out, "%s: %s may already update it\n", Registry, g.role)
+			continue
+		}
+		if _, err := conn.ExecContext(ctx, "GRANT UPDATE ON "+quoteIdent(schema)+"."+quoteIdent(Registry)+" TO "+quoteIdent(g.role)); err != nil {
+			return fmt.Errorf("grant update on %s: %w", Registry, err)
+		}
+		fmt.Fprintf(out, "%s: UPDATE granted to %s (a registration locks the reference table)\n", Registry, g.role)
 	}
 	return nil
 }

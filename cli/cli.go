@@ -1,7 +1,7 @@
 // Package cli is the command line of customer-service: it parses the subcommand and its
 // flags, reads the configuration, and runs the command — serve (the API and the scheduled
 // jobs, until a signal, with the embedded PostgreSQL by default), migrate, seed, token, jobs
-// run and segments recalc — with the same flags, output and exit status each has always had.
+// run, segments recalc and import — with the same flags, output and exit status each has always had.
 // It owns the process's lifetime (signals, draining, the embedded PostgreSQL's start and
 // stop); the API itself is wired by the composition root, server.go, which hands it to Run.
 package cli
@@ -34,6 +34,9 @@ Usage:
                                                     overdue credit, segments (every organization by default)
   customer-service segments recalc [--org UUID | --all]
                                                     recalculate the RFM segments now
+  customer-service import customers|purchases FILE.csv --org UUID --actor UUID [--batch N]
+                                                    load a CSV file (README, Import); rejected rows are
+                                                    printed by line, the others load; re-runs are safe
   customer-service citus distribute                 on Citus: distribute the tables by organization
                                                     (idempotent; README, Scaling out)
 
@@ -81,6 +84,8 @@ func Run(args []string, wireAPI WireAPI) error {
 		return recalcSegments(ctx, cfg, args)
 	case "citus":
 		return citusCommand(ctx, cfg, args)
+	case "import":
+		return importFile(ctx, cfg, args)
 	default:
 		return fmt.Errorf("unknown command %q\n\n%s", command, usage)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +58,9 @@ func serve(ctx context.Context, stopSignals func(), cfg config.Config, args []st
 	log.Debug().Msg("starting") // signals are handled from here on
 	started := time.Now()
 	setGCPercent(os.Getenv)
+	if limit, from := setMemoryLimit(os.Getenv, os.ReadFile); limit > 0 {
+		log.Info().Int64("bytes", limit).Str("from", from).Msg("Go memory limit (GOMEMLIMIT) set to nine tenths of the container's")
+	}
 
 	databaseURL, secret := cfg.DatabaseURL, cfg.JWTSecret
 	if cfg.Embedded() {
@@ -247,6 +251,39 @@ func setGCPercent(getenv func(string) string) bool {
 	}
 	debug.SetGCPercent(serveGCPercent)
 	return true
+}
+
+// The cgroup files that hold the container's memory limit: v2, then v1.
+var cgroupMemoryFiles = []string{"/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"}
+
+// setMemoryLimit gives the garbage collector a ceiling to go with serveGCPercent: unless the
+// environment sets GOMEMLIMIT (which the runtime has applied already), nine tenths of the
+// cgroup's memory limit when there is one (cgroup v2 memory.max, else v1
+// memory.limit_in_bytes), so that a heap allowed to grow to five times the live one is
+// collected before the container is killed. It returns the limit set and the file it came
+// from; 0 when none was set (GOMEMLIMIT set, no cgroup limit, or one too small to read).
+func setMemoryLimit(getenv func(string) string, readFile func(string) ([]byte, error)) (int64, string) {
+	if getenv("GOMEMLIMIT") != "" {
+		return 0, ""
+	}
+	for _, f := range cgroupMemoryFiles {
+		b, err := readFile(f)
+		if err != nil {
+			continue
+		}
+		v := strings.TrimSpace(string(b))
+		if v == "max" {
+			return 0, "" // no limit
+		}
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n <= 0 || n >= 1<<60 { // v1 reports no limit as a huge number
+			return 0, ""
+		}
+		limit := n / 10 * 9
+		debug.SetMemoryLimit(limit)
+		return limit, f
+	}
+	return 0, ""
 }
 
 // drainTimeout is how long shutdown waits for the requests in flight and for a scheduled

@@ -67,6 +67,10 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 		if c.CustomerType != models.CustomerTypeB2B {
 			return apperr.OnField(apperr.Invalid, []string{"customerId"}, "only B2B customers can have a credit account")
 		}
+		pol, _, err := policyOf(ctx, tx, false)
+		if err != nil {
+			return err
+		}
 		acc = models.CreditAccount{
 			ID:              uuid.New(),
 			OrganizationID:  p.OrganizationID,
@@ -76,6 +80,9 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 			PaymentTermDays: in.PaymentTermDays,
 			Status:          models.CreditStatusPending,
 			OpenedBy:        &p.UserID,
+			// the policy of now decides whether the approval needs another manager
+			OpenRequiresSecondApprover:  pol.RequireSecondApprover,
+			LimitRequiresSecondApprover: pol.RequireSecondApprover,
 		}
 		res, err := tx.NewInsert().Model(&acc).On("CONFLICT (organization_id, customer_id) DO NOTHING").Returning("*").Exec(ctx)
 		if err != nil {
@@ -108,9 +115,10 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 	return &acc, nil
 }
 
-// Approve approves a pending account; the caller is recorded as the approver (§5). Under a
-// policy that requires a second approver (§14) the caller may be neither the manager who
-// opened the account nor the one who last raised its limit (SECOND_APPROVER_REQUIRED).
+// Approve approves a pending account; the caller is recorded as the approver (§5). When the
+// policy required a second approver as the account was opened (or its limit raised), §14,
+// the caller may not be the manager who opened it (or who last raised its limit):
+// SECOND_APPROVER_REQUIRED. The policy of the request's time counts, stored with it.
 func (s *Service) Approve(ctx context.Context, id uuid.UUID, notes *string) (*models.CreditAccount, error) {
 	if err := auth.Require(ctx, auth.Manager); err != nil {
 		return nil, err
@@ -123,7 +131,8 @@ func (s *Service) Approve(ctx context.Context, id uuid.UUID, notes *string) (*mo
 		if acc.Status != models.CreditStatusPending {
 			return nil, nil, wrongStatus("approved", acc.Status, models.CreditStatusPending)
 		}
-		if err := fourEyes(ctx, tx, p, "approve this account", acc.OpenedBy, "opened it", acc.LimitRequestedBy, "asked for its limit"); err != nil {
+		if err := fourEyes(p, "approve this account", madeBy{acc.OpenedBy, acc.OpenRequiresSecondApprover, "opened it"},
+			madeBy{acc.LimitRequestedBy, acc.LimitRequiresSecondApprover, "asked for its limit"}); err != nil {
 			return nil, nil, err
 		}
 		sets := []set{
@@ -217,16 +226,18 @@ func (s *Service) Cancel(ctx context.Context, id uuid.UUID, reason *string) (*mo
 // (ApproveLimit). A decrease, or any change without that policy, applies at once and drops
 // a waiting increase. On a pending account the limit changes at once (it is approved with
 // the account) and an increase makes the caller its requester, who may then not approve
-// the account.
-func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.Decimal) (*models.CreditAccount, error) {
+// the account. deferred reports an increase left waiting for a second manager (the limit
+// unchanged).
+func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.Decimal) (acc *models.CreditAccount, deferred bool, err error) {
 	if err := auth.Require(ctx, auth.Manager); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	field := []string{"creditLimit"}
 	if verr := checkLimit(limit, field); verr != nil {
-		return nil, verr
+		return nil, false, verr
 	}
-	return s.transition(ctx, id, "credit.update_limit", func(ctx context.Context, tx bun.Tx, acc *models.CreditAccount, p auth.Principal) ([]set, map[string]any, error) {
+	acc, err = s.transition(ctx, id, "credit.update_limit", func(ctx context.Context, tx bun.Tx, acc *models.CreditAccount, p auth.Principal) ([]set, map[string]any, error) {
+		deferred = false // the transaction may run again
 		if acc.Status == models.CreditStatusCancelled {
 			return nil, nil, apperr.OnField(apperr.InvalidState, []string{"id"}, "the credit account is CANCELLED; its limit cannot change")
 		}
@@ -236,6 +247,13 @@ func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.D
 		}
 		details := map[string]any{"old_credit_limit": money(acc.CreditLimit), "new_credit_limit": money(limit)}
 		increase := limit.GreaterThan(acc.CreditLimit)
+		var pol models.CreditPolicy
+		if increase {
+			var err error
+			if pol, _, err = policyOf(ctx, tx, false); err != nil {
+				return nil, nil, err
+			}
+		}
 		if acc.Status == models.CreditStatusPending {
 			if !increase {
 				if limit.Equal(acc.CreditLimit) {
@@ -243,16 +261,15 @@ func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.D
 				}
 				return []set{{"credit_limit", "?", limit}}, details, nil
 			}
-			return []set{{"credit_limit", "?", limit}, {"limit_requested_by", "?", p.UserID}, {"limit_requested_at", "now()", nil}}, details, nil
+			return []set{{"credit_limit", "?", limit}, {"limit_requested_by", "?", p.UserID}, {"limit_requested_at", "now()", nil},
+				{"limit_requires_second_approver", "?", pol.RequireSecondApprover}}, details, nil
 		}
 		if increase {
-			pol, _, err := policyOf(ctx, tx, false)
-			if err != nil {
-				return nil, nil, err
-			}
 			if pol.RequireSecondApprover {
-				details = map[string]any{"credit_limit": money(acc.CreditLimit), "requested_credit_limit": money(limit)}
-				return []set{{"requested_limit", "?", limit}, {"limit_requested_by", "?", p.UserID}, {"limit_requested_at", "now()", nil}}, details, nil
+				deferred = true
+				details["deferred"] = true // the limit stays old_credit_limit until approveCreditLimit
+				return []set{{"requested_limit", "?", limit}, {"limit_requested_by", "?", p.UserID}, {"limit_requested_at", "now()", nil},
+					{"limit_requires_second_approver", "?", true}}, details, nil
 			}
 		}
 		sets := dropRequest(acc)
@@ -261,6 +278,7 @@ func (s *Service) UpdateLimit(ctx context.Context, id uuid.UUID, limit decimal.D
 		}
 		return sets, details, nil
 	})
+	return acc, deferred && err == nil, err
 }
 
 // ApproveLimit applies the limit increase waiting on an account (§14): the caller may not
@@ -276,7 +294,7 @@ func (s *Service) ApproveLimit(ctx context.Context, id uuid.UUID) (*models.Credi
 			return nil, nil, apperr.OnField(apperr.InvalidState, []string{"id"},
 				"the credit account is %s with no limit increase waiting for approval", upper(acc.Status))
 		}
-		if err := fourEyes(ctx, tx, p, "approve this limit increase", acc.LimitRequestedBy, "asked for it", nil, ""); err != nil {
+		if err := fourEyes(p, "approve this limit increase", madeBy{acc.LimitRequestedBy, acc.LimitRequiresSecondApprover, "asked for it"}); err != nil {
 			return nil, nil, err
 		}
 		details := map[string]any{"old_credit_limit": money(acc.CreditLimit), "new_credit_limit": money(*acc.RequestedLimit),
@@ -293,26 +311,27 @@ func dropRequest(acc *models.CreditAccount) []set {
 	return []set{{"requested_limit", "NULL", nil}, {"limit_requested_by", "NULL", nil}, {"limit_requested_at", "NULL", nil}}
 }
 
-// fourEyes refuses the caller as the approver of what one of the given managers did
-// (opened an account, asked for a limit) while the organization's policy requires a
-// second approver (§14): SECOND_APPROVER_REQUIRED on id. A manager not recorded (nil: an
-// account opened before openers were recorded) excludes no one.
-func fourEyes(ctx context.Context, tx bun.Tx, p auth.Principal, what string, first *uuid.UUID, firstDid string, second *uuid.UUID, secondDid string) error {
-	did := ""
-	switch {
-	case first != nil && *first == p.UserID:
-		did = firstDid
-	case second != nil && *second == p.UserID:
-		did = secondDid
-	default:
-		return nil
+// madeBy is a request awaiting approval: the manager who made it (nil: not recorded),
+// whether the policy required a second approver when it was made, and what they did.
+type madeBy struct {
+	who      *uuid.UUID
+	required bool
+	did      string
+}
+
+// fourEyes refuses the caller as the approver of a request they made while the policy
+// required a second approver (§14): SECOND_APPROVER_REQUIRED on id. The policy of the
+// request's time decides, stored with it (turning it off later changes nothing). A manager
+// not recorded (an account inserted outside the API: the audit log names every opener
+// through it, migration 20261220000001 backfilled those) excludes no one.
+func fourEyes(p auth.Principal, what string, requests ...madeBy) error {
+	for _, r := range requests {
+		if r.required && r.who != nil && *r.who == p.UserID {
+			return apperr.OnField(apperr.SecondApproverRequired, []string{"id"},
+				"the credit policy requires a second approver: you %s, so another manager must %s", r.did, what)
+		}
 	}
-	pol, _, err := policyOf(ctx, tx, false)
-	if err != nil || !pol.RequireSecondApprover {
-		return err
-	}
-	return apperr.OnField(apperr.SecondApproverRequired, []string{"id"},
-		"the credit policy requires a second approver: you %s, so another manager must %s", did, what)
+	return nil
 }
 
 // set is one `column = expression` of an account update.

@@ -7,11 +7,16 @@ import (
 )
 
 // ParseAsOf reads the instant of CreditAccount.asOf(at): RFC 3339, years 0001–9999 (as the
-// DateTime scalar), else INVALID on at.
+// DateTime scalar), else INVALID on at; an instant later than now (the server's clock) is
+// INVALID too — the future has not happened, and its answer would change until it comes
+// (LoyaltyAccount.asOf refuses it alike).
 func ParseAsOf(s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil || t.UTC().Year() < 1 || t.UTC().Year() > 9999 {
 		return time.Time{}, apperr.OnField(apperr.Invalid, []string{"at"}, "at must be an RFC 3339 instant such as \"2026-11-30T23:59:59Z\"")
+	}
+	if t.After(time.Now()) {
+		return time.Time{}, apperr.OnField(apperr.Invalid, []string{"at"}, "at must not be later than now")
 	}
 	return t.UTC(), nil
 }

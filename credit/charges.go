@@ -184,7 +184,8 @@ func replayCharge(ctx context.Context, tx bun.Tx, accountID uuid.UUID, in Charge
 // customer's status: releasing never adds risk.
 //
 // Retry-safe by the usage's id (§13): cancelling a cancelled charge is a replay and answers
-// the original result — the charge as cancelled and the account as it is now — changing
+// the charge as cancelled and the account as it is now (not as the first cancellation left
+// it: the spec's §8 Idempotency records this exception) — changing
 // nothing and writing no audit row. The request holds nothing but the id, so no replay can
 // differ from the original (there is no IDEMPOTENCY_CONFLICT to answer).
 func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.CreditAccount, *models.CreditUsage, error) {
@@ -221,7 +222,7 @@ func (s *Service) CancelUsage(ctx context.Context, id uuid.UUID) (*models.Credit
 				return fmt.Errorf("read credit usage: %w", err)
 			}
 			if usage.Status == models.UsageCancelled {
-				return nil // a replay: the original result, the account as it is now, no audit row
+				return nil // a replay: the charge as cancelled, the account as it is now, no audit row
 			}
 			return apperr.OnField(apperr.InvalidState, []string{"id"},
 				"the charge is %s; only an unpaid (PENDING or OVERDUE) charge can be cancelled", upper(usage.Status))
@@ -267,7 +268,8 @@ func (a *customerAccount) facts() Facts {
 func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, lock string) (*customerAccount, error) {
 	var row customerAccount
 	q := tx.NewSelect().Model(&row).
-		ColumnExpr("ca.*").ColumnExpr("c.status AS customer_status").ColumnExpr(today+" AS today").
+		// §11: an erased customer reads as ERASED, which the charge rules refuse (INVALID_STATE).
+		ColumnExpr("ca.*").ColumnExpr("CASE WHEN c.erased_at IS NOT NULL THEN 'erased' ELSE c.status END AS customer_status").ColumnExpr(today+" AS today").
 		ColumnExpr("(ca.created_at AT TIME ZONE 'UTC')::date AS opened_on").
 		// The organization as a value, not correlated: on Citus the statement is then routed
 		// whole to the organization's shard (README, Scaling out).

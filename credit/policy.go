@@ -110,7 +110,8 @@ func (ch PolicyChanges) validate() error {
 // setting is reported at once, as INVALID on its field. The first change stores the row
 // (defaults for what is not given). New settings apply to what happens next: a limit
 // increase already waiting for a second manager still waits. An update that changes
-// nothing writes only its audit row, with no changed fields.
+// nothing writes only its audit row, with no changed fields (and stores no row: updatedAt
+// stays null while the settings are the defaults).
 func (s *Service) UpdatePolicy(ctx context.Context, ch PolicyChanges) (*models.CreditPolicy, error) {
 	if err := auth.Require(ctx, auth.Admin); err != nil {
 		return nil, err
@@ -120,27 +121,44 @@ func (s *Service) UpdatePolicy(ctx context.Context, ch PolicyChanges) (*models.C
 	}
 	var pol models.CreditPolicy
 	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
-		if _, err := tx.NewRaw("INSERT INTO credit_policies (organization_id) VALUES (?) ON CONFLICT DO NOTHING", p.OrganizationID).
-			Exec(ctx); err != nil {
-			return fmt.Errorf("create credit policy: %w", err)
+		var (
+			before  models.CreditPolicy
+			changed []string
+			stored  bool
+			err     error
+		)
+		// What changes, against the stored row (locked) or the defaults. The row is created
+		// only when something changes, so updatedAt stays null after a change of nothing.
+		diff := func() {
+			before, changed = pol, nil
+			if v := ch.BlockWhenOverdueDays; v != nil && *v != pol.BlockWhenOverdueDays {
+				pol.BlockWhenOverdueDays = *v
+				changed = append(changed, "block_when_overdue_days")
+			}
+			if v := ch.WarnUtilizationPercent; v != nil && *v != pol.WarnUtilizationPercent {
+				pol.WarnUtilizationPercent = *v
+				changed = append(changed, "warn_utilization_percent")
+			}
+			if v := ch.RequireSecondApprover; v != nil && *v != pol.RequireSecondApprover {
+				pol.RequireSecondApprover = *v
+				changed = append(changed, "require_second_approver")
+			}
 		}
-		var err error
-		if pol, _, err = policyOf(ctx, tx, true); err != nil {
+		if pol, stored, err = policyOf(ctx, tx, true); err != nil {
 			return err
 		}
-		before := pol
-		var changed []string
-		if v := ch.BlockWhenOverdueDays; v != nil && *v != pol.BlockWhenOverdueDays {
-			pol.BlockWhenOverdueDays = *v
-			changed = append(changed, "block_when_overdue_days")
-		}
-		if v := ch.WarnUtilizationPercent; v != nil && *v != pol.WarnUtilizationPercent {
-			pol.WarnUtilizationPercent = *v
-			changed = append(changed, "warn_utilization_percent")
-		}
-		if v := ch.RequireSecondApprover; v != nil && *v != pol.RequireSecondApprover {
-			pol.RequireSecondApprover = *v
-			changed = append(changed, "require_second_approver")
+		diff()
+		if len(changed) > 0 && !stored {
+			// A concurrent first change may create the row meanwhile: create it if missing,
+			// then lock and compare again.
+			if _, err := tx.NewRaw("INSERT INTO credit_policies (organization_id) VALUES (?) ON CONFLICT DO NOTHING", p.OrganizationID).
+				Exec(ctx); err != nil {
+				return fmt.Errorf("create credit policy: %w", err)
+			}
+			if pol, _, err = policyOf(ctx, tx, true); err != nil {
+				return err
+			}
+			diff()
 		}
 		if len(changed) > 0 {
 			if _, err := tx.NewUpdate().Model(&pol).Column(changed...).

@@ -62,6 +62,10 @@ type Decision struct {
 	Rules          []RuleResult
 }
 
+// StatusErased is the status the charge rules read for an erased customer (§11: it cannot
+// be charged): accountOfCustomer reads it so.
+const StatusErased models.CustomerStatus = "erased"
+
 // Evaluate applies the rules of §14 to a charge of amount against the facts under the
 // policy. It is the one implementation of those rules: creditCheck reports it and
 // chargeCredit refuses with its first blocking rule (Decision.Refusal).
@@ -86,9 +90,12 @@ func Evaluate(f Facts, pol models.CreditPolicy, amount decimal.Decimal) Decision
 	} else {
 		add(RuleCustomerBlocked, true, true, "the customer is not blocked")
 	}
-	if f.CustomerStatus == models.CustomerStatusInactive {
+	switch f.CustomerStatus {
+	case models.CustomerStatusInactive:
 		add(RuleCustomerInactive, false, true, "the customer is INACTIVE; only an ACTIVE customer can be charged")
-	} else {
+	case StatusErased: // §11
+		add(RuleCustomerInactive, false, true, "the customer was erased; it cannot be charged")
+	default:
 		add(RuleCustomerInactive, true, true, "the customer is not inactive")
 	}
 	if f.AccountStatus != models.CreditStatusApproved {
@@ -183,7 +190,9 @@ func (s *Service) Check(ctx context.Context, customerID uuid.UUID, amount decima
 		return nil, err
 	}
 	var d Decision
-	err := db.Read(ctx, s.db, func(ctx context.Context, tx bun.Tx) error {
+	// On the primary even in a query: the answer is what a charge would do now, and a
+	// replica that has not replayed the last charge or payment would promise otherwise.
+	err := db.Read(db.OnPrimary(ctx), s.db, func(ctx context.Context, tx bun.Tx) error {
 		target, err := accountOfCustomer(ctx, tx, customerID, "")
 		if err != nil {
 			return err

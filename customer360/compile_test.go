@@ -19,7 +19,7 @@ import (
 
 // The types of the schema this package renders, and the connection types around its lists.
 var (
-	renderedTypes   = []string{"Customer", "Address", "LoyaltyAccount", "LoyaltyTransaction", "Purchase", "CreditAccount", "CreditAging", "CreditUsage", "CreditPayment", "CreditPolicyWarning", "CreditAccountAsOf", "CustomerSegment"}
+	renderedTypes   = []string{"Customer", "Address", "LoyaltyAccount", "PendingLot", "LoyaltyAccountAsOf", "LoyaltyTransaction", "Purchase", "CreditAccount", "CreditAging", "CreditUsage", "CreditPayment", "CreditPolicyWarning", "CreditAccountAsOf", "CustomerSegment"}
 	connectionTypes = []string{"LoyaltyTransactionConnection", "LoyaltyTransactionEdge", "PurchaseConnection", "PurchaseEdge",
 		"CreditUsageConnection", "CreditUsageEdge", "CreditPaymentConnection", "CreditPaymentEdge", "PageInfo"}
 )

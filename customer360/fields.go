@@ -7,6 +7,7 @@ import (
 
 	"customerservice/apperr"
 	"customerservice/credit"
+	"customerservice/customers"
 	"customerservice/loyalty"
 	"customerservice/models"
 	"customerservice/paging"
@@ -20,15 +21,20 @@ import (
 // fail while one is missing.
 
 var customerType = &objectType{name: "Customer", fields: map[string]fieldSQL{
-	"id":                column("customer_id", asIs),
-	"customerType":      column("customer_type", enum),
-	"firstName":         column("first_name", asIs),
-	"lastName":          column("last_name", asIs),
-	"fullName":          expr(func(r string) string { return r + ".first_name || ' ' || " + r + ".last_name" }),
-	"email":             column("email", asIs),
-	"phone":             column("phone", asIs),
-	"documentType":      column("document_type", enum),
-	"documentNumber":    column("document_number", asIs),
+	"id":                 column("customer_id", asIs),
+	"customerType":       column("customer_type", enum),
+	"firstName":          column("first_name", asIs),
+	"lastName":           column("last_name", asIs),
+	"fullName":           expr(func(r string) string { return r + ".first_name || ' ' || " + r + ".last_name" }),
+	"email":              column("email", asIs),
+	"phone":              column("phone", asIs),
+	"documentType":       column("document_type", enum),
+	"documentNumber":     column("document_number", asIs),
+	"documentCheckDigit": column("document_check_digit", asIs),
+	"dataQualityIssues":  expr(customers.DataIssuesSQL),
+	"consents":           consents,
+	"consentHistory": (&list{node: consentType, alias: "k", order: "consents:recorded_at:desc", key: "k.recorded_at", id: "k.consent_id",
+		cols: "k.*", from: "customer_consents AS k WHERE k.organization_id = {row}.organization_id AND k.customer_id = {row}.customer_id"}).connection(),
 	"birthDate":         column("birth_date", date),
 	"gender":            column("gender", asIs),
 	"status":            column("status", enum),
@@ -90,6 +96,28 @@ var timelineEventType = &objectType{name: "TimelineEvent", fields: map[string]fi
 	"fields":       column("fields", asIs),
 }}
 
+var consentType = &objectType{name: "Consent", fields: map[string]fieldSQL{
+	"purpose":    column("purpose", enum),
+	"granted":    column("granted", asIs),
+	"channel":    column("channel", enum),
+	"evidence":   column("evidence", asIs),
+	"recordedBy": column("recorded_by", asIs),
+	"recordedAt": column("recorded_at", dateTime),
+}}
+
+// consents is the latest record of each purpose (§11), by purpose; a customer whose
+// marketing_consent was set before the history existed (no MARKETING_EMAIL record) shows
+// that purpose granted, undated.
+func consents(c *compiler, row string, f Field) string {
+	mine := "k.organization_id = " + row + ".organization_id AND k.customer_id = " + row + ".customer_id"
+	latest := "(SELECT DISTINCT ON (k.purpose) k.* FROM customer_consents AS k WHERE " + mine +
+		" ORDER BY k.purpose, k.recorded_at DESC, k.consent_id DESC)"
+	legacy := "SELECT NULL::uuid, NULL::uuid, NULL::uuid, 'marketing_email'::varchar, true, NULL::varchar, NULL::varchar, NULL::uuid, NULL::timestamptz" +
+		" WHERE " + row + ".marketing_consent AND NOT EXISTS (SELECT 1 FROM customer_consents AS k WHERE " + mine + " AND k.purpose = 'marketing_email')"
+	return "COALESCE((SELECT json_agg(" + c.object(consentType, "k", f.Selection) + " ORDER BY k.purpose) FROM (" +
+		latest + " UNION ALL " + legacy + ") AS k), '[]')"
+}
+
 // addressOrder is the order of a customer's addresses: active first, the default first,
 // then oldest first.
 const addressOrder = "a.is_active DESC, a.is_default DESC, a.created_at, a.address_id"
@@ -126,9 +154,17 @@ var addressType = &objectType{name: "Address", fields: map[string]fieldSQL{
 }}
 
 var loyaltyAccountType = &objectType{name: "LoyaltyAccount", fields: map[string]fieldSQL{
-	"id":                 column("loyalty_account_id", asIs),
-	"pointsBalance":      column("points_balance", asIs),
-	"lifetimePoints":     column("lifetime_points", asIs),
+	"id":             column("loyalty_account_id", asIs),
+	"pointsBalance":  expr(func(r string) string { return r + ".points_balance + " + vestedNotMoved(r) }),
+	"lifetimePoints": expr(func(r string) string { return r + ".lifetime_points + " + vestedNotMoved(r) }),
+	"pendingPoints": expr(func(r string) string {
+		return "(SELECT COALESCE(sum(x.points_remaining), 0)::int FROM " + pendingLots(r) + ")"
+	}),
+	"asOf": loyaltyAsOf,
+	"pendingLots": func(c *compiler, row string, f Field) string {
+		return "COALESCE((SELECT json_agg(" + c.object(pendingLotType, "x", f.Selection) + " ORDER BY x.vests_at, x.transaction_id)" +
+			" FROM " + pendingLots(row) + "), '[]')"
+	},
 	"pointsRedeemed":     column("points_redeemed", asIs),
 	"tier":               column("tier", enum),
 	"tierSince":          column("tier_since", date),
@@ -147,6 +183,70 @@ var loyaltyAccountType = &objectType{name: "LoyaltyAccount", fields: map[string]
 			}
 			return ""
 		}}).connection(),
+}}
+
+// pendingLots is the account's lots still pending now, as x (§13): pending and not yet
+// vested, whatever the job has done.
+func pendingLots(row string) string { return lotsPending(row, "> now()") }
+
+// lotsPending is the account's lots with points still pending whose vests_at is cond, as x.
+func lotsPending(row, cond string) string {
+	return "loyalty_transactions AS x WHERE x.organization_id = " + row + ".organization_id AND x.loyalty_account_id = " + row + ".loyalty_account_id" +
+		" AND x.points_remaining > 0 AND x.pending AND x.vests_at " + cond
+}
+
+// vestedNotMoved is what the account's pending lots whose date has come still hold: vested
+// (§13) though the job or the account's next change has not yet moved it into the stored
+// balance, so the balance read is never late.
+func vestedNotMoved(row string) string {
+	return "(SELECT COALESCE(sum(x.points_remaining), 0)::int FROM " + lotsPending(row, "<= now()") + ")"
+}
+
+var pendingLotType = &objectType{name: "PendingLot", fields: map[string]fieldSQL{
+	"points":      column("points_remaining", asIs),
+	"vestsAt":     column("vests_at", dateTime),
+	"expiresAt":   column("expires_at", dateTime),
+	"referenceId": column("reference_id", asIs),
+}}
+
+// loyaltyAsOf: asOf(at) is the account at an instant T, from its ledger (§13) — the transactions
+// recorded by T:
+//   - balance: Σ points of the vested ones — a pending earn (and a refund's cancellation
+//     of it) from its vests_at, VEST transactions left out (they record the move later) —
+//     less what lots had lost to expiry by T though the EXPIRE transaction that recorded it
+//     came after T (its metadata lists each lot's points and date);
+//   - pending: Σ points of those whose vests_at is after T;
+//   - lifetime: Σ earn, bonus and refund reversals, vested by T;
+//   - tier: the latest change of loyalty_tier_changes by T, bronze before any.
+func loyaltyAsOf(c *compiler, row string, f Field) string {
+	s, _ := f.Args["at"].(string)
+	at, err := loyalty.ValidInstant(s)
+	if err != nil {
+		return c.argFail(err)
+	}
+	t := c.args.Add(at) + "::timestamptz"
+	account := "organization_id = " + row + ".organization_id AND %[1]s.loyalty_account_id = " + row + ".loyalty_account_id"
+	of := func(alias string) string { return alias + "." + fmt.Sprintf(account, alias) }
+	vested := "((x.vests_at IS NULL AND x.transaction_type <> 'vest') OR x.vests_at <= " + t + ")"
+	return "(SELECT " + c.object(loyaltyAsOfType, "ao", f.Selection) + " FROM (SELECT " + t + " AS at," +
+		" COALESCE(sum(x.points) FILTER (WHERE " + vested + "), 0)::int - (SELECT COALESCE(sum((e->>'points')::int), 0)::int" +
+		" FROM loyalty_transactions AS y CROSS JOIN LATERAL jsonb_array_elements(y.metadata->'expired') AS e" +
+		" WHERE " + of("y") + " AND y.transaction_type = 'expire' AND y.created_at > " + t +
+		" AND (e->>'at')::timestamptz <= " + t + ") AS balance," +
+		" COALESCE(sum(x.points) FILTER (WHERE x.vests_at > " + t + "), 0)::int AS pending," +
+		" COALESCE(sum(x.points) FILTER (WHERE " + vested + " AND (x.transaction_type IN ('earn', 'bonus')" +
+		" OR (x.transaction_type = 'adjust' AND x.reference_type = 'refund'))), 0)::int AS lifetime," +
+		" COALESCE((SELECT tc.tier FROM loyalty_tier_changes AS tc WHERE " + of("tc") + " AND tc.changed_at <= " + t +
+		" ORDER BY tc.changed_at DESC, tc.tier_change_id DESC LIMIT 1), 'bronze') AS tier" +
+		" FROM loyalty_transactions AS x WHERE " + of("x") + " AND x.created_at <= " + t + ") AS ao)"
+}
+
+var loyaltyAsOfType = &objectType{name: "LoyaltyAccountAsOf", fields: map[string]fieldSQL{
+	"at":       column("at", dateTime),
+	"balance":  column("balance", asIs),
+	"pending":  column("pending", asIs),
+	"lifetime": column("lifetime", asIs),
+	"tier":     column("tier", enum),
 }}
 
 // nextTier is loyalty.NextTier as a CASE over the stored tiers (NULL after the highest).
@@ -168,7 +268,7 @@ func pointsToNextTier(row string) string {
 	threshold := "CASE " + nextTier(row) + " WHEN 'silver' THEN g.threshold_silver WHEN 'gold' THEN g.threshold_gold" +
 		" WHEN 'platinum' THEN g.threshold_platinum END"
 	return "(SELECT CASE WHEN (" + nextTier(row) + ") IS NOT NULL THEN GREATEST(0, " + threshold + " - " +
-		loyalty.QualifyingSQL(row+".organization_id", row+".loyalty_account_id", "now() - make_interval(months => g.qualification_months)") +
+		loyalty.QualifyingSQL(row+".organization_id", row+".loyalty_account_id", "now() - make_interval(months => g.qualification_months)", "now()") +
 		") END FROM " + program(row) + " ORDER BY g.defaults LIMIT 1)"
 }
 
@@ -193,7 +293,7 @@ func pointsExpiringSoon(c *compiler, row string, f Field) string {
 	}
 	return "(SELECT COALESCE(sum(x.points_remaining), 0)::int FROM loyalty_transactions AS x" +
 		" WHERE x.organization_id = " + row + ".organization_id AND x.loyalty_account_id = " + row + ".loyalty_account_id" +
-		" AND x.points_remaining > 0" +
+		" AND x.points_remaining > 0 AND NOT (x.pending AND x.vests_at > now())" +
 		" AND x.expires_at <= now() + make_interval(days => " + c.args.Add(days) + "::int))"
 }
 
@@ -206,6 +306,8 @@ var transactionType = &objectType{name: "LoyaltyTransaction", fields: map[string
 	"referenceId":   column("reference_id", asIs),
 	"description":   column("description", asIs),
 	"expiresAt":     column("expires_at", dateTime),
+	"vestsAt":       column("vests_at", dateTime),
+	"occurredAt":    column("occurred_at", dateTime),
 	"createdAt":     column("created_at", dateTime),
 }}
 
@@ -365,7 +467,7 @@ func validTime(s string) bool {
 // tests compare with the schema.
 func fieldTable() map[string][]string {
 	out := map[string][]string{}
-	for _, t := range []*objectType{customerType, addressType, loyaltyAccountType, transactionType, purchaseType,
+	for _, t := range []*objectType{customerType, addressType, loyaltyAccountType, pendingLotType, loyaltyAsOfType, transactionType, purchaseType,
 		creditAccountType, agingType, usageType, paymentType, policyWarningType, asOfType, segmentType, timelineEventType} {
 		for name := range t.fields {
 			out[t.name] = append(out[t.name], name)

@@ -67,6 +67,21 @@ type Compiled struct {
 	args []any // the parameters after the organization's ($1)
 }
 
+// Size is about the bytes c holds (its SQL, keys and parameters), for the bounds of a cache.
+func (c *Compiled) Size() int {
+	n := len(c.cols) + 64
+	for _, k := range c.keys {
+		n += len(k) + 16
+	}
+	for _, a := range c.args {
+		n += 16
+		if s, ok := a.(string); ok {
+			n += len(s)
+		}
+	}
+	return n
+}
+
 // Compile compiles sel on the root type named typeName. Its errors are Check's.
 func Compile(typeName string, sel Selections) (*Compiled, error) {
 	t, ok := roots[typeName]

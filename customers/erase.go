@@ -11,6 +11,8 @@ import (
 	"customerservice/apperr"
 	"customerservice/audit"
 	"customerservice/auth"
+	"customerservice/credit"
+	"customerservice/loyalty"
 	"customerservice/models"
 	"customerservice/segments"
 )
@@ -63,9 +65,24 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) (*models.Customer, er
 		if err != nil {
 			return err
 		}
+		// §11: the free text of the ledgers, in which the customer could be named, and the
+		// consents: each granted purpose revoked, every evidence text cleared.
+		ledgerRows, err := loyalty.ForgetText(ctx, tx, c.OrganizationID, c.ID)
+		if err != nil {
+			return err
+		}
+		creditText, err := credit.ForgetText(ctx, tx, c.OrganizationID, c.ID)
+		if err != nil {
+			return err
+		}
+		revoked, err := forgetConsents(ctx, tx, p, &c)
+		if err != nil {
+			return err
+		}
 		deletedAddresses, _ := addresses.RowsAffected()
 		entry.ChangedFields = changed
-		entry.Details = map[string]any{"addresses_deleted": deletedAddresses, "segment_deleted": segmentDeleted}
+		entry.Details = map[string]any{"addresses_deleted": deletedAddresses, "segment_deleted": segmentDeleted,
+			"ledger_texts_cleared": ledgerRows, "credit_text_cleared": creditText, "consents_revoked": revoked}
 		return audit.Record(ctx, tx, p, entry)
 	})
 	if err != nil {
@@ -90,6 +107,7 @@ func anonymize(c *models.Customer, now time.Time) []string {
 	set("phone", c.Phone != nil)
 	set("document_type", c.DocumentType != nil)
 	set("document_number", c.DocumentNumber != nil)
+	set("document_check_digit", c.DocumentCheckDigit != nil)
 	set("birth_date", c.BirthDate != nil)
 	set("gender", c.Gender != nil)
 	set("status_reason", c.StatusReason != nil)
@@ -101,7 +119,7 @@ func anonymize(c *models.Customer, now time.Time) []string {
 	set("erased_at", true)
 
 	c.FirstName, c.LastName = ErasedFirstName, ErasedLastName
-	c.Email, c.Phone, c.DocumentType, c.DocumentNumber = nil, nil, nil, nil
+	c.Email, c.Phone, c.DocumentType, c.DocumentNumber, c.DocumentCheckDigit = nil, nil, nil, nil, nil
 	c.BirthDate, c.Gender, c.StatusReason, c.Notes = nil, nil, nil, nil
 	c.PreferredLanguage, c.MarketingConsent = defaults.PreferredLanguage, defaults.MarketingConsent
 	c.Tags, c.Metadata = defaults.Tags, defaults.Metadata

@@ -32,6 +32,12 @@ type Filter struct {
 	HasCreditAccount *bool
 	CreatedAt        TimeRange
 	LastPurchaseAt   TimeRange
+	// DataIssue selects the customers whose stored data breaks a rule of this kind (§10);
+	// "" is no condition.
+	DataIssue DataIssue
+	// Consent selects the customers who currently consent to the purpose (§11); nil is no
+	// condition.
+	Consent *models.ConsentPurpose
 	// Search is a case- and accent-insensitive substring of the name, email, phone or
 	// document number; blank is no search.
 	Search string
@@ -51,6 +57,12 @@ func (f *Filter) Validate() error { return f.validate() }
 
 // validate checks what the types of the filter do not.
 func (f *Filter) validate() error {
+	if f.Consent != nil && !validConsentPurpose(*f.Consent) {
+		return apperr.OnField(apperr.Invalid, []string{"filter", "consent"}, "unknown consent purpose %q", *f.Consent)
+	}
+	if _, ok := dataIssueSQL[f.DataIssue]; f.DataIssue != "" && !ok {
+		return apperr.OnField(apperr.Invalid, []string{"kind"}, "unknown data quality issue %q", f.DataIssue)
+	}
 	if utf8.RuneCountInString(strings.TrimSpace(f.Search)) > MaxSearchLength {
 		return apperr.OnField(apperr.Invalid, []string{"search"}, "search must be at most %d characters", MaxSearchLength)
 	}

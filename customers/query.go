@@ -8,6 +8,7 @@ import (
 
 	"customerservice/apperr"
 	"customerservice/db"
+	"customerservice/documents"
 	"customerservice/models"
 	"customerservice/paging"
 )
@@ -46,11 +47,20 @@ func ByPhone(phone string) Key {
 	return Key{none: !ok, where: func(a *db.Args) string { return "c.phone = " + a.Add(p) }}
 }
 
-// ByDocument names the customer with the document.
+// CanonicalDocumentSQL is the canonical number of a stored document (§10), as the migration
+// 20261216000001_documents defines and indexes it: also for a row stored before the rule.
+const CanonicalDocumentSQL = "app_document_canonical(document_type, document_number)"
+
+// ByDocument names the customer with the document, in any spelling of its number (§10: the
+// canonical numbers are compared). A number its type's rule does not read is compared
+// upper-cased and trimmed, so a row stored before the rule is still found as it is.
 func ByDocument(docType models.DocumentType, number string) Key {
 	n := normalizeDocumentNumber(number)
+	if d, err := documents.Parse(docType, number); err == nil {
+		n = d.Number
+	}
 	return Key{where: func(a *db.Args) string {
-		return "c.document_type = " + a.Add(string(docType)) + " AND c.document_number = " + a.Add(n)
+		return "c.document_type = " + a.Add(string(docType)) + " AND app_document_canonical(c.document_type, c.document_number) = " + a.Add(n)
 	}}
 }
 
@@ -111,6 +121,12 @@ func (f *Filter) where(org string, args *db.Args) string {
 			exists = "NOT " + exists
 		}
 		add(exists)
+	}
+	if f.DataIssue != "" {
+		add(dataIssueSQL[f.DataIssue])
+	}
+	if f.Consent != nil {
+		add(consentGrantedSQL(*f.Consent, args, org))
 	}
 	f.CreatedAt.where("c.created_at", args, add)
 	f.LastPurchaseAt.where("c.last_purchase_at", args, add)

@@ -3,6 +3,7 @@ package customers
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"customerservice/apperr"
+	"customerservice/documents"
 	"customerservice/models"
 )
 
@@ -44,7 +46,13 @@ type NewCustomer struct {
 	Tags              []string
 	Metadata          map[string]any
 	Notes             *string
+	// ExternalID is the customer's key in the system a CSV import comes from (§10, Import):
+	// 1–100 characters, unique in the organization. The API does not set it.
+	ExternalID *string
 }
+
+// MaxExternalID is the length of customers.external_id.
+const MaxExternalID = 100
 
 // CustomerChanges is the input of Update.
 type CustomerChanges struct {
@@ -221,9 +229,10 @@ func (ch CustomerChanges) applyTo(c *models.Customer) ([]string, error) {
 			set("phone", !eqPtr(v, c.Phone), func() { c.Phone = v })
 		}
 	}
-	if typ, num, ok := k.document(ch, c.DocumentType, c.DocumentNumber); ok {
+	if typ, num, dv, ok := k.document(ch, c.DocumentType, c.DocumentNumber); ok {
 		set("document_type", !eqPtr(typ, c.DocumentType), func() { c.DocumentType = typ })
 		set("document_number", !eqPtr(num, c.DocumentNumber), func() { c.DocumentNumber = num })
+		set("document_check_digit", !eqPtr(dv, c.DocumentCheckDigit), func() { c.DocumentCheckDigit = dv })
 	}
 	if ch.BirthDate.Set {
 		if v, ok := k.birthDate(ch.BirthDate.Value); ok {
@@ -295,10 +304,12 @@ func (k *checker) phone(field []string, p *string, region string) (*string, bool
 }
 
 // document applies the document type and number to the stored pair: given together or not
-// at all (§3), null on either clearing both.
-func (k *checker) document(ch CustomerChanges, typ *models.DocumentType, num *string) (*models.DocumentType, *string, bool) {
+// at all (§3), null on either clearing both. The number is read by its type's rule (§10,
+// package documents) and kept canonical, with a RUC's check digit apart: a changed type
+// re-reads the stored number, a changed number is read with the stored type.
+func (k *checker) document(ch CustomerChanges, typ *models.DocumentType, num *string) (*models.DocumentType, *string, *string, bool) {
 	if !ch.DocumentType.Set && !ch.DocumentNumber.Set {
-		return typ, num, false
+		return nil, nil, nil, false
 	}
 	ok := true
 	if ch.DocumentType.Set {
@@ -311,7 +322,7 @@ func (k *checker) document(ch CustomerChanges, typ *models.DocumentType, num *st
 	if ch.DocumentNumber.Set {
 		num = nil
 		if p := ch.DocumentNumber.Value; p != nil {
-			n := normalizeDocumentNumber(*p)
+			n := strings.TrimSpace(*p)
 			switch l := utf8.RuneCountInString(n); {
 			case l == 0:
 				k.invalid([]string{"documentNumber"}, "cannot be empty")
@@ -324,23 +335,39 @@ func (k *checker) document(ch CustomerChanges, typ *models.DocumentType, num *st
 		}
 	}
 	if !ok {
-		return nil, nil, false
+		return nil, nil, nil, false
 	}
 	typeCleared := ch.DocumentType.Set && ch.DocumentType.Value == nil
 	numberCleared := ch.DocumentNumber.Set && ch.DocumentNumber.Value == nil
 	// A null on one side alone clears the pair.
 	if typeCleared && !ch.DocumentNumber.Set || numberCleared && !ch.DocumentType.Set {
-		return nil, nil, true
+		return nil, nil, nil, true
 	}
 	switch {
 	case typ == nil && num != nil:
 		k.invalid([]string{"documentType"}, "is required with documentNumber")
-		return nil, nil, false
+		return nil, nil, nil, false
 	case typ != nil && num == nil:
 		k.invalid([]string{"documentNumber"}, "is required with documentType")
-		return nil, nil, false
+		return nil, nil, nil, false
+	case typ == nil:
+		return nil, nil, nil, true
 	}
-	return typ, num, true
+	d, err := documents.Parse(*typ, *num)
+	if err != nil {
+		reason := "is not a valid document number"
+		var bad *documents.InvalidError
+		if errors.As(err, &bad) {
+			reason = bad.Reason
+		}
+		k.invalid([]string{"documentNumber"}, "%s", reason)
+		return nil, nil, nil, false
+	}
+	var dv *string
+	if d.CheckDigit != "" {
+		dv = &d.CheckDigit
+	}
+	return typ, &d.Number, dv, true
 }
 
 func validDocumentType(t models.DocumentType) bool {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -27,18 +28,32 @@ func (s *Service) Create(ctx context.Context, in NewCustomer) (*models.Customer,
 	}
 	c := newCustomerRow()
 	changed, err := in.changes().applyTo(&c)
+	if in.ExternalID != nil {
+		if n := utf8.RuneCountInString(*in.ExternalID); n < 1 || n > MaxExternalID {
+			errs, _ := apperr.Of(err) // the input's other invalid fields, reported together
+			err = append(apperr.List(errs), apperr.OnField(apperr.Invalid, []string{"externalId"}, "must be 1–%d characters", MaxExternalID))
+		}
+		c.ExternalID = in.ExternalID
+		changed = append(changed, "external_id")
+	}
 	if err != nil {
 		return nil, err
 	}
 	err = s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
 		c.ID = uuid.New()
 		c.OrganizationID = p.OrganizationID
+		if err := refuseTakenDocument(ctx, tx, &c, changed); err != nil {
+			return err
+		}
 		// Its first customer makes the organization one the jobs visit.
 		if err := s.db.RegisterOrganization(ctx, tx, p.OrganizationID); err != nil {
 			return err
 		}
 		if _, err := tx.NewInsert().Model(&c).Returning("*").Exec(ctx); err != nil {
 			return customerWriteError(err)
+		}
+		if err := marketingConsentHistory(ctx, tx, p, &c, changed); err != nil {
+			return err
 		}
 		return audit.Record(ctx, tx, p, audit.Entry{
 			Action: "customer.create", EntityType: "customer", EntityID: c.ID, ChangedFields: changed,
@@ -81,7 +96,13 @@ func (s *Service) Update(ctx context.Context, id uuid.UUID, ch CustomerChanges) 
 					"the customer has a credit account, which only B2B customers can hold; cancel it first")
 			}
 		}
+		if err := refuseTakenDocument(ctx, tx, &c, changed); err != nil {
+			return err
+		}
 		if err := updateCustomer(ctx, tx, &c, changed); err != nil {
+			return err
+		}
+		if err := marketingConsentHistory(ctx, tx, p, &c, changed); err != nil {
 			return err
 		}
 		return audit.Record(ctx, tx, p, audit.Entry{
@@ -152,6 +173,39 @@ func lockCustomer(ctx context.Context, tx bun.Tx, id uuid.UUID, field []string, 
 	return nil
 }
 
+// marketingConsentHistory appends the MARKETING_EMAIL row of a marketingConsent set through
+// createCustomer or updateCustomer (§11: the boolean is that purpose's current state), with
+// no channel: those inputs have none.
+func marketingConsentHistory(ctx context.Context, tx bun.Tx, p auth.Principal, c *models.Customer, changed []string) error {
+	if !slices.Contains(changed, "marketing_consent") {
+		return nil
+	}
+	_, err := appendConsent(ctx, tx, p, c, models.ConsentMarketingEmail, c.MarketingConsent, nil, nil)
+	return err
+}
+
+// refuseTakenDocument is TAKEN when another customer of the organization holds c's
+// document under another spelling: a row stored before §10's canonical form (8-0123-004567
+// for 8-123-4567), which the unique key cannot see. Rows written since are canonical, and
+// the unique key refuses their repeats, also under concurrent writes.
+func refuseTakenDocument(ctx context.Context, tx bun.Tx, c *models.Customer, changed []string) error {
+	if c.DocumentNumber == nil || !slices.Contains(changed, "document_number") && !slices.Contains(changed, "document_type") {
+		return nil
+	}
+	taken, err := tx.NewSelect().Table("customers").
+		Where("organization_id = ?", c.OrganizationID).
+		Where("document_type = ?", *c.DocumentType).
+		Where(CanonicalDocumentSQL+" = ?", *c.DocumentNumber).
+		Where("customer_id <> ?", c.ID).Exists(ctx)
+	if err != nil {
+		return fmt.Errorf("check document: %w", err)
+	}
+	if taken {
+		return documentTaken()
+	}
+	return nil
+}
+
 // updateCustomer writes the changed columns of c and reads back what the database set
 // (updated_at). Nothing changed, nothing written.
 func updateCustomer(ctx context.Context, tx bun.Tx, c *models.Customer, changed []string) error {
@@ -174,7 +228,13 @@ func customerWriteError(err error) error {
 	case "customers_phone_key":
 		return apperr.OnField(apperr.Taken, []string{"phone"}, "another customer of the organization has this phone")
 	case "customers_document_key":
-		return apperr.OnField(apperr.Taken, []string{"documentNumber"}, "another customer of the organization has this document")
+		return documentTaken()
+	case "customers_external_id_key":
+		return apperr.OnField(apperr.Taken, []string{"externalId"}, "another customer of the organization has this externalId")
 	}
 	return fmt.Errorf("write customer: %w", err)
+}
+
+func documentTaken() error {
+	return apperr.OnField(apperr.Taken, []string{"documentNumber"}, "another customer of the organization has this document")
 }

@@ -150,6 +150,9 @@ func InOrg(ctx context.Context, db bun.IDB, org uuid.UUID, readOnly bool, fn fun
 	if org == uuid.Nil {
 		return errors.New("db: no organization in transaction")
 	}
+	if nested, err := inBatch(ctx, org, fn); nested {
+		return err
+	}
 	citus := onCitus(db)
 	ctx = context.WithValue(ctx, orgKey{}, org)
 	var events *published

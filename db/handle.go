@@ -87,7 +87,14 @@ func AllowReplica(ctx context.Context) context.Context {
 	return context.WithValue(ctx, replicaAllowedKey{}, true)
 }
 
-// ReplicaAllowed reports whether ctx was marked with AllowReplica.
+// OnPrimary undoes AllowReplica for the reads under ctx: they go to the primary. For a read
+// that promises what a write would do now (creditCheck: what chargeCredit would decide), which
+// a replica's lag would falsify.
+func OnPrimary(ctx context.Context) context.Context {
+	return context.WithValue(ctx, replicaAllowedKey{}, false)
+}
+
+// ReplicaAllowed reports whether ctx was marked with AllowReplica (and not OnPrimary since).
 func ReplicaAllowed(ctx context.Context) bool {
 	ok, _ := ctx.Value(replicaAllowedKey{}).(bool)
 	return ok

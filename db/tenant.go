@@ -51,8 +51,17 @@ func Organizations(ctx context.Context, pool bun.IDB) ([]string, error) {
 
 // RegisterOrganization adds org to the organizations registry in tx (nothing when it is
 // there already). The registry's policy lets a transaction register its own organization
-// only.
+// only. It looks first and inserts only when org is missing: on Citus every insert into the
+// registry (a reference table), even one that conflicts, locks it on every node, and a
+// server that restarts would otherwise do that again for each organization's next customer.
 func RegisterOrganization(ctx context.Context, tx bun.IDB, org uuid.UUID) error {
+	var known bool
+	if err := tx.NewRaw("SELECT EXISTS (SELECT 1 FROM organizations WHERE id = ?)", org).Scan(ctx, &known); err != nil {
+		return err
+	}
+	if known {
+		return nil
+	}
 	_, err := tx.NewRaw("INSERT INTO organizations (id) VALUES (?) ON CONFLICT DO NOTHING", org).Exec(ctx)
 	return err
 }

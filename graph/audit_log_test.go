@@ -70,7 +70,7 @@ func TestAuditLog_FiltersPagesAndShowsTheJobsAsSystem(t *testing.T) {
 	customer := created["customer"].(map[string]any)["id"].(string)
 	tlDo(t, agent, `mutation($id: UUID!) { updateCustomer(id: $id, input: {notes: "secret note"}) { userErrors { code } } }`, map[string]any{"id": customer})
 	tlDo(t, agent, `mutation($id: UUID!) { enrollLoyalty(customerId: $id) { userErrors { code } } }`, map[string]any{"id": customer})
-	tlDo(t, manager, `mutation($id: UUID!) { adjustPoints(input: {customerId: $id, points: 7, reason: "welcome"}) { userErrors { code } } }`, map[string]any{"id": customer})
+	tlDo(t, manager, `mutation($id: UUID!) { adjustPoints(input: {customerId: $id, points: 7, reason: "welcome", idempotencyKey: "audit-log-adjust"}) { userErrors { code } } }`, map[string]any{"id": customer})
 	if _, err := segments.RecalculateOrg(t.Context(), srv.App, agent.Org); err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,14 @@ package graph_test
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"customerservice/auth"
+	"customerservice/graph"
 	"customerservice/internal/testkit/apitest"
 )
 
@@ -95,5 +97,35 @@ func TestCustomer360_CompiledSelectionsFollowTheirVariables(t *testing.T) {
 		if got := compactJSON(t, r.Data); got != want || len(r.Errors) > 0 {
 			t.Errorf("got %s %v\nwant %s", got, r.Errors, want)
 		}
+	}
+}
+
+// The compiled-selection cache keys documents by their hash and never keeps a large one
+// (bodies may reach 1 MiB): a 40 KiB document is answered and not kept, a small one is, and
+// the bytes the cache counts stay within its bound.
+func TestCustomer360_CompiledSelectionsOfLargeDocumentsAreNotKept(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	agent := srv.NewOrg(t, auth.Agent)
+	ana := loyCustomer(t, srv, agent.Org)
+	small := `query($id: UUID!) { customer(id: $id) { firstName lastName } } # small ` + uuid.NewString()
+	large := `query($id: UUID!) { customer(id: $id) { firstName lastName } }` + "\n# " + strings.Repeat("padding ", 40<<10/8)
+	for _, doc := range []string{small, large} {
+		var out struct {
+			Customer struct{ FirstName, LastName string }
+		}
+		agent.Must(t, doc, map[string]any{"id": ana}, &out)
+		if out.Customer.FirstName != "Ana" || out.Customer.LastName != "Lealtad" {
+			t.Fatalf("document of %d bytes: %+v", len(doc), out)
+		}
+	}
+	if !graph.CompiledCacheHolds(small) {
+		t.Error("a small document's selection is not kept")
+	}
+	if graph.CompiledCacheHolds(large) {
+		t.Error("a 40 KiB document's selection is kept")
+	}
+	if b := graph.CompiledCacheBytes(); b <= 0 || b > graph.MaxCompiledBytes {
+		t.Errorf("the cache counts %d bytes, want some and at most %d", b, graph.MaxCompiledBytes)
 	}
 }

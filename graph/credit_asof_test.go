@@ -238,7 +238,7 @@ func TestCreditAccountAsOf_RandomHistoriesMatchAModelAtEveryInstant(t *testing.T
 				instants = append(instants, e.at.Add(events[i+1].at.Sub(e.at)/2).Truncate(time.Microsecond))
 			}
 		}
-		instants = append(instants, events[len(events)-1].at.Add(time.Second))
+		instants = append(instants, time.Now().Truncate(time.Microsecond)) // after the last event
 		got := asOfAt(t, tm.agent, customerID, instants)
 		for i, at := range instants {
 			want := asOfModel(events, at)
@@ -265,17 +265,32 @@ func TestCreditAccountAsOf_RandomHistoriesMatchAModelAtEveryInstant(t *testing.T
 	assertCreditBooks(t, srv, tm.org)
 }
 
-// §13: asOf's instant is an RFC 3339 DateTime; anything else is refused with a code.
+// §13: asOf's instant is an RFC 3339 DateTime not later than now; anything else is refused
+// with a code naming at. Now itself is answered.
 func TestCreditAccountAsOf_RefusesABadInstant(t *testing.T) {
 	t.Parallel()
 	srv := apitest.New(t)
 	tm := newCreditTeam(t, srv)
 	customerID, _ := tm.approved(t, "100")
-	for _, at := range []string{"yesterday", "2026-13-01T00:00:00Z", "2026-11-30"} {
-		r := tm.agent.Do(t, `query($id: UUID!, $at: DateTime!) { customer(id: $id) { creditAccount { asOf(at: $at) { creditUsed } } } }`,
-			map[string]any{"id": customerID, "at": at})
-		if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" {
+	const q = `query($id: UUID!, $at: DateTime!) { customer(id: $id) { creditAccount { asOf(at: $at) { creditLimit } } } }`
+	for _, at := range []string{"yesterday", "2026-13-01T00:00:00Z", "2026-11-30", time.Now().Add(time.Second).UTC().Format(time.RFC3339Nano),
+		"9999-12-31T23:59:59Z"} {
+		r := tm.agent.Do(t, q, map[string]any{"id": customerID, "at": at})
+		if len(r.Errors) != 1 || r.Errors[0].Code() != "BAD_USER_INPUT" || string(r.Data) != `{"customer":null}` {
 			t.Errorf("at %q: %s", at, r.Body)
 		}
+	}
+	r := tm.agent.Do(t, q, map[string]any{"id": customerID, "at": "2030-01-01T00:00:00Z"})
+	if len(r.Errors) != 1 || !strings.Contains(string(r.Body), "later than now") {
+		t.Errorf("a future instant: %s", r.Body)
+	}
+	var out struct {
+		Customer struct {
+			CreditAccount struct{ AsOf *struct{ CreditLimit string } }
+		}
+	}
+	tm.agent.Must(t, q, map[string]any{"id": customerID, "at": time.Now().UTC().Format(time.RFC3339Nano)}, &out)
+	if a := out.Customer.CreditAccount.AsOf; a == nil || a.CreditLimit != "100.00" {
+		t.Errorf("asOf now: %+v", a)
 	}
 }

@@ -108,8 +108,15 @@ func TestCreditPolicy_DefaultsAndAdminChangesThem(t *testing.T) {
 			t.Fatalf("%v: %+v", in, e)
 		}
 	}
+	// Setting the defaults again, or nothing, changes nothing: no row, updatedAt stays null
+	// (each audited with no changed fields).
+	for _, in := range []map[string]any{{"blockWhenOverdueDays": 30, "warnUtilizationPercent": 90, "requireSecondApprover": true}, {}} {
+		if p := tm.setPolicy(t, in); p.BlockWhenOverdueDays != 30 || p.WarnUtilizationPercent != 90 || !p.RequireSecondApprover || p.UpdatedAt != nil {
+			t.Fatalf("no-op update %v = %+v", in, p)
+		}
+	}
 	if n := creditSQL(t, srv, "SELECT count(*)::text FROM credit_policies WHERE organization_id = ?", tm.org); n != "0" {
-		t.Fatalf("refused updates stored %s policies", n)
+		t.Fatalf("refused and no-op updates stored %s policies", n)
 	}
 	// The bounds themselves are accepted; omitted settings keep their value.
 	p := tm.setPolicy(t, map[string]any{"blockWhenOverdueDays": 0, "warnUtilizationPercent": 100})
@@ -122,8 +129,8 @@ func TestCreditPolicy_DefaultsAndAdminChangesThem(t *testing.T) {
 	}
 	tm.setPolicy(t, map[string]any{"warnUtilizationPercent": 1}) // no change: audited with no changed fields
 	rows := creditAuditRows(t, srv, tm.org, "credit.policy.update")
-	if len(rows) != 3 || len(rows[0].ChangedFields) != 2 || len(rows[1].ChangedFields) != 3 || len(rows[2].ChangedFields) != 0 ||
-		rows[0].EntityType != "credit_policy" || rows[0].EntityID != tm.org {
+	if len(rows) != 5 || len(rows[0].ChangedFields) != 0 || len(rows[1].ChangedFields) != 0 || len(rows[2].ChangedFields) != 2 ||
+		len(rows[3].ChangedFields) != 3 || len(rows[4].ChangedFields) != 0 || rows[0].EntityType != "credit_policy" || rows[0].EntityID != tm.org {
 		t.Fatalf("audit = %+v", rows)
 	}
 	// Another organization keeps its own policy (the defaults).
@@ -361,6 +368,12 @@ func TestCreditFourEyes_AccountsAndLimitIncreasesNeedASecondManager(t *testing.T
 		*a.LimitRequestedBy != tm.manager.User.String() || a.LimitRequestedAt == nil {
 		t.Fatalf("increase asked = %+v", a)
 	}
+	// Its audit row keeps the keys of every limit change, and says it waits.
+	if rows := creditAuditRows(t, srv, tm.org, "credit.update_limit"); len(rows) == 0 ||
+		rows[len(rows)-1].Details["old_credit_limit"] != "2000.00" || rows[len(rows)-1].Details["new_credit_limit"] != "5000.00" ||
+		rows[len(rows)-1].Details["deferred"] != true {
+		t.Fatalf("audit of a deferred increase = %+v", rows)
+	}
 	wantCreditError(t, approveLimit(tm.manager), "SECOND_APPROVER_REQUIRED", "id")
 	a = creditOK(t, approveLimit(tm.approver)).CreditAccount
 	if a.CreditLimit != "5000.00" || a.CreditAvailable != "5000.00" || a.RequestedCreditLimit != nil || a.LimitRequestedBy != nil {
@@ -387,13 +400,24 @@ func TestCreditFourEyes_AccountsAndLimitIncreasesNeedASecondManager(t *testing.T
 	}
 	_, other := tm.open(t, "10", 30)
 	creditOK(t, creditMutation(t, tm.manager, "approveCreditAccount", "id: $id", map[string]any{"id": other.ID}))
-	// An increase asked under four-eyes may be approved by its requester once the policy is off.
+	// Requests made under four-eyes keep needing a second manager when the policy is turned
+	// off afterwards (it is stored with each request): turning it off, approving one's own
+	// request and turning it on again is no way around it.
 	tm.setPolicy(t, map[string]any{"requireSecondApprover": true})
 	creditOK(t, update(tm.manager, "7000"))
+	_, guarded := tm.open(t, "10", 30)
 	tm.setPolicy(t, map[string]any{"requireSecondApprover": false})
-	if a = creditOK(t, approveLimit(tm.manager)).CreditAccount; a.CreditLimit != "7000.00" {
-		t.Fatalf("approved by its requester without four-eyes = %+v", a)
+	wantCreditError(t, approveLimit(tm.manager), "SECOND_APPROVER_REQUIRED", "id")
+	wantCreditError(t, creditMutation(t, tm.manager, "approveCreditAccount", "id: $id", map[string]any{"id": guarded.ID}), "SECOND_APPROVER_REQUIRED", "id")
+	if a = creditOK(t, approveLimit(tm.approver)).CreditAccount; a.CreditLimit != "7000.00" {
+		t.Fatalf("approved by a second manager = %+v", a)
 	}
+	creditOK(t, creditMutation(t, tm.approver, "approveCreditAccount", "id: $id", map[string]any{"id": guarded.ID}))
+	// A pending account's limit raised without four-eyes may be approved by its requester.
+	_, loose := tm.open(t, "10", 30)
+	creditOK(t, creditMutation(t, tm.manager, "updateCreditLimit", "id: $id, creditLimit: $creditLimit", map[string]any{"id": loose.ID, "creditLimit": "20"}))
+	tm.setPolicy(t, map[string]any{"requireSecondApprover": true})
+	creditOK(t, creditMutation(t, tm.manager, "approveCreditAccount", "id: $id", map[string]any{"id": loose.ID}))
 	// Another organization's account is not found.
 	otherOrg := srv.NewOrg(t, auth.Manager)
 	wantCreditError(t, creditMutation(t, otherOrg, "approveCreditLimit", "id: $id", id), "NOT_FOUND", "id")
@@ -551,5 +575,51 @@ func TestCreditAccount360_PolicyWarningsAtTheirBoundaries(t *testing.T) {
 	if overdue != 2 {
 		b, _ := json.Marshal(page)
 		t.Fatalf("list: %s", b)
+	}
+}
+
+// §14: updateCreditLimit says whether the limit applied or waits for a second manager.
+func TestUpdateCreditLimit_PendingApprovalSaysWhetherTheLimitWaits(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	tm := newCreditTeam(t, srv)
+	_, acc := tm.approved(t, "1000")
+	_, pending := tm.open(t, "100", 30)
+	type out struct {
+		CreditAccount *struct {
+			CreditLimit          string
+			RequestedCreditLimit *string
+		}
+		PendingApproval bool
+		UserErrors      []creditUserError
+	}
+	update := func(id, limit string) out {
+		t.Helper()
+		var res struct{ UpdateCreditLimit out }
+		tm.manager.Must(t, `mutation($id: UUID!, $l: Decimal!) { updateCreditLimit(id: $id, creditLimit: $l) {
+			creditAccount { creditLimit requestedCreditLimit } pendingApproval userErrors { code field message } } }`,
+			map[string]any{"id": id, "l": limit}, &res)
+		return res.UpdateCreditLimit
+	}
+	got := update(acc.ID, "2000")
+	if !got.PendingApproval || got.CreditAccount.CreditLimit != "1000.00" || got.CreditAccount.RequestedCreditLimit == nil ||
+		*got.CreditAccount.RequestedCreditLimit != "2000.00" {
+		t.Fatalf("a deferred increase: %+v", got)
+	}
+	if got = update(acc.ID, "2000"); !got.PendingApproval { // asked again: still waits
+		t.Fatalf("the same increase again: %+v", got)
+	}
+	if got = update(acc.ID, "500"); got.PendingApproval || got.CreditAccount.CreditLimit != "500.00" || got.CreditAccount.RequestedCreditLimit != nil {
+		t.Fatalf("a decrease: %+v", got)
+	}
+	if got = update(pending.ID, "300"); got.PendingApproval || got.CreditAccount.CreditLimit != "300.00" {
+		t.Fatalf("an increase of a pending account (approved with it): %+v", got)
+	}
+	if got = update(acc.ID, "-1"); got.PendingApproval || got.CreditAccount != nil || len(got.UserErrors) != 1 {
+		t.Fatalf("a user error: %+v", got)
+	}
+	tm.setPolicy(t, map[string]any{"requireSecondApprover": false})
+	if got = update(acc.ID, "3000"); got.PendingApproval || got.CreditAccount.CreditLimit != "3000.00" {
+		t.Fatalf("an increase without four-eyes: %+v", got)
 	}
 }

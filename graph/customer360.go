@@ -220,3 +220,50 @@ func customerConnection(page *customer360.Page) *model.CustomerConnection {
 	}
 	return conn
 }
+
+// duplicateSelections are the places of a `duplicateCandidates` connection where its pairs'
+// customers are written, by side (`customer`, `duplicate`): each `nodes { … }` and each
+// `edges { node { … } }`, by response keys.
+func duplicateSelections(ctx context.Context) map[string]customer360.Selections {
+	op := graphql.GetOperationContext(ctx)
+	out := map[string]customer360.Selections{"customer": {}, "duplicate": {}}
+	pair := func(prefix string, sel ast.SelectionSet) {
+		for _, f := range graphql.CollectFields(op, sel, []string{"DuplicateCandidate"}) {
+			if side, ok := out[f.Name]; ok {
+				side[prefix+"."+f.Alias] = fieldsOf(op, f.Selections, "Customer")
+			}
+		}
+	}
+	for _, f := range graphql.CollectFieldsCtx(ctx, []string{"DuplicateCandidateConnection"}) {
+		switch f.Name {
+		case "nodes":
+			pair(f.Alias, f.Selections)
+		case "edges":
+			for _, e := range graphql.CollectFields(op, f.Selections, []string{"DuplicateCandidateEdge"}) {
+				if e.Name == "node" {
+					pair(f.Alias+"."+e.Alias, e.Selections)
+				}
+			}
+		}
+	}
+	return out
+}
+
+// duplicateConnection is the Relay connection of a page of duplicate candidates.
+func duplicateConnection(page *customer360.DuplicatePage) *model.DuplicateCandidateConnection {
+	conn := &model.DuplicateCandidateConnection{
+		Nodes:    make([]model.DuplicateCandidate, len(page.Pairs)),
+		Edges:    make([]model.DuplicateCandidateEdge, len(page.Pairs)),
+		PageInfo: &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious},
+	}
+	for i, p := range page.Pairs {
+		node := model.DuplicateCandidate{Customer: model.Object(p.Customers), Duplicate: model.Object(p.Customers),
+			Score: p.Score, Reasons: p.Reasons}
+		conn.Nodes[i] = node
+		conn.Edges[i] = model.DuplicateCandidateEdge{Cursor: page.Cursors[i], Node: &conn.Nodes[i]}
+	}
+	if n := len(page.Cursors); n > 0 {
+		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &page.Cursors[0], &page.Cursors[n-1]
+	}
+	return conn
+}

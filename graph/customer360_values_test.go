@@ -34,6 +34,9 @@ var computedFields = map[string]string{
 	"Customer.segment":                   "TestCustomer360_EveryColumnFieldIsItsRowsValue",
 	"Customer.purchases":                 "TestCustomer360_RendersRowsAsTheMutationsReturnThem",
 	"Customer.timeline":                  "timeline_test.go",
+	"Customer.dataQualityIssues":         "TestDataQualityIssues_ListsStoredRowsThatBreakARule",
+	"Customer.consents":                  "TestConsents_HistoryAndCurrentStatePerPurpose, TestConsents_LegacyMarketingConsentAndTheFilter",
+	"Customer.consentHistory":            "TestConsents_HistoryAndCurrentStatePerPurpose",
 	"LoyaltyAccount.nextTier":            "TestEnrollLoyalty_IsIdempotentAndAudited",
 	"LoyaltyAccount.pointsToNextTier":    "TestEnrollLoyalty_IsIdempotentAndAudited, loyalty_tiers_test.go",
 	"LoyaltyAccount.pointsExpiringSoon":  "loyalty_reads_test.go",
@@ -46,6 +49,9 @@ var computedFields = map[string]string{
 	"CreditAccount.requestedCreditLimit": "TestCreditFourEyes_AccountsAndLimitIncreasesNeedASecondManager",
 	"CreditAccount.policyWarnings":       "TestCreditAccount360_PolicyWarningsAtTheirBoundaries",
 	"CreditAccount.asOf":                 "TestCreditAccountAsOf_RandomHistoriesMatchAModelAtEveryInstant",
+	"LoyaltyAccount.pendingPoints":       "loyalty_pending_test.go",
+	"LoyaltyAccount.pendingLots":         "loyalty_pending_test.go",
+	"LoyaltyAccount.asOf":                "loyalty_asof_test.go",
 }
 
 // Every leaf field of Customer, LoyaltyAccount, CreditAccount and CustomerSegment that

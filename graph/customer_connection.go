@@ -55,6 +55,7 @@ func customerFilter(f *model.CustomerFilter, search *string) customers.Filter {
 	}
 	out.CreatedAt = timeRange(f.CreatedAt.Value())
 	out.LastPurchaseAt = timeRange(f.LastPurchaseAt.Value())
+	out.Consent = f.Consent.Value()
 	return out
 }
 

@@ -101,12 +101,12 @@ func newErasable(t *testing.T, srv *apitest.Server) erasable {
 	loyOK(t, admin, "recordPurchase", map[string]any{"customerId": id, "orderId": "erase-order-1", "amount": "150.00"})
 	loyOK(t, admin, "recordPurchase", map[string]any{"customerId": id, "orderId": "erase-order-2", "amount": "80.00"})
 	loyOK(t, admin, "recordRefund", map[string]any{"orderId": "erase-order-2", "amount": "20.00", "refundId": "erase-refund-1"})
-	loyOK(t, admin, "awardBonusPoints", map[string]any{"customerId": id, "points": 40, "reason": "sign-up", "referenceId": "erase-bonus"})
+	loyOK(t, admin, "awardBonusPoints", map[string]any{"customerId": id, "points": 40, "reason": "Bienvenida Zenobia", "referenceId": "erase-bonus"})
 	loyOK(t, admin, "redeemPoints", map[string]any{"customerId": id, "points": 30, "referenceType": "reward", "referenceId": "erase-reward"})
 
 	acc := creditOK(t, creditMutation(t, admin, "openCreditAccount", "input: $input", map[string]any{
 		"input": map[string]any{"customerId": id, "creditLimit": "500.00"}})).CreditAccount
-	creditOK(t, creditMutation(t, srv.As(t, admin.Org, auth.Manager), "approveCreditAccount", "id: $id", map[string]any{"id": acc.ID}))
+	creditOK(t, creditMutation(t, srv.As(t, admin.Org, auth.Manager), "approveCreditAccount", "id: $id, notes: \"Aprobada para Zenobia\"", map[string]any{"id": acc.ID}))
 	creditOK(t, creditMutation(t, admin, "chargeCredit", "input: $input", map[string]any{
 		"input": map[string]any{"customerId": id, "orderId": "erase-charge-1", "amount": "200.00"}}))
 	creditOK(t, creditMutation(t, admin, "recordCreditPayment", "input: $input", map[string]any{
@@ -125,6 +125,19 @@ func (e erasable) rowsOf(t *testing.T, table string) string {
 	t.Helper()
 	var text *string
 	if err := e.srv.Owner.NewRaw(fmt.Sprintf(`SELECT string_agg(t::text, E'\n' ORDER BY t::text) FROM %q t WHERE organization_id = ?`, table), e.org).
+		Scan(context.Background(), &text); err != nil {
+		t.Fatal(err)
+	}
+	return deref(text)
+}
+
+// ledgerOf is rowsOf without the free text erasure clears (§11), and the time of that
+// change: the accounting.
+func (e erasable) ledgerOf(t *testing.T, table string) string {
+	t.Helper()
+	var text *string
+	if err := e.srv.Owner.NewRaw(fmt.Sprintf(`SELECT string_agg(x::text, E'\n' ORDER BY x::text) FROM (SELECT
+		to_jsonb(t) - 'description' - 'approval_notes' - 'suspension_reason' - 'cancellation_reason' - 'updated_at' AS x FROM %q t WHERE organization_id = ?) AS rows`, table), e.org).
 		Scan(context.Background(), &text); err != nil {
 		t.Fatal(err)
 	}
@@ -153,13 +166,18 @@ var ledgerTables = []string{"loyalty_accounts", "loyalty_transactions", "purchas
 var wantErasedFields = []string{"first_name", "last_name", "email", "phone", "document_type", "document_number",
 	"birth_date", "gender", "status_reason", "preferred_language", "marketing_consent", "tags", "metadata", "notes", "erased_at"}
 
+// eraseDetails are the audit details of the fixture's erasure: what was deleted and cleared
+// (§11: the bonus's and the refund adjustment's descriptions, the approval notes, the
+// marketing consent given at creation).
+const eraseDetails = `{"addresses_deleted":2,"consents_revoked":["marketing_email"],"credit_text_cleared":true,"ledger_texts_cleared":2,"segment_deleted":true}`
+
 func TestEraseCustomer_ReplacesPersonalDataAndKeepsTheAccounts(t *testing.T) {
 	t.Parallel()
 	srv := apitest.New(t)
 	e := newErasable(t, srv)
 	ledgerBefore := map[string]string{}
 	for _, table := range ledgerTables {
-		ledgerBefore[table] = e.rowsOf(t, table)
+		ledgerBefore[table] = e.ledgerOf(t, table)
 	}
 	var before struct{ Customer erasedOut }
 	e.admin.Must(t, `query($id: UUID!) { customer(id: $id) {
@@ -229,7 +247,7 @@ func TestEraseCustomer_ReplacesPersonalDataAndKeepsTheAccounts(t *testing.T) {
 		t.Errorf("%d segments left", n)
 	}
 	for _, table := range ledgerTables {
-		if after := e.rowsOf(t, table); after != ledgerBefore[table] {
+		if after := e.ledgerOf(t, table); after != ledgerBefore[table] {
 			t.Errorf("%s changed:\n%s\n→\n%s", table, ledgerBefore[table], after)
 		}
 	}
@@ -246,7 +264,7 @@ func TestEraseCustomer_ReplacesPersonalDataAndKeepsTheAccounts(t *testing.T) {
 	details, _ := json.Marshal(a.Details)
 	if a.Action != "customer.erase" || a.EntityType != "customer" || a.EntityID == nil || a.EntityID.String() != e.id ||
 		a.ActorID != e.admin.User || !slices.Equal(a.ChangedFields, wantErasedFields) ||
-		string(details) != `{"addresses_deleted":2,"segment_deleted":true}` {
+		string(details) != eraseDetails {
 		t.Errorf("audit row %+v details %s\nwant customer.erase of %s by %s changing %v", a, details, e.id, e.admin.User, wantErasedFields)
 	}
 
@@ -340,7 +358,7 @@ func TestEraseCustomer_TwiceChangesNothingMore(t *testing.T) {
 			erasures = append(erasures, fmt.Sprintf("%d fields %s", len(r.ChangedFields), details))
 		}
 	}
-	if want := fmt.Sprintf(`[%d fields {"addresses_deleted":2,"segment_deleted":true} 0 fields {"already_erased":true}]`, len(wantErasedFields)); fmt.Sprint(erasures) != want {
+	if want := fmt.Sprintf(`[%d fields %s 0 fields {"already_erased":true}]`, len(wantErasedFields), eraseDetails); fmt.Sprint(erasures) != want {
 		t.Errorf("erase audit rows %v, want %s", erasures, want)
 	}
 }
@@ -462,4 +480,51 @@ func TestEraseCustomer_AnAddressChangeQueuedBehindTheErasureIsNotFound(t *testin
 		t.Fatalf("updateAddress behind the erasure: %s", res.Body)
 	}
 	wantUserErrors(t, out.UpdateAddress, userError{Code: "NOT_FOUND", Field: []string{"id"}})
+}
+
+// §11: an erased customer's consents are revoked, their evidence cleared; it can no longer
+// record purchases, earn, redeem or be charged (INVALID_STATE on customerId); a refund of an earlier purchase still goes through, for
+// accounting.
+func TestEraseCustomer_BlocksLaterActivity(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	admin := srv.NewOrg(t, auth.Admin)
+	c := mustCreateCustomer(t, admin, map[string]any{"customerType": "B2B", "firstName": "Ada", "lastName": "Erasure"})
+	id := uuid.MustParse(c.ID)
+	loyOK(t, admin, "recordPurchase", map[string]any{"customerId": id, "orderId": "before-1", "amount": "100.00"})
+	acc := creditOK(t, creditMutation(t, admin, "openCreditAccount", "input: $input", map[string]any{
+		"input": map[string]any{"customerId": id, "creditLimit": "500.00"}})).CreditAccount
+	creditOK(t, creditMutation(t, srv.As(t, admin.Org, auth.Manager), "approveCreditAccount", "id: $id", map[string]any{"id": acc.ID}))
+	recordConsent(t, admin, true, map[string]any{"customerId": c.ID, "purpose": "PROFILING", "channel": "POS", "evidence": "firma de Ada Erasure"})
+	ok(t, mutate(t, admin, `mutation($id: UUID!) { eraseCustomer(id: $id) { customer { `+customerFields+` } userErrors { field message code } } }`,
+		map[string]any{"id": c.ID}))
+	// Its consents are revoked and their evidence cleared.
+	v := consentsOf(t, admin, c.ID, 20, nil)
+	if len(v.Customer.Consents) != 1 || summary(v.Customer.Consents[0]) != "PROFILING revoked <nil> <nil>" || v.Customer.ConsentHistory.TotalCount != 2 ||
+		summary(v.Customer.ConsentHistory.Nodes[1]) != "PROFILING granted POS <nil>" {
+		t.Fatalf("consents after erasure: %+v", v.Customer)
+	}
+
+	for mutation, input := range map[string]map[string]any{
+		"recordPurchase":   {"customerId": id, "orderId": "after-1", "amount": "10.00"},
+		"redeemPoints":     {"customerId": id, "points": 10, "referenceType": "reward", "referenceId": "after-r"},
+		"awardBonusPoints": {"customerId": id, "points": 10, "reason": "late", "referenceId": "after-b"},
+	} {
+		p := loyCall(t, admin, mutation, input)
+		if len(p.UserErrors) != 1 || p.UserErrors[0].Code != "INVALID_STATE" || strings.Join(p.UserErrors[0].Field, ".") != "input.customerId" {
+			t.Errorf("%s: %+v, want INVALID_STATE on input.customerId", mutation, p.UserErrors)
+		}
+	}
+	charge := creditMutation(t, admin, "chargeCredit", "input: $input", map[string]any{
+		"input": map[string]any{"customerId": id, "orderId": "after-c", "amount": "10.00"}})
+	if len(charge.UserErrors) != 1 || charge.UserErrors[0].Code != "INVALID_STATE" || strings.Join(charge.UserErrors[0].Field, ".") != "input.customerId" {
+		t.Errorf("chargeCredit: %+v, want INVALID_STATE on input.customerId", charge.UserErrors)
+	}
+	if n := countRows(t, srv, "SELECT count(*) FROM purchases WHERE customer_id = ?", c.ID); n != 1 {
+		t.Errorf("%d purchases, want the one before erasure", n)
+	}
+	if n := countRows(t, srv, "SELECT count(*) FROM credit_usage WHERE organization_id = ?", admin.Org); n != 0 {
+		t.Errorf("%d charges, want none", n)
+	}
+	loyOK(t, admin, "recordRefund", map[string]any{"orderId": "before-1", "amount": "10.00", "refundId": "after-refund"})
 }

@@ -9,6 +9,7 @@ import (
 	"customerservice/audit"
 	"customerservice/auth"
 	"customerservice/credit"
+	"customerservice/customers"
 	"customerservice/graph/model"
 	"customerservice/graph/scalars"
 	"customerservice/jobs"
@@ -140,6 +141,27 @@ type ComplexityRoot struct {
 		UserErrors    func(childComplexity int) int
 	}
 
+	Consent struct {
+		Channel    func(childComplexity int) int
+		Evidence   func(childComplexity int) int
+		Granted    func(childComplexity int) int
+		Purpose    func(childComplexity int) int
+		RecordedAt func(childComplexity int) int
+		RecordedBy func(childComplexity int) int
+	}
+
+	ConsentConnection struct {
+		Edges      func(childComplexity int) int
+		Nodes      func(childComplexity int) int
+		PageInfo   func(childComplexity int) int
+		TotalCount func(childComplexity int) int
+	}
+
+	ConsentEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	CreateCustomerPayload struct {
 		Customer   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
@@ -268,11 +290,15 @@ type ComplexityRoot struct {
 	Customer struct {
 		Addresses              func(childComplexity int, typeArg *models.AddressType, includeInactive *bool) int
 		BirthDate              func(childComplexity int) int
+		ConsentHistory         func(childComplexity int, first *int, after *string) int
+		Consents               func(childComplexity int) int
 		CreatedAt              func(childComplexity int) int
 		CreditAccount          func(childComplexity int) int
 		CustomerType           func(childComplexity int) int
+		DataQualityIssues      func(childComplexity int) int
 		DefaultBillingAddress  func(childComplexity int) int
 		DefaultShippingAddress func(childComplexity int) int
+		DocumentCheckDigit     func(childComplexity int) int
 		DocumentNumber         func(childComplexity int) int
 		DocumentType           func(childComplexity int) int
 		Email                  func(childComplexity int) int
@@ -343,12 +369,36 @@ type ComplexityRoot struct {
 		UserErrors            func(childComplexity int) int
 	}
 
+	DuplicateCandidate struct {
+		Customer  func(childComplexity int) int
+		Duplicate func(childComplexity int) int
+		Reasons   func(childComplexity int) int
+		Score     func(childComplexity int) int
+	}
+
+	DuplicateCandidateConnection struct {
+		Edges    func(childComplexity int) int
+		Nodes    func(childComplexity int) int
+		PageInfo func(childComplexity int) int
+	}
+
+	DuplicateCandidateEdge struct {
+		Cursor func(childComplexity int) int
+		Node   func(childComplexity int) int
+	}
+
 	EnrollLoyaltyPayload struct {
 		LoyaltyAccount func(childComplexity int) int
 		UserErrors     func(childComplexity int) int
 	}
 
 	EraseCustomerPayload struct {
+		Customer   func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	GrantConsentPayload struct {
+		Consent    func(childComplexity int) int
 		Customer   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
@@ -369,10 +419,13 @@ type ComplexityRoot struct {
 	}
 
 	LoyaltyAccount struct {
+		AsOf               func(childComplexity int, at time.Time) int
 		CreatedAt          func(childComplexity int) int
 		ID                 func(childComplexity int) int
 		LifetimePoints     func(childComplexity int) int
 		NextTier           func(childComplexity int) int
+		PendingLots        func(childComplexity int) int
+		PendingPoints      func(childComplexity int) int
 		PointsBalance      func(childComplexity int) int
 		PointsExpiringSoon func(childComplexity int, days *int) int
 		PointsRedeemed     func(childComplexity int) int
@@ -385,12 +438,21 @@ type ComplexityRoot struct {
 		Transactions       func(childComplexity int, first *int, after *string, typeArg *models.LoyaltyTransactionType) int
 	}
 
+	LoyaltyAccountAsOf struct {
+		At       func(childComplexity int) int
+		Balance  func(childComplexity int) int
+		Lifetime func(childComplexity int) int
+		Pending  func(childComplexity int) int
+		Tier     func(childComplexity int) int
+	}
+
 	LoyaltyProgram struct {
 		AutoEnroll            func(childComplexity int) int
 		MultiplierBronze      func(childComplexity int) int
 		MultiplierGold        func(childComplexity int) int
 		MultiplierPlatinum    func(childComplexity int) int
 		MultiplierSilver      func(childComplexity int) int
+		PendingDays           func(childComplexity int) int
 		PointsLifetimeMonths  func(childComplexity int) int
 		PointsPerCurrencyUnit func(childComplexity int) int
 		QualificationMonths   func(childComplexity int) int
@@ -408,10 +470,12 @@ type ComplexityRoot struct {
 		Description   func(childComplexity int) int
 		ExpiresAt     func(childComplexity int) int
 		ID            func(childComplexity int) int
+		OccurredAt    func(childComplexity int) int
 		Points        func(childComplexity int) int
 		ReferenceID   func(childComplexity int) int
 		ReferenceType func(childComplexity int) int
 		Type          func(childComplexity int) int
+		VestsAt       func(childComplexity int) int
 	}
 
 	LoyaltyTransactionConnection struct {
@@ -446,6 +510,7 @@ type ComplexityRoot struct {
 		DeleteSavedSegment     func(childComplexity int, id uuid.UUID) int
 		EnrollLoyalty          func(childComplexity int, customerID uuid.UUID) int
 		EraseCustomer          func(childComplexity int, id uuid.UUID) int
+		GrantConsent           func(childComplexity int, input model.GrantConsentInput) int
 		OpenCreditAccount      func(childComplexity int, input model.OpenCreditAccountInput) int
 		RecalculateSegments    func(childComplexity int) int
 		RecordCreditPayment    func(childComplexity int, input model.RecordCreditPaymentInput) int
@@ -454,6 +519,7 @@ type ComplexityRoot struct {
 		RedeemPoints           func(childComplexity int, input model.RedeemPointsInput) int
 		ReinstateCreditAccount func(childComplexity int, id uuid.UUID) int
 		RemoveAddress          func(childComplexity int, id uuid.UUID) int
+		RevokeConsent          func(childComplexity int, input model.RevokeConsentInput) int
 		SetCustomerStatus      func(childComplexity int, id uuid.UUID, status models.CustomerStatus, reason *string) int
 		SetDefaultAddress      func(childComplexity int, id uuid.UUID) int
 		SuspendCreditAccount   func(childComplexity int, id uuid.UUID, reason string) int
@@ -475,6 +541,13 @@ type ComplexityRoot struct {
 		HasNextPage     func(childComplexity int) int
 		HasPreviousPage func(childComplexity int) int
 		StartCursor     func(childComplexity int) int
+	}
+
+	PendingLot struct {
+		ExpiresAt   func(childComplexity int) int
+		Points      func(childComplexity int) int
+		ReferenceID func(childComplexity int) int
+		VestsAt     func(childComplexity int) int
 	}
 
 	Purchase struct {
@@ -502,20 +575,22 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog           func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
-		CreditCheck        func(childComplexity int, customerID uuid.UUID, amount decimal.Decimal) int
-		CreditPolicy       func(childComplexity int) int
-		Customer           func(childComplexity int, id uuid.UUID) int
-		CustomerByDocument func(childComplexity int, documentType models.DocumentType, documentNumber string) int
-		CustomerByEmail    func(childComplexity int, email string) int
-		CustomerByPhone    func(childComplexity int, phone string) int
-		CustomerStats      func(childComplexity int, filter *model.CustomerFilter, search *string) int
-		Customers          func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) int
-		LoyaltyProgram     func(childComplexity int) int
-		Me                 func(childComplexity int) int
-		SavedSegment       func(childComplexity int, id uuid.UUID) int
-		SavedSegments      func(childComplexity int, first *int, after *string) int
-		ScheduledJobs      func(childComplexity int) int
+		AuditLog            func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
+		CreditCheck         func(childComplexity int, customerID uuid.UUID, amount decimal.Decimal) int
+		CreditPolicy        func(childComplexity int) int
+		Customer            func(childComplexity int, id uuid.UUID) int
+		CustomerByDocument  func(childComplexity int, documentType models.DocumentType, documentNumber string) int
+		CustomerByEmail     func(childComplexity int, email string) int
+		CustomerByPhone     func(childComplexity int, phone string) int
+		CustomerStats       func(childComplexity int, filter *model.CustomerFilter, search *string) int
+		Customers           func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) int
+		DataQualityIssues   func(childComplexity int, first *int, after *string, kind *customers.DataIssue) int
+		DuplicateCandidates func(childComplexity int, first *int, after *string, minScore *int) int
+		LoyaltyProgram      func(childComplexity int) int
+		Me                  func(childComplexity int) int
+		SavedSegment        func(childComplexity int, id uuid.UUID) int
+		SavedSegments       func(childComplexity int, first *int, after *string) int
+		ScheduledJobs       func(childComplexity int) int
 	}
 
 	RecalculateSegmentsPayload struct {
@@ -558,6 +633,12 @@ type ComplexityRoot struct {
 
 	RemoveAddressPayload struct {
 		Address    func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
+	RevokeConsentPayload struct {
+		Consent    func(childComplexity int) int
+		Customer   func(childComplexity int) int
 		UserErrors func(childComplexity int) int
 	}
 
@@ -662,8 +743,9 @@ type ComplexityRoot struct {
 	}
 
 	UpdateCreditLimitPayload struct {
-		CreditAccount func(childComplexity int) int
-		UserErrors    func(childComplexity int) int
+		CreditAccount   func(childComplexity int) int
+		PendingApproval func(childComplexity int) int
+		UserErrors      func(childComplexity int) int
 	}
 
 	UpdateCreditPolicyPayload struct {
@@ -738,6 +820,8 @@ type CustomerResolver interface {
 	Phone(ctx context.Context, obj model.Object) (*string, error)
 	DocumentType(ctx context.Context, obj model.Object) (*models.DocumentType, error)
 	DocumentNumber(ctx context.Context, obj model.Object) (*string, error)
+	DocumentCheckDigit(ctx context.Context, obj model.Object) (*string, error)
+	DataQualityIssues(ctx context.Context, obj model.Object) ([]customers.DataIssue, error)
 	BirthDate(ctx context.Context, obj model.Object) (*time.Time, error)
 	Gender(ctx context.Context, obj model.Object) (*string, error)
 	Status(ctx context.Context, obj model.Object) (models.CustomerStatus, error)
@@ -751,6 +835,8 @@ type CustomerResolver interface {
 	UpdatedAt(ctx context.Context, obj model.Object) (*time.Time, error)
 	LastPurchaseAt(ctx context.Context, obj model.Object) (*time.Time, error)
 	ErasedAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	Consents(ctx context.Context, obj model.Object) ([]models.Consent, error)
+	ConsentHistory(ctx context.Context, obj model.Object, first *int, after *string) (*model.ConsentConnection, error)
 	Addresses(ctx context.Context, obj model.Object, typeArg *models.AddressType, includeInactive *bool) ([]models.Address, error)
 	DefaultShippingAddress(ctx context.Context, obj model.Object) (*models.Address, error)
 	DefaultBillingAddress(ctx context.Context, obj model.Object) (*models.Address, error)
@@ -763,6 +849,9 @@ type CustomerResolver interface {
 type LoyaltyAccountResolver interface {
 	ID(ctx context.Context, obj model.Object) (uuid.UUID, error)
 	PointsBalance(ctx context.Context, obj model.Object) (int, error)
+	PendingPoints(ctx context.Context, obj model.Object) (int, error)
+	PendingLots(ctx context.Context, obj model.Object) ([]model.PendingLot, error)
+	AsOf(ctx context.Context, obj model.Object, at time.Time) (*model.LoyaltyAccountAsOf, error)
 	LifetimePoints(ctx context.Context, obj model.Object) (int, error)
 	PointsRedeemed(ctx context.Context, obj model.Object) (int, error)
 	Tier(ctx context.Context, obj model.Object) (models.Tier, error)
@@ -781,6 +870,8 @@ type MutationResolver interface {
 	UpdateCustomer(ctx context.Context, id uuid.UUID, input model.UpdateCustomerInput) (*model.UpdateCustomerPayload, error)
 	SetCustomerStatus(ctx context.Context, id uuid.UUID, status models.CustomerStatus, reason *string) (*model.SetCustomerStatusPayload, error)
 	EraseCustomer(ctx context.Context, id uuid.UUID) (*model.EraseCustomerPayload, error)
+	GrantConsent(ctx context.Context, input model.GrantConsentInput) (*model.GrantConsentPayload, error)
+	RevokeConsent(ctx context.Context, input model.RevokeConsentInput) (*model.RevokeConsentPayload, error)
 	AddAddress(ctx context.Context, customerID uuid.UUID, input model.AddAddressInput) (*model.AddAddressPayload, error)
 	UpdateAddress(ctx context.Context, id uuid.UUID, input model.UpdateAddressInput) (*model.UpdateAddressPayload, error)
 	RemoveAddress(ctx context.Context, id uuid.UUID) (*model.RemoveAddressPayload, error)
@@ -814,6 +905,8 @@ type QueryResolver interface {
 	CustomerByEmail(ctx context.Context, email string) (model.Object, error)
 	CustomerByPhone(ctx context.Context, phone string) (model.Object, error)
 	CustomerByDocument(ctx context.Context, documentType models.DocumentType, documentNumber string) (model.Object, error)
+	DataQualityIssues(ctx context.Context, first *int, after *string, kind *customers.DataIssue) (*model.CustomerConnection, error)
+	DuplicateCandidates(ctx context.Context, first *int, after *string, minScore *int) (*model.DuplicateCandidateConnection, error)
 	Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error)
 	CustomerStats(ctx context.Context, filter *model.CustomerFilter, search *string) (*model.CustomerStats, error)
 	LoyaltyProgram(ctx context.Context) (*models.LoyaltyProgram, error)
@@ -1156,6 +1249,81 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ChargeCreditPayload.UserErrors(childComplexity), true
+
+	case "Consent.channel":
+		if e.ComplexityRoot.Consent.Channel == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Channel(childComplexity), true
+	case "Consent.evidence":
+		if e.ComplexityRoot.Consent.Evidence == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Evidence(childComplexity), true
+	case "Consent.granted":
+		if e.ComplexityRoot.Consent.Granted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Granted(childComplexity), true
+	case "Consent.purpose":
+		if e.ComplexityRoot.Consent.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.Purpose(childComplexity), true
+	case "Consent.recordedAt":
+		if e.ComplexityRoot.Consent.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.RecordedAt(childComplexity), true
+	case "Consent.recordedBy":
+		if e.ComplexityRoot.Consent.RecordedBy == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Consent.RecordedBy(childComplexity), true
+
+	case "ConsentConnection.edges":
+		if e.ComplexityRoot.ConsentConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentConnection.Edges(childComplexity), true
+	case "ConsentConnection.nodes":
+		if e.ComplexityRoot.ConsentConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentConnection.Nodes(childComplexity), true
+	case "ConsentConnection.pageInfo":
+		if e.ComplexityRoot.ConsentConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentConnection.PageInfo(childComplexity), true
+	case "ConsentConnection.totalCount":
+		if e.ComplexityRoot.ConsentConnection.TotalCount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentConnection.TotalCount(childComplexity), true
+
+	case "ConsentEdge.cursor":
+		if e.ComplexityRoot.ConsentEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEdge.Cursor(childComplexity), true
+	case "ConsentEdge.node":
+		if e.ComplexityRoot.ConsentEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ConsentEdge.Node(childComplexity), true
 
 	case "CreateCustomerPayload.customer":
 		if e.ComplexityRoot.CreateCustomerPayload.Customer == nil {
@@ -1684,6 +1852,23 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.BirthDate(childComplexity), true
+	case "Customer.consentHistory":
+		if e.ComplexityRoot.Customer.ConsentHistory == nil {
+			break
+		}
+
+		args, err := ec.field_Customer_consentHistory_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Customer.ConsentHistory(childComplexity, args["first"].(*int), args["after"].(*string)), true
+	case "Customer.consents":
+		if e.ComplexityRoot.Customer.Consents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.Consents(childComplexity), true
 	case "Customer.createdAt":
 		if e.ComplexityRoot.Customer.CreatedAt == nil {
 			break
@@ -1702,6 +1887,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.CustomerType(childComplexity), true
+	case "Customer.dataQualityIssues":
+		if e.ComplexityRoot.Customer.DataQualityIssues == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.DataQualityIssues(childComplexity), true
 	case "Customer.defaultBillingAddress":
 		if e.ComplexityRoot.Customer.DefaultBillingAddress == nil {
 			break
@@ -1714,6 +1905,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.DefaultShippingAddress(childComplexity), true
+	case "Customer.documentCheckDigit":
+		if e.ComplexityRoot.Customer.DocumentCheckDigit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.DocumentCheckDigit(childComplexity), true
 	case "Customer.documentNumber":
 		if e.ComplexityRoot.Customer.DocumentNumber == nil {
 			break
@@ -2031,6 +2228,63 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.DeleteSavedSegmentPayload.UserErrors(childComplexity), true
 
+	case "DuplicateCandidate.customer":
+		if e.ComplexityRoot.DuplicateCandidate.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Customer(childComplexity), true
+	case "DuplicateCandidate.duplicate":
+		if e.ComplexityRoot.DuplicateCandidate.Duplicate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Duplicate(childComplexity), true
+	case "DuplicateCandidate.reasons":
+		if e.ComplexityRoot.DuplicateCandidate.Reasons == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Reasons(childComplexity), true
+	case "DuplicateCandidate.score":
+		if e.ComplexityRoot.DuplicateCandidate.Score == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidate.Score(childComplexity), true
+
+	case "DuplicateCandidateConnection.edges":
+		if e.ComplexityRoot.DuplicateCandidateConnection.Edges == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateConnection.Edges(childComplexity), true
+	case "DuplicateCandidateConnection.nodes":
+		if e.ComplexityRoot.DuplicateCandidateConnection.Nodes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateConnection.Nodes(childComplexity), true
+	case "DuplicateCandidateConnection.pageInfo":
+		if e.ComplexityRoot.DuplicateCandidateConnection.PageInfo == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateConnection.PageInfo(childComplexity), true
+
+	case "DuplicateCandidateEdge.cursor":
+		if e.ComplexityRoot.DuplicateCandidateEdge.Cursor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateEdge.Cursor(childComplexity), true
+	case "DuplicateCandidateEdge.node":
+		if e.ComplexityRoot.DuplicateCandidateEdge.Node == nil {
+			break
+		}
+
+		return e.ComplexityRoot.DuplicateCandidateEdge.Node(childComplexity), true
+
 	case "EnrollLoyaltyPayload.loyaltyAccount":
 		if e.ComplexityRoot.EnrollLoyaltyPayload.LoyaltyAccount == nil {
 			break
@@ -2056,6 +2310,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.EraseCustomerPayload.UserErrors(childComplexity), true
+
+	case "GrantConsentPayload.consent":
+		if e.ComplexityRoot.GrantConsentPayload.Consent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantConsentPayload.Consent(childComplexity), true
+	case "GrantConsentPayload.customer":
+		if e.ComplexityRoot.GrantConsentPayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantConsentPayload.Customer(childComplexity), true
+	case "GrantConsentPayload.userErrors":
+		if e.ComplexityRoot.GrantConsentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.GrantConsentPayload.UserErrors(childComplexity), true
 
 	case "JobRun.finishedAt":
 		if e.ComplexityRoot.JobRun.FinishedAt == nil {
@@ -2113,6 +2386,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.JobRunResult.Status(childComplexity), true
 
+	case "LoyaltyAccount.asOf":
+		if e.ComplexityRoot.LoyaltyAccount.AsOf == nil {
+			break
+		}
+
+		args, err := ec.field_LoyaltyAccount_asOf_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.LoyaltyAccount.AsOf(childComplexity, args["at"].(time.Time)), true
 	case "LoyaltyAccount.createdAt":
 		if e.ComplexityRoot.LoyaltyAccount.CreatedAt == nil {
 			break
@@ -2137,6 +2421,18 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyAccount.NextTier(childComplexity), true
+	case "LoyaltyAccount.pendingLots":
+		if e.ComplexityRoot.LoyaltyAccount.PendingLots == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccount.PendingLots(childComplexity), true
+	case "LoyaltyAccount.pendingPoints":
+		if e.ComplexityRoot.LoyaltyAccount.PendingPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccount.PendingPoints(childComplexity), true
 	case "LoyaltyAccount.pointsBalance":
 		if e.ComplexityRoot.LoyaltyAccount.PointsBalance == nil {
 			break
@@ -2208,6 +2504,37 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.LoyaltyAccount.Transactions(childComplexity, args["first"].(*int), args["after"].(*string), args["type"].(*models.LoyaltyTransactionType)), true
 
+	case "LoyaltyAccountAsOf.at":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.At == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.At(childComplexity), true
+	case "LoyaltyAccountAsOf.balance":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.Balance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.Balance(childComplexity), true
+	case "LoyaltyAccountAsOf.lifetime":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.Lifetime == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.Lifetime(childComplexity), true
+	case "LoyaltyAccountAsOf.pending":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.Pending == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.Pending(childComplexity), true
+	case "LoyaltyAccountAsOf.tier":
+		if e.ComplexityRoot.LoyaltyAccountAsOf.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyAccountAsOf.Tier(childComplexity), true
+
 	case "LoyaltyProgram.autoEnroll":
 		if e.ComplexityRoot.LoyaltyProgram.AutoEnroll == nil {
 			break
@@ -2238,6 +2565,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyProgram.MultiplierSilver(childComplexity), true
+	case "LoyaltyProgram.pendingDays":
+		if e.ComplexityRoot.LoyaltyProgram.PendingDays == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyProgram.PendingDays(childComplexity), true
 	case "LoyaltyProgram.pointsLifetimeMonths":
 		if e.ComplexityRoot.LoyaltyProgram.PointsLifetimeMonths == nil {
 			break
@@ -2323,6 +2656,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyTransaction.ID(childComplexity), true
+	case "LoyaltyTransaction.occurredAt":
+		if e.ComplexityRoot.LoyaltyTransaction.OccurredAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.OccurredAt(childComplexity), true
 	case "LoyaltyTransaction.points":
 		if e.ComplexityRoot.LoyaltyTransaction.Points == nil {
 			break
@@ -2347,6 +2686,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LoyaltyTransaction.Type(childComplexity), true
+	case "LoyaltyTransaction.vestsAt":
+		if e.ComplexityRoot.LoyaltyTransaction.VestsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LoyaltyTransaction.VestsAt(childComplexity), true
 
 	case "LoyaltyTransactionConnection.edges":
 		if e.ComplexityRoot.LoyaltyTransactionConnection.Edges == nil {
@@ -2548,6 +2893,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.EraseCustomer(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.grantConsent":
+		if e.ComplexityRoot.Mutation.GrantConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_grantConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.GrantConsent(childComplexity, args["input"].(model.GrantConsentInput)), true
 	case "Mutation.openCreditAccount":
 		if e.ComplexityRoot.Mutation.OpenCreditAccount == nil {
 			break
@@ -2631,6 +2987,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveAddress(childComplexity, args["id"].(uuid.UUID)), true
+	case "Mutation.revokeConsent":
+		if e.ComplexityRoot.Mutation.RevokeConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_revokeConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.RevokeConsent(childComplexity, args["input"].(model.RevokeConsentInput)), true
 	case "Mutation.setCustomerStatus":
 		if e.ComplexityRoot.Mutation.SetCustomerStatus == nil {
 			break
@@ -2768,6 +3135,31 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.PageInfo.StartCursor(childComplexity), true
+
+	case "PendingLot.expiresAt":
+		if e.ComplexityRoot.PendingLot.ExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingLot.ExpiresAt(childComplexity), true
+	case "PendingLot.points":
+		if e.ComplexityRoot.PendingLot.Points == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingLot.Points(childComplexity), true
+	case "PendingLot.referenceId":
+		if e.ComplexityRoot.PendingLot.ReferenceID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingLot.ReferenceID(childComplexity), true
+	case "PendingLot.vestsAt":
+		if e.ComplexityRoot.PendingLot.VestsAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.PendingLot.VestsAt(childComplexity), true
 
 	case "Purchase.amount":
 		if e.ComplexityRoot.Purchase.Amount == nil {
@@ -2956,6 +3348,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Customers(childComplexity, args["first"].(*int), args["after"].(*string), args["last"].(*int), args["before"].(*string), args["filter"].(*model.CustomerFilter), args["search"].(*string), args["orderBy"].(*model.CustomerOrder)), true
+	case "Query.dataQualityIssues":
+		if e.ComplexityRoot.Query.DataQualityIssues == nil {
+			break
+		}
+
+		args, err := ec.field_Query_dataQualityIssues_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DataQualityIssues(childComplexity, args["first"].(*int), args["after"].(*string), args["kind"].(*customers.DataIssue)), true
+	case "Query.duplicateCandidates":
+		if e.ComplexityRoot.Query.DuplicateCandidates == nil {
+			break
+		}
+
+		args, err := ec.field_Query_duplicateCandidates_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.DuplicateCandidates(childComplexity, args["first"].(*int), args["after"].(*string), args["minScore"].(*int)), true
 
 	case "Query.loyaltyProgram":
 		if e.ComplexityRoot.Query.LoyaltyProgram == nil {
@@ -3136,6 +3550,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.RemoveAddressPayload.UserErrors(childComplexity), true
+
+	case "RevokeConsentPayload.consent":
+		if e.ComplexityRoot.RevokeConsentPayload.Consent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeConsentPayload.Consent(childComplexity), true
+	case "RevokeConsentPayload.customer":
+		if e.ComplexityRoot.RevokeConsentPayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeConsentPayload.Customer(childComplexity), true
+	case "RevokeConsentPayload.userErrors":
+		if e.ComplexityRoot.RevokeConsentPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.RevokeConsentPayload.UserErrors(childComplexity), true
 
 	case "SavedSegment.createdAt":
 		if e.ComplexityRoot.SavedSegment.CreatedAt == nil {
@@ -3503,6 +3936,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.UpdateCreditLimitPayload.CreditAccount(childComplexity), true
+	case "UpdateCreditLimitPayload.pendingApproval":
+		if e.ComplexityRoot.UpdateCreditLimitPayload.PendingApproval == nil {
+			break
+		}
+
+		return e.ComplexityRoot.UpdateCreditLimitPayload.PendingApproval(childComplexity), true
 	case "UpdateCreditLimitPayload.userErrors":
 		if e.ComplexityRoot.UpdateCreditLimitPayload.UserErrors == nil {
 			break
@@ -3600,11 +4039,13 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CustomerFilter", ec.unmarshalInputCustomerFilter),
 			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
 			graphql.NewInputUnmarshaler("DateTimeRange", ec.unmarshalInputDateTimeRange),
+			graphql.NewInputUnmarshaler("GrantConsentInput", ec.unmarshalInputGrantConsentInput),
 			graphql.NewInputUnmarshaler("OpenCreditAccountInput", ec.unmarshalInputOpenCreditAccountInput),
 			graphql.NewInputUnmarshaler("RecordCreditPaymentInput", ec.unmarshalInputRecordCreditPaymentInput),
 			graphql.NewInputUnmarshaler("RecordPurchaseInput", ec.unmarshalInputRecordPurchaseInput),
 			graphql.NewInputUnmarshaler("RecordRefundInput", ec.unmarshalInputRecordRefundInput),
 			graphql.NewInputUnmarshaler("RedeemPointsInput", ec.unmarshalInputRedeemPointsInput),
+			graphql.NewInputUnmarshaler("RevokeConsentInput", ec.unmarshalInputRevokeConsentInput),
 			graphql.NewInputUnmarshaler("TagFilter", ec.unmarshalInputTagFilter),
 			graphql.NewInputUnmarshaler("UpdateAddressInput", ec.unmarshalInputUpdateAddressInput),
 			graphql.NewInputUnmarshaler("UpdateCreditPolicyInput", ec.unmarshalInputUpdateCreditPolicyInput),
@@ -3729,6 +4170,16 @@ scalar JSON
 "The caller needs this role (or one above it: viewer < agent < manager < admin); otherwise the field fails with FORBIDDEN."
 directive @hasRole("The least role that may use the field." role: Role!) on FIELD_DEFINITION
 
+"A kind of rule that stored customer data can break (` + "`" + `dataQualityIssues` + "`" + `)."
+enum DataQualityIssueKind {
+  "The document number is not valid for its type, or not in its canonical form."
+  DOCUMENT
+  "The email is not a valid address."
+  EMAIL
+  "The phone is not in E.164."
+  PHONE
+}
+
 "A role of the caller, from the token's ` + "`" + `roles` + "`" + ` claim."
 enum Role {
   "Reads."
@@ -3755,9 +4206,36 @@ type Query {
   customerByDocument(
     "The document's type."
     documentType: DocumentType!
-    "The document's number, as stored (trimmed)."
+    "The document's number in any spelling: a cédula or RUC matches with or without leading zeros in book and entry, and a RUC with or without its check digit."
     documentNumber: String!
   ): Customer @hasRole(role: VIEWER)
+  """
+  Customers whose stored data breaks a rule of today (a document its type's rule does not
+  read or not in canonical form, an email that is not valid, a phone not in E.164), newest
+  first, for a person to fix. Each customer's ` + "`" + `dataQualityIssues` + "`" + ` says which rules.
+  """
+  dataQualityIssues(
+    "How many customers; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+    "Only customers breaking this kind of rule; any kind when omitted."
+    kind: DataQualityIssueKind
+  ): CustomerConnection! @hasRole(role: VIEWER)
+  """
+  Pairs of customers of the organization that are probably one person, with a score and
+  its reasons, in a stable order (by the pair's ids; each pair once). Erased customers are
+  never candidates. A page reads as many customers as it takes to fill it, through indexes;
+  there is no total count, which would read every customer.
+  """
+  duplicateCandidates(
+    "How many pairs; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+    "The least score listed, 1–100; default 50."
+    minScore: Int
+  ): DuplicateCandidateConnection! @hasRole(role: VIEWER)
   """
   Customers of the organization as a Relay connection: filtered, searched and ordered, with
   keyset cursors (pages stay stable while customers are added). Give ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + ` to page
@@ -3906,6 +4384,8 @@ enum TimelineEventKind {
   POINTS_ADJUSTED
   "Bonus points were awarded: ` + "`" + `points` + "`" + `, ` + "`" + `balanceAfter` + "`" + `, ` + "`" + `reference` + "`" + `."
   POINTS_BONUS
+  "Pending points vested (§13: by SYSTEM, when the daily job or the account's next change finds them due): ` + "`" + `points` + "`" + `, ` + "`" + `balanceAfter` + "`" + `."
+  POINTS_VESTED
   "A credit charge: ` + "`" + `amount` + "`" + `, ` + "`" + `reference` + "`" + ` the order id."
   CREDIT_CHARGE
   "A credit payment: ` + "`" + `amount` + "`" + `, ` + "`" + `reference` + "`" + ` the payment reference."
@@ -3934,6 +4414,10 @@ enum TimelineEventKind {
   CREDIT_CHARGE_CANCELLED
   "A credit charge became overdue (the daily job, SYSTEM): ` + "`" + `amount` + "`" + ` outstanding, ` + "`" + `reference` + "`" + ` the order id."
   CREDIT_CHARGE_OVERDUE
+  "The customer consented to a purpose (§11, grantConsent): ` + "`" + `reference` + "`" + ` the purpose."
+  CONSENT_GRANTED
+  "The customer revoked a consent (§11, revokeConsent): ` + "`" + `reference` + "`" + ` the purpose."
+  CONSENT_REVOKED
 }
 
 "One thing that happened to a customer, with the figures of its kind (the others are null)."
@@ -4143,8 +4627,12 @@ type Customer {
   phone: String
   "The identity document's type."
   documentType: DocumentType
-  "The identity document's number."
+  "The identity document's number, canonical for a cédula or RUC (` + "`" + `8-123-4567` + "`" + `: book and entry without leading zeros)."
   documentNumber: String
+  "A RUC's check digit (DV), two digits such as ` + "`" + `76` + "`" + ` or ` + "`" + `09` + "`" + `; null when none was given. Verified for a legal person's RUC."
+  documentCheckDigit: String
+  "The rules of today that the customer's stored data breaks (data stored before a rule existed is never rewritten): empty when none."
+  dataQualityIssues: [DataQualityIssueKind!]!
   "Date of birth."
   birthDate: Date
   "Gender, as the customer gave it."
@@ -4155,7 +4643,7 @@ type Customer {
   statusReason: String
   "Preferred language, such as ` + "`" + `es` + "`" + ` or ` + "`" + `en` + "`" + `."
   preferredLanguage: String!
-  "Whether the customer agreed to receive marketing."
+  "Whether the customer consents to marketing by email: the current state of the MARKETING_EMAIL consent (` + "`" + `consents` + "`" + `)."
   marketingConsent: Boolean!
   "Free labels."
   tags: [String!]!
@@ -4171,6 +4659,19 @@ type Customer {
   lastPurchaseAt: DateTime
   "When the customer was erased (` + "`" + `eraseCustomer` + "`" + `); null for a customer that was not."
   erasedAt: DateTime
+  """
+  The current consent of each purpose the customer has a record of (its latest grant or
+  revocation), by purpose. A customer whose ` + "`" + `marketingConsent` + "`" + ` was true before consents had a
+  history shows MARKETING_EMAIL granted with no date, channel or recorder.
+  """
+  consents: [Consent!]!
+  "Every grant and revocation of consent, newest first (append-only)."
+  consentHistory(
+    "How many records; 1–100, default 20."
+    first: Int
+    "A cursor from a previous page: the page starts after it."
+    after: String
+  ): ConsentConnection!
   "The customer's addresses, default first."
   addresses(
     "Only addresses usable as this type (BOTH counts as shipping and as billing)."
@@ -4248,9 +4749,15 @@ type Address {
 type LoyaltyAccount {
   "The account's id."
   id: UUID!
-  "Points available to redeem; never negative."
+  "Points available to redeem; never negative. Pending points are not in it until they vest."
   pointsBalance: Int!
-  "All points ever earned (earn and bonus)."
+  "Points of purchases still in the program's pending window: not spendable, not counting toward tiers until they vest."
+  pendingPoints: Int!
+  "The pending lots, the soonest to vest first: their points and when each vests."
+  pendingLots: [PendingLot!]!
+  "The account as it stood at an instant, computed from its append-only ledger: points vest and expire at their own instants (also before a job or a later change recorded it), a tier counts from when it was changed."
+  asOf("The instant (RFC 3339), not later than now." at: DateTime!): LoyaltyAccountAsOf!
+  "All points ever earned (earn and bonus, once vested), net of refund reversals."
   lifetimePoints: Int!
   "All points ever redeemed."
   pointsRedeemed: Int!
@@ -4335,7 +4842,7 @@ type CreditAccount {
     "A cursor from a previous page: the page starts after it."
     after: String
   ): CreditPaymentConnection!
-  "The user id of the manager who opened it; null for accounts opened before this was recorded."
+  "The user id of the manager who opened it (for accounts opened before it was recorded, from the audit log); null for accounts not opened through the API."
   openedBy: UUID
   "A limit increase waiting for a second manager's approval (` + "`" + `approveCreditLimit` + "`" + `); null when none."
   requestedCreditLimit: Decimal
@@ -4356,7 +4863,7 @@ type CreditAccount {
   each counted from when it was recorded); null when the account was opened after it. Its
   aging counts days past due on the instant's UTC date.
   """
-  asOf("The instant, RFC 3339." at: DateTime!): CreditAccountAsOf
+  asOf("The instant, RFC 3339, not later than now." at: DateTime!): CreditAccountAsOf
 }
 
 "A credit account's position at an instant (CreditAccount.asOf)."
@@ -4391,7 +4898,7 @@ type CreditPolicy {
   blockWhenOverdueDays: Int!
   "Utilization (used ÷ limit, in percent) at which a charge and the account carry a HIGH_UTILIZATION warning. Default 90."
   warnUtilizationPercent: Int!
-  "The manager who approves an account or a limit increase must not be the one who opened or asked for it. Default true."
+  "The manager who approves an account or a limit increase must not be the one who opened or asked for it. Applies to the requests made while it is on, until they are approved. Default true."
   requireSecondApprover: Boolean!
   "When an admin last changed the settings; null while they are the defaults."
   updatedAt: DateTime
@@ -4493,6 +5000,8 @@ input CustomerFilter {
   NOT_FOUND. Not allowed in the filter of a saved segment.
   """
   savedSegment: UUID
+  "Currently consents to this purpose: whom a campaign may contact."
+  consent: ConsentPurpose
 }
 
 "Tags to match: give ` + "`" + `any` + "`" + `, ` + "`" + `all` + "`" + `, or both."
@@ -4551,6 +5060,54 @@ type CustomerConnection {
   pageInfo: PageInfo!
   "How many customers match in all (not only on this page)."
   totalCount: Int!
+}
+
+"""
+Why two customers may be one person. A pair's score is the sum of its reasons' weights,
+at most 100: SAME_DOCUMENT 60, SAME_EMAIL 50, SAME_PHONE 40, SIMILAR_NAME_AND_BIRTH_DATE 50,
+SIMILAR_NAME_AND_ADDRESS 40.
+"""
+enum DuplicateReason {
+  "The same document number (canonical; a natural person's RUC is their cédula)."
+  SAME_DOCUMENT
+  "The same email."
+  SAME_EMAIL
+  "The same phone."
+  SAME_PHONE
+  "Full names with a trigram similarity of at least 0.6 (lower-case, without accents) and the same birth date."
+  SIMILAR_NAME_AND_BIRTH_DATE
+  "Full names with a trigram similarity of at least 0.6 and the same line of an active default address (lower-case, without accents, spaces collapsed)."
+  SIMILAR_NAME_AND_ADDRESS
+}
+
+"Two customers that are probably one person."
+type DuplicateCandidate {
+  "The customer of the pair with the smaller id."
+  customer: Customer!
+  "The other customer of the pair."
+  duplicate: Customer!
+  "How likely the two are one person, 1–100."
+  score: Int!
+  "Why, in alphabetical order."
+  reasons: [DuplicateReason!]!
+}
+
+"A page of duplicate candidates."
+type DuplicateCandidateConnection {
+  "The pairs of the page, each with its cursor."
+  edges: [DuplicateCandidateEdge!]!
+  "The pairs of the page."
+  nodes: [DuplicateCandidate!]!
+  "Where the page stands."
+  pageInfo: PageInfo!
+}
+
+"A duplicate candidate and its cursor."
+type DuplicateCandidateEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to page from here."
+  cursor: String!
+  "The pair."
+  node: DuplicateCandidate!
 }
 
 "A customer and its cursor."
@@ -4683,6 +5240,10 @@ type Mutation {
   erased customer changes nothing and succeeds.
   """
   eraseCustomer("The customer's id." id: UUID!): EraseCustomerPayload! @hasRole(role: ADMIN)
+  "Records that a customer consents to a purpose (appended to the consent history; audited). An erased customer is ` + "`" + `INVALID_STATE` + "`" + `."
+  grantConsent("The consent." input: GrantConsentInput!): GrantConsentPayload! @hasRole(role: AGENT)
+  "Records that a customer withdraws consent to a purpose (appended to the consent history; audited). An erased customer is ` + "`" + `INVALID_STATE` + "`" + `."
+  revokeConsent("The revocation." input: RevokeConsentInput!): RevokeConsentPayload! @hasRole(role: AGENT)
   "Adds an address to a customer. As default, it replaces the customer's previous default of its type. An erased customer gets none (` + "`" + `INVALID_STATE` + "`" + `)."
   addAddress(
     "The customer's id."
@@ -4711,7 +5272,7 @@ type Mutation {
   redeemPoints("The redemption." input: RedeemPointsInput!): RedeemPointsPayload! @hasRole(role: AGENT)
   "Awards bonus points (sign-up, birthday, campaign); they expire like earned points and count toward tiers. Safe to retry with the same referenceId."
   awardBonusPoints("The bonus." input: AwardBonusPointsInput!): AwardBonusPointsPayload! @hasRole(role: AGENT)
-  "Adjusts a balance up or down with a reason; it can never make the balance negative."
+  "Adjusts a balance up or down with a reason; it can never make the balance negative. Safe to retry with the same idempotencyKey."
   adjustPoints("The adjustment." input: AdjustPointsInput!): AdjustPointsPayload! @hasRole(role: MANAGER)
   "Changes the organization's loyalty program settings."
   updateLoyaltyProgram("The settings to change; omitted ones keep their value." input: UpdateLoyaltyProgramInput!): UpdateLoyaltyProgramPayload! @hasRole(role: ADMIN)
@@ -4755,7 +5316,7 @@ type Mutation {
   chargeCredit("The charge." input: ChargeCreditInput!): ChargeCreditPayload! @hasRole(role: AGENT)
   "Records a payment: lowers what is used and pays the open charges, oldest due date first. Safe to retry with the same paymentReference."
   recordCreditPayment("The payment." input: RecordCreditPaymentInput!): RecordCreditPaymentPayload! @hasRole(role: AGENT)
-  "Cancels a charge (its order was cancelled), releasing what is unpaid of it. Safe to retry: cancelling a cancelled charge answers it as the first time did, changing nothing."
+  "Cancels a charge (its order was cancelled), releasing what is unpaid of it. Safe to retry: cancelling a cancelled charge answers the charge as the first time did, and the account as it is now, changing nothing."
   cancelCreditUsage("The charge's id." id: UUID!): CancelCreditUsagePayload! @hasRole(role: AGENT)
   "Recalculates every customer's RFM segment of the organization now (§6), as the nightly job does."
   recalculateSegments: RecalculateSegmentsPayload! @hasRole(role: MANAGER)
@@ -4965,6 +5526,114 @@ type SetCustomerStatusPayload {
   userErrors: [UserError!]!
 }
 
+"What a customer may consent to (Ley 81 de 2019)."
+enum ConsentPurpose {
+  "Marketing by email (the customer's ` + "`" + `marketingConsent` + "`" + `)."
+  MARKETING_EMAIL
+  "Marketing by SMS."
+  MARKETING_SMS
+  "Marketing by WhatsApp."
+  MARKETING_WHATSAPP
+  "Profiling (segments, recommendations)."
+  PROFILING
+  "Sharing the customer's data with third parties."
+  THIRD_PARTY_SHARING
+}
+
+"Where a consent was given or withdrawn."
+enum ConsentChannel {
+  "At a point of sale."
+  POS
+  "On the web."
+  WEB
+  "In an app."
+  APP
+  "Through the call center."
+  CALL_CENTER
+  "In an import."
+  IMPORT
+}
+
+"A grant or revocation of consent."
+type Consent {
+  "The purpose."
+  purpose: ConsentPurpose!
+  "Granted (true) or revoked (false)."
+  granted: Boolean!
+  "Where; null when recorded through ` + "`" + `marketingConsent` + "`" + ` of createCustomer/updateCustomer, or before consents had a history."
+  channel: ConsentChannel
+  "What proves it (a form number, a recording id), at most 500 characters; cleared by erasure."
+  evidence: String
+  "Who recorded it (the token's subject); null before consents had a history."
+  recordedBy: UUID
+  "When; null before consents had a history."
+  recordedAt: DateTime
+}
+
+"A page of a customer's consent history."
+type ConsentConnection {
+  "The records of the page, each with its cursor."
+  edges: [ConsentEdge!]!
+  "The records of the page."
+  nodes: [Consent!]!
+  "Where the page stands."
+  pageInfo: PageInfo!
+  "How many records in all."
+  totalCount: Int!
+}
+
+"A consent record and its cursor."
+type ConsentEdge {
+  "Pass as ` + "`" + `after` + "`" + ` to page from here."
+  cursor: String!
+  "The record."
+  node: Consent!
+}
+
+"A grant of consent."
+input GrantConsentInput {
+  "The customer's id."
+  customerId: UUID!
+  "What the customer consents to."
+  purpose: ConsentPurpose!
+  "Where."
+  channel: ConsentChannel!
+  "What proves it, at most 500 characters."
+  evidence: String
+}
+
+"The result of grantConsent."
+type GrantConsentPayload {
+  "The record written; null when there are user errors."
+  consent: Consent
+  "The customer; null when there are user errors."
+  customer: Customer
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"A revocation of consent."
+input RevokeConsentInput {
+  "The customer's id."
+  customerId: UUID!
+  "What the customer no longer consents to."
+  purpose: ConsentPurpose!
+  "Where."
+  channel: ConsentChannel!
+  "What proves it, at most 500 characters."
+  evidence: String
+}
+
+"The result of revokeConsent."
+type RevokeConsentPayload {
+  "The record written; null when there are user errors."
+  consent: Consent
+  "The customer; null when there are user errors."
+  customer: Customer
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
 "The result of eraseCustomer."
 type EraseCustomerPayload {
   "The customer as erased (anonymous values, ` + "`" + `erasedAt` + "`" + ` set); null when there are user errors."
@@ -5063,6 +5732,8 @@ enum LoyaltyTransactionType {
   ADJUST
   "Points given for a reason such as sign-up, birthday or a campaign (a lot that expires; counts toward tiers)."
   BONUS
+  "Pending points that vested: moved into the balance (one per account each time)."
+  VEST
 }
 
 "An organization's loyalty program settings (§4)."
@@ -5093,6 +5764,8 @@ type LoyaltyProgram {
   autoEnroll: Boolean!
   "Days of purchases the RFM segments look back on."
   segmentLookbackDays: Int!
+  "Days a purchase's points stay pending (not spendable, not counting toward tiers) after its occurredAt, as a return window; 0 (the default) turns pending points off."
+  pendingDays: Int!
   "When the settings were last changed."
   updatedAt: DateTime!
 }
@@ -5115,8 +5788,38 @@ type LoyaltyTransaction {
   description: String
   "For earned and bonus points: when what remains of them expires."
   expiresAt: DateTime
-  "When it happened."
+  "For a pending earn, and a refund's cancellation of pending points: when the points vest (they are not in balanceAfter until a VEST transaction moves them)."
+  vestsAt: DateTime
+  "When the movement counts from when it is not createdAt: a back-dated purchase's occurredAt."
+  occurredAt: DateTime
+  "When it was recorded."
   createdAt: DateTime!
+}
+
+"A loyalty account as it stood at an instant."
+type LoyaltyAccountAsOf {
+  "The instant."
+  at: DateTime!
+  "Points available to redeem then."
+  balance: Int!
+  "Points pending then (not yet vested)."
+  pending: Int!
+  "Lifetime points then: earned and vested, net of refund reversals."
+  lifetime: Int!
+  "The tier in force then (bronze before any change)."
+  tier: LoyaltyTier!
+}
+
+"Points of a purchase waiting for the end of the pending window."
+type PendingLot {
+  "Points still pending (what refunds have not cancelled)."
+  points: Int!
+  "When they vest and become spendable."
+  vestsAt: DateTime!
+  "When they expire."
+  expiresAt: DateTime!
+  "The order that earned them."
+  referenceId: String
 }
 
 "A page of loyalty transactions, newest first."
@@ -5391,6 +6094,8 @@ input AdjustPointsInput {
   points: Int!
   "Why (1–500 characters)."
   reason: String!
+  "The adjustment's idempotency key (1–255 characters, unique in the organization, used as given): a retry with the same key answers the original adjustment and changes nothing; the same key with another customer, points or reason is IDEMPOTENCY_CONFLICT. Shown as the transaction's referenceId."
+  idempotencyKey: String!
 }
 
 "The result of adjustPoints."
@@ -5431,6 +6136,8 @@ input UpdateLoyaltyProgramInput {
   autoEnroll: Boolean
   "RFM lookback in days, 1–3650."
   segmentLookbackDays: Int
+  "Days purchase points stay pending, 0–365 (0: off). Applies to purchases recorded after the change."
+  pendingDays: Int
 }
 
 "The result of updateLoyaltyProgram."
@@ -5493,8 +6200,10 @@ type CancelCreditAccountPayload {
 
 "The result of updateCreditLimit."
 type UpdateCreditLimitPayload {
-  "The account with its new limit; null when there are user errors."
+  "The account with its new limit; null when there are user errors. When the increase waits for a second manager (pendingApproval), its creditLimit is unchanged and requestedCreditLimit is the limit asked for."
   creditAccount: CreditAccount
+  "True when the limit did not change yet: the increase waits, as the account's requestedCreditLimit, for another manager's approveCreditLimit (§14). False when the limit applied at once, and with user errors."
+  pendingApproval: Boolean!
   "What was wrong; empty on success."
   userErrors: [UserError!]!
 }
@@ -5569,7 +6278,7 @@ type ApproveCreditLimitPayload {
 
 "The result of cancelCreditUsage."
 type CancelCreditUsagePayload {
-  "The account after the release; null when there are user errors."
+  "The account after the release (on a replay, as it is now, §8 Idempotency); null when there are user errors."
   creditAccount: CreditAccount
   "The charge (CANCELLED); null when there are user errors."
   usage: CreditUsage
@@ -5779,6 +6488,48 @@ func (ec *executionContext) childFields_ChargeCreditPayload(ctx context.Context,
 		return ec.fieldContext_ChargeCreditPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ChargeCreditPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_Consent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "purpose":
+		return ec.fieldContext_Consent_purpose(ctx, field)
+	case "granted":
+		return ec.fieldContext_Consent_granted(ctx, field)
+	case "channel":
+		return ec.fieldContext_Consent_channel(ctx, field)
+	case "evidence":
+		return ec.fieldContext_Consent_evidence(ctx, field)
+	case "recordedBy":
+		return ec.fieldContext_Consent_recordedBy(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_Consent_recordedAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type Consent", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_ConsentConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_ConsentConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_ConsentConnection_pageInfo(ctx, field)
+	case "totalCount":
+		return ec.fieldContext_ConsentConnection_totalCount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_ConsentEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_ConsentEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_ConsentEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ConsentEdge", field.Name)
 }
 
 func (ec *executionContext) childFields_CreateCustomerPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6051,6 +6802,10 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_documentType(ctx, field)
 	case "documentNumber":
 		return ec.fieldContext_Customer_documentNumber(ctx, field)
+	case "documentCheckDigit":
+		return ec.fieldContext_Customer_documentCheckDigit(ctx, field)
+	case "dataQualityIssues":
+		return ec.fieldContext_Customer_dataQualityIssues(ctx, field)
 	case "birthDate":
 		return ec.fieldContext_Customer_birthDate(ctx, field)
 	case "gender":
@@ -6077,6 +6832,10 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_lastPurchaseAt(ctx, field)
 	case "erasedAt":
 		return ec.fieldContext_Customer_erasedAt(ctx, field)
+	case "consents":
+		return ec.fieldContext_Customer_consents(ctx, field)
+	case "consentHistory":
+		return ec.fieldContext_Customer_consentHistory(ctx, field)
 	case "addresses":
 		return ec.fieldContext_Customer_addresses(ctx, field)
 	case "defaultShippingAddress":
@@ -6187,6 +6946,42 @@ func (ec *executionContext) childFields_DeleteSavedSegmentPayload(ctx context.Co
 	return nil, fmt.Errorf("no field named %q was found under type DeleteSavedSegmentPayload", field.Name)
 }
 
+func (ec *executionContext) childFields_DuplicateCandidate(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customer":
+		return ec.fieldContext_DuplicateCandidate_customer(ctx, field)
+	case "duplicate":
+		return ec.fieldContext_DuplicateCandidate_duplicate(ctx, field)
+	case "score":
+		return ec.fieldContext_DuplicateCandidate_score(ctx, field)
+	case "reasons":
+		return ec.fieldContext_DuplicateCandidate_reasons(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidate", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateCandidateConnection(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "edges":
+		return ec.fieldContext_DuplicateCandidateConnection_edges(ctx, field)
+	case "nodes":
+		return ec.fieldContext_DuplicateCandidateConnection_nodes(ctx, field)
+	case "pageInfo":
+		return ec.fieldContext_DuplicateCandidateConnection_pageInfo(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidateConnection", field.Name)
+}
+
+func (ec *executionContext) childFields_DuplicateCandidateEdge(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "cursor":
+		return ec.fieldContext_DuplicateCandidateEdge_cursor(ctx, field)
+	case "node":
+		return ec.fieldContext_DuplicateCandidateEdge_node(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type DuplicateCandidateEdge", field.Name)
+}
+
 func (ec *executionContext) childFields_EnrollLoyaltyPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 	switch field.Name {
 	case "loyaltyAccount":
@@ -6205,6 +7000,18 @@ func (ec *executionContext) childFields_EraseCustomerPayload(ctx context.Context
 		return ec.fieldContext_EraseCustomerPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type EraseCustomerPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_GrantConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consent":
+		return ec.fieldContext_GrantConsentPayload_consent(ctx, field)
+	case "customer":
+		return ec.fieldContext_GrantConsentPayload_customer(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_GrantConsentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type GrantConsentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_JobRun(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6243,6 +7050,12 @@ func (ec *executionContext) childFields_LoyaltyAccount(ctx context.Context, fiel
 		return ec.fieldContext_LoyaltyAccount_id(ctx, field)
 	case "pointsBalance":
 		return ec.fieldContext_LoyaltyAccount_pointsBalance(ctx, field)
+	case "pendingPoints":
+		return ec.fieldContext_LoyaltyAccount_pendingPoints(ctx, field)
+	case "pendingLots":
+		return ec.fieldContext_LoyaltyAccount_pendingLots(ctx, field)
+	case "asOf":
+		return ec.fieldContext_LoyaltyAccount_asOf(ctx, field)
 	case "lifetimePoints":
 		return ec.fieldContext_LoyaltyAccount_lifetimePoints(ctx, field)
 	case "pointsRedeemed":
@@ -6269,6 +7082,22 @@ func (ec *executionContext) childFields_LoyaltyAccount(ctx context.Context, fiel
 		return ec.fieldContext_LoyaltyAccount_transactions(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LoyaltyAccount", field.Name)
+}
+
+func (ec *executionContext) childFields_LoyaltyAccountAsOf(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "at":
+		return ec.fieldContext_LoyaltyAccountAsOf_at(ctx, field)
+	case "balance":
+		return ec.fieldContext_LoyaltyAccountAsOf_balance(ctx, field)
+	case "pending":
+		return ec.fieldContext_LoyaltyAccountAsOf_pending(ctx, field)
+	case "lifetime":
+		return ec.fieldContext_LoyaltyAccountAsOf_lifetime(ctx, field)
+	case "tier":
+		return ec.fieldContext_LoyaltyAccountAsOf_tier(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LoyaltyAccountAsOf", field.Name)
 }
 
 func (ec *executionContext) childFields_LoyaltyProgram(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6299,6 +7128,8 @@ func (ec *executionContext) childFields_LoyaltyProgram(ctx context.Context, fiel
 		return ec.fieldContext_LoyaltyProgram_autoEnroll(ctx, field)
 	case "segmentLookbackDays":
 		return ec.fieldContext_LoyaltyProgram_segmentLookbackDays(ctx, field)
+	case "pendingDays":
+		return ec.fieldContext_LoyaltyProgram_pendingDays(ctx, field)
 	case "updatedAt":
 		return ec.fieldContext_LoyaltyProgram_updatedAt(ctx, field)
 	}
@@ -6323,6 +7154,10 @@ func (ec *executionContext) childFields_LoyaltyTransaction(ctx context.Context, 
 		return ec.fieldContext_LoyaltyTransaction_description(ctx, field)
 	case "expiresAt":
 		return ec.fieldContext_LoyaltyTransaction_expiresAt(ctx, field)
+	case "vestsAt":
+		return ec.fieldContext_LoyaltyTransaction_vestsAt(ctx, field)
+	case "occurredAt":
+		return ec.fieldContext_LoyaltyTransaction_occurredAt(ctx, field)
 	case "createdAt":
 		return ec.fieldContext_LoyaltyTransaction_createdAt(ctx, field)
 	}
@@ -6387,6 +7222,20 @@ func (ec *executionContext) childFields_PageInfo(ctx context.Context, field grap
 		return ec.fieldContext_PageInfo_endCursor(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type PageInfo", field.Name)
+}
+
+func (ec *executionContext) childFields_PendingLot(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "points":
+		return ec.fieldContext_PendingLot_points(ctx, field)
+	case "vestsAt":
+		return ec.fieldContext_PendingLot_vestsAt(ctx, field)
+	case "expiresAt":
+		return ec.fieldContext_PendingLot_expiresAt(ctx, field)
+	case "referenceId":
+		return ec.fieldContext_PendingLot_referenceId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type PendingLot", field.Name)
 }
 
 func (ec *executionContext) childFields_Purchase(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6521,6 +7370,18 @@ func (ec *executionContext) childFields_RemoveAddressPayload(ctx context.Context
 		return ec.fieldContext_RemoveAddressPayload_userErrors(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type RemoveAddressPayload", field.Name)
+}
+
+func (ec *executionContext) childFields_RevokeConsentPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "consent":
+		return ec.fieldContext_RevokeConsentPayload_consent(ctx, field)
+	case "customer":
+		return ec.fieldContext_RevokeConsentPayload_customer(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_RevokeConsentPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type RevokeConsentPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_SavedSegment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -6717,6 +7578,8 @@ func (ec *executionContext) childFields_UpdateCreditLimitPayload(ctx context.Con
 	switch field.Name {
 	case "creditAccount":
 		return ec.fieldContext_UpdateCreditLimitPayload_creditAccount(ctx, field)
+	case "pendingApproval":
+		return ec.fieldContext_UpdateCreditLimitPayload_pendingApproval(ctx, field)
 	case "userErrors":
 		return ec.fieldContext_UpdateCreditLimitPayload_userErrors(ctx, field)
 	}
@@ -6993,6 +7856,28 @@ func (ec *executionContext) field_Customer_addresses_args(ctx context.Context, r
 	return args, nil
 }
 
+func (ec *executionContext) field_Customer_consentHistory_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Customer_purchases_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7042,6 +7927,20 @@ func (ec *executionContext) field_Customer_timeline_args(ctx context.Context, ra
 		return nil, err
 	}
 	args["kinds"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_LoyaltyAccount_asOf_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "at",
+		func(ctx context.Context, v any) (time.Time, error) {
+			return ec.unmarshalNDateTime2timeᚐTime(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["at"] = arg0
 	return args, nil
 }
 
@@ -7295,6 +8194,20 @@ func (ec *executionContext) field_Mutation_eraseCustomer_args(ctx context.Contex
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_grantConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.GrantConsentInput, error) {
+			return ec.unmarshalNGrantConsentInput2customerserviceᚋgraphᚋmodelᚐGrantConsentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_openCreditAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -7390,6 +8303,20 @@ func (ec *executionContext) field_Mutation_removeAddress_args(ctx context.Contex
 		return nil, err
 	}
 	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_revokeConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.RevokeConsentInput, error) {
+			return ec.unmarshalNRevokeConsentInput2customerserviceᚋgraphᚋmodelᚐRevokeConsentInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
 	return args, nil
 }
 
@@ -7786,6 +8713,66 @@ func (ec *executionContext) field_Query_customers_args(ctx context.Context, rawA
 		return nil, err
 	}
 	args["orderBy"] = arg6
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_dataQualityIssues_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (*customers.DataIssue, error) {
+			return ec.unmarshalODataQualityIssueKind2ᚖcustomerserviceᚋcustomersᚐDataIssue(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_duplicateCandidates_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "first",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["first"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "after",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["after"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "minScore",
+		func(ctx context.Context, v any) (*int, error) {
+			return ec.unmarshalOInt2ᚖint(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["minScore"] = arg2
 	return args, nil
 }
 
@@ -9295,6 +10282,318 @@ func (ec *executionContext) fieldContext_ChargeCreditPayload_userErrors(_ contex
 		IsResolver: false,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Consent_purpose(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purpose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentPurpose) graphql.Marshaler {
+			return ec.marshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "ConsentPurpose")
+}
+
+func (ec *executionContext) _Consent_granted(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_granted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Granted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_granted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _Consent_channel(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_channel(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Channel, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.ConsentChannel) graphql.Marshaler {
+			return ec.marshalOConsentChannel2ᚖcustomerserviceᚋmodelsᚐConsentChannel(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_channel(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "ConsentChannel")
+}
+
+func (ec *executionContext) _Consent_evidence(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_evidence(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Evidence, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_evidence(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "String")
+}
+
+func (ec *executionContext) _Consent_recordedBy(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_recordedBy(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedBy, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_recordedBy(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _Consent_recordedAt(ctx context.Context, field graphql.CollectedField, obj *models.Consent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Consent_recordedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Consent_recordedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Consent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _ConsentConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.ConsentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.ConsentEdge) graphql.Marshaler {
+			return ec.marshalNConsentEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐConsentEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.ConsentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Consent) graphql.Marshaler {
+			return ec.marshalNConsent2ᚕcustomerserviceᚋmodelsᚐConsentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.ConsentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _ConsentConnection_totalCount(ctx context.Context, field graphql.CollectedField, obj *model.ConsentConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentConnection_totalCount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalCount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentConnection_totalCount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentConnection", field, false, false, "Int")
+}
+
+func (ec *executionContext) _ConsentEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.ConsentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ConsentEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _ConsentEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.ConsentEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ConsentEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Consent) graphql.Marshaler {
+			return ec.marshalNConsent2ᚖcustomerserviceᚋmodelsᚐConsent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ConsentEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ConsentEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
 		},
 	}
 	return fc, nil
@@ -11554,6 +12853,52 @@ func (ec *executionContext) fieldContext_Customer_documentNumber(_ context.Conte
 	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
 }
 
+func (ec *executionContext) _Customer_documentCheckDigit(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_documentCheckDigit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().DocumentCheckDigit(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_documentCheckDigit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "String")
+}
+
+func (ec *executionContext) _Customer_dataQualityIssues(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_dataQualityIssues(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().DataQualityIssues(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []customers.DataIssue) graphql.Marshaler {
+			return ec.marshalNDataQualityIssueKind2ᚕcustomerserviceᚋcustomersᚐDataIssueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_dataQualityIssues(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "DataQualityIssueKind")
+}
+
 func (ec *executionContext) _Customer_birthDate(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -11851,6 +13196,82 @@ func (ec *executionContext) _Customer_erasedAt(ctx context.Context, field graphq
 }
 func (ec *executionContext) fieldContext_Customer_erasedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("Customer", field, true, true, "DateTime")
+}
+
+func (ec *executionContext) _Customer_consents(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_consents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().Consents(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []models.Consent) graphql.Marshaler {
+			return ec.marshalNConsent2ᚕcustomerserviceᚋmodelsᚐConsentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_consents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Customer_consentHistory(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_consentHistory(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Customer().ConsentHistory(ctx, obj, fc.Args["first"].(*int), fc.Args["after"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.ConsentConnection) graphql.Marshaler {
+			return ec.marshalNConsentConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐConsentConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_consentHistory(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Customer",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ConsentConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Customer_consentHistory_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _Customer_addresses(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
@@ -12847,6 +14268,267 @@ func (ec *executionContext) fieldContext_DeleteSavedSegmentPayload_userErrors(_ 
 	return fc, nil
 }
 
+func (ec *executionContext) _DuplicateCandidate_customer(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalNCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidate_duplicate(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_duplicate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Duplicate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalNCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_duplicate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidate",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidate_score(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_score(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Score, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_score(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "Int")
+}
+
+func (ec *executionContext) _DuplicateCandidate_reasons(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidate) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidate_reasons(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Reasons, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []customers.DuplicateReason) graphql.Marshaler {
+			return ec.marshalNDuplicateReason2ᚕcustomerserviceᚋcustomersᚐDuplicateReasonᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidate_reasons(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidate", field, false, false, "DuplicateReason")
+}
+
+func (ec *executionContext) _DuplicateCandidateConnection_edges(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidateConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateConnection_edges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Edges, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.DuplicateCandidateEdge) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidateEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidateEdgeᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateConnection_edges(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidateConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidateEdge(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidateConnection_nodes(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidateConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateConnection_nodes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Nodes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.DuplicateCandidate) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidate2ᚕcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidateᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateConnection_nodes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidateConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidateConnection_pageInfo(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidateConnection) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateConnection_pageInfo(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PageInfo, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.PageInfo) graphql.Marshaler {
+			return ec.marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodelᚐPageInfo(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateConnection_pageInfo(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidateConnection",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PageInfo(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _DuplicateCandidateEdge_cursor(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidateEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateEdge_cursor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Cursor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateEdge_cursor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("DuplicateCandidateEdge", field, false, false, "String")
+}
+
+func (ec *executionContext) _DuplicateCandidateEdge_node(ctx context.Context, field graphql.CollectedField, obj *model.DuplicateCandidateEdge) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_DuplicateCandidateEdge_node(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Node, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DuplicateCandidate) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidate2ᚖcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidate(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_DuplicateCandidateEdge_node(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "DuplicateCandidateEdge",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidate(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _EnrollLoyaltyPayload_loyaltyAccount(ctx context.Context, field graphql.CollectedField, obj *model.EnrollLoyaltyPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -12965,6 +14647,102 @@ func (ec *executionContext) _EraseCustomerPayload_userErrors(ctx context.Context
 func (ec *executionContext) fieldContext_EraseCustomerPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "EraseCustomerPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantConsentPayload_consent(ctx context.Context, field graphql.CollectedField, obj *model.GrantConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantConsentPayload_consent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Consent) graphql.Marshaler {
+			return ec.marshalOConsent2ᚖcustomerserviceᚋmodelsᚐConsent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GrantConsentPayload_consent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantConsentPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.GrantConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantConsentPayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_GrantConsentPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _GrantConsentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.GrantConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_GrantConsentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_GrantConsentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "GrantConsentPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -13235,6 +15013,105 @@ func (ec *executionContext) _LoyaltyAccount_pointsBalance(ctx context.Context, f
 }
 func (ec *executionContext) fieldContext_LoyaltyAccount_pointsBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Int")
+}
+
+func (ec *executionContext) _LoyaltyAccount_pendingPoints(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccount_pendingPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LoyaltyAccount().PendingPoints(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccount_pendingPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccount", field, true, true, "Int")
+}
+
+func (ec *executionContext) _LoyaltyAccount_pendingLots(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccount_pendingLots(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.LoyaltyAccount().PendingLots(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.PendingLot) graphql.Marshaler {
+			return ec.marshalNPendingLot2ᚕcustomerserviceᚋgraphᚋmodelᚐPendingLotᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccount_pendingLots(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_PendingLot(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _LoyaltyAccount_asOf(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccount_asOf(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.LoyaltyAccount().AsOf(ctx, obj, fc.Args["at"].(time.Time))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *model.LoyaltyAccountAsOf) graphql.Marshaler {
+			return ec.marshalNLoyaltyAccountAsOf2ᚖcustomerserviceᚋgraphᚋmodelᚐLoyaltyAccountAsOf(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccount_asOf(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LoyaltyAccount",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LoyaltyAccountAsOf(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_LoyaltyAccount_asOf_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _LoyaltyAccount_lifetimePoints(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
@@ -13555,6 +15432,121 @@ func (ec *executionContext) fieldContext_LoyaltyAccount_transactions(ctx context
 	return fc, nil
 }
 
+func (ec *executionContext) _LoyaltyAccountAsOf_at(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_at(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.At, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_at(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LoyaltyAccountAsOf_balance(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_balance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Balance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_balance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyAccountAsOf_pending(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_pending(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Pending, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_pending(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyAccountAsOf_lifetime(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_lifetime(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lifetime, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_lifetime(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "Int")
+}
+
+func (ec *executionContext) _LoyaltyAccountAsOf_tier(ctx context.Context, field graphql.CollectedField, obj *model.LoyaltyAccountAsOf) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyAccountAsOf_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Tier) graphql.Marshaler {
+			return ec.marshalNLoyaltyTier2customerserviceᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyAccountAsOf_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyAccountAsOf", field, false, false, "LoyaltyTier")
+}
+
 func (ec *executionContext) _LoyaltyProgram_pointsPerCurrencyUnit(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13854,6 +15846,29 @@ func (ec *executionContext) fieldContext_LoyaltyProgram_segmentLookbackDays(_ co
 	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Int")
 }
 
+func (ec *executionContext) _LoyaltyProgram_pendingDays(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyProgram_pendingDays(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingDays, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyProgram_pendingDays(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyProgram", field, false, false, "Int")
+}
+
 func (ec *executionContext) _LoyaltyProgram_updatedAt(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyProgram) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -14058,6 +16073,52 @@ func (ec *executionContext) _LoyaltyTransaction_expiresAt(ctx context.Context, f
 	)
 }
 func (ec *executionContext) fieldContext_LoyaltyTransaction_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_vestsAt(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_vestsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VestsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_vestsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _LoyaltyTransaction_occurredAt(ctx context.Context, field graphql.CollectedField, obj *models.LoyaltyTransaction) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LoyaltyTransaction_occurredAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.OccurredAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_LoyaltyTransaction_occurredAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LoyaltyTransaction", field, false, false, "DateTime")
 }
 
@@ -14569,6 +16630,130 @@ func (ec *executionContext) fieldContext_Mutation_eraseCustomer(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_eraseCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_grantConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_grantConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().GrantConsent(ctx, fc.Args["input"].(model.GrantConsentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *model.GrantConsentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.GrantConsentPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.GrantConsentPayload) graphql.Marshaler {
+			return ec.marshalNGrantConsentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐGrantConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_grantConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_GrantConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_grantConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_revokeConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_revokeConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().RevokeConsent(ctx, fc.Args["input"].(model.RevokeConsentInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "AGENT")
+				if err != nil {
+					var zeroVal *model.RevokeConsentPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.RevokeConsentPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.RevokeConsentPayload) graphql.Marshaler {
+			return ec.marshalNRevokeConsentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRevokeConsentPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_revokeConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_RevokeConsentPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_revokeConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -16331,6 +18516,98 @@ func (ec *executionContext) fieldContext_PageInfo_endCursor(_ context.Context, f
 	return graphql.NewScalarFieldContext("PageInfo", field, false, false, "String")
 }
 
+func (ec *executionContext) _PendingLot_points(ctx context.Context, field graphql.CollectedField, obj *model.PendingLot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingLot_points(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Points, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingLot_points(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingLot", field, false, false, "Int")
+}
+
+func (ec *executionContext) _PendingLot_vestsAt(ctx context.Context, field graphql.CollectedField, obj *model.PendingLot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingLot_vestsAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.VestsAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingLot_vestsAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingLot", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PendingLot_expiresAt(ctx context.Context, field graphql.CollectedField, obj *model.PendingLot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingLot_expiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_PendingLot_expiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingLot", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _PendingLot_referenceId(ctx context.Context, field graphql.CollectedField, obj *model.PendingLot) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_PendingLot_referenceId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ReferenceID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_PendingLot_referenceId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("PendingLot", field, false, false, "String")
+}
+
 func (ec *executionContext) _Purchase_id(ctx context.Context, field graphql.CollectedField, obj *models.Purchase) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -17004,6 +19281,130 @@ func (ec *executionContext) fieldContext_Query_customerByDocument(ctx context.Co
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_customerByDocument_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_dataQualityIssues(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_dataQualityIssues(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DataQualityIssues(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["kind"].(*customers.DataIssue))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.CustomerConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.CustomerConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.CustomerConnection) graphql.Marshaler {
+			return ec.marshalNCustomerConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐCustomerConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_dataQualityIssues(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_dataQualityIssues_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_duplicateCandidates(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_duplicateCandidates(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().DuplicateCandidates(ctx, fc.Args["first"].(*int), fc.Args["after"].(*string), fc.Args["minScore"].(*int))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *model.DuplicateCandidateConnection
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.DuplicateCandidateConnection
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.DuplicateCandidateConnection) graphql.Marshaler {
+			return ec.marshalNDuplicateCandidateConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidateConnection(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_duplicateCandidates(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_DuplicateCandidateConnection(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_duplicateCandidates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -18284,6 +20685,102 @@ func (ec *executionContext) _RemoveAddressPayload_userErrors(ctx context.Context
 func (ec *executionContext) fieldContext_RemoveAddressPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	fc = &graphql.FieldContext{
 		Object:     "RemoveAddressPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokeConsentPayload_consent(ctx context.Context, field graphql.CollectedField, obj *model.RevokeConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeConsentPayload_consent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.Consent) graphql.Marshaler {
+			return ec.marshalOConsent2ᚖcustomerserviceᚋmodelsᚐConsent(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeConsentPayload_consent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokeConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Consent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokeConsentPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.RevokeConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeConsentPayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeConsentPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokeConsentPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _RevokeConsentPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.RevokeConsentPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_RevokeConsentPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_RevokeConsentPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "RevokeConsentPayload",
 		Field:      field,
 		IsMethod:   false,
 		IsResolver: false,
@@ -19843,6 +22340,29 @@ func (ec *executionContext) fieldContext_UpdateCreditLimitPayload_creditAccount(
 	return fc, nil
 }
 
+func (ec *executionContext) _UpdateCreditLimitPayload_pendingApproval(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCreditLimitPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_UpdateCreditLimitPayload_pendingApproval(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingApproval, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_UpdateCreditLimitPayload_pendingApproval(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("UpdateCreditLimitPayload", field, false, false, "Boolean")
+}
+
 func (ec *executionContext) _UpdateCreditLimitPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.UpdateCreditLimitPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -21399,7 +23919,7 @@ func (ec *executionContext) unmarshalInputAdjustPointsInput(ctx context.Context,
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"customerId", "points", "reason"}
+	fieldsInOrder := [...]string{"customerId", "points", "reason", "idempotencyKey"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21427,6 +23947,13 @@ func (ec *executionContext) unmarshalInputAdjustPointsInput(ctx context.Context,
 				return it, err
 			}
 			it.Reason = data
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
 		}
 	}
 	return it, nil
@@ -21851,7 +24378,7 @@ func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, ob
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"status", "customerType", "tier", "segment", "isVip", "isAtRisk", "tags", "hasCreditAccount", "createdAt", "lastPurchaseAt", "savedSegment"}
+	fieldsInOrder := [...]string{"status", "customerType", "tier", "segment", "isVip", "isAtRisk", "tags", "hasCreditAccount", "createdAt", "lastPurchaseAt", "savedSegment", "consent"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -21935,6 +24462,13 @@ func (ec *executionContext) unmarshalInputCustomerFilter(ctx context.Context, ob
 				return it, err
 			}
 			it.SavedSegment = graphql.OmittableOf(data)
+		case "consent":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("consent"))
+			data, err := ec.unmarshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Consent = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -22047,6 +24581,69 @@ func (ec *executionContext) unmarshalInputDateTimeRange(ctx context.Context, obj
 func UnmarshalDateTimeRange(ctx context.Context, raw any) (model.DateTimeRange, error) {
 	var out model.DateTimeRange
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "DateTimeRange", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputGrantConsentInput(ctx context.Context, obj any) (model.GrantConsentInput, error) {
+	var it model.GrantConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "purpose", "channel", "evidence"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "evidence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evidence"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Evidence = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalGrantConsentInput unmarshals raw into the GrantConsentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalGrantConsentInput(ctx context.Context, raw any) (model.GrantConsentInput, error) {
+	var out model.GrantConsentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "GrantConsentInput", raw, &out)
 	return out, err
 }
 
@@ -22366,6 +24963,69 @@ func (ec *executionContext) unmarshalInputRedeemPointsInput(ctx context.Context,
 func UnmarshalRedeemPointsInput(ctx context.Context, raw any) (model.RedeemPointsInput, error) {
 	var out model.RedeemPointsInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "RedeemPointsInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputRevokeConsentInput(ctx context.Context, obj any) (model.RevokeConsentInput, error) {
+	var it model.RevokeConsentInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"customerId", "purpose", "channel", "evidence"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		case "purpose":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("purpose"))
+			data, err := ec.unmarshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Purpose = data
+		case "channel":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("channel"))
+			data, err := ec.unmarshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Channel = data
+		case "evidence":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("evidence"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Evidence = graphql.OmittableOf(data)
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalRevokeConsentInput unmarshals raw into the RevokeConsentInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalRevokeConsentInput(ctx context.Context, raw any) (model.RevokeConsentInput, error) {
+	var out model.RevokeConsentInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "RevokeConsentInput", raw, &out)
 	return out, err
 }
 
@@ -22716,7 +25376,7 @@ func (ec *executionContext) unmarshalInputUpdateLoyaltyProgramInput(ctx context.
 		asMap[k] = v
 	}
 
-	fieldsInOrder := [...]string{"pointsPerCurrencyUnit", "multiplierBronze", "multiplierSilver", "multiplierGold", "multiplierPlatinum", "thresholdSilver", "thresholdGold", "thresholdPlatinum", "qualificationMonths", "tierDurationMonths", "pointsLifetimeMonths", "autoEnroll", "segmentLookbackDays"}
+	fieldsInOrder := [...]string{"pointsPerCurrencyUnit", "multiplierBronze", "multiplierSilver", "multiplierGold", "multiplierPlatinum", "thresholdSilver", "thresholdGold", "thresholdPlatinum", "qualificationMonths", "tierDurationMonths", "pointsLifetimeMonths", "autoEnroll", "segmentLookbackDays", "pendingDays"}
 	for _, k := range fieldsInOrder {
 		v, ok := asMap[k]
 		if !ok {
@@ -22814,6 +25474,13 @@ func (ec *executionContext) unmarshalInputUpdateLoyaltyProgramInput(ctx context.
 				return it, err
 			}
 			it.SegmentLookbackDays = graphql.OmittableOf(data)
+		case "pendingDays":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("pendingDays"))
+			data, err := ec.unmarshalOInt2ᚖint(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.PendingDays = graphql.OmittableOf(data)
 		}
 	}
 	return it, nil
@@ -23463,6 +26130,150 @@ func (ec *executionContext) _ChargeCreditPayload(ctx context.Context, sel ast.Se
 			}
 		case "userErrors":
 			out.Values[i] = ec._ChargeCreditPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentImplementors = []string{"Consent"}
+
+func (ec *executionContext) _Consent(ctx context.Context, sel ast.SelectionSet, obj *models.Consent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("Consent")
+		case "purpose":
+			out.Values[i] = ec._Consent_purpose(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "granted":
+			out.Values[i] = ec._Consent_granted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "channel":
+			out.Values[i] = ec._Consent_channel(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "evidence":
+			out.Values[i] = ec._Consent_evidence(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recordedBy":
+			out.Values[i] = ec._Consent_recordedBy(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "recordedAt":
+			out.Values[i] = ec._Consent_recordedAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentConnectionImplementors = []string{"ConsentConnection"}
+
+func (ec *executionContext) _ConsentConnection(ctx context.Context, sel ast.SelectionSet, obj *model.ConsentConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentConnection")
+		case "edges":
+			out.Values[i] = ec._ConsentConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._ConsentConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._ConsentConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalCount":
+			out.Values[i] = ec._ConsentConnection_totalCount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var consentEdgeImplementors = []string{"ConsentEdge"}
+
+func (ec *executionContext) _ConsentEdge(ctx context.Context, sel ast.SelectionSet, obj *model.ConsentEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, consentEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ConsentEdge")
+		case "cursor":
+			out.Values[i] = ec._ConsentEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._ConsentEdge_node(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -24395,6 +27206,18 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_documentNumber(ctx, field, obj)
 				})
+		case "documentCheckDigit":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_documentCheckDigit(ctx, field, obj)
+				})
+		case "dataQualityIssues":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_dataQualityIssues(ctx, field, obj)
+				})
 		case "birthDate":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, false,
@@ -24472,6 +27295,18 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_erasedAt(ctx, field, obj)
+				})
+		case "consents":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_consents(ctx, field, obj)
+				})
+		case "consentHistory":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_consentHistory(ctx, field, obj)
 				})
 		case "addresses":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
@@ -24841,6 +27676,135 @@ func (ec *executionContext) _DeleteSavedSegmentPayload(ctx context.Context, sel 
 	return out
 }
 
+var duplicateCandidateImplementors = []string{"DuplicateCandidate"}
+
+func (ec *executionContext) _DuplicateCandidate(ctx context.Context, sel ast.SelectionSet, obj *model.DuplicateCandidate) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateCandidateImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateCandidate")
+		case "customer":
+			out.Values[i] = ec._DuplicateCandidate_customer(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "duplicate":
+			out.Values[i] = ec._DuplicateCandidate_duplicate(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "score":
+			out.Values[i] = ec._DuplicateCandidate_score(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reasons":
+			out.Values[i] = ec._DuplicateCandidate_reasons(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var duplicateCandidateConnectionImplementors = []string{"DuplicateCandidateConnection"}
+
+func (ec *executionContext) _DuplicateCandidateConnection(ctx context.Context, sel ast.SelectionSet, obj *model.DuplicateCandidateConnection) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateCandidateConnectionImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateCandidateConnection")
+		case "edges":
+			out.Values[i] = ec._DuplicateCandidateConnection_edges(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "nodes":
+			out.Values[i] = ec._DuplicateCandidateConnection_nodes(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pageInfo":
+			out.Values[i] = ec._DuplicateCandidateConnection_pageInfo(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var duplicateCandidateEdgeImplementors = []string{"DuplicateCandidateEdge"}
+
+func (ec *executionContext) _DuplicateCandidateEdge(ctx context.Context, sel ast.SelectionSet, obj *model.DuplicateCandidateEdge) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, duplicateCandidateEdgeImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("DuplicateCandidateEdge")
+		case "cursor":
+			out.Values[i] = ec._DuplicateCandidateEdge_cursor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "node":
+			out.Values[i] = ec._DuplicateCandidateEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var enrollLoyaltyPayloadImplementors = []string{"EnrollLoyaltyPayload"}
 
 func (ec *executionContext) _EnrollLoyaltyPayload(ctx context.Context, sel ast.SelectionSet, obj *model.EnrollLoyaltyPayload) graphql.Marshaler {
@@ -24897,6 +27861,49 @@ func (ec *executionContext) _EraseCustomerPayload(ctx context.Context, sel ast.S
 			}
 		case "userErrors":
 			out.Values[i] = ec._EraseCustomerPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var grantConsentPayloadImplementors = []string{"GrantConsentPayload"}
+
+func (ec *executionContext) _GrantConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.GrantConsentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, grantConsentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("GrantConsentPayload")
+		case "consent":
+			out.Values[i] = ec._GrantConsentPayload_consent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "customer":
+			out.Values[i] = ec._GrantConsentPayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._GrantConsentPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -25041,6 +28048,24 @@ func (ec *executionContext) _LoyaltyAccount(ctx context.Context, sel ast.Selecti
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LoyaltyAccount_pointsBalance(ctx, field, obj)
 				})
+		case "pendingPoints":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_pendingPoints(ctx, field, obj)
+				})
+		case "pendingLots":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_pendingLots(ctx, field, obj)
+				})
+		case "asOf":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._LoyaltyAccount_asOf(ctx, field, obj)
+				})
 		case "lifetimePoints":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -25113,6 +28138,59 @@ func (ec *executionContext) _LoyaltyAccount(ctx context.Context, sel ast.Selecti
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LoyaltyAccount_transactions(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var loyaltyAccountAsOfImplementors = []string{"LoyaltyAccountAsOf"}
+
+func (ec *executionContext) _LoyaltyAccountAsOf(ctx context.Context, sel ast.SelectionSet, obj *model.LoyaltyAccountAsOf) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, loyaltyAccountAsOfImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LoyaltyAccountAsOf")
+		case "at":
+			out.Values[i] = ec._LoyaltyAccountAsOf_at(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "balance":
+			out.Values[i] = ec._LoyaltyAccountAsOf_balance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pending":
+			out.Values[i] = ec._LoyaltyAccountAsOf_pending(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lifetime":
+			out.Values[i] = ec._LoyaltyAccountAsOf_lifetime(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tier":
+			out.Values[i] = ec._LoyaltyAccountAsOf_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -25206,6 +28284,11 @@ func (ec *executionContext) _LoyaltyProgram(ctx context.Context, sel ast.Selecti
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
+		case "pendingDays":
+			out.Values[i] = ec._LoyaltyProgram_pendingDays(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		case "updatedAt":
 			out.Values[i] = ec._LoyaltyProgram_updatedAt(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
@@ -25276,6 +28359,16 @@ func (ec *executionContext) _LoyaltyTransaction(ctx context.Context, sel ast.Sel
 			}
 		case "expiresAt":
 			out.Values[i] = ec._LoyaltyTransaction_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "vestsAt":
+			out.Values[i] = ec._LoyaltyTransaction_vestsAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "occurredAt":
+			out.Values[i] = ec._LoyaltyTransaction_occurredAt(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
@@ -25473,6 +28566,20 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "eraseCustomer":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_eraseCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "grantConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_grantConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "revokeConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_revokeConsent(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -25762,6 +28869,54 @@ func (ec *executionContext) _PageInfo(ctx context.Context, sel ast.SelectionSet,
 	return out
 }
 
+var pendingLotImplementors = []string{"PendingLot"}
+
+func (ec *executionContext) _PendingLot(ctx context.Context, sel ast.SelectionSet, obj *model.PendingLot) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, pendingLotImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("PendingLot")
+		case "points":
+			out.Values[i] = ec._PendingLot_points(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "vestsAt":
+			out.Values[i] = ec._PendingLot_vestsAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "expiresAt":
+			out.Values[i] = ec._PendingLot_expiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "referenceId":
+			out.Values[i] = ec._PendingLot_referenceId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var purchaseImplementors = []string{"Purchase"}
 
 func (ec *executionContext) _Purchase(ctx context.Context, sel ast.SelectionSet, obj *models.Purchase) graphql.Marshaler {
@@ -25969,6 +29124,18 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, false,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_customerByDocument(ctx, field)
+				})
+		case "dataQualityIssues":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_dataQualityIssues(ctx, field)
+				})
+		case "duplicateCandidates":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_duplicateCandidates(ctx, field)
 				})
 		case "customers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -26341,6 +29508,49 @@ func (ec *executionContext) _RemoveAddressPayload(ctx context.Context, sel ast.S
 			}
 		case "userErrors":
 			out.Values[i] = ec._RemoveAddressPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var revokeConsentPayloadImplementors = []string{"RevokeConsentPayload"}
+
+func (ec *executionContext) _RevokeConsentPayload(ctx context.Context, sel ast.SelectionSet, obj *model.RevokeConsentPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, revokeConsentPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("RevokeConsentPayload")
+		case "consent":
+			out.Values[i] = ec._RevokeConsentPayload_consent(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "customer":
+			out.Values[i] = ec._RevokeConsentPayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._RevokeConsentPayload_userErrors(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -27056,6 +30266,11 @@ func (ec *executionContext) _UpdateCreditLimitPayload(ctx context.Context, sel a
 		case "creditAccount":
 			out.Values[i] = ec._UpdateCreditLimitPayload_creditAccount(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "pendingApproval":
+			out.Values[i] = ec._UpdateCreditLimitPayload_pendingApproval(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
 		case "userErrors":
@@ -27839,6 +31054,126 @@ func (ec *executionContext) marshalNChargeCreditPayload2ᚖcustomerserviceᚋgra
 	return ec._ChargeCreditPayload(ctx, sel, v)
 }
 
+func (ec *executionContext) marshalNConsent2customerserviceᚋmodelsᚐConsent(ctx context.Context, sel ast.SelectionSet, v models.Consent) graphql.Marshaler {
+	return ec._Consent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConsent2ᚕcustomerserviceᚋmodelsᚐConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []models.Consent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsent2customerserviceᚋmodelsᚐConsent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNConsent2ᚖcustomerserviceᚋmodelsᚐConsent(ctx context.Context, sel ast.SelectionSet, v *models.Consent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Consent!")
+		return graphql.Null
+	}
+	return ec._Consent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel(ctx context.Context, v any) (models.ConsentChannel, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel(ctx context.Context, sel ast.SelectionSet, v models.ConsentChannel) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ConsentChannel!")
+	}
+	return res
+}
+
+var (
+	unmarshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel = map[string]models.ConsentChannel{
+		"POS":         models.ConsentChannelPOS,
+		"WEB":         models.ConsentChannelWeb,
+		"APP":         models.ConsentChannelApp,
+		"CALL_CENTER": models.ConsentChannelCallCenter,
+		"IMPORT":      models.ConsentChannelImport,
+	}
+	marshalNConsentChannel2customerserviceᚋmodelsᚐConsentChannel = map[models.ConsentChannel]string{
+		models.ConsentChannelPOS:        "POS",
+		models.ConsentChannelWeb:        "WEB",
+		models.ConsentChannelApp:        "APP",
+		models.ConsentChannelCallCenter: "CALL_CENTER",
+		models.ConsentChannelImport:     "IMPORT",
+	}
+)
+
+func (ec *executionContext) marshalNConsentConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐConsentConnection(ctx context.Context, sel ast.SelectionSet, v *model.ConsentConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ConsentConnection!")
+		return graphql.Null
+	}
+	return ec._ConsentConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNConsentEdge2customerserviceᚋgraphᚋmodelᚐConsentEdge(ctx context.Context, sel ast.SelectionSet, v model.ConsentEdge) graphql.Marshaler {
+	return ec._ConsentEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNConsentEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐConsentEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.ConsentEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNConsentEdge2customerserviceᚋgraphᚋmodelᚐConsentEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose(ctx context.Context, v any) (models.ConsentPurpose, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose(ctx context.Context, sel ast.SelectionSet, v models.ConsentPurpose) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "ConsentPurpose!")
+	}
+	return res
+}
+
+var (
+	unmarshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose = map[string]models.ConsentPurpose{
+		"MARKETING_EMAIL":     models.ConsentMarketingEmail,
+		"MARKETING_SMS":       models.ConsentMarketingSMS,
+		"MARKETING_WHATSAPP":  models.ConsentMarketingWhatsApp,
+		"PROFILING":           models.ConsentProfiling,
+		"THIRD_PARTY_SHARING": models.ConsentThirdPartySharing,
+	}
+	marshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose = map[models.ConsentPurpose]string{
+		models.ConsentMarketingEmail:    "MARKETING_EMAIL",
+		models.ConsentMarketingSMS:      "MARKETING_SMS",
+		models.ConsentMarketingWhatsApp: "MARKETING_WHATSAPP",
+		models.ConsentProfiling:         "PROFILING",
+		models.ConsentThirdPartySharing: "THIRD_PARTY_SHARING",
+	}
+)
+
 func (ec *executionContext) unmarshalNCreateCustomerInput2customerserviceᚋgraphᚋmodelᚐCreateCustomerInput(ctx context.Context, v any) (model.CreateCustomerInput, error) {
 	res, err := ec.unmarshalInputCreateCustomerInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28259,6 +31594,64 @@ func (ec *executionContext) marshalNCustomerTypeCount2ᚕcustomerserviceᚋgraph
 	return ret
 }
 
+func (ec *executionContext) unmarshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue(ctx context.Context, v any) (customers.DataIssue, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue(ctx context.Context, sel ast.SelectionSet, v customers.DataIssue) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DataQualityIssueKind!")
+	}
+	return res
+}
+
+var (
+	unmarshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue = map[string]customers.DataIssue{
+		"DOCUMENT": customers.DataIssueDocument,
+		"EMAIL":    customers.DataIssueEmail,
+		"PHONE":    customers.DataIssuePhone,
+	}
+	marshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue = map[customers.DataIssue]string{
+		customers.DataIssueDocument: "DOCUMENT",
+		customers.DataIssueEmail:    "EMAIL",
+		customers.DataIssuePhone:    "PHONE",
+	}
+)
+
+func (ec *executionContext) unmarshalNDataQualityIssueKind2ᚕcustomerserviceᚋcustomersᚐDataIssueᚄ(ctx context.Context, v any) ([]customers.DataIssue, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]customers.DataIssue, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNDataQualityIssueKind2ᚕcustomerserviceᚋcustomersᚐDataIssueᚄ(ctx context.Context, sel ast.SelectionSet, v []customers.DataIssue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDataQualityIssueKind2customerserviceᚋcustomersᚐDataIssue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNDate2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
 	res, err := scalars.UnmarshalDate(v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -28393,6 +31786,124 @@ var (
 	}
 )
 
+func (ec *executionContext) marshalNDuplicateCandidate2customerserviceᚋgraphᚋmodelᚐDuplicateCandidate(ctx context.Context, sel ast.SelectionSet, v model.DuplicateCandidate) graphql.Marshaler {
+	return ec._DuplicateCandidate(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDuplicateCandidate2ᚕcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidateᚄ(ctx context.Context, sel ast.SelectionSet, v []model.DuplicateCandidate) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDuplicateCandidate2customerserviceᚋgraphᚋmodelᚐDuplicateCandidate(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNDuplicateCandidate2ᚖcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidate(ctx context.Context, sel ast.SelectionSet, v *model.DuplicateCandidate) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DuplicateCandidate!")
+		return graphql.Null
+	}
+	return ec._DuplicateCandidate(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDuplicateCandidateConnection2ᚖcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidateConnection(ctx context.Context, sel ast.SelectionSet, v *model.DuplicateCandidateConnection) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "DuplicateCandidateConnection!")
+		return graphql.Null
+	}
+	return ec._DuplicateCandidateConnection(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNDuplicateCandidateEdge2customerserviceᚋgraphᚋmodelᚐDuplicateCandidateEdge(ctx context.Context, sel ast.SelectionSet, v model.DuplicateCandidateEdge) graphql.Marshaler {
+	return ec._DuplicateCandidateEdge(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNDuplicateCandidateEdge2ᚕcustomerserviceᚋgraphᚋmodelᚐDuplicateCandidateEdgeᚄ(ctx context.Context, sel ast.SelectionSet, v []model.DuplicateCandidateEdge) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDuplicateCandidateEdge2customerserviceᚋgraphᚋmodelᚐDuplicateCandidateEdge(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason(ctx context.Context, v any) (customers.DuplicateReason, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason[tmp]
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason(ctx context.Context, sel ast.SelectionSet, v customers.DuplicateReason) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(marshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason[v])
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "DuplicateReason!")
+	}
+	return res
+}
+
+var (
+	unmarshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason = map[string]customers.DuplicateReason{
+		"SAME_DOCUMENT":               customers.ReasonSameDocument,
+		"SAME_EMAIL":                  customers.ReasonSameEmail,
+		"SAME_PHONE":                  customers.ReasonSamePhone,
+		"SIMILAR_NAME_AND_BIRTH_DATE": customers.ReasonSimilarNameAndBirthDate,
+		"SIMILAR_NAME_AND_ADDRESS":    customers.ReasonSimilarNameAndAddress,
+	}
+	marshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason = map[customers.DuplicateReason]string{
+		customers.ReasonSameDocument:            "SAME_DOCUMENT",
+		customers.ReasonSameEmail:               "SAME_EMAIL",
+		customers.ReasonSamePhone:               "SAME_PHONE",
+		customers.ReasonSimilarNameAndBirthDate: "SIMILAR_NAME_AND_BIRTH_DATE",
+		customers.ReasonSimilarNameAndAddress:   "SIMILAR_NAME_AND_ADDRESS",
+	}
+)
+
+func (ec *executionContext) unmarshalNDuplicateReason2ᚕcustomerserviceᚋcustomersᚐDuplicateReasonᚄ(ctx context.Context, v any) ([]customers.DuplicateReason, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]customers.DuplicateReason, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNDuplicateReason2ᚕcustomerserviceᚋcustomersᚐDuplicateReasonᚄ(ctx context.Context, sel ast.SelectionSet, v []customers.DuplicateReason) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNDuplicateReason2customerserviceᚋcustomersᚐDuplicateReason(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) marshalNEnrollLoyaltyPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐEnrollLoyaltyPayload(ctx context.Context, sel ast.SelectionSet, v *model.EnrollLoyaltyPayload) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "EnrollLoyaltyPayload!")
@@ -28407,6 +31918,19 @@ func (ec *executionContext) marshalNEraseCustomerPayload2ᚖcustomerserviceᚋgr
 		return graphql.Null
 	}
 	return ec._EraseCustomerPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNGrantConsentInput2customerserviceᚋgraphᚋmodelᚐGrantConsentInput(ctx context.Context, v any) (model.GrantConsentInput, error) {
+	res, err := ec.unmarshalInputGrantConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNGrantConsentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐGrantConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.GrantConsentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "GrantConsentPayload!")
+		return graphql.Null
+	}
+	return ec._GrantConsentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNID2string(ctx context.Context, v any) (string, error) {
@@ -28482,6 +32006,14 @@ var (
 		jobs.StatusFailed:    "FAILED",
 	}
 )
+
+func (ec *executionContext) marshalNLoyaltyAccountAsOf2ᚖcustomerserviceᚋgraphᚋmodelᚐLoyaltyAccountAsOf(ctx context.Context, sel ast.SelectionSet, v *model.LoyaltyAccountAsOf) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LoyaltyAccountAsOf!")
+		return graphql.Null
+	}
+	return ec._LoyaltyAccountAsOf(ctx, sel, v)
+}
 
 func (ec *executionContext) marshalNLoyaltyProgram2ᚖcustomerserviceᚋmodelsᚐLoyaltyProgram(ctx context.Context, sel ast.SelectionSet, v *models.LoyaltyProgram) graphql.Marshaler {
 	if v == nil {
@@ -28599,6 +32131,7 @@ var (
 		"EXPIRE": models.TxExpire,
 		"ADJUST": models.TxAdjust,
 		"BONUS":  models.TxBonus,
+		"VEST":   models.TxVest,
 	}
 	marshalNLoyaltyTransactionType2customerserviceᚋmodelsᚐLoyaltyTransactionType = map[models.LoyaltyTransactionType]string{
 		models.TxEarn:   "EARN",
@@ -28606,6 +32139,7 @@ var (
 		models.TxExpire: "EXPIRE",
 		models.TxAdjust: "ADJUST",
 		models.TxBonus:  "BONUS",
+		models.TxVest:   "VEST",
 	}
 )
 
@@ -28646,6 +32180,26 @@ func (ec *executionContext) marshalNPageInfo2ᚖcustomerserviceᚋgraphᚋmodel�
 		return graphql.Null
 	}
 	return ec._PageInfo(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNPendingLot2customerserviceᚋgraphᚋmodelᚐPendingLot(ctx context.Context, sel ast.SelectionSet, v model.PendingLot) graphql.Marshaler {
+	return ec._PendingLot(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNPendingLot2ᚕcustomerserviceᚋgraphᚋmodelᚐPendingLotᚄ(ctx context.Context, sel ast.SelectionSet, v []model.PendingLot) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNPendingLot2customerserviceᚋgraphᚋmodelᚐPendingLot(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
 }
 
 func (ec *executionContext) marshalNPurchase2customerserviceᚋmodelsᚐPurchase(ctx context.Context, sel ast.SelectionSet, v models.Purchase) graphql.Marshaler {
@@ -28778,6 +32332,19 @@ func (ec *executionContext) marshalNRemoveAddressPayload2ᚖcustomerserviceᚋgr
 		return graphql.Null
 	}
 	return ec._RemoveAddressPayload(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNRevokeConsentInput2customerserviceᚋgraphᚋmodelᚐRevokeConsentInput(ctx context.Context, v any) (model.RevokeConsentInput, error) {
+	res, err := ec.unmarshalInputRevokeConsentInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNRevokeConsentPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐRevokeConsentPayload(ctx context.Context, sel ast.SelectionSet, v *model.RevokeConsentPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "RevokeConsentPayload!")
+		return graphql.Null
+	}
+	return ec._RevokeConsentPayload(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNRole2customerserviceᚋauthᚐRole(ctx context.Context, v any) (auth.Role, error) {
@@ -29515,6 +33082,85 @@ func (ec *executionContext) marshalOBoolean2ᚖbool(ctx context.Context, sel ast
 	return res
 }
 
+func (ec *executionContext) marshalOConsent2ᚖcustomerserviceᚋmodelsᚐConsent(ctx context.Context, sel ast.SelectionSet, v *models.Consent) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._Consent(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOConsentChannel2ᚖcustomerserviceᚋmodelsᚐConsentChannel(ctx context.Context, v any) (*models.ConsentChannel, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOConsentChannel2ᚖcustomerserviceᚋmodelsᚐConsentChannel[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOConsentChannel2ᚖcustomerserviceᚋmodelsᚐConsentChannel(ctx context.Context, sel ast.SelectionSet, v *models.ConsentChannel) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOConsentChannel2ᚖcustomerserviceᚋmodelsᚐConsentChannel[*v])
+	return res
+}
+
+var (
+	unmarshalOConsentChannel2ᚖcustomerserviceᚋmodelsᚐConsentChannel = map[string]models.ConsentChannel{
+		"POS":         models.ConsentChannelPOS,
+		"WEB":         models.ConsentChannelWeb,
+		"APP":         models.ConsentChannelApp,
+		"CALL_CENTER": models.ConsentChannelCallCenter,
+		"IMPORT":      models.ConsentChannelImport,
+	}
+	marshalOConsentChannel2ᚖcustomerserviceᚋmodelsᚐConsentChannel = map[models.ConsentChannel]string{
+		models.ConsentChannelPOS:        "POS",
+		models.ConsentChannelWeb:        "WEB",
+		models.ConsentChannelApp:        "APP",
+		models.ConsentChannelCallCenter: "CALL_CENTER",
+		models.ConsentChannelImport:     "IMPORT",
+	}
+)
+
+func (ec *executionContext) unmarshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose(ctx context.Context, v any) (*models.ConsentPurpose, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose(ctx context.Context, sel ast.SelectionSet, v *models.ConsentPurpose) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose[*v])
+	return res
+}
+
+var (
+	unmarshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose = map[string]models.ConsentPurpose{
+		"MARKETING_EMAIL":     models.ConsentMarketingEmail,
+		"MARKETING_SMS":       models.ConsentMarketingSMS,
+		"MARKETING_WHATSAPP":  models.ConsentMarketingWhatsApp,
+		"PROFILING":           models.ConsentProfiling,
+		"THIRD_PARTY_SHARING": models.ConsentThirdPartySharing,
+	}
+	marshalOConsentPurpose2ᚖcustomerserviceᚋmodelsᚐConsentPurpose = map[models.ConsentPurpose]string{
+		models.ConsentMarketingEmail:    "MARKETING_EMAIL",
+		models.ConsentMarketingSMS:      "MARKETING_SMS",
+		models.ConsentMarketingWhatsApp: "MARKETING_WHATSAPP",
+		models.ConsentProfiling:         "PROFILING",
+		models.ConsentThirdPartySharing: "THIRD_PARTY_SHARING",
+	}
+)
+
 func (ec *executionContext) marshalOCreditAccount2customerserviceᚋgraphᚋmodelᚐObject(ctx context.Context, sel ast.SelectionSet, v model.Object) graphql.Marshaler {
 	if v == nil {
 		return graphql.Null
@@ -29716,6 +33362,38 @@ var (
 	}
 )
 
+func (ec *executionContext) unmarshalODataQualityIssueKind2ᚖcustomerserviceᚋcustomersᚐDataIssue(ctx context.Context, v any) (*customers.DataIssue, error) {
+	if v == nil {
+		return nil, nil
+	}
+	tmp, err := graphql.UnmarshalString(v)
+	res := unmarshalODataQualityIssueKind2ᚖcustomerserviceᚋcustomersᚐDataIssue[tmp]
+	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODataQualityIssueKind2ᚖcustomerserviceᚋcustomersᚐDataIssue(ctx context.Context, sel ast.SelectionSet, v *customers.DataIssue) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	_ = sel
+	_ = ctx
+	res := graphql.MarshalString(marshalODataQualityIssueKind2ᚖcustomerserviceᚋcustomersᚐDataIssue[*v])
+	return res
+}
+
+var (
+	unmarshalODataQualityIssueKind2ᚖcustomerserviceᚋcustomersᚐDataIssue = map[string]customers.DataIssue{
+		"DOCUMENT": customers.DataIssueDocument,
+		"EMAIL":    customers.DataIssueEmail,
+		"PHONE":    customers.DataIssuePhone,
+	}
+	marshalODataQualityIssueKind2ᚖcustomerserviceᚋcustomersᚐDataIssue = map[customers.DataIssue]string{
+		customers.DataIssueDocument: "DOCUMENT",
+		customers.DataIssueEmail:    "EMAIL",
+		customers.DataIssuePhone:    "PHONE",
+	}
+)
+
 func (ec *executionContext) unmarshalODate2ᚖtimeᚐTime(ctx context.Context, v any) (*time.Time, error) {
 	if v == nil {
 		return nil, nil
@@ -29731,6 +33409,18 @@ func (ec *executionContext) marshalODate2ᚖtimeᚐTime(ctx context.Context, sel
 	_ = sel
 	_ = ctx
 	res := scalars.MarshalDate(*v)
+	return res
+}
+
+func (ec *executionContext) unmarshalODateTime2timeᚐTime(ctx context.Context, v any) (time.Time, error) {
+	res, err := scalars.UnmarshalDateTime(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalODateTime2timeᚐTime(ctx context.Context, sel ast.SelectionSet, v time.Time) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalDateTime(v)
 	return res
 }
 
@@ -29979,6 +33669,7 @@ var (
 		"EXPIRE": models.TxExpire,
 		"ADJUST": models.TxAdjust,
 		"BONUS":  models.TxBonus,
+		"VEST":   models.TxVest,
 	}
 	marshalOLoyaltyTransactionType2ᚖcustomerserviceᚋmodelsᚐLoyaltyTransactionType = map[models.LoyaltyTransactionType]string{
 		models.TxEarn:   "EARN",
@@ -29986,6 +33677,7 @@ var (
 		models.TxExpire: "EXPIRE",
 		models.TxAdjust: "ADJUST",
 		models.TxBonus:  "BONUS",
+		models.TxVest:   "VEST",
 	}
 )
 
@@ -30172,6 +33864,18 @@ func (ec *executionContext) marshalOTimelineEventKind2ᚕstringᚄ(ctx context.C
 	}
 
 	return ret
+}
+
+func (ec *executionContext) unmarshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, v any) (uuid.UUID, error) {
+	res, err := scalars.UnmarshalUUID(v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, sel ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+	_ = sel
+	_ = ctx
+	res := scalars.MarshalUUID(v)
+	return res
 }
 
 func (ec *executionContext) unmarshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx context.Context, v any) (*uuid.UUID, error) {

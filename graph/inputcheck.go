@@ -69,6 +69,11 @@ var textRules = map[string]textRule{
 	"Query.customerByPhone(phone)":             {max: maxPhoneInput},
 	"Query.customerByDocument(documentNumber)": {max: 50}, // customers.document_number varchar(50)
 	"Query.customers(after)":                   {max: maxCursor, asGiven: true},
+	"Query.dataQualityIssues(after)":           {max: maxCursor, asGiven: true},
+	"Query.duplicateCandidates(after)":         {max: maxCursor, asGiven: true},
+	"Customer.consentHistory(after)":           {max: maxCursor, asGiven: true},
+	"GrantConsentInput.evidence":               {max: 500}, // customers.MaxConsentEvidenceLen,
+	"RevokeConsentInput.evidence":              {max: 500}, // customers.MaxConsentEvidenceLen,
 	"Query.customers(before)":                  {max: maxCursor, asGiven: true},
 	"Query.customers(search)":                  {max: maxSearch},
 	"Query.customerStats(search)":              {max: maxSearch},
@@ -147,6 +152,7 @@ var textRules = map[string]textRule{
 	"AwardBonusPointsInput.reason":              {max: 500, freeText: true},
 	"AwardBonusPointsInput.referenceId":         {max: 255, asGiven: true},
 	"AdjustPointsInput.reason":                  {max: 500, freeText: true},
+	"AdjustPointsInput.idempotencyKey":          {max: 255, asGiven: true},
 	"ChargeCreditInput.orderId":                 {max: 100, asGiven: true}, // credit.checkKey
 	"RecordCreditPaymentInput.paymentReference": {max: 100, asGiven: true},
 }

@@ -112,7 +112,7 @@ func TestScheduledJobs_ManagersSeeTheLastRunAndOnlyTheirOrganizationsResult(t *t
 				t.Fatalf("%s: organizationResult %+v", j.Name, res)
 			}
 			if j.Name == "points_expiry" {
-				want := map[string]int{"expiredAccounts": 1, "expiredPoints": *expired}
+				want := map[string]int{"expiredAccounts": 1, "expiredPoints": *expired, "vestedAccounts": 0, "vestedPoints": 0}
 				if res.Changed != 1 || !reflect.DeepEqual(res.Details, want) {
 					t.Errorf("points_expiry in the organization: changed %d, details %v; want 1, %v", res.Changed, res.Details, want)
 				}

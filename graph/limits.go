@@ -13,6 +13,7 @@ import (
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
+	"customerservice/customers"
 	"customerservice/graph/model"
 	"customerservice/models"
 )
@@ -116,6 +117,15 @@ func pageCost(child int, first, last *int) int {
 func setComplexity(c *ComplexityRoot) {
 	c.Query.Customers = func(child int, first *int, _ *string, last *int, _ *string, _ *model.CustomerFilter, _ *string, _ *model.CustomerOrder) int {
 		return pageCost(child, first, last)
+	}
+	c.Query.DataQualityIssues = func(child int, first *int, _ *string, _ *customers.DataIssue) int {
+		return pageCost(child, first, nil)
+	}
+	c.Query.DuplicateCandidates = func(child int, first *int, _ *string, _ *int) int {
+		return pageCost(child, first, nil)
+	}
+	c.Customer.ConsentHistory = func(child int, first *int, _ *string) int {
+		return pageCost(child, first, nil)
 	}
 	c.Customer.Purchases = func(child int, first *int, _ *string) int {
 		return pageCost(child, first, nil)

@@ -37,6 +37,7 @@ func programChanges(in model.UpdateLoyaltyProgramInput) loyalty.ProgramChanges {
 		PointsLifetimeMonths:  in.PointsLifetimeMonths.Value(),
 		AutoEnroll:            in.AutoEnroll.Value(),
 		SegmentLookbackDays:   in.SegmentLookbackDays.Value(),
+		PendingDays:           in.PendingDays.Value(),
 	}
 }
 

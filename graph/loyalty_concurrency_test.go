@@ -5,10 +5,12 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
 	"customerservice/internal/testkit/apitest"
+	"customerservice/loyalty"
 )
 
 // Real goroutines over HTTP against one account: the row lock serializes the checks, so
@@ -165,4 +167,80 @@ func concurrentPurchasesAndRedemptionsKeepTheBooks(t *testing.T, srv *apitest.Se
 	if n := loyCheckBooks(t, srv, team.Org); n != len(customers) {
 		t.Fatalf("checked %d accounts", n)
 	}
+}
+
+// §13 under concurrency. While purchases are pending, concurrent refunds cancel pending
+// points only and concurrent redemptions draw on the spendable balance only: exactly
+// floor(500 / 60) = 8 redemptions succeed, whatever the interleaving. Once the pending lots
+// are due, the vesting job and redemptions (which vest their account first) race: every
+// lot vests exactly once, and every redemption sees the vested points.
+func TestLoyalty_ConcurrentPendingRefundsRedemptionsAndVestingKeepTheBooks(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	team, customer := loyPendingSetup(t, srv, 500) // 500 spendable
+	for i := range 10 {
+		loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": customer, "orderId": fmt.Sprint("P-", i), "amount": "100.00"})
+	}
+	var ok, insufficient atomic.Int64
+	var wg sync.WaitGroup
+	for i := range 10 {
+		wg.Go(func() {
+			p := loyCall(t, team.Agent, "recordRefund", map[string]any{"orderId": fmt.Sprint("P-", i), "refundId": fmt.Sprint("R-", i), "amount": "50.00"})
+			if len(p.UserErrors) != 0 || p.Transaction == nil || p.Transaction.Points != -50 {
+				t.Errorf("refund %d: %+v %+v", i, p.UserErrors, p.Transaction)
+			}
+		})
+		wg.Go(func() {
+			p := loyCall(t, team.Agent, "redeemPoints", map[string]any{"customerId": customer, "points": 60,
+				"referenceType": "order", "referenceId": fmt.Sprint("X-", i)})
+			switch {
+			case len(p.UserErrors) == 0:
+				ok.Add(1)
+			case len(p.UserErrors) == 1 && p.UserErrors[0].Code == "INSUFFICIENT_POINTS":
+				insufficient.Add(1)
+			default:
+				t.Errorf("redemption %d: %+v", i, p.UserErrors)
+			}
+		})
+		if i < 5 {
+			wg.Go(func() {
+				loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": customer, "orderId": fmt.Sprint("N-", i), "amount": "100.00"})
+			})
+		}
+	}
+	wg.Wait()
+	if ok.Load() != 8 || insufficient.Load() != 2 {
+		t.Fatalf("%d redemptions succeeded, %d insufficient; want 8 and 2", ok.Load(), insufficient.Load())
+	}
+	got := loyPendingOf(t, team.Viewer, customer)
+	if got.PointsBalance != 20 || got.PendingPoints != 1000 || len(got.PendingLots) != 15 || got.LifetimePoints != 500 {
+		t.Fatalf("after the pending round: %+v", got)
+	}
+	loyCheckBooks(t, srv, team.Org)
+
+	// Every lot due now; the job and ten redemptions of 30 at once.
+	loyExec(t, srv, "UPDATE loyalty_transactions SET vests_at = now() - interval '1 second' WHERE organization_id = ? AND pending", team.Org)
+	wg.Go(func() {
+		if _, _, err := loyalty.VestPoints(t.Context(), srv.App, team.Org, time.Now()); err != nil {
+			t.Errorf("job: %v", err)
+		}
+	})
+	for i := range 10 {
+		wg.Go(func() {
+			loyOK(t, team.Agent, "redeemPoints", map[string]any{"customerId": customer, "points": 30,
+				"referenceType": "order", "referenceId": fmt.Sprint("Y-", i)})
+		})
+	}
+	wg.Wait()
+	got = loyPendingOf(t, team.Viewer, customer)
+	if got.PointsBalance != 720 || got.PendingPoints != 0 || got.LifetimePoints != 1500 {
+		t.Fatalf("after vesting: %+v", got)
+	}
+	if n := loyInt(t, srv, "SELECT COALESCE(sum(points), 0) FROM loyalty_transactions WHERE organization_id = ? AND transaction_type = 'vest'", team.Org); n != 1000 {
+		t.Fatalf("Σ vest = %d, want 1000 (each lot once)", n)
+	}
+	if n := loyInt(t, srv, "SELECT count(*) FROM loyalty_transactions WHERE organization_id = ? AND pending", team.Org); n != 0 {
+		t.Fatalf("%d lots still pending", n)
+	}
+	loyCheckBooks(t, srv, team.Org)
 }

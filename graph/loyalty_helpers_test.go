@@ -19,7 +19,7 @@ import (
 const (
 	loyAccountFields = `id pointsBalance lifetimePoints pointsRedeemed tier tierSince tierExpiresAt
 		totalPurchases totalSpent nextTier pointsToNextTier`
-	loyTxFields       = `id type points balanceAfter referenceType referenceId description expiresAt createdAt`
+	loyTxFields       = `id type points balanceAfter referenceType referenceId description expiresAt vestsAt createdAt`
 	loyPurchaseFields = `id customerId orderId amount refundedAmount pointsEarned channel occurredAt createdAt`
 	loyErrorFields    = `userErrors { field message code }`
 )
@@ -75,6 +75,7 @@ type loyTx struct {
 	ReferenceID   *string
 	Description   *string
 	ExpiresAt     *string
+	VestsAt       *string
 	CreatedAt     string
 }
 
@@ -259,7 +260,10 @@ func loyAccountOf(t testing.TB, c *apitest.Client, customerID uuid.UUID) *loyAcc
 // SQL: points_balance = Σ transactions.points = Σ points_remaining of the open lots, none of
 // which is past its date; each transaction's balance_after is the previous one's plus its
 // points (newest-first order is the order the balance changed), and the latest one's is the
-// balance. It returns how many accounts it checked.
+// balance. Pending points (§13) are a bucket of their own: the transactions with a vests_at
+// (pending earns, and refunds' cancellations of them) move no balance; what they sum to is
+// what the pending lots hold plus what VEST transactions moved into the balance. It returns
+// how many accounts it checked.
 func loyCheckBooks(t testing.TB, srv *apitest.Server, org uuid.UUID) int {
 	t.Helper()
 	var rows []struct {
@@ -272,20 +276,31 @@ func loyCheckBooks(t testing.TB, srv *apitest.Server, org uuid.UUID) int {
 		BrokenChain int       `bun:"broken_chain"`
 		Redeemed    int       `bun:"redeemed"`
 		SumRedeemed int       `bun:"sum_redeemed"`
+		SumPending  int       `bun:"sum_pending"`
+		PendingLots int       `bun:"pending_lots"`
+		SumVested   int       `bun:"sum_vested"`
 	}
 	// Each subquery names the organization: on Citus a subquery correlated on the account
 	// alone is a join it cannot plan.
 	err := srv.Owner.NewRaw(`SELECT a.loyalty_account_id AS id, a.points_balance AS balance, a.points_redeemed AS redeemed,
-			(SELECT COALESCE(sum(points), 0) FROM loyalty_transactions t WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id) AS sum_tx,
+			(SELECT COALESCE(sum(points), 0) FROM loyalty_transactions t WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id
+				AND vests_at IS NULL) AS sum_tx,
+			(SELECT COALESCE(sum(points), 0) FROM loyalty_transactions t WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id
+				AND vests_at IS NOT NULL) AS sum_pending,
+			(SELECT COALESCE(sum(points_remaining), 0) FROM loyalty_transactions t WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id
+				AND pending) AS pending_lots,
+			(SELECT COALESCE(sum(points), 0) FROM loyalty_transactions t WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id
+				AND transaction_type = 'vest') AS sum_vested,
 			(SELECT COALESCE(-sum(points), 0) FROM loyalty_transactions t WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id
 				AND t.transaction_type = 'redeem') AS sum_redeemed,
 			(SELECT COALESCE(sum(points_remaining), 0) FROM loyalty_transactions t
-				WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id AND points_remaining > 0) AS open_lots,
+				WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id AND points_remaining > 0 AND NOT pending) AS open_lots,
 			(SELECT COALESCE(sum(points_remaining), 0) FROM loyalty_transactions t
-				WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id AND points_remaining > 0 AND expires_at > now()) AS unexpired,
+				WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id AND points_remaining > 0 AND NOT pending
+					AND expires_at > now()) AS unexpired,
 			(SELECT balance_after FROM loyalty_transactions t WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id
 				ORDER BY created_at DESC, transaction_id DESC LIMIT 1) AS last_balance,
-			(SELECT count(*) FROM (SELECT balance_after, points,
+			(SELECT count(*) FROM (SELECT balance_after, CASE WHEN vests_at IS NULL THEN points ELSE 0 END AS points,
 					lag(balance_after, 1, 0) OVER (ORDER BY created_at, transaction_id) AS prev
 				FROM loyalty_transactions t WHERE t.organization_id = ?0 AND t.loyalty_account_id = a.loyalty_account_id) c
 				WHERE balance_after <> prev + points) AS broken_chain
@@ -299,9 +314,9 @@ func loyCheckBooks(t testing.TB, srv *apitest.Server, org uuid.UUID) int {
 			last = *r.LastBalance
 		}
 		if r.Balance < 0 || r.Balance != r.SumTx || r.Balance != r.OpenLots || r.Balance != r.Unexpired ||
-			last != r.Balance || r.BrokenChain != 0 || r.Redeemed != r.SumRedeemed {
-			t.Errorf("account %s: balance %d, Σ transactions %d, open lots %d (unexpired %d), latest balance_after %d, broken chain links %d, redeemed %d vs Σ redeem %d",
-				r.ID, r.Balance, r.SumTx, r.OpenLots, r.Unexpired, last, r.BrokenChain, r.Redeemed, r.SumRedeemed)
+			last != r.Balance || r.BrokenChain != 0 || r.Redeemed != r.SumRedeemed || r.SumPending != r.PendingLots+r.SumVested {
+			t.Errorf("account %s: balance %d, Σ transactions %d, open lots %d (unexpired %d), latest balance_after %d, broken chain links %d, redeemed %d vs Σ redeem %d, Σ pending transactions %d vs pending lots %d + vested %d",
+				r.ID, r.Balance, r.SumTx, r.OpenLots, r.Unexpired, last, r.BrokenChain, r.Redeemed, r.SumRedeemed, r.SumPending, r.PendingLots, r.SumVested)
 		}
 	}
 	return len(rows)

@@ -91,7 +91,7 @@ func TestRedeemPoints_ConsumesTheOldestLotsFirst(t *testing.T) {
 		t.Fatalf("lots a/b/c hold %d/%d/%d, want 20/0/20", ra, rb, rc)
 	}
 	// A negative adjustment takes from the oldest too.
-	loyOK(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": -25, "reason": "correction"})
+	loyOK(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": -25, "reason": "correction", "idempotencyKey": uuid.NewString()})
 	if ra, rc := remaining(a.ID), remaining(c.ID); ra != 0 || rc != 15 {
 		t.Fatalf("after the adjustment a/c hold %d/%d, want 0/15", ra, rc)
 	}
@@ -146,9 +146,9 @@ func TestPointMovements_BlockedCustomerCanOnlyLosePoints(t *testing.T) {
 		"CUSTOMER_BLOCKED", "input", "customerId")
 	loyWantError(t, team.Agent, "awardBonusPoints", map[string]any{"customerId": customer, "points": 1, "reason": "birthday", "referenceId": "B"},
 		"CUSTOMER_BLOCKED", "input", "customerId")
-	loyWantError(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": 5, "reason": "goodwill"},
+	loyWantError(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": 5, "reason": "goodwill", "idempotencyKey": uuid.NewString()},
 		"CUSTOMER_BLOCKED", "input", "customerId")
-	if p := loyOK(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": -5, "reason": "fraud"}); p.LoyaltyAccount.PointsBalance != 95 {
+	if p := loyOK(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": -5, "reason": "fraud", "idempotencyKey": uuid.NewString()}); p.LoyaltyAccount.PointsBalance != 95 {
 		t.Fatalf("balance %d", p.LoyaltyAccount.PointsBalance)
 	}
 	loyCheckBooks(t, srv, team.Org)
@@ -170,7 +170,7 @@ func TestPointMovements_NeedAnEnrolledCustomerOfTheOrganization(t *testing.T) {
 			tc.code, "input", "customerId")
 		loyWantError(t, team.Agent, "awardBonusPoints", map[string]any{"customerId": tc.customer, "points": 1, "reason": "r", "referenceId": uuid.NewString()},
 			tc.code, "input", "customerId")
-		loyWantError(t, team.Manager, "adjustPoints", map[string]any{"customerId": tc.customer, "points": 1, "reason": "r"},
+		loyWantError(t, team.Manager, "adjustPoints", map[string]any{"customerId": tc.customer, "points": 1, "reason": "r", "idempotencyKey": uuid.NewString()},
 			tc.code, "input", "customerId")
 	}
 	if n := loyInt(t, srv, "SELECT points_balance FROM loyalty_accounts WHERE customer_id = ?", theirs); n != 10 {
@@ -218,18 +218,18 @@ func TestAdjustPoints_IsForManagersAndNeverGoesNegative(t *testing.T) {
 	team := newLoyTeam(t, srv)
 	customer := loyCustomer(t, srv, team.Org)
 	loyBuy(t, team.Agent, customer, "100.00")
-	res := team.Agent.Do(t, loyMutations["adjustPoints"], map[string]any{"input": map[string]any{"customerId": customer, "points": 5, "reason": "x"}})
+	res := team.Agent.Do(t, loyMutations["adjustPoints"], map[string]any{"input": map[string]any{"customerId": customer, "points": 5, "reason": "x", "idempotencyKey": uuid.NewString()}})
 	if res.ErrorCode(t) != "FORBIDDEN" {
 		t.Fatalf("agent: %s", res.Body)
 	}
-	loyWantError(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": -101, "reason": "x"}, "INSUFFICIENT_POINTS", "input", "points")
-	loyWantError(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": 0, "reason": "x"}, "INVALID", "input", "points")
-	loyWantError(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": 5, "reason": ""}, "INVALID", "input", "reason")
-	p := loyOK(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": -100, "reason": "audit finding"})
+	loyWantError(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": -101, "reason": "x", "idempotencyKey": uuid.NewString()}, "INSUFFICIENT_POINTS", "input", "points")
+	loyWantError(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": 0, "reason": "x", "idempotencyKey": uuid.NewString()}, "INVALID", "input", "points")
+	loyWantError(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": 5, "reason": "", "idempotencyKey": uuid.NewString()}, "INVALID", "input", "reason")
+	p := loyOK(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": -100, "reason": "audit finding", "idempotencyKey": uuid.NewString()})
 	if p.LoyaltyAccount.PointsBalance != 0 || p.Transaction.Type != "ADJUST" || p.Transaction.Points != -100 || *p.Transaction.Description != "audit finding" {
 		t.Fatalf("down: %+v %+v", p.LoyaltyAccount, p.Transaction)
 	}
-	p = loyOK(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": 40, "reason": "goodwill"})
+	p = loyOK(t, team.Manager, "adjustPoints", map[string]any{"customerId": customer, "points": 40, "reason": "goodwill", "idempotencyKey": uuid.NewString()})
 	if p.LoyaltyAccount.PointsBalance != 40 || p.Transaction.ExpiresAt == nil || p.LoyaltyAccount.LifetimePoints != 100 || p.LoyaltyAccount.Tier != "BRONZE" {
 		t.Fatalf("up: %+v %+v", p.LoyaltyAccount, p.Transaction)
 	}
@@ -253,7 +253,7 @@ func TestLoyaltyMutations_ViewersAreForbidden(t *testing.T) {
 		"recordRefund":     {"orderId": "V", "amount": "1.00", "refundId": "V"},
 		"redeemPoints":     {"customerId": customer, "points": 1, "referenceType": "o", "referenceId": "V"},
 		"awardBonusPoints": {"customerId": customer, "points": 1, "reason": "r", "referenceId": "V"},
-		"adjustPoints":     {"customerId": customer, "points": 1, "reason": "r"},
+		"adjustPoints":     {"customerId": customer, "points": 1, "reason": "r", "idempotencyKey": uuid.NewString()},
 	}
 	for name, in := range inputs {
 		if res := team.Viewer.Do(t, loyMutations[name], map[string]any{"input": in}); res.ErrorCode(t) != "FORBIDDEN" {

@@ -172,3 +172,41 @@ func getStatus(t *testing.T, url string) int {
 	res.Body.Close()
 	return res.StatusCode
 }
+
+// creditCheck promises what chargeCredit would do now: it reads the primary even in a query,
+// so a charge the replica has not replayed yet counts (the customer's other fields still
+// come from the replica).
+func TestReplica_CreditCheckReadsThePrimary(t *testing.T) {
+	t.Parallel()
+	if testdb.OnCitus() {
+		t.Skip("on Citus a read replica is a standby of every node; the one-machine test cluster has none")
+	}
+	standby := testdb.NewStandby(t)
+	srv := apitest.NewWith(t, apitest.Options{ReplicaURL: standby.AppURL})
+	tm := newCreditTeam(t, srv)
+	customerID, _ := tm.approved(t, "1000")
+	standby.CatchUp(t)
+	standby.PauseReplay(t)
+	defer standby.ResumeReplay(t)
+	tm.charge(t, customerID, "order-1", "300")
+
+	p, r := srv.Statements.Count(), srv.ReplicaStatements.Count()
+	got := tm.check(t, customerID, "800")
+	onPrimary, onReplica := srv.Statements.Count()-p, srv.ReplicaStatements.Count()-r
+	if got.Approved || got.Available != "700.00" || got.AvailableAfter != "700.00" {
+		t.Fatalf("creditCheck of 800 after a charge of 300 the replica has not seen: %+v", got)
+	}
+	if onPrimary == 0 || onReplica != 0 {
+		t.Fatalf("creditCheck: %d statements on the primary, %d on the replica; want some and none", onPrimary, onReplica)
+	}
+	// The 360 of the same query string reads the replica, which lags.
+	var out struct {
+		Customer struct {
+			CreditAccount struct{ CreditAvailable string }
+		}
+	}
+	tm.agent.Must(t, `query($id: UUID!) { customer(id: $id) { creditAccount { creditAvailable } } }`, map[string]any{"id": customerID}, &out)
+	if out.Customer.CreditAccount.CreditAvailable != "1000.00" {
+		t.Fatalf("the 360 while the replica lags: %+v, want the replica's 1000.00", out.Customer.CreditAccount)
+	}
+}

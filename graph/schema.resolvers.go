@@ -71,6 +71,20 @@ func (r *mutationResolver) SetCustomerStatus(ctx context.Context, id uuid.UUID, 
 	return &model.SetCustomerStatusPayload{Customer: customer, UserErrors: ue}, err
 }
 
+// GrantConsent is the resolver for the grantConsent field.
+func (r *mutationResolver) GrantConsent(ctx context.Context, input model.GrantConsentInput) (*model.GrantConsentPayload, error) {
+	k, customer, ue, err := r.consent(ctx, r.CustomerService.GrantConsent, customers.ConsentChange{
+		CustomerID: input.CustomerID, Purpose: input.Purpose, Channel: input.Channel, Evidence: input.Evidence.Value()})
+	return &model.GrantConsentPayload{Consent: k, Customer: customer, UserErrors: ue}, err
+}
+
+// RevokeConsent is the resolver for the revokeConsent field.
+func (r *mutationResolver) RevokeConsent(ctx context.Context, input model.RevokeConsentInput) (*model.RevokeConsentPayload, error) {
+	k, customer, ue, err := r.consent(ctx, r.CustomerService.RevokeConsent, customers.ConsentChange{
+		CustomerID: input.CustomerID, Purpose: input.Purpose, Channel: input.Channel, Evidence: input.Evidence.Value()})
+	return &model.RevokeConsentPayload{Consent: k, Customer: customer, UserErrors: ue}, err
+}
+
 // EraseCustomer is the resolver for the eraseCustomer field.
 func (r *mutationResolver) EraseCustomer(ctx context.Context, id uuid.UUID) (*model.EraseCustomerPayload, error) {
 	if err := checkPayload(ctx); err != nil {
@@ -194,7 +208,9 @@ func (r *mutationResolver) AdjustPoints(ctx context.Context, input model.AdjustP
 	if err := checkPayload(ctx); err != nil {
 		return nil, err
 	}
-	res, err := r.LoyaltyService.Adjust(ctx, loyalty.Adjustment{CustomerID: input.CustomerID, Points: input.Points, Reason: input.Reason})
+	res, err := r.LoyaltyService.Adjust(ctx, loyalty.Adjustment{
+		CustomerID: input.CustomerID, Points: input.Points, Reason: input.Reason, IdempotencyKey: input.IdempotencyKey,
+	})
 	ue, err := userErrors(ctx, err)
 	out := &model.AdjustPointsPayload{UserErrors: ue}
 	if res != nil {
@@ -286,13 +302,13 @@ func (r *mutationResolver) UpdateCreditLimit(ctx context.Context, id uuid.UUID, 
 	if err := checkPayload(ctx); err != nil {
 		return nil, err
 	}
-	a, err := r.CreditService.UpdateLimit(ctx, id, creditLimit)
+	a, deferred, err := r.CreditService.UpdateLimit(ctx, id, creditLimit)
 	ue, err := userErrors(ctx, err)
 	if err != nil || a == nil {
 		return &model.UpdateCreditLimitPayload{UserErrors: ue}, err
 	}
 	account, err := r.payloadCreditAccount(ctx, &a.ID)
-	return &model.UpdateCreditLimitPayload{CreditAccount: account, UserErrors: ue}, err
+	return &model.UpdateCreditLimitPayload{CreditAccount: account, PendingApproval: deferred, UserErrors: ue}, err
 }
 
 // UpdateCreditPolicy is the resolver for the updateCreditPolicy field.
@@ -411,6 +427,31 @@ func (r *queryResolver) Customers(ctx context.Context, first *int, after *string
 		return nil, renderError(ctx, err)
 	}
 	return customerConnection(page), nil
+}
+
+// DataQualityIssues is the resolver for the dataQualityIssues field.
+func (r *queryResolver) DataQualityIssues(ctx context.Context, first *int, after *string, kind *customers.DataIssue) (*model.CustomerConnection, error) {
+	sel, count := connectionSelections(ctx)
+	p := customers.ListParams{First: first, After: after, Count: count, Filter: customers.Filter{DataIssue: customers.DataIssueAny}}
+	if kind != nil {
+		p.Filter.DataIssue = *kind
+	}
+	page, err := r.View.Customers(ctx, sel, p)
+	if err != nil {
+		return nil, renderError(ctx, err)
+	}
+	return customerConnection(page), nil
+}
+
+// DuplicateCandidates is the resolver for the duplicateCandidates field.
+func (r *queryResolver) DuplicateCandidates(ctx context.Context, first *int, after *string, minScore *int) (*model.DuplicateCandidateConnection, error) {
+	sides := duplicateSelections(ctx)
+	page, err := r.View.DuplicateCandidates(ctx, sides["customer"], sides["duplicate"],
+		customers.DuplicateParams{First: first, After: after, MinScore: minScore})
+	if err != nil {
+		return nil, renderError(ctx, err)
+	}
+	return duplicateConnection(page), nil
 }
 
 // CustomerStats is the resolver for the customerStats field.

@@ -30,6 +30,7 @@ var leastRole = map[string]auth.Role{
 	"Query.scheduledJobs": auth.Manager, "Query.creditPolicy": auth.Viewer, "Query.creditCheck": auth.Agent,
 	"Query.auditLog":      auth.Manager,
 	"Query.savedSegments": auth.Viewer, "Query.savedSegment": auth.Viewer,
+	"Query.dataQualityIssues": auth.Viewer, "Query.duplicateCandidates": auth.Viewer,
 
 	// agent: customers and addresses, purchases, refunds, redemptions, bonuses, charges, payments
 	"Mutation.createCustomer": auth.Agent, "Mutation.updateCustomer": auth.Agent,
@@ -40,6 +41,7 @@ var leastRole = map[string]auth.Role{
 	"Mutation.redeemPoints": auth.Agent, "Mutation.awardBonusPoints": auth.Agent,
 	"Mutation.chargeCredit": auth.Agent, "Mutation.recordCreditPayment": auth.Agent,
 	"Mutation.cancelCreditUsage": auth.Agent,
+	"Mutation.grantConsent":      auth.Agent, "Mutation.revokeConsent": auth.Agent,
 
 	// manager: points adjustments, the credit lifecycle and limits, segment recalculation
 	"Mutation.adjustPoints": auth.Manager, "Mutation.openCreditAccount": auth.Manager,
@@ -191,7 +193,7 @@ func TestSecurity_NoPersonalDataInLogs(t *testing.T) {
 		}
 	}
 	c.Must(t, `mutation { createCustomer(input: {firstName: "Zoraida", lastName: "Quintanilla",
-		email: " Zoraida.Quintanilla.PII@example.org ", phone: "6555-0199", documentType: PASSPORT,
+		email: " Zoraida.Quintanilla.PII@example.org ", phone: "6555-0199", documentType: OTHER,
 		documentNumber: "pe-77-9913", notes: "Notas confidenciales"}) { customer { id } userErrors { code } } }`, nil, &created)
 	if created.CreateCustomer.Customer == nil {
 		t.Fatalf("create: %+v", created)
@@ -206,7 +208,7 @@ func TestSecurity_NoPersonalDataInLogs(t *testing.T) {
 		fmt.Sprintf(`mutation { addAddress(customerId: %q, input: {addressLine1: "Calle Sigilosa 77", city: "Barrio Escondido", phone: "6555-0199", isDefault: true}) { address { id } } }`, id),
 		`{ customerByEmail(email: "zoraida.quintanilla.pii@example.org") { id fullName } }`,
 		`{ customerByPhone(phone: "6555-0199") { id phone } }`,
-		`{ customerByDocument(documentType: PASSPORT, documentNumber: "PE-77-9913") { id } }`,
+		`{ customerByDocument(documentType: OTHER, documentNumber: "PE-77-9913") { id } }`,
 		`query SearchByName { customers(search: "Quintanilla") { totalCount nodes { fullName email } } }`,
 		`{ customers(search: "6555-0199") { totalCount } }`,
 		`{ customers(search: "zoraida.quintanilla") { totalCount } }`,

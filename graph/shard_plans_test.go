@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -65,7 +66,8 @@ var tenantStatement = regexp.MustCompile(`(?is)^\s*(select|insert|update|delete|
 var taskCount = regexp.MustCompile(`Task Count: (\d+)`)
 
 // The proof the scale-out asks for: the statements of the Customer 360 read (the compiled
-// statement of a customer with every nested list) and of recordPurchase, exactly as the
+// statement of a customer with every nested list, the credit account's policy warnings and
+// its position as of an instant), of recordPurchase, chargeCredit and creditCheck, exactly as the
 // service sends them with their arguments, each run through EXPLAIN as the server's role in
 // the organization's transaction. On Citus every one is planned on one shard: a Citus plan
 // with `Task Count: 1` and no other task count. On plain PostgreSQL, with sequential scans
@@ -83,13 +85,14 @@ func TestShardPlans_The360ReadAndRecordPurchaseTouchOneShard(t *testing.T) {
 	loyBuy(t, team.agent, customerID, "50.00")
 
 	rec.start()
-	read := team.agent.Do(t, `query($id: UUID!) { customer(id: $id) {
+	read := team.agent.Do(t, `query($id: UUID!, $at: DateTime!) { customer(id: $id) {
 		id firstName email segment { segmentCode }
 		addresses { id city isDefault }
 		purchases(first: 5) { nodes { id amount orderId } }
 		loyaltyAccount { pointsBalance tier transactions(first: 5) { nodes { id points } } }
-		creditAccount { id creditLimit usages(first: 5) { nodes { id amount } } payments(first: 5) { nodes { id amount } } } } }`,
-		map[string]any{"id": customerID})
+		creditAccount { id creditLimit usages(first: 5) { nodes { id amount } } payments(first: 5) { nodes { id amount } }
+			policyWarnings { code } asOf(at: $at) { creditLimit creditUsed overdueAmount aging { current over90 } } } } }`,
+		map[string]any{"id": customerID, "at": time.Now().UTC().Format(time.RFC3339Nano)})
 	readStmts := rec.stop()
 	if len(read.Errors) > 0 {
 		t.Fatal(string(read.Body))
@@ -97,6 +100,14 @@ func TestShardPlans_The360ReadAndRecordPurchaseTouchOneShard(t *testing.T) {
 	rec.start()
 	loyBuy(t, team.agent, customerID, "25.00")
 	purchaseStmts := rec.stop()
+	rec.start()
+	team.charge(t, customerID, "order-plan", "30.00")
+	chargeStmts := rec.stop()
+	rec.start()
+	if c := team.check(t, customerID, "10.00"); !c.Approved {
+		t.Fatalf("creditCheck: %+v", c)
+	}
+	checkStmts := rec.stop()
 
 	check := func(what string, stmts []recorded, wantAtLeast int) {
 		t.Helper()
@@ -133,6 +144,11 @@ func TestShardPlans_The360ReadAndRecordPurchaseTouchOneShard(t *testing.T) {
 	// the audit row.
 	check("customer 360 read", readStmts, 1)
 	check("recordPurchase", purchaseStmts, 5)
+	// The charge locks the customer and the account, reads the policy and the oldest unpaid
+	// charge, writes the usage, the account and the audit row; the check reads the account
+	// with its customer and the policy.
+	check("chargeCredit", chargeStmts, 4)
+	check("creditCheck", checkStmts, 2)
 }
 
 // explainAs returns the plan of s as the server's role, in a transaction of org as db.InOrg

@@ -179,5 +179,8 @@ func moveTenantShards(t *testing.T, org string) string {
 	if err := conn.QueryRow(ctx, "SELECT nodeport FROM citus_shards WHERE shardid = $1", shard).Scan(&now); err != nil || now != to {
 		t.Fatalf("shard %d is on :%d after the move (%v), want :%d", shard, now, err, to)
 	}
+	// The moved shards lost their column grants (every organization on them would be refused
+	// e.g. the consent evidence update of an erasure): re-assert them as the README says.
+	testdb.Redistribute(t)
 	return fmt.Sprintf("shard %d (and its colocated shards) from :%d to :%d", shard, from, to)
 }

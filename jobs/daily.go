@@ -32,10 +32,16 @@ type Summary struct {
 var Daily = []Job{
 	{
 		Name:        "points_expiry",
-		Description: "Expires loyalty points 12 months after they were earned, oldest lots first, with one expire transaction per account (§4).",
+		Description: "Vests pending points whose window has ended (one vest transaction per account, §13), then expires loyalty points 12 months after they were earned, oldest lots first, with one expire transaction per account (§4).",
 		Run: func(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time) (Summary, error) {
+			// Vesting first: expiry takes only vested points, and a pending lot may be due for both.
+			vested, vestedPoints, err := loyalty.VestPoints(ctx, pool, org, now)
+			if err != nil {
+				return Summary{}, err
+			}
 			accounts, points, err := loyalty.ExpirePoints(ctx, pool, org, now)
-			return Summary{Changed: accounts, Details: map[string]int{"expiredAccounts": accounts, "expiredPoints": points}}, err
+			return Summary{Changed: accounts + vested, Details: map[string]int{"expiredAccounts": accounts, "expiredPoints": points,
+				"vestedAccounts": vested, "vestedPoints": vestedPoints}}, err
 		},
 	},
 	{

@@ -235,7 +235,7 @@ func TestScheduler_TwoReplicasRunEachSlotExactlyOnce(t *testing.T) {
 	}
 	want := map[string]jobs.Summary{
 		"overdue_credit":    {Changed: 1, Details: map[string]int{"chargesMarkedOverdue": 1}},
-		"points_expiry":     {Changed: 1, Details: map[string]int{"expiredAccounts": 1, "expiredPoints": 100}},
+		"points_expiry":     {Changed: 1, Details: map[string]int{"expiredAccounts": 1, "expiredPoints": 100, "vestedAccounts": 0, "vestedPoints": 0}},
 		"rfm_segments":      {Changed: 0, Details: map[string]int{"customersScored": 0, "segmentsRemoved": 0}},
 		"tier_reevaluation": {Changed: 0, Details: map[string]int{"tiersEvaluated": 0, "tiersChanged": 0}},
 	}

@@ -15,8 +15,8 @@ import (
 	"customerservice/models"
 )
 
-// The scheduled jobs of §4 (run by `jobs run` and the scheduler): points expiry and tier
-// re-evaluation. Each runs per organization in one transaction of that organization, as
+// The scheduled jobs of §4 and §13 (run by `jobs run` and the scheduler): vesting of pending
+// points, points expiry and tier re-evaluation. Each runs per organization in one transaction of that organization, as
 // set-based SQL: one statement locks the accounts concerned, one changes them all.
 //
 // Running twice is safe (the second run finds nothing due), and so is running in two
@@ -28,6 +28,8 @@ import (
 // JobCounts is what a run did.
 type JobCounts struct {
 	Organizations   int // organizations visited
+	VestedAccounts  int // accounts whose pending points vested (one vest transaction each)
+	VestedPoints    int
 	ExpiredAccounts int // accounts that lost points to expiry (one expire transaction each)
 	ExpiredPoints   int
 	TiersEvaluated  int // accounts whose tier_expires_at had passed
@@ -59,6 +61,9 @@ func RunJobs(ctx context.Context, pool bun.IDB, now time.Time) (JobCounts, error
 func RunJobsFor(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time) (JobCounts, error) {
 	c := JobCounts{Organizations: 1}
 	var err error
+	if c.VestedAccounts, c.VestedPoints, err = VestPoints(ctx, pool, org, now); err != nil {
+		return c, fmt.Errorf("organization %s: %w", org, err)
+	}
 	if c.ExpiredAccounts, c.ExpiredPoints, err = ExpirePoints(ctx, pool, org, now); err != nil {
 		return c, fmt.Errorf("organization %s: %w", org, err)
 	}
@@ -70,10 +75,48 @@ func RunJobsFor(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time)
 
 func (c *JobCounts) add(o JobCounts) {
 	c.Organizations += o.Organizations
+	c.VestedAccounts += o.VestedAccounts
+	c.VestedPoints += o.VestedPoints
 	c.ExpiredAccounts += o.ExpiredAccounts
 	c.ExpiredPoints += o.ExpiredPoints
 	c.TiersEvaluated += o.TiersEvaluated
 	c.TiersChanged += o.TiersChanged
+}
+
+// VestPoints vests the organization's pending lots whose vests_at <= now (§13): one `vest`
+// transaction per account for their points, and the tier raised where they now qualify it.
+// It runs before the expiry, which takes only vested points.
+func VestPoints(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Time) (accounts, points int, err error) {
+	err = db.InOrg(ctx, pool, org, false, func(ctx context.Context, tx bun.Tx) error {
+		if ok, err := jobLock(ctx, tx, "loyalty.vest", org); err != nil || !ok {
+			return err
+		}
+		ids, err := lockAccountsWithLots(ctx, tx, org, "t.pending AND t.vests_at <= ?", now)
+		if err != nil || len(ids) == 0 {
+			return err
+		}
+		prog, err := programOf(ctx, tx, org)
+		if err != nil {
+			return err
+		}
+		accounts, points, err = vestDue(ctx, tx, prog, ids, now)
+		return err
+	})
+	return accounts, points, err
+}
+
+// lockAccountsWithLots locks, skipping those a mutation holds, the organization's accounts
+// with a transaction t matching cond (its one placeholder is now), in id order.
+func lockAccountsWithLots(ctx context.Context, tx bun.Tx, org uuid.UUID, cond string, now time.Time) ([]uuid.UUID, error) {
+	var ids []uuid.UUID
+	if err := tx.NewRaw(`SELECT a.loyalty_account_id FROM loyalty_accounts a
+		WHERE a.organization_id = ? AND a.loyalty_account_id IN (SELECT t.loyalty_account_id FROM loyalty_transactions t
+			WHERE t.organization_id = ? AND `+cond+`)
+		ORDER BY a.loyalty_account_id
+		FOR UPDATE OF a SKIP LOCKED`, org, org, now).Scan(ctx, &ids); err != nil {
+		return nil, fmt.Errorf("lock accounts with due lots: %w", err)
+	}
+	return ids, nil
 }
 
 // ExpirePoints zeroes the organization's lots whose expires_at <= now and writes one
@@ -83,18 +126,10 @@ func ExpirePoints(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.Tim
 		if ok, err := jobLock(ctx, tx, "loyalty.expire", org); err != nil || !ok {
 			return err
 		}
-		var ids []uuid.UUID
-		if err := tx.NewRaw(`SELECT a.loyalty_account_id FROM loyalty_accounts a
-			WHERE a.organization_id = ? AND a.loyalty_account_id IN (SELECT t.loyalty_account_id FROM loyalty_transactions t
-				WHERE t.organization_id = ? AND t.points_remaining > 0 AND t.expires_at <= ?)
-			ORDER BY a.loyalty_account_id
-			FOR UPDATE OF a SKIP LOCKED`, org, org, now).Scan(ctx, &ids); err != nil {
-			return fmt.Errorf("lock accounts with due lots: %w", err)
+		ids, err := lockAccountsWithLots(ctx, tx, org, "t.points_remaining > 0 AND NOT t.pending AND t.expires_at <= ?", now)
+		if err != nil || len(ids) == 0 {
+			return err
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		var err error
 		accounts, points, err = expireDue(ctx, tx, ids, now)
 		return err
 	})
@@ -137,15 +172,14 @@ const dayOf = "(?::timestamptz AT TIME ZONE 'UTC')::date"
 
 // reevaluateTiers re-evaluates, in one statement, the tiers of the (locked) accounts whose
 // tier_expires_at is before the date of at (the job's time, or dbNow for a mutation), as
-// ReevaluateTiers says; it returns how many it evaluated and how many changed tier. The day
-// A changed tier leaves an audit row `loyalty.tier_change` by SYSTEM (§12). The day
-// is computed once in q: Citus refuses an UPDATE whose CASE calls a non-immutable function
+// ReevaluateTiers says; it returns how many it evaluated and how many changed tier. A changed
+// tier is appended to the tier history and leaves an audit row `loyalty.tier_change` by
+// SYSTEM (§12). The day is computed once in q: Citus refuses an UPDATE whose CASE calls a non-immutable function
 // (the cast of the time).
 func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at any) (evaluated, changed int, err error) {
 	var rows []struct {
-		AccountID uuid.UUID   `bun:"loyalty_account_id"`
-		OldTier   models.Tier `bun:"old_tier"`
-		Tier      models.Tier `bun:"tier"`
+		newTier
+		OldTier models.Tier `bun:"old_tier"`
 	}
 	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH q AS (
@@ -166,24 +200,29 @@ func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram
 			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
 			RETURNING a.loyalty_account_id, n.old_tier, n.tier
 		)
-		SELECT * FROM u`,
-		at, prog.QualificationMonths, at, org, pgdialect.Array(ids), at,
+		SELECT loyalty_account_id, old_tier, tier FROM u`,
+		at, prog.QualificationMonths, at, at, org, pgdialect.Array(ids), at,
 		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
 		prog.TierDurationMonths, org).Scan(ctx, &rows)
 	if err != nil {
 		return 0, 0, fmt.Errorf("re-evaluate tiers: %w", err)
 	}
+	var changes []newTier
 	var entries []audit.Entry
 	for _, r := range rows {
 		if r.OldTier != r.Tier {
-			entries = append(entries, audit.Entry{Action: tierChangeAction, EntityType: "loyalty_account", EntityID: r.AccountID,
+			changes = append(changes, r.newTier)
+			entries = append(entries, audit.Entry{Action: tierChangeAction, EntityType: "loyalty_account", EntityID: r.Account,
 				ChangedFields: []string{"tier", "tier_since", "tier_expires_at"}, Details: map[string]any{"from": r.OldTier, "to": r.Tier}})
 		}
+	}
+	if err := recordTiers(ctx, tx, changes); err != nil {
+		return 0, 0, err
 	}
 	if err := audit.RecordAll(ctx, tx, auth.Principal{UserID: auth.System, OrganizationID: org}, entries); err != nil {
 		return 0, 0, err
 	}
-	return len(rows), len(entries), nil
+	return len(rows), len(changes), nil
 }
 
 // jobLock takes the organization's lock of one job for this transaction; false when another

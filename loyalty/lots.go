@@ -3,6 +3,7 @@ package loyalty
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -29,8 +30,15 @@ type newTransaction struct {
 	referenceID   *string
 	description   *string
 	metadata      map[string]any
-	// lifetimeMonths > 0 makes it a lot: points_remaining = points, expiring then.
+	// lifetimeMonths > 0 makes it a lot: points_remaining = points, expiring then after
+	// occurredAt, or after the time it is recorded when occurredAt is nil.
 	lifetimeMonths int
+	// occurredAt is when the movement counts from (§13: the purchase's time of a back-dated
+	// earn); nil is when it is recorded.
+	occurredAt *time.Time
+	// vestsAt makes a lot pending until then (§13: not spendable, not in the balance); on
+	// a refund's cancellation of pending points it is the cancelled lot's.
+	vestsAt *time.Time
 	// conflict is the ON CONFLICT target of an idempotency key; a conflict is errReplay.
 	conflict string
 }
@@ -52,6 +60,9 @@ func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccoun
 		Description:      n.description,
 		Metadata:         n.metadata,
 		ActorID:          auth.Actor(ctx),
+		OccurredAt:       n.occurredAt,
+		VestsAt:          n.vestsAt,
+		Pending:          n.vestsAt != nil && n.lifetimeMonths > 0,
 	}
 	if t.Metadata == nil {
 		t.Metadata = map[string]any{}
@@ -59,7 +70,7 @@ func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccoun
 	q := tx.NewInsert().Model(t).Value("created_at", "clock_timestamp()")
 	if n.lifetimeMonths > 0 {
 		t.PointsRemaining = &t.Points
-		q = q.Value("expires_at", "clock_timestamp() + make_interval(months => ?)", n.lifetimeMonths)
+		q = q.Value("expires_at", "COALESCE(?::timestamptz, clock_timestamp()) + make_interval(months => ?)", n.occurredAt, n.lifetimeMonths)
 	}
 	if n.conflict != "" {
 		q = q.On("CONFLICT " + n.conflict + " DO NOTHING")
@@ -87,7 +98,7 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 			SELECT transaction_id, points_remaining,
 				sum(points_remaining) OVER (ORDER BY expires_at, created_at, transaction_id) - points_remaining AS before
 			FROM loyalty_transactions
-			WHERE organization_id = ? AND loyalty_account_id = ? AND points_remaining > 0
+			WHERE organization_id = ? AND loyalty_account_id = ? AND points_remaining > 0 AND NOT pending
 		), taken AS (
 			UPDATE loyalty_transactions t
 			SET points_remaining = t.points_remaining - LEAST(l.points_remaining, ? - l.before)
@@ -108,7 +119,12 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 
 // expireDue zeroes the lots of the (locked) accounts whose expires_at <= now, writes one
 // `expire` transaction per account for the total and lowers the balance, in one statement
-// (§4), with its audit row `loyalty.expire` by SYSTEM (§12: the rule did it, not the caller). It returns how many accounts and points expired. Safe to repeat: a second call finds
+// (§4), with its audit row `loyalty.expire` by SYSTEM (§12: the rule did it, not the caller).
+// The transaction's metadata lists what each lot held when it expired, with its
+// expires_at and the instant it lost them (`at`: its expires_at, or when it was recorded if
+// later — a back-dated lot) (`expired`): nothing touches an account's lots between a lot's date and this
+// statement (every change expires first), so that is what the lot lost at its date — which
+// is how a balance as of an instant counts expiry at its instant (§13). It returns how many accounts and points expired. Safe to repeat: a second call finds
 // no lot with points left. at is the job's time, or dbNow for a mutation, which expires its
 // account's due lots before it reads the balance, so no one spends points past their date
 // even before the job has run.
@@ -122,22 +138,24 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 	org := db.Org(ctx)
 	err = tx.NewRaw(`WITH due AS (
 			UPDATE loyalty_transactions t SET points_remaining = 0
-			FROM (SELECT transaction_id, points_remaining FROM loyalty_transactions
-				WHERE organization_id = ? AND loyalty_account_id = ANY(?) AND points_remaining > 0 AND expires_at <= ?::timestamptz) d
+			FROM (SELECT transaction_id, points_remaining, expires_at, GREATEST(expires_at, created_at) AS lost_at FROM loyalty_transactions
+				WHERE organization_id = ? AND loyalty_account_id = ANY(?) AND points_remaining > 0 AND NOT pending
+					AND expires_at <= ?::timestamptz) d
 			WHERE t.organization_id = ? AND t.transaction_id = d.transaction_id
-			RETURNING t.loyalty_account_id, d.points_remaining AS expired
+			RETURNING t.loyalty_account_id, d.points_remaining AS expired, d.expires_at, d.lost_at
 		), per_account AS (
-			SELECT loyalty_account_id, sum(expired)::int AS expired, count(*)::int AS lots
+			SELECT loyalty_account_id, sum(expired)::int AS expired, count(*)::int AS lots,
+				jsonb_agg(jsonb_build_object('expires_at', expires_at, 'at', lost_at, 'points', expired) ORDER BY expires_at) AS detail
 			FROM due GROUP BY loyalty_account_id
 		), accounts AS (
 			UPDATE loyalty_accounts a SET points_balance = a.points_balance - p.expired
 			FROM per_account p WHERE a.organization_id = ? AND a.loyalty_account_id = p.loyalty_account_id
-			RETURNING a.organization_id, a.loyalty_account_id, a.points_balance, p.expired, p.lots
+			RETURNING a.organization_id, a.loyalty_account_id, a.points_balance, p.expired, p.lots, p.detail
 		), written AS (
 			INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type,
 				points, balance_after, description, metadata, created_at, actor_id)
 			SELECT organization_id, loyalty_account_id, 'expire', -expired, points_balance,
-				'Points expired', jsonb_build_object('lots', lots), clock_timestamp(), ?::uuid
+				'Points expired', jsonb_build_object('lots', lots, 'expired', detail), clock_timestamp(), ?::uuid
 			FROM accounts
 			RETURNING loyalty_account_id, transaction_id, points, balance_after
 		)
@@ -160,6 +178,68 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 	return len(rows), points, nil
 }
 
+// vestDue vests the pending lots of the (locked) accounts whose vests_at <= at (§13): each
+// lot stops being pending, and each account gets its vested points in its balance and its
+// lifetime points with one `vest` transaction for the total, in one statement; a second
+// statement then raises the tier of the accounts whose qualifying points now reach a
+// higher one (vested points count toward tiers from vests_at). It returns how many accounts
+// and points vested. Safe to repeat. at is the job's time, or dbNow for a mutation, which
+// vests its account's due lots before it reads the balance, so vesting is never late for a
+// change.
+func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accountIDs []uuid.UUID, at any) (accounts, points int, err error) {
+	var vested []struct {
+		ID            uuid.UUID `bun:"loyalty_account_id"`
+		TransactionID uuid.UUID `bun:"transaction_id"`
+		Points        int       `bun:"points"`
+		BalanceAfter  int       `bun:"balance_after"`
+	}
+	org := db.Org(ctx)
+	err = tx.NewRaw(`WITH due AS (
+			UPDATE loyalty_transactions t SET pending = false
+			FROM (SELECT transaction_id, points_remaining FROM loyalty_transactions
+				WHERE organization_id = ? AND loyalty_account_id = ANY(?) AND pending AND vests_at <= ?::timestamptz) d
+			WHERE t.organization_id = ? AND t.transaction_id = d.transaction_id
+			RETURNING t.loyalty_account_id, d.points_remaining AS vested
+		), per_account AS (
+			SELECT loyalty_account_id, sum(vested)::int AS vested, count(*)::int AS lots
+			FROM due GROUP BY loyalty_account_id HAVING sum(vested) > 0
+		), accounts AS (
+			UPDATE loyalty_accounts a SET points_balance = a.points_balance + p.vested,
+				lifetime_points = a.lifetime_points + p.vested
+			FROM per_account p WHERE a.organization_id = ? AND a.loyalty_account_id = p.loyalty_account_id
+			RETURNING a.organization_id, a.loyalty_account_id, a.points_balance, p.vested, p.lots
+		)
+		INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type,
+			points, balance_after, description, metadata, created_at, actor_id)
+		SELECT organization_id, loyalty_account_id, 'vest', vested, points_balance,
+			'Pending points vested', jsonb_build_object('lots', lots), clock_timestamp(), ?::uuid
+		FROM accounts
+		RETURNING loyalty_account_id, transaction_id, points, balance_after`,
+		org, pgdialect.Array(accountIDs), at, org, org, auth.System).Scan(ctx, &vested)
+	if err != nil {
+		return 0, 0, fmt.Errorf("vest pending points: %w", err)
+	}
+	if len(vested) == 0 {
+		return 0, 0, nil
+	}
+	ids := make([]uuid.UUID, len(vested))
+	entries := make([]audit.Entry, len(vested))
+	for i, v := range vested {
+		ids[i] = v.ID
+		points += v.Points
+		entries[i] = audit.Entry{Action: "loyalty.vest", EntityType: "loyalty_account", EntityID: v.ID,
+			ChangedFields: []string{"points_balance", "lifetime_points"},
+			Details:       map[string]any{"transaction_id": v.TransactionID, "points": v.Points, "balance_after": v.BalanceAfter}}
+	}
+	if err := audit.RecordAll(ctx, tx, auth.Principal{UserID: auth.System, OrganizationID: org}, entries); err != nil {
+		return 0, 0, err
+	}
+	if err := raiseTiers(ctx, tx, prog, ids, at); err != nil {
+		return 0, 0, err
+	}
+	return len(vested), points, nil
+}
+
 // dbNow is the database's time of the transaction, for expireDue in mutations.
 var dbNow = bun.Safe("now()")
 
@@ -180,8 +260,14 @@ type accountChange struct {
 // TIER_CHANGED.
 const tierChangeAction = "loyalty.tier_change"
 
-// saveAccount writes the change and reads the row back; an upgrade is audited as a tier
-// change by the caller.
+// recordTier appends a change of the account's tier to its history (§13: the tier as of an
+// instant), at this instant.
+func recordTier(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, tier models.Tier) error {
+	return recordTiers(ctx, tx, []newTier{{Account: acc.ID, Tier: tier}})
+}
+
+// saveAccount writes the change and reads the row back; an upgrade is recorded in the tier
+// history and audited as a tier change by the caller.
 func saveAccount(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, ch accountChange) error {
 	from := acc.Tier
 	q := tx.NewUpdate().Model(acc).WherePK().
@@ -191,6 +277,9 @@ func saveAccount(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, ch 
 		Set("total_purchases = total_purchases + ?", ch.purchases).
 		Set("total_spent = total_spent + ?", ch.spent)
 	if ch.tier != "" {
+		if err := recordTier(ctx, tx, acc, ch.tier); err != nil {
+			return err
+		}
 		q = q.Set("tier = ?", ch.tier).
 			Set("tier_since = "+today).
 			Set("tier_expires_at = ("+today+" + make_interval(months => ?))::date", ch.tierMonths)

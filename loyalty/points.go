@@ -86,7 +86,7 @@ func enroll(ctx context.Context, tx bun.Tx, org, customerID uuid.UUID) (*models.
 // that does not exist (§7).
 func lockCustomer(ctx context.Context, tx bun.Tx, id uuid.UUID, field []string, mode string) (*models.Customer, error) {
 	c := new(models.Customer)
-	err := tx.NewSelect().Model(c).Column("customer_id", "organization_id", "status", "last_purchase_at").
+	err := tx.NewSelect().Model(c).Column("customer_id", "organization_id", "last_purchase_at").ColumnExpr(statusSQL+" AS status").
 		Where("c.organization_id = ?", db.Org(ctx)).Where("c.customer_id = ?", id).For(mode).Scan(ctx)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.OnField(apperr.NotFound, field, "no customer with this id")
@@ -108,12 +108,16 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 		models.LoyaltyAccount `bun:",extend"`
 		CustomerStatus        models.CustomerStatus `bun:"customer_status"`
 		HasDueLots            bool                  `bun:"has_due_lots"`
+		HasVesting            bool                  `bun:"has_vesting"`
 		TierDue               bool                  `bun:"tier_due"`
 	}
-	err := tx.NewSelect().Model(&row).ColumnExpr("la.*").ColumnExpr("c.status AS customer_status").
+	err := tx.NewSelect().Model(&row).ColumnExpr("la.*").ColumnExpr(statusSQL+" AS customer_status").
 		ColumnExpr(`EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = ?
 			AND t.loyalty_account_id = la.loyalty_account_id
 			AND t.points_remaining > 0 AND t.expires_at <= now()) AS has_due_lots`, db.Org(ctx)).
+		ColumnExpr(`EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = ?
+			AND t.loyalty_account_id = la.loyalty_account_id
+			AND t.points_remaining > 0 AND t.pending AND t.vests_at <= now()) AS has_vesting`, db.Org(ctx)).
 		ColumnExpr("COALESCE(la.tier_expires_at < "+today+", false) AS tier_due").
 		Join("JOIN customers AS c ON c.organization_id = la.organization_id AND c.customer_id = la.customer_id").
 		Where("la.organization_id = ?", db.Org(ctx)).Where("la.customer_id = ?", customerID).For("UPDATE OF la").Scan(ctx)
@@ -124,21 +128,31 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 		return nil, "", fmt.Errorf("lock loyalty account: %w", err)
 	}
 	acc := &row.LoyaltyAccount
+	var prog *models.LoyaltyProgram
+	if row.HasVesting || row.TierDue {
+		if prog, err = programOf(ctx, tx, acc.OrganizationID); err != nil {
+			return nil, "", err
+		}
+	}
+	if row.HasVesting {
+		// §13: pending points whose date has come vest before anything reads the balance
+		// (and before expiry, which only takes vested points).
+		if _, _, err := vestDue(ctx, tx, prog, []uuid.UUID{acc.ID}, dbNow); err != nil {
+			return nil, "", err
+		}
+		row.HasDueLots = true // a vested lot may be past its expiry too; expireDue finds none otherwise
+	}
 	if row.HasDueLots {
 		if _, _, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, dbNow); err != nil {
 			return nil, "", err
 		}
 	}
 	if row.TierDue {
-		prog, err := programOf(ctx, tx, acc.OrganizationID)
-		if err != nil {
-			return nil, "", err
-		}
 		if _, _, err := reevaluateTiers(ctx, tx, prog, []uuid.UUID{acc.ID}, dbNow); err != nil {
 			return nil, "", err
 		}
 	}
-	if row.HasDueLots || row.TierDue {
+	if row.HasDueLots || row.TierDue || row.HasVesting {
 		acc = new(models.LoyaltyAccount) // a fresh row: a NULL read into a set pointer would not clear it
 		if err := tx.NewSelect().Model(acc).Where("la.organization_id = ?", row.OrganizationID).
 			Where("la.loyalty_account_id = ?", row.ID).Scan(ctx); err != nil {
@@ -146,6 +160,16 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 		}
 	}
 	return acc, row.CustomerStatus, nil
+}
+
+// statusErased is the status the loyalty rules read for an erased customer (§11): it can no
+// longer record purchases, earn or redeem (statusSQL reads it from the customer row c).
+const statusErased models.CustomerStatus = "erased"
+
+const statusSQL = "CASE WHEN c.erased_at IS NOT NULL THEN 'erased' ELSE c.status END"
+
+func erased(field []string) error {
+	return apperr.OnField(apperr.InvalidState, field, "the customer was erased")
 }
 
 func blocked(field []string) error {
@@ -187,6 +211,9 @@ func (s *Service) movePoints(ctx context.Context, m move) (*PointsResult, error)
 		}
 		if status == models.CustomerStatusBlocked && !m.takesOnly {
 			return blocked(field)
+		}
+		if status == statusErased {
+			return erased(field)
 		}
 		if acc == nil {
 			return apperr.OnField(apperr.InvalidState, field, "the customer is not enrolled in the loyalty program")
@@ -246,23 +273,11 @@ func (s *Service) Redeem(ctx context.Context, in Redemption) (*PointsResult, err
 		customerID: in.CustomerID,
 		takesOnly:  false, // §3: a blocked customer cannot redeem
 		replay: func(ctx context.Context, tx bun.IDB) (*PointsResult, error) {
-			var row struct {
-				models.LoyaltyTransaction `bun:",extend"`
-				CustomerID                uuid.UUID `bun:"customer_id,type:uuid"`
+			t, customer, err := keyedMovement(ctx, tx, models.TxRedeem, in.ReferenceType, in.ReferenceID)
+			if err != nil || t == nil {
+				return nil, err
 			}
-			err := tx.NewSelect().Model(&row).ColumnExpr("lt.*").ColumnExpr("la.customer_id").
-				Join("JOIN loyalty_accounts la ON la.organization_id = lt.organization_id AND la.loyalty_account_id = lt.loyalty_account_id").
-				Where("lt.organization_id = ?", db.Org(ctx)).Where("lt.transaction_type = ?", models.TxRedeem).
-				Where("lt.reference_type = ?", in.ReferenceType).Where("lt.reference_id = ?", in.ReferenceID).
-				Scan(ctx)
-			if errors.Is(err, sql.ErrNoRows) {
-				return nil, nil
-			}
-			if err != nil {
-				return nil, fmt.Errorf("read redemption: %w", err)
-			}
-			t := &row.LoyaltyTransaction
-			if row.CustomerID != in.CustomerID || -t.Points != in.Points || !sameText(t.Description, desc) {
+			if customer != in.CustomerID || -t.Points != in.Points || !sameText(t.Description, desc) {
 				return nil, conflict("referenceId", "this referenceType and referenceId were used for another redemption")
 			}
 			return replayed(ctx, tx, t)
@@ -371,15 +386,18 @@ func (s *Service) AwardBonus(ctx context.Context, in Bonus) (*PointsResult, erro
 
 // Adjustment is a manager's correction of a balance.
 type Adjustment struct {
-	CustomerID uuid.UUID
-	Points     int // signed, not zero
-	Reason     string
+	CustomerID     uuid.UUID
+	Points         int // signed, not zero
+	Reason         string
+	IdempotencyKey string // §13: unique in the organization, stored as the reference_id
 }
 
-// Adjust corrects a balance up or down with a reason (a manager's). It never makes the balance negative (INSUFFICIENT_POINTS). Points added are a lot
-// that expires like earned points but does not count toward tiers; points taken consume the
-// oldest lots first. Taking points from a blocked customer is allowed; giving is not. It
-// has no idempotency key (the contract gives none): each call is a new adjustment.
+// Adjust corrects a balance up or down with a reason (a manager's). It never makes the
+// balance negative (INSUFFICIENT_POINTS). Points added are a lot that expires like earned
+// points but does not count toward tiers; points taken consume the oldest lots first.
+// Taking points from a blocked customer is allowed; giving is not. Unique by its idempotency
+// key in the organization (§13): a replay answers the original adjustment, the same key for
+// another customer, points or reason is IDEMPOTENCY_CONFLICT.
 func (s *Service) Adjust(ctx context.Context, in Adjustment) (*PointsResult, error) {
 	if err := auth.Require(ctx, auth.Manager); err != nil {
 		return nil, err
@@ -390,14 +408,27 @@ func (s *Service) Adjust(ctx context.Context, in Adjustment) (*PointsResult, err
 		errs = append(errs, apperr.OnField(apperr.Invalid, []string{"points"}, "points must not be zero"))
 	}
 	errs = append(errs, text("reason", reason, 1, maxReason)...)
+	errs = append(errs, key("idempotencyKey", in.IdempotencyKey, 255)...)
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
 	return s.movePoints(ctx, move{
 		customerID: in.CustomerID,
 		takesOnly:  in.Points < 0,
+		replay: func(ctx context.Context, tx bun.IDB) (*PointsResult, error) {
+			t, customer, err := keyedMovement(ctx, tx, models.TxAdjust, "manual", in.IdempotencyKey)
+			if err != nil || t == nil {
+				return nil, err
+			}
+			if customer != in.CustomerID || t.Points != in.Points || !sameText(t.Description, reason) {
+				return nil, conflict("idempotencyKey", "this idempotencyKey was used for another adjustment")
+			}
+			return replayed(ctx, tx, t)
+		},
 		apply: func(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount) (*models.LoyaltyTransaction, audit.Entry, error) {
-			n := newTransaction{typ: models.TxAdjust, points: in.Points, referenceType: ptr("manual"), description: reason}
+			n := newTransaction{typ: models.TxAdjust, points: in.Points, referenceType: ptr("manual"), referenceID: &in.IdempotencyKey,
+				description: reason,
+				conflict:    "(organization_id, reference_id) WHERE transaction_type = 'adjust' AND reference_type = 'manual'"}
 			if in.Points > 0 {
 				if err := fits(acc, in.Points, false); err != nil {
 					return nil, audit.Entry{}, err
@@ -425,6 +456,26 @@ func (s *Service) Adjust(ctx context.Context, in Adjustment) (*PointsResult, err
 			return t, movementEntry("loyalty.adjust", acc, t, "points_balance"), nil
 		},
 	})
+}
+
+// keyedMovement is the organization's movement of a type stored under an idempotency key
+// (reference type and id), with its account's customer; nil when the key is unused.
+func keyedMovement(ctx context.Context, tx bun.IDB, typ models.LoyaltyTransactionType, refType, refID string) (*models.LoyaltyTransaction, uuid.UUID, error) {
+	var row struct {
+		models.LoyaltyTransaction `bun:",extend"`
+		CustomerID                uuid.UUID `bun:"customer_id,type:uuid"`
+	}
+	err := tx.NewSelect().Model(&row).ColumnExpr("lt.*").ColumnExpr("la.customer_id").
+		Join("JOIN loyalty_accounts la ON la.organization_id = lt.organization_id AND la.loyalty_account_id = lt.loyalty_account_id").
+		Where("lt.organization_id = ?", db.Org(ctx)).Where("lt.transaction_type = ?", typ).
+		Where("lt.reference_type = ?", refType).Where("lt.reference_id = ?", refID).Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, uuid.Nil, nil
+	}
+	if err != nil {
+		return nil, uuid.Nil, fmt.Errorf("read %s: %w", typ, err)
+	}
+	return &row.LoyaltyTransaction, row.CustomerID, nil
 }
 
 // replayed is the original result of a keyed movement: the transaction as written and the

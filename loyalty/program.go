@@ -88,6 +88,7 @@ type ProgramChanges struct {
 	PointsLifetimeMonths  *int
 	AutoEnroll            *bool
 	SegmentLookbackDays   *int
+	PendingDays           *int
 }
 
 var (
@@ -101,7 +102,7 @@ var (
 		"thresholdGold": "threshold_gold", "thresholdPlatinum": "threshold_platinum",
 		"qualificationMonths": "qualification_months", "tierDurationMonths": "tier_duration_months",
 		"pointsLifetimeMonths": "points_lifetime_months", "autoEnroll": "auto_enroll",
-		"segmentLookbackDays": "segment_lookback_days",
+		"segmentLookbackDays": "segment_lookback_days", "pendingDays": "pending_days",
 	}
 )
 
@@ -177,6 +178,7 @@ func (ch ProgramChanges) validate() error {
 	between("tierDurationMonths", ch.TierDurationMonths, 1, 120)
 	between("pointsLifetimeMonths", ch.PointsLifetimeMonths, 1, 120)
 	between("segmentLookbackDays", ch.SegmentLookbackDays, 1, 3650)
+	between("pendingDays", ch.PendingDays, 0, 365)
 	return errs.Err()
 }
 
@@ -231,6 +233,7 @@ func (ch ProgramChanges) applyTo(p *models.LoyaltyProgram) []string {
 		changed = append(changed, programColumns["autoEnroll"])
 	}
 	num("segmentLookbackDays", &p.SegmentLookbackDays, ch.SegmentLookbackDays)
+	num("pendingDays", &p.PendingDays, ch.PendingDays)
 	return changed
 }
 
@@ -245,7 +248,7 @@ func programDiff(before, after *models.LoyaltyProgram, changed []string) map[str
 			"threshold_gold": p.ThresholdGold, "threshold_platinum": p.ThresholdPlatinum,
 			"qualification_months": p.QualificationMonths, "tier_duration_months": p.TierDurationMonths,
 			"points_lifetime_months": p.PointsLifetimeMonths, "auto_enroll": p.AutoEnroll,
-			"segment_lookback_days": p.SegmentLookbackDays,
+			"segment_lookback_days": p.SegmentLookbackDays, "pending_days": p.PendingDays,
 		}
 	}
 	old, cur := values(before), values(after)

@@ -49,7 +49,10 @@ var (
 // when the customer is enrolled, or auto-enrolled on this purchase when the program says
 // so — adds it to the account's totals and earns floor(amount × rate × multiplier of the
 // tier in force) points as a lot, upgrading the tier at once when the qualifying points
-// cross a threshold. A customer not enrolled (no auto-enroll) gets the purchase stored
+// cross a threshold. §13: the lot expires points_lifetime_months after occurredAt — a
+// purchase older than that earns points that expire at once, an earn and an expire in the
+// ledger — and the earn qualifies for tiers at occurredAt, so one older than the
+// qualification window upgrades nothing. A customer not enrolled (no auto-enroll) gets the purchase stored
 // without points. A blocked customer: CUSTOMER_BLOCKED and nothing stored.
 func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*PurchaseResult, error) {
 	if err := auth.Require(ctx, auth.Agent); err != nil {
@@ -97,6 +100,9 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		if c.Status == models.CustomerStatusBlocked {
 			return blocked(field)
 		}
+		if c.Status == statusErased {
+			return erased(field)
+		}
 		prog, err := programOf(ctx, tx, pr.OrganizationID)
 		if err != nil {
 			return err
@@ -121,9 +127,6 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 				return apperr.OnField(apperr.Invalid, []string{"amount"}, "the customer's total spent would exceed what an account can hold")
 			}
 			points = int(earned.IntPart())
-			if to, err = upgradeTo(ctx, tx, prog, acc, points); err != nil {
-				return err
-			}
 		}
 		p := &models.Purchase{
 			ID: uuid.New(), OrganizationID: pr.OrganizationID, CustomerID: in.CustomerID, OrderID: in.OrderID,
@@ -140,21 +143,43 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		}
 		timeline.Publish(ctx, timeline.PurchasePrefix, p.ID)
 		out = &PurchaseResult{Purchase: p, Account: acc}
+		vested := points // what enters the balance now: all of it, unless it is pending
 		if points > 0 {
-			balance := acc.PointsBalance + points
-			if out.Transaction, err = insertTransaction(ctx, tx, acc, balance, newTransaction{
+			vestsAt, err := pendingUntil(ctx, tx, prog, p.OccurredAt)
+			if err != nil {
+				return err
+			}
+			if vestsAt != nil {
+				vested = 0
+			}
+			if out.Transaction, err = insertTransaction(ctx, tx, acc, acc.PointsBalance+vested, newTransaction{
 				typ: models.TxEarn, points: points, referenceType: ptr("order"), referenceID: &p.OrderID,
 				metadata: map[string]any{"purchase_id": p.ID}, lifetimeMonths: prog.PointsLifetimeMonths,
+				occurredAt: in.OccurredAt, vestsAt: vestsAt,
 			}); err != nil {
+				return err
+			}
+			if to, err = upgradeAfter(ctx, tx, prog, acc, vested); err != nil {
 				return err
 			}
 		}
 		if acc != nil {
 			if err := saveAccount(ctx, tx, acc, accountChange{
-				balance: acc.PointsBalance + points, lifetime: points, purchases: 1, spent: in.Amount,
+				balance: acc.PointsBalance + vested, lifetime: vested, purchases: 1, spent: in.Amount,
 				tier: to, tierMonths: prog.TierDurationMonths,
 			}); err != nil {
 				return err
+			}
+			if in.OccurredAt != nil && points > 0 {
+				// §13: a lot of a purchase older than the points' lifetime expired before it
+				// was recorded: it is earned and expired at once, both in the ledger.
+				if n, _, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, dbNow); err != nil {
+					return err
+				} else if n > 0 {
+					if err := tx.NewSelect().Model(acc).WherePK().Scan(ctx); err != nil {
+						return fmt.Errorf("read loyalty account: %w", err)
+					}
+				}
 			}
 		}
 		if c.LastPurchaseAt == nil || p.OccurredAt.After(*c.LastPurchaseAt) {
@@ -190,6 +215,24 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 	return out, nil
 }
 
+// pendingUntil is when the points of a purchase made at occurredAt vest (§13:
+// occurredAt + pending_days), nil when they are spendable at once: pending points are off
+// (pending_days 0), or that date has passed (a back-dated purchase).
+func pendingUntil(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, occurredAt time.Time) (*time.Time, error) {
+	if prog.PendingDays <= 0 {
+		return nil, nil
+	}
+	vestsAt := occurredAt.UTC().AddDate(0, 0, prog.PendingDays)
+	var future bool
+	if err := tx.NewRaw("SELECT ?::timestamptz > now()", vestsAt).Scan(ctx, &future); err != nil {
+		return nil, fmt.Errorf("read the time: %w", err)
+	}
+	if !future {
+		return nil, nil
+	}
+	return &vestsAt, nil
+}
+
 // NewRefund is a refund of (part of) a purchase.
 type NewRefund struct {
 	OrderID  string
@@ -206,7 +249,11 @@ type NewRefund struct {
 // lots first; it lowers lifetime points and — while the earn it reverses is inside the
 // qualification window, as it counts at that earn's time (qualifyingSum) — the qualifying
 // points of tiers. Its metadata names the order, which is what ties it to the earn. The
-// account's total spent falls by the amount; total purchases stays.
+// account's total spent falls by the amount; total purchases stays. §13: while the
+// purchase's points are pending, the refund cancels them instead — the same cumulative
+// share, taken from the pending lot and not from the balance nor the lifetime points (which
+// never held them). A purchase whose points
+// expired as they were earned (§13: older than their lifetime) has nothing to reverse.
 func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResult, error) {
 	if err := auth.Require(ctx, auth.Agent); err != nil {
 		return nil, err
@@ -260,9 +307,33 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 		if err != nil {
 			return err
 		}
-		reverse := 0
+		reverse, lot := 0, (*models.LoyaltyTransaction)(nil)
 		if acc != nil {
+			if lot, err = pendingLot(ctx, tx, p.OrderID); err != nil {
+				return err
+			}
+		}
+		switch {
+		case lot != nil:
+			// §13: within the pending window the refund cancels the purchase's pending points
+			// (the balance never held them, so none of it is taken).
+			reverse = min(RefundReversal(p, in.Amount, maxInt32), *lot.PointsRemaining)
+		case acc != nil:
 			reverse = RefundReversal(p, in.Amount, acc.PointsBalance)
+			if reverse > 0 {
+				// §13: the points of a purchase older than their lifetime expired the moment
+				// they were earned; they were never in the balance, so its refund takes none
+				// of the points other purchases earned.
+				var expiredAtOnce bool
+				if err := tx.NewRaw(`SELECT EXISTS (SELECT FROM loyalty_transactions WHERE organization_id = ? AND transaction_type = 'earn'
+					AND reference_type = 'order' AND reference_id = ? AND expires_at <= created_at)`, pr.OrganizationID, p.OrderID).
+					Scan(ctx, &expiredAtOnce); err != nil {
+					return fmt.Errorf("read earn: %w", err)
+				}
+				if expiredAtOnce {
+					reverse = 0
+				}
+			}
 		}
 		r := &models.PurchaseRefund{
 			RefundID: in.RefundID, OrganizationID: pr.OrganizationID, PurchaseID: p.ID, Amount: in.Amount, PointsReversed: reverse,
@@ -277,16 +348,27 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 		}
 		timeline.PublishRefund(ctx, r.RefundID)
 		out = &PurchaseResult{Purchase: p, Account: acc}
+		taken := reverse // what leaves the balance (and the lifetime points): none of pending points
+		if lot != nil {
+			taken = 0
+		}
 		if reverse > 0 {
-			balance := acc.PointsBalance - reverse
-			if out.Transaction, err = insertTransaction(ctx, tx, acc, balance, newTransaction{
+			n := newTransaction{
 				typ: models.TxAdjust, points: -reverse, referenceType: ptr("refund"), referenceID: &r.RefundID,
 				description: ptr("Refund of order " + p.OrderID),
 				metadata:    map[string]any{"purchase_id": p.ID, "order_id": p.OrderID, "amount": in.Amount.StringFixed(2)},
-			}); err != nil {
+			}
+			if lot != nil {
+				n.vestsAt = lot.VestsAt
+			}
+			if out.Transaction, err = insertTransaction(ctx, tx, acc, acc.PointsBalance-taken, n); err != nil {
 				return err
 			}
-			if err := consumeLots(ctx, tx, acc.ID, reverse); err != nil {
+			if lot != nil {
+				if _, err := tx.NewUpdate().Model(lot).WherePK().Set("points_remaining = points_remaining - ?", reverse).Exec(ctx); err != nil {
+					return fmt.Errorf("cancel pending points: %w", err)
+				}
+			} else if err := consumeLots(ctx, tx, acc.ID, reverse); err != nil {
 				return err
 			}
 		}
@@ -302,7 +384,7 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 		}
 		if acc != nil {
 			if err := saveAccount(ctx, tx, acc, accountChange{
-				balance: acc.PointsBalance - reverse, lifetime: -reverse, spent: in.Amount.Neg(),
+				balance: acc.PointsBalance - taken, lifetime: -taken, spent: in.Amount.Neg(),
 			}); err != nil {
 				return err
 			}
@@ -323,6 +405,21 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 		return nil, err
 	}
 	return out, nil
+}
+
+// pendingLot is the still pending lot of the order's earn, nil when there is none (the
+// account is locked, and its due lots vested, by the caller).
+func pendingLot(ctx context.Context, tx bun.Tx, orderID string) (*models.LoyaltyTransaction, error) {
+	lot := new(models.LoyaltyTransaction)
+	err := tx.NewSelect().Model(lot).Where("lt.organization_id = ?", db.Org(ctx)).Where("lt.transaction_type = 'earn'").
+		Where("lt.reference_type = 'order'").Where("lt.reference_id = ?", orderID).Where("lt.pending").Scan(ctx)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read pending lot: %w", err)
+	}
+	return lot, nil
 }
 
 // purchaseResult is the original result of a replayed purchase or refund: the purchase and

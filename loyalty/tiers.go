@@ -3,48 +3,59 @@ package loyalty
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
+	"customerservice/audit"
+	"customerservice/auth"
+	"customerservice/db"
 	"customerservice/models"
 )
 
 // qualifyingSum is the SQL of the qualifying points (§4) of the account whose id is the SQL
 // expression account, as of a time: the points earned (earn and bonus) in the
-// qualification window before it, net of the refund reversals of earns in that window. A
+// qualification window before it, net of the refund reversals of earns in that window. An
+// earn counts at its occurred_at, the time of its purchase (§13: a back-dated purchase
+// counts when it happened, not when it was recorded); a bonus when it was given. A
 // reversal counts at the time of the earn it reverses — the earn of the order the reversal
 // records in its metadata (RecordRefund) — so refunding today an order earned 13 months ago
 // takes nothing from this window, and a reversal leaves the window with its earn. Manual
 // adjustments do not count. Its placeholders are the time and the window in months; org is
 // the SQL expression of the account's organization.
 func qualifyingSum(org, account string) string {
-	return QualifyingSQL(org, account, "?::timestamptz - make_interval(months => ?)")
+	return QualifyingSQL(org, account, "?::timestamptz - make_interval(months => ?)", "?::timestamptz")
 }
 
 // QualifyingSQL is the SQL of the qualifying points (§4) of the account whose organization
-// and id are the expressions org and account, earned after the instant since (an SQL expression): earns and bonuses
-// at their time, a refund's reversal at the time of the earn it reverses.
-func QualifyingSQL(org, account, since string) string {
+// and id are the expressions org and account, earned after the instant since and by the
+// instant until (SQL expressions): earns and bonuses at their time — a pending earn's when
+// it vests (§13), a back-dated one's at its purchase — a refund's reversal at the time of the
+// earn it reverses.
+func QualifyingSQL(org, account, since, until string) string {
 	// A scalar subquery finds a reversal's earn through the unique index of earns by order
 	// (loyalty_transactions_earn_key), for reversals only: a join of the account's
 	// transactions with themselves let the planner pick a nested loop over a table whose
 	// statistics lag its growth (recordPurchase under load spent most of its time here).
 	return `COALESCE((SELECT sum(t.points) FROM loyalty_transactions t
 		WHERE t.organization_id = ` + org + ` AND t.loyalty_account_id = ` + account + `
-			AND CASE WHEN t.transaction_type IN ('earn', 'bonus') THEN t.created_at
+			AND CASE WHEN t.transaction_type IN ('earn', 'bonus') THEN COALESCE(t.vests_at, t.occurred_at, t.created_at)
 				WHEN t.transaction_type = 'adjust' AND t.reference_type = 'refund' THEN
-					(SELECT e.created_at FROM loyalty_transactions e
+					(SELECT COALESCE(e.vests_at, e.occurred_at, e.created_at) FROM loyalty_transactions e
 						WHERE e.organization_id = ` + org + ` AND e.transaction_type = 'earn'
 							AND e.reference_type = 'order' AND e.reference_id = t.metadata->>'order_id'
 							AND e.loyalty_account_id = t.loyalty_account_id)
-				END > ` + since + `), 0)::int`
+				END BETWEEN ` + since + ` + interval '1 microsecond' AND ` + until + `), 0)::int`
 }
 
-// qualifyingPoints sums an account's qualifying points as of the database's now.
+// qualifyingPoints sums an account's qualifying points in the window before the
+// transaction's now, up to this instant: the transactions this one wrote (at
+// clock_timestamp(), after now()) included, pending points not yet vested not.
 func qualifyingPoints(ctx context.Context, tx bun.IDB, org, accountID uuid.UUID, months int) (int, error) {
 	var n int
-	err := tx.NewRaw(`SELECT `+QualifyingSQL("?0::uuid", "?1::uuid", "?2::timestamptz - make_interval(months => ?3)"), org, accountID, dbNow, months).Scan(ctx, &n)
+	err := tx.NewRaw(`SELECT `+QualifyingSQL("?0::uuid", "?1::uuid", "?2::timestamptz - make_interval(months => ?3)", "clock_timestamp()"), org, accountID, dbNow, months).Scan(ctx, &n)
 	if err != nil {
 		return 0, fmt.Errorf("sum qualifying points: %w", err)
 	}
@@ -52,7 +63,7 @@ func qualifyingPoints(ctx context.Context, tx bun.IDB, org, accountID uuid.UUID,
 }
 
 // upgradeTo is UpgradeTo for a locked account, its qualifying points summed in the
-// database (only when an upgrade is possible at all).
+// database (only when an upgrade is possible at all), before the added points are written.
 func upgradeTo(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, acc *models.LoyaltyAccount, added int) (models.Tier, error) {
 	if NextTier(acc.Tier) == nil || added <= 0 {
 		return "", nil
@@ -62,4 +73,97 @@ func upgradeTo(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, acc
 		return "", err
 	}
 	return UpgradeTo(prog, acc.Tier, q, added), nil
+}
+
+// upgradeAfter is the tier a locked account rises to once an earn of points was written
+// ("" when it stays): its qualifying points summed in the database with that earn at its
+// own time, so an earn older than the qualification window (§13: a back-dated purchase)
+// upgrades nothing.
+func upgradeAfter(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, acc *models.LoyaltyAccount, points int) (models.Tier, error) {
+	if NextTier(acc.Tier) == nil || points <= 0 {
+		return "", nil
+	}
+	q, err := qualifyingPoints(ctx, tx, acc.OrganizationID, acc.ID, prog.QualificationMonths)
+	if err != nil {
+		return "", err
+	}
+	if to := TierFor(prog, q); rank(to) > rank(acc.Tier) {
+		return to, nil
+	}
+	return "", nil
+}
+
+// raiseTiers upgrades, in one statement, the (locked) accounts among ids whose qualifying
+// points as of at reach a higher tier than theirs (§13: pending points count when they
+// vest): the new tier starts on the day of at and holds tier_duration_months. It never
+// lowers a tier (that is the re-evaluation's, when a tier's term ends). A raise follows
+// vesting, a rule: it is audited as a tier change by SYSTEM (§12), like the re-evaluation.
+func raiseTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at any) error {
+	org := db.Org(ctx)
+	var rows []struct {
+		newTier
+		OldTier models.Tier `bun:"old_tier"`
+	}
+	err := tx.NewRaw(`WITH q AS (
+			SELECT a.loyalty_account_id, a.tier AS old_tier, `+qualifyingSum("a.organization_id", "a.loyalty_account_id")+` AS points,
+				`+dayOf+` AS day
+			FROM loyalty_accounts a
+			WHERE a.organization_id = ? AND a.loyalty_account_id = ANY(?) AND a.tier <> 'platinum'
+		), n AS (
+			SELECT loyalty_account_id, old_tier, day,
+				CASE WHEN points >= ? THEN 'platinum' WHEN points >= ? THEN 'gold'
+					WHEN points >= ? THEN 'silver' ELSE 'bronze' END AS tier
+			FROM q
+		), u AS (
+			UPDATE loyalty_accounts a SET tier = n.tier, tier_since = n.day,
+				tier_expires_at = (n.day + make_interval(months => ?))::date
+			FROM n WHERE a.organization_id = ? AND a.loyalty_account_id = n.loyalty_account_id
+				AND array_position(ARRAY['bronze', 'silver', 'gold', 'platinum'], n.tier) >
+					array_position(ARRAY['bronze', 'silver', 'gold', 'platinum'], a.tier::text)
+			RETURNING a.loyalty_account_id, n.old_tier, a.tier
+		)
+		SELECT loyalty_account_id, old_tier, tier FROM u`,
+		at, prog.QualificationMonths, at, at, org, pgdialect.Array(ids),
+		prog.ThresholdPlatinum, prog.ThresholdGold, prog.ThresholdSilver,
+		prog.TierDurationMonths, org).Scan(ctx, &rows)
+	if err != nil {
+		return fmt.Errorf("raise tiers: %w", err)
+	}
+	changes := make([]newTier, len(rows))
+	entries := make([]audit.Entry, len(rows))
+	for i, r := range rows {
+		changes[i] = r.newTier
+		entries[i] = audit.Entry{Action: tierChangeAction, EntityType: "loyalty_account", EntityID: r.Account,
+			ChangedFields: []string{"tier", "tier_since", "tier_expires_at"}, Details: map[string]any{"from": r.OldTier, "to": r.Tier}}
+	}
+	if err := recordTiers(ctx, tx, changes); err != nil {
+		return err
+	}
+	return audit.RecordAll(ctx, tx, auth.Principal{UserID: auth.System, OrganizationID: org}, entries)
+}
+
+// newTier is an account's new tier.
+type newTier struct {
+	Account uuid.UUID   `bun:"loyalty_account_id"`
+	Tier    models.Tier `bun:"tier"`
+}
+
+// recordTiers appends the changes to the accounts' tier histories, at this instant: one
+// INSERT of the rows as values (on Citus, an INSERT … SELECT into a table with row-level
+// security is refused).
+func recordTiers(ctx context.Context, tx bun.Tx, changes []newTier) error {
+	if len(changes) == 0 {
+		return nil
+	}
+	values := make([]string, len(changes))
+	args := make([]any, 0, 3*len(changes))
+	for i, c := range changes {
+		values[i] = "(?::uuid, ?::uuid, ?, clock_timestamp())"
+		args = append(args, db.Org(ctx), c.Account, c.Tier)
+	}
+	if _, err := tx.NewRaw(`INSERT INTO loyalty_tier_changes (organization_id, loyalty_account_id, tier, changed_at)
+		VALUES `+strings.Join(values, ", "), args...).Exec(ctx); err != nil {
+		return fmt.Errorf("record tier changes: %w", err)
+	}
+	return nil
 }

@@ -153,14 +153,16 @@ var wantAppPrivileges = []string{
 	"table:credit_payments:INSERT,SELECT",
 	"table:credit_policies:INSERT,SELECT,UPDATE",
 	"table:credit_usage:INSERT,SELECT,UPDATE",
+	"table:customer_consents:INSERT,SELECT,UPDATE", // UPDATE of evidence only (erasure)
 	"table:customer_segments:DELETE,INSERT,SELECT,UPDATE",
 	"table:customers:DELETE,INSERT,SELECT,UPDATE",
 	"table:job_run_results:INSERT,SELECT,UPDATE",
 	"table:job_runs:INSERT,SELECT,UPDATE",
 	"table:loyalty_accounts:INSERT,SELECT,UPDATE",
 	"table:loyalty_programs:INSERT,SELECT,UPDATE",
+	"table:loyalty_tier_changes:INSERT,SELECT",
 	"table:loyalty_transactions:INSERT,SELECT,UPDATE",
-	"table:organizations:INSERT,SELECT,UPDATE",
+	"table:organizations:INSERT,SELECT", // UPDATE only on Citus: `citus distribute` grants it
 	"table:purchase_refunds:INSERT,SELECT",
 	"table:purchases:INSERT,SELECT,UPDATE",
 	"table:saved_segments:DELETE,INSERT,SELECT,UPDATE",

@@ -16,6 +16,7 @@ const (
 	TxExpire LoyaltyTransactionType = "expire"
 	TxAdjust LoyaltyTransactionType = "adjust"
 	TxBonus  LoyaltyTransactionType = "bonus"
+	TxVest   LoyaltyTransactionType = "vest"
 )
 
 // LoyaltyProgram is an organization's settings (§4).
@@ -36,6 +37,7 @@ type LoyaltyProgram struct {
 	PointsLifetimeMonths  int             `bun:"points_lifetime_months"`
 	AutoEnroll            bool            `bun:"auto_enroll"`
 	SegmentLookbackDays   int             `bun:"segment_lookback_days"`
+	PendingDays           int             `bun:"pending_days"`
 	CreatedAt             time.Time       `bun:"created_at,nullzero,default:now()"`
 	UpdatedAt             time.Time       `bun:"updated_at,nullzero,default:now()"`
 }
@@ -56,8 +58,15 @@ type LoyaltyTransaction struct {
 	Metadata         map[string]any         `bun:"metadata,type:jsonb"`
 	PointsRemaining  *int                   `bun:"points_remaining"`
 	ExpiresAt        *time.Time             `bun:"expires_at"`
-	CreatedAt        time.Time              `bun:"created_at,nullzero,default:now()"`
 	ActorID          *uuid.UUID             `bun:"actor_id,type:uuid"` // who moved the points (§12); nil before it was kept
+	// OccurredAt is when the movement counts from when it is not CreatedAt (§13: the earn of
+	// a back-dated purchase counts at the purchase's time); nil means CreatedAt.
+	OccurredAt *time.Time `bun:"occurred_at"`
+	// VestsAt is when a pending earn's points vest (§13), and, on a refund's cancellation
+	// of pending points, that of the lot it cancels; Pending the lot's state until then.
+	VestsAt   *time.Time `bun:"vests_at"`
+	Pending   bool       `bun:"pending"`
+	CreatedAt time.Time  `bun:"created_at,nullzero,default:now()"`
 }
 
 // Purchase is a paid order that drives loyalty and RFM (§4, §6).

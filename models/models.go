@@ -78,28 +78,32 @@ const (
 type Customer struct {
 	bun.BaseModel `bun:"table:customers,alias:c"`
 
-	ID                uuid.UUID      `bun:"customer_id,pk,type:uuid"`
-	OrganizationID    uuid.UUID      `bun:"organization_id,pk,type:uuid"`
-	CustomerType      CustomerType   `bun:"customer_type"`
-	FirstName         string         `bun:"first_name"`
-	LastName          string         `bun:"last_name"`
-	Email             *string        `bun:"email"`
-	Phone             *string        `bun:"phone"`
-	DocumentType      *DocumentType  `bun:"document_type"`
-	DocumentNumber    *string        `bun:"document_number"`
-	BirthDate         *time.Time     `bun:"birth_date,type:date"`
-	Gender            *string        `bun:"gender"`
-	Status            CustomerStatus `bun:"status"`
-	StatusReason      *string        `bun:"status_reason"`
-	PreferredLanguage string         `bun:"preferred_language"`
-	MarketingConsent  bool           `bun:"marketing_consent"`
-	Tags              []string       `bun:"tags,array"`
-	Metadata          map[string]any `bun:"metadata,type:jsonb"`
-	Notes             *string        `bun:"notes"`
-	ErasedAt          *time.Time     `bun:"erased_at"`
-	CreatedAt         time.Time      `bun:"created_at,nullzero,default:now()"`
-	UpdatedAt         time.Time      `bun:"updated_at,nullzero,default:now()"`
-	LastPurchaseAt    *time.Time     `bun:"last_purchase_at"`
+	ID             uuid.UUID     `bun:"customer_id,pk,type:uuid"`
+	OrganizationID uuid.UUID     `bun:"organization_id,pk,type:uuid"`
+	CustomerType   CustomerType  `bun:"customer_type"`
+	FirstName      string        `bun:"first_name"`
+	LastName       string        `bun:"last_name"`
+	Email          *string       `bun:"email"`
+	Phone          *string       `bun:"phone"`
+	DocumentType   *DocumentType `bun:"document_type"`
+	DocumentNumber *string       `bun:"document_number"`
+	// DocumentCheckDigit is a RUC's check digit (DV), two digits (§10).
+	DocumentCheckDigit *string        `bun:"document_check_digit"`
+	BirthDate          *time.Time     `bun:"birth_date,type:date"`
+	Gender             *string        `bun:"gender"`
+	Status             CustomerStatus `bun:"status"`
+	StatusReason       *string        `bun:"status_reason"`
+	PreferredLanguage  string         `bun:"preferred_language"`
+	MarketingConsent   bool           `bun:"marketing_consent"`
+	Tags               []string       `bun:"tags,array"`
+	Metadata           map[string]any `bun:"metadata,type:jsonb"`
+	Notes              *string        `bun:"notes"`
+	ErasedAt           *time.Time     `bun:"erased_at"`
+	// ExternalID is the customer's key in the system a CSV import came from (§10).
+	ExternalID     *string    `bun:"external_id"`
+	CreatedAt      time.Time  `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt      time.Time  `bun:"updated_at,nullzero,default:now()"`
+	LastPurchaseAt *time.Time `bun:"last_purchase_at"`
 }
 
 type Address struct {
@@ -166,8 +170,13 @@ type CreditAccount struct {
 	RequestedLimit   *decimal.Decimal `bun:"requested_limit,type:numeric"`
 	LimitRequestedBy *uuid.UUID       `bun:"limit_requested_by,type:uuid"`
 	LimitRequestedAt *time.Time       `bun:"limit_requested_at"`
-	CreatedAt        time.Time        `bun:"created_at,nullzero,default:now()"`
-	UpdatedAt        time.Time        `bun:"updated_at,nullzero,default:now()"`
+	// Whether approving the opening, and the limit asked for, needs a manager other than
+	// the one who made the request: the policy when the request was made (§14), so a
+	// policy turned off later does not let its maker approve it.
+	OpenRequiresSecondApprover  bool      `bun:"open_requires_second_approver"`
+	LimitRequiresSecondApprover bool      `bun:"limit_requires_second_approver"`
+	CreatedAt                   time.Time `bun:"created_at,nullzero,default:now()"`
+	UpdatedAt                   time.Time `bun:"updated_at,nullzero,default:now()"`
 }
 
 // CreditPolicy is an organization's credit risk settings (§14), one row per organization.
@@ -233,4 +242,41 @@ type SavedSegment struct {
 	CreatedBy      uuid.UUID       `bun:"created_by,type:uuid"`
 	CreatedAt      time.Time       `bun:"created_at,nullzero,default:now()"`
 	UpdatedAt      time.Time       `bun:"updated_at,nullzero,default:now()"`
+}
+
+// ConsentPurpose is what a customer consents to (§11).
+type ConsentPurpose string
+
+const (
+	ConsentMarketingEmail    ConsentPurpose = "marketing_email"
+	ConsentMarketingSMS      ConsentPurpose = "marketing_sms"
+	ConsentMarketingWhatsApp ConsentPurpose = "marketing_whatsapp"
+	ConsentProfiling         ConsentPurpose = "profiling"
+	ConsentThirdPartySharing ConsentPurpose = "third_party_sharing"
+)
+
+// ConsentChannel is where a consent was given or revoked (§11).
+type ConsentChannel string
+
+const (
+	ConsentChannelPOS        ConsentChannel = "pos"
+	ConsentChannelWeb        ConsentChannel = "web"
+	ConsentChannelApp        ConsentChannel = "app"
+	ConsentChannelCallCenter ConsentChannel = "call_center"
+	ConsentChannelImport     ConsentChannel = "import"
+)
+
+// Consent is one row of a customer's consent history (§11): append-only.
+type Consent struct {
+	bun.BaseModel `bun:"table:customer_consents,alias:k"`
+
+	ID             uuid.UUID       `bun:"consent_id,pk,type:uuid"`
+	OrganizationID uuid.UUID       `bun:"organization_id,pk,type:uuid"`
+	CustomerID     uuid.UUID       `bun:"customer_id,type:uuid"`
+	Purpose        ConsentPurpose  `bun:"purpose"`
+	Granted        bool            `bun:"granted"`
+	Channel        *ConsentChannel `bun:"channel"`
+	Evidence       *string         `bun:"evidence"`
+	RecordedBy     uuid.UUID       `bun:"recorded_by,type:uuid"`
+	RecordedAt     time.Time       `bun:"recorded_at,nullzero,default:clock_timestamp()"`
 }

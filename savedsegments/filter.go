@@ -38,6 +38,9 @@ type FilterV1 struct {
 	HasCreditAccount *bool     `json:"hasCreditAccount,omitempty"`
 	CreatedAt        *RangeV1  `json:"createdAt,omitempty"`
 	LastPurchaseAt   *RangeV1  `json:"lastPurchaseAt,omitempty"`
+	// Consent came with consents (§11) after version 1 was first written: a document
+	// without it has no consent condition, so version 1 still reads every stored document.
+	Consent *string `json:"consent,omitempty"`
 }
 
 // TagsV1 is TagFilter.
@@ -59,6 +62,10 @@ func document(f customers.Filter) Document {
 		IsVip: f.IsVip, IsAtRisk: f.IsAtRisk, HasCreditAccount: f.HasCreditAccount,
 		CreatedAt: rangeV1(f.CreatedAt), LastPurchaseAt: rangeV1(f.LastPurchaseAt),
 	}}
+	if f.Consent != nil {
+		c := strings.ToUpper(string(*f.Consent))
+		d.Filter.Consent = &c
+	}
 	if f.TagsAny != nil || f.TagsAll != nil {
 		d.Filter.Tags = &TagsV1{Any: list(f.TagsAny), All: list(f.TagsAll)}
 	}
@@ -85,6 +92,10 @@ func decode(raw []byte) (*Document, customers.Filter, error) {
 		Tiers: lower[models.Tier](f.Tier), Segments: lower[models.SegmentCode](f.Segment),
 		IsVip: f.IsVip, IsAtRisk: f.IsAtRisk, HasCreditAccount: f.HasCreditAccount,
 		CreatedAt: f.CreatedAt.live(), LastPurchaseAt: f.LastPurchaseAt.live(),
+	}
+	if f.Consent != nil {
+		c := models.ConsentPurpose(strings.ToLower(*f.Consent))
+		out.Consent = &c
 	}
 	if f.Tags != nil {
 		out.TagsAny, out.TagsAll = deref(f.Tags.Any), deref(f.Tags.All)

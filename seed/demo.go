@@ -50,9 +50,11 @@ const (
 // charge's created_at to the day its order was placed and its due date to that day plus
 // the term, and runs the overdue job (credit.MarkOverdueFor) as the nightly run would.
 //
-// Points are recorded now, so they expire 12 months from now and count toward tiers from
-// now: the first `jobs run` expires nothing, changes no tier, and recalculates the same
-// segments (purchase times keep at least six hours from any day boundary, see ago).
+// Purchases are back-dated (§13): their points expire 12 months after the purchase — those
+// of purchases older than that are earned and expired at once — and count toward tiers at
+// the purchase's date; bonuses and redemptions are recorded now. The first `jobs run`
+// expires nothing, changes no tier, and recalculates the same segments (purchase times keep
+// at least six hours from any day boundary, see ago).
 //
 // The load is many transactions (each service call its own, as for a client), so it marks
 // its end: a `seed.demo` audit row of the organization, written in the transaction that

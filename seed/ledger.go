@@ -3,6 +3,7 @@ package seed
 import (
 	"fmt"
 	"math/rand/v2"
+	"sort"
 	"time"
 
 	"github.com/shopspring/decimal"
@@ -20,10 +21,12 @@ import (
 // and compare every figure.
 //
 // Like the demo, the replay records the whole history now (an organization importing its
-// order history into the program): purchases keep the date they occurred, while the points
-// they earned are lots recorded now, expiring points_lifetime_months from now, and count
-// toward tiers from now. So a load leaves nothing for the expiry or tier jobs to do, and
-// the balance of every account is what its lots hold.
+// order history into the program), as the service treats back-dated purchases (§13): a
+// purchase keeps the date it occurred, its points are a lot expiring points_lifetime_months
+// after that date — earned and expired at once (an earn and an expire transaction) when that
+// has passed — and they count toward tiers at that date. Bonuses and redemptions are
+// recorded now. So a load leaves nothing for the expiry or tier jobs to do, and the balance
+// of every account is what its lots hold.
 
 // outcome is the rows a plan leaves.
 type outcome struct {
@@ -64,14 +67,17 @@ func (g generator) replay(p *plan, prog *models.LoyaltyProgram) *outcome {
 }
 
 type ledger struct {
-	g          generator
-	prog       *models.LoyaltyProgram
-	r          *rand.Rand
-	o          *outcome
-	byOrder    map[string]int // index in o.purchases
-	lots       []int          // indexes in o.transactions, oldest first (FIFO, §4)
-	qualifying int            // points counting toward tiers (all of them: recorded now)
-	clock      time.Duration  // after now, of the next transaction: they are recorded in order
+	g       generator
+	prog    *models.LoyaltyProgram
+	r       *rand.Rand
+	o       *outcome
+	byOrder map[string]int // index in o.purchases
+	lots    []int          // indexes in o.transactions (FIFO, §4: consume orders them)
+	// expiredAtOnce: orders whose points expired as they were earned (§13), whose refunds
+	// reverse nothing.
+	expiredAtOnce map[string]bool
+	qualifying    int           // points counting toward tiers: those of the qualification window
+	clock         time.Duration // after now, of the next transaction: they are recorded in order
 }
 
 func (l *ledger) apply(e event) {
@@ -83,9 +89,12 @@ func (l *ledger) apply(e event) {
 		}
 		acc := o.account
 		points, to := 0, models.Tier("")
+		qualifies := e.at.After(loyalty.AddMonths(l.g.now, -l.prog.QualificationMonths))
 		if acc != nil {
 			points = int(loyalty.EarnPoints(l.prog, acc.Tier, e.amount).IntPart())
-			to = l.upgradeTo(points)
+			if qualifies {
+				to = l.upgradeTo(points)
+			}
 		}
 		channel := e.channel
 		pur := models.Purchase{
@@ -104,8 +113,14 @@ func (l *ledger) apply(e event) {
 		}
 		if points > 0 {
 			acc.PointsBalance += points
-			l.move(models.TxEarn, points, "order", e.orderID, nil, map[string]any{"purchase_id": pur.ID}, true)
-			l.qualifying += points
+			at := e.at
+			l.move(models.TxEarn, points, "order", e.orderID, nil, map[string]any{"purchase_id": pur.ID}, true, &at)
+			if qualifies {
+				l.qualifying += points
+			}
+			if lot := &o.transactions[len(o.transactions)-1]; !lot.ExpiresAt.After(lot.CreatedAt) {
+				l.expireAtOnce(lot)
+			}
 		}
 		acc.LifetimePoints += points
 		acc.TotalPurchases++
@@ -116,7 +131,7 @@ func (l *ledger) apply(e event) {
 		pur := &o.purchases[l.byOrder[e.orderID]]
 		acc := o.account
 		reverse := 0
-		if acc != nil {
+		if acc != nil && !l.expiredAtOnce[pur.OrderID] {
 			reverse = loyalty.RefundReversal(pur, e.amount, acc.PointsBalance)
 		}
 		o.refunds = append(o.refunds, models.PurchaseRefund{
@@ -126,9 +141,11 @@ func (l *ledger) apply(e event) {
 		if reverse > 0 {
 			acc.PointsBalance -= reverse
 			l.move(models.TxAdjust, -reverse, "refund", e.refundID, ptr("Refund of order "+pur.OrderID),
-				map[string]any{"purchase_id": pur.ID, "order_id": pur.OrderID, "amount": e.amount.StringFixed(2)}, false)
+				map[string]any{"purchase_id": pur.ID, "order_id": pur.OrderID, "amount": e.amount.StringFixed(2)}, false, nil)
 			l.consume(reverse)
-			l.qualifying -= reverse
+			if pur.OccurredAt.After(loyalty.AddMonths(l.g.now, -l.prog.QualificationMonths)) {
+				l.qualifying -= reverse // a reversal counts at the time of the earn it reverses
+			}
 		}
 		pur.RefundedAmount = pur.RefundedAmount.Add(e.amount)
 		pur.PointsReversed += reverse
@@ -145,7 +162,7 @@ func (l *ledger) apply(e event) {
 		acc := o.account
 		to := l.upgradeTo(e.points)
 		acc.PointsBalance += e.points
-		l.move(models.TxBonus, e.points, "bonus", e.ref, ptr(e.text), nil, true)
+		l.move(models.TxBonus, e.points, "bonus", e.ref, ptr(e.text), nil, true, nil)
 		l.qualifying += e.points
 		acc.LifetimePoints += e.points
 		l.setTier(to)
@@ -158,7 +175,7 @@ func (l *ledger) apply(e event) {
 			return
 		}
 		acc.PointsBalance -= points
-		l.move(models.TxRedeem, -points, rewardReference, e.ref, ptr(e.text), nil, false)
+		l.move(models.TxRedeem, -points, rewardReference, e.ref, ptr(e.text), nil, false, nil)
 		l.consume(points)
 		acc.PointsRedeemed += points
 	}
@@ -185,8 +202,9 @@ func (l *ledger) enroll() {
 }
 
 // move writes a transaction with the balance after it (the caller changed the balance); a
-// lot holds its points until they are spent or expire.
-func (l *ledger) move(typ models.LoyaltyTransactionType, points int, refType, refID string, description *string, metadata map[string]any, lot bool) {
+// lot holds its points until they are spent or expire, points_lifetime_months after
+// occurredAt when given (a purchase's), else after now.
+func (l *ledger) move(typ models.LoyaltyTransactionType, points int, refType, refID string, description *string, metadata map[string]any, lot bool, occurredAt *time.Time) {
 	if metadata == nil {
 		metadata = map[string]any{}
 	}
@@ -195,18 +213,49 @@ func (l *ledger) move(typ models.LoyaltyTransactionType, points int, refType, re
 	t := models.LoyaltyTransaction{
 		ID: newID(l.r), OrganizationID: l.g.org, LoyaltyAccountID: l.o.account.ID, Type: typ, Points: points,
 		BalanceAfter: l.o.account.PointsBalance, ReferenceType: ptr(refType), ReferenceID: ptr(refID),
-		Description: description, Metadata: metadata, CreatedAt: at,
+		Description: description, Metadata: metadata, CreatedAt: at, OccurredAt: occurredAt,
 	}
 	if lot {
-		remaining, expires := points, loyalty.AddMonths(at, l.prog.PointsLifetimeMonths)
+		from := at
+		if occurredAt != nil {
+			from = *occurredAt
+		}
+		remaining, expires := points, loyalty.AddMonths(from, l.prog.PointsLifetimeMonths)
 		t.PointsRemaining, t.ExpiresAt = &remaining, &expires
 		l.lots = append(l.lots, len(l.o.transactions))
 	}
 	l.o.transactions = append(l.o.transactions, t)
 }
 
-// consume takes points from the lots, oldest first (loyalty.ConsumeFIFO).
+// expireAtOnce expires a lot whose date had passed when it was recorded (§13): one expire
+// transaction, as the purchase's own lazy expiry writes.
+func (l *ledger) expireAtOnce(lot *models.LoyaltyTransaction) {
+	points := *lot.PointsRemaining
+	*lot.PointsRemaining = 0
+	if l.expiredAtOnce == nil {
+		l.expiredAtOnce = map[string]bool{}
+	}
+	l.expiredAtOnce[*lot.ReferenceID] = true
+	acc := l.o.account
+	acc.PointsBalance -= points
+	at := l.g.now.Add(l.clock)
+	l.clock += time.Microsecond
+	l.o.transactions = append(l.o.transactions, models.LoyaltyTransaction{
+		ID: newID(l.r), OrganizationID: l.g.org, LoyaltyAccountID: acc.ID, Type: models.TxExpire, Points: -points,
+		BalanceAfter: acc.PointsBalance, Description: ptr("Points expired"), Metadata: map[string]any{"lots": 1}, CreatedAt: at,
+	})
+}
+
+// consume takes points from the lots, the first to expire first (loyalty.ConsumeFIFO; the
+// order of consumeLots: expiry, then creation).
 func (l *ledger) consume(points int) {
+	sort.SliceStable(l.lots, func(a, b int) bool {
+		ta, tb := l.o.transactions[l.lots[a]], l.o.transactions[l.lots[b]]
+		if !ta.ExpiresAt.Equal(*tb.ExpiresAt) {
+			return ta.ExpiresAt.Before(*tb.ExpiresAt)
+		}
+		return ta.CreatedAt.Before(tb.CreatedAt)
+	})
 	remaining := make([]int, len(l.lots))
 	for k, i := range l.lots {
 		remaining[k] = *l.o.transactions[i].PointsRemaining

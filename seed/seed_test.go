@@ -138,9 +138,8 @@ var invariants = map[string]string{
 		WHERE a.organization_id = ?0 AND (a.total_spent <> s.spent OR a.total_purchases <> s.n)`,
 	"tier at least what the qualifying points give, expiring unless bronze": `SELECT count(*) FROM loyalty_accounts a
 		JOIN loyalty_programs lp USING (organization_id)
-		CROSS JOIN LATERAL (SELECT COALESCE(sum(points), 0) AS q FROM loyalty_transactions t
-			WHERE t.loyalty_account_id = a.loyalty_account_id
-			AND (t.transaction_type IN ('earn', 'bonus') OR t.reference_type = 'refund')) s
+		CROSS JOIN LATERAL (SELECT ` + loyalty.QualifyingSQL("a.organization_id", "a.loyalty_account_id",
+		"now() - make_interval(months => lp.qualification_months)", "now()") + ` AS q) s
 		WHERE a.organization_id = ?0 AND (
 			array_position(ARRAY['bronze','silver','gold','platinum']::varchar[], a.tier) <
 			CASE WHEN s.q >= lp.threshold_platinum THEN 4 WHEN s.q >= lp.threshold_gold THEN 3

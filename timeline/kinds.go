@@ -23,6 +23,8 @@ var Kinds = []Kind{
 		points: "t.points", balanceAfter: "t.balance_after", reference: "t.reference_id"},
 	{Name: "POINTS_BONUS", src: points, when: "t.transaction_type = 'bonus'",
 		points: "t.points", balanceAfter: "t.balance_after", reference: "t.reference_id"},
+	{Name: "POINTS_VESTED", src: points, when: "t.transaction_type = 'vest'",
+		points: "t.points", balanceAfter: "t.balance_after"},
 
 	// Credit charges and payments (§5).
 	{Name: "CREDIT_CHARGE", src: charges, when: "true", amount: "cu.amount", reference: "cu.order_id"},
@@ -43,12 +45,14 @@ var Kinds = []Kind{
 	{Name: "CREDIT_STATUS_CHANGED", src: audits,
 		when: "al.action IN ('credit.approve', 'credit.suspend', 'credit.reinstate', 'credit.cancel')",
 		from: "upper(al.details->>'from')", to: "upper(al.details->>'to')"},
+	// A deferred increase is audited with old/new limits and deferred: true (rows written
+	// before that carry credit_limit/requested_credit_limit instead).
 	{Name: "CREDIT_LIMIT_REQUESTED", src: audits,
-		when:   "al.action = 'credit.update_limit' AND al.details->>'requested_credit_limit' IS NOT NULL",
-		amount: "(al.details->>'requested_credit_limit')::numeric(12,2)",
-		from:   "al.details->>'credit_limit'", to: "al.details->>'requested_credit_limit'"},
+		when:   "al.action = 'credit.update_limit' AND (al.details->>'requested_credit_limit' IS NOT NULL OR al.details @> '{\"deferred\": true}')",
+		amount: "COALESCE(al.details->>'requested_credit_limit', al.details->>'new_credit_limit')::numeric(12,2)",
+		from:   "COALESCE(al.details->>'credit_limit', al.details->>'old_credit_limit')", to: "COALESCE(al.details->>'requested_credit_limit', al.details->>'new_credit_limit')"},
 	{Name: "CREDIT_LIMIT_CHANGED", src: audits,
-		when:   "al.action IN ('credit.update_limit', 'credit.approve_limit') AND al.details->>'new_credit_limit' IS NOT NULL",
+		when:   "al.action IN ('credit.update_limit', 'credit.approve_limit') AND al.details->>'new_credit_limit' IS NOT NULL AND NOT al.details @> '{\"deferred\": true}'",
 		amount: "(al.details->>'new_credit_limit')::numeric(12,2)",
 		from:   "al.details->>'old_credit_limit'", to: "al.details->>'new_credit_limit'"},
 	{Name: "CREDIT_CHARGE_CANCELLED", src: audits, when: "al.action = 'credit.cancel_usage'",
@@ -56,16 +60,24 @@ var Kinds = []Kind{
 	{Name: "CREDIT_CHARGE_OVERDUE", src: audits, when: "al.action = 'credit.overdue'",
 		amount: "(al.details->>'outstanding')::numeric(12,2)", reference: "al.details->>'order_id'"},
 
-	// Waiting for their features (docs/decisions-timeline.md): consents (§11) and merges
-	// (§10) are entries here once their tables or audit actions exist.
+	// Consents (§11): each grant and revocation is an audit row of the customer with the
+	// purpose (docs/decisions-timeline.md: why the audit row, not customer_consents).
+	{Name: "CONSENT_GRANTED", src: audits, when: "al.action = 'consent.grant'",
+		reference: "upper(al.details->>'purpose')"},
+	{Name: "CONSENT_REVOKED", src: audits, when: "al.action = 'consent.revoke'",
+		reference: "upper(al.details->>'purpose')"},
+
+	// Waiting for its feature (docs/decisions-timeline.md): merges (§10) are entries here
+	// once their audit actions exist.
 }
 
 // LedgerActions are the audit actions whose event the timeline reads from a ledger row
 // instead (the row has the figures): the audit rows the timeline skips, and exactly the
-// actions the partial index audit_log_timeline_idx leaves out (the timeline migration).
+// actions the partial index audit_log_timeline_idx leaves out (the timeline migration, and
+// 20261217000001 for loyalty.vest).
 var LedgerActions = []string{
 	"loyalty.purchase", "loyalty.refund", "loyalty.redeem", "loyalty.bonus", "loyalty.adjust",
-	"loyalty.expire", "credit.charge", "credit.payment",
+	"loyalty.expire", "credit.charge", "credit.payment", "loyalty.vest",
 }
 
 // Kind is one kind of event: its name in the API, its source, the condition over the

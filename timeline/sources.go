@@ -36,7 +36,9 @@ var (
 	points = &source{prefix: PointsPrefix, idValid: isUUID,
 		from:  "loyalty_transactions AS t",
 		scope: "t.organization_id = {org} AND t.loyalty_account_id = " + accountOf("loyalty_accounts", "loyalty_account_id"),
-		key:   "t.created_at", tb: "t.transaction_id", id: "t.transaction_id::text", actor: "t.actor_id",
+		// A back-dated purchase's earn sits at the purchase's time (occurred_at), as the
+		// purchase does; every other movement at when it was written.
+		key: "COALESCE(t.occurred_at, t.created_at)", tb: "t.transaction_id", id: "t.transaction_id::text", actor: "t.actor_id",
 		byID:       "t.organization_id = {org} AND t.transaction_id = ANY({ids}::uuid[])",
 		customerOf: customerOf("loyalty_accounts", "loyalty_account_id", "t.loyalty_account_id"),
 	}

@@ -8,6 +8,7 @@ import (
 	"customerservice/audit"
 	"customerservice/auth"
 	"customerservice/credit"
+	"customerservice/customers"
 	"customerservice/jobs"
 	"customerservice/models"
 	"customerservice/savedsegments"
@@ -62,6 +63,8 @@ type AdjustPointsInput struct {
 	Points int `json:"points"`
 	// Why (1–500 characters).
 	Reason string `json:"reason"`
+	// The adjustment's idempotency key (1–255 characters, unique in the organization, used as given): a retry with the same key answers the original adjustment and changes nothing; the same key with another customer, points or reason is IDEMPOTENCY_CONFLICT. Shown as the transaction's referenceId.
+	IdempotencyKey string `json:"idempotencyKey"`
 }
 
 // The result of adjustPoints.
@@ -158,7 +161,7 @@ type CancelCreditAccountPayload struct {
 
 // The result of cancelCreditUsage.
 type CancelCreditUsagePayload struct {
-	// The account after the release; null when there are user errors.
+	// The account after the release (on a replay, as it is now, §8 Idempotency); null when there are user errors.
 	CreditAccount Object `json:"creditAccount,omitempty"`
 	// The charge (CANCELLED); null when there are user errors.
 	Usage *models.CreditUsage `json:"usage,omitempty"`
@@ -184,6 +187,26 @@ type ChargeCreditPayload struct {
 	Usage *models.CreditUsage `json:"usage,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
+}
+
+// A page of a customer's consent history.
+type ConsentConnection struct {
+	// The records of the page, each with its cursor.
+	Edges []ConsentEdge `json:"edges"`
+	// The records of the page.
+	Nodes []models.Consent `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+	// How many records in all.
+	TotalCount int `json:"totalCount"`
+}
+
+// A consent record and its cursor.
+type ConsentEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The record.
+	Node *models.Consent `json:"node"`
 }
 
 // A new customer.
@@ -304,7 +327,7 @@ type CreditPolicy struct {
 	BlockWhenOverdueDays int `json:"blockWhenOverdueDays"`
 	// Utilization (used ÷ limit, in percent) at which a charge and the account carry a HIGH_UTILIZATION warning. Default 90.
 	WarnUtilizationPercent int `json:"warnUtilizationPercent"`
-	// The manager who approves an account or a limit increase must not be the one who opened or asked for it. Default true.
+	// The manager who approves an account or a limit increase must not be the one who opened or asked for it. Applies to the requests made while it is on, until they are approved. Default true.
 	RequireSecondApprover bool `json:"requireSecondApprover"`
 	// When an admin last changed the settings; null while they are the defaults.
 	UpdatedAt *time.Time `json:"updatedAt,omitempty"`
@@ -384,6 +407,8 @@ type CustomerFilter struct {
 	// besides the other conditions given here. An id the organization has no segment of is
 	// NOT_FOUND. Not allowed in the filter of a saved segment.
 	SavedSegment graphql.Omittable[*uuid.UUID] `json:"savedSegment,omitempty"`
+	// Currently consents to this purpose: whom a campaign may contact.
+	Consent graphql.Omittable[*models.ConsentPurpose] `json:"consent,omitempty"`
 }
 
 // An order for `customers`.
@@ -432,6 +457,36 @@ type DeleteSavedSegmentPayload struct {
 	UserErrors []UserError `json:"userErrors"`
 }
 
+// Two customers that are probably one person.
+type DuplicateCandidate struct {
+	// The customer of the pair with the smaller id.
+	Customer Object `json:"customer"`
+	// The other customer of the pair.
+	Duplicate Object `json:"duplicate"`
+	// How likely the two are one person, 1–100.
+	Score int `json:"score"`
+	// Why, in alphabetical order.
+	Reasons []customers.DuplicateReason `json:"reasons"`
+}
+
+// A page of duplicate candidates.
+type DuplicateCandidateConnection struct {
+	// The pairs of the page, each with its cursor.
+	Edges []DuplicateCandidateEdge `json:"edges"`
+	// The pairs of the page.
+	Nodes []DuplicateCandidate `json:"nodes"`
+	// Where the page stands.
+	PageInfo *PageInfo `json:"pageInfo"`
+}
+
+// A duplicate candidate and its cursor.
+type DuplicateCandidateEdge struct {
+	// Pass as `after` to page from here.
+	Cursor string `json:"cursor"`
+	// The pair.
+	Node *DuplicateCandidate `json:"node"`
+}
+
 // A loyalty enrollment's result.
 type EnrollLoyaltyPayload struct {
 	// The loyalty account; null when there are user errors.
@@ -443,6 +498,28 @@ type EnrollLoyaltyPayload struct {
 // The result of eraseCustomer.
 type EraseCustomerPayload struct {
 	// The customer as erased (anonymous values, `erasedAt` set); null when there are user errors.
+	Customer Object `json:"customer,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A grant of consent.
+type GrantConsentInput struct {
+	// The customer's id.
+	CustomerID uuid.UUID `json:"customerId"`
+	// What the customer consents to.
+	Purpose models.ConsentPurpose `json:"purpose"`
+	// Where.
+	Channel models.ConsentChannel `json:"channel"`
+	// What proves it, at most 500 characters.
+	Evidence graphql.Omittable[*string] `json:"evidence,omitempty"`
+}
+
+// The result of grantConsent.
+type GrantConsentPayload struct {
+	// The record written; null when there are user errors.
+	Consent *models.Consent `json:"consent,omitempty"`
+	// The customer; null when there are user errors.
 	Customer Object `json:"customer,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
@@ -473,6 +550,20 @@ type JobRunResult struct {
 	Details map[string]any `json:"details"`
 	// When the job finished this organization.
 	FinishedAt time.Time `json:"finishedAt"`
+}
+
+// A loyalty account as it stood at an instant.
+type LoyaltyAccountAsOf struct {
+	// The instant.
+	At time.Time `json:"at"`
+	// Points available to redeem then.
+	Balance int `json:"balance"`
+	// Points pending then (not yet vested).
+	Pending int `json:"pending"`
+	// Lifetime points then: earned and vested, net of refund reversals.
+	Lifetime int `json:"lifetime"`
+	// The tier in force then (bronze before any change).
+	Tier models.Tier `json:"tier"`
 }
 
 // A page of loyalty transactions, newest first.
@@ -537,6 +628,18 @@ type PageInfo struct {
 	StartCursor *string `json:"startCursor,omitempty"`
 	// The cursor of the last item.
 	EndCursor *string `json:"endCursor,omitempty"`
+}
+
+// Points of a purchase waiting for the end of the pending window.
+type PendingLot struct {
+	// Points still pending (what refunds have not cancelled).
+	Points int `json:"points"`
+	// When they vest and become spendable.
+	VestsAt time.Time `json:"vestsAt"`
+	// When they expire.
+	ExpiresAt time.Time `json:"expiresAt"`
+	// The order that earned them.
+	ReferenceID *string `json:"referenceId,omitempty"`
 }
 
 // A page of purchases, newest first.
@@ -681,6 +784,28 @@ type ReinstateCreditAccountPayload struct {
 type RemoveAddressPayload struct {
 	// The address, now inactive; null when there are user errors.
 	Address *models.Address `json:"address,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
+}
+
+// A revocation of consent.
+type RevokeConsentInput struct {
+	// The customer's id.
+	CustomerID uuid.UUID `json:"customerId"`
+	// What the customer no longer consents to.
+	Purpose models.ConsentPurpose `json:"purpose"`
+	// Where.
+	Channel models.ConsentChannel `json:"channel"`
+	// What proves it, at most 500 characters.
+	Evidence graphql.Omittable[*string] `json:"evidence,omitempty"`
+}
+
+// The result of revokeConsent.
+type RevokeConsentPayload struct {
+	// The record written; null when there are user errors.
+	Consent *models.Consent `json:"consent,omitempty"`
+	// The customer; null when there are user errors.
+	Customer Object `json:"customer,omitempty"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -834,8 +959,10 @@ type UpdateAddressPayload struct {
 
 // The result of updateCreditLimit.
 type UpdateCreditLimitPayload struct {
-	// The account with its new limit; null when there are user errors.
+	// The account with its new limit; null when there are user errors. When the increase waits for a second manager (pendingApproval), its creditLimit is unchanged and requestedCreditLimit is the limit asked for.
 	CreditAccount Object `json:"creditAccount,omitempty"`
+	// True when the limit did not change yet: the increase waits, as the account's requestedCreditLimit, for another manager's approveCreditLimit (§14). False when the limit applied at once, and with user errors.
+	PendingApproval bool `json:"pendingApproval"`
 	// What was wrong; empty on success.
 	UserErrors []UserError `json:"userErrors"`
 }
@@ -926,6 +1053,8 @@ type UpdateLoyaltyProgramInput struct {
 	AutoEnroll graphql.Omittable[*bool] `json:"autoEnroll,omitempty"`
 	// RFM lookback in days, 1–3650.
 	SegmentLookbackDays graphql.Omittable[*int] `json:"segmentLookbackDays,omitempty"`
+	// Days purchase points stay pending, 0–365 (0: off). Applies to purchases recorded after the change.
+	PendingDays graphql.Omittable[*int] `json:"pendingDays,omitempty"`
 }
 
 // The result of updateLoyaltyProgram.

@@ -218,7 +218,7 @@ func TestToken_RefusesADataDirWithoutTheServersSecret(t *testing.T) {
 // without touching a database.
 func TestHelp_EveryCommandPrintsTheUsageAndExits0(t *testing.T) {
 	env := environment("DATA_DIR=" + t.TempDir())
-	for _, cmd := range []string{"serve", "migrate", "seed", "token", "jobs", "jobs run", "segments", "segments recalc"} {
+	for _, cmd := range []string{"serve", "migrate", "seed", "token", "jobs", "jobs run", "segments", "segments recalc", "import", "import customers", "import purchases"} {
 		for _, flag := range []string{"--help", "-h"} {
 			args := append(strings.Fields(cmd), flag)
 			out := runCommand(t, env, args...)
@@ -656,5 +656,56 @@ func TestServe_EmbeddedTakesOverThePostgreSQLItsKilledPredecessorLeft(t *testing
 	}
 	if _, err := os.Stat(pidFile); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the embedded PostgreSQL is still running after the server stopped (postmaster.pid: %v):\n%s", err, log.String())
+	}
+}
+
+// ---- import --------------------------------------------------------------------------
+
+// `import customers` of the README's sample file: each rejected row on standard output by
+// line, the counts on standard error, exit 1 because rows were rejected; a re-run creates
+// nothing and says what it found already imported. The flags may follow the file.
+func TestImport_PrintsRejectedLinesAndCountsAndReRuns(t *testing.T) {
+	env := environment("DATABASE_URL="+testdb.Get(t).AppURL, "JWT_SECRET="+secret)
+	org, actor := uuid.New().String(), uuid.New().String()
+	want, err := os.ReadFile(filepath.Join("..", "..", "docs", "import", "customers.rejected.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rejected := string(want)
+	file := filepath.Join("..", "..", "docs", "import", "customers.csv")
+	for i, args := range [][]string{
+		{"import", "customers", "--org", org, "--actor", actor, file},
+		{"import", "customers", file, "--org", org, "--actor", actor, "--batch", "3"},
+	} {
+		out := runCommand(t, env, args...)
+		counts := "customers: 14 rows: 5 created, 1 already imported, 8 rejected in "
+		if i == 1 {
+			counts = "customers: 14 rows: 0 created, 6 already imported, 8 rejected in "
+		}
+		if out.exitCode != 1 || out.stdout != rejected || !strings.Contains(out.stderr, counts) ||
+			!strings.Contains(out.stderr, "customer-service: 8 of 14 rows rejected (listed above, by line); the others are loaded") {
+			t.Errorf("run %d: exit %d\nstdout:\n%s\nstderr:\n%s", i+1, out.exitCode, out.stdout, out.stderr)
+		}
+	}
+	out := runCommand(t, env, "import", "purchases", filepath.Join("..", "..", "docs", "import", "purchases.csv"), "--org", org, "--actor", actor)
+	if out.exitCode != 1 || !strings.Contains(out.stderr, "purchases: 10 rows: 3 created, 1 already imported, 6 rejected in ") {
+		t.Errorf("purchases: exit %d\nstdout:\n%s\nstderr:\n%s", out.exitCode, out.stdout, out.stderr)
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"import", "customers", file, "--org", org}, "--actor must be a user's UUID"},
+		{[]string{"import", "customers", file, "--actor", actor}, "--org must be an organization UUID"},
+		{[]string{"import", "orders", file}, "usage: customer-service import customers|purchases"},
+		{[]string{"import", "customers", "--org", org, "--actor", actor}, "usage: customer-service import customers|purchases"},
+		{[]string{"import", "customers", file, file, "--org", org, "--actor", actor}, "usage: customer-service import customers|purchases"},
+		{[]string{"import", "customers", "no-such.csv", "--org", org, "--actor", actor}, "no-such.csv: no such file"},
+		{[]string{"import", "customers", file, "--org", org, "--actor", actor, "--batch", "0"}, "--batch must be between 1 and 10000"},
+	} {
+		out := runCommand(t, env, bad.args...)
+		if out.exitCode != 1 || !strings.Contains(out.stderr, bad.want) || out.stdout != "" {
+			t.Errorf("%v: exit %d, stderr %q; want exit 1 and %q", bad.args, out.exitCode, out.stderr, bad.want)
+		}
 	}
 }

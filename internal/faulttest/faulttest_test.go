@@ -100,7 +100,7 @@ func TestFault_DatabaseRestartUnderLoad(t *testing.T) {
 	c := newClient(t, hs.URL, auth.Agent)
 
 	load := startLoad(c, 4)
-	time.Sleep(time.Second)
+	load.waitForCreates(t, minCreates, 60*time.Second)
 
 	stopped := time.Now()
 	if err := cluster.Cluster.Stop(); err != nil {
@@ -143,7 +143,7 @@ func TestFault_DatabaseRestartUnderLoad(t *testing.T) {
 			t.Errorf("%d requests failed with %q while the database was down: want UNAVAILABLE", n, code)
 		}
 	}
-	if len(res.created) < 20 {
+	if len(res.created) < minCreates {
 		t.Fatalf("only %d creates acknowledged: the load did not run", len(res.created))
 	}
 	owner := openOwner(t)
@@ -187,7 +187,7 @@ func TestFault_ServerKilledMidLoad(t *testing.T) {
 		t.Fatalf("the server did not become ready:\n%s", out.String())
 	}
 	load := startLoad(c, 6)
-	time.Sleep(1500 * time.Millisecond)
+	load.waitForCreates(t, minCreates, 60*time.Second)
 	if err := first.Process.Kill(); err != nil { // SIGKILL: no drain, no deferred cleanup
 		t.Fatal(err)
 	}
@@ -206,7 +206,7 @@ func TestFault_ServerKilledMidLoad(t *testing.T) {
 	}
 	t.Logf("acknowledged before the kill: %d creates, %d updates, %d addresses, %d bonuses; %d requests failed in flight; ready again %v after the kill",
 		len(res.created), len(res.updated), len(res.addresses), len(res.bonuses), res.failed, time.Since(killed).Round(time.Millisecond))
-	if len(res.created) < 20 {
+	if len(res.created) < minCreates {
 		t.Fatalf("only %d creates acknowledged: the load did not run", len(res.created))
 	}
 	// Through the API, as a client would check: every acknowledged customer is there.
@@ -420,6 +420,25 @@ func (l *load) ack(f func(*loadResult)) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	f(&l.res)
+}
+
+// minCreates is how many acknowledged creates make the load worth checking: the fault comes
+// only once the load has written this many, however slow the machine.
+const minCreates = 20
+
+// waitForCreates waits until the load has acknowledged n creates (the fault tests strike
+// after that, not after a fixed time, which a loaded machine may not fill).
+func (l *load) waitForCreates(t *testing.T, n int, limit time.Duration) {
+	t.Helper()
+	for deadline := time.Now().Add(limit); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		l.mu.Lock()
+		got := len(l.res.created)
+		l.mu.Unlock()
+		if got >= n {
+			return
+		}
+	}
+	t.Fatalf("the load acknowledged fewer than %d creates in %v", n, limit)
 }
 
 // waitForSuccessAfter waits for a request that succeeds after t, and returns when it did.

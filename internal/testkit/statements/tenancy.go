@@ -16,7 +16,7 @@ import (
 // keyed by its id), bun_migrations and bun_migration_locks (the
 // migrator's bookkeeping) and the catalogs.
 var TenantTables = []string{
-	"customers", "addresses", "loyalty_programs", "loyalty_accounts", "loyalty_transactions",
+	"customers", "addresses", "loyalty_programs", "loyalty_accounts", "loyalty_transactions", "loyalty_tier_changes",
 	"purchases", "purchase_refunds", "credit_accounts", "credit_usage", "credit_payments", "credit_policies", "credit_allocations", "credit_limit_changes",
 	"customer_segments", "audit_log", "job_run_results", "v_customer_360",
 }

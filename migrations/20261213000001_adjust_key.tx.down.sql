@@ -1,0 +1,1 @@
+DROP INDEX loyalty_transactions_adjust_key;

@@ -1,0 +1,1 @@
+ALTER TABLE loyalty_transactions DROP COLUMN occurred_at;

@@ -1,0 +1,10 @@
+DROP INDEX customers_data_issue_idx;
+DROP INDEX customers_phone_issue_idx;
+DROP INDEX customers_email_issue_idx;
+DROP INDEX customers_document_issue_idx;
+DROP INDEX customers_document_canonical_idx;
+DROP FUNCTION app_phone_issue(text);
+DROP FUNCTION app_email_issue(text);
+DROP FUNCTION app_document_issue(text, text);
+DROP FUNCTION app_document_canonical(text, text);
+ALTER TABLE customers DROP COLUMN document_check_digit;
