@@ -225,6 +225,7 @@ func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accoun
 	ids := make([]uuid.UUID, len(vested))
 	entries := make([]audit.Entry, len(vested))
 	for i, v := range vested {
+		timeline.Publish(ctx, timeline.PointsPrefix, v.TransactionID)
 		ids[i] = v.ID
 		points += v.Points
 		entries[i] = audit.Entry{Action: "loyalty.vest", EntityType: "loyalty_account", EntityID: v.ID,

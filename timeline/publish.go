@@ -42,11 +42,3 @@ func PublishAudit(ctx context.Context, action, entityType string, auditID int64)
 		db.Publish(ctx, ID(AuditPrefix, strconv.FormatInt(auditID, 10)))
 	}
 }
-
-// PublishAudits is PublishAudit of audit rows written by one set-based statement (the jobs),
-// whose actions are events.
-func PublishAudits(ctx context.Context, auditIDs []int64) {
-	for _, id := range auditIDs {
-		db.Publish(ctx, ID(AuditPrefix, strconv.FormatInt(id, 10)))
-	}
-}
