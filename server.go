@@ -59,12 +59,17 @@ func wireAPI(ctx context.Context, rt cli.Runtime) (http.Handler, error) {
 		JobSchedule: rt.Schedule,
 		Subscriptions: subscriptions.Config{
 			PerConnection: cfg.SubscriptionsPerConnection, PerOrganization: cfg.SubscriptionsPerOrganization,
-			QueueSize: cfg.SubscriptionQueueSize,
+			QueueSize: cfg.SubscriptionQueueSize, Connections: cfg.SubscriptionDBConnections,
 		},
 		SubscriptionObserver: rt.Metrics.Subscriptions(),
 		Log:                  &rt.Log,
 	})
-	context.AfterFunc(ctx, resolver.Hub.Close) // the listener ends with the server
+	context.AfterFunc(ctx, resolver.Hub.Close) // the listener and its pool end with the server
+	if hubDB := resolver.Hub.DB(); hubDB != nil {
+		if err := rt.Metrics.ObservePool("subscriptions", hubDB); err != nil {
+			return nil, err
+		}
+	}
 	return httpapi.New(httpapi.Deps{
 		Log:      rt.Log,
 		Verifier: verifier,

@@ -73,12 +73,14 @@ type Config struct {
 	TracesProtocol string
 	// Subscriptions (§12): the most one WebSocket connection, and one organization on this
 	// replica, may hold; the events that may wait for one subscriber before it is dropped;
-	// how long a WebSocket without a subscription stays open; the ping interval.
+	// how long a WebSocket without a subscription stays open; the ping interval; the
+	// connections of the subscriptions' own pool (one listens, the others read events).
 	SubscriptionsPerConnection   int
 	SubscriptionsPerOrganization int
 	SubscriptionQueueSize        int
 	SubscriptionIdleTimeout      time.Duration
 	SubscriptionPingInterval     time.Duration
+	SubscriptionDBConnections    int
 }
 
 // Tracing reports whether traces are exported.
@@ -168,6 +170,7 @@ func LoadFor(command string, getenv func(string) string, terminal bool) (Config,
 		SubscriptionQueueSize:        r.integer("SUBSCRIPTION_QUEUE_SIZE", 256, 1, 100_000),
 		SubscriptionIdleTimeout:      r.duration("SUBSCRIPTION_IDLE_TIMEOUT", 5*time.Minute),
 		SubscriptionPingInterval:     r.duration("SUBSCRIPTION_PING_INTERVAL", 25*time.Second),
+		SubscriptionDBConnections:    r.integer("SUBSCRIPTION_DB_CONNECTIONS", 3, 2, 100),
 	}
 	if c.DataDir == "" {
 		c.DataDir = ".data"

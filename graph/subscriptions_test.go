@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/auth"
+	"customerservice/db"
 	"customerservice/graph"
 	"customerservice/internal/testkit/apitest"
 	"customerservice/subscriptions"
@@ -494,5 +496,141 @@ func TestSubscriptions_EverySubscriptionNeedsTheViewerRole(t *testing.T) {
 	res := viewer.Do(t, docs["organizationEvents"], nil)
 	if res.Status != http.StatusBadRequest || res.ErrorCode(t) != "BAD_USER_INPUT" {
 		t.Fatalf("a subscription over POST: %d %s", res.Status, res.Body)
+	}
+}
+
+// The hub reads on a pool of its own (SUBSCRIPTION_DB_CONNECTIONS): a burst of events fanned
+// out to many subscribers never makes a Customer 360 read of the same server wait for a
+// connection. Server a's request pool has ONE connection and a reader reads the 360 in a loop
+// while 100 events are written through server b and fanned out on a to 500 subscriptions of
+// 5 organizations (50,000 deliveries): the request pool never waited, and every event
+// reached every subscriber.
+func TestSubscriptions_ABurstOfEventsNeverTakesTheRequestsConnections(t *testing.T) {
+	const orgs, subsPerOrg, perConn, eventsPerOrg = 5, 100, 20, 20
+	a := apitest.NewWith(t, apitest.Options{DB: db.Options{MaxConns: 1},
+		Subscriptions: subscriptions.Config{PerConnection: perConn}})
+	b := apitest.New(t)
+	type team struct {
+		tm       loyTeam
+		customer uuid.UUID
+	}
+	teams := make([]team, orgs)
+	var conns []*apitest.WS
+	for i := range teams {
+		tm := newLoyTeam(t, b)
+		c := loyCustomer(t, b, tm.Org)
+		loyEnroll(t, tm.Agent, c)
+		teams[i] = team{tm, c}
+		viewer := a.As(t, tm.Org, auth.Viewer)
+		for range subsPerOrg / perConn {
+			ws := viewer.Subscriber(t)
+			for j := range perConn {
+				ws.Subscribe(strconv.Itoa(j), subOrgEvents, map[string]any{"kinds": []string{"POINTS_BONUS"}})
+			}
+			conns = append(conns, ws)
+		}
+		subscribed(t, a, tm.Org, subsPerOrg)
+	}
+	reader := a.As(t, teams[0].tm.Org, auth.Viewer)
+	read360 := func() {
+		reader.Must(t, `query($id: UUID!) { customer(id: $id) { id firstName status
+			loyaltyAccount { pointsBalance tier } timeline(first: 5) { edges { node { kind } } } } }`,
+			map[string]any{"id": teams[0].customer}, nil)
+	}
+	read360() // the pool's one connection is open
+	before := a.App.DB.DB.Stats()
+
+	// Every connection reads its 20 × 20 events while the burst is written and the reader
+	// reads.
+	received := make(chan int, len(conns))
+	for _, ws := range conns {
+		go func() {
+			n := 0
+			for n < perConn*eventsPerOrg {
+				m, err := ws.Read(30 * time.Second)
+				if err != nil {
+					break
+				}
+				if m.Type == "next" {
+					n++
+				}
+			}
+			received <- n
+		}()
+	}
+	done := make(chan struct{})
+	reads := make(chan int, 1)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-done:
+				reads <- n
+				return
+			default:
+				read360()
+				n++
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	for _, tm := range teams {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range eventsPerOrg {
+				loyBonus(t, tm.tm.Agent, tm.customer, 1)
+			}
+		}()
+	}
+	wg.Wait()
+	for range conns {
+		if n := <-received; n != perConn*eventsPerOrg {
+			t.Errorf("a connection received %d events, want %d", n, perConn*eventsPerOrg)
+		}
+	}
+	close(done)
+	n := <-reads
+	after := a.App.DB.DB.Stats()
+	if waits := after.WaitCount - before.WaitCount; waits != 0 {
+		t.Errorf("the request pool waited %d times (%v) during the burst, want never", waits, after.WaitDuration-before.WaitDuration)
+	}
+	if after.MaxOpenConnections != 1 || after.OpenConnections != 1 {
+		t.Errorf("the request pool: %+v", after)
+	}
+	hub := a.Resolver.Hub.DB().Stats()
+	if hub.MaxOpenConnections != subscriptions.DefaultConnections || hub.OpenConnections < 2 {
+		t.Errorf("the hub's pool: %+v, want %d connections, the listener and a reader open", hub, subscriptions.DefaultConnections)
+	}
+	if got := metric(t, a, "customer_service_subscriptions_events_delivered_total"); got != orgs*subsPerOrg*eventsPerOrg {
+		t.Errorf("events delivered %v, want %d", got, orgs*subsPerOrg*eventsPerOrg)
+	}
+	t.Logf("%d Customer 360 reads during the burst; the request pool waited %d times; the hub's pool %d open, waited %d times (%v)",
+		n, after.WaitCount-before.WaitCount, hub.OpenConnections, hub.WaitCount, hub.WaitDuration)
+}
+
+// The other way round: with every connection of the request pool taken, the hub still
+// listens and reads on its own: an event written through another server is delivered.
+func TestSubscriptions_ABusyRequestPoolDoesNotDelayDelivery(t *testing.T) {
+	a := apitest.NewWith(t, apitest.Options{DB: db.Options{MaxConns: 1}})
+	b := apitest.New(t)
+	tm := newLoyTeam(t, b)
+	customer := loyCustomer(t, b, tm.Org)
+	loyEnroll(t, tm.Agent, customer)
+	ws := a.As(t, tm.Org, auth.Viewer).Subscriber(t)
+	ws.Subscribe("c", subCustomerEvents, map[string]any{"id": customer})
+	subscribed(t, a, tm.Org, 1)
+
+	held, err := a.App.DB.Conn(context.Background()) // the request pool's only connection
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	p := loyBonus(t, tm.Agent, customer, 7)
+	if e := nextEvent(t, ws, "c", "customerEvents", 2*time.Second); e.ID != "points:"+p.Transaction.ID || *e.Points != 7 {
+		t.Fatalf("got %+v", e)
+	}
+	if s := a.App.DB.DB.Stats(); s.InUse != 1 || s.WaitCount != 0 {
+		t.Fatalf("the request pool: %+v, want its one connection held by the test and no wait", s)
 	}
 }

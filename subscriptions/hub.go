@@ -9,6 +9,7 @@ package subscriptions
 
 import (
 	"context"
+	"database/sql"
 	"database/sql/driver"
 	"errors"
 	"fmt"
@@ -32,6 +33,7 @@ const (
 	DefaultPerConnection   = 20
 	DefaultPerOrganization = 1000
 	DefaultQueueSize       = 256
+	DefaultConnections     = 3
 )
 
 // Config bounds the subscriptions of one server.
@@ -43,6 +45,10 @@ type Config struct {
 	// QueueSize is the most events waiting for one subscriber: a consumer that falls that
 	// far behind is dropped (its connection closed), so memory stays bounded.
 	QueueSize int
+	// Connections is the hub's own pool (docs/decisions-subscriptions.md, *A connection
+	// budget of its own*): one listening connection and the rest for reading the events, at
+	// least 2. The requests' pool is never used by the hub, nor the hub's by requests.
+	Connections int
 }
 
 func (c Config) withDefaults() Config {
@@ -54,6 +60,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.QueueSize <= 0 {
 		c.QueueSize = DefaultQueueSize
+	}
+	if c.Connections < 2 {
+		c.Connections = DefaultConnections
 	}
 	return c
 }
@@ -90,22 +99,26 @@ func (f Filter) matches(e *timeline.Event) bool {
 // Hub is a server's side of the live events: one listening connection, the subscribers by
 // organization.
 type Hub struct {
-	h   *db.Handle
-	cfg Config
-	obs Observer
-	log zerolog.Logger
+	// own is the hub's pool (Config.Connections) as a handle whose reads go to the primary
+	// (an event has just committed: a replica may not have it yet); ownErr why there is none.
+	own    *db.Handle
+	ownErr error
+	cfg    Config
+	obs    Observer
+	log    zerolog.Logger
 
 	mu   sync.Mutex
 	orgs map[uuid.UUID]map[*subscriber]struct{}
 
-	start    sync.Once
-	started  chan struct{} // closed when the first LISTEN is in place
-	stop     context.CancelFunc
-	stopped  chan struct{}
-	shards   []chan notification
-	listenMu sync.Mutex
-	listenOK bool
-	listens  int
+	start     sync.Once
+	closeOnce sync.Once
+	started   chan struct{} // closed when the first LISTEN is in place
+	stop      context.CancelFunc
+	stopped   chan struct{}
+	shards    []chan notification
+	listenMu  sync.Mutex
+	listenOK  bool
+	listens   int
 }
 
 type notification struct {
@@ -116,14 +129,30 @@ type notification struct {
 
 const shardCount = 4
 
-// New is the hub of the server over h. It listens from the first subscription on, until
-// Close.
+// New is the hub of the server over h. It connects as h's primary does, on a pool of its own
+// of cfg.Connections (opened empty: no connection until the first subscription), and listens
+// from the first subscription on, until Close.
 func New(h *db.Handle, cfg Config, obs Observer, log zerolog.Logger) *Hub {
 	if obs == nil {
 		obs = nopObserver{}
 	}
-	return &Hub{h: h, cfg: cfg.withDefaults(), obs: obs, log: log,
+	cfg = cfg.withDefaults()
+	hub := &Hub{cfg: cfg, obs: obs, log: log,
 		orgs: map[uuid.UUID]map[*subscriber]struct{}{}, started: make(chan struct{}), stopped: make(chan struct{})}
+	if pool, err := h.Pool.Dedicated(cfg.Connections); err != nil {
+		hub.ownErr = fmt.Errorf("subscriptions: %w", err)
+	} else {
+		hub.own = db.NewHandle(pool, nil)
+	}
+	return hub
+}
+
+// DB is the hub's own pool (for its metrics); nil when it has none.
+func (h *Hub) DB() *sql.DB {
+	if h.own == nil {
+		return nil
+	}
+	return h.own.DB.DB
 }
 
 // Connected counts a WebSocket connection opened (1) or closed (-1) after its
@@ -151,6 +180,11 @@ func (h *Hub) Close() {
 	for _, s := range all {
 		s.end(false)
 	}
+	h.closeOnce.Do(func() {
+		if h.own != nil {
+			h.own.Close()
+		}
+	})
 }
 
 // subscriber is one subscription.
@@ -174,6 +208,9 @@ func (h *Hub) Subscribe(ctx context.Context, f Filter) (<-chan *timeline.Event, 
 	p, err := db.Caller(ctx)
 	if err != nil {
 		return nil, err
+	}
+	if h.ownErr != nil {
+		return nil, h.ownErr
 	}
 	if err := h.ensureListening(ctx); err != nil {
 		return nil, err
@@ -307,7 +344,7 @@ func (h *Hub) Listens() int {
 	return h.listens
 }
 
-// listen holds one connection of the pool with LISTEN on, and hands each notification to
+// listen holds one connection of the hub's pool with LISTEN on, and hands each notification to
 // its organization's dispatcher. After a failure (the database restarted, the connection
 // broke) it reconnects, backing off up to 5 s; what was notified while it was down is not
 // delivered (subscribers catch up from the timeline).
@@ -336,7 +373,7 @@ func (h *Hub) listen(ctx context.Context) {
 }
 
 func (h *Hub) listenOnce(ctx context.Context, listening func()) error {
-	c, err := h.h.DB.Conn(ctx)
+	c, err := h.own.DB.Conn(ctx)
 	if err != nil {
 		return err
 	}
@@ -425,7 +462,9 @@ func (h *Hub) fanOut(ctx context.Context, org uuid.UUID, ids []string) {
 	// The reader of the organization: row-level security and the organization's condition
 	// bound the read to it; every subscriber holds at least the viewer role.
 	rctx := auth.WithPrincipal(ctx, auth.Principal{OrganizationID: org, Roles: []auth.Role{auth.Viewer}})
-	events, err := timeline.ByIDs(rctx, h.h, ids)
+	// On the hub's own pool: a burst of events waits for the hub's connections, never for
+	// the requests'.
+	events, err := timeline.ByIDs(rctx, h.own, ids)
 	if err != nil {
 		h.log.Error().Err(err).Str("org_id", org.String()).Int("events", len(ids)).Msg("subscriptions: read events")
 		return

@@ -139,6 +139,11 @@ func NewWith(t testing.TB, opts Options) *Server {
 			Subscriptions: opts.Subscriptions, SubscriptionObserver: m.Subscriptions(),
 		})
 	}
+	if resolver.Hub != nil && resolver.Hub.DB() != nil {
+		if err := m.ObservePool("subscriptions", resolver.Hub.DB()); err != nil {
+			t.Fatal(err)
+		}
+	}
 	limits := opts.Limits
 	limits.Introspection = !opts.NoIntrospection
 	h := httpapi.New(httpapi.Deps{
