@@ -174,6 +174,11 @@ func NewWith(t testing.TB, opts Options) *Server {
 		Statements: sent, ReplicaStatements: replicaSent, Metrics: m, Resolver: resolver, log: logs}
 }
 
+// Remote is a server under test that the test started elsewhere (a built binary) at url,
+// verifying tokens with JWT_SECRET=Secret: Post, As, DialWS and SSE work on it; it has no
+// pools, statement counts or resolver.
+func Remote(url string) *Server { return &Server{URL: url, log: &proctest.Output{}} }
+
 // Logs is everything the server has logged so far (JSON lines).
 func (s *Server) Logs() string { return s.log.String() }
 
