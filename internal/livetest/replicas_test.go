@@ -23,8 +23,9 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(testdb.Main(m)) }
 
-// serve starts `customer-service serve` on the test database and waits until it is ready.
-func serve(t *testing.T, bin, databaseURL string) *apitest.Server {
+// serve starts `customer-service serve` on the test database, with the environment's
+// settings and env's, and waits until it is ready; pid is its process.
+func serve(t testing.TB, bin, databaseURL string, env ...string) (srv *apitest.Server, pid int) {
 	t.Helper()
 	port, err := pgcluster.FreePort()
 	if err != nil {
@@ -34,6 +35,7 @@ func serve(t *testing.T, bin, databaseURL string) *apitest.Server {
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+databaseURL, "JWT_SECRET="+apitest.Secret,
 		"PORT="+strconv.Itoa(port), "LOG_FORMAT=json", "JOBS_ENABLED=false")
+	cmd.Env = append(cmd.Env, env...)
 	cmd.Stdout, cmd.Stderr = log, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -50,7 +52,7 @@ func serve(t *testing.T, bin, databaseURL string) *apitest.Server {
 		if res, err := http.Get(url + "/readyz"); err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
-				return apitest.Remote(url)
+				return apitest.Remote(url), cmd.Process.Pid
 			}
 		}
 		if time.Now().After(deadline) {
@@ -60,7 +62,7 @@ func serve(t *testing.T, bin, databaseURL string) *apitest.Server {
 }
 
 // openSubscriptions reads the gauge customer_service_subscriptions_open of srv's /metrics.
-func openSubscriptions(t *testing.T, srv *apitest.Server) string {
+func openSubscriptions(t testing.TB, srv *apitest.Server) string {
 	t.Helper()
 	res, err := http.Get(srv.URL + "/metrics")
 	if err != nil {
@@ -88,7 +90,8 @@ func openSubscriptions(t *testing.T, srv *apitest.Server) string {
 func TestLive_APointsChangeThroughServerBReachesServerAWithinASecond(t *testing.T) {
 	tdb := testdb.Get(t)
 	bin := proctest.BuildT(t)
-	a, b := serve(t, bin, tdb.AppURL), serve(t, bin, tdb.AppURL)
+	a, _ := serve(t, bin, tdb.AppURL)
+	b, _ := serve(t, bin, tdb.AppURL)
 	org := uuid.New()
 	manager := b.As(t, org, auth.Manager)
 
