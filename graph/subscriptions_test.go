@@ -3,7 +3,6 @@ package graph_test
 import (
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -84,9 +83,7 @@ func subscribed(t *testing.T, srv *apitest.Server, org uuid.UUID, n int) {
 // subscriber's organization, with its figures.
 func TestSubscriptions_APointsChangeOnOneServerReachesASubscriberOnTheOther(t *testing.T) {
 	a, b := apitest.New(t), apitest.New(t)
-	tm := newLoyTeam(t, a)
-	customer := loyCustomer(t, a, tm.Org)
-	loyEnroll(t, tm.Agent, customer)
+	tm, customer := enrolledCustomer(t, a)
 
 	onB := b.As(t, tm.Org, auth.Viewer)
 	ws := onB.Subscriber(t)
@@ -141,23 +138,17 @@ func ptrTo[T any](v T) *T { return &v }
 // metric reads one series of the server's /metrics.
 func metric(t *testing.T, srv *apitest.Server, name string) float64 {
 	t.Helper()
-	resp, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for line := range strings.SplitSeq(string(body), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			f, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return f
-		}
-	}
-	t.Fatalf("no metric %s", name)
-	return 0
+	return srv.Metric(t, name)
+}
+
+// enrolledCustomer is a new organization's team on srv and a customer of it enrolled in
+// the loyalty program.
+func enrolledCustomer(t *testing.T, srv *apitest.Server) (loyTeam, uuid.UUID) {
+	t.Helper()
+	tm := newLoyTeam(t, srv)
+	customer := loyCustomer(t, srv, tm.Org)
+	loyEnroll(t, tm.Agent, customer)
+	return tm, customer
 }
 
 // A write that rolls back after writing its event (a charge refused by the limit: the usage
@@ -261,9 +252,7 @@ func TestSubscriptions_UnauthenticatedIsRefused(t *testing.T) {
 // through another server arrives.
 func TestSubscriptions_SSEDeliversAcrossServers(t *testing.T) {
 	a, b := apitest.New(t), apitest.New(t)
-	tm := newLoyTeam(t, a)
-	customer := loyCustomer(t, a, tm.Org)
-	loyEnroll(t, tm.Agent, customer)
+	tm, customer := enrolledCustomer(t, a)
 	resp, events := b.As(t, tm.Org, auth.Viewer).SSE(t, subCustomerEvents, map[string]any{"id": customer})
 	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream") {
 		t.Fatalf("SSE answered %d %s", resp.StatusCode, resp.Header.Get("Content-Type"))
@@ -394,9 +383,7 @@ func TestSubscriptions_ASlowConsumerIsDropped(t *testing.T) {
 // it), and delivers what commits after.
 func TestSubscriptions_TheListenerReconnects(t *testing.T) {
 	a, b := apitest.New(t), apitest.New(t)
-	tm := newLoyTeam(t, a)
-	customer := loyCustomer(t, a, tm.Org)
-	loyEnroll(t, tm.Agent, customer)
+	tm, customer := enrolledCustomer(t, a)
 	ws := b.As(t, tm.Org, auth.Viewer).Subscriber(t)
 	ws.Subscribe("c", subCustomerEvents, map[string]any{"id": customer})
 	subscribed(t, b, tm.Org, 1)
@@ -614,9 +601,7 @@ func TestSubscriptions_ABurstOfEventsNeverTakesTheRequestsConnections(t *testing
 func TestSubscriptions_ABusyRequestPoolDoesNotDelayDelivery(t *testing.T) {
 	a := apitest.NewWith(t, apitest.Options{DB: db.Options{MaxConns: 1}})
 	b := apitest.New(t)
-	tm := newLoyTeam(t, b)
-	customer := loyCustomer(t, b, tm.Org)
-	loyEnroll(t, tm.Agent, customer)
+	tm, customer := enrolledCustomer(t, b)
 	ws := a.As(t, tm.Org, auth.Viewer).Subscriber(t)
 	ws.Subscribe("c", subCustomerEvents, map[string]any{"id": customer})
 	subscribed(t, a, tm.Org, 1)

@@ -19,11 +19,7 @@ import (
 // integrity hash of the file the server answers at that path, with a content type the
 // browser accepts.
 func TestPage_LoadsEveryAssetFromTheServerItself(t *testing.T) {
-	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", graphiql.Page("Customer Service", "/graphql"))
-	mux.Handle("GET "+graphiql.Prefix, graphiql.Assets())
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := pageServer(t)
 
 	page := get(t, srv.URL+"/", http.StatusOK)
 	if regexp.MustCompile(`(src|href)="[a-z]+:`).MatchString(page.body) {
@@ -73,6 +69,16 @@ func TestAssets_CarryTheirLicenses(t *testing.T) {
 	}
 }
 
+// pageServer serves the page at / and its assets, as httpapi mounts them.
+func pageServer(t *testing.T) *httptest.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", graphiql.Page("Customer Service", "/graphql"))
+	mux.Handle("GET "+graphiql.Prefix, graphiql.Assets())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 type response struct{ body, contentType string }
 
 func get(t *testing.T, url string, status int) response {
@@ -97,11 +103,7 @@ func get(t *testing.T, url string, status int) response {
 // /graphql over ws(s), and the Headers tab's headers become connection_init's payload. A
 // GraphiQL version whose bundle left the client out would need it vendored beside it.
 func TestPage_RunsSubscriptionsOverGraphQLWSFromItsOwnBundle(t *testing.T) {
-	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", graphiql.Page("Customer Service", "/graphql"))
-	mux.Handle("GET "+graphiql.Prefix, graphiql.Assets())
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := pageServer(t)
 	page := get(t, srv.URL+"/", http.StatusOK).body
 	for _, want := range []string{
 		`const subscriptionUrl = wsProto + '//' + location.host + "/graphql"`,

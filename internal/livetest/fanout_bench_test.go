@@ -100,9 +100,9 @@ func BenchmarkSubscriptionsFanOut(b *testing.B) {
 			}
 		}()
 	}
-	for deadline := time.Now().Add(60 * time.Second); openSubscriptions(b, srv) != strconv.Itoa(len(subs)); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(60 * time.Second); srv.Metric(b, "customer_service_subscriptions_open") != float64(len(subs)); time.Sleep(50 * time.Millisecond) {
 		if time.Now().After(deadline) {
-			b.Fatalf("the server holds %s subscriptions, want %d", openSubscriptions(b, srv), len(subs))
+			b.Fatalf("the server holds %v subscriptions, want %d", srv.Metric(b, "customer_service_subscriptions_open"), len(subs))
 		}
 	}
 	rss1, _ := serverMemory(pid)

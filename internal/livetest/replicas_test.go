@@ -3,12 +3,10 @@ package livetest_test
 import (
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -61,26 +59,6 @@ func serve(t testing.TB, bin, databaseURL string, env ...string) (srv *apitest.S
 	}
 }
 
-// openSubscriptions reads the gauge customer_service_subscriptions_open of srv's /metrics.
-func openSubscriptions(t testing.TB, srv *apitest.Server) string {
-	t.Helper()
-	res, err := http.Get(srv.URL + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	body, err := io.ReadAll(res.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for line := range strings.SplitSeq(string(body), "\n") {
-		if v, ok := strings.CutPrefix(line, "customer_service_subscriptions_open "); ok {
-			return v
-		}
-	}
-	return ""
-}
-
 // Issue 15's "done when": two built servers on one database; a subscription held on server
 // A receives, within a second, each points change made through server B — adjustPoints and
 // recordPurchase. The delay from commit to client is bounded above by the time from the
@@ -107,7 +85,7 @@ func TestLive_APointsChangeThroughServerBReachesServerAWithinASecond(t *testing.
 	ws := a.As(t, org, auth.Viewer).Subscriber(t)
 	ws.Subscribe("c", `subscription($id: UUID!) { customerEvents(customerId: $id) { id kind occurredAt points balanceAfter } }`,
 		map[string]any{"id": customer})
-	for deadline := time.Now().Add(5 * time.Second); openSubscriptions(t, a) != "1"; time.Sleep(10 * time.Millisecond) {
+	for deadline := time.Now().Add(5 * time.Second); a.Metric(t, "customer_service_subscriptions_open") != 1; time.Sleep(10 * time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("server A holds no subscription")
 		}

@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -178,6 +180,32 @@ func NewWith(t testing.TB, opts Options) *Server {
 // verifying tokens with JWT_SECRET=Secret: Post, As, DialWS and SSE work on it; it has no
 // pools, statement counts or resolver.
 func Remote(url string) *Server { return &Server{URL: url, log: &proctest.Output{}} }
+
+// Metric is the value of one series of the server's /metrics (name with its labels, as
+// exposed), failing t when it is not there.
+func (s *Server) Metric(t testing.TB, series string) float64 {
+	t.Helper()
+	res, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no metric %s", series)
+	return 0
+}
 
 // Logs is everything the server has logged so far (JSON lines).
 func (s *Server) Logs() string { return s.log.String() }
