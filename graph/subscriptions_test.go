@@ -493,6 +493,7 @@ func TestSubscriptions_EverySubscriptionNeedsTheViewerRole(t *testing.T) {
 // 5 organizations (50,000 deliveries): the request pool never waited, and every event
 // reached every subscriber.
 func TestSubscriptions_ABurstOfEventsNeverTakesTheRequestsConnections(t *testing.T) {
+	t.Parallel() // its servers, organizations and pools are its own
 	const orgs, subsPerOrg, perConn, eventsPerOrg = 5, 100, 20, 20
 	a := apitest.NewWith(t, apitest.Options{DB: db.Options{MaxConns: 1},
 		Subscriptions: subscriptions.Config{PerConnection: perConn}})
