@@ -288,7 +288,7 @@ func TestDistributeTheServicesSchema(t *testing.T) {
 	}
 	for _, table := range []string{"customers", "addresses", "loyalty_programs", "loyalty_accounts", "loyalty_transactions",
 		"loyalty_tier_changes", "purchases", "purchase_refunds", "credit_accounts", "credit_usage", "credit_payments", "credit_policies", "credit_allocations", "credit_limit_changes", "customer_segments", "audit_log", "job_run_results",
-		"saved_segments", "customer_consents"} {
+		"saved_segments", "customer_consents", "customer_merges"} {
 		if got[table] != "h" {
 			t.Errorf("%s: partition method %q, want hash by organization_id", table, got[table])
 		}

@@ -56,13 +56,16 @@ func (s *Service) Open(ctx context.Context, in OpenAccount) (*models.CreditAccou
 		// FOR SHARE serializes with a change of the customer's type (customers.Update locks
 		// the row and refuses b2c while a credit account exists).
 		var c models.Customer
-		err := tx.NewSelect().Model(&c).Column("customer_id", "customer_type").
+		err := tx.NewSelect().Model(&c).Column("customer_id", "customer_type", "status").
 			Where("c.organization_id = ?", p.OrganizationID).Where("c.customer_id = ?", in.CustomerID).For("SHARE").Scan(ctx)
 		if errors.Is(err, sql.ErrNoRows) {
 			return apperr.OnField(apperr.NotFound, []string{"customerId"}, "no customer with this id")
 		}
 		if err != nil {
 			return fmt.Errorf("read customer: %w", err)
+		}
+		if c.Status == models.CustomerStatusMerged {
+			return merged()
 		}
 		if c.CustomerType != models.CustomerTypeB2B {
 			return apperr.OnField(apperr.Invalid, []string{"customerId"}, "only B2B customers can have a credit account")

@@ -281,20 +281,33 @@ func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, loc
 	}
 	err := q.Scan(ctx)
 	if err == nil {
+		if row.CustomerStatus == models.CustomerStatusMerged {
+			return nil, merged()
+		}
 		return &row, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("read credit account: %w", err)
 	}
-	exists, err := tx.NewSelect().Model((*models.Customer)(nil)).Where("c.organization_id = ?", db.Org(ctx)).
-		Where("c.customer_id = ?", customerID).Exists(ctx)
+	var status []models.CustomerStatus
+	err = tx.NewSelect().Model((*models.Customer)(nil)).Column("status").Where("c.organization_id = ?", db.Org(ctx)).
+		Where("c.customer_id = ?", customerID).Scan(ctx, &status)
 	if err != nil {
 		return nil, fmt.Errorf("read customer: %w", err)
 	}
-	if !exists {
+	if len(status) == 0 {
 		return nil, apperr.OnField(apperr.NotFound, []string{"customerId"}, "no customer with this id")
 	}
+	if status[0] == models.CustomerStatusMerged {
+		return nil, merged()
+	}
 	return nil, apperr.OnField(apperr.NotFound, []string{"customerId"}, "the customer has no credit account")
+}
+
+// merged is the answer to a credit operation on a merged customer (§10): its survivor
+// holds the account that moved.
+func merged() error {
+	return apperr.OnField(apperr.InvalidState, []string{"customerId"}, "the customer was merged into another customer")
 }
 
 // effectiveStatus is a usage's status as §5 reads it: a pending charge past its due date

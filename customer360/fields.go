@@ -48,6 +48,7 @@ var customerType = &objectType{name: "Customer", fields: map[string]fieldSQL{
 	"updatedAt":         column("updated_at", dateTime),
 	"lastPurchaseAt":    column("last_purchase_at", dateTime),
 	"erasedAt":          column("erased_at", dateTime),
+	"mergedInto":        column("merged_into", asIs),
 	"addresses":         addresses,
 	"defaultShippingAddress": one(addressType, "a", "addresses AS a WHERE a.organization_id = {row}.organization_id AND a.customer_id = {row}.customer_id "+
 		"AND a.is_active AND a.is_default AND a.address_type IN ('shipping', 'both') ORDER BY "+addressOrder+" LIMIT 1"),

@@ -65,7 +65,7 @@ const duplicatesOrder = "duplicates"
 
 // Duplicates validates p and returns its page's query over the customers of org, its
 // values added to args. Each pair is listed once, from its customer with the smaller id;
-// erased customers are never candidates.
+// erased and merged customers are never candidates.
 func Duplicates(org uuid.UUID, p DuplicateParams, args *db.Args) (*DuplicateQuery, error) {
 	min := DefaultMinScore
 	if p.MinScore != nil {
@@ -83,7 +83,7 @@ func Duplicates(org uuid.UUID, p DuplicateParams, args *db.Args) (*DuplicateQuer
 		return "app_unaccent(lower(" + r + ".first_name || ' ' || " + r + ".last_name))"
 	}
 	similar := "similarity(" + name("a") + ", " + name("b") + ") >= " + strconv.FormatFloat(NameSimilarity, 'f', -1, 64)
-	candidate := "b.organization_id = " + o + " AND b.customer_id > a.customer_id AND b.erased_at IS NULL"
+	candidate := "b.organization_id = " + o + " AND b.customer_id > a.customer_id AND b.erased_at IS NULL AND b.merged_into IS NULL"
 	w := func(r DuplicateReason) string { return "'" + string(r) + "'::text, " + strconv.Itoa(ReasonWeights[r]) }
 	reasons := []string{
 		// A natural person's RUC is their cédula (§10): the two types are one document.
@@ -103,7 +103,7 @@ func Duplicates(org uuid.UUID, p DuplicateParams, args *db.Args) (*DuplicateQuer
 			" WHERE ad.organization_id = " + o + " AND ad.customer_id = a.customer_id AND ad.is_default AND ad.is_active AND " + similar,
 	}
 	minSQL := args.Add(min)
-	conds := []string{"a.organization_id = " + o, "a.erased_at IS NULL"}
+	conds := []string{"a.organization_id = " + o, "a.erased_at IS NULL", "a.merged_into IS NULL"}
 	if c := page.After; c != nil {
 		ka, kb := args.Add(c.Key)+"::uuid", args.Add(c.ID.String())+"::uuid"
 		conds = append(conds, "a.customer_id >= "+ka, "(a.customer_id > "+ka+" OR m.duplicate_id > "+kb+")")

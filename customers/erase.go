@@ -129,8 +129,12 @@ func anonymize(c *models.Customer, now time.Time) []string {
 }
 
 // refuseErased is the answer to a change of an erased customer: its data is not set
-// again (§3), though its accounting records live on.
+// again (§3), though its accounting records live on; and of a merged one, which is no
+// longer written to (§10: its survivor is).
 func refuseErased(c *models.Customer, field []string) error {
+	if c.Status == models.CustomerStatusMerged {
+		return apperr.OnField(apperr.InvalidState, field, "the customer was merged into %s: change that customer", c.MergedInto)
+	}
 	if c.ErasedAt == nil {
 		return nil
 	}

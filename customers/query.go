@@ -64,12 +64,13 @@ func ByDocument(docType models.DocumentType, number string) Key {
 	}}
 }
 
-// inOrg is the condition that c is a customer of org: every statement names its
+// inOrg is the condition that c is a listed customer of org: every statement names its
 // organization in SQL beside the row-level security policy (docs/decisions-tenancy-keys.md),
-// and the joins and subqueries below join on (organization_id, customer_id).
+// and the joins and subqueries below join on (organization_id, customer_id). A merged
+// customer (§10) is in no list, count or stats: only customer(id) still answers it.
 func inOrg(org uuid.UUID, args *db.Args) (cond, param string) {
 	param = args.Add(org.String()) + "::uuid"
-	return "c.organization_id = " + param, param
+	return "c.organization_id = " + param + " AND c.merged_into IS NULL", param
 }
 
 // joinsSQL is the FROM list of customers AS c with the joins j.

@@ -1,10 +1,13 @@
 package graph_test
 
 import (
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -128,4 +131,94 @@ func TestCustomer360_CompiledSelectionsOfLargeDocumentsAreNotKept(t *testing.T) 
 	if b := graph.CompiledCacheBytes(); b <= 0 || b > graph.MaxCompiledBytes {
 		t.Errorf("the cache counts %d bytes, want some and at most %d", b, graph.MaxCompiledBytes)
 	}
+}
+
+// The compiled-selection cache holds SQL text only: one document kept from a request of one
+// organization answers another organization with that organization's rows (and never the
+// first's), a token without a role is refused however warm the cache is, and an as-of
+// instant passed as a variable is answered at each instant asked.
+func TestCustomer360_CompiledSelectionsKeepNoOrganizationRoleOrInstant(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	a := srv.NewOrg(t, auth.Agent)
+	b := srv.NewOrg(t, auth.Agent)
+	ana := loyCustomer(t, srv, a.Org)
+	bea := loyCustomer(t, srv, b.Org)
+	loyExec(t, srv, `UPDATE customers SET first_name = 'Bea' WHERE organization_id = ? AND customer_id = ?`, b.Org, bea)
+
+	doc := `query($id: UUID!) { customer(id: $id) { firstName } } # ` + uuid.NewString()
+	ask := func(c *apitest.Client, id uuid.UUID) string {
+		t.Helper()
+		r := c.Do(t, doc, map[string]any{"id": id})
+		if len(r.Errors) > 0 {
+			return r.Errors[0].Code()
+		}
+		return compactJSON(t, r.Data)
+	}
+	for i, c := range []struct {
+		who  *apitest.Client
+		id   uuid.UUID
+		want string
+	}{
+		{a, ana, `{"customer":{"firstName":"Ana"}}`},
+		{b, ana, `{"customer":null}`},
+		{b, bea, `{"customer":{"firstName":"Bea"}}`},
+		{a, bea, `{"customer":null}`},
+		{srv.As(t, a.Org), ana, "FORBIDDEN"},
+		{srv.As(t, b.Org), bea, "FORBIDDEN"},
+		{srv.As(t, a.Org, auth.Viewer), ana, `{"customer":{"firstName":"Ana"}}`},
+		{srv.As(t, b.Org, auth.Viewer), ana, `{"customer":null}`},
+	} {
+		if got := ask(c.who, c.id); got != c.want {
+			t.Errorf("request %d: got %s, want %s", i, got, c.want)
+		}
+	}
+	if !graph.CompiledCacheHolds(doc) {
+		t.Fatal("the document's selection is not kept: this test would not test the cache")
+	}
+
+	// The instant of asOf is a variable of the selection: each instant is its own answer.
+	loyEnroll(t, a, ana)
+	loyBuy(t, a, ana, "10.00")
+	var between time.Time
+	if err := srv.Owner.NewRaw(`SELECT clock_timestamp()`).Scan(t.Context(), &between); err != nil {
+		t.Fatal(err)
+	}
+	loyBuy(t, a, ana, "30.00")
+	asOf := `query($id: UUID!, $at: DateTime!) { customer(id: $id) { loyaltyAccount { pointsBalance asOf(at: $at) { balance } } } } # ` + uuid.NewString()
+	balanceAt := func(at time.Time) string {
+		t.Helper()
+		r := a.Do(t, asOf, map[string]any{"id": ana, "at": at.Format(time.RFC3339Nano)})
+		if len(r.Errors) > 0 {
+			return r.Errors[0].Code()
+		}
+		return inOrder(t, r.Data)
+	}
+	now := `{"customer":{"loyaltyAccount":{"pointsBalance":40,"asOf":{"balance":40}}}}`
+	then := `{"customer":{"loyaltyAccount":{"pointsBalance":40,"asOf":{"balance":10}}}}`
+	for i, c := range []struct {
+		at   time.Time
+		want string
+	}{
+		{between, then},
+		{time.Now(), now},
+		{between, then},
+		{time.Now().Add(time.Hour), "BAD_USER_INPUT"},
+		{between, then},
+	} {
+		if got := balanceAt(c.at); got != c.want {
+			t.Errorf("as of request %d: got %s, want %s", i, got, c.want)
+		}
+	}
+}
+
+// inOrder is the JSON without its spaces, keys in the order the server wrote them (the
+// selection's order).
+func inOrder(t *testing.T, raw []byte) string {
+	t.Helper()
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
 }

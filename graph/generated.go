@@ -13,6 +13,8 @@ import (
 	"customerservice/graph/model"
 	"customerservice/graph/scalars"
 	"customerservice/jobs"
+	"customerservice/loyalty"
+	"customerservice/merges"
 	"customerservice/models"
 	"customerservice/savedsegments"
 	"customerservice/timeline"
@@ -311,6 +313,7 @@ type ComplexityRoot struct {
 		LastPurchaseAt         func(childComplexity int) int
 		LoyaltyAccount         func(childComplexity int) int
 		MarketingConsent       func(childComplexity int) int
+		MergedInto             func(childComplexity int) int
 		Metadata               func(childComplexity int) int
 		Notes                  func(childComplexity int) int
 		Phone                  func(childComplexity int) int
@@ -334,6 +337,95 @@ type ComplexityRoot struct {
 	CustomerEdge struct {
 		Cursor func(childComplexity int) int
 		Node   func(childComplexity int) int
+	}
+
+	CustomerMergeAddresses struct {
+		Folded func(childComplexity int) int
+		Moved  func(childComplexity int) int
+	}
+
+	CustomerMergeConflict struct {
+		ChosenCustomerID func(childComplexity int) int
+		Field            func(childComplexity int) int
+		Values           func(childComplexity int) int
+	}
+
+	CustomerMergeConsent struct {
+		FromCustomerID func(childComplexity int) int
+		Granted        func(childComplexity int) int
+		Purpose        func(childComplexity int) int
+		RecordedAt     func(childComplexity int) int
+	}
+
+	CustomerMergeCredit struct {
+		AccountID      func(childComplexity int) int
+		AccountsLeft   func(childComplexity int) int
+		CreditLimit    func(childComplexity int) int
+		CreditUsed     func(childComplexity int) int
+		FromCustomerID func(childComplexity int) int
+		Moved          func(childComplexity int) int
+		PaymentsMoved  func(childComplexity int) int
+		UsagesMoved    func(childComplexity int) int
+	}
+
+	CustomerMergeLoyalty struct {
+		AccountID         func(childComplexity int) int
+		AccountsCombined  func(childComplexity int) int
+		FromCustomerID    func(childComplexity int) int
+		LifetimePoints    func(childComplexity int) int
+		LotsMoved         func(childComplexity int) int
+		PendingPoints     func(childComplexity int) int
+		PointsBalance     func(childComplexity int) int
+		PointsRedeemed    func(childComplexity int) int
+		QualifyingPoints  func(childComplexity int) int
+		Tier              func(childComplexity int) int
+		TierExpiresAt     func(childComplexity int) int
+		TierSince         func(childComplexity int) int
+		TotalPurchases    func(childComplexity int) int
+		TotalSpent        func(childComplexity int) int
+		TransactionsMoved func(childComplexity int) int
+	}
+
+	CustomerMergePlan struct {
+		Addresses  func(childComplexity int) int
+		Conflicts  func(childComplexity int) int
+		Consents   func(childComplexity int) int
+		Credit     func(childComplexity int) int
+		Loyalty    func(childComplexity int) int
+		MergedIDs  func(childComplexity int) int
+		Purchases  func(childComplexity int) int
+		Survivor   func(childComplexity int) int
+		SurvivorID func(childComplexity int) int
+	}
+
+	CustomerMergePurchases struct {
+		Amount func(childComplexity int) int
+		Moved  func(childComplexity int) int
+	}
+
+	CustomerMergeSurvivor struct {
+		BirthDate          func(childComplexity int) int
+		ChangedFields      func(childComplexity int) int
+		DocumentCheckDigit func(childComplexity int) int
+		DocumentNumber     func(childComplexity int) int
+		DocumentType       func(childComplexity int) int
+		Email              func(childComplexity int) int
+		ExternalID         func(childComplexity int) int
+		FirstName          func(childComplexity int) int
+		Gender             func(childComplexity int) int
+		LastName           func(childComplexity int) int
+		LastPurchaseAt     func(childComplexity int) int
+		MarketingConsent   func(childComplexity int) int
+		Metadata           func(childComplexity int) int
+		Notes              func(childComplexity int) int
+		Phone              func(childComplexity int) int
+		PreferredLanguage  func(childComplexity int) int
+		Tags               func(childComplexity int) int
+	}
+
+	CustomerMergeValue struct {
+		CustomerID func(childComplexity int) int
+		Value      func(childComplexity int) int
 	}
 
 	CustomerSegment struct {
@@ -496,6 +588,12 @@ type ComplexityRoot struct {
 		UserID         func(childComplexity int) int
 	}
 
+	MergeCustomersPayload struct {
+		Customer   func(childComplexity int) int
+		Merge      func(childComplexity int) int
+		UserErrors func(childComplexity int) int
+	}
+
 	Mutation struct {
 		AddAddress             func(childComplexity int, customerID uuid.UUID, input model.AddAddressInput) int
 		AdjustPoints           func(childComplexity int, input model.AdjustPointsInput) int
@@ -511,6 +609,7 @@ type ComplexityRoot struct {
 		EnrollLoyalty          func(childComplexity int, customerID uuid.UUID) int
 		EraseCustomer          func(childComplexity int, id uuid.UUID) int
 		GrantConsent           func(childComplexity int, input model.GrantConsentInput) int
+		MergeCustomers         func(childComplexity int, input model.MergeCustomersInput) int
 		OpenCreditAccount      func(childComplexity int, input model.OpenCreditAccountInput) int
 		RecalculateSegments    func(childComplexity int) int
 		RecordCreditPayment    func(childComplexity int, input model.RecordCreditPaymentInput) int
@@ -575,22 +674,23 @@ type ComplexityRoot struct {
 	}
 
 	Query struct {
-		AuditLog            func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
-		CreditCheck         func(childComplexity int, customerID uuid.UUID, amount decimal.Decimal) int
-		CreditPolicy        func(childComplexity int) int
-		Customer            func(childComplexity int, id uuid.UUID) int
-		CustomerByDocument  func(childComplexity int, documentType models.DocumentType, documentNumber string) int
-		CustomerByEmail     func(childComplexity int, email string) int
-		CustomerByPhone     func(childComplexity int, phone string) int
-		CustomerStats       func(childComplexity int, filter *model.CustomerFilter, search *string) int
-		Customers           func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) int
-		DataQualityIssues   func(childComplexity int, first *int, after *string, kind *customers.DataIssue) int
-		DuplicateCandidates func(childComplexity int, first *int, after *string, minScore *int) int
-		LoyaltyProgram      func(childComplexity int) int
-		Me                  func(childComplexity int) int
-		SavedSegment        func(childComplexity int, id uuid.UUID) int
-		SavedSegments       func(childComplexity int, first *int, after *string) int
-		ScheduledJobs       func(childComplexity int) int
+		AuditLog             func(childComplexity int, filter *model.AuditLogFilter, first *int, after *string) int
+		CreditCheck          func(childComplexity int, customerID uuid.UUID, amount decimal.Decimal) int
+		CreditPolicy         func(childComplexity int) int
+		Customer             func(childComplexity int, id uuid.UUID) int
+		CustomerByDocument   func(childComplexity int, documentType models.DocumentType, documentNumber string) int
+		CustomerByEmail      func(childComplexity int, email string) int
+		CustomerByPhone      func(childComplexity int, phone string) int
+		CustomerStats        func(childComplexity int, filter *model.CustomerFilter, search *string) int
+		Customers            func(childComplexity int, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) int
+		DataQualityIssues    func(childComplexity int, first *int, after *string, kind *customers.DataIssue) int
+		DuplicateCandidates  func(childComplexity int, first *int, after *string, minScore *int) int
+		LoyaltyProgram       func(childComplexity int) int
+		Me                   func(childComplexity int) int
+		PreviewCustomerMerge func(childComplexity int, survivorID uuid.UUID, mergedIds []uuid.UUID, fieldChoices []model.CustomerMergeFieldChoice) int
+		SavedSegment         func(childComplexity int, id uuid.UUID) int
+		SavedSegments        func(childComplexity int, first *int, after *string) int
+		ScheduledJobs        func(childComplexity int) int
 	}
 
 	RecalculateSegmentsPayload struct {
@@ -835,6 +935,7 @@ type CustomerResolver interface {
 	UpdatedAt(ctx context.Context, obj model.Object) (*time.Time, error)
 	LastPurchaseAt(ctx context.Context, obj model.Object) (*time.Time, error)
 	ErasedAt(ctx context.Context, obj model.Object) (*time.Time, error)
+	MergedInto(ctx context.Context, obj model.Object) (*uuid.UUID, error)
 	Consents(ctx context.Context, obj model.Object) ([]models.Consent, error)
 	ConsentHistory(ctx context.Context, obj model.Object, first *int, after *string) (*model.ConsentConnection, error)
 	Addresses(ctx context.Context, obj model.Object, typeArg *models.AddressType, includeInactive *bool) ([]models.Address, error)
@@ -870,6 +971,7 @@ type MutationResolver interface {
 	UpdateCustomer(ctx context.Context, id uuid.UUID, input model.UpdateCustomerInput) (*model.UpdateCustomerPayload, error)
 	SetCustomerStatus(ctx context.Context, id uuid.UUID, status models.CustomerStatus, reason *string) (*model.SetCustomerStatusPayload, error)
 	EraseCustomer(ctx context.Context, id uuid.UUID) (*model.EraseCustomerPayload, error)
+	MergeCustomers(ctx context.Context, input model.MergeCustomersInput) (*model.MergeCustomersPayload, error)
 	GrantConsent(ctx context.Context, input model.GrantConsentInput) (*model.GrantConsentPayload, error)
 	RevokeConsent(ctx context.Context, input model.RevokeConsentInput) (*model.RevokeConsentPayload, error)
 	AddAddress(ctx context.Context, customerID uuid.UUID, input model.AddAddressInput) (*model.AddAddressPayload, error)
@@ -907,6 +1009,7 @@ type QueryResolver interface {
 	CustomerByDocument(ctx context.Context, documentType models.DocumentType, documentNumber string) (model.Object, error)
 	DataQualityIssues(ctx context.Context, first *int, after *string, kind *customers.DataIssue) (*model.CustomerConnection, error)
 	DuplicateCandidates(ctx context.Context, first *int, after *string, minScore *int) (*model.DuplicateCandidateConnection, error)
+	PreviewCustomerMerge(ctx context.Context, survivorID uuid.UUID, mergedIds []uuid.UUID, fieldChoices []model.CustomerMergeFieldChoice) (*merges.Plan, error)
 	Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error)
 	CustomerStats(ctx context.Context, filter *model.CustomerFilter, search *string) (*model.CustomerStats, error)
 	LoyaltyProgram(ctx context.Context) (*models.LoyaltyProgram, error)
@@ -1983,6 +2086,12 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Customer.MarketingConsent(childComplexity), true
+	case "Customer.mergedInto":
+		if e.ComplexityRoot.Customer.MergedInto == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Customer.MergedInto(childComplexity), true
 	case "Customer.metadata":
 		if e.ComplexityRoot.Customer.Metadata == nil {
 			break
@@ -2097,6 +2206,387 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.CustomerEdge.Node(childComplexity), true
+
+	case "CustomerMergeAddresses.folded":
+		if e.ComplexityRoot.CustomerMergeAddresses.Folded == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeAddresses.Folded(childComplexity), true
+	case "CustomerMergeAddresses.moved":
+		if e.ComplexityRoot.CustomerMergeAddresses.Moved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeAddresses.Moved(childComplexity), true
+
+	case "CustomerMergeConflict.chosenCustomerId":
+		if e.ComplexityRoot.CustomerMergeConflict.ChosenCustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeConflict.ChosenCustomerID(childComplexity), true
+	case "CustomerMergeConflict.field":
+		if e.ComplexityRoot.CustomerMergeConflict.Field == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeConflict.Field(childComplexity), true
+	case "CustomerMergeConflict.values":
+		if e.ComplexityRoot.CustomerMergeConflict.Values == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeConflict.Values(childComplexity), true
+
+	case "CustomerMergeConsent.fromCustomerId":
+		if e.ComplexityRoot.CustomerMergeConsent.FromCustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeConsent.FromCustomerID(childComplexity), true
+	case "CustomerMergeConsent.granted":
+		if e.ComplexityRoot.CustomerMergeConsent.Granted == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeConsent.Granted(childComplexity), true
+	case "CustomerMergeConsent.purpose":
+		if e.ComplexityRoot.CustomerMergeConsent.Purpose == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeConsent.Purpose(childComplexity), true
+	case "CustomerMergeConsent.recordedAt":
+		if e.ComplexityRoot.CustomerMergeConsent.RecordedAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeConsent.RecordedAt(childComplexity), true
+
+	case "CustomerMergeCredit.accountId":
+		if e.ComplexityRoot.CustomerMergeCredit.AccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeCredit.AccountID(childComplexity), true
+	case "CustomerMergeCredit.accountsLeft":
+		if e.ComplexityRoot.CustomerMergeCredit.AccountsLeft == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeCredit.AccountsLeft(childComplexity), true
+	case "CustomerMergeCredit.creditLimit":
+		if e.ComplexityRoot.CustomerMergeCredit.CreditLimit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeCredit.CreditLimit(childComplexity), true
+	case "CustomerMergeCredit.creditUsed":
+		if e.ComplexityRoot.CustomerMergeCredit.CreditUsed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeCredit.CreditUsed(childComplexity), true
+	case "CustomerMergeCredit.fromCustomerId":
+		if e.ComplexityRoot.CustomerMergeCredit.FromCustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeCredit.FromCustomerID(childComplexity), true
+	case "CustomerMergeCredit.moved":
+		if e.ComplexityRoot.CustomerMergeCredit.Moved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeCredit.Moved(childComplexity), true
+	case "CustomerMergeCredit.paymentsMoved":
+		if e.ComplexityRoot.CustomerMergeCredit.PaymentsMoved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeCredit.PaymentsMoved(childComplexity), true
+	case "CustomerMergeCredit.usagesMoved":
+		if e.ComplexityRoot.CustomerMergeCredit.UsagesMoved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeCredit.UsagesMoved(childComplexity), true
+
+	case "CustomerMergeLoyalty.accountId":
+		if e.ComplexityRoot.CustomerMergeLoyalty.AccountID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.AccountID(childComplexity), true
+	case "CustomerMergeLoyalty.accountsCombined":
+		if e.ComplexityRoot.CustomerMergeLoyalty.AccountsCombined == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.AccountsCombined(childComplexity), true
+	case "CustomerMergeLoyalty.fromCustomerId":
+		if e.ComplexityRoot.CustomerMergeLoyalty.FromCustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.FromCustomerID(childComplexity), true
+	case "CustomerMergeLoyalty.lifetimePoints":
+		if e.ComplexityRoot.CustomerMergeLoyalty.LifetimePoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.LifetimePoints(childComplexity), true
+	case "CustomerMergeLoyalty.lotsMoved":
+		if e.ComplexityRoot.CustomerMergeLoyalty.LotsMoved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.LotsMoved(childComplexity), true
+	case "CustomerMergeLoyalty.pendingPoints":
+		if e.ComplexityRoot.CustomerMergeLoyalty.PendingPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.PendingPoints(childComplexity), true
+	case "CustomerMergeLoyalty.pointsBalance":
+		if e.ComplexityRoot.CustomerMergeLoyalty.PointsBalance == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.PointsBalance(childComplexity), true
+	case "CustomerMergeLoyalty.pointsRedeemed":
+		if e.ComplexityRoot.CustomerMergeLoyalty.PointsRedeemed == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.PointsRedeemed(childComplexity), true
+	case "CustomerMergeLoyalty.qualifyingPoints":
+		if e.ComplexityRoot.CustomerMergeLoyalty.QualifyingPoints == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.QualifyingPoints(childComplexity), true
+	case "CustomerMergeLoyalty.tier":
+		if e.ComplexityRoot.CustomerMergeLoyalty.Tier == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.Tier(childComplexity), true
+	case "CustomerMergeLoyalty.tierExpiresAt":
+		if e.ComplexityRoot.CustomerMergeLoyalty.TierExpiresAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.TierExpiresAt(childComplexity), true
+	case "CustomerMergeLoyalty.tierSince":
+		if e.ComplexityRoot.CustomerMergeLoyalty.TierSince == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.TierSince(childComplexity), true
+	case "CustomerMergeLoyalty.totalPurchases":
+		if e.ComplexityRoot.CustomerMergeLoyalty.TotalPurchases == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.TotalPurchases(childComplexity), true
+	case "CustomerMergeLoyalty.totalSpent":
+		if e.ComplexityRoot.CustomerMergeLoyalty.TotalSpent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.TotalSpent(childComplexity), true
+	case "CustomerMergeLoyalty.transactionsMoved":
+		if e.ComplexityRoot.CustomerMergeLoyalty.TransactionsMoved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeLoyalty.TransactionsMoved(childComplexity), true
+
+	case "CustomerMergePlan.addresses":
+		if e.ComplexityRoot.CustomerMergePlan.Addresses == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePlan.Addresses(childComplexity), true
+	case "CustomerMergePlan.conflicts":
+		if e.ComplexityRoot.CustomerMergePlan.Conflicts == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePlan.Conflicts(childComplexity), true
+	case "CustomerMergePlan.consents":
+		if e.ComplexityRoot.CustomerMergePlan.Consents == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePlan.Consents(childComplexity), true
+	case "CustomerMergePlan.credit":
+		if e.ComplexityRoot.CustomerMergePlan.Credit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePlan.Credit(childComplexity), true
+	case "CustomerMergePlan.loyalty":
+		if e.ComplexityRoot.CustomerMergePlan.Loyalty == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePlan.Loyalty(childComplexity), true
+	case "CustomerMergePlan.mergedIds":
+		if e.ComplexityRoot.CustomerMergePlan.MergedIDs == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePlan.MergedIDs(childComplexity), true
+	case "CustomerMergePlan.purchases":
+		if e.ComplexityRoot.CustomerMergePlan.Purchases == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePlan.Purchases(childComplexity), true
+	case "CustomerMergePlan.survivor":
+		if e.ComplexityRoot.CustomerMergePlan.Survivor == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePlan.Survivor(childComplexity), true
+	case "CustomerMergePlan.survivorId":
+		if e.ComplexityRoot.CustomerMergePlan.SurvivorID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePlan.SurvivorID(childComplexity), true
+
+	case "CustomerMergePurchases.amount":
+		if e.ComplexityRoot.CustomerMergePurchases.Amount == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePurchases.Amount(childComplexity), true
+	case "CustomerMergePurchases.moved":
+		if e.ComplexityRoot.CustomerMergePurchases.Moved == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergePurchases.Moved(childComplexity), true
+
+	case "CustomerMergeSurvivor.birthDate":
+		if e.ComplexityRoot.CustomerMergeSurvivor.BirthDate == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.BirthDate(childComplexity), true
+	case "CustomerMergeSurvivor.changedFields":
+		if e.ComplexityRoot.CustomerMergeSurvivor.ChangedFields == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.ChangedFields(childComplexity), true
+	case "CustomerMergeSurvivor.documentCheckDigit":
+		if e.ComplexityRoot.CustomerMergeSurvivor.DocumentCheckDigit == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.DocumentCheckDigit(childComplexity), true
+	case "CustomerMergeSurvivor.documentNumber":
+		if e.ComplexityRoot.CustomerMergeSurvivor.DocumentNumber == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.DocumentNumber(childComplexity), true
+	case "CustomerMergeSurvivor.documentType":
+		if e.ComplexityRoot.CustomerMergeSurvivor.DocumentType == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.DocumentType(childComplexity), true
+	case "CustomerMergeSurvivor.email":
+		if e.ComplexityRoot.CustomerMergeSurvivor.Email == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.Email(childComplexity), true
+	case "CustomerMergeSurvivor.externalId":
+		if e.ComplexityRoot.CustomerMergeSurvivor.ExternalID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.ExternalID(childComplexity), true
+	case "CustomerMergeSurvivor.firstName":
+		if e.ComplexityRoot.CustomerMergeSurvivor.FirstName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.FirstName(childComplexity), true
+	case "CustomerMergeSurvivor.gender":
+		if e.ComplexityRoot.CustomerMergeSurvivor.Gender == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.Gender(childComplexity), true
+	case "CustomerMergeSurvivor.lastName":
+		if e.ComplexityRoot.CustomerMergeSurvivor.LastName == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.LastName(childComplexity), true
+	case "CustomerMergeSurvivor.lastPurchaseAt":
+		if e.ComplexityRoot.CustomerMergeSurvivor.LastPurchaseAt == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.LastPurchaseAt(childComplexity), true
+	case "CustomerMergeSurvivor.marketingConsent":
+		if e.ComplexityRoot.CustomerMergeSurvivor.MarketingConsent == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.MarketingConsent(childComplexity), true
+	case "CustomerMergeSurvivor.metadata":
+		if e.ComplexityRoot.CustomerMergeSurvivor.Metadata == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.Metadata(childComplexity), true
+	case "CustomerMergeSurvivor.notes":
+		if e.ComplexityRoot.CustomerMergeSurvivor.Notes == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.Notes(childComplexity), true
+	case "CustomerMergeSurvivor.phone":
+		if e.ComplexityRoot.CustomerMergeSurvivor.Phone == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.Phone(childComplexity), true
+	case "CustomerMergeSurvivor.preferredLanguage":
+		if e.ComplexityRoot.CustomerMergeSurvivor.PreferredLanguage == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.PreferredLanguage(childComplexity), true
+	case "CustomerMergeSurvivor.tags":
+		if e.ComplexityRoot.CustomerMergeSurvivor.Tags == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeSurvivor.Tags(childComplexity), true
+
+	case "CustomerMergeValue.customerId":
+		if e.ComplexityRoot.CustomerMergeValue.CustomerID == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeValue.CustomerID(childComplexity), true
+	case "CustomerMergeValue.value":
+		if e.ComplexityRoot.CustomerMergeValue.Value == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CustomerMergeValue.Value(childComplexity), true
 
 	case "CustomerSegment.averageOrderValue":
 		if e.ComplexityRoot.CustomerSegment.AverageOrderValue == nil {
@@ -2750,6 +3240,25 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Me.UserID(childComplexity), true
 
+	case "MergeCustomersPayload.customer":
+		if e.ComplexityRoot.MergeCustomersPayload.Customer == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeCustomersPayload.Customer(childComplexity), true
+	case "MergeCustomersPayload.merge":
+		if e.ComplexityRoot.MergeCustomersPayload.Merge == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeCustomersPayload.Merge(childComplexity), true
+	case "MergeCustomersPayload.userErrors":
+		if e.ComplexityRoot.MergeCustomersPayload.UserErrors == nil {
+			break
+		}
+
+		return e.ComplexityRoot.MergeCustomersPayload.UserErrors(childComplexity), true
+
 	case "Mutation.addAddress":
 		if e.ComplexityRoot.Mutation.AddAddress == nil {
 			break
@@ -2904,6 +3413,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.GrantConsent(childComplexity, args["input"].(model.GrantConsentInput)), true
+	case "Mutation.mergeCustomers":
+		if e.ComplexityRoot.Mutation.MergeCustomers == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_mergeCustomers_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MergeCustomers(childComplexity, args["input"].(model.MergeCustomersInput)), true
 	case "Mutation.openCreditAccount":
 		if e.ComplexityRoot.Mutation.OpenCreditAccount == nil {
 			break
@@ -3383,6 +3903,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Query.Me(childComplexity), true
+	case "Query.previewCustomerMerge":
+		if e.ComplexityRoot.Query.PreviewCustomerMerge == nil {
+			break
+		}
+
+		args, err := ec.field_Query_previewCustomerMerge_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Query.PreviewCustomerMerge(childComplexity, args["survivorId"].(uuid.UUID), args["mergedIds"].([]uuid.UUID), args["fieldChoices"].([]model.CustomerMergeFieldChoice)), true
 	case "Query.savedSegment":
 		if e.ComplexityRoot.Query.SavedSegment == nil {
 			break
@@ -4037,9 +4568,11 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("CreateCustomerInput", ec.unmarshalInputCreateCustomerInput),
 			graphql.NewInputUnmarshaler("CreateSavedSegmentInput", ec.unmarshalInputCreateSavedSegmentInput),
 			graphql.NewInputUnmarshaler("CustomerFilter", ec.unmarshalInputCustomerFilter),
+			graphql.NewInputUnmarshaler("CustomerMergeFieldChoice", ec.unmarshalInputCustomerMergeFieldChoice),
 			graphql.NewInputUnmarshaler("CustomerOrder", ec.unmarshalInputCustomerOrder),
 			graphql.NewInputUnmarshaler("DateTimeRange", ec.unmarshalInputDateTimeRange),
 			graphql.NewInputUnmarshaler("GrantConsentInput", ec.unmarshalInputGrantConsentInput),
+			graphql.NewInputUnmarshaler("MergeCustomersInput", ec.unmarshalInputMergeCustomersInput),
 			graphql.NewInputUnmarshaler("OpenCreditAccountInput", ec.unmarshalInputOpenCreditAccountInput),
 			graphql.NewInputUnmarshaler("RecordCreditPaymentInput", ec.unmarshalInputRecordCreditPaymentInput),
 			graphql.NewInputUnmarshaler("RecordPurchaseInput", ec.unmarshalInputRecordPurchaseInput),
@@ -4224,8 +4757,8 @@ type Query {
   ): CustomerConnection! @hasRole(role: VIEWER)
   """
   Pairs of customers of the organization that are probably one person, with a score and
-  its reasons, in a stable order (by the pair's ids; each pair once). Erased customers are
-  never candidates. A page reads as many customers as it takes to fill it, through indexes;
+  its reasons, in a stable order (by the pair's ids; each pair once). Erased and merged
+  customers are never candidates. A page reads as many customers as it takes to fill it, through indexes;
   there is no total count, which would read every customer.
   """
   duplicateCandidates(
@@ -4236,6 +4769,20 @@ type Query {
     "The least score listed, 1–100; default 50."
     minScore: Int
   ): DuplicateCandidateConnection! @hasRole(role: VIEWER)
+  """
+  What ` + "`" + `mergeCustomers` + "`" + ` would do with the same customers and choices, field for field and
+  figure for figure, without writing anything (§10): the survivor's resulting fields, the
+  conflicts, and what moves. Refusals are errors with the code ` + "`" + `mergeCustomers` + "`" + ` would answer
+  as a userError (` + "`" + `NOT_FOUND` + "`" + `, ` + "`" + `INVALID` + "`" + `, ` + "`" + `INVALID_STATE` + "`" + `).
+  """
+  previewCustomerMerge(
+    "The customer that stays."
+    survivorId: UUID!
+    "The customers merged into it (1–10, each once; order decides which gives a value the survivor lacks)."
+    mergedIds: [UUID!]!
+    "The fields whose value the survivor takes from another customer than the rule says."
+    fieldChoices: [CustomerMergeFieldChoice!]
+  ): CustomerMergePlan! @hasRole(role: MANAGER)
   """
   Customers of the organization as a Relay connection: filtered, searched and ordered, with
   keyset cursors (pages stay stable while customers are added). Give ` + "`" + `first` + "`" + `/` + "`" + `after` + "`" + ` to page
@@ -4398,6 +4945,8 @@ enum TimelineEventKind {
   STATUS_CHANGED
   "The customer's personal data was erased."
   ERASED
+  "Customers were merged (mergeCustomers): on the survivor and on each merged customer; ` + "`" + `to` + "`" + ` the survivor's id, ` + "`" + `fields` + "`" + ` the columns that changed."
+  MERGED
   "The customer joined the loyalty program."
   LOYALTY_ENROLLED
   "The loyalty tier changed (an upgrade by a movement, or a re-evaluation by SYSTEM): ` + "`" + `from` + "`" + `, ` + "`" + `to` + "`" + `."
@@ -4545,6 +5094,8 @@ enum CustomerStatus {
   INACTIVE
   "May not earn, redeem or be charged credit."
   BLOCKED
+  "Merged into another customer (` + "`" + `mergedInto` + "`" + `, mergeCustomers): kept so old references resolve, listed nowhere, never written to."
+  MERGED
 }
 
 "An identity document's type."
@@ -4659,6 +5210,8 @@ type Customer {
   lastPurchaseAt: DateTime
   "When the customer was erased (` + "`" + `eraseCustomer` + "`" + `); null for a customer that was not."
   erasedAt: DateTime
+  "The customer this one was merged into (status MERGED, mergeCustomers); null for a customer that was not."
+  mergedInto: UUID
   """
   The current consent of each purpose the customer has a record of (its latest grant or
   revocation), by purpose. A customer whose ` + "`" + `marketingConsent` + "`" + ` was true before consents had a
@@ -5240,6 +5793,18 @@ type Mutation {
   erased customer changes nothing and succeeds.
   """
   eraseCustomer("The customer's id." id: UUID!): EraseCustomerPayload! @hasRole(role: ADMIN)
+  """
+  Merges duplicate customers into a survivor in one transaction (§10; previewCustomerMerge
+  answers the same without writing): the survivor takes its resolved fields, the union of
+  tags, the addresses (identical ones folded), purchases, loyalty ledger and credit account
+  as the plan says; each merged customer keeps its row with status MERGED and ` + "`" + `mergedInto` + "`" + `,
+  its email, phone, document and external id freed. Refused: a customer into itself,
+  duplicated ids or more than 10 (` + "`" + `INVALID` + "`" + `); b2c with b2b, an erased or merged customer,
+  two credit accounts that both owe money (` + "`" + `INVALID_STATE` + "`" + `); unknown ids (` + "`" + `NOT_FOUND` + "`" + `).
+  Safe to retry: a replay answers the original result; the same key with another request is
+  ` + "`" + `IDEMPOTENCY_CONFLICT` + "`" + `.
+  """
+  mergeCustomers("The merge." input: MergeCustomersInput!): MergeCustomersPayload! @hasRole(role: MANAGER)
   "Records that a customer consents to a purpose (appended to the consent history; audited). An erased customer is ` + "`" + `INVALID_STATE` + "`" + `."
   grantConsent("The consent." input: GrantConsentInput!): GrantConsentPayload! @hasRole(role: AGENT)
   "Records that a customer withdraws consent to a purpose (appended to the consent history; audited). An erased customer is ` + "`" + `INVALID_STATE` + "`" + `."
@@ -5632,6 +6197,229 @@ type RevokeConsentPayload {
   customer: Customer
   "What was wrong; empty on success."
   userErrors: [UserError!]!
+}
+
+"A merge of customers (§10)."
+input MergeCustomersInput {
+  "The customer that stays."
+  survivorId: UUID!
+  "The customers merged into it (1–10, each once; order decides which gives a value the survivor lacks)."
+  mergedIds: [UUID!]!
+  "The fields whose value the survivor takes from another customer than the rule says."
+  fieldChoices: [CustomerMergeFieldChoice!]
+  "The request's key (1–255 characters): a retry with the same key answers the original merge."
+  idempotencyKey: String!
+}
+
+"The result of mergeCustomers."
+type MergeCustomersPayload {
+  "The survivor as it is now; null when there are user errors."
+  customer: Customer
+  "What the merge did (for a replay, what it did then); null when there are user errors."
+  merge: CustomerMergePlan
+  "What was wrong; empty on success."
+  userErrors: [UserError!]!
+}
+
+"A field of a customer whose value a merge can take from a merged customer."
+enum CustomerMergeField {
+  "First name."
+  FIRST_NAME
+  "Last name."
+  LAST_NAME
+  "Email (a unique key)."
+  EMAIL
+  "Phone (a unique key)."
+  PHONE
+  "Type, number and check digit together (a unique key)."
+  DOCUMENT
+  "Birth date."
+  BIRTH_DATE
+  "Gender."
+  GENDER
+  "Preferred language."
+  PREFERRED_LANGUAGE
+  "Notes."
+  NOTES
+  "The customer's key in the system an import came from."
+  EXTERNAL_ID
+}
+
+"Takes the survivor's value of a field from one customer of the merge (null included)."
+input CustomerMergeFieldChoice {
+  "The field."
+  field: CustomerMergeField!
+  "The customer whose value the survivor takes: the survivor or one of the merged customers."
+  customerId: UUID!
+}
+
+"""
+What a merge does (previewCustomerMerge) or did (mergeCustomers), §10. The survivor's
+non-null value of a field wins, else the first merged customer's that has one, unless
+` + "`" + `fieldChoices` + "`" + ` picks another.
+"""
+type CustomerMergePlan {
+  "The customer that stays."
+  survivorId: UUID!
+  "The customers merged into it, as given."
+  mergedIds: [UUID!]!
+  "The survivor's resulting profile."
+  survivor: CustomerMergeSurvivor!
+  "The fields on which the customers hold different values, and whose value was kept."
+  conflicts: [CustomerMergeConflict!]!
+  "The merged customers' addresses."
+  addresses: CustomerMergeAddresses!
+  "The merged customers' purchases, all moved to the survivor."
+  purchases: CustomerMergePurchases!
+  "The survivor's combined loyalty account; null when no customer of the merge is enrolled."
+  loyalty: CustomerMergeLoyalty
+  "The survivor's credit account; null when no customer of the merge has one."
+  credit: CustomerMergeCredit
+  "The survivor's current consent per purpose: the most recent record of each among the customers."
+  consents: [CustomerMergeConsent!]!
+}
+
+"The survivor's profile after a merge."
+type CustomerMergeSurvivor {
+  "First name."
+  firstName: String!
+  "Last name."
+  lastName: String!
+  "Email."
+  email: String
+  "Phone (E.164)."
+  phone: String
+  "Document type."
+  documentType: DocumentType
+  "Document number (canonical)."
+  documentNumber: String
+  "A RUC's check digit."
+  documentCheckDigit: String
+  "Birth date."
+  birthDate: Date
+  "Gender."
+  gender: String
+  "Preferred language."
+  preferredLanguage: String!
+  "Notes."
+  notes: String
+  "The key in the system an import came from."
+  externalId: String
+  "The union of the customers' tags (the survivor's first)."
+  tags: [String!]!
+  "The customers' metadata keys together (the survivor's value of a key wins)."
+  metadata: JSON!
+  "The current MARKETING_EMAIL consent."
+  marketingConsent: Boolean!
+  "The latest purchase of any of the customers."
+  lastPurchaseAt: DateTime
+  "The survivor's columns that change (names only)."
+  changedFields: [String!]!
+}
+
+"A field on which the customers of a merge differ."
+type CustomerMergeConflict {
+  "The field."
+  field: CustomerMergeField!
+  "Each customer's non-null value (a document as type, number and check digit; a date as YYYY-MM-DD)."
+  values: [CustomerMergeValue!]!
+  "The customer whose value the survivor keeps (a null value when that customer has none)."
+  chosenCustomerId: UUID!
+}
+
+"One customer's value of a field."
+type CustomerMergeValue {
+  "The customer."
+  customerId: UUID!
+  "Its value."
+  value: String!
+}
+
+"The merged customers' addresses."
+type CustomerMergeAddresses {
+  "Moved to the survivor (a moved default stays a default where the survivor has none of its type)."
+  moved: Int!
+  "Identical to an active address of the survivor: left with the merged customer."
+  folded: Int!
+}
+
+"The merged customers' purchases."
+type CustomerMergePurchases {
+  "How many moved to the survivor."
+  moved: Int!
+  "Their amount."
+  amount: Decimal!
+}
+
+"""
+The survivor's loyalty account after a merge: the survivor's (or, when it had none, the
+merged customer's with the smallest account id), with every other account's ledger moved in
+— lots kept with their points remaining, expiry, pending state and vesting date — and the
+figures summed; the tier the highest held or reached by the combined qualifying points.
+"""
+type CustomerMergeLoyalty {
+  "The account."
+  accountId: UUID!
+  "Whose account it was before the merge."
+  fromCustomerId: UUID!
+  "How many accounts were combined (the others stay, emptied, with their merged customers)."
+  accountsCombined: Int!
+  "Ledger rows moved into the account."
+  transactionsMoved: Int!
+  "Of which point lots (earns, bonuses, positive adjustments)."
+  lotsMoved: Int!
+  "Spendable points."
+  pointsBalance: Int!
+  "Points of pending lots (§13)."
+  pendingPoints: Int!
+  "Lifetime points."
+  lifetimePoints: Int!
+  "Points redeemed."
+  pointsRedeemed: Int!
+  "Purchases counted."
+  totalPurchases: Int!
+  "Amount spent."
+  totalSpent: Decimal!
+  "Qualifying points of the combined ledger in the qualification window."
+  qualifyingPoints: Int!
+  "The tier."
+  tier: LoyaltyTier!
+  "Since when."
+  tierSince: Date!
+  "Until when (null for bronze)."
+  tierExpiresAt: Date
+}
+
+"The survivor's credit account after a merge."
+type CustomerMergeCredit {
+  "The account."
+  accountId: UUID!
+  "Whose account it was before the merge."
+  fromCustomerId: UUID!
+  "Whether it moved to the survivor (with its usages and payments)."
+  moved: Boolean!
+  "Usages that moved with it."
+  usagesMoved: Int!
+  "Payments that moved with it."
+  paymentsMoved: Int!
+  "Its limit."
+  creditLimit: Decimal!
+  "Its credit used."
+  creditUsed: Decimal!
+  "Accounts with nothing outstanding that stay with their merged customers."
+  accountsLeft: Int!
+}
+
+"The survivor's current consent of a purpose after a merge."
+type CustomerMergeConsent {
+  "The purpose."
+  purpose: ConsentPurpose!
+  "Granted or revoked."
+  granted: Boolean!
+  "When it was recorded."
+  recordedAt: DateTime!
+  "Whose record it was."
+  fromCustomerId: UUID!
 }
 
 "The result of eraseCustomer."
@@ -6832,6 +7620,8 @@ func (ec *executionContext) childFields_Customer(ctx context.Context, field grap
 		return ec.fieldContext_Customer_lastPurchaseAt(ctx, field)
 	case "erasedAt":
 		return ec.fieldContext_Customer_erasedAt(ctx, field)
+	case "mergedInto":
+		return ec.fieldContext_Customer_mergedInto(ctx, field)
 	case "consents":
 		return ec.fieldContext_Customer_consents(ctx, field)
 	case "consentHistory":
@@ -6878,6 +7668,184 @@ func (ec *executionContext) childFields_CustomerEdge(ctx context.Context, field 
 		return ec.fieldContext_CustomerEdge_node(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type CustomerEdge", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMergeAddresses(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "moved":
+		return ec.fieldContext_CustomerMergeAddresses_moved(ctx, field)
+	case "folded":
+		return ec.fieldContext_CustomerMergeAddresses_folded(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMergeAddresses", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMergeConflict(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "field":
+		return ec.fieldContext_CustomerMergeConflict_field(ctx, field)
+	case "values":
+		return ec.fieldContext_CustomerMergeConflict_values(ctx, field)
+	case "chosenCustomerId":
+		return ec.fieldContext_CustomerMergeConflict_chosenCustomerId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMergeConflict", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMergeConsent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "purpose":
+		return ec.fieldContext_CustomerMergeConsent_purpose(ctx, field)
+	case "granted":
+		return ec.fieldContext_CustomerMergeConsent_granted(ctx, field)
+	case "recordedAt":
+		return ec.fieldContext_CustomerMergeConsent_recordedAt(ctx, field)
+	case "fromCustomerId":
+		return ec.fieldContext_CustomerMergeConsent_fromCustomerId(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMergeConsent", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMergeCredit(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accountId":
+		return ec.fieldContext_CustomerMergeCredit_accountId(ctx, field)
+	case "fromCustomerId":
+		return ec.fieldContext_CustomerMergeCredit_fromCustomerId(ctx, field)
+	case "moved":
+		return ec.fieldContext_CustomerMergeCredit_moved(ctx, field)
+	case "usagesMoved":
+		return ec.fieldContext_CustomerMergeCredit_usagesMoved(ctx, field)
+	case "paymentsMoved":
+		return ec.fieldContext_CustomerMergeCredit_paymentsMoved(ctx, field)
+	case "creditLimit":
+		return ec.fieldContext_CustomerMergeCredit_creditLimit(ctx, field)
+	case "creditUsed":
+		return ec.fieldContext_CustomerMergeCredit_creditUsed(ctx, field)
+	case "accountsLeft":
+		return ec.fieldContext_CustomerMergeCredit_accountsLeft(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMergeCredit", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMergeLoyalty(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "accountId":
+		return ec.fieldContext_CustomerMergeLoyalty_accountId(ctx, field)
+	case "fromCustomerId":
+		return ec.fieldContext_CustomerMergeLoyalty_fromCustomerId(ctx, field)
+	case "accountsCombined":
+		return ec.fieldContext_CustomerMergeLoyalty_accountsCombined(ctx, field)
+	case "transactionsMoved":
+		return ec.fieldContext_CustomerMergeLoyalty_transactionsMoved(ctx, field)
+	case "lotsMoved":
+		return ec.fieldContext_CustomerMergeLoyalty_lotsMoved(ctx, field)
+	case "pointsBalance":
+		return ec.fieldContext_CustomerMergeLoyalty_pointsBalance(ctx, field)
+	case "pendingPoints":
+		return ec.fieldContext_CustomerMergeLoyalty_pendingPoints(ctx, field)
+	case "lifetimePoints":
+		return ec.fieldContext_CustomerMergeLoyalty_lifetimePoints(ctx, field)
+	case "pointsRedeemed":
+		return ec.fieldContext_CustomerMergeLoyalty_pointsRedeemed(ctx, field)
+	case "totalPurchases":
+		return ec.fieldContext_CustomerMergeLoyalty_totalPurchases(ctx, field)
+	case "totalSpent":
+		return ec.fieldContext_CustomerMergeLoyalty_totalSpent(ctx, field)
+	case "qualifyingPoints":
+		return ec.fieldContext_CustomerMergeLoyalty_qualifyingPoints(ctx, field)
+	case "tier":
+		return ec.fieldContext_CustomerMergeLoyalty_tier(ctx, field)
+	case "tierSince":
+		return ec.fieldContext_CustomerMergeLoyalty_tierSince(ctx, field)
+	case "tierExpiresAt":
+		return ec.fieldContext_CustomerMergeLoyalty_tierExpiresAt(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMergeLoyalty", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMergePlan(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "survivorId":
+		return ec.fieldContext_CustomerMergePlan_survivorId(ctx, field)
+	case "mergedIds":
+		return ec.fieldContext_CustomerMergePlan_mergedIds(ctx, field)
+	case "survivor":
+		return ec.fieldContext_CustomerMergePlan_survivor(ctx, field)
+	case "conflicts":
+		return ec.fieldContext_CustomerMergePlan_conflicts(ctx, field)
+	case "addresses":
+		return ec.fieldContext_CustomerMergePlan_addresses(ctx, field)
+	case "purchases":
+		return ec.fieldContext_CustomerMergePlan_purchases(ctx, field)
+	case "loyalty":
+		return ec.fieldContext_CustomerMergePlan_loyalty(ctx, field)
+	case "credit":
+		return ec.fieldContext_CustomerMergePlan_credit(ctx, field)
+	case "consents":
+		return ec.fieldContext_CustomerMergePlan_consents(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMergePlan", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMergePurchases(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "moved":
+		return ec.fieldContext_CustomerMergePurchases_moved(ctx, field)
+	case "amount":
+		return ec.fieldContext_CustomerMergePurchases_amount(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMergePurchases", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMergeSurvivor(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "firstName":
+		return ec.fieldContext_CustomerMergeSurvivor_firstName(ctx, field)
+	case "lastName":
+		return ec.fieldContext_CustomerMergeSurvivor_lastName(ctx, field)
+	case "email":
+		return ec.fieldContext_CustomerMergeSurvivor_email(ctx, field)
+	case "phone":
+		return ec.fieldContext_CustomerMergeSurvivor_phone(ctx, field)
+	case "documentType":
+		return ec.fieldContext_CustomerMergeSurvivor_documentType(ctx, field)
+	case "documentNumber":
+		return ec.fieldContext_CustomerMergeSurvivor_documentNumber(ctx, field)
+	case "documentCheckDigit":
+		return ec.fieldContext_CustomerMergeSurvivor_documentCheckDigit(ctx, field)
+	case "birthDate":
+		return ec.fieldContext_CustomerMergeSurvivor_birthDate(ctx, field)
+	case "gender":
+		return ec.fieldContext_CustomerMergeSurvivor_gender(ctx, field)
+	case "preferredLanguage":
+		return ec.fieldContext_CustomerMergeSurvivor_preferredLanguage(ctx, field)
+	case "notes":
+		return ec.fieldContext_CustomerMergeSurvivor_notes(ctx, field)
+	case "externalId":
+		return ec.fieldContext_CustomerMergeSurvivor_externalId(ctx, field)
+	case "tags":
+		return ec.fieldContext_CustomerMergeSurvivor_tags(ctx, field)
+	case "metadata":
+		return ec.fieldContext_CustomerMergeSurvivor_metadata(ctx, field)
+	case "marketingConsent":
+		return ec.fieldContext_CustomerMergeSurvivor_marketingConsent(ctx, field)
+	case "lastPurchaseAt":
+		return ec.fieldContext_CustomerMergeSurvivor_lastPurchaseAt(ctx, field)
+	case "changedFields":
+		return ec.fieldContext_CustomerMergeSurvivor_changedFields(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMergeSurvivor", field.Name)
+}
+
+func (ec *executionContext) childFields_CustomerMergeValue(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customerId":
+		return ec.fieldContext_CustomerMergeValue_customerId(ctx, field)
+	case "value":
+		return ec.fieldContext_CustomerMergeValue_value(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CustomerMergeValue", field.Name)
 }
 
 func (ec *executionContext) childFields_CustomerSegment(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -7198,6 +8166,18 @@ func (ec *executionContext) childFields_Me(ctx context.Context, field graphql.Co
 		return ec.fieldContext_Me_roles(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Me", field.Name)
+}
+
+func (ec *executionContext) childFields_MergeCustomersPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "customer":
+		return ec.fieldContext_MergeCustomersPayload_customer(ctx, field)
+	case "merge":
+		return ec.fieldContext_MergeCustomersPayload_merge(ctx, field)
+	case "userErrors":
+		return ec.fieldContext_MergeCustomersPayload_userErrors(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type MergeCustomersPayload", field.Name)
 }
 
 func (ec *executionContext) childFields_OpenCreditAccountPayload(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -8208,6 +9188,20 @@ func (ec *executionContext) field_Mutation_grantConsent_args(ctx context.Context
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_mergeCustomers_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (model.MergeCustomersInput, error) {
+			return ec.unmarshalNMergeCustomersInput2customerserviceᚋgraphᚋmodelᚐMergeCustomersInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_openCreditAccount_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -8773,6 +9767,36 @@ func (ec *executionContext) field_Query_duplicateCandidates_args(ctx context.Con
 		return nil, err
 	}
 	args["minScore"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Query_previewCustomerMerge_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "survivorId",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["survivorId"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "mergedIds",
+		func(ctx context.Context, v any) ([]uuid.UUID, error) {
+			return ec.unmarshalNUUID2ᚕgithubᚗcomᚋgoogleᚋuuidᚐUUIDᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["mergedIds"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "fieldChoices",
+		func(ctx context.Context, v any) ([]model.CustomerMergeFieldChoice, error) {
+			return ec.unmarshalOCustomerMergeFieldChoice2ᚕcustomerserviceᚋgraphᚋmodelᚐCustomerMergeFieldChoiceᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["fieldChoices"] = arg2
 	return args, nil
 }
 
@@ -13198,6 +14222,29 @@ func (ec *executionContext) fieldContext_Customer_erasedAt(_ context.Context, fi
 	return graphql.NewScalarFieldContext("Customer", field, true, true, "DateTime")
 }
 
+func (ec *executionContext) _Customer_mergedInto(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Customer_mergedInto(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Customer().MergedInto(ctx, obj)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *uuid.UUID) graphql.Marshaler {
+			return ec.marshalOUUID2ᚖgithubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_Customer_mergedInto(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("Customer", field, true, true, "UUID")
+}
+
 func (ec *executionContext) _Customer_consents(ctx context.Context, field graphql.CollectedField, obj model.Object) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -13738,6 +14785,1504 @@ func (ec *executionContext) fieldContext_CustomerEdge_node(_ context.Context, fi
 		},
 	}
 	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergeAddresses_moved(ctx context.Context, field graphql.CollectedField, obj *merges.AddressMoves) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeAddresses_moved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Moved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeAddresses_moved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeAddresses", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeAddresses_folded(ctx context.Context, field graphql.CollectedField, obj *merges.AddressMoves) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeAddresses_folded(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Folded, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeAddresses_folded(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeAddresses", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeConflict_field(ctx context.Context, field graphql.CollectedField, obj *customers.MergeConflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeConflict_field(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Field, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v customers.MergeField) graphql.Marshaler {
+			return ec.marshalNCustomerMergeField2customerserviceᚋcustomersᚐMergeField(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeConflict_field(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeConflict", field, false, false, "CustomerMergeField")
+}
+
+func (ec *executionContext) _CustomerMergeConflict_values(ctx context.Context, field graphql.CollectedField, obj *customers.MergeConflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeConflict_values(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Values, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []customers.MergeValue) graphql.Marshaler {
+			return ec.marshalNCustomerMergeValue2ᚕcustomerserviceᚋcustomersᚐMergeValueᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeConflict_values(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergeConflict",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergeValue(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergeConflict_chosenCustomerId(ctx context.Context, field graphql.CollectedField, obj *customers.MergeConflict) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeConflict_chosenCustomerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChosenCustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeConflict_chosenCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeConflict", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _CustomerMergeConsent_purpose(ctx context.Context, field graphql.CollectedField, obj *customers.MergedConsent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeConsent_purpose(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purpose, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.ConsentPurpose) graphql.Marshaler {
+			return ec.marshalNConsentPurpose2customerserviceᚋmodelsᚐConsentPurpose(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeConsent_purpose(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeConsent", field, false, false, "ConsentPurpose")
+}
+
+func (ec *executionContext) _CustomerMergeConsent_granted(ctx context.Context, field graphql.CollectedField, obj *customers.MergedConsent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeConsent_granted(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Granted, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeConsent_granted(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeConsent", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CustomerMergeConsent_recordedAt(ctx context.Context, field graphql.CollectedField, obj *customers.MergedConsent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeConsent_recordedAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.RecordedAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDateTime2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeConsent_recordedAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeConsent", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CustomerMergeConsent_fromCustomerId(ctx context.Context, field graphql.CollectedField, obj *customers.MergedConsent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeConsent_fromCustomerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromCustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeConsent_fromCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeConsent", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _CustomerMergeCredit_accountId(ctx context.Context, field graphql.CollectedField, obj *credit.MovedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeCredit_accountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeCredit_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeCredit", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _CustomerMergeCredit_fromCustomerId(ctx context.Context, field graphql.CollectedField, obj *credit.MovedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeCredit_fromCustomerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromCustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeCredit_fromCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeCredit", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _CustomerMergeCredit_moved(ctx context.Context, field graphql.CollectedField, obj *credit.MovedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeCredit_moved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Moved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeCredit_moved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeCredit", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CustomerMergeCredit_usagesMoved(ctx context.Context, field graphql.CollectedField, obj *credit.MovedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeCredit_usagesMoved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UsagesMoved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeCredit_usagesMoved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeCredit", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeCredit_paymentsMoved(ctx context.Context, field graphql.CollectedField, obj *credit.MovedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeCredit_paymentsMoved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PaymentsMoved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeCredit_paymentsMoved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeCredit", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeCredit_creditLimit(ctx context.Context, field graphql.CollectedField, obj *credit.MovedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeCredit_creditLimit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditLimit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeCredit_creditLimit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeCredit", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CustomerMergeCredit_creditUsed(ctx context.Context, field graphql.CollectedField, obj *credit.MovedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeCredit_creditUsed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CreditUsed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeCredit_creditUsed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeCredit", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CustomerMergeCredit_accountsLeft(ctx context.Context, field graphql.CollectedField, obj *credit.MovedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeCredit_accountsLeft(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccountsLeft, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeCredit_accountsLeft(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeCredit", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_accountId(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_accountId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccountID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_accountId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_fromCustomerId(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_fromCustomerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FromCustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_fromCustomerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_accountsCombined(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_accountsCombined(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.AccountsCombined, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_accountsCombined(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_transactionsMoved(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_transactionsMoved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TransactionsMoved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_transactionsMoved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_lotsMoved(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_lotsMoved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LotsMoved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_lotsMoved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_pointsBalance(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_pointsBalance(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PointsBalance, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_pointsBalance(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_pendingPoints(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_pendingPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PendingPoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_pendingPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_lifetimePoints(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_lifetimePoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LifetimePoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_lifetimePoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_pointsRedeemed(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_pointsRedeemed(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PointsRedeemed, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_pointsRedeemed(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_totalPurchases(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_totalPurchases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalPurchases, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_totalPurchases(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_totalSpent(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_totalSpent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TotalSpent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_totalSpent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_qualifyingPoints(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_qualifyingPoints(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.QualifyingPoints, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_qualifyingPoints(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_tier(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_tier(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tier, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v models.Tier) graphql.Marshaler {
+			return ec.marshalNLoyaltyTier2customerserviceᚋmodelsᚐTier(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_tier(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "LoyaltyTier")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_tierSince(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_tierSince(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TierSince, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v time.Time) graphql.Marshaler {
+			return ec.marshalNDate2timeᚐTime(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_tierSince(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CustomerMergeLoyalty_tierExpiresAt(ctx context.Context, field graphql.CollectedField, obj *loyalty.CombinedAccount) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeLoyalty_tierExpiresAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.TierExpiresAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeLoyalty_tierExpiresAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeLoyalty", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CustomerMergePlan_survivorId(ctx context.Context, field graphql.CollectedField, obj *merges.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePlan_survivorId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.SurvivorID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePlan_survivorId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergePlan", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _CustomerMergePlan_mergedIds(ctx context.Context, field graphql.CollectedField, obj *merges.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePlan_mergedIds(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MergedIDs, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2ᚕgithubᚗcomᚋgoogleᚋuuidᚐUUIDᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePlan_mergedIds(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergePlan", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _CustomerMergePlan_survivor(ctx context.Context, field graphql.CollectedField, obj *merges.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePlan_survivor(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Survivor, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v merges.SurvivorFields) graphql.Marshaler {
+			return ec.marshalNCustomerMergeSurvivor2customerserviceᚋmergesᚐSurvivorFields(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePlan_survivor(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergePlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergeSurvivor(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergePlan_conflicts(ctx context.Context, field graphql.CollectedField, obj *merges.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePlan_conflicts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Conflicts, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []customers.MergeConflict) graphql.Marshaler {
+			return ec.marshalNCustomerMergeConflict2ᚕcustomerserviceᚋcustomersᚐMergeConflictᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePlan_conflicts(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergePlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergeConflict(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergePlan_addresses(ctx context.Context, field graphql.CollectedField, obj *merges.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePlan_addresses(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Addresses, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v merges.AddressMoves) graphql.Marshaler {
+			return ec.marshalNCustomerMergeAddresses2customerserviceᚋmergesᚐAddressMoves(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePlan_addresses(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergePlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergeAddresses(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergePlan_purchases(ctx context.Context, field graphql.CollectedField, obj *merges.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePlan_purchases(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Purchases, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v loyalty.MovedPurchases) graphql.Marshaler {
+			return ec.marshalNCustomerMergePurchases2customerserviceᚋloyaltyᚐMovedPurchases(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePlan_purchases(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergePlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergePurchases(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergePlan_loyalty(ctx context.Context, field graphql.CollectedField, obj *merges.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePlan_loyalty(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Loyalty, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *loyalty.CombinedAccount) graphql.Marshaler {
+			return ec.marshalOCustomerMergeLoyalty2ᚖcustomerserviceᚋloyaltyᚐCombinedAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePlan_loyalty(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergePlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergeLoyalty(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergePlan_credit(ctx context.Context, field graphql.CollectedField, obj *merges.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePlan_credit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Credit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *credit.MovedAccount) graphql.Marshaler {
+			return ec.marshalOCustomerMergeCredit2ᚖcustomerserviceᚋcreditᚐMovedAccount(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePlan_credit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergePlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergeCredit(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergePlan_consents(ctx context.Context, field graphql.CollectedField, obj *merges.Plan) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePlan_consents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Consents, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []customers.MergedConsent) graphql.Marshaler {
+			return ec.marshalNCustomerMergeConsent2ᚕcustomerserviceᚋcustomersᚐMergedConsentᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePlan_consents(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CustomerMergePlan",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergeConsent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CustomerMergePurchases_moved(ctx context.Context, field graphql.CollectedField, obj *loyalty.MovedPurchases) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePurchases_moved(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Moved, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v int) graphql.Marshaler {
+			return ec.marshalNInt2int(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePurchases_moved(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergePurchases", field, false, false, "Int")
+}
+
+func (ec *executionContext) _CustomerMergePurchases_amount(ctx context.Context, field graphql.CollectedField, obj *loyalty.MovedPurchases) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergePurchases_amount(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Amount, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v decimal.Decimal) graphql.Marshaler {
+			return ec.marshalNDecimal2githubᚗcomᚋshopspringᚋdecimalᚐDecimal(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergePurchases_amount(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergePurchases", field, false, false, "Decimal")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_firstName(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_firstName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.FirstName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_firstName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_lastName(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_lastName(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastName, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_lastName(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_email(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_email(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Email, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_email(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_phone(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_phone(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Phone, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_phone(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_documentType(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_documentType(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DocumentType, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *models.DocumentType) graphql.Marshaler {
+			return ec.marshalODocumentType2ᚖcustomerserviceᚋmodelsᚐDocumentType(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_documentType(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "DocumentType")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_documentNumber(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_documentNumber(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DocumentNumber, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_documentNumber(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_documentCheckDigit(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_documentCheckDigit(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.DocumentCheckDigit, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_documentCheckDigit(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_birthDate(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_birthDate(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.BirthDate, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODate2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_birthDate(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "Date")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_gender(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_gender(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Gender, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_gender(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_preferredLanguage(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_preferredLanguage(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.PreferredLanguage, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_preferredLanguage(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_notes(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_notes(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Notes, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_notes(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_externalId(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_externalId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ExternalID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_externalId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_tags(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_tags(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Tags, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_tags(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_metadata(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_metadata(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Metadata, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v map[string]any) graphql.Marshaler {
+			return ec.marshalNJSON2map(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_metadata(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "JSON")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_marketingConsent(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_marketingConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.MarketingConsent, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_marketingConsent(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "Boolean")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_lastPurchaseAt(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_lastPurchaseAt(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.LastPurchaseAt, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *time.Time) graphql.Marshaler {
+			return ec.marshalODateTime2ᚖtimeᚐTime(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_lastPurchaseAt(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "DateTime")
+}
+
+func (ec *executionContext) _CustomerMergeSurvivor_changedFields(ctx context.Context, field graphql.CollectedField, obj *merges.SurvivorFields) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeSurvivor_changedFields(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.ChangedFields, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []string) graphql.Marshaler {
+			return ec.marshalNString2ᚕstringᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeSurvivor_changedFields(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeSurvivor", field, false, false, "String")
+}
+
+func (ec *executionContext) _CustomerMergeValue_customerId(ctx context.Context, field graphql.CollectedField, obj *customers.MergeValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeValue_customerId(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.CustomerID, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v uuid.UUID) graphql.Marshaler {
+			return ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeValue_customerId(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeValue", field, false, false, "UUID")
+}
+
+func (ec *executionContext) _CustomerMergeValue_value(ctx context.Context, field graphql.CollectedField, obj *customers.MergeValue) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CustomerMergeValue_value(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Value, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CustomerMergeValue_value(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CustomerMergeValue", field, false, false, "String")
 }
 
 func (ec *executionContext) _CustomerSegment_segmentCode(ctx context.Context, field graphql.CollectedField, obj *models.CustomerSegment) (ret graphql.Marshaler) {
@@ -16388,6 +18933,102 @@ func (ec *executionContext) fieldContext_Me_roles(_ context.Context, field graph
 	return graphql.NewScalarFieldContext("Me", field, false, false, "Role")
 }
 
+func (ec *executionContext) _MergeCustomersPayload_customer(ctx context.Context, field graphql.CollectedField, obj *model.MergeCustomersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeCustomersPayload_customer(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Customer, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v model.Object) graphql.Marshaler {
+			return ec.marshalOCustomer2customerserviceᚋgraphᚋmodelᚐObject(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MergeCustomersPayload_customer(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergeCustomersPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Customer(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MergeCustomersPayload_merge(ctx context.Context, field graphql.CollectedField, obj *model.MergeCustomersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeCustomersPayload_merge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Merge, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *merges.Plan) graphql.Marshaler {
+			return ec.marshalOCustomerMergePlan2ᚖcustomerserviceᚋmergesᚐPlan(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_MergeCustomersPayload_merge(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergeCustomersPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergePlan(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _MergeCustomersPayload_userErrors(ctx context.Context, field graphql.CollectedField, obj *model.MergeCustomersPayload) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_MergeCustomersPayload_userErrors(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.UserErrors, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v []model.UserError) graphql.Marshaler {
+			return ec.marshalNUserError2ᚕcustomerserviceᚋgraphᚋmodelᚐUserErrorᚄ(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_MergeCustomersPayload_userErrors(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "MergeCustomersPayload",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_UserError(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _Mutation_createCustomer(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -16630,6 +19271,68 @@ func (ec *executionContext) fieldContext_Mutation_eraseCustomer(ctx context.Cont
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_eraseCustomer_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_mergeCustomers(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_mergeCustomers(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MergeCustomers(ctx, fc.Args["input"].(model.MergeCustomersInput))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *model.MergeCustomersPayload
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *model.MergeCustomersPayload
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *model.MergeCustomersPayload) graphql.Marshaler {
+			return ec.marshalNMergeCustomersPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐMergeCustomersPayload(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_mergeCustomers(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_MergeCustomersPayload(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_mergeCustomers_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -19405,6 +22108,68 @@ func (ec *executionContext) fieldContext_Query_duplicateCandidates(ctx context.C
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Query_duplicateCandidates_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Query_previewCustomerMerge(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Query_previewCustomerMerge(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Query().PreviewCustomerMerge(ctx, fc.Args["survivorId"].(uuid.UUID), fc.Args["mergedIds"].([]uuid.UUID), fc.Args["fieldChoices"].([]model.CustomerMergeFieldChoice))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "MANAGER")
+				if err != nil {
+					var zeroVal *merges.Plan
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *merges.Plan
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *merges.Plan) graphql.Marshaler {
+			return ec.marshalNCustomerMergePlan2ᚖcustomerserviceᚋmergesᚐPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Query_previewCustomerMerge(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Query",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CustomerMergePlan(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Query_previewCustomerMerge_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -24486,6 +27251,55 @@ func UnmarshalCustomerFilter(ctx context.Context, raw any) (model.CustomerFilter
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCustomerMergeFieldChoice(ctx context.Context, obj any) (model.CustomerMergeFieldChoice, error) {
+	var it model.CustomerMergeFieldChoice
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"field", "customerId"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "field":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("field"))
+			data, err := ec.unmarshalNCustomerMergeField2customerserviceᚋcustomersᚐMergeField(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Field = data
+		case "customerId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("customerId"))
+			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.CustomerID = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCustomerMergeFieldChoice unmarshals raw into the CustomerMergeFieldChoice input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCustomerMergeFieldChoice(ctx context.Context, raw any) (model.CustomerMergeFieldChoice, error) {
+	var out model.CustomerMergeFieldChoice
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CustomerMergeFieldChoice", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputCustomerOrder(ctx context.Context, obj any) (model.CustomerOrder, error) {
 	var it model.CustomerOrder
 	if obj == nil {
@@ -24644,6 +27458,69 @@ func (ec *executionContext) unmarshalInputGrantConsentInput(ctx context.Context,
 func UnmarshalGrantConsentInput(ctx context.Context, raw any) (model.GrantConsentInput, error) {
 	var out model.GrantConsentInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "GrantConsentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputMergeCustomersInput(ctx context.Context, obj any) (model.MergeCustomersInput, error) {
+	var it model.MergeCustomersInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"survivorId", "mergedIds", "fieldChoices", "idempotencyKey"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "survivorId":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("survivorId"))
+			data, err := ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.SurvivorID = data
+		case "mergedIds":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("mergedIds"))
+			data, err := ec.unmarshalNUUID2ᚕgithubᚗcomᚋgoogleᚋuuidᚐUUIDᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.MergedIds = data
+		case "fieldChoices":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("fieldChoices"))
+			data, err := ec.unmarshalOCustomerMergeFieldChoice2ᚕcustomerserviceᚋgraphᚋmodelᚐCustomerMergeFieldChoiceᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.FieldChoices = graphql.OmittableOf(data)
+		case "idempotencyKey":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("idempotencyKey"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.IdempotencyKey = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalMergeCustomersInput unmarshals raw into the MergeCustomersInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalMergeCustomersInput(ctx context.Context, raw any) (model.MergeCustomersInput, error) {
+	var out model.MergeCustomersInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "MergeCustomersInput", raw, &out)
 	return out, err
 }
 
@@ -27296,6 +30173,12 @@ func (ec *executionContext) _Customer(ctx context.Context, sel ast.SelectionSet,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Customer_erasedAt(ctx, field, obj)
 				})
+		case "mergedInto":
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, false,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Customer_mergedInto(ctx, field, obj)
+				})
 		case "consents":
 			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
 				true, true,
@@ -27439,6 +30322,568 @@ func (ec *executionContext) _CustomerEdge(ctx context.Context, sel ast.Selection
 			}
 		case "node":
 			out.Values[i] = ec._CustomerEdge_node(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerMergeAddressesImplementors = []string{"CustomerMergeAddresses"}
+
+func (ec *executionContext) _CustomerMergeAddresses(ctx context.Context, sel ast.SelectionSet, obj *merges.AddressMoves) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergeAddressesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMergeAddresses")
+		case "moved":
+			out.Values[i] = ec._CustomerMergeAddresses_moved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "folded":
+			out.Values[i] = ec._CustomerMergeAddresses_folded(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerMergeConflictImplementors = []string{"CustomerMergeConflict"}
+
+func (ec *executionContext) _CustomerMergeConflict(ctx context.Context, sel ast.SelectionSet, obj *customers.MergeConflict) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergeConflictImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMergeConflict")
+		case "field":
+			out.Values[i] = ec._CustomerMergeConflict_field(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "values":
+			out.Values[i] = ec._CustomerMergeConflict_values(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "chosenCustomerId":
+			out.Values[i] = ec._CustomerMergeConflict_chosenCustomerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerMergeConsentImplementors = []string{"CustomerMergeConsent"}
+
+func (ec *executionContext) _CustomerMergeConsent(ctx context.Context, sel ast.SelectionSet, obj *customers.MergedConsent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergeConsentImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMergeConsent")
+		case "purpose":
+			out.Values[i] = ec._CustomerMergeConsent_purpose(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "granted":
+			out.Values[i] = ec._CustomerMergeConsent_granted(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "recordedAt":
+			out.Values[i] = ec._CustomerMergeConsent_recordedAt(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fromCustomerId":
+			out.Values[i] = ec._CustomerMergeConsent_fromCustomerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerMergeCreditImplementors = []string{"CustomerMergeCredit"}
+
+func (ec *executionContext) _CustomerMergeCredit(ctx context.Context, sel ast.SelectionSet, obj *credit.MovedAccount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergeCreditImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMergeCredit")
+		case "accountId":
+			out.Values[i] = ec._CustomerMergeCredit_accountId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fromCustomerId":
+			out.Values[i] = ec._CustomerMergeCredit_fromCustomerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "moved":
+			out.Values[i] = ec._CustomerMergeCredit_moved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "usagesMoved":
+			out.Values[i] = ec._CustomerMergeCredit_usagesMoved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "paymentsMoved":
+			out.Values[i] = ec._CustomerMergeCredit_paymentsMoved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "creditLimit":
+			out.Values[i] = ec._CustomerMergeCredit_creditLimit(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "creditUsed":
+			out.Values[i] = ec._CustomerMergeCredit_creditUsed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "accountsLeft":
+			out.Values[i] = ec._CustomerMergeCredit_accountsLeft(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerMergeLoyaltyImplementors = []string{"CustomerMergeLoyalty"}
+
+func (ec *executionContext) _CustomerMergeLoyalty(ctx context.Context, sel ast.SelectionSet, obj *loyalty.CombinedAccount) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergeLoyaltyImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMergeLoyalty")
+		case "accountId":
+			out.Values[i] = ec._CustomerMergeLoyalty_accountId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "fromCustomerId":
+			out.Values[i] = ec._CustomerMergeLoyalty_fromCustomerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "accountsCombined":
+			out.Values[i] = ec._CustomerMergeLoyalty_accountsCombined(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "transactionsMoved":
+			out.Values[i] = ec._CustomerMergeLoyalty_transactionsMoved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lotsMoved":
+			out.Values[i] = ec._CustomerMergeLoyalty_lotsMoved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pointsBalance":
+			out.Values[i] = ec._CustomerMergeLoyalty_pointsBalance(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pendingPoints":
+			out.Values[i] = ec._CustomerMergeLoyalty_pendingPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lifetimePoints":
+			out.Values[i] = ec._CustomerMergeLoyalty_lifetimePoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "pointsRedeemed":
+			out.Values[i] = ec._CustomerMergeLoyalty_pointsRedeemed(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalPurchases":
+			out.Values[i] = ec._CustomerMergeLoyalty_totalPurchases(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "totalSpent":
+			out.Values[i] = ec._CustomerMergeLoyalty_totalSpent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "qualifyingPoints":
+			out.Values[i] = ec._CustomerMergeLoyalty_qualifyingPoints(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tier":
+			out.Values[i] = ec._CustomerMergeLoyalty_tier(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tierSince":
+			out.Values[i] = ec._CustomerMergeLoyalty_tierSince(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "tierExpiresAt":
+			out.Values[i] = ec._CustomerMergeLoyalty_tierExpiresAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerMergePlanImplementors = []string{"CustomerMergePlan"}
+
+func (ec *executionContext) _CustomerMergePlan(ctx context.Context, sel ast.SelectionSet, obj *merges.Plan) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergePlanImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMergePlan")
+		case "survivorId":
+			out.Values[i] = ec._CustomerMergePlan_survivorId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergedIds":
+			out.Values[i] = ec._CustomerMergePlan_mergedIds(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "survivor":
+			out.Values[i] = ec._CustomerMergePlan_survivor(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "conflicts":
+			out.Values[i] = ec._CustomerMergePlan_conflicts(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "addresses":
+			out.Values[i] = ec._CustomerMergePlan_addresses(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "purchases":
+			out.Values[i] = ec._CustomerMergePlan_purchases(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "loyalty":
+			out.Values[i] = ec._CustomerMergePlan_loyalty(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "credit":
+			out.Values[i] = ec._CustomerMergePlan_credit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "consents":
+			out.Values[i] = ec._CustomerMergePlan_consents(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerMergePurchasesImplementors = []string{"CustomerMergePurchases"}
+
+func (ec *executionContext) _CustomerMergePurchases(ctx context.Context, sel ast.SelectionSet, obj *loyalty.MovedPurchases) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergePurchasesImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMergePurchases")
+		case "moved":
+			out.Values[i] = ec._CustomerMergePurchases_moved(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "amount":
+			out.Values[i] = ec._CustomerMergePurchases_amount(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerMergeSurvivorImplementors = []string{"CustomerMergeSurvivor"}
+
+func (ec *executionContext) _CustomerMergeSurvivor(ctx context.Context, sel ast.SelectionSet, obj *merges.SurvivorFields) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergeSurvivorImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMergeSurvivor")
+		case "firstName":
+			out.Values[i] = ec._CustomerMergeSurvivor_firstName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastName":
+			out.Values[i] = ec._CustomerMergeSurvivor_lastName(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "email":
+			out.Values[i] = ec._CustomerMergeSurvivor_email(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "phone":
+			out.Values[i] = ec._CustomerMergeSurvivor_phone(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "documentType":
+			out.Values[i] = ec._CustomerMergeSurvivor_documentType(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "documentNumber":
+			out.Values[i] = ec._CustomerMergeSurvivor_documentNumber(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "documentCheckDigit":
+			out.Values[i] = ec._CustomerMergeSurvivor_documentCheckDigit(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "birthDate":
+			out.Values[i] = ec._CustomerMergeSurvivor_birthDate(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "gender":
+			out.Values[i] = ec._CustomerMergeSurvivor_gender(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "preferredLanguage":
+			out.Values[i] = ec._CustomerMergeSurvivor_preferredLanguage(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "notes":
+			out.Values[i] = ec._CustomerMergeSurvivor_notes(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "externalId":
+			out.Values[i] = ec._CustomerMergeSurvivor_externalId(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "tags":
+			out.Values[i] = ec._CustomerMergeSurvivor_tags(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "metadata":
+			out.Values[i] = ec._CustomerMergeSurvivor_metadata(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "marketingConsent":
+			out.Values[i] = ec._CustomerMergeSurvivor_marketingConsent(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lastPurchaseAt":
+			out.Values[i] = ec._CustomerMergeSurvivor_lastPurchaseAt(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "changedFields":
+			out.Values[i] = ec._CustomerMergeSurvivor_changedFields(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var customerMergeValueImplementors = []string{"CustomerMergeValue"}
+
+func (ec *executionContext) _CustomerMergeValue(ctx context.Context, sel ast.SelectionSet, obj *customers.MergeValue) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, customerMergeValueImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CustomerMergeValue")
+		case "customerId":
+			out.Values[i] = ec._CustomerMergeValue_customerId(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "value":
+			out.Values[i] = ec._CustomerMergeValue_value(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
 			}
@@ -28523,6 +31968,49 @@ func (ec *executionContext) _Me(ctx context.Context, sel ast.SelectionSet, obj *
 	return out
 }
 
+var mergeCustomersPayloadImplementors = []string{"MergeCustomersPayload"}
+
+func (ec *executionContext) _MergeCustomersPayload(ctx context.Context, sel ast.SelectionSet, obj *model.MergeCustomersPayload) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, mergeCustomersPayloadImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("MergeCustomersPayload")
+		case "customer":
+			out.Values[i] = ec._MergeCustomersPayload_customer(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "merge":
+			out.Values[i] = ec._MergeCustomersPayload_merge(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
+				out.Invalids++
+			}
+		case "userErrors":
+			out.Values[i] = ec._MergeCustomersPayload_userErrors(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var mutationImplementors = []string{"Mutation"}
 
 func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet) graphql.Marshaler {
@@ -28566,6 +32054,13 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "eraseCustomer":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_eraseCustomer(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergeCustomers":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_mergeCustomers(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -29136,6 +32631,12 @@ func (ec *executionContext) _Query(ctx context.Context, sel ast.SelectionSet) gr
 				true, true,
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._Query_duplicateCandidates(ctx, field)
+				})
+		case "previewCustomerMerge":
+			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._Query_previewCustomerMerge(ctx, field)
 				})
 		case "customers":
 			out.ResolveRootConcurrently(innerCtx, ec.OperationContext, i,
@@ -31502,6 +35003,106 @@ func (ec *executionContext) marshalNCustomerEdge2customerserviceᚋgraphᚋmodel
 	return graphql.WrapContextMarshaler(ctx, v)
 }
 
+func (ec *executionContext) marshalNCustomerMergeAddresses2customerserviceᚋmergesᚐAddressMoves(ctx context.Context, sel ast.SelectionSet, v merges.AddressMoves) graphql.Marshaler {
+	return ec._CustomerMergeAddresses(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCustomerMergeConflict2customerserviceᚋcustomersᚐMergeConflict(ctx context.Context, sel ast.SelectionSet, v customers.MergeConflict) graphql.Marshaler {
+	return ec._CustomerMergeConflict(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCustomerMergeConflict2ᚕcustomerserviceᚋcustomersᚐMergeConflictᚄ(ctx context.Context, sel ast.SelectionSet, v []customers.MergeConflict) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomerMergeConflict2customerserviceᚋcustomersᚐMergeConflict(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) marshalNCustomerMergeConsent2customerserviceᚋcustomersᚐMergedConsent(ctx context.Context, sel ast.SelectionSet, v customers.MergedConsent) graphql.Marshaler {
+	return ec._CustomerMergeConsent(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCustomerMergeConsent2ᚕcustomerserviceᚋcustomersᚐMergedConsentᚄ(ctx context.Context, sel ast.SelectionSet, v []customers.MergedConsent) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomerMergeConsent2customerserviceᚋcustomersᚐMergedConsent(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
+func (ec *executionContext) unmarshalNCustomerMergeField2customerserviceᚋcustomersᚐMergeField(ctx context.Context, v any) (customers.MergeField, error) {
+	tmp, err := graphql.UnmarshalString(v)
+	res := customers.MergeField(tmp)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomerMergeField2customerserviceᚋcustomersᚐMergeField(ctx context.Context, sel ast.SelectionSet, v customers.MergeField) graphql.Marshaler {
+	_ = sel
+	res := graphql.MarshalString(string(v))
+	if res == graphql.Null {
+		graphql.AddInvalidNullFromMarshaler(ctx, "CustomerMergeField!")
+	}
+	return res
+}
+
+func (ec *executionContext) unmarshalNCustomerMergeFieldChoice2customerserviceᚋgraphᚋmodelᚐCustomerMergeFieldChoice(ctx context.Context, v any) (model.CustomerMergeFieldChoice, error) {
+	res, err := ec.unmarshalInputCustomerMergeFieldChoice(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNCustomerMergePlan2ᚖcustomerserviceᚋmergesᚐPlan(ctx context.Context, sel ast.SelectionSet, v *merges.Plan) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CustomerMergePlan!")
+		return graphql.Null
+	}
+	return ec._CustomerMergePlan(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalNCustomerMergePurchases2customerserviceᚋloyaltyᚐMovedPurchases(ctx context.Context, sel ast.SelectionSet, v loyalty.MovedPurchases) graphql.Marshaler {
+	return ec._CustomerMergePurchases(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCustomerMergeSurvivor2customerserviceᚋmergesᚐSurvivorFields(ctx context.Context, sel ast.SelectionSet, v merges.SurvivorFields) graphql.Marshaler {
+	return ec._CustomerMergeSurvivor(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCustomerMergeValue2customerserviceᚋcustomersᚐMergeValue(ctx context.Context, sel ast.SelectionSet, v customers.MergeValue) graphql.Marshaler {
+	return ec._CustomerMergeValue(ctx, sel, &v)
+}
+
+func (ec *executionContext) marshalNCustomerMergeValue2ᚕcustomerserviceᚋcustomersᚐMergeValueᚄ(ctx context.Context, sel ast.SelectionSet, v []customers.MergeValue) graphql.Marshaler {
+	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+		fc := graphql.GetFieldContext(ctx)
+		fc.Result = &v[i]
+		return ec.marshalNCustomerMergeValue2customerserviceᚋcustomersᚐMergeValue(ctx, sel, v[i])
+	})
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNCustomerOrderField2customerserviceᚋgraphᚋmodelᚐCustomerOrderField(ctx context.Context, v any) (model.CustomerOrderField, error) {
 	var res model.CustomerOrderField
 	err := res.UnmarshalGQL(v)
@@ -31540,11 +35141,13 @@ var (
 		"ACTIVE":   models.CustomerStatusActive,
 		"INACTIVE": models.CustomerStatusInactive,
 		"BLOCKED":  models.CustomerStatusBlocked,
+		"MERGED":   models.CustomerStatusMerged,
 	}
 	marshalNCustomerStatus2customerserviceᚋmodelsᚐCustomerStatus = map[models.CustomerStatus]string{
 		models.CustomerStatusActive:   "ACTIVE",
 		models.CustomerStatusInactive: "INACTIVE",
 		models.CustomerStatusBlocked:  "BLOCKED",
+		models.CustomerStatusMerged:   "MERGED",
 	}
 )
 
@@ -32151,6 +35754,19 @@ func (ec *executionContext) marshalNMe2ᚖcustomerserviceᚋgraphᚋmodelᚐMe(c
 	return ec._Me(ctx, sel, v)
 }
 
+func (ec *executionContext) unmarshalNMergeCustomersInput2customerserviceᚋgraphᚋmodelᚐMergeCustomersInput(ctx context.Context, v any) (model.MergeCustomersInput, error) {
+	res, err := ec.unmarshalInputMergeCustomersInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNMergeCustomersPayload2ᚖcustomerserviceᚋgraphᚋmodelᚐMergeCustomersPayload(ctx context.Context, sel ast.SelectionSet, v *model.MergeCustomersPayload) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "MergeCustomersPayload!")
+		return graphql.Null
+	}
+	return ec._MergeCustomersPayload(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNOpenCreditAccountInput2customerserviceᚋgraphᚋmodelᚐOpenCreditAccountInput(ctx context.Context, v any) (model.OpenCreditAccountInput, error) {
 	res, err := ec.unmarshalInputOpenCreditAccountInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -32728,6 +36344,35 @@ func (ec *executionContext) marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx
 	return res
 }
 
+func (ec *executionContext) unmarshalNUUID2ᚕgithubᚗcomᚋgoogleᚋuuidᚐUUIDᚄ(ctx context.Context, v any) ([]uuid.UUID, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]uuid.UUID, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalNUUID2ᚕgithubᚗcomᚋgoogleᚋuuidᚐUUIDᚄ(ctx context.Context, sel ast.SelectionSet, v []uuid.UUID) graphql.Marshaler {
+	ret := make(graphql.Array, len(v))
+	for i := range v {
+		ret[i] = ec.marshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, sel, v[i])
+	}
+
+	for _, e := range ret {
+		if e == graphql.Null {
+			return graphql.Null
+		}
+	}
+
+	return ret
+}
+
 func (ec *executionContext) unmarshalNUpdateAddressInput2customerserviceᚋgraphᚋmodelᚐUpdateAddressInput(ctx context.Context, v any) (model.UpdateAddressInput, error) {
 	res, err := ec.unmarshalInputUpdateAddressInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -33243,6 +36888,44 @@ func (ec *executionContext) unmarshalOCustomerFilter2ᚖcustomerserviceᚋgraph�
 	}
 	res, err := ec.unmarshalInputCustomerFilter(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalOCustomerMergeCredit2ᚖcustomerserviceᚋcreditᚐMovedAccount(ctx context.Context, sel ast.SelectionSet, v *credit.MovedAccount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CustomerMergeCredit(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalOCustomerMergeFieldChoice2ᚕcustomerserviceᚋgraphᚋmodelᚐCustomerMergeFieldChoiceᚄ(ctx context.Context, v any) ([]model.CustomerMergeFieldChoice, error) {
+	if v == nil {
+		return nil, nil
+	}
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]model.CustomerMergeFieldChoice, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCustomerMergeFieldChoice2customerserviceᚋgraphᚋmodelᚐCustomerMergeFieldChoice(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
+}
+
+func (ec *executionContext) marshalOCustomerMergeLoyalty2ᚖcustomerserviceᚋloyaltyᚐCombinedAccount(ctx context.Context, sel ast.SelectionSet, v *loyalty.CombinedAccount) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CustomerMergeLoyalty(ctx, sel, v)
+}
+
+func (ec *executionContext) marshalOCustomerMergePlan2ᚖcustomerserviceᚋmergesᚐPlan(ctx context.Context, sel ast.SelectionSet, v *merges.Plan) graphql.Marshaler {
+	if v == nil {
+		return graphql.Null
+	}
+	return ec._CustomerMergePlan(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalOCustomerOrder2ᚖcustomerserviceᚋgraphᚋmodelᚐCustomerOrder(ctx context.Context, v any) (*model.CustomerOrder, error) {

@@ -153,6 +153,7 @@ var textRules = map[string]textRule{
 	"AwardBonusPointsInput.referenceId":         {max: 255, asGiven: true},
 	"AdjustPointsInput.reason":                  {max: 500, freeText: true},
 	"AdjustPointsInput.idempotencyKey":          {max: 255, asGiven: true},
+	"MergeCustomersInput.idempotencyKey":        {max: 255, asGiven: true}, // merges.MaxIdempotencyKey
 	"ChargeCreditInput.orderId":                 {max: 100, asGiven: true}, // credit.checkKey
 	"RecordCreditPaymentInput.paymentReference": {max: 100, asGiven: true},
 }

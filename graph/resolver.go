@@ -13,6 +13,7 @@ import (
 	"customerservice/db"
 	"customerservice/jobs"
 	"customerservice/loyalty"
+	"customerservice/merges"
 	"customerservice/savedsegments"
 	"customerservice/segments"
 	"customerservice/subscriptions"
@@ -30,6 +31,8 @@ type Resolver struct {
 	Audit           *audit.Log
 	// SavedSegmentService is the saved segments' (§12).
 	SavedSegmentService *savedsegments.Service
+	// MergeService merges duplicate customers (§10).
+	MergeService *merges.Service
 	// View renders the Customer 360's objects (customer360).
 	View *customer360.Reader
 	// Hub delivers the live timeline events of the subscriptions (§12).
@@ -64,6 +67,7 @@ func NewResolver(h *db.Handle, opts ResolverOptions) *Resolver {
 		JobService:          jobs.NewService(h, opts.JobSchedule),
 		Audit:               audit.NewLog(h),
 		SavedSegmentService: savedsegments.NewService(h),
+		MergeService:        merges.NewService(h),
 		View:                customer360.NewReader(h),
 		Hub:                 subscriptions.New(h, opts.Subscriptions, opts.SubscriptionObserver, log),
 	}

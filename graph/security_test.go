@@ -51,6 +51,7 @@ var leastRole = map[string]auth.Role{
 	"Mutation.approveCreditLimit": auth.Manager,
 	"Mutation.createSavedSegment": auth.Manager, "Mutation.updateSavedSegment": auth.Manager,
 	"Mutation.deleteSavedSegment": auth.Manager,
+	"Query.previewCustomerMerge":  auth.Manager, "Mutation.mergeCustomers": auth.Manager,
 
 	// admin: the loyalty program, erasure
 	"Mutation.updateLoyaltyProgram": auth.Admin, "Mutation.eraseCustomer": auth.Admin,
@@ -465,6 +466,7 @@ type securityFixture struct {
 	srv                                         *apitest.Server
 	org                                         uuid.UUID
 	customer, address, creditAccount, usage     uuid.UUID
+	other                                       uuid.UUID // another customer (merged into customer)
 	email, phone, documentNumber, purchaseOrder string
 	markers                                     []string // values only the owner's data holds
 	tables                                      []string
@@ -486,6 +488,11 @@ func newSecurityFixture(t *testing.T, srv *apitest.Server, org uuid.UUID) *secur
 		Scan(&fx.customer, &fx.email, &fx.phone, &fx.documentNumber, &fx.address, &fx.creditAccount, &fx.usage)
 	if err != nil {
 		t.Fatalf("the seeded organization lacks a customer, an address, a credit account or a charge: %v", err)
+	}
+	// Another customer, for the ids a merge merges into fx.customer.
+	if err := srv.Owner.QueryRowContext(context.Background(), `SELECT customer_id FROM customers
+		WHERE organization_id = ? AND customer_id <> ? ORDER BY customer_id DESC LIMIT 1`, org, fx.customer).Scan(&fx.other); err != nil {
+		t.Fatal(err)
 	}
 	fx.purchaseOrder = "sec-order-" + uuid.NewString()
 	if _, err := srv.Owner.ExecContext(context.Background(), `INSERT INTO purchases (organization_id, customer_id, order_id, amount, occurred_at)
@@ -540,6 +547,9 @@ func newSecurityFixture(t *testing.T, srv *apitest.Server, org uuid.UUID) *secur
 func (fx *securityFixture) idFor(field, arg string) uuid.UUID {
 	if arg == "customerId" {
 		return fx.customer
+	}
+	if arg == "mergedIds" {
+		return fx.other
 	}
 	switch f := strings.ToLower(field); {
 	case strings.Contains(f, "address"):

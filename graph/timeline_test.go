@@ -255,8 +255,9 @@ func TestTimeline_EveryKindNewestFirstWithActorAndFigures(t *testing.T) {
 }
 
 // tlKindsElsewhere are the kinds TestTimeline_VestedBackDatedAndConsents covers: pending
-// points and consents, which the list above does without (it keeps its balances).
-var tlKindsElsewhere = map[string]bool{"POINTS_VESTED": true, "CONSENT_GRANTED": true, "CONSENT_REVOKED": true}
+// points and consents, which the list above does without (it keeps its balances); and
+// MERGED, which TestMerge_AuditedOnEveryCustomerAndInTheTimeline covers.
+var tlKindsElsewhere = map[string]bool{"POINTS_VESTED": true, "CONSENT_GRANTED": true, "CONSENT_REVOKED": true, "MERGED": true}
 
 // §12/§13/§11: pending points vested by the daily job are POINTS_VESTED by SYSTEM at the
 // vesting; a back-dated purchase and its earn sit at the purchase's occurredAt, not at when

@@ -36,11 +36,14 @@ func (s *Service) Enroll(ctx context.Context, customerID uuid.UUID) (*models.Loy
 	}
 	var acc *models.LoyaltyAccount
 	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
-		if _, err := lockCustomer(ctx, tx, customerID, []string{"customerId"}, "SHARE"); err != nil {
+		c, err := lockCustomer(ctx, tx, customerID, []string{"customerId"}, "SHARE")
+		if err != nil {
 			return err
 		}
+		if c.Status == models.CustomerStatusMerged {
+			return refuseGone(c.Status, []string{"customerId"})
+		}
 		var created bool
-		var err error
 		if acc, created, err = enroll(ctx, tx, p.OrganizationID, customerID); err != nil {
 			return err
 		}
@@ -172,6 +175,18 @@ func erased(field []string) error {
 	return apperr.OnField(apperr.InvalidState, field, "the customer was erased")
 }
 
+// refuseGone is INVALID_STATE for a customer that no longer earns, redeems or enrolls: an
+// erased one (§11) or a merged one (§10: its survivor does).
+func refuseGone(status models.CustomerStatus, field []string) error {
+	switch status {
+	case statusErased:
+		return erased(field)
+	case models.CustomerStatusMerged:
+		return apperr.OnField(apperr.InvalidState, field, "the customer was merged into another customer")
+	}
+	return nil
+}
+
 func blocked(field []string) error {
 	return apperr.OnField(apperr.CustomerBlocked, field, "the customer is blocked")
 }
@@ -212,8 +227,8 @@ func (s *Service) movePoints(ctx context.Context, m move) (*PointsResult, error)
 		if status == models.CustomerStatusBlocked && !m.takesOnly {
 			return blocked(field)
 		}
-		if status == statusErased {
-			return erased(field)
+		if err := refuseGone(status, field); err != nil {
+			return err
 		}
 		if acc == nil {
 			return apperr.OnField(apperr.InvalidState, field, "the customer is not enrolled in the loyalty program")
@@ -368,7 +383,7 @@ func (s *Service) AwardBonus(ctx context.Context, in Bonus) (*PointsResult, erro
 			t, err := insertTransaction(ctx, tx, acc, balance, newTransaction{
 				typ: models.TxBonus, points: in.Points, referenceType: ptr("bonus"), referenceID: &in.ReferenceID,
 				description: reason, lifetimeMonths: prog.PointsLifetimeMonths,
-				conflict: "(organization_id, loyalty_account_id, reference_id) WHERE transaction_type = 'bonus'",
+				conflict: "(organization_id, loyalty_account_id, reference_id) WHERE transaction_type = 'bonus' AND merged_from_account_id IS NULL",
 			})
 			if err != nil {
 				return nil, audit.Entry{}, err

@@ -100,8 +100,8 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		if c.Status == models.CustomerStatusBlocked {
 			return blocked(field)
 		}
-		if c.Status == statusErased {
-			return erased(field)
+		if err := refuseGone(c.Status, field); err != nil {
+			return err
 		}
 		prog, err := programOf(ctx, tx, pr.OrganizationID)
 		if err != nil {

@@ -64,9 +64,12 @@ type LoyaltyTransaction struct {
 	OccurredAt *time.Time `bun:"occurred_at"`
 	// VestsAt is when a pending earn's points vest (§13), and, on a refund's cancellation
 	// of pending points, that of the lot it cancels; Pending the lot's state until then.
-	VestsAt   *time.Time `bun:"vests_at"`
-	Pending   bool       `bun:"pending"`
-	CreatedAt time.Time  `bun:"created_at,nullzero,default:now()"`
+	VestsAt *time.Time `bun:"vests_at"`
+	Pending bool       `bun:"pending"`
+	// MergedFromAccountID is the account the movement was recorded on, when a merge (§10)
+	// moved it into this one; its BalanceAfter is that account's.
+	MergedFromAccountID *uuid.UUID `bun:"merged_from_account_id,type:uuid"`
+	CreatedAt           time.Time  `bun:"created_at,nullzero,default:now()"`
 }
 
 // Purchase is a paid order that drives loyalty and RFM (§4, §6).

@@ -27,6 +27,9 @@ const (
 	CustomerStatusActive   CustomerStatus = "active"
 	CustomerStatusInactive CustomerStatus = "inactive"
 	CustomerStatusBlocked  CustomerStatus = "blocked"
+	// CustomerStatusMerged: merged into another customer (§10, MergedInto); no longer
+	// written to.
+	CustomerStatusMerged CustomerStatus = "merged"
 )
 
 type DocumentType string
@@ -100,7 +103,9 @@ type Customer struct {
 	Notes              *string        `bun:"notes"`
 	ErasedAt           *time.Time     `bun:"erased_at"`
 	// ExternalID is the customer's key in the system a CSV import came from (§10).
-	ExternalID     *string    `bun:"external_id"`
+	ExternalID *string `bun:"external_id"`
+	// MergedInto is the survivor a merged customer was merged into (§10).
+	MergedInto     *uuid.UUID `bun:"merged_into,type:uuid"`
 	CreatedAt      time.Time  `bun:"created_at,nullzero,default:now()"`
 	UpdatedAt      time.Time  `bun:"updated_at,nullzero,default:now()"`
 	LastPurchaseAt *time.Time `bun:"last_purchase_at"`

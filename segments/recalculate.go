@@ -97,7 +97,7 @@ candidates AS MATERIALIZED (
   FROM customers c
   LEFT JOIN history h ON h.customer_id = c.customer_id
   LEFT JOIN customer_segments cs ON cs.organization_id = c.organization_id AND cs.customer_id = c.customer_id
-  WHERE c.organization_id = ?0 AND c.erased_at IS NULL
+  WHERE c.organization_id = ?0 AND c.erased_at IS NULL AND c.merged_into IS NULL
     AND (h.customer_id IS NOT NULL OR c.created_at >= (SELECT new_since FROM settings))
 ),
 population AS MATERIALIZED (

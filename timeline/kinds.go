@@ -67,8 +67,9 @@ var Kinds = []Kind{
 	{Name: "CONSENT_REVOKED", src: audits, when: "al.action = 'consent.revoke'",
 		reference: "upper(al.details->>'purpose')"},
 
-	// Waiting for its feature (docs/decisions-timeline.md): merges (§10) are entries here
-	// once their audit actions exist.
+	// Merges (§10): the audit row on the survivor and on each merged customer.
+	{Name: "MERGED", src: audits, when: "al.action = 'customer.merge'",
+		to: "al.details->>'survivor_id'", fields: "al.changed_fields"},
 }
 
 // LedgerActions are the audit actions whose event the timeline reads from a ledger row

@@ -10,6 +10,7 @@ import (
 	"customerservice/credit"
 	"customerservice/customers"
 	"customerservice/jobs"
+	"customerservice/merges"
 	"customerservice/models"
 	"customerservice/savedsegments"
 	"customerservice/timeline"
@@ -411,6 +412,14 @@ type CustomerFilter struct {
 	Consent graphql.Omittable[*models.ConsentPurpose] `json:"consent,omitempty"`
 }
 
+// Takes the survivor's value of a field from one customer of the merge (null included).
+type CustomerMergeFieldChoice struct {
+	// The field.
+	Field customers.MergeField `json:"field"`
+	// The customer whose value the survivor takes: the survivor or one of the merged customers.
+	CustomerID uuid.UUID `json:"customerId"`
+}
+
 // An order for `customers`.
 type CustomerOrder struct {
 	// What to order by; ties are broken by id.
@@ -594,6 +603,28 @@ type Me struct {
 	OrganizationID uuid.UUID `json:"organizationId"`
 	// The caller's roles.
 	Roles []auth.Role `json:"roles"`
+}
+
+// A merge of customers (§10).
+type MergeCustomersInput struct {
+	// The customer that stays.
+	SurvivorID uuid.UUID `json:"survivorId"`
+	// The customers merged into it (1–10, each once; order decides which gives a value the survivor lacks).
+	MergedIds []uuid.UUID `json:"mergedIds"`
+	// The fields whose value the survivor takes from another customer than the rule says.
+	FieldChoices graphql.Omittable[[]CustomerMergeFieldChoice] `json:"fieldChoices,omitempty"`
+	// The request's key (1–255 characters): a retry with the same key answers the original merge.
+	IdempotencyKey string `json:"idempotencyKey"`
+}
+
+// The result of mergeCustomers.
+type MergeCustomersPayload struct {
+	// The survivor as it is now; null when there are user errors.
+	Customer Object `json:"customer,omitempty"`
+	// What the merge did (for a replay, what it did then); null when there are user errors.
+	Merge *merges.Plan `json:"merge,omitempty"`
+	// What was wrong; empty on success.
+	UserErrors []UserError `json:"userErrors"`
 }
 
 // What can be changed. Business-rule failures come back as `userErrors` in the payload, not as errors.
