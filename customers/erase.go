@@ -79,16 +79,37 @@ func (s *Service) Erase(ctx context.Context, id uuid.UUID) (*models.Customer, er
 		if err != nil {
 			return err
 		}
+		merges, err := forgetMerges(ctx, tx, &c)
+		if err != nil {
+			return err
+		}
 		deletedAddresses, _ := addresses.RowsAffected()
 		entry.ChangedFields = changed
 		entry.Details = map[string]any{"addresses_deleted": deletedAddresses, "segment_deleted": segmentDeleted,
-			"ledger_texts_cleared": ledgerRows, "credit_text_cleared": creditText, "consents_revoked": revoked}
+			"ledger_texts_cleared": ledgerRows, "credit_text_cleared": creditText, "consents_revoked": revoked, "merge_answers_cleared": merges}
 		return audit.Record(ctx, tx, p, entry)
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &c, nil
+}
+
+// ErasedMergeResult is what a merge's stored answer becomes once a customer it involved is
+// erased: the answer held that customer's fields and conflicting values (§10, §11).
+const ErasedMergeResult = `{"erased": true}`
+
+// forgetMerges clears the stored answers of the merges c took part in, as survivor or as a
+// merged customer, and returns how many it cleared. The merges themselves (who, when, which
+// ids) stay.
+func forgetMerges(ctx context.Context, tx bun.Tx, c *models.Customer) (int64, error) {
+	res, err := tx.NewRaw(`UPDATE customer_merges SET result = ?::jsonb
+		WHERE organization_id = ? AND (survivor_id = ? OR ? = ANY (merged_ids)) AND result <> ?::jsonb`,
+		ErasedMergeResult, c.OrganizationID, c.ID, c.ID, ErasedMergeResult).Exec(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("clear the merges' answers: %w", err)
+	}
+	return res.RowsAffected()
 }
 
 // anonymize replaces c's personal data with the anonymous values of Erase, marks it erased

@@ -169,7 +169,7 @@ var wantErasedFields = []string{"first_name", "last_name", "email", "phone", "do
 // eraseDetails are the audit details of the fixture's erasure: what was deleted and cleared
 // (§11: the bonus's and the refund adjustment's descriptions, the approval notes, the
 // marketing consent given at creation).
-const eraseDetails = `{"addresses_deleted":2,"consents_revoked":["marketing_email"],"credit_text_cleared":true,"ledger_texts_cleared":2,"segment_deleted":true}`
+const eraseDetails = `{"addresses_deleted":2,"consents_revoked":["marketing_email"],"credit_text_cleared":true,"ledger_texts_cleared":2,"merge_answers_cleared":0,"segment_deleted":true}`
 
 func TestEraseCustomer_ReplacesPersonalDataAndKeepsTheAccounts(t *testing.T) {
 	t.Parallel()

@@ -35,13 +35,24 @@ func mgLedgerPair(t testing.TB, srv *apitest.Server, tm loyTeam, n int) (survivo
 }
 
 // mgStatements merges merged into survivor through the API and returns how many statements
-// the server sent for it (the request's transaction, the payload's read and the segments'
-// recalculation after it).
+// the server sent for it: the request's transaction, the payload's read and the segments'
+// recalculation after it, which runs in the background and is waited for (it has committed
+// when the survivor's segment is newer than the request).
 func mgStatements(t testing.TB, srv *apitest.Server, tm loyTeam, survivor, merged uuid.UUID) int64 {
 	t.Helper()
+	var asked time.Time
+	if err := srv.Owner.NewRaw(`SELECT clock_timestamp()`).Scan(t.Context(), &asked); err != nil {
+		t.Fatal(err)
+	}
 	before := srv.Statements.Count()
 	if r := mgMerge(t, tm.Manager, survivor, []uuid.UUID{merged}, nil, "mg-"+merged.String()); len(r.UserErrors) > 0 {
 		t.Fatal(r.codes())
+	}
+	const segmented = `SELECT count(*) FROM customer_segments WHERE organization_id = ? AND customer_id = ? AND calculated_at > ?`
+	for deadline := time.Now().Add(10 * time.Second); loyInt(t, srv, segmented, tm.Org, survivor, asked) == 0; time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the segments were not recalculated after the merge")
+		}
 	}
 	return srv.Statements.Count() - before
 }

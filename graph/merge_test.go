@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -895,4 +896,75 @@ func TestMerge_LoyaltyAccountsCombinedWithLotsAndTier(t *testing.T) {
 		tm.Org, l.AccountID); n != 1 {
 		t.Errorf("%d gold tier changes recorded", n)
 	}
+}
+
+// §11: erasing a customer clears the stored answers of the merges it took part in, as the
+// survivor or as a merged customer (they held its fields and conflicting values); a replay
+// of such a merge is INVALID_STATE, and the merges of others keep their answers.
+func TestMerge_ErasureClearsTheStoredAnswers(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	agent := srv.NewOrg(t, auth.Agent)
+	manager := srv.As(t, agent.Org, auth.Manager)
+	admin := srv.As(t, agent.Org, auth.Admin)
+	a, b, c, d, e, f := mgB2C(t, agent, "Ana"), mgB2C(t, agent, "Beto"), mgB2C(t, agent, "Ciro"),
+		mgB2C(t, agent, "Dora"), mgB2C(t, agent, "Eloy"), mgB2C(t, agent, "Fina")
+	for _, m := range []struct {
+		survivor, merged uuid.UUID
+		key              string
+	}{{a, b, "mg-erase-survivor"}, {c, d, "mg-erase-merged"}, {e, f, "mg-erase-other"}} {
+		if r := mgMerge(t, manager, m.survivor, []uuid.UUID{m.merged}, nil, m.key); len(r.UserErrors) > 0 {
+			t.Fatal(r.codes())
+		}
+	}
+	for _, id := range []uuid.UUID{a, d} { // a survivor, a merged customer
+		tlDo(t, admin, `mutation($id: UUID!) { eraseCustomer(id: $id) { userErrors { code } } }`, map[string]any{"id": id})
+	}
+	answers := map[string]string{}
+	rows, err := srv.Owner.QueryContext(t.Context(),
+		`SELECT idempotency_key, result::text FROM customer_merges WHERE organization_id = ?`, agent.Org)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var key, result string
+		if err := rows.Scan(&key, &result); err != nil {
+			t.Fatal(err)
+		}
+		answers[key] = result
+	}
+	for key, want := range map[string]bool{"mg-erase-survivor": true, "mg-erase-merged": true, "mg-erase-other": false} {
+		if erased := answers[key] == `{"erased": true}`; erased != want {
+			t.Errorf("%s: stored answer %.80s…, erased %v, want %v", key, answers[key], erased, want)
+		}
+	}
+	if r := mgMerge(t, manager, a, []uuid.UUID{b}, nil, "mg-erase-survivor"); r.codes() != "INVALID_STATE@input.idempotencyKey" {
+		t.Errorf("replay of an erased merge: %s", r.codes())
+	}
+	if r := mgMerge(t, manager, e, []uuid.UUID{f}, nil, "mg-erase-other"); len(r.UserErrors) > 0 || r.Customer == nil || r.Customer.ID != e.String() {
+		t.Errorf("replay of a merge of others: %s %+v", r.codes(), r.Customer)
+	}
+}
+
+// §10: the survivor's segment is recalculated after the merge (in the background: the merge
+// does not wait for it) and counts the merged customer's purchases.
+func TestMerge_SurvivorsSegmentCountsTheMergedPurchases(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	agent := srv.NewOrg(t, auth.Agent)
+	manager := srv.As(t, agent.Org, auth.Manager)
+	a, b := mgEnrolled(t, agent, "Ana", "10.00"), mgEnrolled(t, agent, "Beto", "20.00")
+	if r := mgMerge(t, manager, a, []uuid.UUID{b}, nil, "mg-segment"); len(r.UserErrors) > 0 {
+		t.Fatal(r.codes())
+	}
+	const want = `{"customer":{"segment":{"totalOrders":2,"lifetimeValue":"30.00"}}}`
+	got := ""
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		r := agent.Do(t, `query($id: UUID!) { customer(id: $id) { segment { totalOrders lifetimeValue } } }`, map[string]any{"id": a})
+		if got = inOrder(t, r.Data); got == want && len(r.Errors) == 0 {
+			return
+		}
+	}
+	t.Errorf("the survivor's segment: %s, want %s", got, want)
 }

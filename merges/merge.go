@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -38,7 +39,8 @@ const MaxIdempotencyKey = 255
 
 // Service merges customers over PostgreSQL.
 type Service struct {
-	db *db.Handle
+	db       *db.Handle
+	segments segmentRuns // the recalculations after merges
 }
 
 // NewService returns the service over the database handle.
@@ -191,21 +193,66 @@ func (s *Service) Merge(ctx context.Context, r Request) (*Merge, error) {
 	return out, nil
 }
 
-// recalculateSegments recomputes the organization's segments after a merge (§10: the
+// recalculateSegments has the organization's segments recomputed after a merge (§10: the
 // survivor's RFM now counts every purchase). The scores are quintiles of the organization,
 // so this is the organization's one set-based recalculation (§6), in a transaction of its
 // own: run inside the merge it would insert segment rows — foreign keys that take a share
 // lock on their customers — while the merge holds its customers locked, and two merges would
-// deadlock. The merge has committed by then: a failure is logged (no personal data) and the
-// nightly recalculation makes up for it.
+// deadlock. It runs in the background (segmentRuns), so a merge never waits for it. The
+// merge has committed by then: a failure is logged (no personal data) and the nightly
+// recalculation makes up for it.
 func (s *Service) recalculateSegments(ctx context.Context) {
-	err := db.Write(ctx, s.db, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
-		_, err := segments.Recalculate(ctx, tx, p.OrganizationID, time.Now())
-		return err
+	p, _ := auth.FromContext(ctx) // Merge required it
+	s.segments.ask(context.WithoutCancel(ctx), p.OrganizationID, func(ctx context.Context) error {
+		ctx, cancel := context.WithTimeout(ctx, segmentRunTimeout)
+		defer cancel()
+		return db.Write(ctx, s.db, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
+			_, err := segments.Recalculate(ctx, tx, p.OrganizationID, time.Now())
+			return err
+		})
 	})
-	if err != nil {
-		zerolog.Ctx(ctx).Error().Err(err).Msg("merge: segments not recalculated; the nightly run will")
+}
+
+// segmentRunTimeout bounds one background recalculation (the pool's statement timeout may
+// end it sooner on a very large organization; the nightly run then recalculates).
+const segmentRunTimeout = 10 * time.Minute
+
+// segmentRuns runs the organizations' recalculations in the background, one at a time per
+// organization, and folds the ones asked for while one runs into a single run after it: ten
+// merges in a row cost at most two recalculations, and every merge's is counted by one that
+// starts after it committed. At shutdown the pool's Close waits for a run's statement in
+// flight; a run that has not started yet fails (logged) and the nightly run makes up for it.
+type segmentRuns struct {
+	mu    sync.Mutex
+	again map[uuid.UUID]bool // organizations with a run going: whether another is asked for
+}
+
+func (r *segmentRuns) ask(ctx context.Context, org uuid.UUID, run func(context.Context) error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, running := r.again[org]; running {
+		r.again[org] = true
+		return
 	}
+	if r.again == nil {
+		r.again = map[uuid.UUID]bool{}
+	}
+	r.again[org] = false
+	go func() {
+		for {
+			if err := run(ctx); err != nil {
+				zerolog.Ctx(ctx).Error().Err(err).Msg("merge: segments not recalculated; the nightly run will")
+			}
+			r.mu.Lock()
+			if !r.again[org] {
+				delete(r.again, org)
+				r.mu.Unlock()
+				return
+			}
+			r.again[org] = false
+			r.mu.Unlock()
+		}
+	}()
 }
 
 // validate checks the request's own rules (§10): 1 to MaxMerged merged customers, each
@@ -401,6 +448,11 @@ func replay(ctx context.Context, tx bun.Tx, r Request) (*Merge, error) {
 	if row.SurvivorID != r.SurvivorID || !slices.Equal(row.MergedIDs, r.MergedIDs) || len(stored) != len(asked) ||
 		slices.ContainsFunc(mapKeys(asked), func(k string) bool { return stored[k] != asked[k] }) {
 		return nil, apperr.OnField(apperr.IdempotencyConflict, []string{"idempotencyKey"}, "this idempotencyKey was used for another merge")
+	}
+	var erased struct{ Erased bool }
+	if json.Unmarshal(row.Result, &erased) == nil && erased.Erased { // customers.ErasedMergeResult
+		return nil, apperr.OnField(apperr.InvalidState, []string{"idempotencyKey"},
+			"a customer of this merge was erased since: its answer is no longer kept")
 	}
 	var pl Plan
 	if err := json.Unmarshal(row.Result, &pl); err != nil {

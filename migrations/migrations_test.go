@@ -154,7 +154,7 @@ var wantAppPrivileges = []string{
 	"table:credit_policies:INSERT,SELECT,UPDATE",
 	"table:credit_usage:INSERT,SELECT,UPDATE",
 	"table:customer_consents:INSERT,SELECT,UPDATE", // UPDATE of evidence only (erasure)
-	"table:customer_merges:INSERT,SELECT",
+	"table:customer_merges:INSERT,SELECT,UPDATE",   // UPDATE of result only (erasure)
 	"table:customer_segments:DELETE,INSERT,SELECT,UPDATE",
 	"table:customers:DELETE,INSERT,SELECT,UPDATE",
 	"table:job_run_results:INSERT,SELECT,UPDATE",
