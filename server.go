@@ -22,6 +22,7 @@ import (
 	"customerservice/graph"
 	"customerservice/httpapi"
 	"customerservice/migrations"
+	"customerservice/subscriptions"
 )
 
 func main() {
@@ -46,6 +47,7 @@ func wireAPI(ctx context.Context, rt cli.Runtime) (http.Handler, error) {
 		MaxBodyBytes: cfg.MaxBodyBytes, Introspection: cfg.Introspection,
 		MaxComplexity: cfg.MaxComplexity, MaxDepth: cfg.MaxDepth, MaxAliases: cfg.MaxAliases,
 		PersistedOnly: cfg.PersistedQueriesOnly,
+		Live:          graph.Live{PingInterval: cfg.SubscriptionPingInterval, IdleTimeout: cfg.SubscriptionIdleTimeout},
 	}
 	if cfg.PersistedQueriesFile != "" {
 		if limits.PersistedQueries, err = graph.LoadPersistedQueries(cfg.PersistedQueriesFile); err != nil {
@@ -53,10 +55,25 @@ func wireAPI(ctx context.Context, rt cli.Runtime) (http.Handler, error) {
 		}
 	}
 	database := rt.Database
+	resolver := graph.NewResolver(database, graph.ResolverOptions{
+		JobSchedule: rt.Schedule,
+		Subscriptions: subscriptions.Config{
+			PerConnection: cfg.SubscriptionsPerConnection, PerOrganization: cfg.SubscriptionsPerOrganization,
+			QueueSize: cfg.SubscriptionQueueSize, Connections: cfg.SubscriptionDBConnections,
+		},
+		SubscriptionObserver: rt.Metrics.Subscriptions(),
+		Log:                  &rt.Log,
+	})
+	context.AfterFunc(ctx, resolver.Hub.Close) // the listener and its pool end with the server
+	if hubDB := resolver.Hub.DB(); hubDB != nil {
+		if err := rt.Metrics.ObservePool("subscriptions", hubDB); err != nil {
+			return nil, err
+		}
+	}
 	return httpapi.New(httpapi.Deps{
 		Log:      rt.Log,
 		Verifier: verifier,
-		Resolver: graph.NewResolver(database, graph.ResolverOptions{JobSchedule: rt.Schedule}),
+		Resolver: resolver,
 		Limits:   limits,
 		RateLimit: httpapi.RateLimit{
 			OrgRPS: cfg.RateLimitOrgRPS, OrgBurst: cfg.RateLimitOrgBurst,

@@ -12,6 +12,7 @@ import (
 
 	"customerservice/auth"
 	"customerservice/models"
+	"customerservice/timeline"
 )
 
 // Entry is what one mutation did.
@@ -47,6 +48,7 @@ func Record(ctx context.Context, tx bun.Tx, p auth.Principal, e Entry) error {
 	if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
+	timeline.PublishAudit(ctx, e.Action, e.EntityType, row.ID)
 	return nil
 }
 
@@ -74,6 +76,9 @@ func RecordAll(ctx context.Context, tx bun.Tx, p auth.Principal, entries []Entry
 	}
 	if _, err := tx.NewInsert().Model(&rows).Exec(ctx); err != nil {
 		return fmt.Errorf("audit %s: %w", entries[0].Action, err)
+	}
+	for _, r := range rows {
+		timeline.PublishAudit(ctx, r.Action, r.EntityType, r.ID)
 	}
 	return nil
 }

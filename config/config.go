@@ -71,6 +71,16 @@ type Config struct {
 	// "grpc"; empty when tracing is off, as it is unless the standard OTEL_* variables name
 	// an exporter (the exporter reads its other OTEL_* settings itself).
 	TracesProtocol string
+	// Subscriptions (§12): the most one WebSocket connection, and one organization on this
+	// replica, may hold; the events that may wait for one subscriber before it is dropped;
+	// how long a WebSocket without a subscription stays open; the ping interval; the
+	// connections of the subscriptions' own pool (one listens, the others read events).
+	SubscriptionsPerConnection   int
+	SubscriptionsPerOrganization int
+	SubscriptionQueueSize        int
+	SubscriptionIdleTimeout      time.Duration
+	SubscriptionPingInterval     time.Duration
+	SubscriptionDBConnections    int
 }
 
 // Tracing reports whether traces are exported.
@@ -154,6 +164,13 @@ func LoadFor(command string, getenv func(string) string, terminal bool) (Config,
 		MetricsMaxOperations: r.integer("METRICS_MAX_OPERATIONS", 100, 1, 10_000),
 		PprofAddr:            r.str("PPROF_ADDR"),
 		TracesProtocol:       r.tracesProtocol(),
+
+		SubscriptionsPerConnection:   r.integer("SUBSCRIPTIONS_PER_CONNECTION", 20, 1, 1000),
+		SubscriptionsPerOrganization: r.integer("SUBSCRIPTIONS_PER_ORGANIZATION", 1000, 1, 1_000_000),
+		SubscriptionQueueSize:        r.integer("SUBSCRIPTION_QUEUE_SIZE", 256, 1, 100_000),
+		SubscriptionIdleTimeout:      r.duration("SUBSCRIPTION_IDLE_TIMEOUT", 5*time.Minute),
+		SubscriptionPingInterval:     r.duration("SUBSCRIPTION_PING_INTERVAL", 25*time.Second),
+		SubscriptionDBConnections:    r.integer("SUBSCRIPTION_DB_CONNECTIONS", 3, 2, 100),
 	}
 	if c.DataDir == "" {
 		c.DataDir = ".data"

@@ -46,6 +46,13 @@ func TestLoad_DefaultsAreTheEmbeddedDevelopmentSetup(t *testing.T) {
 		JobsEnabled:    true,
 		JobsDailyAt:    3 * time.Hour,
 		JobsStaleAfter: 5 * time.Minute,
+
+		SubscriptionsPerConnection:   20,
+		SubscriptionsPerOrganization: 1000,
+		SubscriptionQueueSize:        256,
+		SubscriptionIdleTimeout:      5 * time.Minute,
+		SubscriptionPingInterval:     25 * time.Second,
+		SubscriptionDBConnections:    3,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("defaults:\n got %+v\nwant %+v", got, want)
@@ -102,6 +109,13 @@ func TestLoad_ReadsEverySetting(t *testing.T) {
 		"PPROF_ADDR":                  "127.0.0.1:6060",
 		"OTEL_TRACES_EXPORTER":        "otlp",
 		"OTEL_EXPORTER_OTLP_PROTOCOL": "grpc",
+
+		"SUBSCRIPTIONS_PER_CONNECTION":   "5",
+		"SUBSCRIPTIONS_PER_ORGANIZATION": "50",
+		"SUBSCRIPTION_QUEUE_SIZE":        "16",
+		"SUBSCRIPTION_IDLE_TIMEOUT":      "1m",
+		"SUBSCRIPTION_PING_INTERVAL":     "10s",
+		"SUBSCRIPTION_DB_CONNECTIONS":    "5",
 	}), false)
 	if err != nil {
 		t.Fatal(err)
@@ -140,6 +154,13 @@ func TestLoad_ReadsEverySetting(t *testing.T) {
 		MetricsMaxOperations:  20,
 		PprofAddr:             "127.0.0.1:6060",
 		TracesProtocol:        "grpc",
+
+		SubscriptionsPerConnection:   5,
+		SubscriptionsPerOrganization: 50,
+		SubscriptionQueueSize:        16,
+		SubscriptionIdleTimeout:      time.Minute,
+		SubscriptionPingInterval:     10 * time.Second,
+		SubscriptionDBConnections:    5,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("\n got %+v\nwant %+v", got, want)
@@ -218,6 +239,10 @@ func TestLoad_RejectsInvalidSettingsNamingTheVariable(t *testing.T) {
 			[]Problem{{"DB_PREPARED_STATEMENTS", `"pgbouncer" is not true or false`}}},
 		{"pool size zero", map[string]string{"DB_MAX_CONNS": "0"},
 			[]Problem{{"DB_MAX_CONNS", `"0" is not a whole number from 1 to 1000`}}},
+		{"subscriptions' pool of one (it listens on one, reads on the others)", map[string]string{"SUBSCRIPTION_DB_CONNECTIONS": "1"},
+			[]Problem{{"SUBSCRIPTION_DB_CONNECTIONS", `"1" is not a whole number from 2 to 100`}}},
+		{"subscriptions' pool too large", map[string]string{"SUBSCRIPTION_DB_CONNECTIONS": "101"},
+			[]Problem{{"SUBSCRIPTION_DB_CONNECTIONS", `"101" is not a whole number from 2 to 100`}}},
 		{"timeout without unit", map[string]string{"REQUEST_TIMEOUT": "10"},
 			[]Problem{{"REQUEST_TIMEOUT", `"10" is not a positive duration such as 10s or 1m30s`}}},
 		{"negative timeout", map[string]string{"REQUEST_TIMEOUT": "-1s"},

@@ -16,6 +16,7 @@ import (
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/models"
+	"customerservice/timeline"
 )
 
 // Charge is an order charged to a customer's credit account.
@@ -97,6 +98,7 @@ func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount,
 			}
 			return err
 		}
+		timeline.Publish(ctx, timeline.ChargePrefix, usage.ID)
 		// Audited before credit_used is raised: the account's row is then locked only for
 		// the UPDATE and the commit, which is what bounds concurrent charges of one account.
 		// A refused raise rolls the audit row back with the usage.

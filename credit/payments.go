@@ -16,6 +16,7 @@ import (
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/models"
+	"customerservice/timeline"
 )
 
 // Payment is a payment against a customer's credit account.
@@ -99,6 +100,7 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 			}
 			return err
 		}
+		timeline.Publish(ctx, timeline.PaymentPrefix, pay.ID)
 		if _, err := tx.NewUpdate().Model(&acc).Set("credit_used = ca.credit_used - ?", in.Amount).
 			WherePK().Returning("*").Exec(ctx); err != nil {
 			return fmt.Errorf("lower credit used: %w", err)

@@ -43,6 +43,9 @@ type Pool struct {
 	*bun.DB
 	noPrepare bool // ReadInOrg sends every statement unnamed (Options.NoPreparedStatements)
 	citus     bool // the database has the citus extension (onCitus)
+	// cfg is how Open connects (URL, statement timeout, tracers), for Dedicated; nil in a
+	// Pool made over a bun database directly.
+	cfg *pgx.ConnConfig
 }
 
 // Open connects to url through pgx (the maintained driver under bun) and checks the connection.
@@ -76,7 +79,7 @@ func Open(ctx context.Context, url string, opts Options) (*Pool, error) {
 		}
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
-	p := &Pool{DB: bdb, noPrepare: opts.NoPreparedStatements}
+	p := &Pool{DB: bdb, noPrepare: opts.NoPreparedStatements, cfg: cfg}
 	if err := bdb.QueryRowContext(pingCtx, "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus')").Scan(&p.citus); err != nil {
 		bdb.Close()
 		return nil, fmt.Errorf("connect to database: %w", err)
@@ -85,6 +88,29 @@ func Open(ctx context.Context, url string, opts Options) (*Pool, error) {
 		citusPools.Store(bdb, true)
 	}
 	return p, nil
+}
+
+// Dedicated opens a pool of its own, of at most maxConns connections, that connects as p
+// does (the same database, role, statement timeout, tracers and Citus detection): a part of
+// the server whose work must neither wait for the requests' connections nor take them (the
+// subscriptions' listener and event reads) gets a budget of its own. It opens no connection
+// until one is used; close it when done.
+func (p *Pool) Dedicated(maxConns int) (*Pool, error) {
+	if p.cfg == nil {
+		return nil, errors.New("db: a dedicated pool needs a pool made by Open")
+	}
+	if maxConns < 1 {
+		return nil, fmt.Errorf("db: a dedicated pool of %d connections", maxConns)
+	}
+	sqldb := stdlib.OpenDB(*p.cfg)
+	sqldb.SetMaxOpenConns(maxConns)
+	sqldb.SetMaxIdleConns(maxConns)
+	sqldb.SetConnMaxIdleTime(5 * time.Minute)
+	bdb := bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns())
+	if p.citus {
+		citusPools.Store(bdb, true)
+	}
+	return &Pool{DB: bdb, noPrepare: p.noPrepare, citus: p.citus, cfg: p.cfg}, nil
 }
 
 // Citus (a distributed PostgreSQL: README, Scaling out) is detected once, when a pool is
@@ -162,6 +188,11 @@ func inOrgTx(ctx context.Context, db bun.IDB, org uuid.UUID, opts *sql.TxOptions
 	}
 	citus := onCitus(db)
 	ctx = context.WithValue(ctx, orgKey{}, org)
+	var events *published
+	if opts == nil || !opts.ReadOnly {
+		events = &published{}
+		ctx = context.WithValue(ctx, publishedKey{}, events)
+	}
 	return db.RunInTx(ctx, opts, func(ctx context.Context, tx bun.Tx) error {
 		var err error
 		if citus {
@@ -179,7 +210,16 @@ func inOrgTx(ctx context.Context, db bun.IDB, org uuid.UUID, opts *sql.TxOptions
 		if err != nil {
 			return fmt.Errorf("set organization: %w", err)
 		}
-		return fn(ctx, tx)
+		if err := fn(ctx, tx); err != nil {
+			return err
+		}
+		if events != nil {
+			// Inside the transaction: delivered at its commit, never after a rollback.
+			if err := notifyPublished(ctx, tx, org, events); err != nil {
+				return fmt.Errorf("notify events: %w", err)
+			}
+		}
+		return nil
 	})
 }
 

@@ -50,6 +50,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	Query() QueryResolver
 	SavedSegment() SavedSegmentResolver
+	Subscription() SubscriptionResolver
 }
 
 type DirectiveRoot struct {
@@ -846,6 +847,11 @@ type ComplexityRoot struct {
 		Status func(childComplexity int) int
 	}
 
+	Subscription struct {
+		CustomerEvents     func(childComplexity int, customerID uuid.UUID) int
+		OrganizationEvents func(childComplexity int, kinds []string) int
+	}
+
 	SuspendCreditAccountPayload struct {
 		CreditAccount func(childComplexity int) int
 		UserErrors    func(childComplexity int) int
@@ -1082,6 +1088,10 @@ type QueryResolver interface {
 type SavedSegmentResolver interface {
 	CustomerCount(ctx context.Context, obj *savedsegments.Segment) (int, error)
 	Customers(ctx context.Context, obj *savedsegments.Segment, first *int, after *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error)
+}
+type SubscriptionResolver interface {
+	CustomerEvents(ctx context.Context, customerID uuid.UUID) (<-chan *timeline.Event, error)
+	OrganizationEvents(ctx context.Context, kinds []string) (<-chan *timeline.Event, error)
 }
 
 // endregion ************************** generated!.gotpl **************************
@@ -4583,6 +4593,29 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.StatusCount.Status(childComplexity), true
 
+	case "Subscription.customerEvents":
+		if e.ComplexityRoot.Subscription.CustomerEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_customerEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.CustomerEvents(childComplexity, args["customerId"].(uuid.UUID)), true
+	case "Subscription.organizationEvents":
+		if e.ComplexityRoot.Subscription.OrganizationEvents == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_organizationEvents_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.OrganizationEvents(childComplexity, args["kinds"].([]string)), true
+
 	case "SuspendCreditAccountPayload.creditAccount":
 		if e.ComplexityRoot.SuspendCreditAccountPayload.CreditAccount == nil {
 			break
@@ -4923,6 +4956,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -4957,6 +5007,7 @@ organization's data.
 schema {
   query: Query
   mutation: Mutation
+  subscription: Subscription
 }
 
 "A UUID such as ` + "`" + `3f0e2b8c-6c1a-4f7e-9d2b-5a6c7d8e9f01` + "`" + `."
@@ -7540,6 +7591,21 @@ type UpdatePrivacySettingsPayload {
   privacySettings: PrivacySettings
   "Why nothing changed."
   userErrors: [UserError!]!
+}
+
+"""
+Live timeline events (§12), as their transactions commit, on every replica: over WebSocket
+(` + "`" + `graphql-transport-ws` + "`" + `, the token as ` + "`" + `{"Authorization": "Bearer <JWT>"}` + "`" + ` in the
+` + "`" + `connection_init` + "`" + ` payload) or Server-Sent Events (POST with ` + "`" + `Accept: text/event-stream` + "`" + ` and
+the usual ` + "`" + `Authorization` + "`" + ` header). Each subscription reads its events under its own
+organization; an event of a rolled-back write is never delivered. A consumer that falls too
+far behind is disconnected.
+"""
+type Subscription {
+  "The events of one customer as they happen (a customer of another organization, or none, never has any)."
+  customerEvents("The customer's id." customerId: UUID!): TimelineEvent! @hasRole(role: VIEWER)
+  "The organization's events as they happen, of the kinds given (omitted: every kind)."
+  organizationEvents("The kinds to deliver; omitted: all." kinds: [TimelineEventKind!]): TimelineEvent! @hasRole(role: VIEWER)
 }
 `, BuiltIn: false},
 }
@@ -10520,6 +10586,34 @@ func (ec *executionContext) field_SavedSegment_customers_args(ctx context.Contex
 		return nil, err
 	}
 	args["orderBy"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_customerEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "customerId",
+		func(ctx context.Context, v any) (uuid.UUID, error) {
+			return ec.unmarshalNUUID2githubᚗcomᚋgoogleᚋuuidᚐUUID(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["customerId"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Subscription_organizationEvents_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "kinds",
+		func(ctx context.Context, v any) ([]string, error) {
+			return ec.unmarshalOTimelineEventKind2ᚕstringᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kinds"] = arg0
 	return args, nil
 }
 
@@ -26069,6 +26163,130 @@ func (ec *executionContext) fieldContext_StatusCount_count(_ context.Context, fi
 	return graphql.NewScalarFieldContext("StatusCount", field, false, false, "Int")
 }
 
+func (ec *executionContext) _Subscription_customerEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_customerEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().CustomerEvents(ctx, fc.Args["customerId"].(uuid.UUID))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *timeline.Event
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *timeline.Event
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *timeline.Event) graphql.Marshaler {
+			return ec.marshalNTimelineEvent2ᚖcustomerserviceᚋtimelineᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_customerEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_customerEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_organizationEvents(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_organizationEvents(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().OrganizationEvents(ctx, fc.Args["kinds"].([]string))
+		},
+		func(ctx context.Context, next graphql.Resolver) graphql.Resolver {
+			directive0 := next
+
+			directive1 := func(ctx context.Context) (any, error) {
+				role, err := ec.unmarshalNRole2customerserviceᚋauthᚐRole(ctx, "VIEWER")
+				if err != nil {
+					var zeroVal *timeline.Event
+					return zeroVal, err
+				}
+				if ec.Directives.HasRole == nil {
+					var zeroVal *timeline.Event
+					return zeroVal, errors.New("directive hasRole is not implemented")
+				}
+				return ec.Directives.HasRole(ctx, nil, directive0, role)
+			}
+
+			next = directive1
+			return next
+		},
+		func(ctx context.Context, selections ast.SelectionSet, v *timeline.Event) graphql.Marshaler {
+			return ec.marshalNTimelineEvent2ᚖcustomerserviceᚋtimelineᚐEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_organizationEvents(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_TimelineEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_organizationEvents_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _SuspendCreditAccountPayload_creditAccount(ctx context.Context, field graphql.CollectedField, obj *model.SuspendCreditAccountPayload) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -35660,6 +35878,28 @@ func (ec *executionContext) _StatusCount(ctx context.Context, sel ast.SelectionS
 	}
 
 	return out
+}
+
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "customerEvents":
+		return ec._Subscription_customerEvents(ctx, fields[0])
+	case "organizationEvents":
+		return ec._Subscription_organizationEvents(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
 }
 
 var suspendCreditAccountPayloadImplementors = []string{"SuspendCreditAccountPayload"}

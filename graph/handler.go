@@ -26,7 +26,11 @@ import (
 // The extensions observe operations (metrics, tracing); the first one given is the outermost.
 func NewHandler(r *Resolver, limits Limits, observers ...graphql.HandlerExtension) http.Handler {
 	limits = limits.withDefaults()
+	live := limits.Live.withDefaults()
 	srv := handler.New(NewSchema(r))
+	// Subscriptions first: SSE is a POST of JSON too, told apart by its Accept.
+	srv.AddTransport(live.websocketTransport(r.Hub))
+	srv.AddTransport(transport.SSE{KeepAlivePingInterval: live.PingInterval})
 	srv.AddTransport(transport.Options{})
 	srv.AddTransport(httpTransport{}) // POST and GET: the status codes of the GraphQL-over-HTTP spec
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -89,6 +93,12 @@ func NewHandler(r *Resolver, limits Limits, observers ...graphql.HandlerExtensio
 			return
 		}
 		req.Body = io.NopCloser(bytes.NewReader(body))
+		switch {
+		case IsWebSocket(req):
+			w, req = withWebsocketConn(w, req)
+		case IsStream(req):
+			w = newSSEWriter(w, 2*live.PingInterval)
+		}
 		srv.ServeHTTP(w, req)
 	})
 }

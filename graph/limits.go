@@ -31,6 +31,10 @@ type Limits struct {
 	// the manifest at PERSISTED_QUERIES_FILE. With PersistedOnly, nothing else runs.
 	PersistedQueries map[string]string
 	PersistedOnly    bool
+
+	// Live is how subscriptions are served: the WebSocket's authentication, ping and idle
+	// timeout (live.go).
+	Live Live
 }
 
 // The defaults. The Customer 360 dashboard page — 100 customers with addresses, loyalty

@@ -4,6 +4,8 @@
 package graph
 
 import (
+	"github.com/rs/zerolog"
+
 	"customerservice/audit"
 	"customerservice/credit"
 	"customerservice/customer360"
@@ -16,6 +18,7 @@ import (
 	"customerservice/privacy"
 	"customerservice/savedsegments"
 	"customerservice/segments"
+	"customerservice/subscriptions"
 )
 
 //go:generate go run github.com/99designs/gqlgen generate
@@ -38,6 +41,8 @@ type Resolver struct {
 	ExportService  *dataexport.Service
 	// View renders the Customer 360's objects (customer360).
 	View *customer360.Reader
+	// Hub delivers the live timeline events of the subscriptions (§12).
+	Hub *subscriptions.Hub
 }
 
 // ResolverOptions are what a resolver needs besides the database. The zero value is a
@@ -46,11 +51,20 @@ type ResolverOptions struct {
 	// JobSchedule is when this replica runs the daily jobs (nil: it runs none, and the
 	// jobs' nextRunAt is null).
 	JobSchedule *jobs.Schedule
+	// Subscriptions bounds the live subscriptions; SubscriptionObserver counts them (nil:
+	// not counted); Log is where the hub logs (nil: nowhere).
+	Subscriptions        subscriptions.Config
+	SubscriptionObserver subscriptions.Observer
+	Log                  *zerolog.Logger
 }
 
 // NewResolver wires the domain services over the database handle (its read replica, if
 // any, serves the reads of query operations: see NewHandler).
 func NewResolver(h *db.Handle, opts ResolverOptions) *Resolver {
+	log := zerolog.Nop()
+	if opts.Log != nil {
+		log = *opts.Log
+	}
 	return &Resolver{
 		CustomerService:     customers.NewService(h),
 		LoyaltyService:      loyalty.NewService(h),
@@ -63,5 +77,6 @@ func NewResolver(h *db.Handle, opts ResolverOptions) *Resolver {
 		PrivacyService:      privacy.NewService(h),
 		ExportService:       dataexport.NewService(h),
 		View:                customer360.NewReader(h),
+		Hub:                 subscriptions.New(h, opts.Subscriptions, opts.SubscriptionObserver, log),
 	}
 }

@@ -13,6 +13,8 @@ import (
 	"customerservice/models"
 	"customerservice/privacy"
 	"customerservice/savedsegments"
+	"customerservice/subscriptions"
+	"customerservice/timeline"
 
 	"github.com/google/uuid"
 	"github.com/shopspring/decimal"
@@ -670,4 +672,18 @@ func (r *savedSegmentResolver) Customers(ctx context.Context, obj *savedsegments
 // SavedSegment returns SavedSegmentResolver implementation.
 func (r *Resolver) SavedSegment() SavedSegmentResolver { return &savedSegmentResolver{r} }
 
+// Subscription returns SubscriptionResolver implementation.
+func (r *Resolver) Subscription() SubscriptionResolver { return &subscriptionResolver{r} }
+
 type savedSegmentResolver struct{ *Resolver }
+type subscriptionResolver struct{ *Resolver }
+
+// CustomerEvents is the resolver for the customerEvents field.
+func (r *subscriptionResolver) CustomerEvents(ctx context.Context, customerID uuid.UUID) (<-chan *timeline.Event, error) {
+	return r.subscribe(ctx, subscriptions.Filter{Customer: customerID})
+}
+
+// OrganizationEvents is the resolver for the organizationEvents field.
+func (r *subscriptionResolver) OrganizationEvents(ctx context.Context, kinds []string) (<-chan *timeline.Event, error) {
+	return r.subscribe(ctx, subscriptions.Filter{Kinds: kinds})
+}

@@ -102,6 +102,14 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		}})
 		return
 	}
+	if oc.Operation.Operation == ast.Subscription {
+		// A stream: over WebSocket or SSE (Accept: text/event-stream), never one answer.
+		refuse(http.StatusBadRequest, gqlerror.List{{
+			Message:    "a subscription needs a stream: use a WebSocket (graphql-transport-ws) or Server-Sent Events (Accept: text/event-stream)",
+			Extensions: map[string]any{"code": "BAD_USER_INPUT"},
+		}})
+		return
+	}
 	responses, ctx := exec.DispatchOperation(r.Context(), oc)
 	writeJSON(w, responses(ctx))
 }

@@ -56,8 +56,21 @@ func New(d Deps) http.Handler {
 	if d.Metrics != nil {
 		extensions = append(extensions, d.Metrics.GraphQL())
 	}
-	gql := graph.NewHandler(d.Resolver, d.Limits, extensions...)
-	api := auth.Middleware(d.Verifier, rateLimited(d.RateLimit, gql))
+	limits := d.Limits
+	if limits.Live.Authenticate == nil {
+		limits.Live.Authenticate = d.Verifier.Verify
+	}
+	gql := graph.NewHandler(d.Resolver, limits, extensions...)
+	// A WebSocket sends its token in connection_init (checked there, as the middleware checks
+	// a header); everything else, SSE included, in the Authorization header.
+	authed := auth.Middleware(d.Verifier, rateLimited(d.RateLimit, gql))
+	api := http.Handler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if graph.IsWebSocket(r) {
+			gql.ServeHTTP(w, r)
+			return
+		}
+		authed.ServeHTTP(w, r)
+	}))
 	if d.Metrics != nil {
 		api = d.Metrics.GraphQLRequests(api) // outside auth and rate limits: refusals count too
 		if !d.MetricsOwnListener {
@@ -98,6 +111,12 @@ func withTimeout(h http.Handler, d time.Duration) http.Handler {
 	}
 	timed := http.TimeoutHandler(h, d, `{"errors":[{"message":"the request took too long","extensions":{"code":"TIMEOUT"}}]}`)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if graph.IsStream(r) {
+			// A subscription lasts as long as its client wants (bounded by the idle
+			// timeout, the ping and the per-subscriber queue instead).
+			h.ServeHTTP(w, r)
+			return
+		}
 		// For the 503; a response in time carries its handler's own Content-Type instead.
 		w.Header().Set("Content-Type", "application/json")
 		timed.ServeHTTP(w, r)

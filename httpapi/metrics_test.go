@@ -173,13 +173,13 @@ func TestMetrics_CountRequestsByOperationOutcomeAndCode(t *testing.T) {
 	}
 	// The pool's check for Citus when it opens: a SELECT. The created customer: BEGIN,
 	// set_config, SELECT and INSERT organization (its first customer registers it: looked up,
-	// missing, inserted), INSERT customer,
-	// INSERT audit_log, COMMIT; its payload's customer, rendered: set_config and SELECT,
+	// missing, inserted), INSERT customer, INSERT audit_log, SELECT pg_notify (its event, for
+	// the subscriptions), COMMIT; its payload's customer, rendered: set_config and SELECT,
 	// pipelined; the 360 read: the same; the taken email: BEGIN, set_config, INSERT (unique
 	// violation), ROLLBACK — the organization is registered by this server already.
 	assertSeries(t, m, "customer_service_sql_statements_total", map[string]float64{
 		`customer_service_sql_statements_total{outcome="ok",statement="BEGIN"}`:     2,
-		`customer_service_sql_statements_total{outcome="ok",statement="SELECT"}`:    8,
+		`customer_service_sql_statements_total{outcome="ok",statement="SELECT"}`:    9,
 		`customer_service_sql_statements_total{outcome="ok",statement="INSERT"}`:    3,
 		`customer_service_sql_statements_total{outcome="error",statement="INSERT"}`: 1,
 		`customer_service_sql_statements_total{outcome="ok",statement="COMMIT"}`:    1,

@@ -166,8 +166,9 @@ func TestTracing_OneReadIsOneTraceOfHTTPOperationFieldAndSQL(t *testing.T) {
 }
 
 // A mutation: its transaction's statements under the root field (the organization's first
-// customer: its registration, the customer, the audit row), and its payload's rendered read
-// (one pipelined batch).
+// customer: its registration, the customer, the audit row, the notification of its event
+// to the subscriptions — a SELECT pg_notify), and its payload's rendered read (one pipelined
+// batch).
 func TestTracing_AMutationTracesItsStatementsAndItsPayloadRead(t *testing.T) {
 	t.Parallel()
 	srv, exporter := tracedServer(t)
@@ -180,7 +181,7 @@ func TestTracing_AMutationTracesItsStatementsAndItsPayloadRead(t *testing.T) {
 	assertChildren(t, spans, byName(t, spans, "POST /graphql"), "mutation Create")
 	assertChildren(t, spans, byName(t, spans, "mutation Create"), "Mutation.createCustomer")
 	assertChildren(t, spans, byName(t, spans, "Mutation.createCustomer"),
-		"BATCH", "BEGIN", "COMMIT", "INSERT", "INSERT", "INSERT", "SELECT", "SELECT") // a SELECT looks the organization up
+		"BATCH", "BEGIN", "COMMIT", "INSERT", "INSERT", "INSERT", "SELECT", "SELECT", "SELECT") // a SELECT looks the organization up, one notifies the event
 	if got := attributes(byName(t, spans, "mutation Create")); got != "graphql.operation.type=mutation graphql.operation.name=Create" {
 		t.Errorf("operation attributes %s", got)
 	}

@@ -14,6 +14,7 @@ import (
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/models"
+	"customerservice/timeline"
 )
 
 // The point lots of §4 and the one way a balance changes. Every function here runs with the
@@ -81,6 +82,7 @@ func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccoun
 	if rows, _ := res.RowsAffected(); rows == 0 {
 		return nil, errReplay
 	}
+	timeline.Publish(ctx, timeline.PointsPrefix, t.ID)
 	return t, nil
 }
 
@@ -167,6 +169,7 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 	}
 	entries := make([]audit.Entry, len(rows))
 	for i, r := range rows {
+		timeline.Publish(ctx, timeline.PointsPrefix, r.TransactionID)
 		points -= r.Points
 		entries[i] = audit.Entry{Action: "loyalty.expire", EntityType: "loyalty_account", EntityID: r.AccountID,
 			ChangedFields: []string{"points_balance"},
@@ -244,6 +247,7 @@ func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accoun
 	ids := make([]uuid.UUID, len(vested))
 	entries := make([]audit.Entry, len(vested))
 	for i, v := range vested {
+		timeline.Publish(ctx, timeline.PointsPrefix, v.TransactionID)
 		ids[i] = v.ID
 		points += v.Points
 		entries[i] = audit.Entry{Action: "loyalty.vest", EntityType: "loyalty_account", EntityID: v.ID,

@@ -16,6 +16,7 @@ import (
 	"customerservice/auth"
 	"customerservice/db"
 	"customerservice/models"
+	"customerservice/timeline"
 )
 
 // NewPurchase is a paid order to record.
@@ -140,6 +141,7 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errReplay
 		}
+		timeline.Publish(ctx, timeline.PurchasePrefix, p.ID)
 		out = &PurchaseResult{Purchase: p, Account: acc}
 		vested := points // what enters the balance now: all of it, unless it is pending
 		if points > 0 {
@@ -357,6 +359,7 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 		if n, _ := res.RowsAffected(); n == 0 {
 			return errReplay
 		}
+		timeline.PublishRefund(ctx, r.RefundID)
 		out = &PurchaseResult{Purchase: p, Account: acc}
 		taken := reverse // what leaves the balance (and the lifetime points): none of pending points
 		if lot != nil {

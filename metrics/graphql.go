@@ -41,9 +41,11 @@ func (m *Metrics) operationSeries(name string) *operationSeries {
 // request is what the GraphQL extension learns of one /graphql request, for the middleware
 // that counts it once answered.
 type request struct {
-	operation  *operationSeries // nil until the extension sees the request
-	errors     atomic.Bool      // the response has errors
-	userErrors atomic.Bool      // a mutation answered userErrors
+	// operation is nil until the extension sees the request; atomic because the
+	// subscriptions of one WebSocket (one HTTP request) each answer from their own goroutine.
+	operation  atomic.Pointer[operationSeries]
+	errors     atomic.Bool // the response has errors
+	userErrors atomic.Bool // a mutation answered userErrors
 }
 
 type requestKey struct{}
@@ -60,7 +62,7 @@ func (m *Metrics) GraphQLRequests(next http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 		answered := false
 		defer func() {
-			series, result := req.operation, outcomeOK
+			series, result := req.operation.Load(), outcomeOK
 			switch {
 			case !answered: // a panic, answered 500 further out
 				result = outcomeError
@@ -127,7 +129,7 @@ func (e graphqlExtension) InterceptResponse(ctx context.Context, next graphql.Re
 	if req == nil {
 		return resp
 	}
-	req.operation = e.m.operations.get(operationName(ctx))
+	req.operation.Store(e.m.operations.get(operationName(ctx)))
 	if resp != nil && len(resp.Errors) > 0 {
 		req.errors.Store(true)
 		for _, err := range resp.Errors {

@@ -13,6 +13,7 @@ package metrics
 import (
 	"database/sql"
 	"net/http"
+	"sync"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -46,6 +47,9 @@ type Metrics struct {
 	operations *boundedLabels[*operationSeries]
 	codes      *boundedLabels[prometheus.Counter]
 	sql        map[string]*sqlSeries
+
+	subsOnce sync.Once
+	subs     *subscriptionSeries
 }
 
 // New creates the metrics on a fresh registry.

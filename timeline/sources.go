@@ -18,7 +18,7 @@ type source struct {
 }
 
 var (
-	purchases = &source{prefix: "purchase", idValid: isUUID,
+	purchases = &source{prefix: PurchasePrefix, idValid: isUUID,
 		from:  "purchases AS p",
 		scope: "p.organization_id = {org} AND p.customer_id = {customer}",
 		key:   "p.occurred_at", tb: "p.purchase_id", id: "p.purchase_id::text", actor: "p.actor_id",
@@ -26,14 +26,14 @@ var (
 		customerOf: "p.customer_id",
 	}
 	// A refund names its purchase, whose customer it is; its id is the caller's refundId.
-	refunds = &source{prefix: "refund", idValid: func(k string) bool { return k != "" },
+	refunds = &source{prefix: RefundPrefix, idValid: func(k string) bool { return k != "" },
 		from:  "purchase_refunds AS r JOIN purchases AS rp ON rp.organization_id = r.organization_id AND rp.purchase_id = r.purchase_id",
 		scope: "r.organization_id = {org} AND rp.organization_id = {org} AND rp.customer_id = {customer}",
 		key:   "r.created_at", tb: "md5(r.refund_id)::uuid", id: "r.refund_id", actor: "r.actor_id",
 		byID:       "r.organization_id = {org} AND rp.organization_id = {org} AND r.refund_id = ANY({ids}::text[])",
 		customerOf: "rp.customer_id",
 	}
-	points = &source{prefix: "points", idValid: isUUID,
+	points = &source{prefix: PointsPrefix, idValid: isUUID,
 		from:  "loyalty_transactions AS t",
 		scope: "t.organization_id = {org} AND t.loyalty_account_id = " + accountOf("loyalty_accounts", "loyalty_account_id"),
 		// A back-dated purchase's earn sits at the purchase's time (occurred_at), as the
@@ -42,14 +42,14 @@ var (
 		byID:       "t.organization_id = {org} AND t.transaction_id = ANY({ids}::uuid[])",
 		customerOf: customerOf("loyalty_accounts", "loyalty_account_id", "t.loyalty_account_id"),
 	}
-	charges = &source{prefix: "charge", idValid: isUUID,
+	charges = &source{prefix: ChargePrefix, idValid: isUUID,
 		from:  "credit_usage AS cu",
 		scope: "cu.organization_id = {org} AND cu.credit_account_id = " + accountOf("credit_accounts", "credit_account_id"),
 		key:   "cu.created_at", tb: "cu.usage_id", id: "cu.usage_id::text", actor: "cu.actor_id",
 		byID:       "cu.organization_id = {org} AND cu.usage_id = ANY({ids}::uuid[])",
 		customerOf: customerOf("credit_accounts", "credit_account_id", "cu.credit_account_id"),
 	}
-	payments = &source{prefix: "payment", idValid: isUUID,
+	payments = &source{prefix: PaymentPrefix, idValid: isUUID,
 		from:  "credit_payments AS cp",
 		scope: "cp.organization_id = {org} AND cp.credit_account_id = " + accountOf("credit_accounts", "credit_account_id"),
 		key:   "cp.created_at", tb: "cp.payment_id", id: "cp.payment_id::text", actor: "cp.actor_id",
@@ -59,7 +59,7 @@ var (
 	// The audit rows of the customer, its loyalty account and its credit account, except
 	// those of LedgerActions (the partial index audit_log_timeline_idx holds exactly these).
 	// The tie-breaker is the row's sequence number as a uuid (it sorts as the number).
-	audits = &source{prefix: "audit", idValid: isSequence,
+	audits = &source{prefix: AuditPrefix, idValid: isSequence,
 		from: "audit_log AS al",
 		scope: "al.organization_id = {org} AND " + notLedger + " AND (" +
 			"(al.entity_type = 'customer' AND al.entity_id = {customer})" +

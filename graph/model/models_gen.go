@@ -975,6 +975,15 @@ type StatusCount struct {
 	Count int `json:"count"`
 }
 
+// Live timeline events (§12), as their transactions commit, on every replica: over WebSocket
+// (`graphql-transport-ws`, the token as `{"Authorization": "Bearer <JWT>"}` in the
+// `connection_init` payload) or Server-Sent Events (POST with `Accept: text/event-stream` and
+// the usual `Authorization` header). Each subscription reads its events under its own
+// organization; an event of a rolled-back write is never delivered. A consumer that falls too
+// far behind is disconnected.
+type Subscription struct {
+}
+
 // The result of suspendCreditAccount.
 type SuspendCreditAccountPayload struct {
 	// The account (SUSPENDED); null when there are user errors.

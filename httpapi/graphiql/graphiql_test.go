@@ -19,11 +19,7 @@ import (
 // integrity hash of the file the server answers at that path, with a content type the
 // browser accepts.
 func TestPage_LoadsEveryAssetFromTheServerItself(t *testing.T) {
-	mux := http.NewServeMux()
-	mux.Handle("GET /{$}", graphiql.Page("Customer Service", "/graphql"))
-	mux.Handle("GET "+graphiql.Prefix, graphiql.Assets())
-	srv := httptest.NewServer(mux)
-	defer srv.Close()
+	srv := pageServer(t)
 
 	page := get(t, srv.URL+"/", http.StatusOK)
 	if regexp.MustCompile(`(src|href)="[a-z]+:`).MatchString(page.body) {
@@ -67,6 +63,20 @@ func TestAssets_CarryTheirLicenses(t *testing.T) {
 			t.Errorf("%s/LICENSE is not its MIT license: %.100s", pkg, l.body)
 		}
 	}
+	// The graphql-ws client inside GraphiQL's bundle, with its notice beside it.
+	if l := get(t, srv.URL+graphiql.Prefix+"graphiql@"+graphiql.GraphiQLVersion+"/graphql-ws.LICENSE.md", http.StatusOK); !strings.Contains(l.body, "MIT License") || !strings.Contains(l.body, "Denis Badurina") {
+		t.Errorf("graphql-ws.LICENSE.md is not graphql-ws's MIT license: %.100s", l.body)
+	}
+}
+
+// pageServer serves the page at / and its assets, as httpapi mounts them.
+func pageServer(t *testing.T) *httptest.Server {
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", graphiql.Page("Customer Service", "/graphql"))
+	mux.Handle("GET "+graphiql.Prefix, graphiql.Assets())
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 type response struct{ body, contentType string }
@@ -86,4 +96,31 @@ func get(t *testing.T, url string, status int) response {
 		t.Fatalf("GET %s: %d, want %d", url, res.StatusCode, status)
 	}
 	return response{string(b), res.Header.Get("Content-Type")}
+}
+
+// GraphiQL runs subscriptions with the graphql-ws client its bundle carries (4.1.2's
+// createFetcher imports it from inside the bundle): the page points it at this server's
+// /graphql over ws(s), and the Headers tab's headers become connection_init's payload. A
+// GraphiQL version whose bundle left the client out would need it vendored beside it.
+func TestPage_RunsSubscriptionsOverGraphQLWSFromItsOwnBundle(t *testing.T) {
+	srv := pageServer(t)
+	page := get(t, srv.URL+"/", http.StatusOK).body
+	for _, want := range []string{
+		`const subscriptionUrl = wsProto + '//' + location.host + "/graphql"`,
+		"GraphiQL.createFetcher({ url, subscriptionUrl, headers: fetcherHeaders })",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	bundle := get(t, srv.URL+graphiql.Prefix+graphiql.Files()[0], http.StatusOK).body
+	for _, want := range []string{
+		"graphql-transport-ws",                         // graphql-ws's subprotocol, the server's
+		"createClient:function",                        // graphql-ws's client, bundled
+		"You need to install the 'graphql-ws' package", // the fetcher's import of it
+	} {
+		if !strings.Contains(bundle, want) {
+			t.Errorf("%s lacks %q: does this GraphiQL bundle still carry graphql-ws?", graphiql.Files()[0], want)
+		}
+	}
 }

@@ -44,10 +44,24 @@ const customer360 = `query Customer360($id: UUID!) {
 }
 `
 
+// liveEvents is the subscription run in GraphiQL after the query.
+const liveEvents = `subscription LiveEvents($id: UUID!) {
+  customerEvents(customerId: $id) {
+    id
+    kind
+    occurredAt
+    actor
+    points
+    balanceAfter
+  }
+}
+`
+
 // GraphiQL as a person uses it, on the embedded default exactly as `go run .` starts it:
 // with the printed token in the Headers tab, a Customer 360 query shows the customer's data
-// as the database has it, and the docs explorer shows Query.customer's descriptions from
-// schema.graphqls.
+// as the database has it, the docs explorer shows Query.customer's descriptions from
+// schema.graphqls, and a subscription to the customer's events shows, in the result panel,
+// the points change a mutation then makes.
 func TestGraphiQL_Customer360AndDocsInChromium(t *testing.T) {
 	if os.Getenv("BROWSER_TEST") == "" {
 		t.Skip("set BROWSER_TEST=1 to run GraphiQL in headless Chromium (needs chromium, node, and `npm ci` in internal/browsertest)")
@@ -87,7 +101,8 @@ func TestGraphiQL_Customer360AndDocsInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, old := range []string{screenshot, strings.TrimSuffix(screenshot, ".png") + "-failure.png"} {
+	subscriptionShot := filepath.Join(filepath.Dir(screenshot), "graphiql-subscription.png")
+	for _, old := range []string{screenshot, strings.TrimSuffix(screenshot, ".png") + "-failure.png", subscriptionShot} {
 		os.Remove(old) //nolint:errcheck // a previous run's, if any
 	}
 	profile := filepath.Join(work, "chromium-profile")
@@ -108,6 +123,15 @@ func TestGraphiQL_Customer360AndDocsInChromium(t *testing.T) {
 		"chromiumPath":        chromium,
 		"profileDir":          profile,
 		"screenshot":          screenshot,
+		"subscription":        liveEvents,
+		"mutation": map[string]any{
+			"query": `mutation($in: AdjustPointsInput!) { adjustPoints(input: $in) { transaction { id } userErrors { code message } } }`,
+			"variables": map[string]any{"in": map[string]any{
+				"customerId": want.id, "points": 25, "reason": "browser test", "idempotencyKey": "browsertest-" + strconv.FormatInt(time.Now().UnixNano(), 10),
+			}},
+		},
+		"points":                 25,
+		"subscriptionScreenshot": subscriptionShot,
 	})
 	if err != nil {
 		t.Fatal(err)

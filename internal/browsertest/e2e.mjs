@@ -1,7 +1,10 @@
 // Drives GraphiQL, as served by the server at `/`, in headless Chromium the way a person
 // would: pastes the development token into the Headers tab, runs a Customer 360 query,
 // checks the result panel shows the expected customer, saves a screenshot, and checks the
-// docs explorer shows the schema's descriptions. Exits non-zero with the reason on failure.
+// docs explorer shows the schema's descriptions. Then runs a subscription to the customer's
+// live events (over WebSocket, the Headers tab's token in connection_init), changes the
+// customer's points through the API and checks the event appears in the result panel.
+// Exits non-zero with the reason on failure.
 //
 // Usage: node e2e.mjs CONFIG_JSON, with the fields of `config` below (browsertest_test.go
 // passes them).
@@ -23,6 +26,10 @@ const {
   chromiumPath, // e.g. /usr/bin/chromium
   profileDir, // an empty folder: a fresh browser profile
   screenshot, // where to save the screenshot (and <name>-failure.png on failure)
+  subscription, // the subscription to run (same variables as the query)
+  mutation, // the points change to make through the API: { query, variables }
+  points, // the points it adjusts by
+  subscriptionScreenshot, // where to save the screenshot of the delivered event
 } = config;
 
 const step = (msg) => console.error(`e2e: ${msg}`);
@@ -86,6 +93,18 @@ async function replaceText(editorSelector, text) {
   await page.keyboard.insertText(text);
 }
 
+// waitForSubscriptions waits until the server holds n open subscriptions (its /metrics): the
+// subscribe message is handled after GraphiQL shows nothing yet.
+async function waitForSubscriptions(n) {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const text = await (await fetch(`${origin}/metrics`)).text();
+    if (text.split('\n').includes(`customer_service_subscriptions_open ${n}`)) return;
+    if (Date.now() > deadline) throw new Error(`the server does not hold ${n} subscription(s) after 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 let failed = false;
 try {
   await context.route('**/*', route);
@@ -116,6 +135,34 @@ try {
 
   await page.screenshot({ path: screenshot });
   step(`saved ${screenshot}`);
+
+  // GraphiQL's fetcher sends a subscription over graphql-ws to ws://…/graphql, with the
+  // Headers tab's headers as connection_init's payload: the server accepts it only with the
+  // token there (4403 without).
+  step('running a subscription to the customer\'s events');
+  await page.getByRole('button', { name: 'Hide Documentation Explorer' }).click().catch(() => {});
+  await replaceText('.graphiql-query-editor', subscription);
+  // GraphiQL takes the operation's name from the editor a moment later (the tab shows it):
+  // executed before, it would send the previous query's name.
+  await waitForText('.graphiql-tab-active', ['LiveEvents'], 'the tab of the subscription');
+  await page.getByRole('button', { name: /Execute query/ }).click();
+  await waitForSubscriptions(1);
+
+  step(`adjusting the customer's points by ${points} through the API`);
+  const res = await fetch(`${origin}/graphql`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+    body: JSON.stringify(mutation),
+  });
+  const body = await res.json();
+  const tx = body?.data?.adjustPoints?.transaction?.id;
+  if (!tx) throw new Error(`adjustPoints answered ${res.status}: ${JSON.stringify(body)}`);
+  const started = Date.now();
+  await waitForText('.graphiql-response',
+    [`"id": "points:${tx}"`, '"kind": "POINTS_ADJUSTED"', `"points": ${points}`], 'the subscription\'s result panel');
+  step(`the event points:${tx} appeared in the result panel ${Date.now() - started} ms after the mutation's answer`);
+  await page.screenshot({ path: subscriptionScreenshot });
+  step(`saved ${subscriptionScreenshot}`);
   if (problems.length > 0) throw new Error(`requests that left the machine:\n  ${problems.join('\n  ')}`);
 } catch (err) {
   failed = true;

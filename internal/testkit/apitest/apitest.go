@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -26,6 +28,7 @@ import (
 	"customerservice/internal/testkit/testdb"
 	"customerservice/metrics"
 	"customerservice/migrations"
+	"customerservice/subscriptions"
 	"customerservice/tracing"
 )
 
@@ -42,6 +45,7 @@ type Server struct {
 	// ReplicaStatements those of its replica pool (nil without one).
 	Statements, ReplicaStatements *statements.Counter
 	Metrics                       *metrics.Metrics // served at URL/metrics, on a registry of this server's own
+	Resolver                      *graph.Resolver  // its Hub is the server's live subscriptions
 	log                           *proctest.Output
 }
 
@@ -64,6 +68,8 @@ type Options struct {
 	AppURL, ReplicaURL string
 	// DB tunes the server's pools; MaxConns 0 is 20.
 	DB db.Options
+	// Subscriptions bounds the live subscriptions (zero: the defaults).
+	Subscriptions subscriptions.Config
 }
 
 // New starts the service on the test database, with its own pool and log.
@@ -131,7 +137,14 @@ func NewWith(t testing.TB, opts Options) *Server {
 	logs := &proctest.Output{}
 	resolver := opts.Resolver
 	if resolver == nil {
-		resolver = graph.NewResolver(handle, graph.ResolverOptions{})
+		resolver = graph.NewResolver(handle, graph.ResolverOptions{
+			Subscriptions: opts.Subscriptions, SubscriptionObserver: m.Subscriptions(),
+		})
+	}
+	if resolver.Hub != nil && resolver.Hub.DB() != nil {
+		if err := m.ObservePool("subscriptions", resolver.Hub.DB()); err != nil {
+			t.Fatal(err)
+		}
 	}
 	limits := opts.Limits
 	limits.Introspection = !opts.NoIntrospection
@@ -151,12 +164,47 @@ func NewWith(t testing.TB, opts Options) *Server {
 		if t.Failed() && os.Getenv("APITEST_LOGS") == "1" {
 			t.Logf("server log:\n%s", logs.String())
 		}
+		if resolver.Hub != nil {
+			resolver.Hub.Close() // its listening connection, before the pool
+		}
+		hs.CloseClientConnections()
 		hs.Close()
 		handle.Close()
 		owner.Close()
 	})
 	return &Server{URL: hs.URL, App: app, Replica: replica, Owner: owner,
-		Statements: sent, ReplicaStatements: replicaSent, Metrics: m, log: logs}
+		Statements: sent, ReplicaStatements: replicaSent, Metrics: m, Resolver: resolver, log: logs}
+}
+
+// Remote is a server under test that the test started elsewhere (a built binary) at url,
+// verifying tokens with JWT_SECRET=Secret: Post, As, DialWS and SSE work on it; it has no
+// pools, statement counts or resolver.
+func Remote(url string) *Server { return &Server{URL: url, log: &proctest.Output{}} }
+
+// Metric is the value of one series of the server's /metrics (name with its labels, as
+// exposed), failing t when it is not there.
+func (s *Server) Metric(t testing.TB, series string) float64 {
+	t.Helper()
+	res, err := http.Get(s.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.SplitSeq(string(body), "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("no metric %s", series)
+	return 0
 }
 
 // Logs is everything the server has logged so far (JSON lines).
