@@ -3,7 +3,9 @@ package graph_test
 import (
 	"fmt"
 	"math/rand"
+	"os"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -20,12 +22,19 @@ import (
 // events the API reported (points, times, vesting and expiry dates) with its own FIFO lots
 // and timeline, and must agree on balance, pending and lifetime at every instant, and on the
 // tier at each gap's middle (a tier change falls inside its mutation).
+//
+// Not parallel: its events are spaced on the real clock (300 ms apart, dates in the gaps
+// between them), and a run among the package's parallel tests under -race has disagreed with
+// the model by one movement — a timing it does not yet pin down (a rerun with the same
+// ASOF_SEED passes). Run alone, its timing holds.
 func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
-	t.Parallel()
 	srv := apitest.New(t)
 	team := newLoyTeam(t, srv)
 	loySetPendingDays(t, team.Admin, 1)
 	seed := time.Now().UnixNano()
+	if s, err := strconv.ParseInt(os.Getenv("ASOF_SEED"), 10, 64); err == nil {
+		seed = s // replay a failed run's history
+	}
 	rng := rand.New(rand.NewSource(seed))
 	t.Logf("seed %d", seed)
 	customer := loyCustomer(t, srv, team.Org)
