@@ -52,7 +52,7 @@ func TestCreditWrites_ReadNoPaidHistory(t *testing.T) {
 			if !tenantStatement.MatchString(s.sql) || plainInsert.MatchString(s.sql) {
 				continue
 			}
-			for _, scan := range historyScans(t, tm.org, s) {
+			for _, scan := range historyScans(t, tm.org, s, "credit_usage", "credit_payments", "credit_allocations") {
 				n++
 				if scan.rows > maxRows {
 					t.Errorf("%s: %s read %d rows of %s (at most %d: the open charges):\n%s", what, scan.node, scan.rows, scan.table, maxRows, s.sql)
@@ -68,17 +68,17 @@ func TestCreditWrites_ReadNoPaidHistory(t *testing.T) {
 // plainInsert is an INSERT of given values: it scans no table.
 var plainInsert = regexp.MustCompile(`(?is)^\s*INSERT INTO "?[a-z_]+"? \([^)]*\) VALUES \(`)
 
-// ledgerScan is one scan of a credit ledger in an executed plan: the rows it read, those it
-// kept and those its filters removed, over all its loops.
+// ledgerScan is one scan of a ledger in an executed plan: the rows it read, those it kept and
+// those its filters removed, over all its loops.
 type ledgerScan struct {
 	node, table string
 	rows        int
 }
 
 // historyScans runs s under EXPLAIN ANALYZE as the server's role in a transaction of org
-// that is rolled back, and returns its scans of credit_usage, credit_payments and
-// credit_allocations (on Citus, of their shards, in the worker's plan).
-func historyScans(t *testing.T, org uuid.UUID, s recorded) []ledgerScan {
+// that is rolled back, and returns its scans of the tables (on Citus, of their shards, in the
+// worker's plan).
+func historyScans(t *testing.T, org uuid.UUID, s recorded, tables ...string) []ledgerScan {
 	t.Helper()
 	// Sequential scans discouraged, as in explainAs: the test database is small and shared by
 	// the tests running beside this one, so the planner may scan a table whole because it is
@@ -103,7 +103,7 @@ func historyScans(t *testing.T, org uuid.UUID, s recorded) []ledgerScan {
 			}
 		case map[string]any:
 			if rel, ok := v["Relation Name"].(string); ok && strings.Contains(fmt.Sprint(v["Node Type"]), "Scan") {
-				for _, table := range []string{"credit_usage", "credit_payments", "credit_allocations"} {
+				for _, table := range tables {
 					if rel == table || strings.HasPrefix(rel, table+"_1") {
 						num := func(k string) int { f, _ := v[k].(float64); return int(f) }
 						loops := max(num("Actual Loops"), 1)

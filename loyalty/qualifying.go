@@ -50,18 +50,31 @@ func QualifyingSQL(org, account, since, until string) string {
 				AND p.vests_at > (` + since + `) AND p.vests_at <= (` + until + `)), 0))::int`
 }
 
-// effectiveAt is the instant an earn or bonus e counts toward tiers (§13).
-const effectiveAt = "COALESCE(e.vests_at, e.occurred_at, e.created_at)"
+// effectiveAt is the instant an earn or bonus e counts toward tiers (§13):
+// COALESCE(vests_at, occurred_at, created_at), written as the CASE that
+// loyalty_transactions_qualifying_idx indexes. Under row-level security PostgreSQL takes a
+// range on COALESCE for a filter, never an index condition (it cannot prove COALESCE leaks
+// nothing), and the tier check then read every earn of the account (issue 17); CASE over plain
+// columns it can use.
+const effectiveAt = "(CASE WHEN e.vests_at IS NOT NULL THEN e.vests_at WHEN e.occurred_at IS NOT NULL THEN e.occurred_at ELSE e.created_at END)"
 
 // ledgerQualifying is the SQL of the qualifying points, read from the ledger, of the account's
 // earns and bonuses that are not pending and whose effective instant satisfies cond (e.g.
-// "> w.until"), each with the reversals of its refunds (found by the order they record,
-// loyalty_transactions_refund_order_idx). The earns come from loyalty_transactions_qualifying_idx.
+// "> w.until"), each with the reversals of its refunds. The earns come from
+// loyalty_transactions_qualifying_idx; an earn's reversals are the ledger rows of the refunds
+// of its order's purchase (purchases_order_key, purchase_refunds by purchase, then
+// loyalty_transactions_refund_key): the refund a reversal's reference_id names is one of the
+// purchase whose order its metadata records (RecordRefund writes both). Not the metadata itself:
+// under row-level security a condition on metadata->>'order_id' is no index condition (->> is
+// not LEAKPROOF), and the lookup read every refund of the organization (issue 17).
 func ledgerQualifying(org, account, cond string) string {
 	return `COALESCE((SELECT sum(e.points + CASE WHEN e.transaction_type = 'earn' AND e.reference_type = 'order' THEN
-				COALESCE((SELECT sum(r.points) FROM loyalty_transactions r
-					WHERE r.organization_id = ` + org + ` AND r.transaction_type = 'adjust' AND r.reference_type = 'refund'
-						AND r.metadata->>'order_id' = e.reference_id AND r.loyalty_account_id = e.loyalty_account_id), 0)
+				COALESCE((SELECT sum(r.points) FROM purchases rp
+					JOIN purchase_refunds rf ON rf.organization_id = rp.organization_id AND rf.purchase_id = rp.purchase_id
+					JOIN loyalty_transactions r ON r.organization_id = rf.organization_id AND r.reference_id = rf.refund_id
+						AND r.transaction_type = 'adjust' AND r.reference_type = 'refund'
+					WHERE rp.organization_id = ` + org + ` AND rp.order_id = e.reference_id
+						AND r.loyalty_account_id = e.loyalty_account_id), 0)
 				ELSE 0 END)
 			FROM loyalty_transactions e
 			WHERE e.organization_id = ` + org + ` AND e.loyalty_account_id = ` + account + `

@@ -1,0 +1,89 @@
+package graph_test
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/jackc/pgx/v5"
+
+	"customerservice/db"
+	"customerservice/internal/testkit/apitest"
+)
+
+// Issue 17, flat in history: a purchase checks the tier (the qualifying points: a year of kept
+// day totals, the ledger rows of the window's first day and after its end, each earn's refund
+// reversals, the pending lots), expires and vests what is due; a refund finds its earn; a
+// redemption spends the oldest lots. None of it may read the account's history, nor the
+// organization's refunds. Every statement recordPurchase, recordRefund and redeemPoints send,
+// exactly as sent, is run again under EXPLAIN ANALYZE as the server's role in the
+// organization's transaction (rolled back; sequential scans discouraged) on an account with
+// 4,000 ledger rows over two years and 40 refunds (statistics analyzed): no scan of the ledger,
+// the purchases or the refunds may read more than a day's rows (at most 20 here), and the day
+// totals no more than a year of days. The cause it guards against: under row-level security a
+// condition PostgreSQL cannot prove leak-proof (a range on COALESCE, metadata->>'order_id') is a
+// filter after the index, not an index condition — the tier check read every earn of the account
+// and every refund of the organization.
+func TestLoyaltyWrites_ReadNoHistory(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{}
+	srv := apitest.NewWith(t, apitest.Options{DB: db.Options{Tracers: []pgx.QueryTracer{rec}, NoPreparedStatements: true}})
+	team := newLoyTeam(t, srv)
+	loyOK(t, team.Admin, "updateLoyaltyProgram", map[string]any{
+		"thresholdSilver": 900_000_000, "thresholdGold": 950_000_000, "thresholdPlatinum": 1_000_000_000})
+	customer := loyCustomer(t, srv, team.Org)
+	loyEnroll(t, team.Agent, customer)
+	const prior = 4000 // orders H-0-<k>, k odd; the last year's (k > 2,000) open lots
+	loyBenchHistory(t, srv, team.Org, customer, 0, prior)
+	loyExec(t, srv, `INSERT INTO loyalty_qualifying_days (organization_id, loyalty_account_id, day, points)
+		SELECT ?0, loyalty_account_id, day::date, points FROM (`+loyLedgerDaysSQL+`) d`, team.Org)
+	for k := prior - 81; k < prior-1; k += 2 { // 40 refunds of recent orders
+		loyOK(t, team.Agent, "recordRefund", map[string]any{"orderId": fmt.Sprint("H-0-", k), "refundId": fmt.Sprint("old-", k), "amount": "1.00"})
+	}
+	loyExec(t, srv, "ANALYZE loyalty_transactions, loyalty_qualifying_days, purchases, purchase_refunds")
+
+	// The writes with the payload the benchmark asks for (BenchmarkLoyaltyWritesHistory): what is
+	// tested is what a write does, not a read of the account's tier progress.
+	write := func(mutation, input string, vars map[string]any) ([]recorded, loyPayload) {
+		t.Helper()
+		var out struct{ R loyPayload }
+		rec.start()
+		team.Agent.Must(t, `mutation($input: `+input+`!) { r: `+mutation+`(input: $input) {
+			loyaltyAccount { pointsBalance } transaction { points } userErrors { field message code } } }`, map[string]any{"input": vars}, &out)
+		stmts := rec.stop()
+		if len(out.R.UserErrors) > 0 || out.R.Transaction == nil {
+			t.Fatalf("%s: %+v", mutation, out.R)
+		}
+		return stmts, out.R
+	}
+	purchase, buy := write("recordPurchase", "RecordPurchaseInput", map[string]any{"customerId": customer, "orderId": "flat-1", "amount": "10.00"})
+	refund, _ := write("recordRefund", "RecordRefundInput", map[string]any{"orderId": "H-0-3999", "refundId": "flat-r", "amount": "1.00"})
+	redemption, redeem := write("redeemPoints", "RedeemPointsInput", map[string]any{"customerId": customer, "points": 5,
+		"referenceType": "flat", "referenceId": "flat-1"})
+	if buy.Transaction.Points != 10 || redeem.LoyaltyAccount.PointsBalance != buy.LoyaltyAccount.PointsBalance-1-5 {
+		t.Fatalf("purchase %+v, redemption %+v", buy.Transaction, redeem.LoyaltyAccount)
+	}
+	loyCheckBooks(t, srv, team.Org)
+
+	const maxRows, maxDays = 20, 367 // a day of rows; a year of days and the day's row written
+	for what, stmts := range map[string][]recorded{"recordPurchase": purchase, "recordRefund": refund, "redeemPoints": redemption} {
+		n := 0
+		for _, s := range stmts {
+			if !tenantStatement.MatchString(s.sql) || plainInsert.MatchString(s.sql) {
+				continue
+			}
+			for _, scan := range historyScans(t, team.Org, s, "loyalty_transactions", "loyalty_qualifying_days", "purchases", "purchase_refunds") {
+				n++
+				limit := maxRows
+				if scan.table == "loyalty_qualifying_days" {
+					limit = maxDays
+				}
+				if scan.rows > limit {
+					t.Errorf("%s: %s read %d rows of %s (at most %d):\n%s", what, scan.node, scan.rows, scan.table, limit, s.sql)
+				}
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no scan of the loyalty tables found", what)
+		}
+	}
+}
