@@ -60,21 +60,16 @@ const effectiveAt = "(CASE WHEN e.vests_at IS NOT NULL THEN e.vests_at WHEN e.oc
 
 // ledgerQualifying is the SQL of the qualifying points, read from the ledger, of the account's
 // earns and bonuses that are not pending and whose effective instant satisfies cond (e.g.
-// "> w.until"), each with the reversals of its refunds. The earns come from
-// loyalty_transactions_qualifying_idx; an earn's reversals are the ledger rows of the refunds
-// of its order's purchase (purchases_order_key, purchase_refunds by purchase, then
-// loyalty_transactions_refund_key): the refund a reversal's reference_id names is one of the
-// purchase whose order its metadata records (RecordRefund writes both). Not the metadata itself:
-// under row-level security a condition on metadata->>'order_id' is no index condition (->> is
-// not LEAKPROOF), and the lookup read every refund of the organization (issue 17).
+// "> w.until"), each with the reversals of its refunds (found by the order they record,
+// loyalty_transactions_refund_order_idx). The earns come from loyalty_transactions_qualifying_idx.
+// (Open: under row-level security the condition on metadata->>'order_id' is no index condition
+// — ->> is not LEAKPROOF — so each earn looked up, those of the window's first day and after its
+// end, reads every refund reversal of the organization; docs/decisions-loyalty.md.)
 func ledgerQualifying(org, account, cond string) string {
 	return `COALESCE((SELECT sum(e.points + CASE WHEN e.transaction_type = 'earn' AND e.reference_type = 'order' THEN
-				COALESCE((SELECT sum(r.points) FROM purchases rp
-					JOIN purchase_refunds rf ON rf.organization_id = rp.organization_id AND rf.purchase_id = rp.purchase_id
-					JOIN loyalty_transactions r ON r.organization_id = rf.organization_id AND r.reference_id = rf.refund_id
-						AND r.transaction_type = 'adjust' AND r.reference_type = 'refund'
-					WHERE rp.organization_id = ` + org + ` AND rp.order_id = e.reference_id
-						AND r.loyalty_account_id = e.loyalty_account_id), 0)
+				COALESCE((SELECT sum(r.points) FROM loyalty_transactions r
+					WHERE r.organization_id = ` + org + ` AND r.transaction_type = 'adjust' AND r.reference_type = 'refund'
+						AND r.metadata->>'order_id' = e.reference_id AND r.loyalty_account_id = e.loyalty_account_id), 0)
 				ELSE 0 END)
 			FROM loyalty_transactions e
 			WHERE e.organization_id = ` + org + ` AND e.loyalty_account_id = ` + account + `

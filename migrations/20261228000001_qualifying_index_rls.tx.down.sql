@@ -1,5 +1,3 @@
-CREATE INDEX loyalty_transactions_refund_order_idx ON loyalty_transactions (organization_id, (metadata->>'order_id'))
-  WHERE transaction_type = 'adjust' AND reference_type = 'refund';
 DROP INDEX loyalty_transactions_qualifying_idx;
 CREATE INDEX loyalty_transactions_qualifying_idx ON loyalty_transactions
   (organization_id, loyalty_account_id, (COALESCE(vests_at, occurred_at, created_at)))

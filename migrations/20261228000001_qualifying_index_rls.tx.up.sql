@@ -13,9 +13,3 @@ CREATE INDEX loyalty_transactions_qualifying_idx ON loyalty_transactions
   (organization_id, loyalty_account_id,
    (CASE WHEN vests_at IS NOT NULL THEN vests_at WHEN occurred_at IS NOT NULL THEN occurred_at ELSE created_at END))
   WHERE transaction_type IN ('earn', 'bonus');
-
--- For the same reason a condition on metadata->>'order_id' (->> is not LEAKPROOF) was no index
--- condition: the reversals of an earn's refunds were found by reading every refund reversal of
--- the organization. They are found through the refunds of the order's purchase now
--- (loyalty_transactions_refund_key); this index has no reader left.
-DROP INDEX loyalty_transactions_refund_order_idx;
