@@ -23,15 +23,15 @@ import (
 // and timeline, and must agree on balance, pending and lifetime at every instant, and on the
 // tier at each gap's middle (a tier change falls inside its mutation).
 //
-// Not parallel: its events are spaced on the real clock (300 ms apart, dates in the gaps
-// between them). Among the package's parallel tests under -race, a redemption once started
-// its transaction before a lot's expiry and wrote its row after it: the service expires what
-// is due by the transaction's start (now()) but stamps its rows with clock_timestamp(), so it
-// spent from the lot the model had already expired (asOf 56 points above the model from that
-// expiry on; a rerun with the same ASOF_SEED passes). That window, between a transaction's
-// start and its row, is a known defect left open; run alone, the test's timing stays clear
-// of it.
+// Its events are spaced on the real clock (300 ms apart, dates in the gaps between them), but
+// a late event is no disagreement: a write decides what is due at the instant it stamps its
+// rows (taken after the account's lock), which is the instant the model replays it at. So it
+// runs in parallel with the package's tests. (It ran alone while the service decided at the
+// transaction's start and stamped its rows with the clock: under load a redemption that began
+// before a lot's expiry and wrote its row after it spent from a lot the model had expired;
+// TestLoyaltyWrite_DecidesWhatIsDueAtItsRowsInstant reproduces that case deterministically.)
 func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
+	t.Parallel()
 	srv := apitest.New(t)
 	team := newLoyTeam(t, srv)
 	loySetPendingDays(t, team.Admin, 1)
