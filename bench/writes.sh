@@ -109,20 +109,8 @@ done
 stmts() { "${PSQL[@]}" -d "$DB" -tAc "select coalesce(sum(calls), 0) from pg_stat_statements where userid = 'cs_bench'::regrole"; }
 reset_stmts() { "${PSQL[@]}" -d "$DB" -tAc 'select pg_stat_statements_reset()' >/dev/null; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
-# CPU time, in clock ticks: of our server (utime + stime), and of the whole PostgreSQL cluster
-# (the postmaster with its exited children, and every live backend). Their differences over a
-# cell divided by its requests say where each request's CPU goes, which on a machine whose
-# cores wrk, the server and PostgreSQL share is what bounds the rates.
-hz=$(getconf CLK_TCK)
-server_ticks() { awk '{print $14 + $15}' "/proc/$ours/stat"; }
-postmaster=$(head -1 "$("${PSQL[@]}" -d "$DB" -tAc 'show data_directory')/postmaster.pid")
-pg_ticks() {
-  { awk '{print $14 + $15 + $16 + $17}' "/proc/$postmaster/stat"
-    for c in $(ps -o pid= --ppid "$postmaster"); do awk '{print $14 + $15}' "/proc/$c/stat" 2>/dev/null || true; done
-  } | awk '{ s += $1 } END { print s }'
-}
-# per_request TICKS N -> milliseconds of CPU per request
-per_request() { awk -v t="$1" -v n="$2" -v hz="$hz" 'BEGIN{printf "%.2f", (n > 0 ? 1000 * t / hz / n : 0)}'; }
+. "$b/cpu.sh"
+server_ticks() { proc_ticks "$ours"; }
 # run_wrk MUTATION SECONDS -> "rps p50 p99 mean requests errors"
 run_wrk() {
   RUN_ID="$(date +%s%N)" IDS_FILE=$w/ids.txt HDR="Authorization: Bearer $TOKEN" \
