@@ -228,9 +228,9 @@ for q in q1 q2 q3 q4 q5 q6; do
       if [ "$s" = ours ]; then port=$OURS_PORT; pid=$ours; else port=$PGL_PORT; pid=$pgl; fi
       [ "$c" = 64 ] && { peak_rss "$pid" "$w/rss-$s.$q" & sampler=$!; }
       reset_stmts
-      l=$(load1); s0=$(proc_ticks "$pid"); p0=$(pg_ticks)
+      l=$(load1); s0=$(proc_ms "$pid"); p0=$(pg_ms)
       r=$(run_wrk "$port" "$w/queries/$s-$q.graphql" "$c" "$T" "$values")
-      s1=$(proc_ticks "$pid"); p1=$(pg_ticks); n=$(stmts)
+      s1=$(proc_ms "$pid"); p1=$(pg_ms); n=$(stmts)
       if [ "$c" = 64 ]; then
         kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
         m=$(cat "$w/rss-$s.$q" 2>/dev/null || true); prev=$(cat "$w/rss-$s" 2>/dev/null || true)
@@ -239,18 +239,18 @@ for q in q1 q2 q3 q4 q5 q6; do
       read -r rps p50 p99 mean reqs errs <<<"$r"
       per=$(awk -v n="$n" -v r="$reqs" 'BEGIN{printf "%.2f", (r > 0 ? n / r : 0)}')
       printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$q" "$c" "$s" "$rps" "$p50" "$p99" "$mean" "$per" "$errs" "$l" \
-        "$(per_request $((s1 - s0)) "$reqs")" "$(per_request $((p1 - p0)) "$reqs")" >>"$res"
+        "$(per_request "$s0" "$s1" "$reqs")" "$(per_request "$p0" "$p1" "$reqs")" >>"$res"
       log "$q c=$c $s: $rps req/s p50 $p50 ms p99 $p99 ms mean $mean ms, $per statements/request, $errs errors, load $l"
     done
     # The ceilings: at c=64, pgbench with as many connections as the servers' pools (POOL).
     if [ -f "$b/queries/raw-$q.sql" ]; then
-      l=$(load1); p0=$(pg_ticks); read -r tps lat <<<"$(run_pgbench "$c" "$b/queries/raw-$q.sql" postgres)"; p1=$(pg_ticks)
-      printf '%s\t%s\t%s\t%s\t\t\t%s\t\t0\t%s\t\t%s\n' "$q" "$c" sql "$tps" "$lat" "$l" "$(per_request $((p1 - p0)) "$(awk -v r="$tps" -v t="$T" 'BEGIN{printf "%d", r * t}')")" >>"$res"
+      l=$(load1); p0=$(pg_ms); read -r tps lat <<<"$(run_pgbench "$c" "$b/queries/raw-$q.sql" postgres)"; p1=$(pg_ms)
+      printf '%s\t%s\t%s\t%s\t\t\t%s\t\t0\t%s\t\t%s\n' "$q" "$c" sql "$tps" "$lat" "$l" "$(per_request "$p0" "$p1" "$(awk -v r="$tps" -v t="$T" 'BEGIN{printf "%d", r * t}')")" >>"$res"
       log "$q c=$c hand-written statement: $tps tps, mean $lat ms, load $l"
     fi
     if [ -f "$w/ours-stmt-$q.sql" ]; then
-      l=$(load1); p0=$(pg_ticks); read -r tps lat <<<"$(run_pgbench "$c" "$w/ours-stmt-$q.sql" cs_bench)"; p1=$(pg_ticks)
-      printf '%s\t%s\t%s\t%s\t\t\t%s\t\t0\t%s\t\t%s\n' "$q" "$c" sqlours "$tps" "$lat" "$l" "$(per_request $((p1 - p0)) "$(awk -v r="$tps" -v t="$T" 'BEGIN{printf "%d", r * t}')")" >>"$res"
+      l=$(load1); p0=$(pg_ms); read -r tps lat <<<"$(run_pgbench "$c" "$w/ours-stmt-$q.sql" cs_bench)"; p1=$(pg_ms)
+      printf '%s\t%s\t%s\t%s\t\t\t%s\t\t0\t%s\t\t%s\n' "$q" "$c" sqlours "$tps" "$lat" "$l" "$(per_request "$p0" "$p1" "$(awk -v r="$tps" -v t="$T" 'BEGIN{printf "%d", r * t}')")" >>"$res"
       log "$q c=$c our statement through pgbench: $tps tps, mean $lat ms, load $l"
     fi
   done

@@ -110,7 +110,6 @@ stmts() { "${PSQL[@]}" -d "$DB" -tAc "select coalesce(sum(calls), 0) from pg_sta
 reset_stmts() { "${PSQL[@]}" -d "$DB" -tAc 'select pg_stat_statements_reset()' >/dev/null; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 . "$b/cpu.sh"
-server_ticks() { proc_ticks "$ours"; }
 # run_wrk MUTATION SECONDS -> "rps p50 p99 mean requests errors"
 run_wrk() {
   RUN_ID="$(date +%s%N)" IDS_FILE=$w/ids.txt HDR="Authorization: Bearer $TOKEN" \
@@ -135,15 +134,15 @@ for m in "${muts[@]}"; do
   run_wrk "$m" 3 >/dev/null; run_pgbench "$m" 3 >/dev/null
   "${PSQL[@]}" -d "$DB" -c 'vacuum analyze' >/dev/null
   l=$(load1)
-  reset_stmts; s0=$(server_ticks); p0=$(pg_ticks)
+  reset_stmts; s0=$(proc_ms "$ours"); p0=$(pg_ms)
   read -r rps p50 p99 mean reqs errs <<<"$(run_wrk "$m" "$T")"; n=$(stmts)
-  ours_cpu=$(per_request $(( $(server_ticks) - s0 )) "$reqs"); ours_pg=$(per_request $(( $(pg_ticks) - p0 )) "$reqs")
+  ours_cpu=$(per_request "$s0" "$(proc_ms "$ours")" "$reqs"); ours_pg=$(per_request "$p0" "$(pg_ms)" "$reqs")
   ours_st=$(awk -v n="$n" -v r="$reqs" 'BEGIN{printf "%.2f", (r > 0 ? n / r : 0)}')
   log "$m ours: $rps req/s, p50 $p50 ms, p99 $p99 ms, $errs errors of $reqs, $ours_st statements/request, CPU ms/request server $ours_cpu PostgreSQL $ours_pg, load $l"
   written() { "${PSQL[@]}" -d "$DB" -tAc "select count(*) from audit_log where actor_id = '00000000-0000-0000-0000-0000000000b1'"; }
   before=$(written)
-  reset_stmts; p0=$(pg_ticks); read -r tps lat txs failed <<<"$(run_pgbench "$m" "$T")"; n=$(stmts)
-  ceil_pg=$(per_request $(( $(pg_ticks) - p0 )) "$txs")
+  reset_stmts; p0=$(pg_ms); read -r tps lat txs failed <<<"$(run_pgbench "$m" "$T")"; n=$(stmts)
+  ceil_pg=$(per_request "$p0" "$(pg_ms)" "$txs")
   # The ceiling must write what it claims: one audit row (its last CTE) per transaction.
   wrote=$(( $(written) - before ))
   [ "$wrote" = "$txs" ] || { echo "$m: the ceiling wrote $wrote audit rows for $txs transactions: its statement wrote nothing somewhere" >&2; exit 1; }
