@@ -133,7 +133,9 @@ func BenchmarkReadCPU(b *testing.B) {
 			cpu := cpuTime()
 			for b.Loop() {
 				rows := 0
-				s := db.Stmt{SQL: stmt.SQL, Args: stmt.Args, Prepare: true, Row: func([][]byte) error { rows++; return nil }}
+				args := append([]any(nil), stmt.Args...)
+				args[len(args)-1] = ids[n%len(ids)].String()
+				s := db.Stmt{SQL: stmt.SQL, Args: args, Prepare: true, Row: func([][]byte) error { rows++; return nil }}
 				if err := db.ReadInOrg(ctx, handle, c.Org, s); err != nil || rows != 1 {
 					b.Fatalf("%d rows, %v", rows, err)
 				}
