@@ -39,24 +39,12 @@ func compiledHere(ctx context.Context, typeName string) (*customer360.Compiled, 
 // variablesIn are the names of the variables that sel reads — in arguments and directives,
 // at any depth, through fragments — sorted, once each.
 func variablesIn(doc *ast.QueryDocument, sel ast.SelectionSet) []string {
-	seen := map[string]bool{}
+	var out []string
 	visited := map[string]bool{} // fragments
-	var value func(v *ast.Value)
-	value = func(v *ast.Value) {
-		if v == nil {
-			return
-		}
-		if v.Kind == ast.Variable {
-			seen[v.Raw] = true
-		}
-		for _, c := range v.Children {
-			value(c.Value)
-		}
-	}
 	directives := func(ds ast.DirectiveList) {
 		for _, d := range ds {
 			for _, a := range d.Arguments {
-				value(a.Value)
+				out = variablesOfValue(a.Value, out)
 			}
 		}
 	}
@@ -66,7 +54,7 @@ func variablesIn(doc *ast.QueryDocument, sel ast.SelectionSet) []string {
 			switch s := s.(type) {
 			case *ast.Field:
 				for _, a := range s.Arguments {
-					value(a.Value)
+					out = variablesOfValue(a.Value, out)
 				}
 				directives(s.Directives)
 				walk(s.SelectionSet)
@@ -89,10 +77,26 @@ func variablesIn(doc *ast.QueryDocument, sel ast.SelectionSet) []string {
 		}
 	}
 	walk(sel)
-	out := make([]string, 0, len(seen))
-	for name := range seen {
-		out = append(out, name)
+	return sortedOnce(out)
+}
+
+// variablesOfValue appends the names of the variables in v (at any depth of a list or an
+// input object) to out.
+func variablesOfValue(v *ast.Value, out []string) []string {
+	if v == nil {
+		return out
 	}
-	slices.Sort(out)
+	if v.Kind == ast.Variable {
+		out = append(out, v.Raw)
+	}
+	for _, c := range v.Children {
+		out = variablesOfValue(c.Value, out)
+	}
 	return out
+}
+
+// sortedOnce is names sorted, each once.
+func sortedOnce(names []string) []string {
+	slices.Sort(names)
+	return slices.Compact(names)
 }
