@@ -112,8 +112,8 @@ func BenchmarkReadCPU(b *testing.B) {
 			b.Fatalf("%s: HTTP %d: %s", q, rec.Code, rec.Body)
 		}
 		stmt := capture.get()
-		if !strings.Contains(stmt.SQL, "json_build_object") {
-			b.Fatalf("%s: the captured statement is not the 360's: %s", q, stmt.SQL)
+		if stmt.SQL == "" {
+			b.Fatalf("%s: no 360 statement captured", q)
 		}
 		name := strings.ToUpper(q)
 		b.Run(name+"/http", func(b *testing.B) {
@@ -155,8 +155,8 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// lastStatement keeps the last pipelined statement that is not the read's settings: the
-// 360 statement of the last request, its text and arguments.
+// lastStatement keeps the last pipelined statement that renders JSON: the 360 statement of
+// the last request, its text and arguments (not the settings, nor Citus's BEGIN and COMMIT).
 type lastStatement struct {
 	mu sync.Mutex
 	s  pgx.TraceBatchQueryData
@@ -176,7 +176,7 @@ func (*lastStatement) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.Tr
 	return ctx
 }
 func (l *lastStatement) TraceBatchQuery(_ context.Context, _ *pgx.Conn, d pgx.TraceBatchQueryData) {
-	if strings.HasPrefix(d.SQL, "SELECT set_config") {
+	if !strings.Contains(d.SQL, "json_build_object") {
 		return
 	}
 	l.mu.Lock()
