@@ -231,13 +231,15 @@ type customerAccount struct {
 	OpenedOn       time.Time             `bun:"opened_on"`     // the UTC date of created_at
 	DaysPastDue    int                   `bun:"days_past_due"` // Facts.DaysPastDue
 	Now            time.Time             `bun:"now"`           // the transaction's now(): what created_at and updated_at default to
+	Fresh          bool                  `bun:"fresh"`         // the subqueries read the locked version's state (accountOfCustomer)
 
-	// Read by a charge only (chargeColumns): the organization's policy, and the usage of the
-	// order if the account has one already.
+	// Read by a charge only (chargeColumns): the organization's policy.
 	PolBlockWhenOverdueDays   int        `bun:"pol_block_when_overdue_days"`
 	PolWarnUtilizationPercent int        `bun:"pol_warn_utilization_percent"`
 	PolRequireSecondApprover  bool       `bun:"pol_require_second_approver"`
-	PriorID                   *uuid.UUID `bun:"prior_id,type:uuid"`
+	PriorID                   *uuid.UUID `bun:"prior_id,type:uuid"` // a charge's usage or a payment of the same key
+	// Read by a payment only (paymentColumns): the open usages, oldest due first.
+	OpenUsages openUsages `bun:"open_usages"`
 }
 
 // policy is the organization's credit policy as chargeColumns read it.
@@ -271,9 +273,21 @@ func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, loc
 		q = w(q)
 	}
 	if lock != "" {
-		q = q.For(lock)
+		// Waiting for the account's lock, PostgreSQL locks and returns the account's latest
+		// version, but the subqueries (the days past due, what with adds) still read the
+		// snapshot the statement began with: fresh says whether the account's version is
+		// that snapshot's. Every change of what the account owes updates its row (charges,
+		// payments, cancellations), so when it is, the subqueries are as current as the
+		// lock; when not, the statement runs once more — the lock is ours then, so it waits
+		// for nothing and reads a snapshot taken after the change.
+		q = q.ColumnExpr("ca.xmin = (SELECT fr.xmin FROM credit_accounts AS fr WHERE fr.organization_id = ? AND fr.credit_account_id = ca.credit_account_id) AS fresh", db.Org(ctx)).
+			For(lock)
 	}
 	err := q.Scan(ctx)
+	if err == nil && lock != "" && !row.Fresh {
+		row = customerAccount{}
+		err = q.Scan(ctx)
+	}
 	if err == nil {
 		if row.CustomerStatus == models.CustomerStatusMerged {
 			return nil, merged()
