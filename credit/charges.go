@@ -96,14 +96,9 @@ func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount,
 			return fmt.Errorf("insert credit usage: %w", err)
 		}
 		usage.CreatedAt, usage.UpdatedAt = target.Now, target.Now
-		if err := db.Later(ctx, tx, tx.NewUpdate().Model((*models.CreditAccount)(nil)).
-			Set("credit_used = ca.credit_used + ?", in.Amount).
-			Where("ca.organization_id = ?", target.OrganizationID).Where("ca.credit_account_id = ?", target.ID)); err != nil {
-			return fmt.Errorf("raise credit used: %w", err)
+		if err := changeCreditUsed(ctx, tx, acc, in.Amount, target.Now); err != nil {
+			return err
 		}
-		acc.CreditUsed = acc.CreditUsed.Add(in.Amount)
-		acc.CreditAvailable = acc.CreditLimit.Sub(acc.CreditUsed)
-		acc.UpdatedAt = target.Now
 		timeline.Publish(ctx, timeline.ChargePrefix, usage.ID)
 		return audit.Record(ctx, tx, p, audit.Entry{
 			Action: "credit.charge", EntityType: "credit_account", EntityID: acc.ID,
@@ -122,6 +117,22 @@ func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount,
 		return nil, nil, err
 	}
 	return acc, &usage, nil
+}
+
+// changeCreditUsed queues (db.Later) the change of the locked account's credit_used by
+// delta, and makes acc what the account will be: the decision was made on the locked row, so
+// nothing can change it before the commit (the CHECK constraints stay the last line of
+// defence).
+func changeCreditUsed(ctx context.Context, tx bun.Tx, acc *models.CreditAccount, delta decimal.Decimal, now time.Time) error {
+	if err := db.Later(ctx, tx, tx.NewUpdate().Model((*models.CreditAccount)(nil)).
+		Set("credit_used = ca.credit_used + ?", delta).
+		Where("ca.organization_id = ?", acc.OrganizationID).Where("ca.credit_account_id = ?", acc.ID)); err != nil {
+		return fmt.Errorf("change credit used: %w", err)
+	}
+	acc.CreditUsed = acc.CreditUsed.Add(delta)
+	acc.CreditAvailable = acc.CreditLimit.Sub(acc.CreditUsed)
+	acc.UpdatedAt = now
+	return nil
 }
 
 // chargeColumns are what a charge reads besides the account (accountOfCustomer), in the same

@@ -101,14 +101,9 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 			return fmt.Errorf("insert credit payment: %w", err)
 		}
 		timeline.Publish(ctx, timeline.PaymentPrefix, pay.ID)
-		if err := db.Later(ctx, tx, tx.NewUpdate().Model((*models.CreditAccount)(nil)).
-			Set("credit_used = ca.credit_used - ?", in.Amount).
-			Where("ca.organization_id = ?", acc.OrganizationID).Where("ca.credit_account_id = ?", acc.ID)); err != nil {
-			return fmt.Errorf("lower credit used: %w", err)
+		if err := changeCreditUsed(ctx, tx, &acc, in.Amount.Neg(), target.Now); err != nil {
+			return err
 		}
-		acc.CreditUsed = acc.CreditUsed.Sub(in.Amount)
-		acc.CreditAvailable = acc.CreditLimit.Sub(acc.CreditUsed)
-		acc.UpdatedAt = target.Now
 		allocations, err := allocate(ctx, tx, &acc, pay.ID, in.Amount, target.OpenUsages)
 		if err != nil {
 			return err
