@@ -31,8 +31,9 @@ type Charge struct {
 // available, else CREDIT_LIMIT_EXCEEDED naming what is available. The usage is due today +
 // the account's term.
 //
-// One statement reads everything the rules need with the account's row locked (FOR NO KEY
-// UPDATE, the lock the raise of credit_used takes anyway) and the customer's shared: the
+// One statement reads everything the rules need with the customer's row shared and then the
+// account's locked (FOR NO KEY UPDATE, the lock the raise of credit_used takes anyway; the
+// customer first, as a block and a merge lock them, so they never deadlock): the
 // account, the customer's status, the organization's policy, the days past due and whether
 // the order was charged already. The rules decide in Go on that locked state, so concurrent
 // charges of one account, decided one after another, can never pass the limit; the writes —
@@ -65,7 +66,7 @@ func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount,
 		usage models.CreditUsage
 	)
 	charge := func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
-		target, err := accountOfCustomer(ctx, tx, in.CustomerID, "NO KEY UPDATE OF ca FOR SHARE OF c", chargeColumns(ctx, in.OrderID))
+		target, err := accountOfCustomer(ctx, tx, in.CustomerID, "SHARE OF c FOR NO KEY UPDATE OF ca", chargeColumns(ctx, in.OrderID))
 		if err != nil {
 			return err
 		}
