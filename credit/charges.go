@@ -93,10 +93,12 @@ func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount,
 			ActorID:         auth.Actor(ctx),
 		}
 		// No ON CONFLICT: a concurrent first try of the order fails the commit (see above).
-		if err := db.Later(ctx, tx, tx.NewInsert().Model(&usage).ExcludeColumn("created_at", "updated_at").Returning("NULL")); err != nil {
+		// Stamped with the read's now(), which is what the usage answers: on Citus a default
+		// now() of a routed INSERT is the coordinator's, not the shard's.
+		usage.CreatedAt, usage.UpdatedAt = target.Now, target.Now
+		if err := db.Later(ctx, tx, tx.NewInsert().Model(&usage).Returning("NULL")); err != nil {
 			return fmt.Errorf("insert credit usage: %w", err)
 		}
-		usage.CreatedAt, usage.UpdatedAt = target.Now, target.Now
 		if err := changeCreditUsed(ctx, tx, acc, in.Amount, target.Now); err != nil {
 			return err
 		}

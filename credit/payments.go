@@ -97,7 +97,7 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 			ActorID:          auth.Actor(ctx),
 		}
 		// No ON CONFLICT: a concurrent first try of the reference fails the commit (above).
-		if err := db.Later(ctx, tx, tx.NewInsert().Model(&pay).ExcludeColumn("created_at").Returning("NULL")); err != nil {
+		if err := db.Later(ctx, tx, tx.NewInsert().Model(&pay).Returning("NULL")); err != nil { // created_at: the read's now(), as a charge's
 			return fmt.Errorf("insert credit payment: %w", err)
 		}
 		timeline.Publish(ctx, timeline.PaymentPrefix, pay.ID)

@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"customerservice/internal/testkit/apitest"
+	"customerservice/internal/testkit/testdb"
 )
 
 // Goal 1 of issue 17: a credit write reads in one round trip and writes in one (db.Later),
@@ -41,8 +42,15 @@ func TestCreditWrites_RoundTrips(t *testing.T) {
 			t.Fatalf("%s: user errors %+v", tc.name, p.UserErrors)
 		}
 		t.Logf("%s: %d round trips, %d statements", tc.name, trips, stmts)
-		if trips != tc.trips || stmts != tc.stmts {
-			t.Errorf("%s: %d round trips and %d statements, want %d and %d", tc.name, trips, stmts, tc.trips, tc.stmts)
+		wantStmts := tc.stmts
+		if testdb.OnCitus() && tc.name != "chargeCredit refused" {
+			// The payload's pipeline on Citus: BEGIN READ ONLY, the two SET LOCALs and the
+			// planning setting before the read, COMMIT after it, where PostgreSQL has one
+			// set_config before it (db.ReadInOrg): 4 statements more, still one round trip.
+			wantStmts += 4
+		}
+		if trips != tc.trips || stmts != wantStmts {
+			t.Errorf("%s: %d round trips and %d statements, want %d and %d", tc.name, trips, stmts, tc.trips, wantStmts)
 		}
 	}
 	assertCreditBooks(t, srv, tm.org)
