@@ -198,12 +198,13 @@ run_pgbench() {
     -M prepared -D org="$ORG" -f "$2" "$DB" 2>/dev/null)
   echo "$(awk '/^tps/{print $3}' <<<"$out") $(awk '/latency average/{print $4}' <<<"$out")"
 }
+. "$b/cpu.sh"
 # peak_rss PID OUTFILE: samples VmRSS (kB) until killed, keeps the maximum.
 peak_rss() { local m=0 v; while v=$(awk '/VmRSS/{print $2}' "/proc/$1/status" 2>/dev/null); do [ "${v:-0}" -gt "$m" ] && m=$v && echo "$m" >"$2"; sleep 0.2; done; }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 res=$w/results-$SIZE.tsv
-printf 'query\tc\tserver\trps\tp50_ms\tp99_ms\tmean_ms\tstmts_per_req\terrors\tload1\n' >"$res"
+printf 'query\tc\tserver\trps\tp50_ms\tp99_ms\tmean_ms\tstmts_per_req\terrors\tload1\tserver_cpu_ms\tpg_cpu_ms\n' >"$res"
 echo 0 >"$w/rss-ours"; echo 0 >"$w/rss-pgl"
 load1() { cut -d' ' -f1 /proc/loadavg; }
 cell=0
@@ -227,9 +228,9 @@ for q in q1 q2 q3 q4 q5 q6; do
       if [ "$s" = ours ]; then port=$OURS_PORT; pid=$ours; else port=$PGL_PORT; pid=$pgl; fi
       [ "$c" = 64 ] && { peak_rss "$pid" "$w/rss-$s.$q" & sampler=$!; }
       reset_stmts
-      l=$(load1)
+      l=$(load1); s0=$(proc_ms "$pid"); p0=$(pg_ms)
       r=$(run_wrk "$port" "$w/queries/$s-$q.graphql" "$c" "$T" "$values")
-      n=$(stmts)
+      s1=$(proc_ms "$pid"); p1=$(pg_ms); n=$(stmts)
       if [ "$c" = 64 ]; then
         kill "$sampler" 2>/dev/null; wait "$sampler" 2>/dev/null || true
         m=$(cat "$w/rss-$s.$q" 2>/dev/null || true); prev=$(cat "$w/rss-$s" 2>/dev/null || true)
@@ -237,18 +238,19 @@ for q in q1 q2 q3 q4 q5 q6; do
       fi
       read -r rps p50 p99 mean reqs errs <<<"$r"
       per=$(awk -v n="$n" -v r="$reqs" 'BEGIN{printf "%.2f", (r > 0 ? n / r : 0)}')
-      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$q" "$c" "$s" "$rps" "$p50" "$p99" "$mean" "$per" "$errs" "$l" >>"$res"
+      printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$q" "$c" "$s" "$rps" "$p50" "$p99" "$mean" "$per" "$errs" "$l" \
+        "$(per_request "$s0" "$s1" "$reqs")" "$(per_request "$p0" "$p1" "$reqs")" >>"$res"
       log "$q c=$c $s: $rps req/s p50 $p50 ms p99 $p99 ms mean $mean ms, $per statements/request, $errs errors, load $l"
     done
     # The ceilings: at c=64, pgbench with as many connections as the servers' pools (POOL).
     if [ -f "$b/queries/raw-$q.sql" ]; then
-      l=$(load1); read -r tps lat <<<"$(run_pgbench "$c" "$b/queries/raw-$q.sql" postgres)"
-      printf '%s\t%s\t%s\t%s\t\t\t%s\t\t0\t%s\n' "$q" "$c" sql "$tps" "$lat" "$l" >>"$res"
+      l=$(load1); p0=$(pg_ms); read -r tps lat <<<"$(run_pgbench "$c" "$b/queries/raw-$q.sql" postgres)"; p1=$(pg_ms)
+      printf '%s\t%s\t%s\t%s\t\t\t%s\t\t0\t%s\t\t%s\n' "$q" "$c" sql "$tps" "$lat" "$l" "$(per_request "$p0" "$p1" "$(awk -v r="$tps" -v t="$T" 'BEGIN{printf "%d", r * t}')")" >>"$res"
       log "$q c=$c hand-written statement: $tps tps, mean $lat ms, load $l"
     fi
     if [ -f "$w/ours-stmt-$q.sql" ]; then
-      l=$(load1); read -r tps lat <<<"$(run_pgbench "$c" "$w/ours-stmt-$q.sql" cs_bench)"
-      printf '%s\t%s\t%s\t%s\t\t\t%s\t\t0\t%s\n' "$q" "$c" sqlours "$tps" "$lat" "$l" >>"$res"
+      l=$(load1); p0=$(pg_ms); read -r tps lat <<<"$(run_pgbench "$c" "$w/ours-stmt-$q.sql" cs_bench)"; p1=$(pg_ms)
+      printf '%s\t%s\t%s\t%s\t\t\t%s\t\t0\t%s\t\t%s\n' "$q" "$c" sqlours "$tps" "$lat" "$l" "$(per_request "$p0" "$p1" "$(awk -v r="$tps" -v t="$T" 'BEGIN{printf "%d", r * t}')")" >>"$res"
       log "$q c=$c our statement through pgbench: $tps tps, mean $lat ms, load $l"
     fi
   done
@@ -270,7 +272,8 @@ sizes=$("${PSQL[@]}" -d "$DB" -tAc "select format('%s customers in the measured 
 table=$(awk -F'\t' -v rss_ours="$rss_ours" -v rss_pgl="$rss_pgl" '
   NR == 1 { next }
   { k = $1 " " $2; if (!(k in order)) { order[k] = ++n; keys[n] = k }
-    rps[k, $3] = $4; p50[k, $3] = $5; p99[k, $3] = $6; mean[k, $3] = $7; st[k, $3] = $8; ld[k, $3] = $10 }
+    rps[k, $3] = $4; p50[k, $3] = $5; p99[k, $3] = $6; mean[k, $3] = $7; st[k, $3] = $8; ld[k, $3] = $10
+    scpu[k, $3] = $11; pcpu[k, $3] = $12 }
   function ceil_of(k) { return (rps[k, "sqlours"] > rps[k, "sql"]) ? "sqlours" : "sql" }
   function num(v, f) { return v == "" ? "–" : sprintf(f, v) }
   END {
@@ -292,6 +295,14 @@ table=$(awk -F'\t' -v rss_ours="$rss_ours" -v rss_pgl="$rss_pgl" '
         rps[k, "ours"], p50[k, "ours"], p99[k, "ours"], mean[k, "ours"], num(rps[k, "sqlours"], "%.0f"),
         rps[k, "sqlours"] == "" ? "–" : sprintf("%.0f %%", 100 * rps[k, "ours"] / rps[k, "sqlours"]),
         rps[k, "sqlours"] == "" ? "–" : sprintf("%+.2f ms", mean[k, "ours"] - mean[k, "sqlours"]), st[k, "ours"], ld[k, "ours"] }
+    print ""
+    print "CPU time per request, in ms (utime + stime from /proc over each cell, bench/cpu.sh): the server process, then the PostgreSQL backends serving it; the ceiling is the faster statement'"'"'s, through pgbench."
+    print ""
+    print "| query | c | ours: server · PostgreSQL | PostGraphile: Node · PostgreSQL | ceiling: PostgreSQL |"
+    print "|---|---|---|---|---|"
+    for (i = 1; i <= n; i++) { k = keys[i]; split(k, a, " "); c = ceil_of(k)
+      printf "| %s | %s | %s · %s | %s | %s |\n", name[a[1]], a[2], num(scpu[k, "ours"], "%.2f"), num(pcpu[k, "ours"], "%.2f"),
+        rps[k, "pgl"] == "" ? "–" : num(scpu[k, "pgl"], "%.2f") " · " num(pcpu[k, "pgl"], "%.2f"), num(pcpu[k, c], "%.2f") }
     printf "\nThe ceiling of each row is the faster of the hand-written statement and our server'"'"'s own statement through pgbench. Peak RSS under the c=64 runs: ours %d MB, PostGraphile (Node) %d MB.\n", rss_ours, rss_pgl
   }' "$res")
 # Each query's scans in the plan of our statement (index scans, or a sequential scan of what).

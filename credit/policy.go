@@ -2,8 +2,6 @@ package credit
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -51,21 +49,9 @@ func PolicySQL(org string) string {
 // policyOf reads the organization's policy in the caller's transaction: its row, or the
 // defaults when it has none (nothing is written: a charge never creates settings).
 func policyOf(ctx context.Context, tx bun.IDB, lock bool) (models.CreditPolicy, bool, error) {
-	pol := models.CreditPolicy{}
-	q := tx.NewSelect().Model(&pol).Where("pol.organization_id = ?", db.Org(ctx))
-	if lock {
-		q = q.For("UPDATE")
-	}
-	err := q.Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		d := defaultPolicy()
-		d.OrganizationID = db.Org(ctx)
-		return d, false, nil
-	}
-	if err != nil {
-		return pol, false, fmt.Errorf("read credit policy: %w", err)
-	}
-	return pol, true, nil
+	d := defaultPolicy()
+	d.OrganizationID = db.Org(ctx)
+	return db.SettingsRow(ctx, tx, d, lock)
 }
 
 // Policy returns the organization's credit policy (§14): the stored settings or, before

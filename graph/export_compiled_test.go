@@ -1,25 +1,31 @@
 package graph
 
-import "crypto/sha256"
-
 // CompiledCacheHolds reports whether the compiled-selection cache holds a selection of the
 // document query; CompiledCacheBytes is the bytes it counts, MaxCompiledBytes its bound.
-func CompiledCacheHolds(query string) bool {
-	h := sha256.Sum256([]byte(query))
-	compiledLookups.RLock()
-	defer compiledLookups.RUnlock()
-	for k := range compiledLookups.m {
-		if k.query == h {
-			return true
+func CompiledCacheHolds(query string) bool { return compiledLookups.holds(query) }
+
+func CompiledCacheBytes() int { return compiledLookups.size() }
+
+const MaxCompiledBytes = maxKeptBytes
+
+// ComplexityKeptValues is how many combinations of variable values the complexity cache
+// keeps for the document query (its operation, whichever).
+func ComplexityKeptValues(query string) int {
+	complexityKept.mu.RLock()
+	defer complexityKept.mu.RUnlock()
+	n := 0
+	for k, place := range complexityKept.m {
+		if k.query == query {
+			n += len(place.byValues)
 		}
 	}
-	return false
+	return n
 }
 
-func CompiledCacheBytes() int {
-	compiledLookups.RLock()
-	defer compiledLookups.RUnlock()
-	return compiledLookups.bytes
+// PricedFields are the fields with a cost function of their own, as the complexity cache
+// finds them ("type.field", lower-cased).
+func PricedFields() map[string]bool {
+	var costs ComplexityRoot
+	setComplexity(&costs)
+	return pricedFields(&costs)
 }
-
-const MaxCompiledBytes = maxCompiledBytes

@@ -49,7 +49,8 @@ func NewHandler(r *Resolver, limits Limits, observers ...graphql.HandlerExtensio
 	}
 	// The shape check first: it bounds the fragment expansion that the complexity walk does.
 	srv.Use(shapeLimit{maxDepth: limits.MaxDepth, maxAliases: limits.MaxAliases, maxFields: limits.MaxComplexity})
-	srv.Use(extension.FixedComplexityLimit(limits.MaxComplexity))
+	// gqlgen's FixedComplexityLimit, its walks kept per document (complexity.go).
+	srv.Use(newComplexityLimit(limits.MaxComplexity))
 	srv.Use(newInputCheck()) // every string argument: valid text, no control characters, capped (inputcheck.go)
 	srv.AroundOperations(func(ctx context.Context, next graphql.OperationHandler) graphql.ResponseHandler {
 		oc := graphql.GetOperationContext(ctx)

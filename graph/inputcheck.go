@@ -1,6 +1,7 @@
 package graph
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -512,7 +513,7 @@ func badRequestText(req *http.Request, body []byte) string {
 	if !utf8.Valid(body) {
 		return "the request body is not valid UTF-8"
 	}
-	if loneSurrogate(string(body), false) {
+	if bytes.Contains(body, []byte(`\u`)) && loneSurrogate(string(body), false) { // most bodies escape nothing
 		return "the request body escapes a lone UTF-16 surrogate: it is not valid Unicode text"
 	}
 	if req.URL.RawQuery != "" {
@@ -542,6 +543,9 @@ func badRequestText(req *http.Request, body []byte) string {
 // follows strings only: a backslash elsewhere means nothing here. A GraphQL block string
 // has no escapes but \""", and a comment runs to the end of its line.
 func loneSurrogate(s string, graphQL bool) bool {
+	if !strings.Contains(s, `\u`) {
+		return false // no escape of a code unit at all (the common case, found fast)
+	}
 	const (
 		outside = iota
 		inString

@@ -111,7 +111,7 @@ func (httpTransport) Do(w http.ResponseWriter, r *http.Request, exec graphql.Gra
 		return
 	}
 	responses, ctx := exec.DispatchOperation(r.Context(), oc)
-	writeJSON(w, responses(ctx))
+	writeResponse(w, responses(ctx))
 }
 
 // readParams reads a request's GraphQL parameters: a POST's JSON body, a GET's query string.
@@ -184,4 +184,61 @@ func writeJSON(w io.Writer, v any) {
 		panic(err) // answered 500 INTERNAL by the server's recover, with the detail in the log
 	}
 	_, _ = w.Write(b)
+}
+
+// writeResponse writes an operation's response as encoding/json would (byte for byte:
+// compacted, HTML-escaped), without encoding/json when it is data alone: Marshal re-scans
+// the data gqlgen already wrote — the Customer 360 JSON PostgreSQL rendered — with its
+// validating state machine to compact and escape it, a seventh of a Customer 360 read's CPU
+// (BENCHMARKS.md, issue 17). The data is valid JSON (gqlgen wrote it), so compacting it needs
+// to know only where its strings are. Anything else (errors, extensions) goes through
+// encoding/json as before.
+func writeResponse(w io.Writer, r *graphql.Response) {
+	if r == nil || len(r.Data) == 0 || len(r.Errors) > 0 || r.Label != "" || r.Path != nil || r.HasNext != nil || len(r.Extensions) > 0 {
+		writeJSON(w, r)
+		return
+	}
+	b := make([]byte, 0, len(r.Data)+len(`{"data":}`))
+	b = append(b, `{"data":`...)
+	b = appendCompactJSON(b, r.Data)
+	b = append(b, '}')
+	_, _ = w.Write(b)
+}
+
+// appendCompactJSON appends the valid JSON src to dst as encoding/json writes a
+// json.RawMessage: the white space between tokens left out, and <, >, &, U+2028 and U+2029
+// escaped (\u003c, \u003e, \u0026, \u2028, \u2029) wherever they are.
+func appendCompactJSON(dst, src []byte) []byte {
+	const hex = "0123456789abcdef"
+	inString, escaped := false, false
+	start := 0 // of the bytes not yet appended
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		switch {
+		case c == '<' || c == '>' || c == '&':
+			dst = append(dst, src[start:i]...)
+			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
+			start = i + 1
+		case c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8:
+			dst = append(dst, src[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[src[i+2]&0xF])
+			i += 2
+			start = i + 1
+		case inString:
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+		case c == '"':
+			inString = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			dst = append(dst, src[start:i]...)
+			start = i + 1
+		}
+	}
+	return append(dst, src[start:]...)
 }

@@ -104,12 +104,13 @@ func New(d Deps) http.Handler {
 
 // withTimeout answers a request that takes longer than d with a 503 carrying a GraphQL error
 // coded TIMEOUT, and cancels its context, and with it its SQL (statement_timeout bounds the
-// SQL on the database side too).
+// SQL on the database side too): http.TimeoutHandler's rules, on kept goroutines (deadline.go).
 func withTimeout(h http.Handler, d time.Duration) http.Handler {
 	if d <= 0 {
 		return h
 	}
-	timed := http.TimeoutHandler(h, d, `{"errors":[{"message":"the request took too long","extensions":{"code":"TIMEOUT"}}]}`)
+	timed := &deadline{next: h, timeout: d, body: `{"errors":[{"message":"the request took too long","extensions":{"code":"TIMEOUT"}}]}`,
+		workers: workers{tasks: make(chan func())}}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if graph.IsStream(r) {
 			// A subscription lasts as long as its client wants (bounded by the idle

@@ -2,8 +2,6 @@ package privacy
 
 import (
 	"context"
-	"database/sql"
-	"errors"
 	"fmt"
 
 	"github.com/uptrace/bun"
@@ -29,19 +27,7 @@ const (
 // settingsOf reads the organization's settings in tx: its row, or the defaults (UpdatedAt
 // zero) when it has none. lock locks the row for a change.
 func settingsOf(ctx context.Context, tx bun.IDB, lock bool) (models.PrivacySettings, bool, error) {
-	var st models.PrivacySettings
-	q := tx.NewSelect().Model(&st).Where("ps.organization_id = ?", db.Org(ctx))
-	if lock {
-		q = q.For("UPDATE")
-	}
-	err := q.Scan(ctx)
-	if errors.Is(err, sql.ErrNoRows) {
-		return models.PrivacySettings{OrganizationID: db.Org(ctx), ResponseDays: DefaultResponseDays}, false, nil
-	}
-	if err != nil {
-		return st, false, fmt.Errorf("read privacy settings: %w", err)
-	}
-	return st, true, nil
+	return db.SettingsRow(ctx, tx, models.PrivacySettings{OrganizationID: db.Org(ctx), ResponseDays: DefaultResponseDays}, lock)
 }
 
 // Settings returns the organization's privacy settings (admin): stored, or the defaults.
