@@ -11,6 +11,7 @@ import (
 	"github.com/uptrace/bun"
 
 	"customerservice/auth"
+	"customerservice/db"
 	"customerservice/models"
 	"customerservice/timeline"
 )
@@ -25,7 +26,10 @@ type Entry struct {
 }
 
 // Record writes the entry in the mutation's own transaction, so it commits or rolls back
-// with the change it describes.
+// with the change it describes. The row is queued (db.Later) and sent with the transaction's
+// other trailing writes just before it commits, in one round trip — unless the timeline
+// publishes its id (timeline.IsAuditEvent), which only its INSERT … RETURNING tells: that row
+// is inserted at once. Nothing in a write reads the audit log after recording in it.
 func Record(ctx context.Context, tx bun.Tx, p auth.Principal, e Entry) error {
 	row := &models.AuditEntry{
 		OrganizationID: p.OrganizationID,
@@ -45,7 +49,14 @@ func Record(ctx context.Context, tx bun.Tx, p auth.Principal, e Entry) error {
 		id := e.EntityID
 		row.EntityID = &id
 	}
-	if _, err := tx.NewInsert().Model(row).Exec(ctx); err != nil {
+	q := tx.NewInsert().Model(row)
+	if !timeline.IsAuditEvent(e.Action, e.EntityType) {
+		if err := db.Later(ctx, tx, q.ExcludeColumn("audit_id", "created_at").Returning("NULL")); err != nil {
+			return fmt.Errorf("audit %s: %w", e.Action, err)
+		}
+		return nil
+	}
+	if _, err := q.Exec(ctx); err != nil {
 		return fmt.Errorf("audit %s: %w", e.Action, err)
 	}
 	timeline.PublishAudit(ctx, e.Action, e.EntityType, row.ID)

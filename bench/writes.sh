@@ -12,8 +12,9 @@
 # With --sync-off the cluster runs with synchronous_commit = off (both sides alike).
 # Prints per mutation: load average, ours req/s, ceiling tps, ours/ceiling, statements per
 # request of each (pg_stat_statements, BEGIN/COMMIT included) and round trips per request (ours:
-# the write path sends every statement on its own, so its round trips are its statements; the
-# ceiling: its one pipeline). Then checks the books of every account (balance = Σ open lots; credit_used = Σ unpaid charges).
+# the server's customer_service_sql_round_trips_total over the requests — the payload's pipelined
+# read and the writes sent together before the commit are one each; the ceiling: its one
+# pipeline). Then checks the books of every account (balance = Σ open lots; credit_used = Σ unpaid charges).
 # Raw results: bench/.work/writes/results.tsv. Needs PostgreSQL 15+ server binaries, pgbench,
 # psql, wrk, Go.
 set -euo pipefail
@@ -107,6 +108,10 @@ done
 
 # ---- measure ------------------------------------------------------------------------------------
 stmts() { "${PSQL[@]}" -d "$DB" -tAc "select coalesce(sum(calls), 0) from pg_stat_statements where userid = 'cs_bench'::regrole"; }
+# Our round trips: the server's own count (customer_service_sql_round_trips_total on /metrics;
+# a query of several statements, as the writes a mutation sends together before its commit, is
+# one). 0 when the server has no such metric (a build from before it).
+trips() { curl -sf "http://127.0.0.1:$OURS_PORT/metrics" | awk '/^customer_service_sql_round_trips_total /{print $2; f=1} END{if(!f) print 0}'; }
 reset_stmts() { "${PSQL[@]}" -d "$DB" -tAc 'select pg_stat_statements_reset()' >/dev/null; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
 . "$b/cpu.sh"
@@ -125,7 +130,7 @@ run_pgbench() {
 }
 res=$w/results.tsv
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
-printf 'mutation\tsync_commit\tload1\tours_rps\tours_p50_ms\tours_errors\tours_stmts\tceiling_tps\tceiling_stmts\tours_server_cpu_ms\tours_pg_cpu_ms\tceiling_pg_cpu_ms\n' >"$res"
+printf 'mutation\tsync_commit\tload1\tours_rps\tours_p50_ms\tours_errors\tours_stmts\tceiling_tps\tceiling_stmts\tours_server_cpu_ms\tours_pg_cpu_ms\tceiling_pg_cpu_ms\tours_round_trips\n' >"$res"
 for m in "${muts[@]}"; do
   if [ -f "$b/writes/$m.setup.sql" ]; then
     log "$m: setup"; "${PSQL[@]}" -d "$DB" -v org="$ORG" -f "$b/writes/$m.setup.sql" >/dev/null
@@ -134,11 +139,12 @@ for m in "${muts[@]}"; do
   run_wrk "$m" 3 >/dev/null; run_pgbench "$m" 3 >/dev/null
   "${PSQL[@]}" -d "$DB" -c 'vacuum analyze' >/dev/null
   l=$(load1)
-  reset_stmts; s0=$(proc_ms "$ours"); p0=$(pg_ms)
-  read -r rps p50 p99 mean reqs errs <<<"$(run_wrk "$m" "$T")"; n=$(stmts)
+  reset_stmts; s0=$(proc_ms "$ours"); p0=$(pg_ms); t0=$(trips)
+  read -r rps p50 p99 mean reqs errs <<<"$(run_wrk "$m" "$T")"; n=$(stmts); t1=$(trips)
   ours_cpu=$(per_request "$s0" "$(proc_ms "$ours")" "$reqs"); ours_pg=$(per_request "$p0" "$(pg_ms)" "$reqs")
   ours_st=$(awk -v n="$n" -v r="$reqs" 'BEGIN{printf "%.2f", (r > 0 ? n / r : 0)}')
-  log "$m ours: $rps req/s, p50 $p50 ms, p99 $p99 ms, $errs errors of $reqs, $ours_st statements/request, CPU ms/request server $ours_cpu PostgreSQL $ours_pg, load $l"
+  ours_rt=$(awk -v a="$t0" -v b="$t1" -v r="$reqs" 'BEGIN{printf "%.2f", (r > 0 && b > a ? (b - a) / r : 0)}')
+  log "$m ours: $rps req/s, p50 $p50 ms, p99 $p99 ms, $errs errors of $reqs, $ours_st statements/request, $ours_rt round trips/request, CPU ms/request server $ours_cpu PostgreSQL $ours_pg, load $l"
   written() { "${PSQL[@]}" -d "$DB" -tAc "select count(*) from audit_log where actor_id = '00000000-0000-0000-0000-0000000000b1'"; }
   before=$(written)
   reset_stmts; p0=$(pg_ms); read -r tps lat txs failed <<<"$(run_pgbench "$m" "$T")"; n=$(stmts)
@@ -148,8 +154,8 @@ for m in "${muts[@]}"; do
   [ "$wrote" = "$txs" ] || { echo "$m: the ceiling wrote $wrote audit rows for $txs transactions: its statement wrote nothing somewhere" >&2; exit 1; }
   ceil_st=$(awk -v n="$n" -v r="$txs" 'BEGIN{printf "%.2f", (r > 0 ? n / r : 0)}')
   log "$m ceiling: $tps tps, mean $lat ms, $ceil_st statements/transaction, ${failed:-0} failed, CPU ms/transaction PostgreSQL $ceil_pg, load $(load1)"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$SYNC" "$l" "$rps" "$p50" "$errs" "$ours_st" "$tps" "$ceil_st" \
-    "$ours_cpu" "$ours_pg" "$ceil_pg" >>"$res"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$m" "$SYNC" "$l" "$rps" "$p50" "$errs" "$ours_st" "$tps" "$ceil_st" \
+    "$ours_cpu" "$ours_pg" "$ceil_pg" "$ours_rt" >>"$res"
 done
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -166,7 +172,7 @@ printf '\n%s · %s cores, shared with other work · load average before %s, afte
   "$("${PSQL[@]}" -d "$DB" -tAc 'show server_version' | cut -d' ' -f1)" "$T"
 echo '| mutation | synchronous_commit | load (1 min) | ours req/s | ours p50 ms | errors | hand-written ceiling tps | ours/ceiling | statements ours · ceiling | round trips ours · ceiling | CPU ms per request: our server · its PostgreSQL · the ceiling'"'"'s PostgreSQL |'
 echo '|---|---|---|---|---|---|---|---|---|---|---|'
-awk -F'\t' 'NR > 1 { printf "| `%s` | %s | %s | %.0f | %.2f | %s | %.0f | **%.0f %%** | %s · %s | %s · 1 | %s · %s · %s |\n", $1, $2, $3, $4, $5, $6, $8, 100 * $4 / $8, $7, $9, $7, $10, $11, $12 }' "$res"
+awk -F'\t' 'NR > 1 { printf "| `%s` | %s | %s | %.0f | %.2f | %s | %.0f | **%.0f %%** | %s · %s | %s · 1 | %s · %s · %s |\n", $1, $2, $3, $4, $5, $6, $8, 100 * $4 / $8, $7, $9, ($13 > 0 ? $13 : $7), $10, $11, $12 }' "$res"
 echo
 if [ "$bad" = 0 ]; then echo "Books checked: every account's balance = Σ its open lots = its last balance_after."
 else echo "BOOKS BROKEN: $bad accounts"; exit 1; fi

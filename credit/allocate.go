@@ -20,8 +20,8 @@ type OpenUsage struct {
 // Allocate spreads a payment over open usages (§5): oldest due date first, then oldest
 // charge, then id; each takes min(unpaid, what is left of the payment). It returns each
 // usage's share, in the order given, and what is left over (zero when amount ≤ what the
-// usages owe, which RecordPayment checks first). allocateSQL does the same to the stored
-// usages in one statement; this is the rule for in-memory callers (the seeder) and its tests.
+// usages owe, which RecordPayment checks first). RecordPayment applies it to the open usages
+// it read under the account's lock; the seeder and the tests call it too.
 func Allocate(amount decimal.Decimal, open []OpenUsage) (shares []decimal.Decimal, left decimal.Decimal) {
 	order := make([]int, len(open))
 	for i := range order {

@@ -31,14 +31,22 @@ type Charge struct {
 // available, else CREDIT_LIMIT_EXCEEDED naming what is available. The usage is due today +
 // the account's term.
 //
-// credit_used rises through one conditional UPDATE (`credit_used + amount <= credit_limit
-// AND status = 'approved'`) that PostgreSQL re-checks on the latest row version after
-// waiting for a concurrent charge, so concurrent charges can never pass the limit.
+// One statement reads everything the rules need with the customer's row shared and then the
+// account's locked (FOR NO KEY UPDATE, the lock the raise of credit_used takes anyway; the
+// customer first, as a block and a merge lock them, so they never deadlock): the
+// account, the customer's status, the organization's policy, the days past due and whether
+// the order was charged already. The rules decide in Go on that locked state, so concurrent
+// charges of one account, decided one after another, can never pass the limit; the writes —
+// the usage, the raise, the audit row — go in the transaction's one trailing round trip
+// (db.Later). The CHECK constraints stay the last line of defence.
 //
 // Retry-safe by orderId (§8): a charge whose orderId the account already has returns the
 // original usage and changes nothing, whatever happened to the account since (it may be
 // full or suspended by now); the same orderId with another amount is IDEMPOTENCY_CONFLICT.
-// A replay writes no audit row: nothing changed.
+// A replay writes no audit row: nothing changed. Two first tries of one order at once: the
+// second waits for the account's lock, but its read was planned before the first committed,
+// so its usage's insert collides with the first's (credit_usage_order_key) at the commit;
+// the charge is then run once more, and finds the first's usage — a replay.
 func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount, *models.CreditUsage, error) {
 	if err := auth.Require(ctx, auth.Agent); err != nil {
 		return nil, nil, err
@@ -57,22 +65,20 @@ func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount,
 		acc   *models.CreditAccount
 		usage models.CreditUsage
 	)
-	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
-		// FOR SHARE of the customer: a concurrent block (customers.SetStatus locks the row)
-		// waits for this charge, and a charge after the block sees it.
-		target, err := accountOfCustomer(ctx, tx, in.CustomerID, "SHARE OF c")
+	charge := func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
+		target, err := accountOfCustomer(ctx, tx, in.CustomerID, "SHARE OF c FOR NO KEY UPDATE OF ca", chargeColumns(ctx, in.OrderID))
 		if err != nil {
 			return err
 		}
 		acc = &target.CreditAccount
-		pol, _, err := policyOf(ctx, tx, false)
-		if err != nil {
+		if target.PriorID != nil {
+			found, err := replayCharge(ctx, tx, acc.ID, in, &usage)
+			if err == nil && !found {
+				err = errors.New("credit usage of the order cannot be read")
+			}
 			return err
 		}
-		if refusal := Evaluate(target.facts(), pol, in.Amount).Refusal(); refusal != nil {
-			if found, err := replayCharge(ctx, tx, acc.ID, in, &usage); found || err != nil {
-				return err
-			}
+		if refusal := Evaluate(target.facts(), target.policy(), in.Amount).Refusal(); refusal != nil {
 			return refusal
 		}
 		usage = models.CreditUsage{
@@ -86,79 +92,63 @@ func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount,
 			DueDate:         target.Today.AddDate(0, 0, acc.PaymentTermDays),
 			ActorID:         auth.Actor(ctx),
 		}
-		res, err := tx.NewInsert().Model(&usage).On("CONFLICT (organization_id, credit_account_id, order_id) DO NOTHING").Returning("*").Exec(ctx)
-		if err != nil {
+		// No ON CONFLICT: a concurrent first try of the order fails the commit (see above).
+		// Stamped with the read's now(), which is what the usage answers: on Citus a default
+		// now() of a routed INSERT is the coordinator's, not the shard's.
+		usage.CreatedAt, usage.UpdatedAt = target.Now, target.Now
+		if err := db.Later(ctx, tx, tx.NewInsert().Model(&usage).Returning("NULL")); err != nil {
 			return fmt.Errorf("insert credit usage: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			// A concurrent charge of the same order committed first: this is its replay.
-			found, err := replayCharge(ctx, tx, acc.ID, in, &usage)
-			if err == nil && !found {
-				err = errors.New("credit usage conflicted but cannot be read")
-			}
+		if err := changeCreditUsed(ctx, tx, acc, in.Amount, target.Now); err != nil {
 			return err
 		}
 		timeline.Publish(ctx, timeline.ChargePrefix, usage.ID)
-		// Audited before credit_used is raised: the account's row is then locked only for
-		// the UPDATE and the commit, which is what bounds concurrent charges of one account.
-		// A refused raise rolls the audit row back with the usage.
-		if err := audit.Record(ctx, tx, p, audit.Entry{
+		return audit.Record(ctx, tx, p, audit.Entry{
 			Action: "credit.charge", EntityType: "credit_account", EntityID: acc.ID,
 			ChangedFields: []string{"credit_used"},
 			Details: map[string]any{
 				"usage_id": usage.ID, "order_id": usage.OrderID, "amount": money(usage.Amount),
 				"due_date": usage.DueDate.Format(time.DateOnly),
 			},
-		}); err != nil {
-			return err
-		}
-		acc, err = raiseCreditUsed(ctx, tx, target, pol, in.Amount)
-		return err
-	})
+		})
+	}
+	err := s.write(ctx, charge)
+	if c, ok := db.IsUniqueViolation(err); ok && c == "credit_usage_order_key" {
+		err = s.write(ctx, charge)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	return acc, &usage, nil
 }
 
-// raiseCreditUsed adds amount to credit_used only if the account is still approved and the
-// limit still holds, as the database sees it now. When it does not, the account is read
-// again and the refusal is the first blocking rule of its current state (Evaluate); should
-// a concurrent payment or limit change have made room between the two statements, the
-// update is tried again.
-func raiseCreditUsed(ctx context.Context, tx bun.Tx, target *customerAccount, pol models.CreditPolicy, amount decimal.Decimal) (*models.CreditAccount, error) {
-	for attempt := 0; ; attempt++ {
-		var acc models.CreditAccount
-		res, err := tx.NewUpdate().Model(&acc).
-			Set("credit_used = ca.credit_used + ?", amount).
-			Where("ca.organization_id = ?", target.OrganizationID).Where("ca.credit_account_id = ?", target.ID).
-			Where("ca.status = ?", models.CreditStatusApproved).
-			Where("ca.credit_used + ? <= ca.credit_limit", amount).
-			Returning("*").Exec(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("raise credit used: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 1 {
-			return &acc, nil
-		}
-		if err := tx.NewSelect().Model(&acc).Where("ca.organization_id = ?", target.OrganizationID).
-			Where("ca.credit_account_id = ?", target.ID).Scan(ctx); err != nil {
-			return nil, fmt.Errorf("read credit account: %w", err)
-		}
-		now := *target
-		now.CreditAccount = acc
-		if refusal := Evaluate(now.facts(), pol, amount).Refusal(); refusal != nil || attempt == 2 {
-			if refusal == nil {
-				refusal = limitExceeded(amount, acc.CreditAvailable)
-			}
-			return nil, refusal
-		}
+// changeCreditUsed queues (db.Later) the change of the locked account's credit_used by
+// delta, and makes acc what the account will be: the decision was made on the locked row, so
+// nothing can change it before the commit (the CHECK constraints stay the last line of
+// defence).
+func changeCreditUsed(ctx context.Context, tx bun.Tx, acc *models.CreditAccount, delta decimal.Decimal, now time.Time) error {
+	if err := db.Later(ctx, tx, tx.NewUpdate().Model((*models.CreditAccount)(nil)).
+		Set("credit_used = ca.credit_used + ?", delta).
+		Where("ca.organization_id = ?", acc.OrganizationID).Where("ca.credit_account_id = ?", acc.ID)); err != nil {
+		return fmt.Errorf("change credit used: %w", err)
 	}
+	acc.CreditUsed = acc.CreditUsed.Add(delta)
+	acc.CreditAvailable = acc.CreditLimit.Sub(acc.CreditUsed)
+	acc.UpdatedAt = now
+	return nil
 }
 
-func limitExceeded(amount, available decimal.Decimal) error {
-	return apperr.OnField(apperr.CreditLimitExceeded, []string{"amount"},
-		"the charge of %s exceeds the credit available (%s)", money(amount), money(available))
+// chargeColumns are what a charge reads besides the account (accountOfCustomer), in the same
+// statement: the organization's policy (its row or the defaults, PolicySQL) and the usage of
+// orderID if the account has one.
+func chargeColumns(ctx context.Context, orderID string) func(q *bun.SelectQuery) *bun.SelectQuery {
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.ColumnExpr("pol.block_when_overdue_days AS pol_block_when_overdue_days").
+			ColumnExpr("pol.warn_utilization_percent AS pol_warn_utilization_percent").
+			ColumnExpr("pol.require_second_approver AS pol_require_second_approver").
+			ColumnExpr("(SELECT pu.usage_id FROM credit_usage AS pu WHERE pu.organization_id = ? AND pu.credit_account_id = ca.credit_account_id AND pu.order_id = ?) AS prior_id", db.Org(ctx), orderID).
+			Join("CROSS JOIN "+PolicySQL("?"), db.Org(ctx))
+	}
 }
 
 // replayCharge looks for the account's usage of in.OrderID: found with the same amount, it
@@ -254,6 +244,22 @@ type customerAccount struct {
 	Today          time.Time             `bun:"today"`
 	OpenedOn       time.Time             `bun:"opened_on"`     // the UTC date of created_at
 	DaysPastDue    int                   `bun:"days_past_due"` // Facts.DaysPastDue
+	Now            time.Time             `bun:"now"`           // the transaction's now(): what created_at and updated_at default to
+	Fresh          bool                  `bun:"fresh"`         // the subqueries read the locked version's state (accountOfCustomer)
+
+	// Read by a charge only (chargeColumns): the organization's policy.
+	PolBlockWhenOverdueDays   int        `bun:"pol_block_when_overdue_days"`
+	PolWarnUtilizationPercent int        `bun:"pol_warn_utilization_percent"`
+	PolRequireSecondApprover  bool       `bun:"pol_require_second_approver"`
+	PriorID                   *uuid.UUID `bun:"prior_id,type:uuid"` // a charge's usage or a payment of the same key
+	// Read by a payment only (paymentColumns): the open usages, oldest due first.
+	OpenUsages openUsages `bun:"open_usages"`
+}
+
+// policy is the organization's credit policy as chargeColumns read it.
+func (a *customerAccount) policy() models.CreditPolicy {
+	return models.CreditPolicy{OrganizationID: a.OrganizationID, BlockWhenOverdueDays: a.PolBlockWhenOverdueDays,
+		WarnUtilizationPercent: a.PolWarnUtilizationPercent, RequireSecondApprover: a.PolRequireSecondApprover}
 }
 
 // facts are what the rules of a charge read of the account (§14).
@@ -263,23 +269,39 @@ func (a *customerAccount) facts() Facts {
 }
 
 // accountOfCustomer reads the customer's account with the customer's status, today's date
-// the date it was opened and how many days its oldest open charge is past due, locked as lock says ("UPDATE OF ca", "SHARE OF c"; "" reads without a lock). A customer without an account,
-// like a missing one or another organization's, is NOT_FOUND.
-func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, lock string) (*customerAccount, error) {
+// the date it was opened and how many days its oldest open charge is past due, locked as lock says ("UPDATE OF ca", "SHARE OF c"; "" reads without a lock), with what the
+// with functions add to the statement. A customer without an account, like a missing one or
+// another organization's, is NOT_FOUND.
+func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, lock string, with ...func(*bun.SelectQuery) *bun.SelectQuery) (*customerAccount, error) {
 	var row customerAccount
 	q := tx.NewSelect().Model(&row).
 		// §11: an erased customer reads as ERASED, which the charge rules refuse (INVALID_STATE).
 		ColumnExpr("ca.*").ColumnExpr("CASE WHEN c.erased_at IS NOT NULL THEN 'erased' ELSE c.status END AS customer_status").ColumnExpr(today+" AS today").
-		ColumnExpr("(ca.created_at AT TIME ZONE 'UTC')::date AS opened_on").
+		ColumnExpr("(ca.created_at AT TIME ZONE 'UTC')::date AS opened_on").ColumnExpr("now() AS now").
 		// The organization as a value, not correlated: on Citus the statement is then routed
 		// whole to the organization's shard (README, Scaling out).
 		ColumnExpr(DaysPastDueSQL("?", "ca.credit_account_id")+" AS days_past_due", db.Org(ctx)).
 		Join("JOIN customers AS c ON c.organization_id = ca.organization_id AND c.customer_id = ca.customer_id").
 		Where("ca.organization_id = ?", db.Org(ctx)).Where("ca.customer_id = ?", customerID)
+	for _, w := range with {
+		q = w(q)
+	}
 	if lock != "" {
-		q = q.For(lock)
+		// Waiting for the account's lock, PostgreSQL locks and returns the account's latest
+		// version, but the subqueries (the days past due, what with adds) still read the
+		// snapshot the statement began with: fresh says whether the account's version is
+		// that snapshot's. Every change of what the account owes updates its row (charges,
+		// payments, cancellations), so when it is, the subqueries are as current as the
+		// lock; when not, the statement runs once more — the lock is ours then, so it waits
+		// for nothing and reads a snapshot taken after the change.
+		q = q.ColumnExpr("ca.xmin = (SELECT fr.xmin FROM credit_accounts AS fr WHERE fr.organization_id = ? AND fr.credit_account_id = ca.credit_account_id) AS fresh", db.Org(ctx)).
+			For(lock)
 	}
 	err := q.Scan(ctx)
+	if err == nil && lock != "" && !row.Fresh {
+		row = customerAccount{}
+		err = q.Scan(ctx)
+	}
 	if err == nil {
 		if row.CustomerStatus == models.CustomerStatusMerged {
 			return nil, merged()

@@ -3,8 +3,11 @@ package credit
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -60,8 +63,8 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 		acc models.CreditAccount
 		pay models.CreditPayment
 	)
-	err := s.write(ctx, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
-		target, err := accountOfCustomer(ctx, tx, in.CustomerID, "UPDATE OF ca")
+	record := func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
+		target, err := accountOfCustomer(ctx, tx, in.CustomerID, "UPDATE OF ca", paymentColumns(ctx, in.PaymentReference))
 		if err != nil {
 			return err
 		}
@@ -73,10 +76,14 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 			}
 			date = *in.PaymentDate
 		}
-		if refusal := paymentRefusal(&acc, in.Amount); refusal != nil {
-			if found, err := replayPayment(ctx, tx, acc.ID, in, &pay); found || err != nil {
-				return err
+		if target.PriorID != nil {
+			found, err := replayPayment(ctx, tx, acc.ID, in, &pay)
+			if err == nil && !found {
+				err = errors.New("credit payment of the reference cannot be read")
 			}
+			return err
+		}
+		if refusal := paymentRefusal(&acc, in.Amount); refusal != nil {
 			return refusal
 		}
 		pay = models.CreditPayment{
@@ -86,26 +93,18 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 			Amount:           in.Amount,
 			PaymentReference: in.PaymentReference,
 			PaymentDate:      date,
+			CreatedAt:        target.Now,
 			ActorID:          auth.Actor(ctx),
 		}
-		res, err := tx.NewInsert().Model(&pay).On("CONFLICT (organization_id, credit_account_id, payment_reference) DO NOTHING").
-			Returning("*").Exec(ctx)
-		if err != nil {
+		// No ON CONFLICT: a concurrent first try of the reference fails the commit (above).
+		if err := db.Later(ctx, tx, tx.NewInsert().Model(&pay).Returning("NULL")); err != nil { // created_at: the read's now(), as a charge's
 			return fmt.Errorf("insert credit payment: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			found, err := replayPayment(ctx, tx, acc.ID, in, &pay)
-			if err == nil && !found {
-				err = errors.New("credit payment conflicted but cannot be read")
-			}
+		timeline.Publish(ctx, timeline.PaymentPrefix, pay.ID)
+		if err := changeCreditUsed(ctx, tx, &acc, in.Amount.Neg(), target.Now); err != nil {
 			return err
 		}
-		timeline.Publish(ctx, timeline.PaymentPrefix, pay.ID)
-		if _, err := tx.NewUpdate().Model(&acc).Set("credit_used = ca.credit_used - ?", in.Amount).
-			WherePK().Returning("*").Exec(ctx); err != nil {
-			return fmt.Errorf("lower credit used: %w", err)
-		}
-		allocations, err := allocate(ctx, tx, acc.ID, pay.ID, in.Amount)
+		allocations, err := allocate(ctx, tx, &acc, pay.ID, in.Amount, target.OpenUsages)
 		if err != nil {
 			return err
 		}
@@ -117,11 +116,29 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 				"payment_date": pay.PaymentDate.Format(time.DateOnly), "allocations": allocations,
 			},
 		})
-	})
+	}
+	err := s.write(ctx, record)
+	if c, ok := db.IsUniqueViolation(err); ok && c == "credit_payments_reference_key" {
+		err = s.write(ctx, record)
+	}
 	if err != nil {
 		return nil, nil, err
 	}
 	return &acc, &pay, nil
+}
+
+// paymentColumns are what a payment reads besides the account (accountOfCustomer), in the
+// same statement: the payment of reference if the account has one, and the account's open
+// usages (pending or overdue, through credit_usage_open_idx) with what each still owes, as
+// JSON (openUsages).
+func paymentColumns(ctx context.Context, reference string) func(q *bun.SelectQuery) *bun.SelectQuery {
+	return func(q *bun.SelectQuery) *bun.SelectQuery {
+		return q.ColumnExpr("(SELECT pp.payment_id FROM credit_payments AS pp WHERE pp.organization_id = ? AND pp.credit_account_id = ca.credit_account_id AND pp.payment_reference = ?) AS prior_id", db.Org(ctx), reference).
+			ColumnExpr(`(SELECT COALESCE(json_agg(json_build_object('id', ou.usage_id, 'due', ou.due_date, 'created', ou.created_at,
+  'unpaid', (ou.amount - ou.amount_paid)::text) ORDER BY ou.due_date, ou.created_at, ou.usage_id), '[]')
+  FROM credit_usage AS ou WHERE ou.organization_id = ? AND ou.credit_account_id = ca.credit_account_id
+  AND ou.status IN ('pending', 'overdue')) AS open_usages`, db.Org(ctx))
+	}
 }
 
 // checkPaymentDate bounds a given payment date: from the day the account was opened (no
@@ -175,57 +192,85 @@ func replayPayment(ctx context.Context, tx bun.Tx, accountID uuid.UUID, in Payme
 
 // allocation is the share of a payment that went to one usage.
 type allocation struct {
-	UsageID uuid.UUID       `bun:"usage_id" json:"usage_id"`
-	Amount  decimal.Decimal `bun:"amount" json:"amount"`
+	UsageID uuid.UUID       `json:"usage_id"`
+	Amount  decimal.Decimal `json:"amount"`
 }
 
-// allocateSQL pays the account's open usages oldest due date first, in one statement:
-// each usage takes min(unpaid, what is left of the payment after the usages before it).
-// The open usages are locked in id order — the order the overdue job locks them in — so a
-// payment and the job never deadlock.
-const allocateSQL = `
-WITH open AS (
-  SELECT usage_id, amount - amount_paid AS unpaid, due_date, created_at
-  FROM credit_usage
-  WHERE organization_id = ?0 AND credit_account_id = ?1 AND status IN ('pending', 'overdue')
-  ORDER BY usage_id
-  FOR UPDATE
-), shares AS (
-  SELECT usage_id, unpaid,
-         LEAST(unpaid, GREATEST(?2::numeric - (SUM(unpaid) OVER w - unpaid), 0)) AS share
-  FROM open
-  WINDOW w AS (ORDER BY due_date, created_at, usage_id ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-)
-UPDATE credit_usage AS cu
-SET amount_paid = cu.amount_paid + s.share,
-    status = CASE WHEN s.share = s.unpaid THEN 'paid' ELSE cu.status END
-FROM shares AS s
-WHERE cu.organization_id = ?0 AND cu.usage_id = s.usage_id AND s.share > 0
-RETURNING cu.usage_id, s.share AS amount`
+// openUsages are the open usages of an account as paymentColumns reads them.
+type openUsages []OpenUsage
 
-// allocate spreads amount over the open usages. credit_used equals what the open usages
-// owe, and amount ≤ credit_used was checked under the account's lock, so the whole amount
-// is placed; if it were not, the books would disagree and the payment is refused. Each
-// share is appended to the allocation ledger (§13: amount_paid is its running sum).
-func allocate(ctx context.Context, tx bun.Tx, accountID, paymentID uuid.UUID, amount decimal.Decimal) ([]allocation, error) {
-	var rows []allocation
-	if err := tx.NewRaw(allocateSQL, db.Org(ctx), accountID, amount).Scan(ctx, &rows); err != nil {
-		return nil, fmt.Errorf("allocate payment: %w", err)
+// Scan reads the JSON array of paymentColumns.
+func (o *openUsages) Scan(src any) error {
+	var b []byte
+	switch v := src.(type) {
+	case []byte:
+		b = v
+	case string:
+		b = []byte(v)
+	case nil:
+		*o = nil
+		return nil
+	default:
+		return fmt.Errorf("open usages: cannot scan %T", src)
 	}
-	placed := decimal.Zero
-	for _, r := range rows {
-		placed = placed.Add(r.Amount)
+	var rows []struct {
+		ID      uuid.UUID       `json:"id"`
+		Due     string          `json:"due"`
+		Created time.Time       `json:"created"`
+		Unpaid  decimal.Decimal `json:"unpaid"`
 	}
-	if !placed.Equal(amount) {
-		return nil, fmt.Errorf("allocate payment: placed %s of %s on account %s", placed, amount, accountID)
+	if err := json.Unmarshal(b, &rows); err != nil {
+		return fmt.Errorf("open usages: %w", err)
 	}
-	ledger := make([]models.CreditAllocation, len(rows))
+	out := make(openUsages, len(rows))
 	for i, r := range rows {
-		ledger[i] = models.CreditAllocation{ID: uuid.New(), OrganizationID: db.Org(ctx), CreditAccountID: accountID,
-			PaymentID: paymentID, UsageID: r.UsageID, Amount: r.Amount}
+		due, err := time.Parse(time.DateOnly, r.Due)
+		if err != nil {
+			return fmt.Errorf("open usages: %w", err)
+		}
+		out[i] = OpenUsage{ID: r.ID, DueDate: due, CreatedAt: r.Created, Unpaid: r.Unpaid}
 	}
-	if _, err := tx.NewInsert().Model(&ledger).Exec(ctx); err != nil {
-		return nil, fmt.Errorf("record allocations: %w", err)
+	*o = out
+	return nil
+}
+
+// allocate spreads amount over the account's open usages (Allocate: oldest due date first),
+// read under the account's lock — which every change of what a usage owes takes first
+// (payments, cancellations) — and queues the writes (db.Later): each usage's amount_paid
+// raised by its share and marked paid when covered, in usage id order (the overdue job's
+// lock order, so the two never deadlock), then the allocation ledger's rows (§13:
+// amount_paid is their running sum). credit_used equals what the open usages owe, and
+// amount ≤ credit_used was checked, so the whole amount is placed; if it were not, the books
+// would disagree and the payment is refused.
+func allocate(ctx context.Context, tx bun.Tx, acc *models.CreditAccount, paymentID uuid.UUID, amount decimal.Decimal, open []OpenUsage) ([]allocation, error) {
+	shares, left := Allocate(amount, open)
+	if !left.IsZero() {
+		return nil, fmt.Errorf("allocate payment: placed %s of %s on account %s", amount.Sub(left), amount, acc.ID)
+	}
+	var rows []allocation
+	var ledger []models.CreditAllocation
+	for i, u := range open {
+		if !shares[i].IsPositive() {
+			continue
+		}
+		rows = append(rows, allocation{UsageID: u.ID, Amount: shares[i]})
+		ledger = append(ledger, models.CreditAllocation{ID: uuid.New(), OrganizationID: acc.OrganizationID, CreditAccountID: acc.ID,
+			PaymentID: paymentID, UsageID: u.ID, Amount: shares[i]})
+	}
+	byID := slices.Clone(rows)
+	slices.SortFunc(byID, func(a, b allocation) int { return strings.Compare(a.UsageID.String(), b.UsageID.String()) })
+	for _, r := range byID {
+		if err := db.Later(ctx, tx, tx.NewUpdate().Model((*models.CreditUsage)(nil)).
+			Set("amount_paid = cu.amount_paid + ?", r.Amount).
+			Set("status = CASE WHEN cu.amount - cu.amount_paid = ? THEN 'paid' ELSE cu.status END", r.Amount).
+			Where("cu.organization_id = ?", acc.OrganizationID).Where("cu.usage_id = ?", r.UsageID)); err != nil {
+			return nil, fmt.Errorf("allocate payment: %w", err)
+		}
+	}
+	if len(ledger) > 0 {
+		if err := db.Later(ctx, tx, tx.NewInsert().Model(&ledger).ExcludeColumn("created_at").Returning("NULL")); err != nil {
+			return nil, fmt.Errorf("record allocations: %w", err)
+		}
 	}
 	return rows, nil
 }

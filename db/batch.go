@@ -37,7 +37,23 @@ func inBatch(ctx context.Context, org uuid.UUID, fn func(ctx context.Context, tx
 	if err != nil {
 		return true, err
 	}
-	if err := fn(context.WithValue(ctx, orgKey{}, org), sp); err != nil {
+	// The savepoint's own queue (Later): its statements are sent before it is released, its
+	// events handed to the batch's transaction (one notification for the batch), so a row
+	// rolled back to its savepoint takes its queued statements and events with it.
+	parent := pendingOf(ctx)
+	later := &pending{}
+	ctx = context.WithValue(context.WithValue(ctx, orgKey{}, org), pendingKey{}, later)
+	err = fn(ctx, sp)
+	if err == nil && parent != nil {
+		parent.mu.Lock()
+		parent.ids = append(parent.ids, later.ids...)
+		parent.mu.Unlock()
+		later.ids = nil
+	}
+	if err == nil {
+		err = later.flush(ctx, sp, org)
+	}
+	if err != nil {
 		if rerr := sp.Rollback(); rerr != nil {
 			return true, rerr
 		}

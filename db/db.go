@@ -188,10 +188,11 @@ func inOrgTx(ctx context.Context, db bun.IDB, org uuid.UUID, opts *sql.TxOptions
 	}
 	citus := onCitus(db)
 	ctx = context.WithValue(ctx, orgKey{}, org)
-	var events *published
+	var later *pending
 	if opts == nil || !opts.ReadOnly {
-		events = &published{}
-		ctx = context.WithValue(ctx, publishedKey{}, events)
+		// Nothing is queued in a read-only transaction: Later sends at once there.
+		later = &pending{}
+		ctx = context.WithValue(ctx, pendingKey{}, later)
 	}
 	return db.RunInTx(ctx, opts, func(ctx context.Context, tx bun.Tx) error {
 		var err error
@@ -213,11 +214,10 @@ func inOrgTx(ctx context.Context, db bun.IDB, org uuid.UUID, opts *sql.TxOptions
 		if err := fn(ctx, tx); err != nil {
 			return err
 		}
-		if events != nil {
-			// Inside the transaction: delivered at its commit, never after a rollback.
-			if err := notifyPublished(ctx, tx, org, events); err != nil {
-				return fmt.Errorf("notify events: %w", err)
-			}
+		if later != nil {
+			// The queued writes and the events' notification, in one round trip, inside the
+			// transaction: a notification is delivered at its commit, never after a rollback.
+			return later.flush(ctx, tx, org)
 		}
 		return nil
 	})

@@ -3,10 +3,8 @@ package db
 import (
 	"context"
 	"strings"
-	"sync"
 
 	"github.com/google/uuid"
-	"github.com/uptrace/bun"
 )
 
 // EventsChannel is the PostgreSQL notification channel of the timeline's events
@@ -17,40 +15,18 @@ const EventsChannel = "customer_events"
 // maxPayload keeps a notification under PostgreSQL's limit of 8000 bytes.
 const maxPayload = 7900
 
-// published collects the event ids a read-write InOrg transaction writes; InOrg sends them
-// with one pg_notify before it commits, so PostgreSQL delivers them after the commit and
-// never for a rollback.
-type published struct {
-	mu  sync.Mutex
-	ids []string
-}
-
-type publishedKey struct{}
-
 // Publish records that the transaction of ctx (a read-write InOrg) wrote the events of ids
-// (timeline event ids, "<source>:<key>"): they are notified on EventsChannel when it commits.
-// Outside such a transaction it does nothing.
+// (timeline event ids, "<source>:<key>"): InOrg notifies them on EventsChannel with the
+// statements it sends just before it commits (Later), so PostgreSQL delivers them after the
+// commit and never for a rollback. Outside such a transaction it does nothing.
 func Publish(ctx context.Context, ids ...string) {
-	p, ok := ctx.Value(publishedKey{}).(*published)
-	if !ok || len(ids) == 0 {
+	p := pendingOf(ctx)
+	if p == nil || len(ids) == 0 {
 		return
 	}
 	p.mu.Lock()
 	p.ids = append(p.ids, ids...)
 	p.mu.Unlock()
-}
-
-// notifyPublished sends the ids published in the transaction, as few notifications as fit.
-func notifyPublished(ctx context.Context, tx bun.Tx, org uuid.UUID, p *published) error {
-	p.mu.Lock()
-	ids := p.ids
-	p.mu.Unlock()
-	for _, payload := range Payloads(org, ids) {
-		if _, err := tx.ExecContext(ctx, "SELECT pg_notify(?, ?)", EventsChannel, payload); err != nil {
-			return err
-		}
-	}
-	return nil
 }
 
 // Payloads are the notifications of the ids of org: "<org>:<id>,<id>…", each under the

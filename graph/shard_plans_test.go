@@ -41,7 +41,15 @@ func (r *recorder) stop() []recorded {
 func (r *recorder) add(sql string, args []any) {
 	r.mu.Lock()
 	if r.on {
-		r.stmts = append(r.stmts, recorded{sql, args})
+		if len(args) > 0 {
+			r.stmts = append(r.stmts, recorded{sql, args})
+		} else {
+			// A query of several statements (db.Later's writes, sent before the commit): each
+			// is explained on its own.
+			for _, s := range db.SplitStatements(sql) {
+				r.stmts = append(r.stmts, recorded{s, nil})
+			}
+		}
 	}
 	r.mu.Unlock()
 }

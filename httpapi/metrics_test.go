@@ -171,6 +171,9 @@ func TestMetrics_CountRequestsByOperationOutcomeAndCode(t *testing.T) {
 	if sent := float64(srv.Statements.Count()); statements != sent || timed != sent {
 		t.Errorf("statements counted %v, timed %v; the pool sent %v", statements, timed, sent)
 	}
+	if got, want := m["customer_service_sql_round_trips_total"], float64(srv.Statements.RoundTrips()); got != want {
+		t.Errorf("round trips counted %v; the pool made %v", got, want)
+	}
 	// The pool's check for Citus when it opens: a SELECT. The created customer: BEGIN,
 	// set_config, SELECT and INSERT organization (its first customer registers it: looked up,
 	// missing, inserted), INSERT customer, INSERT audit_log, SELECT pg_notify (its event, for

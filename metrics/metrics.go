@@ -43,6 +43,7 @@ type Metrics struct {
 	userErrors    *prometheus.CounterVec
 	sqlStatements *prometheus.CounterVec
 	sqlDuration   *prometheus.HistogramVec
+	sqlRoundTrips prometheus.Counter
 
 	operations *boundedLabels[*operationSeries]
 	codes      *boundedLabels[prometheus.Counter]
@@ -80,13 +81,17 @@ func New(opts Options) *Metrics {
 			Namespace: Namespace, Subsystem: "sql", Name: "statements_total",
 			Help: "SQL statements sent (pipelined ones, BEGIN and COMMIT included), by first keyword and outcome (ok, error).",
 		}, []string{"statement", "outcome"}),
+		sqlRoundTrips: prometheus.NewCounter(prometheus.CounterOpts{
+			Namespace: Namespace, Subsystem: "sql", Name: "round_trips_total",
+			Help: "Round trips to the database: a statement sent on its own, a query of several statements (db.Later's) and a pipeline count one each.",
+		}),
 		sqlDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Namespace: Namespace, Subsystem: "sql", Name: "statement_duration_seconds",
 			Help:    "Time from sending a SQL statement (in a pipeline: from asking for its result) to having read its result, by first keyword.",
 			Buckets: []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
 		}, []string{"statement"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.errors, m.userErrors, m.sqlStatements, m.sqlDuration)
+	m.registry.MustRegister(m.requests, m.duration, m.errors, m.userErrors, m.sqlStatements, m.sqlDuration, m.sqlRoundTrips)
 
 	m.operations = newBoundedLabels(opts.MaxOperations, validOperationName, m.operationSeries, overflowLabel)
 	m.operations.add(anonymousOperation)

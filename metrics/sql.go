@@ -67,6 +67,7 @@ func inFlightOn(conn *pgx.Conn) *inFlight {
 }
 
 func (t sqlTracer) TraceQueryStart(ctx context.Context, conn *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	t.m.sqlRoundTrips.Inc()
 	f := inFlightOn(conn)
 	f.start, f.series = time.Now(), t.m.sql[db.StatementKind(d.SQL)]
 	return ctx
@@ -79,7 +80,8 @@ func (t sqlTracer) TraceQueryEnd(_ context.Context, conn *pgx.Conn, d pgx.TraceQ
 	}
 }
 
-func (sqlTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+func (t sqlTracer) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	t.m.sqlRoundTrips.Inc()
 	return ctx
 }
 

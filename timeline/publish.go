@@ -30,15 +30,24 @@ func Publish(ctx context.Context, prefix string, key uuid.UUID) {
 // PublishRefund is Publish of a refund, whose key is its refund id.
 func PublishRefund(ctx context.Context, refundID string) { db.Publish(ctx, ID(RefundPrefix, refundID)) }
 
-// PublishAudit is Publish of an audit row when the timeline reads it as an event: a row of a
-// customer, loyalty account or credit account whose action is not a ledger's (the ledger row
-// is that event, LedgerActions).
+// PublishAudit is Publish of an audit row when the timeline reads it as an event
+// (IsAuditEvent).
 func PublishAudit(ctx context.Context, action, entityType string, auditID int64) {
-	if auditID <= 0 || slices.Contains(LedgerActions, action) {
-		return
+	if auditID > 0 && IsAuditEvent(action, entityType) {
+		db.Publish(ctx, ID(AuditPrefix, strconv.FormatInt(auditID, 10)))
+	}
+}
+
+// IsAuditEvent reports whether the timeline reads an audit row of action on entityType as an
+// event: a row of a customer, loyalty account or credit account whose action is not a
+// ledger's (the ledger row is that event, LedgerActions). Only such a row's id is published.
+func IsAuditEvent(action, entityType string) bool {
+	if slices.Contains(LedgerActions, action) {
+		return false
 	}
 	switch entityType {
 	case "customer", "loyalty_account", "credit_account":
-		db.Publish(ctx, ID(AuditPrefix, strconv.FormatInt(auditID, 10)))
+		return true
 	}
+	return false
 }

@@ -9,19 +9,27 @@ import (
 	"sync/atomic"
 
 	"github.com/jackc/pgx/v5"
+
+	"customerservice/db"
 )
 
 // Counter counts the statements of the pools it traces; it is a pgx.QueryTracer and a
 // pgx.BatchTracer. The zero value is ready.
 type Counter struct {
-	n     atomic.Int64
-	watch atomic.Pointer[func(sql string)]
+	n, trips atomic.Int64
+	watch    atomic.Pointer[func(sql string)]
 }
 
-// Count is the number of statements sent so far.
+// Count is the number of statements sent so far: those of a query that holds several
+// (db.Later's, joined by db.StatementSeparator) count one each.
 func (c *Counter) Count() int64 { return c.n.Load() }
 
-// Watch calls fn with the SQL of every statement sent from now on (one watcher at a time;
+// RoundTrips is the number of round trips to the database so far: a statement sent on its
+// own, a query of several statements and a pipeline (a batch) are one each.
+func (c *Counter) RoundTrips() int64 { return c.trips.Load() }
+
+// Watch calls fn with the SQL of every statement sent from now on (each of a query of
+// several on its own) (one watcher at a time;
 // nil stops), for tests that check what a request reads.
 func (c *Counter) Watch(fn func(sql string)) {
 	if fn == nil {
@@ -32,14 +40,20 @@ func (c *Counter) Watch(fn func(sql string)) {
 }
 
 func (c *Counter) sent(sql string) {
-	c.n.Add(1)
-	if w := c.watch.Load(); w != nil {
-		(*w)(sql)
+	w := c.watch.Load()
+	if w == nil {
+		c.n.Add(int64(db.CountStatements(sql)))
+		return
+	}
+	for _, s := range db.SplitStatements(sql) {
+		c.n.Add(1)
+		(*w)(s)
 	}
 }
 
-// TraceQueryStart counts a statement sent on its own.
+// TraceQueryStart counts a query sent on its own: one round trip, its statements.
 func (c *Counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	c.trips.Add(1)
 	c.sent(d.SQL)
 	return ctx
 }
@@ -47,8 +61,9 @@ func (c *Counter) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQ
 // TraceQueryEnd does nothing.
 func (c *Counter) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
 
-// TraceBatchStart does nothing: the batch's statements are counted one by one.
+// TraceBatchStart counts a pipeline's round trip; its statements are counted one by one.
 func (c *Counter) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.trips.Add(1)
 	return ctx
 }
 

@@ -8,6 +8,8 @@ import (
 	"sync"
 
 	"github.com/jackc/pgx/v5"
+
+	"customerservice/db"
 )
 
 // TenantTables are the tables and views that hold one organization's rows
@@ -81,7 +83,13 @@ type Tenancy struct {
 	seen map[string]bool
 }
 
-func (t *Tenancy) sent(sql string) {
+func (t *Tenancy) sent(query string) {
+	for _, sql := range db.SplitStatements(query) { // each of db.Later's, on its own
+		t.check(sql)
+	}
+}
+
+func (t *Tenancy) check(sql string) {
 	why := MissingOrganization(sql)
 	if why == "" && nilOrganization.MatchString(strings.ReplaceAll(sql, `"`, "")) {
 		// db.Org outside db.InOrg is the nil uuid: the statement names an organization that
