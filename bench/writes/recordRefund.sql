@@ -23,8 +23,11 @@ WITH p AS (
   RETURNING la.organization_id, la.loyalty_account_id, la.points_balance
 ), l AS (
   UPDATE loyalty_transactions t SET points_remaining = t.points_remaining - 1
-  WHERE t.organization_id = :org AND t.transaction_id = (SELECT o.transaction_id FROM loyalty_transactions o, a
-    WHERE o.organization_id = :org AND o.loyalty_account_id = a.loyalty_account_id AND o.points_remaining > 0 AND NOT o.pending
+  WHERE t.organization_id = :org AND t.transaction_id = (SELECT o.transaction_id FROM loyalty_transactions o
+    -- the account as a value (an InitPlan), not a join: the open-lots index then reads its
+    -- oldest lot, as ours does; joined to the CTE it scanned the organization's lots.
+    WHERE o.organization_id = :org AND o.loyalty_account_id = (SELECT a.loyalty_account_id FROM a)
+      AND o.points_remaining > 0 AND NOT o.pending
     ORDER BY o.expires_at, o.created_at, o.transaction_id LIMIT 1)
   RETURNING t.transaction_id
 ), t AS (
