@@ -38,17 +38,18 @@ func inBatch(ctx context.Context, org uuid.UUID, fn func(ctx context.Context, tx
 		return true, err
 	}
 	// The savepoint's own queue (Later): its statements are sent before it is released, its
-	// events handed to the batch's transaction (one notification for the batch), so a row
-	// rolled back to its savepoint takes its queued statements and events with it.
+	// events handed to the batch's transaction (one notification for the batch) once it is
+	// released, so a row rolled back to its savepoint — by fn or by a queued statement that
+	// failed — takes its queued statements and events with it.
 	parent := pendingOf(ctx)
 	later := &pending{}
 	ctx = context.WithValue(context.WithValue(ctx, orgKey{}, org), pendingKey{}, later)
 	err = fn(ctx, sp)
+	var events []string
 	if err == nil && parent != nil {
-		parent.mu.Lock()
-		parent.ids = append(parent.ids, later.ids...)
-		parent.mu.Unlock()
-		later.ids = nil
+		later.mu.Lock()
+		events, later.ids = later.ids, nil
+		later.mu.Unlock()
 	}
 	if err == nil {
 		err = later.flush(ctx, sp, org)
@@ -59,5 +60,13 @@ func inBatch(ctx context.Context, org uuid.UUID, fn func(ctx context.Context, tx
 		}
 		return true, err
 	}
-	return true, sp.Commit()
+	if err := sp.Commit(); err != nil {
+		return true, err
+	}
+	if len(events) > 0 {
+		parent.mu.Lock()
+		parent.ids = append(parent.ids, events...)
+		parent.mu.Unlock()
+	}
+	return true, nil
 }

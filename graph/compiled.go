@@ -26,7 +26,13 @@ func compiledHere(ctx context.Context, typeName string) (*customer360.Compiled, 
 	op := graphql.GetOperationContext(ctx)
 	fc := graphql.GetFieldContext(ctx)
 	return compiledLookups.get(op, fc.Field.Alias+" "+typeName,
-		func() []string { return variablesIn(op.Doc, fc.Field.Selections) },
+		func() []string {
+			// The field's merged selection does not show which of its occurrences were
+			// collected: an @include or @skip on the root field, or on a fragment around it,
+			// decides that, so the variables of every directive of the operation count too.
+			return sortedOnce(append(variablesIn(op.Doc, fc.Field.Selections, false),
+				variablesIn(op.Doc, op.Operation.SelectionSet, true)...))
+		},
 		func() (*customer360.Compiled, int, error) {
 			c, err := customer360.Compile(typeName, hereSelections(ctx, typeName))
 			if err != nil {
@@ -37,8 +43,8 @@ func compiledHere(ctx context.Context, typeName string) (*customer360.Compiled, 
 }
 
 // variablesIn are the names of the variables that sel reads — in arguments and directives,
-// at any depth, through fragments — sorted, once each.
-func variablesIn(doc *ast.QueryDocument, sel ast.SelectionSet) []string {
+// or in directives only — at any depth, through fragments, sorted, once each.
+func variablesIn(doc *ast.QueryDocument, sel ast.SelectionSet, directivesOnly bool) []string {
 	var out []string
 	visited := map[string]bool{} // fragments
 	directives := func(ds ast.DirectiveList) {
@@ -53,8 +59,10 @@ func variablesIn(doc *ast.QueryDocument, sel ast.SelectionSet) []string {
 		for _, s := range set {
 			switch s := s.(type) {
 			case *ast.Field:
-				for _, a := range s.Arguments {
-					out = variablesOfValue(a.Value, out)
+				if !directivesOnly {
+					for _, a := range s.Arguments {
+						out = variablesOfValue(a.Value, out)
+					}
 				}
 				directives(s.Directives)
 				walk(s.SelectionSet)

@@ -103,6 +103,35 @@ func TestCustomer360_CompiledSelectionsFollowTheirVariables(t *testing.T) {
 	}
 }
 
+// The occurrences of one response key are merged into one selection after their own @include
+// and @skip (on the root field, or on a fragment around it) are applied, so those conditions
+// decide the selection too: each value gets its own, in either order.
+func TestCustomer360_CompiledSelectionsFollowTheRootFieldsConditions(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	agent := srv.NewOrg(t, auth.Agent)
+	ana := loyCustomer(t, srv, agent.Org)
+	for _, doc := range []string{
+		`query($id: UUID!, $a: Boolean!) { c: customer(id: $id) @include(if: $a) { firstName } c: customer(id: $id) { lastName } }`,
+		`query($id: UUID!, $a: Boolean!) { ... @skip(if: $a) { c: customer(id: $id) { firstName } } ...R @include(if: $a) c: customer(id: $id) { lastName } }
+		fragment R on Query { c: customer(id: $id) { email } }`,
+	} {
+		for i, a := range []bool{true, false, true, false} {
+			r := agent.Do(t, doc, map[string]any{"id": ana, "a": a})
+			want := map[bool]string{true: `{"c":{"firstName":"Ana","lastName":"Lealtad"}}`, false: `{"c":{"lastName":"Lealtad"}}`}[a]
+			if strings.Contains(doc, "...R") { // $a: the fragment's email, else the inline fragment's first name
+				want = map[bool]string{true: `{"c":{"email":null,"lastName":"Lealtad"}}`, false: `{"c":{"firstName":"Ana","lastName":"Lealtad"}}`}[a]
+			}
+			if len(r.Errors) > 0 {
+				t.Fatalf("%s (a=%v): %v", doc, a, r.Errors)
+			}
+			if got := compactJSON(t, r.Data); got != want {
+				t.Errorf("%s\nrequest %d (a=%v): got %s %v\nwant %s", doc, i, a, got, r.Errors, want)
+			}
+		}
+	}
+}
+
 // The compiled-selection cache keys documents by their hash and never keeps a large one
 // (bodies may reach 1 MiB): a 40 KiB document is answered and not kept, a small one is, and
 // the bytes the cache counts stay within its bound.
