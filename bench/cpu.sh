@@ -19,6 +19,7 @@ pg_join_cgroup() {
   if [ -d /sys/fs/cgroup/cpuacct ] && [ -w /sys/fs/cgroup/cpuacct ]; then root=/sys/fs/cgroup/cpuacct
   elif [ -f /sys/fs/cgroup/cgroup.controllers ] && [ -w /sys/fs/cgroup ]; then root=/sys/fs/cgroup
   else return 0; fi
+  for p in "$root"/bench-pg-*; do rmdir "$p" 2>/dev/null || true; done # earlier runs' clusters, gone
   mkdir -p "$root/$name" 2>/dev/null || return 0
   for p in "$postmaster" $(ps -o pid= --ppid "$postmaster"); do echo "$p" >"$root/$name/cgroup.procs" 2>/dev/null || true; done
   grep -qx "$postmaster" "$root/$name/cgroup.procs" 2>/dev/null && pg_cgroup=$root/$name
