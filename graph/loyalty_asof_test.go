@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"customerservice/internal/testkit/apitest"
 )
 
@@ -21,17 +23,21 @@ import (
 // vesting and expiry ± 1 µs, each gap's middle) in one query. A model in Go replays the
 // events the API reported (points, times, vesting and expiry dates) with its own FIFO lots
 // and timeline, and must agree on balance, pending and lifetime at every instant, and on the
-// tier at each gap's middle (a tier change falls inside its mutation).
+// tier at each gap's middle (a tier change falls inside its mutation). A write that moved no
+// points (a refund that reversed nothing) is no event, but it vests what is due and may raise
+// the tier: the tier is checked on either side of it instead of across it (a gap's middle
+// fell on it: ASOF_SEED=1796675389094000661 read silver there, rightly — the refund had
+// vested 141 points and upgraded — where the model still said bronze).
 //
-// Not parallel: its events are spaced on the real clock (300 ms apart, dates in the gaps
-// between them). Among the package's parallel tests under -race, a redemption once started
-// its transaction before a lot's expiry and wrote its row after it: the service expires what
-// is due by the transaction's start (now()) but stamps its rows with clock_timestamp(), so it
-// spent from the lot the model had already expired (asOf 56 points above the model from that
-// expiry on; a rerun with the same ASOF_SEED passes). That window, between a transaction's
-// start and its row, is a known defect left open; run alone, the test's timing stays clear
-// of it.
+// Its events are spaced on the real clock (300 ms apart, dates in the gaps between them), but
+// a late event is no disagreement: a write decides what is due at the instant it stamps its
+// rows (taken after the account's lock), which is the instant the model replays it at. So it
+// runs in parallel with the package's tests. (It ran alone while the service decided at the
+// transaction's start and stamped its rows with the clock: under load a redemption that began
+// before a lot's expiry and wrote its row after it spent from a lot the model had expired;
+// TestLoyaltyWrite_DecidesWhatIsDueAtItsRowsInstant reproduces that case deterministically.)
 func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
+	t.Parallel()
 	srv := apitest.New(t)
 	team := newLoyTeam(t, srv)
 	loySetPendingDays(t, team.Admin, 1)
@@ -66,6 +72,16 @@ func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
 		tier  string // the account's tier after it
 	}
 	var history []event
+	// Where the tier is known: after each event at its instant, and after each write that
+	// moved no points of its own (a refund of a purchase whose points expired at once, or of
+	// too small a share) somewhere between the request and its answer. Such a write still
+	// vests and expires what is due and may raise the tier (vesting is lazy): it has no
+	// ledger row of its own to place it, so the tier is checked on either side of it.
+	type tierMark struct {
+		from, to time.Time
+		tier     string
+	}
+	var marks []tierMark
 	var orders []string
 	refundable := map[string]int{} // cents
 	// Every vesting and expiry date falls in a gap before the last event, a bonus at
@@ -75,6 +91,7 @@ func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
 		time.Sleep(time.Until(slot(k)))
 		var p loyPayload
 		var ev event
+		sent := time.Now()
 		op := rng.Intn(10)
 		switch {
 		case k == events:
@@ -128,8 +145,12 @@ func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
 				"amount": fmt.Sprintf("%d.%02d", cents/100, cents%100)})
 			ev.kind, ev.order = "refund", order
 		}
-		if len(p.UserErrors) > 0 || p.Transaction == nil {
-			continue // refused (insufficient points) or nothing moved: no event
+		if len(p.UserErrors) > 0 || p.LoyaltyAccount == nil {
+			continue // refused (insufficient points): rolled back, nothing happened
+		}
+		if p.Transaction == nil { // done, no points moved: no event, but the tier may have changed
+			marks = append(marks, tierMark{sent, time.Now(), p.LoyaltyAccount.Tier})
+			continue
 		}
 		tx := p.Transaction
 		ev.at, _ = time.Parse(time.RFC3339Nano, tx.CreatedAt)
@@ -144,6 +165,7 @@ func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
 			ev.lot = l
 		}
 		history = append(history, ev)
+		marks = append(marks, tierMark{ev.at, ev.at, ev.tier})
 	}
 	if len(history) < 10 {
 		t.Fatalf("only %d events", len(history))
@@ -237,7 +259,7 @@ func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
 	var instants []time.Time
 	dated := 0                 // vesting and expiry dates inside the run
 	tierAt := map[int]string{} // index in instants → the model's tier (gap middles)
-	for i, ev := range history {
+	for _, ev := range history {
 		instants = append(instants, ev.at.Add(-time.Microsecond), ev.at, ev.at.Add(time.Microsecond))
 		if ev.lot != nil {
 			for _, d := range []time.Time{ev.lot.vests, ev.lot.expires} {
@@ -247,12 +269,14 @@ func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
 				}
 			}
 		}
+	}
+	for i, m := range marks { // the middle of each gap between known tiers
 		end := time.Now()
-		if i+1 < len(history) {
-			end = history[i+1].at
+		if i+1 < len(marks) {
+			end = marks[i+1].from
 		}
-		instants = append(instants, ev.at.Add(end.Sub(ev.at)/2))
-		tierAt[len(instants)-1] = ev.tier
+		instants = append(instants, m.to.Add(end.Sub(m.to)/2))
+		tierAt[len(instants)-1] = m.tier
 	}
 	instants = append(instants, t0.Add(-time.Hour))
 	tierAt[len(instants)-1] = "BRONZE"
@@ -289,6 +313,17 @@ func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
 		}
 		checked++
 	}
+	if t.Failed() { // what a disagreement is read against: the events, the ledger, the tier history
+		for i, ev := range history {
+			t.Logf("event %d: %s at %s, %d points, tier %s", i, ev.kind, ev.at.UTC().Format(time.RFC3339Nano), ev.pts, ev.tier)
+		}
+		for _, m := range marks {
+			if !m.from.Equal(m.to) {
+				t.Logf("a write without points between %s and %s, tier %s", m.from.UTC().Format(time.RFC3339Nano), m.to.UTC().Format(time.RFC3339Nano), m.tier)
+			}
+		}
+		loyLogLedger(t, srv, team.Org)
+	}
 	// And now: asOf(now) is the account as it reads now.
 	now := loyPendingOf(t, team.Viewer, customer)
 	if last := model(time.Now()); now.PointsBalance != last.balance || now.PendingPoints != last.pending || now.LifetimePoints != last.lifetime {
@@ -320,5 +355,37 @@ func TestLoyaltyAccountAsOf_RefusesABadInstant(t *testing.T) {
 		map[string]any{"id": customer}, &out)
 	if out.Customer != nil {
 		t.Fatal("another organization read the account")
+	}
+}
+
+// loyLogLedger logs the organization's ledger and tier history in time order, with their
+// instants.
+func loyLogLedger(t *testing.T, srv *apitest.Server, org uuid.UUID) {
+	t.Helper()
+	var rows []struct {
+		Type      string     `bun:"transaction_type"`
+		Points    int        `bun:"points"`
+		Balance   int        `bun:"balance_after"`
+		CreatedAt time.Time  `bun:"created_at"`
+		Vests     *time.Time `bun:"vests_at"`
+		Expires   *time.Time `bun:"expires_at"`
+		Metadata  string     `bun:"metadata"`
+	}
+	if err := srv.Owner.NewRaw(`SELECT transaction_type, points, balance_after, created_at, vests_at, expires_at, metadata::text AS metadata
+		FROM loyalty_transactions WHERE organization_id = ? ORDER BY created_at, transaction_id`, org).Scan(t.Context(), &rows); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rows {
+		t.Logf("ledger %s: %s %d, balance %d, vests %v, expires %v, %s", r.CreatedAt.UTC().Format(time.RFC3339Nano), r.Type, r.Points, r.Balance, r.Vests, r.Expires, r.Metadata)
+	}
+	var changes []struct {
+		Tier string    `bun:"tier"`
+		At   time.Time `bun:"changed_at"`
+	}
+	if err := srv.Owner.NewRaw(`SELECT tier, changed_at FROM loyalty_tier_changes WHERE organization_id = ? ORDER BY changed_at`, org).Scan(t.Context(), &changes); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range changes {
+		t.Logf("tier %s: %s", c.At.UTC().Format(time.RFC3339Nano), c.Tier)
 	}
 }

@@ -167,7 +167,7 @@ func ReevaluateTiers(ctx context.Context, pool bun.IDB, org uuid.UUID, now time.
 	return evaluated, changed, err
 }
 
-// dayOf is the UTC date of a time given as the placeholder's value (the job's now, or dbNow);
+// dayOf is the UTC date of a time given as the placeholder's value (the job's now, or a write's instant);
 // dayOfAt the same of the positional placeholder ?0 (the statements that repeat it).
 const (
 	dayOf   = "(?::timestamptz AT TIME ZONE 'UTC')::date"
@@ -175,7 +175,7 @@ const (
 )
 
 // reevaluateTiers re-evaluates, in one statement, the tiers of the (locked) accounts whose
-// tier_expires_at is before the date of at (the job's time, or dbNow for a mutation), as
+// tier_expires_at is before the date of at (the job's time, or the write's instant for a mutation), as
 // ReevaluateTiers says; it returns how many it evaluated and how many changed tier. A changed
 // tier is appended to the tier history and leaves an audit row `loyalty.tier_change` by
 // SYSTEM (§12). The day is computed once in q: Citus refuses an UPDATE whose CASE calls a non-immutable function

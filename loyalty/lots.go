@@ -43,10 +43,10 @@ type newTransaction struct {
 	conflict string
 }
 
-// insertTransaction writes the movement with the account's balance after it. created_at is
-// clock_timestamp(), read after the account lock was taken, so the order of created_at is
-// the order in which the balance changed (the transaction's now() is when it began, which
-// concurrent transactions would interleave).
+// insertTransaction writes the movement with the account's balance after it. created_at is the
+// write's next stamp (writeClock: its instant, read after the account lock was taken), so the
+// order of created_at is the order in which the balance changed (the transaction's now() is
+// when it began, which concurrent transactions would interleave).
 func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, balanceAfter int, n newTransaction) (*models.LoyaltyTransaction, error) {
 	t := &models.LoyaltyTransaction{
 		ID:               uuid.New(),
@@ -67,10 +67,11 @@ func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccoun
 	if t.Metadata == nil {
 		t.Metadata = map[string]any{}
 	}
-	q := tx.NewInsert().Model(t).Value("created_at", "clock_timestamp()")
+	at := stamp(ctx)
+	q := tx.NewInsert().Model(t).Value("created_at", "?::timestamptz", at)
 	if n.lifetimeMonths > 0 {
 		t.PointsRemaining = &t.Points
-		q = q.Value("expires_at", "COALESCE(?::timestamptz, clock_timestamp()) + make_interval(months => ?)", n.occurredAt, n.lifetimeMonths)
+		q = q.Value("expires_at", "COALESCE(?::timestamptz, ?::timestamptz) + make_interval(months => ?)", n.occurredAt, at, n.lifetimeMonths)
 	}
 	if n.conflict != "" {
 		q = q.On("CONFLICT " + n.conflict + " DO NOTHING")
@@ -128,7 +129,7 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 // later — a back-dated lot) (`expired`): nothing touches an account's lots between a lot's date and this
 // statement (every change expires first), so that is what the lot lost at its date — which
 // is how a balance as of an instant counts expiry at its instant (§13). It returns how many accounts and points expired. Safe to repeat: a second call finds
-// no lot with points left. at is the job's time, or dbNow for a mutation, which expires its
+// no lot with points left. at is the job's time, or the write's instant (dueAt) for a mutation, which expires its
 // account's due lots before it reads the balance, so no one spends points past their date
 // even before the job has run.
 func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (accounts, points int, err error) {
@@ -158,12 +159,12 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 			INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type,
 				points, balance_after, description, metadata, created_at, actor_id)
 			SELECT organization_id, loyalty_account_id, 'expire', -expired, points_balance,
-				'Points expired', jsonb_build_object('lots', lots, 'expired', detail), clock_timestamp(), ?::uuid
+				'Points expired', jsonb_build_object('lots', lots, 'expired', detail), ?::timestamptz, ?::uuid
 			FROM accounts
 			RETURNING loyalty_account_id, transaction_id, points, balance_after
 		)
 		SELECT * FROM written`,
-		org, pgdialect.Array(accountIDs), at, org, org, auth.System).Scan(ctx, &rows)
+		org, pgdialect.Array(accountIDs), at, org, org, stamp(ctx), auth.System).Scan(ctx, &rows)
 	if err != nil {
 		return 0, 0, fmt.Errorf("expire lots: %w", err)
 	}
@@ -186,7 +187,7 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 // lifetime points with one `vest` transaction for the total, in one statement; a second
 // statement then raises the tier of the accounts whose qualifying points now reach a
 // higher one (vested points count toward tiers from vests_at). It returns how many accounts
-// and points vested. Safe to repeat. at is the job's time, or dbNow for a mutation, which
+// and points vested. Safe to repeat. at is the job's time, or the write's instant (dueAt) for a mutation, which
 // vests its account's due lots before it reads the balance, so vesting is never late for a
 // change.
 func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accountIDs []uuid.UUID, at any) (accounts, points int, err error) {
@@ -227,10 +228,10 @@ func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accoun
 		INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type,
 			points, balance_after, description, metadata, created_at, actor_id)
 		SELECT organization_id, loyalty_account_id, 'vest', vested, points_balance,
-			'Pending points vested', jsonb_build_object('lots', lots), clock_timestamp(), ?::uuid
+			'Pending points vested', jsonb_build_object('lots', lots), ?::timestamptz, ?::uuid
 		FROM accounts
 		RETURNING loyalty_account_id, transaction_id, points, balance_after`,
-		org, pgdialect.Array(accountIDs), at, org, org, auth.System).Scan(ctx, &vested)
+		org, pgdialect.Array(accountIDs), at, org, org, stamp(ctx), auth.System).Scan(ctx, &vested)
 	if err != nil {
 		return 0, 0, fmt.Errorf("vest pending points: %w", err)
 	}
@@ -263,8 +264,72 @@ func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accoun
 	return len(vested), points, nil
 }
 
-// dbNow is the database's time of the transaction, for expireDue in mutations.
+// dbNow is the database's time of the transaction: the instant of a merge's expiry.
 var dbNow = bun.Safe("now()")
+
+// writeClock is the one instant of a loyalty write (§13, asOf): the database's clock read in
+// the statement that locks the account, after the lock (lockAccount, or enroll creating it).
+// What is due — lots to vest, lots to expire, a tier's term, pending dates — is decided at
+// that instant, and the write's rows are stamped with it: the first at the instant, each next
+// one a microsecond later, so the rows of one write keep the order in which they changed the
+// balance (the ledger is ordered by created_at; balance_after chains). A later write of the
+// account takes its instant after this one committed, so after all of its rows (each row is a
+// statement, which takes longer than the microsecond it adds). Taking the due checks at the
+// transaction's start (now()) and the rows at the clock left a window in which a write spent
+// from a lot already expired at its row's instant.
+type writeClock struct {
+	at   time.Time // zero until the account is locked
+	rows int       // rows stamped so far
+}
+
+type clockKey struct{}
+
+// clockOf is the write's clock; nil outside a write of the service (the jobs, a merge).
+func clockOf(ctx context.Context) *writeClock {
+	c, _ := ctx.Value(clockKey{}).(*writeClock)
+	if c == nil || c.at.IsZero() {
+		return nil
+	}
+	return c
+}
+
+// startClock sets the write's instant (the first lock's; a write locks one account).
+func startClock(ctx context.Context, at time.Time) {
+	if c, _ := ctx.Value(clockKey{}).(*writeClock); c != nil && c.at.IsZero() {
+		c.at = at
+	}
+}
+
+// dueAt is the instant at which the write decides what is due: its clock, or the
+// transaction's now() outside a write.
+func dueAt(ctx context.Context) any {
+	if c := clockOf(ctx); c != nil {
+		return c.at
+	}
+	return dbNow
+}
+
+// stamp is the created_at of the write's next row (one microsecond after the last); the
+// clock at the statement (clock_timestamp()) outside a write.
+func stamp(ctx context.Context) any {
+	c := clockOf(ctx)
+	if c == nil {
+		return bun.Safe("clock_timestamp()")
+	}
+	t := c.at.Add(time.Duration(c.rows) * time.Microsecond)
+	c.rows++
+	return t
+}
+
+// lastStamp is the created_at of the write's latest row (its instant before any); the
+// statement's time outside a write.
+func lastStamp(ctx context.Context) any {
+	c := clockOf(ctx)
+	if c == nil {
+		return bun.Safe("statement_timestamp()")
+	}
+	return c.at.Add(time.Duration(max(c.rows-1, 0)) * time.Microsecond)
+}
 
 // accountChange is what one movement does to the account's counters; the caller computed
 // them from the locked row.

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -62,21 +63,27 @@ func (s *Service) Enroll(ctx context.Context, customerID uuid.UUID) (*models.Loy
 	return acc, nil
 }
 
-// enroll creates the customer's account, or locks the existing one; created tells which.
+// enroll creates the customer's account, or locks the existing one; created tells which. A
+// created account starts the write's clock (writeClock) as it is written: the row is the
+// write's from then on.
 func enroll(ctx context.Context, tx bun.Tx, org, customerID uuid.UUID) (*models.LoyaltyAccount, bool, error) {
-	acc := new(models.LoyaltyAccount)
+	var row struct {
+		models.LoyaltyAccount `bun:",extend"`
+		LockedAt              time.Time `bun:"locked_at"`
+	}
 	err := tx.NewRaw(`INSERT INTO loyalty_accounts (organization_id, customer_id, tier, tier_since, total_purchases, total_spent)
 		SELECT ?, ?, 'bronze', `+today+`, count(*), COALESCE(sum(amount - refunded_amount), 0)
 		FROM purchases WHERE organization_id = ? AND customer_id = ?
 		ON CONFLICT (organization_id, customer_id) DO NOTHING
-		RETURNING *`, org, customerID, org, customerID).Scan(ctx, acc)
+		RETURNING *, clock_timestamp() AS locked_at`, org, customerID, org, customerID).Scan(ctx, &row)
 	if err == nil {
-		return acc, true, nil
+		startClock(ctx, row.LockedAt)
+		return &row.LoyaltyAccount, true, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, false, fmt.Errorf("enroll: %w", err)
 	}
-	acc, _, err = lockAccount(ctx, tx, customerID)
+	acc, _, err := lockAccount(ctx, tx, customerID)
 	if err == nil && acc == nil {
 		err = errors.New("enroll: account missing after conflict")
 	}
@@ -106,24 +113,37 @@ func lockCustomer(ctx context.Context, tx bun.Tx, id uuid.UUID, field []string, 
 // their date are expired (lazy expiry), and a tier whose tier_expires_at has passed is
 // re-evaluated on the job's rule (§4: it may drop), so a purchase earns at the multiplier of
 // the tier the account really has. Neither writes an audit row, as the jobs write none.
+//
+// The same statement reads the write's instant (writeClock) once the row is locked — the
+// instant is computed from the locked row, so not before the lock is held — and decides at
+// that instant which lots are due.
 func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.LoyaltyAccount, models.CustomerStatus, error) {
 	var row struct {
 		models.LoyaltyAccount `bun:",extend"`
 		CustomerStatus        models.CustomerStatus `bun:"customer_status"`
+		LockedAt              time.Time             `bun:"locked_at"`
 		HasDueLots            bool                  `bun:"has_due_lots"`
 		HasVesting            bool                  `bun:"has_vesting"`
 		TierDue               bool                  `bun:"tier_due"`
 	}
-	err := tx.NewSelect().Model(&row).ColumnExpr("la.*").ColumnExpr(statusSQL+" AS customer_status").
-		ColumnExpr(`EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = ?
-			AND t.loyalty_account_id = la.loyalty_account_id
-			AND t.points_remaining > 0 AND t.expires_at <= now()) AS has_due_lots`, db.Org(ctx)).
-		ColumnExpr(`EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = ?
-			AND t.loyalty_account_id = la.loyalty_account_id
-			AND t.points_remaining > 0 AND t.pending AND t.vests_at <= now()) AS has_vesting`, db.Org(ctx)).
-		ColumnExpr("COALESCE(la.tier_expires_at < "+today+", false) AS tier_due").
-		Join("JOIN customers AS c ON c.organization_id = la.organization_id AND c.customer_id = la.customer_id").
-		Where("la.organization_id = ?", db.Org(ctx)).Where("la.customer_id = ?", customerID).For("UPDATE OF la").Scan(ctx)
+	err := tx.NewRaw(`WITH locked AS MATERIALIZED (
+			SELECT la.*, `+statusSQL+` AS customer_status
+			FROM loyalty_accounts AS la
+			JOIN customers AS c ON c.organization_id = la.organization_id AND c.customer_id = la.customer_id
+			WHERE la.organization_id = ?0 AND la.customer_id = ?1
+			FOR UPDATE OF la
+		), instant AS MATERIALIZED (
+			SELECT clock_timestamp() AS locked_at FROM locked
+		)
+		SELECT locked.*, instant.locked_at,
+			EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = ?0
+				AND t.loyalty_account_id = locked.loyalty_account_id
+				AND t.points_remaining > 0 AND t.expires_at <= instant.locked_at) AS has_due_lots,
+			EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = ?0
+				AND t.loyalty_account_id = locked.loyalty_account_id
+				AND t.points_remaining > 0 AND t.pending AND t.vests_at <= instant.locked_at) AS has_vesting,
+			COALESCE(locked.tier_expires_at < `+today+`, false) AS tier_due
+		FROM locked, instant`, db.Org(ctx), customerID).Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", nil
 	}
@@ -131,6 +151,7 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 		return nil, "", fmt.Errorf("lock loyalty account: %w", err)
 	}
 	acc := &row.LoyaltyAccount
+	startClock(ctx, row.LockedAt)
 	var prog *models.LoyaltyProgram
 	if row.HasVesting || row.TierDue {
 		if prog, err = programOf(ctx, tx, acc.OrganizationID); err != nil {
@@ -140,18 +161,18 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 	if row.HasVesting {
 		// §13: pending points whose date has come vest before anything reads the balance
 		// (and before expiry, which only takes vested points).
-		if _, _, err := vestDue(ctx, tx, prog, []uuid.UUID{acc.ID}, dbNow); err != nil {
+		if _, _, err := vestDue(ctx, tx, prog, []uuid.UUID{acc.ID}, dueAt(ctx)); err != nil {
 			return nil, "", err
 		}
 		row.HasDueLots = true // a vested lot may be past its expiry too; expireDue finds none otherwise
 	}
 	if row.HasDueLots {
-		if _, _, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, dbNow); err != nil {
+		if _, _, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, dueAt(ctx)); err != nil {
 			return nil, "", err
 		}
 	}
 	if row.TierDue {
-		if _, _, err := reevaluateTiers(ctx, tx, prog, []uuid.UUID{acc.ID}, dbNow); err != nil {
+		if _, _, err := reevaluateTiers(ctx, tx, prog, []uuid.UUID{acc.ID}, dueAt(ctx)); err != nil {
 			return nil, "", err
 		}
 	}

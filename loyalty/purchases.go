@@ -145,10 +145,7 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		out = &PurchaseResult{Purchase: p, Account: acc}
 		vested := points // what enters the balance now: all of it, unless it is pending
 		if points > 0 {
-			vestsAt, err := pendingUntil(ctx, tx, prog, p.OccurredAt)
-			if err != nil {
-				return err
-			}
+			vestsAt := pendingUntil(ctx, prog, p.OccurredAt)
 			if vestsAt != nil {
 				vested = 0
 			}
@@ -178,7 +175,8 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 			if in.OccurredAt != nil && points > 0 {
 				// §13: a lot of a purchase older than the points' lifetime expired before it
 				// was recorded: it is earned and expired at once, both in the ledger.
-				if n, _, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, dbNow); err != nil {
+				// Due at the instant of its own row (the write's latest).
+				if n, _, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, lastStamp(ctx)); err != nil {
 					return err
 				} else if n > 0 {
 					if err := tx.NewSelect().Model(acc).WherePK().Scan(ctx); err != nil {
@@ -222,20 +220,17 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 
 // pendingUntil is when the points of a purchase made at occurredAt vest (§13:
 // occurredAt + pending_days), nil when they are spendable at once: pending points are off
-// (pending_days 0), or that date has passed (a back-dated purchase).
-func pendingUntil(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, occurredAt time.Time) (*time.Time, error) {
+// (pending_days 0), or that date is not after the write's instant (a back-dated purchase).
+// The account is locked: the write's clock is set.
+func pendingUntil(ctx context.Context, prog *models.LoyaltyProgram, occurredAt time.Time) *time.Time {
 	if prog.PendingDays <= 0 {
-		return nil, nil
+		return nil
 	}
 	vestsAt := occurredAt.UTC().AddDate(0, 0, prog.PendingDays)
-	var future bool
-	if err := tx.NewRaw("SELECT ?::timestamptz > now()", vestsAt).Scan(ctx, &future); err != nil {
-		return nil, fmt.Errorf("read the time: %w", err)
+	if c := clockOf(ctx); c == nil || !vestsAt.After(c.at) {
+		return nil
 	}
-	if !future {
-		return nil, nil
-	}
-	return &vestsAt, nil
+	return &vestsAt
 }
 
 // NewRefund is a refund of (part of) a purchase.

@@ -45,8 +45,12 @@ func (s *Service) read(ctx context.Context, fn func(ctx context.Context, tx bun.
 	return db.Read(ctx, s.db, fn)
 }
 
+// write runs fn in a transaction of the caller's organization, with the write's clock in its
+// context (writeClock: set when fn locks the account, the instant of the write's rows).
 func (s *Service) write(ctx context.Context, fn func(ctx context.Context, tx bun.Tx, p auth.Principal) error) error {
-	return db.Write(ctx, s.db, fn)
+	return db.Write(ctx, s.db, func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
+		return fn(context.WithValue(ctx, clockKey{}, &writeClock{}), tx, p)
+	})
 }
 
 // errReplay rolls back a keyed mutation whose key was already used (found first, or lost a

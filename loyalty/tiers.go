@@ -29,12 +29,13 @@ func qualifyingSum(org, account string) string {
 	return QualifyingSQL(org, account, "?0::timestamptz - make_interval(months => ?1)", "?0::timestamptz")
 }
 
-// qualifyingPoints sums an account's qualifying points in the window before the
-// transaction's now, up to this statement: the transactions this one wrote before it (at
-// clock_timestamp(), after now()) included, pending points not yet vested not.
+// qualifyingPoints sums an account's qualifying points in the window before the write's
+// instant, up to its latest row: the transactions this write stamped before it included,
+// pending points not yet vested not.
 func qualifyingPoints(ctx context.Context, tx bun.IDB, org, accountID uuid.UUID, months int) (int, error) {
 	var n int
-	err := tx.NewRaw(`SELECT `+QualifyingSQL("?0::uuid", "?1::uuid", "?2::timestamptz - make_interval(months => ?3)", "statement_timestamp()"), org, accountID, dbNow, months).Scan(ctx, &n)
+	err := tx.NewRaw(`SELECT `+QualifyingSQL("?0::uuid", "?1::uuid", "?2::timestamptz - make_interval(months => ?3)", "?4::timestamptz"),
+		org, accountID, dueAt(ctx), months, lastStamp(ctx)).Scan(ctx, &n)
 	if err != nil {
 		return 0, fmt.Errorf("sum qualifying points: %w", err)
 	}
@@ -127,18 +128,19 @@ type newTier struct {
 	Tier    models.Tier `bun:"tier"`
 }
 
-// recordTiers appends the changes to the accounts' tier histories, at this instant: one
-// INSERT of the rows as values (on Citus, an INSERT … SELECT into a table with row-level
-// security is refused).
+// recordTiers appends the changes to the accounts' tier histories, at the write's next stamp
+// (the clock outside a write): one INSERT of the rows as values (on Citus, an INSERT … SELECT
+// into a table with row-level security is refused).
 func recordTiers(ctx context.Context, tx bun.Tx, changes []newTier) error {
 	if len(changes) == 0 {
 		return nil
 	}
 	values := make([]string, len(changes))
-	args := make([]any, 0, 3*len(changes))
+	args := make([]any, 0, 4*len(changes))
+	at := stamp(ctx)
 	for i, c := range changes {
-		values[i] = "(?::uuid, ?::uuid, ?, clock_timestamp())"
-		args = append(args, db.Org(ctx), c.Account, c.Tier)
+		values[i] = "(?::uuid, ?::uuid, ?, ?::timestamptz)"
+		args = append(args, db.Org(ctx), c.Account, c.Tier, at)
 	}
 	if _, err := tx.NewRaw(`INSERT INTO loyalty_tier_changes (organization_id, loyalty_account_id, tier, changed_at)
 		VALUES `+strings.Join(values, ", "), args...).Exec(ctx); err != nil {
