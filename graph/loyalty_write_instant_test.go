@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"customerservice/internal/testkit/apitest"
 )
 
@@ -153,4 +155,146 @@ func TestLoyaltyWrite_DecidesWhatIsDueAtItsRowsInstant(t *testing.T) {
 			t.Errorf("asOf %s: balance %d, want %d", c.at.UTC().Format(time.RFC3339Nano), got, c.want)
 		}
 	}
+}
+
+// §13, asOf: a write that moves no points of its own — here the refund of a purchase whose
+// points expired as they were earned, which reverses nothing — still vests its account's due
+// lots first, and an upgrade that vesting brings is part of the same write: its tier change
+// is recorded at the write's next instant, one microsecond after the vest row, and the tier's
+// term starts on the UTC day of that instant. asOf then reads bronze up to the vest row and
+// silver from the tier change on, as the refund's payload says. (This is what the asOf model
+// test met with ASOF_SEED=1796675389094000661: such a refund has no transaction, so the
+// model, which placed its events by their transactions, did not know the tier had changed
+// in the gap it checked. The service stamped the change at the write's clock_timestamp(), a
+// few statements after the vest row; now every row of the write is stamped from its one
+// instant.)
+func TestLoyaltyWrite_AnUpgradeFromVestingIsRecordedAtTheWritesInstant(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	team := newLoyTeam(t, srv)
+	loySetPendingDays(t, team.Admin, 30)
+	customer := loyCustomer(t, srv, team.Org)
+	loyEnroll(t, team.Agent, customer)
+	// 1000 pending points (silver's threshold), then a purchase older than the points'
+	// lifetime: earned and expired at once.
+	pending := loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": customer, "orderId": "PENDING", "amount": "1000.00"})
+	if pending.Transaction.VestsAt == nil || pending.LoyaltyAccount.Tier != "BRONZE" {
+		t.Fatalf("pending purchase: %+v %+v", pending.Transaction, pending.LoyaltyAccount)
+	}
+	old := loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": customer, "orderId": "OLD", "amount": "50.00",
+		"occurredAt": time.Now().AddDate(0, -14, 0).UTC().Format(time.RFC3339Nano)})
+	if old.LoyaltyAccount.PointsBalance != 0 {
+		t.Fatalf("old purchase: %+v", old.LoyaltyAccount)
+	}
+	// The pending lot's date has come (a minute ago); no job has vested it.
+	loyExec(t, srv, `UPDATE loyalty_transactions SET vests_at = now() - interval '1 minute'
+		WHERE organization_id = ? AND pending`, team.Org)
+
+	res := loyOK(t, team.Agent, "recordRefund", map[string]any{"orderId": "OLD", "refundId": "F-OLD", "amount": "10.00"})
+	if res.Transaction != nil {
+		t.Fatalf("the refund reversed points: %+v", res.Transaction)
+	}
+	if a := res.LoyaltyAccount; a.PointsBalance != 1000 || a.Tier != "SILVER" {
+		t.Fatalf("account after the refund: %s; want 1000 points, silver", loyJSON(a))
+	}
+
+	var vest struct {
+		CreatedAt time.Time `bun:"created_at"`
+		Day       string    `bun:"day"`
+		InAYear   string    `bun:"in_a_year"`
+	}
+	if err := srv.Owner.NewRaw(`SELECT created_at, (created_at AT TIME ZONE 'UTC')::date::text AS day,
+			((created_at AT TIME ZONE 'UTC')::date + interval '12 months')::date::text AS in_a_year
+		FROM loyalty_transactions WHERE organization_id = ? AND transaction_type = 'vest'`, team.Org).Scan(t.Context(), &vest); err != nil {
+		t.Fatal(err)
+	}
+	var changes []struct {
+		Tier string    `bun:"tier"`
+		At   time.Time `bun:"changed_at"`
+	}
+	if err := srv.Owner.NewRaw(`SELECT tier, changed_at FROM loyalty_tier_changes WHERE organization_id = ? ORDER BY changed_at`,
+		team.Org).Scan(t.Context(), &changes); err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 1 || changes[0].Tier != "silver" || !changes[0].At.Equal(vest.CreatedAt.Add(time.Microsecond)) {
+		t.Fatalf("tier changes %+v; want one to silver at %s, the microsecond after the vest row",
+			changes, vest.CreatedAt.Add(time.Microsecond).UTC().Format(time.RFC3339Nano))
+	}
+	if a := res.LoyaltyAccount; a.TierSince != vest.Day || a.TierExpiresAt == nil || *a.TierExpiresAt != vest.InAYear {
+		t.Fatalf("tier since %s until %v; want %s until %s (the write's instant's UTC day)", a.TierSince, loyJSON(a.TierExpiresAt), vest.Day, vest.InAYear)
+	}
+	for _, c := range []struct {
+		at   time.Time
+		tier string
+	}{
+		{vest.CreatedAt, "BRONZE"}, {vest.CreatedAt.Add(time.Microsecond), "SILVER"}, {time.Now(), "SILVER"},
+	} {
+		var out struct {
+			Customer struct {
+				LoyaltyAccount struct {
+					AsOf struct {
+						Balance int
+						Tier    string
+					}
+				}
+			}
+		}
+		team.Viewer.Must(t, `query($id: UUID!, $at: DateTime!) { customer(id: $id) { loyaltyAccount { asOf(at: $at) { balance tier } } } }`,
+			map[string]any{"id": customer, "at": c.at.UTC().Format(time.RFC3339Nano)}, &out)
+		if got := out.Customer.LoyaltyAccount.AsOf; got.Tier != c.tier || got.Balance != 1000 {
+			t.Errorf("asOf %s: %+v; want 1000 points, %s", c.at.UTC().Format(time.RFC3339Nano), got, c.tier)
+		}
+	}
+	loyCheckBooks(t, srv, team.Org)
+}
+
+// §10, §13: a merge is a loyalty write like the others: it reads one instant once all the
+// accounts are locked, vests what is due at it, and the upgrade that vesting brings is recorded
+// the microsecond after the vest row, its term starting on that instant's UTC day.
+func TestMerge_AnUpgradeFromVestingIsRecordedAtTheMergesInstant(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	team := newLoyTeam(t, srv)
+	loySetPendingDays(t, team.Admin, 30)
+	survivor, merged := loyCustomer(t, srv, team.Org), loyCustomer(t, srv, team.Org)
+	loyEnroll(t, team.Agent, survivor)
+	loyEnroll(t, team.Agent, merged)
+	loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": survivor, "orderId": "PENDING", "amount": "1000.00"})
+	loyBonus(t, team.Agent, merged, 10)
+	loyExec(t, srv, `UPDATE loyalty_transactions SET vests_at = now() - interval '1 minute'
+		WHERE organization_id = ? AND pending`, team.Org)
+
+	res := mgMerge(t, team.Manager, survivor, []uuid.UUID{merged}, nil, "mg-instant")
+	if len(res.UserErrors) > 0 {
+		t.Fatal(res.codes())
+	}
+	plan := mgDecode(t, res.Merge).Loyalty
+	var vest struct {
+		CreatedAt time.Time `bun:"created_at"`
+		Day       string    `bun:"day"`
+	}
+	if err := srv.Owner.NewRaw(`SELECT created_at, (created_at AT TIME ZONE 'UTC')::date::text AS day
+		FROM loyalty_transactions WHERE organization_id = ? AND transaction_type = 'vest'`, team.Org).Scan(t.Context(), &vest); err != nil {
+		t.Fatal(err)
+	}
+	if plan == nil || plan.Tier != "SILVER" || plan.PointsBalance != 1010 || plan.TierSince != vest.Day {
+		t.Fatalf("merged account %+v; want 1010 points, silver since %s", plan, vest.Day)
+	}
+	var changes []struct {
+		Tier string    `bun:"tier"`
+		At   time.Time `bun:"changed_at"`
+	}
+	if err := srv.Owner.NewRaw(`SELECT tier, changed_at FROM loyalty_tier_changes WHERE organization_id = ? ORDER BY changed_at`,
+		team.Org).Scan(t.Context(), &changes); err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 1 || changes[0].Tier != "silver" || !changes[0].At.Equal(vest.CreatedAt.Add(time.Microsecond)) {
+		t.Fatalf("tier changes %+v; want one to silver at %s, the microsecond after the vest row",
+			changes, vest.CreatedAt.Add(time.Microsecond).UTC().Format(time.RFC3339Nano))
+	}
+	// (A merged ledger's balance_after chain is each account's own, so not loyCheckBooks.)
+	if b := mgReadBooks(t, srv, team.Org); b.Balance != 1010 || b.LotPoints != 1010 || b.Lifetime != 1010 {
+		t.Fatalf("books %+v; want 1010 points in the balance, the open lots and the lifetime points", b)
+	}
+	loyCheckQualifyingDays(t, srv, team.Org)
 }

@@ -264,15 +264,19 @@ func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accoun
 	return len(vested), points, nil
 }
 
-// dbNow is the database's time of the transaction: the instant of a merge's expiry.
+// dbNow is the database's time of the transaction: what decides outside a write's clock (a
+// purchase of a customer without an account).
 var dbNow = bun.Safe("now()")
 
 // writeClock is the one instant of a loyalty write (§13, asOf): the database's clock read in
-// the statement that locks the account, after the lock (lockAccount, or enroll creating it).
-// What is due — lots to vest, lots to expire, a tier's term, pending dates — is decided at
-// that instant, and the write's rows are stamped with it: the first at the instant, each next
-// one a microsecond later, so the rows of one write keep the order in which they changed the
-// balance (the ledger is ordered by created_at; balance_after chains). A later write of the
+// the statement that locks the account, after the lock (lockAccount, enroll creating it, or a
+// merge's Combine once all its accounts are locked). What is due — lots to vest, lots to
+// expire, a tier's term and the day a new one starts, pending dates, the time of a purchase
+// given none — is decided at that instant, and the write's rows are stamped with it: the
+// first at the instant, each next one a microsecond later (ledger rows and tier changes
+// alike), so the rows of one write keep the order in which they changed the balance and the
+// tier (the ledger is ordered by created_at; balance_after chains), and qualifying points are
+// kept on the day of the rows' instants. A later write of the
 // account takes its instant after this one committed, so after all of its rows (each row is a
 // statement, which takes longer than the microsecond it adds). Taking the due checks at the
 // transaction's start (now()) and the rows at the clock left a window in which a write spent
@@ -284,7 +288,8 @@ type writeClock struct {
 
 type clockKey struct{}
 
-// clockOf is the write's clock; nil outside a write of the service (the jobs, a merge).
+// clockOf is the write's clock; nil outside a write (the jobs, which decide at their given
+// time and stamp their rows with the clock).
 func clockOf(ctx context.Context) *writeClock {
 	c, _ := ctx.Value(clockKey{}).(*writeClock)
 	if c == nil || c.at.IsZero() {
@@ -293,7 +298,8 @@ func clockOf(ctx context.Context) *writeClock {
 	return c
 }
 
-// startClock sets the write's instant (the first lock's; a write locks one account).
+// startClock sets the write's instant (the first lock's: a write locks one account, or a
+// merge all of its accounts in one statement).
 func startClock(ctx context.Context, at time.Time) {
 	if c, _ := ctx.Value(clockKey{}).(*writeClock); c != nil && c.at.IsZero() {
 		c.at = at
@@ -369,8 +375,8 @@ func saveAccount(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, ch 
 			return err
 		}
 		q = q.Set("tier = ?", ch.tier).
-			Set("tier_since = "+today).
-			Set("tier_expires_at = ("+today+" + make_interval(months => ?))::date", ch.tierMonths)
+			Set("tier_since = "+dayOf, dueAt(ctx)).
+			Set("tier_expires_at = ("+dayOf+" + make_interval(months => ?))::date", dueAt(ctx), ch.tierMonths)
 	}
 	if _, err := q.Returning("*").Exec(ctx); err != nil {
 		return fmt.Errorf("update loyalty account: %w", err)

@@ -58,13 +58,38 @@ type CombinedAccount struct {
 // accounts stay with their merged customers, at zero. The tier is the highest of the
 // accounts' tiers and of the tier the combined qualifying points reach (an upgrade starts
 // today, like any; a tier held keeps its dates). Nil when no one was enrolled.
+//
+// Like every loyalty write, the merge has one instant (writeClock), read once all the
+// accounts are locked: what is due (vesting, expiry, a tier's term) is decided at it, the
+// rows it writes (vest, expire, tier changes) are stamped from it, and an upgrade starts on
+// its UTC day.
 func Combine(ctx context.Context, tx bun.Tx, survivorID uuid.UUID, mergedIDs []uuid.UUID) (*CombinedAccount, *MovedPurchases, error) {
 	org := db.Org(ctx)
 	ids := append([]uuid.UUID{survivorID}, mergedIDs...)
-	var accs []models.LoyaltyAccount
-	if err := tx.NewSelect().Model(&accs).Where("la.organization_id = ?", org).Where("la.customer_id = ANY(?)", pgdialect.Array(ids)).
-		OrderExpr("la.loyalty_account_id").For("UPDATE").Scan(ctx); err != nil {
+	var locked []struct {
+		models.LoyaltyAccount `bun:",extend"`
+		LockedAt              time.Time `bun:"locked_at"`
+	}
+	// The instant is computed from the count of the locked rows: after the last lock.
+	if err := tx.NewRaw(`WITH locked AS MATERIALIZED (
+			SELECT la.* FROM loyalty_accounts AS la
+			WHERE la.organization_id = ?0 AND la.customer_id = ANY(?1)
+			ORDER BY la.loyalty_account_id
+			FOR UPDATE
+		), instant AS MATERIALIZED (
+			SELECT clock_timestamp() AS locked_at FROM (SELECT count(*) FROM locked) n
+		)
+		SELECT locked.*, instant.locked_at FROM locked, instant ORDER BY locked.loyalty_account_id`,
+		org, pgdialect.Array(ids)).Scan(ctx, &locked); err != nil {
 		return nil, nil, fmt.Errorf("lock loyalty accounts: %w", err)
+	}
+	accs := make([]models.LoyaltyAccount, len(locked))
+	for i := range locked {
+		accs[i] = locked[i].LoyaltyAccount
+	}
+	if len(locked) > 0 {
+		ctx = context.WithValue(ctx, clockKey{}, &writeClock{})
+		startClock(ctx, locked[0].LockedAt)
 	}
 	purchases := &MovedPurchases{}
 	if err := tx.NewRaw(`WITH moved AS (
@@ -84,13 +109,13 @@ func Combine(ctx context.Context, tx bun.Tx, survivorID uuid.UUID, mergedIDs []u
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, _, err := vestDue(ctx, tx, prog, accIDs, dbNow); err != nil {
+	if _, _, err := vestDue(ctx, tx, prog, accIDs, dueAt(ctx)); err != nil {
 		return nil, nil, err
 	}
-	if _, _, err := expireDue(ctx, tx, accIDs, dbNow); err != nil {
+	if _, _, err := expireDue(ctx, tx, accIDs, dueAt(ctx)); err != nil {
 		return nil, nil, err
 	}
-	if _, _, err := reevaluateTiers(ctx, tx, prog, accIDs, dbNow); err != nil {
+	if _, _, err := reevaluateTiers(ctx, tx, prog, accIDs, dueAt(ctx)); err != nil {
 		return nil, nil, err
 	}
 	accs = accs[:0]
@@ -161,7 +186,7 @@ func Combine(ctx context.Context, tx bun.Tx, survivorID uuid.UUID, mergedIDs []u
 	if err := tx.NewRaw(`SELECT `+QualifyingSQL("?0::uuid", "?1::uuid", "?2::timestamptz - make_interval(months => ?3)", "?2::timestamptz")+` AS qualifying,
 			(SELECT COALESCE(sum(points_remaining), 0)::int FROM loyalty_transactions
 				WHERE organization_id = ?0 AND loyalty_account_id = ?1 AND pending) AS pending`,
-		org, t.ID, dbNow, prog.QualificationMonths).Scan(ctx, &sums); err != nil {
+		org, t.ID, dueAt(ctx), prog.QualificationMonths).Scan(ctx, &sums); err != nil {
 		return nil, nil, fmt.Errorf("sum qualifying points: %w", err)
 	}
 	q := tx.NewUpdate().Model(&t).WherePK().
@@ -171,8 +196,8 @@ func Combine(ctx context.Context, tx bun.Tx, survivorID uuid.UUID, mergedIDs []u
 	switch earned := TierFor(prog, sums.Qualifying); {
 	case rank(earned) > rank(held.Tier):
 		tier = earned
-		q = q.Set("tier = ?", tier).Set("tier_since = "+today).
-			Set("tier_expires_at = ("+today+" + make_interval(months => ?))::date", prog.TierDurationMonths)
+		q = q.Set("tier = ?", tier).Set("tier_since = "+dayOf, dueAt(ctx)).
+			Set("tier_expires_at = ("+dayOf+" + make_interval(months => ?))::date", dueAt(ctx), prog.TierDurationMonths)
 	case held.ID != t.ID:
 		tier = held.Tier
 		q = q.Set("tier = ?", tier).Set("tier_since = ?", held.TierSince).Set("tier_expires_at = ?", held.TierExpiresAt)

@@ -64,26 +64,26 @@ func (s *Service) Enroll(ctx context.Context, customerID uuid.UUID) (*models.Loy
 }
 
 // enroll creates the customer's account, or locks the existing one; created tells which. A
-// created account starts the write's clock (writeClock) as it is written: the row is the
-// write's from then on.
+// created account starts the write's clock (writeClock): the clock read once as the row is
+// written is its created_at and the day of its tier_since, and the write's instant (no other
+// write can touch the account before this one commits).
 func enroll(ctx context.Context, tx bun.Tx, org, customerID uuid.UUID) (*models.LoyaltyAccount, bool, error) {
-	var row struct {
-		models.LoyaltyAccount `bun:",extend"`
-		LockedAt              time.Time `bun:"locked_at"`
-	}
-	err := tx.NewRaw(`INSERT INTO loyalty_accounts (organization_id, customer_id, tier, tier_since, total_purchases, total_spent)
-		SELECT ?, ?, 'bronze', `+today+`, count(*), COALESCE(sum(amount - refunded_amount), 0)
-		FROM purchases WHERE organization_id = ? AND customer_id = ?
+	acc := new(models.LoyaltyAccount)
+	err := tx.NewRaw(`INSERT INTO loyalty_accounts (organization_id, customer_id, tier, tier_since, total_purchases, total_spent, created_at, updated_at)
+		SELECT ?, ?, 'bronze', (i.at AT TIME ZONE 'UTC')::date, p.purchases, p.spent, i.at, i.at
+		FROM (SELECT clock_timestamp() AS at) i,
+			(SELECT count(*) AS purchases, COALESCE(sum(amount - refunded_amount), 0) AS spent
+				FROM purchases WHERE organization_id = ? AND customer_id = ?) p
 		ON CONFLICT (organization_id, customer_id) DO NOTHING
-		RETURNING *, clock_timestamp() AS locked_at`, org, customerID, org, customerID).Scan(ctx, &row)
+		RETURNING *`, org, customerID, org, customerID).Scan(ctx, acc)
 	if err == nil {
-		startClock(ctx, row.LockedAt)
-		return &row.LoyaltyAccount, true, nil
+		startClock(ctx, acc.CreatedAt)
+		return acc, true, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return nil, false, fmt.Errorf("enroll: %w", err)
 	}
-	acc, _, err := lockAccount(ctx, tx, customerID)
+	acc, _, err = lockAccount(ctx, tx, customerID)
 	if err == nil && acc == nil {
 		err = errors.New("enroll: account missing after conflict")
 	}
@@ -116,7 +116,7 @@ func lockCustomer(ctx context.Context, tx bun.Tx, id uuid.UUID, field []string, 
 //
 // The same statement reads the write's instant (writeClock) once the row is locked — the
 // instant is computed from the locked row, so not before the lock is held — and decides at
-// that instant which lots are due.
+// that instant which lots are due and whether the tier's term has ended (its UTC date).
 func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.LoyaltyAccount, models.CustomerStatus, error) {
 	var row struct {
 		models.LoyaltyAccount `bun:",extend"`
@@ -142,7 +142,7 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 			EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = ?0
 				AND t.loyalty_account_id = locked.loyalty_account_id
 				AND t.points_remaining > 0 AND t.pending AND t.vests_at <= instant.locked_at) AS has_vesting,
-			COALESCE(locked.tier_expires_at < `+today+`, false) AS tier_due
+			COALESCE(locked.tier_expires_at < (instant.locked_at AT TIME ZONE 'UTC')::date, false) AS tier_due
 		FROM locked, instant`, db.Org(ctx), customerID).Scan(ctx, &row)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", nil

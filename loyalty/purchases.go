@@ -24,7 +24,7 @@ type NewPurchase struct {
 	CustomerID uuid.UUID
 	OrderID    string
 	Amount     decimal.Decimal
-	OccurredAt *time.Time // now when nil
+	OccurredAt *time.Time // when nil: the write's next stamp (writeClock), or now() for a customer without an account
 	Channel    *string
 }
 
@@ -132,8 +132,15 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 			ID: uuid.New(), OrganizationID: pr.OrganizationID, CustomerID: in.CustomerID, OrderID: in.OrderID,
 			Amount: in.Amount, PointsEarned: points, Channel: channel, ActorID: auth.Actor(ctx),
 		}
-		res, err := tx.NewInsert().Model(p).
-			Value("occurred_at", "COALESCE(?::timestamptz, now())", in.OccurredAt).
+		// A purchase given no time happened at the write's next stamp: after what the lock
+		// vested or expired, before its own earn (the transaction's start without an account).
+		occurredAt := any(in.OccurredAt)
+		if in.OccurredAt == nil && clockOf(ctx) != nil {
+			occurredAt = stamp(ctx)
+		} else if in.OccurredAt == nil {
+			occurredAt = dbNow
+		}
+		res, err := tx.NewInsert().Model(p).Value("occurred_at", "?::timestamptz", occurredAt).
 			On("CONFLICT (organization_id, order_id) DO NOTHING").Returning("*").Exec(ctx)
 		if err != nil {
 			return fmt.Errorf("insert purchase: %w", err)

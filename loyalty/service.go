@@ -31,10 +31,6 @@ type Service struct {
 // NewService returns the service over the database handle.
 func NewService(h *db.Handle) *Service { return &Service{db: h} }
 
-// today is the date tiers count from: the database's current date in UTC, whatever the
-// session's time zone (the same rule as credit's due dates).
-const today = "(now() AT TIME ZONE 'UTC')::date"
-
 // read runs fn in a read-only transaction of the caller's organization. Every read needs
 // the viewer role (§7): the methods that read check it first, and so does read, for the
 // batched reads of the Customer 360 that call it.
