@@ -171,19 +171,16 @@ func TestLoyaltyWrite_DecidesWhatIsDueAtItsRowsInstant(t *testing.T) {
 func TestLoyaltyWrite_AnUpgradeFromVestingIsRecordedAtTheWritesInstant(t *testing.T) {
 	t.Parallel()
 	srv := apitest.New(t)
-	team := newLoyTeam(t, srv)
-	loySetPendingDays(t, team.Admin, 30)
-	customer := loyCustomer(t, srv, team.Org)
-	loyEnroll(t, team.Agent, customer)
-	// 1000 pending points (silver's threshold), then a purchase older than the points'
-	// lifetime: earned and expired at once.
+	// 10 bonus points and 1000 pending ones (silver's threshold: 1010 once they vest), then a
+	// purchase older than the points' lifetime: earned and expired at once.
+	team, customer := loyPendingSetup(t, srv, 10)
 	pending := loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": customer, "orderId": "PENDING", "amount": "1000.00"})
 	if pending.Transaction.VestsAt == nil || pending.LoyaltyAccount.Tier != "BRONZE" {
 		t.Fatalf("pending purchase: %+v %+v", pending.Transaction, pending.LoyaltyAccount)
 	}
 	old := loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": customer, "orderId": "OLD", "amount": "50.00",
 		"occurredAt": time.Now().AddDate(0, -14, 0).UTC().Format(time.RFC3339Nano)})
-	if old.LoyaltyAccount.PointsBalance != 0 {
+	if old.LoyaltyAccount.PointsBalance != 10 {
 		t.Fatalf("old purchase: %+v", old.LoyaltyAccount)
 	}
 	// The pending lot's date has come (a minute ago); no job has vested it.
@@ -194,32 +191,11 @@ func TestLoyaltyWrite_AnUpgradeFromVestingIsRecordedAtTheWritesInstant(t *testin
 	if res.Transaction != nil {
 		t.Fatalf("the refund reversed points: %+v", res.Transaction)
 	}
-	if a := res.LoyaltyAccount; a.PointsBalance != 1000 || a.Tier != "SILVER" {
-		t.Fatalf("account after the refund: %s; want 1000 points, silver", loyJSON(a))
+	if a := res.LoyaltyAccount; a.PointsBalance != 1010 || a.Tier != "SILVER" {
+		t.Fatalf("account after the refund: %s; want 1010 points, silver", loyJSON(a))
 	}
 
-	var vest struct {
-		CreatedAt time.Time `bun:"created_at"`
-		Day       string    `bun:"day"`
-		InAYear   string    `bun:"in_a_year"`
-	}
-	if err := srv.Owner.NewRaw(`SELECT created_at, (created_at AT TIME ZONE 'UTC')::date::text AS day,
-			((created_at AT TIME ZONE 'UTC')::date + interval '12 months')::date::text AS in_a_year
-		FROM loyalty_transactions WHERE organization_id = ? AND transaction_type = 'vest'`, team.Org).Scan(t.Context(), &vest); err != nil {
-		t.Fatal(err)
-	}
-	var changes []struct {
-		Tier string    `bun:"tier"`
-		At   time.Time `bun:"changed_at"`
-	}
-	if err := srv.Owner.NewRaw(`SELECT tier, changed_at FROM loyalty_tier_changes WHERE organization_id = ? ORDER BY changed_at`,
-		team.Org).Scan(t.Context(), &changes); err != nil {
-		t.Fatal(err)
-	}
-	if len(changes) != 1 || changes[0].Tier != "silver" || !changes[0].At.Equal(vest.CreatedAt.Add(time.Microsecond)) {
-		t.Fatalf("tier changes %+v; want one to silver at %s, the microsecond after the vest row",
-			changes, vest.CreatedAt.Add(time.Microsecond).UTC().Format(time.RFC3339Nano))
-	}
+	vest := loyWantUpgradeAfterVest(t, srv, team.Org)
 	if a := res.LoyaltyAccount; a.TierSince != vest.Day || a.TierExpiresAt == nil || *a.TierExpiresAt != vest.InAYear {
 		t.Fatalf("tier since %s until %v; want %s until %s (the write's instant's UTC day)", a.TierSince, loyJSON(a.TierExpiresAt), vest.Day, vest.InAYear)
 	}
@@ -241,8 +217,8 @@ func TestLoyaltyWrite_AnUpgradeFromVestingIsRecordedAtTheWritesInstant(t *testin
 		}
 		team.Viewer.Must(t, `query($id: UUID!, $at: DateTime!) { customer(id: $id) { loyaltyAccount { asOf(at: $at) { balance tier } } } }`,
 			map[string]any{"id": customer, "at": c.at.UTC().Format(time.RFC3339Nano)}, &out)
-		if got := out.Customer.LoyaltyAccount.AsOf; got.Tier != c.tier || got.Balance != 1000 {
-			t.Errorf("asOf %s: %+v; want 1000 points, %s", c.at.UTC().Format(time.RFC3339Nano), got, c.tier)
+		if got := out.Customer.LoyaltyAccount.AsOf; got.Tier != c.tier || got.Balance != 1010 {
+			t.Errorf("asOf %s: %+v; want 1010 points, %s", c.at.UTC().Format(time.RFC3339Nano), got, c.tier)
 		}
 	}
 	loyCheckBooks(t, srv, team.Org)
@@ -269,32 +245,47 @@ func TestMerge_AnUpgradeFromVestingIsRecordedAtTheMergesInstant(t *testing.T) {
 		t.Fatal(res.codes())
 	}
 	plan := mgDecode(t, res.Merge).Loyalty
-	var vest struct {
-		CreatedAt time.Time `bun:"created_at"`
-		Day       string    `bun:"day"`
-	}
-	if err := srv.Owner.NewRaw(`SELECT created_at, (created_at AT TIME ZONE 'UTC')::date::text AS day
-		FROM loyalty_transactions WHERE organization_id = ? AND transaction_type = 'vest'`, team.Org).Scan(t.Context(), &vest); err != nil {
-		t.Fatal(err)
-	}
-	if plan == nil || plan.Tier != "SILVER" || plan.PointsBalance != 1010 || plan.TierSince != vest.Day {
-		t.Fatalf("merged account %+v; want 1010 points, silver since %s", plan, vest.Day)
-	}
-	var changes []struct {
-		Tier string    `bun:"tier"`
-		At   time.Time `bun:"changed_at"`
-	}
-	if err := srv.Owner.NewRaw(`SELECT tier, changed_at FROM loyalty_tier_changes WHERE organization_id = ? ORDER BY changed_at`,
-		team.Org).Scan(t.Context(), &changes); err != nil {
-		t.Fatal(err)
-	}
-	if len(changes) != 1 || changes[0].Tier != "silver" || !changes[0].At.Equal(vest.CreatedAt.Add(time.Microsecond)) {
-		t.Fatalf("tier changes %+v; want one to silver at %s, the microsecond after the vest row",
-			changes, vest.CreatedAt.Add(time.Microsecond).UTC().Format(time.RFC3339Nano))
+	vest := loyWantUpgradeAfterVest(t, srv, team.Org)
+	if plan == nil || plan.Tier != "SILVER" || plan.PointsBalance != 1010 || plan.TierSince != vest.Day ||
+		plan.TierExpiresAt == nil || *plan.TierExpiresAt != vest.InAYear {
+		t.Fatalf("merged account %+v; want 1010 points, silver from %s until %s", plan, vest.Day, vest.InAYear)
 	}
 	// (A merged ledger's balance_after chain is each account's own, so not loyCheckBooks.)
 	if b := mgReadBooks(t, srv, team.Org); b.Balance != 1010 || b.LotPoints != 1010 || b.Lifetime != 1010 {
 		t.Fatalf("books %+v; want 1010 points in the balance, the open lots and the lifetime points", b)
 	}
 	loyCheckQualifyingDays(t, srv, team.Org)
+}
+
+// loyVest is the organization's one vest row: its instant, and that instant's UTC day and
+// the day twelve months later (a tier's term from it).
+type loyVest struct {
+	CreatedAt time.Time `bun:"created_at"`
+	Day       string    `bun:"day"`
+	InAYear   string    `bun:"in_a_year"`
+}
+
+// loyWantUpgradeAfterVest reads the organization's one vest row and fails unless its tier
+// history is one change, to silver, the microsecond after that row (the write's next stamp).
+func loyWantUpgradeAfterVest(t *testing.T, srv *apitest.Server, org uuid.UUID) loyVest {
+	t.Helper()
+	var vest loyVest
+	if err := srv.Owner.NewRaw(`SELECT created_at, (created_at AT TIME ZONE 'UTC')::date::text AS day,
+			((created_at AT TIME ZONE 'UTC')::date + interval '12 months')::date::text AS in_a_year
+		FROM loyalty_transactions WHERE organization_id = ? AND transaction_type = 'vest'`, org).Scan(t.Context(), &vest); err != nil {
+		t.Fatal(err)
+	}
+	var changes []struct {
+		Tier string    `bun:"tier"`
+		At   time.Time `bun:"changed_at"`
+	}
+	if err := srv.Owner.NewRaw(`SELECT tier, changed_at FROM loyalty_tier_changes WHERE organization_id = ? ORDER BY changed_at`,
+		org).Scan(t.Context(), &changes); err != nil {
+		t.Fatal(err)
+	}
+	if len(changes) != 1 || changes[0].Tier != "silver" || !changes[0].At.Equal(vest.CreatedAt.Add(time.Microsecond)) {
+		t.Fatalf("tier changes %+v; want one to silver at %s, the microsecond after the vest row",
+			changes, vest.CreatedAt.Add(time.Microsecond).UTC().Format(time.RFC3339Nano))
+	}
+	return vest
 }
