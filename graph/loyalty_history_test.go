@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -86,5 +87,36 @@ func TestLoyaltyWrites_ReadNoHistory(t *testing.T) {
 		if n == 0 {
 			t.Errorf("%s: no scan of the loyalty tables found", what)
 		}
+	}
+
+	// The Customer 360's tier progress (pointsToNextTier) sums the same window on a read: no
+	// history there either.
+	var read struct {
+		Customer struct{ LoyaltyAccount struct{ PointsToNextTier *int } }
+	}
+	rec.start()
+	team.Agent.Must(t, `query($id: UUID!) { customer(id: $id) { loyaltyAccount { pointsToNextTier } } }`, map[string]any{"id": customer}, &read)
+	stmts := rec.stop()
+	if p := read.Customer.LoyaltyAccount.PointsToNextTier; p == nil || *p <= 0 || *p >= 900_000_000 {
+		t.Fatalf("pointsToNextTier %v", p)
+	}
+	n := 0
+	for _, s := range stmts {
+		if !strings.Contains(s.sql, "json_build_object") {
+			continue
+		}
+		for _, scan := range historyScans(t, team.Org, s, "loyalty_transactions", "loyalty_qualifying_days") {
+			n++
+			limit := maxRows
+			if scan.table == "loyalty_qualifying_days" {
+				limit = maxDays
+			}
+			if scan.rows > limit {
+				t.Errorf("pointsToNextTier: %s read %d rows of %s (at most %d):\n%s", scan.node, scan.rows, scan.table, limit, s.sql)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("pointsToNextTier: no scan of the loyalty tables found")
 	}
 }
