@@ -22,9 +22,9 @@ import (
 // the purchases or the refunds may read more than a day's rows (at most 20 here), and the day
 // totals no more than a year of days. The cause it guards against: under row-level security a
 // condition PostgreSQL cannot prove leak-proof (a range on COALESCE) is a filter after the
-// index, not an index condition — the tier check read every earn of the account. (Not guarded:
-// an earn's refund reversals are still found by metadata->>'order_id', which reads the
-// organization's refund reversals — 11 here, under the bound; docs/decisions-loyalty.md.)
+// index, not an index condition — the tier check read every earn of the account — and an
+// earn's refund reversals looked up by their order alone read the organization's (100 others
+// here). The Customer 360's pointsToNextTier is read the same way.
 func TestLoyaltyWrites_ReadNoHistory(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
@@ -65,6 +65,23 @@ func TestLoyaltyWrites_ReadNoHistory(t *testing.T) {
 		t.Fatalf("purchase %+v, redemption %+v", buy.Transaction, redeem.LoyaltyAccount)
 	}
 	loyCheckBooks(t, srv, team.Org)
+	// The organization's other refund reversals (of another account, inserted as they would be
+	// written): an earn's reversals are looked up on its own account (the refund-order index
+	// leads with the account), so none of these is read.
+	other := loyCustomer(t, srv, team.Org)
+	loyEnroll(t, team.Agent, other)
+	loyExec(t, srv, `INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type, points, balance_after,
+			reference_type, reference_id, metadata)
+		SELECT ?0, loyalty_account_id, 'adjust', -1, 0, 'refund', 'noise-' || k, jsonb_build_object('order_id', 'N-' || k)
+		FROM loyalty_accounts, generate_series(1, 100) k WHERE organization_id = ?0 AND customer_id = ?1`, team.Org, other)
+	// And earns whose reversals the tier check looks up: one a second inside the window's first
+	// day (read from the ledger, not the day totals) and one after its end (clock skew).
+	loyExec(t, srv, `INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type, points, balance_after,
+			reference_type, reference_id, points_remaining, expires_at, created_at)
+		SELECT ?0, loyalty_account_id, 'earn', 10, 10, 'order', 'F-' || k, 10, now() + interval '1 year', at
+		FROM loyalty_accounts, (VALUES (1, now() - interval '12 months' + interval '1 second'), (2, now() + interval '1 day')) AS e(k, at)
+		WHERE organization_id = ?0 AND customer_id = ?1`, team.Org, customer)
+	loyExec(t, srv, "ANALYZE loyalty_transactions")
 
 	const maxRows, maxDays = 20, 367 // a day of rows; a year of days and the day's row written
 	for what, stmts := range map[string][]recorded{"recordPurchase": purchase, "recordRefund": refund, "redeemPoints": redemption} {
@@ -92,7 +109,9 @@ func TestLoyaltyWrites_ReadNoHistory(t *testing.T) {
 	// The Customer 360's tier progress (pointsToNextTier) sums the same window on a read: no
 	// history there either.
 	var read struct {
-		Customer struct{ LoyaltyAccount struct{ PointsToNextTier *int } }
+		Customer struct {
+			LoyaltyAccount struct{ PointsToNextTier *int }
+		}
 	}
 	rec.start()
 	team.Agent.Must(t, `query($id: UUID!) { customer(id: $id) { loyaltyAccount { pointsToNextTier } } }`, map[string]any{"id": customer}, &read)

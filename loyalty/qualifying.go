@@ -68,11 +68,11 @@ const effectiveAt = "(CASE WHEN e.vests_at IS NOT NULL THEN e.vests_at WHEN e.oc
 
 // ledgerQualifying is the SQL of the qualifying points, read from the ledger, of the account's
 // earns and bonuses that are not pending and whose effective instant satisfies cond (e.g.
-// "> w.until"), each with the reversals of its refunds (found by the order they record,
-// loyalty_transactions_refund_order_idx). The earns come from loyalty_transactions_qualifying_idx.
-// (Open: under row-level security the condition on metadata->>'order_id' is no index condition
-// — ->> is not LEAKPROOF — so each earn looked up, those of the window's first day and after its
-// end, reads every refund reversal of the organization; docs/decisions-loyalty.md.)
+// "> w.until"), each with the reversals of its refunds (found by the order they record on the
+// earn's account: loyalty_transactions_refund_order_idx leads with the account, because under
+// row-level security the condition on metadata->>'order_id' is no index condition — ->> is not
+// LEAKPROOF — and the account's equality is). The earns come from
+// loyalty_transactions_qualifying_idx.
 func ledgerQualifying(org, account, cond string) string {
 	return `COALESCE((SELECT sum(e.points + CASE WHEN e.transaction_type = 'earn' AND e.reference_type = 'order' THEN
 				COALESCE((SELECT sum(r.points) FROM loyalty_transactions r
