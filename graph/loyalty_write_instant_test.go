@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"customerservice/internal/testkit/apitest"
+	"customerservice/internal/testkit/testdb"
 )
 
 // §13, asOf: a write decides what is due at the instant it stamps its rows, taken after the
@@ -47,21 +48,31 @@ func TestLoyaltyWrite_DecidesWhatIsDueAtItsRowsInstant(t *testing.T) {
 		team.Org, customer); err != nil {
 		t.Fatal(err)
 	}
+	// The holder's backend (on Citus its global pid, which Citus's lock waits name): the wait
+	// below is for a backend it blocks, not any test's in the shared database.
+	var holder int64
+	holderSQL, blockedSQL := "SELECT pg_backend_pid()",
+		"SELECT EXISTS (SELECT FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND pg_blocking_pids(pid) @> ARRAY[?::int])"
+	if testdb.OnCitus() {
+		holderSQL, blockedSQL = "SELECT citus_backend_gpid()", "SELECT EXISTS (SELECT FROM citus_lock_waits WHERE blocking_gpid = ?)"
+	}
+	if err := lock.QueryRowContext(ctx, holderSQL).Scan(&holder); err != nil {
+		t.Fatal(err)
+	}
 	done := make(chan loyPayload, 1)
 	go func() {
 		done <- loyCall(t, team.Agent, "redeemPoints", map[string]any{"customerId": customer, "points": 30,
 			"referenceType": "order", "referenceId": "instant-1"})
 	}()
-	// The redemption's transaction waits for the lock before the expiry (on Citus, for its
-	// shard's answer), so it started before it.
+	// The redemption's transaction waits for the holder's lock before the expiry, so it
+	// started before it.
 	for deadline := time.Now().Add(10 * time.Second); ; {
 		var waiting struct {
 			Waiting bool `bun:"waiting"`
 			Before  bool `bun:"before"`
 		}
-		if err := srv.Owner.NewRaw(`SELECT EXISTS (SELECT FROM pg_stat_activity WHERE state = 'active'
-				AND wait_event_type IS NOT NULL AND query ILIKE '%FOR UPDATE OF la%') AS waiting,
-			clock_timestamp() < ? AS before`, expiresAt).Scan(ctx, &waiting); err != nil {
+		if err := srv.Owner.NewRaw(`SELECT (`+blockedSQL+`) AS waiting, clock_timestamp() < ? AS before`,
+			holder, expiresAt).Scan(ctx, &waiting); err != nil {
 			t.Fatal(err)
 		}
 		if waiting.Waiting {
