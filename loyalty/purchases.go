@@ -132,11 +132,14 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 			ID: uuid.New(), OrganizationID: pr.OrganizationID, CustomerID: in.CustomerID, OrderID: in.OrderID,
 			Amount: in.Amount, PointsEarned: points, Channel: channel, ActorID: auth.Actor(ctx),
 		}
-		// A purchase given no time happened at the write's next stamp: after what the lock
-		// vested or expired, before its own earn (the transaction's start without an account).
-		occurredAt := any(in.OccurredAt)
+		// A purchase given no time happened at the write's next stamp, after what the lock
+		// vested or expired, and its earn is stamped with the same instant, so the lot's
+		// vesting, expiry and qualifying instant all count from it (the transaction's start
+		// without an account).
+		occurredAt, earnAt := any(in.OccurredAt), any(nil)
 		if in.OccurredAt == nil && clockOf(ctx) != nil {
 			occurredAt = stamp(ctx)
+			earnAt = occurredAt
 		} else if in.OccurredAt == nil {
 			occurredAt = dbNow
 		}
@@ -159,7 +162,7 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 			if out.Transaction, err = insertTransaction(ctx, tx, acc, acc.PointsBalance+vested, newTransaction{
 				typ: models.TxEarn, points: points, referenceType: ptr("order"), referenceID: &p.OrderID,
 				metadata: map[string]any{"purchase_id": p.ID}, lifetimeMonths: prog.PointsLifetimeMonths,
-				occurredAt: in.OccurredAt, vestsAt: vestsAt,
+				occurredAt: in.OccurredAt, vestsAt: vestsAt, at: earnAt,
 			}); err != nil {
 				return err
 			}
