@@ -185,8 +185,9 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 			if in.OccurredAt != nil && points > 0 {
 				// §13: a lot of a purchase older than the points' lifetime expired before it
 				// was recorded: it is earned and expired at once, both in the ledger.
-				// Due at the instant of its own row (the write's latest).
-				if n, _, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, lastStamp(ctx)); err != nil {
+				// Due at the instant of its earn row (not the write's latest, which may be
+				// the tier change's), as its refund reads it (expires_at <= created_at).
+				if n, _, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, out.Transaction.CreatedAt); err != nil {
 					return err
 				} else if n > 0 {
 					if err := tx.NewSelect().Model(acc).WherePK().Scan(ctx); err != nil {
