@@ -128,7 +128,7 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 	return nil
 }
 
-// expireDue zeroes the lots of the (locked) accounts whose expires_at <= now, writes one
+// expireDue zeroes the lots of the (locked) accounts whose expires_at <= at, writes one
 // `expire` transaction per account for the total and lowers the balance, in one statement
 // (§4), with its audit row `loyalty.expire` by SYSTEM (§12: the rule did it, not the caller).
 // The transaction's metadata lists what each lot held when it expired, with its
@@ -290,7 +290,7 @@ var dbNow = bun.Safe("now()")
 // from a lot already expired at its row's instant.
 type writeClock struct {
 	at   time.Time // zero until the account is locked
-	rows int       // rows stamped so far
+	rows int       // stamps taken so far (a statement may take one and write no row)
 }
 
 type clockKey struct{}

@@ -57,7 +57,8 @@ type CombinedAccount struct {
 // to it: balance, lifetime and redeemed points, purchases and amount spent. The emptied
 // accounts stay with their merged customers, at zero. The tier is the highest of the
 // accounts' tiers and of the tier the combined qualifying points reach (an upgrade starts
-// today, like any; a tier held keeps its dates). Nil when no one was enrolled.
+// on the UTC day of the merge's instant, below; a tier held keeps its dates). Nil when no
+// one was enrolled.
 //
 // Like every loyalty write, the merge has one instant (writeClock), read once all the
 // accounts are locked: what is due (vesting, expiry, a tier's term) is decided at it, the
