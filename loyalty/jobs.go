@@ -180,7 +180,7 @@ const (
 // tier is appended to the tier history and leaves an audit row `loyalty.tier_change` by
 // SYSTEM (§12). The day is computed once in q: Citus refuses an UPDATE whose CASE calls a non-immutable function
 // (the cast of the time).
-func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at any) (evaluated, changed int, err error) {
+func reevaluateTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at time.Time) (evaluated, changed int, err error) {
 	var rows []struct {
 		newTier
 		OldTier models.Tier `bun:"old_tier"`

@@ -2,6 +2,7 @@ package loyalty
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -73,7 +74,10 @@ func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccoun
 	}
 	at := n.at
 	if at == nil {
-		at = stamp(ctx)
+		var err error
+		if at, err = stamp(ctx); err != nil {
+			return nil, err
+		}
 	}
 	q := tx.NewInsert().Model(t).Value("created_at", "?::timestamptz", at)
 	if n.lifetimeMonths > 0 {
@@ -139,7 +143,11 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 // no lot with points left. at is the job's time, or the write's instant (dueAt) for a mutation, which expires its
 // account's due lots before it reads the balance, so no one spends points past their date
 // even before the job has run.
-func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (accounts, points int, err error) {
+func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at time.Time) (accounts, points int, err error) {
+	stamped, err := stamp(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
 	var rows []struct {
 		AccountID     uuid.UUID `bun:"loyalty_account_id"`
 		TransactionID uuid.UUID `bun:"transaction_id"`
@@ -171,7 +179,7 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 			RETURNING loyalty_account_id, transaction_id, points, balance_after
 		)
 		SELECT * FROM written`,
-		org, pgdialect.Array(accountIDs), at, org, org, stamp(ctx), auth.System).Scan(ctx, &rows)
+		org, pgdialect.Array(accountIDs), at, org, org, stamped, auth.System).Scan(ctx, &rows)
 	if err != nil {
 		return 0, 0, fmt.Errorf("expire lots: %w", err)
 	}
@@ -197,7 +205,11 @@ func expireDue(ctx context.Context, tx bun.Tx, accountIDs []uuid.UUID, at any) (
 // and points vested. Safe to repeat. at is the job's time, or the write's instant (dueAt) for a mutation, which
 // vests its account's due lots before it reads the balance, so vesting is never late for a
 // change.
-func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accountIDs []uuid.UUID, at any) (accounts, points int, err error) {
+func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accountIDs []uuid.UUID, at time.Time) (accounts, points int, err error) {
+	stamped, err := stamp(ctx)
+	if err != nil {
+		return 0, 0, err
+	}
 	var vested []struct {
 		ID            uuid.UUID `bun:"loyalty_account_id"`
 		TransactionID uuid.UUID `bun:"transaction_id"`
@@ -238,7 +250,7 @@ func vestDue(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, accoun
 			'Pending points vested', jsonb_build_object('lots', lots), ?::timestamptz, ?::uuid
 		FROM accounts
 		RETURNING loyalty_account_id, transaction_id, points, balance_after`,
-		org, pgdialect.Array(accountIDs), at, org, org, stamp(ctx), auth.System).Scan(ctx, &vested)
+		org, pgdialect.Array(accountIDs), at, org, org, stamped, auth.System).Scan(ctx, &vested)
 	if err != nil {
 		return 0, 0, fmt.Errorf("vest pending points: %w", err)
 	}
@@ -296,7 +308,7 @@ type writeClock struct {
 type clockKey struct{}
 
 // clockOf is the write's clock; nil outside a write (the jobs, which decide at their given
-// time and stamp their rows with the clock).
+// time and stamp their rows with the clock) and before the write has locked its account.
 func clockOf(ctx context.Context) *writeClock {
 	c, _ := ctx.Value(clockKey{}).(*writeClock)
 	if c == nil || c.at.IsZero() {
@@ -313,35 +325,41 @@ func startClock(ctx context.Context, at time.Time) {
 	}
 }
 
-// dueAt is the instant at which the write decides what is due: its clock, or the
-// transaction's now() outside a write.
-func dueAt(ctx context.Context) any {
+// errNoClock is a write that decides what is due or stamps a row before it has locked its
+// account: a bug, refused rather than decided at another instant.
+var errNoClock = errors.New("loyalty: the write's instant is read before its account is locked")
+
+// dueAt is the instant at which the write decides what is due: its clock.
+func dueAt(ctx context.Context) (time.Time, error) {
 	if c := clockOf(ctx); c != nil {
-		return c.at
+		return c.at, nil
 	}
-	return dbNow
+	return time.Time{}, errNoClock
 }
 
-// stamp is the created_at of the write's next row (one microsecond after the last); the
-// clock at the statement (clock_timestamp()) outside a write.
-func stamp(ctx context.Context) any {
-	c := clockOf(ctx)
-	if c == nil {
-		return bun.Safe("clock_timestamp()")
+// stamp is the created_at of the write's next row (one microsecond after the last). Outside
+// a write (the jobs, which decide at their given time) it is the clock at the statement,
+// clock_timestamp().
+func stamp(ctx context.Context) (any, error) {
+	c, inWrite := ctx.Value(clockKey{}).(*writeClock)
+	switch {
+	case !inWrite:
+		return bun.Safe("clock_timestamp()"), nil
+	case c.at.IsZero():
+		return nil, errNoClock
 	}
 	t := c.at.Add(time.Duration(c.rows) * time.Microsecond)
 	c.rows++
-	return t
+	return t, nil
 }
 
-// lastStamp is the created_at of the write's latest row (its instant before any); the
-// statement's time outside a write.
-func lastStamp(ctx context.Context) any {
+// lastStamp is the created_at of the write's latest row (its instant before any).
+func lastStamp(ctx context.Context) (time.Time, error) {
 	c := clockOf(ctx)
 	if c == nil {
-		return bun.Safe("statement_timestamp()")
+		return time.Time{}, errNoClock
 	}
-	return c.at.Add(time.Duration(max(c.rows-1, 0)) * time.Microsecond)
+	return c.at.Add(time.Duration(max(c.rows-1, 0)) * time.Microsecond), nil
 }
 
 // accountChange is what one movement does to the account's counters; the caller computed
@@ -378,12 +396,16 @@ func saveAccount(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, ch 
 		Set("total_purchases = total_purchases + ?", ch.purchases).
 		Set("total_spent = total_spent + ?", ch.spent)
 	if ch.tier != "" {
+		at, err := dueAt(ctx)
+		if err != nil {
+			return err
+		}
 		if err := recordTier(ctx, tx, acc, ch.tier); err != nil {
 			return err
 		}
 		q = q.Set("tier = ?", ch.tier).
-			Set("tier_since = "+dayOf, dueAt(ctx)).
-			Set("tier_expires_at = ("+dayOf+" + make_interval(months => ?))::date", dueAt(ctx), ch.tierMonths)
+			Set("tier_since = "+dayOf, at).
+			Set("tier_expires_at = ("+dayOf+" + make_interval(months => ?))::date", at, ch.tierMonths)
 	}
 	if _, err := q.Returning("*").Exec(ctx); err != nil {
 		return fmt.Errorf("update loyalty account: %w", err)

@@ -110,13 +110,17 @@ func Combine(ctx context.Context, tx bun.Tx, survivorID uuid.UUID, mergedIDs []u
 	if err != nil {
 		return nil, nil, err
 	}
-	if _, _, err := vestDue(ctx, tx, prog, accIDs, dueAt(ctx)); err != nil {
+	at, err := dueAt(ctx)
+	if err != nil {
 		return nil, nil, err
 	}
-	if _, _, err := expireDue(ctx, tx, accIDs, dueAt(ctx)); err != nil {
+	if _, _, err := vestDue(ctx, tx, prog, accIDs, at); err != nil {
 		return nil, nil, err
 	}
-	if _, _, err := reevaluateTiers(ctx, tx, prog, accIDs, dueAt(ctx)); err != nil {
+	if _, _, err := expireDue(ctx, tx, accIDs, at); err != nil {
+		return nil, nil, err
+	}
+	if _, _, err := reevaluateTiers(ctx, tx, prog, accIDs, at); err != nil {
 		return nil, nil, err
 	}
 	accs = accs[:0]
@@ -187,7 +191,7 @@ func Combine(ctx context.Context, tx bun.Tx, survivorID uuid.UUID, mergedIDs []u
 	if err := tx.NewRaw(`SELECT `+QualifyingSQL("?0::uuid", "?1::uuid", "?2::timestamptz - make_interval(months => ?3)", "?2::timestamptz")+` AS qualifying,
 			(SELECT COALESCE(sum(points_remaining), 0)::int FROM loyalty_transactions
 				WHERE organization_id = ?0 AND loyalty_account_id = ?1 AND pending) AS pending`,
-		org, t.ID, dueAt(ctx), prog.QualificationMonths).Scan(ctx, &sums); err != nil {
+		org, t.ID, at, prog.QualificationMonths).Scan(ctx, &sums); err != nil {
 		return nil, nil, fmt.Errorf("sum qualifying points: %w", err)
 	}
 	q := tx.NewUpdate().Model(&t).WherePK().
@@ -197,8 +201,8 @@ func Combine(ctx context.Context, tx bun.Tx, survivorID uuid.UUID, mergedIDs []u
 	switch earned := TierFor(prog, sums.Qualifying); {
 	case rank(earned) > rank(held.Tier):
 		tier = earned
-		q = q.Set("tier = ?", tier).Set("tier_since = "+dayOf, dueAt(ctx)).
-			Set("tier_expires_at = ("+dayOf+" + make_interval(months => ?))::date", dueAt(ctx), prog.TierDurationMonths)
+		q = q.Set("tier = ?", tier).Set("tier_since = "+dayOf, at).
+			Set("tier_expires_at = ("+dayOf+" + make_interval(months => ?))::date", at, prog.TierDurationMonths)
 	case held.ID != t.ID:
 		tier = held.Tier
 		q = q.Set("tier = ?", tier).Set("tier_since = ?", held.TierSince).Set("tier_expires_at = ?", held.TierExpiresAt)

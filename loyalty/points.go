@@ -152,6 +152,10 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 	}
 	acc := &row.LoyaltyAccount
 	startClock(ctx, row.LockedAt)
+	at, err := dueAt(ctx)
+	if err != nil {
+		return nil, "", err
+	}
 	var prog *models.LoyaltyProgram
 	if row.HasVesting || row.TierDue {
 		if prog, err = programOf(ctx, tx, acc.OrganizationID); err != nil {
@@ -161,18 +165,18 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 	if row.HasVesting {
 		// §13: pending points whose date has come vest before anything reads the balance
 		// (and before expiry, which only takes vested points).
-		if _, _, err := vestDue(ctx, tx, prog, []uuid.UUID{acc.ID}, dueAt(ctx)); err != nil {
+		if _, _, err := vestDue(ctx, tx, prog, []uuid.UUID{acc.ID}, at); err != nil {
 			return nil, "", err
 		}
 		row.HasDueLots = true // a vested lot may be past its expiry too; expireDue finds none otherwise
 	}
 	if row.HasDueLots {
-		if _, _, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, dueAt(ctx)); err != nil {
+		if _, _, err := expireDue(ctx, tx, []uuid.UUID{acc.ID}, at); err != nil {
 			return nil, "", err
 		}
 	}
 	if row.TierDue {
-		if _, _, err := reevaluateTiers(ctx, tx, prog, []uuid.UUID{acc.ID}, dueAt(ctx)); err != nil {
+		if _, _, err := reevaluateTiers(ctx, tx, prog, []uuid.UUID{acc.ID}, at); err != nil {
 			return nil, "", err
 		}
 	}

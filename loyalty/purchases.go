@@ -134,13 +134,17 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		}
 		// A purchase given no time happened at the write's next stamp, after what the lock
 		// vested or expired, and its earn is stamped with the same instant, so the lot's
-		// vesting, expiry and qualifying instant all count from it (the transaction's start
-		// without an account).
+		// vesting, expiry and qualifying instant all count from it. A customer without an
+		// account locked none, so its write has no instant: the transaction's start.
 		occurredAt, earnAt := any(in.OccurredAt), any(nil)
-		if in.OccurredAt == nil && clockOf(ctx) != nil {
-			occurredAt = stamp(ctx)
+		switch {
+		case in.OccurredAt != nil:
+		case acc != nil:
+			if occurredAt, err = stamp(ctx); err != nil {
+				return err
+			}
 			earnAt = occurredAt
-		} else if in.OccurredAt == nil {
+		default:
 			occurredAt = dbNow
 		}
 		res, err := tx.NewInsert().Model(p).Value("occurred_at", "?::timestamptz", occurredAt).
@@ -155,7 +159,10 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 		out = &PurchaseResult{Purchase: p, Account: acc}
 		vested := points // what enters the balance now: all of it, unless it is pending
 		if points > 0 {
-			vestsAt := pendingUntil(ctx, prog, p.OccurredAt)
+			vestsAt, err := pendingUntil(ctx, prog, p.OccurredAt)
+			if err != nil {
+				return err
+			}
 			if vestsAt != nil {
 				vested = 0
 			}
@@ -233,15 +240,19 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 // occurredAt + pending_days), nil when they are spendable at once: pending points are off
 // (pending_days 0), or that date is not after the write's instant (a back-dated purchase).
 // The account is locked: the write's clock is set.
-func pendingUntil(ctx context.Context, prog *models.LoyaltyProgram, occurredAt time.Time) *time.Time {
+func pendingUntil(ctx context.Context, prog *models.LoyaltyProgram, occurredAt time.Time) (*time.Time, error) {
 	if prog.PendingDays <= 0 {
-		return nil
+		return nil, nil
+	}
+	at, err := dueAt(ctx)
+	if err != nil {
+		return nil, err
 	}
 	vestsAt := occurredAt.UTC().AddDate(0, 0, prog.PendingDays)
-	if c := clockOf(ctx); c == nil || !vestsAt.After(c.at) {
-		return nil
+	if !vestsAt.After(at) {
+		return nil, nil
 	}
-	return &vestsAt
+	return &vestsAt, nil
 }
 
 // NewRefund is a refund of (part of) a purchase.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/uptrace/bun"
@@ -33,9 +34,17 @@ func qualifyingSum(org, account string) string {
 // instant, up to its latest row: the transactions this write stamped before it included,
 // pending points not yet vested not.
 func qualifyingPoints(ctx context.Context, tx bun.IDB, org, accountID uuid.UUID, months int) (int, error) {
+	at, err := dueAt(ctx)
+	if err != nil {
+		return 0, err
+	}
+	last, err := lastStamp(ctx)
+	if err != nil {
+		return 0, err
+	}
 	var n int
-	err := tx.NewRaw(`SELECT `+QualifyingSQL("?0::uuid", "?1::uuid", "?2::timestamptz - make_interval(months => ?3)", "?4::timestamptz"),
-		org, accountID, dueAt(ctx), months, lastStamp(ctx)).Scan(ctx, &n)
+	err = tx.NewRaw(`SELECT `+QualifyingSQL("?0::uuid", "?1::uuid", "?2::timestamptz - make_interval(months => ?3)", "?4::timestamptz"),
+		org, accountID, at, months, last).Scan(ctx, &n)
 	if err != nil {
 		return 0, fmt.Errorf("sum qualifying points: %w", err)
 	}
@@ -78,7 +87,7 @@ func upgradeAfter(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, 
 // vest): the new tier starts on the day of at and holds tier_duration_months. It never
 // lowers a tier (that is the re-evaluation's, when a tier's term ends). A raise follows
 // vesting, a rule: it is audited as a tier change by SYSTEM (§12), like the re-evaluation.
-func raiseTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at any) error {
+func raiseTiers(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, ids []uuid.UUID, at time.Time) error {
 	org := db.Org(ctx)
 	var rows []struct {
 		newTier
@@ -137,7 +146,10 @@ func recordTiers(ctx context.Context, tx bun.Tx, changes []newTier) error {
 	}
 	values := make([]string, len(changes))
 	args := make([]any, 0, 4*len(changes))
-	at := stamp(ctx)
+	at, err := stamp(ctx)
+	if err != nil {
+		return err
+	}
 	for i, c := range changes {
 		values[i] = "(?::uuid, ?::uuid, ?, ?::timestamptz)"
 		args = append(args, db.Org(ctx), c.Account, c.Tier, at)
