@@ -25,17 +25,14 @@ import (
 // and timeline, and must agree on balance, pending and lifetime at every instant, and on the
 // tier at each gap's middle (a tier change falls inside its mutation). A write that moved no
 // points (a refund that reversed nothing) is no event, but it vests what is due and may raise
-// the tier: the tier is checked on either side of it instead of across it (a gap's middle
-// fell on it: ASOF_SEED=1796675389094000661 read silver there, rightly — the refund had
-// vested 141 points and upgraded — where the model still said bronze).
+// the tier: the tier is checked on either side of it instead of across it. Each earn's
+// expiry and vesting dates count from its purchase's occurredAt, which is its own instant
+// when the purchase is given none.
 //
 // Its events are spaced on the real clock (300 ms apart, dates in the gaps between them), but
 // a late event is no disagreement: a write decides what is due at the instant it stamps its
 // rows (taken after the account's lock), which is the instant the model replays it at. So it
-// runs in parallel with the package's tests. (It ran alone while the service decided at the
-// transaction's start and stamped its rows with the clock: under load a redemption that began
-// before a lot's expiry and wrote its row after it spent from a lot the model had expired;
-// TestLoyaltyWrite_DecidesWhatIsDueAtItsRowsInstant reproduces that case deterministically.)
+// runs in parallel with the package's tests (docs/decisions-loyalty.md, one instant per write).
 func TestLoyaltyAccountAsOf_MatchesAModelAtEveryInstant(t *testing.T) {
 	t.Parallel()
 	srv := apitest.New(t)

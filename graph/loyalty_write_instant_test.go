@@ -16,8 +16,8 @@ import (
 // account's lock. A redemption whose transaction starts before a lot's expiry and that gets
 // the account's lock only after it must expire the lot first and spend from the next one: its
 // row comes after the expiry, so asOf — which counts the expiry at the lot's date — agrees with
-// the balance at every instant. (Deciding at the transaction's start spent from the expired
-// lot: 30 of its 50 points, the balance 50 points above what the ledger's expiry says.)
+// the balance at every instant. Deciding at the transaction's start would spend from the
+// expired lot.
 //
 // Deterministic: the owner holds the account's row lock while the redemption's transaction
 // starts and waits, and releases it only once the database's clock has passed the expiry.
@@ -174,12 +174,7 @@ func TestLoyaltyWrite_DecidesWhatIsDueAtItsRowsInstant(t *testing.T) {
 // lots first, and an upgrade that vesting brings is part of the same write: its tier change
 // is recorded at the write's next instant, one microsecond after the vest row, and the tier's
 // term starts on the UTC day of that instant. asOf then reads bronze up to the vest row and
-// silver from the tier change on, as the refund's payload says. (This is what the asOf model
-// test met with ASOF_SEED=1796675389094000661: such a refund has no transaction, so the
-// model, which placed its events by their transactions, did not know the tier had changed
-// in the gap it checked. The service stamped the change at the write's clock_timestamp(), a
-// few statements after the vest row; now every row of the write is stamped from its one
-// instant.)
+// silver from the tier change on, as the refund's payload says.
 func TestLoyaltyWrite_AnUpgradeFromVestingIsRecordedAtTheWritesInstant(t *testing.T) {
 	t.Parallel()
 	srv := apitest.New(t)
