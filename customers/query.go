@@ -1,8 +1,6 @@
 package customers
 
 import (
-	"context"
-	"fmt"
 	"strings"
 	"unicode/utf8"
 
@@ -197,94 +195,6 @@ func searchCondition(term string, args *db.Args) string {
 		return "c.customer_id IN (SELECT customer_search_ids(" + p + "))"
 	}
 	return "c.search_text LIKE '%' || app_unaccent(lower(" + p + ")) || '%'"
-}
-
-// tagCondition is a tagsAny (all false) or tagsAll condition: its tags, each with its
-// length (a key that tells ["a,b"] from ["a", "b"] and [] from [""]).
-type tagCondition struct {
-	tags string
-	all  bool
-}
-
-func tagConditionOf(tags []string, all bool) tagCondition {
-	var b strings.Builder
-	for _, t := range tags {
-		fmt.Fprintf(&b, "%d:%s", len(t), t)
-	}
-	return tagCondition{tags: b.String(), all: all}
-}
-
-// tagFilter is one tag condition of a filter with its tags.
-type tagFilter struct {
-	tags []string
-	all  bool
-}
-
-// tagFilters are the tag conditions of f and of the filters it is combined with (And).
-func (f *Filter) tagFilters() []tagFilter {
-	var out []tagFilter
-	for g := f; g != nil; g = g.And {
-		if g.TagsAny != nil {
-			out = append(out, tagFilter{g.TagsAny, false})
-		}
-		if g.TagsAll != nil {
-			out = append(out, tagFilter{g.TagsAll, true})
-		}
-	}
-	return out
-}
-
-// tagsSQL is the condition that c carries any (all false) or all of tags. `tags && $1` and
-// `tags @> $1` are not leakproof, so under row-level security PostgreSQL never serves them
-// with the tags' GIN index; a condition IndexTags found few customers for also names the
-// customers customer_tag_ids() finds through the index (for the caller's organization only,
-// like customer_search_ids), and the plain condition, kept, checks them under RLS. A condition
-// most customers match stays plain: the newest-first scan finds a page of them at once.
-func tagsSQL(tags []string, all bool, indexed map[tagCondition]bool, args *db.Args) string {
-	p := args.Add(tags) + "::varchar[]"
-	op, allSQL := "&&", "false"
-	if all {
-		op, allSQL = "@>", "true"
-	}
-	cond := "c.tags " + op + " " + p
-	if indexed[tagConditionOf(tags, all)] {
-		// As an array (one InitPlan), an index condition on the primary key: the rows the
-		// function names are read by key, whatever the planner guesses of the tags.
-		cond = "(" + cond + " AND c.customer_id = ANY (ARRAY(SELECT customer_tag_ids(" + p + ", " + allSQL + "))))"
-	}
-	return cond
-}
-
-// IndexTags decides which tag conditions of f go through the tags index, asking the database
-// (customer_tags_indexed: the column's statistic says how many customers have the tags) in
-// one round trip before the filter's statements are built; a filter without tags asks
-// nothing. The decision only chooses the plan: the customers matched are the same either way.
-func IndexTags(ctx context.Context, h *db.Handle, org uuid.UUID, f *Filter) error {
-	conds := f.tagFilters()
-	if len(conds) == 0 {
-		return nil
-	}
-	var args db.Args
-	cols := make([]string, len(conds))
-	for i, c := range conds {
-		all := "false"
-		if c.all {
-			all = "true"
-		}
-		cols[i] = "customer_tags_indexed(" + args.Add(c.tags) + "::varchar[], " + all + ")::text"
-	}
-	indexed := make(map[tagCondition]bool, len(conds))
-	err := db.ReadInOrg(ctx, h, org, db.Stmt{SQL: "SELECT " + strings.Join(cols, ", "), Args: args.Values(), Row: func(values [][]byte) error {
-		for i, v := range values {
-			indexed[tagConditionOf(conds[i].tags, conds[i].all)] = string(v) == "true"
-		}
-		return nil
-	}})
-	if err != nil {
-		return fmt.Errorf("index tags: %w", err)
-	}
-	f.indexed = indexed
-	return nil
 }
 
 // ListQuery is the customers' part of one list page: select SortKey and compose
