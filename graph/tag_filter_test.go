@@ -2,9 +2,11 @@ package graph_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/uuid"
@@ -190,6 +192,28 @@ func TestCustomers_TagFilterThroughTheIndexFindsWhatThePlainConditionFinds(t *te
 	if again, fresh := pageOf([]string{f.rareA}), pageOf([]string{f.rareB, f.odd}); again != statementsOf360Page || fresh != statementsOf360Page+readRoundTrip(1) {
 		t.Errorf("statements of a page filtered by tags: again %d, want %d; a new filter %d, want %d",
 			again, statementsOf360Page, fresh, statementsOf360Page+readRoundTrip(1))
+	}
+
+	// Concurrent requests, some deciding, some finding the decision kept: each answers what
+	// the plain condition selects (N100, N1500, N2900, N4000).
+	var wg sync.WaitGroup
+	wrong := make(chan string, 16)
+	for i := range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tags := []string{f.rareA, f.rareB, fmt.Sprint("x-", i%4)}
+			res := c.Do(t, `query($t: [String!]) { customers(first: 1, filter: {tags: {any: $t}}) { totalCount } }`, map[string]any{"t": tags})
+			var out struct{ Customers struct{ TotalCount int } }
+			if err := json.Unmarshal(res.Data, &out); err != nil || len(res.Errors) > 0 || out.Customers.TotalCount != 4 {
+				wrong <- fmt.Sprintf("%v: %s", tags, clip(res.Body))
+			}
+		}()
+	}
+	wg.Wait()
+	close(wrong)
+	for w := range wrong {
+		t.Errorf("concurrent filter %s, want totalCount 4", w)
 	}
 
 	// Bad input is refused before anything is asked of the database, as before.
