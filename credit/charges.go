@@ -66,7 +66,7 @@ func (s *Service) Charge(ctx context.Context, in Charge) (*models.CreditAccount,
 		usage models.CreditUsage
 	)
 	charge := func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
-		target, err := accountOfCustomer(ctx, tx, in.CustomerID, "SHARE OF c FOR NO KEY UPDATE OF ca", chargeColumns(ctx, in.OrderID))
+		target, err := accountOfCustomer(ctx, tx, in.CustomerID, "SHARE OF c FOR NO KEY UPDATE OF ca", chargeColumns, in.OrderID)
 		if err != nil {
 			return err
 		}
@@ -138,17 +138,18 @@ func changeCreditUsed(ctx context.Context, tx bun.Tx, acc *models.CreditAccount,
 	return nil
 }
 
+// orgParam is the organization in accountOfCustomer's statement (its first bind parameter).
+const orgParam = "$1::uuid"
+
 // chargeColumns are what a charge reads besides the account (accountOfCustomer), in the same
 // statement: the organization's policy (its row or the defaults, PolicySQL) and the usage of
-// orderID if the account has one.
-func chargeColumns(ctx context.Context, orderID string) func(q *bun.SelectQuery) *bun.SelectQuery {
-	return func(q *bun.SelectQuery) *bun.SelectQuery {
-		return q.ColumnExpr("pol.block_when_overdue_days AS pol_block_when_overdue_days").
-			ColumnExpr("pol.warn_utilization_percent AS pol_warn_utilization_percent").
-			ColumnExpr("pol.require_second_approver AS pol_require_second_approver").
-			ColumnExpr("(SELECT pu.usage_id FROM credit_usage AS pu WHERE pu.organization_id = ? AND pu.credit_account_id = ca.credit_account_id AND pu.order_id = ?) AS prior_id", db.Org(ctx), orderID).
-			Join("CROSS JOIN "+PolicySQL("?"), db.Org(ctx))
-	}
+// the order ($3) if the account has one.
+func chargeColumns(q *bun.SelectQuery) *bun.SelectQuery {
+	return q.ColumnExpr("pol.block_when_overdue_days AS pol_block_when_overdue_days").
+		ColumnExpr("pol.warn_utilization_percent AS pol_warn_utilization_percent").
+		ColumnExpr("pol.require_second_approver AS pol_require_second_approver").
+		ColumnExpr("(SELECT pu.usage_id FROM credit_usage AS pu WHERE pu.organization_id = " + orgParam + " AND pu.credit_account_id = ca.credit_account_id AND pu.order_id = $3::text) AS prior_id").
+		Join("CROSS JOIN " + PolicySQL(orgParam))
 }
 
 // replayCharge looks for the account's usage of in.OrderID: found with the same amount, it
@@ -269,10 +270,15 @@ func (a *customerAccount) facts() Facts {
 }
 
 // accountOfCustomer reads the customer's account with the customer's status, today's date
-// the date it was opened and how many days its oldest open charge is past due, locked as lock says ("UPDATE OF ca", "SHARE OF c"; "" reads without a lock), with what the
-// with functions add to the statement. A customer without an account, like a missing one or
-// another organization's, is NOT_FOUND.
-func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, lock string, with ...func(*bun.SelectQuery) *bun.SelectQuery) (*customerAccount, error) {
+// the date it was opened and how many days its oldest open charge is past due, locked as lock
+// says ("UPDATE OF ca", "SHARE OF c"; "" reads without a lock), with what with adds to the
+// statement (nil: nothing). A customer without an account, like a missing one or another
+// organization's, is NOT_FOUND.
+//
+// The statement is one fixed text per lock and with, its values bind parameters — $1 the
+// organization, $2 the customer, $3… withArgs — kept prepared (db.ScanPrepared): planning it
+// cost PostgreSQL several times what running it does, on every charge and payment.
+func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, lock string, with func(*bun.SelectQuery) *bun.SelectQuery, withArgs ...any) (*customerAccount, error) {
 	var row customerAccount
 	q := tx.NewSelect().Model(&row).
 		// §11: an erased customer reads as ERASED, which the charge rules refuse (INVALID_STATE).
@@ -280,11 +286,11 @@ func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, loc
 		ColumnExpr("(ca.created_at AT TIME ZONE 'UTC')::date AS opened_on").ColumnExpr("now() AS now").
 		// The organization as a value, not correlated: on Citus the statement is then routed
 		// whole to the organization's shard (README, Scaling out).
-		ColumnExpr(DaysPastDueSQL("?", "ca.credit_account_id")+" AS days_past_due", db.Org(ctx)).
+		ColumnExpr(DaysPastDueSQL(orgParam, "ca.credit_account_id")+" AS days_past_due").
 		Join("JOIN customers AS c ON c.organization_id = ca.organization_id AND c.customer_id = ca.customer_id").
-		Where("ca.organization_id = ?", db.Org(ctx)).Where("ca.customer_id = ?", customerID)
-	for _, w := range with {
-		q = w(q)
+		Where("ca.organization_id = ?", bun.Safe(orgParam)).Where("ca.customer_id = ?", bun.Safe("$2::uuid"))
+	if with != nil {
+		q = with(q)
 	}
 	if lock != "" {
 		// Waiting for the account's lock, PostgreSQL locks and returns the account's latest
@@ -294,13 +300,14 @@ func accountOfCustomer(ctx context.Context, tx bun.Tx, customerID uuid.UUID, loc
 		// payments, cancellations), so when it is, the subqueries are as current as the
 		// lock; when not, the statement runs once more — the lock is ours then, so it waits
 		// for nothing and reads a snapshot taken after the change.
-		q = q.ColumnExpr("ca.xmin = (SELECT fr.xmin FROM credit_accounts AS fr WHERE fr.organization_id = ? AND fr.credit_account_id = ca.credit_account_id) AS fresh", db.Org(ctx)).
+		q = q.ColumnExpr("ca.xmin = (SELECT fr.xmin FROM credit_accounts AS fr WHERE fr.organization_id = " + orgParam + " AND fr.credit_account_id = ca.credit_account_id) AS fresh").
 			For(lock)
 	}
-	err := q.Scan(ctx)
+	stmt, args := q.String(), append([]any{db.Org(ctx), customerID}, withArgs...)
+	err := db.ScanPrepared(ctx, tx, &row, stmt, args...)
 	if err == nil && lock != "" && !row.Fresh {
 		row = customerAccount{}
-		err = q.Scan(ctx)
+		err = db.ScanPrepared(ctx, tx, &row, stmt, args...)
 	}
 	if err == nil {
 		if row.CustomerStatus == models.CustomerStatusMerged {

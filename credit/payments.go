@@ -64,7 +64,7 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 		pay models.CreditPayment
 	)
 	record := func(ctx context.Context, tx bun.Tx, p auth.Principal) error {
-		target, err := accountOfCustomer(ctx, tx, in.CustomerID, "UPDATE OF ca", paymentColumns(ctx, in.PaymentReference))
+		target, err := accountOfCustomer(ctx, tx, in.CustomerID, "UPDATE OF ca", paymentColumns, in.PaymentReference)
 		if err != nil {
 			return err
 		}
@@ -128,17 +128,15 @@ func (s *Service) RecordPayment(ctx context.Context, in Payment) (*models.Credit
 }
 
 // paymentColumns are what a payment reads besides the account (accountOfCustomer), in the
-// same statement: the payment of reference if the account has one, and the account's open
+// same statement: the payment of the reference ($3) if the account has one, and the account's open
 // usages (pending or overdue, through credit_usage_open_idx) with what each still owes, as
 // JSON (openUsages).
-func paymentColumns(ctx context.Context, reference string) func(q *bun.SelectQuery) *bun.SelectQuery {
-	return func(q *bun.SelectQuery) *bun.SelectQuery {
-		return q.ColumnExpr("(SELECT pp.payment_id FROM credit_payments AS pp WHERE pp.organization_id = ? AND pp.credit_account_id = ca.credit_account_id AND pp.payment_reference = ?) AS prior_id", db.Org(ctx), reference).
-			ColumnExpr(`(SELECT COALESCE(json_agg(json_build_object('id', ou.usage_id, 'due', ou.due_date, 'created', ou.created_at,
+func paymentColumns(q *bun.SelectQuery) *bun.SelectQuery {
+	return q.ColumnExpr("(SELECT pp.payment_id FROM credit_payments AS pp WHERE pp.organization_id = " + orgParam + " AND pp.credit_account_id = ca.credit_account_id AND pp.payment_reference = $3::text) AS prior_id").
+		ColumnExpr(`(SELECT COALESCE(json_agg(json_build_object('id', ou.usage_id, 'due', ou.due_date, 'created', ou.created_at,
   'unpaid', (ou.amount - ou.amount_paid)::text) ORDER BY ou.due_date, ou.created_at, ou.usage_id), '[]')
-  FROM credit_usage AS ou WHERE ou.organization_id = ? AND ou.credit_account_id = ca.credit_account_id
-  AND ou.status IN ('pending', 'overdue')) AS open_usages`, db.Org(ctx))
-	}
+  FROM credit_usage AS ou WHERE ou.organization_id = ` + orgParam + ` AND ou.credit_account_id = ca.credit_account_id
+  AND ou.status IN ('pending', 'overdue')) AS open_usages`)
 }
 
 // checkPaymentDate bounds a given payment date: from the day the account was opened (no

@@ -193,7 +193,7 @@ func (s *Service) Check(ctx context.Context, customerID uuid.UUID, amount decima
 	// On the primary even in a query: the answer is what a charge would do now, and a
 	// replica that has not replayed the last charge or payment would promise otherwise.
 	err := db.Read(db.OnPrimary(ctx), s.db, func(ctx context.Context, tx bun.Tx) error {
-		target, err := accountOfCustomer(ctx, tx, customerID, "")
+		target, err := accountOfCustomer(ctx, tx, customerID, "", nil)
 		if err != nil {
 			return err
 		}

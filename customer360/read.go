@@ -156,10 +156,10 @@ func (r *Reader) read1(ctx context.Context, c *Compiled, from string, where func
 }
 
 // Page is one page of the customer list: each customer rendered for each selection, in the
-// requested order, with its cursor.
+// requested order, and Cursor(i) the cursor of the i-th.
 type Page struct {
 	Customers            []Rendered
-	Cursors              []string
+	Cursor               func(i int) string
 	HasNext, HasPrevious bool
 	TotalCount           int
 }
@@ -220,7 +220,7 @@ func (r *Reader) Customers(ctx context.Context, sel Selections, p customers.List
 		return nil, fmt.Errorf("list customers: %w", err)
 	}
 	shape := q.Page(rows)
-	page.HasNext, page.HasPrevious, page.Cursors = shape.HasNext, shape.HasPrevious, shape.Cursors
+	page.HasNext, page.HasPrevious, page.Cursor = shape.HasNext, shape.HasPrevious, shape.Cursor
 	page.Customers = make([]Rendered, len(shape.Index))
 	for i, j := range shape.Index {
 		page.Customers[i] = nodes[j]

@@ -287,15 +287,20 @@ type Row struct {
 }
 
 // PageOf is the shape of the page read with q: which of the rows read are on it, in the
-// requested order (Index into the rows read), their cursors, and whether there are pages
-// on either side. HasNext and HasPrevious come from one extra row read in the paging
+// requested order (Index into the rows read), their cursors (Cursor), and whether there are
+// pages on either side. HasNext and HasPrevious come from one extra row read in the paging
 // direction. In the other direction a page cannot know without another query, so there it
 // reports true when a cursor bounds the page on that side, and false otherwise.
 type PageOf struct {
 	Index                []int
-	Cursors              []string
 	HasNext, HasPrevious bool
+	q                    *ListQuery
+	rows                 []Row
 }
+
+// Cursor is the cursor of the page's i-th customer. It is made when asked for: a page whose
+// edges and pageInfo are not selected needs none.
+func (p PageOf) Cursor(i int) string { return p.q.cursorOf(p.rows[p.Index[i]]) }
 
 // Page turns the rows read into the page.
 func (q *ListQuery) Page(rows []Row) PageOf {
@@ -303,16 +308,14 @@ func (q *ListQuery) Page(rows []Row) PageOf {
 	if more {
 		rows = rows[:q.n]
 	}
-	var p PageOf
+	p := PageOf{q: q, rows: rows}
 	p.Index = make([]int, len(rows))
-	p.Cursors = make([]string, len(rows))
 	for i := range rows {
 		j := i
 		if q.backward {
 			j = len(rows) - 1 - i
 		}
 		p.Index[i] = j
-		p.Cursors[i] = q.cursorOf(rows[j])
 	}
 	if q.backward {
 		p.HasPrevious, p.HasNext = more || q.after != nil, q.before != nil

@@ -87,6 +87,9 @@ func Open(ctx context.Context, url string, opts Options) (*Pool, error) {
 	if p.citus {
 		citusPools.Store(bdb, true)
 	}
+	if !p.noPrepare {
+		preparingPools.Store(bdb, true)
+	}
 	return p, nil
 }
 
@@ -109,6 +112,9 @@ func (p *Pool) Dedicated(maxConns int) (*Pool, error) {
 	bdb := bun.NewDB(sqldb, pgdialect.New(), bun.WithDiscardUnknownColumns())
 	if p.citus {
 		citusPools.Store(bdb, true)
+	}
+	if !p.noPrepare {
+		preparingPools.Store(bdb, true)
 	}
 	return &Pool{DB: bdb, noPrepare: p.noPrepare, citus: p.citus, cfg: p.cfg}, nil
 }
@@ -138,6 +144,26 @@ func onCitus(idb bun.IDB) bool {
 		return d.Pool.citus
 	case *bun.DB:
 		_, ok := citusPools.Load(d)
+		return ok
+	}
+	return false
+}
+
+// preparingPools are the bun databases of the pools opened by Open that keep statements
+// prepared (not Options.NoPreparedStatements), for InOrg (ScanPrepared).
+var preparingPools sync.Map // *bun.DB → true
+
+// mayPrepare reports whether statements may be kept prepared on idb's connections: a pool
+// opened by Open without Options.NoPreparedStatements (behind PgBouncer in transaction mode a
+// statement prepared on one server connection is unknown on the next).
+func mayPrepare(idb bun.IDB) bool {
+	switch d := idb.(type) {
+	case *Pool:
+		return d.cfg != nil && !d.noPrepare
+	case *Handle:
+		return d.Pool.cfg != nil && !d.Pool.noPrepare
+	case *bun.DB:
+		_, ok := preparingPools.Load(d)
 		return ok
 	}
 	return false
@@ -188,6 +214,7 @@ func inOrgTx(ctx context.Context, db bun.IDB, org uuid.UUID, opts *sql.TxOptions
 	}
 	citus := onCitus(db)
 	ctx = context.WithValue(ctx, orgKey{}, org)
+	ctx = context.WithValue(ctx, preparedKey{}, mayPrepare(db))
 	var later *pending
 	if opts == nil || !opts.ReadOnly {
 		// Nothing is queued in a read-only transaction: Later sends at once there.

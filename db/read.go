@@ -73,6 +73,8 @@ const pipelineSettings = "SELECT set_config('app.current_organization_id', $1, t
 // after the Sync — so the whole pipeline runs on one server connection, in one transaction.
 //
 // The statements run with their prepared (generic) plan and without JIT (pipelineSettings).
+// The settings statement is kept prepared too: parsed and planned on every read it cost
+// PostgreSQL a quarter of a small read's CPU (BENCHMARKS.md, Q3).
 //
 // It is the read path of the Customer 360 (one statement per root field); InOrg stays the
 // path of writes and of reads that need several dependent statements. Like Read, it goes to
@@ -102,6 +104,11 @@ func ReadInOrg(ctx context.Context, h *Handle, org uuid.UUID, stmts ...Stmt) err
 			b.Queue(citusPipelineSettings)
 			lead, trail = 4, 1
 		} else {
+			if mayPrepare {
+				if err := prepare(ctx, c, pipelineSettings); err != nil {
+					return err
+				}
+			}
 			b.Queue(pipelineSettings, org.String())
 		}
 		for _, s := range stmts {

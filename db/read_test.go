@@ -107,3 +107,37 @@ func TestReadInOrg_PlansOnceAndWithoutJIT(t *testing.T) {
 		t.Fatalf("after it: %q, %v", got, err)
 	}
 }
+
+// The settings statement is the same text on every read: it is kept prepared on the
+// connection like the statements (parsing and planning it each time cost PostgreSQL a quarter
+// of a one-customer read, BENCHMARKS.md), except where prepared statements are off (PgBouncer
+// in transaction mode) and on Citus (its settings are SET LOCAL with the organization written
+// in: citusOrgSettings).
+func TestReadInOrg_KeepsTheSettingsPrepared(t *testing.T) {
+	tdb := testdb.Get(t)
+	ctx := context.Background()
+	for _, noPrepare := range []bool{false, true} {
+		app, err := db.Open(ctx, tdb.AppURL, db.Options{MaxConns: 1, NoPreparedStatements: noPrepare})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer app.Close()
+		h := db.NewHandle(app, nil)
+		for range 2 {
+			if err := db.ReadInOrg(ctx, h, uuid.New(), db.Stmt{SQL: "SELECT 1", Row: func([][]byte) error { return nil }}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var n int
+		if err := app.QueryRowContext(ctx, "SELECT count(*) FROM pg_prepared_statements WHERE statement LIKE 'SELECT set_config(''app.current_organization_id'', $1, true)%'").Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		want := 1
+		if noPrepare || testdb.OnCitus() {
+			want = 0
+		}
+		if n != want {
+			t.Fatalf("without prepared statements %v: the settings prepared %d times on the connection, want %d", noPrepare, n, want)
+		}
+	}
+}

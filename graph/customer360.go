@@ -91,26 +91,35 @@ func payloadSelections(ctx context.Context, field, typeName string) customer360.
 	return out
 }
 
-// connectionSelections are the places of a `customers` connection where customers are
-// written: each `nodes` and each `edges { node }`, by response keys.
-func connectionSelections(ctx context.Context) (sel customer360.Selections, count bool) {
+// connectionShape is what a `customers` connection selects: the places where customers are
+// written (each `nodes` and each `edges { node }`, by response keys), whether it counts
+// (totalCount), and whether it needs cursors (edges or pageInfo).
+type connectionShape struct {
+	sel            customer360.Selections
+	count, cursors bool
+}
+
+func connectionSelections(ctx context.Context) connectionShape {
 	op := graphql.GetOperationContext(ctx)
-	sel = customer360.Selections{}
+	shape := connectionShape{sel: customer360.Selections{}}
 	for _, f := range graphql.CollectFieldsCtx(ctx, satisfiesConnection) {
 		switch f.Name {
 		case "totalCount":
-			count = true
+			shape.count = true
 		case "nodes":
-			sel[f.Alias] = fieldsOf(op, f.Selections, "Customer")
+			shape.sel[f.Alias] = fieldsOf(op, f.Selections, "Customer")
+		case "pageInfo":
+			shape.cursors = true
 		case "edges":
+			shape.cursors = true
 			for _, e := range graphql.CollectFields(op, f.Selections, satisfiesEdge) {
 				if e.Name == "node" {
-					sel[f.Alias+"."+e.Alias] = fieldsOf(op, e.Selections, "Customer")
+					shape.sel[f.Alias+"."+e.Alias] = fieldsOf(op, e.Selections, "Customer")
 				}
 			}
 		}
 	}
-	return sel, count
+	return shape
 }
 
 // renderError is a read's error as the query sees it: an argument the 360's rules refuse
@@ -203,20 +212,26 @@ func (r *mutationResolver) payloadCreditAccount(ctx context.Context, id *uuid.UU
 	return model.Object(out), nil
 }
 
-// customerConnection is the Relay connection of a rendered page.
-func customerConnection(page *customer360.Page) *model.CustomerConnection {
+// customerConnection is the Relay connection of a rendered page; its edges and cursors only
+// when the connection selects them (a page of nodes makes no cursor).
+func customerConnection(page *customer360.Page, shape connectionShape) *model.CustomerConnection {
 	conn := &model.CustomerConnection{
 		Nodes:      make(model.Objects, len(page.Customers)),
-		Edges:      make(model.CustomerEdges, len(page.Customers)),
 		PageInfo:   &model.PageInfo{HasNextPage: page.HasNext, HasPreviousPage: page.HasPrevious},
 		TotalCount: page.TotalCount,
 	}
 	for i, c := range page.Customers {
 		conn.Nodes[i] = model.Object(c)
-		conn.Edges[i] = model.CustomerEdge{Cursor: page.Cursors[i], Node: model.Object(c)}
 	}
-	if n := len(page.Cursors); n > 0 {
-		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &page.Cursors[0], &page.Cursors[n-1]
+	if !shape.cursors {
+		return conn
+	}
+	conn.Edges = make(model.CustomerEdges, len(page.Customers))
+	for i, c := range page.Customers {
+		conn.Edges[i] = model.CustomerEdge{Cursor: page.Cursor(i), Node: model.Object(c)}
+	}
+	if n := len(conn.Edges); n > 0 {
+		conn.PageInfo.StartCursor, conn.PageInfo.EndCursor = &conn.Edges[0].Cursor, &conn.Edges[n-1].Cursor
 	}
 	return conn
 }

@@ -527,6 +527,37 @@ func TestCustomers_CursorsStayStableWhenCustomersAreAdded(t *testing.T) {
 	}
 }
 
+// A page makes its cursors only when edges or pageInfo are selected; pageInfo alone, or
+// inside a fragment, or behind @include, has the same cursors as the edges.
+func TestCustomers_PageInfoCursorsWithoutEdges(t *testing.T) {
+	t.Parallel()
+	srv := apitest.New(t)
+	c := srv.NewOrg(t, auth.Viewer)
+	fiveCustomers(t, srv, c.Org)
+	withEdges := listCustomers(t, c, gqlVars("first", 2))
+	want := []string{withEdges.Edges[0].Cursor, withEdges.Edges[1].Cursor}
+	type info struct{ StartCursor, EndCursor string }
+	for name, q := range map[string]string{
+		"pageInfo alone":    `{ customers(first: 2) { nodes { id } pageInfo { startCursor endCursor } } }`,
+		"in a fragment":     `{ customers(first: 2) { ...page } } fragment page on CustomerConnection { pageInfo { startCursor endCursor } }`,
+		"behind @include":   `query($on: Boolean!) { customers(first: 2) { pageInfo @include(if: $on) { startCursor endCursor } } }`,
+		"and edges aliased": `{ customers(first: 2) { e: edges { cursor } pageInfo { startCursor endCursor } } }`,
+	} {
+		var out struct{ Customers struct{ PageInfo info } }
+		c.Must(t, q, gqlVars("on", true), &out)
+		if got := out.Customers.PageInfo; got.StartCursor != want[0] || got.EndCursor != want[1] {
+			t.Fatalf("%s: %+v, want %v", name, got, want)
+		}
+	}
+	var nodesOnly struct {
+		Customers struct{ Nodes []struct{ ID string } }
+	}
+	c.Must(t, `{ customers(first: 2) { nodes { id } } }`, nil, &nodesOnly)
+	if len(nodesOnly.Customers.Nodes) != 2 || nodesOnly.Customers.Nodes[0].ID != withEdges.Nodes[0].ID {
+		t.Fatalf("nodes only: %+v", nodesOnly)
+	}
+}
+
 // ---- arguments -------------------------------------------------------------------------
 
 func TestCustomers_RejectsBadPagingArguments(t *testing.T) {

@@ -2,6 +2,7 @@ package graph_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -21,9 +22,9 @@ import (
 // the purchases or the refunds may read more than a day's rows (at most 20 here), and the day
 // totals no more than a year of days. The cause it guards against: under row-level security a
 // condition PostgreSQL cannot prove leak-proof (a range on COALESCE) is a filter after the
-// index, not an index condition — the tier check read every earn of the account. (Not guarded:
-// an earn's refund reversals are still found by metadata->>'order_id', which reads the
-// organization's refund reversals — 11 here, under the bound; docs/decisions-loyalty.md.)
+// index, not an index condition — the tier check read every earn of the account — and an
+// earn's refund reversals looked up by their order alone read the organization's (100 others
+// here). The Customer 360's pointsToNextTier is read the same way.
 func TestLoyaltyWrites_ReadNoHistory(t *testing.T) {
 	t.Parallel()
 	rec := &recorder{}
@@ -64,6 +65,23 @@ func TestLoyaltyWrites_ReadNoHistory(t *testing.T) {
 		t.Fatalf("purchase %+v, redemption %+v", buy.Transaction, redeem.LoyaltyAccount)
 	}
 	loyCheckBooks(t, srv, team.Org)
+	// The organization's other refund reversals (of another account, inserted as they would be
+	// written): an earn's reversals are looked up on its own account (the refund-order index
+	// leads with the account), so none of these is read.
+	other := loyCustomer(t, srv, team.Org)
+	loyEnroll(t, team.Agent, other)
+	loyExec(t, srv, `INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type, points, balance_after,
+			reference_type, reference_id, metadata)
+		SELECT ?0, loyalty_account_id, 'adjust', -1, 0, 'refund', 'noise-' || k, jsonb_build_object('order_id', 'N-' || k)
+		FROM loyalty_accounts, generate_series(1, 100) k WHERE organization_id = ?0 AND customer_id = ?1`, team.Org, other)
+	// And earns whose reversals the tier check looks up: one a second inside the window's first
+	// day (read from the ledger, not the day totals) and one after its end (clock skew).
+	loyExec(t, srv, `INSERT INTO loyalty_transactions (organization_id, loyalty_account_id, transaction_type, points, balance_after,
+			reference_type, reference_id, points_remaining, expires_at, created_at)
+		SELECT ?0, loyalty_account_id, 'earn', 10, 10, 'order', 'F-' || k, 10, now() + interval '1 year', at
+		FROM loyalty_accounts, (VALUES (1, now() - interval '12 months' + interval '1 second'), (2, now() + interval '1 day')) AS e(k, at)
+		WHERE organization_id = ?0 AND customer_id = ?1`, team.Org, customer)
+	loyExec(t, srv, "ANALYZE loyalty_transactions")
 
 	const maxRows, maxDays = 20, 367 // a day of rows; a year of days and the day's row written
 	for what, stmts := range map[string][]recorded{"recordPurchase": purchase, "recordRefund": refund, "redeemPoints": redemption} {
@@ -86,5 +104,38 @@ func TestLoyaltyWrites_ReadNoHistory(t *testing.T) {
 		if n == 0 {
 			t.Errorf("%s: no scan of the loyalty tables found", what)
 		}
+	}
+
+	// The Customer 360's tier progress (pointsToNextTier) sums the same window on a read: no
+	// history there either.
+	var read struct {
+		Customer struct {
+			LoyaltyAccount struct{ PointsToNextTier *int }
+		}
+	}
+	rec.start()
+	team.Agent.Must(t, `query($id: UUID!) { customer(id: $id) { loyaltyAccount { pointsToNextTier } } }`, map[string]any{"id": customer}, &read)
+	stmts := rec.stop()
+	if p := read.Customer.LoyaltyAccount.PointsToNextTier; p == nil || *p <= 0 || *p >= 900_000_000 {
+		t.Fatalf("pointsToNextTier %v", p)
+	}
+	n := 0
+	for _, s := range stmts {
+		if !strings.Contains(s.sql, "json_build_object") {
+			continue
+		}
+		for _, scan := range historyScans(t, team.Org, s, "loyalty_transactions", "loyalty_qualifying_days") {
+			n++
+			limit := maxRows
+			if scan.table == "loyalty_qualifying_days" {
+				limit = maxDays
+			}
+			if scan.rows > limit {
+				t.Errorf("pointsToNextTier: %s read %d rows of %s (at most %d):\n%s", scan.node, scan.rows, scan.table, limit, s.sql)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("pointsToNextTier: no scan of the loyalty tables found")
 	}
 }

@@ -421,32 +421,32 @@ func (r *queryResolver) CustomerByExternalID(ctx context.Context, externalID str
 
 // Customers is the resolver for the customers field.
 func (r *queryResolver) Customers(ctx context.Context, first *int, after *string, last *int, before *string, filter *model.CustomerFilter, search *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error) {
-	sel, count := connectionSelections(ctx)
-	params := customerListParams(first, after, last, before, filter, search, orderBy, count)
+	shape := connectionSelections(ctx)
+	params := customerListParams(first, after, last, before, filter, search, orderBy, shape.count)
 	live, err := r.withSavedSegment(ctx, filter, params.Filter)
 	if err != nil {
 		return nil, queryError(ctx, err)
 	}
 	params.Filter = live
-	page, err := r.View.Customers(ctx, sel, params)
+	page, err := r.View.Customers(ctx, shape.sel, params)
 	if err != nil {
 		return nil, renderError(ctx, err)
 	}
-	return customerConnection(page), nil
+	return customerConnection(page, shape), nil
 }
 
 // DataQualityIssues is the resolver for the dataQualityIssues field.
 func (r *queryResolver) DataQualityIssues(ctx context.Context, first *int, after *string, kind *customers.DataIssue) (*model.CustomerConnection, error) {
-	sel, count := connectionSelections(ctx)
-	p := customers.ListParams{First: first, After: after, Count: count, Filter: customers.Filter{DataIssue: customers.DataIssueAny}}
+	shape := connectionSelections(ctx)
+	p := customers.ListParams{First: first, After: after, Count: shape.count, Filter: customers.Filter{DataIssue: customers.DataIssueAny}}
 	if kind != nil {
 		p.Filter.DataIssue = *kind
 	}
-	page, err := r.View.Customers(ctx, sel, p)
+	page, err := r.View.Customers(ctx, shape.sel, p)
 	if err != nil {
 		return nil, renderError(ctx, err)
 	}
-	return customerConnection(page), nil
+	return customerConnection(page, shape), nil
 }
 
 // DuplicateCandidates is the resolver for the duplicateCandidates field.
@@ -659,14 +659,14 @@ func (r *savedSegmentResolver) CustomerCount(ctx context.Context, obj *savedsegm
 
 // Customers is the resolver for the customers field: the segment evaluated now.
 func (r *savedSegmentResolver) Customers(ctx context.Context, obj *savedsegments.Segment, first *int, after *string, orderBy *model.CustomerOrder) (*model.CustomerConnection, error) {
-	sel, count := connectionSelections(ctx)
-	params := customerListParams(first, after, nil, nil, nil, nil, orderBy, count)
+	shape := connectionSelections(ctx)
+	params := customerListParams(first, after, nil, nil, nil, nil, orderBy, shape.count)
 	params.Filter.And = &obj.Live
-	page, err := r.View.Customers(ctx, sel, params)
+	page, err := r.View.Customers(ctx, shape.sel, params)
 	if err != nil {
 		return nil, renderError(ctx, err)
 	}
-	return customerConnection(page), nil
+	return customerConnection(page, shape), nil
 }
 
 // SavedSegment returns SavedSegmentResolver implementation.

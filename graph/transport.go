@@ -207,38 +207,51 @@ func writeResponse(w io.Writer, r *graphql.Response) {
 
 // appendCompactJSON appends the valid JSON src to dst as encoding/json writes a
 // json.RawMessage: the white space between tokens left out, and <, >, &, U+2028 and U+2029
-// escaped (\u003c, \u003e, \u0026, \u2028, \u2029) wherever they are.
+// escaped (\u003c, \u003e, \u0026, \u2028, \u2029) wherever they are. Most bytes are none
+// of those (a page of 50 customers is 55 kB): the loop skips them by a table, at about a
+// byte a cycle, and looks closer only at the bytes compactStop marks.
 func appendCompactJSON(dst, src []byte) []byte {
 	const hex = "0123456789abcdef"
-	inString, escaped := false, false
+	inString := false
 	start := 0 // of the bytes not yet appended
 	for i := 0; i < len(src); i++ {
-		c := src[i]
-		switch {
-		case c == '<' || c == '>' || c == '&':
+		for i < len(src) && !compactStop[src[i]] {
+			i++
+		}
+		if i == len(src) {
+			break
+		}
+		switch c := src[i]; c {
+		case '<', '>', '&':
 			dst = append(dst, src[start:i]...)
 			dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xF])
 			start = i + 1
-		case c == 0xE2 && i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8:
-			dst = append(dst, src[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[src[i+2]&0xF])
-			i += 2
-			start = i + 1
-		case inString:
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
+		case 0xE2: // the first byte of U+2028 and U+2029 (E2 80 A8, E2 80 A9)
+			if i+2 < len(src) && src[i+1] == 0x80 && src[i+2]&^1 == 0xA8 {
+				dst = append(dst, src[start:i]...)
+				dst = append(dst, '\\', 'u', '2', '0', '2', hex[src[i+2]&0xF])
+				i += 2
+				start = i + 1
 			}
-		case c == '"':
-			inString = true
-		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
-			dst = append(dst, src[start:i]...)
-			start = i + 1
+		case '"':
+			inString = !inString
+		case '\\':
+			// Only inside a string; what it escapes (", \, /, b, f, n, r, t or u) needs nothing.
+			i++
+		default: // white space
+			if !inString {
+				dst = append(dst, src[start:i]...)
+				start = i + 1
+			}
 		}
 	}
 	return append(dst, src[start:]...)
 }
+
+// compactStop marks the bytes appendCompactJSON must look at.
+var compactStop = func() (stop [256]bool) {
+	for _, c := range []byte("<>&\xE2\"\\ \t\n\r") {
+		stop[c] = true
+	}
+	return stop
+}()

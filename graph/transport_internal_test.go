@@ -112,3 +112,38 @@ func TestWriteResponse_IsEncodingJSONs(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkAppendCompactJSON compacts a page of 50 customers spaced as PostgreSQL's
+// json_build_object and json_agg write them (`"k" : v, "k2" : [a, b]`), about Q2's answer.
+//
+//	go test ./graph/ -run '^$' -bench AppendCompactJSON
+func BenchmarkAppendCompactJSON(b *testing.B) {
+	customer := map[string]any{
+		"id": "ba7a3712-f9c9-d449-b4e0-576029b33b85", "customerType": "B2C", "firstName": "Diego",
+		"lastName": "Núñez", "email": "user86399@example.com", "phone": "+50760086399", "status": "ACTIVE",
+		"createdAt": "2025-08-22T23:59:59Z", "lastPurchaseAt": "2026-10-27T00:00:00Z",
+		"addresses": []any{map[string]any{"id": "09c8cad6-035c-419d-8025-b63f941c9754", "addressType": "SHIPPING",
+			"addressLine1": "Calle 1 Casa 399", "city": "Panamá", "country": "PA", "isDefault": true}},
+		"loyaltyAccount": map[string]any{"pointsBalance": 1200, "tier": "SILVER", "lifetimePoints": 5400,
+			"transactions": map[string]any{"nodes": []any{
+				map[string]any{"type": "EARN", "points": 120, "createdAt": "2026-10-27T00:00:00Z"},
+				map[string]any{"type": "REDEEM", "points": -300, "createdAt": "2026-09-01T10:11:12.5Z"}}}},
+		"creditAccount": nil,
+		"segment":       map[string]any{"segmentCode": "LOYAL", "rfmScore": "454", "lifetimeValue": "1520.40", "isVip": false},
+	}
+	nodes := make([]any, 50)
+	for i := range nodes {
+		nodes[i] = customer
+	}
+	page, err := json.Marshal(map[string]any{"customers": map[string]any{"nodes": nodes}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	src := bytes.ReplaceAll(bytes.ReplaceAll(page, []byte(`":`), []byte(`" : `)), []byte(`,"`), []byte(`, "`))
+	src = bytes.ReplaceAll(src, []byte(`},{`), []byte(`}, {`))
+	dst := make([]byte, 0, len(src))
+	b.SetBytes(int64(len(src)))
+	for b.Loop() {
+		dst = appendCompactJSON(dst[:0], src)
+	}
+}

@@ -42,13 +42,21 @@ import (
 func QualifyingSQL(org, account, since, until string) string {
 	sinceDay := "((" + since + ") AT TIME ZONE 'UTC')::date"
 	return `(COALESCE((SELECT sum(d.points) FROM loyalty_qualifying_days d
-			WHERE d.organization_id = ` + org + ` AND d.loyalty_account_id = ` + account + ` AND d.day > ` + sinceDay + `), 0)
-		+ ` + ledgerQualifying(org, account, `> (`+since+`) AND `+effectiveAt+` < (`+sinceDay+` + 1)::timestamp AT TIME ZONE 'UTC'`) + `
-		- ` + ledgerQualifying(org, account, `> (`+until+`)`) + `
+			WHERE d.organization_id = ` + org + ` AND d.loyalty_account_id = ` + account + ` AND d.day > ` + bound(sinceDay) + `), 0)
+		+ ` + ledgerQualifying(org, account, `> `+bound(since)+` AND `+effectiveAt+` < `+bound(`(`+sinceDay+` + 1)::timestamp AT TIME ZONE 'UTC'`)) + `
+		- ` + ledgerQualifying(org, account, `> `+bound(until)) + `
 		+ COALESCE((SELECT sum(p.points_remaining) FROM loyalty_transactions p
 			WHERE p.organization_id = ` + org + ` AND p.loyalty_account_id = ` + account + ` AND p.pending
-				AND p.vests_at > (` + since + `) AND p.vests_at <= (` + until + `)), 0))::int`
+				AND p.vests_at > ` + bound(since) + ` AND p.vests_at <= ` + bound(until) + `), 0))::int`
 }
+
+// bound is a bound of the window as a sub-select, so that the column is compared with its
+// value (a parameter of the plan), which PostgreSQL can prove leaks nothing: under row-level
+// security a range is an index condition only then. Written in place, a bound that applies a
+// function to anything but constants (AT TIME ZONE to a parameter, make_interval to the
+// program's qualification_months: the Customer 360's pointsToNextTier) made the range a
+// filter, and the read summed the account's whole history (TestLoyaltyWrites_ReadNoHistory).
+func bound(expr string) string { return "(SELECT " + expr + ")" }
 
 // effectiveAt is the instant an earn or bonus e counts toward tiers (§13):
 // COALESCE(vests_at, occurred_at, created_at), written as the CASE that
@@ -60,11 +68,11 @@ const effectiveAt = "(CASE WHEN e.vests_at IS NOT NULL THEN e.vests_at WHEN e.oc
 
 // ledgerQualifying is the SQL of the qualifying points, read from the ledger, of the account's
 // earns and bonuses that are not pending and whose effective instant satisfies cond (e.g.
-// "> w.until"), each with the reversals of its refunds (found by the order they record,
-// loyalty_transactions_refund_order_idx). The earns come from loyalty_transactions_qualifying_idx.
-// (Open: under row-level security the condition on metadata->>'order_id' is no index condition
-// — ->> is not LEAKPROOF — so each earn looked up, those of the window's first day and after its
-// end, reads every refund reversal of the organization; docs/decisions-loyalty.md.)
+// "> w.until"), each with the reversals of its refunds (found by the order they record on the
+// earn's account: loyalty_transactions_refund_order_idx leads with the account, because under
+// row-level security the condition on metadata->>'order_id' is no index condition — ->> is not
+// LEAKPROOF — and the account's equality is). The earns come from
+// loyalty_transactions_qualifying_idx.
 func ledgerQualifying(org, account, cond string) string {
 	return `COALESCE((SELECT sum(e.points + CASE WHEN e.transaction_type = 'earn' AND e.reference_type = 'order' THEN
 				COALESCE((SELECT sum(r.points) FROM loyalty_transactions r

@@ -1,6 +1,8 @@
 package paging
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"testing"
 
 	"github.com/google/uuid"
@@ -48,5 +50,36 @@ func TestKeyset_ValuesAreParameters(t *testing.T) {
 	got := Keyset("t.created_at", "t.id", "<", "timestamptz", c, &args)
 	if got != "(t.created_at, t.id) < ($1::timestamptz, $2::uuid)" || len(args.Values()) != 2 || args.Values()[0] != c.Key {
 		t.Fatalf("%s %v", got, args.Values())
+	}
+}
+
+// A cursor's wire form is base64url of json.Marshal's bytes, whatever its key holds: the plain
+// keys written directly, the others (quotes, backslashes, HTML characters, control
+// characters, non-ASCII names) by encoding/json.
+func TestCursor_StringIsBase64OfItsJSON(t *testing.T) {
+	id := uuid.MustParse("ba7a3712-f9c9-d449-b4e0-576029b33b85")
+	for _, key := range []string{"", "2026-01-01T00:00:00.123456Z", "-infinity", "Ana Pérez", `a "b" \c`,
+		"<x> & y", "tab\there", "\x7f", "\u2028", "1500.40", "~"} {
+		for _, order := range []string{"created_at:desc", "name:asc", "o<&>"} {
+			c := Cursor{Order: order, Key: key, ID: id}
+			b, err := json.Marshal(c)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := c.String(), base64.RawURLEncoding.EncodeToString(b); got != want {
+				t.Fatalf("%q %q: %s, want %s", order, key, got, want)
+			}
+			back, err := Decode("after", c.String(), order, valid)
+			if err != nil || back != c {
+				t.Fatalf("%q %q: decoded %+v, %v", order, key, back, err)
+			}
+		}
+	}
+}
+
+func BenchmarkCursor_String(b *testing.B) {
+	c := Cursor{Order: "created_at:desc", Key: "2026-01-01T00:00:00.123456Z", ID: uuid.New()}
+	for b.Loop() {
+		_ = c.String()
 	}
 }
