@@ -14,7 +14,7 @@
 -- where it reads the same rows as the plain condition and customer_tags_indexed() says not
 -- to use it.
 CREATE FUNCTION customer_tag_ids(tags varchar[], match_all boolean) RETURNS SETOF uuid
-  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
   SET citus.allow_nested_distributed_execution = on
   ROWS 100
 AS $body$
@@ -34,58 +34,50 @@ GRANT EXECUTE ON FUNCTION customer_tag_ids(varchar[], boolean) TO customer_servi
 -- hand over every customer with the tag. The estimate is PostgreSQL's own statistic of the
 -- column (pg_stats.most_common_elems and most_common_elem_freqs of customers.tags, kept by
 -- ANALYZE, autovacuum's included) times the table's rows: tagsAny's customers are at most the
--- sum of its tags' (a tag not in the statistic counts as none: rarer than any there), tagsAll's
--- at most its rarest tag's. At most 1,000 customers estimated: the index (docs/decisions-reads.md
--- for the measurement). An empty tagsAny (matches nobody) is indexed (the index answers nothing
--- at once); an empty tagsAll (everyone) is not.
+-- sum of its tags', tagsAll's at most its rarest tag's; a tag not in the statistic counts as
+-- half the rarest one there, as PostgreSQL's own estimate of an array element does. At most
+-- 1,000 customers estimated: the index (docs/decisions-reads.md for the measurement). An
+-- empty tagsAny (matches nobody) is indexed (the index answers at once); an empty tagsAll
+-- (everyone) is not.
 --
 -- Runs as the tables' owner: only the owner, bypassing row-level security as a superuser does,
--- may read a statistic of the table. The statistic is read once per session and ANALYZE: the
--- frequencies are kept in a session setting tagged with the version of the statistic (the
--- xmin of its pg_statistic row, which each ANALYZE replaces). Whatever the setting holds, the
--- answer of a filter is the same: this only chooses its plan. No statistic (before the first
--- ANALYZE), an owner that may not read it, or customer_tag_ids() running as its caller: false,
--- the plain condition as before.
+-- may read a statistic of the table. Nothing is kept in the session: the server keeps the
+-- answers a minute per organization (customers/tagindex.go), so the statistic is read at most
+-- that often. The answer only chooses the plan of a filter, never its result. No statistic
+-- (before the first ANALYZE), an owner that may not read it, or customer_tag_ids() running as
+-- its caller: false, the plain condition as before. The search path names pg_temp last and the
+-- catalogs are qualified: a temporary view of the caller's never stands in for a catalog.
 CREATE FUNCTION customer_tags_indexed(tags varchar[], match_all boolean) RETURNS boolean
-  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public
+  LANGUAGE plpgsql STABLE SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp
 AS $body$
 DECLARE
-  version text;
-  cached text := current_setting('app.customer_tag_frequencies', true);
+  elems text[];
+  elem_freqs real[];
   total float8;
   freqs jsonb;
+  unseen float8;
   estimate float8;
 BEGIN
-  IF NOT coalesce((SELECT prosecdef FROM pg_proc WHERE oid = to_regprocedure('public.customer_tag_ids(character varying[], boolean)')), false)
-     OR NOT has_table_privilege('pg_catalog.pg_statistic', 'SELECT') THEN
+  IF NOT coalesce((SELECT p.prosecdef FROM pg_catalog.pg_proc AS p
+                   WHERE p.oid = pg_catalog.to_regprocedure('public.customer_tag_ids(character varying[], boolean)')), false)
+     OR NOT pg_catalog.has_table_privilege('pg_catalog.pg_statistic', 'SELECT') THEN
     RETURN false;
   END IF;
-  version := (SELECT s.xmin::text FROM pg_statistic AS s JOIN pg_attribute AS a ON a.attrelid = s.starelid AND a.attnum = s.staattnum
-              WHERE s.starelid = 'public.customers'::regclass AND a.attname = 'tags' AND NOT s.stainherit);
-  IF version IS NULL THEN
+  SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs INTO elems, elem_freqs
+  FROM pg_catalog.pg_stats AS s
+  WHERE s.schemaname = 'public' AND s.tablename = 'customers' AND s.attname = 'tags' AND NOT s.inherited;
+  IF NOT FOUND THEN
     RETURN false;
   END IF;
-  IF cached LIKE version || ':%' THEN
-    BEGIN
-      cached := substr(cached, length(version) + 2);
-      total := split_part(cached, ':', 1)::float8;
-      freqs := substr(cached, position(':' IN cached) + 1)::jsonb;
-    EXCEPTION WHEN others THEN
-      total := NULL; -- not what this function wrote: read the statistic again
-    END;
-  END IF;
-  IF total IS NULL OR freqs IS NULL OR jsonb_typeof(freqs) <> 'object' THEN
-    total := (SELECT greatest(reltuples, 0) FROM pg_class WHERE oid = 'public.customers'::regclass);
-    SELECT coalesce(jsonb_object_agg(u.tag, u.freq), '{}') INTO freqs
-    FROM pg_stats AS s, unnest(s.most_common_elems::text::text[], s.most_common_elem_freqs) AS u(tag, freq)
-    WHERE s.schemaname = 'public' AND s.tablename = 'customers' AND s.attname = 'tags' AND NOT s.inherited
-      AND u.tag IS NOT NULL;
-    PERFORM set_config('app.customer_tag_frequencies', version || ':' || total || ':' || freqs::text, false);
-  END IF;
+  -- No element kept (every tag rarer than ANALYZE's cut-off): every tag counts as none.
+  SELECT coalesce(pg_catalog.jsonb_object_agg(u.tag, u.freq), '{}'), coalesce(min(u.freq) / 2, 0) INTO freqs, unseen
+  FROM unnest(elems, elem_freqs) AS u(tag, freq)
+  WHERE u.tag IS NOT NULL;
+  total := (SELECT greatest(c.reltuples, 0) FROM pg_catalog.pg_class AS c WHERE c.oid = 'public.customers'::regclass);
   IF match_all THEN
-    estimate := (SELECT min(coalesce((freqs ->> t)::float8, 0)) FROM unnest(tags) AS t);
+    estimate := (SELECT min(coalesce((freqs ->> t)::float8, unseen)) FROM unnest(tags) AS t);
   ELSE
-    estimate := (SELECT coalesce(sum(coalesce((freqs ->> t)::float8, 0)), 0) FROM unnest(tags) AS t);
+    estimate := (SELECT coalesce(sum(coalesce((freqs ->> t)::float8, unseen)), 0) FROM unnest(tags) AS t);
   END IF;
   RETURN coalesce(estimate * total <= 1000, false);
 END
@@ -98,7 +90,7 @@ GRANT EXECUTE ON FUNCTION customer_tags_indexed(varchar[], boolean) TO customer_
 -- otherwise run as the caller.
 DO $$
 BEGIN
-  IF (SELECT prosecdef FROM pg_proc WHERE oid = 'public.customer_search_ids(text)'::regprocedure)
+  IF (SELECT prosecdef FROM pg_catalog.pg_proc WHERE oid = 'public.customer_search_ids(text)'::regprocedure)
      AND EXISTS (SELECT FROM pg_roles WHERE rolname = 'customer_service_definer') THEN
     GRANT SELECT (tags) ON public.customers TO customer_service_definer;
     ALTER FUNCTION public.customer_tag_ids(varchar[], boolean) OWNER TO customer_service_definer;
