@@ -118,7 +118,7 @@ var decisions = &tagDecisions{m: map[tagDecisionKey]tagDecision{}}
 
 const (
 	tagDecisionTTL      = time.Minute
-	maxTagDecisionBytes = 4 << 20 // about the bytes of the keys kept; all are forgotten past it
+	maxTagDecisionBytes = 4 << 20 // about the bytes of the keys kept; past it the expired go, or all
 	maxTagKeptKey       = 4 << 10 // a condition with longer tags is not kept
 )
 
@@ -165,11 +165,25 @@ func (d *tagDecisions) keep(h *db.Handle, org uuid.UUID, indexed map[tagConditio
 		key := tagDecisionKey{h, org, cond}
 		if _, ok := d.m[key]; !ok {
 			if d.bytes+len(cond.tags)+64 > maxTagDecisionBytes {
-				clear(d.m)
-				d.bytes = 0
+				d.forget(now)
 			}
 			d.bytes += len(cond.tags) + 64
 		}
 		d.m[key] = tagDecision{indexed: v, until: now.Add(tagDecisionTTL)}
+	}
+}
+
+// forget drops the expired answers, or every answer when none has expired: one
+// organization's many filters then cost every organization a round trip, never memory.
+func (d *tagDecisions) forget(now time.Time) {
+	for k, v := range d.m {
+		if now.After(v.until) {
+			delete(d.m, k)
+			d.bytes -= len(k.cond.tags) + 64
+		}
+	}
+	if d.bytes+maxTagKeptKey+64 > maxTagDecisionBytes {
+		clear(d.m)
+		d.bytes = 0
 	}
 }

@@ -82,3 +82,24 @@ func TestTagDecisions_KeptAMinutePerHandleAndOrganization(t *testing.T) {
 		t.Errorf("past the bound: %d bytes in %d answers", d.bytes, len(d.m))
 	}
 }
+
+// Past the bound the expired answers go first: the ones still within their minute stay.
+func TestTagDecisions_PastTheBoundTheExpiredGoFirst(t *testing.T) {
+	d := &tagDecisions{m: map[tagDecisionKey]tagDecision{}}
+	h, org := &db.Handle{}, uuid.New()
+	now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+	rare := tagFilter{[]string{"rare"}, false}
+	d.keep(h, org, map[tagCondition]bool{tagConditionOf(rare.tags, false): true}, now)
+	big := strings.Repeat("y", maxTagKeptKey-32)
+	for i := 0; d.bytes+maxTagKeptKey+64 <= maxTagDecisionBytes; i++ {
+		d.keep(h, uuid.New(), map[tagCondition]bool{tagConditionOf([]string{big, fmt.Sprint(i)}, false): true}, now.Add(-2*tagDecisionTTL))
+	}
+	last := tagFilter{[]string{big, "last"}, false}
+	d.keep(h, org, map[tagCondition]bool{tagConditionOf(last.tags, false): true}, now)
+	if !d.kept(h, org, []tagFilter{rare, last}, map[tagCondition]bool{}, now) {
+		t.Error("an answer within its minute was forgotten")
+	}
+	if len(d.m) != 2 || d.bytes != len(tagConditionOf(rare.tags, false).tags)+len(tagConditionOf(last.tags, false).tags)+2*64 {
+		t.Errorf("after forgetting the expired: %d answers, %d bytes", len(d.m), d.bytes)
+	}
+}
