@@ -2,8 +2,12 @@ package migrations_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/uuid"
+	"github.com/uptrace/bun/dialect/pgdialect"
 
 	"customerservice/internal/testkit/testdb"
 )
@@ -70,5 +74,54 @@ func TestMigrations_ATemporaryViewDoesNotRunAsTheDefinersOwner(t *testing.T) {
 	if _, err := tx.ExecContext(ctx, `SELECT count(*) FROM pg_statistic_ext`); err == nil ||
 		!strings.Contains(err.Error(), "ran as") {
 		t.Fatalf("reading the view as the caller: %v, want the intruder's error", err)
+	}
+}
+
+// customer_tag_ids reads past row-level security (as the definer role), so it applies the
+// organization itself: the caller's organization's customers with the tag, none of another's,
+// and none when no organization is set.
+func TestMigrations_TagIDsAreTheCallersOrganizationsOnly(t *testing.T) {
+	owner := openOwner(t, "")
+	app := testdb.Open(t, testdb.Get(t).AppURL)
+	ctx := context.Background()
+	tag := "isolation-" + uuid.NewString()
+	orgA, orgB := uuid.New(), uuid.New()
+	inA, inB := uuid.New(), uuid.New()
+	for _, c := range []struct{ org, id uuid.UUID }{{orgA, inA}, {orgB, inB}} {
+		if _, err := owner.ExecContext(ctx, `INSERT INTO customers (organization_id, customer_id, first_name, last_name, tags)
+			VALUES (?, ?, 'A', 'B', ARRAY[?]::varchar[])`, c.org, c.id, tag); err != nil {
+			t.Fatal(err)
+		}
+	}
+	idsAs := func(org *uuid.UUID, all bool) []string {
+		t.Helper()
+		tx, err := app.BeginTx(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback() //nolint:errcheck
+		if org != nil {
+			if _, err := tx.ExecContext(ctx, `SELECT set_config('app.current_organization_id', ?, true)`, org.String()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var ids []string
+		if err := tx.QueryRowContext(ctx, `SELECT coalesce(array_agg(id::text ORDER BY id), '{}')
+			FROM customer_tag_ids(ARRAY[?, 'another']::varchar[], ?) AS id`, tag, all).Scan(pgdialect.Array(&ids)); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	if got := idsAs(&orgA, false); !slices.Equal(got, []string{inA.String()}) {
+		t.Errorf("tagsAny as organization A: %v, want [%s]", got, inA)
+	}
+	if got := idsAs(&orgB, false); !slices.Equal(got, []string{inB.String()}) {
+		t.Errorf("tagsAny as organization B: %v, want [%s]", got, inB)
+	}
+	if got := idsAs(&orgA, true); len(got) != 0 {
+		t.Errorf("tagsAll with a tag nobody has, as organization A: %v, want none", got)
+	}
+	if got := idsAs(nil, false); len(got) != 0 {
+		t.Errorf("no organization set: %v, want none", got)
 	}
 }
