@@ -183,8 +183,10 @@ WHERE n.nspname = ? AND t.tgname LIKE ? AND NOT t.tgisinternal ORDER BY 2, 1`, s
 // log in to every worker. customer_search_ids(text) is owned by customer_service_definer (a
 // NOLOGIN role that bypasses RLS, so that on plain PostgreSQL the trigram index serves the
 // search's LIKE); as its caller it reads the organization's rows under RLS, with the same
-// explicit organization filter, and without the index (README, Scaling out).
-var AsCaller = []string{"customer_search_ids(text)"}
+// explicit organization filter, and without the index (README, Scaling out). So does
+// customer_tag_ids (the filter by tag's, migration 20261230000001), and then
+// customer_tags_indexed() never sends a filter to it.
+var AsCaller = []string{"customer_search_ids(text)", "customer_tag_ids(character varying[], boolean)"}
 
 // runAsCaller makes the functions of AsCaller that exist in schema SECURITY INVOKER
 // (idempotent; Citus propagates the change to the workers).

@@ -171,6 +171,11 @@ func (r *Reader) Customers(ctx context.Context, sel Selections, p customers.List
 	if err != nil {
 		return nil, err
 	}
+	// A filter by tag asks first whether the tags index serves it (one round trip more, only
+	// then): the statements' text depends on the answer.
+	if err := customers.IndexTags(ctx, r.db, org, &p.Filter); err != nil {
+		return nil, err
+	}
 	var args db.Args
 	q, err := customers.List(org, p, &args)
 	if err != nil {

@@ -45,6 +45,10 @@ type Filter struct {
 	// was validated when it was saved and is not validated again: a stored filter always
 	// evaluates.
 	And *Filter
+
+	// indexed are the tag conditions of the filter and of And that go through the tags
+	// index (IndexTags); nil: none.
+	indexed map[tagCondition]bool
 }
 
 // MaxSearchLength bounds a search string: longer than any searchable text, so it cannot

@@ -95,8 +95,11 @@ func joinsSQL(j joins) string {
 // where is the filter's condition on customers AS c with f.joins() ("true" for none), org
 // the SQL of the organization's parameter (subqueries filter on it: on Citus a subquery
 // correlated on organization_id is not pushed down, one filtered by the value is routed).
-// The list, its count and the stats all filter through here.
-func (f *Filter) where(org string, args *db.Args) string {
+// The list, its count and the stats all filter through here; the tag conditions IndexTags
+// marked go through the tags index.
+func (f *Filter) where(org string, args *db.Args) string { return f.whereWith(org, args, f.indexed) }
+
+func (f *Filter) whereWith(org string, args *db.Args, indexed map[tagCondition]bool) string {
 	var conds []string
 	add := func(c string) { conds = append(conds, c) }
 	if f.Statuses != nil {
@@ -118,10 +121,10 @@ func (f *Filter) where(org string, args *db.Args) string {
 		add("s.is_at_risk IS " + isTrue(*f.IsAtRisk))
 	}
 	if f.TagsAny != nil {
-		add("c.tags && " + args.Add(f.TagsAny) + "::varchar[]")
+		add(tagsSQL(f.TagsAny, false, indexed, args))
 	}
 	if f.TagsAll != nil {
-		add("c.tags @> " + args.Add(f.TagsAll) + "::varchar[]")
+		add(tagsSQL(f.TagsAll, true, indexed, args))
 	}
 	if f.HasCreditAccount != nil {
 		exists := "EXISTS (SELECT 1 FROM credit_accounts AS ca WHERE ca.organization_id = " + org + " AND ca.customer_id = c.customer_id)"
@@ -146,7 +149,7 @@ func (f *Filter) where(org string, args *db.Args) string {
 		add("(" + strings.Join(any, " OR ") + ")")
 	}
 	if f.And != nil {
-		if and := f.And.where(org, args); and != "true" {
+		if and := f.And.whereWith(org, args, indexed); and != "true" {
 			add("(" + and + ")")
 		}
 	}

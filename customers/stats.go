@@ -63,6 +63,9 @@ func (s *Service) Stats(ctx context.Context, f Filter) (*Stats, error) {
 			return st, err
 		}
 	}
+	if err := IndexTags(ctx, s.db, p.OrganizationID, &f); err != nil {
+		return nil, err
+	}
 	var args db.Args
 	orgCond, orgParam := inOrg(p.OrganizationID, &args)
 	sql := `SELECT GROUPING(c.status, c.customer_type, la.tier, s.segment_code),

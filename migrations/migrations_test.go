@@ -139,10 +139,13 @@ func TestMigrations_EveryTableIsForcedRowLevelSecure(t *testing.T) {
 
 // wantAppPrivileges is everything the server's role may do in its database (§7): each
 // table's privileges as the statements of the server, seed, jobs and segments need them
-// (derived in 20261202000001_least_privilege), the two functions of the init migration and
-// the schema. Any privilege more, or less, fails TestMigrations_AppRoleIsLeastPrivileged.
+// (derived in 20261202000001_least_privilege), the search function of the init migration,
+// the filter by tag's two (20261230000001) and the schema. Any privilege more, or less, fails
+// TestMigrations_AppRoleIsLeastPrivileged.
 var wantAppPrivileges = []string{
 	"function:customer_search_ids:EXECUTE",
+	"function:customer_tag_ids:EXECUTE",
+	"function:customer_tags_indexed:EXECUTE",
 	"schema:public:USAGE",
 	"table:addresses:DELETE,INSERT,SELECT,UPDATE",
 	"table:audit_log:INSERT,SELECT",
