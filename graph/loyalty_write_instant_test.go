@@ -2,7 +2,6 @@ package graph_test
 
 import (
 	"context"
-	"fmt"
 	"testing"
 	"time"
 
@@ -295,40 +294,4 @@ func loyWantUpgradeAfterVest(t *testing.T, srv *apitest.Server, org uuid.UUID) l
 			changes, vest.CreatedAt.Add(time.Microsecond).UTC().Format(time.RFC3339Nano))
 	}
 	return vest
-}
-
-// §4, §13: a purchase given no occurredAt happened at its write's instant, and its earn is
-// stamped with that same instant: the lot's expiry, its vesting date and the instant it
-// qualifies at (its createdAt, or its vestsAt while pending) all count from the purchase's
-// occurredAt.
-func TestRecordPurchase_GivenNoTimeItsLotCountsFromItsOccurredAt(t *testing.T) {
-	t.Parallel()
-	srv := apitest.New(t)
-	team := newLoyTeam(t, srv)
-	customer := loyCustomer(t, srv, team.Org)
-	loyEnroll(t, team.Agent, customer)
-	for _, pendingDays := range []int{0, 30} {
-		loySetPendingDays(t, team.Admin, pendingDays)
-		p := loyOK(t, team.Agent, "recordPurchase", map[string]any{"customerId": customer,
-			"orderId": fmt.Sprint("NOW-", pendingDays), "amount": "100.00"})
-		occurred, _ := time.Parse(time.RFC3339Nano, p.Purchase.OccurredAt)
-		tx := p.Transaction
-		if created, _ := time.Parse(time.RFC3339Nano, tx.CreatedAt); !created.Equal(occurred) {
-			t.Errorf("pending days %d: the earn at %s, its purchase at %s; want the same instant", pendingDays, tx.CreatedAt, p.Purchase.OccurredAt)
-		}
-		if expires, _ := time.Parse(time.RFC3339Nano, *tx.ExpiresAt); !expires.Equal(occurred.AddDate(0, 12, 0)) {
-			t.Errorf("pending days %d: expiresAt %s; want 12 months after the purchase's %s", pendingDays, *tx.ExpiresAt, p.Purchase.OccurredAt)
-		}
-		switch {
-		case pendingDays == 0 && tx.VestsAt != nil:
-			t.Errorf("vestsAt %s with pending points off", *tx.VestsAt)
-		case pendingDays > 0 && tx.VestsAt == nil:
-			t.Errorf("no vestsAt with %d pending days", pendingDays)
-		case pendingDays > 0:
-			if vests, _ := time.Parse(time.RFC3339Nano, *tx.VestsAt); !vests.Equal(occurred.AddDate(0, 0, pendingDays)) {
-				t.Errorf("vestsAt %s; want %d days after the purchase's %s", *tx.VestsAt, pendingDays, p.Purchase.OccurredAt)
-			}
-		}
-	}
-	loyCheckBooks(t, srv, team.Org)
 }

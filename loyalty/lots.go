@@ -42,16 +42,12 @@ type newTransaction struct {
 	vestsAt *time.Time
 	// conflict is the ON CONFLICT target of an idempotency key; a conflict is errReplay.
 	conflict string
-	// at is a created_at the caller took with stamp (a purchase's earn: its purchase's
-	// instant); nil is the write's next stamp.
-	at any
 }
 
 // insertTransaction writes the movement with the account's balance after it. created_at is the
-// write's next stamp, or the one the caller took (n.at) (writeClock: its instant, read after
-// the account lock was taken), so the order of created_at is the order in which the balance
-// changed (the transaction's now() is when it began, which concurrent transactions would
-// interleave).
+// write's next stamp (writeClock: its instant, read after the account lock was taken), so the
+// order of created_at is the order in which the balance changed (the transaction's now() is
+// when it began, which concurrent transactions would interleave).
 func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, balanceAfter int, n newTransaction) (*models.LoyaltyTransaction, error) {
 	t := &models.LoyaltyTransaction{
 		ID:               uuid.New(),
@@ -72,12 +68,9 @@ func insertTransaction(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccoun
 	if t.Metadata == nil {
 		t.Metadata = map[string]any{}
 	}
-	at := n.at
-	if at == nil {
-		var err error
-		if at, err = stamp(ctx); err != nil {
-			return nil, err
-		}
+	at, err := stamp(ctx)
+	if err != nil {
+		return nil, err
 	}
 	q := tx.NewInsert().Model(t).Value("created_at", "?::timestamptz", at)
 	if n.lifetimeMonths > 0 {

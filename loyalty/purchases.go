@@ -132,18 +132,18 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 			ID: uuid.New(), OrganizationID: pr.OrganizationID, CustomerID: in.CustomerID, OrderID: in.OrderID,
 			Amount: in.Amount, PointsEarned: points, Channel: channel, ActorID: auth.Actor(ctx),
 		}
-		// A purchase given no time happened at the write's next stamp, after what the lock
-		// vested or expired, and its earn is stamped with the same instant, so the lot's
-		// vesting, expiry and qualifying instant all count from it. A customer without an
-		// account locked none, so its write has no instant: the transaction's start.
-		occurredAt, earnAt := any(in.OccurredAt), any(nil)
+		// A purchase given no time happened at the write's next stamp: after what the lock
+		// vested or expired, before its own earn, stamped a microsecond later, so the
+		// timeline and the live events show the purchase first. Its points vest counting
+		// from the purchase and expire counting from the earn (the lot's own row). A customer
+		// without an account locked none, so its write has no instant: the transaction's start.
+		occurredAt := any(in.OccurredAt)
 		switch {
 		case in.OccurredAt != nil:
 		case acc != nil:
 			if occurredAt, err = stamp(ctx); err != nil {
 				return err
 			}
-			earnAt = occurredAt
 		default:
 			occurredAt = dbNow
 		}
@@ -169,7 +169,7 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 			if out.Transaction, err = insertTransaction(ctx, tx, acc, acc.PointsBalance+vested, newTransaction{
 				typ: models.TxEarn, points: points, referenceType: ptr("order"), referenceID: &p.OrderID,
 				metadata: map[string]any{"purchase_id": p.ID}, lifetimeMonths: prog.PointsLifetimeMonths,
-				occurredAt: in.OccurredAt, vestsAt: vestsAt, at: earnAt,
+				occurredAt: in.OccurredAt, vestsAt: vestsAt,
 			}); err != nil {
 				return err
 			}
