@@ -39,6 +39,16 @@ func (r *recorder) stop() []recorded {
 }
 
 func (r *recorder) add(sql string, args []any) {
+	// Leading options of pgx (the result formats database/sql asks for, the execution mode
+	// db.ScanPrepared passes) are not values of the statement.
+	for len(args) > 0 {
+		switch args[0].(type) {
+		case pgx.QueryExecMode, pgx.QueryResultFormats, pgx.QueryResultFormatsByOID:
+			args = args[1:]
+			continue
+		}
+		break
+	}
 	r.mu.Lock()
 	if r.on {
 		if len(args) > 0 {

@@ -90,14 +90,20 @@ func enroll(ctx context.Context, tx bun.Tx, org, customerID uuid.UUID) (*models.
 	return acc, false, err
 }
 
+// orgParam is the organization as the first bind parameter of a statement kept prepared
+// (db.ScanPrepared): the reads every write of points begins with, one fixed text whatever the
+// organization, customer or key, so PostgreSQL plans each once per connection.
+var orgParam = bun.Safe("$1::uuid")
+
 // lockCustomer reads the customer's status and locks its row (FOR SHARE while enrolling,
 // FOR NO KEY UPDATE for a purchase, which writes last_purchase_at). A customer row is always
 // locked before the account row. A customer of another organization is as missing as one
 // that does not exist (§7).
 func lockCustomer(ctx context.Context, tx bun.Tx, id uuid.UUID, field []string, mode string) (*models.Customer, error) {
 	c := new(models.Customer)
-	err := tx.NewSelect().Model(c).Column("customer_id", "organization_id", "last_purchase_at").ColumnExpr(statusSQL+" AS status").
-		Where("c.organization_id = ?", db.Org(ctx)).Where("c.customer_id = ?", id).For(mode).Scan(ctx)
+	q := tx.NewSelect().Model(c).Column("customer_id", "organization_id", "last_purchase_at").ColumnExpr(statusSQL+" AS status").
+		Where("c.organization_id = ?", orgParam).Where("c.customer_id = ?", bun.Safe("$2::uuid")).For(mode)
+	err := db.ScanPrepared(ctx, tx, c, q.String(), db.Org(ctx), id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.OnField(apperr.NotFound, field, "no customer with this id")
 	}
@@ -117,6 +123,8 @@ func lockCustomer(ctx context.Context, tx bun.Tx, id uuid.UUID, field []string, 
 // The same statement reads the write's instant (writeClock) once the row is locked — the
 // instant is computed from the locked row, so not before the lock is held — and decides at
 // that instant which lots are due and whether the tier's term has ended (its UTC date).
+// Every write of points begins with it, so it is kept prepared (db.ScanPrepared): planning it
+// cost PostgreSQL several times what running it does.
 func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.LoyaltyAccount, models.CustomerStatus, error) {
 	var row struct {
 		models.LoyaltyAccount `bun:",extend"`
@@ -126,24 +134,24 @@ func lockAccount(ctx context.Context, tx bun.Tx, customerID uuid.UUID) (*models.
 		HasVesting            bool                  `bun:"has_vesting"`
 		TierDue               bool                  `bun:"tier_due"`
 	}
-	err := tx.NewRaw(`WITH locked AS MATERIALIZED (
+	err := db.ScanPrepared(ctx, tx, &row, `WITH locked AS MATERIALIZED (
 			SELECT la.*, `+statusSQL+` AS customer_status
 			FROM loyalty_accounts AS la
 			JOIN customers AS c ON c.organization_id = la.organization_id AND c.customer_id = la.customer_id
-			WHERE la.organization_id = ?0 AND la.customer_id = ?1
+			WHERE la.organization_id = $1::uuid AND la.customer_id = $2::uuid
 			FOR UPDATE OF la
 		), instant AS MATERIALIZED (
 			SELECT clock_timestamp() AS locked_at FROM locked
 		)
 		SELECT locked.*, instant.locked_at,
-			EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = ?0
+			EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = $1::uuid
 				AND t.loyalty_account_id = locked.loyalty_account_id
 				AND t.points_remaining > 0 AND t.expires_at <= instant.locked_at) AS has_due_lots,
-			EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = ?0
+			EXISTS (SELECT FROM loyalty_transactions t WHERE t.organization_id = $1::uuid
 				AND t.loyalty_account_id = locked.loyalty_account_id
 				AND t.points_remaining > 0 AND t.pending AND t.vests_at <= instant.locked_at) AS has_vesting,
 			COALESCE(locked.tier_expires_at < (instant.locked_at AT TIME ZONE 'UTC')::date, false) AS tier_due
-		FROM locked, instant`, db.Org(ctx), customerID).Scan(ctx, &row)
+		FROM locked, instant`, db.Org(ctx), customerID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", nil
 	}
@@ -222,7 +230,7 @@ type move struct {
 	customerID uuid.UUID
 	// replay returns the original result of the request's idempotency key, nil when the
 	// key is unused (or IDEMPOTENCY_CONFLICT); nil replay: the mutation has no key.
-	replay func(ctx context.Context, tx bun.IDB) (*PointsResult, error)
+	replay func(ctx context.Context, tx bun.Tx) (*PointsResult, error)
 	// takesOnly: the movement only takes points away, which a blocked customer allows.
 	takesOnly bool
 	apply     func(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount) (*models.LoyaltyTransaction, audit.Entry, error)
@@ -312,7 +320,7 @@ func (s *Service) Redeem(ctx context.Context, in Redemption) (*PointsResult, err
 	return s.movePoints(ctx, move{
 		customerID: in.CustomerID,
 		takesOnly:  false, // §3: a blocked customer cannot redeem
-		replay: func(ctx context.Context, tx bun.IDB) (*PointsResult, error) {
+		replay: func(ctx context.Context, tx bun.Tx) (*PointsResult, error) {
 			t, customer, err := keyedMovement(ctx, tx, models.TxRedeem, in.ReferenceType, in.ReferenceID)
 			if err != nil || t == nil {
 				return nil, err
@@ -374,7 +382,7 @@ func (s *Service) AwardBonus(ctx context.Context, in Bonus) (*PointsResult, erro
 	}
 	return s.movePoints(ctx, move{
 		customerID: in.CustomerID,
-		replay: func(ctx context.Context, tx bun.IDB) (*PointsResult, error) {
+		replay: func(ctx context.Context, tx bun.Tx) (*PointsResult, error) {
 			t := new(models.LoyaltyTransaction)
 			err := tx.NewSelect().Model(t).
 				Join("JOIN loyalty_accounts la ON la.organization_id = lt.organization_id AND la.loyalty_account_id = lt.loyalty_account_id").
@@ -458,7 +466,7 @@ func (s *Service) Adjust(ctx context.Context, in Adjustment) (*PointsResult, err
 	return s.movePoints(ctx, move{
 		customerID: in.CustomerID,
 		takesOnly:  in.Points < 0,
-		replay: func(ctx context.Context, tx bun.IDB) (*PointsResult, error) {
+		replay: func(ctx context.Context, tx bun.Tx) (*PointsResult, error) {
 			t, customer, err := keyedMovement(ctx, tx, models.TxAdjust, "manual", in.IdempotencyKey)
 			if err != nil || t == nil {
 				return nil, err
@@ -503,15 +511,16 @@ func (s *Service) Adjust(ctx context.Context, in Adjustment) (*PointsResult, err
 
 // keyedMovement is the organization's movement of a type stored under an idempotency key
 // (reference type and id), with its account's customer; nil when the key is unused.
-func keyedMovement(ctx context.Context, tx bun.IDB, typ models.LoyaltyTransactionType, refType, refID string) (*models.LoyaltyTransaction, uuid.UUID, error) {
+func keyedMovement(ctx context.Context, tx bun.Tx, typ models.LoyaltyTransactionType, refType, refID string) (*models.LoyaltyTransaction, uuid.UUID, error) {
 	var row struct {
 		models.LoyaltyTransaction `bun:",extend"`
 		CustomerID                uuid.UUID `bun:"customer_id,type:uuid"`
 	}
-	err := tx.NewSelect().Model(&row).ColumnExpr("lt.*").ColumnExpr("la.customer_id").
+	q := tx.NewSelect().Model(&row).ColumnExpr("lt.*").ColumnExpr("la.customer_id").
 		Join("JOIN loyalty_accounts la ON la.organization_id = lt.organization_id AND la.loyalty_account_id = lt.loyalty_account_id").
-		Where("lt.organization_id = ?", db.Org(ctx)).Where("lt.transaction_type = ?", typ).
-		Where("lt.reference_type = ?", refType).Where("lt.reference_id = ?", refID).Scan(ctx)
+		Where("lt.organization_id = ?", orgParam).Where("lt.transaction_type = ?", typ).
+		Where("lt.reference_type = ?", bun.Safe("$2::text")).Where("lt.reference_id = ?", bun.Safe("$3::text"))
+	err := db.ScanPrepared(ctx, tx, &row, q.String(), db.Org(ctx), refType, refID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, uuid.Nil, nil
 	}

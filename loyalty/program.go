@@ -41,9 +41,10 @@ func (s *Service) Program(ctx context.Context) (*models.LoyaltyProgram, error) {
 }
 
 // findProgram reads the organization's settings; nil when it has none yet.
-func findProgram(ctx context.Context, tx bun.IDB) (*models.LoyaltyProgram, error) {
+func findProgram(ctx context.Context, tx bun.Tx) (*models.LoyaltyProgram, error) {
 	prog := new(models.LoyaltyProgram)
-	err := tx.NewSelect().Model(prog).Where("?TableAlias.organization_id = ?", db.Org(ctx)).Scan(ctx)
+	q := tx.NewSelect().Model(prog).Where("?TableAlias.organization_id = ?", orgParam)
+	err := db.ScanPrepared(ctx, tx, prog, q.String(), db.Org(ctx))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}

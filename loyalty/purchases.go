@@ -69,9 +69,10 @@ func (s *Service) RecordPurchase(ctx context.Context, in NewPurchase) (*Purchase
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	replay := func(ctx context.Context, tx bun.IDB) (*PurchaseResult, error) {
+	replay := func(ctx context.Context, tx bun.Tx) (*PurchaseResult, error) {
 		p := new(models.Purchase)
-		err := tx.NewSelect().Model(p).Where("p.organization_id = ?", db.Org(ctx)).Where("p.order_id = ?", in.OrderID).Scan(ctx)
+		q := tx.NewSelect().Model(p).Where("p.organization_id = ?", orgParam).Where("p.order_id = ?", bun.Safe("$2::text"))
+		err := db.ScanPrepared(ctx, tx, p, q.String(), db.Org(ctx), in.OrderID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil
 		}
@@ -287,9 +288,10 @@ func (s *Service) RecordRefund(ctx context.Context, in NewRefund) (*PurchaseResu
 	if err := errs.Err(); err != nil {
 		return nil, err
 	}
-	replay := func(ctx context.Context, tx bun.IDB) (*PurchaseResult, error) {
+	replay := func(ctx context.Context, tx bun.Tx) (*PurchaseResult, error) {
 		r := new(models.PurchaseRefund)
-		err := tx.NewSelect().Model(r).Where("pr.organization_id = ?", db.Org(ctx)).Where("pr.refund_id = ?", in.RefundID).Scan(ctx)
+		q := tx.NewSelect().Model(r).Where("pr.organization_id = ?", orgParam).Where("pr.refund_id = ?", bun.Safe("$2::text"))
+		err := db.ScanPrepared(ctx, tx, r, q.String(), db.Org(ctx), in.RefundID)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil
 		}

@@ -33,7 +33,7 @@ func qualifyingSum(org, account string) string {
 // qualifyingPoints sums an account's qualifying points in the window before the write's
 // instant, up to its latest row: the transactions this write stamped before it included,
 // pending points not yet vested not.
-func qualifyingPoints(ctx context.Context, tx bun.IDB, org, accountID uuid.UUID, months int) (int, error) {
+func qualifyingPoints(ctx context.Context, tx bun.Tx, org, accountID uuid.UUID, months int) (int, error) {
 	at, err := dueAt(ctx)
 	if err != nil {
 		return 0, err
@@ -43,8 +43,8 @@ func qualifyingPoints(ctx context.Context, tx bun.IDB, org, accountID uuid.UUID,
 		return 0, err
 	}
 	var n int
-	err = tx.NewRaw(`SELECT `+QualifyingSQL("?0::uuid", "?1::uuid", "?2::timestamptz - make_interval(months => ?3)", "?4::timestamptz"),
-		org, accountID, at, months, last).Scan(ctx, &n)
+	err = db.ScanPrepared(ctx, tx, &n, `SELECT `+QualifyingSQL("$1::uuid", "$2::uuid", "$3::timestamptz - make_interval(months => $4::int)", "$5::timestamptz"),
+		org, accountID, at, months, last)
 	if err != nil {
 		return 0, fmt.Errorf("sum qualifying points: %w", err)
 	}
@@ -53,7 +53,7 @@ func qualifyingPoints(ctx context.Context, tx bun.IDB, org, accountID uuid.UUID,
 
 // upgradeTo is UpgradeTo for a locked account, its qualifying points summed in the
 // database (only when an upgrade is possible at all), before the added points are written.
-func upgradeTo(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, acc *models.LoyaltyAccount, added int) (models.Tier, error) {
+func upgradeTo(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, acc *models.LoyaltyAccount, added int) (models.Tier, error) {
 	if NextTier(acc.Tier) == nil || added <= 0 {
 		return "", nil
 	}
@@ -68,7 +68,7 @@ func upgradeTo(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, acc
 // ("" when it stays): its qualifying points summed in the database with that earn at its
 // own time, so an earn older than the qualification window (§13: a back-dated purchase)
 // upgrades nothing.
-func upgradeAfter(ctx context.Context, tx bun.IDB, prog *models.LoyaltyProgram, acc *models.LoyaltyAccount, points int) (models.Tier, error) {
+func upgradeAfter(ctx context.Context, tx bun.Tx, prog *models.LoyaltyProgram, acc *models.LoyaltyAccount, points int) (models.Tier, error) {
 	if NextTier(acc.Tier) == nil || points <= 0 {
 		return "", nil
 	}
