@@ -121,8 +121,15 @@ func explainedPlans(t *testing.T, org uuid.UUID, s recorded) []any {
 			values := make([]string, len(s.args))
 			for i, v := range s.args {
 				text := fmt.Sprint(v)
-				if at, ok := v.(time.Time); ok {
-					text = at.Format(time.RFC3339Nano)
+				switch v := v.(type) {
+				case time.Time:
+					text = v.Format(time.RFC3339Nano)
+				case []string:
+					quoted := make([]string, len(v))
+					for i, e := range v {
+						quoted[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(e) + `"`
+					}
+					text = "{" + strings.Join(quoted, ",") + "}"
 				}
 				values[i] = "'" + strings.ReplaceAll(text, "'", "''") + "'"
 			}
