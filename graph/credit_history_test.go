@@ -96,8 +96,15 @@ type ledgerScan struct {
 // worker's plan).
 func historyScans(t *testing.T, org uuid.UUID, s recorded, tables ...string) []ledgerScan {
 	t.Helper()
+	return planScans(t, org, s, true, tables...)
+}
+
+// planScans is historyScans with the generic plan checked or not (withGeneric false: only
+// the plan made with the statement's values).
+func planScans(t *testing.T, org uuid.UUID, s recorded, withGeneric bool, tables ...string) []ledgerScan {
+	t.Helper()
 	var scans []ledgerScan
-	for _, tree := range explainedPlans(t, org, s) {
+	for _, tree := range explainedPlans(t, org, s, withGeneric) {
 		scans = append(scans, scansOf(tree, tables)...)
 	}
 	return scans
@@ -107,7 +114,7 @@ func historyScans(t *testing.T, org uuid.UUID, s recorded, tables ...string) []l
 // organization set: as planned with its values and, when it has bind parameters, as the
 // generic plan PostgreSQL keeps for a statement prepared on the connection (db.ScanPrepared,
 // db.ReadInOrg) after a few runs, which is planned without them.
-func explainedPlans(t *testing.T, org uuid.UUID, s recorded) []any {
+func explainedPlans(t *testing.T, org uuid.UUID, s recorded, withGeneric bool) []any {
 	t.Helper()
 	ctx := context.Background()
 	// Sequential scans discouraged, as in explainAs: the test database is small and shared by
@@ -159,7 +166,7 @@ func explainedPlans(t *testing.T, org uuid.UUID, s recorded) []any {
 	plans := []any{explain(false)}
 	// On Citus the statements keep custom plans: Citus gives a generic plan it cannot route
 	// a prohibitive cost (and refuses one that is forced).
-	if len(s.args) > 0 && strings.Contains(s.sql, "$1") && !testdb.OnCitus() {
+	if withGeneric && len(s.args) > 0 && strings.Contains(s.sql, "$1") && !testdb.OnCitus() {
 		plans = append(plans, explain(true))
 	}
 	return plans

@@ -68,16 +68,18 @@ const effectiveAt = "(CASE WHEN e.vests_at IS NOT NULL THEN e.vests_at WHEN e.oc
 
 // ledgerQualifying is the SQL of the qualifying points, read from the ledger, of the account's
 // earns and bonuses that are not pending and whose effective instant satisfies cond (e.g.
-// "> w.until"), each with the reversals of its refunds (found by the order they record on the
-// earn's account: loyalty_transactions_refund_order_idx leads with the account, because under
-// row-level security the condition on metadata->>'order_id' is no index condition — ->> is not
-// LEAKPROOF — and the account's equality is). The earns come from
-// loyalty_transactions_qualifying_idx.
+// "> w.until"), each earn net of what its purchase's refunds reversed (purchases.points_reversed,
+// kept by every refund in the transaction that writes its reversal). The earns come from
+// loyalty_transactions_qualifying_idx; each purchase by its key (organization, order), whose
+// equalities are leakproof, so an index condition under row-level security, and the one index
+// the planner may take for it with or without the values (a prepared statement's generic plan).
+// Before, the reversals were summed from the ledger by the order they record: two indexes
+// served that lookup, and a generic plan could take the one that reads every refund reversal
+// of the organization (TestLoyaltyWrites_ReadNoHistory).
 func ledgerQualifying(org, account, cond string) string {
-	return `COALESCE((SELECT sum(e.points + CASE WHEN e.transaction_type = 'earn' AND e.reference_type = 'order' THEN
-				COALESCE((SELECT sum(r.points) FROM loyalty_transactions r
-					WHERE r.organization_id = ` + org + ` AND r.transaction_type = 'adjust' AND r.reference_type = 'refund'
-						AND r.metadata->>'order_id' = e.reference_id AND r.loyalty_account_id = e.loyalty_account_id), 0)
+	return `COALESCE((SELECT sum(e.points - CASE WHEN e.transaction_type = 'earn' AND e.reference_type = 'order' THEN
+				COALESCE((SELECT p.points_reversed FROM purchases p
+					WHERE p.organization_id = ` + org + ` AND p.order_id = e.reference_id), 0)
 				ELSE 0 END)
 			FROM loyalty_transactions e
 			WHERE e.organization_id = ` + org + ` AND e.loyalty_account_id = ` + account + `
