@@ -10,11 +10,12 @@ import (
 )
 
 // The reads a write of points decides with — the customer's and the account's locked reads,
-// the program, the tier check, the idempotency key's row — are fixed texts whose values are
-// bind parameters, kept prepared on the connection (db.ScanPrepared): PostgreSQL plans each
-// once per connection instead of on every write, where planning cost several times what
-// running them does (docs/decisions-writes.md). The server here has one connection, so the
-// statements it keeps are that connection's: each read is one text there, whatever the round.
+// the program, the tier check, the idempotency key's row — and the account's update are fixed
+// texts whose values are bind parameters, kept prepared on the connection (db.ScanPrepared):
+// PostgreSQL plans each once per connection instead of on every write, where planning cost
+// several times what running them does (docs/decisions-writes.md). The server here has one
+// connection, so the statements it keeps are that connection's: each is one text there,
+// whatever the round.
 func TestLoyaltyWrites_DecidingReadsKeptPrepared(t *testing.T) {
 	t.Parallel()
 	srv := apitest.NewWith(t, apitest.Options{DB: db.Options{MaxConns: 1}})
@@ -39,6 +40,7 @@ func TestLoyaltyWrites_DecidingReadsKeptPrepared(t *testing.T) {
 		"the purchase by its order":  `(p.order_id = $2::text)`,
 		"the refund by its id":       `(pr.refund_id = $2::text)`,
 		"the redemption by its key":  `(lt.reference_id = $3::text)`,
+		"the account's update":       "points_balance = $3::int",
 	} {
 		n := 0
 		for _, s := range prepared {

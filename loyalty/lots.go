@@ -101,6 +101,8 @@ func consumeLots(ctx context.Context, tx bun.Tx, accountID uuid.UUID, points int
 	}
 	var took int
 	org := db.Org(ctx)
+	// Not kept prepared: planned without its LIMIT, a generic plan sorts every open lot of the
+	// account instead of reading the oldest few (TestLoyaltyWrites_ReadNoHistory: 2,004 rows).
 	err := tx.NewRaw(`WITH lots AS (
 			SELECT transaction_id, points_remaining,
 				sum(points_remaining) OVER (ORDER BY expires_at, created_at, transaction_id) - points_remaining AS before
@@ -382,12 +384,16 @@ func recordTier(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, tier
 // history and audited as a tier change by the caller.
 func saveAccount(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, ch accountChange) error {
 	from := acc.Tier
-	q := tx.NewUpdate().Model(acc).WherePK().
-		Set("points_balance = ?", ch.balance).
-		Set("lifetime_points = lifetime_points + ?", ch.lifetime).
-		Set("points_redeemed = points_redeemed + ?", ch.redeemed).
-		Set("total_purchases = total_purchases + ?", ch.purchases).
-		Set("total_spent = total_spent + ?", ch.spent)
+	// One fixed text per shape (with a new tier or without), its values bind parameters, kept
+	// prepared (db.ScanPrepared): every write of points sends it.
+	q := tx.NewUpdate().Model(acc).
+		Where("la.organization_id = $1::uuid AND la.loyalty_account_id = $2::uuid").
+		Set("points_balance = $3::int").
+		Set("lifetime_points = lifetime_points + $4::int").
+		Set("points_redeemed = points_redeemed + $5::int").
+		Set("total_purchases = total_purchases + $6::int").
+		Set("total_spent = total_spent + $7::numeric")
+	args := []any{acc.OrganizationID, acc.ID, ch.balance, ch.lifetime, ch.redeemed, ch.purchases, ch.spent}
 	if ch.tier != "" {
 		at, err := dueAt(ctx)
 		if err != nil {
@@ -396,11 +402,12 @@ func saveAccount(ctx context.Context, tx bun.Tx, acc *models.LoyaltyAccount, ch 
 		if err := recordTier(ctx, tx, acc, ch.tier); err != nil {
 			return err
 		}
-		q = q.Set("tier = ?", ch.tier).
-			Set("tier_since = "+dayOf, at).
-			Set("tier_expires_at = ("+dayOf+" + make_interval(months => ?))::date", at, ch.tierMonths)
+		q = q.Set("tier = $8::text").
+			Set("tier_since = (($9::timestamptz) AT TIME ZONE 'UTC')::date").
+			Set("tier_expires_at = ((($9::timestamptz) AT TIME ZONE 'UTC')::date + make_interval(months => $10::int))::date")
+		args = append(args, string(ch.tier), at, ch.tierMonths)
 	}
-	if _, err := q.Returning("*").Exec(ctx); err != nil {
+	if err := db.ScanPrepared(ctx, tx, acc, q.Returning("*").String(), args...); err != nil {
 		return fmt.Errorf("update loyalty account: %w", err)
 	}
 	if ch.tier == "" || ch.tier == from {
