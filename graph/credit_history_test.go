@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/shopspring/decimal"
 
 	"customerservice/db"
 	"customerservice/internal/testkit/apitest"
@@ -127,8 +128,10 @@ func explainedPlans(t *testing.T, org uuid.UUID, s recorded, withGeneric bool) [
 			// EXECUTE takes its values as literals (a utility statement has no parameters).
 			values := make([]string, len(s.args))
 			for i, v := range s.args {
-				text := fmt.Sprint(v)
+				var text string
 				switch v := v.(type) {
+				case string, int, int32, int64, bool, uuid.UUID, decimal.Decimal:
+					text = fmt.Sprint(v)
 				case time.Time:
 					text = v.Format(time.RFC3339Nano)
 				case []string:
@@ -137,6 +140,8 @@ func explainedPlans(t *testing.T, org uuid.UUID, s recorded, withGeneric bool) [
 						quoted[i] = `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(e) + `"`
 					}
 					text = "{" + strings.Join(quoted, ",") + "}"
+				default:
+					t.Fatalf("no literal for a %T value of %s", v, s.sql)
 				}
 				values[i] = "'" + strings.ReplaceAll(text, "'", "''") + "'"
 			}

@@ -309,6 +309,7 @@ func loyCheckBooks(t testing.TB, srv *apitest.Server, org uuid.UUID) int {
 		t.Fatal(err)
 	}
 	loyCheckQualifyingDays(t, srv, org)
+	loyCheckPointsReversed(t, srv, org)
 	for _, r := range rows {
 		last := 0
 		if r.LastBalance != nil {
@@ -321,6 +322,24 @@ func loyCheckBooks(t testing.TB, srv *apitest.Server, org uuid.UUID) int {
 		}
 	}
 	return len(rows)
+}
+
+// loyCheckPointsReversed checks that each purchase's points_reversed is what the reversal
+// rows of its refunds took (the tier check reads the former for the latter).
+func loyCheckPointsReversed(t testing.TB, srv *apitest.Server, org uuid.UUID) {
+	t.Helper()
+	var wrong []string
+	err := srv.Owner.NewRaw(`SELECT p.order_id || ': ' || p.points_reversed || ' vs ' || r.reversed FROM purchases p,
+			LATERAL (SELECT COALESCE(-sum(r.points), 0) AS reversed FROM loyalty_transactions r
+				WHERE r.organization_id = ?0 AND r.transaction_type = 'adjust' AND r.reference_type = 'refund'
+					AND r.metadata->>'order_id' = p.order_id) r
+		WHERE p.organization_id = ?0 AND p.points_reversed <> r.reversed`, org).Scan(context.Background(), &wrong)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(wrong) > 0 {
+		t.Errorf("purchases whose points_reversed is not what their reversals took: %v", wrong)
+	}
 }
 
 // loyToday is the database's UTC date plus months (PostgreSQL's month arithmetic), as the

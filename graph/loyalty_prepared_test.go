@@ -40,7 +40,7 @@ func TestLoyaltyWrites_DecidingReadsKeptPrepared(t *testing.T) {
 		"the purchase by its order":  `(p.order_id = $2::text)`,
 		"the refund by its id":       `(pr.refund_id = $2::text)`,
 		"the redemption by its key":  `(lt.reference_id = $3::text)`,
-		"the account's update":       "points_balance = $3::int",
+		"the account's update":       "total_spent = total_spent + $7::numeric WHERE",
 	} {
 		n := 0
 		for _, s := range prepared {

@@ -75,7 +75,9 @@ const effectiveAt = "(CASE WHEN e.vests_at IS NOT NULL THEN e.vests_at WHEN e.oc
 // the planner may take for it with or without the values (a prepared statement's generic plan).
 // Before, the reversals were summed from the ledger by the order they record: two indexes
 // served that lookup, and a generic plan could take the one that reads every refund reversal
-// of the organization (TestLoyaltyWrites_ReadNoHistory).
+// of the organization (TestLoyaltyWrites_ReadNoHistory). The sum is the same: each refund adds
+// to points_reversed exactly the points of the reversal it writes (RecordRefund), and a merge
+// moves an earn with its reversals and keeps its purchase.
 func ledgerQualifying(org, account, cond string) string {
 	return `COALESCE((SELECT sum(e.points - CASE WHEN e.transaction_type = 'earn' AND e.reference_type = 'order' THEN
 				COALESCE((SELECT p.points_reversed FROM purchases p
