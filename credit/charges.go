@@ -138,8 +138,8 @@ func changeCreditUsed(ctx context.Context, tx bun.Tx, acc *models.CreditAccount,
 	return nil
 }
 
-// orgParam is the organization in accountOfCustomer's statement (its first bind parameter).
-const orgParam = "$1::uuid"
+// orgParam is the organization in accountOfCustomer's statement (db.OrgParam).
+const orgParam = db.OrgParam
 
 // chargeColumns are what a charge reads besides the account (accountOfCustomer), in the same
 // statement: the organization's policy (its row or the defaults, PolicySQL) and the usage of

@@ -11,6 +11,10 @@ import (
 
 type preparedKey struct{}
 
+// OrgParam is the organization in a statement sent by ScanPrepared: by convention its first
+// bind parameter, so that one text serves every organization.
+const OrgParam = "$1::uuid"
+
 // ScanPrepared runs sql — a fixed text whose values are bind parameters ($1, $2, …; a bun
 // query built with bun.Safe("$1") in place of each value gives one) — with args in InOrg's
 // transaction tx, and scans its rows into dest as bun's Scan would. The statement is kept

@@ -93,7 +93,7 @@ func enroll(ctx context.Context, tx bun.Tx, org, customerID uuid.UUID) (*models.
 // orgParam is the organization as the first bind parameter of a statement kept prepared
 // (db.ScanPrepared): the reads every write of points begins with, one fixed text whatever the
 // organization, customer or key, so PostgreSQL plans each once per connection.
-var orgParam = bun.Safe("$1::uuid")
+var orgParam = bun.Safe(db.OrgParam)
 
 // lockCustomer reads the customer's status and locks its row (FOR SHARE while enrolling,
 // FOR NO KEY UPDATE for a purchase, which writes last_purchase_at). A customer row is always
